@@ -1,0 +1,123 @@
+/**
+ * The plugin contract: what a protocol plugin is, what it gets (a
+ * {@linkcode Context}) and what it gives back (a {@linkcode Service} for the
+ * server role, an {@linkcode Outcome} for the client role).
+ *
+ * A plugin observes; it never judges. It returns numbers (`metrics`) and
+ * facts, and fixtures decide what must hold.
+ *
+ * @module
+ */
+import type { z } from "zod";
+import type { Address } from "../transport/types.ts";
+
+/** The version of this contract. A manifest entry names the one its plugin was written for. */
+export const PLUGIN_API_VERSION = 1 as const;
+
+/** Severity of a {@linkcode Context.log} line. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** How far a long operation has come, for progress bars. */
+export interface Progress {
+  /** Units done so far. */
+  done: number;
+  /** Units in all, when known. */
+  total?: number;
+  /** What is counted: `"bytes"`, `"packets"`, `"requests"`… */
+  unit: string;
+  /** Short label, e.g. the file name. */
+  label?: string;
+}
+
+/**
+ * What a plugin role receives besides its params. There are no globals:
+ * everything a plugin may use comes through here, so it can run in a Worker.
+ */
+export interface Context {
+  /** Aborts when the run is cancelled or its deadline passes. */
+  readonly signal: AbortSignal;
+  /** Absolute deadline (`Date.now()` milliseconds) for the whole role, if any. */
+  readonly deadline?: number;
+  /** Writes a diagnostic line (shown with `--debug`, kept in reports). */
+  log(level: LogLevel, message: string): void;
+  /** Reports progress of a long operation. */
+  progress(update: Progress): void;
+}
+
+/** A serialisable description of an error an exchange ended with. */
+export interface OutcomeError {
+  /** Error class name, e.g. `"TimeoutError"`. */
+  name: string;
+  /** The message ("Cannot connect to 127.0.0.1:9: connection refused"). */
+  message: string;
+  /** The machine-readable code when the error has one (e.g. `"refused"`). */
+  code?: string;
+}
+
+/**
+ * What a client role observed. Metric names are snake_case with the unit as
+ * suffix (`rtt_p99_ms`, `bytes_sent`, `throughput_mib_s`, `loss_pct`).
+ */
+export interface Outcome {
+  /** `true` when the exchange completed as the protocol defines it. */
+  ok: boolean;
+  /** Numbers: counts, sizes, durations, rates. */
+  metrics: Record<string, number>;
+  /** Everything else that was seen: status codes, certificate fields, hashes… */
+  facts: Record<string, unknown>;
+  /** Why the exchange failed, when `ok` is `false`. */
+  error?: OutcomeError;
+}
+
+/** A running server role. */
+export interface Service {
+  /** Where it listens (TCP/UDP host and port, or Unix path). */
+  readonly address: Address;
+  /** Counters so far: connections, bytes in and out… */
+  stats(): Record<string, number>;
+  /** Stops listening and closes every connection. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The server role of a plugin: validated params in, a running {@linkcode Service} out. */
+export interface ServerRole<Params = unknown> {
+  /** Schema of the `with:` params for this role. */
+  readonly params: z.ZodType<Params>;
+  /** Starts the service. */
+  serve(params: Params, ctx: Context): Promise<Service>;
+}
+
+/** The client role of a plugin: validated params in, an {@linkcode Outcome} out. */
+export interface ClientRole<Params = unknown> {
+  /** Schema of the `with:` params for this role. */
+  readonly params: z.ZodType<Params>;
+  /**
+   * Runs the exchange. It may throw on failure; callers such as
+   * `runClient` turn the error into an {@linkcode Outcome} with `ok: false`.
+   */
+  run(params: Params, ctx: Context): Promise<Outcome>;
+}
+
+/**
+ * A protocol plugin. Each role has its own params schema, because what a
+ * server needs (where to listen) and what a client needs (what to send)
+ * rarely overlap.
+ */
+export interface Plugin<ServerParams = unknown, ClientParams = unknown> {
+  /** Contract version the plugin was written for. */
+  readonly apiVersion: typeof PLUGIN_API_VERSION;
+  /** kebab-case name, unique in a manifest (`echo`, `http-probe`). */
+  readonly name: string;
+  /** The plugin's own semver version. */
+  readonly version: string;
+  /** One sentence: what protocol, which roles. */
+  readonly description: string;
+  /** The server role, if the plugin has one. */
+  readonly server?: ServerRole<ServerParams>;
+  /** The client role, if the plugin has one. */
+  readonly client?: ClientRole<ClientParams>;
+}
+
+/** A plugin with any params, for registries and runners. */
+// deno-lint-ignore no-explicit-any
+export type AnyPlugin = Plugin<any, any>;
