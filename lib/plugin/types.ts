@@ -85,6 +85,8 @@ export interface ServerRole<Params = unknown> {
   readonly params: z.ZodType<Params>;
   /** Starts the service. */
   serve(params: Params, ctx: Context): Promise<Service>;
+  /** Names of params the CLI (`wiretest serve <plugin>`) takes as positional arguments. */
+  readonly positionals?: readonly string[];
 }
 
 /** The client role of a plugin: validated params in, an {@linkcode Outcome} out. */
@@ -96,6 +98,14 @@ export interface ClientRole<Params = unknown> {
    * `runClient` turn the error into an {@linkcode Outcome} with `ok: false`.
    */
   run(params: Params, ctx: Context): Promise<Outcome>;
+  /**
+   * Names of params the CLI takes as positional arguments, in order
+   * (e.g. `["target"]` makes `wiretest echo 127.0.0.1:7` set `target`).
+   * Every other param is a `--kebab-case` flag derived from the schema.
+   */
+  readonly positionals?: readonly string[];
+  /** One to three lines for people: what happened, in the units users expect. */
+  summary?(outcome: Outcome): string;
 }
 
 /**

@@ -20,7 +20,8 @@ import type { Address, Conn, IoOptions, Listener, StreamTransport, TimingMarks }
  * import assert from "node:assert/strict";
  *
  * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
- * const raw = await Deno.connect(listener.addr as Deno.NetAddr);
+ * const { port } = listener.addr as Deno.NetAddr;
+ * const raw = await Deno.connect({ hostname: "127.0.0.1", port });
  * using conn = new DenoStreamConn(raw, "tcp");
  * using peer = await listener.accept();
  * await conn.write(new TextEncoder().encode("hi"));

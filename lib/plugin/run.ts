@@ -1,0 +1,230 @@
+/**
+ * Running plugin roles from code: {@linkcode runClient} and
+ * {@linkcode startServer} validate params, build the context, and turn
+ * failures into an {@linkcode Outcome}.
+ *
+ * @module
+ */
+import type { z } from "zod";
+import { createContext, type CreateContextOptions } from "./context.ts";
+import type { Outcome, OutcomeError, Plugin, Service } from "./types.ts";
+
+/**
+ * Validates params against a role's schema.
+ *
+ * @param plugin The plugin (for the message).
+ * @param role `"server"` or `"client"`.
+ * @param schema The role's params schema.
+ * @param input The raw params (from a fixture, the CLI or code).
+ * @returns The parsed params, defaults filled in.
+ * @throws {TypeError} Naming every field that is wrong.
+ *
+ * @example Rejecting a bad field
+ * ```ts
+ * import { parseParams } from "@wiretest/wiretest/plugin";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const schema = z.object({ count: z.number().int().positive() });
+ * assert.throws(
+ *   () => parseParams({ name: "echo" }, "client", schema, { count: -1 }),
+ *   /Cannot use params for plugin "echo" \(client\): "count"/,
+ * );
+ * ```
+ */
+export function parseParams<T>(
+  plugin: Pick<Plugin, "name">,
+  role: "server" | "client",
+  schema: z.ZodType<T>,
+  input: unknown,
+): T {
+  const result = schema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const detail = result.error.issues.map((issue) => {
+    const path = issue.path.length ? issue.path.map(String).join(".") : "(params)";
+    return `"${path}" ${issue.message}`;
+  }).join("; ");
+  throw new ParamsError(`Cannot use params for plugin "${plugin.name}" (${role}): ${detail}`, {
+    issues: result.error.issues.map((i) => ({
+      path: i.path.map((p) => typeof p === "symbol" ? String(p) : p),
+      message: i.message,
+    })),
+    cause: result.error,
+  });
+}
+
+/** One problem in a plugin's params: where (`path`) and what. */
+export interface ParamsIssue {
+  /** Path inside the params object, e.g. `["tls", "ca"]`. */
+  path: (string | number)[];
+  /** What is wrong. */
+  message: string;
+}
+
+/**
+ * Params did not match a plugin role's schema.
+ *
+ * @example Reading the issues
+ * ```ts
+ * import { ParamsError } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * const err = new ParamsError("Cannot use params", { issues: [{ path: ["count"], message: "bad" }] });
+ * assert.ok(err instanceof TypeError);
+ * assert.deepEqual(err.issues[0].path, ["count"]);
+ * ```
+ */
+export class ParamsError extends TypeError {
+  /** Each problem with its path. */
+  readonly issues: ParamsIssue[];
+
+  /**
+   * Creates a params error.
+   *
+   * @param message The full message.
+   * @param options The issues and the cause.
+   */
+  constructor(message: string, options: { issues: ParamsIssue[]; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.name = "ParamsError";
+    this.issues = options.issues;
+  }
+}
+
+/**
+ * Describes an error for an {@linkcode Outcome}: name, message and code.
+ *
+ * @param error What was thrown.
+ * @returns A serialisable description.
+ *
+ * @example Describing a typed error
+ * ```ts
+ * import { ConnectionError } from "@wiretest/wiretest";
+ * import { describeError } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * const e = new ConnectionError({ code: "reset", operation: "read", address: "127.0.0.1:1" });
+ * assert.deepEqual(describeError(e), { name: "ConnectionError", message: e.message, code: "reset" });
+ * ```
+ */
+export function describeError(error: unknown): OutcomeError {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === "string"
+      ? { name: error.name, message: error.message, code }
+      : { name: error.name, message: error.message };
+  }
+  return { name: "Error", message: String(error) };
+}
+
+/** Options for {@linkcode runClient} and {@linkcode startServer}. */
+export type RunOptions = CreateContextOptions;
+
+/**
+ * Runs a plugin's client role: validates `input`, runs with a context built
+ * from `options`, and returns the {@linkcode Outcome}. A failed exchange
+ * (refused, timed out, wrong bytes…) does not throw: it comes back as
+ * `ok: false` with `error` set, and whatever metrics were gathered.
+ *
+ * @param plugin A plugin with a client role.
+ * @param input Raw params for the client role.
+ * @param options Timeout, deadline, signal, log and progress sinks.
+ * @returns What the client observed.
+ * @throws {TypeError} When the plugin has no client role or the params are invalid.
+ *
+ * @example Running a client role
+ * ```ts
+ * import { definePlugin, runClient } from "@wiretest/wiretest/plugin";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const fails = definePlugin({
+ *   name: "fails",
+ *   version: "1.0.0",
+ *   description: "Always fails.",
+ *   client: { params: z.object({}), run: () => Promise.reject(new RangeError("too big")) },
+ * });
+ * const outcome = await runClient(fails, {});
+ * assert.equal(outcome.ok, false);
+ * assert.equal(outcome.error?.name, "RangeError");
+ * ```
+ */
+export async function runClient<C>(
+  plugin: Plugin<unknown, C>,
+  input: unknown,
+  options: RunOptions = {},
+): Promise<Outcome> {
+  if (!plugin.client) {
+    throw new TypeError(`Cannot run plugin "${plugin.name}": it has no client role`);
+  }
+  const params = parseParams(plugin, "client", plugin.client.params, input);
+  using ctx = createContext(options);
+  try {
+    return await plugin.client.run(params, ctx);
+  } catch (error) {
+    return { ok: false, metrics: {}, facts: {}, error: describeError(error) };
+  }
+}
+
+/**
+ * Starts a plugin's server role after validating `input`.
+ *
+ * @param plugin A plugin with a server role.
+ * @param input Raw params for the server role.
+ * @param options Signal (closing the service when it aborts), log and progress sinks.
+ * @returns The running service; close it when done.
+ * @throws {TypeError} When the plugin has no server role or the params are invalid.
+ *
+ * @example Starting and stopping a service
+ * ```ts
+ * import { definePlugin, startServer } from "@wiretest/wiretest/plugin";
+ * import { listenTcp } from "@wiretest/wiretest/transport";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const sink = definePlugin({
+ *   name: "sink",
+ *   version: "1.0.0",
+ *   description: "Accepts nothing, listens only.",
+ *   server: {
+ *     params: z.object({}),
+ *     serve: () => {
+ *       const listener = listenTcp();
+ *       return Promise.resolve({
+ *         address: listener.addr,
+ *         stats: () => ({}),
+ *         close: () => Promise.resolve(listener.close()),
+ *       });
+ *     },
+ *   },
+ * });
+ * const service = await startServer(sink, {});
+ * assert.equal(service.address.transport, "tcp");
+ * await service.close();
+ * ```
+ */
+export async function startServer<S>(
+  plugin: Plugin<S, unknown>,
+  input: unknown,
+  options: Omit<RunOptions, "timeout" | "deadline"> = {},
+): Promise<Service> {
+  if (!plugin.server) {
+    throw new TypeError(`Cannot start plugin "${plugin.name}": it has no server role`);
+  }
+  const params = parseParams(plugin, "server", plugin.server.params, input);
+  const ctx = createContext(options);
+  const service = await plugin.server.serve(params, ctx);
+  const close = service.close.bind(service);
+  let closing: Promise<void> | undefined;
+  const onAbort = () => void (closing ??= close());
+  ctx.signal.addEventListener("abort", onAbort, { once: true });
+  return {
+    address: service.address,
+    stats: () => service.stats(),
+    close: () => {
+      ctx.signal.removeEventListener("abort", onAbort);
+      ctx[Symbol.dispose]();
+      return closing ??= close();
+    },
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * Transports: thin, typed wrappers over Deno's sockets with deadlines, abort
+ * signals, typed errors and timing marks. No protocol logic.
+ *
+ * @example Round trip over TCP on loopback
+ * ```ts
+ * import { connectTcp, listenTcp } from "@wiretest/wiretest/transport";
+ * import assert from "node:assert/strict";
+ *
+ * using listener = listenTcp();
+ * using client = await connectTcp({ port: listener.addr.port, timeout: 1000 });
+ * using server = await listener.accept({ timeout: 1000 });
+ * await client.write(new TextEncoder().encode("ping"));
+ * const buf = new Uint8Array(4);
+ * assert.equal(await server.read(buf, { timeout: 1000 }), 4);
+ * ```
+ *
+ * @module
+ */
+export * from "../errors.ts";
+export * from "./types.ts";
+export * from "./address.ts";
+export * from "./conn.ts";
+export * from "./tcp.ts";
+export * from "./unix.ts";
