@@ -23,3 +23,4 @@ export * from "./address.ts";
 export * from "./conn.ts";
 export * from "./tcp.ts";
 export * from "./unix.ts";
+export * from "./read_full.ts";

@@ -1,0 +1,216 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { connectTcp } from "../../lib/transport/tcp.ts";
+import { readFull } from "../../lib/transport/read_full.ts";
+import type { Service } from "../../lib/plugin/types.ts";
+import { runFileSender, startFileReceiver } from "./mod.ts";
+import { encodeHeader, encodeTrailer } from "./protocol.ts";
+
+const port = (s: Service) => (s.address as Deno.NetAddr).port;
+
+async function setup(options: Record<string, unknown> = {}) {
+  const dir = await Deno.makeTempDir({ prefix: "wiretest-recv-" });
+  const logs: string[] = [];
+  const receiver = await startFileReceiver({ dir, ...options }, {
+    log: (_level, message) => logs.push(message),
+  });
+  return {
+    dir,
+    logs,
+    receiver,
+    target: `127.0.0.1:${port(receiver)}`,
+    async [Symbol.asyncDispose]() {
+      await receiver.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+async function listing(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) names.push(e.name);
+  return names.sort();
+}
+
+async function tempFile(bytes: Uint8Array): Promise<string> {
+  const path = await Deno.makeTempFile({ prefix: "wiretest-src-" });
+  await Deno.writeFile(path, bytes);
+  return path;
+}
+
+function randomBytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let off = 0; off < n; off += 65536) crypto.getRandomValues(out.subarray(off, off + 65536));
+  return out;
+}
+
+const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+/** Sends hand-made protocol bytes, then reads the receiver's answer (if any). */
+async function rawExchange(target: string, parts: Uint8Array[], closeWrite = true) {
+  const [, p] = target.split(":");
+  using conn = await connectTcp({ port: Number(p) });
+  for (const part of parts) await conn.write(part);
+  if (closeWrite) await conn.closeWrite();
+  const answer = new Uint8Array(4096);
+  const n = await readFull(conn, answer, { timeout: 5000 });
+  return new TextDecoder().decode(answer.subarray(0, n));
+}
+
+Deno.test("file-send framed mode stores the file whole and acknowledges", async () => {
+  await using r = await setup();
+  const data = randomBytes(3 * 1024 * 1024 + 17);
+  const src = await tempFile(data);
+  const outcome = await runFileSender({ file: src, target: r.target, name: "data.bin" });
+  assert.equal(outcome.ok, true, outcome.error?.message);
+  assert.equal(outcome.metrics.bytes, data.length);
+  assert.equal(outcome.facts.sha256, sha256(data));
+  assert.equal((outcome.facts.ack as { sha256: string }).sha256, sha256(data));
+  assert.deepEqual(await listing(r.dir), ["data.bin"]);
+  assert.equal(sha256(await Deno.readFile(`${r.dir}/data.bin`)), sha256(data));
+  assert.equal(r.receiver.stats().files_received, 1);
+  await Deno.remove(src);
+});
+
+Deno.test("file-send sends an empty file", async () => {
+  await using r = await setup();
+  const src = await tempFile(new Uint8Array(0));
+  const outcome = await runFileSender({ file: src, target: r.target, name: "empty" });
+  assert.equal(outcome.ok, true, outcome.error?.message);
+  assert.equal((await Deno.stat(`${r.dir}/empty`)).size, 0);
+  await Deno.remove(src);
+});
+
+Deno.test("file-send never overwrites an existing file unless told to", async () => {
+  await using r = await setup();
+  await Deno.writeTextFile(`${r.dir}/keep.txt`, "original");
+  const src = await tempFile(new TextEncoder().encode("intruder"));
+  const outcome = await runFileSender({ file: src, target: r.target, name: "keep.txt" });
+  assert.equal(outcome.ok, false);
+  assert.equal(outcome.error?.code, "exists");
+  assert.match(outcome.error!.message, /refused it: .*exists/);
+  assert.equal(await Deno.readTextFile(`${r.dir}/keep.txt`), "original");
+  assert.deepEqual(await listing(r.dir), ["keep.txt"]);
+  await Deno.remove(src);
+});
+
+Deno.test("file-send replaces an existing file with overwrite", async () => {
+  await using r = await setup({ overwrite: true });
+  await Deno.writeTextFile(`${r.dir}/f.txt`, "old");
+  const src = await tempFile(new TextEncoder().encode("new"));
+  const outcome = await runFileSender({ file: src, target: r.target, name: "f.txt" });
+  assert.equal(outcome.ok, true, outcome.error?.message);
+  assert.equal(await Deno.readTextFile(`${r.dir}/f.txt`), "new");
+  await Deno.remove(src);
+});
+
+Deno.test("file-send receiver refuses files over its size limit before any byte is stored", async () => {
+  await using r = await setup({ maxBytes: 1000 });
+  const src = await tempFile(randomBytes(4 * 1024 * 1024));
+  const outcome = await runFileSender({ file: src, target: r.target, name: "big.bin" });
+  assert.equal(outcome.ok, false);
+  assert.equal(outcome.error?.code, "too-large");
+  assert.ok(outcome.metrics.bytes === undefined || outcome.metrics.bytes < 4 * 1024 * 1024);
+  assert.deepEqual(await listing(r.dir), []);
+  assert.equal(r.receiver.stats().rejected, 1);
+  await Deno.remove(src);
+});
+
+Deno.test("file-send sender refuses names that are paths before connecting", async () => {
+  for (const name of ["../x", "/etc/passwd", "a/b", "a\\b", "..", "nul\0byte"]) {
+    const src = await tempFile(new Uint8Array(1));
+    const outcome = await runFileSender({ file: src, target: "127.0.0.1:9", name });
+    assert.equal(outcome.ok, false, name);
+    assert.equal(outcome.error?.code, "bad-name", name);
+    await Deno.remove(src);
+  }
+});
+
+Deno.test("file-send receiver refuses traversal names from a hostile sender", async () => {
+  await using r = await setup();
+  for (const name of ["../escape", "/abs", "sub/dir", "..", "x\0y"]) {
+    const answer = await rawExchange(r.target, [encodeHeader(name, 1), new Uint8Array([1])]);
+    assert.match(answer, /"code":"bad-name"/, name);
+  }
+  assert.deepEqual(await listing(r.dir), []);
+  const parent = await listing(`${r.dir}/..`);
+  assert.ok(!parent.includes("escape"));
+});
+
+Deno.test("file-send receiver rejects a sha256 mismatch and keeps nothing", async () => {
+  await using r = await setup();
+  const body = new TextEncoder().encode("hello");
+  const wrong = new Uint8Array(32).fill(7);
+  const answer = await rawExchange(r.target, [
+    encodeHeader("h.txt", body.length),
+    body,
+    encodeTrailer(wrong),
+  ]);
+  assert.match(answer, /"code":"sha256-mismatch"/);
+  assert.deepEqual(await listing(r.dir), []);
+});
+
+Deno.test("file-send receiver rejects a stream cut before the announced size", async () => {
+  await using r = await setup();
+  await rawExchange(r.target, [encodeHeader("cut.bin", 1000), new Uint8Array(10)]);
+  // The receiver answers after cleaning up; wait until it counted the rejection.
+  for (let i = 0; i < 100 && r.receiver.stats().rejected === 0; i++) {
+    await new Promise((ok) => setTimeout(ok, 10));
+  }
+  assert.equal(r.receiver.stats().rejected, 1);
+  assert.match(r.logs.join("\n"), /connection closed after 10 of 1000 bytes/);
+  assert.deepEqual(await listing(r.dir), []);
+});
+
+Deno.test("file-send receiver rejects a sender that sends more than it announced", async () => {
+  await using r = await setup();
+  const answer = await rawExchange(r.target, [encodeHeader("more.bin", 4), new Uint8Array(100)]);
+  assert.match(answer, /"code":"oversize"/);
+  assert.deepEqual(await listing(r.dir), []);
+});
+
+Deno.test("file-send receiver gives up on a stalled sender after its idle timeout", async () => {
+  await using r = await setup({ idleTimeoutMs: 200 });
+  const answer = await rawExchange(
+    r.target,
+    [encodeHeader("slow.bin", 100), new Uint8Array(5)],
+    false,
+  );
+  assert.match(answer, /"code":"stalled"/);
+  assert.deepEqual(await listing(r.dir), []);
+});
+
+Deno.test("file-send receiver answers a raw sender in framed mode with a protocol error", async () => {
+  await using r = await setup();
+  const answer = await rawExchange(r.target, [new TextEncoder().encode("just some bytes\n")]);
+  assert.match(answer, /"code":"protocol"/);
+  assert.deepEqual(await listing(r.dir), []);
+});
+
+Deno.test("file-send raw mode round trip between our sender and receiver", async () => {
+  await using r = await setup({ mode: "raw", rawName: "raw.bin" });
+  const data = randomBytes(1024 * 1024);
+  const src = await tempFile(data);
+  const outcome = await runFileSender({ file: src, target: r.target, mode: "raw" });
+  assert.equal(outcome.ok, true, outcome.error?.message);
+  assert.equal(outcome.facts.sha256, sha256(data));
+  assert.equal(outcome.facts.peer_closed, true);
+  // The receiver stores after EOF; wait for it to count the file.
+  for (let i = 0; i < 200 && r.receiver.stats().files_received === 0; i++) {
+    await new Promise((ok) => setTimeout(ok, 10));
+  }
+  assert.equal(sha256(await Deno.readFile(`${r.dir}/raw.bin`)), sha256(data));
+  await Deno.remove(src);
+});
+
+Deno.test("file-send sender reports a refused connection as a typed error", async () => {
+  const src = await tempFile(new Uint8Array(1));
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const free = l.addr.port;
+  l.close();
+  const outcome = await runFileSender({ file: src, target: `127.0.0.1:${free}` });
+  assert.equal(outcome.ok, false);
+  assert.equal(outcome.error?.name, "ConnectionError");
+  assert.equal(outcome.error?.code, "refused");
+  await Deno.remove(src);
+});

@@ -1,0 +1,101 @@
+// Params of the file-send roles. Explicit interfaces keep JSR's public types
+// fast; the zod schemas validate fixtures and CLI flags against them.
+import { z } from "zod";
+
+/** How bytes travel: `framed` (header, bytes, sha256 trailer, acknowledgement) or `raw` (bytes until EOF). */
+export type FileSendMode = "framed" | "raw";
+
+/** What a user passes to the receiver (server role). */
+export interface FileReceiverOptions {
+  /** Directory the received files go into (must exist). */
+  dir: string;
+  /** Address to bind (default `127.0.0.1`). */
+  host?: string;
+  /** Port (default 0: a free one). */
+  port?: number;
+  /** `framed` (default) or `raw`. */
+  mode?: FileSendMode;
+  /** Replace an existing file of the same name (default `false`). */
+  overwrite?: boolean;
+  /** Largest file accepted, in bytes (default 10 GiB). */
+  maxBytes?: number;
+  /** Give up on a sender silent for this long (default 30000 ms). */
+  idleTimeoutMs?: number;
+  /** Raw mode: the name to store each received stream under (default `received.bin`). */
+  rawName?: string;
+}
+
+/** The receiver's params after defaults. */
+export interface FileReceiverParams {
+  dir: string;
+  host: string;
+  port: number;
+  mode: FileSendMode;
+  overwrite: boolean;
+  maxBytes: number;
+  idleTimeoutMs: number;
+  rawName: string;
+}
+
+/** What a user passes to the sender (client role). */
+export interface FileSenderOptions {
+  /** Path of the file to send. */
+  file: string;
+  /** Receiver address, `host:port`. */
+  target: string;
+  /** `framed` (default) or `raw`. */
+  mode?: FileSendMode;
+  /** Name announced to the receiver (default: the file's base name). */
+  name?: string;
+  /** Size of each read and write, in bytes (default 65536). */
+  chunkSize?: number;
+  /** Give up when the receiver stops reading for this long (default 30000 ms). */
+  idleTimeoutMs?: number;
+  /** Give up when the whole transfer takes longer (default: no limit besides the run's deadline). */
+  timeoutMs?: number;
+}
+
+/** The sender's params after defaults. */
+export interface FileSenderParams {
+  file: string;
+  target: string;
+  mode: FileSendMode;
+  name?: string;
+  chunkSize: number;
+  idleTimeoutMs: number;
+  timeoutMs?: number;
+}
+
+const mode = z.enum(["framed", "raw"]).default("framed")
+  .describe("framed: header, bytes, sha256 trailer and acknowledgement; raw: bytes until EOF");
+
+/** Schema of the receiver's params. */
+export const fileReceiverParams: z.ZodType<FileReceiverParams, FileReceiverOptions> = z.object({
+  dir: z.string().min(1).describe("directory the received files go into (must exist)"),
+  host: z.string().default("127.0.0.1").describe("address to bind"),
+  port: z.number().int().min(0).max(65535).default(0).describe("port to bind (0: a free one)"),
+  mode,
+  overwrite: z.boolean().default(false).describe("replace an existing file of the same name"),
+  maxBytes: z.number().int().min(0).default(10 * 1024 ** 3)
+    .describe("largest file accepted, in bytes"),
+  idleTimeoutMs: z.number().int().min(1).default(30_000)
+    .describe("give up on a sender silent for this long (ms)"),
+  rawName: z.string().min(1).default("received.bin")
+    .describe("raw mode: the name each received stream is stored under"),
+}).strict();
+
+/** Schema of the sender's params. */
+export const fileSenderParams: z.ZodType<FileSenderParams, FileSenderOptions> = z.object({
+  file: z.string().min(1).describe("path of the file to send"),
+  target: z.string().min(1).describe("receiver address, host:port"),
+  mode,
+  name: z.string().min(1).optional().describe(
+    "name announced to the receiver (default: base name)",
+  ),
+  chunkSize: z.number().int().min(1).max(16 * 1024 * 1024).default(65_536)
+    .describe("size of each read and write, in bytes"),
+  idleTimeoutMs: z.number().int().min(1).default(30_000)
+    .describe("give up when the receiver stops reading for this long (ms)"),
+  timeoutMs: z.number().int().min(1).optional()
+    .describe("give up when the whole transfer takes longer (ms)"),
+}).strict();

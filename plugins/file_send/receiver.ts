@@ -1,0 +1,326 @@
+// The receiving side: accepts senders, streams each file into a temporary
+// file inside the destination directory, verifies it and renames it into
+// place atomically. A failed transfer leaves nothing behind.
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { ConnectionError, TimeoutError } from "../../lib/errors.ts";
+import type { Context, Service } from "../../lib/plugin/types.ts";
+import { listenTcp } from "../../lib/transport/tcp.ts";
+import { readFull } from "../../lib/transport/read_full.ts";
+import type { Conn } from "../../lib/transport/types.ts";
+import type { FileReceiverParams } from "./params.ts";
+import {
+  decodeHeaderFixed,
+  decodeName,
+  encodeAck,
+  FileSendError,
+  HEADER_FIXED,
+  hex,
+  nameProblem,
+  startsWith,
+  TRAILER_MAGIC,
+  TRAILER_SIZE,
+} from "./protocol.ts";
+
+const BUFFER_SIZE = 256 * 1024;
+
+/** Starts the receiver. */
+export async function serveReceiver(params: FileReceiverParams, ctx: Context): Promise<Service> {
+  const info = await Deno.stat(params.dir).catch((error) => {
+    throw new TypeError(`Cannot receive into "${params.dir}": ${(error as Error).message}`, {
+      cause: error,
+    });
+  });
+  if (!info.isDirectory) {
+    throw new TypeError(`Cannot receive into "${params.dir}": it is not a directory`);
+  }
+  const listener = listenTcp({ hostname: params.host, port: params.port });
+  const stats = { connections: 0, files_received: 0, bytes_received: 0, rejected: 0 };
+  const conns = new Set<Conn>();
+  const tasks = new Set<Promise<void>>();
+
+  const acceptLoop = (async () => {
+    for await (const conn of listener) {
+      stats.connections++;
+      conns.add(conn);
+      const task = receiveOne(conn, params, ctx)
+        .then((bytes) => {
+          stats.files_received++;
+          stats.bytes_received += bytes;
+        }, (error) => {
+          stats.rejected++;
+          ctx.log("warn", (error as Error).message);
+        })
+        .finally(() => {
+          conn.close();
+          conns.delete(conn);
+          tasks.delete(task);
+        });
+      tasks.add(task);
+    }
+  })().catch((error) => ctx.log("error", `accept loop ended: ${(error as Error).message}`));
+
+  let closing: Promise<void> | undefined;
+  return {
+    address: listener.addr,
+    stats: () => ({ ...stats }),
+    close: () =>
+      closing ??= (async () => {
+        listener.close();
+        for (const conn of conns) conn.close();
+        await acceptLoop;
+        await Promise.allSettled([...tasks]);
+      })(),
+  };
+}
+
+/** Receives one transfer; resolves with the number of bytes stored. */
+async function receiveOne(conn: Conn, params: FileReceiverParams, ctx: Context): Promise<number> {
+  const io = { timeout: params.idleTimeoutMs, signal: ctx.signal };
+  if (params.mode === "raw") return await receiveRaw(conn, params, ctx, io);
+  try {
+    return await receiveFramed(conn, params, ctx, io);
+  } catch (error) {
+    const failure = asFailure(error, params.idleTimeoutMs);
+    // Tell the sender why, if the connection still carries bytes.
+    await conn.write(
+      encodeAck({ ok: false, code: failure.code, message: failure.message }),
+      { timeout: 1000 },
+    ).catch(() => {});
+    throw failure;
+  }
+}
+
+async function receiveFramed(
+  conn: Conn,
+  params: FileReceiverParams,
+  ctx: Context,
+  io: { timeout: number; signal: AbortSignal },
+): Promise<number> {
+  const fixed = new Uint8Array(HEADER_FIXED);
+  if (await readFull(conn, fixed, io) < HEADER_FIXED) {
+    throw new FileSendError(
+      "truncated",
+      "Cannot receive file: connection closed in the header",
+      "receiver",
+    );
+  }
+  const { nameLength, size } = decodeHeaderFixed(fixed);
+  const nameBytes = new Uint8Array(nameLength);
+  if (await readFull(conn, nameBytes, io) < nameLength) {
+    throw new FileSendError(
+      "truncated",
+      "Cannot receive file: connection closed in the header",
+      "receiver",
+    );
+  }
+  const name = decodeName(nameBytes);
+  const problem = nameProblem(name);
+  if (problem) {
+    throw new FileSendError("bad-name", `Cannot receive file "${name}": ${problem}`, "receiver");
+  }
+  if (size > params.maxBytes) {
+    throw new FileSendError(
+      "too-large",
+      `Cannot receive file "${name}": ${size} bytes exceed the limit of ${params.maxBytes}`,
+      "receiver",
+    );
+  }
+  const target = join(params.dir, name);
+  if (!params.overwrite && await exists(target)) {
+    throw new FileSendError(
+      "exists",
+      `Cannot receive file "${name}": it exists and overwrite is off`,
+      "receiver",
+    );
+  }
+  ctx.log("info", `receiving "${name}" (${size} bytes)`);
+  return await intoTempFile(params, name, async (file, hash) => {
+    const buffer = new Uint8Array(Math.min(BUFFER_SIZE, Math.max(size, 1)));
+    let left = size;
+    while (left > 0) {
+      const n = await conn.read(buffer.subarray(0, Math.min(left, buffer.length)), io);
+      if (n === null) {
+        throw new FileSendError(
+          "truncated",
+          `Cannot receive file "${name}": connection closed after ${size - left} of ${size} bytes`,
+          "receiver",
+        );
+      }
+      const chunk = buffer.subarray(0, n);
+      hash.update(chunk);
+      await writeAll(file, chunk);
+      left -= n;
+      ctx.progress({ done: size - left, total: size, unit: "bytes", label: name });
+    }
+    const trailer = new Uint8Array(TRAILER_SIZE);
+    const got = await readFull(conn, trailer, io);
+    if (got < TRAILER_SIZE) {
+      throw new FileSendError(
+        "truncated",
+        `Cannot receive file "${name}": connection closed before the sha256 trailer`,
+        "receiver",
+      );
+    }
+    if (!startsWith(trailer, TRAILER_MAGIC)) {
+      throw new FileSendError(
+        "oversize",
+        `Cannot receive file "${name}": the sender sent more than the ${size} bytes it announced`,
+        "receiver",
+      );
+    }
+    const expected = hex(trailer.subarray(4));
+    const actual = hash.digest("hex");
+    if (expected !== actual) {
+      throw new FileSendError(
+        "sha256-mismatch",
+        `Cannot receive file "${name}": sha256 ${actual} does not match the sender's ${expected}`,
+        "receiver",
+      );
+    }
+    return { size, sha256: actual };
+  }, async (stored) => {
+    await conn.write(
+      encodeAck({
+        ok: true,
+        message: `stored "${name}"`,
+        bytes: stored.size,
+        sha256: stored.sha256,
+      }),
+      io,
+    );
+  });
+}
+
+async function receiveRaw(
+  conn: Conn,
+  params: FileReceiverParams,
+  ctx: Context,
+  io: { timeout: number; signal: AbortSignal },
+): Promise<number> {
+  const name = params.rawName;
+  const problem = nameProblem(name);
+  if (problem) {
+    throw new FileSendError("bad-name", `Cannot store "${name}": ${problem}`, "receiver");
+  }
+  if (!params.overwrite && await exists(join(params.dir, name))) {
+    throw new FileSendError(
+      "exists",
+      `Cannot receive raw stream "${name}": it exists and overwrite is off`,
+      "receiver",
+    );
+  }
+  return await intoTempFile(params, name, async (file, hash) => {
+    const buffer = new Uint8Array(BUFFER_SIZE);
+    let total = 0;
+    for (;;) {
+      const n = await conn.read(buffer, io);
+      if (n === null) break;
+      total += n;
+      if (total > params.maxBytes) {
+        throw new FileSendError(
+          "too-large",
+          `Cannot receive raw stream "${name}": more than ${params.maxBytes} bytes`,
+          "receiver",
+        );
+      }
+      const chunk = buffer.subarray(0, n);
+      hash.update(chunk);
+      await writeAll(file, chunk);
+      ctx.progress({ done: total, unit: "bytes", label: name });
+    }
+    const sha256 = hash.digest("hex");
+    ctx.log("info", `received raw stream "${name}": ${total} bytes, sha256 ${sha256}`);
+    return { size: total, sha256 };
+  });
+}
+
+type Hash = ReturnType<typeof createHash>;
+
+/**
+ * Runs `fill` on a fresh temporary file beside the target, then moves it into
+ * place (without replacing an existing file unless `overwrite`) and runs
+ * `after`. Any failure removes the temporary file.
+ */
+async function intoTempFile(
+  params: FileReceiverParams,
+  name: string,
+  fill: (file: Deno.FsFile, hash: Hash) => Promise<{ size: number; sha256: string }>,
+  after?: (stored: { size: number; sha256: string }) => Promise<void>,
+): Promise<number> {
+  const target = join(params.dir, name);
+  const temp = join(params.dir, `.${name}.${crypto.randomUUID()}.part`);
+  let file: Deno.FsFile | undefined;
+  let placed = false;
+  try {
+    file = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
+    const stored = await fill(file, createHash("sha256")).catch((error) => {
+      throw asFailure(error, params.idleTimeoutMs);
+    });
+    await file.syncData();
+    file.close();
+    file = undefined;
+    if (params.overwrite) {
+      await Deno.rename(temp, target);
+    } else {
+      // link() fails when the target exists, so a file that appeared while we
+      // received is never replaced.
+      try {
+        await Deno.link(temp, target);
+      } catch (error) {
+        if (error instanceof Deno.errors.AlreadyExists) {
+          throw new FileSendError(
+            "exists",
+            `Cannot store "${name}": it exists and overwrite is off`,
+            "receiver",
+          );
+        }
+        throw error;
+      }
+      await Deno.remove(temp);
+    }
+    placed = true;
+    await after?.(stored);
+    return stored.size;
+  } catch (error) {
+    throw asFailure(error, params.idleTimeoutMs);
+  } finally {
+    file?.close();
+    if (!placed) await Deno.remove(temp).catch(() => {});
+  }
+}
+
+async function writeAll(file: Deno.FsFile, chunk: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < chunk.length) off += await file.write(chunk.subarray(off));
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** Gives every failure a file-send code the sender can act on. */
+function asFailure(error: unknown, idleMs: number): FileSendError {
+  if (error instanceof FileSendError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof TimeoutError) {
+    return new FileSendError(
+      "stalled",
+      `Cannot receive file: the sender stalled for ${idleMs} ms`,
+      "receiver",
+      { cause: error },
+    );
+  }
+  if (error instanceof ConnectionError) {
+    return new FileSendError("truncated", `Cannot receive file: ${message}`, "receiver", {
+      cause: error,
+    });
+  }
+  return new FileSendError("io", `Cannot store file: ${message}`, "receiver", { cause: error });
+}

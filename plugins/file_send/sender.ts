@@ -1,0 +1,172 @@
+// The sending side: streams a file (never holding it in memory), hashing as
+// it goes, and reports what the receiver acknowledged.
+import { createHash } from "node:crypto";
+import { basename } from "node:path";
+import { TimeoutError } from "../../lib/errors.ts";
+import type { Context, Outcome } from "../../lib/plugin/types.ts";
+import { Throughput } from "../../lib/metrics/throughput.ts";
+import { parseHostPort } from "../../lib/transport/address.ts";
+import { readFull } from "../../lib/transport/read_full.ts";
+import { connectTcp } from "../../lib/transport/tcp.ts";
+import type { Conn } from "../../lib/transport/types.ts";
+import type { FileSenderParams } from "./params.ts";
+import {
+  type Ack,
+  ACK_FIXED,
+  decodeAckBody,
+  decodeAckFixed,
+  encodeHeader,
+  encodeTrailer,
+  FileSendError,
+  nameProblem,
+} from "./protocol.ts";
+
+/** Sends one file. */
+export async function sendFile(params: FileSenderParams, ctx: Context): Promise<Outcome> {
+  const name = params.name ?? basename(params.file);
+  if (params.mode === "framed") {
+    const problem = nameProblem(name);
+    if (problem) {
+      throw new FileSendError("bad-name", `Cannot send file as "${name}": ${problem}`, "sender");
+    }
+  }
+  const { hostname, port } = parseHostPort(params.target);
+  using file = await Deno.open(params.file, { read: true });
+  const size = (await file.stat()).size;
+  const deadline = params.timeoutMs !== undefined
+    ? Math.min(Date.now() + params.timeoutMs, ctx.deadline ?? Infinity)
+    : ctx.deadline;
+  const base = { signal: ctx.signal, deadline };
+  const io = { ...base, timeout: params.idleTimeoutMs };
+
+  const meter = new Throughput();
+  using conn = await connectTcp({ hostname, port, ...io });
+  meter.start();
+  const hash = createHash("sha256");
+  let sent = 0;
+  // In framed mode the receiver may refuse early (name, size, existing
+  // file): listen for its answer while sending so a refusal stops us.
+  const ack = params.mode === "framed" ? readAck(conn, base) : undefined;
+  let refusal: Ack | undefined;
+  ack?.then((a) => {
+    if (!a.ok) refusal = a;
+  }, () => {});
+
+  try {
+    if (params.mode === "framed") await conn.write(encodeHeader(name, size), io);
+    const buffer = new Uint8Array(params.chunkSize);
+    while (sent < size && !refusal) {
+      const n = await file.read(buffer.subarray(0, Math.min(buffer.length, size - sent)));
+      if (n === null) {
+        throw new FileSendError(
+          "truncated",
+          `Cannot send file "${params.file}": it shrank to ${sent} bytes while sending`,
+          "sender",
+        );
+      }
+      const chunk = buffer.subarray(0, n);
+      hash.update(chunk);
+      await conn.write(chunk, io);
+      sent += n;
+      meter.add(n);
+      ctx.progress({ done: sent, total: size, unit: "bytes", label: name });
+    }
+    const digest = new Uint8Array(hash.digest());
+    const sha256 = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+    if (params.mode === "raw") {
+      await conn.closeWrite();
+      const peerClosed = await waitForClose(conn, Math.min(params.idleTimeoutMs, 2000));
+      meter.stop();
+      return outcome(true, { name, size, sent, sha256, meter, facts: { peer_closed: peerClosed } });
+    }
+    if (!refusal) await conn.write(encodeTrailer(digest), io);
+    const answer = await withIdle(ack!, params.idleTimeoutMs, params.target);
+    meter.stop();
+    if (!answer.ok) throw rejection(answer);
+    return outcome(true, { name, size, sent, sha256, meter, facts: { ack: answer } });
+  } catch (error) {
+    // A write that failed because the receiver refused and closed: report
+    // the receiver's reason, not the broken pipe.
+    if (!refusal && ack) {
+      refusal = await withIdle(ack, 1000, params.target).then(
+        (a) => a.ok ? undefined : a,
+        () => undefined,
+      );
+    }
+    if (refusal) throw rejection(refusal, error);
+    throw error;
+  }
+}
+
+function rejection(ack: Ack, cause?: unknown): FileSendError {
+  return new FileSendError(
+    ack.code ?? "rejected",
+    `Cannot send file: the receiver refused it: ${ack.message}`,
+    "sender",
+    { cause },
+  );
+}
+
+async function readAck(conn: Conn, io: { signal: AbortSignal; deadline?: number }): Promise<Ack> {
+  const fixed = new Uint8Array(ACK_FIXED);
+  if (await readFull(conn, fixed, io) < ACK_FIXED) {
+    throw new FileSendError(
+      "truncated",
+      "Cannot send file: the receiver closed the connection without an acknowledgement",
+      "sender",
+    );
+  }
+  const { ok, length } = decodeAckFixed(fixed);
+  const body = new Uint8Array(length);
+  if (await readFull(conn, body, io) < length) {
+    throw new FileSendError("truncated", "Cannot send file: acknowledgement cut short", "sender");
+  }
+  return decodeAckBody(ok, body);
+}
+
+function withIdle<T>(promise: Promise<T>, ms: number, target: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new TimeoutError({ operation: "read", address: target, timeoutMs: ms })),
+      ms,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function waitForClose(conn: Conn, ms: number): Promise<boolean> {
+  const buffer = new Uint8Array(4096);
+  try {
+    while (await conn.read(buffer, { timeout: ms }) !== null) {
+      // A raw receiver has nothing to say; drain whatever it sends.
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function outcome(
+  ok: boolean,
+  r: {
+    name: string;
+    size: number;
+    sent: number;
+    sha256: string;
+    meter: Throughput;
+    facts: Record<string, unknown>;
+  },
+): Outcome {
+  const snap = r.meter.snapshot();
+  return {
+    ok,
+    metrics: {
+      bytes: r.sent,
+      file_bytes: r.size,
+      duration_ms: snap.seconds * 1000,
+      throughput_mib_s: snap.mibPerSecond,
+    },
+    facts: { name: r.name, sha256: r.sha256, ...r.facts },
+  };
+}

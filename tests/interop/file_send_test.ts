@@ -1,0 +1,130 @@
+// file-send against programs we did not write: nc, socat and the seeds'
+// Python send_file/receive_file (1 KiB chunks, bytes until EOF, no checksum).
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { runFileSender, startFileReceiver } from "../../plugins/file_send/mod.ts";
+import { freePort, hasProgram, spawnPeer, waitFor, waitForListen } from "../_support/peer.ts";
+
+const PY_RECEIVE_FILE = `
+import socket, sys
+srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(sys.argv[1])))
+srv.listen(1)
+conn, _ = srv.accept()
+with open(sys.argv[2], "wb") as f:
+    while True:
+        data = conn.recv(1024)
+        if not data:
+            break
+        f.write(data)
+conn.close()
+srv.close()
+`;
+
+const PY_SEND_FILE = `
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+with open(sys.argv[2], "rb") as f:
+    while True:
+        chunk = f.read(1024)
+        if not chunk:
+            break
+        s.sendall(chunk)
+s.close()
+`;
+
+const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+async function fixture(size: number) {
+  const dir = await Deno.makeTempDir({ prefix: "wiretest-interop-" });
+  const data = new Uint8Array(size);
+  for (let off = 0; off < size; off += 65536) {
+    crypto.getRandomValues(data.subarray(off, off + 65536));
+  }
+  await Deno.writeFile(`${dir}/src.bin`, data);
+  return {
+    dir,
+    data,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+Deno.test({
+  name: "file-send raw sender delivers a file to the seeds' Python receive_file",
+  async fn() {
+    await using f = await fixture(300_000);
+    const port = freePort();
+    await using peer = spawnPeer("python3", ["-c", PY_RECEIVE_FILE, String(port), `${f.dir}/out`]);
+    // The peer accepts exactly once: wait for its socket without connecting.
+    await waitForListen(port);
+    const outcome = await runFileSender({
+      file: `${f.dir}/src.bin`,
+      target: `127.0.0.1:${port}`,
+      mode: "raw",
+    });
+    assert.equal(outcome.ok, true, outcome.error?.message);
+    await peer.process.status;
+    assert.equal(sha256(await Deno.readFile(`${f.dir}/out`)), outcome.facts.sha256);
+    assert.equal(outcome.facts.sha256, sha256(f.data));
+  },
+});
+
+Deno.test("file-send raw receiver stores what the seeds' Python send_file sends", async () => {
+  await using f = await fixture(250_001);
+  const receiver = await startFileReceiver({ dir: f.dir, mode: "raw", rawName: "from-python.bin" });
+  try {
+    const port = (receiver.address as Deno.NetAddr).port;
+    await using peer = spawnPeer("python3", ["-c", PY_SEND_FILE, String(port), `${f.dir}/src.bin`]);
+    assert.equal((await peer.process.status).success, true);
+    await waitFor(() => receiver.stats().files_received === 1, "the receiver to store the file");
+    assert.equal(sha256(await Deno.readFile(`${f.dir}/from-python.bin`)), sha256(f.data));
+  } finally {
+    await receiver.close();
+  }
+});
+
+Deno.test({
+  name: "file-send raw receiver stores what nc sends",
+  ignore: !hasProgram("nc"),
+  async fn() {
+    await using f = await fixture(100_000);
+    const receiver = await startFileReceiver({ dir: f.dir, mode: "raw", rawName: "from-nc.bin" });
+    try {
+      const port = (receiver.address as Deno.NetAddr).port;
+      await using peer = spawnPeer("sh", ["-c", `nc -N 127.0.0.1 ${port} < "${f.dir}/src.bin"`]);
+      assert.equal((await peer.process.status).success, true);
+      await waitFor(() => receiver.stats().files_received === 1, "the receiver to store the file");
+      assert.equal(sha256(await Deno.readFile(`${f.dir}/from-nc.bin`)), sha256(f.data));
+    } finally {
+      await receiver.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "file-send raw sender delivers a file to socat writing to a file",
+  ignore: !hasProgram("socat"),
+  async fn() {
+    await using f = await fixture(500_000);
+    const port = freePort();
+    await using peer = spawnPeer("socat", [
+      "-u",
+      `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`,
+      `CREATE:${f.dir}/socat.bin`,
+    ]);
+    // socat accepts once: probe readiness by polling for its listening socket.
+    await waitForListen(port);
+    const outcome = await runFileSender({
+      file: `${f.dir}/src.bin`,
+      target: `127.0.0.1:${port}`,
+      mode: "raw",
+    });
+    assert.equal(outcome.ok, true, outcome.error?.message);
+    await peer.process.status;
+    assert.equal(sha256(await Deno.readFile(`${f.dir}/socat.bin`)), sha256(f.data));
+  },
+});
