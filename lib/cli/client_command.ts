@@ -1,0 +1,80 @@
+// `wiretest echo|probe|ping|send|run`: run a plugin's client role once and
+// print a summary (or the whole outcome with --json).
+import { runClient } from "../plugin/run.ts";
+import type { Outcome } from "../plugin/types.ts";
+import { flagsHelp, flagSpecs, parseFlags, UsageError } from "./_flags.ts";
+import { loadPlugin, manifestsFrom } from "./_load_plugin.ts";
+import { EXIT } from "./_exit.ts";
+
+export async function clientCommand(
+  pluginName: string | undefined,
+  args: string[],
+  command: string,
+): Promise<number> {
+  if (!pluginName || pluginName.startsWith("-")) {
+    throw new UsageError(`Cannot run: name a plugin (wiretest run <plugin> --help)`);
+  }
+  const plugin = await loadPlugin(pluginName, manifestsFrom(args));
+  const role = plugin.client;
+  if (!role) {
+    throw new UsageError(`Cannot run plugin "${plugin.name}": it has no client role`);
+  }
+  const specs = flagSpecs(role.params);
+  const positionals = role.positionals ?? [];
+  const { params, common } = parseFlags(args, specs, positionals);
+  if (common.help) {
+    const usage = command === "run" ? `run ${plugin.name}` : command;
+    console.log(
+      `wiretest ${usage} ${positionals.map((p) => `<${p}>`).join(" ")} [flags]\n\n` +
+        `${plugin.description}\n\nFlags:\n${flagsHelp(specs, positionals)}\n` +
+        `  --json                            print the whole outcome as JSON\n` +
+        `  --debug                           print stack traces and plugin log lines`,
+    );
+    return EXIT.ok;
+  }
+  const debug = common.debug === true;
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new DOMException("Interrupted", "AbortError"));
+  Deno.addSignalListener("SIGINT", onSignal);
+  let outcome: Outcome;
+  try {
+    outcome = await runClient(plugin, params, {
+      signal: controller.signal,
+      log: (level, message) => {
+        if (debug || level === "warn" || level === "error") console.error(`${level}: ${message}`);
+      },
+      progress: progressPrinter(),
+    });
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+  }
+  if (common.json) {
+    console.log(JSON.stringify(outcome, null, 2));
+  } else {
+    const summary = role.summary?.(outcome) ?? genericSummary(outcome);
+    if (summary) console.log(summary);
+    if (outcome.error) console.error(`error: ${outcome.error.message}`);
+  }
+  return outcome.ok ? EXIT.ok : EXIT.failed;
+}
+
+function genericSummary(outcome: Outcome): string {
+  const metrics = Object.entries(outcome.metrics)
+    .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(3)}`);
+  return `${outcome.ok ? "ok" : "failed"}${metrics.length ? `: ${metrics.join(" ")}` : ""}`;
+}
+
+// A single self-rewriting line on a terminal; nothing when output is piped.
+function progressPrinter(): (p: { done: number; total?: number; unit: string }) => void {
+  if (!Deno.stderr.isTerminal()) return () => {};
+  let last = 0;
+  const encoder = new TextEncoder();
+  return (p) => {
+    const now = performance.now();
+    if (now - last < 100 && p.done !== p.total) return;
+    last = now;
+    const pct = p.total ? ` ${(100 * p.done / p.total).toFixed(1)}%` : "";
+    const line = `\r${p.done}${p.total ? `/${p.total}` : ""} ${p.unit}${pct}\x1b[K`;
+    Deno.stderr.writeSync(encoder.encode(p.done === p.total ? `${line}\n` : line));
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * The `wiretest` command line.
+ *
+ * ```sh
+ * deno run -A jsr:@wiretest/wiretest/cli --help
+ * ```
+ *
+ * Commands load lazily, so `wiretest --help` does not import every plugin.
+ *
+ * @example Running the CLI from code
+ * ```ts
+ * import { main } from "@wiretest/wiretest/cli";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(await main(["--version"]), 0);
+ * ```
+ *
+ * @module
+ */
+import denoJson from "../../deno.json" with { type: "json" };
+
+import { EXIT } from "./_exit.ts";
+
+export { EXIT };
+
+/** Client commands: the name people type → the plugin whose client role runs. */
+export const CLIENT_ALIASES: Readonly<Record<string, string>> = {
+  echo: "echo",
+  probe: "http-probe",
+  ping: "udp-ping",
+  send: "file-send",
+};
+
+const HELP = `wiretest ${denoJson.version}: test network protocols over the wire
+
+Usage: wiretest <command> [arguments] [flags]
+
+Commands:
+  serve <plugin> [flags]      start a plugin's server role and run until interrupted
+  echo <host:port>            echo round trips, verified byte for byte (plugin "echo")
+  probe <url>                 HTTP/1.1 request with phase timings and TLS facts ("http-probe")
+  ping <host:port>            UDP round trips: RTT percentiles, loss, jitter ("udp-ping")
+  send <file> <host:port>     stream a file, verified by sha256 ("file-send")
+  run <plugin> [args] [flags] run the client role of any plugin, built-in or third-party
+  plugins                     list the plugins in the manifest(s)
+
+Common flags:
+  --json              print the whole outcome as JSON
+  --plugins <file>    also load plugins from this manifest (repeatable)
+  --debug             print stack traces and plugin log lines
+  -h, --help          help for a command (wiretest echo --help)
+  -V, --version       print the version
+
+Exit codes: 0 success, 1 the exchange failed, 2 usage error.`;
+
+/**
+ * Runs the CLI with `args` and returns the exit code (it does not exit).
+ *
+ * @param args Command-line arguments, without the program name.
+ * @returns The exit code: 0 success, 1 failure, 2 usage error.
+ *
+ * @example Asking for help
+ * ```ts
+ * import { main } from "@wiretest/wiretest/cli";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(await main(["no-such-command"]), 2);
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  if (command === undefined || command === "-h" || command === "--help" || command === "help") {
+    console.log(HELP);
+    return command === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (command === "-V" || command === "--version") {
+    console.log(`wiretest ${denoJson.version}`);
+    return EXIT.ok;
+  }
+  const debug = args.includes("--debug");
+  try {
+    if (command === "serve") {
+      const { serveCommand } = await import("./serve_command.ts");
+      return await serveCommand(rest);
+    }
+    if (command === "plugins") {
+      const { pluginsCommand } = await import("./plugins_command.ts");
+      return await pluginsCommand(rest);
+    }
+    if (command === "run" || command in CLIENT_ALIASES) {
+      const { clientCommand } = await import("./client_command.ts");
+      return command === "run"
+        ? await clientCommand(rest[0], rest.slice(1), "run")
+        : await clientCommand(CLIENT_ALIASES[command], rest, command);
+    }
+    console.error(`error: Cannot run "${command}": unknown command (see wiretest --help)`);
+    return EXIT.usage;
+  } catch (error) {
+    return reportError(error, debug);
+  }
+}
+
+/** Prints an error as one line (a stack too with `--debug`) and picks the exit code. */
+export function reportError(error: unknown, debug: boolean): number {
+  const err = error instanceof Error ? error : new Error(String(error));
+  console.error(`error: ${err.message}`);
+  if (debug && err.stack) console.error(err.stack);
+  const usage = err.name === "UsageError" || err.name === "ParamsError" ||
+    err.name === "ManifestError" || err.name === "UnknownPluginError";
+  return usage ? EXIT.usage : EXIT.failed;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

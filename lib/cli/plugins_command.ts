@@ -1,0 +1,42 @@
+// `wiretest plugins`: list the plugins of the built-in and extra manifests
+// without importing any of them.
+import { parseArgs } from "node:util";
+import { UsageError } from "./_flags.ts";
+import { listPlugins } from "./_load_plugin.ts";
+import { EXIT } from "./_exit.ts";
+
+export async function pluginsCommand(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+        debug: { type: "boolean" },
+        plugins: { type: "string", multiple: true },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(`Cannot parse arguments: ${(error as Error).message}`, { cause: error });
+  }
+  if (values.help) {
+    console.log(
+      "wiretest plugins [--plugins manifest.json …] [--json]\n\n" +
+        "Lists every plugin: name, roles, permissions and description.",
+    );
+    return EXIT.ok;
+  }
+  const entries = await listPlugins(values.plugins ?? []);
+  if (values.json) {
+    console.log(JSON.stringify(entries, null, 2));
+    return EXIT.ok;
+  }
+  const rows = entries.map((e) => [e.name, e.roles.join("+"), e.permissions, e.description]);
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length), 4));
+  const header = ["NAME", "ROLES", "PERMISSIONS", "DESCRIPTION"];
+  for (const row of [header, ...rows]) {
+    console.log(row.map((cell, i) => i < 3 ? cell.padEnd(widths[i] + 2) : cell).join(""));
+  }
+  return EXIT.ok;
+}
