@@ -1,0 +1,137 @@
+// The `wiretest` binary, run as a subprocess the way users run it.
+import assert from "node:assert/strict";
+import { freePort } from "./_support/peer.ts";
+
+const MAIN = new URL("../lib/cli/main.ts", import.meta.url).pathname;
+
+async function wiretest(...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Starts `wiretest serve …`, waits for its "listening" JSON line, returns the address. */
+async function serve(...args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "serve", ...args, "--json"],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  while (!buffered.includes("\n")) {
+    const { value, done } = await lines.read();
+    if (done) break;
+    buffered += value;
+  }
+  clearTimeout(timer);
+  const first = JSON.parse(buffered.split("\n")[0]);
+  return {
+    address: first.address as string,
+    async stop(): Promise<{ code: number; last: Record<string, unknown>; stderr: string }> {
+      child.kill("SIGTERM");
+      let rest = buffered.slice(buffered.indexOf("\n") + 1);
+      for (;;) {
+        const { value, done } = await lines.read();
+        if (done) break;
+        rest += value;
+      }
+      const stderr = await new Response(child.stderr).text();
+      const status = await child.status;
+      return { code: status.code, last: JSON.parse(rest.trim().split("\n").at(-1)!), stderr };
+    },
+  };
+}
+
+Deno.test("wiretest --help lists the commands and exits 0", async () => {
+  const r = await wiretest("--help");
+  assert.equal(r.code, 0);
+  for (const cmd of ["serve", "echo", "probe", "ping", "send", "plugins"]) {
+    assert.match(r.stdout, new RegExp(`^  ${cmd} `, "m"));
+  }
+});
+
+Deno.test("wiretest without a command prints help and exits 2", async () => {
+  const r = await wiretest();
+  assert.equal(r.code, 2);
+  assert.match(r.stdout, /Usage: wiretest/);
+});
+
+Deno.test("wiretest with an unknown command exits 2 with one line", async () => {
+  const r = await wiretest("frobnicate");
+  assert.equal(r.code, 2);
+  assert.equal(
+    r.stderr.trim(),
+    'error: Cannot run "frobnicate": unknown command (see wiretest --help)',
+  );
+});
+
+Deno.test("wiretest rejects an unknown flag with exit 2", async () => {
+  const r = await wiretest("send", "a", "127.0.0.1:1", "--no-such-flag");
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /Unknown option '--no-such-flag'/);
+});
+
+Deno.test("wiretest rejects an invalid param value with exit 2 naming the field", async () => {
+  const r = await wiretest("send", "a", "127.0.0.1:1", "--chunk-size", "0");
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /"chunkSize"/);
+  assert.equal(r.stderr.trim().split("\n").length, 1);
+});
+
+Deno.test("wiretest plugins lists the four built-in plugins", async () => {
+  const r = await wiretest("plugins", "--json");
+  assert.equal(r.code, 0);
+  const names = JSON.parse(r.stdout).map((p: { name: string }) => p.name).sort();
+  assert.deepEqual(names, ["echo", "file-send", "http-probe", "udp-ping"]);
+});
+
+Deno.test("wiretest send --help shows flags derived from the params schema", async () => {
+  const r = await wiretest("send", "--help");
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /wiretest send <file> <target>/);
+  assert.match(r.stdout, /--chunk-size <n>/);
+  assert.match(r.stdout, /--mode <framed\|raw>/);
+});
+
+Deno.test("wiretest serve file-send and send: file arrives, exit codes 0 then 1", async () => {
+  const dir = await Deno.makeTempDir();
+  const src = `${dir}/hello.txt`;
+  await Deno.writeTextFile(src, "hello over the wire");
+  await Deno.mkdir(`${dir}/inbox`);
+  const server = await serve("file-send", "--dir", `${dir}/inbox`);
+  try {
+    const ok = await wiretest("send", src, server.address, "--json");
+    assert.equal(ok.code, 0, ok.stderr);
+    const outcome = JSON.parse(ok.stdout);
+    assert.equal(outcome.ok, true);
+    assert.equal(outcome.metrics.bytes, 19);
+    assert.equal(await Deno.readTextFile(`${dir}/inbox/hello.txt`), "hello over the wire");
+
+    const again = await wiretest("send", src, server.address);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /^error: Cannot send file: the receiver refused it: .*exists/m);
+    assert.doesNotMatch(again.stderr, /    at /, "no stack trace without --debug");
+  } finally {
+    const stopped = await server.stop();
+    assert.equal(stopped.code, 0);
+    assert.equal(stopped.last.event, "closed");
+    assert.equal((stopped.last.stats as Record<string, number>).files_received, 1);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("wiretest send to a closed port exits 1 with a readable error", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/f`, "x");
+  const r = await wiretest("send", `${dir}/f`, `127.0.0.1:${freePort()}`);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^error: Cannot connect to 127\.0\.0\.1:\d+: connection refused$/m);
+  await Deno.remove(dir, { recursive: true });
+});
