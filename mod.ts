@@ -23,3 +23,6 @@
  * @module
  */
 export * from "./lib/transport/mod.ts";
+export * from "./lib/codec/mod.ts";
+export * from "./lib/metrics/mod.ts";
+export * from "./lib/plugin/mod.ts";

@@ -2,7 +2,7 @@
 // plugin (built-in or third-party) gets `--kebab-case` flags and `--help`
 // without writing CLI code.
 import { parseArgs } from "node:util";
-import { z } from "zod";
+import { paramsInputJsonSchema, type ParamsSchema } from "../plugin/params_schema.ts";
 
 /** One flag derived from a top-level schema property. */
 export interface FlagSpec {
@@ -46,8 +46,8 @@ type JsonSchema = {
 };
 
 /** Lists the flags of a params schema. */
-export function flagSpecs(schema: z.ZodType): FlagSpec[] {
-  const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema;
+export function flagSpecs(schema: ParamsSchema): FlagSpec[] {
+  const json = paramsInputJsonSchema(schema) as JsonSchema;
   const required = new Set(json.required ?? []);
   return Object.entries(json.properties ?? {}).map(([param, prop]) => {
     const base = prop.anyOf?.find((p) => p.type !== "null") ?? prop;

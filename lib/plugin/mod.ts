@@ -23,6 +23,10 @@
  * @module
  */
 export * from "./types.ts";
+export * from "./params_schema.ts";
 export * from "./define_plugin.ts";
 export * from "./context.ts";
 export * from "./run.ts";
+export * from "./manifest.ts";
+export * from "./registry.ts";
+export * from "./json_schema.ts";

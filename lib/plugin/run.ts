@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { z } from "zod";
 import { createContext, type CreateContextOptions } from "./context.ts";
+import type { ParamsSchema } from "./params_schema.ts";
 import type { Outcome, OutcomeError, Plugin, Service } from "./types.ts";
 
 /**
@@ -35,21 +35,29 @@ import type { Outcome, OutcomeError, Plugin, Service } from "./types.ts";
 export function parseParams<T>(
   plugin: Pick<Plugin, "name">,
   role: "server" | "client",
-  schema: z.ZodType<T>,
+  schema: ParamsSchema<T>,
   input: unknown,
 ): T {
-  const result = schema.safeParse(input ?? {});
-  if (result.success) return result.data;
-  const detail = result.error.issues.map((issue) => {
-    const path = issue.path.length ? issue.path.map(String).join(".") : "(params)";
+  const result = schema["~standard"].validate(input ?? {});
+  if (result instanceof Promise) {
+    throw new TypeError(
+      `Cannot use params for plugin "${plugin.name}" (${role}): its schema validates asynchronously, which wiretest does not support`,
+    );
+  }
+  if (!result.issues) return result.value;
+  const issues: ParamsIssue[] = result.issues.map((issue) => ({
+    path: (issue.path ?? []).map((seg) => {
+      const key = typeof seg === "object" ? seg.key : seg;
+      return typeof key === "number" ? key : String(key);
+    }),
+    message: issue.message,
+  }));
+  const detail = issues.map((issue) => {
+    const path = issue.path.length ? issue.path.join(".") : "(params)";
     return `"${path}" ${issue.message}`;
   }).join("; ");
   throw new ParamsError(`Cannot use params for plugin "${plugin.name}" (${role}): ${detail}`, {
-    issues: result.error.issues.map((i) => ({
-      path: i.path.map((p) => typeof p === "symbol" ? String(p) : p),
-      message: i.message,
-    })),
-    cause: result.error,
+    issues,
   });
 }
 

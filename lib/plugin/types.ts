@@ -8,8 +8,10 @@
  *
  * @module
  */
-import type { z } from "zod";
 import type { Address } from "../transport/types.ts";
+import type { ParamsSchema } from "./params_schema.ts";
+
+export type { Address };
 
 /** The version of this contract. A manifest entry names the one its plugin was written for. */
 export const PLUGIN_API_VERSION = 1 as const;
@@ -82,7 +84,7 @@ export interface Service {
 /** The server role of a plugin: validated params in, a running {@linkcode Service} out. */
 export interface ServerRole<Params = unknown> {
   /** Schema of the `with:` params for this role. */
-  readonly params: z.ZodType<Params>;
+  readonly params: ParamsSchema<Params>;
   /** Starts the service. */
   serve(params: Params, ctx: Context): Promise<Service>;
   /** Names of params the CLI (`wiretest serve <plugin>`) takes as positional arguments. */
@@ -92,7 +94,7 @@ export interface ServerRole<Params = unknown> {
 /** The client role of a plugin: validated params in, an {@linkcode Outcome} out. */
 export interface ClientRole<Params = unknown> {
   /** Schema of the `with:` params for this role. */
-  readonly params: z.ZodType<Params>;
+  readonly params: ParamsSchema<Params>;
   /**
    * Runs the exchange. It may throw on failure; callers such as
    * `runClient` turn the error into an {@linkcode Outcome} with `ok: false`.

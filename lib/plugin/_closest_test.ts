@@ -1,0 +1,21 @@
+import assert from "node:assert/strict";
+import { closestName, editDistance } from "./_closest.ts";
+
+Deno.test("editDistance() counts insertions, deletions and substitutions", () => {
+  assert.equal(editDistance("", "abc"), 3);
+  assert.equal(editDistance("echo", "echo"), 0);
+  assert.equal(editDistance("ecoh", "echo"), 2);
+  assert.equal(editDistance("kitten", "sitting"), 3);
+});
+
+Deno.test("closestName() suggests the nearest name for a typo", () => {
+  const known = ["echo", "http-probe", "udp-ping", "file-send"];
+  assert.equal(closestName("udp-pnig", known), "udp-ping");
+  assert.equal(closestName("http-prob", known), "http-probe");
+  assert.equal(closestName("ehco", known), "echo");
+});
+
+Deno.test("closestName() suggests nothing when no name is close", () => {
+  assert.equal(closestName("gopher", ["echo", "udp-ping"]), undefined);
+  assert.equal(closestName("x", []), undefined);
+});
