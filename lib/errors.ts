@@ -241,6 +241,17 @@ const BY_NAME: Record<string, ConnectionErrorCode> = {
   ETIMEDOUT: "timed-out",
 };
 
+// Deno 2 raises NotCapable for its own permission checks and keeps
+// PermissionDenied for the kernel's; Deno 1 used PermissionDenied for both.
+const RUNTIME_DENIAL: string = typeof Deno !== "undefined" && "NotCapable" in Deno.errors
+  ? "NotCapable"
+  : "PermissionDenied";
+
+// Own keys only: a name like "constructor" must not find Object.prototype's.
+function codeFor(key: string): ConnectionErrorCode | undefined {
+  return Object.hasOwn(BY_NAME, key) ? BY_NAME[key] : undefined;
+}
+
 /**
  * Turns an error thrown by a Deno or `node:` socket API into a typed wiretest
  * error naming the operation and address. Errors that are already typed
@@ -280,14 +291,14 @@ export function toNetError(error: unknown, operation: NetOperation, address: str
   }
   const name = error.name;
   const nodeCode = (error as { code?: unknown }).code;
-  if (name === "NotCapable") {
+  if (name === RUNTIME_DENIAL) {
     return new PermissionDeniedError({ operation, address, source: "runtime", cause: error });
   }
   if (name === "PermissionDenied" || nodeCode === "EACCES" || nodeCode === "EPERM") {
     return new PermissionDeniedError({ operation, address, source: "os", cause: error });
   }
   if (name === "AbortError" || name === "TimeoutError") return error;
-  let code = BY_NAME[name] ?? (typeof nodeCode === "string" ? BY_NAME[nodeCode] : undefined);
+  let code = codeFor(name) ?? (typeof nodeCode === "string" ? codeFor(nodeCode) : undefined);
   if (!code && /lookup address|resolve|name or service not known/i.test(error.message)) {
     code = "dns";
   }

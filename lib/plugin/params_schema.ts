@@ -85,3 +85,86 @@ export function paramsInputJsonSchema(schema: ParamsSchema): Record<string, unkn
     libraryOptions: { unrepresentable: "any" },
   });
 }
+
+/** One problem in a plugin's params: where (`path`) and what. */
+export interface ParamsIssue {
+  /** Path inside the params object, e.g. `["tls", "ca"]`. */
+  path: (string | number)[];
+  /** What is wrong. */
+  message: string;
+}
+
+/**
+ * Params did not match a plugin role's schema.
+ *
+ * @example Reading the issues
+ * ```ts
+ * import { ParamsError } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * const err = new ParamsError("Cannot use params", { issues: [{ path: ["count"], message: "bad" }] });
+ * assert.ok(err instanceof TypeError);
+ * assert.deepEqual(err.issues[0].path, ["count"]);
+ * ```
+ */
+export class ParamsError extends TypeError {
+  /** Each problem with its path. */
+  readonly issues: ParamsIssue[];
+
+  /**
+   * Creates a params error.
+   *
+   * @param message The full message.
+   * @param options The issues and the cause.
+   */
+  constructor(message: string, options: { issues: ParamsIssue[]; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.name = "ParamsError";
+    this.issues = options.issues;
+  }
+}
+
+/**
+ * Validates params against a schema, filling defaults.
+ *
+ * @param schema The params schema.
+ * @param input The raw params (from a fixture, the CLI or code).
+ * @param label What the params are for, in the message (default `"params"`).
+ * @returns The validated params.
+ * @throws {ParamsError} Naming every field that is wrong.
+ *
+ * @example Defaults and a located error
+ * ```ts
+ * import { ParamsError, validateParams } from "@wiretest/wiretest/plugin";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const schema = z.object({ count: z.number().int().min(1).default(1) });
+ * assert.deepEqual(validateParams(schema, {}), { count: 1 });
+ * assert.throws(
+ *   () => validateParams(schema, { count: 0 }),
+ *   (e: unknown) => e instanceof ParamsError && e.issues[0].path[0] === "count",
+ * );
+ * ```
+ */
+export function validateParams<T>(schema: ParamsSchema<T>, input: unknown, label = "params"): T {
+  const result = schema["~standard"].validate(input ?? {});
+  if (result instanceof Promise) {
+    throw new TypeError(
+      `Cannot use params for ${label}: its schema validates asynchronously, which wiretest does not support`,
+    );
+  }
+  if (!result.issues) return result.value;
+  const issues: ParamsIssue[] = result.issues.map((issue) => ({
+    path: (issue.path ?? []).map((seg) => {
+      const key = typeof seg === "object" ? seg.key : seg;
+      return typeof key === "number" ? key : String(key);
+    }),
+    message: issue.message,
+  }));
+  const detail = issues.map((issue) => {
+    const path = issue.path.length ? issue.path.join(".") : "(params)";
+    return `"${path}" ${issue.message}`;
+  }).join("; ");
+  throw new ParamsError(`Cannot use params for ${label}: ${detail}`, { issues });
+}

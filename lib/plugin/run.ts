@@ -6,7 +6,10 @@
  * @module
  */
 import { createContext, type CreateContextOptions } from "./context.ts";
-import type { ParamsSchema } from "./params_schema.ts";
+import { type ParamsSchema, validateParams } from "./params_schema.ts";
+
+// Kept importable from here, where it was first declared.
+export { ParamsError, type ParamsIssue } from "./params_schema.ts";
 import type { Outcome, OutcomeError, Plugin, Service } from "./types.ts";
 
 /**
@@ -38,65 +41,7 @@ export function parseParams<T>(
   schema: ParamsSchema<T>,
   input: unknown,
 ): T {
-  const result = schema["~standard"].validate(input ?? {});
-  if (result instanceof Promise) {
-    throw new TypeError(
-      `Cannot use params for plugin "${plugin.name}" (${role}): its schema validates asynchronously, which wiretest does not support`,
-    );
-  }
-  if (!result.issues) return result.value;
-  const issues: ParamsIssue[] = result.issues.map((issue) => ({
-    path: (issue.path ?? []).map((seg) => {
-      const key = typeof seg === "object" ? seg.key : seg;
-      return typeof key === "number" ? key : String(key);
-    }),
-    message: issue.message,
-  }));
-  const detail = issues.map((issue) => {
-    const path = issue.path.length ? issue.path.join(".") : "(params)";
-    return `"${path}" ${issue.message}`;
-  }).join("; ");
-  throw new ParamsError(`Cannot use params for plugin "${plugin.name}" (${role}): ${detail}`, {
-    issues,
-  });
-}
-
-/** One problem in a plugin's params: where (`path`) and what. */
-export interface ParamsIssue {
-  /** Path inside the params object, e.g. `["tls", "ca"]`. */
-  path: (string | number)[];
-  /** What is wrong. */
-  message: string;
-}
-
-/**
- * Params did not match a plugin role's schema.
- *
- * @example Reading the issues
- * ```ts
- * import { ParamsError } from "@wiretest/wiretest/plugin";
- * import assert from "node:assert/strict";
- *
- * const err = new ParamsError("Cannot use params", { issues: [{ path: ["count"], message: "bad" }] });
- * assert.ok(err instanceof TypeError);
- * assert.deepEqual(err.issues[0].path, ["count"]);
- * ```
- */
-export class ParamsError extends TypeError {
-  /** Each problem with its path. */
-  readonly issues: ParamsIssue[];
-
-  /**
-   * Creates a params error.
-   *
-   * @param message The full message.
-   * @param options The issues and the cause.
-   */
-  constructor(message: string, options: { issues: ParamsIssue[]; cause?: unknown }) {
-    super(message, { cause: options.cause });
-    this.name = "ParamsError";
-    this.issues = options.issues;
-  }
+  return validateParams(schema, input, `plugin "${plugin.name}" (${role})`);
 }
 
 /**

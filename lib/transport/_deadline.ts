@@ -1,6 +1,6 @@
 // Shared deadline logic: one place decides how `timeout`, `deadline` and
 // `signal` combine, so every transport times out and aborts the same way.
-import { type NetOperation, TimeoutError } from "../errors.ts";
+import { type NetOperation, TimeoutError, toNetError } from "../errors.ts";
 import type { IoOptions } from "./types.ts";
 
 /** What is being waited for, for the error message. */
@@ -8,6 +8,8 @@ export interface OperationInfo {
   operation: NetOperation;
   address: string;
 }
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Milliseconds left under `options`, or `undefined` when unbounded. */
 export function remainingMs(options: IoOptions | undefined): number | undefined {
@@ -19,7 +21,10 @@ export function remainingMs(options: IoOptions | undefined): number | undefined 
     }
   }
   let ms = timeout === Infinity ? undefined : timeout;
-  if (deadline !== undefined) {
+  if (deadline !== undefined && Number.isNaN(deadline)) {
+    throw new RangeError(`Cannot use deadline: "${deadline}" is not a time in milliseconds`);
+  }
+  if (deadline !== undefined && deadline !== Infinity) {
     const left = Math.max(0, deadline - Date.now());
     ms = ms === undefined ? left : Math.min(ms, left);
   }
@@ -47,6 +52,14 @@ export function withDeadline<T>(
 
   const inner = new AbortController();
   return new Promise<T>((resolve, reject) => {
+    let pending: Promise<T>;
+    try {
+      pending = run(inner.signal);
+    } catch (error) {
+      // Thrown before anything started: no timer to arm, nothing to abandon.
+      reject(error);
+      return;
+    }
     let settled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const finish = () => {
@@ -65,12 +78,15 @@ export function withDeadline<T>(
     const onAbort = () => abandon(outer!.reason);
     outer?.addEventListener("abort", onAbort, { once: true });
     if (ms !== undefined) {
-      timer = setTimeout(
-        () => abandon(new TimeoutError({ ...info, timeoutMs: ms })),
-        ms,
-      );
+      // Timers longer than 2^31-1 ms fire at once, so long waits re-arm in steps.
+      const end = performance.now() + ms;
+      const arm = () => {
+        const left = end - performance.now();
+        if (left <= 0) return abandon(new TimeoutError({ ...info, timeoutMs: ms }));
+        timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+      };
+      timer = setTimeout(arm, Math.min(ms, MAX_TIMER_MS));
     }
-    const pending = run(inner.signal);
     pending.then(
       (value) => {
         if (settled) return;
@@ -84,4 +100,20 @@ export function withDeadline<T>(
       },
     );
   });
+}
+
+/**
+ * Maps an error from an operation run under `options`: the signal's own
+ * reason is rethrown as is (callers chose it), anything else becomes a typed
+ * network error.
+ */
+export function toIoError(
+  error: unknown,
+  options: IoOptions | undefined,
+  operation: NetOperation,
+  address: string,
+): unknown {
+  const signal = options?.signal;
+  if (signal?.aborted && error === signal.reason) return error;
+  return toNetError(error, operation, address);
 }

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { toNetError } from "../errors.ts";
-import { withDeadline } from "./_deadline.ts";
+import { ConnectionError } from "../errors.ts";
+import { remainingMs, toIoError, withDeadline } from "./_deadline.ts";
 import { formatAddress } from "./address.ts";
 import type { Address, Conn, IoOptions, Listener, StreamTransport, TimingMarks } from "./types.ts";
 
@@ -86,6 +86,8 @@ export class DenoStreamConn implements Conn {
    */
   async read(buffer: Uint8Array, options?: IoOptions): Promise<number | null> {
     if (this.#leftover) return this.#takeLeftover(buffer);
+    // Validate before a native read starts, so a bad option loses no bytes.
+    remainingMs(options);
     const bounded = options &&
       (options.timeout !== undefined || options.deadline !== undefined || options.signal);
     if (!bounded && !this.#pending) {
@@ -95,7 +97,7 @@ export class DenoStreamConn implements Conn {
         this.#markFirstByte(n);
         return n;
       } catch (error) {
-        throw toNetError(error, "read", this.#peer);
+        throw this.#fail(error, options, "read");
       }
     }
     if (!this.#pending) {
@@ -108,7 +110,7 @@ export class DenoStreamConn implements Conn {
       n = await withDeadline(options, { operation: "read", address: this.#peer }, () => pending);
     } catch (error) {
       if (this.#pending === pending && !isTimeoutOrAbort(error, options)) this.#pending = null;
-      throw toNetError(error, "read", this.#peer);
+      throw this.#fail(error, options, "read");
     }
     this.#pending = null;
     this.#markFirstByte(n);
@@ -132,7 +134,7 @@ export class DenoStreamConn implements Conn {
         () => this.close(),
       );
     } catch (error) {
-      throw toNetError(error, "write", this.#peer);
+      throw this.#fail(error, options, "write");
     }
   }
 
@@ -141,7 +143,7 @@ export class DenoStreamConn implements Conn {
     try {
       await this.#conn.closeWrite();
     } catch (error) {
-      throw toNetError(error, "write", this.#peer);
+      throw this.#fail(error, undefined, "write");
     }
   }
 
@@ -189,6 +191,13 @@ export class DenoStreamConn implements Conn {
     }
   }
 
+  // Maps the error; a reset connection is dead, so it counts as closed.
+  #fail(error: unknown, options: IoOptions | undefined, operation: "read" | "write"): unknown {
+    const mapped = toIoError(error, options, operation, this.#peer);
+    if (mapped instanceof ConnectionError && mapped.code === "reset") this.close();
+    return mapped;
+  }
+
   #takeLeftover(buffer: Uint8Array): number {
     const left = this.#leftover!;
     const n = Math.min(left.length, buffer.length);
@@ -202,6 +211,11 @@ export class DenoStreamConn implements Conn {
       this.timings.firstByte = performance.now();
     }
   }
+}
+
+function isDeadBeforeAccept(error: unknown): boolean {
+  const name = error instanceof Error ? error.name : "";
+  return name === "NotConnected" || name === "ConnectionAborted" || name === "ConnectionReset";
 }
 
 function isTimeoutOrAbort(error: unknown, options: IoOptions | undefined): boolean {
@@ -254,22 +268,42 @@ export class DenoStreamListener implements Listener {
    * @returns The connection.
    */
   async accept(options?: IoOptions): Promise<Conn> {
-    this.#pending ??= this.#listener.accept();
-    const pending = this.#pending;
     let raw: Deno.Conn;
     try {
       raw = await withDeadline(
         options,
         { operation: "accept", address: this.#where },
-        () => pending,
+        (signal) => this.#claim(signal),
       );
     } catch (error) {
-      if (!isTimeoutOrAbort(error, options)) this.#pending = null;
-      throw toNetError(error, "accept", this.#where);
+      throw toIoError(error, options, "accept", this.#where);
     }
-    this.#pending = null;
     const now = performance.now();
     return new DenoStreamConn(raw, this.transport, { connectStart: now, connectEnd: now });
+  }
+
+  // Waits for the shared native accept and claims its connection. Concurrent
+  // accepts each get their own connection; one abandoned by a timeout leaves
+  // its connection for the next accept.
+  async #claim(signal: AbortSignal | undefined): Promise<Deno.Conn> {
+    while (true) {
+      const pending = this.#pending ??= this.#listener.accept();
+      let raw: Deno.Conn;
+      try {
+        raw = await pending;
+      } catch (error) {
+        if (this.#pending === pending) this.#pending = null;
+        // A client that reset before being accepted is gone, but the
+        // listener is fine: wait for the next one instead of failing.
+        if (!this.#closed && !signal?.aborted && isDeadBeforeAccept(error)) continue;
+        throw error;
+      }
+      if (signal?.aborted) throw signal.reason;
+      if (this.#pending === pending) {
+        this.#pending = null;
+        return raw;
+      }
+    }
   }
 
   /** Stops listening. Idempotent. */

@@ -23,4 +23,6 @@ export * from "./address.ts";
 export * from "./conn.ts";
 export * from "./tcp.ts";
 export * from "./unix.ts";
+export * from "./udp.ts";
+export * from "./tls.ts";
 export * from "./read_full.ts";

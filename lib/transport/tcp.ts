@@ -4,7 +4,7 @@
  * @module
  */
 import { toNetError } from "../errors.ts";
-import { withDeadline } from "./_deadline.ts";
+import { toIoError, withDeadline } from "./_deadline.ts";
 import { formatAddress } from "./address.ts";
 import { DenoStreamConn, DenoStreamListener } from "./conn.ts";
 import type { Conn, IoOptions, Listener } from "./types.ts";
@@ -56,9 +56,14 @@ export async function connectTcp(options: ConnectTcpOptions): Promise<Conn> {
       (pending) => pending.then((c) => c.close(), () => {}),
     );
   } catch (error) {
-    throw toNetError(error, "connect", where);
+    throw toIoError(error, options, "connect", where);
   }
+  // An IP literal needs no resolution, so its DNS phase is empty at connect
+  // start; a name is resolved inside Deno.connect, which cannot be timed apart.
+  const literal = isIpLiteral(hostname);
   const conn = new DenoStreamConn(raw, "tcp", {
+    dnsStart: literal ? connectStart : undefined,
+    dnsEnd: literal ? connectStart : undefined,
     connectStart,
     connectEnd: performance.now(),
   });
@@ -120,6 +125,10 @@ export function listenTcp(options: ListenTcpOptions = {}): TcpListener {
     throw toNetError(error, "listen", formatAddress({ transport: "tcp", hostname, port }));
   }
   return new DenoStreamListener(raw, "tcp") as TcpListener;
+}
+
+function isIpLiteral(hostname: string): boolean {
+  return hostname.includes(":") || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname);
 }
 
 function checkPort(port: number, operation: string): void {

@@ -4,7 +4,7 @@
  * @module
  */
 import { toNetError } from "../errors.ts";
-import { withDeadline } from "./_deadline.ts";
+import { toIoError, withDeadline } from "./_deadline.ts";
 import { DenoStreamConn, DenoStreamListener } from "./conn.ts";
 import type { Conn, IoOptions, Listener } from "./types.ts";
 
@@ -45,7 +45,7 @@ export async function connectUnix(options: ConnectUnixOptions): Promise<Conn> {
       (pending) => pending.then((c) => c.close(), () => {}),
     );
   } catch (error) {
-    throw toNetError(error, "connect", where);
+    throw toIoError(error, options, "connect", where);
   }
   return new DenoStreamConn(raw, "unix", { connectStart, connectEnd: performance.now() });
 }
@@ -62,7 +62,7 @@ export interface ListenUnixOptions {
  * Listens on a Unix-domain stream socket.
  *
  * @param options The path, and whether to replace a stale socket.
- * @returns The listener; closing it leaves the socket file for the caller to remove.
+ * @returns The listener; closing it removes the socket file.
  * @throws {ConnectionError} `address-in-use` when the path exists.
  *
  * @example Listening in a temporary directory

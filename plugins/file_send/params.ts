@@ -1,6 +1,7 @@
 // Params of the file-send roles. Explicit interfaces keep JSR's public types
 // fast; the zod schemas validate fixtures and CLI flags against them.
 import { z } from "zod";
+import type { ParamsSchema } from "../../lib/plugin/params_schema.ts";
 
 /** How bytes travel: `framed` (header, bytes, sha256 trailer, acknowledgement) or `raw` (bytes until EOF). */
 export type FileSendMode = "framed" | "raw";
@@ -70,7 +71,7 @@ const mode = z.enum(["framed", "raw"]).default("framed")
   .describe("framed: header, bytes, sha256 trailer and acknowledgement; raw: bytes until EOF");
 
 /** Schema of the receiver's params. */
-export const fileReceiverParams: z.ZodType<FileReceiverParams, FileReceiverOptions> = z.object({
+export const fileReceiverParams: ParamsSchema<FileReceiverParams, FileReceiverOptions> = z.object({
   dir: z.string().min(1).describe("directory the received files go into (must exist)"),
   host: z.string().default("127.0.0.1").describe("address to bind"),
   port: z.number().int().min(0).max(65535).default(0).describe("port to bind (0: a free one)"),
@@ -85,7 +86,7 @@ export const fileReceiverParams: z.ZodType<FileReceiverParams, FileReceiverOptio
 }).strict();
 
 /** Schema of the sender's params. */
-export const fileSenderParams: z.ZodType<FileSenderParams, FileSenderOptions> = z.object({
+export const fileSenderParams: ParamsSchema<FileSenderParams, FileSenderOptions> = z.object({
   file: z.string().min(1).describe("path of the file to send"),
   target: z.string().min(1).describe("receiver address, host:port"),
   mode,

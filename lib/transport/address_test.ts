@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { formatAddress, parseHostPort } from "./address.ts";
+
+Deno.test("formatAddress() writes IPv4 as host:port", () => {
+  assert.equal(
+    formatAddress({ transport: "tcp", hostname: "127.0.0.1", port: 8080 }),
+    "127.0.0.1:8080",
+  );
+});
+
+Deno.test("formatAddress() brackets IPv6 hosts", () => {
+  assert.equal(formatAddress({ transport: "udp", hostname: "::1", port: 53 }), "[::1]:53");
+});
+
+Deno.test("formatAddress() keeps host names as they are", () => {
+  assert.equal(formatAddress({ transport: "tcp", hostname: "localhost", port: 1 }), "localhost:1");
+});
+
+Deno.test("formatAddress() writes Unix sockets as unix:path", () => {
+  assert.equal(formatAddress({ transport: "unix", path: "/run/app.sock" }), "unix:/run/app.sock");
+});
+
+Deno.test("formatAddress() formats a real listener's address", () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  assert.equal(formatAddress(listener.addr), `127.0.0.1:${listener.addr.port}`);
+});
+
+Deno.test("parseHostPort() parses host:port and [v6]:port", () => {
+  assert.deepEqual(parseHostPort("localhost:8080"), { hostname: "localhost", port: 8080 });
+  assert.deepEqual(parseHostPort("127.0.0.1:0"), { hostname: "127.0.0.1", port: 0 });
+  assert.deepEqual(parseHostPort("[::1]:53"), { hostname: "::1", port: 53 });
+  assert.deepEqual(parseHostPort("  example.test:443 "), { hostname: "example.test", port: 443 });
+});
+
+Deno.test("parseHostPort() uses the default host for :port", () => {
+  assert.deepEqual(parseHostPort(":9000"), { hostname: "127.0.0.1", port: 9000 });
+  assert.deepEqual(parseHostPort(":9000", "::1"), { hostname: "::1", port: 9000 });
+});
+
+Deno.test("parseHostPort() round trips what formatAddress() writes", () => {
+  for (const hostname of ["127.0.0.1", "::1", "localhost"]) {
+    const text = formatAddress({ transport: "tcp", hostname, port: 65535 });
+    assert.deepEqual(parseHostPort(text), { hostname, port: 65535 });
+  }
+});
+
+Deno.test("parseHostPort() throws TypeError for text that is not host:port", () => {
+  for (const text of ["localhost", "127.0.0.1:", "::1:53", "host:http", "", "a:1:2"]) {
+    assert.throws(() => parseHostPort(text), {
+      name: "TypeError",
+      message: `Cannot parse address: "${text}" is not host:port`,
+    }, text);
+  }
+});
+
+Deno.test("parseHostPort() throws RangeError for a port above 65535", () => {
+  assert.throws(() => parseHostPort("127.0.0.1:65536"), {
+    name: "RangeError",
+    message: 'Cannot parse address: port 65536 in "127.0.0.1:65536" is out of range 0-65535',
+  });
+});

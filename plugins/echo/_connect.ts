@@ -1,0 +1,61 @@
+// Opens client links for the transport the params name. The target is parsed
+// (and a CA file read) once, not once per connection.
+import { parseHostPort } from "../../lib/transport/address.ts";
+import { connectTcp } from "../../lib/transport/tcp.ts";
+import { connectTls } from "../../lib/transport/tls.ts";
+import { bindUdp } from "../../lib/transport/udp.ts";
+import { connectUnix } from "../../lib/transport/unix.ts";
+import { type Link, StreamLink, type Tally, UdpLink } from "./_links.ts";
+import type { EchoClientParams, EchoTransport } from "./params.ts";
+
+/** Opens one link, ready for round trips. */
+export type Connector = (
+  payload: Uint8Array,
+  tally: Tally,
+  signal: AbortSignal,
+) => Promise<Link>;
+
+export async function prepareConnector(
+  params: EchoClientParams,
+  transport: EchoTransport,
+): Promise<Connector> {
+  const timeout = params.timeoutMs;
+  if (transport === "unix") {
+    const path = params.target.slice("unix:".length);
+    return async (payload, tally, signal) => {
+      const conn = await connectUnix({ path, timeout, signal });
+      return new StreamLink(conn, payload, params.chunkSize, tally);
+    };
+  }
+  const { hostname, port } = parseHostPort(params.target);
+  if (transport === "udp") {
+    const bindHost = udpBindHost(hostname);
+    return (payload, tally) =>
+      Promise.resolve(
+        new UdpLink(bindUdp({ hostname: bindHost }), { hostname, port }, payload, tally),
+      );
+  }
+  const socket = { hostname, port, noDelay: params.noDelay, keepAlive: params.keepAlive, timeout };
+  if (transport === "tls") {
+    const caCerts = params.caFile === undefined
+      ? undefined
+      : [await Deno.readTextFile(params.caFile)];
+    const { servername, insecure } = params;
+    return async (payload, tally, signal) => {
+      const conn = await connectTls({ ...socket, caCerts, servername, insecure, signal });
+      return new StreamLink(conn, payload, params.chunkSize, tally);
+    };
+  }
+  return async (payload, tally, signal) => {
+    const conn = await connectTcp({ ...socket, signal });
+    return new StreamLink(conn, payload, params.chunkSize, tally);
+  };
+}
+
+// Bind the loopback of the target's family when the target is local, so no
+// port opens beyond this machine; otherwise any address of that family.
+function udpBindHost(hostname: string): string {
+  if (hostname === "localhost" || hostname.startsWith("127.")) return "127.0.0.1";
+  if (hostname === "::1") return "::1";
+  return hostname.includes(":") ? "::" : "0.0.0.0";
+}

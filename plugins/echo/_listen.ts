@@ -1,0 +1,55 @@
+// Opens the stream listener the server params ask for, and knows what to
+// clean up afterwards (the Unix socket file and the temporary directory).
+import { listenTcp } from "../../lib/transport/tcp.ts";
+import { listenTls } from "../../lib/transport/tls.ts";
+import type { Listener } from "../../lib/transport/types.ts";
+import { listenUnix } from "../../lib/transport/unix.ts";
+import type { EchoServerParams } from "./params.ts";
+
+/** A listener and what to remove once it is closed. */
+export interface OpenedListener {
+  listener: Listener;
+  cleanup(): Promise<void>;
+}
+
+export async function openListener(params: EchoServerParams): Promise<OpenedListener> {
+  switch (params.transport) {
+    case "unix":
+      return await openUnix(params.path);
+    case "tls": {
+      // The params schema makes cert and key required for tls.
+      const [cert, key] = await Promise.all([
+        Deno.readTextFile(params.cert!),
+        Deno.readTextFile(params.key!),
+      ]);
+      return {
+        listener: listenTls({ hostname: params.host, port: params.port, cert, key }),
+        cleanup: () => Promise.resolve(),
+      };
+    }
+    default:
+      return {
+        listener: listenTcp({ hostname: params.host, port: params.port }),
+        cleanup: () => Promise.resolve(),
+      };
+  }
+}
+
+async function openUnix(path: string | undefined): Promise<OpenedListener> {
+  const dir = path === undefined ? await Deno.makeTempDir({ prefix: "wiretest-echo-" }) : undefined;
+  const socketPath = path ?? `${dir}/echo.sock`;
+  let listener: Listener;
+  try {
+    listener = listenUnix({ path: socketPath, replace: true });
+  } catch (error) {
+    if (dir !== undefined) await Deno.remove(dir, { recursive: true });
+    throw error;
+  }
+  return {
+    listener,
+    cleanup: async () => {
+      // The socket file outlives the listener; remove what we created.
+      await Deno.remove(dir ?? socketPath, { recursive: dir !== undefined }).catch(() => {});
+    },
+  };
+}

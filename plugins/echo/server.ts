@@ -1,0 +1,257 @@
+/**
+ * The echo server role: writes back every byte (or datagram) it receives,
+ * over TCP, TLS, Unix sockets or UDP.
+ *
+ * @module
+ */
+import type { Context, Service } from "../../lib/plugin/types.ts";
+import { formatAddress } from "../../lib/transport/address.ts";
+import type { Conn } from "../../lib/transport/types.ts";
+import { bindUdp, type Datagram, type UdpSocket } from "../../lib/transport/udp.ts";
+import { type OpenedListener, openListener } from "./_listen.ts";
+import type { EchoServerParams } from "./params.ts";
+
+// Big enough that a bulk transfer moves in few reads; a connection that only
+// exchanges a few bytes touches one page of it.
+const BUFFER_SIZE = 64 * 1024;
+// After an accept or receive error that is not one client's fault (e.g. out of
+// file descriptors), wait this long so the loop cannot spin.
+const ERROR_PAUSE_MS = 50;
+
+/** One open connection, as the idle sweeper sees it. */
+interface Session {
+  conn: Conn;
+  lastActive: number;
+  idleClosed: boolean;
+}
+
+/**
+ * Starts an echo server. Stream transports echo each connection
+ * independently until the peer closes; UDP sends every datagram back to its
+ * sender.
+ *
+ * `stats()` counts `connections` (accepted in all), `active`, `rejected`
+ * (over `maxConnections`), `idle_closed`, `aborted` (ended by the peer
+ * without a clean close: a reset, or TLS without close_notify), `errors`
+ * (anything else), `bytes_in`, `bytes_out`;
+ * for UDP `datagrams`, `errors`, `bytes_in`, `bytes_out`. `close()` stops
+ * listening, closes every connection and resolves once every connection's
+ * task has finished.
+ *
+ * @param params Validated server params.
+ * @param ctx The run context; aborting its signal closes the server.
+ * @returns The running service.
+ * @throws {ConnectionError} When the address cannot be bound.
+ *
+ * @example Echo over TCP on a free loopback port
+ * ```ts
+ * import { serveEcho } from "@wiretest/wiretest/plugins/echo";
+ * import { connectTcp } from "@wiretest/wiretest";
+ * import { createContext } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * using ctx = createContext();
+ * const service = await serveEcho(
+ *   { transport: "tcp", host: "127.0.0.1", port: 0, idleTimeoutMs: 0 },
+ *   ctx,
+ * );
+ * const conn = await connectTcp({ port: (service.address as Deno.NetAddr).port });
+ * await conn.write(new TextEncoder().encode("hi"));
+ * const buf = new Uint8Array(2);
+ * assert.equal(await conn.read(buf, { timeout: 2000 }), 2);
+ * conn.close();
+ * await service.close();
+ * ```
+ */
+export async function serveEcho(params: EchoServerParams, ctx: Context): Promise<Service> {
+  if (ctx.signal.aborted) throw ctx.signal.reason;
+  const service = params.transport === "udp"
+    ? serveUdp(params, ctx)
+    : serveStream(await openListener(params), params, ctx);
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    ctx.signal.removeEventListener("abort", onAbort);
+    return closing ??= service.close();
+  };
+  const onAbort = () => void close();
+  ctx.signal.addEventListener("abort", onAbort, { once: true });
+  return { address: service.address, stats: service.stats, close };
+}
+
+function serveStream(
+  opened: OpenedListener,
+  params: EchoServerParams,
+  ctx: Context,
+): Service {
+  const { listener } = opened;
+  const where = formatAddress(listener.addr);
+  const stats = {
+    connections: 0,
+    active: 0,
+    rejected: 0,
+    idle_closed: 0,
+    aborted: 0,
+    errors: 0,
+    bytes_in: 0,
+    bytes_out: 0,
+  };
+  const sessions = new Set<Session>();
+  const tasks = new Set<Promise<void>>();
+  let closing = false;
+  const stopped = Promise.withResolvers<void>();
+
+  const handle = async (session: Session) => {
+    const { conn } = session;
+    const buffer = new Uint8Array(BUFFER_SIZE);
+    try {
+      while (true) {
+        const n = await conn.read(buffer);
+        if (n === null) break;
+        stats.bytes_in += n;
+        session.lastActive = performance.now();
+        await conn.write(buffer.subarray(0, n));
+        stats.bytes_out += n;
+        session.lastActive = performance.now();
+      }
+      // A TLS peer gets its close_notify; a TCP peer its FIN.
+      await conn.closeWrite();
+    } catch (error) {
+      // Closed by close() or the idle sweeper: that is the plan, not a failure.
+      if (!closing && !session.idleClosed) {
+        const code = (error as { code?: string }).code;
+        if (code === "reset" || code === "closed") stats.aborted++;
+        else stats.errors++;
+        ctx.log("debug", `echo ${where}: ${(error as Error).message}`);
+      }
+    } finally {
+      conn.close();
+      sessions.delete(session);
+      stats.active--;
+    }
+  };
+
+  const acceptLoop = async () => {
+    while (!closing) {
+      let conn: Conn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (closing) return;
+        stats.errors++;
+        ctx.log("warn", `echo ${where}: ${(error as Error).message}`);
+        // One client's failed TLS handshake says nothing about the next one.
+        if ((error as { code?: string }).code !== "tls") await pause(stopped.promise);
+        continue;
+      }
+      if (closing) {
+        conn.close();
+        return;
+      }
+      stats.connections++;
+      if (params.maxConnections !== undefined && stats.active >= params.maxConnections) {
+        stats.rejected++;
+        conn.close();
+        continue;
+      }
+      stats.active++;
+      const session: Session = { conn, lastActive: performance.now(), idleClosed: false };
+      sessions.add(session);
+      const task = handle(session);
+      tasks.add(task);
+      task.finally(() => tasks.delete(task));
+    }
+  };
+  const accepting = acceptLoop();
+
+  const sweeper = params.idleTimeoutMs > 0
+    ? startIdleSweeper(sessions, params.idleTimeoutMs, () => stats.idle_closed++)
+    : undefined;
+
+  return {
+    address: listener.addr,
+    stats: () => ({ ...stats }),
+    close: async () => {
+      closing = true;
+      stopped.resolve();
+      if (sweeper !== undefined) clearInterval(sweeper);
+      listener.close();
+      for (const session of sessions) session.conn.close();
+      await accepting;
+      await Promise.all(tasks);
+      await opened.cleanup();
+    },
+  };
+}
+
+// One timer for the whole server rather than one per read: a read with a
+// timeout costs a timer and a copy, on the hottest path there is.
+function startIdleSweeper(
+  sessions: Set<Session>,
+  idleMs: number,
+  onClose: () => void,
+): ReturnType<typeof setInterval> {
+  const period = Math.min(1000, Math.max(10, idleMs / 4));
+  return setInterval(() => {
+    const now = performance.now();
+    for (const session of sessions) {
+      if (!session.idleClosed && now - session.lastActive >= idleMs) {
+        session.idleClosed = true;
+        onClose();
+        session.conn.close();
+      }
+    }
+  }, period);
+}
+
+function serveUdp(params: EchoServerParams, ctx: Context): Service {
+  const socket: UdpSocket = bindUdp({ hostname: params.host, port: params.port });
+  const where = formatAddress(socket.addr);
+  const stats = { datagrams: 0, errors: 0, bytes_in: 0, bytes_out: 0 };
+  const stopped = Promise.withResolvers<void>();
+
+  const loop = async () => {
+    while (!socket.closed) {
+      let datagram: Datagram;
+      try {
+        datagram = await socket.receive();
+      } catch (error) {
+        if (socket.closed) return;
+        stats.errors++;
+        ctx.log("warn", `echo ${where}: ${(error as Error).message}`);
+        await pause(stopped.promise);
+        continue;
+      }
+      stats.datagrams++;
+      stats.bytes_in += datagram.data.length;
+      try {
+        await socket.send(datagram.data, datagram.from);
+        stats.bytes_out += datagram.data.length;
+      } catch (error) {
+        if (socket.closed) return;
+        stats.errors++;
+        ctx.log("debug", `echo ${where}: ${(error as Error).message}`);
+      }
+    }
+  };
+  const running = loop();
+
+  return {
+    address: socket.addr,
+    stats: () => ({ ...stats }),
+    close: async () => {
+      stopped.resolve();
+      socket.close();
+      await running;
+    },
+  };
+}
+
+// Waits ERROR_PAUSE_MS, or less when the server stops meanwhile.
+async function pause(stopped: Promise<void>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    new Promise<void>((resolve) => timer = setTimeout(resolve, ERROR_PAUSE_MS)),
+    stopped,
+  ]);
+  clearTimeout(timer);
+}

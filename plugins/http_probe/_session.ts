@@ -1,0 +1,275 @@
+// One client connection at a time, reused while the server keeps it alive:
+// opening it (timed DNS, TCP, TLS), sending a request, reading the response
+// with phase timings.
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
+import { ConnectionError } from "../../lib/errors.ts";
+import { withDeadline } from "../../lib/transport/_deadline.ts";
+import { formatAddress } from "../../lib/transport/address.ts";
+import { connectTcp } from "../../lib/transport/tcp.ts";
+import type { Conn } from "../../lib/transport/types.ts";
+import { type OpenedTls, openTls, type TlsFacts, type TlsSettings } from "./_tls.ts";
+import {
+  type BodyFraming,
+  bodyFraming,
+  type BodyResult,
+  type BodySink,
+  keepsAlive,
+  type ResponseHead,
+  ResponseReader,
+} from "./_response_reader.ts";
+import type { Watchdog } from "./_watchdog.ts";
+
+/** Durations of one request's phases, in milliseconds; they add up to `total`. */
+export interface Phases {
+  dns: number;
+  connect: number;
+  tls: number;
+  ttfb: number;
+  transfer: number;
+  total: number;
+}
+
+/** A request ready to send. */
+export interface OutgoingRequest {
+  url: URL;
+  method: string;
+  /** The encoded head (request line and headers). */
+  head: Uint8Array;
+  /** The body: bytes, a file to stream, or none. */
+  body?: Uint8Array | { file: string; size: number };
+}
+
+/** What one exchange produced. */
+export interface Exchange {
+  head: ResponseHead;
+  /** Bytes of every head read, interim (1xx) responses included. */
+  headerBytes: number;
+  framing: BodyFraming;
+  body: BodyResult;
+  phases: Phases;
+  /** `performance.now()` when the exchange started. */
+  start: number;
+  /** Whether an already open connection carried it. */
+  reused: boolean;
+  /** The connected peer, `ip:port`. */
+  remoteAddress: string;
+  /** TLS facts of the connection, for https. */
+  tls?: TlsFacts;
+}
+
+/** Limits and TLS settings a session applies to every exchange. */
+export interface SessionOptions {
+  maxHeaderBytes: number;
+  maxBodyBytes: number;
+  tls: TlsSettings;
+}
+
+const STALE = new Set(["closed", "reset", "broken-pipe", "aborted"]);
+const FILE_CHUNK = 64 * 1024;
+
+export class Session {
+  #options: SessionOptions;
+  #watch: Watchdog;
+  #conn: Conn | undefined;
+  #reader: ResponseReader | undefined;
+  #origin = "";
+  #remote = "";
+  #tls: TlsFacts | undefined;
+  #reusable = false;
+  #fileBuffer: Uint8Array | undefined;
+  /** Connections opened so far. */
+  connections = 0;
+  /** Requests sent so far (a resend after a stale connection counts once more). */
+  requests = 0;
+
+  constructor(options: SessionOptions, watch: Watchdog) {
+    this.#options = options;
+    this.#watch = watch;
+    watch.onFire(() => this.close());
+  }
+
+  /** Closes the current connection, if any. */
+  close(): void {
+    this.#conn?.close();
+    this.#conn = undefined;
+    this.#reader = undefined;
+    this.#reusable = false;
+  }
+
+  /**
+   * Sends `request` and reads the response; `sinkFor` picks where the body
+   * goes once the head is known. A connection the server kept alive is
+   * reused for the same origin; if it turns out stale (closed before any
+   * response byte), the request is sent once more on a new connection.
+   */
+  async exchange(
+    request: OutgoingRequest,
+    sinkFor: (head: ResponseHead) => BodySink,
+  ): Promise<Exchange> {
+    let start = performance.now();
+    const origin = request.url.origin;
+    let reused = this.#conn !== undefined && this.#reusable && this.#origin === origin;
+    let marks = reused
+      ? { dns: start, connect: start, tls: start }
+      : await this.#open(request.url, start);
+    try {
+      await this.#send(request);
+      await this.#awaitResponse();
+    } catch (error) {
+      if (!reused || !isStale(error) || this.#watch.signal.aborted) throw error;
+      start = performance.now();
+      reused = false;
+      marks = await this.#open(request.url, start);
+      await this.#send(request);
+      await this.#awaitResponse();
+    }
+    const firstByte = performance.now();
+    const reader = this.#reader!;
+    this.#watch.activity = { operation: "read", address: this.#remote };
+    const { maxHeaderBytes, maxBodyBytes } = this.#options;
+    let head = await reader.readHead(maxHeaderBytes);
+    let headerBytes = head.headBytes;
+    // Interim responses (100 Continue, 103 Early Hints) precede the real one.
+    while (head.status >= 100 && head.status < 200 && head.status !== 101) {
+      head = await reader.readHead(maxHeaderBytes);
+      headerBytes += head.headBytes;
+    }
+    const framing = bodyFraming(head, request.method, this.#remote);
+    const body = await reader.readBody(framing, sinkFor(head), maxBodyBytes, maxHeaderBytes);
+    const end = performance.now();
+    this.#reusable = keepsAlive(head, framing);
+    const exchange: Exchange = {
+      head,
+      headerBytes,
+      framing,
+      body,
+      start,
+      reused,
+      remoteAddress: this.#remote,
+      tls: this.#tls,
+      phases: {
+        dns: marks.dns - start,
+        connect: marks.connect - marks.dns,
+        tls: marks.tls - marks.connect,
+        ttfb: firstByte - marks.tls,
+        transfer: end - firstByte,
+        total: end - start,
+      },
+    };
+    if (!this.#reusable) this.close();
+    return exchange;
+  }
+
+  // Opens a connection to the URL's origin; returns when each phase ended.
+  async #open(url: URL, start: number): Promise<{ dns: number; connect: number; tls: number }> {
+    this.close();
+    const signal = this.#watch.signal;
+    const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+    const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80);
+    this.#watch.activity = { operation: "resolve", address: host };
+    const literal = isIP(host) !== 0;
+    const addresses = literal ? [host] : await resolve(host, signal);
+    // An IP literal has no lookup: its DNS phase is empty, as in curl.
+    const dns = literal ? start : performance.now();
+    let conn: Conn | undefined;
+    let tls: OpenedTls | undefined;
+    let lastError: unknown;
+    // Like curl, try each address the name resolved to until one connects.
+    for (const hostname of addresses) {
+      const where = formatAddress({ transport: "tcp", hostname, port });
+      this.#watch.activity = { operation: "connect", address: where };
+      try {
+        if (url.protocol === "https:") {
+          tls = await openTls(hostname, port, host, this.#options.tls, signal);
+          conn = tls.conn;
+        } else {
+          conn = await connectTcp({ hostname, port, signal });
+        }
+        break;
+      } catch (error) {
+        lastError = error;
+        const code = error instanceof ConnectionError ? error.code : "";
+        if (signal.aborted || (code !== "refused" && code !== "unreachable")) throw error;
+      }
+    }
+    if (!conn) throw lastError;
+    const connected = tls?.connectEnd ?? performance.now();
+    this.connections++;
+    this.#conn = conn;
+    this.#remote = formatAddress(conn.remoteAddr);
+    this.#reader = new ResponseReader(conn, this.#remote);
+    this.#origin = url.origin;
+    this.#tls = tls?.facts;
+    return { dns, connect: connected, tls: tls?.tlsEnd ?? connected };
+  }
+
+  async #send(request: OutgoingRequest): Promise<void> {
+    const conn = this.#conn!;
+    this.#watch.activity = { operation: "write", address: this.#remote };
+    this.requests++;
+    const body = request.body;
+    if (body === undefined) return await conn.write(request.head);
+    if (body instanceof Uint8Array) {
+      // One write for head and a small body: one segment instead of two.
+      if (body.length <= FILE_CHUNK) {
+        const both = new Uint8Array(request.head.length + body.length);
+        both.set(request.head);
+        both.set(body, request.head.length);
+        return await conn.write(both);
+      }
+      await conn.write(request.head);
+      return await conn.write(body);
+    }
+    await conn.write(request.head);
+    using file = await Deno.open(body.file, { read: true });
+    const buffer = this.#fileBuffer ??= new Uint8Array(FILE_CHUNK);
+    let sent = 0;
+    while (sent < body.size) {
+      const n = await file.read(buffer.subarray(0, Math.min(FILE_CHUNK, body.size - sent)));
+      if (n === null) {
+        throw new RangeError(
+          `Cannot send body file "${body.file}": it shrank to ${sent} of ${body.size} bytes`,
+        );
+      }
+      await conn.write(buffer.subarray(0, n));
+      sent += n;
+    }
+  }
+
+  async #awaitResponse(): Promise<void> {
+    this.#watch.activity = { operation: "read", address: this.#remote };
+    if (!await this.#reader!.ready()) {
+      throw new ConnectionError({
+        code: "closed",
+        operation: "read",
+        address: this.#remote,
+        detail: "connection closed before a response",
+      });
+    }
+  }
+}
+
+function isStale(error: unknown): boolean {
+  return error instanceof ConnectionError && STALE.has(error.code);
+}
+
+async function resolve(host: string, signal: AbortSignal): Promise<string[]> {
+  try {
+    const found = await withDeadline(
+      { signal },
+      { operation: "resolve", address: host },
+      () => lookup(host, { all: true }),
+    );
+    return found.map((a) => a.address);
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    throw new ConnectionError({
+      code: "dns",
+      operation: "resolve",
+      address: host,
+      detail: `name could not be resolved (${(error as Error).message})`,
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,374 @@
+/**
+ * The HTTP probe's client role: HTTP/1.1 requests over wiretest's own TCP
+ * and TLS transports, with per-phase timings, streamed body hashing,
+ * keep-alive repeats and redirects.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { LatencyHistogram } from "../../lib/metrics/latency_histogram.ts";
+import { summaryMetrics } from "../../lib/metrics/summary_metrics.ts";
+import type { Context, Outcome } from "../../lib/plugin/types.ts";
+import { describeError } from "../../lib/plugin/run.ts";
+import { RedirectError } from "./errors.ts";
+import type { HttpProbeClientParams } from "./params.ts";
+import { encodeRequestHead, redirectHeaders } from "./_request.ts";
+import type { BodySink, ResponseHead } from "./_response_reader.ts";
+import { type Exchange, type OutgoingRequest, type Phases, Session } from "./_session.ts";
+import { tlsSettings } from "./_tls.ts";
+import { Watchdog } from "./_watchdog.ts";
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const PROGRESS_EVERY_MS = 250;
+
+/** One redirect response that was followed (or refused), as a fact. */
+export interface RedirectHop {
+  /** The URL requested. */
+  url: string;
+  /** Its redirect status. */
+  status: number;
+  /** Its `Location` header. */
+  location: string;
+  /** Name lookup, in milliseconds (0 for an IP literal or a reused connection). */
+  dns_ms: number;
+  /** TCP handshake, in milliseconds (0 on a reused connection). */
+  connect_ms: number;
+  /** TLS handshake, in milliseconds (0 for http or a reused connection). */
+  tls_ms: number;
+  /** First request byte sent to first response byte, in milliseconds. */
+  ttfb_ms: number;
+  /** First response byte to end of body, in milliseconds. */
+  transfer_ms: number;
+  /** The whole request, in milliseconds. */
+  total_ms: number;
+}
+
+/**
+ * Runs the probe: requests `url` (following redirects when asked), `repeat`
+ * times on one keep-alive connection, and reports what it saw.
+ *
+ * It does not throw for a failed exchange: refused, timed out, an invalid
+ * response ({@linkcode HttpParseError}), a limit exceeded (`RangeError`), a
+ * redirect loop ({@linkcode RedirectError}) all come back as `ok: false`
+ * with `error` and every metric and fact gathered until then (phases of the
+ * requests that completed, redirect hops, TLS facts).
+ *
+ * Metrics describe the first request (after its redirects): `status`,
+ * `dns_ms`, `connect_ms`, `tls_ms`, `ttfb_ms`, `transfer_ms`, `total_ms`,
+ * `redirect_ms`, `body_bytes`, `header_bytes`, `redirects`; over all
+ * requests: `requests` (sent, hops included), `connections` (opened); with
+ * `repeat` > 1 also `latency_*_ms` (each request's total) and
+ * `requests_per_s`.
+ *
+ * Phases are durations that add up to `total_ms`: `redirect_ms` (earlier
+ * hops), `dns_ms` (`node:dns` lookup, honouring /etc/hosts; 0 for IP
+ * literals and reused connections), `connect_ms` (TCP handshake), `tls_ms`
+ * (TLS handshake, 0 for http), `ttfb_ms` (from the first request byte sent
+ * to the first response byte), `transfer_ms` (first byte to body end).
+ * curl's `-w` times are cumulative; the `timeline_ms` fact gives ours the
+ * same way: `namelookup`, `connect`, `appconnect` (0 for http, as in curl),
+ * `starttransfer` and `total`, each from the start of the probe.
+ *
+ * @param params Validated client params.
+ * @param ctx The role's context: its signal and deadline cut the probe short.
+ * @returns What the probe observed.
+ *
+ * @example Probing the plugin's own responder
+ * ```ts
+ * import {
+ *   httpProbeClientParams,
+ *   probeHttp,
+ *   startHttpServer,
+ * } from "@wiretest/wiretest/plugins/http-probe";
+ * import { validateParams } from "@wiretest/wiretest/plugin";
+ * import { createContext } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * const service = await startHttpServer({ body: "hello" });
+ * const { port } = service.address as Deno.NetAddr;
+ * using ctx = createContext();
+ * const outcome = await probeHttp(
+ *   validateParams(httpProbeClientParams, { url: `http://127.0.0.1:${port}/` }),
+ *   ctx,
+ * );
+ * await service.close();
+ * assert.equal(outcome.metrics.status, 200);
+ * assert.equal(outcome.facts.body_text, "hello");
+ * ```
+ */
+export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Promise<Outcome> {
+  const firstUrl = new URL(params.url);
+  using watch = new Watchdog(params.timeoutMs, ctx, {
+    operation: "connect",
+    address: firstUrl.host,
+  });
+  let session: Session | undefined;
+  const metrics: Record<string, number> = {};
+  const facts: Record<string, unknown> = { redirects: [] };
+  const hops: RedirectHop[] = [];
+  const latency = new LatencyHistogram();
+  try {
+    session = new Session({
+      maxHeaderBytes: params.maxHeaderBytes,
+      maxBodyBytes: params.maxBodyBytes,
+      tls: await tlsSettings(params),
+    }, watch);
+    // Encoded once: every repetition sends the same bytes.
+    const request = outgoing(firstUrl, params.method, params.headers, await requestBody(params));
+    const started = performance.now();
+    let lastProgress = started;
+    for (let i = 0; i < params.repeat; i++) {
+      const first = i === 0;
+      const digest = first ? new BodyDigest(params.bodyTextLimit) : undefined;
+      const fetched = await fetchFollowing(session, params, request, first ? hops : [], digest);
+      latency.record(fetched.totalMs);
+      if (first) {
+        Object.assign(metrics, firstMetrics(fetched));
+        Object.assign(facts, firstFacts(fetched, digest!), { redirects: hops });
+      }
+      const now = performance.now();
+      if (now - lastProgress >= PROGRESS_EVERY_MS) {
+        lastProgress = now;
+        ctx.progress({ done: i + 1, total: params.repeat, unit: "requests" });
+      }
+    }
+    if (params.repeat > 1) {
+      const seconds = (performance.now() - started) / 1000;
+      Object.assign(metrics, summaryMetrics("latency", latency.summary()));
+      metrics.requests_per_s = params.repeat / seconds;
+    }
+    return { ok: true, metrics: counters(metrics, session), facts };
+  } catch (error) {
+    // Repeats that completed before the failure still have latencies.
+    if (params.repeat > 1) Object.assign(metrics, summaryMetrics("latency", latency.summary()));
+    facts.redirects = hops;
+    return {
+      ok: false,
+      metrics: counters(metrics, session),
+      facts,
+      error: describeError(watch.explain(error)),
+    };
+  } finally {
+    session?.close();
+  }
+}
+
+/** One logical request: the final exchange and the hops before it. */
+interface Fetched {
+  url: URL;
+  method: string;
+  exchange: Exchange;
+  redirectMs: number;
+  totalMs: number;
+  hopCount: number;
+}
+
+type RequestBody = Uint8Array | { file: string; size: number } | undefined;
+
+async function fetchFollowing(
+  session: Session,
+  params: HttpProbeClientParams,
+  first: OutgoingRequest,
+  hops: RedirectHop[],
+  digest: BodyDigest | undefined,
+): Promise<Fetched> {
+  let request = first;
+  let headers: readonly string[] = params.headers;
+  let visited: Set<string> | undefined;
+  let hopCount = 0;
+  // The chain's time starts when its first exchange does, as curl's does.
+  let start: number | undefined;
+  const follows = (head: ResponseHead) =>
+    params.followRedirects && REDIRECT_STATUSES.has(head.status) &&
+    typeof head.headers.location === "string";
+  const sinkFor = (head: ResponseHead) => follows(head) || !digest ? countOnly : digest.sink;
+  while (true) {
+    const exchange = await session.exchange(request, sinkFor);
+    start ??= exchange.start;
+    const { url, method } = request;
+    if (!follows(exchange.head)) {
+      const end = exchange.start + exchange.phases.total;
+      return {
+        url,
+        method,
+        exchange,
+        redirectMs: exchange.start - start,
+        totalMs: end - start,
+        hopCount,
+      };
+    }
+    const location = exchange.head.headers.location as string;
+    hopCount++;
+    hops.push({ url: url.href, status: exchange.head.status, location, ...phaseFacts(exchange) });
+    const next = resolveLocation(location, url);
+    // As curl does: 303 always, and 301/302 after a POST, become GET without a body.
+    const status = exchange.head.status;
+    const toGet = (status === 303 && method !== "HEAD") ||
+      ((status === 301 || status === 302) && method === "POST");
+    const nextMethod = toGet ? "GET" : method;
+    const body = toGet ? undefined : request.body;
+    const key = `${nextMethod} ${next.href}`;
+    visited ??= new Set([`${first.method} ${first.url.href}`]);
+    if (visited.has(key)) throw new RedirectError({ code: "redirect-loop", location: next.href });
+    if (hopCount > params.maxRedirects) {
+      throw new RedirectError({
+        code: "too-many-redirects",
+        location: next.href,
+        maxRedirects: params.maxRedirects,
+      });
+    }
+    visited.add(key);
+    headers = redirectHeaders(headers, next.origin === url.origin, toGet);
+    request = outgoing(next, nextMethod, headers, body);
+  }
+}
+
+function outgoing(
+  url: URL,
+  method: string,
+  headers: readonly string[],
+  body: RequestBody,
+): OutgoingRequest {
+  const bodyLength = body === undefined
+    ? undefined
+    : body instanceof Uint8Array
+    ? body.length
+    : body.size;
+  return { url, method, body, head: encodeRequestHead({ method, url, headers, bodyLength }) };
+}
+
+function resolveLocation(location: string, base: URL): URL {
+  let next: URL;
+  try {
+    next = new URL(location, base);
+  } catch (error) {
+    throw new RedirectError({
+      code: "bad-location",
+      location,
+      detail: "it is not a valid URL",
+      cause: error,
+    });
+  }
+  if (next.protocol !== "http:" && next.protocol !== "https:") {
+    throw new RedirectError({
+      code: "bad-location",
+      location,
+      detail: `scheme "${next.protocol}" is not http: or https:`,
+    });
+  }
+  return next;
+}
+
+async function requestBody(params: HttpProbeClientParams): Promise<RequestBody> {
+  if (params.body !== undefined) return new TextEncoder().encode(params.body);
+  if (params.bodyFile !== undefined) {
+    const { size } = await Deno.stat(params.bodyFile);
+    return { file: params.bodyFile, size };
+  }
+  return undefined;
+}
+
+const countOnly: BodySink = () => {};
+
+/** Hashes a body as it streams and keeps its first bytes as text. */
+class BodyDigest {
+  readonly #hash = createHash("sha256");
+  readonly #text: Uint8Array;
+  #kept = 0;
+
+  constructor(textLimit: number) {
+    this.#text = new Uint8Array(textLimit);
+  }
+
+  get textLimit(): number {
+    return this.#text.length;
+  }
+
+  readonly sink: BodySink = (chunk) => {
+    this.#hash.update(chunk);
+    if (this.#kept < this.#text.length) {
+      const n = Math.min(chunk.length, this.#text.length - this.#kept);
+      this.#text.set(chunk.subarray(0, n), this.#kept);
+      this.#kept += n;
+    }
+  };
+
+  get sha256(): string {
+    return this.#hash.digest("hex");
+  }
+
+  get text(): string {
+    // Streaming mode holds back a character cut by the limit instead of
+    // turning it into U+FFFD.
+    return new TextDecoder().decode(this.#text.subarray(0, this.#kept), { stream: true });
+  }
+}
+
+function phaseFacts(exchange: Exchange): Omit<RedirectHop, "url" | "status" | "location"> {
+  const p = exchange.phases;
+  return {
+    dns_ms: p.dns,
+    connect_ms: p.connect,
+    tls_ms: p.tls,
+    ttfb_ms: p.ttfb,
+    transfer_ms: p.transfer,
+    total_ms: p.total,
+  };
+}
+
+function firstMetrics(fetched: Fetched): Record<string, number> {
+  const { exchange, redirectMs, totalMs } = fetched;
+  const p: Phases = exchange.phases;
+  return {
+    status: exchange.head.status,
+    redirect_ms: redirectMs,
+    dns_ms: p.dns,
+    connect_ms: p.connect,
+    tls_ms: p.tls,
+    ttfb_ms: p.ttfb,
+    transfer_ms: p.transfer,
+    total_ms: totalMs,
+    body_bytes: exchange.body.bytes,
+    header_bytes: exchange.headerBytes,
+    redirects: fetched.hopCount,
+  };
+}
+
+function firstFacts(fetched: Fetched, digest: BodyDigest): Record<string, unknown> {
+  const { exchange, redirectMs, totalMs } = fetched;
+  const { head, phases: p } = exchange;
+  const facts: Record<string, unknown> = {
+    url: fetched.url.href,
+    method: fetched.method,
+    remote_address: exchange.remoteAddress,
+    status: head.status,
+    reason: head.reason,
+    http_version: head.httpVersion,
+    headers: head.headers,
+    body_sha256: digest.sha256,
+    body_text: digest.text,
+    body_truncated: exchange.body.bytes > digest.textLimit,
+    reused_connection: exchange.reused,
+  };
+  if (exchange.body.trailers) facts.trailers = exchange.body.trailers;
+  if (typeof head.headers.location === "string") facts.location = head.headers.location;
+  if (exchange.tls) facts.tls = exchange.tls;
+  const namelookup = redirectMs + p.dns;
+  const connect = namelookup + p.connect;
+  const appconnect = exchange.tls ? connect + p.tls : 0;
+  facts.timeline_ms = {
+    namelookup,
+    connect,
+    appconnect,
+    starttransfer: connect + p.tls + p.ttfb,
+    total: totalMs,
+  };
+  return facts;
+}
+
+function counters(
+  metrics: Record<string, number>,
+  session: Session | undefined,
+): Record<string, number> {
+  return { ...metrics, requests: session?.requests ?? 0, connections: session?.connections ?? 0 };
+}

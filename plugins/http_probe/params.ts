@@ -1,0 +1,219 @@
+/**
+ * Params of the HTTP probe's two roles: the client (`url`, `method`,
+ * `headers`, limits, redirects, TLS options) and the server (where to
+ * listen and what to answer).
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { ParamsSchema } from "../../lib/plugin/params_schema.ts";
+
+/** A header line as users write it: `Name: value` (an RFC 9110 token, no CR or LF). */
+const HEADER_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*$/;
+/** An RFC 9110 method token. */
+const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const MIB = 1024 * 1024;
+
+/** What users pass to the client role (optional fields have defaults). */
+export interface HttpProbeClientOptions {
+  /** `http://` or `https://` URL to request. */
+  url: string;
+  /** Request method (default `GET`). */
+  method?: string;
+  /** Extra request headers, each `"Name: value"`; they replace defaults of the same name. */
+  headers?: string[];
+  /** Request body as text (sent with `Content-Length`). */
+  body?: string;
+  /** Path of a file streamed as the request body. */
+  bodyFile?: string;
+  /** Deadline for the whole probe, all requests and redirects (default 10000). */
+  timeoutMs?: number;
+  /** Largest response head (status line and headers) accepted, in bytes (default 65536). */
+  maxHeaderBytes?: number;
+  /** Largest response body accepted, in bytes (default 100 MiB). */
+  maxBodyBytes?: number;
+  /** How many body bytes to keep as the `body_text` fact (default 4096). */
+  bodyTextLimit?: number;
+  /** Follow 301/302/303/307/308 redirects (default `false`, like curl). */
+  followRedirects?: boolean;
+  /** Most redirects followed before giving up (default 5). */
+  maxRedirects?: number;
+  /** Requests sent one after another on one keep-alive connection (default 1). */
+  repeat?: number;
+  /** Do not fail on an unverifiable certificate; report it as a fact (default `false`). */
+  insecure?: boolean;
+  /** PEM file of CA certificates to trust instead of the system's. */
+  caFile?: string;
+  /** TLS server name (SNI and verification) instead of the URL's host. */
+  servername?: string;
+}
+
+/** The client role's params after defaults are applied. */
+export interface HttpProbeClientParams {
+  /** `http://` or `https://` URL to request. */
+  url: string;
+  /** Request method. */
+  method: string;
+  /** Extra request headers, each `"Name: value"`. */
+  headers: string[];
+  /** Request body as text. */
+  body?: string;
+  /** Path of a file streamed as the request body. */
+  bodyFile?: string;
+  /** Deadline for the whole probe, in milliseconds. */
+  timeoutMs: number;
+  /** Largest response head accepted, in bytes. */
+  maxHeaderBytes: number;
+  /** Largest response body accepted, in bytes. */
+  maxBodyBytes: number;
+  /** How many body bytes to keep as the `body_text` fact. */
+  bodyTextLimit: number;
+  /** Follow redirects. */
+  followRedirects: boolean;
+  /** Most redirects followed. */
+  maxRedirects: number;
+  /** Requests sent on one keep-alive connection. */
+  repeat: number;
+  /** Report certificate problems instead of failing. */
+  insecure: boolean;
+  /** PEM file of CA certificates to trust. */
+  caFile?: string;
+  /** TLS server name. */
+  servername?: string;
+}
+
+/**
+ * Schema of the client role's params.
+ *
+ * @example Defaults filled in
+ * ```ts
+ * import { httpProbeClientParams } from "@wiretest/wiretest/plugins/http-probe";
+ * import { validateParams } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * const p = validateParams(httpProbeClientParams, { url: "http://127.0.0.1:8080/" });
+ * assert.equal(p.method, "GET");
+ * assert.equal(p.followRedirects, false);
+ * ```
+ */
+export const httpProbeClientParams: ParamsSchema<HttpProbeClientParams, HttpProbeClientOptions> = z
+  .object({
+    url: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
+      .describe("URL to request (http:// or https://)"),
+    method: z.string().regex(METHOD, "must be an HTTP method token").default("GET")
+      .describe("Request method"),
+    headers: z.array(
+      z.string().regex(HEADER_LINE, 'must be "Name: value" without line breaks'),
+    ).max(100).default([])
+      .describe('Request header "Name: value" (repeat for several); replaces a default header'),
+    body: z.string().optional().describe("Request body text (sent with Content-Length)"),
+    bodyFile: z.string().min(1).optional().describe("File streamed as the request body"),
+    timeoutMs: z.number().int().min(1).max(3_600_000).default(10_000)
+      .describe("Deadline for the whole probe (all requests and redirects), in ms"),
+    maxHeaderBytes: z.number().int().min(256).max(16 * MIB).default(65_536)
+      .describe("Largest response head (status line + headers) accepted, in bytes"),
+    maxBodyBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(100 * MIB)
+      .describe("Largest response body accepted, in bytes (it is hashed, not kept)"),
+    bodyTextLimit: z.number().int().min(0).max(16 * MIB).default(4096)
+      .describe("Body bytes kept as the body_text fact"),
+    followRedirects: z.boolean().default(false)
+      .describe("Follow 301/302/303/307/308 redirects (curl -L)"),
+    maxRedirects: z.number().int().min(0).max(100).default(5)
+      .describe("Most redirects followed before failing"),
+    repeat: z.number().int().min(1).max(1_000_000).default(1)
+      .describe("Requests sent one after another on one keep-alive connection"),
+    insecure: z.boolean().default(false)
+      .describe("Accept unverifiable certificates; report the problem as a fact"),
+    caFile: z.string().min(1).optional().describe("PEM file of CA certificates to trust"),
+    servername: z.string().min(1).optional()
+      .describe("TLS server name for SNI and verification (default: the URL's host)"),
+  })
+  .refine((p) => p.body === undefined || p.bodyFile === undefined, {
+    path: ["bodyFile"],
+    message: "cannot be combined with body",
+  });
+
+/** What users pass to the server role (optional fields have defaults). */
+export interface HttpServerOptions {
+  /** Address to bind (default `127.0.0.1`). */
+  host?: string;
+  /** Port; 0 (default) picks a free one. */
+  port?: number;
+  /** Response status (default 200). */
+  status?: number;
+  /** Response body text (default `ok`). */
+  body?: string;
+  /** The body is `body` repeated this many times (default 1), for large responses. */
+  bodyRepeat?: number;
+  /** Stream the body (one chunk per repetition), so it goes out chunked (default `false`). */
+  chunked?: boolean;
+  /** Extra response headers, each `"Name: value"`. */
+  headers?: string[];
+  /** Wait this long before answering each request (default 0). */
+  delayMs?: number;
+  /** PEM certificate file: serve HTTPS (needs `keyFile`). */
+  certFile?: string;
+  /** PEM private key file for `certFile`. */
+  keyFile?: string;
+}
+
+/** The server role's params after defaults are applied. */
+export interface HttpServerParams {
+  /** Address to bind. */
+  host: string;
+  /** Port, 0 for a free one. */
+  port: number;
+  /** Response status. */
+  status: number;
+  /** Response body text. */
+  body: string;
+  /** Times `body` is repeated. */
+  bodyRepeat: number;
+  /** Stream the body chunked. */
+  chunked: boolean;
+  /** Extra response headers, each `"Name: value"`. */
+  headers: string[];
+  /** Delay before each answer, in milliseconds. */
+  delayMs: number;
+  /** PEM certificate file, for HTTPS. */
+  certFile?: string;
+  /** PEM private key file, for HTTPS. */
+  keyFile?: string;
+}
+
+/**
+ * Schema of the server role's params.
+ *
+ * @example Defaults filled in
+ * ```ts
+ * import { httpServerParams } from "@wiretest/wiretest/plugins/http-probe";
+ * import { validateParams } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * const p = validateParams(httpServerParams, {});
+ * assert.equal(p.status, 200);
+ * assert.equal(p.body, "ok");
+ * ```
+ */
+export const httpServerParams: ParamsSchema<HttpServerParams, HttpServerOptions> = z
+  .object({
+    host: z.string().min(1).default("127.0.0.1").describe("Address to bind"),
+    port: z.number().int().min(0).max(65535).default(0).describe("Port (0 picks a free one)"),
+    status: z.number().int().min(200).max(599).default(200).describe("Response status"),
+    body: z.string().default("ok").describe("Response body text"),
+    bodyRepeat: z.number().int().min(1).max(1_000_000_000).default(1)
+      .describe("Send the body this many times over (for large responses)"),
+    chunked: z.boolean().default(false)
+      .describe("Stream the body, one chunk per repetition (Transfer-Encoding: chunked)"),
+    headers: z.array(
+      z.string().regex(HEADER_LINE, 'must be "Name: value" without line breaks'),
+    ).max(100).default([]).describe('Response header "Name: value" (repeat for several)'),
+    delayMs: z.number().int().min(0).max(3_600_000).default(0)
+      .describe("Wait this long before answering each request, in ms"),
+    certFile: z.string().min(1).optional().describe("PEM certificate file: serve HTTPS"),
+    keyFile: z.string().min(1).optional().describe("PEM private key file for --cert-file"),
+  })
+  .refine((p) => (p.certFile === undefined) === (p.keyFile === undefined), {
+    path: ["keyFile"],
+    message: "certFile and keyFile go together",
+  });

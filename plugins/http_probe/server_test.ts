@@ -1,0 +1,164 @@
+import { ParamsError, validateParams } from "../../lib/plugin/params_schema.ts";
+import assert from "node:assert/strict";
+import { ConnectionError } from "../../lib/errors.ts";
+import { createContext } from "../../lib/plugin/context.ts";
+import type { Service } from "../../lib/plugin/types.ts";
+import { makeCertificates } from "../../tests/_support/certs.ts";
+import { type HttpServerOptions, httpServerParams } from "./params.ts";
+import { serveHttp } from "./server.ts";
+
+async function withServer(
+  options: HttpServerOptions,
+  run: (base: string, service: Service) => Promise<void>,
+): Promise<void> {
+  using ctx = createContext();
+  const service = await serveHttp(validateParams(httpServerParams, options), ctx);
+  const { hostname, port } = service.address as Deno.NetAddr;
+  try {
+    await run(`http://${hostname}:${port}`, service);
+  } finally {
+    await service.close();
+  }
+}
+
+/** Sends raw bytes on a new connection and reads until the peer closes. */
+async function rawExchange(base: string, request: string): Promise<string> {
+  const { hostname, port } = new URL(base);
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  try {
+    await conn.write(new TextEncoder().encode(request));
+    const decoder = new TextDecoder();
+    const buf = new Uint8Array(65536);
+    let text = "";
+    for (let i = 0; i < 1000; i++) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      text += decoder.decode(buf.subarray(0, n), { stream: true });
+    }
+    return text;
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test("serveHttp() answers with the configured status, headers and body", async () => {
+  await withServer(
+    { status: 418, body: "teapot", headers: ["X-Kind: pot", "X-Kind: kettle"] },
+    async (base) => {
+      const response = await fetch(`${base}/any/path?q=1`);
+      assert.equal(response.status, 418);
+      assert.equal(response.headers.get("x-kind"), "pot, kettle");
+      assert.equal(await response.text(), "teapot");
+    },
+  );
+});
+
+Deno.test("serveHttp() listens on 127.0.0.1 on a free port by default", async () => {
+  await withServer({}, async (_base, service) => {
+    const address = service.address as Deno.NetAddr;
+    assert.equal(address.hostname, "127.0.0.1");
+    assert.ok(address.port > 0);
+    await (await fetch(`http://127.0.0.1:${address.port}/`)).body?.cancel();
+  });
+});
+
+Deno.test("serveHttp() repeats the body with a Content-Length when bodyRepeat is set", async () => {
+  await withServer({ body: "abc", bodyRepeat: 1000 }, async (base) => {
+    const text = await rawExchange(base, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert.match(text, /\r\ncontent-length: 3000\r\n/i);
+    assert.ok(text.endsWith("abc".repeat(1000)));
+  });
+});
+
+Deno.test("serveHttp() streams a chunked body, one chunk per repetition", async () => {
+  await withServer({ body: "xyz", bodyRepeat: 4, chunked: true }, async (base) => {
+    const text = await rawExchange(base, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert.match(text, /\r\ntransfer-encoding: chunked\r\n/i);
+    assert.doesNotMatch(text, /content-length/i);
+    const body = text.slice(text.indexOf("\r\n\r\n") + 4);
+    // Chunks may be coalesced on the wire; the decoded body is what counts.
+    const decoded = body.split("\r\n").filter((_, i) => i % 2 === 1).join("");
+    assert.equal(decoded, "xyz".repeat(4));
+    assert.ok(body.endsWith("0\r\n\r\n"));
+  });
+});
+
+Deno.test("serveHttp() sends no body for status 204", async () => {
+  await withServer({ status: 204, body: "ignored" }, async (base) => {
+    const response = await fetch(base);
+    assert.equal(response.status, 204);
+    assert.equal(await response.text(), "");
+  });
+});
+
+Deno.test("serveHttp() waits delayMs before answering", async () => {
+  await withServer({ delayMs: 100 }, async (base) => {
+    const start = performance.now();
+    const response = await fetch(base);
+    await response.text();
+    // A lower bound the server's own timer guarantees, not a speed claim.
+    assert.ok(performance.now() - start >= 95);
+  });
+});
+
+Deno.test("serveHttp() counts requests and client connections", async () => {
+  await withServer({}, async (base, service) => {
+    for (let i = 0; i < 3; i++) await (await fetch(base)).text();
+    await rawExchange(base, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const stats = service.stats();
+    assert.equal(stats.requests, 4);
+    // fetch keeps one pooled connection; the raw exchange opened another.
+    assert.equal(stats.connections, 2);
+  });
+});
+
+Deno.test("serveHttp() close() cuts a pending delay short and finishes the response", async () => {
+  using ctx = createContext();
+  const service = await serveHttp(validateParams(httpServerParams, { delayMs: 60_000 }), ctx);
+  const { port } = service.address as Deno.NetAddr;
+  const pending = fetch(`http://127.0.0.1:${port}/`).then((r) => r.text());
+  for (let i = 0; i < 200 && service.stats().requests === 0; i++) {
+    await new Promise((ok) => setTimeout(ok, 5));
+  }
+  const start = Date.now();
+  await service.close();
+  assert.equal(await pending, "ok");
+  assert.ok(Date.now() - start < 30_000, "close() waited for the whole delay");
+});
+
+Deno.test("serveHttp() serves HTTPS with certFile and keyFile", async () => {
+  await using certs = await makeCertificates();
+  using ctx = createContext();
+  const service = await serveHttp(
+    validateParams(httpServerParams, {
+      certFile: certs.certFile,
+      keyFile: certs.keyFile,
+      body: "secure",
+    }),
+    ctx,
+  );
+  using client = Deno.createHttpClient({ caCerts: [certs.caCert] });
+  try {
+    const { port } = service.address as Deno.NetAddr;
+    const response = await fetch(`https://localhost:${port}/`, { client });
+    assert.equal(await response.text(), "secure");
+  } finally {
+    await service.close();
+  }
+});
+
+Deno.test("serveHttp() throws ConnectionError address-in-use for a taken port", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  using ctx = createContext();
+  await assert.rejects(
+    serveHttp(validateParams(httpServerParams, { port: listener.addr.port }), ctx),
+    (error: unknown) => error instanceof ConnectionError && error.code === "address-in-use",
+  );
+});
+
+Deno.test("httpServerParams rejects certFile without keyFile", () => {
+  assert.throws(
+    () => validateParams(httpServerParams, { certFile: "cert.pem" }),
+    (error: unknown) => error instanceof ParamsError && error.issues[0].path[0] === "keyFile",
+  );
+});

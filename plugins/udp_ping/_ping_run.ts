@@ -1,0 +1,250 @@
+// One client run: a send loop (on a schedule, or one ping outstanding in
+// flood mode) and a receive loop that times and classifies each datagram the
+// moment it arrives, so a late timer never skews a round-trip time.
+import { toNetError } from "../../lib/errors.ts";
+import { LatencyHistogram } from "../../lib/metrics/latency_histogram.ts";
+import type { Context } from "../../lib/plugin/types.ts";
+import { formatAddress } from "../../lib/transport/address.ts";
+import type { Datagram, UdpSocket, UdpTarget } from "../../lib/transport/udp.ts";
+import { FOREIGN, type PingPacket } from "./_packet.ts";
+
+const PENDING = 0;
+const RECEIVED = 1;
+const LATE = 2;
+
+/** How often progress is reported, in milliseconds. */
+const PROGRESS_EVERY_MS = 250;
+
+/** What a run needs besides the socket. */
+export interface PingRunOptions {
+  socket: UdpSocket;
+  /** The peer as an IP address, exactly as senders are reported. */
+  peer: UdpTarget;
+  packet: PingPacket;
+  count: number;
+  intervalMs: number;
+  timeoutMs: number;
+  ctx: Context;
+}
+
+export class PingRun {
+  sent = 0;
+  received = 0;
+  duplicates = 0;
+  reordered = 0;
+  late = 0;
+  foreign = 0;
+  malformed = 0;
+  /** RFC 3550 interarrival jitter over the round-trip times of received pings. */
+  jitter = 0;
+  readonly rtt: LatencyHistogram = new LatencyHistogram();
+  startedAt = NaN;
+  endedAt = NaN;
+  /** Why the run stopped early (abort, deadline, socket error); unset when it ran to the end. */
+  error: unknown = undefined;
+
+  #o: PingRunOptions;
+  #sentAt: Float64Array;
+  #state: Uint8Array;
+  #issued = 0;
+  #highest = -1;
+  #previousRtt = NaN;
+  #stopped = false;
+  // The one pause in progress: until when, and which ping's reply ends it early.
+  #waitSeq = -1;
+  #waitUntil = 0;
+  #resolveWait: (() => void) | null = null;
+  // One timer for every pause. A reply ends a pause without clearing it:
+  // setting and clearing a timer per ping cost a measurable share of a
+  // loopback round trip.
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Infinity;
+  #progressAt = -Infinity;
+
+  constructor(options: PingRunOptions) {
+    this.#o = options;
+    this.#sentAt = new Float64Array(options.count);
+    this.#state = new Uint8Array(options.count);
+  }
+
+  /** Sends every ping, waits for the replies, then closes the socket. Never throws. */
+  async run(): Promise<void> {
+    const { ctx, socket, intervalMs } = this.#o;
+    const onAbort = () => this.#stop(ctx.signal.reason);
+    if (ctx.signal.aborted) onAbort();
+    else ctx.signal.addEventListener("abort", onAbort, { once: true });
+    const receiving = this.#receiveLoop();
+    this.startedAt = performance.now();
+    try {
+      if (intervalMs > 0) await this.#sendScheduled();
+      else await this.#sendFlood();
+      await this.#drain();
+    } finally {
+      this.endedAt = performance.now();
+      ctx.signal.removeEventListener("abort", onAbort);
+      clearTimeout(this.#timer);
+      this.#report(true);
+      socket.close();
+      await receiving;
+    }
+  }
+
+  async #sendScheduled(): Promise<void> {
+    const { count, intervalMs } = this.#o;
+    // An absolute schedule: a slow timer delays one send, not every later one.
+    for (let seq = 0; seq < count && !this.#stopped; seq++) {
+      const wait = this.startedAt + seq * intervalMs - performance.now();
+      if (wait > 0) await this.#pause(wait, -1);
+      if (this.#stopped) return;
+      await this.#send(seq);
+    }
+  }
+
+  async #sendFlood(): Promise<void> {
+    for (let seq = 0; seq < this.#o.count && !this.#stopped; seq++) {
+      await this.#send(seq);
+      await this.#waitAnswered(seq);
+    }
+  }
+
+  // Waits until every ping is answered or timed out. Pings time out in the
+  // order they were sent, so once the newest unanswered one has timed out,
+  // all the others have too.
+  async #drain(): Promise<void> {
+    let newest = this.#issued - 1;
+    while (!this.#stopped) {
+      while (newest >= 0 && this.#state[newest] !== PENDING) newest--;
+      if (newest < 0) return;
+      await this.#waitAnswered(newest);
+      if (this.#state[newest] === PENDING) return;
+    }
+  }
+
+  async #send(seq: number): Promise<void> {
+    const { socket, peer, packet } = this.#o;
+    const now = performance.now();
+    this.#sentAt[seq] = now;
+    this.#issued = seq + 1;
+    try {
+      await socket.send(packet.stamp(seq, now), peer);
+      this.sent++;
+    } catch (error) {
+      this.#stop(toNetError(error, "send", formatAddress({ transport: "udp", ...peer })));
+    }
+    this.#report(false);
+  }
+
+  async #waitAnswered(seq: number): Promise<void> {
+    while (!this.#stopped && this.#state[seq] === PENDING) {
+      const left = this.#sentAt[seq] + this.#o.timeoutMs - performance.now();
+      if (left < 0) return;
+      await this.#pause(Math.ceil(left), seq);
+    }
+  }
+
+  // Sleeps `ms`, or less when a reply to `seq` arrives or the run stops.
+  #pause(ms: number, seq: number): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    const until = performance.now() + ms;
+    return new Promise((resolve) => {
+      this.#waitSeq = seq;
+      this.#waitUntil = until;
+      this.#resolveWait = resolve;
+      if (until < this.#timerAt) this.#arm(until);
+    });
+  }
+
+  #arm(at: number): void {
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(this.#onTimer, Math.max(0, Math.ceil(at - performance.now())));
+  }
+
+  #onTimer = (): void => {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    if (!this.#resolveWait) return;
+    if (performance.now() >= this.#waitUntil) this.#endPause();
+    else this.#arm(this.#waitUntil);
+  };
+
+  #endPause(): void {
+    const resolve = this.#resolveWait;
+    this.#resolveWait = null;
+    this.#waitSeq = -1;
+    resolve?.();
+  }
+
+  #stop(reason: unknown): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.error = reason;
+    this.#endPause();
+  }
+
+  async #receiveLoop(): Promise<void> {
+    const { socket } = this.#o;
+    while (true) {
+      let datagram: Datagram;
+      try {
+        datagram = await socket.receive();
+      } catch (error) {
+        if (!socket.closed) this.#stop(error);
+        return;
+      }
+      try {
+        this.#handle(datagram);
+      } catch (error) {
+        this.#stop(error);
+      }
+    }
+  }
+
+  #handle({ data, from, receivedAt }: Datagram): void {
+    const { peer, packet, timeoutMs, ctx } = this.#o;
+    if (from.port !== peer.port || from.hostname !== peer.hostname) {
+      if (this.foreign++ === 0) {
+        ctx.log("debug", `udp-ping: foreign datagram from ${from.hostname}:${from.port}`);
+      }
+      return;
+    }
+    const seq = packet.check(data, this.#sentAt, this.#issued);
+    if (seq < 0) {
+      if (seq === FOREIGN) {
+        if (this.foreign++ === 0) ctx.log("debug", "udp-ping: datagram without our identifier");
+      } else if (this.malformed++ === 0) {
+        ctx.log("debug", `udp-ping: malformed echo (${data.length} bytes)`);
+      }
+      return;
+    }
+    if (this.#state[seq] !== PENDING) {
+      this.duplicates++;
+    } else {
+      const rtt = receivedAt - this.#sentAt[seq];
+      if (rtt > timeoutMs) {
+        this.#state[seq] = LATE;
+        this.late++;
+      } else {
+        this.#state[seq] = RECEIVED;
+        this.received++;
+        this.rtt.record(rtt);
+        if (seq < this.#highest) this.reordered++;
+        else this.#highest = seq;
+        // RFC 3550 6.4.1: J += (|D| - J) / 16, D the change in transit time
+        // between consecutive arrivals; here the transit is the round trip.
+        if (!Number.isNaN(this.#previousRtt)) {
+          this.jitter += (Math.abs(rtt - this.#previousRtt) - this.jitter) / 16;
+        }
+        this.#previousRtt = rtt;
+      }
+    }
+    if (seq === this.#waitSeq) this.#endPause();
+  }
+
+  #report(final: boolean): void {
+    const now = performance.now();
+    if (!final && now - this.#progressAt < PROGRESS_EVERY_MS) return;
+    this.#progressAt = now;
+    this.#o.ctx.progress({ done: this.sent, total: this.#o.count, unit: "packets" });
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * The udp-ping client role: sends numbered, timestamped datagrams to an echo
+ * peer and reports loss, duplicates, reordering, late replies, round-trip
+ * times and jitter.
+ *
+ * @module
+ */
+import { describeError } from "../../lib/plugin/run.ts";
+import type { Context, Outcome } from "../../lib/plugin/types.ts";
+import { summaryMetrics } from "../../lib/metrics/summary_metrics.ts";
+import { formatAddress, parseHostPort } from "../../lib/transport/address.ts";
+import { bindUdp, MAX_UDP_PAYLOAD } from "../../lib/transport/udp.ts";
+import { HEADER_SIZE, PingPacket } from "./_packet.ts";
+import { localAddressFor, resolvePeer } from "./_peer.ts";
+import { PingRun } from "./_ping_run.ts";
+import type { UdpPingClientParams } from "./params.ts";
+
+/**
+ * Pings a UDP echo peer `count` times and reports what came back.
+ *
+ * Each datagram is `size` bytes: a 20-byte big-endian header (magic, an
+ * identifier random per run, sequence number, send time) and random padding
+ * fixed for the run. With `intervalMs` above 0 pings leave on that schedule
+ * whatever the replies, as `ping` does; with 0 the next ping leaves as soon
+ * as the previous one is answered or timed out (one outstanding). The run ends
+ * when every ping is answered or timed out, at most `timeoutMs` after the last
+ * send.
+ *
+ * Round-trip times come from `performance.now()` taken the moment a datagram
+ * arrives. Each datagram counts in exactly one way:
+ * - `received`: the first echo of a ping within `timeoutMs`; `rtt_*_ms` and
+ *   `jitter_ms` describe these. Of them, `reordered` arrived after an echo of a
+ *   newer ping.
+ * - `late`: the first echo of a ping after `timeoutMs`; not received, so the
+ *   ping is also in `lost` (`lost = sent - received`).
+ * - `duplicates`: any further echo of a ping already received or late.
+ * - `foreign`: from another address or port than the target, or without this
+ *   run's magic and identifier (including datagrams too short to carry them).
+ * - `malformed`: this run's identifier, but cut, lengthened, garbled, or for a
+ *   ping never sent.
+ * Echoes that arrive after the run ended are not counted.
+ *
+ * `jitter_ms` is the RFC 3550 interarrival jitter (`J += (|D| - J) / 16`) with
+ * the round-trip time as transit time, over received pings in arrival order;
+ * it and `rtt_*_ms` are absent when too few pings were received.
+ *
+ * The outcome is `ok` when the exchange ran to its end, whatever was lost:
+ * fixtures judge loss. When `ctx.signal` aborts or the socket fails mid-run,
+ * the outcome is `ok: false` with `error` and the metrics gathered so far.
+ *
+ * @param params Target, count, interval, size and timeout (see {@linkcode UdpPingClientParams}).
+ * @param ctx The run's context: its signal stops the run.
+ * @returns Metrics `sent`, `received`, `lost`, `loss_pct`, `duplicates`,
+ * `reordered`, `late`, `foreign`, `malformed`, `rtt_*_ms`, `jitter_ms`,
+ * `duration_ms`; facts `target`, `peer`, `local`, `identifier`.
+ * @throws {RangeError} When a param is out of range (e.g. `size` beyond
+ * 65,507 bytes), before anything is sent.
+ * @throws {TypeError} When `target` is not `host:port`.
+ * @throws {ConnectionError} When the target name cannot be resolved or the socket cannot be bound.
+ *
+ * @example Pinging the udp-ping server
+ * ```ts
+ * import { pingUdp, serveUdpPing } from "@wiretest/wiretest/plugins/udp-ping";
+ * import { createContext } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * using ctx = createContext({ timeout: 10_000 });
+ * const server = await serveUdpPing({ host: "127.0.0.1", port: 0 }, ctx);
+ * const { port } = server.address as Deno.NetAddr;
+ * const outcome = await pingUdp(
+ *   { target: `127.0.0.1:${port}`, count: 5, intervalMs: 10, size: 64, timeoutMs: 1000 },
+ *   ctx,
+ * );
+ * await server.close();
+ * assert.equal(outcome.ok, true);
+ * assert.equal(outcome.metrics.received, 5);
+ * assert.equal(outcome.metrics.loss_pct, 0);
+ * ```
+ */
+export async function pingUdp(params: UdpPingClientParams, ctx: Context): Promise<Outcome> {
+  checkParams(params);
+  const { hostname, port } = parseHostPort(params.target);
+  const where = formatAddress({ transport: "udp", hostname, port });
+  if (port === 0) throw new RangeError(`Cannot ping ${where}: port "0" is not a destination`);
+  const ip = await resolvePeer(hostname, where, ctx.signal);
+  ctx.signal.throwIfAborted();
+  const peer = { hostname: ip, port };
+  const packet = new PingPacket(params.size);
+  const socket = bindUdp({ hostname: localAddressFor(ip), port: 0 });
+  const run = new PingRun({
+    socket,
+    peer,
+    packet,
+    count: params.count,
+    intervalMs: params.intervalMs,
+    timeoutMs: params.timeoutMs,
+    ctx,
+  });
+  const local = formatAddress(socket.addr);
+  await run.run();
+
+  const lost = run.sent - run.received;
+  const metrics: Record<string, number> = {
+    sent: run.sent,
+    received: run.received,
+    lost,
+    duplicates: run.duplicates,
+    reordered: run.reordered,
+    late: run.late,
+    foreign: run.foreign,
+    malformed: run.malformed,
+    ...summaryMetrics("rtt", run.rtt.summary()),
+    duration_ms: run.endedAt - run.startedAt,
+  };
+  if (run.sent > 0) metrics.loss_pct = lost / run.sent * 100;
+  if (run.received >= 2) metrics.jitter_ms = run.jitter;
+  const outcome: Outcome = {
+    ok: run.error === undefined,
+    metrics,
+    facts: {
+      target: params.target,
+      peer: formatAddress({ transport: "udp", ...peer }),
+      local,
+      identifier: packet.id.toString(16).padStart(8, "0"),
+    },
+  };
+  if (run.error !== undefined) outcome.error = describeError(run.error);
+  return outcome;
+}
+
+function checkParams(p: UdpPingClientParams): void {
+  const fail = (name: string, value: unknown, range: string) => {
+    throw new RangeError(`Cannot ping "${p.target}": ${name} "${value}" is not ${range}`);
+  };
+  if (!Number.isInteger(p.size) || p.size < HEADER_SIZE || p.size > MAX_UDP_PAYLOAD) {
+    fail("size", p.size, `an integer from ${HEADER_SIZE} to ${MAX_UDP_PAYLOAD} bytes`);
+  }
+  if (!Number.isInteger(p.count) || p.count < 1 || p.count > 1_000_000) {
+    fail("count", p.count, "an integer from 1 to 1000000");
+  }
+  if (!(p.intervalMs >= 0 && Number.isFinite(p.intervalMs))) {
+    fail("intervalMs", p.intervalMs, "a finite number of at least 0");
+  }
+  if (!(p.timeoutMs > 0 && Number.isFinite(p.timeoutMs))) {
+    fail("timeoutMs", p.timeoutMs, "a finite number above 0");
+  }
+}

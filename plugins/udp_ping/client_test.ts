@@ -1,0 +1,283 @@
+import assert from "node:assert/strict";
+import { createContext } from "../../lib/plugin/context.ts";
+import { ParamsError } from "../../lib/plugin/run.ts";
+import { bindUdp, type Datagram, type UdpSocket } from "../../lib/transport/udp.ts";
+import { pingUdp } from "./client.ts";
+import { runUdpPingClient, startUdpPingServer } from "./mod.ts";
+
+/** A UDP peer written for a test: `reply` decides what each datagram gets back. */
+interface Peer extends AsyncDisposable {
+  port: number;
+  /** Datagrams received so far. */
+  readonly seen: number;
+}
+
+type Reply = (datagram: Datagram, index: number, socket: UdpSocket) => Promise<void> | void;
+
+function startPeer(reply: Reply): Peer {
+  const socket = bindUdp();
+  let seen = 0;
+  const loop = (async () => {
+    for await (const datagram of socket) await reply(datagram, seen++, socket);
+  })();
+  return {
+    port: socket.addr.port,
+    get seen() {
+      return seen;
+    },
+    async [Symbol.asyncDispose]() {
+      socket.close();
+      await loop;
+    },
+  };
+}
+
+const echo: Reply = (d, _i, socket) => socket.send(d.data, d.from);
+
+/** How many datagrams `peer` received before a probe sent now, once the probe's echo is back. */
+async function seenBefore(peer: Peer): Promise<number> {
+  using probe = bindUdp();
+  await probe.send(new Uint8Array(1), { hostname: "127.0.0.1", port: peer.port });
+  await probe.receive({ timeout: 2000 });
+  return peer.seen - 1;
+}
+
+function ping(port: number, options: Record<string, unknown> = {}) {
+  return runUdpPingClient({
+    target: `127.0.0.1:${port}`,
+    count: 20,
+    intervalMs: 5,
+    timeoutMs: 1000,
+    ...options,
+  });
+}
+
+Deno.test("pingUdp() gets every ping back from the udp-ping server with rtt and no loss", async () => {
+  const server = await startUdpPingServer();
+  try {
+    const { metrics, ok, facts } = await ping((server.address as Deno.NetAddr).port);
+    assert.equal(ok, true);
+    assert.equal(metrics.sent, 20);
+    assert.equal(metrics.received, 20);
+    assert.equal(metrics.lost, 0);
+    assert.equal(metrics.loss_pct, 0);
+    for (const name of ["duplicates", "reordered", "late", "foreign", "malformed"]) {
+      assert.equal(metrics[name], 0, name);
+    }
+    assert.ok(metrics.rtt_min_ms > 0);
+    assert.ok(metrics.rtt_p50_ms <= metrics.rtt_p99_ms);
+    assert.ok(metrics.rtt_p99_ms <= metrics.rtt_max_ms);
+    assert.ok(metrics.jitter_ms >= 0);
+    assert.ok(metrics.duration_ms > 0);
+    assert.match(String(facts.identifier), /^[0-9a-f]{8}$/);
+    assert.equal(server.stats().datagrams_in, 20);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("pingUdp() carries the largest UDP payload, 65,507 bytes", async () => {
+  const server = await startUdpPingServer();
+  try {
+    const { metrics } = await ping((server.address as Deno.NetAddr).port, {
+      count: 3,
+      size: 65_507,
+    });
+    assert.equal(metrics.received, 3);
+    assert.equal(metrics.malformed, 0);
+    assert.equal(server.stats().bytes_in, 3 * 65_507);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("pingUdp() resolves a host name and matches replies from its address", async () => {
+  const server = await startUdpPingServer();
+  try {
+    const port = (server.address as Deno.NetAddr).port;
+    const { metrics, facts } = await ping(port, { target: `localhost:${port}`, count: 3 });
+    assert.equal(metrics.received, 3);
+    assert.equal(metrics.foreign, 0);
+    assert.equal(facts.peer, `127.0.0.1:${port}`);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("pingUdp() counts exactly the pings a peer drops as lost", async () => {
+  // Drops every 4th datagram: 10 of 40.
+  await using peer = startPeer((d, i, s) => (i + 1) % 4 === 0 ? undefined : s.send(d.data, d.from));
+  const { metrics, ok } = await ping(peer.port, { count: 40, timeoutMs: 300 });
+  assert.equal(ok, true);
+  assert.equal(metrics.sent, 40);
+  assert.equal(metrics.received, 30);
+  assert.equal(metrics.lost, 10);
+  assert.equal(metrics.loss_pct, 25);
+  assert.equal(metrics.late, 0);
+});
+
+Deno.test("pingUdp() reports 100% loss with ok true when nobody answers", async () => {
+  await using peer = startPeer(() => {});
+  const { metrics, ok } = await ping(peer.port, { count: 3, timeoutMs: 100 });
+  assert.equal(ok, true);
+  assert.equal(peer.seen, 3);
+  assert.equal(metrics.received, 0);
+  assert.equal(metrics.loss_pct, 100);
+  assert.equal(metrics.rtt_p50_ms, undefined);
+  assert.equal(metrics.jitter_ms, undefined);
+});
+
+Deno.test("pingUdp() counts a second echo of a ping as a duplicate, not a reply", async () => {
+  await using peer = startPeer(async (d, _i, s) => {
+    await s.send(d.data, d.from);
+    await s.send(d.data, d.from);
+  });
+  const { metrics } = await ping(peer.port, { count: 10 });
+  assert.equal(metrics.received, 10);
+  assert.equal(metrics.duplicates, 10);
+  assert.equal(metrics.lost, 0);
+});
+
+Deno.test("pingUdp() counts an echo that arrives after a newer one as reordered", async () => {
+  let held: Datagram | undefined;
+  await using peer = startPeer(async (d, i, s) => {
+    if (i === 1) {
+      held = d; // Answered after the echo of the next ping.
+      return;
+    }
+    await s.send(d.data, d.from);
+    if (i === 2) await s.send(held!.data, held!.from);
+  });
+  const { metrics } = await ping(peer.port, { count: 6 });
+  assert.equal(metrics.received, 6);
+  assert.equal(metrics.reordered, 1);
+  assert.equal(metrics.lost, 0);
+});
+
+Deno.test("pingUdp() counts an echo past its timeout as late and lost, not received", async () => {
+  // The echo of ping 0 is held until ping 5 arrives, at least 5 x 30 ms after
+  // ping 0 was sent: beyond its 100 ms timeout, yet well before the run ends.
+  let held: Datagram | undefined;
+  await using peer = startPeer(async (d, i, s) => {
+    if (i === 0) {
+      held = d;
+      return;
+    }
+    if (i === 5) await s.send(held!.data, held!.from);
+    await s.send(d.data, d.from);
+  });
+  const { metrics } = await ping(peer.port, { count: 10, intervalMs: 30, timeoutMs: 100 });
+  assert.equal(metrics.late, 1);
+  assert.equal(metrics.received, 9);
+  assert.equal(metrics.lost, 1);
+  assert.equal(metrics.duplicates, 0);
+  assert.ok(metrics.rtt_max_ms <= 100);
+});
+
+Deno.test("pingUdp() counts truncated and garbled echoes as malformed", async () => {
+  await using peer = startPeer((d, i, s) => {
+    if (i === 1) return s.send(d.data.subarray(0, 32), d.from);
+    if (i === 3) d.data[40] ^= 0xff; // A flipped padding byte.
+    if (i === 4) d.data[15] ^= 0x01; // A changed send time.
+    return s.send(d.data, d.from);
+  });
+  const { metrics } = await ping(peer.port, { count: 8, timeoutMs: 300 });
+  assert.equal(metrics.malformed, 3);
+  assert.equal(metrics.received, 5);
+  assert.equal(metrics.lost, 3);
+});
+
+Deno.test("pingUdp() counts echoes from another port as foreign, not received", async () => {
+  using other = bindUdp();
+  await using peer = startPeer((d, i, s) => (i === 2 ? other : s).send(d.data, d.from));
+  const { metrics } = await ping(peer.port, { count: 6, timeoutMs: 300 });
+  assert.equal(metrics.foreign, 1);
+  assert.equal(metrics.received, 5);
+  assert.equal(metrics.lost, 1);
+});
+
+Deno.test("pingUdp() counts datagrams without its magic or identifier as foreign", async () => {
+  await using peer = startPeer((d, i, s) => {
+    if (i === 1) return s.send(new TextEncoder().encode("hello"), d.from);
+    if (i === 2) d.data[5] ^= 0xff; // Another run's identifier.
+    return s.send(d.data, d.from);
+  });
+  const { metrics } = await ping(peer.port, { count: 6, timeoutMs: 300 });
+  assert.equal(metrics.foreign, 2);
+  assert.equal(metrics.malformed, 0);
+  assert.equal(metrics.received, 4);
+});
+
+Deno.test("pingUdp() in flood mode keeps exactly one ping outstanding", async () => {
+  let pending = 0;
+  let most = 0;
+  await using peer = startPeer((d, _i, s) => {
+    most = Math.max(most, ++pending);
+    // Answer later without blocking the peer's receive loop.
+    setTimeout(() => {
+      pending--;
+      s.send(d.data, d.from).catch(() => {});
+    }, 5);
+  });
+  const { metrics } = await ping(peer.port, { count: 10, intervalMs: 0 });
+  assert.equal(metrics.received, 10);
+  assert.equal(most, 1);
+});
+
+Deno.test("pingUdp() sends on schedule whatever the replies when intervalMs is set", async () => {
+  let pending = 0;
+  let most = 0;
+  await using peer = startPeer((d, _i, s) => {
+    most = Math.max(most, ++pending);
+    setTimeout(() => {
+      pending--;
+      s.send(d.data, d.from).catch(() => {});
+    }, 100);
+  });
+  const { metrics } = await ping(peer.port, { count: 10, intervalMs: 5, timeoutMs: 2000 });
+  assert.equal(metrics.received, 10);
+  assert.ok(most > 1, `at most ${most} outstanding`);
+});
+
+Deno.test("pingUdp() in flood mode sends the next ping once the previous one timed out", async () => {
+  await using peer = startPeer((d, i, s) => i === 1 ? undefined : s.send(d.data, d.from));
+  const { metrics } = await ping(peer.port, { count: 4, intervalMs: 0, timeoutMs: 100 });
+  assert.equal(peer.seen, 4);
+  assert.equal(metrics.received, 3);
+  assert.equal(metrics.lost, 1);
+});
+
+Deno.test("runUdpPingClient() rejects a size beyond 65,507 bytes before sending anything", async () => {
+  await using peer = startPeer(echo);
+  await assert.rejects(ping(peer.port, { size: 65_508 }), (error: unknown) => {
+    assert.ok(error instanceof ParamsError);
+    assert.deepEqual(error.issues.map((i) => i.path), [["size"]]);
+    return true;
+  });
+  assert.equal(await seenBefore(peer), 0);
+});
+
+Deno.test("pingUdp() throws a RangeError for an oversized ping before sending anything", async () => {
+  await using peer = startPeer(echo);
+  using ctx = createContext();
+  await assert.rejects(
+    pingUdp(
+      { target: `127.0.0.1:${peer.port}`, count: 1, intervalMs: 0, size: 70_000, timeoutMs: 100 },
+      ctx,
+    ),
+    RangeError,
+  );
+  assert.equal(await seenBefore(peer), 0);
+});
+
+Deno.test("pingUdp() stops at the deadline with ok false and the metrics so far", async () => {
+  await using peer = startPeer(echo);
+  const cut = await runUdpPingClient(
+    { target: `127.0.0.1:${peer.port}`, count: 100, intervalMs: 20 },
+    { timeout: 200 },
+  );
+  assert.equal(cut.ok, false);
+  assert.equal(cut.error?.name, "TimeoutError");
+  assert.ok(cut.metrics.sent > 0 && cut.metrics.sent < 100, `sent ${cut.metrics.sent}`);
+  assert.equal(cut.metrics.received + cut.metrics.lost, cut.metrics.sent);
+});

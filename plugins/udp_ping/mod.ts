@@ -1,0 +1,173 @@
+/**
+ * udp-ping: a UDP echo server, and a client that pings any UDP echo peer
+ * (this server, `socat`, a Python `recvfrom`/`sendto` loop…) and reports
+ * loss, duplicates, reordering, late replies, round-trip times and jitter.
+ *
+ * @example Pinging the server from code
+ * ```ts
+ * import { runUdpPingClient, startUdpPingServer } from "@wiretest/wiretest/plugins/udp-ping";
+ * import assert from "node:assert/strict";
+ *
+ * const server = await startUdpPingServer();
+ * const { port } = server.address as Deno.NetAddr;
+ * const outcome = await runUdpPingClient({ target: `127.0.0.1:${port}`, count: 3, intervalMs: 5 });
+ * await server.close();
+ * assert.equal(outcome.metrics.received, 3);
+ * assert.ok(outcome.metrics.rtt_p50_ms >= 0);
+ * ```
+ *
+ * @module
+ */
+import { definePlugin } from "../../lib/plugin/define_plugin.ts";
+import { runClient, type RunOptions, startServer } from "../../lib/plugin/run.ts";
+import type { Outcome, Plugin, Service } from "../../lib/plugin/types.ts";
+import { pingUdp } from "./client.ts";
+import {
+  type UdpPingClientOptions,
+  type UdpPingClientParams,
+  udpPingClientParams,
+  type UdpPingServerOptions,
+  type UdpPingServerParams,
+  udpPingServerParams,
+} from "./params.ts";
+import { serveUdpPing } from "./server.ts";
+
+export * from "./params.ts";
+export * from "./client.ts";
+export * from "./server.ts";
+
+/**
+ * One to three lines for people about a udp-ping outcome: counts and loss,
+ * round-trip times and jitter, then why the run stopped early or else anything
+ * odd that was seen (duplicates, reordering, foreign or malformed datagrams).
+ *
+ * @param outcome What {@linkcode pingUdp} returned.
+ * @returns The lines, joined with `\n`.
+ *
+ * @example Summarising an outcome
+ * ```ts
+ * import { summarizeUdpPing } from "@wiretest/wiretest/plugins/udp-ping";
+ * import assert from "node:assert/strict";
+ *
+ * const text = summarizeUdpPing({
+ *   ok: true,
+ *   metrics: { sent: 10, received: 9, lost: 1, loss_pct: 10, late: 1, rtt_p50_ms: 0.04, rtt_p99_ms: 0.2 },
+ *   facts: { peer: "127.0.0.1:7" },
+ * });
+ * assert.equal(text.split("\n")[0], "10 pings to 127.0.0.1:7: 9 received, 10.0% lost (1 late)");
+ * ```
+ */
+export function summarizeUdpPing(outcome: Outcome): string {
+  const m = outcome.metrics;
+  const lines: string[] = [];
+  if (m.sent !== undefined) {
+    const loss = m.loss_pct === undefined ? "" : `, ${m.loss_pct.toFixed(1)}% lost`;
+    lines.push(
+      `${m.sent} pings to ${outcome.facts.peer}: ${m.received} received${loss} (${
+        m.late ?? 0
+      } late)`,
+    );
+  }
+  if (m.rtt_p50_ms !== undefined) {
+    const jitter = m.jitter_ms === undefined ? "" : `, jitter ${ms(m.jitter_ms)}`;
+    lines.push(`rtt p50 ${ms(m.rtt_p50_ms)} p99 ${ms(m.rtt_p99_ms)}${jitter}`);
+  }
+  const odd = (["duplicates", "reordered", "foreign", "malformed"] as const)
+    .filter((name) => (m[name] ?? 0) > 0)
+    .map((name) => `${m[name]} ${name}`);
+  // The third line: why the run stopped early, else anything odd that was seen.
+  if (!outcome.ok && outcome.error) lines.push(outcome.error.message);
+  else if (odd.length) lines.push(odd.join(", "));
+  return lines.join("\n");
+}
+
+function ms(value: number): string {
+  return `${value.toFixed(value < 10 ? 3 : 1)} ms`;
+}
+
+/**
+ * The udp-ping plugin: `server` echoes datagrams, `client` pings a target.
+ *
+ * @example Running the client role through the plugin
+ * ```ts
+ * import udpPing from "@wiretest/wiretest/plugins/udp-ping";
+ * import { runClient, startServer } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * const server = await startServer(udpPing, {});
+ * const { port } = server.address as Deno.NetAddr;
+ * const outcome = await runClient(udpPing, { target: `127.0.0.1:${port}`, count: 2, intervalMs: 5 });
+ * await server.close();
+ * assert.equal(outcome.metrics.sent, 2);
+ * ```
+ */
+const udpPing: Plugin<UdpPingServerParams, UdpPingClientParams> = definePlugin({
+  name: "udp-ping",
+  version: "0.1.0",
+  description: "UDP echo server, and a client measuring loss, reordering, RTT and jitter.",
+  server: {
+    params: udpPingServerParams,
+    serve: serveUdpPing,
+  },
+  client: {
+    params: udpPingClientParams,
+    run: pingUdp,
+    positionals: ["target"],
+    summary: summarizeUdpPing,
+  },
+});
+export default udpPing;
+
+/**
+ * Starts the udp-ping server with validated options.
+ *
+ * @param options Where to bind (default `127.0.0.1`, a free port).
+ * @param run Signal, log and progress sinks.
+ * @returns The running service; close it when done.
+ * @throws {TypeError} When the options are invalid (a `ParamsError`).
+ *
+ * @example Starting and stopping
+ * ```ts
+ * import { startUdpPingServer } from "@wiretest/wiretest/plugins/udp-ping";
+ * import assert from "node:assert/strict";
+ *
+ * const server = await startUdpPingServer({ host: "127.0.0.1" });
+ * assert.equal(server.address.transport, "udp");
+ * assert.equal(server.stats().datagrams_in, 0);
+ * await server.close();
+ * ```
+ */
+export function startUdpPingServer(
+  options: UdpPingServerOptions = {},
+  run: Omit<RunOptions, "timeout" | "deadline"> = {},
+): Promise<Service> {
+  return startServer(udpPing, options, run);
+}
+
+/**
+ * Runs the udp-ping client with validated options. Invalid options (e.g. a
+ * `size` beyond 65,507 bytes) throw before anything is sent; a failed
+ * exchange comes back as `ok: false`.
+ *
+ * @param options Target and what to send (see {@linkcode UdpPingClientOptions}).
+ * @param run Timeout, deadline, signal, log and progress sinks.
+ * @returns What the client observed.
+ * @throws {TypeError} When the options are invalid (a `ParamsError`).
+ *
+ * @example An oversized ping is refused up front
+ * ```ts
+ * import { runUdpPingClient } from "@wiretest/wiretest/plugins/udp-ping";
+ * import assert from "node:assert/strict";
+ *
+ * await assert.rejects(
+ *   runUdpPingClient({ target: "127.0.0.1:7", size: 70_000 }),
+ *   /"size"/,
+ * );
+ * ```
+ */
+export function runUdpPingClient(
+  options: UdpPingClientOptions,
+  run: RunOptions = {},
+): Promise<Outcome> {
+  return runClient(udpPing, options, run);
+}

@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { isPlugin } from "../../lib/plugin/define_plugin.ts";
+import { runClient, startServer } from "../../lib/plugin/run.ts";
+import udpPing, { summarizeUdpPing } from "./mod.ts";
+
+Deno.test("udp-ping meets the plugin contract with both roles and a positional target", () => {
+  assert.ok(isPlugin(udpPing));
+  assert.equal(udpPing.name, "udp-ping");
+  assert.deepEqual(udpPing.client?.positionals, ["target"]);
+  assert.ok(udpPing.server);
+});
+
+Deno.test("udp-ping runs through runClient() and startServer() and summarises in 2 lines", async () => {
+  const server = await startServer(udpPing, {});
+  try {
+    const { port } = server.address as Deno.NetAddr;
+    const outcome = await runClient(udpPing, {
+      target: `127.0.0.1:${port}`,
+      count: 4,
+      intervalMs: 5,
+    });
+    const lines = udpPing.client!.summary!(outcome).split("\n");
+    assert.equal(lines.length, 2);
+    assert.equal(lines[0], `4 pings to 127.0.0.1:${port}: 4 received, 0.0% lost (0 late)`);
+    assert.match(lines[1], /^rtt p50 \d+\.\d+ ms p99 \d+\.\d+ ms, jitter \d+\.\d+ ms$/);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("summarizeUdpPing() lists duplicates, reordering, foreign and malformed when seen", () => {
+  const text = summarizeUdpPing({
+    ok: true,
+    metrics: {
+      sent: 5,
+      received: 5,
+      lost: 0,
+      loss_pct: 0,
+      late: 0,
+      duplicates: 2,
+      reordered: 1,
+      foreign: 0,
+      malformed: 3,
+    },
+    facts: { peer: "127.0.0.1:9" },
+  });
+  assert.equal(text.split("\n")[1], "2 duplicates, 1 reordered, 3 malformed");
+});
+
+Deno.test("summarizeUdpPing() gives the error of a run that could not start", () => {
+  const text = summarizeUdpPing({
+    ok: false,
+    metrics: {},
+    facts: {},
+    error: {
+      name: "ConnectionError",
+      message: "Cannot listen on 127.0.0.1:1: address already in use",
+    },
+  });
+  assert.equal(text, "Cannot listen on 127.0.0.1:1: address already in use");
+});
+
+Deno.test("runClient() rejects a udp-ping target that is not host:port, naming the field", async () => {
+  await assert.rejects(runClient(udpPing, { target: "127.0.0.1" }), /"target" must be "host:port"/);
+});
+
+Deno.test("summarizeUdpPing() says why a run stopped early instead of listing odd counts", () => {
+  const text = summarizeUdpPing({
+    ok: false,
+    metrics: { sent: 3, received: 3, lost: 0, loss_pct: 0, late: 0, duplicates: 1 },
+    facts: { peer: "127.0.0.1:9" },
+    error: { name: "TimeoutError", message: "Deadline of 200 ms passed" },
+  });
+  assert.deepEqual(text.split("\n"), [
+    "3 pings to 127.0.0.1:9: 3 received, 0.0% lost (0 late)",
+    "Deadline of 200 ms passed",
+  ]);
+});

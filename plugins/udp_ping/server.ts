@@ -1,0 +1,111 @@
+/**
+ * The udp-ping server role: a UDP echo that answers every datagram with the
+ * same bytes, to its sender.
+ *
+ * @module
+ */
+import { formatAddress } from "../../lib/transport/address.ts";
+import { bindUdp, type UdpSocket } from "../../lib/transport/udp.ts";
+import type { Context, Service } from "../../lib/plugin/types.ts";
+import type { UdpPingServerParams } from "./params.ts";
+
+/**
+ * Binds a UDP socket and echoes every datagram back to its sender, byte for
+ * byte. One receive loop sends each echo before taking the next datagram and
+ * keeps no queue, so a flood costs no memory: what the loop cannot keep up
+ * with, the kernel drops.
+ *
+ * `stats()` counts `datagrams_in`, `datagrams_out`, `bytes_in`, `bytes_out`
+ * and `send_errors` (echoes the kernel refused, e.g. when its buffers were
+ * full; the loop goes on). The service closes when `ctx.signal` aborts.
+ *
+ * @param params Where to bind.
+ * @param ctx The run's context (its signal closes the service).
+ * @returns The running service; `close()` resolves once the loop has ended.
+ * @throws {ConnectionError} With code `address-in-use` when the port is taken.
+ * @throws {PermissionDeniedError} Without `--allow-net` for that address.
+ *
+ * @example Echoing one datagram
+ * ```ts
+ * import { serveUdpPing } from "@wiretest/wiretest/plugins/udp-ping";
+ * import { createContext } from "@wiretest/wiretest/plugin";
+ * import { bindUdp } from "@wiretest/wiretest/transport";
+ * import assert from "node:assert/strict";
+ *
+ * using ctx = createContext();
+ * const service = await serveUdpPing({ host: "127.0.0.1", port: 0 }, ctx);
+ * using client = bindUdp();
+ * await client.send(new Uint8Array([1, 2, 3]), service.address as Deno.NetAddr);
+ * const { data } = await client.receive({ timeout: 1000 });
+ * assert.deepEqual(data, new Uint8Array([1, 2, 3]));
+ * assert.equal(service.stats().datagrams_in, 1);
+ * await service.close();
+ * ```
+ */
+export function serveUdpPing(params: UdpPingServerParams, ctx: Context): Promise<Service> {
+  if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason);
+  let socket: UdpSocket;
+  try {
+    socket = bindUdp({ hostname: params.host, port: params.port });
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const where = formatAddress(socket.addr);
+  const stats = { datagrams_in: 0, datagrams_out: 0, bytes_in: 0, bytes_out: 0, send_errors: 0 };
+  const loop = echoLoop(socket, stats).catch((error) => {
+    ctx.log("error", `udp-ping server on ${where} stopped: ${errorText(error)}`);
+  });
+  ctx.log("info", `udp-ping server listening on ${where}`);
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    closing ??= (async () => {
+      ctx.signal.removeEventListener("abort", onAbort);
+      socket.close();
+      await loop;
+    })();
+  const onAbort = () => void close();
+  ctx.signal.addEventListener("abort", onAbort, { once: true });
+
+  return Promise.resolve({
+    address: socket.addr,
+    stats: () => ({ ...stats }),
+    close,
+  });
+}
+
+interface EchoStats {
+  datagrams_in: number;
+  datagrams_out: number;
+  bytes_in: number;
+  bytes_out: number;
+  send_errors: number;
+}
+
+async function echoLoop(socket: UdpSocket, stats: EchoStats): Promise<void> {
+  while (!socket.closed) {
+    let datagram;
+    try {
+      datagram = await socket.receive();
+    } catch (error) {
+      if (socket.closed) return;
+      throw error;
+    }
+    stats.datagrams_in++;
+    stats.bytes_in += datagram.data.length;
+    try {
+      // Awaited before the next receive: backpressure instead of a queue.
+      await socket.send(datagram.data, datagram.from);
+      stats.datagrams_out++;
+      stats.bytes_out += datagram.data.length;
+    } catch {
+      if (socket.closed) return;
+      // One refused echo (full kernel buffer, vanished sender) must not stop the service.
+      stats.send_errors++;
+    }
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,181 @@
+// udp-ping against UDP echo peers we did not write: Python's recvfrom/sendto
+// loop (the seeds' shape) and socat. Also prints (does not assert) round-trip
+// times for 20,000 pings of 64 bytes against our server and Python's.
+import assert from "node:assert/strict";
+import { runUdpPingClient, startUdpPingServer } from "../../plugins/udp_ping/mod.ts";
+import type { Outcome } from "../../lib/plugin/types.ts";
+import { freePort, hasProgram, spawnPeer, waitFor } from "../_support/peer.ts";
+
+const hasPython = hasProgram("python3");
+const hasSocat = hasProgram("socat");
+if (!hasPython) console.log("skipping Python udp-ping interop tests: python3 is not on PATH");
+if (!hasSocat) console.log("skipping socat udp-ping interop tests: socat is not on PATH");
+
+// The seeds' UDP echo server: recvfrom(bufsize), sendto(data, addr). A bufsize
+// of 1024 is theirs: longer datagrams come back cut to 1024 bytes. With
+// drop_every N, every Nth datagram gets no reply.
+const PYTHON_ECHO = `
+import socket, sys
+port, bufsize, drop_every = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", port))
+n = 0
+while True:
+    data, addr = s.recvfrom(bufsize)
+    n += 1
+    if drop_every and n % drop_every == 0:
+        continue
+    s.sendto(data, addr)
+`;
+
+/** Waits until a UDP socket is bound to 127.0.0.1:`port`, reading /proc/net/udp (no probe datagram). */
+function waitForUdp(port: number): Promise<void> {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  return waitFor(
+    () =>
+      Deno.readTextFileSync("/proc/net/udp").split("\n").some((line) =>
+        line.trim().split(/\s+/)[1] === local
+      ),
+    `a UDP socket on 127.0.0.1:${port}`,
+  );
+}
+
+async function pythonEcho(bufsize: number, dropEvery = 0) {
+  const port = freePort("udp");
+  const peer = spawnPeer("python3", [
+    "-c",
+    PYTHON_ECHO,
+    String(port),
+    String(bufsize),
+    String(dropEvery),
+  ]);
+  await waitForUdp(port);
+  return { peer, port };
+}
+
+function ping(port: number, options: Record<string, unknown> = {}): Promise<Outcome> {
+  return runUdpPingClient({
+    target: `127.0.0.1:${port}`,
+    count: 50,
+    intervalMs: 2,
+    timeoutMs: 1000,
+    ...options,
+  });
+}
+
+Deno.test({
+  name: "udp-ping gets every ping back from a Python recvfrom(1024) echo server",
+  ignore: !hasPython,
+  async fn() {
+    const { peer, port } = await pythonEcho(1024);
+    await using _ = peer;
+    for (const size of [64, 1024]) {
+      const { ok, metrics } = await ping(port, { size });
+      assert.equal(ok, true);
+      assert.equal(metrics.received, 50, `size ${size}`);
+      assert.equal(metrics.malformed, 0);
+      assert.equal(metrics.foreign, 0);
+    }
+  },
+});
+
+Deno.test({
+  name: "udp-ping reports pings a Python recvfrom(1024) server cuts short as malformed",
+  ignore: !hasPython,
+  async fn() {
+    const { peer, port } = await pythonEcho(1024);
+    await using _ = peer;
+    const { metrics } = await ping(port, { count: 5, size: 1500, timeoutMs: 300 });
+    assert.equal(metrics.malformed, 5);
+    assert.equal(metrics.received, 0);
+    assert.equal(metrics.loss_pct, 100);
+  },
+});
+
+Deno.test({
+  name: "udp-ping carries 65,507-byte pings through a Python recvfrom(65535) echo server",
+  ignore: !hasPython,
+  async fn() {
+    const { peer, port } = await pythonEcho(65535);
+    await using _ = peer;
+    const { metrics } = await ping(port, { count: 5, size: 65_507 });
+    assert.equal(metrics.received, 5);
+    assert.equal(metrics.malformed, 0);
+  },
+});
+
+Deno.test({
+  name: "udp-ping measures exactly 20% loss against a Python peer dropping every 5th datagram",
+  ignore: !hasPython,
+  async fn() {
+    const { peer, port } = await pythonEcho(65535, 5);
+    await using _ = peer;
+    const { ok, metrics } = await ping(port, { count: 100, timeoutMs: 300 });
+    assert.equal(ok, true);
+    assert.equal(metrics.sent, 100);
+    assert.equal(metrics.lost, 20);
+    assert.equal(metrics.loss_pct, 20);
+    assert.equal(metrics.late, 0);
+  },
+});
+
+Deno.test({
+  name: "udp-ping gets every ping back from socat UDP4-RECVFROM,fork EXEC:cat",
+  ignore: !hasSocat,
+  async fn() {
+    // One child per datagram; each answers from the listening port, so the
+    // replies are not foreign.
+    const port = freePort("udp");
+    await using _ = spawnPeer("socat", [`UDP4-RECVFROM:${port},fork,bind=127.0.0.1`, "EXEC:cat"]);
+    await waitForUdp(port);
+    const { ok, metrics } = await ping(port, { count: 20, intervalMs: 20, timeoutMs: 2000 });
+    assert.equal(ok, true);
+    assert.equal(metrics.received, 20);
+    assert.equal(metrics.foreign, 0);
+    assert.equal(metrics.malformed, 0);
+  },
+});
+
+Deno.test({
+  name: "udp-ping prints rtt of 20,000 pings of 64 B against our server and Python's",
+  ignore: !hasPython,
+  async fn() {
+    const options = { count: 20_000, intervalMs: 0, size: 64, timeoutMs: 1000 };
+    const report = (peer: string, { metrics }: Outcome) =>
+      console.log(
+        `udp-ping ${peer}: ${metrics.received}/${metrics.sent} received, rtt p50 ${
+          metrics.rtt_p50_ms?.toFixed(3)
+        } ms p99 ${metrics.rtt_p99_ms?.toFixed(3)} ms, ${
+          (metrics.sent / metrics.duration_ms * 1000).toFixed(0)
+        } pings/s`,
+      );
+
+    const server = await startUdpPingServer();
+    try {
+      const outcome = await ping((server.address as Deno.NetAddr).port, options);
+      report("our server, same process", outcome);
+      assert.ok(outcome.metrics.received > 0);
+    } finally {
+      await server.close();
+    }
+
+    const denoPort = freePort("udp");
+    const script = `import { startUdpPingServer } from "${
+      new URL("../../plugins/udp_ping/mod.ts", import.meta.url).href
+    }"; await startUdpPingServer({ port: ${denoPort} });`;
+    const config = new URL("../../deno.json", import.meta.url).pathname;
+    {
+      await using _ = spawnPeer(Deno.execPath(), ["eval", "--config", config, script]);
+      await waitForUdp(denoPort);
+      const outcome = await ping(denoPort, options);
+      report("our server, own process", outcome);
+      assert.ok(outcome.metrics.received > 0);
+    }
+
+    const { peer, port } = await pythonEcho(65535);
+    await using _ = peer;
+    const outcome = await ping(port, options);
+    report("Python recvfrom/sendto echo", outcome);
+    assert.ok(outcome.metrics.received > 0);
+  },
+});
