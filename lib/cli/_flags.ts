@@ -95,6 +95,9 @@ export function parseFlags(
       ? { type: spec.kind === "boolean" ? "boolean" : "string", multiple: true }
       : { type: spec.kind === "boolean" ? "boolean" : "string" };
     if (spec.kind === "boolean") options[`no-${spec.flag}`] = { type: "boolean" };
+    // A list param reads naturally one item at a time: --header A --header B.
+    const singular = singularOf(spec);
+    if (singular && !options[singular]) options[singular] = { type: "string", multiple: true };
   }
   let parsed;
   try {
@@ -119,13 +122,20 @@ export function parseFlags(
   });
   for (const spec of specs) {
     if (spec.kind === "boolean" && values[`no-${spec.flag}`]) params[spec.param] = false;
-    const raw = values[spec.flag];
+    const singular = singularOf(spec);
+    const many = [values[spec.flag], singular ? values[singular] : undefined]
+      .filter((v) => v !== undefined).flat();
+    const raw = spec.multiple ? (many.length ? many : undefined) : values[spec.flag];
     if (raw === undefined) continue;
     params[spec.param] = Array.isArray(raw)
       ? raw.map((v) => convert(spec, v))
       : convert(spec, raw as string | boolean);
   }
   return { params, common };
+}
+
+function singularOf(spec: FlagSpec): string | undefined {
+  return spec.multiple && spec.flag.endsWith("s") ? spec.flag.slice(0, -1) : undefined;
 }
 
 function convert(spec: FlagSpec, raw: string | boolean): unknown {
@@ -155,7 +165,14 @@ function convert(spec: FlagSpec, raw: string | boolean): unknown {
 }
 
 /** Help text listing a role's arguments and flags. */
-export function flagsHelp(specs: FlagSpec[], positionals: readonly string[]): string {
+export function flagsHelp(
+  specs: FlagSpec[],
+  positionals: readonly string[],
+  extra: [string, string][] = [
+    ["  --json", "print the whole outcome as JSON"],
+    ["  --debug", "print stack traces and plugin log lines"],
+  ],
+): string {
   const lines: string[] = [];
   const rows = specs
     .filter((s) => !positionals.includes(s.param))
@@ -165,7 +182,8 @@ export function flagsHelp(specs: FlagSpec[], positionals: readonly string[]): st
         : s.kind === "enum"
         ? ` <${s.choices!.join("|")}>`
         : ` <${s.kind === "integer" ? "n" : s.kind}>`;
-      const left = `  --${s.flag}${value}${s.multiple ? " …" : ""}`;
+      const name = singularOf(s) ?? s.flag;
+      const left = `  --${name}${value}${s.multiple ? " (repeatable)" : ""}`;
       const dflt = s.defaultValue !== undefined &&
           !(Array.isArray(s.defaultValue) && s.defaultValue.length === 0)
         ? ` (default: ${JSON.stringify(s.defaultValue)})`
@@ -174,6 +192,7 @@ export function flagsHelp(specs: FlagSpec[], positionals: readonly string[]): st
         : "";
       return [left, `${s.description}${dflt}`];
     });
+  rows.push(...extra);
   const width = Math.min(34, Math.max(0, ...rows.map(([l]) => l.length)) + 2);
   for (const [left, right] of rows) lines.push(`${left.padEnd(width)}${right}`);
   return lines.join("\n");

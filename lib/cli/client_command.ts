@@ -26,9 +26,7 @@ export async function clientCommand(
     const usage = command === "run" ? `run ${plugin.name}` : command;
     console.log(
       `wiretest ${usage} ${positionals.map((p) => `<${p}>`).join(" ")} [flags]\n\n` +
-        `${plugin.description}\n\nFlags:\n${flagsHelp(specs, positionals)}\n` +
-        `  --json                            print the whole outcome as JSON\n` +
-        `  --debug                           print stack traces and plugin log lines`,
+        `${plugin.description}\n\nFlags:\n${flagsHelp(specs, positionals)}`,
     );
     return EXIT.ok;
   }

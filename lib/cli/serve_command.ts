@@ -20,8 +20,12 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (common.help) {
     console.log(
       `wiretest serve ${plugin.name} ${positionals.map((p) => `<${p}>`).join(" ")} [flags]\n\n` +
-        `${plugin.description}\n\nFlags:\n${flagsHelp(specs, positionals)}\n` +
-        `  --json                            print the address and final stats as JSON lines`,
+        `${plugin.description}\n\nFlags:\n${
+          flagsHelp(specs, positionals, [
+            ["  --json", "print the address and final stats as JSON lines"],
+            ["  --debug", "print stack traces and plugin log lines"],
+          ])
+        }`,
     );
     return EXIT.ok;
   }

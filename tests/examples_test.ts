@@ -1,0 +1,36 @@
+// Every example script runs, as a user would run it, and reports success.
+import assert from "node:assert/strict";
+
+const root = new URL("../", import.meta.url);
+
+async function runExample(name: string, ...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `examples/${name}`, ...args],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+for (const name of ["echo.ts", "http_probe.ts", "udp_ping.ts", "file_send.ts"]) {
+  Deno.test(`examples/${name} runs and its outcome is ok`, async () => {
+    const r = await runExample(name);
+    assert.equal(r.code, 0, r.stderr);
+    const json = r.stdout.slice(0, r.stdout.lastIndexOf("}\n") + 1);
+    const outcome = JSON.parse(json.slice(0, json.indexOf("\n}") + 2));
+    assert.equal(outcome.ok, true);
+    assert.ok(Object.keys(outcome.metrics).length > 3);
+  });
+}
+
+Deno.test("examples/demo.ts answers every plugin on loopback", async () => {
+  const r = await runExample("demo.ts");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  for (const plugin of ["echo", "http-probe", "udp-ping", "file-send"]) {
+    assert.match(r.stdout, new RegExp(`^ok {3}${plugin} `, "m"));
+  }
+  assert.match(r.stdout, /all plugins answered on loopback/);
+});
