@@ -49,8 +49,10 @@ export async function clientCommand(
   if (common.json) {
     console.log(JSON.stringify(outcome, null, 2));
   } else {
+    // A failure before anything was measured has nothing to summarise.
+    const measured = Object.values(outcome.metrics).some((v) => v !== 0);
     const summary = role.summary?.(outcome) ?? genericSummary(outcome);
-    if (summary) console.log(summary);
+    if (summary && (outcome.ok || measured)) console.log(summary);
     if (outcome.error) console.error(`error: ${outcome.error.message}`);
   }
   return outcome.ok ? EXIT.ok : EXIT.failed;

@@ -158,7 +158,7 @@ export function summarize(outcome: Outcome): string {
     line += `, rtt p50 ${ms(m.rtt_p50_ms)} p99 ${ms(m.rtt_p99_ms)}`;
   }
   if (m.throughput_mib_s !== undefined) line += `, ${m.throughput_mib_s.toFixed(1)} MiB/s`;
-  return outcome.error ? `${line}\n${outcome.error.message}` : line;
+  return line;
 }
 
 function count(n: number | undefined, one: string, many: string): string {

@@ -65,7 +65,6 @@ export default fileSend;
 function summarize(outcome: Outcome): string {
   const m = outcome.metrics;
   const f = outcome.facts;
-  if (!outcome.ok) return `file-send failed after ${m.bytes ?? 0} bytes`;
   const ack = f.ack ? "acknowledged" : "sent raw";
   return `${f.name}: ${m.bytes} bytes ${ack} in ${(m.duration_ms ?? 0).toFixed(1)} ms ` +
     `(${(m.throughput_mib_s ?? 0).toFixed(1)} MiB/s), sha256 ${f.sha256}`;
