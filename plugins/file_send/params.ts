@@ -28,13 +28,21 @@ export interface FileReceiverOptions {
 
 /** The receiver's params after defaults. */
 export interface FileReceiverParams {
+  /** Directory the received files go into. */
   dir: string;
+  /** Address bound. */
   host: string;
+  /** Port bound (0: a free one). */
   port: number;
+  /** `framed` or `raw`. */
   mode: FileSendMode;
+  /** Whether an existing file may be replaced. */
   overwrite: boolean;
+  /** Largest file accepted, in bytes. */
   maxBytes: number;
+  /** Milliseconds a sender may stay silent. */
   idleTimeoutMs: number;
+  /** Raw mode: the name each received stream is stored under. */
   rawName: string;
 }
 
@@ -58,19 +66,39 @@ export interface FileSenderOptions {
 
 /** The sender's params after defaults. */
 export interface FileSenderParams {
+  /** Path of the file to send. */
   file: string;
+  /** Receiver address, `host:port`. */
   target: string;
+  /** `framed` or `raw`. */
   mode: FileSendMode;
+  /** Name announced to the receiver (default: the file's base name). */
   name?: string;
+  /** Size of each read and write, in bytes. */
   chunkSize: number;
+  /** Milliseconds the receiver may stop reading before the send gives up. */
   idleTimeoutMs: number;
+  /** Milliseconds the whole transfer may take. */
   timeoutMs?: number;
 }
 
 const mode = z.enum(["framed", "raw"]).default("framed")
   .describe("framed: header, bytes, sha256 trailer and acknowledgement; raw: bytes until EOF");
 
-/** Schema of the receiver's params. */
+/**
+ * Schema of the receiver's params.
+ *
+ * @example Defaults
+ * ```ts
+ * import { fileReceiverParams } from "@wiretest/wiretest/plugins/file-send";
+ * import { validateParams } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * const params = validateParams(fileReceiverParams, { dir: "/tmp" });
+ * assert.equal(params.mode, "framed");
+ * assert.equal(params.overwrite, false);
+ * ```
+ */
 export const fileReceiverParams: ParamsSchema<FileReceiverParams, FileReceiverOptions> = z.object({
   dir: z.string().min(1).describe("directory the received files go into (must exist)"),
   host: z.string().default("127.0.0.1").describe("address to bind"),
@@ -85,7 +113,21 @@ export const fileReceiverParams: ParamsSchema<FileReceiverParams, FileReceiverOp
     .describe("raw mode: the name each received stream is stored under"),
 }).strict();
 
-/** Schema of the sender's params. */
+/**
+ * Schema of the sender's params.
+ *
+ * @example A chunk size of 0 is refused
+ * ```ts
+ * import { fileSenderParams } from "@wiretest/wiretest/plugins/file-send";
+ * import { validateParams } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(
+ *   () => validateParams(fileSenderParams, { file: "a", target: "127.0.0.1:1", chunkSize: 0 }),
+ *   /"chunkSize"/,
+ * );
+ * ```
+ */
 export const fileSenderParams: ParamsSchema<FileSenderParams, FileSenderOptions> = z.object({
   file: z.string().min(1).describe("path of the file to send"),
   target: z.string().min(1).describe("receiver address, host:port"),
