@@ -1,6 +1,6 @@
 // The `wiretest` binary, run as a subprocess the way users run it.
 import assert from "node:assert/strict";
-import { freePort } from "./_support/peer.ts";
+import { freePort, hasProgram } from "./_support/peer.ts";
 
 const MAIN = new URL("../lib/cli/main.ts", import.meta.url).pathname;
 
@@ -134,4 +134,35 @@ Deno.test("wiretest send to a closed port exits 1 with a readable error", async 
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^error: Cannot connect to 127\.0\.0\.1:\d+: connection refused$/m);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test({
+  name: "wiretest send shows a progress bar with rate and ETA on a terminal, none when piped",
+  ignore: !hasProgram("script"),
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const data = new Uint8Array(8 * 1024 * 1024);
+    await Deno.writeFile(`${dir}/big.bin`, data);
+    await Deno.mkdir(`${dir}/inbox`);
+    const server = await serve("file-send", "--dir", `${dir}/inbox`);
+    try {
+      // `script` gives the CLI a pseudo-terminal, as a person's shell would.
+      const cmd = `${Deno.execPath()} run -A ${MAIN} send ${dir}/big.bin ${server.address}`;
+      const tty = await new Deno.Command("script", {
+        args: ["-qfec", cmd, "/dev/null"],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const screen = new TextDecoder().decode(tty.stdout);
+      assert.equal(tty.code, 0, screen);
+      assert.match(screen, /100% \| 8\.0\/8\.0 MiB \| [\d.]+ MiB\/s \| ETA/);
+
+      const piped = await wiretest("send", `${dir}/big.bin`, server.address, "--name", "b2");
+      assert.equal(piped.code, 0, piped.stderr);
+      assert.doesNotMatch(piped.stdout + piped.stderr, /ETA/);
+    } finally {
+      await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

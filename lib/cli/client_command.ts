@@ -4,6 +4,7 @@ import { runClient } from "../plugin/run.ts";
 import type { Outcome } from "../plugin/types.ts";
 import { flagsHelp, flagSpecs, parseFlags, UsageError } from "./_flags.ts";
 import { loadPlugin, manifestsFrom } from "./_load_plugin.ts";
+import { progressDisplay } from "./_progress.ts";
 import { EXIT } from "./_exit.ts";
 
 export async function clientCommand(
@@ -34,6 +35,7 @@ export async function clientCommand(
   const controller = new AbortController();
   const onSignal = () => controller.abort(new DOMException("Interrupted", "AbortError"));
   Deno.addSignalListener("SIGINT", onSignal);
+  const progress = progressDisplay();
   let outcome: Outcome;
   try {
     outcome = await runClient(plugin, params, {
@@ -41,9 +43,10 @@ export async function clientCommand(
       log: (level, message) => {
         if (debug || level === "warn" || level === "error") console.error(`${level}: ${message}`);
       },
-      progress: progressPrinter(),
+      progress: (p) => progress.update(p),
     });
   } finally {
+    progress.stop();
     Deno.removeSignalListener("SIGINT", onSignal);
   }
   if (common.json) {
@@ -62,19 +65,4 @@ function genericSummary(outcome: Outcome): string {
   const metrics = Object.entries(outcome.metrics)
     .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(3)}`);
   return `${outcome.ok ? "ok" : "failed"}${metrics.length ? `: ${metrics.join(" ")}` : ""}`;
-}
-
-// A single self-rewriting line on a terminal; nothing when output is piped.
-function progressPrinter(): (p: { done: number; total?: number; unit: string }) => void {
-  if (!Deno.stderr.isTerminal()) return () => {};
-  let last = 0;
-  const encoder = new TextEncoder();
-  return (p) => {
-    const now = performance.now();
-    if (now - last < 100 && p.done !== p.total) return;
-    last = now;
-    const pct = p.total ? ` ${(100 * p.done / p.total).toFixed(1)}%` : "";
-    const line = `\r${p.done}${p.total ? `/${p.total}` : ""} ${p.unit}${pct}\x1b[K`;
-    Deno.stderr.writeSync(encoder.encode(p.done === p.total ? `${line}\n` : line));
-  };
 }

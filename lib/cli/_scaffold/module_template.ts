@@ -1,0 +1,411 @@
+// The `mod.ts` of a generated plugin: a line-based PING/PONG protocol over
+// TCP, small enough to read in one sitting and real enough to test (a server
+// that answers, a client that times round trips), in the shape every plugin
+// keeps: explicit params types, schemas, `serve`/`run`, `definePlugin`, and
+// typed helpers for library users.
+import { fill, type PluginNames, type Roles } from "./names.ts";
+
+/** The source of `mod.ts` for a plugin with the given roles. */
+export function moduleSource(names: PluginNames, roles: Roles): string {
+  const parts = [header(roles), imports(roles), CONSTANTS(roles)];
+  if (roles.server) parts.push(SERVER);
+  if (roles.client) parts.push(CLIENT);
+  parts.push(definition(roles));
+  if (roles.server) parts.push(START_SERVER);
+  if (roles.client) parts.push(RUN_CLIENT);
+  return fill(parts.join("\n"), names);
+}
+
+/** What the plugin does, in one sentence, for its manifest entry and `description`. */
+export function pluginDescription(roles: Roles): string {
+  if (roles.server && roles.client) {
+    return "Line-based PING/PONG over TCP: a server that answers, a client that times it.";
+  }
+  return roles.server
+    ? "Line-based PING/PONG over TCP: a server that answers PING with PONG."
+    : "Line-based PING/PONG over TCP: a client that times PING round trips.";
+}
+
+function header(roles: Roles): string {
+  const what = roles.server && roles.client
+    ? String.raw`The client
+ * sends \`PING\` lines and times each round trip; the server answers every
+ * \`PING\` with \`PONG\` and anything else with \`ERR unknown command\`.`
+    : roles.server
+    ? String.raw`The server
+ * answers every \`PING\` line with \`PONG\` and anything else with
+ * \`ERR unknown command\`.`
+    : String.raw`The client
+ * sends \`PING\` lines to a server that answers \`PONG\`, and times each
+ * round trip.`;
+  const example = roles.server && roles.client
+    ? String.raw`
+ * @example Running both roles over loopback
+ * \`\`\`ts
+ * import { run__Pascal__Client, start__Pascal__Server } from "./mod.ts";
+ * import { formatAddress } from "@wiretest/wiretest/transport";
+ * import assert from "node:assert/strict";
+ *
+ * const server = await start__Pascal__Server();
+ * const outcome = await run__Pascal__Client({ target: formatAddress(server.address), count: 3 });
+ * await server.close();
+ * assert.equal(outcome.metrics.pongs, 3);
+ * \`\`\`
+ *`
+    : "";
+  return String.raw`/**
+ * __kebab__: a wiretest plugin for a line-based protocol over TCP. ${what}
+ *
+ * This is a starting point: replace the protocol with yours and keep the
+ * shape — params schemas with explicit types, ${
+    roles.server && roles.client
+      ? "a server role returning a\n * `Service`, a client role returning an `Outcome` with metrics and facts."
+      : roles.server
+      ? "a server role returning a\n * `Service` with counters."
+      : "a client role returning an\n * `Outcome` with metrics and facts."
+  }
+ *${example}
+ * @module
+ */`;
+}
+
+function imports(roles: Roles): string {
+  const plugin = [
+    "type Context",
+    "definePlugin",
+    ...(roles.client ? ["describeError", "type Outcome"] : []),
+    "type ParamsSchema",
+    "type Plugin",
+    ...(roles.client ? ["runClient"] : []),
+    "type RunOptions",
+    ...(roles.server ? ["type Service", "startServer"] : []),
+  ];
+  const transport = [
+    "type Conn",
+    ...(roles.client ? ["ConnectionError", "connectTcp", "formatAddress"] : []),
+    ...(roles.server ? ["listenTcp"] : []),
+    ...(roles.client ? ["parseHostPort"] : []),
+  ];
+  const lines = [
+    namedImport(plugin, "@wiretest/wiretest/plugin"),
+    namedImport(transport, "@wiretest/wiretest/transport"),
+    `import { encodeLine, LineDecoder, readFrames } from "@wiretest/wiretest/codec";`,
+  ];
+  if (roles.client) {
+    lines.push(`import { LatencyHistogram, summaryMetrics } from "@wiretest/wiretest/metrics";`);
+  }
+  lines.push(`import { z } from "zod";`);
+  return lines.join("\n");
+}
+
+// Written on several lines, as `deno fmt` keeps them, whatever their length.
+function namedImport(names: string[], from: string): string {
+  return `import {\n${names.map((n) => `  ${n},\n`).join("")}} from "${from}";`;
+}
+
+function CONSTANTS(roles: Roles): string {
+  const lines = [
+    "",
+    "/** Longest line either side accepts, so a peer cannot make it buffer more. */",
+    "export const MAX_LINE_LENGTH = 1024;",
+    "",
+  ];
+  if (roles.client) lines.push(`const PING_LINE = encodeLine("PING");`);
+  if (roles.server) {
+    lines.push(`const PONG_LINE = encodeLine("PONG");`);
+    lines.push(`const UNKNOWN_LINE = encodeLine("ERR unknown command");`);
+  }
+  lines.push("const text = new TextDecoder();");
+  return lines.join("\n");
+}
+
+const SERVER = String.raw`
+/** What users may pass to the server role (every field optional). */
+export interface __Pascal__ServerOptions {
+  /** Address to bind (default \`127.0.0.1\`). */
+  host?: string;
+  /** Port to bind; 0 (default) picks a free one. */
+  port?: number;
+}
+
+/** The server role's params after defaults. */
+export interface __Pascal__ServerParams {
+  /** Address to bind. */
+  host: string;
+  /** Port to bind (0: a free one). */
+  port: number;
+}
+
+/** Schema of the server role's params (\`services.*.with\` in fixtures, flags of \`wiretest serve\`). */
+export const __camel__ServerParams: ParamsSchema<__Pascal__ServerParams, __Pascal__ServerOptions> =
+  z
+    .object({
+      host: z.string().min(1).default("127.0.0.1").describe("Address to bind"),
+      port: z.number().int().min(0).max(65535).default(0).describe(
+        "TCP port to bind; 0 picks a free one",
+      ),
+    });
+
+/**
+ * Starts the server role: answers \`PING\` with \`PONG\` on every connection.
+ * \`stats()\` counts \`connections\`, \`pings\` and \`errors\`; \`close()\` stops
+ * listening, closes every connection and waits for their tasks.
+ *
+ * @param params Validated server params.
+ * @param ctx The run context; aborting its signal closes the server.
+ * @returns The running service.
+ * @throws {ConnectionError} When the address cannot be bound.
+ */
+export function serve__Pascal__(params: __Pascal__ServerParams, ctx: Context): Promise<Service> {
+  if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason);
+  const listener = listenTcp({ hostname: params.host, port: params.port });
+  const stats = { connections: 0, pings: 0, errors: 0 };
+  const conns = new Set<Conn>();
+  const tasks = new Set<Promise<void>>();
+  let closing = false;
+
+  const answer = async (conn: Conn) => {
+    try {
+      const lines = readFrames(conn, new LineDecoder({ maxLineLength: MAX_LINE_LENGTH }));
+      for await (const line of lines) {
+        if (text.decode(line) === "PING") {
+          stats.pings++;
+          await conn.write(PONG_LINE);
+        } else {
+          stats.errors++;
+          await conn.write(UNKNOWN_LINE);
+        }
+      }
+    } catch (error) {
+      // A connection closed by close() is the plan, not an error.
+      if (!closing) {
+        stats.errors++;
+        ctx.log("debug", \`__kebab__: \${(error as Error).message}\`);
+      }
+    } finally {
+      conn.close();
+      conns.delete(conn);
+    }
+  };
+
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      stats.connections++;
+      conns.add(conn);
+      const task = answer(conn);
+      tasks.add(task);
+      task.finally(() => tasks.delete(task));
+    }
+  })().catch((error) => {
+    stats.errors++;
+    ctx.log("error", \`__kebab__: stopped accepting: \${(error as Error).message}\`);
+  });
+
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    closed ??= (async () => {
+      closing = true;
+      ctx.signal.removeEventListener("abort", onAbort);
+      listener.close();
+      for (const conn of conns) conn.close();
+      await accepting;
+      await Promise.all(tasks);
+    })();
+  const onAbort = () => void close();
+  ctx.signal.addEventListener("abort", onAbort, { once: true });
+  return Promise.resolve({ address: listener.addr, stats: () => ({ ...stats }), close });
+}
+`;
+
+const CLIENT = String.raw`
+/** What users may pass to the client role (only \`target\` is required). */
+export interface __Pascal__ClientOptions {
+  /** The server, \`host:port\`. */
+  target: string;
+  /** PING round trips to make (default 10). */
+  count?: number;
+  /** Milliseconds the connect and each reply may take (default 5000). */
+  timeoutMs?: number;
+}
+
+/** The client role's params after defaults. */
+export interface __Pascal__ClientParams {
+  /** The server, \`host:port\`. */
+  target: string;
+  /** PING round trips to make. */
+  count: number;
+  /** Milliseconds the connect and each reply may take. */
+  timeoutMs: number;
+}
+
+function isTarget(value: string): boolean {
+  try {
+    return parseHostPort(value).port > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Schema of the client role's params (\`steps[*].with\` in fixtures, flags of \`wiretest run\`). */
+export const __camel__ClientParams: ParamsSchema<__Pascal__ClientParams, __Pascal__ClientOptions> =
+  z
+    .object({
+      target: z.string().refine(isTarget, { message: 'must be "host:port" with a port in 1-65535' })
+        .describe("Server to ping, host:port"),
+      count: z.number().int().min(1).max(1_000_000).default(10).describe(
+        "PING round trips to make",
+      ),
+      timeoutMs: z.number().int().min(1).max(3_600_000).default(5000).describe(
+        "Milliseconds the connect and each reply may take",
+      ),
+    });
+
+/**
+ * Runs the client role: connects, sends \`count\` PINGs one after the other
+ * and times each PONG. Failures (refused, timed out, a reply other than
+ * \`PONG\`) come back as \`ok: false\` with \`error\` and the metrics gathered so
+ * far, never as exceptions.
+ *
+ * Metrics: \`pings\`, \`pongs\`, \`connect_ms\` and \`rtt_*_ms\` percentiles.
+ * Facts: \`peer\` (the address connected to).
+ *
+ * @param params Validated client params.
+ * @param ctx The run context: its signal and deadline bound every operation.
+ * @returns What the client observed.
+ */
+export async function run__Pascal__(params: __Pascal__ClientParams, ctx: Context): Promise<Outcome> {
+  const { hostname, port } = parseHostPort(params.target);
+  const io = { signal: ctx.signal, deadline: ctx.deadline, timeout: params.timeoutMs };
+  const rtt = new LatencyHistogram();
+  const metrics: Record<string, number> = { pings: 0, pongs: 0 };
+  const facts: Record<string, unknown> = {};
+  let conn: Conn | undefined;
+  try {
+    conn = await connectTcp({ hostname, port, ...io });
+    metrics.connect_ms = conn.timings.connectEnd! - conn.timings.connectStart!;
+    facts.peer = formatAddress(conn.remoteAddr);
+    const replies = readFrames(conn, new LineDecoder({ maxLineLength: MAX_LINE_LENGTH }), io);
+    try {
+      for (let i = 0; i < params.count; i++) {
+        const start = performance.now();
+        await conn.write(PING_LINE, io);
+        metrics.pings++;
+        const reply = await replies.next();
+        if (reply.done) {
+          throw new ConnectionError({
+            code: "closed",
+            operation: "read",
+            address: params.target,
+            detail: "connection closed before the PONG",
+          });
+        }
+        const line = text.decode(reply.value);
+        if (line !== "PONG") {
+          throw new SyntaxError(\`Cannot read PONG from \${params.target}: got "\${line}"\`);
+        }
+        rtt.record(performance.now() - start);
+        metrics.pongs++;
+        ctx.progress({ done: metrics.pongs, total: params.count, unit: "pings" });
+      }
+    } finally {
+      await replies.return();
+    }
+    return { ok: true, metrics: { ...metrics, ...summaryMetrics("rtt", rtt.summary()) }, facts };
+  } catch (error) {
+    return {
+      ok: false,
+      metrics: { ...metrics, ...summaryMetrics("rtt", rtt.summary()) },
+      facts,
+      error: describeError(error),
+    };
+  } finally {
+    conn?.close();
+  }
+}
+
+/**
+ * One line for people about a client outcome.
+ *
+ * @param outcome What the client role returned.
+ * @returns E.g. \`10 PINGs to 127.0.0.1:7000: 10 PONGs, rtt p50 0.05 ms p99 0.21 ms\`.
+ */
+export function summarize__Pascal__(outcome: Outcome): string {
+  const m = outcome.metrics;
+  const peer = outcome.facts.peer ?? "?";
+  let line = \`\${m.pings ?? 0} PINGs to \${peer}: \${m.pongs ?? 0} PONGs\`;
+  if (m.rtt_p50_ms !== undefined) {
+    line += \`, rtt p50 \${m.rtt_p50_ms.toFixed(2)} ms p99 \${m.rtt_p99_ms.toFixed(2)} ms\`;
+  }
+  return outcome.error ? \`\${line}\n\${outcome.error.message}\` : line;
+}
+`;
+
+function definition(roles: Roles): string {
+  const server = roles.server ? "__Pascal__ServerParams" : "never";
+  const client = roles.client ? "__Pascal__ClientParams" : "never";
+  const doc = roles.server && roles.client
+    ? "`server` answers PINGs, `client` sends them and times the PONGs"
+    : roles.server
+    ? "`server` answers PINGs with PONGs"
+    : "`client` sends PINGs and times the PONGs";
+  const lines = [
+    "",
+    `/** The __kebab__ plugin: ${doc}. */`,
+    `const __camel__: Plugin<${server}, ${client}> = definePlugin({`,
+    `  name: "__kebab__",`,
+    `  version: "0.1.0",`,
+    `  description: ${JSON.stringify(pluginDescription(roles))},`,
+  ];
+  if (roles.server) {
+    lines.push(
+      "  server: {",
+      "    params: __camel__ServerParams,",
+      "    serve: serve__Pascal__,",
+      "  },",
+    );
+  }
+  if (roles.client) {
+    lines.push(
+      "  client: {",
+      "    params: __camel__ClientParams,",
+      "    run: run__Pascal__,",
+      `    positionals: ["target"],`,
+      "    summary: summarize__Pascal__,",
+      "  },",
+    );
+  }
+  lines.push("});", "export default __camel__;");
+  return lines.join("\n");
+}
+
+const START_SERVER = String.raw`
+/**
+ * Starts the server role with options checked against its schema.
+ *
+ * @param options Where to listen (default \`127.0.0.1\`, a free port).
+ * @param run Signal, log and progress sinks.
+ * @returns The running service; \`close()\` it when done.
+ * @throws {TypeError} When the options are invalid (a \`ParamsError\`).
+ */
+export function start__Pascal__Server(
+  options: __Pascal__ServerOptions = {},
+  run: Omit<RunOptions, "timeout" | "deadline"> = {},
+): Promise<Service> {
+  return startServer(__camel__, options, run);
+}`;
+
+const RUN_CLIENT = String.raw`
+/**
+ * Runs the client role with options checked against its schema.
+ *
+ * @param options The target and how many PINGs.
+ * @param run Timeout, deadline, signal, log and progress sinks.
+ * @returns What the client observed (\`ok: false\` with \`error\` when it failed).
+ * @throws {TypeError} When the options are invalid (a \`ParamsError\`).
+ */
+export function run__Pascal__Client(
+  options: __Pascal__ClientOptions,
+  run: RunOptions = {},
+): Promise<Outcome> {
+  return runClient(__camel__, options, run);
+}`;

@@ -1,0 +1,243 @@
+// `wiretest new plugin <name>`: scaffold a plugin folder that passes its own
+// test at once — the module, a loopback test, a manifest entry, a fixture and
+// a deno.json that imports wiretest from JSR (or from a local checkout).
+import { parseArgs } from "node:util";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import denoJson from "../../deno.json" with { type: "json" };
+import { PLUGIN_NAME } from "../plugin/_manifest_schema.ts";
+import { Registry } from "../plugin/registry.ts";
+import { EXIT } from "./_exit.ts";
+import { UsageError } from "./_flags.ts";
+import { moduleSource } from "./_scaffold/module_template.ts";
+import { pluginNames, type Roles } from "./_scaffold/names.ts";
+import { denoJsonSource, fixtureSource, manifestSource } from "./_scaffold/project_files.ts";
+import { testSource } from "./_scaffold/test_template.ts";
+
+const HELP =
+  `wiretest new plugin <name> [--dir <path>] [--roles server,client] [--wiretest <checkout>]
+
+Creates a plugin folder that passes its own test at once:
+  mod.ts            the plugin: params schemas, server and/or client role
+  mod_test.ts       its test, over real loopback sockets (deno test -A)
+  manifest.json     the entry that registers it (--plugins manifest.json)
+  <name>.wire.yaml  a fixture that uses it (when it has a client role)
+  deno.json         imports @wiretest/wiretest from JSR, tasks test and wiretest
+
+Flags:
+  --dir <path>          folder to create (default: ./<name>); must be new or empty
+  --roles <list>        server, client or server,client (default: server,client)
+  --wiretest <path>     use the wiretest checkout at <path> instead of JSR (works offline)
+  -h, --help            this help
+
+The name is kebab-case (e.g. "redis-ping") and must not be a built-in plugin's.`;
+
+/** The folder cannot be made or written (exit 1, where usage errors exit 2). */
+class ScaffoldError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ScaffoldError";
+  }
+}
+
+/**
+ * Runs `wiretest new <what> …` and returns the exit code: 0 created, 1 the
+ * folder could not be written (not empty, no permission), 2 usage error.
+ * Errors are printed as one line on stderr.
+ */
+export async function newCommand(args: string[]): Promise<number> {
+  try {
+    return await scaffold(args);
+  } catch (error) {
+    const err = error instanceof Error ? error : new Error(String(error));
+    console.error(`error: ${err.message}`);
+    return err instanceof UsageError ? EXIT.usage : EXIT.failed;
+  }
+}
+
+async function scaffold(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        dir: { type: "string" },
+        roles: { type: "string" },
+        wiretest: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError(`Cannot parse arguments: ${(error as Error).message}`, { cause: error });
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(HELP);
+    return EXIT.ok;
+  }
+  const [what, name, ...extra] = positionals;
+  if (what !== "plugin") {
+    const detail = what === undefined
+      ? "say what to create"
+      : `"${what}" is not something it makes`;
+    throw new UsageError(`Cannot create: ${detail} (wiretest new plugin <name>)`);
+  }
+  if (name === undefined) {
+    throw new UsageError(`Cannot create plugin: name it (wiretest new plugin <name>)`);
+  }
+  if (extra.length > 0) {
+    const list = extra.map((e) => `"${e}"`).join(", ");
+    throw new UsageError(`Cannot create plugin "${name}": unexpected argument ${list}`);
+  }
+  if (!PLUGIN_NAME.test(name)) {
+    throw new UsageError(
+      `Cannot create plugin "${name}": the name is not kebab-case (e.g. "redis-ping")`,
+    );
+  }
+  if (Registry.builtin().has(name)) {
+    throw new UsageError(
+      `Cannot create plugin "${name}": a built-in plugin has that name, and manifests cannot redefine it`,
+    );
+  }
+  const roles = parseRoles(name, values.roles);
+  const checkout = values.wiretest === undefined
+    ? undefined
+    : await checkCheckout(name, values.wiretest);
+  const dir = resolve(values.dir ?? name);
+  await prepareDir(name, dir);
+
+  const names = pluginNames(name);
+  const files: [string, string][] = [
+    [
+      "deno.json",
+      denoJsonSource({
+        range: jsrRange(denoJson.version),
+        zod: denoJson.imports.zod,
+        unstable: denoJson.unstable,
+        checkout,
+      }),
+    ],
+    ["manifest.json", manifestSource(names, roles)],
+    ["mod.ts", moduleSource(names, roles)],
+    ["mod_test.ts", testSource(names, roles)],
+  ];
+  const fixture = fixtureSource(names, roles);
+  if (fixture !== undefined) files.push([`${name}.wire.yaml`, fixture]);
+  for (const [file, text] of files) {
+    try {
+      await Deno.writeTextFile(join(dir, file), text, { createNew: true });
+    } catch (error) {
+      throw new ScaffoldError(
+        `Cannot create plugin "${name}": cannot write "${join(dir, file)}": ${
+          (error as Error).message
+        }`,
+        { cause: error },
+      );
+    }
+  }
+  await format(dir);
+
+  const shown = displayPath(dir);
+  console.log(`Created plugin "${name}" (${describeRoles(roles)}) in ${shown}:`);
+  for (const [file] of files) console.log(`  ${file}`);
+  if (fixture === undefined) {
+    console.log("  (no fixture: fixture steps run client roles, and this plugin has none)");
+  }
+  console.log(`\nNext:\n  cd ${shown}\n  deno task test`);
+  if (roles.server) {
+    console.log(`  deno task wiretest serve ${name} --plugins manifest.json`);
+  }
+  if (roles.client) {
+    console.log(`  deno task wiretest run ${name} --help --plugins manifest.json`);
+  }
+  return EXIT.ok;
+}
+
+function parseRoles(name: string, text: string | undefined): Roles {
+  if (text === undefined) return { server: true, client: true };
+  const list = text.split(",").map((r) => r.trim()).filter((r) => r !== "");
+  const unknown = list.find((r) => r !== "server" && r !== "client");
+  if (unknown !== undefined || list.length === 0) {
+    const detail = unknown === undefined ? "the list is empty" : `"${unknown}" is not a role`;
+    throw new UsageError(
+      `Cannot create plugin "${name}": --roles ${detail} (use server, client or server,client)`,
+    );
+  }
+  return { server: list.includes("server"), client: list.includes("client") };
+}
+
+// `^0.1` for 0.1.x (a 0.x minor may break), `^1` from 1.0 on.
+function jsrRange(version: string): string {
+  const [major, minor] = version.split(".");
+  return major === "0" ? `^0.${minor}` : `^${major}`;
+}
+
+async function checkCheckout(name: string, path: string): Promise<string> {
+  const dir = resolve(path);
+  let config: { name?: unknown };
+  try {
+    config = JSON.parse(await Deno.readTextFile(join(dir, "deno.json")));
+  } catch (error) {
+    throw new UsageError(
+      `Cannot create plugin "${name}": --wiretest "${path}" has no readable deno.json`,
+      { cause: error },
+    );
+  }
+  if (config.name !== "@wiretest/wiretest") {
+    throw new UsageError(
+      `Cannot create plugin "${name}": --wiretest "${path}" is not a wiretest checkout (its deno.json names "${config.name}")`,
+    );
+  }
+  return dir;
+}
+
+async function prepareDir(name: string, dir: string): Promise<void> {
+  try {
+    const info = await Deno.stat(dir);
+    if (!info.isDirectory) {
+      throw new ScaffoldError(
+        `Cannot create plugin "${name}": "${displayPath(dir)}" exists and is not a directory`,
+      );
+    }
+    for await (const _ of Deno.readDir(dir)) {
+      throw new ScaffoldError(
+        `Cannot create plugin "${name}": directory "${displayPath(dir)}" is not empty`,
+      );
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    await Deno.mkdir(dir, { recursive: true });
+  }
+}
+
+// The templates follow `deno fmt` closely, but where lines break depends on
+// the name's length: let the formatter have the last word. Without it (a
+// compiled binary, no permission) the code is just as valid.
+async function format(dir: string): Promise<void> {
+  try {
+    await new Deno.Command(Deno.execPath(), {
+      args: ["fmt", "--quiet", dir],
+      cwd: dir,
+      stdout: "null",
+      stderr: "null",
+    }).output();
+  } catch {
+    // Formatting is a courtesy.
+  }
+}
+
+function describeRoles(roles: Roles): string {
+  if (roles.server && roles.client) return "server and client roles";
+  return roles.server ? "server role" : "client role";
+}
+
+function displayPath(path: string): string {
+  const rel = relative(Deno.cwd(), path);
+  if (rel === "") return ".";
+  return rel.startsWith("..") || isAbsolute(rel) ? path : `./${rel}`;
+}
+
+if (import.meta.main) {
+  Deno.exit(await newCommand(Deno.args));
+}
