@@ -1,0 +1,174 @@
+/**
+ * What a fixture run emits, in order: `run-start`, then per fixture
+ * `fixture-start`, one `step-result` per step attempt that finished, and
+ * `fixture-end`; last `summary`. Reporters turn these into console lines,
+ * JSON lines, JUnit XML or TAP. Every event is plain data (JSON-safe).
+ *
+ * @module
+ */
+import type { Outcome } from "../plugin/types.ts";
+
+export type { Outcome };
+
+/** A place in a fixture file. */
+export interface EventLocation {
+  /** The fixture file, as discovered (relative to the working directory when possible). */
+  file: string;
+  /** Line, from 1. */
+  line: number;
+  /** Column, from 1. */
+  column: number;
+  /** The field, e.g. `steps[1].expect.metrics.rtt_p99_ms`; `""` for the whole file. */
+  path: string;
+}
+
+/** A problem with its place: an invalid fixture, a service that did not start. */
+export interface EventProblem extends EventLocation {
+  /** The full message, naming file, line, column and field. */
+  message: string;
+}
+
+/** Which fixture an event is about. */
+export interface FixtureRef {
+  /** The fixture file. */
+  file: string;
+  /** Its `name:` (the file name when the fixture is too broken to have one). */
+  name: string;
+}
+
+/** How a fixture or step ended. */
+export type RunStatus =
+  | "passed" // every expectation held
+  | "failed" // an expectation did not hold
+  | "error" // the step or a service could not run (crash, timeout of the whole fixture…)
+  | "invalid" // the fixture file is malformed; nothing ran
+  | "skipped"; // not run (--fail-fast after a failure, or filtered)
+
+/** The result of one expectation. */
+export interface ExpectationResult {
+  /** The outcome field, e.g. `metrics.rtt_p99_ms`. */
+  key: string;
+  /** Whether it held. */
+  pass: boolean;
+  /** What was expected, as written (`< 20ms`). */
+  expected: string;
+  /** The value found (`undefined` when absent). */
+  actual: unknown;
+  /** One line: where, what was found, what was expected. */
+  message: string;
+  /** Where the expectation is written. */
+  location: EventLocation;
+}
+
+/** The run started. */
+export interface RunStartEvent {
+  /** Discriminant. */
+  type: "run-start";
+  /** ISO 8601 time. */
+  time: string;
+  /** Fixtures in this run (after filter and shard). */
+  fixtures: number;
+  /** Fixtures run at once. */
+  concurrency: number;
+  /** `{ index, count }` when sharded (`--shard 2/4` is index 2 of 4, from 1). */
+  shard?: { index: number; count: number };
+}
+
+/** A fixture started (its services are being started). */
+export interface FixtureStartEvent {
+  /** Discriminant. */
+  type: "fixture-start";
+  /** The fixture. */
+  fixture: FixtureRef;
+  /** ISO 8601 time it started. */
+  time?: string;
+}
+
+/** One attempt of one step finished. */
+export interface StepResultEvent {
+  /** Discriminant. */
+  type: "step-result";
+  /** The fixture. */
+  fixture: FixtureRef;
+  /** The step. */
+  step: {
+    /** Position in `steps`, from 0. */
+    index: number;
+    /** `name:` of the step, or `"<plugin> #<index>"`. */
+    name: string;
+    /** The plugin that ran. */
+    plugin: string;
+    /** Where the step is written. */
+    location: EventLocation;
+  };
+  /** `passed`, `failed` (an expectation) or `error` (the step did not run to an outcome). */
+  status: "passed" | "failed" | "error";
+  /** Attempt number, from 1 (retries add attempts). */
+  attempt: number;
+  /** Whether another attempt follows this one. */
+  willRetry: boolean;
+  /** Attempts allowed in all (`retries` + 1). */
+  maxAttempts?: number;
+  /** Milliseconds the attempt took. */
+  durationMs: number;
+  /** What the plugin observed. */
+  outcome: Outcome;
+  /** Each expectation's result, in the order written. */
+  expectations: ExpectationResult[];
+  /** Why the step could not run, when `status` is `error`. */
+  error?: EventProblem;
+}
+
+/** A fixture ended (its services are stopped). */
+export interface FixtureEndEvent {
+  /** Discriminant. */
+  type: "fixture-end";
+  /** The fixture. */
+  fixture: FixtureRef;
+  /** How it ended. */
+  status: RunStatus;
+  /** Why it was skipped, when `status` is `skipped`. */
+  reason?: string;
+  /** Steps that did not run because an earlier one failed or errored. */
+  stepsNotRun?: number;
+  /** Milliseconds from start to end, services included. */
+  durationMs: number;
+  /** Problems that are not a step's: invalid fixture, service start failure, fixture timeout. */
+  problems: EventProblem[];
+}
+
+/** The run ended. */
+export interface SummaryEvent {
+  /** Discriminant. */
+  type: "summary";
+  /** Fixtures whose every expectation held. */
+  passed: number;
+  /** Fixtures with an expectation that did not hold. */
+  failed: number;
+  /** Fixtures that could not run to the end (crash, timeout, service failure). */
+  errors: number;
+  /** Malformed fixtures (nothing ran). */
+  invalid: number;
+  /** Fixtures not run. */
+  skipped: number;
+  /** All fixtures of the run. */
+  total: number;
+  /** Milliseconds the run took. */
+  durationMs: number;
+}
+
+/** Any event of a run. */
+export type RunEvent =
+  | RunStartEvent
+  | FixtureStartEvent
+  | StepResultEvent
+  | FixtureEndEvent
+  | SummaryEvent;
+
+/** Consumes events; `close` is called once after `summary`. */
+export interface Reporter {
+  /** Handles one event (may write at once or buffer). */
+  onEvent(event: RunEvent): void | Promise<void>;
+  /** Flushes and releases what it holds. */
+  close?(): void | Promise<void>;
+}
