@@ -6,9 +6,9 @@
  *
  * @module
  */
-import type { Outcome } from "../plugin/types.ts";
+import type { Outcome, OutcomeError } from "../plugin/types.ts";
 
-export type { Outcome };
+export type { Outcome, OutcomeError };
 
 /** A place in a fixture file. */
 export interface EventLocation {
