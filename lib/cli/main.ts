@@ -43,6 +43,7 @@ Commands:
   send <file> <host:port>     stream a file, verified by sha256 ("file-send")
   run <plugin> [args] [flags] run the client role of any plugin, built-in or third-party
   plugins                     list the plugins in the manifest(s)
+  new plugin <name>           scaffold a plugin folder that passes its own test
 
 Common flags:
   --json              print the whole outcome as JSON
@@ -83,6 +84,10 @@ export async function main(args: string[]): Promise<number> {
       const { serveCommand } = await import("./serve_command.ts");
       return await serveCommand(rest);
     }
+    if (command === "new") {
+      const { newCommand } = await import("./new_command.ts");
+      return await newCommand(rest);
+    }
     if (command === "plugins") {
       const { pluginsCommand } = await import("./plugins_command.ts");
       return await pluginsCommand(rest);
@@ -106,7 +111,8 @@ export function reportError(error: unknown, debug: boolean): number {
   console.error(`error: ${err.message}`);
   if (debug && err.stack) console.error(err.stack);
   const usage = err.name === "UsageError" || err.name === "ParamsError" ||
-    err.name === "ManifestError" || err.name === "UnknownPluginError";
+    err.name === "ManifestError" || err.name === "UnknownPluginError" ||
+    err.name === "PluginLoadError" || err.name === "FixtureErrors";
   return usage ? EXIT.usage : EXIT.failed;
 }
 

@@ -64,6 +64,8 @@ async function scaffold(args: string[]): Promise<number> {
         roles: { type: "string" },
         wiretest: { type: "string" },
         help: { type: "boolean", short: "h" },
+        // Accepted for every command by `wiretest`; errors here are one line either way.
+        debug: { type: "boolean" },
       },
       allowPositionals: true,
       strict: true,

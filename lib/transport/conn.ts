@@ -101,8 +101,12 @@ export class DenoStreamConn implements Conn {
       }
     }
     if (!this.#pending) {
-      this.#scratch = new Uint8Array(buffer.length);
-      this.#pending = this.#conn.read(this.#scratch);
+      // One scratch buffer for the life of the connection: only one read is
+      // ever in flight, and leftovers are drained before it is reused.
+      if (!this.#scratch || this.#scratch.length < buffer.length) {
+        this.#scratch = new Uint8Array(buffer.length);
+      }
+      this.#pending = this.#conn.read(this.#scratch.subarray(0, buffer.length));
     }
     const pending = this.#pending;
     let n: number | null;
