@@ -12,9 +12,18 @@ export async function registryWith(manifests: readonly string[]): Promise<Regist
   return await builtin.withManifests(...manifests.map((m) => new URL(m, cwd)));
 }
 
-/** Loads one plugin by name. */
-export async function loadPlugin(name: string, manifests: readonly string[]): Promise<AnyPlugin> {
-  return await (await registryWith(manifests)).load(name);
+/**
+ * Loads one plugin by name, with its manifest entry. The CLI reads the
+ * plugin's params schema and summary in-process (to build flags and print);
+ * its roles run in a Worker limited to the entry's permissions.
+ */
+export async function loadPlugin(
+  name: string,
+  manifests: readonly string[],
+): Promise<{ plugin: AnyPlugin; entry: ManifestEntry }> {
+  const registry = await registryWith(manifests);
+  const plugin = await registry.load(name);
+  return { plugin, entry: registry.get(name) };
 }
 
 /** One row of `wiretest plugins`. */

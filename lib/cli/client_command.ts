@@ -1,7 +1,8 @@
 // `wiretest echo|probe|ping|send|run`: run a plugin's client role once and
 // print a summary (or the whole outcome with --json).
 import { runClient } from "../plugin/run.ts";
-import type { Outcome } from "../plugin/types.ts";
+import { runIsolatedClient } from "../plugin/isolation.ts";
+import type { LogLevel, Outcome, Progress } from "../plugin/types.ts";
 import { flagsHelp, flagSpecs, parseFlags, UsageError } from "./_flags.ts";
 import { loadPlugin, manifestsFrom } from "./_load_plugin.ts";
 import { progressDisplay } from "./_progress.ts";
@@ -15,7 +16,7 @@ export async function clientCommand(
   if (!pluginName || pluginName.startsWith("-")) {
     throw new UsageError(`Cannot run: name a plugin (wiretest run <plugin> --help)`);
   }
-  const plugin = await loadPlugin(pluginName, manifestsFrom(args));
+  const { plugin, entry } = await loadPlugin(pluginName, manifestsFrom(args));
   const role = plugin.client;
   if (!role) {
     throw new UsageError(`Cannot run plugin "${plugin.name}": it has no client role`);
@@ -38,13 +39,16 @@ export async function clientCommand(
   const progress = progressDisplay();
   let outcome: Outcome;
   try {
-    outcome = await runClient(plugin, params, {
+    const options = {
       signal: controller.signal,
-      log: (level, message) => {
+      log: (level: LogLevel, message: string) => {
         if (debug || level === "warn" || level === "error") console.error(`${level}: ${message}`);
       },
-      progress: (p) => progress.update(p),
-    });
+      progress: (p: Progress) => progress.update(p),
+    };
+    outcome = common["no-isolation"]
+      ? await runClient(plugin, params, options)
+      : await runIsolatedClient(entry, params, options);
   } finally {
     progress.stop();
     Deno.removeSignalListener("SIGINT", onSignal);

@@ -49,6 +49,8 @@ Common flags:
   --json              print the whole outcome as JSON
   --plugins <file>    also load plugins from this manifest (repeatable)
   --debug             print stack traces and plugin log lines
+  --no-isolation      run plugins in-process instead of in a Worker limited to
+                      the permissions their manifest entry grants
   -h, --help          help for a command (wiretest echo --help)
   -V, --version       print the version
 

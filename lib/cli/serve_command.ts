@@ -1,6 +1,8 @@
 // `wiretest serve <plugin>`: start a server role, print where it listens,
 // run until SIGINT/SIGTERM, then close it and print its counters.
+import { startIsolatedServer } from "../plugin/isolation.ts";
 import { startServer } from "../plugin/run.ts";
+import type { LogLevel } from "../plugin/types.ts";
 import { formatAddress } from "../transport/address.ts";
 import { flagsHelp, flagSpecs, parseFlags, UsageError } from "./_flags.ts";
 import { loadPlugin, manifestsFrom } from "./_load_plugin.ts";
@@ -11,7 +13,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (!name || name.startsWith("-")) {
     throw new UsageError(`Cannot serve: name a plugin (wiretest serve echo --port 7007)`);
   }
-  const plugin = await loadPlugin(name, manifestsFrom(rest));
+  const { plugin, entry } = await loadPlugin(name, manifestsFrom(rest));
   const role = plugin.server;
   if (!role) throw new UsageError(`Cannot serve plugin "${plugin.name}": it has no server role`);
   const specs = flagSpecs(role.params);
@@ -30,11 +32,14 @@ export async function serveCommand(args: string[]): Promise<number> {
     return EXIT.ok;
   }
   const debug = common.debug === true;
-  const service = await startServer(plugin, params, {
-    log: (level, message) => {
+  const options = {
+    log: (level: LogLevel, message: string) => {
       if (debug || level === "warn" || level === "error") console.error(`${level}: ${message}`);
     },
-  });
+  };
+  const service = common["no-isolation"]
+    ? await startServer(plugin, params, options)
+    : await startIsolatedServer(entry, params, options);
   const address = formatAddress(service.address);
   if (common.json) {
     console.log(JSON.stringify({ event: "listening", plugin: plugin.name, address }));

@@ -30,3 +30,4 @@ export * from "./run.ts";
 export * from "./manifest.ts";
 export * from "./registry.ts";
 export * from "./json_schema.ts";
+export * from "./isolation.ts";

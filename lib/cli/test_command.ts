@@ -1,0 +1,182 @@
+// `wiretest test [paths…]`: discover fixture files, run them, report, and
+// exit 0 (all passed), 1 (some failed) or 2 (usage error, invalid fixtures).
+import { parseArgs } from "node:util";
+import { parseDuration } from "../fixture/duration.ts";
+import { createReporter, REPORTER_NAMES, type ReporterName } from "../report/create_reporter.ts";
+import { DEFAULT_FIXTURE_DIR, discoverFixtures } from "../runner/discover.ts";
+import { parseFilter } from "../runner/filter.ts";
+import { runFixtures } from "../runner/run.ts";
+import { DEFAULT_STEP_TIMEOUT_MS } from "../runner/run_fixture.ts";
+import { parseShard } from "../runner/shard.ts";
+import type { LogLevel } from "../plugin/types.ts";
+import { EXIT } from "./_exit.ts";
+import { UsageError } from "./_flags.ts";
+
+const HELP = `wiretest test [paths or globs…] [flags]
+
+Runs fixture files (*.wire.yaml, *.wire.yml, *.wire.json) found under the paths
+given (default: ${DEFAULT_FIXTURE_DIR} if it exists, else the current directory).
+Files are run in sorted order; node_modules and dot-directories are skipped.
+
+Flags:
+  --filter <text|/re/>       run fixtures whose name contains the text or matches /re/flags
+  --concurrency <n>          fixtures run at once, each with its own ports (default 1)
+  --fail-fast                skip the fixtures not started once one does not pass
+  --timeout <duration>       limit for each fixture without a timeout of its own (e.g. 2m)
+  --step-timeout <duration>  limit for each step attempt without a timeout of its own
+                             (default ${DEFAULT_STEP_TIMEOUT_MS / 1000}s)
+  --shard <i/n>              run part i of n: the k-th file (sorted, from 0) is in part k mod n + 1
+  --reporter <name>          ${REPORTER_NAMES.join(", ")} (default console)
+  --output <file>            write the report to this file instead of standard output
+  --plugins <manifest>       also load plugins from this manifest (repeatable)
+  --allow-env <NAME>         fixtures may read this environment variable (repeatable)
+  --no-isolation             run plugins in this process, not in permission-restricted Workers
+  --debug                    print plugins' log lines (after the fixture's name) and stack traces
+  -h, --help                 this help
+
+Exit codes: 0 all passed, 1 some failed or erred, 2 usage error or invalid fixtures.`;
+
+export async function testCommand(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        filter: { type: "string" },
+        concurrency: { type: "string" },
+        "fail-fast": { type: "boolean" },
+        timeout: { type: "string" },
+        "step-timeout": { type: "string" },
+        shard: { type: "string" },
+        reporter: { type: "string" },
+        output: { type: "string" },
+        plugins: { type: "string", multiple: true },
+        "allow-env": { type: "string", multiple: true },
+        "no-isolation": { type: "boolean" },
+        debug: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(`Cannot parse arguments: ${(error as Error).message}`, { cause: error });
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(HELP);
+    return EXIT.ok;
+  }
+  const reporterName = (values.reporter ?? "console") as ReporterName;
+  if (!REPORTER_NAMES.includes(reporterName)) {
+    throw new UsageError(
+      `Cannot use --reporter "${values.reporter}": use one of ${REPORTER_NAMES.join(", ")}`,
+    );
+  }
+  const concurrency = values.concurrency === undefined ? 1 : Number(values.concurrency);
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    throw new UsageError(
+      `Cannot use --concurrency "${values.concurrency}": it must be a whole number from 1`,
+    );
+  }
+  const timeout = duration("timeout", values.timeout);
+  const stepTimeout = duration("step-timeout", values["step-timeout"]);
+  const shard = flag("shard", values.shard, parseShard);
+  const filter = flag("filter", values.filter, parseFilter);
+  for (const name of values["allow-env"] ?? []) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new UsageError(`Cannot use --allow-env "${name}": it is not a variable name`);
+    }
+  }
+
+  let files: string[];
+  try {
+    files = await discoverFixtures(positionals);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new UsageError(error.message, { cause: error });
+    }
+    throw error;
+  }
+  if (files.length === 0) {
+    const where = positionals.length > 0 ? positionals.map((p) => `"${p}"`).join(", ") : "here";
+    throw new UsageError(
+      `Cannot run fixtures: no *.wire.yaml, *.wire.yml or *.wire.json files in ${where}`,
+    );
+  }
+
+  const debug = values.debug === true;
+  const output = values.output === undefined ? undefined : openOutput(values.output);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new DOMException("Interrupted", "AbortError"));
+  Deno.addSignalListener("SIGINT", onSignal);
+  try {
+    const result = await runFixtures({
+      paths: files,
+      reporters: [createReporter(reporterName, output?.write)],
+      plugins: values.plugins ?? [],
+      allowEnv: values["allow-env"] ?? [],
+      isolation: values["no-isolation"] !== true,
+      concurrency,
+      failFast: values["fail-fast"] === true,
+      ...(filter ? { filter } : {}),
+      ...(shard ? { shard } : {}),
+      ...(timeout === undefined ? {} : { timeout }),
+      ...(stepTimeout === undefined ? {} : { stepTimeout }),
+      signal: controller.signal,
+      // Plugins log what fixtures often provoke on purpose (a refused file):
+      // only --debug shows it, so reports stay readable.
+      ...(debug
+        ? { log: (level: LogLevel, message: string) => console.error(`${level}: ${message}`) }
+        : {}),
+    });
+    return result.exitCode;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new UsageError(error.message, { cause: error });
+    }
+    throw error;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    output?.close();
+  }
+}
+
+function duration(name: string, value: string | undefined): number | undefined {
+  return flag(name, value, (text) => parseDuration(text));
+}
+
+function flag<T>(
+  name: string,
+  value: string | undefined,
+  parse: (text: string) => T,
+): T | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parse(value);
+  } catch (error) {
+    const detail = (error as Error).message.replace(/^Cannot [^:]*: /, "");
+    throw new UsageError(`Cannot use --${name} "${value}": ${detail}`, { cause: error });
+  }
+}
+
+/** A file the report is written to synchronously, so nothing is lost when the process exits. */
+function openOutput(path: string): { write: (text: string) => void; close: () => void } {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { write: true, create: true, truncate: true });
+  } catch (error) {
+    throw new UsageError(`Cannot write --output "${path}": ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const encoder = new TextEncoder();
+  return {
+    write: (text) => {
+      const bytes = encoder.encode(text);
+      for (let offset = 0; offset < bytes.length;) {
+        offset += file.writeSync(bytes.subarray(offset));
+      }
+    },
+    close: () => file.close(),
+  };
+}

@@ -1,0 +1,350 @@
+// The parent's side of an isolated plugin: one Worker per handle, started on
+// a generated entry module with exactly the manifest entry's permissions,
+// and a pool that keeps started Workers warm between roles.
+import type { ManifestEntry, PluginPermissions } from "./manifest.ts";
+import { PluginLoadError } from "./registry.ts";
+import type { LogLevel, Progress } from "./types.ts";
+import { denialDetail, missingInParent } from "./_isolation_denial.ts";
+import {
+  type Denial,
+  type ErrorData,
+  rebuildError,
+  type Reply,
+  type Request,
+  STATS_HEADER,
+  StatsStatus,
+} from "./_isolation_protocol.ts";
+
+// Resolved against this module, so it is a file: URL in a checkout and an
+// https: URL when wiretest is imported from JSR.
+const RUNTIME_URL = new URL("./_isolation_worker.ts", import.meta.url).href;
+
+/** Where a role's log lines and progress go. */
+export interface Sinks {
+  log?: (level: LogLevel, message: string) => void;
+  progress?: (update: Progress) => void;
+}
+
+/** A finished request. */
+export type Done = Extract<Reply, { type: "done" }>;
+
+/** The Worker permissions for an entry: what it grants, everything else denied. */
+export function workerPermissions(permissions: PluginPermissions): Deno.PermissionOptionsObject {
+  return {
+    env: permissions.env ?? false,
+    net: permissions.net ?? false,
+    read: permissions.read ?? false,
+    sys: (permissions.sys ?? false) as Deno.PermissionOptionsObject["sys"],
+    write: permissions.write ?? false,
+    run: false,
+    ffi: false,
+    // Only the Worker's own static imports load remote code; those are not
+    // checked against it, so plugin code gets no dynamic remote imports.
+    import: false,
+  };
+}
+
+/**
+ * The module a plugin's Worker starts on: the runtime, then the plugin,
+ * statically. It depends on the module alone (the entry comes in a message),
+ * so `deno test`, which type-checks each Worker's module graph, checks each
+ * plugin once and reuses the result.
+ */
+function entryModule(module: string): string {
+  const source = `import { serveIsolated } from ${JSON.stringify(RUNTIME_URL)};\n` +
+    `import * as plugin from ${JSON.stringify(module)};\n` +
+    `serveIsolated(plugin);\n`;
+  return `data:application/javascript,${encodeURIComponent(source)}`;
+}
+
+/** Whether a local module is missing (checked only when this process may read it). */
+function missingFile(module: string): boolean {
+  if (!module.startsWith("file:")) return false;
+  const path = new URL(module);
+  if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") return false;
+  try {
+    return !Deno.statSync(path).isFile;
+  } catch {
+    return true;
+  }
+}
+
+// deno-lint-ignore no-control-regex
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+/** The first line of a Worker error event's message, without colours or "Uncaught". */
+function eventText(event: ErrorEvent): string {
+  const text = String(event.message ?? "").replace(ANSI, "").split("\n")[0];
+  return text.replace(/^Uncaught (?:\(in promise\) )?/, "").trim() || "unknown error";
+}
+
+/** The error for a plugin whose module could not be imported or checked. */
+export function loadError(entry: ManifestEntry, error: ErrorData, denial?: Denial): Error {
+  const cause = rebuildError(error);
+  if (error.name === "PluginLoadError") return cause;
+  const detail = denial
+    ? denialDetail(entry.permissions, denial)
+    : error.name === "Error"
+    ? error.message
+    : `${error.name}: ${error.message}`;
+  return new PluginLoadError(entry, `module failed to import: ${detail}`, { cause });
+}
+
+/** One plugin's Worker and the requests in flight to it. */
+export class WorkerHandle {
+  readonly entry: ManifestEntry;
+  readonly ready: Promise<void>;
+  #worker: Worker;
+  #nextId = 1;
+  #calls = new Map<number, { resolve: (done: Done) => void; reject: (e: Error) => void }>();
+  #sinks = new Map<number, Sinks>();
+  #failure: Error | undefined;
+  #started = false;
+  #stats: { header: Int32Array; body: Uint8Array; seq: number } | undefined;
+  #settle!: { resolve: () => void; reject: (e: Error) => void };
+
+  /**
+   * Starts the Worker.
+   *
+   * @throws {PluginLoadError} When the entry grants more than this process has.
+   */
+  constructor(entry: ManifestEntry) {
+    this.entry = entry;
+    const missing = missingInParent(entry.permissions);
+    if (missing) {
+      const what = missing.target === undefined
+        ? `all ${missing.permission} access`
+        : `${missing.permission} access to "${missing.target}"`;
+      throw new PluginLoadError(
+        entry,
+        `its manifest entry grants ${what}, which this process does not have (run wiretest with --allow-${missing.permission}, narrow the entry, or use --no-isolation)`,
+      );
+    }
+    // Found here, a missing module does not cost a Worker (nor Deno's report of it).
+    if (missingFile(entry.module)) throw new PluginLoadError(entry, "module not found");
+    this.ready = new Promise<void>((resolve, reject) => this.#settle = { resolve, reject });
+    // Rejections are read by whoever awaits `ready`; none may go unhandled meanwhile.
+    this.ready.catch(() => {});
+    this.#worker = new Worker(entryModule(entry.module), {
+      type: "module",
+      name: `wiretest plugin ${entry.name}`,
+      deno: { permissions: workerPermissions(entry.permissions) },
+    });
+    this.#worker.addEventListener("message", (event) => this.#receive(event.data as Reply));
+    this.#worker.addEventListener("error", (event) => {
+      // Handled here: unhandled, a Worker's error would end this process.
+      event.preventDefault();
+      const text = eventText(event);
+      if (!this.#started) {
+        const detail = /^Module not found/.test(text)
+          ? "module not found"
+          : `module failed to import: ${text}`;
+        this.terminate(new PluginLoadError(entry, detail));
+      } else {
+        this.terminate(new Error(`Cannot run plugin "${entry.name}": its worker failed: ${text}`));
+      }
+    });
+    this.#worker.postMessage({ type: "init", entry } satisfies Request);
+    this.#worker.addEventListener("messageerror", () => {
+      this.terminate(
+        new Error(`Cannot run plugin "${entry.name}": a message from its worker could not be read`),
+      );
+    });
+  }
+
+  /** `false` once the Worker is terminated or failed. */
+  get alive(): boolean {
+    return this.#failure === undefined;
+  }
+
+  /** Sends a request; resolves when the Worker answers, rejects if it dies first. */
+  call(request: DistributiveOmit<Request & { id: number }, "id">, sinks?: Sinks): {
+    id: number;
+    done: Promise<Done>;
+  } {
+    const id = this.#nextId++;
+    const done = new Promise<Done>((resolve, reject) => {
+      if (this.#failure) return reject(this.#failure);
+      this.#calls.set(id, { resolve, reject });
+      if (sinks) this.#sinks.set(id, sinks);
+      this.#worker.postMessage({ ...request, id });
+    });
+    return { id, done };
+  }
+
+  /** Sends a message that needs no answer (an abort). */
+  send(request: Extract<Request, { type: "abort" }>): void {
+    if (!this.#failure) this.#worker.postMessage(request);
+  }
+
+  /** Keeps routing a job's log and progress after its request is answered (a service). */
+  keepSinks(job: number, sinks: Sinks): void {
+    this.#sinks.set(job, sinks);
+  }
+
+  /** Stops routing a job's log and progress. */
+  dropSinks(job: number): void {
+    this.#sinks.delete(job);
+  }
+
+  /**
+   * A service's `stats()`, read synchronously: the Worker writes them into a
+   * shared buffer while this thread waits, up to `waitMs`.
+   *
+   * @returns The stats, or `undefined` when the Worker did not answer in time.
+   * @throws {RangeError} When the stats are too large to pass.
+   * @throws {Error} When the service's `stats()` threw.
+   */
+  stats(service: number, waitMs: number): Record<string, number> | undefined {
+    const view = this.#stats;
+    if (!view || this.#failure) return undefined;
+    const seq = ++view.seq;
+    this.#worker.postMessage({ type: "stats", service, seq } satisfies Request);
+    const until = performance.now() + waitMs;
+    for (;;) {
+      const seen = Atomics.load(view.header, 0);
+      if (seen === seq) break;
+      const left = until - performance.now();
+      if (left <= 0) return undefined;
+      Atomics.wait(view.header, 0, seen, left);
+    }
+    const length = Atomics.load(view.header, 1);
+    const status = Atomics.load(view.header, 2);
+    const text = new TextDecoder().decode(view.body.slice(0, length));
+    if (status === StatsStatus.TooLarge) {
+      throw new RangeError(
+        `Cannot read the stats of plugin "${this.entry.name}": they are too large to pass from its worker`,
+      );
+    }
+    if (status === StatsStatus.Threw) {
+      throw new Error(`Cannot read the stats of plugin "${this.entry.name}": ${text}`);
+    }
+    return JSON.parse(text);
+  }
+
+  /** Ends the Worker at once; requests in flight reject with `reason`. */
+  terminate(reason: Error): void {
+    if (this.#failure) return;
+    this.#failure = reason;
+    this.#worker.terminate();
+    this.#settle.reject(reason);
+    for (const call of this.#calls.values()) call.reject(reason);
+    this.#calls.clear();
+    this.#sinks.clear();
+  }
+
+  #receive(reply: Reply): void {
+    switch (reply.type) {
+      case "ready":
+        this.#started = true;
+        this.#stats = {
+          header: new Int32Array(reply.stats, 0, STATS_HEADER / 4),
+          body: new Uint8Array(reply.stats, STATS_HEADER),
+          seq: 0,
+        };
+        this.#settle.resolve();
+        break;
+      case "load-error":
+        this.#started = true;
+        this.terminate(loadError(this.entry, reply.error, reply.denial));
+        break;
+      case "log":
+        this.#sinks.get(reply.job)?.log?.(reply.level, reply.message);
+        break;
+      case "progress":
+        this.#sinks.get(reply.job)?.progress?.(reply.update);
+        break;
+      case "stray": {
+        // An error the plugin left uncaught (a rejected promise nobody awaited):
+        // in-process it would end the run; here it is reported to every role.
+        const line =
+          `Uncaught error in plugin "${this.entry.name}": ${reply.error.name}: ${reply.error.message}`;
+        for (const sinks of this.#sinks.values()) sinks.log?.("error", line);
+        break;
+      }
+      case "done": {
+        const call = this.#calls.get(reply.id);
+        this.#calls.delete(reply.id);
+        this.#sinks.delete(reply.id);
+        call?.resolve(reply);
+        break;
+      }
+    }
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** The identity of a Worker's configuration: a Worker serves only entries equal to its own. */
+function keyOf(entry: ManifestEntry): string {
+  return JSON.stringify([
+    entry.name,
+    entry.module,
+    entry.export,
+    entry.apiVersion,
+    entry.roles,
+    entry.permissions,
+  ]);
+}
+
+/** Warm Workers by plugin, and every Worker started through the pool. */
+export class WorkerPool {
+  readonly maxIdle: number;
+  #idle = new Map<string, WorkerHandle[]>();
+  #live = new Set<WorkerHandle>();
+  #closed = false;
+
+  constructor(maxIdle: number) {
+    this.maxIdle = maxIdle;
+  }
+
+  /** Workers alive, busy or idle. */
+  get size(): number {
+    return [...this.#live].filter((h) => h.alive).length;
+  }
+
+  /** A warm Worker for the entry, or a new one. */
+  acquire(entry: ManifestEntry): WorkerHandle {
+    if (this.#closed) {
+      throw new TypeError(`Cannot run plugin "${entry.name}": its isolation pool is closed`);
+    }
+    const idle = this.#idle.get(keyOf(entry)) ?? [];
+    for (let handle = idle.pop(); handle; handle = idle.pop()) {
+      if (handle.alive) return handle;
+      this.#live.delete(handle);
+    }
+    const handle = new WorkerHandle(entry);
+    this.#live.add(handle);
+    return handle;
+  }
+
+  /** Returns a Worker whose role finished cleanly, keeping it warm. */
+  release(handle: WorkerHandle): void {
+    const key = keyOf(handle.entry);
+    const idle = this.#idle.get(key) ?? [];
+    if (this.#closed || !handle.alive || idle.length >= this.maxIdle) {
+      this.discard(handle, new Error(`Cannot run plugin "${handle.entry.name}": worker retired`));
+      return;
+    }
+    idle.push(handle);
+    this.#idle.set(key, idle);
+  }
+
+  /** Ends a Worker that must not be reused. */
+  discard(handle: WorkerHandle, reason: Error): void {
+    handle.terminate(reason);
+    this.#live.delete(handle);
+  }
+
+  /** Ends every Worker, busy or idle. */
+  close(): void {
+    this.#closed = true;
+    for (const handle of this.#live) {
+      handle.terminate(
+        new Error(`Cannot run plugin "${handle.entry.name}": its isolation pool was closed`),
+      );
+    }
+    this.#live.clear();
+    this.#idle.clear();
+  }
+}

@@ -1,0 +1,190 @@
+// The messages between an isolated plugin's Worker and its parent, and how
+// errors cross that boundary: as plain data, rebuilt into typed errors on the
+// parent side (structured clone would keep only `message` of most errors).
+import {
+  ConnectionError,
+  type ConnectionErrorCode,
+  PermissionDeniedError,
+  TimeoutError,
+} from "../errors.ts";
+import { ParamsError, type ParamsIssue } from "./params_schema.ts";
+import { PluginLoadError } from "./registry.ts";
+import type { ManifestEntry } from "./manifest.ts";
+import type { Address, LogLevel, Outcome, Progress } from "./types.ts";
+
+/** A permission the Worker's grant did not cover, as Deno reported it. */
+export interface Denial {
+  /** Deno's permission name: `"net"`, `"read"`, `"write"`, `"env"`, `"sys"`, `"run"`, `"ffi"`, `"import"`. */
+  permission: string;
+  /** What was asked for (`"127.0.0.2:80"`, `"/etc/hosts"`), when Deno said. */
+  target?: string;
+  /** The operation, when the error said (`"connect"`). */
+  operation?: string;
+  /** Deno's whole message, when it could not be read. */
+  detail?: string;
+}
+
+/** An error as plain data. */
+export interface ErrorData {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+  /** Set when the error was a `DOMException` (abort reasons). */
+  dom?: boolean;
+  issues?: ParamsIssue[];
+  operation?: string;
+  address?: string;
+  timeoutMs?: number;
+  source?: string;
+  plugin?: string;
+  module?: string;
+  /** Other own fields with primitive values (e.g. a protocol error's `status`). */
+  fields?: Record<string, string | number | boolean>;
+  cause?: ErrorData;
+}
+
+/** Parent → Worker. */
+export type Request =
+  | { type: "init"; entry: ManifestEntry }
+  | { type: "client"; id: number; input: unknown; deadline?: number }
+  | { type: "serve"; id: number; input: unknown }
+  | { type: "check"; id: number; role: "server" | "client"; input: unknown }
+  | { type: "close"; id: number; service: number }
+  | { type: "abort"; job: number; reason: ErrorData }
+  | { type: "stats"; service: number; seq: number };
+
+/** What a finished request carries back. */
+export type Result =
+  | { outcome: Outcome }
+  | { address: Address }
+  | { stats: Record<string, number> }
+  | Record<string, never>;
+
+/** Worker → parent. */
+export type Reply =
+  | { type: "ready"; stats: SharedArrayBuffer }
+  | { type: "load-error"; error: ErrorData; denial?: Denial }
+  | { type: "log"; job: number; level: LogLevel; message: string }
+  | { type: "progress"; job: number; update: Progress }
+  | { type: "stray"; error: ErrorData }
+  | { type: "done"; id: number; result?: Result; error?: ErrorData; denial?: Denial };
+
+/** Bytes for one stats snapshot as JSON; a handful of counters needs far less. */
+export const STATS_BYTES = 64 * 1024;
+/** Header of the stats buffer, Int32s: [0] sequence answered, [1] byte length, [2] status. */
+export const STATS_HEADER = 16;
+
+/** How a stats request went. */
+export const StatsStatus = { Ok: 0, TooLarge: 1, Threw: 2 } as const;
+/** One of {@linkcode StatsStatus}. */
+export type StatsStatus = typeof StatsStatus[keyof typeof StatsStatus];
+
+const MAX_CAUSES = 4;
+
+/**
+ * Describes an error as plain data, keeping the fields wiretest's typed
+ * errors carry. Plugins may use another copy of wiretest (one from JSR, say),
+ * so the type is read from `name` and fields, not `instanceof`.
+ */
+export function serializeError(error: unknown, depth = 0): ErrorData {
+  if (!(error instanceof Error) && !(error instanceof DOMException)) {
+    return { name: "Error", message: String(error) };
+  }
+  const data: ErrorData = { name: error.name, message: error.message };
+  if (typeof error.stack === "string") data.stack = error.stack;
+  if (error instanceof DOMException) data.dom = true;
+  const fields: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(error)) {
+    if (key === "name" || key === "message" || key === "stack" || key === "cause") continue;
+    if (key === "issues" && Array.isArray(value)) {
+      data.issues = value.map((i) => ({
+        path: Array.isArray(i?.path) ? i.path : [],
+        message: String(i?.message),
+      }));
+    } else if (KNOWN_FIELDS.has(key)) {
+      if (typeof value === "string" || typeof value === "number") {
+        (data as unknown as Record<string, unknown>)[key] = value;
+      }
+    } else if (["string", "number", "boolean"].includes(typeof value)) {
+      fields[key] = value as string | number | boolean;
+    }
+  }
+  if (Object.keys(fields).length > 0) data.fields = fields;
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause !== undefined && depth < MAX_CAUSES) data.cause = serializeError(cause, depth + 1);
+  return data;
+}
+
+const KNOWN_FIELDS = new Set([
+  "code",
+  "operation",
+  "address",
+  "timeoutMs",
+  "source",
+  "plugin",
+  "module",
+]);
+
+/**
+ * Rebuilds a typed error from {@linkcode serializeError}'s data: wiretest's
+ * own errors, `ParamsError`, `PluginLoadError`, the built-in error types and
+ * `DOMException`s come back as themselves; anything else is an `Error` with
+ * the same name, message, code and primitive fields. The message and the
+ * Worker's stack are kept exactly.
+ */
+export function rebuildError(data: ErrorData): Error {
+  const cause = data.cause ? rebuildError(data.cause) : undefined;
+  const error = construct(data, cause);
+  // Typed constructors compose their own message; keep the one that was thrown.
+  if (error.message !== data.message) error.message = data.message;
+  if (data.stack !== undefined) error.stack = data.stack;
+  return error;
+}
+
+function construct(data: ErrorData, cause: Error | undefined): Error {
+  const { operation, address } = data;
+  const located = typeof operation === "string" && typeof address === "string";
+  if (data.dom) return new DOMException(data.message, data.name) as unknown as Error;
+  switch (data.name) {
+    case "ParamsError":
+      return new ParamsError(data.message, { issues: data.issues ?? [], cause });
+    case "TimeoutError":
+      if (located && typeof data.timeoutMs === "number") {
+        return new TimeoutError({ operation, address, timeoutMs: data.timeoutMs, cause });
+      }
+      break;
+    case "ConnectionError":
+      if (located && typeof data.code === "string") {
+        return new ConnectionError({
+          code: data.code as ConnectionErrorCode,
+          operation,
+          address,
+          detail: data.message,
+          cause,
+        });
+      }
+      break;
+    case "PermissionDeniedError":
+      if (located) {
+        const source = data.source === "os" ? "os" : "runtime";
+        return new PermissionDeniedError({ operation, address, source, cause });
+      }
+      break;
+    case "PluginLoadError":
+      if (typeof data.plugin === "string" && typeof data.module === "string") {
+        return new PluginLoadError({ name: data.plugin, module: data.module }, "", { cause });
+      }
+      break;
+    case "TypeError":
+      return new TypeError(data.message, { cause });
+    case "RangeError":
+      return new RangeError(data.message, { cause });
+    case "SyntaxError":
+      return new SyntaxError(data.message, { cause });
+  }
+  const error = new Error(data.message, { cause });
+  error.name = data.name;
+  Object.assign(error, data.fields, data.code === undefined ? {} : { code: data.code });
+  return error;
+}

@@ -1,0 +1,559 @@
+/**
+ * Running plugin roles isolated: each role runs in a Worker whose Deno
+ * permissions are exactly what the plugin's manifest entry grants
+ * (`net: ["127.0.0.1"]`, `read: ["./data"]`…), everything else denied.
+ * {@linkcode startIsolatedServer} and {@linkcode runIsolatedClient} mirror
+ * `startServer` and `runClient`, taking a {@linkcode ManifestEntry} instead
+ * of a loaded plugin: the plugin's module is imported only inside the Worker.
+ *
+ * - Params are validated in the Worker; a `ParamsError` (with its `issues`)
+ *   and other errors cross back as data and are rebuilt as the same typed
+ *   errors (`TimeoutError`, `ConnectionError`, `PermissionDeniedError`,
+ *   `PluginLoadError`, `TypeError`…); any other error becomes an `Error`
+ *   with the same name, message and `code`.
+ * - A plugin that reaches outside its grant gets a
+ *   {@linkcode PluginPermissionError} naming the plugin, the permission and
+ *   the grant; for a client role the outcome is `ok: false` with that error,
+ *   and the run goes on.
+ * - Log lines and progress go to the caller's `log` and `progress`; the
+ *   caller's signal and deadline are forwarded, and a plugin that has not
+ *   stopped `graceMs` after being cancelled has its Worker terminated.
+ * - Net grants are Deno's: `"127.0.0.1"` allows any port on that host,
+ *   `"127.0.0.1:8080"` one port. Relative `read`/`write` paths are relative to
+ *   the working directory, as with `--allow-read`.
+ * - Starting a Worker costs tens of milliseconds, so an {@linkcode IsolationPool}
+ *   keeps Workers warm by plugin and reuses them from role to role; a Worker's
+ *   permissions are fixed when it starts, which suits Workers that only ever
+ *   run their own entry.
+ *
+ * Needs Deno's `--unstable-worker-options` (or `"unstable": ["worker-options"]`
+ * in deno.json): without it, Deno ends the process when the first Worker is
+ * created, which no code can catch. It also needs every permission a plugin is
+ * granted: a Worker cannot have more than its parent.
+ *
+ * @example Running the echo plugin isolated
+ * ```ts
+ * import { IsolationPool, Registry, runIsolatedClient, startIsolatedServer } from "@wiretest/wiretest/plugin";
+ * import { formatAddress } from "@wiretest/wiretest";
+ * import assert from "node:assert/strict";
+ *
+ * const echo = Registry.builtin().get("echo");
+ * await using pool = new IsolationPool();
+ * const server = await startIsolatedServer(echo, {}, { pool });
+ * const target = formatAddress(server.address);
+ * const outcome = await runIsolatedClient(echo, { target, count: 3 }, { pool });
+ * await server.close();
+ * assert.equal(outcome.metrics.round_trips, 3);
+ * ```
+ *
+ * @module
+ */
+import { createContext } from "./context.ts";
+import type { ManifestEntry } from "./manifest.ts";
+import { describeError, type RunOptions } from "./run.ts";
+import type { Outcome, OutcomeError, Service } from "./types.ts";
+import { type Done, type Sinks, WorkerHandle, WorkerPool } from "./_isolation_host.ts";
+import { type Denial, rebuildError, serializeError } from "./_isolation_protocol.ts";
+import { PluginPermissionError } from "./_plugin_permission_error.ts";
+
+export {
+  PluginPermissionError,
+  type PluginPermissionErrorOptions,
+} from "./_plugin_permission_error.ts";
+
+/** How long a cancelled plugin may take to stop before its Worker is terminated, by default. */
+export const DEFAULT_GRACE_MS = 2_000;
+
+// How long `stats()` waits for a busy Worker before answering with the last
+// stats it read; the Worker answers between its tasks, normally at once.
+const STATS_WAIT_MS = 1_000;
+
+/** Options for an {@linkcode IsolationPool}. */
+export interface IsolationPoolOptions {
+  /**
+   * Idle Workers kept per plugin entry (default 2). More are terminated when
+   * their role ends. `0` keeps none, so every role starts a Worker.
+   */
+  maxIdlePerPlugin?: number;
+}
+
+const pools = new WeakMap<IsolationPool, WorkerPool>();
+
+/**
+ * Workers kept warm by plugin entry for the roles of one run, so each step
+ * pays for a message, not for starting a Worker and importing the plugin.
+ * Two roles running at the same time get two Workers; a role that had to be
+ * terminated takes its Worker with it. Close the pool when the run ends: it
+ * terminates every Worker, stopping services still running.
+ *
+ * @example Warming a Worker before the first step
+ * ```ts
+ * import { IsolationPool, Registry } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * await using pool = new IsolationPool();
+ * await pool.warm(Registry.builtin().get("udp-ping"));
+ * assert.equal(pool.size, 1);
+ * ```
+ */
+export class IsolationPool implements AsyncDisposable {
+  /**
+   * Creates an empty pool; Workers start when roles need them.
+   *
+   * @param options How many idle Workers to keep per plugin.
+   * @throws {RangeError} When `maxIdlePerPlugin` is not a non-negative integer.
+   */
+  constructor(options: IsolationPoolOptions = {}) {
+    const maxIdle = options.maxIdlePerPlugin ?? 2;
+    if (!Number.isInteger(maxIdle) || maxIdle < 0) {
+      throw new RangeError(
+        `Cannot create isolation pool: maxIdlePerPlugin "${maxIdle}" is not a non-negative integer`,
+      );
+    }
+    pools.set(this, new WorkerPool(maxIdle));
+  }
+
+  /** Workers alive, busy or idle. */
+  get size(): number {
+    return inner(this).size;
+  }
+
+  /**
+   * Starts a Worker for a plugin (unless one is idle) and waits until its
+   * module is imported and checked, so the first role does not pay for it
+   * and a broken plugin is reported early.
+   *
+   * @param entry The plugin's manifest entry.
+   * @returns When the Worker is ready and idle in the pool.
+   * @throws {PluginLoadError} When the module is missing, fails to import,
+   * does not match its entry, or the entry grants more than this process has.
+   */
+  async warm(entry: ManifestEntry): Promise<void> {
+    const pool = inner(this);
+    const handle = pool.acquire(entry);
+    try {
+      await handle.ready;
+    } catch (error) {
+      pool.discard(handle, error as Error);
+      throw error;
+    }
+    pool.release(handle);
+  }
+
+  /**
+   * Terminates every Worker. Roles still running end with an error;
+   * services still running stop at once. Idempotent.
+   *
+   * @returns When every Worker is told to end.
+   */
+  close(): Promise<void> {
+    inner(this).close();
+    return Promise.resolve();
+  }
+
+  /** Closes the pool (for `await using`). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function inner(pool: IsolationPool): WorkerPool {
+  return pools.get(pool)!;
+}
+
+/** Options shared by the isolated runners. */
+export interface IsolationOptions {
+  /** Reuse warm Workers from this pool (default: a Worker for this role alone). */
+  pool?: IsolationPool;
+  /**
+   * Milliseconds a plugin may take to stop after it is cancelled, its
+   * deadline passes, or its service is closed, before its Worker is
+   * terminated (default {@linkcode DEFAULT_GRACE_MS}).
+   */
+  graceMs?: number;
+}
+
+/** Options for {@linkcode runIsolatedClient}. */
+export type IsolatedClientOptions = RunOptions & IsolationOptions;
+
+/** Options for {@linkcode startIsolatedServer}. */
+export type IsolatedServerOptions = Omit<RunOptions, "timeout" | "deadline"> & IsolationOptions;
+
+/** Options for {@linkcode checkIsolatedParams}. */
+export interface CheckIsolatedParamsOptions {
+  /** Reuse a warm Worker from this pool. */
+  pool?: IsolationPool;
+  /** Stops waiting for the Worker to start. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs a plugin's client role in a Worker limited to its manifest entry's
+ * permissions. Like `runClient`, a failed exchange does not throw: it comes
+ * back as `ok: false` with `error` set; so does a permission the entry does
+ * not grant (a {@linkcode PluginPermissionError}'s name and message) and a
+ * plugin that had to be terminated because it did not stop within
+ * `graceMs` of its deadline or cancellation.
+ *
+ * @param entry The plugin's manifest entry (from `Registry.get`).
+ * @param input Raw params for the client role.
+ * @param options Timeout, deadline, signal, log and progress sinks, pool, grace.
+ * @returns What the client observed.
+ * @throws {TypeError} When the entry has no client role.
+ * @throws {ParamsError} When the params are invalid (with `issues`).
+ * @throws {PluginLoadError} When the plugin's module cannot be imported or
+ * does not match its entry, or the entry grants more than this process has.
+ *
+ * @example A plugin confined to 127.0.0.1 cannot reach 127.0.0.2
+ * ```ts
+ * import { Registry, runIsolatedClient } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * const echo = { ...Registry.builtin().get("echo"), permissions: { net: ["127.0.0.1"] } };
+ * const outcome = await runIsolatedClient(echo, { target: "127.0.0.2:9" });
+ * assert.equal(outcome.ok, false);
+ * assert.match(outcome.error!.message, /^Cannot run plugin "echo": permission denied: net access to "127\.0\.0\.2:9"/);
+ * ```
+ */
+export async function runIsolatedClient(
+  entry: ManifestEntry,
+  input: unknown,
+  options: IsolatedClientOptions = {},
+): Promise<Outcome> {
+  if (!entry.roles.includes("client")) {
+    throw new TypeError(`Cannot run plugin "${entry.name}": it has no client role`);
+  }
+  const graceMs = graceOf(options);
+  using ctx = createContext(options);
+  const lease = leaseWorker(entry, options.pool);
+  let clean = false;
+  try {
+    if (!await untilReady(lease.handle, ctx.signal)) {
+      return failed(cancelled(entry, ctx.signal.reason, "before its worker was ready"));
+    }
+    const sinks: Sinks = { log: ctx.log, progress: ctx.progress };
+    const request = { type: "client", input, deadline: ctx.deadline } as const;
+    const { id, done } = lease.handle.call(request, sinks);
+    let reply: Done | typeof HUNG;
+    try {
+      reply = await settle(done, graceMs, ctx.signal, () => {
+        lease.handle.send({ type: "abort", job: id, reason: serializeError(ctx.signal.reason) });
+      });
+    } catch (error) {
+      // The Worker died mid-run (its pool closed, or it crashed): an outcome, not a throw.
+      return failed(describeError(error));
+    }
+    if (reply === HUNG) {
+      const error = hung(entry, ctx.signal.reason, graceMs);
+      lease.end(error);
+      return failed(describeError(error));
+    }
+    clean = true;
+    if (reply.error) throw rebuildError(reply.error);
+    const outcome = (reply.result as { outcome: Outcome }).outcome;
+    return reply.denial && outcome.error
+      ? { ...outcome, error: describeError(permissionError(entry, reply.denial)) }
+      : outcome;
+  } finally {
+    lease.done(clean);
+  }
+}
+
+/**
+ * Starts a plugin's server role in a Worker limited to its manifest entry's
+ * permissions, and returns a {@linkcode Service} that stands for it:
+ * `address` is where it listens, `stats()` reads the service's counters from
+ * the Worker (synchronously, as the contract wants), and `close()` stops the
+ * service and releases its Worker, terminating it when the service does not
+ * close within `graceMs`. Aborting `options.signal` closes the service.
+ *
+ * @param entry The plugin's manifest entry (from `Registry.get`).
+ * @param input Raw params for the server role.
+ * @param options Signal, log and progress sinks, pool, grace.
+ * @returns The running service; close it when done.
+ * @throws {TypeError} When the entry has no server role.
+ * @throws {ParamsError} When the params are invalid (with `issues`).
+ * @throws {PluginPermissionError} When the service needs a permission its entry does not grant.
+ * @throws {PluginLoadError} When the plugin's module cannot be imported or
+ * does not match its entry, or the entry grants more than this process has.
+ *
+ * @example Reading a service's stats across the Worker boundary
+ * ```ts
+ * import { Registry, runIsolatedClient, startIsolatedServer } from "@wiretest/wiretest/plugin";
+ * import { formatAddress } from "@wiretest/wiretest";
+ * import assert from "node:assert/strict";
+ *
+ * const udpPing = Registry.builtin().get("udp-ping");
+ * const server = await startIsolatedServer(udpPing, {});
+ * const target = formatAddress(server.address);
+ * const outcome = await runIsolatedClient(udpPing, { target, count: 3, intervalMs: 0 });
+ * assert.equal(outcome.ok, true);
+ * assert.equal(server.stats().datagrams_in, 3);
+ * await server.close();
+ * ```
+ */
+export async function startIsolatedServer(
+  entry: ManifestEntry,
+  input: unknown,
+  options: IsolatedServerOptions = {},
+): Promise<Service> {
+  if (!entry.roles.includes("server")) {
+    throw new TypeError(`Cannot start plugin "${entry.name}": it has no server role`);
+  }
+  const graceMs = graceOf(options);
+  const signal = options.signal ?? new AbortController().signal;
+  const lease = leaseWorker(entry, options.pool);
+  const handle = lease.handle;
+  let service: Service | undefined;
+  try {
+    if (!await untilReady(handle, signal)) throw signal.reason;
+    const sinks: Sinks = { log: options.log, progress: options.progress };
+    const { id, done } = handle.call({ type: "serve", input }, sinks);
+    const abort = () =>
+      handle.send({ type: "abort", job: id, reason: serializeError(signal.reason) });
+    const reply = await settle(done, graceMs, signal, abort);
+    if (reply === HUNG) {
+      const error = hung(entry, signal.reason, graceMs);
+      lease.end(error);
+      throw error;
+    }
+    if (reply.error) {
+      lease.done(true);
+      throw reply.denial
+        ? permissionError(entry, reply.denial, rebuildError(reply.error))
+        : rebuildError(reply.error);
+    }
+    handle.keepSinks(id, sinks);
+    service = isolatedService(entry, lease, id, reply, graceMs, signal, abort);
+    return service;
+  } catch (error) {
+    // Ends a Worker that never started or hung; a released one is not ended twice.
+    if (!service) lease.end(error instanceof Error ? error : new Error(String(error)));
+    throw error;
+  }
+}
+
+/**
+ * Validates params for a role inside the plugin's Worker, so the plugin's
+ * module is never imported into this process. Resolves when they are valid.
+ *
+ * @param entry The plugin's manifest entry.
+ * @param role `"server"` or `"client"`.
+ * @param input Raw params.
+ * @param options Pool and signal.
+ * @returns When the params are valid.
+ * @throws {ParamsError} Naming each param that is wrong.
+ * @throws {TypeError} When the plugin has no such role.
+ * @throws {PluginLoadError} When the plugin cannot be loaded.
+ *
+ * @example Rejecting a bad param
+ * ```ts
+ * import { checkIsolatedParams, ParamsError, Registry } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * const echo = Registry.builtin().get("echo");
+ * await assert.rejects(
+ *   checkIsolatedParams(echo, "client", { count: 3 }),
+ *   (e: unknown) => e instanceof ParamsError && e.issues[0].path[0] === "target",
+ * );
+ * ```
+ */
+export async function checkIsolatedParams(
+  entry: ManifestEntry,
+  role: "server" | "client",
+  input: unknown,
+  options: CheckIsolatedParamsOptions = {},
+): Promise<void> {
+  const signal = options.signal ?? new AbortController().signal;
+  const lease = leaseWorker(entry, options.pool);
+  let clean = false;
+  try {
+    if (!await untilReady(lease.handle, signal)) throw signal.reason;
+    const reply = await lease.handle.call({ type: "check", role, input }).done;
+    clean = true;
+    if (reply.error) throw rebuildError(reply.error);
+  } finally {
+    lease.done(clean);
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+const HUNG = Symbol("hung");
+
+interface Lease {
+  readonly handle: WorkerHandle;
+  /** The role is over: keep the Worker warm if it ended cleanly, else end it. */
+  done(clean: boolean): void;
+  /** Ends the Worker now. */
+  end(reason: Error): void;
+}
+
+function leaseWorker(entry: ManifestEntry, pool: IsolationPool | undefined): Lease {
+  const workers = pool && inner(pool);
+  const handle = workers ? workers.acquire(entry) : new WorkerHandle(entry);
+  let over = false;
+  const finish = (reason: Error) => {
+    if (workers) workers.discard(handle, reason);
+    else handle.terminate(reason);
+  };
+  return {
+    handle,
+    done(clean) {
+      if (over) return;
+      over = true;
+      if (workers && clean) workers.release(handle);
+      else finish(new Error(`Cannot run plugin "${entry.name}": its role is over`));
+    },
+    end(reason) {
+      if (over) return;
+      over = true;
+      finish(reason);
+    },
+  };
+}
+
+function graceOf(options: IsolationOptions): number {
+  const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+  if (!(graceMs >= 0) || !Number.isFinite(graceMs)) {
+    throw new RangeError(`Cannot run plugin: graceMs "${graceMs}" is not a non-negative number`);
+  }
+  return graceMs;
+}
+
+/** Waits for the Worker to be ready; `false` when the signal aborts first. */
+function untilReady(handle: WorkerHandle, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise<boolean>((resolve, reject) => {
+    const onAbort = () => resolve(false);
+    signal.addEventListener("abort", onAbort, { once: true });
+    handle.ready.then(() => resolve(true), reject).finally(() => {
+      signal.removeEventListener("abort", onAbort);
+    });
+  });
+}
+
+/**
+ * Waits for a reply. When the signal aborts, `onAbort` tells the Worker and a
+ * grace period starts; if it passes first, the result is {@linkcode HUNG}.
+ */
+function settle(
+  done: Promise<Done>,
+  graceMs: number,
+  signal: AbortSignal | undefined,
+  onAbort?: () => void,
+): Promise<Done | typeof HUNG> {
+  return new Promise((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const abort = () => {
+      onAbort?.();
+      timer = setTimeout(() => resolve(HUNG), graceMs);
+    };
+    if (signal?.aborted) abort();
+    else signal?.addEventListener("abort", abort, { once: true });
+    done.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", abort);
+    });
+  });
+}
+
+function isolatedService(
+  entry: ManifestEntry,
+  lease: Lease,
+  id: number,
+  reply: Done,
+  graceMs: number,
+  signal: AbortSignal,
+  abort: () => void,
+): Service {
+  const handle = lease.handle;
+  const { address } = reply.result as { address: Service["address"] };
+  let last: Record<string, number> = {};
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    signal.removeEventListener("abort", onAbort);
+    let answer: Done | typeof HUNG;
+    try {
+      // An aborted signal starts the grace period at once: close may take graceMs, no more.
+      answer = await settle(
+        handle.call({ type: "close", service: id }).done,
+        graceMs,
+        AbortSignal.abort(),
+      );
+    } catch {
+      // The Worker is gone already (its pool closed): its sockets went with it.
+      lease.done(false);
+      return;
+    }
+    handle.dropSinks(id);
+    if (answer === HUNG) {
+      lease.end(
+        new Error(`Cannot close plugin "${entry.name}": it did not close within ${graceMs} ms`),
+      );
+      return;
+    }
+    const stats = (answer.result as { stats?: Record<string, number> } | undefined)?.stats;
+    if (stats) last = stats;
+    lease.done(!answer.error);
+    if (answer.error) throw rebuildError(answer.error);
+  };
+  const onAbort = () => {
+    abort();
+    // Nobody awaits a close the signal started; its failure has no one to tell.
+    (closing ??= close()).catch(() => {});
+  };
+  // Aborted while the service was starting: it closes at once, as asked.
+  if (signal.aborted) onAbort();
+  else signal.addEventListener("abort", onAbort, { once: true });
+  return {
+    address,
+    stats: () => {
+      if (closing === undefined) {
+        const now = handle.stats(id, STATS_WAIT_MS);
+        if (now) last = now;
+      }
+      return { ...last };
+    },
+    close: () => closing ??= close(),
+  };
+}
+
+function failed(error: OutcomeError): Outcome {
+  return { ok: false, metrics: {}, facts: {}, error };
+}
+
+function reasonOf(reason: unknown): { name: string; message: string } {
+  return reason instanceof Error || reason instanceof DOMException
+    ? { name: reason.name, message: reason.message }
+    : { name: "AbortError", message: String(reason) };
+}
+
+function cancelled(entry: ManifestEntry, reason: unknown, when: string): OutcomeError {
+  const { name, message } = reasonOf(reason);
+  return { name, message: `Cannot run plugin "${entry.name}": ${message} ${when}` };
+}
+
+function hung(entry: ManifestEntry, reason: unknown, graceMs: number): Error {
+  const { name } = reasonOf(reason);
+  const why = name === "TimeoutError" ? "its deadline passed" : "it was cancelled";
+  const error = new Error(
+    `Cannot run plugin "${entry.name}": it did not stop within ${graceMs} ms after ${why}, so its worker was terminated`,
+    { cause: reason },
+  );
+  error.name = name;
+  return error;
+}
+
+function permissionError(
+  entry: ManifestEntry,
+  denial: Denial,
+  cause?: unknown,
+): PluginPermissionError {
+  return new PluginPermissionError({
+    plugin: entry.name,
+    ...denial,
+    granted: entry.permissions,
+    cause,
+  });
+}

@@ -1,0 +1,458 @@
+import assert from "node:assert/strict";
+import { ConnectionError, PermissionDeniedError } from "../errors.ts";
+import { formatAddress } from "../transport/address.ts";
+import {
+  checkIsolatedParams,
+  IsolationPool,
+  PluginPermissionError,
+  runIsolatedClient,
+  startIsolatedServer,
+} from "./isolation.ts";
+import { loadManifest, type ManifestEntry, type PluginPermissions } from "./manifest.ts";
+import { ParamsError } from "./params_schema.ts";
+import { PluginLoadError, Registry } from "./registry.ts";
+import type { LogLevel, Progress } from "./types.ts";
+
+const fixtures = await loadManifest(
+  new URL("../../tests/fixtures/isolation/manifest.json", import.meta.url),
+);
+const builtin = Registry.builtin();
+
+function fixture(name: string, permissions?: PluginPermissions): ManifestEntry {
+  const entry = fixtures.plugins.find((p) => p.name === name);
+  assert.ok(entry, `no fixture plugin "${name}"`);
+  return permissions === undefined ? entry : { ...entry, permissions };
+}
+
+/** A TCP listener that accepts and closes connections until disposed. */
+function acceptor(hostname: string) {
+  const listener = Deno.listen({ hostname, port: 0 });
+  const accepted: Promise<number> = (async () => {
+    let count = 0;
+    try {
+      for await (const conn of listener) {
+        count++;
+        conn.close();
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource)) throw error;
+    }
+    return count;
+  })();
+  return {
+    target: `${hostname}:${(listener.addr as Deno.NetAddr).port}`,
+    accepted,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      await accepted;
+    },
+  };
+}
+
+Deno.test("runIsolatedClient() denies a socket to 127.0.0.2 when the entry grants net 127.0.0.1", async () => {
+  await using peer = acceptor("127.0.0.2");
+  const outcome = await runIsolatedClient(fixture("reach"), { connect: peer.target });
+  assert.equal(outcome.ok, false);
+  assert.equal(outcome.error?.name, "PermissionDeniedError");
+  assert.equal(
+    outcome.error?.message,
+    `Cannot run plugin "reach": permission denied: net access to "${peer.target}" is not granted by its manifest entry (grants net: 127.0.0.1)`,
+  );
+});
+
+Deno.test("runIsolatedClient() reaches 127.0.0.2 when the entry grants it", async () => {
+  await using peer = acceptor("127.0.0.2");
+  const entry = fixture("reach", { net: ["127.0.0.1", "127.0.0.2"] });
+  const outcome = await runIsolatedClient(entry, { connect: peer.target });
+  assert.equal(outcome.ok, true, outcome.error?.message);
+  assert.equal(outcome.facts.connected, peer.target);
+});
+
+Deno.test("runIsolatedClient() denies the echo plugin a target outside its narrowed grant", async () => {
+  await using peer = acceptor("127.0.0.2");
+  const echo = { ...builtin.get("echo"), permissions: { net: ["127.0.0.1"] } };
+  const outcome = await runIsolatedClient(echo, { target: peer.target, count: 1 });
+  assert.equal(outcome.ok, false);
+  assert.equal(
+    outcome.error?.message,
+    `Cannot run plugin "echo": permission denied: net access to "${peer.target}" is not granted by its manifest entry (grants net: 127.0.0.1)`,
+  );
+  assert.equal(outcome.metrics.connections, 0);
+});
+
+Deno.test("runIsolatedClient() cannot read a file outside the granted directory", async () => {
+  const granted = await Deno.makeTempDir({ prefix: "wiretest-granted-" });
+  const other = await Deno.makeTempDir({ prefix: "wiretest-other-" });
+  try {
+    await Deno.writeTextFile(`${granted}/inside.txt`, "inside");
+    await Deno.writeTextFile(`${other}/outside.txt`, "outside");
+    const entry = fixture("reach", { read: [granted] });
+    await using pool = new IsolationPool();
+    const inside = await runIsolatedClient(entry, { read: `${granted}/inside.txt` }, { pool });
+    assert.equal(inside.facts.text, "inside");
+    const outside = await runIsolatedClient(entry, { read: `${other}/outside.txt` }, { pool });
+    assert.equal(outside.ok, false);
+    assert.equal(
+      outside.error?.message,
+      `Cannot run plugin "reach": permission denied: read access to "${other}/outside.txt" is not granted by its manifest entry (grants read: ${granted})`,
+    );
+  } finally {
+    await Deno.remove(granted, { recursive: true });
+    await Deno.remove(other, { recursive: true });
+  }
+});
+
+Deno.test("startIsolatedServer() throws PluginPermissionError when a service binds outside its grant", async () => {
+  const echo = { ...builtin.get("echo"), permissions: { net: ["127.0.0.1"] } };
+  await assert.rejects(
+    startIsolatedServer(echo, { host: "127.0.0.2" }),
+    (error: unknown) => {
+      assert.ok(error instanceof PluginPermissionError);
+      assert.ok(error instanceof PermissionDeniedError);
+      assert.equal(error.plugin, "echo");
+      assert.equal(error.permission, "net");
+      assert.match(
+        error.message,
+        /^Cannot run plugin "echo": permission denied: net access to "127\.0\.0\.2(:0)?"/,
+      );
+      return true;
+    },
+  );
+});
+
+Deno.test("the echo plugin runs isolated with its built-in grant", async () => {
+  const echo = builtin.get("echo");
+  await using pool = new IsolationPool();
+  const server = await startIsolatedServer(echo, {}, { pool });
+  try {
+    const target = formatAddress(server.address);
+    const outcome = await runIsolatedClient(echo, { target, count: 5, payloadSize: 100 }, { pool });
+    assert.equal(outcome.ok, true, outcome.error?.message);
+    assert.equal(outcome.metrics.bytes_received, 500);
+    assert.equal(server.stats().bytes_in, 500);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("the udp-ping plugin runs isolated with its built-in grant", async () => {
+  const udpPing = builtin.get("udp-ping");
+  await using pool = new IsolationPool();
+  const server = await startIsolatedServer(udpPing, {}, { pool });
+  try {
+    const target = formatAddress(server.address);
+    const outcome = await runIsolatedClient(udpPing, { target, count: 4, intervalMs: 0 }, { pool });
+    assert.equal(outcome.ok, true, outcome.error?.message);
+    assert.equal(outcome.metrics.received, 4);
+    assert.equal(server.stats().datagrams_in, 4);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("the http-probe plugin runs isolated with its built-in grant", async () => {
+  const httpProbe = builtin.get("http-probe");
+  await using pool = new IsolationPool();
+  const server = await startIsolatedServer(httpProbe, { status: 201, body: "made" }, { pool });
+  try {
+    const { port } = server.address as Deno.NetAddr;
+    const outcome = await runIsolatedClient(httpProbe, { url: `http://127.0.0.1:${port}/` }, {
+      pool,
+    });
+    assert.equal(outcome.ok, true, outcome.error?.message);
+    assert.equal(outcome.metrics.status, 201);
+    assert.equal(server.stats().requests, 1);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("the file-send plugin runs isolated with its built-in grant", async () => {
+  const fileSend = builtin.get("file-send");
+  const dir = await Deno.makeTempDir({ prefix: "wiretest-recv-" });
+  const src = await Deno.makeTempFile({ prefix: "wiretest-src-" });
+  await using pool = new IsolationPool();
+  try {
+    const data = crypto.getRandomValues(new Uint8Array(50_000));
+    await Deno.writeFile(src, data);
+    const server = await startIsolatedServer(fileSend, { dir }, { pool });
+    try {
+      const target = formatAddress(server.address);
+      const outcome = await runIsolatedClient(fileSend, { file: src, target, name: "got.bin" }, {
+        pool,
+      });
+      assert.equal(outcome.ok, true, outcome.error?.message);
+      assert.equal(outcome.metrics.bytes, data.length);
+      assert.deepEqual(await Deno.readFile(`${dir}/got.bin`), data);
+      assert.equal(server.stats().files_received, 1);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(src);
+  }
+});
+
+Deno.test("runIsolatedClient() terminates a plugin that ignores its deadline", async () => {
+  const hang = fixture("hang");
+  await using pool = new IsolationPool();
+  // Started first, so the deadline is the plugin's and not spent starting the Worker.
+  await pool.warm(hang);
+  const started = Date.now();
+  const outcome = await runIsolatedClient(hang, { mode: "ignore" }, {
+    timeout: 100,
+    graceMs: 100,
+    pool,
+  });
+  assert.equal(outcome.ok, false);
+  assert.equal(outcome.error?.name, "TimeoutError");
+  assert.equal(
+    outcome.error?.message,
+    'Cannot run plugin "hang": it did not stop within 100 ms after its deadline passed, so its worker was terminated',
+  );
+  assert.ok(Date.now() - started < 20_000);
+  assert.equal(pool.size, 0);
+});
+
+Deno.test("runIsolatedClient() terminates a busy plugin when its signal aborts", async () => {
+  const controller = new AbortController();
+  const logs: string[] = [];
+  await using pool = new IsolationPool();
+  const running = runIsolatedClient(fixture("hang"), { mode: "busy" }, {
+    signal: controller.signal,
+    graceMs: 100,
+    pool,
+    log: (_level, message) => {
+      logs.push(message);
+      controller.abort();
+    },
+  });
+  const outcome = await running;
+  assert.equal(outcome.error?.name, "AbortError");
+  assert.match(outcome.error!.message, /did not stop within 100 ms after it was cancelled/);
+  assert.deepEqual(logs, ["hanging (busy)"]);
+  assert.equal(pool.size, 0);
+});
+
+Deno.test("runIsolatedClient() rejects with PluginLoadError when the module throws at import", async () => {
+  await assert.rejects(
+    runIsolatedClient(fixture("throws-at-import"), {}),
+    (error: unknown) => {
+      assert.ok(error instanceof PluginLoadError);
+      assert.equal(error.plugin, "throws-at-import");
+      assert.match(
+        error.message,
+        /^Cannot load plugin "throws-at-import" from "file:\/\/\/.*throws_at_import\.ts": module failed to import: RangeError: boom at import$/,
+      );
+      return true;
+    },
+  );
+});
+
+Deno.test("runIsolatedClient() names the permission a module lacks at import", async () => {
+  await assert.rejects(
+    runIsolatedClient(fixture("reads-at-import"), {}),
+    (error: unknown) => {
+      assert.ok(error instanceof PluginLoadError);
+      assert.match(
+        error.message,
+        /module failed to import: permission denied: read access to "\/etc\/hostname" is not granted by its manifest entry \(grants no read access\)$/,
+      );
+      return true;
+    },
+  );
+});
+
+Deno.test("runIsolatedClient() rejects with PluginLoadError when the module does not exist", async () => {
+  await assert.rejects(
+    runIsolatedClient(fixture("missing"), {}),
+    (error: unknown) =>
+      error instanceof PluginLoadError &&
+      /^Cannot load plugin "missing" from ".*\/missing\.ts": module not found$/.test(
+        error.message,
+      ),
+  );
+});
+
+Deno.test("runIsolatedClient() forwards log lines and progress to the caller", async () => {
+  const logs: [LogLevel, string][] = [];
+  const progress: Progress[] = [];
+  const outcome = await runIsolatedClient(fixture("chatty"), { steps: 2 }, {
+    log: (level, message) => logs.push([level, message]),
+    progress: (update) => progress.push(update),
+  });
+  assert.equal(outcome.metrics.steps, 2);
+  assert.deepEqual(logs, [["debug", "step 1"], ["debug", "step 2"]]);
+  assert.deepEqual(progress, [
+    { done: 1, total: 2, unit: "steps", label: "chatty" },
+    { done: 2, total: 2, unit: "steps", label: "chatty" },
+  ]);
+});
+
+Deno.test("startIsolatedServer() forwards logs and reads stats until and after close", async () => {
+  const logs: string[] = [];
+  const service = await startIsolatedServer(fixture("chatty"), { greeting: "hello" }, {
+    log: (level, message) => logs.push(`${level}: ${message}`),
+  });
+  assert.deepEqual(service.stats(), { served: 0, answer: 42 });
+  await service.close();
+  await service.close();
+  assert.deepEqual(logs, ["info: serving: hello", "debug: closing"]);
+  assert.deepEqual(service.stats(), { served: 0, answer: 42 });
+});
+
+Deno.test("runIsolatedClient() gives the plugin the caller's deadline", async () => {
+  const deadline = Date.now() + 60_000;
+  const outcome = await runIsolatedClient(fixture("chatty"), {}, { deadline });
+  assert.equal(outcome.facts.deadline, deadline);
+});
+
+Deno.test("startIsolatedServer() closes the service when its signal aborts", async () => {
+  const controller = new AbortController();
+  const logs: string[] = [];
+  const { promise: closed, resolve } = Promise.withResolvers<void>();
+  const service = await startIsolatedServer(fixture("chatty"), {}, {
+    signal: controller.signal,
+    log: (_level, message) => {
+      logs.push(message);
+      if (message === "closing") resolve();
+    },
+  });
+  controller.abort();
+  await closed;
+  await service.close();
+  assert.deepEqual(logs, ["serving: hi", "closing"]);
+});
+
+Deno.test("runIsolatedClient() rebuilds a ParamsError with its issues", async () => {
+  await assert.rejects(
+    runIsolatedClient(builtin.get("echo"), { count: -1 }),
+    (error: unknown) => {
+      assert.ok(error instanceof ParamsError);
+      assert.match(error.message, /^Cannot use params for plugin "echo" \(client\): /);
+      assert.deepEqual(error.issues.map((i) => i.path[0]).sort(), ["count", "target"]);
+      return true;
+    },
+  );
+});
+
+Deno.test("startIsolatedServer() rebuilds a typed ConnectionError from the Worker", async () => {
+  await using peer = acceptor("127.0.0.1");
+  const port = Number(peer.target.split(":")[1]);
+  await assert.rejects(
+    startIsolatedServer(builtin.get("echo"), { port }),
+    (error: unknown) => error instanceof ConnectionError && error.code === "address-in-use",
+  );
+});
+
+Deno.test("checkIsolatedParams() accepts valid params and rejects a role the plugin lacks", async () => {
+  await using pool = new IsolationPool();
+  await checkIsolatedParams(fixture("chatty"), "client", { steps: 5 }, { pool });
+  await assert.rejects(
+    checkIsolatedParams(fixture("reach"), "server", {}, { pool }),
+    (error: unknown) =>
+      error instanceof TypeError &&
+      error.message === 'Cannot use plugin "reach": it has no server role',
+  );
+});
+
+Deno.test("IsolationPool reuses one warm Worker for consecutive steps", async () => {
+  await using pool = new IsolationPool();
+  const chatty = fixture("chatty");
+  for (let i = 0; i < 3; i++) {
+    const outcome = await runIsolatedClient(chatty, { steps: 1 }, { pool });
+    assert.equal(outcome.ok, true);
+  }
+  assert.equal(pool.size, 1);
+  // The module's state survived between steps: the same Worker ran all three.
+  const service = await startIsolatedServer(chatty, {}, { pool });
+  assert.equal(service.stats().served, 3);
+  await service.close();
+});
+
+Deno.test("IsolationPool.close() stops a running service", async () => {
+  const pool = new IsolationPool();
+  const echo = builtin.get("echo");
+  const service = await startIsolatedServer(echo, {}, { pool });
+  const { port } = service.address as Deno.NetAddr;
+  await pool.close();
+  assert.equal(pool.size, 0);
+  await service.close();
+  // The Worker's sockets close as its thread ends, soon after terminate().
+  let refused = false;
+  for (let i = 0; i < 100 && !refused; i++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } catch (error) {
+      assert.ok(error instanceof Deno.errors.ConnectionRefused);
+      refused = true;
+    }
+  }
+  assert.ok(refused, "the service still accepts connections 2 s after its pool closed");
+});
+
+Deno.test({
+  name: "runIsolatedClient() refuses an entry that grants more than this process has",
+  permissions: { net: ["127.0.0.1"], read: true, env: true },
+  async fn() {
+    await assert.rejects(
+      runIsolatedClient(builtin.get("udp-ping"), { target: "127.0.0.1:9" }),
+      (error: unknown) =>
+        error instanceof PluginLoadError &&
+        error.message.endsWith(
+          "its manifest entry grants all net access, which this process does not have (run wiretest with --allow-net, narrow the entry, or use --no-isolation)",
+        ),
+    );
+  },
+});
+
+Deno.test("isolation works when wiretest is imported over HTTP, as from JSR", async () => {
+  const root = new URL("../../", import.meta.url);
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    const path = new URL(request.url).pathname.slice(1);
+    try {
+      const body = await Deno.readFile(new URL(path, root));
+      const type = path.endsWith(".json") ? "application/json" : "application/typescript";
+      return new Response(body, { headers: { "content-type": type } });
+    } catch {
+      return new Response("not found", { status: 404 });
+    }
+  });
+  const dir = await Deno.makeTempDir({ prefix: "wiretest-remote-" });
+  try {
+    const origin = `http://127.0.0.1:${server.addr.port}`;
+    const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
+    await Deno.writeTextFile(
+      `${dir}/deno.json`,
+      JSON.stringify({ unstable: config.unstable, imports: config.imports }),
+    );
+    await Deno.writeTextFile(
+      `${dir}/main.ts`,
+      `import { IsolationPool, Registry, runIsolatedClient, startIsolatedServer } from "${origin}/lib/plugin/mod.ts";
+const echo = Registry.builtin().get("echo");
+await using pool = new IsolationPool();
+const server = await startIsolatedServer(echo, {}, { pool });
+const target = "127.0.0.1:" + (server.address as Deno.NetAddr).port;
+const outcome = await runIsolatedClient(echo, { target, count: 2 }, { pool });
+await server.close();
+console.log(JSON.stringify({ module: echo.module, roundTrips: outcome.metrics.round_trips }));
+`,
+    );
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", "--config", `${dir}/deno.json`, `${dir}/main.ts`],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 0, stderr);
+    const result = JSON.parse(new TextDecoder().decode(output.stdout));
+    assert.equal(result.module, `${origin}/plugins/echo/mod.ts`);
+    assert.equal(result.roundTrips, 2);
+  } finally {
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
