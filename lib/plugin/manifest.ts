@@ -34,7 +34,8 @@
  *   `deno.permissions` takes it: `net`, `read`, `write`, `env` and `sys` are
  *   `true` (all), a list (only these) or `false`; `run` and `ffi` may only be
  *   `false`. Anything not listed is denied. Write `{}` for a plugin that
- *   needs nothing.
+ *   needs nothing. In a manifest file, `read` and `write` paths starting
+ *   with `./` or `../` are relative to the manifest's directory.
  * - `export` names the module export holding the plugin (default `"default"`).
  * - Unknown fields are errors, so a misspelt permission is not silently dropped.
  *
@@ -377,11 +378,21 @@ function toEntry(name: string, entry: EntryJson, url: URL): ManifestEntry {
     apiVersion: entry.apiVersion,
     // Copies, so a caller that edits one entry's lists cannot change another registry's.
     permissions: Object.fromEntries(
-      Object.entries(entry.permissions).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v]),
+      Object.entries(entry.permissions).map((
+        [k, v],
+      ) => [k, Array.isArray(v) ? v.map((item) => resolveGrant(k, item, url)) : v]),
     ),
     export: entry.export ?? "default",
     source: url.href,
   };
+}
+
+// A relative read/write path in a file manifest means relative to the
+// manifest, like its module paths, not to whatever directory wiretest runs in.
+function resolveGrant(kind: string, item: string, base: URL): string {
+  if ((kind !== "read" && kind !== "write") || base.protocol !== "file:") return item;
+  if (!item.startsWith("./") && !item.startsWith("../") && item !== ".") return item;
+  return decodeURIComponent(new URL(item, base).pathname).replace(/(.)\/$/, "$1");
 }
 
 function resolveModule(module: string, base: URL): string {

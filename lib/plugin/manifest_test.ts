@@ -334,3 +334,28 @@ Deno.test("PluginPermissions can be handed to a Worker's deno.permissions", asyn
   const forWorker: Deno.PermissionOptionsObject = permissions;
   assert.deepEqual(forWorker, { net: ["127.0.0.1"] });
 });
+
+Deno.test("parseManifest() resolves relative read/write grants against the manifest's directory", () => {
+  const manifest = parseManifest(
+    JSON.stringify({
+      plugins: {
+        reader: {
+          module: "./reader.ts",
+          description: "Reads data.",
+          roles: ["client"],
+          apiVersion: 1,
+          permissions: {
+            read: ["./data", "/etc/hosts"],
+            write: ["../out/"],
+            net: ["./not-a-path"],
+          },
+        },
+      },
+    }),
+    "file:///srv/plugins/manifest.json",
+  );
+  const { permissions } = manifest.plugins[0];
+  assert.deepEqual(permissions.read, ["/srv/plugins/data", "/etc/hosts"]);
+  assert.deepEqual(permissions.write, ["/srv/out"]);
+  assert.deepEqual(permissions.net, ["./not-a-path"]);
+});
