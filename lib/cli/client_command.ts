@@ -7,6 +7,7 @@ import { flagsHelp, flagSpecs, parseFlags, UsageError } from "./_flags.ts";
 import { loadPlugin, manifestsFrom } from "./_load_plugin.ts";
 import { progressDisplay } from "./_progress.ts";
 import { EXIT } from "./_exit.ts";
+import { oneLine } from "./_one_line.ts";
 
 export async function clientCommand(
   pluginName: string | undefined,
@@ -42,7 +43,9 @@ export async function clientCommand(
     const options = {
       signal: controller.signal,
       log: (level: LogLevel, message: string) => {
-        if (debug || level === "warn" || level === "error") console.error(`${level}: ${message}`);
+        if (debug || level === "warn" || level === "error") {
+          console.error(`${level}: ${oneLine(message)}`);
+        }
       },
       progress: (p: Progress) => progress.update(p),
     };
@@ -60,7 +63,7 @@ export async function clientCommand(
     const measured = Object.values(outcome.metrics).some((v) => v !== 0);
     const summary = role.summary?.(outcome) ?? genericSummary(outcome);
     if (summary && (outcome.ok || measured)) console.log(summary);
-    if (outcome.error) console.error(`error: ${outcome.error.message}`);
+    if (outcome.error) console.error(`error: ${oneLine(outcome.error.message)}`);
   }
   return outcome.ok ? EXIT.ok : EXIT.failed;
 }

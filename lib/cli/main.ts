@@ -20,6 +20,7 @@
 import denoJson from "../../deno.json" with { type: "json" };
 
 import { EXIT } from "./_exit.ts";
+import { oneLine } from "./_one_line.ts";
 
 export { EXIT };
 
@@ -31,11 +32,15 @@ export const CLIENT_ALIASES: Readonly<Record<string, string>> = {
   send: "file-send",
 };
 
+const MAX_SHORT_GROUP = 64;
+
 const HELP = `wiretest ${denoJson.version}: test network protocols over the wire
 
 Usage: wiretest <command> [arguments] [flags]
 
 Commands:
+  test [paths…] [flags]       run fixture files (*.wire.yaml): exit 0 passed, 1 failed, 2 invalid
+  schema [--output file]      print the JSON Schema of fixture files (for editors)
   serve <plugin> [flags]      start a plugin's server role and run until interrupted
   echo <host:port>            echo round trips, verified byte for byte (plugin "echo")
   probe <url>                 HTTP/1.1 request with phase timings and TLS facts ("http-probe")
@@ -81,10 +86,27 @@ export async function main(args: string[]): Promise<number> {
     return EXIT.ok;
   }
   const debug = args.includes("--debug");
+  // node:util's parseArgs takes quadratic time over a long group of short
+  // options ("-xxxx…": 7 s for 100,000 characters); none is longer than "-h".
+  const group = args.find((arg) => /^-[^-]/.test(arg) && arg.length > MAX_SHORT_GROUP);
+  if (group !== undefined) {
+    console.error(
+      `error: Cannot parse arguments: "${oneLine(group.slice(0, 40))}…" is not an option`,
+    );
+    return EXIT.usage;
+  }
   try {
     if (command === "serve") {
       const { serveCommand } = await import("./serve_command.ts");
       return await serveCommand(rest);
+    }
+    if (command === "test") {
+      const { testCommand } = await import("./test_command.ts");
+      return await testCommand(rest);
+    }
+    if (command === "schema") {
+      const { schemaCommand } = await import("./schema_command.ts");
+      return await schemaCommand(rest);
     }
     if (command === "new") {
       const { newCommand } = await import("./new_command.ts");
@@ -94,13 +116,15 @@ export async function main(args: string[]): Promise<number> {
       const { pluginsCommand } = await import("./plugins_command.ts");
       return await pluginsCommand(rest);
     }
-    if (command === "run" || command in CLIENT_ALIASES) {
+    if (command === "run" || Object.hasOwn(CLIENT_ALIASES, command)) {
       const { clientCommand } = await import("./client_command.ts");
       return command === "run"
         ? await clientCommand(rest[0], rest.slice(1), "run")
         : await clientCommand(CLIENT_ALIASES[command], rest, command);
     }
-    console.error(`error: Cannot run "${command}": unknown command (see wiretest --help)`);
+    console.error(
+      `error: Cannot run "${oneLine(command)}": unknown command (see wiretest --help)`,
+    );
     return EXIT.usage;
   } catch (error) {
     return reportError(error, debug);
@@ -110,7 +134,7 @@ export async function main(args: string[]): Promise<number> {
 /** Prints an error as one line (a stack too with `--debug`) and picks the exit code. */
 export function reportError(error: unknown, debug: boolean): number {
   const err = error instanceof Error ? error : new Error(String(error));
-  console.error(`error: ${err.message}`);
+  console.error(`error: ${oneLine(err.message)}`);
   if (debug && err.stack) console.error(err.stack);
   const usage = err.name === "UsageError" || err.name === "ParamsError" ||
     err.name === "ManifestError" || err.name === "UnknownPluginError" ||

@@ -7,6 +7,7 @@ import denoJson from "../../deno.json" with { type: "json" };
 import { PLUGIN_NAME } from "../plugin/_manifest_schema.ts";
 import { Registry } from "../plugin/registry.ts";
 import { EXIT } from "./_exit.ts";
+import { oneLine } from "./_one_line.ts";
 import { UsageError } from "./_flags.ts";
 import { moduleSource } from "./_scaffold/module_template.ts";
 import { pluginNames, type Roles } from "./_scaffold/names.ts";
@@ -49,7 +50,7 @@ export async function newCommand(args: string[]): Promise<number> {
     return await scaffold(args);
   } catch (error) {
     const err = error instanceof Error ? error : new Error(String(error));
-    console.error(`error: ${err.message}`);
+    console.error(`error: ${oneLine(err.message)}`);
     return err instanceof UsageError ? EXIT.usage : EXIT.failed;
   }
 }

@@ -7,6 +7,7 @@ import { formatAddress } from "../transport/address.ts";
 import { flagsHelp, flagSpecs, parseFlags, UsageError } from "./_flags.ts";
 import { loadPlugin, manifestsFrom } from "./_load_plugin.ts";
 import { EXIT } from "./_exit.ts";
+import { oneLine } from "./_one_line.ts";
 
 export async function serveCommand(args: string[]): Promise<number> {
   const [name, ...rest] = args;
@@ -34,7 +35,9 @@ export async function serveCommand(args: string[]): Promise<number> {
   const debug = common.debug === true;
   const options = {
     log: (level: LogLevel, message: string) => {
-      if (debug || level === "warn" || level === "error") console.error(`${level}: ${message}`);
+      if (debug || level === "warn" || level === "error") {
+        console.error(`${level}: ${oneLine(message)}`);
+      }
     },
   };
   const service = common["no-isolation"]

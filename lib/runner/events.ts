@@ -42,7 +42,7 @@ export type RunStatus =
   | "failed" // an expectation did not hold
   | "error" // the step or a service could not run (crash, timeout of the whole fixture…)
   | "invalid" // the fixture file is malformed; nothing ran
-  | "skipped"; // not run (--fail-fast after a failure, or filtered)
+  | "skipped"; // not run (--fail-fast after a failure, or the run was stopped)
 
 /** The result of one expectation. */
 export interface ExpectationResult {

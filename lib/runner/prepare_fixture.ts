@@ -1,0 +1,233 @@
+/**
+ * Everything checked before a fixture runs: the file, its plugins and
+ * manifests, and the params that need no run-time value.
+ *
+ * @module
+ */
+import { parse as parseYaml } from "yaml";
+import { basename } from "node:path";
+import { checkPlugins } from "../fixture/check_plugins.ts";
+import { FixtureError, FixtureErrors } from "../fixture/fixture_error.ts";
+import { loadFixture } from "../fixture/load_fixture.ts";
+import { locateParamsIssues } from "../fixture/locate_params_issues.ts";
+import type { Fixture, PathSegment } from "../fixture/types.ts";
+import { loadManifest, type Manifest } from "../plugin/manifest.ts";
+import { ParamsError, type ParamsIssue } from "../plugin/params_schema.ts";
+import { Registry } from "../plugin/registry.ts";
+import type { EventProblem } from "./events.ts";
+import { type ExecutorFactory, inProcessExecutor, type PluginExecutor } from "./executor.ts";
+import { problemsOf, toProblem } from "./_problems.ts";
+
+/**
+ * Environment variables the runner provides to every fixture, without
+ * `env:` or `--allow-env`:
+ *
+ * - `WIRETEST_TMP`: a directory made for the fixture on first use and
+ *   removed when it ends (a file-send receiver's `dir`, say);
+ * - `WIRETEST_FIXTURE_DIR`: the absolute directory of the fixture file, for
+ *   data files next to it.
+ *
+ * They take precedence over variables of the same name in the environment.
+ */
+export const RUNNER_ENV: readonly string[] = Object.freeze([
+  "WIRETEST_TMP",
+  "WIRETEST_FIXTURE_DIR",
+]);
+
+/** Options for {@linkcode prepareFixture}. */
+export interface PrepareFixtureOptions {
+  /**
+   * The plugins every fixture may use; a fixture's `plugins:` manifests add
+   * to them. Default: `Registry.builtin()`.
+   */
+  registry?: Registry;
+  /** Creates the executor for a fixture's registry. Default: {@linkcode inProcessExecutor}. */
+  executor?: ExecutorFactory;
+  /** Environment variables `${env.NAME}` may read besides the fixture's `env:`. */
+  allowEnv?: readonly string[];
+}
+
+/** A fixture that can run, with the executor for its plugins. */
+export interface ReadyFixture {
+  /** It can run. */
+  readonly status: "ready";
+  /** The file, as given. */
+  readonly file: string;
+  /** The fixture's `name:`. */
+  readonly name: string;
+  /** The fixture. */
+  readonly fixture: Fixture;
+  /** Runs its plugins. */
+  readonly executor: PluginExecutor;
+}
+
+/** A fixture that cannot run, and every reason, located. */
+export interface InvalidFixture {
+  /** It cannot run. */
+  readonly status: "invalid";
+  /** The file, as given. */
+  readonly file: string;
+  /** Its `name:` when one can be read, else the file's base name. */
+  readonly name: string;
+  /** Each problem, with file, line, column and field. */
+  readonly problems: readonly EventProblem[];
+}
+
+/** What {@linkcode prepareFixture} found. */
+export type PreparedFixture = ReadyFixture | InvalidFixture;
+
+/**
+ * Reads a fixture and checks what can be checked before anything runs:
+ *
+ * - the file itself (`loadFixture`: YAML, shape, expectations, variables);
+ * - its `plugins:` manifests;
+ * - that every plugin exists and has the role used (`checkPlugins`);
+ * - every `with:` against its plugin's params schema. A param holding a
+ *   `${…}` variable is checked when the variable is resolved, at run time.
+ *
+ * Problems never throw: they come back located, so one bad file does not
+ * stop a run.
+ *
+ * @param file The fixture file.
+ * @param options The base registry, the executor, allowed environment variables.
+ * @returns The ready fixture, or its problems.
+ *
+ * @example A misspelt plugin is located
+ * ```ts
+ * import { prepareFixture } from "@wiretest/wiretest/runner";
+ * import { join } from "node:path";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const file = join(dir, "typo.wire.yaml");
+ * await Deno.writeTextFile(file, "name: typo\nsteps:\n  - plugin: ecoh\n    with: { target: 127.0.0.1:7 }\n");
+ * const prepared = await prepareFixture(file);
+ * assert.equal(prepared.status, "invalid");
+ * if (prepared.status === "invalid") {
+ *   assert.equal(prepared.name, "typo");
+ *   const [problem] = prepared.problems;
+ *   assert.deepEqual([problem.line, problem.column, problem.path], [3, 13, "steps[0].plugin"]);
+ *   assert.match(problem.message, /did you mean "echo"\?/);
+ * }
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function prepareFixture(
+  file: string,
+  options: PrepareFixtureOptions = {},
+): Promise<PreparedFixture> {
+  let fixture: Fixture;
+  try {
+    fixture = await loadFixture(file, { allowEnv: [...(options.allowEnv ?? []), ...RUNNER_ENV] });
+  } catch (error) {
+    return invalid(file, await nameOf(file), problemsOf(error, file));
+  }
+  const problems: FixtureError[] = [];
+  const manifests: Manifest[] = [];
+  for (const [index, spec] of fixture.plugins.entries()) {
+    try {
+      manifests.push(await loadManifest(spec));
+    } catch (error) {
+      const at = fixture.source.locate(["plugins", index]);
+      problems.push(
+        new FixtureError(at, `"${at.path}" cannot be used: ${message(error)}`, { cause: error }),
+      );
+    }
+  }
+  let registry = options.registry ?? Registry.builtin();
+  if (problems.length === 0 && manifests.length > 0) {
+    try {
+      registry = await registry.withManifests(...manifests);
+    } catch (error) {
+      const at = fixture.source.locate(["plugins"]);
+      problems.push(
+        new FixtureError(at, `"plugins" cannot be used: ${message(error)}`, { cause: error }),
+      );
+    }
+  }
+  if (problems.length > 0) return invalid(file, fixture.name, problems.map(toProblem));
+  problems.push(...checkPlugins(fixture, registry.list()));
+  const executor = (options.executor ?? inProcessExecutor)(registry);
+  const unusable = new Set(problems.map((p) => p.path));
+  const entries = [
+    ...fixture.services.map((s) => ({ entry: s, role: "server" as const, target: s.name })),
+    ...fixture.steps.map((s) => ({ entry: s, role: "client" as const, target: s.index })),
+  ];
+  for (const { entry, role, target } of entries) {
+    const at = fixture.source.locate([...entry.path, "plugin"]);
+    if (unusable.has(at.path)) continue;
+    try {
+      await executor.checkParams(entry.plugin, role, entry.with);
+    } catch (error) {
+      if (error instanceof ParamsError) {
+        const issues = error.issues.filter((issue) => !dependsOnVariable(entry.with, issue));
+        if (issues.length > 0) {
+          const kept = new ParamsError(error.message, { issues, cause: error });
+          problems.push(...locateParamsIssues(fixture, target, kept));
+        }
+      } else {
+        problems.push(
+          new FixtureError(
+            at,
+            `"${at.path}" names plugin "${entry.plugin}", which cannot be used: ${message(error)}`,
+            { cause: error },
+          ),
+        );
+      }
+    }
+  }
+  if (problems.length > 0) {
+    return invalid(file, fixture.name, new FixtureErrors(problems).errors.map(toProblem));
+  }
+  return { status: "ready", file, name: fixture.name, fixture, executor };
+}
+
+function invalid(file: string, name: string, problems: EventProblem[]): InvalidFixture {
+  return { status: "invalid", file, name, problems };
+}
+
+/** The `name:` of a fixture too broken to load, when it can still be read. */
+async function nameOf(file: string): Promise<string> {
+  try {
+    const value: unknown = parseYaml(await Deno.readTextFile(file), { logLevel: "silent" });
+    if (isRecord(value) && typeof value.name === "string" && value.name.trim() !== "") {
+      return value.name;
+    }
+  } catch {
+    // Unreadable or not YAML: the file name will do.
+  }
+  return basename(file);
+}
+
+/**
+ * Whether a params issue may come from a `${…}` variable not yet resolved:
+ * it is about a templated value, something inside it, or an object holding
+ * one (a check across fields). Unknown keys are never about values.
+ */
+function dependsOnVariable(params: unknown, issue: ParamsIssue): boolean {
+  if (/^Unrecognized key/.test(issue.message)) return false;
+  return templatedPaths(params, []).some((path) => {
+    const n = Math.min(path.length, issue.path.length);
+    for (let i = 0; i < n; i++) if (path[i] !== issue.path[i]) return false;
+    return true;
+  });
+}
+
+const VARIABLE = /(?:^|[^$])\$\{/;
+
+function templatedPaths(value: unknown, path: PathSegment[]): PathSegment[][] {
+  if (typeof value === "string") return VARIABLE.test(value) ? [path] : [];
+  if (Array.isArray(value)) return value.flatMap((item, i) => templatedPaths(item, [...path, i]));
+  if (isRecord(value)) {
+    return Object.entries(value).flatMap(([key, item]) => templatedPaths(item, [...path, key]));
+  }
+  return [];
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}

@@ -1,0 +1,239 @@
+/**
+ * Running many fixtures: discovery, shard, filter, a pool of concurrent
+ * fixtures, fail-fast, events to reporters, a summary and an exit code.
+ *
+ * @module
+ */
+import { pathToFileURL } from "node:url";
+import type { LogLevel } from "../plugin/types.ts";
+import { Registry } from "../plugin/registry.ts";
+import { discoverFixtures } from "./discover.ts";
+import type { FixtureEndEvent, Reporter, RunEvent, RunStartEvent, SummaryEvent } from "./events.ts";
+import { parseFilter } from "./filter.ts";
+import { type PreparedFixture, prepareFixture } from "./prepare_fixture.ts";
+import { runFixture, type RunFixtureOptions } from "./run_fixture.ts";
+import { selectShard, type Shard } from "./shard.ts";
+import { isolatedExecutor } from "./isolated_executor.ts";
+import { type ExecutorFactory, inProcessExecutor } from "./executor.ts";
+import { IsolationPool } from "../plugin/isolation.ts";
+
+/** Options for {@linkcode runFixtures}. */
+export interface RunFixturesOptions
+  extends Pick<RunFixtureOptions, "allowEnv" | "env" | "timeout" | "stepTimeout"> {
+  /** Receives the plugins' log lines, each prefixed with its fixture's name and `: `. */
+  log?: (level: LogLevel, message: string) => void;
+  /** Directories, files or globs (see `discoverFixtures`). Default: `tests/fixtures`, else `.`. */
+  paths?: readonly string[];
+  /** Receive every event, in order; each is closed after the run. */
+  reporters?: readonly Reporter[];
+  /** The plugins fixtures may use. Default: `Registry.builtin()`. */
+  registry?: Registry;
+  /** Extra plugin manifests (paths relative to the working directory, or URLs). */
+  plugins?: readonly (string | URL)[];
+  /**
+   * Run plugins in Workers limited to their manifest's permissions, when
+   * the platform supports it (default `true`); `false` runs them in-process.
+   */
+  isolation?: boolean;
+  /** Runs plugin roles; overrides `isolation`. */
+  executor?: ExecutorFactory;
+  /** Fixtures run at once, each with its own services on their own ports (default 1). */
+  concurrency?: number;
+  /** After the first fixture that does not pass, skip the ones not started. */
+  failFast?: boolean;
+  /** Keep fixtures whose name contains this text, matches this `/regex/`, or passes this test. */
+  filter?: string | ((name: string) => boolean);
+  /** Run only this part of the fixtures (see `selectShard`). */
+  shard?: Shard;
+  /** Stops the run: running fixtures are cancelled, the others skipped. */
+  signal?: AbortSignal;
+}
+
+/** What a run did. */
+export interface RunResult {
+  /** The counts. */
+  readonly summary: SummaryEvent;
+  /** How each fixture ended, in the order they ended. */
+  readonly fixtures: readonly FixtureEndEvent[];
+  /** 0 all passed, 1 some failed or erred, 2 some were invalid. */
+  readonly exitCode: 0 | 1 | 2;
+}
+
+/**
+ * Runs fixtures and reports them.
+ *
+ * Fixture files are found (`discoverFixtures`), sharded by sorted path,
+ * prepared (everything checkable before running is checked, see
+ * `prepareFixture`), filtered by name, then run, up to `concurrency` at a
+ * time. Every event goes to every reporter in order; reporters are closed
+ * at the end.
+ *
+ * @param options Paths, reporters, plugins, limits, concurrency, shard, filter.
+ * @returns The summary, each fixture's end and the exit code.
+ * @throws {Deno.errors.NotFound} When a path given does not exist.
+ * @throws {ManifestError} When a manifest in `plugins` is invalid.
+ *
+ * @example Running two fixtures at once
+ * ```ts
+ * import { runFixtures } from "@wiretest/wiretest/runner";
+ * import type { RunEvent } from "@wiretest/wiretest/runner";
+ * import { join } from "node:path";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * for (const transport of ["tcp", "udp"]) {
+ *   await Deno.writeTextFile(join(dir, `${transport}.wire.yaml`), `name: echo over ${transport}
+ * services:
+ *   echo: { plugin: echo, with: { transport: ${transport} } }
+ * steps:
+ *   - plugin: echo
+ *     with: { target: "\${services.echo.addr}", transport: ${transport}, count: 3 }
+ *     expect: { metrics.mismatches: 0 }
+ * `);
+ * }
+ * const events: RunEvent[] = [];
+ * const result = await runFixtures({
+ *   paths: [dir],
+ *   concurrency: 2,
+ *   isolation: false,
+ *   reporters: [{ onEvent: (e) => void events.push(e) }],
+ * });
+ * assert.equal(result.exitCode, 0);
+ * assert.equal(result.summary.passed, 2);
+ * assert.equal(events[0].type, "run-start");
+ * assert.equal(events.at(-1)?.type, "summary");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function runFixtures(options: RunFixturesOptions = {}): Promise<RunResult> {
+  const started = performance.now();
+  let files = await discoverFixtures(options.paths ?? []);
+  if (options.shard) files = selectShard(files, options.shard);
+  let registry = options.registry ?? Registry.builtin();
+  if (options.plugins && options.plugins.length > 0) {
+    const cwd = pathToFileURL(`${Deno.cwd()}/`);
+    registry = await registry.withManifests(...options.plugins.map((p) => new URL(p, cwd)));
+  }
+  // Workers stay warm from fixture to fixture, and all end with the run.
+  await using pool = options.executor === undefined && options.isolation !== false
+    ? new IsolationPool()
+    : undefined;
+  const executor = options.executor ??
+    (pool === undefined ? inProcessExecutor : isolatedExecutor(pool));
+  const keep = typeof options.filter === "string"
+    ? parseFilter(options.filter)
+    : options.filter ?? (() => true);
+  const fixtures: PreparedFixture[] = [];
+  for (const file of files) {
+    const prepared = await prepareFixture(file, {
+      registry,
+      executor,
+      allowEnv: options.allowEnv ?? [],
+    });
+    if (keep(prepared.name)) fixtures.push(prepared);
+  }
+
+  const reporters = options.reporters ?? [];
+  let delivering: Promise<void> = Promise.resolve();
+  const emit = (event: RunEvent): Promise<void> => {
+    delivering = delivering.then(async () => {
+      for (const reporter of reporters) await reporter.onEvent(event);
+    });
+    return delivering;
+  };
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
+  const start: RunStartEvent = {
+    type: "run-start",
+    time: new Date().toISOString(),
+    fixtures: fixtures.length,
+    concurrency,
+    ...(options.shard ? { shard: { index: options.shard.index, count: options.shard.count } } : {}),
+  };
+  const ends: FixtureEndEvent[] = [];
+  try {
+    await emit(start);
+    let next = 0;
+    let stopReason: string | undefined;
+    const worker = async () => {
+      while (next < fixtures.length) {
+        const prepared = fixtures[next++];
+        if (options.signal?.aborted) stopReason ??= "the run was stopped";
+        let end: FixtureEndEvent;
+        if (stopReason !== undefined) {
+          end = skipped(prepared, stopReason);
+          await emit(end);
+        } else {
+          end = await runFixture(prepared, {
+            emit,
+            allowEnv: options.allowEnv,
+            env: options.env,
+            timeout: options.timeout,
+            stepTimeout: options.stepTimeout,
+            signal: options.signal,
+            ...(options.log
+              ? { log: (level, message) => options.log!(level, `${prepared.name}: ${message}`) }
+              : {}),
+          });
+          if (options.failFast && end.status !== "passed") {
+            stopReason ??= "an earlier fixture did not pass and fail-fast is on";
+          }
+        }
+        ends.push(end);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, fixtures.length) }, worker));
+    const count = (status: FixtureEndEvent["status"]) =>
+      ends.filter((e) => e.status === status).length;
+    const summary: SummaryEvent = {
+      type: "summary",
+      passed: count("passed"),
+      failed: count("failed"),
+      errors: count("error"),
+      invalid: count("invalid"),
+      skipped: count("skipped"),
+      total: ends.length,
+      durationMs: performance.now() - started,
+    };
+    await emit(summary);
+    return { summary, fixtures: ends, exitCode: exitCodeOf(summary) };
+  } finally {
+    await delivering.catch(() => {});
+    for (const reporter of reporters) await reporter.close?.();
+  }
+}
+
+/**
+ * The exit code of a run: 2 when a fixture was invalid, else 1 when one
+ * failed or erred, else 0.
+ *
+ * @param summary The run's counts.
+ * @returns The exit code.
+ *
+ * @example Invalid fixtures outrank failures
+ * ```ts
+ * import { exitCodeOf } from "@wiretest/wiretest/runner";
+ * import assert from "node:assert/strict";
+ *
+ * const counts = { passed: 3, failed: 1, errors: 0, invalid: 0, skipped: 0 };
+ * assert.equal(exitCodeOf(counts), 1);
+ * assert.equal(exitCodeOf({ ...counts, invalid: 1 }), 2);
+ * assert.equal(exitCodeOf({ ...counts, failed: 0 }), 0);
+ * ```
+ */
+export function exitCodeOf(
+  summary: Pick<SummaryEvent, "passed" | "failed" | "errors" | "invalid" | "skipped">,
+): 0 | 1 | 2 {
+  if (summary.invalid > 0) return 2;
+  return summary.failed > 0 || summary.errors > 0 ? 1 : 0;
+}
+
+function skipped(prepared: PreparedFixture, reason: string): FixtureEndEvent {
+  const file = prepared.file;
+  return {
+    type: "fixture-end",
+    fixture: { file, name: prepared.name },
+    status: "skipped",
+    durationMs: 0,
+    problems: [{ file, line: 1, column: 1, path: "", message: `${file}:1:1: skipped: ${reason}` }],
+  };
+}

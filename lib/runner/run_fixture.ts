@@ -1,0 +1,577 @@
+/**
+ * Running one prepared fixture: services up, steps in order with their
+ * timeouts and retries, expectations judged, services down, events out.
+ *
+ * @module
+ */
+import { dirname, resolve } from "node:path";
+import { FixtureError } from "../fixture/fixture_error.ts";
+import { interpolate } from "../fixture/interpolate.ts";
+import { locateParamsIssues } from "../fixture/locate_params_issues.ts";
+import type {
+  Fixture,
+  FixtureStep,
+  InterpolationScope,
+  PathSegment,
+  SourceLocation,
+} from "../fixture/types.ts";
+import { ParamsError } from "../plugin/params_schema.ts";
+import { describeError } from "../plugin/run.ts";
+import type { Address, LogLevel, Outcome, Service } from "../plugin/types.ts";
+import type {
+  EventLocation,
+  EventProblem,
+  ExpectationResult,
+  FixtureEndEvent,
+  FixtureRef,
+  RunEvent,
+  RunStatus,
+  StepResultEvent,
+} from "./events.ts";
+import type { PluginExecutor } from "./executor.ts";
+import { type PreparedFixture, RUNNER_ENV } from "./prepare_fixture.ts";
+import { problemsOf, toProblem } from "./_problems.ts";
+import { pause, TIMED_OUT, within } from "./_within.ts";
+
+/** How long one step attempt may take when neither the step nor the run says. */
+export const DEFAULT_STEP_TIMEOUT_MS = 30_000;
+
+/** How long past its deadline a plugin that ignores cancellation is waited for. */
+const GRACE_MS = 2_000;
+
+/** How much later than the runner's timers the deadline plugins see is. */
+const DEADLINE_MARGIN_MS = 50;
+
+/** How long a service may take to close. */
+const CLOSE_LIMIT_MS = 5_000;
+
+/** What became of one step, all its attempts together. */
+export interface StepRun {
+  /** The step. */
+  readonly step: FixtureStep;
+  /**
+   * `passed`, `failed` (an expectation did not hold), `error` (it could not
+   * run to an outcome) or `invalid` (its params could not be resolved or
+   * were refused by the plugin once resolved: nothing ran).
+   */
+  readonly status: "passed" | "failed" | "error" | "invalid";
+  /** Each attempt's result, in order (none when `invalid`). */
+  readonly attempts: readonly StepResultEvent[];
+  /** Why it is `invalid`, located. */
+  readonly problems: readonly EventProblem[];
+}
+
+/**
+ * Wraps the run of each step, e.g. in a `Deno.test` step. It must call
+ * `run` once and return what it returns.
+ *
+ * @param step The step about to run.
+ * @param run Runs it (every attempt) and reports its results.
+ * @returns What `run` returned.
+ */
+export type StepHook = (step: FixtureStep, run: () => Promise<StepRun>) => Promise<StepRun>;
+
+/** Options for {@linkcode runFixture}. */
+export interface RunFixtureOptions {
+  /** Receives the fixture's events (awaited in order). */
+  emit?: (event: RunEvent) => void | Promise<void>;
+  /** Environment variables `${env.NAME}` may read besides the fixture's `env:`. */
+  allowEnv?: readonly string[];
+  /** Reads environment variables. Default: `Deno.env.get` (undefined without permission). */
+  env?: (name: string) => string | undefined;
+  /** Milliseconds the fixture may take when it has no `timeout:`. Default: no limit. */
+  timeout?: number;
+  /** Milliseconds one step attempt may take when the step has no `timeout:`. Default 30000. */
+  stepTimeout?: number;
+  /** Stops the fixture (its steps are cancelled, its services closed). */
+  signal?: AbortSignal;
+  /** Receives the plugins' log lines. */
+  log?: (level: LogLevel, message: string) => void;
+  /** Wraps each step's run. */
+  onStep?: StepHook;
+}
+
+/**
+ * Runs a prepared fixture and emits `fixture-start`, a `step-result` per
+ * step attempt, and `fixture-end` (which it also returns).
+ *
+ * - Services start in the order written, each given the fixture's signal;
+ *   `${services.<name>…}` then resolves to its address.
+ * - Steps run in order. An attempt is cancelled after the step's `timeout`
+ *   (default {@linkcode DEFAULT_STEP_TIMEOUT_MS}) or when the fixture's
+ *   `timeout` passes; then it is an `error`. An attempt whose expectations
+ *   fail, or that errs, is retried `retries` times, `retryDelay` apart.
+ *   The first step that does not pass ends the fixture.
+ * - A step that names neither `ok` nor `error` in `expect:` also expects
+ *   `ok: true`.
+ * - A `${…}` expectation that cannot be resolved fails with its located
+ *   message; params that cannot be resolved, or that the plugin refuses once
+ *   resolved, make the fixture `invalid`.
+ * - Services are closed in reverse order whatever happened, and the
+ *   fixture's `WIRETEST_TMP` directory is removed.
+ *
+ * @param prepared A fixture from `prepareFixture` (an invalid one is reported as such).
+ * @param options Where events go, limits, environment, a step hook.
+ * @returns The `fixture-end` event.
+ *
+ * @example Running a fixture and reading its events
+ * ```ts
+ * import { prepareFixture, runFixture } from "@wiretest/wiretest/runner";
+ * import type { RunEvent } from "@wiretest/wiretest/runner";
+ * import { join } from "node:path";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const file = join(dir, "echo.wire.yaml");
+ * await Deno.writeTextFile(file, `name: echo
+ * services:
+ *   echo: { plugin: echo }
+ * steps:
+ *   - plugin: echo
+ *     with: { target: "\${services.echo.addr}", count: 5 }
+ *     expect:
+ *       metrics.round_trips: 5
+ *       metrics.rtt_p99_ms: "< 5s"
+ * `);
+ * const events: RunEvent[] = [];
+ * const end = await runFixture(await prepareFixture(file), { emit: (e) => void events.push(e) });
+ * assert.equal(end.status, "passed");
+ * assert.deepEqual(events.map((e) => e.type), ["fixture-start", "step-result", "fixture-end"]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function runFixture(
+  prepared: PreparedFixture,
+  options: RunFixtureOptions = {},
+): Promise<FixtureEndEvent> {
+  const emit = options.emit ?? (() => {});
+  const ref: FixtureRef = { file: prepared.file, name: prepared.name };
+  const started = performance.now();
+  await emit({ type: "fixture-start", fixture: ref });
+  let status: RunStatus;
+  let problems: EventProblem[];
+  if (prepared.status === "invalid") {
+    status = "invalid";
+    problems = [...prepared.problems];
+  } else {
+    ({ status, problems } = await new FixtureRun(prepared.fixture, prepared.executor, ref, {
+      ...options,
+      emit,
+    }).execute());
+  }
+  const end: FixtureEndEvent = {
+    type: "fixture-end",
+    fixture: ref,
+    status,
+    durationMs: performance.now() - started,
+    problems,
+  };
+  await emit(end);
+  return end;
+}
+
+type Emit = (event: RunEvent) => void | Promise<void>;
+
+interface Attempt {
+  status: "passed" | "failed" | "error";
+  outcome: Outcome;
+  expectations: ExpectationResult[];
+  error?: EventProblem;
+}
+
+class FixtureRun {
+  readonly #fixture: Fixture;
+  readonly #executor: PluginExecutor;
+  readonly #ref: FixtureRef;
+  readonly #options: RunFixtureOptions & { emit: Emit };
+  readonly #controller = new AbortController();
+  readonly #services: { name: string; location: SourceLocation; service: Service }[] = [];
+  readonly #addresses: Record<string, Address> = {};
+  readonly #outcomes: Record<string, Outcome> = {};
+  readonly #scope: InterpolationScope;
+  readonly #stepTimeout: number;
+  #deadline: number | undefined;
+  #stopProblem: EventProblem | undefined;
+  #stopDetail = "";
+  #tmp: string | undefined;
+
+  constructor(
+    fixture: Fixture,
+    executor: PluginExecutor,
+    ref: FixtureRef,
+    options: RunFixtureOptions & { emit: Emit },
+  ) {
+    this.#fixture = fixture;
+    this.#executor = executor;
+    this.#ref = ref;
+    this.#options = options;
+    this.#stepTimeout = options.stepTimeout ?? DEFAULT_STEP_TIMEOUT_MS;
+    const fixtureDir = dirname(resolve(fixture.file));
+    const readEnv = options.env ?? envGet;
+    this.#scope = {
+      services: this.#addresses,
+      steps: this.#outcomes,
+      allowEnv: [...fixture.env, ...(options.allowEnv ?? []), ...RUNNER_ENV],
+      env: (name) => {
+        if (name === "WIRETEST_TMP") {
+          return this.#tmp ??= Deno.makeTempDirSync({ prefix: "wiretest-" });
+        }
+        if (name === "WIRETEST_FIXTURE_DIR") return fixtureDir;
+        return readEnv(name);
+      },
+    };
+  }
+
+  async execute(): Promise<{ status: RunStatus; problems: EventProblem[] }> {
+    const timeout = this.#fixture.timeout ?? this.#options.timeout;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    if (timeout !== undefined) {
+      this.#deadline = Date.now() + timeout;
+      const at = this.#fixture.timeout !== undefined
+        ? this.#fixture.source.locate(["timeout"])
+        : this.#fixture.source.locate([]);
+      const whose = this.#fixture.timeout !== undefined ? "its" : "the run's fixture";
+      timer = setTimeout(
+        () =>
+          this.#stop(
+            at,
+            `the fixture took longer than ${whose} timeout of ${timeout} ms`,
+            "TimeoutError",
+          ),
+        Math.min(timeout, 2 ** 31 - 1),
+      );
+    }
+    const signal = this.#options.signal;
+    const onCancel = () =>
+      this.#stop(this.#fixture.source.locate([]), "the run was stopped", "AbortError");
+    if (signal?.aborted) onCancel();
+    else signal?.addEventListener("abort", onCancel, { once: true });
+
+    let status: RunStatus = "passed";
+    const problems: EventProblem[] = [];
+    try {
+      status = await this.#startServices(problems);
+      if (status === "passed") {
+        for (const step of this.#fixture.steps) {
+          const run = () => this.#runStep(step);
+          const result = this.#options.onStep ? await this.#options.onStep(step, run) : await run();
+          if (result.status !== "passed") {
+            status = result.status;
+            problems.push(...result.problems);
+            break;
+          }
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onCancel);
+      const closing = await this.#closeServices();
+      if (closing.length > 0) {
+        problems.push(...closing);
+        if (status === "passed") status = "error";
+      }
+      this.#removeTmp();
+    }
+    if (this.#stopProblem) {
+      problems.push(this.#stopProblem);
+      if (status === "passed" || status === "failed") status = "error";
+    }
+    return { status, problems };
+  }
+
+  #stop(at: SourceLocation, detail: string, name: "TimeoutError" | "AbortError"): void {
+    if (this.#controller.signal.aborted) return;
+    this.#stopDetail = detail;
+    this.#stopProblem = located(at, detail);
+    this.#controller.abort(new DOMException(`Cannot finish fixture: ${detail}`, name));
+  }
+
+  async #startServices(problems: EventProblem[]): Promise<RunStatus> {
+    const fixture = this.#fixture;
+    for (const service of fixture.services) {
+      if (this.#controller.signal.aborted) return "error";
+      let params: unknown;
+      try {
+        params = interpolate(
+          service.with,
+          this.#scope,
+          fixture.source.locator([...service.path, "with"]),
+        );
+      } catch (error) {
+        problems.push(...problemsOf(error, fixture.file));
+        return "invalid";
+      }
+      const field = `"${service.location.path}"`;
+      const limit = this.#remaining(this.#stepTimeout);
+      try {
+        const started = await within(
+          this.#executor.startServer(service.plugin, params, {
+            signal: this.#controller.signal,
+            log: this.#options.log,
+          }),
+          limit + GRACE_MS,
+          (late) => void late.close().catch(() => {}),
+        );
+        if (started === TIMED_OUT) {
+          problems.push(located(service.location, `${field} did not start within ${limit} ms`));
+          return "error";
+        }
+        this.#services.push({ name: service.name, location: service.location, service: started });
+        this.#addresses[service.name] = started.address;
+      } catch (error) {
+        if (error instanceof ParamsError) {
+          problems.push(...locateParamsIssues(fixture, service.name, error).map(toProblem));
+          return "invalid";
+        }
+        problems.push(located(service.location, `${field} did not start: ${message(error)}`));
+        return "error";
+      }
+    }
+    return "passed";
+  }
+
+  async #runStep(step: FixtureStep): Promise<StepRun> {
+    const fixture = this.#fixture;
+    const attempts: StepResultEvent[] = [];
+    const info: StepResultEvent["step"] = {
+      index: step.index,
+      name: step.name ?? `${step.plugin} #${step.index}`,
+      plugin: step.plugin,
+      location: toLocation(step.location),
+    };
+    for (let attempt = 1;; attempt++) {
+      let params: unknown;
+      try {
+        params = interpolate(
+          step.with,
+          this.#scope,
+          fixture.source.locator([...step.path, "with"]),
+        );
+      } catch (error) {
+        return { step, status: "invalid", attempts, problems: problemsOf(error, fixture.file) };
+      }
+      const started = performance.now();
+      let result: Attempt;
+      try {
+        result = await this.#attempt(step, params);
+      } catch (error) {
+        if (!(error instanceof ParamsError)) throw error;
+        const problems = locateParamsIssues(fixture, step.index, error).map(toProblem);
+        return { step, status: "invalid", attempts, problems };
+      }
+      const willRetry = result.status !== "passed" && attempt <= step.retries &&
+        !this.#controller.signal.aborted;
+      const event: StepResultEvent = {
+        type: "step-result",
+        fixture: this.#ref,
+        step: info,
+        status: result.status,
+        attempt,
+        willRetry,
+        durationMs: performance.now() - started,
+        outcome: result.outcome,
+        expectations: result.expectations,
+        ...(result.error ? { error: result.error } : {}),
+      };
+      attempts.push(event);
+      await this.#options.emit(event);
+      if (result.status === "passed") {
+        if (step.name !== undefined) this.#outcomes[step.name] = result.outcome;
+        return { step, status: "passed", attempts, problems: [] };
+      }
+      if (!willRetry) return { step, status: result.status, attempts, problems: [] };
+      await pause(step.retryDelay, this.#controller.signal);
+      if (this.#controller.signal.aborted) {
+        return { step, status: "error", attempts, problems: [] };
+      }
+    }
+  }
+
+  /** One attempt: run the plugin under the step's and the fixture's limits, then judge. */
+  async #attempt(step: FixtureStep, params: unknown): Promise<Attempt> {
+    const stepMs = step.timeout ?? this.#stepTimeout;
+    const controller = new AbortController();
+    const fixtureSignal = this.#controller.signal;
+    const onStop = () => controller.abort(fixtureSignal.reason);
+    if (fixtureSignal.aborted) onStop();
+    else fixtureSignal.addEventListener("abort", onStop, { once: true });
+    let stepTimedOut = false;
+    const timer = setTimeout(() => {
+      stepTimedOut = true;
+      controller.abort(new DOMException(`Step timeout of ${stepMs} ms passed`, "TimeoutError"));
+    }, Math.min(stepMs, 2 ** 31 - 1));
+    // Plugins see a deadline just after the runner's own timers, so the
+    // runner's cancellation comes first and is reported as the timeout it is.
+    const deadline = Math.min(Date.now() + stepMs, this.#deadline ?? Infinity) +
+      DEADLINE_MARGIN_MS;
+    let outcome: Outcome | undefined;
+    let thrown: unknown;
+    try {
+      const result = await within(
+        this.#executor.runClient(step.plugin, params, {
+          signal: controller.signal,
+          deadline,
+          log: this.#options.log,
+        }),
+        deadline - Date.now() + GRACE_MS,
+      );
+      if (result !== TIMED_OUT) outcome = result;
+    } catch (error) {
+      if (error instanceof ParamsError) throw error;
+      thrown = error;
+    } finally {
+      clearTimeout(timer);
+      fixtureSignal.removeEventListener("abort", onStop);
+    }
+    const field = `"${step.location.path}"`;
+    let error: EventProblem | undefined;
+    if (stepTimedOut) {
+      const written = step.timeout !== undefined;
+      error = located(
+        written ? this.#fixture.source.locate([...step.path, "timeout"]) : step.location,
+        written
+          ? `${field} took longer than its timeout of ${stepMs} ms`
+          : `${field} took longer than the step timeout of ${stepMs} ms (set "timeout" to change it)`,
+      );
+    } else if (fixtureSignal.aborted) {
+      error = located(step.location, `${field} was stopped: ${this.#stopDetail}`);
+    } else if (thrown !== undefined) {
+      error = located(step.location, `${field} could not run: ${message(thrown)}`);
+    } else if (outcome === undefined) {
+      error = located(step.location, `${field} did not finish by its deadline`);
+    }
+    if (error) {
+      const cause = thrown ?? controller.signal.reason ?? new Error(error.message);
+      return {
+        status: "error",
+        outcome: outcome ?? { ok: false, metrics: {}, facts: {}, error: describeError(cause) },
+        expectations: [],
+        error,
+      };
+    }
+    const expectations = this.#judge(step, outcome!);
+    return {
+      status: expectations.every((e) => e.pass) ? "passed" : "failed",
+      outcome: outcome!,
+      expectations,
+    };
+  }
+
+  #judge(step: FixtureStep, outcome: Outcome): ExpectationResult[] {
+    const scope: InterpolationScope = step.name === undefined
+      ? this.#scope
+      : { ...this.#scope, steps: { ...this.#outcomes, [step.name]: outcome } };
+    const results: ExpectationResult[] = [];
+    if (!step.expect.some((e) => e.path[0] === "ok" || e.path[0] === "error")) {
+      results.push(impliedOk(step, outcome));
+    }
+    for (const expectation of step.expect) {
+      try {
+        const result = expectation.check(outcome, scope);
+        results.push({
+          key: expectation.key,
+          pass: result.pass,
+          expected: result.expected,
+          actual: result.actual,
+          message: result.message,
+          location: toLocation(result.location),
+        });
+      } catch (error) {
+        // A variable it uses cannot be resolved: it cannot hold.
+        results.push({
+          key: expectation.key,
+          pass: false,
+          expected: typeof expectation.source === "string"
+            ? expectation.source
+            : JSON.stringify(expectation.source),
+          actual: valueAt(outcome, expectation.path),
+          message: problemsOf(error, this.#fixture.file)[0].message,
+          location: toLocation(expectation.location),
+        });
+      }
+    }
+    return results;
+  }
+
+  async #closeServices(): Promise<EventProblem[]> {
+    const problems: EventProblem[] = [];
+    for (const { location, service } of this.#services.reverse()) {
+      const field = `"${location.path}"`;
+      try {
+        const closed = await within(service.close(), CLOSE_LIMIT_MS);
+        if (closed === TIMED_OUT) {
+          problems.push(located(location, `${field} did not close within ${CLOSE_LIMIT_MS} ms`));
+        }
+      } catch (error) {
+        problems.push(located(location, `${field} did not close cleanly: ${message(error)}`));
+      }
+    }
+    this.#services.length = 0;
+    return problems;
+  }
+
+  #removeTmp(): void {
+    if (this.#tmp === undefined) return;
+    try {
+      Deno.removeSync(this.#tmp, { recursive: true });
+    } catch {
+      // Already gone, or a plugin made it unremovable: nothing else to do.
+    }
+    this.#tmp = undefined;
+  }
+
+  /** Milliseconds until the earlier of `ms` from now and the fixture's deadline. */
+  #remaining(ms: number): number {
+    return this.#deadline === undefined
+      ? ms
+      : Math.max(0, Math.min(ms, this.#deadline - Date.now()));
+  }
+}
+
+function impliedOk(step: FixtureStep, outcome: Outcome): ExpectationResult {
+  const at = step.location;
+  const pass = outcome.ok === true;
+  const why = `implied: the step expects nothing of "ok" or "error"`;
+  const error = outcome.error ? `: ${outcome.error.message}` : "";
+  return {
+    key: "ok",
+    pass,
+    expected: "true",
+    actual: outcome.ok,
+    message: `${at.file}:${at.line}:${at.column}: "ok" is ${outcome.ok}` +
+      (pass ? `, as expected (true, ${why})` : `, expected true (${why})${error}`),
+    location: toLocation(at),
+  };
+}
+
+function located(at: SourceLocation, detail: string): EventProblem {
+  return toProblem(new FixtureError(at, detail, { action: "run" }));
+}
+
+function toLocation(at: SourceLocation): EventLocation {
+  return { file: at.file, line: at.line, column: at.column, path: at.path };
+}
+
+function valueAt(value: unknown, path: readonly PathSegment[]): unknown {
+  let current = value;
+  for (const segment of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = Object.hasOwn(current, segment)
+      ? (current as Record<string | number, unknown>)[segment]
+      : undefined;
+  }
+  return current;
+}
+
+function envGet(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    // No env permission: the variable reads as unset.
+    return undefined;
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
