@@ -38,7 +38,8 @@ interface Session {
  * It does not throw for a failed exchange: a refused connection, a timeout or
  * a peer that closes early comes back as `ok: false` with the first error and
  * the metrics gathered so far (other connections carry on). `ok` is `true`
- * when every round trip completed with no mismatch.
+ * when every round trip completed with no mismatch; bytes that differ with no
+ * other failure give the error `MismatchError` (code `mismatch`).
  *
  * @param params Validated client params.
  * @param ctx The run context; its signal and deadline stop the run.
@@ -97,7 +98,8 @@ export async function runEcho(params: EchoClientParams, ctx: Context): Promise<O
       errors++;
       firstError ??= session.timedOut
         ? new TimeoutError({
-          operation: transport === "udp" ? "receive" : "read",
+          // A peer that stops reading leaves the write pending: name that.
+          operation: transport === "udp" ? "receive" : session.link?.writing ? "write" : "read",
           address: params.target,
           timeoutMs: params.timeoutMs,
           cause: error,
@@ -157,6 +159,17 @@ export async function runEcho(params: EchoClientParams, ctx: Context): Promise<O
     metrics,
     facts: { transport, target: params.target, payload_bytes: payload.length },
   };
-  if (firstError !== undefined) outcome.error = describeError(firstError);
+  if (firstError !== undefined) {
+    outcome.error = describeError(firstError);
+  } else if (tally.mismatches > 0) {
+    // Every round trip completed, but not with the bytes sent: say so, as a
+    // failed exchange would, rather than leave ok false without a reason.
+    outcome.error = {
+      name: "MismatchError",
+      code: "mismatch",
+      message:
+        `Cannot verify echo from ${params.target}: ${tally.mismatches} of ${tally.bytes_received} bytes received differ from those sent`,
+    };
+  }
   return outcome;
 }

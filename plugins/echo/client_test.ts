@@ -165,7 +165,11 @@ Deno.test("runEchoClient() counts wrong bytes as mismatches and keeps later roun
   const outcome = await runEchoClient({ target: `127.0.0.1:${peer.port}`, count: 4 });
   await peer.done;
   assert.equal(outcome.ok, false);
-  assert.equal(outcome.error, undefined);
+  assert.equal(outcome.error?.code, "mismatch");
+  assert.equal(
+    outcome.error?.message,
+    `Cannot verify echo from 127.0.0.1:${peer.port}: 2 of 20 bytes received differ from those sent`,
+  );
   assert.equal(outcome.metrics.mismatches, 2);
   assert.equal(outcome.metrics.round_trips, 4);
   assert.equal(outcome.metrics.bytes_received, 20);
