@@ -78,8 +78,12 @@ export function moduleProblem(module: string): string | undefined {
   if (module.startsWith("./") || module.startsWith("../")) return undefined;
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(module)?.[0].toLowerCase();
   if (scheme && (MODULE_SCHEMES as readonly string[]).includes(scheme)) {
-    if (module.length > scheme.length) return undefined;
-    return `must name a module after "${scheme}"`;
+    if (module.length === scheme.length) return `must name a module after "${scheme}"`;
+    // jsr: and npm: specifiers are not URLs; the other schemes must parse as one.
+    if (scheme !== "jsr:" && scheme !== "npm:" && !URL.canParse(module)) {
+      return `must be a valid URL, not "${module}"`;
+    }
+    return undefined;
   }
   const schemes = `${MODULE_SCHEMES.slice(0, -1).join(", ")} or ${MODULE_SCHEMES.at(-1)}`;
   return `must be a relative path ("./echo/mod.ts") or a ${schemes} specifier, not "${module}"`;

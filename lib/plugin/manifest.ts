@@ -227,6 +227,15 @@ export class ManifestError extends TypeError {
  */
 export function parseManifest(text: string, source: string | URL): Manifest {
   const url = toSourceUrl(source);
+  // Locating problems walks the JSON recursively: refuse absurd nesting first.
+  const deep = nestedTooDeep(text);
+  if (deep !== undefined) {
+    throw new ManifestError(url.href, [{
+      path: [],
+      message: `the manifest nests deeper than ${MAX_DEPTH} levels`,
+      ...lineColumn(text, deep),
+    }]);
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -338,6 +347,28 @@ export async function loadManifest(
     );
   }
   return parseManifest(text, url);
+}
+
+// A manifest nests 4 levels deep (plugins, entry, permissions, list).
+const MAX_DEPTH = 64;
+
+/** Offset of the bracket that opens level MAX_DEPTH + 1 (strings skipped), if any. */
+function nestedTooDeep(text: string): number | undefined {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // Skip a string: to the next quote that is not escaped.
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) {
+        if (text.charCodeAt(i) === 0x5c) i++;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_DEPTH) return i;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return undefined;
 }
 
 function buildManifest(value: unknown, url: URL, text: string | undefined): Manifest {

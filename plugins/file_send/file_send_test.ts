@@ -137,6 +137,35 @@ Deno.test("file-send receiver refuses traversal names from a hostile sender", as
   assert.ok(!parent.includes("escape"));
 });
 
+Deno.test("file-send receiver refuses names with control characters or a temporary file's name", async () => {
+  await using r = await setup();
+  const temp = `.wiretest-${crypto.randomUUID()}.part`;
+  for (const name of ["a\nb", "bell\u0007", "del\u007f", temp]) {
+    const answer = await rawExchange(r.target, [encodeHeader(name, 1), new Uint8Array([1])]);
+    assert.match(answer, /"code":"bad-name"/, JSON.stringify(name));
+  }
+  assert.deepEqual(await listing(r.dir), []);
+  // The name is quoted with its line break escaped: one log line, not two.
+  assert.ok(r.logs.some((line) => line.includes('"a\\nb"')), r.logs.join("|"));
+});
+
+Deno.test("file-send receiver removes temporary files left by a killed receiver, not live ones", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wiretest-recv-" });
+  const stale = `${dir}/.wiretest-${crypto.randomUUID()}.part`;
+  const live = `${dir}/.wiretest-${crypto.randomUUID()}.part`;
+  await Deno.writeTextFile(stale, "left behind");
+  using held = await Deno.open(live, { write: true, create: true });
+  await held.lock(true);
+  await Deno.writeTextFile(`${dir}/keep.part`, "not ours");
+  try {
+    const receiver = await startFileReceiver({ dir });
+    await receiver.close();
+    assert.deepEqual(await listing(dir), [live.slice(dir.length + 1), "keep.part"].sort());
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("file-send receiver rejects a sha256 mismatch and keeps nothing", async () => {
   await using r = await setup();
   const body = new TextEncoder().encode("hello");

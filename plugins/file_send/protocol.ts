@@ -82,9 +82,18 @@ export interface Ack {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
+/** The receiver's temporary files: `.wiretest-<uuid>.part`, never a name a sender may use. */
+export const TEMP_FILE: RegExp =
+  /^\.wiretest-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.part$/;
+
+// C0 and C1 controls and DEL: a name with a line break would forge log lines.
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0001-\u001f\u007f-\u009f]/;
+
 /**
  * Checks a file name a peer announced: one plain path component, no
- * separators, no NUL, not `.`/`..`, at most 255 bytes of UTF-8.
+ * separators, no NUL or other control character, not `.`/`..`, not a
+ * receiver's temporary file name, at most 255 bytes of UTF-8.
  *
  * @returns the reason it is refused, or `undefined` when it is fine.
  */
@@ -94,10 +103,23 @@ export function nameProblem(name: string): string | undefined {
     return `it is longer than ${MAX_NAME_BYTES} bytes`;
   }
   if (name.includes("\0")) return "it contains a NUL byte";
+  if (CONTROL.test(name)) return "it contains a control character";
   if (name.includes("/") || name.includes("\\")) return "it contains a path separator";
   if (name === "." || name === "..") return "it is a relative path";
   if (/^[a-zA-Z]:/.test(name)) return "it is an absolute path";
+  if (TEMP_FILE.test(name)) return "it is reserved for the receiver's temporary files";
   return undefined;
+}
+
+/**
+ * Quotes a name for a message, escaping control characters, so a hostile
+ * name cannot break a log line in two.
+ */
+export function quoteName(name: string): string {
+  return JSON.stringify(name).replace(
+    /[\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 export function encodeHeader(name: string, size: number): Uint8Array {

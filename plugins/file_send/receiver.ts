@@ -17,12 +17,18 @@ import {
   HEADER_FIXED,
   hex,
   nameProblem,
+  quoteName,
   startsWith,
+  TEMP_FILE,
   TRAILER_MAGIC,
   TRAILER_SIZE,
 } from "./protocol.ts";
 
 const BUFFER_SIZE = 256 * 1024;
+// After an accept error that is not one client's fault, wait this long.
+const ERROR_PAUSE_MS = 50;
+// How long a refused sender may keep sending before the connection closes.
+const LINGER_MS = 1000;
 
 /** Starts the receiver. */
 export async function serveReceiver(params: FileReceiverParams, ctx: Context): Promise<Service> {
@@ -34,13 +40,30 @@ export async function serveReceiver(params: FileReceiverParams, ctx: Context): P
   if (!info.isDirectory) {
     throw new TypeError(`Cannot receive into "${params.dir}": it is not a directory`);
   }
+  await sweepStaleTemps(params.dir, ctx);
   const listener = listenTcp({ hostname: params.host, port: params.port });
   const stats = { connections: 0, files_received: 0, bytes_received: 0, rejected: 0 };
   const conns = new Set<Conn>();
   const tasks = new Set<Promise<void>>();
+  const closing = new AbortController();
 
   const acceptLoop = (async () => {
-    for await (const conn of listener) {
+    let failing = false;
+    while (!closing.signal.aborted) {
+      let conn: Conn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (closing.signal.aborted) return;
+        // Out of file descriptors (or the like) is not forever: connections
+        // that end free some. Pause, so the loop cannot spin, and go on;
+        // say so once per run of failures, not 20 times a second.
+        if (!failing) ctx.log("warn", `accept failed: ${(error as Error).message}`);
+        failing = true;
+        await pause(ERROR_PAUSE_MS, closing.signal);
+        continue;
+      }
+      failing = false;
       stats.connections++;
       conns.add(conn);
       const task = receiveOne(conn, params, ctx)
@@ -50,6 +73,7 @@ export async function serveReceiver(params: FileReceiverParams, ctx: Context): P
         }, (error) => {
           stats.rejected++;
           ctx.log("warn", (error as Error).message);
+          return lingerClose(conn, Math.min(params.idleTimeoutMs, LINGER_MS));
         })
         .finally(() => {
           conn.close();
@@ -58,14 +82,15 @@ export async function serveReceiver(params: FileReceiverParams, ctx: Context): P
         });
       tasks.add(task);
     }
-  })().catch((error) => ctx.log("error", `accept loop ended: ${(error as Error).message}`));
+  })();
 
-  let closing: Promise<void> | undefined;
+  let closed: Promise<void> | undefined;
   return {
     address: listener.addr,
     stats: () => ({ ...stats }),
     close: () =>
-      closing ??= (async () => {
+      closed ??= (async () => {
+        closing.abort();
         listener.close();
         for (const conn of conns) conn.close();
         await acceptLoop;
@@ -88,6 +113,25 @@ async function receiveOne(conn: Conn, params: FileReceiverParams, ctx: Context):
       { timeout: 1000 },
     ).catch(() => {});
     throw failure;
+  }
+}
+
+/**
+ * Half-closes after a failed transfer (and its refusal) and reads what the
+ * sender still had in flight, for `ms` at most. Closing with unread bytes
+ * would send a reset, which can destroy the refusal before a sender that is
+ * still writing reads it.
+ */
+async function lingerClose(conn: Conn, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  const scratch = new Uint8Array(64 * 1024);
+  try {
+    await conn.closeWrite();
+    while (await conn.read(scratch, { deadline }) !== null) {
+      // Discarded: the transfer is refused.
+    }
+  } catch {
+    // Timed out, reset or closed: the connection is closed next anyway.
   }
 }
 
@@ -117,7 +161,11 @@ async function receiveFramed(
   const name = decodeName(nameBytes);
   const problem = nameProblem(name);
   if (problem) {
-    throw new FileSendError("bad-name", `Cannot receive file "${name}": ${problem}`, "receiver");
+    throw new FileSendError(
+      "bad-name",
+      `Cannot receive file ${quoteName(name)}: ${problem}`,
+      "receiver",
+    );
   }
   if (size > params.maxBytes) {
     throw new FileSendError(
@@ -135,7 +183,7 @@ async function receiveFramed(
     );
   }
   ctx.log("info", `receiving "${name}" (${size} bytes)`);
-  return await intoTempFile(params, name, async (file, hash) => {
+  const stored = await intoTempFile(params, name, async (file, hash) => {
     const buffer = new Uint8Array(Math.min(BUFFER_SIZE, Math.max(size, 1)));
     let left = size;
     while (left > 0) {
@@ -179,17 +227,16 @@ async function receiveFramed(
       );
     }
     return { size, sha256: actual };
-  }, async (stored) => {
-    await conn.write(
-      encodeAck({
-        ok: true,
-        message: `stored "${name}"`,
-        bytes: stored.size,
-        sha256: stored.sha256,
-      }),
-      io,
-    );
   });
+  // The file is in place whatever happens to the acknowledgement: a sender
+  // that vanished now is told nothing, but the transfer counts as received.
+  await conn.write(
+    encodeAck({ ok: true, message: `stored "${name}"`, bytes: stored.size, sha256: stored.sha256 }),
+    io,
+  ).catch((error) => {
+    ctx.log("warn", `stored "${name}" but could not acknowledge it: ${(error as Error).message}`);
+  });
+  return stored.size;
 }
 
 async function receiveRaw(
@@ -210,7 +257,7 @@ async function receiveRaw(
       "receiver",
     );
   }
-  return await intoTempFile(params, name, async (file, hash) => {
+  return (await intoTempFile(params, name, async (file, hash) => {
     const buffer = new Uint8Array(BUFFER_SIZE);
     let total = 0;
     for (;;) {
@@ -232,34 +279,35 @@ async function receiveRaw(
     const sha256 = hash.digest("hex");
     ctx.log("info", `received raw stream "${name}": ${total} bytes, sha256 ${sha256}`);
     return { size: total, sha256 };
-  });
+  })).size;
 }
 
 type Hash = ReturnType<typeof createHash>;
 
 /**
  * Runs `fill` on a fresh temporary file beside the target, then moves it into
- * place (without replacing an existing file unless `overwrite`) and runs
- * `after`. Any failure removes the temporary file.
+ * place (without replacing an existing file unless `overwrite`). Any failure
+ * removes the temporary file. The file is locked while it is written, so a
+ * receiver starting later can tell it from one a killed receiver left.
  */
 async function intoTempFile(
   params: FileReceiverParams,
   name: string,
   fill: (file: Deno.FsFile, hash: Hash) => Promise<{ size: number; sha256: string }>,
-  after?: (stored: { size: number; sha256: string }) => Promise<void>,
-): Promise<number> {
+): Promise<{ size: number; sha256: string }> {
   const target = join(params.dir, name);
-  const temp = join(params.dir, `.${name}.${crypto.randomUUID()}.part`);
+  // A fixed, short name: `.<name>.<uuid>.part` would pass NAME_MAX for long names.
+  const temp = join(params.dir, `.wiretest-${crypto.randomUUID()}.part`);
   let file: Deno.FsFile | undefined;
   let placed = false;
   try {
     file = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
+    await file.lock(true);
     const stored = await fill(file, createHash("sha256")).catch((error) => {
       throw asFailure(error, params.idleTimeoutMs);
     });
     await file.syncData();
-    file.close();
-    file = undefined;
+    // Still open, so still locked, while it is moved into place.
     if (params.overwrite) {
       await Deno.rename(temp, target);
     } else {
@@ -280,14 +328,50 @@ async function intoTempFile(
       await Deno.remove(temp);
     }
     placed = true;
-    await after?.(stored);
-    return stored.size;
+    return stored;
   } catch (error) {
     throw asFailure(error, params.idleTimeoutMs);
   } finally {
     file?.close();
     if (!placed) await Deno.remove(temp).catch(() => {});
   }
+}
+
+/**
+ * Removes temporary files that no live receiver holds: what a receiver
+ * killed mid-transfer left behind. A live transfer keeps its file locked.
+ */
+async function sweepStaleTemps(dir: string, ctx: Context): Promise<void> {
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.isFile || !TEMP_FILE.test(entry.name)) continue;
+    const path = join(dir, entry.name);
+    let file: Deno.FsFile | undefined;
+    try {
+      file = await Deno.open(path, { write: true });
+      if (!await file.tryLock(true)) continue;
+      await Deno.remove(path);
+      ctx.log("info", `removed "${entry.name}", left by an interrupted transfer`);
+    } catch (error) {
+      // Gone meanwhile: a transfer that just finished moved it into place.
+      if (error instanceof Deno.errors.NotFound) continue;
+      ctx.log("warn", `could not remove "${entry.name}": ${(error as Error).message}`);
+    } finally {
+      file?.close();
+    }
+  }
+}
+
+// Waits `ms`, or less when `signal` aborts.
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
 
 async function writeAll(file: Deno.FsFile, chunk: Uint8Array): Promise<void> {

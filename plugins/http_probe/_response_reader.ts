@@ -46,6 +46,7 @@ const MAX_CHUNK_LINE = 4096;
 const STATUS_LINE = /^HTTP\/(\d)\.(\d) (\d{3})(?: (.*))?$/;
 const SP = 32;
 const HT = 9;
+const HTTP_PREFIX = new TextEncoder().encode("HTTP/");
 
 /** A buffered reader of HTTP/1.x responses over one connection. */
 export class ResponseReader {
@@ -79,7 +80,11 @@ export class ResponseReader {
    * @throws {ConnectionError} When the peer closes before the head ends.
    */
   async readHead(maxBytes: number): Promise<ResponseHead> {
-    const length = await this.#readSection(maxBytes, "response head");
+    // A peer speaking another protocol (a banner, then silence) fails at
+    // once instead of at the deadline: its first bytes are not "HTTP/".
+    const length = await this.#readSection(maxBytes, "response head", false, () => {
+      this.#checkStatusPrefix();
+    });
     const text = headText(this.#buf, this.#start, this.#start + length);
     this.#start += length;
     let eol = text.indexOf("\n");
@@ -114,6 +119,7 @@ export class ResponseReader {
   ): Promise<BodyResult> {
     switch (framing.kind) {
       case "none":
+        this.#checkNoExcess("a response that has no body");
         return { bytes: 0 };
       case "length": {
         this.#checkBodySize(framing.length, maxBodyBytes);
@@ -121,10 +127,14 @@ export class ResponseReader {
         if (got < framing.length) {
           this.#closed(`connection closed after ${got} of ${framing.length} body bytes`);
         }
+        this.#checkNoExcess(`the ${framing.length}-byte body that Content-Length announced`);
         return { bytes: got };
       }
-      case "chunked":
-        return await this.#readChunked(sink, maxBodyBytes, maxTrailerBytes);
+      case "chunked": {
+        const result = await this.#readChunked(sink, maxBodyBytes, maxTrailerBytes);
+        this.#checkNoExcess("the end of the chunked body");
+        return result;
+      }
       case "close": {
         let total = 0;
         while (await this.ready()) {
@@ -188,7 +198,12 @@ export class ResponseReader {
   // Finds the end of a section ending in an empty line (head or trailers) and
   // returns its length from #start, terminator included. Only a trailer
   // section may be the empty line alone.
-  async #readSection(maxBytes: number, what: string, mayBeEmpty = false): Promise<number> {
+  async #readSection(
+    maxBytes: number,
+    what: string,
+    mayBeEmpty = false,
+    check?: () => void,
+  ): Promise<number> {
     let scanned = 0;
     while (true) {
       const found = this.#sectionEnd(scanned, mayBeEmpty);
@@ -197,6 +212,8 @@ export class ResponseReader {
         return found - this.#start;
       }
       if (this.#end - this.#start > maxBytes) this.#tooLarge(what, maxBytes);
+      // Only before waiting: a head that came whole costs nothing extra.
+      check?.();
       // Rescan the last bytes: a terminator may straddle two reads.
       scanned = Math.max(0, this.#end - this.#start - 3);
       this.#makeRoom(maxBytes + 4);
@@ -208,6 +225,20 @@ export class ResponseReader {
             : `connection closed inside the ${what} after ${got} bytes`,
         );
       }
+    }
+  }
+
+  // Fails on a first line that cannot become a status line: bytes that are
+  // not "HTTP/", or a whole first line the status line pattern rejects.
+  #checkStatusPrefix(): void {
+    const b = this.#buf, s = this.#start, n = Math.min(this.#end - s, 160);
+    let ok = true;
+    for (let i = 0; i < Math.min(n, HTTP_PREFIX.length); i++) ok &&= b[s + i] === HTTP_PREFIX[i];
+    const eol = b.subarray(s, s + n).indexOf(LF);
+    const stop = eol < 0 ? s + n : eol > 0 && b[s + eol - 1] === CR ? s + eol - 1 : s + eol;
+    const line = headText(b, s, stop);
+    if (!ok || (eol >= 0 && !STATUS_LINE.test(line))) {
+      this.#parseError("status-line", `invalid status line "${clip(line)}"`);
     }
   }
 
@@ -312,6 +343,24 @@ export class ResponseReader {
       last = key;
     }
     return fields;
+  }
+
+  // We never pipeline, so bytes already here after a response's end belong
+  // to no response: the framing lied (e.g. a Content-Length too small) and
+  // the body seen is not the body sent. A stray CRLF is tolerated.
+  #checkNoExcess(after: string): void {
+    const extra = this.#end - this.#start;
+    if (extra === 0) return;
+    const b = this.#buf, s = this.#start;
+    if ((extra === 1 && b[s] === LF) || (extra === 2 && b[s] === CR && b[s + 1] === LF)) {
+      this.#start = this.#end;
+      return;
+    }
+    throw new HttpParseError({
+      part: after.includes("chunked") ? "chunk" : "content-length",
+      address: this.#address,
+      detail: `${extra} bytes arrived after ${after}`,
+    });
   }
 
   #checkBodySize(bytes: number, maxBodyBytes: number): void {

@@ -181,7 +181,9 @@ export class Session {
       this.#watch.activity = { operation: "connect", address: where };
       try {
         if (url.protocol === "https:") {
-          tls = await openTls(hostname, port, host, this.#options.tls, signal);
+          tls = await openTls(hostname, port, host, this.#options.tls, signal, () => {
+            this.#watch.activity = { operation: "handshake", address: where };
+          });
           conn = tls.conn;
         } else {
           conn = await connectTcp({ hostname, port, signal });

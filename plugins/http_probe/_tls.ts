@@ -1,6 +1,7 @@
 // HTTPS connections for the probe: trust settings from params, the TLS
 // transport, and its handshake facts renamed to the probe's snake_case.
-import { connectTls, type TlsInfo } from "../../lib/transport/tls.ts";
+import { connectTcp } from "../../lib/transport/tcp.ts";
+import { startTls, type TlsInfo } from "../../lib/transport/tls.ts";
 import type { Conn } from "../../lib/transport/types.ts";
 import type { HttpProbeClientParams } from "./params.ts";
 
@@ -66,7 +67,8 @@ export async function tlsSettings(params: HttpProbeClientParams): Promise<TlsSet
 
 /**
  * Connects to `ip:port` and runs the handshake for `host` (or the
- * configured servername), offering ALPN `http/1.1` only.
+ * configured servername), offering ALPN `http/1.1` only. `onConnected` runs
+ * between the two, so a deadline that passes in the handshake names it.
  */
 export async function openTls(
   ip: string,
@@ -74,10 +76,12 @@ export async function openTls(
   host: string,
   settings: TlsSettings,
   signal: AbortSignal,
+  onConnected: () => void = () => {},
 ): Promise<OpenedTls> {
-  const conn = await connectTls({
-    hostname: ip,
-    port,
+  const tcp = await connectTcp({ hostname: ip, port, signal });
+  onConnected();
+  // startTls owns the TCP connection: a failed handshake closes it.
+  const conn = await startTls(tcp, {
     servername: settings.servername ?? host,
     caCerts: settings.caCerts,
     insecure: settings.insecure,

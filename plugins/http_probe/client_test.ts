@@ -262,7 +262,8 @@ Deno.test("probeHttp() repeats requests on one keep-alive connection", async () 
     assert.equal(outcome.ok, true);
     assert.equal(outcome.metrics.requests, 50);
     assert.equal(outcome.metrics.connections, 1);
-    assert.deepEqual(server.stats(), { requests: 50, connections: 1 });
+    const { requests, connections } = server.stats();
+    assert.deepEqual({ requests, connections }, { requests: 50, connections: 1 });
     assert.ok(outcome.metrics.latency_p50_ms > 0);
     assert.ok(outcome.metrics.latency_max_ms >= outcome.metrics.latency_p50_ms);
     assert.ok(outcome.metrics.requests_per_s > 0);
@@ -393,6 +394,26 @@ Deno.test("probeHttp() fails when the body is shorter than Content-Length", asyn
   assert.equal(outcome.error?.name, "ConnectionError");
   assert.equal(outcome.error?.code, "closed");
   assert.match(outcome.error!.message, /connection closed after 3 of 10 body bytes$/);
+});
+
+Deno.test("probeHttp() fails when more bytes follow the body than Content-Length announced", async () => {
+  await using peer = rawPeer(() => ({
+    send: "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcdef",
+  }));
+  const outcome = await probe({ url: `${peer.base}/` });
+  assert.equal(outcome.ok, false);
+  assert.equal(outcome.error?.name, "HttpParseError");
+  assert.equal(outcome.error?.code, "content-length");
+  assert.match(outcome.error!.message, /3 bytes arrived after the 3-byte body/);
+});
+
+Deno.test("probeHttp() fails at once on a first line that is not HTTP, without waiting", async () => {
+  // No empty line ever comes: only the first line can tell.
+  await using peer = rawPeer(() => ({ send: "220 smtp.example ESMTP ready\r\n" }));
+  const outcome = await probe({ url: `${peer.base}/`, timeoutMs: 60_000 });
+  assert.equal(outcome.ok, false);
+  assert.equal(outcome.error?.name, "HttpParseError");
+  assert.match(outcome.error!.message, /invalid status line "220 smtp\.example ESMTP ready"$/);
 });
 
 Deno.test("probeHttp() fails with HttpParseError on an invalid status line", async () => {

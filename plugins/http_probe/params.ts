@@ -151,6 +151,10 @@ export interface HttpServerOptions {
   headers?: string[];
   /** Wait this long before answering each request (default 0). */
   delayMs?: number;
+  /** Close a connection silent for this long, in ms; 0 means never (default 60000). */
+  idleTimeoutMs?: number;
+  /** Close a connection whose request head has not arrived whole in this long, in ms (default 30000). */
+  headersTimeoutMs?: number;
   /** PEM certificate file: serve HTTPS (needs `keyFile`). */
   certFile?: string;
   /** PEM private key file for `certFile`. */
@@ -175,6 +179,10 @@ export interface HttpServerParams {
   headers: string[];
   /** Delay before each answer, in milliseconds. */
   delayMs: number;
+  /** Idle timeout of a connection, in milliseconds; 0 means never. */
+  idleTimeoutMs: number;
+  /** Time a request head may take to arrive, in milliseconds. */
+  headersTimeoutMs: number;
   /** PEM certificate file, for HTTPS. */
   certFile?: string;
   /** PEM private key file, for HTTPS. */
@@ -210,6 +218,10 @@ export const httpServerParams: ParamsSchema<HttpServerParams, HttpServerOptions>
     ).max(100).default([]).describe('Response header "Name: value" (repeat for several)'),
     delayMs: z.number().int().min(0).max(3_600_000).default(0)
       .describe("Wait this long before answering each request, in ms"),
+    idleTimeoutMs: z.number().int().min(0).max(86_400_000).default(60_000)
+      .describe("Close a connection silent for this long, in ms; 0 means never"),
+    headersTimeoutMs: z.number().int().min(1).max(3_600_000).default(30_000)
+      .describe("Close a connection whose request head has not arrived whole in this long, in ms"),
     certFile: z.string().min(1).optional().describe("PEM certificate file: serve HTTPS"),
     keyFile: z.string().min(1).optional().describe("PEM private key file for --cert-file"),
   })

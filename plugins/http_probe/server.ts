@@ -1,31 +1,67 @@
 /**
  * The HTTP probe's server role: a small configurable HTTP/1.1 (and HTTPS)
- * responder on `Deno.serve`, so fixtures and examples have a target with
- * nothing installed.
+ * responder, so fixtures and examples have a target with nothing installed.
+ *
+ * It runs on wiretest's own TCP and TLS transports rather than `Deno.serve`,
+ * which has neither an idle nor a header timeout: a client that connects and
+ * says nothing, or trickles a request head a byte at a time, would hold its
+ * socket forever.
  *
  * @module
  */
-import { toNetError } from "../../lib/errors.ts";
 import type { Context, Service } from "../../lib/plugin/types.ts";
 import { formatAddress } from "../../lib/transport/address.ts";
+import { listenTcp } from "../../lib/transport/tcp.ts";
+import { listenTls } from "../../lib/transport/tls.ts";
+import type { Conn, Listener } from "../../lib/transport/types.ts";
 import type { HttpServerParams } from "./params.ts";
+import { BadRequest, RequestReader } from "./_request_reader.ts";
 
-// Statuses whose responses have no body: a Response with a body throws.
+// Statuses whose responses have no body.
 const NULL_BODY = new Set([204, 205, 304]);
+// Largest request head (and trailer section) accepted.
+const MAX_HEAD_BYTES = 64 * 1024;
+// Bodies are written in blocks of about this size: few writes, little memory.
+const BLOCK_BYTES = 256 * 1024;
+// After an accept error that is not one client's fault (e.g. out of file
+// descriptors), wait this long so the loop cannot spin.
+const ERROR_PAUSE_MS = 50;
+
+const encoder = new TextEncoder();
+
+/** One open connection, as the timeout sweeper sees it. */
+interface Session {
+  conn: Conn;
+  /** `idle` between requests, `head` reading one, `busy` answering. */
+  state: "idle" | "head" | "busy";
+  /** `performance.now()` of the last byte read or written. */
+  lastActive: number;
+  /** `performance.now()` when the current head started. */
+  headStarted: number;
+  timedOut: boolean;
+}
 
 /**
  * Starts the responder: every request, whatever its method or path, gets
  * `status`, `headers` and `body` (repeated `bodyRepeat` times, streamed
  * chunked when `chunked` is set), after `delayMs`. It serves HTTPS when
- * `certFile` and `keyFile` are set.
+ * `certFile` and `keyFile` are set (ALPN `http/1.1`).
  *
- * The service's `stats()` are `requests` (answered or being answered) and
- * `connections` (distinct client addresses seen, which is the number of
- * connections when clients do not reuse ports). `close()` stops accepting,
- * cuts pending delays short and resolves once every response is finished.
+ * A connection is closed when it has been silent for `idleTimeoutMs`
+ * (between requests, or a client that stopped reading the answer), or when
+ * a request head has not arrived whole within `headersTimeoutMs` (a
+ * slowloris client). A request that is not HTTP/1.x gets `400`, a head over
+ * 64 KiB `431`, and the connection is closed. Request bodies are read and
+ * discarded.
+ *
+ * The service's `stats()` are `requests` (answered or being answered),
+ * `connections` (accepted), `active` (open now), `timed_out` (closed by one
+ * of the two timeouts) and `bad_requests`. `close()` stops accepting, closes
+ * connections waiting for a request, cuts pending delays short and resolves
+ * once every response in progress is finished and every connection closed.
  *
  * @param params Validated server params.
- * @param _ctx The role's context (the responder runs until closed).
+ * @param ctx The role's context; its log gets a line per failed connection.
  * @returns The running service.
  * @throws {ConnectionError} When the address is in use (code `address-in-use`).
  *
@@ -45,78 +81,323 @@ const NULL_BODY = new Set([204, 205, 304]);
  * assert.equal(service.stats().requests, 1);
  * ```
  */
-export async function serveHttp(params: HttpServerParams, _ctx: Context): Promise<Service> {
-  const tls = params.certFile && params.keyFile
-    ? {
+export async function serveHttp(params: HttpServerParams, ctx: Context): Promise<Service> {
+  const listener: Listener = params.certFile && params.keyFile
+    ? listenTls({
+      hostname: params.host,
+      port: params.port,
       cert: await Deno.readTextFile(params.certFile),
       key: await Deno.readTextFile(params.keyFile),
-    }
-    : undefined;
-  const headers = new Headers();
-  for (const line of params.headers) {
-    const colon = line.indexOf(":");
-    headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
-  }
-  const chunk = new TextEncoder().encode(params.body);
-  const hasBody = !NULL_BODY.has(params.status);
-  if (hasBody && !params.chunked && params.bodyRepeat > 1) {
-    headers.set("content-length", String(chunk.length * params.bodyRepeat));
-  }
+      alpnProtocols: ["http/1.1"],
+    })
+    : listenTcp({ hostname: params.host, port: params.port });
+  const where = formatAddress(listener.addr);
+  const response = new ResponseBytes(params);
+  const stats = { requests: 0, connections: 0, active: 0, timed_out: 0, bad_requests: 0 };
+  const sessions = new Set<Session>();
+  const tasks = new Set<Promise<void>>();
   const closing = new AbortController();
-  const seen = new Set<string>();
-  let requests = 0;
 
-  const respond = (): Response => {
-    if (!hasBody) return new Response(null, { status: params.status, headers });
-    if (params.bodyRepeat === 1 && !params.chunked) {
-      return new Response(chunk, { status: params.status, headers });
+  const handle = async (session: Session) => {
+    const { conn } = session;
+    const touch = () => session.lastActive = performance.now();
+    const reader = new RequestReader(conn, MAX_HEAD_BYTES);
+    reader.onBytes = touch;
+    reader.onHeadStart = () => {
+      session.state = "head";
+      session.headStarted = performance.now();
+    };
+    try {
+      while (!closing.signal.aborted) {
+        session.state = "idle";
+        let head;
+        try {
+          head = await reader.readHead();
+        } catch (error) {
+          if (!(error instanceof BadRequest)) throw error;
+          stats.bad_requests++;
+          ctx.log("debug", `http-probe server ${where}: ${error.message}`);
+          await conn.write(response.error(error.status), { timeout: 1000 }).catch(() => {});
+          return;
+        }
+        if (head === null) return;
+        session.state = "busy";
+        stats.requests++;
+        if (head.expectContinue) {
+          await conn.write(CONTINUE);
+          touch();
+        }
+        await reader.skipBody(head);
+        if (params.delayMs > 0) {
+          // A wait of our own making is not the client's silence.
+          session.lastActive = performance.now() + params.delayMs;
+          await sleep(params.delayMs, closing.signal);
+        }
+        const close = head.close || closing.signal.aborted;
+        await response.write(conn, head.method === "HEAD", close, touch);
+        if (close) return;
+      }
+    } catch (error) {
+      // Closed by close() or a timeout: that is the plan, not a failure.
+      if (!closing.signal.aborted && !session.timedOut) {
+        ctx.log("debug", `http-probe server ${where}: ${(error as Error).message}`);
+      }
+    } finally {
+      conn.close();
+      sessions.delete(session);
+      stats.active--;
     }
-    // One enqueue per repetition: a large body is never built in memory,
-    // and a chunked response gets one chunk per repetition.
-    let left = params.bodyRepeat;
-    const body = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (left-- > 0) controller.enqueue(chunk);
-        else controller.close();
-      },
-    });
-    return new Response(body, { status: params.status, headers });
   };
 
-  const handler: Deno.ServeHandler<Deno.NetAddr> = async (_request, info) => {
-    requests++;
-    const peer = info.remoteAddr;
-    seen.add(`${peer.hostname}:${peer.port}`);
-    if (params.delayMs > 0) await sleep(params.delayMs, closing.signal);
-    return respond();
+  const acceptLoop = async () => {
+    let failing = false;
+    while (!closing.signal.aborted) {
+      let conn: Conn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (closing.signal.aborted) return;
+        // Out of file descriptors (or the like) passes as connections end:
+        // pause so the loop cannot spin, and say so once per run of failures.
+        if (!failing) ctx.log("warn", `http-probe server ${where}: ${(error as Error).message}`);
+        failing = true;
+        await sleep(ERROR_PAUSE_MS, closing.signal);
+        continue;
+      }
+      failing = false;
+      stats.connections++;
+      stats.active++;
+      const now = performance.now();
+      const session: Session = {
+        conn,
+        state: "idle",
+        lastActive: now,
+        headStarted: now,
+        timedOut: false,
+      };
+      sessions.add(session);
+      const task = handle(session);
+      tasks.add(task);
+      task.finally(() => tasks.delete(task));
+    }
   };
-  let server: Deno.HttpServer<Deno.NetAddr>;
-  try {
-    server = Deno.serve(
-      { hostname: params.host, port: params.port, ...tls, onListen() {} },
-      handler,
-    );
-  } catch (error) {
-    const where = formatAddress({ transport: "tcp", hostname: params.host, port: params.port });
-    throw toNetError(error, "listen", where);
-  }
+  const accepting = acceptLoop();
+  const sweeper = startSweeper(sessions, params, () => stats.timed_out++);
 
   let closed: Promise<void> | undefined;
   return {
-    address: server.addr,
-    stats: () => ({ requests, connections: seen.size }),
-    close: () => {
+    address: listener.addr,
+    stats: () => ({ ...stats }),
+    close: () =>
       closed ??= (async () => {
         closing.abort();
-        await server.shutdown();
-        await server.finished;
-      })();
-      return closed;
-    },
+        clearInterval(sweeper);
+        listener.close();
+        // Connections waiting for a request go now; answers in progress finish.
+        for (const session of sessions) if (session.state !== "busy") session.conn.close();
+        await accepting;
+        await Promise.all(tasks);
+      })(),
   };
 }
 
-// Waits `ms`, or less when the server is closing.
+const CONTINUE = encoder.encode("HTTP/1.1 100 Continue\r\n\r\n");
+
+/** The bytes of the one response the responder gives, built once. */
+class ResponseBytes {
+  #params: HttpServerParams;
+  #hasBody: boolean;
+  #chunk: Uint8Array;
+  #heads = new Map<string, Uint8Array>();
+  // The whole response when it is small: one write per request.
+  #whole = new Map<boolean, Uint8Array>();
+  // A block of repetitions (framed as chunks when chunked).
+  #block: Uint8Array;
+  #perBlock: number;
+
+  constructor(params: HttpServerParams) {
+    this.#params = params;
+    this.#hasBody = !NULL_BODY.has(params.status);
+    this.#chunk = encoder.encode(params.body);
+    const framed = params.chunked && this.#chunk.length > 0
+      ? concat(encoder.encode(`${this.#chunk.length.toString(16)}\r\n`), this.#chunk, CRLF)
+      : this.#chunk;
+    this.#perBlock = framed.length === 0
+      ? params.bodyRepeat
+      : Math.max(1, Math.min(params.bodyRepeat, Math.floor(BLOCK_BYTES / framed.length)));
+    this.#block = framed.length === 0 ? framed : repeat(framed, this.#perBlock);
+  }
+
+  /** Writes the response; `headOnly` for HEAD, `close` adds `Connection: close`. */
+  async write(conn: Conn, headOnly: boolean, close: boolean, touch: () => void): Promise<void> {
+    const p = this.#params;
+    const bodyBytes = this.#chunk.length * p.bodyRepeat;
+    if (headOnly || !this.#hasBody) {
+      await conn.write(this.#head(close));
+      touch();
+      return;
+    }
+    if (!p.chunked && bodyBytes <= BLOCK_BYTES) {
+      let whole = this.#whole.get(close);
+      if (!whole) this.#whole.set(close, whole = concat(this.#head(close), this.#block));
+      await conn.write(whole);
+      touch();
+      return;
+    }
+    await conn.write(this.#head(close));
+    touch();
+    if (this.#block.length > 0) {
+      for (let left = p.bodyRepeat; left > 0; left -= this.#perBlock) {
+        const block = left >= this.#perBlock
+          ? this.#block
+          : this.#block.subarray(0, this.#block.length / this.#perBlock * left);
+        await conn.write(block);
+        touch();
+      }
+    }
+    if (p.chunked) {
+      await conn.write(LAST_CHUNK);
+      touch();
+    }
+  }
+
+  /** A bodyless error answer that closes the connection. */
+  error(status: 400 | 431 | 505): Uint8Array {
+    return encoder.encode(
+      `HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+    );
+  }
+
+  #head(close: boolean): Uint8Array {
+    const key = String(close);
+    let head = this.#heads.get(key);
+    if (head) return head;
+    const p = this.#params;
+    const lines = [`HTTP/1.1 ${p.status} ${REASONS[p.status] ?? ""}`.trimEnd()];
+    for (const line of p.headers) {
+      const colon = line.indexOf(":");
+      lines.push(`${line.slice(0, colon).trim()}: ${line.slice(colon + 1).trim()}`);
+    }
+    if (this.#hasBody) {
+      lines.push(
+        p.chunked
+          ? "transfer-encoding: chunked"
+          : `content-length: ${this.#chunk.length * p.bodyRepeat}`,
+      );
+    }
+    if (close) lines.push("connection: close");
+    head = encoder.encode(`${lines.join("\r\n")}\r\n\r\n`);
+    this.#heads.set(key, head);
+    return head;
+  }
+}
+
+// Reason phrases of the statuses RFC 9110 and its companions define (from 200 up).
+const REASONS: Record<number, string> = {
+  200: "OK",
+  201: "Created",
+  202: "Accepted",
+  203: "Non-Authoritative Information",
+  204: "No Content",
+  205: "Reset Content",
+  206: "Partial Content",
+  207: "Multi-Status",
+  208: "Already Reported",
+  226: "IM Used",
+  300: "Multiple Choices",
+  301: "Moved Permanently",
+  302: "Found",
+  303: "See Other",
+  304: "Not Modified",
+  305: "Use Proxy",
+  307: "Temporary Redirect",
+  308: "Permanent Redirect",
+  400: "Bad Request",
+  401: "Unauthorized",
+  402: "Payment Required",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  406: "Not Acceptable",
+  407: "Proxy Authentication Required",
+  408: "Request Timeout",
+  409: "Conflict",
+  410: "Gone",
+  411: "Length Required",
+  412: "Precondition Failed",
+  413: "Content Too Large",
+  414: "URI Too Long",
+  415: "Unsupported Media Type",
+  416: "Range Not Satisfiable",
+  417: "Expectation Failed",
+  418: "I'm a Teapot",
+  421: "Misdirected Request",
+  422: "Unprocessable Content",
+  423: "Locked",
+  424: "Failed Dependency",
+  425: "Too Early",
+  426: "Upgrade Required",
+  428: "Precondition Required",
+  429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
+  451: "Unavailable For Legal Reasons",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+  505: "HTTP Version Not Supported",
+  506: "Variant Also Negotiates",
+  507: "Insufficient Storage",
+  508: "Loop Detected",
+  510: "Not Extended",
+  511: "Network Authentication Required",
+};
+
+const CRLF = encoder.encode("\r\n");
+const LAST_CHUNK = encoder.encode("0\r\n\r\n");
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const part of parts) {
+    out.set(part, off);
+    off += part.length;
+  }
+  return out;
+}
+
+function repeat(bytes: Uint8Array, times: number): Uint8Array {
+  const out = new Uint8Array(bytes.length * times);
+  for (let i = 0; i < times; i++) out.set(bytes, i * bytes.length);
+  return out;
+}
+
+// One timer for the whole server rather than one per read.
+function startSweeper(
+  sessions: Set<Session>,
+  params: HttpServerParams,
+  onTimeout: () => void,
+): ReturnType<typeof setInterval> {
+  const idle = params.idleTimeoutMs > 0 ? params.idleTimeoutMs : Infinity;
+  const head = params.headersTimeoutMs;
+  const period = Math.min(1000, Math.max(10, Math.min(idle, head) / 4));
+  return setInterval(() => {
+    const now = performance.now();
+    for (const session of sessions) {
+      if (session.timedOut) continue;
+      const late = now - session.lastActive >= idle ||
+        (session.state === "head" && now - session.headStarted >= head);
+      if (late) {
+        session.timedOut = true;
+        onTimeout();
+        session.conn.close();
+      }
+    }
+  }, period);
+}
+
+// Waits `ms`, or less when `signal` aborts.
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {

@@ -162,3 +162,83 @@ Deno.test("httpServerParams rejects certFile without keyFile", () => {
     (error: unknown) => error instanceof ParamsError && error.issues[0].path[0] === "keyFile",
   );
 });
+
+Deno.test("serveHttp() reads request bodies, Content-Length and chunked, and keeps the connection", async () => {
+  await withServer({ body: "ok" }, async (base, service) => {
+    const text = await rawExchange(
+      base,
+      "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello" +
+        "POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n" +
+        "GET /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert.equal(text.match(/HTTP\/1\.1 200 OK\r\n/g)?.length, 3);
+    assert.equal(service.stats().requests, 3);
+    assert.equal(service.stats().connections, 1);
+  });
+});
+
+Deno.test("serveHttp() answers HEAD with the headers only and 100-continue before the body", async () => {
+  await withServer({ body: "12345" }, async (base) => {
+    const head = await rawExchange(base, "HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert.match(head, /\r\ncontent-length: 5\r\n/i);
+    assert.ok(head.endsWith("\r\n\r\n"), "HEAD got a body");
+    const expect = await rawExchange(
+      base,
+      "PUT / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n" +
+        "Connection: close\r\n\r\nhi",
+    );
+    assert.match(expect, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+  });
+});
+
+Deno.test("serveHttp() closes after an HTTP/1.0 request without keep-alive", async () => {
+  await withServer({ body: "old" }, async (base) => {
+    const text = await rawExchange(base, "GET / HTTP/1.0\r\n\r\n");
+    assert.match(text, /\r\nconnection: close\r\n/i);
+    assert.ok(text.endsWith("old"));
+  });
+});
+
+Deno.test("serveHttp() answers 400 to what is not HTTP/1.x or smuggles a body, and 431 to a huge head", async () => {
+  await withServer({}, async (base, service) => {
+    for (
+      const request of [
+        "HELLO\r\n\r\n",
+        "GET / HTTP/1.1\r\nBad Header\r\n\r\n",
+        "POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "POST / HTTP/1.1\r\nContent-Length: 3, 4\r\n\r\nabc",
+      ]
+    ) {
+      assert.match(await rawExchange(base, request), /^HTTP\/1\.1 400 Bad Request\r\n/);
+    }
+    const huge = `GET / HTTP/1.1\r\nX-Big: ${"a".repeat(70_000)}\r\n\r\n`;
+    assert.match(await rawExchange(base, huge), /^HTTP\/1\.1 431 /);
+    assert.equal(service.stats().bad_requests, 5);
+  });
+});
+
+Deno.test("serveHttp() closes a connection idle for idleTimeoutMs", async () => {
+  await withServer({ idleTimeoutMs: 100 }, async (base, service) => {
+    const { hostname, port } = new URL(base);
+    using conn = await Deno.connect({ hostname, port: Number(port) });
+    // The server closes it: the read ends instead of waiting forever.
+    assert.equal(await conn.read(new Uint8Array(16)), null);
+    assert.equal(service.stats().timed_out, 1);
+  });
+});
+
+Deno.test("serveHttp() closes a connection whose head trickles in past headersTimeoutMs", async () => {
+  await withServer({ headersTimeoutMs: 200, idleTimeoutMs: 60_000 }, async (base, service) => {
+    const { hostname, port } = new URL(base);
+    using conn = await Deno.connect({ hostname, port: Number(port) });
+    const closed = conn.read(new Uint8Array(16));
+    // One byte every 20 ms: never idle, never a whole head.
+    for (const byte of new TextEncoder().encode("GET / HTTP/1.1\r\nX-Slow: zzzzzzzzzzzzzzzz")) {
+      if (service.stats().timed_out > 0) break;
+      await conn.write(new Uint8Array([byte])).catch(() => {});
+      await new Promise((ok) => setTimeout(ok, 20));
+    }
+    assert.equal(await closed, null);
+    assert.equal(service.stats().timed_out, 1);
+  });
+});

@@ -1,0 +1,404 @@
+// file-send against hostile senders and receivers, with the wiretest side in
+// a process of its own (`wiretest serve file-send`, or a sender in a child):
+// every transfer that goes wrong leaves no file and no partial file, never
+// replaces an existing file, and both sides say what happened.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  eventually,
+  type HostilePeer,
+  record,
+  runClientProcess,
+  runClientProcesses,
+  serveProcess,
+  type ServerProcess,
+  startHostile,
+} from "./_support/process.ts";
+
+const IDLE_MS = 1000;
+
+interface Answer {
+  event: "answer" | "error" | "sent";
+  bytes: number;
+  ms: number;
+  ok?: boolean;
+  ack?: { ok: boolean; code?: string; message: string } | null;
+  error?: string;
+}
+
+/** A receiver process in a fresh directory, with what it logged. */
+async function receiver(flags: string[] = [], dir?: string) {
+  const where = dir ?? await Deno.makeTempDir({ prefix: "wiretest-hostile-recv-" });
+  const server = await serveProcess("file-send", [
+    "--dir",
+    where,
+    "--idle-timeout-ms",
+    String(IDLE_MS),
+    ...flags,
+  ]);
+  return Object.assign(server, {
+    dir: where,
+    async [Symbol.asyncDispose]() {
+      server.kill("SIGKILL");
+      await server.status;
+      if (dir === undefined) await Deno.remove(where, { recursive: true });
+    },
+  });
+}
+
+/** Runs the hand-made sender of hostile_peer.py against `port` and returns its report. */
+async function hostileSend(port: number, options: Record<string, unknown>): Promise<Answer> {
+  await using peer = await startHostile("file-sender", { port, ...options });
+  return JSON.parse(await peer.nextLine(20_000)) as Answer;
+}
+
+/** Like {@linkcode hostileSend} for several transfers, one after another, from one process. */
+async function hostileSends(port: number, jobs: Record<string, unknown>[]): Promise<Answer[]> {
+  await using peer = await startHostile("file-sender", { port, jobs });
+  const answers: Answer[] = [];
+  for (const _ of jobs) answers.push(JSON.parse(await peer.nextLine(20_000)) as Answer);
+  return answers;
+}
+
+async function listing(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+  return names.sort();
+}
+
+/** Checks the receiver refused with `code`, stored nothing and is still within bounds. */
+async function assertRefused(
+  label: string,
+  server: ServerProcess & { dir: string },
+  answer: Answer,
+  code: string,
+  before: string[] = [],
+): Promise<void> {
+  const { rssKb, hwmKb } = server.memory();
+  record(`file-send: ${label}`, { ms: answer.ms, receiverRssKb: rssKb, receiverHwmKb: hwmKb });
+  assert.equal(answer.event, "answer", `${label}: ${JSON.stringify(answer)}`);
+  assert.equal(answer.ok, false, `${label}: accepted`);
+  assert.equal(answer.ack?.code, code, `${label}: ${answer.ack?.message}`);
+  assert.deepEqual(await listing(server.dir), before, `${label}: files left behind`);
+}
+
+Deno.test("file-send receiver refuses traversal and other hostile names, writing nothing", async () => {
+  const outside = await Deno.makeTempDir({ prefix: "wiretest-hostile-outside-" });
+  await Deno.mkdir(join(outside, "in"));
+  await using server = await receiver([], join(outside, "in"));
+  try {
+    const names: [string, Record<string, unknown>][] = [
+      ["../escape", { name: "../escape" }],
+      ["absolute path", { name: "/tmp/escape" }],
+      ["nested traversal", { name: "a/../../escape" }],
+      ["dot-dot", { name: ".." }],
+      ["dot", { name: "." }],
+      ["empty", { name: "" }],
+      ["backslash", { name: "..\\escape" }],
+      ["drive letter", { name: "C:escape" }],
+      ["NUL byte", { name: "esc\u0000ape" }],
+      ["line break (forged log line)", { name: "a\nwarn: forged" }],
+      ["256 bytes", { name: "x".repeat(256) }],
+      ["not UTF-8", { name_hex: "fffe2e2e" }],
+      ["a temporary file's name", { name: `.wiretest-${crypto.randomUUID()}.part` }],
+    ];
+    const answers = await hostileSends(
+      server.port,
+      names.map(([, name]) => ({ ...name, announce: 10, send: 10 })),
+    );
+    for (const [i, [label]] of names.entries()) {
+      await assertRefused(`name: ${label}`, server, answers[i], "bad-name");
+    }
+    assert.deepEqual(await listing(outside), ["in"], "something was written outside");
+    // The forged line stays inside the quoted name: no log line starts with it.
+    assert.doesNotMatch(server.stderr(), /^warn: forged/m);
+  } finally {
+    await Deno.remove(outside, { recursive: true });
+  }
+});
+
+Deno.test("file-send receiver stores a 255-byte name, the longest allowed", async () => {
+  await using server = await receiver();
+  const name = "n".repeat(255);
+  const answer = await hostileSend(server.port, { name, announce: 100, send: 100 });
+  assert.equal(answer.ok, true, JSON.stringify(answer));
+  assert.deepEqual(await listing(server.dir), [name]);
+});
+
+Deno.test("file-send receiver rejects size lies and keeps nothing", async () => {
+  await using server = await receiver();
+  const more = await hostileSend(server.port, { name: "more", announce: 1000, send: 2000 });
+  await assertRefused("announces 1000, sends 2000", server, more, "oversize");
+  const less = await hostileSend(server.port, {
+    name: "less",
+    announce: 2_000_000,
+    send: 1_000_000,
+    then: "close",
+  });
+  await assertRefused("announces 2 MB, sends 1 MB and closes", server, less, "truncated");
+  assert.match(less.ack!.message, /connection closed after 1000036 of 2000000 bytes/);
+  const stall = await hostileSend(server.port, { name: "stall", announce: 2000, send: 1000 });
+  await assertRefused("announces 2000, sends 1000 and stalls", server, stall, "stalled");
+  assert.ok(stall.ms >= IDLE_MS * 0.9, `gave up after ${stall.ms} ms`);
+  assert.ok(stall.ms < IDLE_MS + 3000, `gave up after ${stall.ms} ms`);
+  assert.match(server.stderr(), /warn: Cannot receive file: the sender stalled for 1000 ms/);
+});
+
+Deno.test("file-send receiver rejects a sha256 mismatch and keeps nothing", async () => {
+  await using server = await receiver();
+  const answer = await hostileSend(server.port, {
+    name: "bad.bin",
+    announce: 100_000,
+    send: 100_000,
+    trailer: "bad",
+  });
+  await assertRefused("sha256 mismatch", server, answer, "sha256-mismatch");
+  assert.match(server.stderr(), /warn: Cannot receive file "bad\.bin": sha256 /);
+});
+
+Deno.test("file-send receiver cleans up after a sender killed with SIGKILL mid-transfer", async () => {
+  await using server = await receiver();
+  let peer: HostilePeer | undefined;
+  try {
+    peer = await startHostile("file-sender", {
+      port: server.port,
+      name: "killed.bin",
+      announce: 10 * 1024 * 1024,
+      send: 1024 * 1024,
+      trailer: "none",
+      then: "hold",
+    });
+    assert.equal(JSON.parse(await peer.nextLine()).event, "sent");
+    // The receiver is writing its temporary file when the sender dies.
+    assert.ok(
+      await eventually(() => [...Deno.readDirSync(server.dir)].length === 1, 5000),
+      "no temporary file",
+    );
+    const killedAt = performance.now();
+    peer.kill("SIGKILL");
+    await peer.status;
+    const gone = await eventually(
+      () => /warn: Cannot receive file "killed\.bin": connection closed/.test(server.stderr()),
+      5000,
+    );
+    record("file-send: sender killed mid-transfer", {
+      ms: performance.now() - killedAt,
+      receiverHwmKb: server.memory().hwmKb,
+    });
+    assert.ok(gone, `receiver said: ${server.stderr()}`);
+    assert.match(server.stderr(), /after 1048576 of 10485760 bytes/);
+    assert.deepEqual(await listing(server.dir), []);
+  } finally {
+    await peer?.[Symbol.asyncDispose]();
+  }
+});
+
+/** A sparse file: reads as zeros, takes no disk space until the receiver writes it. */
+async function sparseFile(size: number): Promise<string> {
+  const path = await Deno.makeTempFile({ prefix: "wiretest-hostile-src-" });
+  using file = await Deno.open(path, { write: true });
+  await file.truncate(size);
+  return path;
+}
+
+Deno.test("file-send sender reports a receiver killed mid-transfer; a new receiver sweeps its leftovers", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wiretest-hostile-recv-" });
+  const source = await sparseFile(4 * 1024 ** 3);
+  try {
+    {
+      await using server = await receiver([], dir);
+      const sending = runClientProcess("file-send", {
+        file: source,
+        target: `127.0.0.1:${server.port}`,
+        name: "big.bin",
+        idleTimeoutMs: 5000,
+      });
+      // Kill the receiver once its temporary file has some bytes.
+      const started = await eventually(() => {
+        for (const entry of Deno.readDirSync(dir)) {
+          if (Deno.statSync(join(dir, entry.name)).size > 1024 * 1024) return true;
+        }
+        return false;
+      }, 15_000);
+      server.kill("SIGKILL");
+      await server.status;
+      const { outcome, ms } = await sending;
+      record("file-send: receiver killed mid-transfer (sender side)", { ms });
+      assert.ok(started, "the transfer never started");
+      assert.equal(outcome.ok, false);
+      assert.equal(outcome.error?.name, "ConnectionError", outcome.error?.message);
+      assert.match(outcome.error!.code!, /^(reset|broken-pipe|closed)$/);
+      assert.ok(outcome.metrics.bytes === undefined || outcome.metrics.bytes < 4 * 1024 ** 3);
+    }
+    // A killed receiver cannot clean up: its temporary file is still there…
+    const left = await listing(dir);
+    assert.equal(left.length, 1);
+    assert.match(left[0], /^\.wiretest-.*\.part$/);
+    // …until a receiver starts on the same directory.
+    await using again = await receiver([], dir);
+    assert.deepEqual(await listing(dir), []);
+    assert.doesNotMatch(again.stderr(), /could not remove/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(source);
+  }
+});
+
+Deno.test("file-send receiver never replaces an existing file, even one made mid-transfer", async () => {
+  await using server = await receiver();
+  const keep = join(server.dir, "keep.txt");
+  await Deno.writeTextFile(keep, "precious");
+  const answer = await hostileSend(server.port, { name: "keep.txt", announce: 10, send: 10 });
+  await assertRefused("name of an existing file", server, answer, "exists", ["keep.txt"]);
+  // The target appears while the transfer runs: link() refuses to replace it.
+  const racing = hostileSend(server.port, {
+    name: "race.txt",
+    announce: 131_072,
+    send: 131_072,
+    pace: 0.5,
+    pace_after: 65_536,
+  });
+  assert.ok(
+    await eventually(() => [...Deno.readDirSync(server.dir)].length === 2, 5000),
+    "the transfer never started",
+  );
+  await Deno.writeTextFile(join(server.dir, "race.txt"), "mine");
+  await assertRefused("target made mid-transfer", server, await racing, "exists", [
+    "keep.txt",
+    "race.txt",
+  ]);
+  assert.equal(await Deno.readTextFile(keep), "precious");
+  assert.equal(await Deno.readTextFile(join(server.dir, "race.txt")), "mine");
+});
+
+Deno.test("file-send receiver with overwrite replaces a symlink, not the file it points to", async () => {
+  const outside = await Deno.makeTempFile({ prefix: "wiretest-hostile-target-" });
+  await Deno.writeTextFile(outside, "outside");
+  await using server = await receiver(["--overwrite"]);
+  try {
+    await Deno.symlink(outside, join(server.dir, "link.txt"));
+    const answer = await hostileSend(server.port, { name: "link.txt", announce: 10, send: 10 });
+    assert.equal(answer.ok, true, JSON.stringify(answer));
+    assert.equal(await Deno.readTextFile(outside), "outside");
+    assert.equal((await Deno.lstat(join(server.dir, "link.txt"))).isSymlink, false);
+  } finally {
+    await Deno.remove(outside);
+  }
+});
+
+/** Mounts a 1 MiB tmpfs on a new directory, or returns undefined when mounting is not allowed. */
+async function smallTmpfs(): Promise<(AsyncDisposable & { dir: string }) | undefined> {
+  const dir = await Deno.makeTempDir({ prefix: "wiretest-hostile-full-" });
+  const mount = await new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!mount.success) {
+    console.warn(
+      `skipping the full-disk case: cannot mount a tmpfs (${
+        new TextDecoder().decode(mount.stderr).trim()
+      })`,
+    );
+    await Deno.remove(dir);
+    return undefined;
+  }
+  return {
+    dir,
+    async [Symbol.asyncDispose]() {
+      await new Deno.Command("umount", { args: [dir] }).output();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+Deno.test("file-send reports a destination that runs out of space on both sides and keeps nothing", async () => {
+  await using disk = await smallTmpfs();
+  if (!disk) return;
+  await using server = await receiver([], disk.dir);
+  const source = await Deno.makeTempFile({ prefix: "wiretest-hostile-src-" });
+  try {
+    await Deno.writeFile(source, crypto.getRandomValues(new Uint8Array(65536)));
+    await Deno.writeFile(source, new Uint8Array(2 * 1024 * 1024 - 65536), { append: true });
+    const { outcome, ms, growthKb } = await runClientProcess("file-send", {
+      file: source,
+      target: `127.0.0.1:${server.port}`,
+      name: "too-big.bin",
+    });
+    record("file-send: destination out of space", {
+      ms,
+      senderGrowthKb: growthKb,
+      receiverHwmKb: server.memory().hwmKb,
+    });
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.error?.name, "FileSendError");
+    assert.equal(outcome.error?.code, "io");
+    assert.match(outcome.error!.message, /No space left on device/);
+    assert.match(server.stderr(), /warn: Cannot store file: No space left on device/);
+    assert.deepEqual(await listing(disk.dir), []);
+    // The space came back: a file that fits is stored.
+    await Deno.writeTextFile(source, "fits");
+    const small = await runClientProcess("file-send", {
+      file: source,
+      target: `127.0.0.1:${server.port}`,
+      name: "fits.txt",
+    });
+    assert.equal(small.outcome.ok, true, small.outcome.error?.message);
+    assert.deepEqual(await listing(disk.dir), ["fits.txt"]);
+  } finally {
+    await Deno.remove(source);
+  }
+});
+
+Deno.test("file-send sender gives up on receivers that stop reading or never answer", async () => {
+  const source = await sparseFile(64 * 1024 * 1024);
+  try {
+    const cases: [string, string, string][] = [
+      ["receiver never reads", "no-read", "Cannot write to"],
+      ["receiver never acknowledges", "file-no-ack", "Cannot read from"],
+    ];
+    const peers = await Promise.all(cases.map(([, mode]) => startHostile(mode)));
+    try {
+      const results = await runClientProcesses(
+        "file-send",
+        peers.map((peer) => ({
+          file: source,
+          target: `127.0.0.1:${peer.port}`,
+          idleTimeoutMs: IDLE_MS,
+        })),
+      );
+      for (const [i, [label, , what]] of cases.entries()) {
+        const { outcome, ms, growthKb } = results[i];
+        record(`file-send: ${label}`, { ms, growthKb, error: outcome.error });
+        assert.equal(outcome.ok, false, label);
+        assert.equal(outcome.error?.name, "TimeoutError", `${label}: ${outcome.error?.message}`);
+        assert.ok(outcome.error!.message.startsWith(what), outcome.error!.message);
+        assert.ok(ms < IDLE_MS + 10_000, `${label}: took ${ms} ms`);
+        assert.ok(growthKb < 64 * 1024, `${label}: memory grew by ${growthKb} KiB`);
+      }
+    } finally {
+      await Promise.all(peers.map((peer) => peer[Symbol.asyncDispose]()));
+    }
+  } finally {
+    await Deno.remove(source);
+  }
+});
+
+Deno.test("file-send sender rejects a receiver answering nonsense", async () => {
+  const source = await Deno.makeTempFile();
+  try {
+    await Deno.writeTextFile(source, "hello");
+    await using peer = await startHostile("file-bad-ack");
+    const { outcome, ms } = await runClientProcess("file-send", {
+      file: source,
+      target: `127.0.0.1:${peer.port}`,
+      idleTimeoutMs: IDLE_MS,
+    });
+    record("file-send: receiver answers nonsense", { ms, error: outcome.error });
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.error?.name, "FileSendError");
+    assert.equal(outcome.error?.code, "protocol");
+  } finally {
+    await Deno.remove(source);
+  }
+});
