@@ -8,6 +8,7 @@ import { denialDetail, missingInParent } from "./_isolation_denial.ts";
 import {
   type Denial,
   type ErrorData,
+  Outbox,
   rebuildError,
   type Reply,
   type Request,
@@ -102,6 +103,9 @@ export class WorkerHandle {
   #started = false;
   #stats: { header: Int32Array; body: Uint8Array; seq: number } | undefined;
   #settle!: { resolve: () => void; reject: (e: Error) => void };
+  #outbox = new Outbox<Request>((message) => {
+    if (!this.#failure) this.#worker.postMessage(message);
+  });
 
   /**
    * Starts the Worker.
@@ -167,14 +171,20 @@ export class WorkerHandle {
       if (this.#failure) return reject(this.#failure);
       this.#calls.set(id, { resolve, reject });
       if (sinks) this.#sinks.set(id, sinks);
-      this.#worker.postMessage({ ...request, id });
+      this.#outbox.add({ ...request, id } as Request, (error) => {
+        // Its input cannot be cloned (a function, a socket): this call fails alone.
+        this.#calls.delete(id);
+        this.#sinks.delete(id);
+        reject(error as Error);
+      });
     });
     return { id, done };
   }
 
   /** Sends a message that needs no answer (an abort). */
   send(request: Extract<Request, { type: "abort" }>): void {
-    if (!this.#failure) this.#worker.postMessage(request);
+    // Plain data (the reason is serialized): cloning it cannot fail.
+    if (!this.#failure) this.#outbox.add(request, () => {});
   }
 
   /** Keeps routing a job's log and progress after its request is answered (a service). */
@@ -199,6 +209,8 @@ export class WorkerHandle {
     const view = this.#stats;
     if (!view || this.#failure) return undefined;
     const seq = ++view.seq;
+    // This thread blocks until the answer: what is queued must go first.
+    this.#outbox.flush();
     this.#worker.postMessage({ type: "stats", service, seq } satisfies Request);
     const until = performance.now() + waitMs;
     for (;;) {
@@ -235,6 +247,9 @@ export class WorkerHandle {
 
   #receive(reply: Reply): void {
     switch (reply.type) {
+      case "batch":
+        for (const message of reply.messages) this.#receive(message);
+        break;
       case "ready":
         this.#started = true;
         this.#stats = {
@@ -287,15 +302,26 @@ function keyOf(entry: ManifestEntry): string {
   ]);
 }
 
-/** Warm Workers by plugin, and every Worker started through the pool. */
+/**
+ * Workers by plugin entry, and every Worker started through the pool. A
+ * Worker takes up to `rolesPerWorker` roles of its entry at once (they share
+ * its permissions, so sharing does not widen any role's grant); a new one
+ * starts only when every Worker of the entry is full. A Worker with no role
+ * stays warm unless `maxIdle` others of its entry already are.
+ */
 export class WorkerPool {
   readonly maxIdle: number;
-  #idle = new Map<string, WorkerHandle[]>();
+  readonly rolesPerWorker: number;
+  /** Workers taking roles, by entry. */
+  #open = new Map<string, WorkerHandle[]>();
+  /** Roles each live Worker is running. */
+  #roles = new Map<WorkerHandle, number>();
   #live = new Set<WorkerHandle>();
   #closed = false;
 
-  constructor(maxIdle: number) {
+  constructor(maxIdle: number, rolesPerWorker = 1) {
     this.maxIdle = maxIdle;
+    this.rolesPerWorker = rolesPerWorker;
   }
 
   /** Workers alive, busy or idle. */
@@ -303,37 +329,58 @@ export class WorkerPool {
     return [...this.#live].filter((h) => h.alive).length;
   }
 
-  /** A warm Worker for the entry, or a new one. */
-  acquire(entry: ManifestEntry): WorkerHandle {
+  /**
+   * The least busy Worker of the entry with room for a role, or a new one.
+   * A `brief` role (a params check: one message, nothing kept) takes the
+   * least busy Worker even when full rather than start one.
+   */
+  acquire(entry: ManifestEntry, brief = false): WorkerHandle {
     if (this.#closed) {
       throw new TypeError(`Cannot run plugin "${entry.name}": its isolation pool is closed`);
     }
-    const idle = this.#idle.get(keyOf(entry)) ?? [];
-    for (let handle = idle.pop(); handle; handle = idle.pop()) {
-      if (handle.alive) return handle;
-      this.#live.delete(handle);
+    const key = keyOf(entry);
+    for (const dead of (this.#open.get(key) ?? []).filter((h) => !h.alive)) this.#forget(dead);
+    const open = this.#open.get(key) ?? [];
+    let best: WorkerHandle | undefined;
+    for (const handle of open) {
+      const roles = this.#roles.get(handle)!;
+      if ((brief || roles < this.rolesPerWorker) && (!best || roles < this.#roles.get(best)!)) {
+        best = handle;
+      }
     }
-    const handle = new WorkerHandle(entry);
-    this.#live.add(handle);
-    return handle;
+    if (!best) {
+      best = new WorkerHandle(entry);
+      this.#live.add(best);
+      this.#roles.set(best, 0);
+      open.push(best);
+    }
+    this.#open.set(key, open);
+    this.#roles.set(best, this.#roles.get(best)! + 1);
+    return best;
   }
 
-  /** Returns a Worker whose role finished cleanly, keeping it warm. */
+  /** A role finished cleanly: the Worker stays warm, unless enough others are. */
   release(handle: WorkerHandle): void {
+    const roles = this.#leave(handle);
+    if (roles > 0) return;
     const key = keyOf(handle.entry);
-    const idle = this.#idle.get(key) ?? [];
-    if (this.#closed || !handle.alive || idle.length >= this.maxIdle) {
-      this.discard(handle, new Error(`Cannot run plugin "${handle.entry.name}": worker retired`));
-      return;
+    const idle = (this.#open.get(key) ?? []).filter((h) =>
+      h !== handle && h.alive && this.#roles.get(h) === 0
+    );
+    if (this.#closed || !handle.alive || !this.#isOpen(handle) || idle.length >= this.maxIdle) {
+      this.#end(handle, new Error(`Cannot run plugin "${handle.entry.name}": worker retired`));
     }
-    idle.push(handle);
-    this.#idle.set(key, idle);
   }
 
-  /** Ends a Worker that must not be reused. */
+  /**
+   * A role ended badly (it hung, was cancelled before its Worker was ready,
+   * or its Worker died): the Worker takes no new role and ends with its last
+   * one, so the roles sharing it finish first (each within its own limits).
+   */
   discard(handle: WorkerHandle, reason: Error): void {
-    handle.terminate(reason);
-    this.#live.delete(handle);
+    const open = this.#open.get(keyOf(handle.entry));
+    if (open?.includes(handle)) open.splice(open.indexOf(handle), 1);
+    if (this.#leave(handle) === 0) this.#end(handle, reason);
   }
 
   /** Ends every Worker, busy or idle. */
@@ -345,6 +392,31 @@ export class WorkerPool {
       );
     }
     this.#live.clear();
-    this.#idle.clear();
+    this.#open.clear();
+    this.#roles.clear();
+  }
+
+  /** One role fewer on the Worker; returns how many it still runs. */
+  #leave(handle: WorkerHandle): number {
+    const roles = Math.max(0, (this.#roles.get(handle) ?? 1) - 1);
+    if (this.#roles.has(handle)) this.#roles.set(handle, roles);
+    return roles;
+  }
+
+  #isOpen(handle: WorkerHandle): boolean {
+    return this.#open.get(keyOf(handle.entry))?.includes(handle) ?? false;
+  }
+
+  #end(handle: WorkerHandle, reason: Error): void {
+    handle.terminate(reason);
+    this.#forget(handle);
+  }
+
+  /** Drops a Worker from the pool's books. */
+  #forget(handle: WorkerHandle): void {
+    this.#live.delete(handle);
+    this.#roles.delete(handle);
+    const open = this.#open.get(keyOf(handle.entry));
+    if (open?.includes(handle)) open.splice(open.indexOf(handle), 1);
   }
 }

@@ -52,7 +52,8 @@ export type Request =
   | { type: "check"; id: number; role: "server" | "client"; input: unknown }
   | { type: "close"; id: number; service: number }
   | { type: "abort"; job: number; reason: ErrorData }
-  | { type: "stats"; service: number; seq: number };
+  | { type: "stats"; service: number; seq: number }
+  | { type: "batch"; messages: Request[] };
 
 /** What a finished request carries back. */
 export type Result =
@@ -68,7 +69,51 @@ export type Reply =
   | { type: "log"; job: number; level: LogLevel; message: string }
   | { type: "progress"; job: number; update: Progress }
   | { type: "stray"; error: ErrorData }
-  | { type: "done"; id: number; result?: Result; error?: ErrorData; denial?: Denial };
+  | { type: "done"; id: number; result?: Result; error?: ErrorData; denial?: Denial }
+  | { type: "batch"; messages: Reply[] };
+
+/**
+ * Messages for the other side, sent together at the end of the current turn:
+ * waking the other thread costs more than a message (a tenth of a
+ * millisecond on a small VM), and roles started or finished in the same turn
+ * (a fixture's params checks, steps of fixtures running at once) then share
+ * one wake-up. A message that cannot be cloned fails alone, through its
+ * `onError`.
+ */
+export class Outbox<T> {
+  #queue: { message: T; onError: (error: unknown) => void }[] = [];
+  #post: (message: T | { type: "batch"; messages: T[] }) => void;
+
+  constructor(post: (message: T | { type: "batch"; messages: T[] }) => void) {
+    this.#post = post;
+  }
+
+  /** Queues a message; the first one of a turn schedules the flush. */
+  add(message: T, onError: (error: unknown) => void): void {
+    if (this.#queue.push({ message, onError }) === 1) queueMicrotask(() => this.flush());
+  }
+
+  /** Sends what is queued now (before a message that must not wait, or be overtaken). */
+  flush(): void {
+    const queue = this.#queue;
+    if (queue.length === 0) return;
+    this.#queue = [];
+    if (queue.length > 1) {
+      try {
+        return this.#post({ type: "batch", messages: queue.map((q) => q.message) });
+      } catch {
+        // Some message cannot be cloned: send them one by one to find it.
+      }
+    }
+    for (const { message, onError } of queue) {
+      try {
+        this.#post(message);
+      } catch (error) {
+        onError(error);
+      }
+    }
+  }
+}
 
 /** Bytes for one stats snapshot as JSON; a handful of counters needs far less. */
 export const STATS_BYTES = 64 * 1024;
@@ -92,7 +137,9 @@ export function serializeError(error: unknown, depth = 0): ErrorData {
     return { name: "Error", message: String(error) };
   }
   const data: ErrorData = { name: error.name, message: error.message };
-  if (typeof error.stack === "string") data.stack = error.stack;
+  // A ParamsError is about the input, not the code, and it is the common
+  // answer to a params check: formatting its stack would cost more than the check.
+  if (error.name !== "ParamsError" && typeof error.stack === "string") data.stack = error.stack;
   if (error instanceof DOMException) data.dom = true;
   const fields: Record<string, string | number | boolean> = {};
   for (const [key, value] of Object.entries(error)) {

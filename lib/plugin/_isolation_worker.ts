@@ -11,6 +11,7 @@ import type { AnyPlugin, LogLevel, Outcome, Progress, Service } from "./types.ts
 import { denialInOutcome, denialOf } from "./_isolation_denial.ts";
 import {
   type Denial,
+  Outbox,
   rebuildError,
   type Reply,
   type Request,
@@ -55,18 +56,34 @@ if (WorkerGlobal && globalThis instanceof WorkerGlobal) {
     const e = event as ErrorEvent;
     uncaught(e.error ?? new Error(e.message));
   });
-  scope.addEventListener("message", (event) => {
-    const request = (event as MessageEvent<Request>).data;
-    if (request.type === "init") {
-      entry = request.entry;
-      void load();
-    } else if (plugin) handle(plugin, request);
-    else queued.push(request);
-  });
+  scope.addEventListener("message", (event) => receive((event as MessageEvent<Request>).data));
 }
 
-function post(reply: Reply): void {
-  scope.postMessage(reply);
+function receive(request: Request): void {
+  if (request.type === "batch") {
+    for (const message of request.messages) receive(message);
+  } else if (request.type === "init") {
+    entry = request.entry;
+    void load();
+  } else if (plugin) handle(plugin, request);
+  else queued.push(request);
+}
+
+const outbox = new Outbox<Reply>((message) => scope.postMessage(message));
+
+/**
+ * Sends a reply. Answers (`done`) wait for the end of this turn, to share a
+ * wake-up of the parent; anything else (a log line, progress) goes at once,
+ * after what is queued, as the plugin may block right after it.
+ * `onCloneError` answers for a reply that cannot be cloned; without it, that
+ * is reported as a stray error.
+ */
+function post(reply: Reply, onCloneError?: (error: unknown) => void): void {
+  const onError = onCloneError ?? ((error: unknown) => {
+    post({ type: "stray", error: serializeError(error) });
+  });
+  outbox.add(reply, onError);
+  if (reply.type !== "done") outbox.flush();
 }
 
 function uncaught(reason: unknown): void {
@@ -131,6 +148,8 @@ function handle(plugin: AnyPlugin, request: Request): void {
       writeStats(request);
       break;
     case "init":
+    case "batch":
+      // Taken care of in receive().
       break;
   }
 }
@@ -141,15 +160,13 @@ function done(
   reply: { result?: Result; error?: unknown; denial?: Denial },
 ): void {
   const { result, error, denial } = reply;
-  try {
-    post({
-      type: "done",
-      id,
-      ...(result === undefined ? {} : { result }),
-      ...(error === undefined ? {} : { error: serializeError(error) }),
-      ...(denial === undefined ? {} : { denial }),
-    });
-  } catch (cloneError) {
+  post({
+    type: "done",
+    id,
+    ...(result === undefined ? {} : { result }),
+    ...(error === undefined ? {} : { error: serializeError(error) }),
+    ...(denial === undefined ? {} : { denial }),
+  }, (cloneError) => {
     // An outcome with values structured clone cannot copy (functions, sockets).
     post({
       type: "done",
@@ -163,7 +180,7 @@ function done(
         ),
       ),
     });
-  }
+  });
 }
 
 function jobContext(id: number, controller: AbortController, deadline?: number): OwnedContext {

@@ -75,6 +75,16 @@ export interface IsolationPoolOptions {
    * their role ends. `0` keeps none, so every role starts a Worker.
    */
   maxIdlePerPlugin?: number;
+  /**
+   * Roles of the same plugin entry one Worker runs at once (default 1). A
+   * Worker costs tens of milliseconds of CPU and tens of MiB to start, so a
+   * run with many roles at once shares few Workers between them; the roles
+   * sharing a Worker have the same permissions, but share its event loop: a
+   * plugin that blocks it slows the others, and a Worker that must be
+   * terminated ends once every role sharing it has ended (each within its
+   * own limits).
+   */
+  rolesPerWorker?: number;
 }
 
 const pools = new WeakMap<IsolationPool, WorkerPool>();
@@ -82,9 +92,11 @@ const pools = new WeakMap<IsolationPool, WorkerPool>();
 /**
  * Workers kept warm by plugin entry for the roles of one run, so each step
  * pays for a message, not for starting a Worker and importing the plugin.
- * Two roles running at the same time get two Workers; a role that had to be
- * terminated takes its Worker with it. Close the pool when the run ends: it
- * terminates every Worker, stopping services still running.
+ * By default two roles running at the same time get two Workers, and a role
+ * that had to be terminated takes its Worker with it; with `rolesPerWorker`
+ * above 1 they share one, which then takes no new role and ends with the
+ * last role it runs. Close the pool when the run ends: it terminates every
+ * Worker, stopping services still running.
  *
  * @example Warming a Worker before the first step
  * ```ts
@@ -100,8 +112,9 @@ export class IsolationPool implements AsyncDisposable {
   /**
    * Creates an empty pool; Workers start when roles need them.
    *
-   * @param options How many idle Workers to keep per plugin.
-   * @throws {RangeError} When `maxIdlePerPlugin` is not a non-negative integer.
+   * @param options How many idle Workers to keep per plugin, how many roles each runs at once.
+   * @throws {RangeError} When `maxIdlePerPlugin` is not a non-negative integer,
+   * or `rolesPerWorker` not a positive one.
    */
   constructor(options: IsolationPoolOptions = {}) {
     const maxIdle = options.maxIdlePerPlugin ?? 2;
@@ -110,7 +123,13 @@ export class IsolationPool implements AsyncDisposable {
         `Cannot create isolation pool: maxIdlePerPlugin "${maxIdle}" is not a non-negative integer`,
       );
     }
-    pools.set(this, new WorkerPool(maxIdle));
+    const rolesPerWorker = options.rolesPerWorker ?? 1;
+    if (!Number.isInteger(rolesPerWorker) || rolesPerWorker < 1) {
+      throw new RangeError(
+        `Cannot create isolation pool: rolesPerWorker "${rolesPerWorker}" is not a positive integer`,
+      );
+    }
+    pools.set(this, new WorkerPool(maxIdle, rolesPerWorker));
   }
 
   /** Workers alive, busy or idle. */
@@ -119,7 +138,7 @@ export class IsolationPool implements AsyncDisposable {
   }
 
   /**
-   * Starts a Worker for a plugin (unless one is idle) and waits until its
+   * Starts a Worker for a plugin (unless one has room for a role) and waits until its
    * module is imported and checked, so the first role does not pay for it
    * and a broken plugin is reported early.
    *
@@ -365,7 +384,7 @@ export async function checkIsolatedParams(
   options: CheckIsolatedParamsOptions = {},
 ): Promise<void> {
   const signal = options.signal ?? new AbortController().signal;
-  const lease = leaseWorker(entry, options.pool);
+  const lease = leaseWorker(entry, options.pool, true);
   let clean = false;
   try {
     if (!await untilReady(lease.handle, signal)) throw signal.reason;
@@ -389,9 +408,9 @@ interface Lease {
   end(reason: Error): void;
 }
 
-function leaseWorker(entry: ManifestEntry, pool: IsolationPool | undefined): Lease {
+function leaseWorker(entry: ManifestEntry, pool: IsolationPool | undefined, brief = false): Lease {
   const workers = pool && inner(pool);
-  const handle = workers ? workers.acquire(entry) : new WorkerHandle(entry);
+  const handle = workers ? workers.acquire(entry, brief) : new WorkerHandle(entry);
   let over = false;
   const finish = (reason: Error) => {
     if (workers) workers.discard(handle, reason);

@@ -4,12 +4,13 @@
  *
  * @module
  */
-import { parse as parseYaml } from "yaml";
 import { basename } from "node:path";
 import { checkPlugins } from "../fixture/check_plugins.ts";
 import { FixtureError, FixtureErrors } from "../fixture/fixture_error.ts";
 import { loadFixture } from "../fixture/load_fixture.ts";
 import { locateParamsIssues } from "../fixture/locate_params_issues.ts";
+import { failedName } from "../fixture/_failed_name.ts";
+import { parseYamlDocument } from "../fixture/_yaml.ts";
 import type { Fixture, PathSegment } from "../fixture/types.ts";
 import { loadManifest, type Manifest } from "../plugin/manifest.ts";
 import { ParamsError, type ParamsIssue } from "../plugin/params_schema.ts";
@@ -120,7 +121,7 @@ export async function prepareFixture(
   try {
     fixture = await loadFixture(file, { allowEnv: [...(options.allowEnv ?? []), ...RUNNER_ENV] });
   } catch (error) {
-    return invalid(file, await nameOf(file), problemsOf(error, file));
+    return invalid(file, failedName(error) ?? await nameOf(file), problemsOf(error, file));
   }
   const problems: FixtureError[] = [];
   const manifests: Manifest[] = [];
@@ -153,27 +154,35 @@ export async function prepareFixture(
     ...fixture.services.map((s) => ({ entry: s, role: "server" as const, target: s.name })),
     ...fixture.steps.map((s) => ({ entry: s, role: "client" as const, target: s.index })),
   ];
-  for (const { entry, role, target } of entries) {
+  // All at once: checks of isolated plugins then reach their Worker in one message.
+  const failures = await Promise.all(entries.map(async ({ entry, role }) => {
     const at = fixture.source.locate([...entry.path, "plugin"]);
-    if (unusable.has(at.path)) continue;
+    if (unusable.has(at.path)) return undefined;
     try {
       await executor.checkParams(entry.plugin, role, entry.with);
+      return undefined;
     } catch (error) {
-      if (error instanceof ParamsError) {
-        const issues = error.issues.filter((issue) => !dependsOnVariable(entry.with, issue));
-        if (issues.length > 0) {
-          const kept = new ParamsError(error.message, { issues, cause: error });
-          problems.push(...locateParamsIssues(fixture, target, kept));
-        }
-      } else {
-        problems.push(
-          new FixtureError(
-            at,
-            `"${at.path}" names plugin "${entry.plugin}", which cannot be used: ${message(error)}`,
-            { cause: error },
-          ),
-        );
+      return { at, error };
+    }
+  }));
+  for (const [index, { entry, target }] of entries.entries()) {
+    const failure = failures[index];
+    if (failure === undefined) continue;
+    const { at, error } = failure;
+    if (error instanceof ParamsError) {
+      const issues = error.issues.filter((issue) => !dependsOnVariable(entry.with, issue));
+      if (issues.length > 0) {
+        const kept = new ParamsError(error.message, { issues, cause: error });
+        problems.push(...locateParamsIssues(fixture, target, kept));
       }
+    } else {
+      problems.push(
+        new FixtureError(
+          at,
+          `"${at.path}" names plugin "${entry.plugin}", which cannot be used: ${message(error)}`,
+          { cause: error },
+        ),
+      );
     }
   }
   if (problems.length > 0) {
@@ -189,12 +198,17 @@ function invalid(file: string, name: string, problems: EventProblem[]): InvalidF
 /** The `name:` of a fixture too broken to load, when it can still be read. */
 async function nameOf(file: string): Promise<string> {
   try {
-    const value: unknown = parseYaml(await Deno.readTextFile(file), { logLevel: "silent" });
-    if (isRecord(value) && typeof value.name === "string" && value.name.trim() !== "") {
-      return value.name;
-    }
+    // uniqueKeys: false, as the library's check compares each key with every
+    // earlier one, quadratic in a map's size; loadFixture reported repeats already.
+    const { doc } = parseYamlDocument(await Deno.readTextFile(file), {
+      logLevel: "silent",
+      uniqueKeys: false,
+      prettyErrors: false,
+    });
+    const name: unknown = doc?.get("name");
+    if (typeof name === "string" && name.trim() !== "") return name;
   } catch {
-    // Unreadable or not YAML: the file name will do.
+    // Unreadable: the file name will do.
   }
   return basename(file);
 }

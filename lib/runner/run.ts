@@ -114,24 +114,28 @@ export async function runFixtures(options: RunFixturesOptions = {}): Promise<Run
     const cwd = pathToFileURL(`${Deno.cwd()}/`);
     registry = await registry.withManifests(...options.plugins.map((p) => new URL(p, cwd)));
   }
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
   // Workers stay warm from fixture to fixture, and all end with the run.
+  // Starting a Worker per role would cost more than the roles (a third of a
+  // second of CPU and tens of MiB each): the roles running at once, about
+  // two per fixture (a service and a step), share one Worker per spare core.
+  const cores = Math.max(1, (navigator.hardwareConcurrency ?? 2) - 1);
   await using pool = options.executor === undefined && options.isolation !== false
-    ? new IsolationPool()
+    ? new IsolationPool({ rolesPerWorker: Math.ceil((2 * concurrency) / cores) })
     : undefined;
   const executor = options.executor ??
     (pool === undefined ? inProcessExecutor : isolatedExecutor(pool));
   const keep = typeof options.filter === "string"
     ? parseFilter(options.filter)
     : options.filter ?? (() => true);
-  const fixtures: PreparedFixture[] = [];
-  for (const file of files) {
-    const prepared = await prepareFixture(file, {
-      registry,
-      executor,
-      allowEnv: options.allowEnv ?? [],
-    });
-    if (keep(prepared.name)) fixtures.push(prepared);
-  }
+  // Prepared as many at a time as run at a time: reading files and checking
+  // params (a message to a Worker when isolated) overlap, and the order stays.
+  const prepared = await inOrder(
+    files,
+    concurrency,
+    (file) => prepareFixture(file, { registry, executor, allowEnv: options.allowEnv ?? [] }),
+  );
+  const fixtures = prepared.filter((p) => keep(p.name));
 
   const reporters = options.reporters ?? [];
   let delivering: Promise<void> = Promise.resolve();
@@ -141,7 +145,6 @@ export async function runFixtures(options: RunFixturesOptions = {}): Promise<Run
     });
     return delivering;
   };
-  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
   const start: RunStartEvent = {
     type: "run-start",
     time: new Date().toISOString(),
@@ -225,6 +228,24 @@ export function exitCodeOf(
 ): 0 | 1 | 2 {
   if (summary.invalid > 0) return 2;
   return summary.failed > 0 || summary.errors > 0 ? 1 : 0;
+}
+
+/** `map(item)` for every item, `limit` at a time; the results in the items' order. */
+async function inOrder<T, R>(
+  items: readonly T[],
+  limit: number,
+  map: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await map(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
 }
 
 function skipped(prepared: PreparedFixture, reason: string): FixtureEndEvent {
