@@ -185,7 +185,8 @@ const row: BenchRow = {
       "socat",
       ["-u", `OPEN:${src}`, `TCP:127.0.0.1:${port}`],
     ];
-    const peers = `${ctx.root}/bench/peers`;
+    // The seeds' Python programs, shared with the interoperability tests.
+    const seeds = `${ctx.root}/tests/_support/seeds`;
 
     const senderPeaks: number[] = [];
     const receiverPeaks: number[] = [];
@@ -226,8 +227,8 @@ const row: BenchRow = {
         sample: (warm) =>
           rawTransfer(
             sizeOf(warm),
-            (port, out) => ["python3", [`${peers}/python_receive_file.py`, String(port), out]],
-            (port, src) => ["python3", [`${peers}/python_send_file.py`, String(port), src]],
+            (port, out) => ["python3", [`${seeds}/receive_file.py`, String(port), out]],
+            (port, src) => ["python3", [`${seeds}/send_file.py`, String(port), src]],
           ),
       },
     ];

@@ -5,35 +5,10 @@ import { createHash } from "node:crypto";
 import { runFileSender, startFileReceiver } from "../../plugins/file_send/mod.ts";
 import { freePort, hasProgram, spawnPeer, waitFor, waitForListen } from "../_support/peer.ts";
 
-const PY_RECEIVE_FILE = `
-import socket, sys
-srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", int(sys.argv[1])))
-srv.listen(1)
-conn, _ = srv.accept()
-with open(sys.argv[2], "wb") as f:
-    while True:
-        data = conn.recv(1024)
-        if not data:
-            break
-        f.write(data)
-conn.close()
-srv.close()
-`;
-
-const PY_SEND_FILE = `
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.connect(("127.0.0.1", int(sys.argv[1])))
-with open(sys.argv[2], "rb") as f:
-    while True:
-        chunk = f.read(1024)
-        if not chunk:
-            break
-        s.sendall(chunk)
-s.close()
-`;
+// The seeds' programs, shared with bench/rows/file_send.ts.
+const SEEDS = new URL("../_support/seeds/", import.meta.url).pathname;
+const PY_RECEIVE_FILE = `${SEEDS}receive_file.py`;
+const PY_SEND_FILE = `${SEEDS}send_file.py`;
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
@@ -58,7 +33,7 @@ Deno.test({
   async fn() {
     await using f = await fixture(300_000);
     const port = freePort();
-    await using peer = spawnPeer("python3", ["-c", PY_RECEIVE_FILE, String(port), `${f.dir}/out`]);
+    await using peer = spawnPeer("python3", [PY_RECEIVE_FILE, String(port), `${f.dir}/out`]);
     // The peer accepts exactly once: wait for its socket without connecting.
     await waitForListen(port);
     const outcome = await runFileSender({
@@ -78,7 +53,7 @@ Deno.test("file-send raw receiver stores what the seeds' Python send_file sends"
   const receiver = await startFileReceiver({ dir: f.dir, mode: "raw", rawName: "from-python.bin" });
   try {
     const port = (receiver.address as Deno.NetAddr).port;
-    await using peer = spawnPeer("python3", ["-c", PY_SEND_FILE, String(port), `${f.dir}/src.bin`]);
+    await using peer = spawnPeer("python3", [PY_SEND_FILE, String(port), `${f.dir}/src.bin`]);
     assert.equal((await peer.process.status).success, true);
     await waitFor(() => receiver.stats().files_received === 1, "the receiver to store the file");
     assert.equal(sha256(await Deno.readFile(`${f.dir}/from-python.bin`)), sha256(f.data));

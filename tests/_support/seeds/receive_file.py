@@ -1,7 +1,7 @@
 """The seeds' file receiver: accept one connection, write everything until
 EOF into a file, 1 KiB per recv. No header, no checksum.
 
-    python3 python_receive_file.py <port> <file>
+    python3 receive_file.py <port> <file>
 """
 import socket
 import sys

@@ -1,6 +1,6 @@
 """The seeds' file sender: connect, write the file in 1 KiB chunks, close.
 
-    python3 python_send_file.py <port> <file>
+    python3 send_file.py <port> <file>
 """
 import socket
 import sys
