@@ -6,7 +6,8 @@ import { alternate, type Side } from "../_alternate.ts";
 import { lastJson, type Proc } from "../_process.ts";
 import type { BenchRow, RowContext, RowReport } from "../_row.ts";
 import { denoScript } from "../_wiretest.ts";
-import { type Certificates, makeCertificates } from "../../tests/_support/certs.ts";
+import { makeCertificates } from "../../tests/_support/certs.ts";
+import { nginxConfig } from "../../tests/_support/nginx.ts";
 import { freePort, waitForTcp } from "../../tests/_support/peer.ts";
 
 const BODY_BYTES = 1024;
@@ -15,37 +16,6 @@ function sizes(ctx: RowContext) {
   return ctx.mode === "quick"
     ? { count: 50, warmUp: 20, wrkSeconds: 1 }
     : { count: 1000, warmUp: 1000, wrkSeconds: 3 };
-}
-
-/** nginx in the foreground with everything inside `dir`: HTTP and HTTPS on loopback. */
-function nginxConfig(dir: string, httpPort: number, httpsPort: number, certs: Certificates) {
-  return `
-daemon off;
-master_process off;
-worker_processes 1;
-${Deno.uid() === 0 ? "user root;" : ""}
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  keepalive_requests 1000000;
-  keepalive_timeout 600s;
-  default_type application/octet-stream;
-  server {
-    listen 127.0.0.1:${httpPort};
-    listen 127.0.0.1:${httpsPort} ssl;
-    ssl_certificate ${certs.certFile};
-    ssl_certificate_key ${certs.keyFile};
-    root ${dir}/www;
-  }
-}
-`;
 }
 
 /** A wrk latency like "45.12us", "1.02ms" or "1.20s", in milliseconds. */
@@ -178,7 +148,18 @@ const row: BenchRow = {
       },
     ]);
     try {
-      await Deno.writeTextFile(`${dir}/nginx.conf`, nginxConfig(dir, httpPort, httpsPort, certs));
+      await Deno.writeTextFile(
+        `${dir}/nginx.conf`,
+        nginxConfig({
+          dir,
+          httpPort,
+          httpsPort,
+          certFile: certs.certFile,
+          keyFile: certs.keyFile,
+          keepaliveRequests: 1_000_000,
+          httpExtra: "keepalive_timeout 600s;",
+        }),
+      );
       nginx = ctx.procs.spawn("nginx", [
         "-p",
         dir,

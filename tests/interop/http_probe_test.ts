@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { runHttpProbe } from "../../plugins/http_probe/mod.ts";
 import { type Certificates, makeCertificates } from "../_support/certs.ts";
+import { nginxConfig } from "../_support/nginx.ts";
 import { freePort, hasProgram, type Peer, spawnPeer, waitForTcp } from "../_support/peer.ts";
 
 const hasNginx = hasProgram("nginx");
@@ -58,33 +59,14 @@ async function startNginx(): Promise<Nginx> {
   const dir = root.dir;
   const httpPort = freePort();
   const httpsPort = freePort();
-  const conf = `
-daemon off;
-master_process off;
-worker_processes 1;
-${Deno.uid() === 0 ? "user root;" : ""}
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  keepalive_requests 100000;
-  default_type application/octet-stream;
-  server {
-    listen 127.0.0.1:${httpPort};
-    listen 127.0.0.1:${httpsPort} ssl;
-    ssl_certificate ${certs.certFile};
-    ssl_certificate_key ${certs.keyFile};
-    root ${dir}/www;
-    location = /old { return 301 /data.bin; }
-  }
-}
-`;
+  const conf = nginxConfig({
+    dir,
+    httpPort,
+    httpsPort,
+    certFile: certs.certFile,
+    keyFile: certs.keyFile,
+    serverExtra: "location = /old { return 301 /data.bin; }",
+  });
   await Deno.writeTextFile(`${dir}/nginx.conf`, conf);
   let peer: Peer | undefined;
   try {
