@@ -192,18 +192,20 @@ export interface ServerProcess extends LineProcess {
 /**
  * Starts `wiretest serve <plugin> --json <flags…>` and waits until it
  * listens. With `nofile`, the process may open at most that many files
- * (`prlimit`, which runs the command in its own process).
+ * (`prlimit`, which runs the command in its own process); `v8Flags` go to
+ * its V8 (`--v8-flags`).
  */
 export async function serveProcess(
   plugin: string,
   flags: string[],
-  options: { nofile?: number } = {},
+  options: { nofile?: number; v8Flags?: string[] } = {},
 ): Promise<ServerProcess> {
   const command = [
     Deno.execPath(),
     "run",
     "-A",
     "--quiet",
+    ...(options.v8Flags ? [`--v8-flags=${options.v8Flags.join(",")}`] : []),
     CLI,
     "serve",
     plugin,
@@ -244,7 +246,13 @@ export function fdCount(pid: number): number {
 
 /** `VmRSS` and `VmHWM` of a process, in KiB. */
 export function memoryOf(pid: number | "self"): { rssKb: number; hwmKb: number } {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  let status: string;
+  try {
+    status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    throw new Error(`Cannot read memory of process ${pid}: it has exited`, { cause: error });
+  }
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)![1]);
   return { rssKb: field("VmRSS"), hwmKb: field("VmHWM") };
 }
