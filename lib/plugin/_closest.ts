@@ -4,6 +4,8 @@
  * @module
  */
 
+const MAX_SUGGESTED_LENGTH = 256;
+
 /**
  * Levenshtein distance: insertions, deletions and substitutions needed to
  * turn `a` into `b`.
@@ -34,10 +36,14 @@ export function editDistance(a: string, b: string): number {
  * @returns The suggestion, or `undefined` when nothing is close.
  */
 export function closestName(name: string, known: Iterable<string>): string | undefined {
+  // No name worth suggesting is this long; the distance is O(n·m) per candidate.
+  if (name.length > MAX_SUGGESTED_LENGTH) return undefined;
   const limit = Math.max(2, Math.floor(name.length / 3));
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of known) {
+    // The distance is at least the difference in length: skip what cannot be close.
+    if (Math.abs(candidate.length - name.length) > limit) continue;
     const distance = editDistance(name, candidate);
     if (distance < bestDistance) {
       best = candidate;

@@ -19,3 +19,11 @@ Deno.test("closestName() suggests nothing when no name is close", () => {
   assert.equal(closestName("gopher", ["echo", "udp-ping"]), undefined);
   assert.equal(closestName("x", []), undefined);
 });
+
+Deno.test("closestName() answers at once for very long names and candidates", () => {
+  // Without the length checks the first call computes 10^10 cells: a hang.
+  const long = "a".repeat(100_000);
+  assert.equal(closestName(long, [long, "echo"]), undefined);
+  assert.equal(closestName("echo", [long, "ecoh"]), "ecoh");
+  assert.equal(closestName("b" + "a".repeat(200), ["a".repeat(200)]), "a".repeat(200));
+});
