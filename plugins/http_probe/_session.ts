@@ -8,7 +8,7 @@ import { withDeadline } from "../../lib/transport/_deadline.ts";
 import { formatAddress } from "../../lib/transport/address.ts";
 import { connectTcp } from "../../lib/transport/tcp.ts";
 import type { Conn } from "../../lib/transport/types.ts";
-import { type OpenedTls, openTls, type TlsFacts, type TlsSettings } from "./_tls.ts";
+import { type OpenedTls, type TlsFacts, TlsOpener, type TlsSettings } from "./_tls.ts";
 import {
   type BodyFraming,
   bodyFraming,
@@ -50,6 +50,12 @@ export interface Exchange {
   phases: Phases;
   /** `performance.now()` when the exchange started. */
   start: number;
+  /**
+   * Milliseconds inside the exchange that no phase counts: a TLS inspection
+   * before the measured connection. `start + pausedMs + phases.total` is
+   * when it ended.
+   */
+  pausedMs: number;
   /** Whether an already open connection carried it. */
   reused: boolean;
   /** The connected peer, `ip:port`. */
@@ -68,9 +74,18 @@ export interface SessionOptions {
 const STALE = new Set(["closed", "reset", "broken-pipe", "aborted"]);
 const FILE_CHUNK = 64 * 1024;
 
+/** When each phase of opening a connection ended, and time to leave out. */
+interface OpenMarks {
+  dns: number;
+  connect: number;
+  tls: number;
+  pausedMs: number;
+}
+
 export class Session {
   #options: SessionOptions;
   #watch: Watchdog;
+  #tlsOpener: TlsOpener;
   #conn: Conn | undefined;
   #reader: ResponseReader | undefined;
   #origin = "";
@@ -82,11 +97,19 @@ export class Session {
   connections = 0;
   /** Requests sent so far (a resend after a stale connection counts once more). */
   requests = 0;
+  /** Milliseconds spent on TLS inspections, which no phase counts. */
+  pausedMs = 0;
 
   constructor(options: SessionOptions, watch: Watchdog) {
     this.#options = options;
     this.#watch = watch;
+    this.#tlsOpener = new TlsOpener(options.tls);
     watch.onFire(() => this.close());
+  }
+
+  /** Handshake-only connections that inspected an HTTPS origin. */
+  get tlsInspections(): number {
+    return this.#tlsOpener.inspections;
   }
 
   /** Closes the current connection, if any. */
@@ -111,7 +134,7 @@ export class Session {
     const origin = request.url.origin;
     let reused = this.#conn !== undefined && this.#reusable && this.#origin === origin;
     let marks = reused
-      ? { dns: start, connect: start, tls: start }
+      ? { dns: start, connect: start, tls: start, pausedMs: 0 }
       : await this.#open(request.url, start);
     try {
       await this.#send(request);
@@ -139,22 +162,26 @@ export class Session {
     const body = await reader.readBody(framing, sinkFor(head), maxBodyBytes, maxHeaderBytes);
     const end = performance.now();
     this.#reusable = keepsAlive(head, framing);
+    // An inspection happened after the DNS lookup: the phases from there on
+    // start that much later.
+    const paused = marks.pausedMs;
     const exchange: Exchange = {
       head,
       headerBytes,
       framing,
       body,
       start,
+      pausedMs: paused,
       reused,
       remoteAddress: this.#remote,
       tls: this.#tls,
       phases: {
         dns: marks.dns - start,
-        connect: marks.connect - marks.dns,
+        connect: marks.connect - marks.dns - paused,
         tls: marks.tls - marks.connect,
         ttfb: firstByte - marks.tls,
         transfer: end - firstByte,
-        total: end - start,
+        total: end - start - paused,
       },
     };
     if (!this.#reusable) this.close();
@@ -162,7 +189,7 @@ export class Session {
   }
 
   // Opens a connection to the URL's origin; returns when each phase ended.
-  async #open(url: URL, start: number): Promise<{ dns: number; connect: number; tls: number }> {
+  async #open(url: URL, start: number): Promise<OpenMarks> {
     this.close();
     const signal = this.#watch.signal;
     const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
@@ -181,8 +208,8 @@ export class Session {
       this.#watch.activity = { operation: "connect", address: where };
       try {
         if (url.protocol === "https:") {
-          tls = await openTls(hostname, port, host, this.#options.tls, signal, () => {
-            this.#watch.activity = { operation: "handshake", address: where };
+          tls = await this.#tlsOpener.open(hostname, port, host, signal, (step) => {
+            this.#watch.activity = { operation: step, address: where };
           });
           conn = tls.conn;
         } else {
@@ -203,7 +230,9 @@ export class Session {
     this.#reader = new ResponseReader(conn, this.#remote);
     this.#origin = url.origin;
     this.#tls = tls?.facts;
-    return { dns, connect: connected, tls: tls?.tlsEnd ?? connected };
+    const pausedMs = tls?.inspectionMs ?? 0;
+    this.pausedMs += pausedMs;
+    return { dns, connect: connected, tls: tls?.tlsEnd ?? connected, pausedMs };
   }
 
   async #send(request: OutgoingRequest): Promise<void> {

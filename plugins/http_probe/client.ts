@@ -56,9 +56,23 @@ export interface RedirectHop {
  * Metrics describe the first request (after its redirects): `status`,
  * `dns_ms`, `connect_ms`, `tls_ms`, `ttfb_ms`, `transfer_ms`, `total_ms`,
  * `redirect_ms`, `body_bytes`, `header_bytes`, `redirects`; over all
- * requests: `requests` (sent, hops included), `connections` (opened); with
- * `repeat` > 1 also `latency_*_ms` (each request's total) and
- * `requests_per_s`.
+ * requests: `requests` (sent, hops included), `connections` (opened to
+ * carry requests), `tls_inspections` (see below); with `repeat` > 1 also
+ * `latency_*_ms` (each request's total) and `requests_per_s`.
+ *
+ * HTTPS: before its first connection to an address and name, the probe
+ * inspects the server with a handshake-only connection (`node:tls`), which
+ * reports the protocol, cipher and certificate (fact `tls`, with `source:
+ * "inspection"`) and fails the probe with the reason when the certificate
+ * does not verify. The requests then go over Deno's own TLS client, whose
+ * cost per request is close to curl's but which reports only ALPN; so the
+ * server sees one more connection per address, and no phase or rate counts
+ * the inspection. With `insecure` and a certificate that does not verify,
+ * the inspected connection carries the requests itself (`source:
+ * "connection"`): Deno's client cannot accept such a certificate, and each
+ * request costs about 0.1 ms more. So does a new `node:tls` connection
+ * when Deno's client refuses a certificate that `node:tls` verified (one
+ * whose name is only in the subject's CN, which Deno's client ignores).
  *
  * Phases are durations that add up to `total_ms`: `redirect_ms` (earlier
  * hops), `dns_ms` (`node:dns` lookup, honouring /etc/hosts; 0 for IP
@@ -133,7 +147,7 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
       }
     }
     if (params.repeat > 1) {
-      const seconds = (performance.now() - started) / 1000;
+      const seconds = (performance.now() - started - session.pausedMs) / 1000;
       Object.assign(metrics, summaryMetrics("latency", latency.summary()));
       metrics.requests_per_s = params.repeat / seconds;
     }
@@ -176,8 +190,10 @@ async function fetchFollowing(
   let headers: readonly string[] = params.headers;
   let visited: Set<string> | undefined;
   let hopCount = 0;
-  // The chain's time starts when its first exchange does, as curl's does.
+  // The chain's time starts when its first exchange does, as curl's does,
+  // and leaves out what no phase counts (TLS inspections).
   let start: number | undefined;
+  let paused = 0;
   const follows = (head: ResponseHead) =>
     params.followRedirects && REDIRECT_STATUSES.has(head.status) &&
     typeof head.headers.location === "string";
@@ -187,16 +203,17 @@ async function fetchFollowing(
     start ??= exchange.start;
     const { url, method } = request;
     if (!follows(exchange.head)) {
-      const end = exchange.start + exchange.phases.total;
+      const redirectMs = exchange.start - start - paused;
       return {
         url,
         method,
         exchange,
-        redirectMs: exchange.start - start,
-        totalMs: end - start,
+        redirectMs,
+        totalMs: redirectMs + exchange.phases.total,
         hopCount,
       };
     }
+    paused += exchange.pausedMs;
     const location = exchange.head.headers.location as string;
     hopCount++;
     hops.push({ url: url.href, status: exchange.head.status, location, ...phaseFacts(exchange) });
@@ -370,5 +387,10 @@ function counters(
   metrics: Record<string, number>,
   session: Session | undefined,
 ): Record<string, number> {
-  return { ...metrics, requests: session?.requests ?? 0, connections: session?.connections ?? 0 };
+  return {
+    ...metrics,
+    requests: session?.requests ?? 0,
+    connections: session?.connections ?? 0,
+    tls_inspections: session?.tlsInspections ?? 0,
+  };
 }

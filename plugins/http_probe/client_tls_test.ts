@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import type { Outcome, Service } from "../../lib/plugin/types.ts";
+import { connectTcp, listenTcp } from "../../lib/transport/tcp.ts";
+import type { Conn } from "../../lib/transport/types.ts";
 import { type Certificates, makeCertificates } from "../../tests/_support/certs.ts";
 import { type HttpProbeClientOptions, runHttpProbe, startHttpServer } from "./mod.ts";
 
@@ -10,6 +12,7 @@ interface TlsFact {
   alpn: string | null;
   authorized: boolean;
   authorization_error?: string;
+  source: "inspection" | "connection";
   certificate: {
     subject: string;
     issuer: string;
@@ -25,16 +28,17 @@ interface TlsFact {
 /** Starts an HTTPS responder with `certs`, probes `path` on it, closes it. */
 async function probeHttps(
   certs: Certificates,
-  options: Omit<HttpProbeClientOptions, "url"> & { host?: string },
+  options: Omit<HttpProbeClientOptions, "url"> & { host?: string; serverHeaders?: string[] },
 ): Promise<{ outcome: Outcome; server: Service }> {
   const server = await startHttpServer({
     certFile: certs.certFile,
     keyFile: certs.keyFile,
     body: "secret",
+    headers: options.serverHeaders,
   });
   try {
     const { port } = server.address as Deno.NetAddr;
-    const { host = "localhost", ...rest } = options;
+    const { host = "localhost", serverHeaders: _, ...rest } = options;
     const outcome = await runHttpProbe({ url: `https://${host}:${port}/`, ...rest });
     return { outcome, server };
   } finally {
@@ -133,5 +137,217 @@ Deno.test("probeHttp() rejects a caFile without certificates", async () => {
     assert.match(outcome.error!.message, /holds no PEM certificate$/);
   } finally {
     await Deno.remove(file);
+  }
+});
+
+Deno.test("probeHttp() inspects a verified origin on its own connection and measures on another", async () => {
+  await using certs = await makeCertificates();
+  const { outcome, server } = await probeHttps(certs, { caFile: certs.caCertFile, repeat: 3 });
+  assert.equal(outcome.ok, true, outcome.error?.message);
+  const tls = outcome.facts.tls as TlsFact;
+  assert.equal(tls.source, "inspection");
+  assert.equal(tls.authorized, true);
+  assert.equal(tls.alpn, "http/1.1");
+  assert.equal(tls.certificate.subject, "CN=localhost");
+  assert.equal(outcome.metrics.tls_inspections, 1);
+  assert.equal(outcome.metrics.connections, 1);
+  // The server saw the handshake-only inspection and the connection that
+  // carried the three requests.
+  assert.equal(server.stats().connections, 2);
+  assert.equal(server.stats().requests, 3);
+});
+
+Deno.test('probeHttp() with tlsClient "node" uses one connection that reports the facts', async () => {
+  await using certs = await makeCertificates();
+  const { outcome, server } = await probeHttps(certs, {
+    caFile: certs.caCertFile,
+    repeat: 3,
+    tlsClient: "node",
+  });
+  assert.equal(outcome.ok, true, outcome.error?.message);
+  const tls = outcome.facts.tls as TlsFact;
+  assert.equal(tls.source, "connection");
+  assert.equal(tls.authorized, true);
+  assert.equal(tls.alpn, "http/1.1");
+  assert.equal(tls.certificate.subject, "CN=localhost");
+  assert.equal(outcome.metrics.tls_inspections, 0);
+  assert.equal(server.stats().connections, 1);
+  assert.equal(server.stats().requests, 3);
+});
+
+Deno.test("probeHttp() inspects an origin once however many connections carry its requests", async () => {
+  await using certs = await makeCertificates();
+  const { outcome, server } = await probeHttps(certs, {
+    caFile: certs.caCertFile,
+    repeat: 3,
+    serverHeaders: ["Connection: close"],
+  });
+  assert.equal(outcome.ok, true, outcome.error?.message);
+  assert.equal(outcome.metrics.connections, 3);
+  assert.equal(outcome.metrics.tls_inspections, 1);
+  assert.equal(server.stats().connections, 4);
+  assert.equal((outcome.facts.tls as TlsFact).source, "inspection");
+});
+
+Deno.test("probeHttp() opens no second connection when the inspection rejects the certificate", async () => {
+  await using certs = await makeCertificates({ expired: true });
+  const { outcome, server } = await probeHttps(certs, { caFile: certs.caCertFile });
+  assert.equal(outcome.ok, false);
+  assert.equal(outcome.error?.code, "tls");
+  assert.match(outcome.error!.message, /certificate has expired/);
+  assert.equal(outcome.metrics.tls_inspections, 0);
+  assert.equal(server.stats().connections, 1);
+});
+
+Deno.test("probeHttp() with insecure carries the requests on the inspected connection of an unverified certificate", async () => {
+  await using certs = await makeCertificates({ expired: true });
+  const { outcome, server } = await probeHttps(certs, {
+    caFile: certs.caCertFile,
+    insecure: true,
+    repeat: 2,
+  });
+  assert.equal(outcome.ok, true, outcome.error?.message);
+  const tls = outcome.facts.tls as TlsFact;
+  assert.equal(tls.source, "connection");
+  assert.equal(tls.authorized, false);
+  assert.equal(outcome.metrics.tls_inspections, 0);
+  assert.equal(outcome.metrics.connections, 1);
+  assert.equal(server.stats().connections, 1);
+  assert.equal(server.stats().requests, 2);
+});
+
+Deno.test("probeHttp() with insecure measures a verified certificate like a secure probe", async () => {
+  await using certs = await makeCertificates();
+  const { outcome, server } = await probeHttps(certs, { caFile: certs.caCertFile, insecure: true });
+  assert.equal(outcome.ok, true, outcome.error?.message);
+  assert.equal((outcome.facts.tls as TlsFact).source, "inspection");
+  assert.equal(outcome.metrics.tls_inspections, 1);
+  assert.equal(server.stats().connections, 2);
+});
+
+/**
+ * A TCP relay to `port` that holds its first connection for `holdMs` before
+ * relaying it, and relays later ones at once.
+ */
+function slowFirstRelay(port: number, holdMs: number) {
+  const listener = listenTcp();
+  const tasks = new Set<Promise<void>>();
+  const open = new Set<Conn>();
+  const pipe = async (from: Conn, to: Conn) => {
+    const buf = new Uint8Array(64 * 1024);
+    try {
+      for (let n; (n = await from.read(buf)) !== null;) await to.write(buf.subarray(0, n));
+      await to.closeWrite();
+    } catch {
+      // Either side closed: the other is closed below.
+    }
+  };
+  const relay = async (client: Conn, hold: boolean) => {
+    open.add(client);
+    if (hold) await new Promise((resolve) => setTimeout(resolve, holdMs));
+    let upstream: Conn | undefined;
+    try {
+      upstream = await connectTcp({ port });
+      open.add(upstream);
+      await Promise.all([pipe(client, upstream), pipe(upstream, client)]);
+    } catch {
+      // The server went away: drop the client.
+    } finally {
+      client.close();
+      upstream?.close();
+    }
+  };
+  const accepting = (async () => {
+    let first = true;
+    for await (const client of listener) {
+      const task = relay(client, first);
+      first = false;
+      tasks.add(task);
+      task.finally(() => tasks.delete(task));
+    }
+  })();
+  return {
+    port: listener.addr.port,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      for (const conn of open) conn.close();
+      await accepting;
+      await Promise.all(tasks);
+    },
+  };
+}
+
+Deno.test("probeHttp() leaves the inspection out of every phase", async () => {
+  await using certs = await makeCertificates();
+  const server = await startHttpServer({ certFile: certs.certFile, keyFile: certs.keyFile });
+  try {
+    const holdMs = 400;
+    // The inspection is the relay's first connection: it waits holdMs.
+    await using relay = slowFirstRelay((server.address as Deno.NetAddr).port, holdMs);
+    const started = performance.now();
+    const outcome = await runHttpProbe({
+      url: `https://localhost:${relay.port}/`,
+      caFile: certs.caCertFile,
+    });
+    const wall = performance.now() - started;
+    assert.equal(outcome.ok, true, outcome.error?.message);
+    assert.equal(outcome.metrics.tls_inspections, 1);
+    // The probe took the hold and the request; the request's phases only
+    // the request (whatever the machine's load, wall >= hold + total).
+    assert.ok(wall >= holdMs - 50, `wall ${wall} ms`);
+    assert.ok(
+      outcome.metrics.total_ms <= wall - holdMs / 2,
+      `total ${outcome.metrics.total_ms} ms of ${wall} ms`,
+    );
+    const m = outcome.metrics;
+    const sum = m.redirect_ms + m.dns_ms + m.connect_ms + m.tls_ms + m.ttfb_ms + m.transfer_ms;
+    assert.ok(Math.abs(sum - m.total_ms) < 1e-6);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("probeHttp() carries requests on node:tls when Deno's client refuses a certificate node:tls verified", async () => {
+  // A self-signed leaf that names localhost only in its CN: node:tls
+  // accepts the name, Deno's client (rustls) looks only at alternative names.
+  const dir = await Deno.makeTempDir();
+  try {
+    const made = await new Deno.Command("openssl", {
+      args: ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+        .concat(["-subj", "/CN=localhost", "-addext", "basicConstraints=critical,CA:FALSE"])
+        .concat(["-days", "2", "-keyout", `${dir}/key.pem`, "-out", `${dir}/cert.pem`]),
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    assert.ok(made.success, "openssl could not make the certificate");
+    const server = await startHttpServer({
+      certFile: `${dir}/cert.pem`,
+      keyFile: `${dir}/key.pem`,
+      headers: ["Connection: close"],
+    });
+    let outcome: Outcome;
+    try {
+      const { port } = server.address as Deno.NetAddr;
+      outcome = await runHttpProbe({
+        url: `https://localhost:${port}/`,
+        caFile: `${dir}/cert.pem`,
+        repeat: 2,
+      });
+    } finally {
+      await server.close();
+    }
+    assert.equal(outcome.ok, true, outcome.error?.message);
+    const tls = outcome.facts.tls as TlsFact;
+    assert.equal(tls.authorized, true);
+    assert.equal(tls.source, "connection");
+    assert.deepEqual(tls.certificate.subject_alt_names, []);
+    assert.equal(outcome.metrics.tls_inspections, 1);
+    assert.equal(outcome.metrics.connections, 2);
+    // The inspection, the handshake Deno's client refused, then two
+    // node:tls connections: the origin is not tried on Deno's client again.
+    assert.equal(server.stats().connections, 4);
+    assert.equal(server.stats().requests, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
