@@ -5,11 +5,15 @@ import { freePort, hasProgram } from "./_support/peer.ts";
 const MAIN = new URL("../lib/cli/main.ts", import.meta.url).pathname;
 
 async function wiretest(...args: string[]) {
+  return await wiretestWith({}, ...args);
+}
+
+async function wiretestWith(env: Record<string, string>, ...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, ...args],
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
   }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
@@ -165,4 +169,162 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+// A third-party plugin whose top-level code writes a marker file (its path in
+// WIRETEST_ESCAPE_MARKER, which its entry lets it read) though its entry
+// grants no write access. The CLI runs with -A: had the module been imported
+// into the CLI's process, the marker would exist.
+const ESCAPE_MANIFEST = new URL("./fixtures/isolation/escape_manifest.json", import.meta.url)
+  .pathname;
+
+async function escapeAttempt(...args: string[]) {
+  const dir = await Deno.makeTempDir({ prefix: "wiretest-escape-" });
+  const marker = `${dir}/marker`;
+  try {
+    const r = await wiretestWith({ WIRETEST_ESCAPE_MARKER: marker }, ...args);
+    let written = true;
+    try {
+      await Deno.stat(marker);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      written = false;
+    }
+    return { ...r, marker, written };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Asserts the CLI refused the plugin with one line naming it and the write it was denied. */
+function assertDenied(r: Awaited<ReturnType<typeof escapeAttempt>>): void {
+  assert.equal(r.written, false, "the plugin's top-level code wrote with the CLI's permissions");
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(
+    r.stderr.trim(),
+    `error: Cannot load plugin "escapes-at-import" from "file://${
+      new URL("./fixtures/isolation/escapes_at_import.ts", import.meta.url).pathname
+    }": module failed to import: permission denied: write access to "${r.marker}" is not granted by its manifest entry (grants no write access)`,
+  );
+}
+
+Deno.test("wiretest run never imports an isolated plugin into the CLI's process", async () => {
+  assertDenied(await escapeAttempt("run", "escapes-at-import", "--plugins", ESCAPE_MANIFEST));
+});
+
+Deno.test("wiretest run --help describes an isolated plugin from its Worker only", async () => {
+  assertDenied(
+    await escapeAttempt("run", "escapes-at-import", "--help", "--plugins", ESCAPE_MANIFEST),
+  );
+});
+
+Deno.test("wiretest serve never imports an isolated plugin into the CLI's process", async () => {
+  assertDenied(await escapeAttempt("serve", "escapes-at-import", "--plugins", ESCAPE_MANIFEST));
+});
+
+Deno.test("wiretest serve --help describes an isolated plugin from its Worker only", async () => {
+  assertDenied(
+    await escapeAttempt("serve", "escapes-at-import", "--help", "--plugins", ESCAPE_MANIFEST),
+  );
+});
+
+Deno.test("wiretest schema describes each isolated plugin from its Worker only", async () => {
+  assertDenied(await escapeAttempt("schema", "--plugins", ESCAPE_MANIFEST));
+});
+
+Deno.test("wiretest plugins lists a plugin without running its code", async () => {
+  const r = await escapeAttempt("plugins", "--json", "--plugins", ESCAPE_MANIFEST);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.written, false);
+  const row = JSON.parse(r.stdout).find((p: { name: string }) => p.name === "escapes-at-import");
+  assert.equal(row.permissions, "env=WIRETEST_ESCAPE_MARKER");
+});
+
+Deno.test("wiretest test checks an isolated plugin's params in its Worker only", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wiretest-escape-fixture-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/escape.wire.yaml`,
+      `name: escape\nplugins: [${
+        JSON.stringify(ESCAPE_MANIFEST)
+      }]\nsteps:\n  - plugin: escapes-at-import\n`,
+    );
+    const r = await escapeAttempt("test", dir, "--reporter", "jsonl");
+    assert.equal(r.written, false, "the plugin's top-level code wrote with the CLI's permissions");
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stdout,
+      /names plugin \\"escapes-at-import\\", which cannot be used: .*write access to/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("wiretest run --no-isolation imports the plugin, whose top-level code then runs with the CLI's permissions", async () => {
+  const r = await escapeAttempt(
+    "run",
+    "escapes-at-import",
+    "--no-isolation",
+    "--plugins",
+    ESCAPE_MANIFEST,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.written, true);
+  assert.equal(r.stdout.trim(), "ok: wrote=1");
+});
+
+Deno.test("wiretest run takes an isolated plugin's flags, params check and summary from its Worker", async () => {
+  const help = await wiretest("run", "described", "--help", "--plugins", ESCAPE_MANIFEST);
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /^wiretest run described <word> \[flags\]$/m);
+  assert.match(help.stdout, /--times <n> +How many times \(default: 1\)/);
+  assert.match(help.stdout, /--style <plain\|bang> +Punctuation \(default: "plain"\)/);
+  assert.match(help.stdout, /--tag <string> \(repeatable\) +Labels/);
+
+  const ran = await wiretest(
+    "run",
+    "described",
+    "hi",
+    "--times",
+    "2",
+    "--style",
+    "bang",
+    "--plugins",
+    ESCAPE_MANIFEST,
+  );
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.equal(ran.stdout.trim(), "HI! HI! (ran in worker, summarised in worker)");
+
+  const bad = await wiretest(
+    "run",
+    "described",
+    "hi",
+    "--times",
+    "9",
+    "--plugins",
+    ESCAPE_MANIFEST,
+  );
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^error: Cannot use params for plugin "described" \(client\): "times" /);
+
+  const inProcess = await wiretest(
+    "run",
+    "described",
+    "hi",
+    "--no-isolation",
+    "--plugins",
+    ESCAPE_MANIFEST,
+  );
+  assert.equal(inProcess.code, 0, inProcess.stderr);
+  assert.equal(inProcess.stdout.trim(), "HI (ran in main, summarised in main)");
+});
+
+Deno.test("wiretest serve starts an isolated plugin with flags from its Worker", async () => {
+  // The fixture only reports the port it is given; it binds nothing.
+  const server = await serve("described", "--port", "9", "--plugins", ESCAPE_MANIFEST);
+  const stopped = await server.stop();
+  assert.equal(server.address, "127.0.0.1:9");
+  assert.equal(stopped.code, 0, stopped.stderr);
+  assert.deepEqual(stopped.last.stats, { served: 0 });
 });

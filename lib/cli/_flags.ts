@@ -2,6 +2,7 @@
 // plugin (built-in or third-party) gets `--kebab-case` flags and `--help`
 // without writing CLI code.
 import { parseArgs } from "node:util";
+import type { JsonSchema } from "../plugin/json_schema.ts";
 import { paramsInputJsonSchema, type ParamsSchema } from "../plugin/params_schema.ts";
 
 /** One flag derived from a top-level schema property. */
@@ -33,43 +34,66 @@ export function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-type JsonSchema = {
-  type?: string | string[];
-  description?: string;
-  default?: unknown;
-  enum?: unknown[];
-  items?: JsonSchema;
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-  anyOf?: JsonSchema[];
-  oneOf?: JsonSchema[];
-};
+type Schema = Record<string, unknown>;
 
-/** Lists the flags of a params schema. */
-export function flagSpecs(schema: ParamsSchema): FlagSpec[] {
-  const json = paramsInputJsonSchema(schema) as JsonSchema;
-  const required = new Set(json.required ?? []);
-  return Object.entries(json.properties ?? {}).map(([param, prop]) => {
-    const base = prop.anyOf?.find((p) => p.type !== "null") ?? prop;
-    const isArray = base.type === "array";
-    const item = isArray ? base.items ?? {} : base;
-    let kind: FlagSpec["kind"] = "json";
-    if (item.enum) kind = "enum";
-    else if (item.type === "string") kind = "string";
-    else if (item.type === "integer") kind = "integer";
-    else if (item.type === "number") kind = "number";
-    else if (item.type === "boolean") kind = "boolean";
-    return {
-      param,
-      flag: kebab(param),
-      kind,
-      multiple: isArray,
-      description: prop.description ?? base.description ?? "",
-      required: required.has(param) && prop.default === undefined,
-      defaultValue: prop.default,
-      choices: item.enum,
-    };
-  });
+/**
+ * Lists the flags of a role's params, from the JSON Schema of what users
+ * write (`PluginDescription` roles carry it). An isolated plugin's schema
+ * comes from its Worker, so it is read as untrusted data: anything that is
+ * not the expected shape is skipped or read as a JSON value. A live
+ * `ParamsSchema` is converted first.
+ */
+export function flagSpecs(schema: JsonSchema | ParamsSchema): FlagSpec[] {
+  // Functions do not survive structured clone: data from a Worker is never taken for a schema.
+  const live = typeof (schema as Partial<ParamsSchema>)["~standard"]?.jsonSchema?.input ===
+    "function";
+  const json: Schema = live ? paramsInputJsonSchema(schema as ParamsSchema) : schema as Schema;
+  const required = new Set(strings(json.required));
+  const properties = isSchema(json.properties) ? json.properties : {};
+  return Object.entries(properties).filter(([param, prop]) => isParamName(param) && isSchema(prop))
+    .map(([param, value]) => {
+      const prop = value as Schema;
+      const alternatives = Array.isArray(prop.anyOf) ? prop.anyOf.filter(isSchema) : [];
+      const base = alternatives.find((p) => p.type !== "null") ?? prop;
+      const isArray = base.type === "array";
+      const item = isArray ? (isSchema(base.items) ? base.items : {}) : base;
+      const choices = Array.isArray(item.enum) ? item.enum : undefined;
+      let kind: FlagSpec["kind"] = "json";
+      if (choices) kind = "enum";
+      else if (item.type === "string") kind = "string";
+      else if (item.type === "integer") kind = "integer";
+      else if (item.type === "number") kind = "number";
+      else if (item.type === "boolean") kind = "boolean";
+      const description = typeof prop.description === "string"
+        ? prop.description
+        : typeof base.description === "string"
+        ? base.description
+        : "";
+      return {
+        param,
+        flag: kebab(param),
+        kind,
+        multiple: isArray,
+        description,
+        required: required.has(param) && prop.default === undefined,
+        defaultValue: prop.default,
+        choices,
+      };
+    });
+}
+
+function isSchema(value: unknown): value is Schema {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+// A flag is made of the name: one nobody could type as a flag (spaces, "=",
+// a leading dash) or that would set an object's prototype gets none.
+function isParamName(name: string): boolean {
+  return /^[A-Za-z_$][\w$-]*$/.test(name) && name !== "__proto__";
 }
 
 /**

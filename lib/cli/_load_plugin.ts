@@ -1,8 +1,33 @@
-// The CLI's view of the registry: built-in plugins plus any `--plugins`
-// manifests named on the command line.
+// The CLI's view of the registry (built-in plugins plus any `--plugins`
+// manifests named on the command line), and of one plugin: what it needs to
+// build flags, help and summaries, and how to run its roles.
+//
+// Isolated (the default), a third-party plugin's module is imported only
+// inside its Worker: the flags and help come from a description the Worker
+// sends as data (JSON Schemas), the params are validated there, and the
+// summary is computed there. Its top-level code never runs with this
+// process's permissions. With --no-isolation the plugin is imported here.
+//
+// Built-in plugins run their roles in Workers too, and are described there
+// when a role runs (one message to a Worker the role needs anyway, cheaper
+// than importing them here as well). Only when no role runs (`--help`,
+// `wiretest schema`) are they described in this process: they are part of
+// this package, imported through its own static loaders, so their code has
+// no authority the CLI's own code does not, and a Worker would add about
+// 100 ms and 20 MiB to a help screen (and a Worker per plugin to `schema`).
+import {
+  describeIsolatedPlugin,
+  describePlugin,
+  IsolationPool,
+  type PluginDescription,
+  runIsolatedClient,
+  startIsolatedServer,
+  summarizeIsolatedOutcome,
+} from "../plugin/isolation.ts";
 import type { ManifestEntry, PluginPermissions } from "../plugin/manifest.ts";
 import { Registry } from "../plugin/registry.ts";
-import type { AnyPlugin } from "../plugin/types.ts";
+import { runClient, type RunOptions, startServer } from "../plugin/run.ts";
+import type { Outcome, Service } from "../plugin/types.ts";
 
 /** The built-in registry merged with extra manifests (paths relative to the working directory). */
 export async function registryWith(manifests: readonly string[]): Promise<Registry> {
@@ -12,18 +37,114 @@ export async function registryWith(manifests: readonly string[]): Promise<Regist
   return await builtin.withManifests(...manifests.map((m) => new URL(m, cwd)));
 }
 
+/** Options for starting a server role from the CLI. */
+export type ServeOptions = Omit<RunOptions, "timeout" | "deadline">;
+
+/** One plugin as a command uses it. Dispose of it when the command ends. */
+export interface CliPlugin extends AsyncDisposable {
+  /** Its manifest entry. */
+  readonly entry: ManifestEntry;
+  /** Name, description, and per role the params' JSON Schema and positionals. */
+  readonly described: PluginDescription;
+  /** Runs the client role (params validated where the plugin runs). */
+  runClient(params: unknown, options: RunOptions): Promise<Outcome>;
+  /** Starts the server role (params validated where the plugin runs). */
+  startServer(params: unknown, options: ServeOptions): Promise<Service>;
+  /** The client role's summary of an outcome, or `undefined` when it has none. */
+  summary(outcome: Outcome): Promise<string | undefined>;
+}
+
 /**
- * Loads one plugin by name, with its manifest entry. The CLI reads the
- * plugin's params schema and summary in-process (to build flags and print);
- * its roles run in a Worker limited to the entry's permissions.
+ * Opens one plugin by name for a command: isolated unless `--no-isolation`
+ * is among `args`, with the manifests `--plugins` names there.
  */
-export async function loadPlugin(
-  name: string,
-  manifests: readonly string[],
-): Promise<{ plugin: AnyPlugin; entry: ManifestEntry }> {
-  const registry = await registryWith(manifests);
-  const plugin = await registry.load(name);
-  return { plugin, entry: registry.get(name) };
+export async function openPlugin(name: string, args: readonly string[]): Promise<CliPlugin> {
+  const registry = await registryWith(manifestsFrom(args));
+  const entry = registry.get(name);
+  if (!isolatedIn(args)) return await openInProcess(registry, entry);
+  // Roles still run isolated should the flags turn out not to ask for help.
+  const described = helpIn(args) && isBuiltin(entry) ? await describeBuiltin(entry) : undefined;
+  return await openIsolated(entry, described);
+}
+
+async function openIsolated(
+  entry: ManifestEntry,
+  known: PluginDescription | undefined,
+): Promise<CliPlugin> {
+  // One Worker for the description, the role and the summary.
+  const pool = new IsolationPool({ maxIdlePerPlugin: 1 });
+  let described: PluginDescription;
+  try {
+    described = known ?? await describeIsolatedPlugin(entry, { pool });
+  } catch (error) {
+    await pool.close();
+    throw error;
+  }
+  return {
+    entry,
+    described,
+    runClient: (params, options) => runIsolatedClient(entry, params, { ...options, pool }),
+    startServer: (params, options) => startIsolatedServer(entry, params, { ...options, pool }),
+    summary: (outcome) =>
+      described.client?.summary
+        ? summarizeIsolatedOutcome(entry, outcome, { pool })
+        : Promise.resolve(undefined),
+    [Symbol.asyncDispose]: () => pool.close(),
+  };
+}
+
+async function openInProcess(registry: Registry, entry: ManifestEntry): Promise<CliPlugin> {
+  const plugin = await registry.load(entry.name);
+  return {
+    entry,
+    described: describePlugin(plugin),
+    runClient: (params, options) => runClient(plugin, params, options),
+    startServer: (params, options) => startServer(plugin, params, options),
+    summary: (outcome) => Promise.resolve(plugin.client?.summary?.(outcome)),
+    [Symbol.asyncDispose]: () => Promise.resolve(),
+  };
+}
+
+/**
+ * Describes a plugin for a command that runs no role of it (help, schema):
+ * a built-in one in this process, any other in its Worker when isolated.
+ */
+export async function describeOnly(
+  registry: Registry,
+  entry: ManifestEntry,
+  isolated: boolean,
+): Promise<PluginDescription> {
+  if (!isolated) return describePlugin(await registry.load(entry.name));
+  return isBuiltin(entry) ? await describeBuiltin(entry) : await describeIsolatedPlugin(entry);
+}
+
+const BUILTIN = Registry.builtin();
+
+/** Whether an entry's code is a built-in plugin's: this package's own module and export. */
+function isBuiltin(entry: ManifestEntry): boolean {
+  if (!BUILTIN.has(entry.name)) return false;
+  const builtin = BUILTIN.get(entry.name);
+  return builtin.module === entry.module && builtin.export === entry.export;
+}
+
+// Through the package's own registry, whatever loaders the caller's has.
+async function describeBuiltin(entry: ManifestEntry): Promise<PluginDescription> {
+  return describePlugin(await BUILTIN.load(entry.name));
+}
+
+/** Whether plugins run isolated: unless `--no-isolation` comes before any `--`. */
+export function isolatedIn(args: readonly string[]): boolean {
+  return !beforeEnd(args).includes("--no-isolation");
+}
+
+/** Whether `--help` comes before any `--`. */
+function helpIn(args: readonly string[]): boolean {
+  return beforeEnd(args).includes("--help");
+}
+
+function beforeEnd(args: readonly string[]): readonly string[] {
+  const end = args.indexOf("--");
+  return end === -1 ? args : args.slice(0, end);
 }
 
 /** One row of `wiretest plugins`. */

@@ -14,3 +14,12 @@ export function oneLine(text: string): string {
     (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
 }
+
+/**
+ * `text` with every control character escaped but line breaks: for what may
+ * span lines (a summary, a help text) but comes from a plugin, which should
+ * not be able to move the cursor or recolour the terminal.
+ */
+export function printable(text: string): string {
+  return text.split("\n").map(oneLine).join("\n");
+}

@@ -1,13 +1,11 @@
 // `wiretest echo|probe|ping|send|run`: run a plugin's client role once and
 // print a summary (or the whole outcome with --json).
-import { runClient } from "../plugin/run.ts";
-import { runIsolatedClient } from "../plugin/isolation.ts";
 import type { LogLevel, Outcome, Progress } from "../plugin/types.ts";
 import { flagsHelp, flagSpecs, parseFlags, UsageError } from "./_flags.ts";
-import { loadPlugin, manifestsFrom } from "./_load_plugin.ts";
+import { openPlugin } from "./_load_plugin.ts";
 import { progressDisplay } from "./_progress.ts";
 import { EXIT } from "./_exit.ts";
-import { oneLine } from "./_one_line.ts";
+import { oneLine, printable } from "./_one_line.ts";
 
 export async function clientCommand(
   pluginName: string | undefined,
@@ -17,19 +15,23 @@ export async function clientCommand(
   if (!pluginName || pluginName.startsWith("-")) {
     throw new UsageError(`Cannot run: name a plugin (wiretest run <plugin> --help)`);
   }
-  const { plugin, entry } = await loadPlugin(pluginName, manifestsFrom(args));
-  const role = plugin.client;
+  // Isolated, the flags, the params check and the summary all come from the
+  // plugin's Worker: its module is never imported into this process.
+  await using plugin = await openPlugin(pluginName, args);
+  const { name, client: role } = plugin.described;
   if (!role) {
-    throw new UsageError(`Cannot run plugin "${plugin.name}": it has no client role`);
+    throw new UsageError(`Cannot run plugin "${name}": it has no client role`);
   }
   const specs = flagSpecs(role.params);
-  const positionals = role.positionals ?? [];
+  const positionals = role.positionals;
   const { params, common } = parseFlags(args, specs, positionals);
   if (common.help) {
-    const usage = command === "run" ? `run ${plugin.name}` : command;
+    const usage = command === "run" ? `run ${name}` : command;
     console.log(
-      `wiretest ${usage} ${positionals.map((p) => `<${p}>`).join(" ")} [flags]\n\n` +
-        `${plugin.description}\n\nFlags:\n${flagsHelp(specs, positionals)}`,
+      printable(
+        `wiretest ${usage} ${positionals.map((p) => `<${p}>`).join(" ")} [flags]\n\n` +
+          `${plugin.described.description}\n\nFlags:\n${flagsHelp(specs, positionals)}`,
+      ),
     );
     return EXIT.ok;
   }
@@ -49,9 +51,7 @@ export async function clientCommand(
       },
       progress: (p: Progress) => progress.update(p),
     };
-    outcome = common["no-isolation"]
-      ? await runClient(plugin, params, options)
-      : await runIsolatedClient(entry, params, options);
+    outcome = await plugin.runClient(params, options);
   } finally {
     progress.stop();
     Deno.removeSignalListener("SIGINT", onSignal);
@@ -61,8 +61,10 @@ export async function clientCommand(
   } else {
     // A failure before anything was measured has nothing to summarise.
     const measured = Object.values(outcome.metrics).some((v) => v !== 0);
-    const summary = role.summary?.(outcome) ?? genericSummary(outcome);
-    if (summary && (outcome.ok || measured)) console.log(summary);
+    if (outcome.ok || measured) {
+      const summary = (await plugin.summary(outcome)) ?? genericSummary(outcome);
+      if (summary) console.log(printable(summary));
+    }
     if (outcome.error) console.error(`error: ${oneLine(outcome.error.message)}`);
   }
   return outcome.ok ? EXIT.ok : EXIT.failed;

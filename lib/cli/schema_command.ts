@@ -1,17 +1,17 @@
 // `wiretest schema`: print the JSON Schema of fixture files, built from the
 // params schema of every plugin (built-in and from --plugins manifests), for
-// editors (`# yaml-language-server: $schema=…`).
+// editors (`# yaml-language-server: $schema=…`). Isolated (the default), each
+// third-party plugin describes itself from its own Worker: its module is
+// never imported into this process (built-in ones are, see _load_plugin.ts).
 import { parseArgs } from "node:util";
 import { fixtureJsonSchema } from "../fixture/json_schema.ts";
-import {
-  type JsonSchema,
-  paramsJsonSchema,
-  type ParamsJsonSchemas,
-} from "../plugin/json_schema.ts";
+import type { PluginDescription } from "../plugin/isolation.ts";
+import type { JsonSchema, ParamsJsonSchemas } from "../plugin/json_schema.ts";
+import type { ManifestEntry } from "../plugin/manifest.ts";
 import type { Registry } from "../plugin/registry.ts";
 import { EXIT } from "./_exit.ts";
 import { UsageError } from "./_flags.ts";
-import { registryWith } from "./_load_plugin.ts";
+import { describeOnly, registryWith } from "./_load_plugin.ts";
 
 const HELP = `wiretest schema [--plugins manifest.json …] [--output file]
 
@@ -22,7 +22,13 @@ params are checked under "with:". Point editors at it with a first line
 Flags:
   --plugins <manifest>  also include the plugins of this manifest (repeatable)
   --output <file>       write the schema to this file instead of standard output
+  --no-isolation        import the plugins into this process instead of asking
+                        each in a Worker limited to its manifest's permissions
   -h, --help            this help`;
+
+// Plugins described at once (a Worker each): enough to overlap their start-up,
+// few enough that a long manifest does not start a Worker per entry at once.
+const DESCRIBE_AT_ONCE = 4;
 
 export async function schemaCommand(args: string[]): Promise<number> {
   let values;
@@ -32,6 +38,7 @@ export async function schemaCommand(args: string[]): Promise<number> {
       options: {
         plugins: { type: "string", multiple: true },
         output: { type: "string" },
+        "no-isolation": { type: "boolean" },
         debug: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -43,7 +50,9 @@ export async function schemaCommand(args: string[]): Promise<number> {
     console.log(HELP);
     return EXIT.ok;
   }
-  const schema = await fixtureSchemaFor(await registryWith(values.plugins ?? []));
+  const schema = await fixtureSchemaFor(await registryWith(values.plugins ?? []), {
+    isolation: values["no-isolation"] !== true,
+  });
   const text = `${JSON.stringify(schema, null, 2)}\n`;
   if (values.output === undefined) {
     await Deno.stdout.write(new TextEncoder().encode(text));
@@ -53,11 +62,38 @@ export async function schemaCommand(args: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-/** The fixture schema for every plugin of a registry (each plugin is loaded). */
-export async function fixtureSchemaFor(registry: Registry): Promise<JsonSchema> {
+/** Options for {@linkcode fixtureSchemaFor}. */
+export interface FixtureSchemaOptions {
+  /**
+   * Describe each third-party plugin in a Worker limited to its manifest
+   * entry's permissions (default `true`); `false` imports every plugin into
+   * this process.
+   */
+  isolation?: boolean;
+}
+
+/** The fixture schema for every plugin of a registry (each plugin is described). */
+export async function fixtureSchemaFor(
+  registry: Registry,
+  options: FixtureSchemaOptions = {},
+): Promise<JsonSchema> {
+  const entries = registry.list();
+  const isolated = options.isolation !== false;
+  const describe = (entry: ManifestEntry) => describeOnly(registry, entry, isolated);
+  const described: PluginDescription[] = new Array(entries.length);
+  let next = 0;
+  const describeRest = async () => {
+    for (let i = next++; i < entries.length; i = next++) described[i] = await describe(entries[i]);
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(DESCRIBE_AT_ONCE, entries.length) }, describeRest),
+  );
   const plugins: Record<string, ParamsJsonSchemas> = {};
-  for (const entry of registry.list()) {
-    plugins[entry.name] = paramsJsonSchema(await registry.load(entry.name));
+  for (const d of described) {
+    plugins[d.name] = {
+      ...(d.server ? { server: d.server.params } : {}),
+      ...(d.client ? { client: d.client.params } : {}),
+    };
   }
   const schema = fixtureJsonSchema(plugins);
   return { $schema: schema.$schema, title: "wiretest fixture", ...schema };

@@ -4,9 +4,11 @@
 import type { ManifestEntry, PluginPermissions } from "./manifest.ts";
 import { PluginLoadError } from "./registry.ts";
 import type { LogLevel, Progress } from "./types.ts";
+import { apiVersionProblem } from "./_isolation_checks.ts";
 import { denialDetail, missingInParent } from "./_isolation_denial.ts";
 import {
   type Denial,
+  type ErrorBuilder,
   type ErrorData,
   Outbox,
   rebuildError,
@@ -79,9 +81,20 @@ function eventText(event: ErrorEvent): string {
   return text.replace(/^Uncaught (?:\(in promise\) )?/, "").trim() || "unknown error";
 }
 
+const buildLoadError: ErrorBuilder = (data, cause) =>
+  data.name === "PluginLoadError" && typeof data.plugin === "string" &&
+    typeof data.module === "string"
+    ? new PluginLoadError({ name: data.plugin, module: data.module }, "", { cause })
+    : undefined;
+
+/** An error from a Worker, rebuilt as its type: the protocol's, and `PluginLoadError`. */
+export function rebuild(data: ErrorData): Error {
+  return rebuildError(data, buildLoadError);
+}
+
 /** The error for a plugin whose module could not be imported or checked. */
 export function loadError(entry: ManifestEntry, error: ErrorData, denial?: Denial): Error {
-  const cause = rebuildError(error);
+  const cause = rebuild(error);
   if (error.name === "PluginLoadError") return cause;
   const detail = denial
     ? denialDetail(entry.permissions, denial)
@@ -114,6 +127,9 @@ export class WorkerHandle {
    */
   constructor(entry: ManifestEntry) {
     this.entry = entry;
+    // Refused before its Worker starts: code written for another contract never runs.
+    const versionProblem = apiVersionProblem(entry);
+    if (versionProblem) throw new PluginLoadError(entry, versionProblem);
     const missing = missingInParent(entry.permissions);
     if (missing) {
       const what = missing.target === undefined

@@ -8,9 +8,9 @@ import {
   TimeoutError,
 } from "../errors.ts";
 import { ParamsError, type ParamsIssue } from "./params_schema.ts";
-import { PluginLoadError } from "./registry.ts";
 import type { ManifestEntry } from "./manifest.ts";
 import type { Address, LogLevel, Outcome, Progress } from "./types.ts";
+import type { PluginDescription } from "./_isolation_describe.ts";
 
 /** A permission the Worker's grant did not cover, as Deno reported it. */
 export interface Denial {
@@ -50,6 +50,8 @@ export type Request =
   | { type: "client"; id: number; input: unknown; deadline?: number }
   | { type: "serve"; id: number; input: unknown }
   | { type: "check"; id: number; role: "server" | "client"; input: unknown }
+  | { type: "describe"; id: number }
+  | { type: "summary"; id: number; outcome: Outcome }
   | { type: "close"; id: number; service: number }
   | { type: "abort"; job: number; reason: ErrorData }
   | { type: "stats"; service: number; seq: number }
@@ -60,6 +62,8 @@ export type Result =
   | { outcome: Outcome }
   | { address: Address }
   | { stats: Record<string, number> }
+  | { description: PluginDescription }
+  | { summary?: string }
   | Record<string, never>;
 
 /** Worker → parent. */
@@ -173,16 +177,20 @@ const KNOWN_FIELDS = new Set([
   "module",
 ]);
 
+/** Builds an error of a type this module does not import, or `undefined` to leave it to it. */
+export type ErrorBuilder = (data: ErrorData, cause: Error | undefined) => Error | undefined;
+
 /**
  * Rebuilds a typed error from {@linkcode serializeError}'s data: wiretest's
- * own errors, `ParamsError`, `PluginLoadError`, the built-in error types and
- * `DOMException`s come back as themselves; anything else is an `Error` with
- * the same name, message, code and primitive fields. The message and the
- * Worker's stack are kept exactly.
+ * own errors, `ParamsError`, the built-in error types and `DOMException`s
+ * come back as themselves, and so do the types `extra` builds (the parent
+ * adds `PluginLoadError`, which the Worker does not import); anything else is
+ * an `Error` with the same name, message, code and primitive fields. The
+ * message and the Worker's stack are kept exactly.
  */
-export function rebuildError(data: ErrorData): Error {
-  const cause = data.cause ? rebuildError(data.cause) : undefined;
-  const error = construct(data, cause);
+export function rebuildError(data: ErrorData, extra?: ErrorBuilder): Error {
+  const cause = data.cause ? rebuildError(data.cause, extra) : undefined;
+  const error = extra?.(data, cause) ?? construct(data, cause);
   // Typed constructors compose their own message; keep the one that was thrown.
   if (error.message !== data.message) error.message = data.message;
   if (data.stack !== undefined) error.stack = data.stack;
@@ -216,11 +224,6 @@ function construct(data: ErrorData, cause: Error | undefined): Error {
       if (located) {
         const source = data.source === "os" ? "os" : "runtime";
         return new PermissionDeniedError({ operation, address, source, cause });
-      }
-      break;
-    case "PluginLoadError":
-      if (typeof data.plugin === "string" && typeof data.module === "string") {
-        return new PluginLoadError({ name: data.plugin, module: data.module }, "", { cause });
       }
       break;
     case "TypeError":

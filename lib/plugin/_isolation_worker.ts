@@ -2,13 +2,17 @@
 // small entry module that imports this one first, then the plugin's module,
 // then calls serveIsolated(). The imports are static on purpose: a dynamic
 // import() of a local file needs a read permission the plugin may not have.
+// They are few on purpose too: every module here is loaded and kept by every
+// Worker, so nothing that parses manifests (the registry, zod schemas of its
+// own, jsonc-parser, node: modules) belongs here.
 import { createContext, type OwnedContext } from "./context.ts";
 import type { ManifestEntry } from "./manifest.ts";
 import { validateParams } from "./params_schema.ts";
-import { Registry } from "./registry.ts";
 import { describeError } from "./run.ts";
 import type { AnyPlugin, LogLevel, Outcome, Progress, Service } from "./types.ts";
+import { pluginOf } from "./_isolation_checks.ts";
 import { denialInOutcome, denialOf } from "./_isolation_denial.ts";
+import { describePlugin } from "./_isolation_describe.ts";
 import {
   type Denial,
   Outbox,
@@ -64,7 +68,7 @@ function receive(request: Request): void {
     for (const message of request.messages) receive(message);
   } else if (request.type === "init") {
     entry = request.entry;
-    void load();
+    load();
   } else if (plugin) handle(plugin, request);
   else queued.push(request);
 }
@@ -104,19 +108,15 @@ function uncaught(reason: unknown): void {
  */
 export function serveIsolated(imported: unknown): void {
   namespace = imported;
-  void load();
+  load();
 }
 
 // The registry's own checks: an export that is a plugin, with the entry's
 // name, roles and contract version.
-async function load(): Promise<void> {
+function load(): void {
   if (entry === undefined || namespace === undefined || settled) return;
-  const { module, name } = entry;
   try {
-    const registry = new Registry([{ source: entry.source, plugins: [entry] }], {
-      modules: { [module]: () => Promise.resolve(namespace) },
-    });
-    plugin = await registry.load(name);
+    plugin = pluginOf(entry, namespace);
   } catch (error) {
     settled = true;
     post({ type: "load-error", error: serializeError(error) });
@@ -137,6 +137,12 @@ function handle(plugin: AnyPlugin, request: Request): void {
       break;
     case "check":
       checkParams(plugin, request);
+      break;
+    case "describe":
+      describe(plugin, request.id);
+      break;
+    case "summary":
+      summarize(plugin, request);
       break;
     case "close":
       void closeService(request);
@@ -223,6 +229,23 @@ function checkParams(plugin: AnyPlugin, request: Extract<Request, { type: "check
   try {
     params(plugin, request.role, request.input);
     done(plugin, request.id, {});
+  } catch (error) {
+    done(plugin, request.id, { error });
+  }
+}
+
+function describe(plugin: AnyPlugin, id: number): void {
+  try {
+    done(plugin, id, { result: { description: describePlugin(plugin) } });
+  } catch (error) {
+    done(plugin, id, { error });
+  }
+}
+
+function summarize(plugin: AnyPlugin, request: Extract<Request, { type: "summary" }>): void {
+  try {
+    const summary = plugin.client?.summary?.(request.outcome);
+    done(plugin, request.id, { result: summary === undefined ? {} : { summary: String(summary) } });
   } catch (error) {
     done(plugin, request.id, { error });
   }

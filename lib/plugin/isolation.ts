@@ -6,6 +6,12 @@
  * `startServer` and `runClient`, taking a {@linkcode ManifestEntry} instead
  * of a loaded plugin: the plugin's module is imported only inside the Worker.
  *
+ * - What a command line or an editor needs from the plugin's module — its
+ *   name, description, and each role's params as JSON Schema and its
+ *   positionals — comes from the Worker too, as data
+ *   ({@linkcode describeIsolatedPlugin}), and so does a client role's summary
+ *   of an outcome ({@linkcode summarizeIsolatedOutcome}): the module's code,
+ *   top-level code included, only ever runs with its entry's permissions.
  * - Params are validated in the Worker; a `ParamsError` (with its `issues`)
  *   and other errors cross back as data and are rebuilt as the same typed
  *   errors (`TimeoutError`, `ConnectionError`, `PermissionDeniedError`,
@@ -52,14 +58,21 @@ import { createContext } from "./context.ts";
 import type { ManifestEntry } from "./manifest.ts";
 import { describeError, type RunOptions } from "./run.ts";
 import type { Outcome, OutcomeError, Service } from "./types.ts";
-import { type Done, type Sinks, WorkerHandle, WorkerPool } from "./_isolation_host.ts";
-import { type Denial, rebuildError, serializeError } from "./_isolation_protocol.ts";
+import { type Done, rebuild, type Sinks, WorkerHandle, WorkerPool } from "./_isolation_host.ts";
+import { type PluginDescription, readDescription } from "./_isolation_describe.ts";
+import { type Denial, type Request, serializeError } from "./_isolation_protocol.ts";
 import { PluginPermissionError } from "./_plugin_permission_error.ts";
 
 export {
   PluginPermissionError,
   type PluginPermissionErrorOptions,
 } from "./_plugin_permission_error.ts";
+export {
+  type ClientRoleDescription,
+  describePlugin,
+  type PluginDescription,
+  type RoleDescription,
+} from "./_isolation_describe.ts";
 
 /** How long a cancelled plugin may take to stop before its Worker is terminated, by default. */
 export const DEFAULT_GRACE_MS = 2_000;
@@ -198,7 +211,10 @@ export type IsolatedClientOptions = RunOptions & IsolationOptions;
 /** Options for {@linkcode startIsolatedServer}. */
 export type IsolatedServerOptions = Omit<RunOptions, "timeout" | "deadline"> & IsolationOptions;
 
-/** Options for {@linkcode checkIsolatedParams}. */
+/**
+ * Options for {@linkcode checkIsolatedParams}, {@linkcode describeIsolatedPlugin}
+ * and {@linkcode summarizeIsolatedOutcome}: one message to a plugin's Worker.
+ */
 export interface CheckIsolatedParamsOptions {
   /** Reuse a warm Worker from this pool. */
   pool?: IsolationPool;
@@ -268,7 +284,7 @@ export async function runIsolatedClient(
       return failed(describeError(error));
     }
     clean = true;
-    if (reply.error) throw rebuildError(reply.error);
+    if (reply.error) throw rebuild(reply.error);
     const outcome = (reply.result as { outcome: Outcome }).outcome;
     return reply.denial && outcome.error
       ? { ...outcome, error: describeError(permissionError(entry, reply.denial)) }
@@ -339,8 +355,8 @@ export async function startIsolatedServer(
     if (reply.error) {
       lease.done(true);
       throw reply.denial
-        ? permissionError(entry, reply.denial, rebuildError(reply.error))
-        : rebuildError(reply.error);
+        ? permissionError(entry, reply.denial, rebuild(reply.error))
+        : rebuild(reply.error);
     }
     handle.keepSinks(id, sinks);
     service = isolatedService(entry, lease, id, reply, graceMs, signal, abort);
@@ -383,22 +399,109 @@ export async function checkIsolatedParams(
   input: unknown,
   options: CheckIsolatedParamsOptions = {},
 ): Promise<void> {
+  await ask(entry, { type: "check", role, input }, options);
+}
+
+/**
+ * Describes a plugin from inside its Worker: its name, version, description
+ * and, per role, the JSON Schema of its params and its positionals — what a
+ * command line needs to build flags and help, as plain data. The plugin's
+ * module is imported only in the Worker, so its top-level code runs with its
+ * manifest entry's permissions, never this process's.
+ *
+ * @param entry The plugin's manifest entry.
+ * @param options Pool and signal.
+ * @returns The description, checked against the entry (name, roles).
+ * @throws {PluginLoadError} When the plugin cannot be loaded, e.g. its
+ * top-level code needs a permission its entry does not grant.
+ * @throws {TypeError} When the Worker's answer is not a description of the entry's plugin.
+ *
+ * @example Flags for a built-in plugin, read in its Worker
+ * ```ts
+ * import { describeIsolatedPlugin, Registry } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * const described = await describeIsolatedPlugin(Registry.builtin().get("udp-ping"));
+ * assert.equal(described.name, "udp-ping");
+ * assert.deepEqual(described.client?.positionals, ["target"]);
+ * assert.equal(described.client?.params.properties?.count.default, 10);
+ * ```
+ */
+export async function describeIsolatedPlugin(
+  entry: ManifestEntry,
+  options: CheckIsolatedParamsOptions = {},
+): Promise<PluginDescription> {
+  const result = await ask(entry, { type: "describe" }, options);
+  return readDescription(entry, (result as { description?: unknown } | undefined)?.description);
+}
+
+/**
+ * The client role's `summary(outcome)`, computed in the plugin's Worker:
+ * the lines a command line prints for people after an isolated run.
+ *
+ * @param entry The plugin's manifest entry.
+ * @param outcome The outcome to summarise (from {@linkcode runIsolatedClient}).
+ * @param options Pool (reuse the Worker that ran the role) and signal.
+ * @returns The summary, or `undefined` when the role has none.
+ * @throws {TypeError} When the entry has no client role.
+ * @throws {Error} What the plugin's `summary` threw, rebuilt.
+ *
+ * @example Summarising an outcome
+ * ```ts
+ * import { Registry, summarizeIsolatedOutcome } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * const echo = Registry.builtin().get("echo");
+ * const outcome = {
+ *   ok: true,
+ *   metrics: { round_trips: 3, mismatches: 0, connections: 1, throughput_mib_s: 0.1 },
+ *   facts: {},
+ * };
+ * assert.match((await summarizeIsolatedOutcome(echo, outcome))!, /^3 round trips/);
+ * ```
+ */
+export async function summarizeIsolatedOutcome(
+  entry: ManifestEntry,
+  outcome: Outcome,
+  options: CheckIsolatedParamsOptions = {},
+): Promise<string | undefined> {
+  if (!entry.roles.includes("client")) {
+    throw new TypeError(`Cannot summarise plugin "${entry.name}": it has no client role`);
+  }
+  const result = await ask(entry, { type: "summary", outcome }, options);
+  const summary = (result as { summary?: unknown } | undefined)?.summary;
+  return typeof summary === "string" ? summary : undefined;
+}
+
+/** One request and its answer, on a Worker that may be busy with roles (a brief lease). */
+async function ask(
+  entry: ManifestEntry,
+  request: DistributiveOmit<Extract<Request, { type: "check" | "describe" | "summary" }>, "id">,
+  options: CheckIsolatedParamsOptions,
+): Promise<Done["result"]> {
   const signal = options.signal ?? new AbortController().signal;
   const lease = leaseWorker(entry, options.pool, true);
   let clean = false;
   try {
     if (!await untilReady(lease.handle, signal)) throw signal.reason;
-    const reply = await lease.handle.call({ type: "check", role, input }).done;
+    const reply = await lease.handle.call(request).done;
     clean = true;
-    if (reply.error) throw rebuildError(reply.error);
+    if (reply.error) throw rebuild(reply.error);
+    return reply.result;
   } finally {
     lease.done(clean);
   }
 }
 
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 // ---------------------------------------------------------------------------
 
 const HUNG = Symbol("hung");
+
+// One signal for every close: making an aborted one (and its DOMException,
+// with a stack) for each service closed costs more than the close message.
+const ABORTED = AbortSignal.abort();
 
 interface Lease {
   readonly handle: WorkerHandle;
@@ -495,11 +598,7 @@ function isolatedService(
     let answer: Done | typeof HUNG;
     try {
       // An aborted signal starts the grace period at once: close may take graceMs, no more.
-      answer = await settle(
-        handle.call({ type: "close", service: id }).done,
-        graceMs,
-        AbortSignal.abort(),
-      );
+      answer = await settle(handle.call({ type: "close", service: id }).done, graceMs, ABORTED);
     } catch {
       // The Worker is gone already (its pool closed): its sockets went with it.
       lease.done(false);
@@ -515,7 +614,7 @@ function isolatedService(
     const stats = (answer.result as { stats?: Record<string, number> } | undefined)?.stats;
     if (stats) last = stats;
     lease.done(!answer.error);
-    if (answer.error) throw rebuildError(answer.error);
+    if (answer.error) throw rebuild(answer.error);
   };
   const onAbort = () => {
     abort();

@@ -3,10 +3,12 @@ import { ConnectionError, PermissionDeniedError } from "../errors.ts";
 import { formatAddress } from "../transport/address.ts";
 import {
   checkIsolatedParams,
+  describeIsolatedPlugin,
   IsolationPool,
   PluginPermissionError,
   runIsolatedClient,
   startIsolatedServer,
+  summarizeIsolatedOutcome,
 } from "./isolation.ts";
 import { loadManifest, type ManifestEntry, type PluginPermissions } from "./manifest.ts";
 import { ParamsError } from "./params_schema.ts";
@@ -17,6 +19,33 @@ const fixtures = await loadManifest(
   new URL("../../tests/fixtures/isolation/manifest.json", import.meta.url),
 );
 const builtin = Registry.builtin();
+const escapes = await loadManifest(
+  new URL("../../tests/fixtures/isolation/escape_manifest.json", import.meta.url),
+);
+
+function escapeFixture(name: string): ManifestEntry {
+  const entry = escapes.plugins.find((p) => p.name === name);
+  assert.ok(entry, `no fixture plugin "${name}"`);
+  return entry;
+}
+
+/**
+ * Runs `fn` with WIRETEST_ESCAPE_MARKER naming a file in a new directory, the
+ * file the "escapes-at-import" fixture writes from its top-level code; tells
+ * whether it was written.
+ */
+async function withMarker(fn: (marker: string) => Promise<void>): Promise<boolean> {
+  const dir = await Deno.makeTempDir({ prefix: "wiretest-escape-" });
+  const marker = `${dir}/marker`;
+  Deno.env.set("WIRETEST_ESCAPE_MARKER", marker);
+  try {
+    await fn(marker);
+    return await Deno.stat(marker).then(() => true, () => false);
+  } finally {
+    Deno.env.delete("WIRETEST_ESCAPE_MARKER");
+    await Deno.remove(dir, { recursive: true });
+  }
+}
 
 function fixture(name: string, permissions?: PluginPermissions): ManifestEntry {
   const entry = fixtures.plugins.find((p) => p.name === name);
@@ -355,6 +384,75 @@ Deno.test("checkIsolatedParams() accepts valid params and rejects a role the plu
       error instanceof TypeError &&
       error.message === 'Cannot use plugin "reach": it has no server role',
   );
+});
+
+Deno.test("describeIsolatedPlugin() reads a plugin's params schemas and positionals from its Worker", async () => {
+  const described = await describeIsolatedPlugin(escapeFixture("described"));
+  assert.equal(described.name, "described");
+  assert.equal(described.version, "1.2.3");
+  assert.deepEqual(described.client?.positionals, ["word"]);
+  assert.equal(described.client?.summary, true);
+  assert.deepEqual(described.client?.params.required, ["word"]);
+  assert.deepEqual(described.client?.params.properties?.style, {
+    default: "plain",
+    description: "Punctuation",
+    enum: ["plain", "bang"],
+    type: "string",
+  });
+  assert.deepEqual(described.server?.positionals, []);
+  assert.equal(described.server?.params.properties?.port.default, 0);
+});
+
+Deno.test("describeIsolatedPlugin() names the write a plugin's top-level code was denied, which never happens", async () => {
+  let marker = "";
+  const written = await withMarker(async (path) => {
+    marker = path;
+    await assert.rejects(
+      describeIsolatedPlugin(escapeFixture("escapes-at-import")),
+      (error: unknown) =>
+        error instanceof PluginLoadError && error.plugin === "escapes-at-import" &&
+        error.message.endsWith(
+          `module failed to import: permission denied: write access to "${marker}" is not granted by its manifest entry (grants no write access)`,
+        ),
+    );
+  });
+  assert.equal(written, false);
+});
+
+Deno.test("runIsolatedClient() refuses an entry for another API version before its module runs", async () => {
+  await using pool = new IsolationPool();
+  const written = await withMarker(async (marker) => {
+    // Granted the write, its top-level code would leave the marker if it ran at all.
+    const future = {
+      ...escapeFixture("escapes-at-import"),
+      apiVersion: 2,
+      permissions: { env: ["WIRETEST_ESCAPE_MARKER"], write: [marker] },
+    };
+    await assert.rejects(
+      runIsolatedClient(future, {}, { pool }),
+      (error: unknown) =>
+        error instanceof PluginLoadError &&
+        error.message.endsWith("it needs plugin API version 2, this wiretest provides version 1"),
+    );
+  });
+  assert.equal(written, false);
+  assert.equal(pool.size, 0);
+});
+
+Deno.test("summarizeIsolatedOutcome() runs the plugin's summary in the Worker that ran its role", async () => {
+  await using pool = new IsolationPool();
+  const described = escapeFixture("described");
+  const outcome = await runIsolatedClient(described, { word: "hey", times: 2 }, { pool });
+  assert.equal(
+    await summarizeIsolatedOutcome(described, outcome, { pool }),
+    "HEY HEY (ran in worker, summarised in worker)",
+  );
+  assert.equal(pool.size, 1);
+});
+
+Deno.test("summarizeIsolatedOutcome() is undefined for a plugin without a summary", async () => {
+  const outcome = { ok: true, metrics: { steps: 1 }, facts: {} };
+  assert.equal(await summarizeIsolatedOutcome(fixture("chatty"), outcome), undefined);
 });
 
 Deno.test("IsolationPool reuses one warm Worker for consecutive steps", async () => {
