@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { connectTcp } from "../../lib/transport/tcp.ts";
 import { readFull } from "../../lib/transport/read_full.ts";
-import type { Service } from "../../lib/plugin/types.ts";
+import type { Progress, Service } from "../../lib/plugin/types.ts";
+import { DenoStreamConn } from "../../lib/transport/conn.ts";
 import { runFileSender, startFileReceiver } from "./mod.ts";
 import { encodeHeader, encodeTrailer } from "./protocol.ts";
 
@@ -242,4 +243,108 @@ Deno.test("file-send sender reports a refused connection as a typed error", asyn
   assert.equal(outcome.error?.name, "ConnectionError");
   assert.equal(outcome.error?.code, "refused");
   await Deno.remove(src);
+});
+
+Deno.test("file-send receiver rejects a stream cut after several chunks and keeps no partial file", async () => {
+  await using r = await setup();
+  const size = 4 * 1024 * 1024;
+  const sent = 2 * 1024 * 1024 + 512 * 1024 + 3;
+  // The receiver writes each chunk while it reads the next, so the cut comes
+  // while a write may still be in flight: it must finish before the cleanup.
+  const answer = await rawExchange(r.target, [encodeHeader("cut.bin", size), randomBytes(sent)]);
+  assert.match(answer, /"code":"truncated"/);
+  assert.match(answer, new RegExp(`connection closed after ${sent} of ${size} bytes`));
+  assert.deepEqual(await listing(r.dir), []);
+  assert.equal(r.receiver.stats().files_received, 0);
+});
+
+Deno.test("file-send receiver and sender report progress up to the whole file", async () => {
+  const received: Progress[] = [];
+  const dir = await Deno.makeTempDir({ prefix: "wiretest-recv-" });
+  const receiver = await startFileReceiver({ dir }, { progress: (p) => received.push(p) });
+  try {
+    const data = randomBytes(5 * 1024 * 1024 + 3);
+    const src = await tempFile(data);
+    const sent: Progress[] = [];
+    const outcome = await runFileSender(
+      { file: src, target: `127.0.0.1:${port(receiver)}`, name: "p.bin" },
+      { progress: (p) => sent.push(p) },
+    );
+    assert.equal(outcome.ok, true, outcome.error?.message);
+    await Deno.remove(src);
+    for (const updates of [sent, received]) {
+      assert.deepEqual(updates.at(-1), {
+        done: data.length,
+        total: data.length,
+        unit: "bytes",
+        label: "p.bin",
+      });
+      const done = updates.map((p) => p.done);
+      assert.deepEqual(done, [...done].sort((a, b) => a - b));
+    }
+  } finally {
+    await receiver.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("file-send sender reports a receiver that hangs up mid-transfer as a typed error", async () => {
+  // A receiver that reads 1 MiB of a 32 MiB transfer and closes: the sender
+  // fails while its next file read is in flight, and must leave none behind.
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const peer = (async () => {
+    using conn = await listener.accept();
+    await readFull(new DenoStreamConn(conn, "tcp"), new Uint8Array(1024 * 1024));
+  })();
+  const src = await tempFile(new Uint8Array(32 * 1024 * 1024));
+  try {
+    const outcome = await runFileSender({
+      file: src,
+      target: `127.0.0.1:${listener.addr.port}`,
+      name: "gone.bin",
+    });
+    await peer;
+    assert.equal(outcome.ok, false);
+    assert.ok(
+      outcome.error?.name === "ConnectionError" ||
+        (outcome.error?.name === "FileSendError" && outcome.error.code === "truncated"),
+      JSON.stringify(outcome.error),
+    );
+  } finally {
+    await Deno.remove(src);
+  }
+});
+
+Deno.test("file-send receiver stops waiting for a sender when its disk fills, before the idle timeout", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wiretest-recv-full-" });
+  const mount = await new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir],
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  if (!mount.success) {
+    console.warn("skipping: cannot mount a 1 MiB tmpfs (needs root)");
+    await Deno.remove(dir);
+    return;
+  }
+  // Ten minutes of idle timeout: only the failed write can end the wait.
+  const receiver = await startFileReceiver({ dir, idleTimeoutMs: 600_000 });
+  try {
+    const size = 8 * 1024 * 1024;
+    using conn = await connectTcp({ port: port(receiver) });
+    // Two chunks and a byte, then silence with the connection open: the
+    // second chunk's write fails while the receiver waits for the third.
+    await conn.write(encodeHeader("full.bin", size));
+    await conn.write(randomBytes(2 * 1024 * 1024 + 1));
+    const answer = new Uint8Array(4096);
+    const n = await readFull(conn, answer, { timeout: 20_000 });
+    const text = new TextDecoder().decode(answer.subarray(0, n));
+    assert.match(text, /"code":"io"/);
+    assert.match(text, /No space left on device/);
+    assert.deepEqual(await listing(dir), []);
+  } finally {
+    await receiver.close();
+    await new Deno.Command("umount", { args: [dir] }).output();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

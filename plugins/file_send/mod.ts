@@ -5,7 +5,9 @@
  *   and a sha256 trailer; the receiver writes into a temporary file inside its
  *   directory, verifies size and sha256, renames it into place atomically and
  *   acknowledges. A refused or broken transfer leaves no file behind and both
- *   sides say why.
+ *   sides say why. Each side streams through two buffers of one chunk (the
+ *   sender reads the next chunk while it sends this one, the receiver writes
+ *   one while it receives the next), so memory does not grow with the file.
  * - **raw**: bytes until EOF, like `nc`, `socat` or the classic Python
  *   `send_file`/`receive_file`; the sender reports the sha256 to compare.
  *

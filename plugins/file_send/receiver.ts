@@ -23,8 +23,17 @@ import {
   TRAILER_MAGIC,
   TRAILER_SIZE,
 } from "./protocol.ts";
+import { byteProgress } from "./_progress.ts";
+import { WriteBehind } from "./_write_behind.ts";
 
-const BUFFER_SIZE = 256 * 1024;
+// Each of the two receive buffers: large enough that reads, writes and hash
+// updates are few, small enough that memory stays flat.
+const BUFFER_SIZE = 1024 * 1024;
+// Largest single read from the socket.
+const READ_SIZE = 256 * 1024;
+// Bytes written between two early syncs: the sync before the acknowledgement
+// then writes at most this much, however large the file.
+const SYNC_EVERY = 64 * 1024 * 1024;
 // After an accept error that is not one client's fault, wait this long.
 const ERROR_PAUSE_MS = 50;
 // How long a refused sender may keep sending before the connection closes.
@@ -183,24 +192,30 @@ async function receiveFramed(
     );
   }
   ctx.log("info", `receiving "${name}" (${size} bytes)`);
-  const stored = await intoTempFile(params, name, async (file, hash) => {
-    const buffer = new Uint8Array(Math.min(BUFFER_SIZE, Math.max(size, 1)));
-    let left = size;
-    while (left > 0) {
-      const n = await conn.read(buffer.subarray(0, Math.min(left, buffer.length)), io);
-      if (n === null) {
-        throw new FileSendError(
-          "truncated",
-          `Cannot receive file "${name}": connection closed after ${size - left} of ${size} bytes`,
-          "receiver",
-        );
-      }
-      const chunk = buffer.subarray(0, n);
-      hash.update(chunk);
-      await writeAll(file, chunk);
-      left -= n;
-      ctx.progress({ done: size - left, total: size, unit: "bytes", label: name });
-    }
+  const stored = await intoTempFile(params, name, async (out, hash) => {
+    const progress = byteProgress(ctx, name, size);
+    let done = 0;
+    await receiveInto(
+      out,
+      hash,
+      Math.min(BUFFER_SIZE, Math.max(size, 1)),
+      io,
+      async (buffer, reads) => {
+        if (done === size) return null;
+        const chunk = buffer.subarray(0, Math.min(buffer.length, size - done));
+        const n = await fill(conn, chunk, reads);
+        if (n < chunk.length) {
+          throw new FileSendError(
+            "truncated",
+            `Cannot receive file "${name}": connection closed after ${done + n} of ${size} bytes`,
+            "receiver",
+          );
+        }
+        done += n;
+        progress(done);
+        return chunk;
+      },
+    );
     const trailer = new Uint8Array(TRAILER_SIZE);
     const got = await readFull(conn, trailer, io);
     if (got < TRAILER_SIZE) {
@@ -257,12 +272,15 @@ async function receiveRaw(
       "receiver",
     );
   }
-  return (await intoTempFile(params, name, async (file, hash) => {
-    const buffer = new Uint8Array(BUFFER_SIZE);
+  return (await intoTempFile(params, name, async (out, hash) => {
+    const progress = byteProgress(ctx, name);
     let total = 0;
-    for (;;) {
-      const n = await conn.read(buffer, io);
-      if (n === null) break;
+    await receiveInto(out, hash, BUFFER_SIZE, io, async (buffer, reads) => {
+      const n = await fill(conn, buffer, reads);
+      if (n === 0) {
+        progress(total, true);
+        return null;
+      }
       total += n;
       if (total > params.maxBytes) {
         throw new FileSendError(
@@ -271,11 +289,9 @@ async function receiveRaw(
           "receiver",
         );
       }
-      const chunk = buffer.subarray(0, n);
-      hash.update(chunk);
-      await writeAll(file, chunk);
-      ctx.progress({ done: total, unit: "bytes", label: name });
-    }
+      progress(total);
+      return buffer.subarray(0, n);
+    });
     const sha256 = hash.digest("hex");
     ctx.log("info", `received raw stream "${name}": ${total} bytes, sha256 ${sha256}`);
     return { size: total, sha256 };
@@ -283,29 +299,59 @@ async function receiveRaw(
 }
 
 type Hash = ReturnType<typeof createHash>;
+type Io = { timeout: number; signal: AbortSignal };
+
+/**
+ * Streams a transfer into `out` through two buffers: `next` fills one from
+ * the socket (returning the chunk to store, or `null` at the end) while the
+ * other is written, and hashed as it is written. A failed write aborts the
+ * read in progress.
+ */
+async function receiveInto(
+  out: WriteBehind,
+  hash: Hash,
+  bufferSize: number,
+  io: Io,
+  next: (buffer: Uint8Array, io: Io) => Promise<Uint8Array | null>,
+): Promise<void> {
+  const reads = { ...io, signal: AbortSignal.any([io.signal, out.failed]) };
+  // The second buffer only once a transfer needs it: most files are one chunk.
+  const buffers: Uint8Array[] = [new Uint8Array(bufferSize)];
+  for (let i = 0;; i++) {
+    // The buffer written two chunks ago: `write` below waited for it.
+    const chunk = await next(buffers[i % 2] ??= new Uint8Array(bufferSize), reads);
+    if (chunk === null) break;
+    await out.write(chunk);
+    hash.update(chunk);
+  }
+}
 
 /**
  * Runs `fill` on a fresh temporary file beside the target, then moves it into
  * place (without replacing an existing file unless `overwrite`). Any failure
- * removes the temporary file. The file is locked while it is written, so a
- * receiver starting later can tell it from one a killed receiver left.
+ * removes the temporary file, once nothing is in flight on it. The file is
+ * locked while it is written, so a receiver starting later can tell it from
+ * one a killed receiver left.
  */
 async function intoTempFile(
   params: FileReceiverParams,
   name: string,
-  fill: (file: Deno.FsFile, hash: Hash) => Promise<{ size: number; sha256: string }>,
+  fill: (out: WriteBehind, hash: Hash) => Promise<{ size: number; sha256: string }>,
 ): Promise<{ size: number; sha256: string }> {
   const target = join(params.dir, name);
   // A fixed, short name: `.<name>.<uuid>.part` would pass NAME_MAX for long names.
   const temp = join(params.dir, `.wiretest-${crypto.randomUUID()}.part`);
   let file: Deno.FsFile | undefined;
+  let out: WriteBehind | undefined;
   let placed = false;
   try {
     file = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
     await file.lock(true);
-    const stored = await fill(file, createHash("sha256")).catch((error) => {
+    out = new WriteBehind(file, temp, SYNC_EVERY);
+    const stored = await fill(out, createHash("sha256")).catch((error) => {
       throw asFailure(error, params.idleTimeoutMs);
     });
+    await out.finish();
     await file.syncData();
     // Still open, so still locked, while it is moved into place.
     if (params.overwrite) {
@@ -332,6 +378,7 @@ async function intoTempFile(
   } catch (error) {
     throw asFailure(error, params.idleTimeoutMs);
   } finally {
+    await out?.close();
     file?.close();
     if (!placed) await Deno.remove(temp).catch(() => {});
   }
@@ -374,9 +421,19 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-async function writeAll(file: Deno.FsFile, chunk: Uint8Array): Promise<void> {
+/**
+ * Reads until `buffer` is full or the stream ends; returns the bytes read.
+ * Each read asks for at most {@linkcode READ_SIZE}: a connection keeps a
+ * scratch buffer as large as its largest read under a timeout.
+ */
+async function fill(conn: Conn, buffer: Uint8Array, io: Io): Promise<number> {
   let off = 0;
-  while (off < chunk.length) off += await file.write(chunk.subarray(off));
+  while (off < buffer.length) {
+    const n = await conn.read(buffer.subarray(off, off + READ_SIZE), io);
+    if (n === null) break;
+    off += n;
+  }
+  return off;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -20,6 +20,8 @@ import {
   FileSendError,
   nameProblem,
 } from "./protocol.ts";
+import { byteProgress } from "./_progress.ts";
+import { readAhead } from "./_read_ahead.ts";
 
 /** Sends one file. */
 export async function sendFile(params: FileSenderParams, ctx: Context): Promise<Outcome> {
@@ -54,22 +56,17 @@ export async function sendFile(params: FileSenderParams, ctx: Context): Promise<
 
   try {
     if (params.mode === "framed") await conn.write(encodeHeader(name, size), io);
-    const buffer = new Uint8Array(params.chunkSize);
-    while (sent < size && !refusal) {
-      const n = await file.read(buffer.subarray(0, Math.min(buffer.length, size - sent)));
-      if (n === null) {
-        throw new FileSendError(
-          "truncated",
-          `Cannot send file "${params.file}": it shrank to ${sent} bytes while sending`,
-          "sender",
-        );
-      }
-      const chunk = buffer.subarray(0, n);
+    const progress = byteProgress(ctx, name, size);
+    for await (const chunk of readAhead(file, size, params.chunkSize, params.file)) {
+      if (refusal) break;
+      // Hashed while the socket takes the chunk: the write mostly waits for
+      // the receiver to drain it.
+      const writing = conn.write(chunk, io);
       hash.update(chunk);
-      await conn.write(chunk, io);
-      sent += n;
-      meter.add(n);
-      ctx.progress({ done: sent, total: size, unit: "bytes", label: name });
+      await writing;
+      sent += chunk.length;
+      meter.add(chunk.length);
+      progress(sent);
     }
     const digest = new Uint8Array(hash.digest());
     const sha256 = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
