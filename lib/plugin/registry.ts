@@ -5,7 +5,6 @@
  * @module
  */
 import { builtinManifestData, builtinManifestUrl, builtinModules } from "../../plugins/manifest.ts";
-import { isPlugin } from "./define_plugin.ts";
 import {
   loadManifest,
   type Manifest,
@@ -13,8 +12,9 @@ import {
   ManifestError,
   validateManifest,
 } from "./manifest.ts";
-import { type AnyPlugin, PLUGIN_API_VERSION } from "./types.ts";
+import type { AnyPlugin } from "./types.ts";
 import { closestName } from "./_closest.ts";
+import { apiVersionProblem, pluginOf } from "./_isolation_checks.ts";
 import { displaySource } from "./_source.ts";
 
 /** Options for a {@linkcode Registry}. */
@@ -347,12 +347,9 @@ export class Registry {
   }
 
   async #import(entry: ManifestEntry): Promise<AnyPlugin> {
-    if (entry.apiVersion !== PLUGIN_API_VERSION) {
-      throw new PluginLoadError(
-        entry,
-        `it needs plugin API version ${entry.apiVersion}, this wiretest provides version ${PLUGIN_API_VERSION}`,
-      );
-    }
+    // Checked before importing: a module for another contract may not even load.
+    const versionProblem = apiVersionProblem(entry);
+    if (versionProblem) throw new PluginLoadError(entry, versionProblem);
     const loader = this.#options.modules?.[entry.module] ?? (() => import(entry.module));
     let namespace: unknown;
     try {
@@ -364,46 +361,7 @@ export class Registry {
         : `module failed to import: ${message}`;
       throw new PluginLoadError(entry, detail, { cause: error });
     }
-    const exported = typeof namespace === "object" && namespace !== null
-      ? (namespace as Record<string, unknown>)[entry.export]
-      : undefined;
-    if (!isPlugin(exported)) {
-      const which = entry.export === "default" ? "default export" : `export "${entry.export}"`;
-      const found = exported === undefined ? "" : ` (its ${which} is ${describe(exported)})`;
-      throw new PluginLoadError(entry, `module has no ${which} that is a plugin${found}`);
-    }
-    if (exported.apiVersion !== PLUGIN_API_VERSION) {
-      throw new PluginLoadError(
-        entry,
-        `the plugin was written for plugin API version ${exported.apiVersion}, this wiretest provides version ${PLUGIN_API_VERSION}`,
-      );
-    }
-    if (exported.name !== entry.name) {
-      throw new PluginLoadError(
-        entry,
-        `the module's plugin is named "${exported.name}", but the manifest names it "${entry.name}"`,
-      );
-    }
-    const roles = (["server", "client"] as const).filter((role) => exported[role] !== undefined);
-    if (roles.length !== entry.roles.length || !roles.every((r) => entry.roles.includes(r))) {
-      throw new PluginLoadError(
-        entry,
-        `the manifest declares roles ${quoteAll(entry.roles)}, but the plugin has ${
-          quoteAll(roles)
-        }`,
-      );
-    }
-    return exported;
+    // The isolated runtime checks with the same function.
+    return pluginOf(entry, namespace, (detail) => new PluginLoadError(entry, detail));
   }
-}
-
-function quoteAll(names: readonly string[]): string {
-  return names.map((n) => `"${n}"`).join(", ");
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "object") return "an object that does not meet the plugin contract";
-  return /^[aeiou]/.test(typeof value) ? `an ${typeof value}` : `a ${typeof value}`;
 }
