@@ -296,6 +296,12 @@ Deno.test("wiretest run takes an isolated plugin's flags, params check and summa
   assert.equal(ran.code, 0, ran.stderr);
   assert.equal(ran.stdout.trim(), "HI! HI! (ran in worker, summarised in worker)");
 
+  // A summary that throws costs the summary, not the result.
+  const boom = await wiretest("run", "described", "boom", "--plugins", ESCAPE_MANIFEST);
+  assert.equal(boom.code, 0, boom.stderr);
+  assert.equal(boom.stdout.trim(), "ok: times=1");
+  assert.match(boom.stderr, /^warn: Cannot summarise the outcome: .*the summary exploded/m);
+
   const bad = await wiretest(
     "run",
     "described",

@@ -62,12 +62,31 @@ export async function clientCommand(
     // A failure before anything was measured has nothing to summarise.
     const measured = Object.values(outcome.metrics).some((v) => v !== 0);
     if (outcome.ok || measured) {
-      const summary = (await plugin.summary(outcome)) ?? genericSummary(outcome);
+      const summary = (await pluginSummary(plugin, outcome)) ?? genericSummary(outcome);
       if (summary) console.log(printable(summary));
     }
     if (outcome.error) console.error(`error: ${oneLine(outcome.error.message)}`);
   }
   return outcome.ok ? EXIT.ok : EXIT.failed;
+}
+
+// The run's result must reach the user even when the plugin's summary
+// cannot be had (it throws, or its Worker cannot load again after a timeout
+// ended the one that ran): then the generic line stands in.
+async function pluginSummary(
+  plugin: { summary(outcome: Outcome): Promise<string | undefined> },
+  outcome: Outcome,
+): Promise<string | undefined> {
+  try {
+    return await plugin.summary(outcome);
+  } catch (error) {
+    console.error(`warn: ${oneLine(`Cannot summarise the outcome: ${errorText(error)}`)}`);
+    return undefined;
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function genericSummary(outcome: Outcome): string {

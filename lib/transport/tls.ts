@@ -293,7 +293,12 @@ async function connectThenUpgrade<T>(
   } catch (error) {
     // Each phase only knew the time left; the message gives the whole timeout.
     if (error instanceof TimeoutError && ms !== undefined) {
-      throw new TimeoutError({ operation: error.operation, address: error.address, timeoutMs: ms });
+      throw new TimeoutError({
+        operation: error.operation,
+        address: error.address,
+        timeoutMs: ms,
+        cause: error,
+      });
     }
     throw error;
   }

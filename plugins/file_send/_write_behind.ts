@@ -83,7 +83,17 @@ export class WriteBehind {
   }
 
   async #sync(path: string): Promise<void> {
-    this.#syncer ??= await Deno.open(path, { write: true });
+    if (this.#syncer === undefined) {
+      try {
+        this.#syncer = await Deno.open(path, { write: true });
+      } catch {
+        // Early syncs only shorten the final one (e.g. no descriptor left for
+        // a second handle): stop them and let the final sync decide.
+        this.#syncEvery = Infinity;
+        this.#syncing = undefined;
+        return;
+      }
+    }
     await this.#syncer.syncData();
     this.#syncing = undefined;
   }

@@ -56,3 +56,21 @@ Deno.test("WriteBehind aborts its signal and throws on the next call when a writ
     await Deno.remove(path);
   }
 });
+
+Deno.test("WriteBehind goes on without early syncs when it cannot open a second handle", async () => {
+  const path = await tempPath();
+  try {
+    const file = await Deno.open(path, { write: true, truncate: true });
+    // The early syncs' handle is opened by path: a path that does not exist
+    // makes it fail, as running out of descriptors would.
+    const out = new WriteBehind(file, `${path}.missing/x`, 1);
+    await out.write(new Uint8Array(1000).fill(7));
+    await out.write(new Uint8Array(1000).fill(8));
+    await out.finish();
+    file.close();
+    assert.equal(out.failed.aborted, false);
+    assert.equal((await Deno.readFile(path)).length, 2000);
+  } finally {
+    await Deno.remove(path);
+  }
+});

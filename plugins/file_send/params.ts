@@ -58,7 +58,12 @@ export interface FileSenderOptions {
   name?: string;
   /** Size of each read and write, in bytes (default 1 MiB). */
   chunkSize?: number;
-  /** Give up when the receiver stops reading for this long (default 30000 ms). */
+  /**
+   * Give up when a write or the answer makes no progress for this long
+   * (default 30000 ms). The kernel wakes a blocked sender only after a good
+   * part of what it queued has drained (on loopback, over 600 KiB), so a
+   * receiver that drains less than that per `idleTimeoutMs` counts as stopped.
+   */
   idleTimeoutMs?: number;
   /** Give up when the whole transfer takes longer (default: no limit besides the run's deadline). */
   timeoutMs?: number;
@@ -140,7 +145,7 @@ export const fileSenderParams: ParamsSchema<FileSenderParams, FileSenderOptions>
   chunkSize: z.number().int().min(1).max(16 * 1024 * 1024).default(1024 * 1024)
     .describe("size of each read and write, in bytes"),
   idleTimeoutMs: z.number().int().min(1).default(30_000)
-    .describe("give up when the receiver stops reading for this long (ms)"),
+    .describe("give up when a write or the answer makes no progress for this long (ms)"),
   timeoutMs: z.number().int().min(1).optional()
     .describe("give up when the whole transfer takes longer (ms)"),
 }).strict();
