@@ -72,6 +72,16 @@ export class DenoStreamConn implements Conn {
     return this.#closed;
   }
 
+  /**
+   * `true` while a read that timed out is still waiting on the socket, or
+   * the bytes it brought wait for the next read: the stream is not at a
+   * clean boundary, so handing {@linkcode DenoStreamConn.raw} to another
+   * reader (e.g. `Deno.startTls`) would lose them.
+   */
+  get hasPendingRead(): boolean {
+    return this.#pending !== null || this.#leftover !== null;
+  }
+
   /** The wrapped Deno connection, for APIs that need it (e.g. `Deno.startTls`). */
   get raw(): Deno.Conn {
     return this.#conn;

@@ -514,6 +514,13 @@ export function startNativeTls(
       ),
     );
   }
+  if (conn.hasPendingRead) {
+    // Deno's TLS reads the socket itself: the pending read would take the
+    // server's first handshake bytes, or bytes already read would be lost.
+    return Promise.reject(
+      new TypeError("Cannot start TLS: a read is still pending on the connection"),
+    );
+  }
   const remoteHost = (conn.remoteAddr as Deno.NetAddr).hostname;
   return upgradeNative(
     conn,

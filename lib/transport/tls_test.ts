@@ -862,6 +862,23 @@ Deno.test("startNativeTls() rejects a connection that is not plain TCP", async (
   assert.equal(tls.closed, false);
 });
 
+Deno.test("startNativeTls() refuses a connection with a timed-out read still pending, and keeps it", async () => {
+  using listener = listenTcp();
+  const accepted = listener.accept({ timeout: LONG });
+  using plain = await connectTcp({ port: listener.addr.port, timeout: LONG });
+  using peer = await accepted;
+  await assert.rejects(plain.read(new Uint8Array(16), { timeout: 20 }), TimeoutError);
+  await assert.rejects(
+    startNativeTls(plain),
+    (e: unknown) => e instanceof TypeError && /read is still pending/.test(e.message),
+  );
+  assert.equal(plain.closed, false);
+  // The bytes the pending read brings are not lost: they are the next read's.
+  await peer.write(new TextEncoder().encode("hi"));
+  const buffer = new Uint8Array(16);
+  assert.equal(await plain.read(buffer, { timeout: LONG }), 2);
+});
+
 Deno.test("startNativeTls() closes the plain connection when verification fails", async () => {
   await using certs = await makeCertificates();
   await using other = await makeCertificates();

@@ -57,6 +57,11 @@ export interface TlsFacts {
   authorization_error?: string;
   certificate?: CertificateFact;
   source: TlsFactsSource;
+  /**
+   * Why Deno's client refused a handshake that node:tls verified, when the
+   * requests went over node:tls for that reason.
+   */
+  native_refused?: string;
 }
 
 /** An open HTTPS connection and when its phases ended. */
@@ -105,6 +110,8 @@ interface Inspection {
   facts: TlsFacts;
   /** Whether Deno's client accepts the certificate (it may refuse what node:tls accepts). */
   native: boolean;
+  /** What Deno's client said when it refused this origin. */
+  nativeRefused?: string;
 }
 
 /**
@@ -178,11 +185,14 @@ export class TlsOpener {
         // certificate (e.g. it ignores a name that is only in the subject's
         // CN): node:tls carries this origin's requests.
         inspection.native = false;
+        inspection.nativeRefused = error.message;
       }
     }
     const measuredStart = performance.now();
     const conn = await this.#openNode(ip, port, servername, signal, onStep);
-    return opened(conn, tlsFacts(conn.tls, "connection"), measuredStart - started);
+    const facts = tlsFacts(conn.tls, "connection");
+    if (inspection?.nativeRefused !== undefined) facts.native_refused = inspection.nativeRefused;
+    return opened(conn, facts, measuredStart - started);
   }
 
   /**

@@ -341,6 +341,11 @@ Deno.test("probeHttp() carries requests on node:tls when Deno's client refuses a
     assert.equal(tls.authorized, true);
     assert.equal(tls.source, "connection");
     assert.deepEqual(tls.certificate.subject_alt_names, []);
+    // Why Deno's client was not used is a fact, not a silent switch.
+    assert.match(
+      String((outcome.facts.tls as Record<string, unknown>).native_refused),
+      /certificate/i,
+    );
     assert.equal(outcome.metrics.tls_inspections, 1);
     assert.equal(outcome.metrics.connections, 2);
     // The inspection, the handshake Deno's client refused, then two
