@@ -67,6 +67,15 @@ async function listing(dir: string): Promise<string[]> {
 }
 
 /** Checks the receiver refused with `code`, stored nothing and is still within bounds. */
+/**
+ * The receiver logged a line matching `pattern`. Its stderr reaches the test
+ * through a pipe, so the line may trail the sender's answer: wait for it.
+ */
+async function assertLogged(server: { stderr(): string }, pattern: RegExp): Promise<void> {
+  await eventually(() => pattern.test(server.stderr()), 5000);
+  assert.match(server.stderr(), pattern);
+}
+
 async function assertRefused(
   label: string,
   server: ServerProcess & { dir: string },
@@ -141,7 +150,7 @@ Deno.test("file-send receiver rejects size lies and keeps nothing", async () => 
   await assertRefused("announces 2000, sends 1000 and stalls", server, stall, "stalled");
   assert.ok(stall.ms >= IDLE_MS * 0.9, `gave up after ${stall.ms} ms`);
   assert.ok(stall.ms < IDLE_MS + 3000, `gave up after ${stall.ms} ms`);
-  assert.match(server.stderr(), /warn: Cannot receive file: the sender stalled for 1000 ms/);
+  await assertLogged(server, /warn: Cannot receive file: the sender stalled for 1000 ms/);
 });
 
 Deno.test("file-send receiver rejects a sha256 mismatch and keeps nothing", async () => {
@@ -153,7 +162,7 @@ Deno.test("file-send receiver rejects a sha256 mismatch and keeps nothing", asyn
     trailer: "bad",
   });
   await assertRefused("sha256 mismatch", server, answer, "sha256-mismatch");
-  assert.match(server.stderr(), /warn: Cannot receive file "bad\.bin": sha256 /);
+  await assertLogged(server, /warn: Cannot receive file "bad\.bin": sha256 /);
 });
 
 Deno.test("file-send receiver cleans up after a sender killed with SIGKILL mid-transfer", async () => {
@@ -334,7 +343,7 @@ Deno.test("file-send reports a destination that runs out of space on both sides 
     assert.equal(outcome.error?.name, "FileSendError");
     assert.equal(outcome.error?.code, "io");
     assert.match(outcome.error!.message, /No space left on device/);
-    assert.match(server.stderr(), /warn: Cannot store file: No space left on device/);
+    await assertLogged(server, /warn: Cannot store file: No space left on device/);
     assert.deepEqual(await listing(disk.dir), []);
     // The space came back: a file that fits is stored.
     await Deno.writeTextFile(source, "fits");
