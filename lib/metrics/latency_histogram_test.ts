@@ -1,17 +1,12 @@
 import assert from "node:assert/strict";
 import { connectTcp, listenTcp } from "../transport/tcp.ts";
 import { LatencyHistogram } from "./latency_histogram.ts";
+import { Random } from "../../tests/_support/random.ts";
 
 /** mulberry32: a tiny seeded PRNG, so every run checks the same samples. */
 function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
 
 /** Standard normal deviate by Box–Muller. */

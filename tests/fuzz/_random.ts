@@ -1,43 +1,9 @@
 // Seeded randomness for the fixture fuzz tests: every case is a pure function
 // of (seed, index), so a failure names the two numbers that reproduce it.
 
-/** Random choices from one seed (mulberry32). */
-export class Random {
-  #state: number;
+import { Random } from "../_support/random.ts";
 
-  constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-
-  /** A float in [0, 1). */
-  next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
-    let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** An integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-
-  /** An integer in [min, max]. */
-  between(min: number, max: number): number {
-    return min + this.int(max - min + 1);
-  }
-
-  /** One of `items`. */
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)];
-  }
-
-  /** `true` with probability `p`. */
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-}
+export { Random };
 
 /**
  * The generator of case `index` under `seed`: a hash of both, so cases do

@@ -1,38 +1,7 @@
 // A seeded random source for the fuzz tests, so every run generates the
 // same cases and a failure names the seed and case that reproduce it.
 
-/** Random choices from one seed (mulberry32). */
-export class Random {
-  #state: number;
-
-  constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-
-  /** A float in [0, 1). */
-  next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
-    let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** An integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-
-  /** One of `items`. */
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)];
-  }
-
-  /** `true` with probability `p`. */
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-}
+export { Random } from "../../_support/random.ts";
 
 /** The seed a fuzz test uses: WIRETEST_FUZZ_SEED when set (to explore), else `fixed`. */
 export function fuzzSeed(fixed: number): number {
