@@ -123,19 +123,6 @@ Deno.test("connectTls() exchanges bytes with listenTls() when the CA is trusted"
   assert.equal((conn.remoteAddr as Deno.NetAddr).port, echo.listener.addr.port);
 });
 
-Deno.test("connectTls() sets timing marks in phase order", async () => {
-  await using certs = await makeCertificates();
-  await using echo = echoServer(certs);
-  using conn = await connectTo(echo.listener, certs);
-  await conn.write(encoder.encode("x"));
-  await readN(conn, 1);
-  const t = conn.timings;
-  assert.ok(t.dnsStart! <= t.dnsEnd!);
-  assert.ok(t.connectStart! <= t.connectEnd!);
-  assert.ok(t.connectEnd! <= t.tlsEnd!);
-  assert.ok(t.tlsEnd! <= t.firstByte!);
-});
-
 Deno.test("connectTls() resolves a host name and verifies the certificate against it", async () => {
   await using certs = await makeCertificates();
   await using echo = echoServer(certs);
@@ -269,13 +256,32 @@ Deno.test("connectTls() rejects a certificate from an unknown CA", async () => {
   });
 });
 
-// The handshake failures both TLS clients must turn into typed errors. A peer
-// that hangs up mid-handshake reads as a reset through node:tls.
+// What both TLS clients must do alike: timing marks in order, and handshake
+// failures as typed errors (a peer that hangs up mid-handshake reads as a
+// reset through node:tls).
 const TLS_CLIENTS = [
-  { name: "connectTls", connect: connectTls, hangUpCode: "reset" },
-  { name: "connectNativeTls", connect: connectNativeTls, hangUpCode: "closed" },
+  { name: "connectTls", connect: connectTls, open: connectTo, hangUpCode: "reset" },
+  {
+    name: "connectNativeTls",
+    connect: connectNativeTls,
+    open: connectNativeTo,
+    hangUpCode: "closed",
+  },
 ] as const;
-for (const { name, connect, hangUpCode } of TLS_CLIENTS) {
+for (const { name, connect, open, hangUpCode } of TLS_CLIENTS) {
+  Deno.test(`${name}() sets timing marks in phase order`, async () => {
+    await using certs = await makeCertificates();
+    await using echo = echoServer(certs);
+    using conn = await open(echo.listener, certs);
+    await conn.write(encoder.encode("x"));
+    await readN(conn, 1);
+    const t = conn.timings;
+    assert.ok(t.dnsStart! <= t.dnsEnd!);
+    assert.ok(t.connectStart! <= t.connectEnd!);
+    assert.ok(t.connectEnd! <= t.tlsEnd!);
+    assert.ok(t.tlsEnd! <= t.firstByte!);
+  });
+
   Deno.test(`${name}() times out in the handshake when the peer never speaks TLS`, async () => {
     using listener = listenTcp();
     const accepted = listener.accept({ timeout: LONG });
@@ -715,19 +721,6 @@ Deno.test("connectNativeTls() exchanges bytes with listenTls() and reports the A
   assert.equal(conn.transport, "tls");
   assert.deepEqual(conn.tls, { alpnProtocol: "http/1.1" });
   assert.equal((conn.remoteAddr as Deno.NetAddr).port, echo.listener.addr.port);
-});
-
-Deno.test("connectNativeTls() sets timing marks in phase order", async () => {
-  await using certs = await makeCertificates();
-  await using echo = echoServer(certs);
-  using conn = await connectNativeTo(echo.listener, certs);
-  await conn.write(encoder.encode("x"));
-  await readN(conn, 1);
-  const t = conn.timings;
-  assert.ok(t.dnsStart! <= t.dnsEnd!);
-  assert.ok(t.connectStart! <= t.connectEnd!);
-  assert.ok(t.connectEnd! <= t.tlsEnd!);
-  assert.ok(t.tlsEnd! <= t.firstByte!);
 });
 
 Deno.test("connectNativeTls() resolves a host name and verifies the certificate against it", async () => {
