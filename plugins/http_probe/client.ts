@@ -10,7 +10,7 @@ import { LatencyHistogram } from "../../lib/metrics/latency_histogram.ts";
 import { summaryMetrics } from "../../lib/metrics/summary_metrics.ts";
 import type { Context, Outcome } from "../../lib/plugin/types.ts";
 import { describeError } from "../../lib/plugin/run.ts";
-import { RedirectError } from "./errors.ts";
+import { HttpStatusError, RedirectError } from "./errors.ts";
 import type { HttpProbeClientParams } from "./params.ts";
 import { encodeRequestHead, redirectHeaders } from "./_request.ts";
 import type { BodySink, ResponseHead } from "./_response_reader.ts";
@@ -51,7 +51,10 @@ export interface RedirectHop {
  * response ({@linkcode HttpParseError}), a limit exceeded (`RangeError`), a
  * redirect loop ({@linkcode RedirectError}) all come back as `ok: false`
  * with `error` and every metric and fact gathered until then (phases of the
- * requests that completed, redirect hops, TLS facts).
+ * requests that completed, redirect hops, TLS facts). Any status is an
+ * observation unless `fail` is set: then a status of 400 or more, on any
+ * request, is an {@linkcode HttpStatusError}, after the metrics and facts
+ * of the response are recorded.
  *
  * Metrics describe the first request (after its redirects): `status`,
  * `dns_ms`, `connect_ms`, `tls_ms`, `ttfb_ms`, `transfer_ms`, `total_ms`,
@@ -139,6 +142,10 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
       if (first) {
         Object.assign(metrics, firstMetrics(fetched));
         Object.assign(facts, firstFacts(fetched, digest!), { redirects: hops });
+      }
+      const { status, reason } = fetched.exchange.head;
+      if (params.fail && status >= 400) {
+        throw new HttpStatusError({ status, reason, url: fetched.url.href });
       }
       const now = performance.now();
       if (now - lastProgress >= PROGRESS_EVERY_MS) {

@@ -129,3 +129,56 @@ export class RedirectError extends RangeError {
     this.location = options.location;
   }
 }
+
+/** Options for {@linkcode HttpStatusError}. */
+export interface HttpStatusErrorOptions {
+  /** The status received. */
+  status: number;
+  /** Its reason phrase (may be empty). */
+  reason: string;
+  /** The URL that answered with it. */
+  url: string;
+}
+
+/**
+ * With `fail` (curl's `--fail`), a response's status was 400 or more. It
+ * is a `RangeError` (the status is outside the accepted range) with code
+ * `http-status`; the outcome still has the response's metrics and facts.
+ *
+ * @example A 404 refused
+ * ```ts
+ * import { HttpStatusError } from "@wiretest/wiretest/plugins/http-probe";
+ * import assert from "node:assert/strict";
+ *
+ * const err = new HttpStatusError({ status: 404, reason: "Not Found", url: "http://127.0.0.1:8080/" });
+ * assert.ok(err instanceof RangeError);
+ * assert.equal(err.code, "http-status");
+ * assert.equal(
+ *   err.message,
+ *   'Cannot accept response from "http://127.0.0.1:8080/": status 404 "Not Found" is 400 or more (fail is set)',
+ * );
+ * ```
+ */
+export class HttpStatusError extends RangeError {
+  /** Always `http-status` (the outcome's error code). */
+  readonly code: "http-status" = "http-status";
+  /** The status received. */
+  readonly status: number;
+  /** The URL that answered with it. */
+  readonly url: string;
+
+  /**
+   * Creates a status error.
+   *
+   * @param options The status, reason and URL.
+   */
+  constructor(options: HttpStatusErrorOptions) {
+    super(
+      `Cannot accept response from "${options.url}": status ${options.status}` +
+        (options.reason ? ` "${options.reason}"` : "") + " is 400 or more (fail is set)",
+    );
+    this.name = "HttpStatusError";
+    this.status = options.status;
+    this.url = options.url;
+  }
+}

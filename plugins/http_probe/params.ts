@@ -40,6 +40,11 @@ export interface HttpProbeClientOptions {
   maxRedirects?: number;
   /** Requests sent one after another on one keep-alive connection (default 1). */
   repeat?: number;
+  /**
+   * Fail the probe when a response's status is 400 or more, as curl's
+   * `--fail` does: the outcome keeps every metric and fact (default `false`).
+   */
+  fail?: boolean;
   /** Do not fail on an unverifiable certificate; report it as a fact (default `false`). */
   insecure?: boolean;
   /** PEM file of CA certificates to trust instead of the system's. */
@@ -87,6 +92,8 @@ export interface HttpProbeClientParams {
   maxRedirects: number;
   /** Requests sent on one keep-alive connection. */
   repeat: number;
+  /** Fail on a status of 400 or more. */
+  fail: boolean;
   /** Report certificate problems instead of failing. */
   insecure: boolean;
   /** PEM file of CA certificates to trust. */
@@ -137,6 +144,8 @@ export const httpProbeClientParams: ParamsSchema<HttpProbeClientParams, HttpProb
       .describe("Most redirects followed before failing"),
     repeat: z.number().int().min(1).max(1_000_000).default(1)
       .describe("Requests sent one after another on one keep-alive connection"),
+    fail: z.boolean().default(false)
+      .describe("Fail when a response's status is 400 or more (curl --fail)"),
     insecure: z.boolean().default(false)
       .describe("Accept unverifiable certificates; report the problem as a fact"),
     caFile: z.string().min(1).optional().describe("PEM file of CA certificates to trust"),
