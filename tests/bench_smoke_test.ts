@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { loadRows, parseArgs } from "../bench/run.ts";
 import type { RowReport } from "../bench/_row.ts";
-import { hasProgram } from "./_support/peer.ts";
+import { ignoreWithout } from "./_support/peer.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const rows = await loadRows();
@@ -36,13 +36,9 @@ Deno.test("loadRows() finds every row in bench/rows with a unique id, in table o
 });
 
 for (const row of rows) {
-  const missing = (ESSENTIAL[row.id] ?? []).filter((p) => !hasProgram(p));
-  if (missing.length > 0) {
-    console.warn(`skipping bench row ${row.id}: ${missing.join(", ")} missing`);
-  }
   Deno.test({
     name: `bench row "${row.id}" runs in --quick mode and writes a JSON result`,
-    ignore: missing.length > 0,
+    ignore: ignoreWithout(...ESSENTIAL[row.id] ?? []),
     async fn() {
       const out = await Deno.makeTempDir({ prefix: "wiretest-bench-smoke-" });
       try {

@@ -1,6 +1,6 @@
 // The `wiretest` binary, run as a subprocess the way users run it.
 import assert from "node:assert/strict";
-import { freePort, hasProgram } from "./_support/peer.ts";
+import { freePort, ignoreWithout } from "./_support/peer.ts";
 
 const MAIN = new URL("../lib/cli/main.ts", import.meta.url).pathname;
 
@@ -142,7 +142,7 @@ Deno.test("wiretest send to a closed port exits 1 with a readable error", async 
 
 Deno.test({
   name: "wiretest send shows a progress bar with rate and ETA on a terminal, none when piped",
-  ignore: !hasProgram("script"),
+  ignore: ignoreWithout("script"),
   async fn() {
     const dir = await Deno.makeTempDir();
     const data = new Uint8Array(8 * 1024 * 1024);

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { consoleReporter, type ConsoleReporterOptions } from "./console_reporter.ts";
 import { BROKEN, ECHO, feed, FILE_SEND, HTTP, runEvents, sink, UDP } from "./_test_utils.ts";
-import { hasProgram } from "../../tests/_support/peer.ts";
+import { ignoreWithout } from "../../tests/_support/peer.ts";
 
 const SGR = /\x1b\[[0-9;]*m/g; // colour and weight codes
 const CLEAR = "\r\x1b[K";
@@ -252,7 +252,7 @@ async function runDefault(terminal: boolean): Promise<string> {
 
 Deno.test({
   name: "consoleReporter() on a real terminal colours and draws progress, unless NO_COLOR",
-  ignore: !hasProgram("script"),
+  ignore: ignoreWithout("script"),
   async fn() {
     const colored = await withNoColor("", () => runDefault(true));
     assert.match(colored, SGR);

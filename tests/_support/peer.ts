@@ -8,11 +8,48 @@ export interface Peer extends AsyncDisposable {
   output(): Promise<string>;
 }
 
-/** Whether a program is on PATH (tests that need it skip with a reason otherwise). */
+const onPath = new Map<string, boolean>();
+
+/** Whether a program is on PATH. */
 export function hasProgram(name: string): boolean {
-  const r = new Deno.Command("sh", { args: ["-c", `command -v ${name}`], stdout: "null" })
-    .outputSync();
-  return r.success;
+  let found = onPath.get(name);
+  if (found === undefined) {
+    found = new Deno.Command("sh", { args: ["-c", `command -v ${name}`], stdout: "null" })
+      .outputSync().success;
+    onPath.set(name, found);
+  }
+  return found;
+}
+
+/** Whether this run is CI (`CI=true`, as CI services set it): missing peers fail there. */
+export const IN_CI: boolean = Deno.env.get("CI") === "true";
+
+const reported = new Set<string>();
+
+/**
+ * The `ignore` option of a test that needs the programs `names` on PATH.
+ *
+ * Outside CI a missing program makes the test ignored (Deno counts it in its
+ * summary) and is named once on stderr. Under CI (`CI=true`) a missing peer
+ * must not turn into a green run: the test is not ignored (it fails when it
+ * spawns the program) and a test named after the program fails with the reason.
+ */
+export function ignoreWithout(...names: string[]): boolean {
+  const missing = names.filter((name) => !hasProgram(name));
+  for (const name of missing) {
+    if (reported.has(name)) continue;
+    reported.add(name);
+    if (IN_CI) {
+      Deno.test(`peer program "${name}" is on PATH (CI=true)`, () => {
+        throw new Error(
+          `Cannot run the tests that need "${name}": it is not on PATH and CI=true requires every peer`,
+        );
+      });
+    } else {
+      console.error(`"${name}" is not on PATH: the tests that need it are ignored`);
+    }
+  }
+  return missing.length > 0 && !IN_CI;
 }
 
 /** A free loopback port (bound and released). */

@@ -5,14 +5,7 @@ import assert from "node:assert/strict";
 import { formatAddress } from "../../lib/transport/address.ts";
 import { runEchoClient, startEchoServer } from "../../plugins/echo/mod.ts";
 import { makeCertificates } from "../_support/certs.ts";
-import { freePort, hasProgram, spawnPeer, waitFor, waitForTcp } from "../_support/peer.ts";
-
-const hasPython = hasProgram("python3");
-const hasSocat = hasProgram("socat");
-const hasNc = hasProgram("nc");
-if (!hasPython) console.log("skipping Python echo interop tests: python3 is not on PATH");
-if (!hasSocat) console.log("skipping socat echo interop tests: socat is not on PATH");
-if (!hasNc) console.log("skipping nc echo interop tests: nc is not on PATH");
+import { freePort, ignoreWithout, spawnPeer, waitFor, waitForTcp } from "../_support/peer.ts";
 
 // The seeds' TCP echo server: bind, listen, accept, a thread per client,
 // recv(16) in a loop and sendall what came, until the peer closes.
@@ -135,7 +128,7 @@ function portOf(address: Deno.Addr): number {
 
 Deno.test({
   name: "echo client verifies round trips against the seeds' threaded Python echo server",
-  ignore: !hasPython,
+  ignore: ignoreWithout("python3"),
   async fn() {
     const port = freePort();
     await using _ = spawnPeer("python3", ["-c", PYTHON_TCP_ECHO, String(port)]);
@@ -164,7 +157,7 @@ Deno.test({
 
 Deno.test({
   name: "echo client verifies round trips against socat TCP-LISTEN,fork EXEC:cat",
-  ignore: !hasSocat,
+  ignore: ignoreWithout("socat"),
   async fn() {
     const port = freePort();
     await using _ = spawnPeer("socat", [
@@ -188,7 +181,7 @@ Deno.test({
 
 Deno.test({
   name: "echo client verifies round trips against socat UNIX-LISTEN,fork EXEC:cat",
-  ignore: !hasSocat,
+  ignore: ignoreWithout("socat"),
   async fn() {
     const dir = await Deno.makeTempDir();
     try {
@@ -206,7 +199,7 @@ Deno.test({
 
 Deno.test({
   name: "echo client verifies tls round trips against socat OPENSSL-LISTEN EXEC:cat",
-  ignore: !hasSocat,
+  ignore: ignoreWithout("socat"),
   async fn() {
     await using certs = await makeCertificates();
     const port = freePort();
@@ -232,7 +225,7 @@ Deno.test({
 
 Deno.test({
   name: "echo client verifies udp round trips against socat UDP4-RECVFROM,fork EXEC:cat",
-  ignore: !hasSocat,
+  ignore: ignoreWithout("socat"),
   async fn() {
     const port = freePort("udp");
     await using _ = spawnPeer("socat", [`UDP4-RECVFROM:${port},fork,bind=127.0.0.1`, "EXEC:cat"]);
@@ -252,7 +245,7 @@ Deno.test({
 
 Deno.test({
   name: "echo client verifies udp round trips against the seeds' Python UDP echo server",
-  ignore: !hasPython,
+  ignore: ignoreWithout("python3"),
   async fn() {
     const port = freePort("udp");
     await using _ = spawnPeer("python3", ["-c", PYTHON_UDP_ECHO, String(port)]);
@@ -271,7 +264,7 @@ Deno.test({
 
 Deno.test({
   name: "echo server answers OpenBSD nc -N",
-  ignore: !hasNc,
+  ignore: ignoreWithout("nc"),
   async fn() {
     const server = await startEchoServer({});
     try {
@@ -289,7 +282,7 @@ Deno.test({
 
 Deno.test({
   name: "echo server answers socat over tcp and unix sockets",
-  ignore: !hasSocat,
+  ignore: ignoreWithout("socat"),
   async fn() {
     const tcp = await startEchoServer({});
     const unix = await startEchoServer({ transport: "unix" });
@@ -310,7 +303,7 @@ Deno.test({
 
 Deno.test({
   name: "echo server answers socat OPENSSL with a verified certificate",
-  ignore: !hasSocat,
+  ignore: ignoreWithout("socat"),
   async fn() {
     await using certs = await makeCertificates();
     const server = await startEchoServer({
@@ -332,7 +325,7 @@ Deno.test({
 
 Deno.test({
   name: "echo server answers the seeds' Python TCP client byte for byte",
-  ignore: !hasPython,
+  ignore: ignoreWithout("python3"),
   async fn() {
     const server = await startEchoServer({});
     try {
@@ -354,7 +347,7 @@ Deno.test({
 
 Deno.test({
   name: "echo server answers the seeds' Python UDP client from its own port",
-  ignore: !hasPython,
+  ignore: ignoreWithout("python3"),
   async fn() {
     const server = await startEchoServer({ transport: "udp" });
     try {

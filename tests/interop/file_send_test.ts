@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { runFileSender, startFileReceiver } from "../../plugins/file_send/mod.ts";
-import { freePort, hasProgram, spawnPeer, waitFor, waitForListen } from "../_support/peer.ts";
+import { freePort, ignoreWithout, spawnPeer, waitFor, waitForListen } from "../_support/peer.ts";
 
 // The seeds' programs, shared with bench/rows/file_send.ts.
 const SEEDS = new URL("../_support/seeds/", import.meta.url).pathname;
@@ -64,7 +64,7 @@ Deno.test("file-send raw receiver stores what the seeds' Python send_file sends"
 
 Deno.test({
   name: "file-send raw receiver stores what nc sends",
-  ignore: !hasProgram("nc"),
+  ignore: ignoreWithout("nc"),
   async fn() {
     await using f = await fixture(100_000);
     const receiver = await startFileReceiver({ dir: f.dir, mode: "raw", rawName: "from-nc.bin" });
@@ -82,7 +82,7 @@ Deno.test({
 
 Deno.test({
   name: "file-send raw sender delivers a file to socat writing to a file",
-  ignore: !hasProgram("socat"),
+  ignore: ignoreWithout("socat"),
   async fn() {
     await using f = await fixture(500_000);
     const port = freePort();

@@ -7,14 +7,7 @@ import { createHash } from "node:crypto";
 import { runHttpProbe } from "../../plugins/http_probe/mod.ts";
 import { type Certificates, makeCertificates } from "../_support/certs.ts";
 import { nginxConfig } from "../_support/nginx.ts";
-import { freePort, hasProgram, type Peer, spawnPeer, waitForTcp } from "../_support/peer.ts";
-
-const hasNginx = hasProgram("nginx");
-const hasCurl = hasProgram("curl");
-const hasPython = hasProgram("python3");
-if (!hasNginx) console.warn("skipping nginx interop tests: nginx is not installed");
-if (!hasCurl) console.warn("skipping curl comparisons: curl is not installed");
-if (!hasPython) console.warn("skipping Python http.server tests: python3 is not installed");
+import { freePort, ignoreWithout, type Peer, spawnPeer, waitForTcp } from "../_support/peer.ts";
 
 const FILE_SIZE = 300_000;
 
@@ -155,7 +148,7 @@ function median(values: number[]): number {
 
 Deno.test({
   name: "http-probe reads a static file from nginx over HTTP",
-  ignore: !hasNginx,
+  ignore: ignoreWithout("nginx"),
   async fn() {
     await using nginx = await startNginx();
     const outcome = await runHttpProbe({ url: `${nginx.http}/data.bin` });
@@ -171,7 +164,7 @@ Deno.test({
 
 Deno.test({
   name: "http-probe reads a static file from nginx over HTTPS with certificate facts",
-  ignore: !hasNginx,
+  ignore: ignoreWithout("nginx"),
   async fn() {
     await using nginx = await startNginx();
     const outcome = await runHttpProbe({
@@ -193,7 +186,7 @@ Deno.test({
 
 Deno.test({
   name: "http-probe follows nginx's redirect on the same connection",
-  ignore: !hasNginx,
+  ignore: ignoreWithout("nginx"),
   async fn() {
     await using nginx = await startNginx();
     const outcome = await runHttpProbe({ url: `${nginx.http}/old`, followRedirects: true });
@@ -210,7 +203,7 @@ Deno.test({
 
 Deno.test({
   name: "http-probe reads a file from Python's http.server (HTTP/1.0, one connection per request)",
-  ignore: !hasPython,
+  ignore: ignoreWithout("python3"),
   async fn() {
     await using root = await webRoot();
     const port = freePort();
@@ -235,7 +228,7 @@ Deno.test({
 
 Deno.test({
   name: "http-probe and curl both report cumulative phases for the same nginx URLs",
-  ignore: !hasNginx || !hasCurl,
+  ignore: ignoreWithout("nginx", "curl"),
   async fn() {
     await using nginx = await startNginx();
     for (
@@ -259,7 +252,7 @@ Deno.test({
 
 Deno.test({
   name: "http-probe and curl: 200 keep-alive requests to nginx (medians printed, not judged)",
-  ignore: !hasNginx || !hasCurl,
+  ignore: ignoreWithout("nginx", "curl"),
   async fn() {
     await using nginx = await startNginx();
     const url = `${nginx.http}/index.html`;

@@ -4,12 +4,7 @@
 import assert from "node:assert/strict";
 import { runUdpPingClient, startUdpPingServer } from "../../plugins/udp_ping/mod.ts";
 import type { Outcome } from "../../lib/plugin/types.ts";
-import { freePort, hasProgram, spawnPeer, waitFor } from "../_support/peer.ts";
-
-const hasPython = hasProgram("python3");
-const hasSocat = hasProgram("socat");
-if (!hasPython) console.log("skipping Python udp-ping interop tests: python3 is not on PATH");
-if (!hasSocat) console.log("skipping socat udp-ping interop tests: socat is not on PATH");
+import { freePort, ignoreWithout, spawnPeer, waitFor } from "../_support/peer.ts";
 
 // The seeds' UDP echo server: recvfrom(bufsize), sendto(data, addr). A bufsize
 // of 1024 is theirs: longer datagrams come back cut to 1024 bytes. With
@@ -65,7 +60,7 @@ function ping(port: number, options: Record<string, unknown> = {}): Promise<Outc
 
 Deno.test({
   name: "udp-ping gets every ping back from a Python recvfrom(1024) echo server",
-  ignore: !hasPython,
+  ignore: ignoreWithout("python3"),
   async fn() {
     const { peer, port } = await pythonEcho(1024);
     await using _ = peer;
@@ -81,7 +76,7 @@ Deno.test({
 
 Deno.test({
   name: "udp-ping reports pings a Python recvfrom(1024) server cuts short as malformed",
-  ignore: !hasPython,
+  ignore: ignoreWithout("python3"),
   async fn() {
     const { peer, port } = await pythonEcho(1024);
     await using _ = peer;
@@ -94,7 +89,7 @@ Deno.test({
 
 Deno.test({
   name: "udp-ping carries 65,507-byte pings through a Python recvfrom(65535) echo server",
-  ignore: !hasPython,
+  ignore: ignoreWithout("python3"),
   async fn() {
     const { peer, port } = await pythonEcho(65535);
     await using _ = peer;
@@ -106,7 +101,7 @@ Deno.test({
 
 Deno.test({
   name: "udp-ping measures exactly 20% loss against a Python peer dropping every 5th datagram",
-  ignore: !hasPython,
+  ignore: ignoreWithout("python3"),
   async fn() {
     const { peer, port } = await pythonEcho(65535, 5);
     await using _ = peer;
@@ -121,7 +116,7 @@ Deno.test({
 
 Deno.test({
   name: "udp-ping gets every ping back from socat UDP4-RECVFROM,fork EXEC:cat",
-  ignore: !hasSocat,
+  ignore: ignoreWithout("socat"),
   async fn() {
     // One child per datagram; each answers from the listening port, so the
     // replies are not foreign.
@@ -138,7 +133,7 @@ Deno.test({
 
 Deno.test({
   name: "udp-ping prints rtt of 20,000 pings of 64 B against our server and Python's",
-  ignore: !hasPython,
+  ignore: ignoreWithout("python3"),
   async fn() {
     const options = { count: 20_000, intervalMs: 0, size: 64, timeoutMs: 1000 };
     const report = (peer: string, { metrics }: Outcome) =>

@@ -2,15 +2,13 @@
 // no upstream servers, answers only the records given on its command line,
 // and is killed and awaited on dispose. The addresses in its records are
 // data in answers, never contacted.
-import { freePort, hasProgram, spawnPeer } from "../../../tests/_support/peer.ts";
+import { freePort, ignoreWithout, spawnPeer } from "../../../tests/_support/peer.ts";
 import { bindUdp } from "@wiretest/wiretest/transport";
 import { encodeQuery } from "./dns_message.ts";
 
-/** Whether dnsmasq is installed (tests skip with a reason otherwise). */
-export const hasDnsmasq: boolean = hasProgram("dnsmasq");
-
-if (!hasDnsmasq) {
-  console.error("dnsmasq is not on PATH (apt-get install dnsmasq-base): skipping the DNS tests");
+/** The `ignore` option of a test that needs dnsmasq (`apt-get install dnsmasq-base`). */
+export function withoutDnsmasq(): boolean {
+  return ignoreWithout("dnsmasq");
 }
 
 /** A running dnsmasq. */

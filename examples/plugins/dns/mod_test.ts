@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { Registry, runClient } from "@wiretest/wiretest/plugin";
-import { hasDnsmasq, startDnsmasq } from "./_test_utils.ts";
+import { startDnsmasq, withoutDnsmasq } from "./_test_utils.ts";
 import dns, { runDnsClient } from "./mod.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 Deno.test({
   name: "dns client gets the A record dnsmasq serves, for every query",
-  ignore: !hasDnsmasq,
+  ignore: withoutDnsmasq(),
   async fn() {
     await using dnsmasq = await startDnsmasq();
     const outcome = await runDnsClient({ target: dnsmasq.target, name: "test.local", count: 20 });
@@ -31,7 +31,7 @@ Deno.test({
 
 Deno.test({
   name: "dns client reads AAAA, TXT and MX records from dnsmasq",
-  ignore: !hasDnsmasq,
+  ignore: withoutDnsmasq(),
   async fn() {
     await using dnsmasq = await startDnsmasq();
     const cases = [
@@ -50,7 +50,7 @@ Deno.test({
 
 Deno.test({
   name: "dns client reports REFUSED as a fact, not a failure, for a name dnsmasq does not serve",
-  ignore: !hasDnsmasq,
+  ignore: withoutDnsmasq(),
   async fn() {
     await using dnsmasq = await startDnsmasq();
     const outcome = await runDnsClient({ target: dnsmasq.target, name: "nope.invalid", count: 2 });
@@ -62,7 +62,7 @@ Deno.test({
 
 Deno.test({
   name: "dns loads from its own manifest and runs through the registry and the CLI",
-  ignore: !hasDnsmasq,
+  ignore: withoutDnsmasq(),
   async fn() {
     await using dnsmasq = await startDnsmasq();
     const registry = await Registry.builtin().withManifests(

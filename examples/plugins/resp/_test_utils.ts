@@ -1,11 +1,11 @@
 // A real redis-server on a free loopback port for the RESP plugin's tests:
 // no persistence, killed and awaited on dispose.
-import { freePort, hasProgram, spawnPeer, waitForTcp } from "../../../tests/_support/peer.ts";
+import { freePort, ignoreWithout, spawnPeer, waitForTcp } from "../../../tests/_support/peer.ts";
 
-/** Whether redis-server is installed (tests skip with a reason otherwise). */
-export const hasRedis: boolean = hasProgram("redis-server");
-
-if (!hasRedis) console.error("redis-server is not on PATH: skipping the RESP plugin's Redis tests");
+/** The `ignore` option of a test that needs redis-server. */
+export function withoutRedis(): boolean {
+  return ignoreWithout("redis-server");
+}
 
 /** A running redis-server. */
 export interface Redis extends AsyncDisposable {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { Registry, runClient } from "@wiretest/wiretest/plugin";
-import { hasRedis, startRedis } from "./_test_utils.ts";
+import { startRedis, withoutRedis } from "./_test_utils.ts";
 import resp, { RespConnection, runRespClient } from "./mod.ts";
 
 const MANIFEST = new URL("./manifest.json", import.meta.url);
@@ -9,7 +9,7 @@ const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 Deno.test({
   name: "resp client verifies SET/GET round trips against redis-server over 4 connections",
-  ignore: !hasRedis,
+  ignore: withoutRedis(),
   async fn() {
     await using redis = await startRedis();
     const outcome = await runRespClient(
@@ -40,7 +40,7 @@ Deno.test({
 
 Deno.test({
   name: "resp client reports NOAUTH from a server that requires a password, and AUTH fixes it",
-  ignore: !hasRedis,
+  ignore: withoutRedis(),
   async fn() {
     await using redis = await startRedis("--requirepass", "s3cret");
     const refused = await runRespClient({ target: redis.target, count: 5 }, { timeout: 10_000 });
@@ -71,7 +71,7 @@ Deno.test("resp client reports a refused connection as ok: false with code refus
 
 Deno.test({
   name: "resp loads from its own manifest through the registry and runs against redis-server",
-  ignore: !hasRedis,
+  ignore: withoutRedis(),
   async fn() {
     const registry = await Registry.builtin().withManifests(MANIFEST);
     assert.deepEqual(registry.get("resp").roles, ["client"]);
@@ -104,7 +104,7 @@ async function wiretest(args: string[]): Promise<{ code: number; stdout: string;
 
 Deno.test({
   name: "wiretest run resp --plugins <its manifest> --json prints an ok outcome and exits 0",
-  ignore: !hasRedis,
+  ignore: withoutRedis(),
   async fn() {
     await using redis = await startRedis();
     const { code, stdout, stderr } = await wiretest([
@@ -128,7 +128,7 @@ Deno.test({
 
 Deno.test({
   name: "wiretest run resp with a wrong password exits 1 and names the error reply",
-  ignore: !hasRedis,
+  ignore: withoutRedis(),
   async fn() {
     await using redis = await startRedis("--requirepass", "s3cret");
     const { code, stdout, stderr } = await wiretest([

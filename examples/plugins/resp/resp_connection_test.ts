@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConnectionError, listenTcp, TimeoutError } from "@wiretest/wiretest/transport";
-import { hasRedis, startRedis } from "./_test_utils.ts";
+import { startRedis, withoutRedis } from "./_test_utils.ts";
 import { RespError, RespProtocolError } from "./errors.ts";
 import { RespConnection } from "./resp_connection.ts";
 
@@ -31,7 +31,7 @@ function standIn(reply: string | null, close = false) {
 
 Deno.test({
   name: "RespConnection.command() throws an error reply as RespError and stays usable",
-  ignore: !hasRedis,
+  ignore: withoutRedis(),
   async fn() {
     await using redis = await startRedis();
     using conn = await RespConnection.connect({ port: redis.port, timeout: 5000 });
@@ -48,7 +48,7 @@ Deno.test({
 
 Deno.test({
   name: "RespConnection.command() refuses a bulk reply over maxBulkSize from Redis",
-  ignore: !hasRedis,
+  ignore: withoutRedis(),
   async fn() {
     await using redis = await startRedis();
     using writer = await RespConnection.connect({ port: redis.port, timeout: 5000 });
