@@ -13,6 +13,7 @@ import { bindUdp, MAX_UDP_PAYLOAD } from "../../lib/transport/udp.ts";
 import { HEADER_SIZE, PingPacket } from "./_packet.ts";
 import { localAddressFor, resolvePeer } from "./_peer.ts";
 import { PingRun } from "./_ping_run.ts";
+import { NoReplyError } from "./no_reply_error.ts";
 import type { UdpPingClientParams } from "./params.ts";
 
 /**
@@ -44,9 +45,12 @@ import type { UdpPingClientParams } from "./params.ts";
  * the round-trip time as transit time, over received pings in arrival order;
  * it and `rtt_*_ms` are absent when too few pings were received.
  *
- * The outcome is `ok` when the exchange ran to its end, whatever was lost:
- * fixtures judge loss. When `ctx.signal` aborts or the socket fails mid-run,
- * the outcome is `ok: false` with `error` and the metrics gathered so far.
+ * The outcome is `ok` when the exchange ran to its end and at least one ping
+ * was received, whatever else was lost: fixtures judge loss. A run that
+ * received nothing measured nothing: `ok: false` with a
+ * {@linkcode NoReplyError} (code `no-reply`) and the metrics. When
+ * `ctx.signal` aborts or the socket fails mid-run, the outcome is `ok: false`
+ * with `error` and the metrics gathered so far.
  *
  * @param params Target, count, interval, size and timeout (see {@linkcode UdpPingClientParams}).
  * @param ctx The run's context: its signal stops the run.
@@ -124,7 +128,24 @@ export async function pingUdp(params: UdpPingClientParams, ctx: Context): Promis
       identifier: packet.id.toString(16).padStart(8, "0"),
     },
   };
-  if (run.error !== undefined) outcome.error = describeError(run.error);
+  if (run.error !== undefined) {
+    outcome.error = describeError(run.error);
+  } else if (run.sent > 0 && run.received === 0) {
+    // Nothing measured is a failure, not a 100% loss that passes: echo over
+    // UDP fails the same way.
+    const seen = (["late", "malformed", "foreign"] as const)
+      .filter((name) => run[name] > 0)
+      .map((name) => `${run[name]} ${name}`);
+    outcome.ok = false;
+    outcome.error = describeError(
+      new NoReplyError({
+        target: params.target,
+        sent: run.sent,
+        timeoutMs: params.timeoutMs,
+        instead: seen.join(", "),
+      }),
+    );
+  }
   return outcome;
 }
 

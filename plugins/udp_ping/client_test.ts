@@ -116,10 +116,15 @@ Deno.test("pingUdp() counts exactly the pings a peer drops as lost", async () =>
   assert.equal(metrics.late, 0);
 });
 
-Deno.test("pingUdp() reports 100% loss with ok true when nobody answers", async () => {
+Deno.test("pingUdp() fails with NoReplyError and reports 100% loss when nobody answers", async () => {
   await using peer = startPeer(() => {});
-  const { metrics, ok } = await ping(peer.port, { count: 3, timeoutMs: 100 });
-  assert.equal(ok, true);
+  const { metrics, ok, error } = await ping(peer.port, { count: 3, timeoutMs: 100 });
+  assert.equal(ok, false);
+  assert.deepEqual(error, {
+    name: "NoReplyError",
+    code: "no-reply",
+    message: `Cannot ping "127.0.0.1:${peer.port}": none of 3 pings was answered within 100 ms`,
+  });
   assert.equal(peer.seen, 3);
   assert.equal(metrics.received, 0);
   assert.equal(metrics.loss_pct, 100);
@@ -174,6 +179,27 @@ Deno.test("pingUdp() counts an echo past its timeout as late and lost, not recei
   assert.ok(metrics.rtt_max_ms <= 100);
 });
 
+Deno.test("pingUdp() counts a second copy of a late echo as a duplicate, not late again", async () => {
+  // The echo of ping 0 comes back twice once ping 5 arrives, past its 100 ms timeout.
+  let held: Datagram | undefined;
+  await using peer = startPeer(async (d, i, s) => {
+    if (i === 0) {
+      held = d;
+      return;
+    }
+    if (i === 5) {
+      await s.send(held!.data, held!.from);
+      await s.send(held!.data, held!.from);
+    }
+    await s.send(d.data, d.from);
+  });
+  const { metrics } = await ping(peer.port, { count: 10, intervalMs: 30, timeoutMs: 100 });
+  assert.equal(metrics.late, 1);
+  assert.equal(metrics.duplicates, 1);
+  assert.equal(metrics.received, 9);
+  assert.equal(metrics.lost, 1);
+});
+
 Deno.test("pingUdp() counts truncated and garbled echoes as malformed", async () => {
   await using peer = startPeer((d, i, s) => {
     if (i === 1) return s.send(d.data.subarray(0, 32), d.from);
@@ -190,6 +216,16 @@ Deno.test("pingUdp() counts truncated and garbled echoes as malformed", async ()
 Deno.test("pingUdp() counts echoes from another port as foreign, not received", async () => {
   using other = bindUdp();
   await using peer = startPeer((d, i, s) => (i === 2 ? other : s).send(d.data, d.from));
+  const { metrics } = await ping(peer.port, { count: 6, timeoutMs: 300 });
+  assert.equal(metrics.foreign, 1);
+  assert.equal(metrics.received, 5);
+  assert.equal(metrics.lost, 1);
+});
+
+Deno.test("pingUdp() counts echoes from the right port of another address as foreign", async () => {
+  // 127.0.0.2 is loopback too: same port, other address, still not the target.
+  await using peer = startPeer((d, i, s) => (i === 2 ? other : s).send(d.data, d.from));
+  using other = bindUdp({ hostname: "127.0.0.2", port: peer.port });
   const { metrics } = await ping(peer.port, { count: 6, timeoutMs: 300 });
   assert.equal(metrics.foreign, 1);
   assert.equal(metrics.received, 5);

@@ -35,6 +35,7 @@ import { serveUdpPing } from "./server.ts";
 export * from "./params.ts";
 export * from "./client.ts";
 export * from "./server.ts";
+export * from "./no_reply_error.ts";
 
 /**
  * One to three lines for people about a udp-ping outcome: counts and loss,

@@ -262,6 +262,52 @@ Deno.test({
   },
 });
 
+// A UDP echo server that damages some replies: per datagram in turn, one
+// byte flipped, an exact echo, the last 10 bytes cut, first and last bytes
+// flipped.
+const PYTHON_UDP_CORRUPTING_ECHO = `
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+n = 0
+while True:
+    data, addr = s.recvfrom(65535)
+    data = bytearray(data)
+    kind = n % 4
+    n += 1
+    if kind == 0:
+        data[10] ^= 0xFF
+    elif kind == 2:
+        data = data[:-10]
+    elif kind == 3:
+        data[0] ^= 0xFF
+        data[-1] ^= 0xFF
+    s.sendto(bytes(data), addr)
+`;
+
+Deno.test({
+  name: "echo client counts every byte a corrupting Python UDP echo server gets wrong",
+  ignore: !hasPython,
+  async fn() {
+    const port = freePort("udp");
+    await using _ = spawnPeer("python3", ["-c", PYTHON_UDP_CORRUPTING_ECHO, String(port)]);
+    await waitForUdp(port);
+    const outcome = await runEchoClient({
+      target: `127.0.0.1:${port}`,
+      transport: "udp",
+      payloadSize: 100,
+      count: 4,
+      timeoutMs: 3000,
+    });
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.error?.code, "mismatch", outcome.error?.message);
+    assert.equal(outcome.metrics.round_trips, 4);
+    assert.equal(outcome.metrics.bytes_received, 390);
+    // 1 flipped + 0 + 10 missing + 2 flipped.
+    assert.equal(outcome.metrics.mismatches, 13);
+  },
+});
+
 Deno.test({
   name: "echo server answers OpenBSD nc -N",
   ignore: ignoreWithout("nc"),

@@ -80,7 +80,11 @@ Deno.test({
   async fn() {
     const { peer, port } = await pythonEcho(1024);
     await using _ = peer;
-    const { metrics } = await ping(port, { count: 5, size: 1500, timeoutMs: 300 });
+    const { ok, error, metrics } = await ping(port, { count: 5, size: 1500, timeoutMs: 300 });
+    // Nothing measured: a failure, which names what came back instead.
+    assert.equal(ok, false);
+    assert.equal(error?.code, "no-reply");
+    assert.match(error!.message, /none of 5 pings was answered within 300 ms \(5 malformed\)$/);
     assert.equal(metrics.malformed, 5);
     assert.equal(metrics.received, 0);
     assert.equal(metrics.loss_pct, 100);
@@ -111,6 +115,60 @@ Deno.test({
     assert.equal(metrics.lost, 20);
     assert.equal(metrics.loss_pct, 20);
     assert.equal(metrics.late, 0);
+  },
+});
+
+// A UDP peer that reads every datagram and answers none.
+const PYTHON_SILENT = `
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+while True:
+    s.recvfrom(65535)
+`;
+
+const MAIN = new URL("../../lib/cli/main.ts", import.meta.url).pathname;
+
+/** Runs the wiretest CLI, killed after 20 s so a hang fails instead of stalling CI. */
+async function wiretest(...args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  try {
+    const out = await child.output();
+    const dec = new TextDecoder();
+    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test({
+  name: "wiretest ping exits 1 with the outcome when a Python peer answers nothing",
+  ignore: !hasPython,
+  async fn() {
+    const port = freePort("udp");
+    await using _ = spawnPeer("python3", ["-c", PYTHON_SILENT, String(port)]);
+    await waitForUdp(port);
+    const flags = ["--count", "3", "--interval-ms", "10", "--timeout-ms", "200"];
+    const text = await wiretest("ping", `127.0.0.1:${port}`, ...flags);
+    assert.equal(text.code, 1, text.stderr);
+    assert.match(text.stdout, /^3 pings to 127\.0\.0\.1:\d+: 0 received, 100\.0% lost/);
+    assert.equal(
+      text.stderr.trim(),
+      `error: Cannot ping "127.0.0.1:${port}": none of 3 pings was answered within 200 ms`,
+    );
+    const json = await wiretest("ping", `127.0.0.1:${port}`, ...flags, "--json");
+    assert.equal(json.code, 1, json.stderr);
+    const outcome = JSON.parse(json.stdout);
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.error.name, "NoReplyError");
+    assert.equal(outcome.metrics.sent, 3);
+    assert.equal(outcome.metrics.loss_pct, 100);
   },
 });
 
