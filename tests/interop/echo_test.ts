@@ -287,7 +287,7 @@ while True:
 
 Deno.test({
   name: "echo client counts every byte a corrupting Python UDP echo server gets wrong",
-  ignore: !hasPython,
+  ignore: ignoreWithout("python3"),
   async fn() {
     const port = freePort("udp");
     await using _ = spawnPeer("python3", ["-c", PYTHON_UDP_CORRUPTING_ECHO, String(port)]);
