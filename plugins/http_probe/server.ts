@@ -56,7 +56,8 @@ interface Session {
  *
  * The service's `stats()` are `requests` (answered or being answered),
  * `connections` (accepted), `active` (open now), `timed_out` (closed by one
- * of the two timeouts) and `bad_requests`. `close()` stops accepting, closes
+ * of the two timeouts; `idle_timeouts` and `headers_timeouts` say which) and
+ * `bad_requests`. `close()` stops accepting, closes
  * connections waiting for a request, cuts pending delays short and resolves
  * once every response in progress is finished and every connection closed.
  *
@@ -93,7 +94,15 @@ export async function serveHttp(params: HttpServerParams, ctx: Context): Promise
     : listenTcp({ hostname: params.host, port: params.port });
   const where = formatAddress(listener.addr);
   const response = new ResponseBytes(params);
-  const stats = { requests: 0, connections: 0, active: 0, timed_out: 0, bad_requests: 0 };
+  const stats = {
+    requests: 0,
+    connections: 0,
+    active: 0,
+    timed_out: 0,
+    idle_timeouts: 0,
+    headers_timeouts: 0,
+    bad_requests: 0,
+  };
   const sessions = new Set<Session>();
   const tasks = new Set<Promise<void>>();
   const closing = new AbortController();
@@ -182,7 +191,10 @@ export async function serveHttp(params: HttpServerParams, ctx: Context): Promise
     }
   };
   const accepting = acceptLoop();
-  const sweeper = startSweeper(sessions, params, () => stats.timed_out++);
+  const sweeper = startSweeper(sessions, params, (reason) => {
+    stats.timed_out++;
+    stats[reason]++;
+  });
 
   let closed: Promise<void> | undefined;
   return {
@@ -377,7 +389,7 @@ function repeat(bytes: Uint8Array, times: number): Uint8Array {
 function startSweeper(
   sessions: Set<Session>,
   params: HttpServerParams,
-  onTimeout: () => void,
+  onTimeout: (reason: "idle_timeouts" | "headers_timeouts") => void,
 ): ReturnType<typeof setInterval> {
   const idle = params.idleTimeoutMs > 0 ? params.idleTimeoutMs : Infinity;
   const head = params.headersTimeoutMs;
@@ -386,11 +398,14 @@ function startSweeper(
     const now = performance.now();
     for (const session of sessions) {
       if (session.timedOut) continue;
-      const late = now - session.lastActive >= idle ||
-        (session.state === "head" && now - session.headStarted >= head);
-      if (late) {
+      const reason = now - session.lastActive >= idle
+        ? "idle_timeouts"
+        : session.state === "head" && now - session.headStarted >= head
+        ? "headers_timeouts"
+        : undefined;
+      if (reason) {
         session.timedOut = true;
-        onTimeout();
+        onTimeout(reason);
         session.conn.close();
       }
     }

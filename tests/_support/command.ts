@@ -57,6 +57,8 @@ export async function outputWithin(
  * closes what it waits on (in a `finally`) so nothing leaks.
  */
 export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  // A rejection after the race is lost (the caller closed the resource) is expected.
+  promise.catch(() => {});
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(
