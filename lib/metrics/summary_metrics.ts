@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { MetricDeclaration } from "../plugin/outcome_declaration.ts";
 import type { LatencySummary } from "./latency_histogram.ts";
 
 const SNAKE_CASE = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
@@ -54,4 +55,56 @@ export function summaryMetrics(prefix: string, summary: LatencySummary): Record<
     [`${prefix}_mean_ms`]: summary.mean,
     [`${prefix}_stddev_ms`]: summary.stddev,
   };
+}
+
+const STATISTICS: readonly (readonly [string, string])[] = [
+  ["min", "Smallest of"],
+  ["p50", "Median of"],
+  ["p90", "90th percentile of"],
+  ["p99", "99th percentile of"],
+  ["p999", "99.9th percentile of"],
+  ["max", "Largest of"],
+  ["mean", "Mean of"],
+  ["stddev", "Standard deviation of"],
+];
+
+/**
+ * Declares the metrics {@linkcode summaryMetrics} makes for `prefix`, for a
+ * client role's `outcome` declaration: one per statistic, in milliseconds.
+ *
+ * @param prefix The prefix given to `summaryMetrics`, e.g. `rtt`.
+ * @param what What was timed, plural, e.g. `"round-trip times"`.
+ * @param when When they are present (they are absent with no samples).
+ * @returns The eight declarations, `<prefix>_min_ms` to `<prefix>_stddev_ms`.
+ * @throws {TypeError} When `prefix` is not snake_case.
+ *
+ * @example Declaring round-trip times
+ * ```ts
+ * import { summaryMetricDeclarations } from "@wiretest/wiretest/metrics";
+ * import assert from "node:assert/strict";
+ *
+ * const declared = summaryMetricDeclarations("rtt", "round-trip times", "when a reply came");
+ * assert.equal(declared.length, 8);
+ * assert.deepEqual(declared[3], {
+ *   name: "rtt_p99_ms",
+ *   unit: "ms",
+ *   description: "99th percentile of round-trip times.",
+ *   when: "when a reply came",
+ * });
+ * ```
+ */
+export function summaryMetricDeclarations(
+  prefix: string,
+  what: string,
+  when: string,
+): MetricDeclaration[] {
+  if (!SNAKE_CASE.test(prefix)) {
+    throw new TypeError(`Cannot name latency metrics: prefix "${prefix}" is not snake_case`);
+  }
+  return STATISTICS.map(([statistic, label]) => ({
+    name: `${prefix}_${statistic}_ms`,
+    unit: "ms",
+    description: `${label} ${what}.`,
+    when,
+  }));
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { checkOutcomeDeclaration } from "./outcome_declaration.ts";
 import { type AnyPlugin, type Plugin, PLUGIN_API_VERSION } from "./types.ts";
 
 const NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
@@ -16,7 +17,8 @@ export type PluginDefinition<S, C> = Omit<Plugin<S, C>, "apiVersion">;
  *
  * @param definition Name, version, description and the roles.
  * @returns The plugin, stamped with the contract version it was written for.
- * @throws {TypeError} When the name is not kebab-case or no role is given.
+ * @throws {TypeError} When the name is not kebab-case, no role is given, or
+ * a role's declared `outcome` or `stats` is malformed.
  *
  * @example A one-role plugin
  * ```ts
@@ -51,6 +53,15 @@ export function definePlugin<S = never, C = never>(
   if (!definition.server && !definition.client) {
     throw new TypeError(
       `Cannot define plugin "${definition.name}": it has neither a server nor a client role`,
+    );
+  }
+  if (definition.client?.outcome !== undefined) {
+    checkOutcomeDeclaration(definition.client.outcome, `plugin "${definition.name}" (client)`);
+  }
+  if (definition.server?.stats !== undefined) {
+    checkOutcomeDeclaration(
+      { stats: definition.server.stats },
+      `plugin "${definition.name}" (server)`,
     );
   }
   return { apiVersion: PLUGIN_API_VERSION, ...definition };

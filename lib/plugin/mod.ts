@@ -25,6 +25,7 @@
 export * from "./types.ts";
 export * from "./params_schema.ts";
 export * from "./define_plugin.ts";
+export * from "./outcome_declaration.ts";
 export * from "./context.ts";
 export * from "./run.ts";
 export * from "./manifest.ts";

@@ -10,6 +10,7 @@
  */
 import type { Address } from "../transport/types.ts";
 import type { ParamsSchema } from "./params_schema.ts";
+import type { MetricDeclaration, OutcomeDeclaration } from "./outcome_declaration.ts";
 
 export type { Address };
 
@@ -89,6 +90,11 @@ export interface ServerRole<Params = unknown> {
   serve(params: Params, ctx: Context): Promise<Service>;
   /** Names of params the CLI (`wiretest serve <plugin>`) takes as positional arguments. */
   readonly positionals?: readonly string[];
+  /**
+   * Every counter `stats()` may return: name, unit, meaning, when present.
+   * `wiretest reference` lists them.
+   */
+  readonly stats?: readonly MetricDeclaration[];
 }
 
 /** The client role of a plugin: validated params in, an {@linkcode Outcome} out. */
@@ -108,6 +114,12 @@ export interface ClientRole<Params = unknown> {
   readonly positionals?: readonly string[];
   /** One to three lines for people: what happened, in the units users expect. */
   summary?(outcome: Outcome): string;
+  /**
+   * Every metric and fact `run` may report: name or path, unit or type,
+   * meaning, when present. `wiretest reference` lists them, and
+   * `outcomeProblems` checks a real outcome against them in tests.
+   */
+  readonly outcome?: OutcomeDeclaration;
 }
 
 /**

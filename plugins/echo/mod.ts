@@ -37,6 +37,7 @@ import {
   echoServerParams,
 } from "./params.ts";
 import { serveEcho } from "./server.ts";
+import { echoOutcome, echoStats } from "./_outcome.ts";
 
 export * from "./params.ts";
 export { runEcho } from "./client.ts";
@@ -69,12 +70,14 @@ const echo: Plugin<EchoServerParams, EchoClientParams> = definePlugin({
   server: {
     params: echoServerParams,
     serve: serveEcho,
+    stats: echoStats,
   },
   client: {
     params: echoClientParams,
     run: runEcho,
     positionals: ["target"],
     summary: summarize,
+    outcome: echoOutcome,
   },
 });
 export default echo;

@@ -45,6 +45,7 @@ import {
 } from "./params.ts";
 import { serveReceiver } from "./receiver.ts";
 import { sendFile } from "./sender.ts";
+import { fileReceiverStats, fileSendOutcome } from "./_outcome.ts";
 
 export * from "./params.ts";
 export { FileSendError, type FileSendErrorCode } from "./protocol.ts";
@@ -54,12 +55,13 @@ const fileSend: Plugin<FileReceiverParams, FileSenderParams> = definePlugin({
   name: "file-send",
   version: "0.1.0",
   description: "Streams a file over TCP, verified by size and sha256 (framed) or raw until EOF.",
-  server: { params: fileReceiverParams, serve: serveReceiver },
+  server: { params: fileReceiverParams, serve: serveReceiver, stats: fileReceiverStats },
   client: {
     params: fileSenderParams,
     run: sendFile,
     positionals: ["file", "target"],
     summary: summarize,
+    outcome: fileSendOutcome,
   },
 });
 export default fileSend;

@@ -34,6 +34,7 @@ import {
 } from "./params.ts";
 import { HTTP_PROBE_VERSION } from "./_request.ts";
 import { serveHttp } from "./server.ts";
+import { httpProbeOutcome, httpServerStats } from "./_outcome.ts";
 
 export * from "./params.ts";
 export * from "./errors.ts";
@@ -67,12 +68,14 @@ const httpProbe: Plugin<HttpServerParams, HttpProbeClientParams> = definePlugin(
   server: {
     params: httpServerParams,
     serve: serveHttp,
+    stats: httpServerStats,
   },
   client: {
     params: httpProbeClientParams,
     run: probeHttp,
     positionals: ["url"],
     summary: summarize,
+    outcome: httpProbeOutcome,
   },
 });
 export default httpProbe;

@@ -31,6 +31,7 @@ import {
   udpPingServerParams,
 } from "./params.ts";
 import { serveUdpPing } from "./server.ts";
+import { udpPingOutcome, udpPingStats } from "./_outcome.ts";
 
 export * from "./params.ts";
 export * from "./client.ts";
@@ -109,12 +110,14 @@ const udpPing: Plugin<UdpPingServerParams, UdpPingClientParams> = definePlugin({
   server: {
     params: udpPingServerParams,
     serve: serveUdpPing,
+    stats: udpPingStats,
   },
   client: {
     params: udpPingClientParams,
     run: pingUdp,
     positionals: ["target"],
     summary: summarizeUdpPing,
+    outcome: udpPingOutcome,
   },
 });
 export default udpPing;

@@ -1,0 +1,100 @@
+// What the udp-ping roles report: every metric and fact of the client's
+// outcome (client.ts, _ping_run.ts) and every counter of the server's
+// stats() (server.ts). tests/outcome_declarations_test.ts checks them
+// against real runs.
+import { summaryMetricDeclarations } from "../../lib/metrics/summary_metrics.ts";
+import type {
+  MetricDeclaration,
+  OutcomeDeclaration,
+} from "../../lib/plugin/outcome_declaration.ts";
+
+export const udpPingOutcome: OutcomeDeclaration = {
+  metrics: [
+    { name: "sent", unit: "count", description: "Pings sent." },
+    {
+      name: "received",
+      unit: "count",
+      description: "Pings whose first echo came within `timeoutMs`.",
+    },
+    {
+      name: "lost",
+      unit: "count",
+      description: "Pings sent but not received (`sent - received`, late ones included).",
+    },
+    {
+      name: "loss_pct",
+      unit: "%",
+      description: "`lost` as a percentage of `sent`.",
+      when: "once a ping was sent",
+    },
+    {
+      name: "duplicates",
+      unit: "count",
+      description: "Further echoes of a ping already received or late.",
+    },
+    {
+      name: "reordered",
+      unit: "count",
+      description: "Received pings that arrived after an echo of a newer ping.",
+    },
+    {
+      name: "late",
+      unit: "count",
+      description: "Pings whose first echo came after `timeoutMs` (also counted lost).",
+    },
+    {
+      name: "foreign",
+      unit: "count",
+      description:
+        "Datagrams from another address or port, or without this run's magic and identifier.",
+    },
+    {
+      name: "malformed",
+      unit: "count",
+      description:
+        "Datagrams with this run's identifier but cut, lengthened, garbled, or for a ping never sent.",
+    },
+    ...summaryMetricDeclarations(
+      "rtt",
+      "the round-trip times of received pings",
+      "once a ping was received",
+    ),
+    {
+      name: "jitter_ms",
+      unit: "ms",
+      description: "RFC 3550 interarrival jitter of the round-trip times, in arrival order.",
+      when: "once two pings were received",
+    },
+    { name: "duration_ms", unit: "ms", description: "From the first send to the end of the run." },
+  ],
+  facts: [
+    { path: "target", type: "string", description: "The target as given (`host:port`)." },
+    {
+      path: "peer",
+      type: "string",
+      description: "The address pinged, the name resolved (`ip:port`).",
+    },
+    {
+      path: "local",
+      type: "string",
+      description: "The local address the pings left from (`ip:port`).",
+    },
+    {
+      path: "identifier",
+      type: "string",
+      description: "This run's random identifier, 8 hex digits, in every ping.",
+    },
+  ],
+};
+
+export const udpPingStats: readonly MetricDeclaration[] = [
+  { name: "datagrams_in", unit: "count", description: "Datagrams received." },
+  { name: "datagrams_out", unit: "count", description: "Datagrams echoed back." },
+  { name: "bytes_in", unit: "bytes", description: "Bytes received." },
+  { name: "bytes_out", unit: "bytes", description: "Bytes echoed back." },
+  {
+    name: "send_errors",
+    unit: "count",
+    description: "Echoes the kernel refused (e.g. its buffers were full); the server goes on.",
+  },
+];

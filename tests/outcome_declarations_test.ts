@@ -1,0 +1,239 @@
+// Every built-in role's declared metrics, facts and stats (REFERENCE.md is
+// written from them) against what the role really reports: each outcome
+// and stats() of real runs over loopback, against our own servers, must be
+// declared, hold everything declared always present, and over all runs of
+// a plugin every declaration must have been seen at least once. So neither
+// a new metric nor a removed one can go undeclared.
+import assert from "node:assert/strict";
+import echo from "../plugins/echo/mod.ts";
+import fileSend from "../plugins/file_send/mod.ts";
+import httpProbe from "../plugins/http_probe/mod.ts";
+import udpPing from "../plugins/udp_ping/mod.ts";
+import {
+  type AnyPlugin,
+  type Outcome,
+  outcomeProblems,
+  runClient,
+  type Service,
+  startServer,
+  statsProblems,
+} from "../lib/plugin/mod.ts";
+import { formatAddress } from "../lib/transport/address.ts";
+import { listenTcp } from "../lib/transport/tcp.ts";
+import type { Conn } from "../lib/transport/types.ts";
+import { makeCertificates } from "./_support/certs.ts";
+
+const RUN = { timeout: 15_000 };
+
+/** Checks outcomes and stats of one plugin and notes which declarations they used. */
+class Coverage {
+  readonly #plugin: AnyPlugin;
+  readonly #seen = new Set<string>();
+
+  constructor(plugin: AnyPlugin) {
+    this.#plugin = plugin;
+    assert.ok(plugin.client?.outcome, `${plugin.name} declares its client outcome`);
+    assert.ok(plugin.server?.stats, `${plugin.name} declares its server stats`);
+  }
+
+  async client(input: Record<string, unknown>, ok = true): Promise<Outcome> {
+    const outcome = await runClient(this.#plugin, input, RUN);
+    assert.equal(outcome.ok, ok, outcome.error?.message ?? "expected a failure");
+    const problems = outcomeProblems(this.#plugin.client!.outcome!, outcome, { seen: this.#seen });
+    assert.deepEqual(problems, [], JSON.stringify(outcome, null, 1));
+    return outcome;
+  }
+
+  stats(service: Service): void {
+    const stats = service.stats();
+    assert.deepEqual(statsProblems(this.#plugin.server!.stats!, stats, { seen: this.#seen }), []);
+  }
+
+  /** Declarations no run produced. */
+  unseen(): string[] {
+    const { outcome } = this.#plugin.client!;
+    const declared = [
+      ...outcome!.metrics.map((m) => `metrics.${m.name}`),
+      ...outcome!.facts.map((f) => `facts.${f.path}`),
+      ...this.#plugin.server!.stats!.map((s) => `stats.${s.name}`),
+    ];
+    return declared.filter((key) => !this.#seen.has(key));
+  }
+}
+
+async function serving<T>(
+  plugin: AnyPlugin,
+  params: Record<string, unknown>,
+  use: (service: Service, target: string) => Promise<T>,
+): Promise<T> {
+  const service = await startServer(plugin, params);
+  try {
+    return await use(service, formatAddress(service.address));
+  } finally {
+    await service.close();
+  }
+}
+
+/** A free loopback TCP port nobody listens on. */
+function closedPort(): number {
+  const listener = listenTcp();
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+Deno.test("echo: real outcomes and stats over tcp, tls, unix and udp match the declarations", async () => {
+  const cover = new Coverage(echo);
+  await using certs = await makeCertificates();
+  for (const transport of ["tcp", "tls", "unix", "udp"]) {
+    const server = transport === "tls" ? { cert: certs.certFile, key: certs.keyFile } : {};
+    await serving(echo, { transport, ...server }, async (service, target) => {
+      await cover.client({
+        target,
+        transport,
+        count: 3,
+        connections: 2,
+        ...(transport === "tls" ? { caFile: certs.caCertFile, servername: "localhost" } : {}),
+      });
+      cover.stats(service);
+    });
+  }
+  // A refused connection: a failed outcome reports only what it declares.
+  await cover.client({ target: `127.0.0.1:${closedPort()}` }, false);
+  assert.deepEqual(cover.unseen(), []);
+});
+
+Deno.test("http-probe: real outcomes over http and https, with redirects, repeats and trailers, match the declarations", async () => {
+  const cover = new Coverage(httpProbe);
+  await serving(httpProbe, {
+    body: "hello",
+    headers: ["X-Test: yes", "Set-Cookie: a=1", "Set-Cookie: b=2"],
+  }, async (final, finalAddress) => {
+    await cover.client({ url: `http://${finalAddress}/`, repeat: 3 });
+    await serving(httpProbe, {
+      status: 302,
+      headers: [`Location: http://${finalAddress}/moved`],
+    }, async (redirecting, address) => {
+      const followed = await cover.client({ url: `http://${address}/`, followRedirects: true });
+      assert.equal((followed.facts.redirects as unknown[]).length, 1);
+      const kept = await cover.client({ url: `http://${address}/` });
+      assert.equal(typeof kept.facts.location, "string");
+      cover.stats(redirecting);
+    });
+    cover.stats(final);
+  });
+  await using peer = chunkedPeer(
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n" +
+      "0\r\nX-Checksum: abc\r\nSet-Cookie: t=1\r\n\r\n",
+  );
+  const chunked = await cover.client({ url: `http://127.0.0.1:${peer.port}/` });
+  assert.equal(typeof chunked.facts.trailers, "object");
+
+  await using certs = await makeCertificates();
+  await serving(httpProbe, { certFile: certs.certFile, keyFile: certs.keyFile }, async (s) => {
+    const port = (s.address as Deno.NetAddr).port;
+    await cover.client({ url: `https://localhost:${port}/`, caFile: certs.caCertFile });
+  });
+  // insecure and a certificate that does not verify: authorization_error.
+  await using expired = await makeCertificates({ expired: true });
+  await serving(httpProbe, { certFile: expired.certFile, keyFile: expired.keyFile }, async (s) => {
+    const port = (s.address as Deno.NetAddr).port;
+    await cover.client({ url: `https://localhost:${port}/`, insecure: true });
+  });
+  // A name only in the CN: Deno's client refuses, node:tls carries the requests.
+  const dir = await Deno.makeTempDir();
+  try {
+    const made = await new Deno.Command("openssl", {
+      args: ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+        .concat(["-subj", "/CN=localhost", "-addext", "basicConstraints=critical,CA:FALSE"])
+        .concat(["-days", "2", "-keyout", `${dir}/key.pem`, "-out", `${dir}/cert.pem`]),
+      stdout: "null",
+      stderr: "null",
+      signal: AbortSignal.timeout(30_000),
+    }).output();
+    assert.ok(made.success, "openssl could not make the certificate");
+    await serving(httpProbe, {
+      certFile: `${dir}/cert.pem`,
+      keyFile: `${dir}/key.pem`,
+    }, async (s) => {
+      const port = (s.address as Deno.NetAddr).port;
+      await cover.client({ url: `https://localhost:${port}/`, caFile: `${dir}/cert.pem` });
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  await cover.client({ url: `http://127.0.0.1:${closedPort()}/` }, false);
+  assert.deepEqual(cover.unseen(), []);
+});
+
+Deno.test("udp-ping: real outcomes and stats match the declarations", async () => {
+  const cover = new Coverage(udpPing);
+  await serving(udpPing, {}, async (service, target) => {
+    await cover.client({ target, count: 5, intervalMs: 0 });
+    cover.stats(service);
+  });
+  // Nobody answers: ok, every ping lost, no round-trip times.
+  const silent = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    const { port } = silent.addr as Deno.NetAddr;
+    const outcome = await cover.client({ target: `127.0.0.1:${port}`, count: 2, timeoutMs: 50 });
+    assert.equal(outcome.metrics.lost, 2);
+  } finally {
+    silent.close();
+  }
+  assert.deepEqual(cover.unseen(), []);
+});
+
+Deno.test("file-send: real outcomes and stats in framed and raw modes match the declarations", async () => {
+  const cover = new Coverage(fileSend);
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/hello.txt`;
+    await Deno.writeTextFile(file, "hello, file");
+    for (const mode of ["framed", "raw"]) {
+      const inbox = await Deno.makeTempDir({ dir });
+      await serving(fileSend, { dir: inbox, mode }, async (service, target) => {
+        await cover.client({ file, target, mode, idleTimeoutMs: 5000 });
+        cover.stats(service);
+      });
+    }
+    await cover.client({ file, target: `127.0.0.1:${closedPort()}` }, false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  assert.deepEqual(cover.unseen(), []);
+});
+
+/** A TCP peer that answers every connection's first request with `response` and closes. */
+function chunkedPeer(response: string): { port: number } & AsyncDisposable {
+  const listener = listenTcp();
+  const conns = new Set<Conn>();
+  const serving = (async () => {
+    for await (const conn of listener) {
+      conns.add(conn);
+      try {
+        const buffer = new Uint8Array(4096);
+        let head = "";
+        while (!head.includes("\r\n\r\n")) {
+          const n = await conn.read(buffer, { timeout: 5000 });
+          if (n === null) break;
+          head += new TextDecoder().decode(buffer.subarray(0, n));
+        }
+        await conn.write(new TextEncoder().encode(response), { timeout: 5000 });
+      } catch {
+        // The client went away: nothing to answer.
+      } finally {
+        conn.close();
+        conns.delete(conn);
+      }
+    }
+  })().catch(() => {});
+  return {
+    port: listener.addr.port,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      for (const conn of conns) conn.close();
+      await serving;
+    },
+  };
+}
