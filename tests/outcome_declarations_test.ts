@@ -172,11 +172,14 @@ Deno.test("udp-ping: real outcomes and stats match the declarations", async () =
     await cover.client({ target, count: 5, intervalMs: 0 });
     cover.stats(service);
   });
-  // Nobody answers: ok, every ping lost, no round-trip times.
+  // Nobody answers: every ping lost, no round-trip times (and not ok).
   const silent = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   try {
     const { port } = silent.addr as Deno.NetAddr;
-    const outcome = await cover.client({ target: `127.0.0.1:${port}`, count: 2, timeoutMs: 50 });
+    const outcome = await cover.client(
+      { target: `127.0.0.1:${port}`, count: 2, timeoutMs: 50 },
+      false,
+    );
     assert.equal(outcome.metrics.lost, 2);
   } finally {
     silent.close();

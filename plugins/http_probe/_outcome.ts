@@ -288,6 +288,16 @@ export const httpServerStats: readonly MetricDeclaration[] = [
     description: "Connections closed by the idle or the headers timeout.",
   },
   {
+    name: "idle_timeouts",
+    unit: "count",
+    description: "Connections closed after `idleTimeoutMs` of silence.",
+  },
+  {
+    name: "headers_timeouts",
+    unit: "count",
+    description: "Connections closed because a request head took longer than `headersTimeoutMs`.",
+  },
+  {
     name: "bad_requests",
     unit: "count",
     description: "Requests answered 400 or 431 (malformed, or a head over 64 KiB).",
