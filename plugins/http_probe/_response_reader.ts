@@ -1,11 +1,15 @@
 // Reads HTTP/1.x responses from a Conn through one reusable buffer: the head
 // is parsed as text, the body is handed to a sink in place (no copies), so a
 // 100 MiB body costs one buffer, not 100 MiB.
-import { ConnectionError } from "../../lib/errors.ts";
+import { ConnectionError, TimeoutError } from "../../lib/errors.ts";
 import type { Conn } from "../../lib/transport/types.ts";
 import { HttpParseError, type HttpParsePart } from "./errors.ts";
 
-/** Response header fields: lowercased names; repeats joined by ", " (set-cookie kept as a list). */
+/**
+ * Response header fields: lowercased names; repeats joined by ", " (set-cookie
+ * kept as a list). A null-prototype object: names come from the peer, so
+ * `constructor` or `__proto__` must be fields like any other.
+ */
 export type HeaderFields = Record<string, string | string[]>;
 
 /** A parsed status line and header section. */
@@ -47,6 +51,9 @@ const STATUS_LINE = /^HTTP\/(\d)\.(\d) (\d{3})(?: (.*))?$/;
 const SP = 32;
 const HT = 9;
 const HTTP_PREFIX = new TextEncoder().encode("HTTP/");
+const FORBIDDEN_IN_VALUE = /[\0\r]/;
+/** Fields that hold one value, which a list join would corrupt. */
+const SINGLETONS = new Set(["location"]);
 
 /** A buffered reader of HTTP/1.x responses over one connection. */
 export class ResponseReader {
@@ -73,6 +80,26 @@ export class ResponseReader {
   }
 
   /**
+   * On an idle connection (between responses), tells whether the peer has
+   * already closed it or sent something unasked (e.g. a 408 before closing):
+   * either way it cannot carry a request. Waits no longer than it takes an
+   * already arrived end of stream to be seen; a read still pending then is
+   * kept by the Conn for the next response.
+   */
+  async closedWhileIdle(): Promise<boolean> {
+    if (this.#end > this.#start) return true;
+    this.#start = this.#end = 0;
+    try {
+      const n = await this.#conn.read(this.#buf.subarray(this.#end), { timeout: 0 });
+      if (n === null) return true;
+      this.#end += n;
+      return true;
+    } catch (error) {
+      return !(error instanceof TimeoutError);
+    }
+  }
+
+  /**
    * Reads a status line and header section of at most `maxBytes` bytes.
    *
    * @throws {RangeError} When the head is larger than `maxBytes`.
@@ -94,10 +121,18 @@ export class ResponseReader {
     if (m[1] !== "1") {
       this.#parseError("status-line", `unsupported HTTP version "${m[1]}.${m[2]}"`);
     }
+    // RFC 9110 section 15: a status code is 100 to 599; "000" is no answer.
+    const status = Number(m[3]);
+    if (status < 100 || status > 599) {
+      this.#parseError("status-line", `status code "${m[3]}" is not in 100-599`);
+    }
+    if (FORBIDDEN_IN_VALUE.test(m[4] ?? "")) {
+      this.#parseError("status-line", `reason phrase has a NUL or bare CR: "${clip(statusLine)}"`);
+    }
     eol++;
     return {
       httpVersion: `${m[1]}.${m[2]}`,
-      status: Number(m[3]),
+      status,
       reason: m[4] ?? "",
       headers: this.#parseFields(text, eol),
       headBytes: length,
@@ -307,7 +342,7 @@ export class ResponseReader {
 
   // Parses field lines from `from` to the empty line that ends `text`.
   #parseFields(text: string, from: number): HeaderFields {
-    const fields: HeaderFields = {};
+    const fields: HeaderFields = Object.create(null);
     let last: string | undefined;
     let pos = from;
     while (pos < text.length) {
@@ -322,6 +357,9 @@ export class ResponseReader {
         if (last === undefined) this.#parseError("header", `invalid header line "${clip(line)}"`);
         const prev = fields[last];
         const more = line.trim();
+        if (FORBIDDEN_IN_VALUE.test(line)) {
+          this.#parseError("header", `header "${clip(last)}" has a NUL or bare CR in its value`);
+        }
         if (Array.isArray(prev)) prev[prev.length - 1] += ` ${more}`;
         else fields[last] = `${prev} ${more}`;
         continue;
@@ -331,12 +369,28 @@ export class ResponseReader {
         this.#parseError("header", `invalid header line "${clip(line)}"`);
       }
       const key = line.slice(0, colon).toLowerCase();
-      const value = line.slice(colon + 1).trim();
+      const raw = line.slice(colon + 1);
+      // RFC 9110 section 5.5: a value with NUL or CR must be rejected; it is
+      // how a header is smuggled past one parser and split by another.
+      // Tested before trim(), which would drop a CR at either end.
+      if (FORBIDDEN_IN_VALUE.test(raw)) {
+        this.#parseError("header", `header "${clip(key)}" has a NUL or bare CR in its value`);
+      }
+      const value = raw.trim();
       const prev = fields[key];
       if (prev === undefined) {
         fields[key] = key === "set-cookie" ? [value] : value;
       } else if (Array.isArray(prev)) {
         prev.push(value);
+      } else if (SINGLETONS.has(key)) {
+        // Joined, two URLs become one that neither named: refuse, as for
+        // a Content-Length with two values. An exact repeat says one thing.
+        if (prev !== value) {
+          this.#parseError(
+            "header",
+            `two different "${key}" headers: "${clip(prev)}" and "${clip(value)}"`,
+          );
+        }
       } else {
         fields[key] = `${prev}, ${value}`;
       }

@@ -72,6 +72,12 @@ export interface SessionOptions {
 }
 
 const STALE = new Set(["closed", "reset", "broken-pipe", "aborted"]);
+/**
+ * Methods a client may send again on its own (RFC 9110 section 9.2.2): the
+ * server ending up with two is the same as one. Any other (POST, PATCH, a
+ * custom method) is never resent: the server may have run it already.
+ */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 const FILE_CHUNK = 64 * 1024;
 
 /** When each phase of opening a connection ended, and time to leave out. */
@@ -95,7 +101,7 @@ export class Session {
   #fileBuffer: Uint8Array | undefined;
   /** Connections opened so far. */
   connections = 0;
-  /** Requests sent so far (a resend after a stale connection counts once more). */
+  /** Requests sent so far (a resend on a new connection counts once more). */
   requests = 0;
   /** Milliseconds spent on TLS inspections, which no phase counts. */
   pausedMs = 0;
@@ -124,23 +130,38 @@ export class Session {
    * Sends `request` and reads the response; `sinkFor` picks where the body
    * goes once the head is known. A connection the server kept alive is
    * reused for the same origin; if it turns out stale (closed before any
-   * response byte), the request is sent once more on a new connection.
+   * response byte), an idempotent request is sent once more on a new
+   * connection. Any other is not (RFC 9112 section 9.3.1): the server may
+   * have run it before closing, so the exchange fails and says so. To make
+   * that rare, such a request first checks that the server has not already
+   * closed the idle connection.
+   *
+   * @throws {ConnectionError} `closed` when a non-idempotent request's
+   * reused connection closed after it was sent.
    */
   async exchange(
     request: OutgoingRequest,
     sinkFor: (head: ResponseHead) => BodySink,
   ): Promise<Exchange> {
-    let start = performance.now();
     const origin = request.url.origin;
+    const idempotent = IDEMPOTENT.has(request.method);
     let reused = this.#conn !== undefined && this.#reusable && this.#origin === origin;
+    if (reused && !idempotent && await this.#reader!.closedWhileIdle()) {
+      this.close();
+      reused = false;
+    }
+    let start = performance.now();
     let marks = reused
       ? { dns: start, connect: start, tls: start, pausedMs: 0 }
       : await this.#open(request.url, start);
+    let sent = false;
     try {
       await this.#send(request);
+      sent = true;
       await this.#awaitResponse();
     } catch (error) {
       if (!reused || !isStale(error) || this.#watch.signal.aborted) throw error;
+      if (!idempotent) throw notRetried(request.method, sent, error as ConnectionError);
       start = performance.now();
       reused = false;
       marks = await this.#open(request.url, start);
@@ -279,6 +300,19 @@ export class Session {
       });
     }
   }
+}
+
+// Says what happened to a request that may have reached the server.
+function notRetried(method: string, sent: boolean, error: ConnectionError): ConnectionError {
+  const when = sent ? "after the request was sent" : "while the request was being sent";
+  return new ConnectionError({
+    code: error.code,
+    operation: error.operation,
+    address: error.address,
+    detail: `the reused connection closed ${when}, before any response; ${method} was not ` +
+      "retried: it is not idempotent and the server may have run it (RFC 9112 section 9.3.1)",
+    cause: error,
+  });
 }
 
 function isStale(error: unknown): boolean {

@@ -13,7 +13,7 @@ import { describeError } from "../../lib/plugin/run.ts";
 import { HttpStatusError, RedirectError } from "./errors.ts";
 import type { HttpProbeClientParams } from "./params.ts";
 import { encodeRequestHead, redirectHeaders } from "./_request.ts";
-import type { BodySink, ResponseHead } from "./_response_reader.ts";
+import type { BodySink, HeaderFields, ResponseHead } from "./_response_reader.ts";
 import { type Exchange, type OutgoingRequest, type Phases, Session } from "./_session.ts";
 import { tlsSettings } from "./_tls.ts";
 import { Watchdog } from "./_watchdog.ts";
@@ -54,7 +54,10 @@ export interface RedirectHop {
  * requests that completed, redirect hops, TLS facts). Any status is an
  * observation unless `fail` is set: then a status of 400 or more, on any
  * request, is an {@linkcode HttpStatusError}, after the metrics and facts
- * of the response are recorded.
+ * of the response are recorded. A request whose reused connection closed
+ * before any response is sent again on a new connection only if its method
+ * is idempotent; a POST fails instead (`ConnectionError` `closed`, "not
+ * retried"), since the server may have run it.
  *
  * Metrics describe the first request (after its redirects): `status`,
  * `dns_ms`, `connect_ms`, `tls_ms`, `ttfb_ms`, `transfer_ms`, `total_ms`,
@@ -368,13 +371,13 @@ function firstFacts(fetched: Fetched, digest: BodyDigest): Record<string, unknow
     status: head.status,
     reason: head.reason,
     http_version: head.httpVersion,
-    headers: head.headers,
+    headers: asFact(head.headers),
     body_sha256: digest.sha256,
     body_text: digest.text,
     body_truncated: exchange.body.bytes > digest.textLimit,
     reused_connection: exchange.reused,
   };
-  if (exchange.body.trailers) facts.trailers = exchange.body.trailers;
+  if (exchange.body.trailers) facts.trailers = asFact(exchange.body.trailers);
   if (typeof head.headers.location === "string") facts.location = head.headers.location;
   if (exchange.tls) facts.tls = exchange.tls;
   const namelookup = redirectMs + p.dns;
@@ -388,6 +391,13 @@ function firstFacts(fetched: Fetched, digest: BodyDigest): Record<string, unknow
     total: totalMs,
   };
   return facts;
+}
+
+// Fields are parsed into a null-prototype object; a fact is a plain one
+// (own keys only, "__proto__" included), as it is after crossing a Worker
+// boundary, so in-process and isolated runs compare the same.
+function asFact(fields: HeaderFields): HeaderFields {
+  return Object.fromEntries(Object.entries(fields));
 }
 
 function counters(

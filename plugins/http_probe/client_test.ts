@@ -460,6 +460,96 @@ Deno.test("probeHttp() joins repeated headers and keeps set-cookie as a list", a
   assert.equal(headers["x-fold"], "one two");
 });
 
+Deno.test("probeHttp() keeps headers named like Object.prototype members as plain fields", async () => {
+  const names = ["Constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"];
+  await using peer = rawPeer(() => ({
+    send: ok("", names.map((name) => `${name}: abc\r\n`).join("")),
+  }));
+  const outcome = await probe({ url: `${peer.base}/` });
+  assert.equal(outcome.ok, true, outcome.error?.message);
+  const headers = outcome.facts.headers as Record<string, unknown>;
+  for (const name of names) {
+    const key = name.toLowerCase();
+    assert.ok(Object.hasOwn(headers, key), `"${key}" is not a field of its own`);
+    assert.equal(headers[key], "abc", `"${key}"`);
+  }
+  assert.deepEqual(
+    Object.entries(JSON.parse(JSON.stringify(headers))).filter(([, v]) => v === "abc").length,
+    names.length,
+  );
+});
+
+Deno.test("probeHttp() keeps a chunked trailer named __proto__ as a field", async () => {
+  await using peer = rawPeer(() => ({
+    send: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      "2\r\nhi\r\n0\r\n__proto__: t\r\nConstructor: c\r\n\r\n",
+  }));
+  const outcome = await probe({ url: `${peer.base}/` });
+  assert.equal(outcome.ok, true, outcome.error?.message);
+  const trailers = outcome.facts.trailers as Record<string, unknown>;
+  assert.ok(Object.hasOwn(trailers, "__proto__"));
+  assert.equal(trailers["__proto__"], "t");
+  assert.equal(trailers["constructor"], "c");
+});
+
+Deno.test("probeHttp() rejects a status code outside 100-599", async () => {
+  for (const code of ["000", "099", "600", "999"]) {
+    await using peer = rawPeer(() => ({ send: `HTTP/1.1 ${code} X\r\nContent-Length: 0\r\n\r\n` }));
+    const outcome = await probe({ url: `${peer.base}/` });
+    assert.equal(outcome.ok, false, `status ${code} was accepted`);
+    assert.equal(outcome.error?.name, "HttpParseError", code);
+    assert.equal(outcome.error?.code, "status-line", code);
+    assert.match(outcome.error!.message, new RegExp(`status code "${code}" is not in 100-599$`));
+    assert.equal(outcome.metrics.status, undefined, "no status metric for a broken status line");
+  }
+});
+
+Deno.test("probeHttp() rejects NUL or a bare CR in a header value", async () => {
+  const cases: [string, string][] = [
+    ["NUL inside", "X-A: ab\u0000cd\r\n"],
+    ["bare CR inside", "X-A: ab\rcd\r\n"],
+    ["bare CR at the end", "X-A: abcd\r\r\n"],
+    ["NUL in a folded line", "X-A: ab\r\n c\u0000d\r\n"],
+    ["NUL in the reason phrase", ""],
+  ];
+  for (const [label, header] of cases) {
+    const status = label.includes("reason") ? "200 O\u0000K" : "200 OK";
+    await using peer = rawPeer(() => ({
+      send: `HTTP/1.1 ${status}\r\n${header}Content-Length: 0\r\n\r\n`,
+    }));
+    const outcome = await probe({ url: `${peer.base}/` });
+    assert.equal(outcome.ok, false, `${label}: accepted`);
+    assert.equal(outcome.error?.name, "HttpParseError", label);
+    const part = label.includes("reason") ? "status-line" : "header";
+    assert.equal(outcome.error?.code, part, label);
+    assert.match(outcome.error!.message, /has a NUL or bare CR/, label);
+  }
+});
+
+Deno.test("probeHttp() refuses two different Location headers instead of following their join", async () => {
+  await using peer = rawPeer(() => ({
+    send: "HTTP/1.1 302 Found\r\nLocation: /a\r\nLocation: /b\r\nContent-Length: 0\r\n\r\n",
+  }));
+  const outcome = await probe({ url: `${peer.base}/`, followRedirects: true });
+  assert.equal(outcome.ok, false, "a location neither header named was followed");
+  assert.equal(outcome.error?.name, "HttpParseError");
+  assert.equal(outcome.error?.code, "header");
+  assert.match(outcome.error!.message, /two different "location" headers: "\/a" and "\/b"$/);
+  assert.equal(peer.requests.length, 1, "no request went to the joined location");
+});
+
+Deno.test("probeHttp() follows a Location header sent twice with the same value", async () => {
+  await using peer = rawPeer(({ head }) => ({
+    send: head.startsWith("GET /a ")
+      ? ok("there")
+      : "HTTP/1.1 302 Found\r\nLocation: /a\r\nLocation: /a\r\nContent-Length: 0\r\n\r\n",
+  }));
+  const outcome = await probe({ url: `${peer.base}/`, followRedirects: true });
+  assert.equal(outcome.ok, true, outcome.error?.message);
+  assert.equal(outcome.facts.body_text, "there");
+  assert.equal((outcome.facts.redirects as { location: string }[])[0].location, "/a");
+});
+
 Deno.test("probeHttp() skips an interim 100 Continue response", async () => {
   await using peer = rawPeer(() => ({ send: `HTTP/1.1 100 Continue\r\n\r\n${ok("final")}` }));
   const outcome = await probe({ url: `${peer.base}/` });

@@ -146,10 +146,11 @@ function summarize(outcome: Outcome): string {
     );
   }
   if (m.latency_p50_ms !== undefined) {
+    // A run that failed part-way has latencies but no rate.
+    const rate = m.requests_per_s === undefined ? "" : `, ${m.requests_per_s.toFixed(1)} req/s`;
     lines.push(
       `${m.requests} requests on ${m.connections} connection${m.connections === 1 ? "" : "s"}: ` +
-        `latency p50 ${ms(m.latency_p50_ms)} ms p99 ${ms(m.latency_p99_ms)} ms, ` +
-        `${m.requests_per_s.toFixed(1)} req/s`,
+        `latency p50 ${ms(m.latency_p50_ms)} ms p99 ${ms(m.latency_p99_ms)} ms${rate}`,
     );
   }
   const tls = f.tls as

@@ -9,6 +9,7 @@ import {
   type ChildResult,
   type HostilePeer,
   record,
+  runClientProcess,
   runClientProcesses,
   startHostile,
 } from "./_support/process.ts";
@@ -298,4 +299,146 @@ Deno.test("http-probe rejects an expired certificate from openssl s_server", asy
     { url: `https://localhost:${server.port}/`, caFile: certs.caCertFile, timeoutMs: 5000 },
     { name: "ConnectionError", code: "tls", message: /expired/ },
   );
+});
+
+// ---------------------------------------------------------------------------
+// Peers whose answers would make a probe report something untrue.
+
+const OK_KEEP_ALIVE = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+/** The requests an http-script peer has run so far (it logs each before answering). */
+async function requestsRun(peer: HostilePeer): Promise<{ request: string; connection: number }[]> {
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port: peer.port });
+  await conn.write(new TextEncoder().encode("GET /count HTTP/1.1\r\nHost: peer\r\n\r\n"));
+  const seen: { request: string; connection: number }[] = [];
+  for (let i = 0; i < 100; i++) {
+    const line = JSON.parse(await peer.nextLine(5000));
+    if (line.count !== undefined) {
+      assert.equal(line.count, seen.length);
+      return seen;
+    }
+    seen.push(line);
+  }
+  throw new Error("No count line among 100 lines from the peer");
+}
+
+Deno.test("http-probe does not resend a POST the server consumed before closing its reused connection", async () => {
+  // The second request on each connection is read (and so run), then the
+  // connection closes without an answer.
+  await using peer = await startHostile("http-script", {
+    replies: [{ send: OK_KEEP_ALIVE }, { send: "", close: true }],
+  });
+  await expectFailure(
+    "POST consumed, then the reused connection closed",
+    { url: `http://127.0.0.1:${peer.port}/`, method: "POST", body: "pay once", repeat: 2 },
+    {
+      name: "ConnectionError",
+      code: "closed",
+      message:
+        /closed after the request was sent, before any response; POST was not retried: it is not idempotent/,
+    },
+  );
+  const run = await requestsRun(peer);
+  assert.deepEqual(run.map((r) => [r.request, r.connection]), [["POST", 0], ["POST", 0]]);
+});
+
+Deno.test("http-probe resends an idempotent GET on a new connection after the same close", async () => {
+  await using peer = await startHostile("http-script", {
+    replies: [{ send: OK_KEEP_ALIVE }, { send: "", close: true }],
+  });
+  const { outcome } = await runClientProcess("http-probe", {
+    url: `http://127.0.0.1:${peer.port}/`,
+    repeat: 2,
+  });
+  assert.equal(outcome.ok, true, outcome.error?.message);
+  assert.equal(outcome.metrics.requests, 3, "the resend counts as a request");
+  const run = await requestsRun(peer);
+  assert.deepEqual(run.map((r) => [r.request, r.connection]), [["GET", 0], ["GET", 0], [
+    "GET",
+    1,
+  ]]);
+});
+
+Deno.test("http-probe sends a POST on a new connection when the server closed the idle one", async () => {
+  // Each connection answers one request and closes (FIN with the reply):
+  // the probe must see the close before sending, not fail after.
+  await using peer = await startHostile("http-script", {
+    replies: [{ send: OK_KEEP_ALIVE, close: true }],
+  });
+  const { outcome } = await runClientProcess("http-probe", {
+    url: `http://127.0.0.1:${peer.port}/`,
+    method: "POST",
+    body: "x",
+    repeat: 20,
+  });
+  assert.equal(outcome.ok, true, outcome.error?.message);
+  assert.equal(outcome.metrics.requests, 20);
+  assert.equal(outcome.metrics.connections, 20);
+  const run = await requestsRun(peer);
+  assert.deepEqual(run.map((r) => r.connection), Array.from({ length: 20 }, (_, i) => i));
+});
+
+Deno.test("http-probe refuses a broken status, NUL or CR in a value and two Locations from a Python peer", async () => {
+  const cases: [string, string, string, RegExp][] = [
+    ["status 000", "HTTP/1.1 000 X\r\nContent-Length: 0\r\n\r\n", "status-line", /"000" is not/],
+    [
+      "NUL in a value",
+      "HTTP/1.1 200 OK\r\nX-A: a\u0000b\r\nContent-Length: 0\r\n\r\n",
+      "header",
+      /NUL/,
+    ],
+    [
+      "bare CR in a value",
+      "HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 0\r\n\r\n",
+      "header",
+      /CR/,
+    ],
+    [
+      "two Location headers",
+      "HTTP/1.1 302 Found\r\nLocation: /a\r\nLocation: /b\r\nContent-Length: 0\r\n\r\n",
+      "header",
+      /two different "location" headers/,
+    ],
+  ];
+  await using servers = await peers("http-raw", cases.map(([, send]) => ({ send })));
+  await expectFailures(cases.map(([label, , code, message], i) => ({
+    label,
+    params: { url: `http://127.0.0.1:${servers[i].port}/`, followRedirects: true },
+    expected: { name: "HttpParseError", code, message },
+  })));
+});
+
+Deno.test("http-probe reports a Constructor header from a Python peer as the peer sent it", async () => {
+  const send = "HTTP/1.1 200 OK\r\nConstructor: abc\r\n__proto__: p\r\nContent-Length: 0\r\n\r\n";
+  await using peer = await startHostile("http-raw", { send });
+  const { outcome } = await runClientProcess("http-probe", {
+    url: `http://127.0.0.1:${peer.port}/`,
+  });
+  assert.equal(outcome.ok, true, outcome.error?.message);
+  const headers = outcome.facts.headers as Record<string, unknown>;
+  assert.equal(headers.constructor, "abc");
+  assert.ok(Object.hasOwn(headers, "__proto__"));
+  assert.equal(headers["__proto__"], "p");
+});
+
+Deno.test("wiretest probe --repeat prints its summary when a request after the first fails", async () => {
+  await using peer = await startHostile("http-script", {
+    replies: [{ send: OK_KEEP_ALIVE }, { send: OK_KEEP_ALIVE }, { send: "garbage\r\n\r\n" }],
+  });
+  const cli = new URL("../../lib/cli/main.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", cli, "probe", `http://127.0.0.1:${peer.port}/`, "--repeat", "5"],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1, stderr);
+  assert.doesNotMatch(stderr, /warn|toFixed/, "the plugin's summary threw");
+  assert.match(stdout, /^GET http:\/\/127\.0\.0\.1:\d+\/ 200 OK: 2 B in /m);
+  assert.match(stdout, /^3 requests on 1 connection: latency p50 [\d.]+ ms p99 [\d.]+ ms$/m);
+  assert.match(stdout, /^failed: Cannot parse response from .*: invalid status line "garbage"$/m);
+  assert.match(stderr, /^error: Cannot parse response/m);
 });

@@ -160,6 +160,75 @@ def http_redirect(conn, opts):
         )
 
 
+COUNTER = {"connections": 0, "requests": 0}
+COUNTER_LOCK = threading.Lock()
+
+
+def read_request_body(conn, data, limit=65536):
+    """Reads one request (head and Content-Length body) after `data`, bounded;
+    returns (method, path, body, rest) or None at EOF."""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk or len(data) > limit:
+            return None
+        data += chunk
+    head, data = data.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value.strip())
+    while len(data) < min(length, limit):
+        chunk = conn.recv(4096)
+        if not chunk:
+            return None
+        data += chunk
+    parts = lines[0].split(" ")
+    return (parts[0], parts[1] if len(parts) > 1 else "/", data[:length], data[length:])
+
+
+def http_script(conn, opts):
+    """Answers the requests on each connection with opts["replies"] in order
+    (the last one repeats): {"send": latin-1 text, "close": bool}. A close is
+    a FIN that travels with the reply's last bytes (TCP_CORK), so the client
+    sees the end of the connection as soon as the reply. Every request is
+    logged before it is answered, as {"request": method, "path", "body",
+    "connection", "index"}; a request for /count logs {"count": requests
+    logged so far}, so a test knows every earlier line is already written."""
+    replies = opts["replies"]
+    with COUNTER_LOCK:
+        number = COUNTER["connections"]
+        COUNTER["connections"] += 1
+    data = b""
+    index = 0
+    while True:
+        req = read_request_body(conn, data)
+        if req is None:
+            return
+        method, path, body, data = req
+        if path == "/count":
+            with COUNTER_LOCK:
+                log({"count": COUNTER["requests"]})
+            conn.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
+            continue
+        with COUNTER_LOCK:
+            COUNTER["requests"] += 1
+            log({"request": method, "path": path, "body": body.decode("latin-1"),
+                 "connection": number, "index": index})
+        reply = replies[min(index, len(replies) - 1)]
+        index += 1
+        if reply.get("close"):
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+            conn.sendall(reply["send"].encode("latin-1"))
+            conn.shutdown(socket.SHUT_WR)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+            # Read on until the client closes: unread bytes would turn the close into RST.
+            hold(conn)
+            return
+        conn.sendall(reply["send"].encode("latin-1"))
+
+
 def garbage(conn, opts):
     """Answers anything (a TLS ClientHello included) with random bytes, then holds."""
     conn.recv(65536)
@@ -565,6 +634,7 @@ TCP_MODES = {
     "http-huge-body": http_huge_body,
     "http-raw": http_raw,
     "http-redirect": http_redirect,
+    "http-script": http_script,
     "garbage": garbage,
     "echo-wrong": echo_wrong,
     "echo-half": echo_half,
