@@ -362,6 +362,11 @@ export function startTls(conn: Conn, options: StartTlsOptions = {}): Promise<Tls
 export interface NativeTlsInfo {
   /** The protocol the server chose by ALPN, or `null`. */
   alpnProtocol: string | null;
+  /**
+   * The leaf certificate this connection received, when the runtime tells
+   * (see {@linkcode connectNativeTls}); absent otherwise.
+   */
+  peerCertificate?: CertificateFacts;
 }
 
 /** A {@linkcode Conn} over Deno's own TLS client, with what its handshake reported. */
@@ -402,10 +407,11 @@ export interface ConnectNativeTlsOptions extends StartNativeTlsOptions {
  * Opens a TLS connection on Deno's own TLS client. Reads and writes cost
  * what they cost on plain TCP plus the cipher, several times less CPU per
  * exchange than {@linkcode connectTls}, but the handshake reports only the
- * ALPN protocol: no protocol version, cipher or peer certificate, and a
- * certificate that does not verify always fails the connection (there is no
- * `insecure`). Use {@linkcode connectTls} to inspect a server, this to load
- * or time one.
+ * ALPN protocol and, where the runtime tells (Deno 2.9 does, through an
+ * undocumented internal symbol its node:tls layer uses), the peer's leaf
+ * certificate: no protocol version or cipher, and a certificate that does
+ * not verify always fails the connection (there is no `insecure`). Use
+ * {@linkcode connectTls} to inspect a server, this to load or time one.
  *
  * The timeout covers name resolution, the TCP connection and the handshake;
  * timing marks are set as by {@linkcode connectTls}. Socket options are set
@@ -557,7 +563,10 @@ async function upgradeNative(
     );
     const timings: TimingMarks = { dnsStart, dnsEnd, connectStart, connectEnd };
     timings.tlsEnd = performance.now();
-    return new DenoNativeTlsConn(raw, { alpnProtocol: info.alpnProtocol }, timings);
+    const facts: NativeTlsInfo = { alpnProtocol: info.alpnProtocol };
+    const peer = nativePeerCertificate(raw);
+    if (peer) facts.peerCertificate = peer;
+    return new DenoNativeTlsConn(raw, facts, timings);
   } catch (error) {
     try {
       raw?.close();
@@ -566,6 +575,27 @@ async function upgradeNative(
     }
     conn.close();
     throw abortReason(error, options) ?? nativeHandshakeError(error, where);
+  }
+}
+
+/**
+ * The leaf certificate a `Deno.TlsConn` received. Deno has no public API for
+ * it; its node:tls layer reads it through a method keyed by the symbol
+ * `Deno[Deno.internal].getPeerCertificate` (Deno 2.9). Feature-detected:
+ * `undefined` on a runtime without it, never a guess.
+ */
+function nativePeerCertificate(conn: Deno.TlsConn): CertificateFacts | undefined {
+  const deno = Deno as unknown as { internal?: symbol } & Record<symbol, unknown>;
+  const internal = deno.internal === undefined ? undefined : deno[deno.internal];
+  const key = (internal as { getPeerCertificate?: unknown } | undefined)?.getPeerCertificate;
+  if (typeof key !== "symbol") return undefined;
+  const read = (conn as unknown as Record<symbol, unknown>)[key];
+  if (typeof read !== "function") return undefined;
+  try {
+    const cert = read.call(conn, false) as { raw?: unknown } | null | undefined;
+    return cert?.raw instanceof Uint8Array ? certificateFacts(cert.raw) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -719,8 +719,17 @@ Deno.test("connectNativeTls() exchanges bytes with listenTls() and reports the A
   await conn.write(encoder.encode("hello over native tls"));
   assert.equal(decoder.decode(await readN(conn, 21)), "hello over native tls");
   assert.equal(conn.transport, "tls");
-  assert.deepEqual(conn.tls, { alpnProtocol: "http/1.1" });
+  assert.equal(conn.tls.alpnProtocol, "http/1.1");
   assert.equal((conn.remoteAddr as Deno.NetAddr).port, echo.listener.addr.port);
+});
+
+Deno.test("connectNativeTls() reports the leaf certificate the connection received", async () => {
+  await using certs = await makeCertificates({ days: 3 });
+  await using echo = echoServer(certs);
+  using conn = await connectNativeTo(echo.listener, certs);
+  // Deno 2.9 tells (through the internal symbol its node:tls layer uses).
+  assert.deepEqual(conn.tls.peerCertificate, certificateFacts(certs.cert));
+  assert.equal(conn.tls.peerCertificate?.daysLeft, 2);
 });
 
 Deno.test("connectNativeTls() resolves a host name and verifies the certificate against it", async () => {

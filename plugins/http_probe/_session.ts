@@ -113,6 +113,11 @@ export class Session {
     watch.onFire(() => this.close());
   }
 
+  /** TLS facts of the last handshake refused after it completed (see {@linkcode TlsOpener.refused}). */
+  get refusedTls(): TlsFacts | undefined {
+    return this.#tlsOpener.refused;
+  }
+
   /** Handshake-only connections that inspected an HTTPS origin. */
   get tlsInspections(): number {
     return this.#tlsOpener.inspections;

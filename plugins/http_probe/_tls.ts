@@ -9,15 +9,28 @@
 // origin with a handshake-only `node:tls` connection, then carries its
 // requests on Deno's client. A certificate that does not verify never gets
 // that far: without `insecure` the inspection fails the probe with the
-// reason; with it, the inspected connection itself carries the requests
-// (Deno's client cannot accept such a certificate). Nor can it accept a few
-// that node:tls verifies (a name only in the subject's CN): for those,
-// node:tls carries the requests after Deno's client refused. A server that
-// must see exactly one connection gets it with `tlsClient: "node"`: node:tls
-// does both on one connection, slower.
+// reason (and its facts); with it, the inspected connection itself carries
+// the requests (Deno's client cannot accept such a certificate). Nor can it
+// accept a few that node:tls verifies (a name only in the subject's CN): for
+// those, node:tls carries the requests after Deno's client refused. A server
+// that must see exactly one connection gets it with `tlsClient: "node"`:
+// node:tls does both on one connection, slower.
+//
+// The certificate fact always describes the connection that carried the
+// requests: Deno's client reports the certificate it received, and one that
+// differs from the inspection's fails the probe (the protocol and cipher
+// facts would describe another server). On a runtime where Deno's client
+// does not report it, node:tls carries the requests.
 import { ConnectionError } from "../../lib/errors.ts";
+import { formatAddress } from "../../lib/transport/address.ts";
 import { connectTcp } from "../../lib/transport/tcp.ts";
-import { startNativeTls, startTls, type TlsConn, type TlsInfo } from "../../lib/transport/tls.ts";
+import {
+  type CertificateFacts,
+  startNativeTls,
+  startTls,
+  type TlsConn,
+  type TlsInfo,
+} from "../../lib/transport/tls.ts";
 import type { Conn } from "../../lib/transport/types.ts";
 import type { HttpProbeClientParams, TlsClient } from "./params.ts";
 
@@ -42,9 +55,11 @@ export interface CertificateFact {
 }
 
 /**
- * Where the handshake facts come from: `"inspection"`, a handshake-only
- * connection to the same address and name just before the measured one;
- * `"connection"`, the measured connection itself.
+ * Where the protocol, cipher and verification facts come from:
+ * `"inspection"`, a handshake-only connection to the same address and name
+ * just before the measured one (which presented the same certificate);
+ * `"connection"`, the measured connection itself. The certificate fact
+ * always comes from the measured connection.
  */
 export type TlsFactsSource = "inspection" | "connection";
 
@@ -56,6 +71,11 @@ export interface TlsFacts {
   authorized: boolean;
   authorization_error?: string;
   certificate?: CertificateFact;
+  /**
+   * The certificate the inspection saw, only when it differs from the
+   * measured connection's (the probe then fails).
+   */
+  inspection_certificate?: CertificateFact;
   source: TlsFactsSource;
   /**
    * Why Deno's client refused a handshake that node:tls verified, when the
@@ -124,6 +144,12 @@ export class TlsOpener {
   readonly #inspected = new Map<string, Inspection>();
   /** Handshake-only connections opened so far. */
   inspections = 0;
+  /**
+   * The facts of the last handshake that completed but was refused (a
+   * certificate that does not verify, or one that differs from the
+   * inspection's), for the outcome of the failed probe.
+   */
+  refused: TlsFacts | undefined;
 
   constructor(settings: TlsSettings) {
     this.#settings = settings;
@@ -146,11 +172,11 @@ export class TlsOpener {
     const key = `${ip} ${port} ${servername}`;
     let inspection = this.#inspected.get(key);
     if (this.#settings.client === "node") {
-      const conn = await this.#openNode(ip, port, servername, signal, onStep);
+      const conn = await this.#openNode(ip, port, servername, signal, onStep, "connection");
       return opened(conn, tlsFacts(conn.tls, "connection"), 0);
     }
     if (!inspection) {
-      const inspected = await this.#openNode(ip, port, servername, signal, onStep);
+      const inspected = await this.#openNode(ip, port, servername, signal, onStep, "inspection");
       // Deno's client cannot accept a certificate that does not verify:
       // with `insecure`, this connection carries the requests.
       if (!inspected.tls.authorized) {
@@ -170,15 +196,14 @@ export class TlsOpener {
       onStep("connect");
       const tcp = await connectTcp({ hostname: ip, port, signal });
       onStep("handshake");
+      let conn;
       try {
-        const conn = await startNativeTls(tcp, {
+        conn = await startNativeTls(tcp, {
           servername,
           caCerts: this.#settings.caCerts,
           alpnProtocols: ALPN,
           signal,
         });
-        const facts = { ...inspection.facts, alpn: conn.tls.alpnProtocol };
-        return opened(conn, facts, measuredStart - started);
       } catch (error) {
         if (!(error instanceof ConnectionError && error.code === "tls")) throw error;
         // Deno's client is stricter than node:tls, which verified this
@@ -187,9 +212,43 @@ export class TlsOpener {
         inspection.native = false;
         inspection.nativeRefused = error.message;
       }
+      if (conn) {
+        const received = conn.tls.peerCertificate;
+        const inspected = inspection.facts.certificate;
+        if (received && received.fingerprint256 === inspected?.fingerprint256) {
+          const facts = {
+            ...inspection.facts,
+            alpn: conn.tls.alpnProtocol,
+            certificate: certificateFact(received),
+          };
+          return opened(conn, facts, measuredStart - started);
+        }
+        conn.close();
+        if (received) {
+          this.refused = {
+            ...inspection.facts,
+            alpn: conn.tls.alpnProtocol,
+            certificate: certificateFact(received),
+            inspection_certificate: inspected,
+          };
+          throw new ConnectionError({
+            code: "tls",
+            operation: "handshake",
+            address: formatAddress({ transport: "tcp", hostname: ip, port }),
+            detail: `the certificate (sha256 ${received.fingerprint256}) is not the one the ` +
+              `inspection connection received (sha256 ${inspected?.fingerprint256 ?? "none"}): ` +
+              `the server presents different certificates on different connections ` +
+              `(tlsClient "node" inspects and measures on one connection)`,
+          });
+        }
+        // This runtime's client does not say which certificate it got:
+        // node:tls carries the requests, so the facts describe them.
+        inspection.native = false;
+        inspection.nativeRefused = "Deno's TLS client does not report the certificate it received";
+      }
     }
     const measuredStart = performance.now();
-    const conn = await this.#openNode(ip, port, servername, signal, onStep);
+    const conn = await this.#openNode(ip, port, servername, signal, onStep, "connection");
     const facts = tlsFacts(conn.tls, "connection");
     if (inspection?.nativeRefused !== undefined) facts.native_refused = inspection.nativeRefused;
     return opened(conn, facts, measuredStart - started);
@@ -197,7 +256,8 @@ export class TlsOpener {
 
   /**
    * Connects and runs a node:tls handshake that reports everything; a
-   * certificate that does not verify fails it unless `insecure`.
+   * certificate that does not verify fails it unless `insecure`, and its
+   * facts are kept in `refused`.
    */
   async #openNode(
     ip: string,
@@ -205,17 +265,29 @@ export class TlsOpener {
     servername: string,
     signal: AbortSignal,
     onStep: (step: TlsStep) => void,
+    source: TlsFactsSource,
   ): Promise<TlsConn> {
     onStep("connect");
     const tcp = await connectTcp({ hostname: ip, port, signal });
     onStep("handshake");
-    // startTls owns the TCP connection: a failed handshake closes it.
-    return await startTls(tcp, {
+    // startTls owns the TCP connection: a failed handshake closes it. It
+    // connects whatever the verification said, so that a refusal can still
+    // report what the handshake showed; no request goes out on it.
+    const conn = await startTls(tcp, {
       servername,
       caCerts: this.#settings.caCerts,
-      insecure: this.#settings.insecure,
+      insecure: true,
       alpnProtocols: ALPN,
       signal,
+    });
+    if (conn.tls.authorized || this.#settings.insecure) return conn;
+    conn.close();
+    this.refused = tlsFacts(conn.tls, source);
+    throw new ConnectionError({
+      code: "tls",
+      operation: "handshake",
+      address: formatAddress(conn.remoteAddr),
+      detail: conn.tls.authorizationError,
     });
   }
 }
@@ -250,19 +322,20 @@ function tlsFacts(info: TlsInfo, source: TlsFactsSource): TlsFacts {
     authorized: info.authorized,
   } as TlsFacts;
   if (info.authorizationError !== undefined) facts.authorization_error = info.authorizationError;
-  const cert = info.peerCertificate;
-  if (cert) {
-    facts.certificate = {
-      subject: cert.subject,
-      issuer: cert.issuer,
-      subject_alt_names: cert.subjectAltNames,
-      not_before: cert.validFrom,
-      not_after: cert.validTo,
-      days_left: cert.daysLeft,
-      fingerprint256: cert.fingerprint256,
-      serial_number: cert.serialNumber,
-    };
-  }
+  if (info.peerCertificate) facts.certificate = certificateFact(info.peerCertificate);
   facts.source = source;
   return facts;
+}
+
+function certificateFact(cert: CertificateFacts): CertificateFact {
+  return {
+    subject: cert.subject,
+    issuer: cert.issuer,
+    subject_alt_names: cert.subjectAltNames,
+    not_before: cert.validFrom,
+    not_after: cert.validTo,
+    days_left: cert.daysLeft,
+    fingerprint256: cert.fingerprint256,
+    serial_number: cert.serialNumber,
+  };
 }

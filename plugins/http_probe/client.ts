@@ -70,10 +70,13 @@ export interface RedirectHop {
  * inspects the server with a handshake-only connection (`node:tls`), which
  * reports the protocol, cipher and certificate (fact `tls`, with `source:
  * "inspection"`) and fails the probe with the reason when the certificate
- * does not verify. The requests then go over Deno's own TLS client, whose
- * cost per request is close to curl's but which reports only ALPN; so the
- * server sees one more connection per address, and no phase or rate counts
- * the inspection. With `insecure` and a certificate that does not verify,
+ * does not verify (the `tls` fact still describes the handshake). The
+ * requests then go over Deno's own TLS client, whose cost per request is
+ * close to curl's but which reports only ALPN and the certificate it
+ * received: that certificate is the `tls.certificate` fact, and one that
+ * differs from the inspection's fails the probe (`tls.inspection_certificate`
+ * shows the other); so the server sees one more connection per address, and
+ * no phase or rate counts the inspection. With `insecure` and a certificate that does not verify,
  * the inspected connection carries the requests itself (`source:
  * "connection"`): Deno's client cannot accept such a certificate, and each
  * request costs about 0.1 ms more. So does a new `node:tls` connection
@@ -166,6 +169,8 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
     // Repeats that completed before the failure still have latencies.
     if (params.repeat > 1) Object.assign(metrics, summaryMetrics("latency", latency.summary()));
     facts.redirects = hops;
+    // A refused certificate still has its facts: the handshake completed.
+    if (facts.tls === undefined && session?.refusedTls) facts.tls = session.refusedTls;
     return {
       ok: false,
       metrics: counters(metrics, session),

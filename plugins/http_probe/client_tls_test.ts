@@ -4,6 +4,7 @@ import type { Outcome, Service } from "../../lib/plugin/types.ts";
 import { connectTcp, listenTcp } from "../../lib/transport/tcp.ts";
 import type { Conn } from "../../lib/transport/types.ts";
 import { type Certificates, makeCertificates } from "../../tests/_support/certs.ts";
+import { hasProgram } from "../../tests/_support/peer.ts";
 import { type HttpProbeClientOptions, runHttpProbe, startHttpServer } from "./mod.ts";
 
 interface TlsFact {
@@ -355,4 +356,160 @@ Deno.test("probeHttp() carries requests on node:tls when Deno's client refuses a
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("probeHttp() reports the certificate facts and the reason of a certificate that fails verification", async () => {
+  await using certs = await makeCertificates({ expired: true });
+  for (const tlsClient of ["native", "node"] as const) {
+    const { outcome, server } = await probeHttps(certs, { caFile: certs.caCertFile, tlsClient });
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.error?.name, "ConnectionError");
+    assert.equal(outcome.error?.code, "tls");
+    assert.match(outcome.error!.message, /certificate has expired/);
+    const tls = outcome.facts.tls as TlsFact;
+    assert.ok(tls, `${tlsClient}: the handshake completed, so its facts are reported`);
+    assert.equal(tls.authorized, false);
+    assert.match(tls.authorization_error!, /certificate has expired/);
+    assert.equal(tls.certificate.fingerprint256, new X509Certificate(certs.cert).fingerprint256);
+    assert.ok(tls.certificate.days_left < 0);
+    assert.match(tls.protocol, /^TLSv1\.[23]$/);
+    assert.equal(tls.source, tlsClient === "native" ? "inspection" : "connection");
+    // Refused, it carried no request.
+    assert.equal(server.stats().requests, 0);
+  }
+});
+
+Deno.test("probeHttp() reports the certificate facts of an untrusted CA's certificate", async () => {
+  await using certs = await makeCertificates();
+  const { outcome } = await probeHttps(certs, {});
+  assert.equal(outcome.ok, false);
+  assert.equal(outcome.error?.code, "tls");
+  const tls = outcome.facts.tls as TlsFact;
+  assert.equal(tls.authorized, false);
+  assert.match(tls.authorization_error!, /not signed by a trusted CA/);
+  assert.equal(tls.certificate.subject, "CN=localhost");
+});
+
+// A Python HTTPS server that presents the certificate of `certs[0]` on its
+// first connection and of `certs[1]` on every later one: the inspection
+// and the measured connection see different certificates. Prints its port.
+const PY_SWITCHING_TLS = `
+import socket, ssl, sys, threading
+contexts = []
+for cert, key in zip(sys.argv[1::2], sys.argv[2::2]):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    contexts.append(ctx)
+srv = socket.create_server(("127.0.0.1", 0))
+srv.settimeout(20)
+print(srv.getsockname()[1], flush=True)
+def serve(sock, ctx):
+    sock.settimeout(5)
+    try:
+        tls = ctx.wrap_socket(sock, server_side=True)
+        data = b""
+        while b"\\r\\n\\r\\n" not in data:
+            more = tls.recv(4096)
+            if not more:
+                return
+            data += more
+        tls.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\nConnection: close\\r\\n\\r\\nok")
+        tls.close()
+    except Exception:
+        pass
+    finally:
+        sock.close()
+count = 0
+while count < 10:
+    sock, _ = srv.accept()
+    ctx = contexts[min(count, len(contexts) - 1)]
+    count += 1
+    threading.Thread(target=serve, args=(sock, ctx), daemon=True).start()
+`;
+
+/** Starts the switching server; returns its port and a disposer. */
+async function switchingServer(first: Certificates, later: Certificates) {
+  const child = new Deno.Command("python3", {
+    args: ["-c", PY_SWITCHING_TLS, first.certFile, first.keyFile, later.certFile, later.keyFile],
+    stdout: "piped",
+    stderr: "null",
+    stdin: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  const { value } = await reader.read();
+  clearTimeout(timer);
+  return {
+    port: Number(value?.trim()),
+    async [Symbol.asyncDispose]() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await reader.cancel().catch(() => {});
+      await child.status;
+    },
+  };
+}
+
+Deno.test({
+  name:
+    "probeHttp() fails when the measured connection presents another certificate than the inspection",
+  ignore: !hasProgram("python3"),
+  async fn() {
+    // 29 days on the inspection, under a day on the connection that carries the request.
+    await using longLived = await makeCertificates({ days: 30 });
+    await using shortLived = await makeCertificates({ days: 1 });
+    const caFile = `${longLived.dir}/both-cas.pem`;
+    await Deno.writeTextFile(caFile, longLived.caCert + shortLived.caCert);
+    await using server = await switchingServer(longLived, shortLived);
+    const outcome = await runHttpProbe({ url: `https://localhost:${server.port}/`, caFile });
+    assert.equal(outcome.ok, false, "different certificates must not pass");
+    assert.equal(outcome.error?.code, "tls");
+    assert.match(outcome.error!.message, /not the one the inspection connection received/);
+    const tls = outcome.facts.tls as TlsFact & { inspection_certificate: TlsFact["certificate"] };
+    // The certificate fact is the measured connection's, not the inspection's.
+    assert.equal(
+      tls.certificate.fingerprint256,
+      new X509Certificate(shortLived.cert).fingerprint256,
+    );
+    assert.equal(tls.certificate.days_left, 0);
+    assert.equal(
+      tls.inspection_certificate.fingerprint256,
+      new X509Certificate(longLived.cert).fingerprint256,
+    );
+    assert.equal(tls.inspection_certificate.days_left, 29);
+  },
+});
+
+Deno.test({
+  name:
+    "probeHttp() describes the measured connection's certificate when Deno's client cannot report it",
+  ignore: !hasProgram("python3"),
+  async fn() {
+    await using longLived = await makeCertificates({ days: 30 });
+    await using shortLived = await makeCertificates({ days: 1 });
+    const caFile = `${longLived.dir}/both-cas.pem`;
+    await Deno.writeTextFile(caFile, longLived.caCert + shortLived.caCert);
+    await using server = await switchingServer(longLived, shortLived);
+    // A runtime whose TLS connections do not report their certificate.
+    const deno = Deno as unknown as { internal: symbol } & Record<symbol, Record<string, unknown>>;
+    const internal = deno[deno.internal];
+    const saved = internal.getPeerCertificate;
+    internal.getPeerCertificate = Symbol("absent");
+    let outcome: Outcome;
+    try {
+      outcome = await runHttpProbe({ url: `https://localhost:${server.port}/`, caFile });
+    } finally {
+      internal.getPeerCertificate = saved;
+    }
+    assert.equal(outcome.ok, true, outcome.error?.message);
+    const tls = outcome.facts.tls as TlsFact & { native_refused: string };
+    assert.equal(tls.source, "connection");
+    assert.match(tls.native_refused, /does not report the certificate/);
+    assert.equal(
+      tls.certificate.fingerprint256,
+      new X509Certificate(shortLived.cert).fingerprint256,
+    );
+    assert.equal(tls.certificate.days_left, 0);
+  },
 });
