@@ -131,6 +131,73 @@ Deno.test("runIsolatedClient() cannot read a file outside the granted directory"
   }
 });
 
+// Every permission kind both ways through a real Worker: what the entry grants
+// works, what it does not grant is denied with the kind named. (net and read
+// are covered above.)
+const WHOLE_GRANT: PluginPermissions = { net: true, read: true, write: true, env: true, sys: true };
+
+Deno.test("runIsolatedClient() lets a plugin write only where its entry grants write", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wiretest-write-" });
+  try {
+    const file = `${dir}/out.txt`;
+    const denied = await runIsolatedClient(fixture("reach", { read: [dir] }), { write: file });
+    assert.equal(denied.error?.name, "PermissionDeniedError");
+    assert.equal(
+      denied.error?.message,
+      `Cannot run plugin "reach": permission denied: write access to "${file}" is not granted by its manifest entry (grants no write access)`,
+    );
+    assert.equal(await Deno.stat(file).then(() => true, () => false), false);
+    const granted = await runIsolatedClient(fixture("reach", { write: [dir] }), { write: file });
+    assert.equal(granted.ok, true, granted.error?.message);
+    assert.equal(await Deno.readTextFile(file), "written");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runIsolatedClient() lets a plugin read only the environment variables its entry grants", async () => {
+  Deno.env.set("WIRETEST_ISOLATION_ENV", "seen");
+  try {
+    const params = { env: "WIRETEST_ISOLATION_ENV" };
+    // No env grant at all, and a grant of another variable.
+    for (const permissions of [{}, { env: ["HOME"] }]) {
+      const denied = await runIsolatedClient(fixture("reach", permissions), params);
+      assert.equal(denied.error?.name, "PermissionDeniedError");
+      assert.match(denied.error!.message, /env access to "WIRETEST_ISOLATION_ENV" is not granted/);
+    }
+    const granted = await runIsolatedClient(
+      fixture("reach", { env: ["WIRETEST_ISOLATION_ENV"] }),
+      params,
+    );
+    assert.equal(granted.ok, true, granted.error?.message);
+    assert.equal(granted.facts.env, "seen");
+  } finally {
+    Deno.env.delete("WIRETEST_ISOLATION_ENV");
+  }
+});
+
+Deno.test("runIsolatedClient() lets a plugin call only the sys APIs its entry grants", async () => {
+  const denied = await runIsolatedClient(fixture("reach", {}), { sys: "hostname" });
+  assert.equal(denied.error?.name, "PermissionDeniedError");
+  assert.match(denied.error!.message, /sys access to "hostname" is not granted/);
+  const granted = await runIsolatedClient(fixture("reach", { sys: ["hostname"] }), {
+    sys: "hostname",
+  });
+  assert.equal(granted.ok, true, granted.error?.message);
+  assert.equal(granted.facts.hostname, Deno.hostname());
+});
+
+Deno.test("runIsolatedClient() never lets a plugin run a program or load a library, whatever else it grants", async () => {
+  for (const permissions of [{}, WHOLE_GRANT]) {
+    const run = await runIsolatedClient(fixture("reach", permissions), { run: "true" });
+    assert.equal(run.error?.name, "PermissionDeniedError");
+    assert.match(run.error!.message, /permission denied: run access to "true" is not granted/);
+    const ffi = await runIsolatedClient(fixture("reach", permissions), { ffi: "libc.so.6" });
+    assert.equal(ffi.error?.name, "PermissionDeniedError");
+    assert.match(ffi.error!.message, /permission denied: ffi access to "libc.so.6" is not granted/);
+  }
+});
+
 Deno.test("startIsolatedServer() throws PluginPermissionError when a service binds outside its grant", async () => {
   const echo = { ...builtin.get("echo"), permissions: { net: ["127.0.0.1"] } };
   await assert.rejects(

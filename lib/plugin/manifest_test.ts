@@ -216,6 +216,51 @@ Deno.test("loadManifest() refuses to grant run to a plugin", async () => {
   );
 });
 
+Deno.test("parseManifest() refuses to grant ffi to a plugin, even a list of libraries", () => {
+  for (const ffi of [true, ["libc.so.6"]]) {
+    assert.throws(
+      () =>
+        parseManifest(
+          JSON.stringify({ plugins: { a: entry({ permissions: { ffi } }) } }),
+          "file:///m.json",
+        ),
+      (error: unknown) => {
+        assert.ok(error instanceof ManifestError);
+        assert.match(
+          error.message,
+          /plugin "a": "permissions\.ffi" must be false: plugins may not load native libraries \(line 1, column \d+\)$/,
+        );
+        assert.deepEqual(error.issues[0].path, ["plugins", "a", "permissions", "ffi"]);
+        return true;
+      },
+    );
+  }
+});
+
+Deno.test("parseManifest() rejects a role listed twice, naming it", () => {
+  assert.throws(
+    () =>
+      parseManifest(
+        JSON.stringify({ plugins: { a: entry({ roles: ["client", "server", "client"] }) } }),
+        "file:///m.json",
+      ),
+    /plugin "a": "roles" lists "client" twice \(line 1, column 63\)$/,
+  );
+});
+
+Deno.test("parseManifest() rejects an apiVersion that is not a whole number", () => {
+  for (const apiVersion of [1.5, 0.999]) {
+    assert.throws(
+      () =>
+        parseManifest(
+          JSON.stringify({ plugins: { a: entry({ apiVersion }) } }),
+          "file:///m.json",
+        ),
+      /plugin "a": "apiVersion" must be an integer \(line 1, column 87\)$/,
+    );
+  }
+});
+
 Deno.test("loadManifest() rejects a plugin name written twice in one manifest", async () => {
   const error = await rejection("invalid/duplicate_name.json");
   assert.ok(error instanceof ManifestError);
