@@ -24,13 +24,9 @@ import { oneLine } from "./_one_line.ts";
 
 export { EXIT };
 
-/** Client commands: the name people type → the plugin whose client role runs. */
-export const CLIENT_ALIASES: Readonly<Record<string, string>> = {
-  echo: "echo",
-  probe: "http-probe",
-  ping: "udp-ping",
-  send: "file-send",
-};
+import { CLIENT_ALIASES } from "./client_aliases.ts";
+
+export { CLIENT_ALIASES };
 
 const MAX_SHORT_GROUP = 64;
 
@@ -48,6 +44,7 @@ Commands:
   send <file> <host:port>     stream a file, verified by sha256 ("file-send")
   run <plugin> [args] [flags] run the client role of any plugin, built-in or third-party
   plugins                     list the plugins in the manifest(s)
+  reference [--output file]   every metric and fact of every plugin, as Markdown
   new plugin <name>           scaffold a plugin folder that passes its own test
 
 Common flags:
@@ -107,6 +104,10 @@ export async function main(args: string[]): Promise<number> {
     if (command === "schema") {
       const { schemaCommand } = await import("./schema_command.ts");
       return await schemaCommand(rest);
+    }
+    if (command === "reference") {
+      const { referenceCommand } = await import("./reference_command.ts");
+      return await referenceCommand(rest);
     }
     if (command === "new") {
       const { newCommand } = await import("./new_command.ts");

@@ -3,6 +3,11 @@
 // read back by a parent that trusts none of it.
 import type { JsonSchema } from "./json_schema.ts";
 import type { ManifestEntry } from "./manifest.ts";
+import {
+  checkOutcomeDeclaration,
+  type MetricDeclaration,
+  type OutcomeDeclaration,
+} from "./outcome_declaration.ts";
 import { paramsInputJsonSchema, type ParamsSchema } from "./params_schema.ts";
 import type { AnyPlugin } from "./types.ts";
 
@@ -16,12 +21,16 @@ export interface RoleDescription {
   params: JsonSchema;
   /** Params the CLI takes as positional arguments, in order. */
   positionals: string[];
+  /** The counters `stats()` returns, when the server role declares them. */
+  stats?: readonly MetricDeclaration[];
 }
 
 /** The client role of a plugin, described as data. */
 export interface ClientRoleDescription extends RoleDescription {
   /** Whether the role has a `summary(outcome)` for people. */
   summary: boolean;
+  /** The metrics and facts of its outcome, when the role declares them. */
+  outcome?: OutcomeDeclaration;
 }
 
 /**
@@ -79,14 +88,23 @@ export function describePlugin(plugin: AnyPlugin): PluginDescription {
     version: String(plugin.version),
     description: String(plugin.description),
   };
-  if (plugin.server) description.server = role(plugin.server);
+  if (plugin.server) {
+    description.server = role(plugin.server);
+    if (plugin.server.stats) description.server.stats = asData(plugin.server.stats);
+  }
   if (plugin.client) {
     description.client = {
       ...role(plugin.client),
       summary: typeof plugin.client.summary === "function",
     };
+    if (plugin.client.outcome) description.client.outcome = asData(plugin.client.outcome);
   }
   return description;
+}
+
+// Declarations go through JSON too: what crosses from a Worker is data.
+function asData<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value));
 }
 
 function role(
@@ -128,8 +146,25 @@ export function readDescription(entry: ManifestEntry, value: unknown): PluginDes
       throw fail(`${which} positionals that are not a list of names`);
     }
     const read: RoleDescription = { params: described.params as JsonSchema, positionals };
+    const where = `plugin "${entry.name}" (${which})`;
+    try {
+      if (which === "server" && described.stats !== undefined) {
+        checkOutcomeDeclaration({ stats: described.stats as MetricDeclaration[] }, where);
+        read.stats = described.stats as MetricDeclaration[];
+      }
+      if (which === "client" && described.outcome !== undefined) {
+        checkOutcomeDeclaration(described.outcome as OutcomeDeclaration, where);
+      }
+    } catch (error) {
+      throw fail(`declarations that are wrong (${(error as Error).message})`);
+    }
     if (which === "server") out.server = read;
-    else out.client = { ...read, summary: described.summary === true };
+    else {
+      out.client = { ...read, summary: described.summary === true };
+      if (described.outcome !== undefined) {
+        out.client.outcome = described.outcome as OutcomeDeclaration;
+      }
+    }
   }
   return out;
 }

@@ -37,6 +37,7 @@ import {
   type RunOptions,
 } from "@wiretest/wiretest/plugin";
 import { runDns } from "./client.ts";
+import { dnsOutcome } from "./outcome.ts";
 import { type DnsClientOptions, type DnsClientParams, dnsClientParams } from "./params.ts";
 
 export * from "./dns_message.ts";
@@ -103,6 +104,7 @@ const dns: Plugin<never, DnsClientParams> = definePlugin({
     run: runDns,
     positionals: ["target"],
     summary: summarizeDns,
+    outcome: dnsOutcome,
   },
 });
 export default dns;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { Registry, runClient } from "@wiretest/wiretest/plugin";
+import { outcomeProblems, Registry, runClient } from "@wiretest/wiretest/plugin";
 import { startDnsmasq, withoutDnsmasq } from "./_test_utils.ts";
 import dns, { runDnsClient } from "./mod.ts";
 
@@ -22,6 +22,8 @@ Deno.test({
     assert.deepEqual(outcome.facts.answers, [
       { name: "test.local", type: "A", class: 1, ttl: 0, data: "10.1.2.3" },
     ]);
+    // What it reports is what it declares (REFERENCE-style tables come from it).
+    assert.deepEqual(outcomeProblems(dns.client!.outcome!, outcome), []);
     assert.match(
       dns.client!.summary!(outcome),
       /^20 queries to 127\.0\.0\.1:\d+: 20 NOERROR responses, 1 answer \(A 10\.1\.2\.3\)/,

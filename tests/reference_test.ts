@@ -1,0 +1,79 @@
+// REFERENCE.md is what the plugins declare: regenerating it gives the same
+// text, and `wiretest reference` reads third-party declarations from the
+// plugin's isolated Worker.
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { referenceFor } from "../lib/cli/reference_command.ts";
+import { readDescription } from "../lib/plugin/_isolation_describe.ts";
+import { Registry } from "../lib/plugin/registry.ts";
+import { outputWithin } from "./_support/command.ts";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const REFERENCE = `${ROOT}REFERENCE.md`;
+const DNS_MANIFEST = `${ROOT}examples/plugins/dns/manifest.json`;
+
+async function wiretest(...args: string[]) {
+  return await outputWithin(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}lib/cli/main.ts`, ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+  });
+}
+
+Deno.test("REFERENCE.md is what the built-in plugins declare (regenerate: deno task reference)", async () => {
+  const expected = await referenceFor([]);
+  assert.equal(await Deno.readTextFile(REFERENCE), expected);
+  for (const name of ["echo", "http-probe", "udp-ping", "file-send"]) {
+    assert.match(expected, new RegExp(`^## ${name}$`, "m"));
+  }
+  assert.match(expected, /^\| fact +\| type +\| when +\| meaning +\|$/m);
+  assert.match(expected, /^\| `redirects\[\]\.status` +\| number /m);
+});
+
+Deno.test("wiretest reference --check exits 0 for an up-to-date file and 1 for a stale one", async () => {
+  const ok = await wiretest("reference", "--output", REFERENCE, "--check");
+  assert.equal(ok.code, 0, ok.stderr);
+  const stale = await Deno.makeTempFile({ suffix: ".md" });
+  try {
+    await Deno.writeTextFile(stale, "# Metrics and facts\n");
+    const r = await wiretest("reference", "--output", stale, "--check");
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr,
+      `error: Cannot check the reference: "${stale}" is out of date (write it with: wiretest reference --output ${stale})\n`,
+    );
+    assert.equal(await Deno.readTextFile(stale), "# Metrics and facts\n", "--check writes nothing");
+  } finally {
+    await Deno.remove(stale);
+  }
+  const usage = await wiretest("reference", "--check");
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--check needs --output <file>/);
+});
+
+Deno.test("wiretest reference lists a third-party plugin's declarations, read from its Worker", async () => {
+  const r = await wiretest("reference", "--plugins", DNS_MANIFEST);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^## dns$/m);
+  assert.match(r.stdout, /^### Client outcome \(`wiretest run dns`\)$/m);
+  assert.match(r.stdout, /^\| `response_bytes` +\| bytes +\| once a response came +\| Size/m);
+  assert.match(r.stdout, /^\| `answers\[\]\.data` +\| string /m);
+});
+
+Deno.test("readDescription() refuses a malformed declaration sent by a plugin's Worker", () => {
+  const entry = Registry.builtin().get("udp-ping");
+  const role = { params: { type: "object" }, positionals: [] };
+  const sent = {
+    name: "udp-ping",
+    version: "1",
+    description: "d",
+    server: { ...role, stats: [{ name: "Bad Name", unit: "count", description: "x" }] },
+    client: { ...role, summary: true },
+  };
+  assert.throws(
+    () => readDescription(entry, sent),
+    /^TypeError: Cannot describe plugin "udp-ping": its worker sent declarations that are wrong \(Cannot declare the outcome of plugin "udp-ping" \(server\): stat name "Bad Name" is not snake_case\)$/,
+  );
+  const fine = readDescription(entry, { ...sent, server: role });
+  assert.equal(fine.server?.stats, undefined);
+});
