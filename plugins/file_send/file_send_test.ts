@@ -95,6 +95,17 @@ Deno.test("file-send never overwrites an existing file unless told to", async ()
   await Deno.remove(src);
 });
 
+Deno.test("file-send receiver refuses an existing name on the header alone, before any body byte", async () => {
+  // The sender announces 1 GiB and sends none of it: the refusal must come
+  // from the header, long before the receiver's idle timeout.
+  await using r = await setup({ idleTimeoutMs: 30_000 });
+  await Deno.writeTextFile(`${r.dir}/keep.txt`, "original");
+  const answer = await rawExchange(r.target, [encodeHeader("keep.txt", 1024 ** 3)], false);
+  assert.ok(answer.startsWith("WTFA\x01"), "a refusal");
+  assert.match(answer, /"code":"exists"/);
+  assert.equal(await Deno.readTextFile(`${r.dir}/keep.txt`), "original");
+});
+
 Deno.test("file-send replaces an existing file with overwrite", async () => {
   await using r = await setup({ overwrite: true });
   await Deno.writeTextFile(`${r.dir}/f.txt`, "old");

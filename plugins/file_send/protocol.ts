@@ -19,7 +19,9 @@ export type FileSendErrorCode =
   | "stalled"
   | "protocol"
   | "io"
-  | "rejected";
+  | "rejected"
+  | "no-ack"
+  | "ack-mismatch";
 
 /**
  * A file transfer failed; `side` says who saw it, `code` why.

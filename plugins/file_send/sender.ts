@@ -50,15 +50,19 @@ export async function sendFile(params: FileSenderParams, ctx: Context): Promise<
   // file): listen for its answer while sending so a refusal stops us.
   const ack = params.mode === "framed" ? readAck(conn, base) : undefined;
   let refusal: Ack | undefined;
+  // An "ok" before the trailer left acknowledges bytes the receiver cannot have had.
+  let trailerSent = false;
+  let earlyOk: number | undefined;
   ack?.then((a) => {
     if (!a.ok) refusal = a;
+    else if (!trailerSent) earlyOk = sent;
   }, () => {});
 
   try {
     if (params.mode === "framed") await conn.write(encodeHeader(name, size), io);
     const progress = byteProgress(ctx, name, size);
     for await (const chunk of readAhead(file, size, params.chunkSize, params.file)) {
-      if (refusal) break;
+      if (refusal || earlyOk !== undefined) break;
       // Hashed while the socket takes the chunk: the write mostly waits for
       // the receiver to drain it.
       const writing = conn.write(chunk, io);
@@ -76,16 +80,45 @@ export async function sendFile(params: FileSenderParams, ctx: Context): Promise<
       meter.stop();
       return outcome(true, { name, size, sent, sha256, meter, facts: { peer_closed: peerClosed } });
     }
-    if (!refusal) await conn.write(encodeTrailer(digest), io);
-    const answer = await withIdle(ack!, params.idleTimeoutMs, params.target);
+    if (earlyOk !== undefined) throw prematureAck(earlyOk, size);
+    if (!refusal) {
+      trailerSent = true;
+      await conn.write(encodeTrailer(digest), io);
+      // Nothing more to send: a receiver that reads to the end (a raw one
+      // such as `nc -l`) sees it and closes, so the sender need not wait out
+      // its idle timeout to learn that no acknowledgement is coming.
+      await conn.closeWrite().catch(() => {});
+    }
+    // The connection ended without a word: the same question as a timeout.
+    const answered = ack!.catch((error) => {
+      if (error instanceof FileSendError && error.code === "no-ack") {
+        throw noAck("before the connection closed", params.target, error);
+      }
+      throw error;
+    });
+    const answer = await withIdle(
+      answered,
+      params.idleTimeoutMs,
+      () =>
+        noAck(
+          `within ${params.idleTimeoutMs} ms`,
+          params.target,
+          new TimeoutError({
+            operation: "read",
+            address: params.target,
+            timeoutMs: params.idleTimeoutMs,
+          }),
+        ),
+    );
     meter.stop();
     if (!answer.ok) throw rejection(answer);
+    checkAck(answer, sent, sha256);
     return outcome(true, { name, size, sent, sha256, meter, facts: { ack: answer } });
   } catch (error) {
     // A write that failed because the receiver refused and closed: report
     // the receiver's reason, not the broken pipe.
     if (!refusal && ack) {
-      refusal = await withIdle(ack, 1000, params.target).then(
+      refusal = await withIdle(ack, 1000, () => new Error("no refusal")).then(
         (a) => a.ok ? undefined : a,
         () => undefined,
       );
@@ -93,6 +126,40 @@ export async function sendFile(params: FileSenderParams, ctx: Context): Promise<
     if (refusal) throw rejection(refusal, error);
     throw error;
   }
+}
+
+const RAW_HINT = "is the receiver in raw mode? (`--mode raw`)";
+
+/** No acknowledgement came (`how`: before the connection closed, within the idle timeout). */
+function noAck(how: string, target: string, cause?: unknown): FileSendError {
+  return new FileSendError(
+    "no-ack",
+    `Cannot send file to ${target}: no acknowledgement ${how} — ${RAW_HINT}`,
+    "sender",
+    { cause },
+  );
+}
+
+/** The receiver said "ok" before the sender had sent the whole file and trailer. */
+function prematureAck(sent: number, size: number): FileSendError {
+  return new FileSendError(
+    "ack-mismatch",
+    `Cannot send file: the receiver acknowledged it after ${sent} of ${size} bytes, before the sha256 trailer`,
+    "sender",
+  );
+}
+
+/** An "ok" must name the very size and sha256 the sender sent. */
+function checkAck(ack: Ack, sent: number, sha256: string): void {
+  if (ack.bytes === sent && ack.sha256 === sha256) return;
+  const said = `${JSON.stringify(ack.bytes ?? null)} bytes with sha256 ${
+    JSON.stringify(ack.sha256 ?? null)
+  }`;
+  throw new FileSendError(
+    "ack-mismatch",
+    `Cannot send file: the receiver acknowledged ${said}, but ${sent} bytes with sha256 "${sha256}" were sent`,
+    "sender",
+  );
 }
 
 function rejection(ack: Ack, cause?: unknown): FileSendError {
@@ -106,12 +173,16 @@ function rejection(ack: Ack, cause?: unknown): FileSendError {
 
 async function readAck(conn: Conn, io: { signal: AbortSignal; deadline?: number }): Promise<Ack> {
   const fixed = new Uint8Array(ACK_FIXED);
-  if (await readFull(conn, fixed, io) < ACK_FIXED) {
+  const got = await readFull(conn, fixed, io);
+  if (got === 0) {
     throw new FileSendError(
-      "truncated",
+      "no-ack",
       "Cannot send file: the receiver closed the connection without an acknowledgement",
       "sender",
     );
+  }
+  if (got < ACK_FIXED) {
+    throw new FileSendError("truncated", "Cannot send file: acknowledgement cut short", "sender");
   }
   const { ok, length } = decodeAckFixed(fixed);
   const body = new Uint8Array(length);
@@ -121,13 +192,10 @@ async function readAck(conn: Conn, io: { signal: AbortSignal; deadline?: number 
   return decodeAckBody(ok, body);
 }
 
-function withIdle<T>(promise: Promise<T>, ms: number, target: string): Promise<T> {
+function withIdle<T>(promise: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new TimeoutError({ operation: "read", address: target, timeoutMs: ms })),
-      ms,
-    );
+    timer = setTimeout(() => reject(timedOut()), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -3,7 +3,9 @@
 // every transfer that goes wrong leaves no file and no partial file, never
 // replaces an existing file, and both sides say what happened.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { freePort, spawnPeer, waitForListen } from "../_support/peer.ts";
 import {
   eventually,
   type HostilePeer,
@@ -388,9 +390,16 @@ Deno.test({
 Deno.test("file-send sender gives up on receivers that stop reading or never answer", async () => {
   const source = await sparseFile(64 * 1024 * 1024);
   try {
-    const cases: [string, string, string][] = [
-      ["receiver never reads", "no-read", "Cannot write to"],
-      ["receiver never acknowledges", "file-no-ack", "Cannot read from"],
+    // The second reads to the end, then closes without a word: the sender
+    // asks whether it is a raw receiver rather than waiting out its timeout.
+    const cases: [string, string, string, string][] = [
+      ["receiver never reads", "no-read", "TimeoutError", "Cannot write to"],
+      [
+        "receiver never acknowledges",
+        "file-no-ack",
+        "FileSendError",
+        "Cannot send file to 127.0.0.1:",
+      ],
     ];
     const peers = await Promise.all(cases.map(([, mode]) => startHostile(mode)));
     try {
@@ -402,15 +411,20 @@ Deno.test("file-send sender gives up on receivers that stop reading or never ans
           idleTimeoutMs: IDLE_MS,
         })),
       );
-      for (const [i, [label, , what]] of cases.entries()) {
+      for (const [i, [label, , type, what]] of cases.entries()) {
         const { outcome, ms, growthKb } = results[i];
         record(`file-send: ${label}`, { ms, growthKb, error: outcome.error });
         assert.equal(outcome.ok, false, label);
-        assert.equal(outcome.error?.name, "TimeoutError", `${label}: ${outcome.error?.message}`);
+        assert.equal(outcome.error?.name, type, `${label}: ${outcome.error?.message}`);
         assert.ok(outcome.error!.message.startsWith(what), outcome.error!.message);
         assert.ok(ms < IDLE_MS + 10_000, `${label}: took ${ms} ms`);
         assert.ok(growthKb < 64 * 1024, `${label}: memory grew by ${growthKb} KiB`);
       }
+      assert.equal(results[1].outcome.error?.code, "no-ack");
+      assert.match(
+        results[1].outcome.error!.message,
+        / no acknowledgement before the connection closed — is the receiver in raw mode\? \(`--mode raw`\)$/,
+      );
     } finally {
       await Promise.all(peers.map((peer) => peer[Symbol.asyncDispose]()));
     }
@@ -435,5 +449,107 @@ Deno.test("file-send sender rejects a receiver answering nonsense", async () => 
     assert.equal(outcome.error?.code, "protocol");
   } finally {
     await Deno.remove(source);
+  }
+});
+
+// A receiver that lies in its acknowledgement: it answers "ok" with a size or
+// sha256 other than what it got, without them, or before the body arrives.
+const PY_LYING_RECEIVER = `
+import json, socket, struct, sys, time
+port, mode, digest = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+server.bind(("127.0.0.1", port))
+server.listen(1)
+conn, _ = server.accept()
+def read(n):
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(min(65536, n - len(data)))
+        if not chunk:
+            sys.exit(1)
+        data += chunk
+    return data
+magic, version, name_length, size = struct.unpack(">4sBHQ", read(15))
+read(name_length)
+def ack(body):
+    payload = json.dumps(body).encode()
+    conn.sendall(b"WTFA" + struct.pack(">BH", 0, len(payload)) + payload)
+if mode == "early":
+    ack({"ok": True, "message": "stored", "bytes": size, "sha256": digest})
+    time.sleep(0.3)
+    while conn.recv(65536):
+        pass
+    sys.exit(0)
+remaining = size + 36
+while remaining:
+    remaining -= len(conn.recv(min(65536, remaining)))
+if mode == "size":
+    ack({"ok": True, "message": "stored", "bytes": 1, "sha256": digest})
+elif mode == "digest":
+    ack({"ok": True, "message": "stored", "bytes": size, "sha256": "deadbeef" * 8})
+else:
+    ack({"ok": True, "message": "stored"})
+while conn.recv(65536):
+    pass
+`;
+
+Deno.test("file-send sender refuses an acknowledgement that contradicts what it sent", async () => {
+  const small = await Deno.makeTempFile();
+  // Larger than loopback's socket buffers: the sender is still sending when
+  // the early "ok" arrives.
+  const big = await sparseFile(32 * 1024 * 1024);
+  try {
+    await Deno.writeTextFile(small, "hello, lying receiver");
+    const digestOf = async (path: string) =>
+      createHash("sha256").update(await Deno.readFile(path)).digest("hex");
+    const cases: [string, string, string, RegExp][] = [
+      [
+        "size",
+        small,
+        "acknowledged 1 bytes",
+        /acknowledged 1 bytes with sha256 "[0-9a-f]{64}", but 21 bytes/,
+      ],
+      [
+        "digest",
+        small,
+        "another sha256",
+        /acknowledged 21 bytes with sha256 "(deadbeef){8}", but 21 bytes with sha256 "[0-9a-f]{64}" were sent$/,
+      ],
+      [
+        "none",
+        small,
+        "no size or sha256",
+        /acknowledged null bytes with sha256 null, but 21 bytes/,
+      ],
+      [
+        "early",
+        big,
+        "ok before the body",
+        /acknowledged it after \d+ of 33554432 bytes, before the sha256 trailer$/,
+      ],
+    ];
+    for (const [mode, file, label, pattern] of cases) {
+      const port = freePort();
+      await using _ = spawnPeer("python3", [
+        "-c",
+        PY_LYING_RECEIVER,
+        String(port),
+        mode,
+        await digestOf(file),
+      ]);
+      await waitForListen(port);
+      const { outcome } = await runClientProcess("file-send", {
+        file,
+        target: `127.0.0.1:${port}`,
+        idleTimeoutMs: 10_000,
+      });
+      assert.equal(outcome.ok, false, `${label}: reported verified`);
+      assert.equal(outcome.error?.name, "FileSendError", `${label}: ${outcome.error?.message}`);
+      assert.equal(outcome.error?.code, "ack-mismatch", `${label}: ${outcome.error?.message}`);
+      assert.match(outcome.error!.message, pattern, label);
+    }
+  } finally {
+    await Deno.remove(small);
+    await Deno.remove(big);
   }
 });

@@ -103,3 +103,91 @@ Deno.test({
     assert.equal(sha256(await Deno.readFile(`${f.dir}/socat.bin`)), sha256(f.data));
   },
 });
+
+/** A framed send to a raw receiver: the error must say so, whoever closes. */
+async function framedToRaw(port: number, file: string, idleTimeoutMs: number) {
+  const outcome = await runFileSender({
+    file,
+    name: "framed.bin",
+    target: `127.0.0.1:${port}`,
+    idleTimeoutMs,
+  });
+  assert.equal(outcome.ok, false);
+  assert.equal(outcome.error?.name, "FileSendError");
+  assert.equal(outcome.error?.code, "no-ack", outcome.error?.message);
+  return outcome.error!.message;
+}
+
+// What a raw receiver stores of a framed send: header, body, trailer.
+const framedSize = (size: number) => 15 + "framed.bin".length + size + 36;
+
+Deno.test({
+  name: "file-send framed sender to OpenBSD nc -l asks whether the receiver is in raw mode",
+  ignore: ignoreWithout("nc"),
+  async fn() {
+    await using f = await fixture(200_000);
+    const port = freePort();
+    await using peer = spawnPeer("sh", ["-c", `nc -l 127.0.0.1 ${port} > "${f.dir}/nc.bin"`]);
+    await waitForListen(port);
+    // nc closes once the sender has nothing more to send: no idle timeout to wait out.
+    const message = await framedToRaw(port, `${f.dir}/src.bin`, 60_000);
+    assert.equal(
+      message,
+      `Cannot send file to 127.0.0.1:${port}: no acknowledgement before the connection closed — is the receiver in raw mode? (\`--mode raw\`)`,
+    );
+    await peer.process.status;
+    assert.equal((await Deno.stat(`${f.dir}/nc.bin`)).size, framedSize(200_000));
+  },
+});
+
+Deno.test({
+  name:
+    "file-send framed sender to socat writing to a file asks whether the receiver is in raw mode",
+  ignore: ignoreWithout("socat"),
+  async fn() {
+    await using f = await fixture(300_000);
+    const port = freePort();
+    await using peer = spawnPeer("socat", [
+      "-u",
+      `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`,
+      `CREATE:${f.dir}/socat.bin`,
+    ]);
+    await waitForListen(port);
+    const message = await framedToRaw(port, `${f.dir}/src.bin`, 60_000);
+    assert.match(
+      message,
+      /no acknowledgement before the connection closed — is the receiver in raw mode\? \(`--mode raw`\)$/,
+    );
+    await peer.process.status;
+    assert.equal((await Deno.stat(`${f.dir}/socat.bin`)).size, framedSize(300_000));
+  },
+});
+
+// A raw receiver that reads to the end and keeps the connection open.
+const PY_READ_AND_HOLD = `
+import socket, sys, time
+server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+server.bind(("127.0.0.1", int(sys.argv[1])))
+server.listen(1)
+conn, _ = server.accept()
+while conn.recv(65536):
+    pass
+time.sleep(30)
+`;
+
+Deno.test({
+  name:
+    "file-send framed sender to a raw receiver that stays connected asks after its idle timeout",
+  ignore: ignoreWithout("python3"),
+  async fn() {
+    await using f = await fixture(10_000);
+    const port = freePort();
+    await using _ = spawnPeer("python3", ["-c", PY_READ_AND_HOLD, String(port)]);
+    await waitForListen(port);
+    const message = await framedToRaw(port, `${f.dir}/src.bin`, 500);
+    assert.equal(
+      message,
+      `Cannot send file to 127.0.0.1:${port}: no acknowledgement within 500 ms — is the receiver in raw mode? (\`--mode raw\`)`,
+    );
+  },
+});
