@@ -34,6 +34,7 @@ import {
   type RunOptions,
 } from "@wiretest/wiretest/plugin";
 import { runResp } from "./client.ts";
+import { respOutcome } from "./outcome.ts";
 import { type RespClientOptions, type RespClientParams, respClientParams } from "./params.ts";
 
 export * from "./errors.ts";
@@ -102,6 +103,7 @@ const resp: Plugin<never, RespClientParams> = definePlugin({
     run: runResp,
     positionals: ["target"],
     summary: summarizeResp,
+    outcome: respOutcome,
   },
 });
 export default resp;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { Registry, runClient } from "@wiretest/wiretest/plugin";
+import { outcomeProblems, Registry, runClient } from "@wiretest/wiretest/plugin";
 import { startRedis, withoutRedis } from "./_test_utils.ts";
 import resp, { RespConnection, runRespClient } from "./mod.ts";
 
@@ -29,6 +29,8 @@ Deno.test({
     assert.equal(typeof outcome.metrics.ping_max_ms, "number");
     assert.match(String(outcome.facts.redis_version), /^\d+\.\d+/);
     assert.equal(outcome.facts.peer, redis.target);
+    // What it reports is what it declares.
+    assert.deepEqual(outcomeProblems(resp.client!.outcome!, outcome), []);
 
     // The keys are really there, and expire.
     using check = await RespConnection.connect({ port: redis.port, timeout: 5000 });
