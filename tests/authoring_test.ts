@@ -25,15 +25,20 @@ async function deno(args: string[], cwd: string): Promise<Run> {
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },
+    // Killed rather than waited for: a hang fails the test.
+    signal: AbortSignal.timeout(180_000),
   }).output();
   return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
 }
 
-/** Scaffolds a plugin into a fresh temporary folder, using this checkout for wiretest. */
+/**
+ * Scaffolds a plugin into a fresh temporary folder. Run from this checkout,
+ * the scaffold uses it for wiretest (through "links") without being told.
+ */
 async function scaffold(name: string, ...flags: string[]): Promise<string> {
   const parent = await Deno.makeTempDir({ prefix: "wiretest_new_" });
   const dir = join(parent, name);
-  const code = await newCommand(["plugin", name, "--dir", dir, "--wiretest", ROOT, ...flags]);
+  const code = await newCommand(["plugin", name, "--dir", dir, ...flags]);
   assert.equal(code, 0);
   return dir;
 }
@@ -42,10 +47,10 @@ async function removeScaffold(dir: string): Promise<void> {
   await Deno.remove(join(dir, ".."), { recursive: true });
 }
 
-/** Runs `deno test -A` in the generated folder, as the plugin's author would. */
+/** Runs `deno task test` in the generated folder, as the plugin's author would. */
 async function assertOwnTestsPass(dir: string, expected: number): Promise<void> {
-  const run = await deno(["test", "-A", "--doc"], dir);
-  assert.equal(run.code, 0, `deno test failed in ${dir}:\n${run.stdout}\n${run.stderr}`);
+  const run = await deno(["task", "test"], dir);
+  assert.equal(run.code, 0, `deno task test failed in ${dir}:\n${run.stdout}\n${run.stderr}`);
   const summary = /ok \| (\d+) passed \| 0 failed/.exec(run.stdout);
   assert.ok(summary, run.stdout);
   assert.equal(Number(summary[1]), expected);
@@ -70,6 +75,36 @@ Deno.test("wiretest new plugin creates a server+client plugin that passes its ow
     }
   } finally {
     await removeScaffold(dir);
+  }
+});
+
+Deno.test("deno task wiretest new plugin, from the checkout, writes a plugin whose task test passes offline", async () => {
+  const parent = await Deno.makeTempDir({ prefix: "wiretest_new_" });
+  try {
+    // As a user with a checkout and no JSR: the CLI of the checkout, run elsewhere.
+    const made = await deno(
+      ["task", "--config", join(ROOT, "deno.json"), "wiretest", "new", "plugin", "wire-pong"],
+      parent,
+    );
+    assert.equal(made.code, 0, made.stderr);
+    const dir = join(parent, "wire-pong");
+    const config = JSON.parse(await Deno.readTextFile(join(dir, "deno.json")));
+    assert.deepEqual(config.links, [ROOT.replace(/\/$/, "")]);
+    await assertOwnTestsPass(dir, 5);
+    for (const check of [["lint"], ["fmt", "--check"]]) {
+      const run = await deno(check, dir);
+      assert.equal(run.code, 0, `deno ${check.join(" ")}:\n${run.stdout}\n${run.stderr}`);
+    }
+    // Its own `deno task wiretest` runs the checkout's CLI, from a subfolder too.
+    await Deno.mkdir(join(dir, "sub"));
+    const help = await deno(
+      ["task", "wiretest", "run", "wire-pong", "--help", "--plugins", "../manifest.json"],
+      join(dir, "sub"),
+    );
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /^wiretest run wire-pong <target> \[flags\]$/m);
+  } finally {
+    await Deno.remove(parent, { recursive: true });
   }
 });
 
@@ -192,15 +227,28 @@ Deno.test("a scaffolded plugin serves and runs through the wiretest CLI from its
   }
 });
 
-Deno.test("wiretest new plugin imports wiretest from JSR unless --wiretest names a checkout", async () => {
+Deno.test("wiretest new plugin from a checkout links it; --jsr and --wiretest choose", async () => {
   const parent = await Deno.makeTempDir({ prefix: "wiretest_new_" });
   try {
+    const linked = join(parent, "linked-ping");
+    assert.equal(await newCommand(["plugin", "linked-ping", "--dir", linked]), 0);
+    const linkedConfig = JSON.parse(await Deno.readTextFile(join(linked, "deno.json")));
+    assert.deepEqual(linkedConfig.links, [ROOT.replace(/\/$/, "")]);
+    const other = join(parent, "other-ping");
+    assert.equal(await newCommand(["plugin", "other-ping", "--dir", other, "--wiretest", ROOT]), 0);
+    const otherConfig = JSON.parse(await Deno.readTextFile(join(other, "deno.json")));
+    assert.deepEqual(otherConfig.links, [ROOT.replace(/\/$/, "")]);
+    assert.equal(await newCommand(["plugin", "both-ping", "--jsr", "--wiretest", ROOT]), 2);
+
     const dir = join(parent, "jsr-ping");
-    assert.equal(await newCommand(["plugin", "jsr-ping", "--dir", dir]), 0);
+    assert.equal(await newCommand(["plugin", "jsr-ping", "--dir", dir, "--jsr"]), 0);
     const config = JSON.parse(await Deno.readTextFile(join(dir, "deno.json")));
     assert.equal(config.imports["@wiretest/wiretest"], "jsr:@wiretest/wiretest@^0.1");
     assert.equal(config.links, undefined);
-    assert.equal(config.tasks.wiretest, "deno run -A jsr:@wiretest/wiretest@^0.1/cli");
+    assert.equal(
+      config.tasks.wiretest,
+      'ROOT="$(pwd)" && cd "$INIT_CWD" && deno run -A --config "$ROOT/deno.json" jsr:@wiretest/wiretest@^0.1/cli',
+    );
     const source = await Deno.readTextFile(join(dir, "mod.ts"));
     assert.match(source, /from "@wiretest\/wiretest\/plugin"/);
     // Nothing reaches into wiretest by path: the folder can move anywhere.

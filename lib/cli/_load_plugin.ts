@@ -28,13 +28,22 @@ import type { ManifestEntry, PluginPermissions } from "../plugin/manifest.ts";
 import { Registry } from "../plugin/registry.ts";
 import { runClient, type RunOptions, startServer } from "../plugin/run.ts";
 import type { Outcome, Service } from "../plugin/types.ts";
+import { UsageError } from "./_flags.ts";
 
 /** The built-in registry merged with extra manifests (paths relative to the working directory). */
 export async function registryWith(manifests: readonly string[]): Promise<Registry> {
   const builtin = Registry.builtin();
   if (manifests.length === 0) return builtin;
-  const cwd = `file://${Deno.cwd()}/`;
-  return await builtin.withManifests(...manifests.map((m) => new URL(m, cwd)));
+  try {
+    // Paths (relative to the working directory) or URLs, as loadManifest reads them.
+    return await builtin.withManifests(...manifests);
+  } catch (error) {
+    // A --plugins path that names no file is a mistake on the command line.
+    if (error instanceof Deno.errors.NotFound) {
+      throw new UsageError((error as Error).message, { cause: error });
+    }
+    throw error;
+  }
 }
 
 /** Options for starting a server role from the CLI. */

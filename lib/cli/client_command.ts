@@ -3,6 +3,7 @@
 import type { LogLevel, Outcome, Progress } from "../plugin/types.ts";
 import { flagsHelp, flagSpecs, parseFlags, UsageError } from "./_flags.ts";
 import { openPlugin } from "./_load_plugin.ts";
+import { asksForHelp, noPluginError, pluginMenu } from "./_plugin_menu.ts";
 import { progressDisplay } from "./_progress.ts";
 import { EXIT } from "./_exit.ts";
 import { oneLine, printable } from "./_one_line.ts";
@@ -13,7 +14,11 @@ export async function clientCommand(
   command: string,
 ): Promise<number> {
   if (!pluginName || pluginName.startsWith("-")) {
-    throw new UsageError(`Cannot run: name a plugin (wiretest run <plugin> --help)`);
+    // Only `run` gets here: the other client commands name their plugin.
+    const all = pluginName === undefined ? args : [pluginName, ...args];
+    if (!asksForHelp(all)) throw await noPluginError("run", all);
+    console.log(await pluginMenu("run", all));
+    return EXIT.ok;
   }
   // Isolated, the flags, the params check and the summary all come from the
   // plugin's Worker: its module is never imported into this process.
@@ -67,7 +72,9 @@ export async function clientCommand(
     }
     if (outcome.error) console.error(`error: ${oneLine(outcome.error.message)}`);
   }
-  return outcome.ok ? EXIT.ok : EXIT.failed;
+  if (outcome.ok) return EXIT.ok;
+  // A file named on the command line that cannot be read is a usage error.
+  return outcome.error?.name === "InputFileError" ? EXIT.usage : EXIT.failed;
 }
 
 // The run's result must reach the user even when the plugin's summary

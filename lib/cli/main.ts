@@ -139,7 +139,8 @@ export function reportError(error: unknown, debug: boolean): number {
   if (debug && err.stack) console.error(err.stack);
   const usage = err.name === "UsageError" || err.name === "ParamsError" ||
     err.name === "ManifestError" || err.name === "UnknownPluginError" ||
-    err.name === "PluginLoadError" || err.name === "FixtureErrors";
+    err.name === "PluginLoadError" || err.name === "FixtureErrors" ||
+    err.name === "InputFileError";
   return usage ? EXIT.usage : EXIT.failed;
 }
 

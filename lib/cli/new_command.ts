@@ -1,8 +1,11 @@
 // `wiretest new plugin <name>`: scaffold a plugin folder that passes its own
 // test at once — the module, a loopback test, a manifest entry, a fixture and
-// a deno.json that imports wiretest from JSR (or from a local checkout).
+// a deno.json that imports wiretest from JSR, or, when this CLI runs from a
+// local copy (a checkout), from that copy through "links", so the plugin's own
+// test passes offline and against the code that generated it.
 import { parseArgs } from "node:util";
 import { isAbsolute, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import denoJson from "../../deno.json" with { type: "json" };
 import { PLUGIN_NAME } from "../plugin/_manifest_schema.ts";
 import { Registry } from "../plugin/registry.ts";
@@ -15,22 +18,32 @@ import { denoJsonSource, fixtureSource, manifestSource } from "./_scaffold/proje
 import { testSource } from "./_scaffold/test_template.ts";
 
 const HELP =
-  `wiretest new plugin <name> [--dir <path>] [--roles server,client] [--wiretest <checkout>]
+  `wiretest new plugin <name> [--dir <path>] [--roles server,client] [--wiretest <checkout> | --jsr]
 
 Creates a plugin folder that passes its own test at once:
   mod.ts            the plugin: params schemas, server and/or client role
   mod_test.ts       its test, over real loopback sockets (deno test -A)
   manifest.json     the entry that registers it (--plugins manifest.json)
   <name>.wire.yaml  a fixture that uses it (when it has a client role)
-  deno.json         imports @wiretest/wiretest from JSR, tasks test and wiretest
+  deno.json         imports @wiretest/wiretest, tasks test and wiretest
 
 Flags:
   --dir <path>          folder to create (default: ./<name>); must be new or empty
   --roles <list>        server, client or server,client (default: server,client)
-  --wiretest <path>     use the wiretest checkout at <path> instead of JSR (works offline)
+  --wiretest <path>     use the wiretest checkout at <path> (works offline)
+  --jsr                 use the JSR package even when this CLI runs from a checkout
   -h, --help            this help
 
+Run from a checkout (deno task wiretest new plugin …), the plugin uses that
+checkout through "links" in its deno.json; run from JSR, it imports from JSR.
+Either way its imports name jsr:@wiretest/wiretest, so removing "links" is
+all it takes to publish against the JSR package.
+
 The name is kebab-case (e.g. "redis-ping") and must not be a built-in plugin's.`;
+
+// The name becomes a folder, a file name (`<name>.wire.yaml`) and identifiers:
+// long enough for any real protocol's name, far from file-name limits.
+const MAX_NAME_LENGTH = 64;
 
 /** The folder cannot be made or written (exit 1, where usage errors exit 2). */
 class ScaffoldError extends Error {
@@ -64,6 +77,7 @@ async function scaffold(args: string[]): Promise<number> {
         dir: { type: "string" },
         roles: { type: "string" },
         wiretest: { type: "string" },
+        jsr: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         // Accepted for every command by `wiretest`; errors here are one line either way.
         debug: { type: "boolean" },
@@ -93,6 +107,13 @@ async function scaffold(args: string[]): Promise<number> {
     const list = extra.map((e) => `"${e}"`).join(", ");
     throw new UsageError(`Cannot create plugin "${name}": unexpected argument ${list}`);
   }
+  if (name.length > MAX_NAME_LENGTH) {
+    throw new UsageError(
+      `Cannot create plugin "${
+        oneLine(name.slice(0, 40))
+      }…": the name is longer than ${MAX_NAME_LENGTH} characters`,
+    );
+  }
   if (!PLUGIN_NAME.test(name)) {
     throw new UsageError(
       `Cannot create plugin "${name}": the name is not kebab-case (e.g. "redis-ping")`,
@@ -104,9 +125,14 @@ async function scaffold(args: string[]): Promise<number> {
     );
   }
   const roles = parseRoles(name, values.roles);
-  const checkout = values.wiretest === undefined
+  if (values.jsr && values.wiretest !== undefined) {
+    throw new UsageError(`Cannot create plugin "${name}": use --jsr or --wiretest, not both`);
+  }
+  const checkout = values.wiretest !== undefined
+    ? await checkCheckout(name, values.wiretest)
+    : values.jsr
     ? undefined
-    : await checkCheckout(name, values.wiretest);
+    : await runningCheckout();
   const dir = resolve(values.dir ?? name);
   await prepareDir(name, dir);
 
@@ -195,6 +221,22 @@ async function checkCheckout(name: string, path: string): Promise<string> {
   return dir;
 }
 
+/**
+ * The folder of the checkout this CLI runs from, or `undefined` when it runs
+ * from JSR (an `https:` URL) or from anything that is not a readable wiretest
+ * checkout (a compiled binary's embedded files).
+ */
+async function runningCheckout(): Promise<string | undefined> {
+  const root = new URL("../../", import.meta.url);
+  if (root.protocol !== "file:") return undefined;
+  try {
+    const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
+    return config.name === denoJson.name ? fileURLToPath(root).replace(/\/$/, "") : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function prepareDir(name: string, dir: string): Promise<void> {
   try {
     const info = await Deno.stat(dir);
@@ -209,8 +251,18 @@ async function prepareDir(name: string, dir: string): Promise<void> {
       );
     }
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    await Deno.mkdir(dir, { recursive: true });
+    if (error instanceof ScaffoldError) throw error;
+    try {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      await Deno.mkdir(dir, { recursive: true });
+    } catch (error) {
+      throw new ScaffoldError(
+        `Cannot create plugin "${name}": cannot create directory "${displayPath(dir)}": ${
+          (error as Error).message
+        }`,
+        { cause: error },
+      );
+    }
   }
 }
 

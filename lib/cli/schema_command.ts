@@ -57,7 +57,16 @@ export async function schemaCommand(args: string[]): Promise<number> {
   if (values.output === undefined) {
     await Deno.stdout.write(new TextEncoder().encode(text));
   } else {
-    await Deno.writeTextFile(values.output, text);
+    try {
+      await Deno.writeTextFile(values.output, text);
+    } catch (error) {
+      throw new UsageError(
+        `Cannot write --output "${values.output}": ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
   }
   return EXIT.ok;
 }

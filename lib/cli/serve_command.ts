@@ -4,13 +4,16 @@ import type { LogLevel } from "../plugin/types.ts";
 import { formatAddress } from "../transport/address.ts";
 import { flagsHelp, flagSpecs, parseFlags, UsageError } from "./_flags.ts";
 import { openPlugin } from "./_load_plugin.ts";
+import { asksForHelp, noPluginError, pluginMenu } from "./_plugin_menu.ts";
 import { EXIT } from "./_exit.ts";
 import { oneLine, printable } from "./_one_line.ts";
 
 export async function serveCommand(args: string[]): Promise<number> {
   const [name, ...rest] = args;
   if (!name || name.startsWith("-")) {
-    throw new UsageError(`Cannot serve: name a plugin (wiretest serve echo --port 7007)`);
+    if (!asksForHelp(args)) throw await noPluginError("serve", args);
+    console.log(await pluginMenu("serve", args));
+    return EXIT.ok;
   }
   // Isolated, the flags and the params check come from the plugin's Worker:
   // its module is never imported into this process.

@@ -1,5 +1,6 @@
 // `wiretest test [paths…]`: discover fixture files, run them, report, and
 // exit 0 (all passed), 1 (some failed) or 2 (usage error, invalid fixtures).
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { parseDuration } from "../fixture/duration.ts";
 import { createReporter, REPORTER_NAMES, type ReporterName } from "../report/create_reporter.ts";
@@ -28,6 +29,7 @@ Flags:
   --shard <i/n>              run part i of n: the k-th file (sorted, from 0) is in part k mod n + 1
   --reporter <name>          ${REPORTER_NAMES.join(", ")} (default console)
   --output <file>            write the report to this file instead of standard output
+                             (its folder is made if missing)
   --plugins <manifest>       also load plugins from this manifest (repeatable)
   --allow-env <NAME>         fixtures may read this environment variable (repeatable)
   --no-isolation             run plugins in this process, not in permission-restricted Workers
@@ -163,6 +165,8 @@ function flag<T>(
 function openOutput(path: string): { write: (text: string) => void; close: () => void } {
   let file: Deno.FsFile;
   try {
+    // A CI job names reports/<n>.xml before anything made reports/.
+    Deno.mkdirSync(dirname(path), { recursive: true });
     file = Deno.openSync(path, { write: true, create: true, truncate: true });
   } catch (error) {
     throw new UsageError(`Cannot write --output "${path}": ${(error as Error).message}`, {

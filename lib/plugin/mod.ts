@@ -32,3 +32,4 @@ export * from "./manifest.ts";
 export * from "./registry.ts";
 export * from "./json_schema.ts";
 export * from "./isolation.ts";
+export * from "./input_file.ts";

@@ -7,6 +7,7 @@ import { bindUdp } from "../../lib/transport/udp.ts";
 import { connectUnix } from "../../lib/transport/unix.ts";
 import { type Link, StreamLink, type Tally, UdpLink } from "./_links.ts";
 import type { EchoClientParams, EchoTransport } from "./params.ts";
+import { readInputTextFile } from "../../lib/plugin/input_file.ts";
 
 /** Opens one link, ready for round trips. */
 export type Connector = (
@@ -39,7 +40,7 @@ export async function prepareConnector(
   if (transport === "tls") {
     const caCerts = params.caFile === undefined
       ? undefined
-      : [await Deno.readTextFile(params.caFile)];
+      : [await readInputTextFile(params.caFile)];
     const { servername, insecure } = params;
     return async (payload, tally, signal) => {
       const conn = await connectTls({ ...socket, caCerts, servername, insecure, signal });

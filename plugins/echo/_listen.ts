@@ -5,6 +5,7 @@ import { listenTls } from "../../lib/transport/tls.ts";
 import type { Listener } from "../../lib/transport/types.ts";
 import { listenUnix } from "../../lib/transport/unix.ts";
 import type { EchoServerParams } from "./params.ts";
+import { readInputTextFile } from "../../lib/plugin/input_file.ts";
 
 /** A listener and what to remove once it is closed. */
 export interface OpenedListener {
@@ -19,8 +20,8 @@ export async function openListener(params: EchoServerParams): Promise<OpenedList
     case "tls": {
       // The params schema makes cert and key required for tls.
       const [cert, key] = await Promise.all([
-        Deno.readTextFile(params.cert!),
-        Deno.readTextFile(params.key!),
+        readInputTextFile(params.cert!),
+        readInputTextFile(params.key!),
       ]);
       return {
         listener: listenTls({ hostname: params.host, port: params.port, cert, key }),

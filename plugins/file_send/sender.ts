@@ -22,9 +22,12 @@ import {
 } from "./protocol.ts";
 import { byteProgress } from "./_progress.ts";
 import { readAhead } from "./_read_ahead.ts";
+import { openInputFile } from "../../lib/plugin/input_file.ts";
 
 /** Sends one file. */
 export async function sendFile(params: FileSenderParams, ctx: Context): Promise<Outcome> {
+  // The file first: a path that names nothing is the more basic mistake.
+  using file = await openInputFile(params.file);
   const name = params.name ?? basename(params.file);
   if (params.mode === "framed") {
     const problem = nameProblem(name);
@@ -33,7 +36,6 @@ export async function sendFile(params: FileSenderParams, ctx: Context): Promise<
     }
   }
   const { hostname, port } = parseHostPort(params.target);
-  using file = await Deno.open(params.file, { read: true });
   const size = (await file.stat()).size;
   const deadline = params.timeoutMs !== undefined
     ? Math.min(Date.now() + params.timeoutMs, ctx.deadline ?? Infinity)

@@ -33,6 +33,7 @@ import {
 } from "../../lib/transport/tls.ts";
 import type { Conn } from "../../lib/transport/types.ts";
 import type { HttpProbeClientParams, TlsClient } from "./params.ts";
+import { readInputTextFile } from "../../lib/plugin/input_file.ts";
 
 /** Trust settings for every HTTPS connection of a probe. */
 export interface TlsSettings {
@@ -115,7 +116,7 @@ export async function tlsSettings(params: HttpProbeClientParams): Promise<TlsSet
     client: params.tlsClient,
   };
   if (params.caFile !== undefined) {
-    const pem = await Deno.readTextFile(params.caFile);
+    const pem = await readInputTextFile(params.caFile);
     const certs = pem.match(PEM_CERT);
     if (!certs) {
       throw new TypeError(`Cannot use caFile "${params.caFile}": it holds no PEM certificate`);

@@ -17,6 +17,7 @@ import type { BodySink, HeaderFields, ResponseHead } from "./_response_reader.ts
 import { type Exchange, type OutgoingRequest, type Phases, Session } from "./_session.ts";
 import { tlsSettings } from "./_tls.ts";
 import { Watchdog } from "./_watchdog.ts";
+import { openInputFile } from "../../lib/plugin/input_file.ts";
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const PROGRESS_EVERY_MS = 250;
@@ -294,7 +295,8 @@ function resolveLocation(location: string, base: URL): URL {
 async function requestBody(params: HttpProbeClientParams): Promise<RequestBody> {
   if (params.body !== undefined) return new TextEncoder().encode(params.body);
   if (params.bodyFile !== undefined) {
-    const { size } = await Deno.stat(params.bodyFile);
+    using file = await openInputFile(params.bodyFile);
+    const { size } = await file.stat();
     return { file: params.bodyFile, size };
   }
   return undefined;

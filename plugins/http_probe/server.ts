@@ -16,6 +16,7 @@ import { listenTls } from "../../lib/transport/tls.ts";
 import type { Conn, Listener } from "../../lib/transport/types.ts";
 import type { HttpServerParams } from "./params.ts";
 import { BadRequest, RequestReader } from "./_request_reader.ts";
+import { readInputTextFile } from "../../lib/plugin/input_file.ts";
 
 // Statuses whose responses have no body.
 const NULL_BODY = new Set([204, 205, 304]);
@@ -87,8 +88,8 @@ export async function serveHttp(params: HttpServerParams, ctx: Context): Promise
     ? listenTls({
       hostname: params.host,
       port: params.port,
-      cert: await Deno.readTextFile(params.certFile),
-      key: await Deno.readTextFile(params.keyFile),
+      cert: await readInputTextFile(params.certFile),
+      key: await readInputTextFile(params.keyFile),
       alpnProtocols: ["http/1.1"],
     })
     : listenTcp({ hostname: params.host, port: params.port });

@@ -26,7 +26,10 @@ export function denoJsonSource(options: DenoJsonOptions): string {
   const config: Record<string, unknown> = {
     tasks: {
       test: "deno test -A --doc",
-      wiretest: `deno run -A ${jsr}/cli`,
+      // Paths on the command line are the user's: run from the folder
+      // `deno task` was started in, not from this one.
+      wiretest:
+        `ROOT="$(pwd)" && cd "$INIT_CWD" && deno run -A --config "$ROOT/deno.json" ${jsr}/cli`,
     },
     imports: {
       "@wiretest/wiretest": jsr,

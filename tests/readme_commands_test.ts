@@ -1,0 +1,219 @@
+// Every command in README.md's shell blocks is run here, as written (or, for
+// the one that needs JSR, its local equivalent is run and checked to be the
+// same command): a README command no test knows fails this file. The `ts`
+// blocks are run by `deno test --doc`.
+import assert from "node:assert/strict";
+import { dirname, join } from "node:path";
+import { deno, ROOT, run } from "./_support/deno_process.ts";
+
+const README = await Deno.readTextFile(join(ROOT, "README.md"));
+const EXAMPLE_FIXTURES = join(ROOT, "examples/fixtures");
+
+/** The commands of every ```sh block, without comments and blank lines. */
+function shellCommands(markdown: string): string[] {
+  const blocks = [...markdown.matchAll(/^ *```sh\n([\s\S]*?)^ *```$/gm)].map((m) => m[1]);
+  return blocks.flatMap((block) =>
+    block.split("\n").map((line) => line.replace(/(^|\s)#.*$/, "").trim()).filter((l) => l)
+  );
+}
+
+const COMMANDS = shellCommands(README);
+const JSR_INSTALL =
+  "deno install -g -A --unstable-net --unstable-worker-options -n wiretest jsr:@wiretest/wiretest/cli";
+const LOCAL_INSTALL =
+  "deno install -g -f -A --unstable-net --unstable-worker-options --config deno.json -n wiretest lib/cli/main.ts";
+const SHARD =
+  "wiretest test --shard $((JOB_COMPLETION_INDEX + 1))/$N --reporter junit --output reports/$JOB_COMPLETION_INDEX.xml";
+
+/** `sh -c` with the Deno running this test first on PATH (and `extraPath` before it). */
+function sh(
+  command: string,
+  options: { cwd: string; env?: Record<string, string>; extraPath?: string },
+) {
+  const path = [options.extraPath, dirname(Deno.execPath()), Deno.env.get("PATH")]
+    .filter((p) => p).join(":");
+  return run("sh", ["-c", command], {
+    cwd: options.cwd,
+    env: { PATH: path, ...options.env },
+    timeoutMs: 240_000,
+  });
+}
+
+/** The demo, whichever Deno runs it: every example fixture passes. */
+async function demo(command: string): Promise<void> {
+  const r = await sh(command, { cwd: ROOT });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const fixtures = [...Deno.readDirSync(EXAMPLE_FIXTURES)].filter((e) =>
+    e.name.endsWith(".wire.yaml")
+  );
+  assert.match(r.stdout, new RegExp(`^${fixtures.length} passed, 0 failed `, "m"));
+}
+
+/** Installs wiretest as README says, into a temporary root; returns its `bin` folder. */
+async function install(root: string): Promise<string> {
+  const r = await sh(LOCAL_INSTALL, { cwd: ROOT, env: { DENO_INSTALL_ROOT: root } });
+  assert.equal(r.code, 0, r.stderr);
+  return join(root, "bin");
+}
+
+// What each README command is checked by. The suite's own command is the one
+// thing a test cannot run: .ci/run runs it, with either Deno.
+const CI_RUN = await Deno.readTextFile(join(ROOT, ".ci/run"));
+const ranByCi = () => {
+  assert.match(CI_RUN, /DENO=\(deno\); else DENO=\(npx -y deno@2\.9\.6\)/);
+  assert.match(CI_RUN, /^"\$\{DENO\[@\]\}" task test /m);
+};
+const CHECKED: Record<string, string> = {
+  "npx -y deno@2.9.6 task demo": "demo",
+  "deno task demo": "demo",
+  "npx -y deno@2.9.6 task test": "ci",
+  "deno task test": "ci",
+  [JSR_INSTALL]: "install",
+  [LOCAL_INSTALL]: "install",
+  [SHARD]: "shard",
+};
+
+Deno.test("README: every shell command is one this file runs", () => {
+  assert.ok(COMMANDS.length >= 7, COMMANDS.join("\n"));
+  const unchecked = COMMANDS.filter((c) => !Object.hasOwn(CHECKED, c));
+  assert.deepEqual(unchecked, [], "README commands no test runs");
+  ranByCi();
+});
+
+Deno.test("README: the demo runs with the installed Deno and with Deno from npm", async () => {
+  assert.ok(
+    COMMANDS.includes("deno task demo") && COMMANDS.includes("npx -y deno@2.9.6 task demo"),
+  );
+  await demo("deno task demo");
+  await demo("npx -y deno@2.9.6 task demo");
+});
+
+Deno.test("README: the JSR install line is the local one with the package in place of the checkout", () => {
+  assert.ok(COMMANDS.includes(JSR_INSTALL) && COMMANDS.includes(LOCAL_INSTALL));
+  // The same flags, so the local run below vouches for the published line.
+  assert.equal(
+    LOCAL_INSTALL.replace(" -f", "").replace(
+      "--config deno.json -n wiretest lib/cli/main.ts",
+      "-n wiretest jsr:@wiretest/wiretest/cli",
+    ),
+    JSR_INSTALL,
+  );
+});
+
+Deno.test("README: wiretest installed from the checkout runs fixtures (UDP, Workers) and shards", async () => {
+  assert.ok(COMMANDS.includes(SHARD));
+  const root = await Deno.makeTempDir({ prefix: "wiretest-install-" });
+  try {
+    const bin = await install(root);
+    const version = await sh("wiretest --version", { cwd: root, extraPath: bin });
+    assert.equal(version.stdout.trim(), "wiretest 0.1.0", version.stderr);
+
+    // A project of one's own: tests/fixtures is where `wiretest test` looks.
+    const project = join(root, "project");
+    await Deno.mkdir(join(project, "tests"), { recursive: true });
+    await copyDir(EXAMPLE_FIXTURES, join(project, "tests/fixtures"));
+    const files = [...Deno.readDirSync(join(project, "tests/fixtures"))]
+      .map((e) => e.name).filter((n) => n.endsWith(".wire.yaml")).sort();
+    // Both shards of two, as two CI jobs would run them.
+    for (const index of [0, 1]) {
+      const r = await sh(SHARD, {
+        cwd: project,
+        extraPath: bin,
+        env: { JOB_COMPLETION_INDEX: String(index), N: "2" },
+      });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const report = await Deno.readTextFile(join(project, `reports/${index}.xml`));
+      const mine = files.filter((_, k) => k % 2 === index);
+      assert.equal(report.match(/<testcase /g)?.length, mine.length, report);
+      assert.doesNotMatch(report, /<failure|<error/);
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+async function copyDir(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const entry of Deno.readDir(from)) {
+    if (entry.isDirectory) await copyDir(join(from, entry.name), join(to, entry.name));
+    else await Deno.copyFile(join(from, entry.name), join(to, entry.name));
+  }
+}
+
+// Using the library from a checkout before it is on JSR, as README's Library
+// section says: the project's deno.json from README plus "links".
+const SCRIPT = `import { formatAddress } from "@wiretest/wiretest";
+import { runEchoClient, startEchoServer } from "@wiretest/wiretest/plugins/echo";
+
+const server = await startEchoServer({ transport: "udp" });
+const outcome = await runEchoClient({
+  target: formatAddress(server.address),
+  transport: "udp",
+  payload: "hello",
+  count: 3,
+});
+await server.close();
+console.log(JSON.stringify(outcome));
+`;
+
+function projectConfig(): Record<string, unknown> {
+  const library = README.slice(README.indexOf("\n## Library\n"));
+  const block = /```json\n([\s\S]*?)\n```/.exec(library);
+  assert.ok(block, "README's Library section has a deno.json block");
+  return JSON.parse(block[1]);
+}
+
+function assertEchoRan(r: { code: number; stdout: string; stderr: string }): void {
+  assert.equal(r.code, 0, r.stderr);
+  const outcome = JSON.parse(r.stdout);
+  assert.equal(outcome.ok, true);
+  assert.equal(outcome.metrics.round_trips, 3);
+  assert.equal(outcome.metrics.mismatches, 0);
+}
+
+Deno.test("README: a project outside the checkout uses it through links, offline", async () => {
+  const parent = await Deno.makeTempDir({ prefix: "wiretest-consumer-" });
+  try {
+    // The checkout beside the project, as README's "../wiretest".
+    await Deno.symlink(ROOT, join(parent, "wiretest"));
+    const app = join(parent, "app");
+    await Deno.mkdir(app);
+    const config = projectConfig();
+    assert.deepEqual(config.imports, { "@wiretest/wiretest": "jsr:@wiretest/wiretest@^0.1" });
+    assert.match(README, /add `"links": \["\.\.\/wiretest"\]`/);
+    await Deno.writeTextFile(
+      join(app, "by_path.ts"),
+      `import { listenTcp } from "../wiretest/mod.ts";\nlistenTcp().close();\nconsole.log("ran");\n`,
+    );
+    await Deno.writeTextFile(join(app, "main.ts"), SCRIPT);
+
+    // Without links, README says, importing mod.ts by path fails, and why.
+    await Deno.writeTextFile(join(app, "deno.json"), JSON.stringify(config, null, 2));
+    const unlinked = await deno(["run", "-A", "by_path.ts"], { cwd: app });
+    assert.notEqual(unlinked.code, 0);
+    assert.match(unlinked.stderr, /Import "hdr-histogram-js" not a dependency/);
+
+    config.links = ["../wiretest"];
+    await Deno.writeTextFile(join(app, "deno.json"), JSON.stringify(config, null, 2));
+    assertEchoRan(await deno(["run", "-A", "main.ts"], { cwd: app }));
+    const linked = await deno(["run", "-A", "by_path.ts"], { cwd: app });
+    assert.equal(linked.stdout, "ran\n", linked.stderr);
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});
+
+Deno.test("README: a lone script runs with the checkout's configuration (--config)", async () => {
+  const parent = await Deno.makeTempDir({ prefix: "wiretest-consumer-" });
+  try {
+    await Deno.symlink(ROOT, join(parent, "wiretest"));
+    const lone = join(parent, "lone");
+    await Deno.mkdir(lone);
+    await Deno.writeTextFile(join(lone, "script.ts"), SCRIPT);
+    const line = "deno run -A --config ../wiretest/deno.json script.ts";
+    assert.ok(README.includes(`\`${line}\``));
+    assertEchoRan(await sh(line, { cwd: lone }));
+  } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});
