@@ -140,6 +140,27 @@ Deno.test("http-probe: real outcomes over http and https, with redirects, repeat
     const port = (s.address as Deno.NetAddr).port;
     await cover.client({ url: `https://localhost:${port}/`, insecure: true });
   });
+  // Without insecure, that certificate fails the probe, which still reports the handshake.
+  await serving(httpProbe, { certFile: expired.certFile, keyFile: expired.keyFile }, async (s) => {
+    const port = (s.address as Deno.NetAddr).port;
+    const refused = await cover.client({ url: `https://localhost:${port}/` }, false);
+    assert.equal(typeof refused.facts.tls, "object");
+  });
+  // A server that presents another certificate on the measured connection
+  // than on the inspection: inspection_certificate.
+  await using other = await makeCertificates();
+  const bothCas = `${other.dir}/both.pem`;
+  await Deno.writeTextFile(bothCas, certs.caCert + other.caCert);
+  await serving(httpProbe, { certFile: certs.certFile, keyFile: certs.keyFile }, async (first) => {
+    await serving(httpProbe, { certFile: other.certFile, keyFile: other.keyFile }, async (then) => {
+      await using relay = switchingRelay(first, then);
+      const switched = await cover.client(
+        { url: `https://localhost:${relay.port}/`, caFile: bothCas },
+        false,
+      );
+      assert.equal(switched.error?.code, "tls");
+    });
+  });
   // A name only in the CN: Deno's client refuses, node:tls carries the requests.
   const dir = await Deno.makeTempDir();
   try {
@@ -237,6 +258,44 @@ function chunkedPeer(response: string): { port: number } & AsyncDisposable {
       listener.close();
       for (const conn of conns) conn.close();
       await serving;
+    },
+  };
+}
+
+/** Relays its first connection to `first`, every later one to `then`. */
+function switchingRelay(first: Service, then: Service): { port: number } & AsyncDisposable {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const open = new Set<Deno.Conn>();
+  const pipes = new Set<Promise<unknown>>();
+  const relaying = (async () => {
+    let count = 0;
+    for await (const client of listener) {
+      const target = (count++ === 0 ? first : then).address as Deno.NetAddr;
+      open.add(client);
+      try {
+        const server = await Deno.connect({ hostname: "127.0.0.1", port: target.port });
+        open.add(server);
+        const both = Promise.allSettled([
+          client.readable.pipeTo(server.writable),
+          server.readable.pipeTo(client.writable),
+        ]);
+        pipes.add(both);
+      } catch {
+        client.close();
+      }
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      for (const conn of open) {
+        try {
+          conn.close();
+        } catch { /* closed by its pipe */ }
+      }
+      await relaying;
+      await Promise.all(pipes);
     },
   };
 }

@@ -38,6 +38,29 @@ function fields(path: string, what: string, when?: string): FactDeclaration[] {
   ];
 }
 
+// A certificate's facts, at `path`.
+function certificate(path: string, description: string, when: string): FactDeclaration[] {
+  const fields: [string, FactDeclaration["type"], string][] = [
+    ["subject", "string", "The subject, e.g. `CN=localhost`."],
+    ["issuer", "string", "The issuer, in the same form."],
+    ["subject_alt_names", "array", "Subject alternative names."],
+    [
+      "subject_alt_names[]",
+      "string",
+      'One name, e.g. `"DNS:localhost"` or `"IP Address:127.0.0.1"`.',
+    ],
+    ["not_before", "string", "Start of validity, ISO 8601."],
+    ["not_after", "string", "End of validity, ISO 8601."],
+    ["days_left", "number", "Whole days until `not_after`; negative once expired."],
+    ["fingerprint256", "string", "SHA-256 fingerprint, colon-separated upper-case hex."],
+    ["serial_number", "string", "Serial number, upper-case hex."],
+  ];
+  return [
+    { path, type: "object", description, when },
+    ...fields.map(([name, type, what]) => ({ path: `${path}.${name}`, type, description: what })),
+  ];
+}
+
 const PHASES: readonly (readonly [string, string])[] = [
   ["dns_ms", "Name lookup (0 for an IP literal or a reused connection)."],
   ["connect_ms", "TCP handshake (0 on a reused connection)."],
@@ -186,7 +209,7 @@ export const httpProbeOutcome: OutcomeDeclaration = {
       path: "tls.authorization_error",
       type: "string",
       description: 'Why it did not verify (e.g. `"certificate has expired"`).',
-      when: "with `insecure`, when the certificate did not verify",
+      when: "when the certificate did not verify (with `insecure`, or in the failed outcome)",
     },
     {
       path: "tls.source",
@@ -201,57 +224,16 @@ export const httpProbeOutcome: OutcomeDeclaration = {
         "Why Deno's TLS client refused a certificate node:tls verified, so node:tls carried the requests.",
       when: "when Deno's client refused (e.g. a name only in the subject's CN)",
     },
-    {
-      path: "tls.certificate",
-      type: "object",
-      description: "The server's leaf certificate.",
-      when: "when the server sent one",
-    },
-    {
-      path: "tls.certificate.subject",
-      type: "string",
-      description: "The subject, e.g. `CN=localhost`.",
-    },
-    {
-      path: "tls.certificate.issuer",
-      type: "string",
-      description: "The issuer, in the same form.",
-    },
-    {
-      path: "tls.certificate.subject_alt_names",
-      type: "array",
-      description: "Subject alternative names.",
-    },
-    {
-      path: "tls.certificate.subject_alt_names[]",
-      type: "string",
-      description: 'One name, e.g. `"DNS:localhost"` or `"IP Address:127.0.0.1"`.',
-    },
-    {
-      path: "tls.certificate.not_before",
-      type: "string",
-      description: "Start of validity, ISO 8601.",
-    },
-    {
-      path: "tls.certificate.not_after",
-      type: "string",
-      description: "End of validity, ISO 8601.",
-    },
-    {
-      path: "tls.certificate.days_left",
-      type: "number",
-      description: "Whole days until `not_after`; negative once expired.",
-    },
-    {
-      path: "tls.certificate.fingerprint256",
-      type: "string",
-      description: "SHA-256 fingerprint, colon-separated upper-case hex.",
-    },
-    {
-      path: "tls.certificate.serial_number",
-      type: "string",
-      description: "Serial number, upper-case hex.",
-    },
+    ...certificate(
+      "tls.certificate",
+      "The leaf certificate of the connection that carried the requests.",
+      "when the server sent one",
+    ),
+    ...certificate(
+      "tls.inspection_certificate",
+      "The certificate the inspection connection received, when it differs from `tls.certificate` (the probe then fails).",
+      "when the two connections presented different certificates",
+    ),
     {
       path: "timeline_ms",
       type: "object",
