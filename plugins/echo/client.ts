@@ -39,7 +39,9 @@ interface Session {
  * a peer that closes early comes back as `ok: false` with the first error and
  * the metrics gathered so far (other connections carry on). `ok` is `true`
  * when every round trip completed with no mismatch; bytes that differ with no
- * other failure give the error `MismatchError` (code `mismatch`).
+ * other failure give the error `MismatchError` (code `mismatch`). A run with
+ * `durationMs` that ends before any round trip completed (connecting took
+ * longer) measured nothing: `NoRoundTripError` (code `no-round-trip`).
  *
  * @param params Validated client params.
  * @param ctx The run context; its signal and deadline stop the run.
@@ -155,12 +157,22 @@ export async function runEcho(params: EchoClientParams, ctx: Context): Promise<O
     duration_ms: throughput.seconds * 1000,
   };
   const outcome: Outcome = {
-    ok: errors === 0 && tally.mismatches === 0,
+    ok: errors === 0 && tally.mismatches === 0 && rtt.count > 0,
     metrics,
     facts: { transport, target: params.target, payload_bytes: payload.length },
   };
   if (firstError !== undefined) {
     outcome.error = describeError(firstError);
+  } else if (rtt.count === 0) {
+    // Only `durationMs` can end a run before its first round trip (connecting
+    // took longer): a run that measured nothing has not passed.
+    outcome.error = {
+      name: "NoRoundTripError",
+      code: "no-round-trip",
+      message: `Cannot measure echo from ${params.target}: no round trip completed within ${
+        params.durationMs ?? params.timeoutMs
+      } ms`,
+    };
   } else if (tally.mismatches > 0) {
     // Every round trip completed, but not with the bytes sent: say so, as a
     // failed exchange would, rather than leave ok false without a reason.

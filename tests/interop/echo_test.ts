@@ -5,7 +5,14 @@ import assert from "node:assert/strict";
 import { formatAddress } from "../../lib/transport/address.ts";
 import { runEchoClient, startEchoServer } from "../../plugins/echo/mod.ts";
 import { makeCertificates } from "../_support/certs.ts";
-import { freePort, ignoreWithout, spawnPeer, waitFor, waitForTcp } from "../_support/peer.ts";
+import {
+  freePort,
+  ignoreWithout,
+  spawnPeer,
+  waitFor,
+  waitForListen,
+  waitForTcp,
+} from "../_support/peer.ts";
 
 // The seeds' TCP echo server: bind, listen, accept, a thread per client,
 // recv(16) in a loop and sendall what came, until the peer closes.
@@ -259,6 +266,61 @@ Deno.test({
     assert.equal(outcome.ok, true, outcome.error?.message);
     assert.equal(outcome.metrics.round_trips, 20);
     assert.equal(outcome.metrics.mismatches, 0);
+  },
+});
+
+// A Python TLS echo server that waits 300 ms after each accept before its
+// handshake: a run of durationMs 100 is over before its first round trip.
+const PYTHON_SLOW_TLS_ECHO = `
+import socket, ssl, sys, time
+ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+server.bind(("127.0.0.1", int(sys.argv[1])))
+server.listen(8)
+while True:
+    conn, _ = server.accept()
+    time.sleep(0.3)
+    try:
+        tls = ctx.wrap_socket(conn, server_side=True)
+        while True:
+            data = tls.recv(65536)
+            if not data:
+                break
+            tls.sendall(data)
+        tls.close()
+    except OSError:
+        conn.close()
+`;
+
+Deno.test({
+  name: "echo client fails a run that ends before its first round trip (slow Python TLS server)",
+  ignore: ignoreWithout("python3"),
+  async fn() {
+    await using certs = await makeCertificates();
+    const port = freePort();
+    await using _ = spawnPeer("python3", [
+      "-c",
+      PYTHON_SLOW_TLS_ECHO,
+      String(port),
+      certs.certFile,
+      certs.keyFile,
+    ]);
+    await waitForListen(port);
+    const outcome = await runEchoClient({
+      target: `localhost:${port}`,
+      transport: "tls",
+      caFile: certs.caCertFile,
+      durationMs: 100,
+    });
+    assert.equal(outcome.metrics.connections, 1);
+    assert.equal(outcome.metrics.round_trips, 0);
+    assert.equal(outcome.ok, false);
+    assert.deepEqual(outcome.error, {
+      name: "NoRoundTripError",
+      code: "no-round-trip",
+      message: `Cannot measure echo from localhost:${port}: no round trip completed within 100 ms`,
+    });
   },
 });
 
