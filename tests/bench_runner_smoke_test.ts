@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { RunnerBenchmarkResult } from "../bench/runner_fixtures.ts";
+import { commandOutput } from "./_support/command.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -12,12 +13,12 @@ Deno.test("bench/runner_fixtures.ts --quick runs both sides and writes a sane JS
   const dir = await Deno.makeTempDir({ prefix: "wiretest-bench-runner-smoke-" });
   try {
     const out = join(dir, "runner.json");
-    const run = await new Deno.Command(Deno.execPath(), {
+    const run = await commandOutput(Deno.execPath(), {
       args: ["run", "-A", "bench/runner_fixtures.ts", "--quick", "--out", out],
       cwd: ROOT,
       stdout: "piped",
       stderr: "piped",
-    }).output();
+    });
     const stderr = new TextDecoder().decode(run.stderr);
     assert.equal(run.code, 0, stderr);
     const result: RunnerBenchmarkResult = JSON.parse(await Deno.readTextFile(out));

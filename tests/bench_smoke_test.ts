@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { loadRows, parseArgs } from "../bench/run.ts";
 import type { RowReport } from "../bench/_row.ts";
 import { ignoreWithout } from "./_support/peer.ts";
+import { commandOutput } from "./_support/command.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const rows = await loadRows();
@@ -42,7 +43,7 @@ for (const row of rows) {
     async fn() {
       const out = await Deno.makeTempDir({ prefix: "wiretest-bench-smoke-" });
       try {
-        const run = await new Deno.Command(Deno.execPath(), {
+        const run = await commandOutput(Deno.execPath(), {
           args: [
             "run",
             "-A",
@@ -57,7 +58,7 @@ for (const row of rows) {
           cwd: ROOT,
           stdout: "piped",
           stderr: "piped",
-        }).output();
+        });
         const text = new TextDecoder().decode(run.stdout) + new TextDecoder().decode(run.stderr);
         assert.equal(run.code, 0, text);
         const files = [...Deno.readDirSync(out)].map((e) => e.name);

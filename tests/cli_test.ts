@@ -1,6 +1,7 @@
 // The `wiretest` binary, run as a subprocess the way users run it.
 import assert from "node:assert/strict";
 import { freePort, ignoreWithout } from "./_support/peer.ts";
+import { commandOutput, killAfter } from "./_support/command.ts";
 
 const MAIN = new URL("../lib/cli/main.ts", import.meta.url).pathname;
 
@@ -9,12 +10,12 @@ async function wiretest(...args: string[]) {
 }
 
 async function wiretestWith(env: Record<string, string>, ...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
+  const out = await commandOutput(Deno.execPath(), {
     args: ["run", "-A", MAIN, ...args],
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1", ...env },
-  }).output();
+  });
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
@@ -40,6 +41,8 @@ async function serve(...args: string[]) {
     address: first.address as string,
     async stop(): Promise<{ code: number; last: Record<string, unknown>; stderr: string }> {
       child.kill("SIGTERM");
+      // A server that ignores SIGTERM is killed, which ends the reads below.
+      using _ = killAfter(child, 15_000);
       let rest = buffered.slice(buffered.indexOf("\n") + 1);
       for (;;) {
         const { value, done } = await lines.read();
@@ -152,11 +155,11 @@ Deno.test({
     try {
       // `script` gives the CLI a pseudo-terminal, as a person's shell would.
       const cmd = `${Deno.execPath()} run -A ${MAIN} send ${dir}/big.bin ${server.address}`;
-      const tty = await new Deno.Command("script", {
+      const tty = await commandOutput("script", {
         args: ["-qfec", cmd, "/dev/null"],
         stdout: "piped",
         stderr: "piped",
-      }).output();
+      });
       const screen = new TextDecoder().decode(tty.stdout);
       assert.equal(tty.code, 0, screen);
       assert.match(screen, /100% \| 8\.0\/8\.0 MiB \| [\d.]+ MiB\/s \| ETA/);

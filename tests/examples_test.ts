@@ -1,16 +1,17 @@
 // Every example script runs, as a user would run it, and reports success.
 import assert from "node:assert/strict";
+import { commandOutput } from "./_support/command.ts";
 
 const root = new URL("../", import.meta.url);
 
 async function runExample(name: string, ...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
+  const out = await commandOutput(Deno.execPath(), {
     args: ["run", "-A", `examples/${name}`, ...args],
     cwd: root,
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },
-  }).output();
+  });
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }

@@ -8,6 +8,7 @@ import {
 import { encodeLengthPrefixed } from "./length_prefixed.ts";
 import { LineDecoder } from "./line.ts";
 import { concat, text, utf8 } from "./_test_utils.ts";
+import { killAfter } from "../../tests/_support/command.ts";
 
 function byteByByte(bytes: Uint8Array): ReadableStream<Uint8Array> {
   return ReadableStream.from(Array.from(bytes, (b) => new Uint8Array([b])));
@@ -26,6 +27,7 @@ Deno.test("LineDecoderStream decodes the lines a python3 process prints", async 
     args: ["-c", "import sys\nfor i in range(1000): sys.stdout.write(f'line {i}\\r\\n')"],
     stdout: "piped",
   }).spawn();
+  using _ = killAfter(child, 10_000);
   const lines = await Array.fromAsync(child.stdout.pipeThrough(new LineDecoderStream()));
   assert.equal((await child.status).code, 0);
   assert.deepEqual(lines.map(text), Array.from({ length: 1000 }, (_, i) => `line ${i}`));

@@ -6,6 +6,7 @@ import { encodeLengthPrefixed, LengthPrefixedDecoder } from "./length_prefixed.t
 import { LineDecoder } from "./line.ts";
 import { readFrames } from "./read_frames.ts";
 import { concat, text, utf8 } from "./_test_utils.ts";
+import { statusWithin } from "../../tests/_support/command.ts";
 
 /** A loopback TCP pair: `client` reads frames, `server` is the peer. */
 async function pair(): Promise<{ client: Conn; server: Conn; [Symbol.dispose](): void }> {
@@ -151,7 +152,7 @@ Deno.test("readFrames() decodes frames packed by a python3 peer with struct.pack
   const frames = await Array.fromAsync(
     readFrames(conn, new LengthPrefixedDecoder({ prefixSize: 2 }), { timeout: 5000 }),
   );
-  assert.equal((await child.status).code, 0);
+  assert.equal((await statusWithin(child, 10_000, "python3 to exit")).code, 0);
   assert.deepEqual(frames, [
     utf8("hello"),
     new Uint8Array(0),

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { calcSize, pack, type StructValue, unpack } from "./struct.ts";
+import { killAfter } from "../../tests/_support/command.ts";
 
 // The reference peer: CPython's struct module, run as a subprocess. Values
 // travel as tagged JSON so 64-bit integers, floats and bytes survive exactly.
@@ -52,6 +53,7 @@ async function python(jobs: Job[]): Promise<PyResult[]> {
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  using _ = killAfter(child, 30_000);
   const writer = child.stdin.getWriter();
   await writer.write(new TextEncoder().encode(JSON.stringify(jobs)));
   await writer.close();

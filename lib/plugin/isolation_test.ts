@@ -14,6 +14,7 @@ import { loadManifest, type ManifestEntry, type PluginPermissions } from "./mani
 import { ParamsError } from "./params_schema.ts";
 import { PluginLoadError, Registry } from "./registry.ts";
 import type { LogLevel, Progress } from "./types.ts";
+import { commandOutput } from "../../tests/_support/command.ts";
 
 const fixtures = await loadManifest(
   new URL("../../tests/fixtures/isolation/manifest.json", import.meta.url),
@@ -605,12 +606,12 @@ await server.close();
 console.log(JSON.stringify({ module: echo.module, roundTrips: outcome.metrics.round_trips }));
 `,
     );
-    const output = await new Deno.Command(Deno.execPath(), {
+    const output = await commandOutput(Deno.execPath(), {
       args: ["run", "-A", "--quiet", "--config", `${dir}/deno.json`, `${dir}/main.ts`],
       cwd: dir,
       stdout: "piped",
       stderr: "piped",
-    }).output();
+    });
     const stderr = new TextDecoder().decode(output.stderr);
     assert.equal(output.code, 0, stderr);
     const result = JSON.parse(new TextDecoder().decode(output.stdout));

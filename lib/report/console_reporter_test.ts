@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { consoleReporter, type ConsoleReporterOptions } from "./console_reporter.ts";
 import { BROKEN, ECHO, feed, FILE_SEND, HTTP, runEvents, sink, UDP } from "./_test_utils.ts";
 import { ignoreWithout } from "../../tests/_support/peer.ts";
+import { commandOutput } from "../../tests/_support/command.ts";
 
 const SGR = /\x1b\[[0-9;]*m/g; // colour and weight codes
 const CLEAR = "\r\x1b[K";
@@ -238,10 +239,9 @@ async function runDefault(terminal: boolean): Promise<string> {
     await Deno.writeTextFile(file, SCRIPT);
     const deno = `'${Deno.execPath()}' run --no-lock --allow-env '${file}'`;
     // `script` runs the command on a new pseudo-terminal.
-    const command = terminal
-      ? new Deno.Command("script", { args: ["-qec", deno, "/dev/null"] })
-      : new Deno.Command("sh", { args: ["-c", deno] });
-    const { code, stdout, stderr } = await command.output();
+    const { code, stdout, stderr } = terminal
+      ? await commandOutput("script", { args: ["-qec", deno, "/dev/null"] })
+      : await commandOutput("sh", { args: ["-c", deno] });
     const text = new TextDecoder().decode(stdout);
     assert.equal(code, 0, new TextDecoder().decode(stderr) + text);
     return text.replace(/\r\n/g, "\n"); // the terminal's line discipline adds \r

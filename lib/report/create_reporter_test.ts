@@ -3,6 +3,7 @@ import { XMLParser } from "fast-xml-parser";
 import { Parser } from "tap-parser";
 import { createReporter, REPORTER_NAMES } from "./create_reporter.ts";
 import { feed, runEvents, sink } from "./_test_utils.ts";
+import { commandOutput } from "../../tests/_support/command.ts";
 
 async function output(name: (typeof REPORTER_NAMES)[number]): Promise<string> {
   const out = sink();
@@ -45,7 +46,7 @@ Deno.test("createReporter() writes to standard output when no write is given", a
     import { feed, runEvents } from ${JSON.stringify(import.meta.resolve("./_test_utils.ts"))};
     await feed(createReporter("jsonl"), runEvents());
   `;
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+  const { code, stdout, stderr } = await commandOutput(Deno.execPath(), {
     args: [
       "eval",
       "--no-lock",
@@ -53,7 +54,7 @@ Deno.test("createReporter() writes to standard output when no write is given", a
       new URL("../../deno.json", import.meta.url).pathname,
       script,
     ],
-  }).output();
+  });
   assert.equal(code, 0, new TextDecoder().decode(stderr));
   const lines = new TextDecoder().decode(stdout).trimEnd().split("\n");
   assert.equal(lines.length, runEvents().length);

@@ -3,6 +3,7 @@ import { ConnectionError, TimeoutError } from "../errors.ts";
 import type { Conn } from "./types.ts";
 import { DenoStreamConn, DenoStreamListener } from "./conn.ts";
 import { connectTcp, listenTcp, type TcpListener } from "./tcp.ts";
+import { commandOutput } from "../../tests/_support/command.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -182,7 +183,7 @@ Deno.test("DenoStreamConn.write() to a peer that closed fails with broken-pipe o
 // A Python client that connects, waits for one byte when `wait` is set, then
 // closes with SO_LINGER 0 so the kernel sends RST instead of FIN.
 function resettingClient(port: number, wait: boolean): Promise<Deno.CommandOutput> {
-  return new Deno.Command("python3", {
+  return commandOutput("python3", {
     args: [
       "-c",
       [
@@ -197,7 +198,7 @@ function resettingClient(port: number, wait: boolean): Promise<Deno.CommandOutpu
     ],
     stdout: "null",
     stderr: "piped",
-  }).output();
+  });
 }
 
 Deno.test("DenoStreamConn.read() maps a peer's RST to ConnectionError reset and marks it closed", async () => {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ConnectionError, PermissionDeniedError, TimeoutError } from "../errors.ts";
 import type { Conn } from "./types.ts";
 import { connectTcp, listenTcp, type TcpListener } from "./tcp.ts";
+import { killAfter } from "../../tests/_support/command.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -251,6 +252,7 @@ Deno.test("connectTcp() is denied in a subprocess run with --allow-net for anoth
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  using _ = killAfter(child, 30_000);
   const writer = child.stdin.getWriter();
   await writer.write(encoder.encode(script));
   await writer.close();

@@ -12,6 +12,7 @@ import {
   type TlsListener,
 } from "./tls.ts";
 import type { Conn } from "./types.ts";
+import { commandOutput, killAfter } from "../../tests/_support/command.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -85,6 +86,7 @@ async function startPeer(command: string, args: string[], ready: RegExp) {
     } catch {
       // Already exited.
     }
+    using _ = killAfter(child, 5000);
     await lines.cancel().catch(() => {});
     await child.status;
   };
@@ -96,7 +98,7 @@ async function startPeer(command: string, args: string[], ready: RegExp) {
 }
 
 async function openssl(args: string[]): Promise<string> {
-  const out = await new Deno.Command("openssl", { args, stdout: "piped", stderr: "null" }).output();
+  const out = await commandOutput("openssl", { args, stdout: "piped", stderr: "null" });
   assert.ok(out.success, `openssl ${args.join(" ")} failed`);
   return decoder.decode(out.stdout).trim();
 }
@@ -690,6 +692,7 @@ Deno.test("connectTls() interoperates with socat OPENSSL-LISTEN as an echo serve
     } catch {
       // Already exited.
     }
+    using _ = killAfter(child, 5000);
     await child.status;
   }
 });

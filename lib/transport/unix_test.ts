@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ConnectionError, TimeoutError } from "../errors.ts";
 import { connectUnix, listenUnix } from "./unix.ts";
+import { commandOutput } from "../../tests/_support/command.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -23,14 +24,14 @@ async function tempDir(): Promise<TempDir> {
 // A socket file nobody listens on, as a crashed server leaves behind (Deno
 // itself removes the file when its listener closes).
 async function staleSocket(path: string): Promise<void> {
-  const { success, stderr } = await new Deno.Command("python3", {
+  const { success, stderr } = await commandOutput("python3", {
     args: [
       "-c",
       "import socket, sys\ns = socket.socket(socket.AF_UNIX)\ns.bind(sys.argv[1])\ns.close()",
       path,
     ],
     stderr: "piped",
-  }).output();
+  });
   assert.ok(success, decoder.decode(stderr));
   assert.ok((await Deno.lstat(path)).isSocket);
 }

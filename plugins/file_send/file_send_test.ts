@@ -6,6 +6,7 @@ import type { Progress, Service } from "../../lib/plugin/types.ts";
 import { DenoStreamConn } from "../../lib/transport/conn.ts";
 import { runFileSender, startFileReceiver } from "./mod.ts";
 import { encodeHeader, encodeTrailer } from "./protocol.ts";
+import { commandOutput } from "../../tests/_support/command.ts";
 
 const port = (s: Service) => (s.address as Deno.NetAddr).port;
 
@@ -333,11 +334,11 @@ Deno.test({
   ignore: Deno.uid() !== 0,
 }, async () => {
   const dir = await Deno.makeTempDir({ prefix: "wiretest-recv-full-" });
-  const mount = await new Deno.Command("mount", {
+  const mount = await commandOutput("mount", {
     args: ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir],
     stdout: "null",
     stderr: "piped",
-  }).output();
+  });
   if (!mount.success) {
     await Deno.remove(dir);
     throw new Error(`Cannot mount a 1 MiB tmpfs: ${new TextDecoder().decode(mount.stderr).trim()}`);
@@ -359,7 +360,7 @@ Deno.test({
     assert.deepEqual(await listing(dir), []);
   } finally {
     await receiver.close();
-    await new Deno.Command("umount", { args: [dir] }).output();
+    await commandOutput("umount", { args: [dir] });
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -6,6 +6,7 @@ import type { Conn } from "../../lib/transport/types.ts";
 import { type Certificates, makeCertificates } from "../../tests/_support/certs.ts";
 import { hasProgram } from "../../tests/_support/peer.ts";
 import { type HttpProbeClientOptions, runHttpProbe, startHttpServer } from "./mod.ts";
+import { commandOutput } from "../../tests/_support/command.ts";
 
 interface TlsFact {
   protocol: string;
@@ -313,13 +314,13 @@ Deno.test("probeHttp() carries requests on node:tls when Deno's client refuses a
   // accepts the name, Deno's client (rustls) looks only at alternative names.
   const dir = await Deno.makeTempDir();
   try {
-    const made = await new Deno.Command("openssl", {
+    const made = await commandOutput("openssl", {
       args: ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
         .concat(["-subj", "/CN=localhost", "-addext", "basicConstraints=critical,CA:FALSE"])
         .concat(["-days", "2", "-keyout", `${dir}/key.pem`, "-out", `${dir}/cert.pem`]),
       stdout: "null",
       stderr: "null",
-    }).output();
+    });
     assert.ok(made.success, "openssl could not make the certificate");
     const server = await startHttpServer({
       certFile: `${dir}/cert.pem`,

@@ -28,6 +28,7 @@
  *
  * @module
  */
+import { commandOutput } from "./command.ts";
 
 /** Options for {@linkcode makeCertificates}. */
 export interface CertificateOptions {
@@ -224,8 +225,7 @@ function asn1Time(ms: number): string {
 }
 
 async function openssl(cwd: string, args: string[]): Promise<void> {
-  const out = await new Deno.Command("openssl", { args, cwd, stdout: "piped", stderr: "piped" })
-    .output();
+  const out = await commandOutput("openssl", { args, cwd, stdout: "piped", stderr: "piped" });
   if (!out.success) {
     const text = new TextDecoder().decode(out.stderr).trim();
     throw new Error(`Cannot make certificates: "openssl ${args[0]}" failed: ${text}`);

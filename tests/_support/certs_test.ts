@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { makeCertificates } from "./certs.ts";
+import { commandOutput } from "./command.ts";
 
 const DAY_MS = 86_400_000;
 
 async function opensslVerify(caFile: string, certFile: string): Promise<string> {
-  const out = await new Deno.Command("openssl", {
+  const out = await commandOutput("openssl", {
     args: ["verify", "-CAfile", caFile, certFile],
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  });
   const decoder = new TextDecoder();
   return decoder.decode(out.stdout) + decoder.decode(out.stderr);
 }
@@ -29,10 +30,10 @@ Deno.test("makeCertificates() makes a leaf the CA signed, valid for localhost an
 
 Deno.test("makeCertificates() marks the leaf critical CA:FALSE", async () => {
   await using certs = await makeCertificates();
-  const out = await new Deno.Command("openssl", {
+  const out = await commandOutput("openssl", {
     args: ["x509", "-in", certs.certFile, "-noout", "-ext", "basicConstraints"],
     stdout: "piped",
-  }).output();
+  });
   assert.match(new TextDecoder().decode(out.stdout), /critical\s+CA:FALSE/);
 });
 

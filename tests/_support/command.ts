@@ -13,19 +13,20 @@ export interface TextOutput {
 }
 
 /**
- * Runs `command` to completion like `Deno.Command#output()`, but kills it
- * (SIGKILL) and throws when it is still running after `timeoutMs`.
+ * `new Deno.Command(command, options).output()` with a bound: the child is
+ * killed (SIGKILL) and the call throws when it still runs after `timeoutMs`.
+ * stdout and stderr are piped unless `options` says otherwise; stdin is null.
  */
-export async function outputWithin(
+export async function commandOutput(
   command: string,
-  options: Omit<Deno.CommandOptions, "stdout" | "stderr" | "signal"> = {},
+  options: Omit<Deno.CommandOptions, "signal"> = {},
   timeoutMs: number = CHILD_LIMIT_MS,
-): Promise<TextOutput> {
+): Promise<Deno.CommandOutput> {
   const child = new Deno.Command(command, {
     stdin: "null",
-    ...options,
     stdout: "piped",
     stderr: "piped",
+    ...options,
   }).spawn();
   let killed = false;
   const timer = setTimeout(() => {
@@ -36,18 +37,54 @@ export async function outputWithin(
   }, timeoutMs);
   try {
     const out = await child.output();
-    const dec = new TextDecoder();
-    const stdout = dec.decode(out.stdout);
-    const stderr = dec.decode(out.stderr);
     if (killed) {
       const shown = [command, ...(options.args ?? [])].join(" ");
+      const dec = new TextDecoder();
+      const printed = (options.stdout ?? "piped") === "piped" ? dec.decode(out.stdout) : "";
+      const errors = (options.stderr ?? "piped") === "piped" ? dec.decode(out.stderr) : "";
       throw new Error(
-        `Cannot finish "${shown}": still running after ${timeoutMs} ms, killed\n${stdout}${stderr}`,
+        `Cannot finish "${shown}": still running after ${timeoutMs} ms, killed\n${printed}${errors}`,
       );
     }
-    return { code: out.code, success: out.success, stdout, stderr };
+    return out;
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** {@linkcode commandOutput} with stdout and stderr piped and decoded. */
+export async function outputWithin(
+  command: string,
+  options: Omit<Deno.CommandOptions, "stdout" | "stderr" | "signal"> = {},
+  timeoutMs: number = CHILD_LIMIT_MS,
+): Promise<TextOutput> {
+  const out = await commandOutput(command, options, timeoutMs);
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    success: out.success,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
+}
+
+/**
+ * A spawned child's exit status, or, when it has not exited after
+ * `timeoutMs`, kills it (SIGKILL) and throws naming `what`.
+ */
+export async function statusWithin(
+  child: Deno.ChildProcess,
+  timeoutMs: number,
+  what: string,
+): Promise<Deno.CommandStatus> {
+  try {
+    return await within(child.status, timeoutMs, what);
+  } catch (error) {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await child.status;
+    throw error;
   }
 }
 
@@ -71,4 +108,18 @@ export async function within<T>(promise: Promise<T>, timeoutMs: number, what: st
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Kills `child` (SIGKILL) if it still runs after `timeoutMs`, which ends its
+ * pipes, so reads of its output and waits on its status finish and the test
+ * fails instead of hanging. Dispose it (`using`) to cancel the timer.
+ */
+export function killAfter(child: Deno.ChildProcess, timeoutMs: number): Disposable {
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }, timeoutMs);
+  return { [Symbol.dispose]: () => clearTimeout(timer) };
 }

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { runFileSender, startFileReceiver } from "../../plugins/file_send/mod.ts";
 import { freePort, ignoreWithout, spawnPeer, waitFor, waitForListen } from "../_support/peer.ts";
+import { within } from "../_support/command.ts";
 
 // The seeds' programs, shared with bench/rows/file_send.ts.
 const SEEDS = new URL("../_support/seeds/", import.meta.url).pathname;
@@ -42,7 +43,7 @@ Deno.test({
       mode: "raw",
     });
     assert.equal(outcome.ok, true, outcome.error?.message);
-    await peer.process.status;
+    await within(peer.process.status, 30_000, "the peer to exit");
     assert.equal(sha256(await Deno.readFile(`${f.dir}/out`)), outcome.facts.sha256);
     assert.equal(outcome.facts.sha256, sha256(f.data));
   },
@@ -54,7 +55,7 @@ Deno.test("file-send raw receiver stores what the seeds' Python send_file sends"
   try {
     const port = (receiver.address as Deno.NetAddr).port;
     await using peer = spawnPeer("python3", [PY_SEND_FILE, String(port), `${f.dir}/src.bin`]);
-    assert.equal((await peer.process.status).success, true);
+    assert.equal((await within(peer.process.status, 30_000, "python3 to exit")).success, true);
     await waitFor(() => receiver.stats().files_received === 1, "the receiver to store the file");
     assert.equal(sha256(await Deno.readFile(`${f.dir}/from-python.bin`)), sha256(f.data));
   } finally {
@@ -71,7 +72,7 @@ Deno.test({
     try {
       const port = (receiver.address as Deno.NetAddr).port;
       await using peer = spawnPeer("sh", ["-c", `nc -N 127.0.0.1 ${port} < "${f.dir}/src.bin"`]);
-      assert.equal((await peer.process.status).success, true);
+      assert.equal((await within(peer.process.status, 30_000, "nc to exit")).success, true);
       await waitFor(() => receiver.stats().files_received === 1, "the receiver to store the file");
       assert.equal(sha256(await Deno.readFile(`${f.dir}/from-nc.bin`)), sha256(f.data));
     } finally {
@@ -99,7 +100,7 @@ Deno.test({
       mode: "raw",
     });
     assert.equal(outcome.ok, true, outcome.error?.message);
-    await peer.process.status;
+    await within(peer.process.status, 30_000, "socat to exit");
     assert.equal(sha256(await Deno.readFile(`${f.dir}/socat.bin`)), sha256(f.data));
   },
 });

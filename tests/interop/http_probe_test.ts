@@ -8,6 +8,7 @@ import { runHttpProbe } from "../../plugins/http_probe/mod.ts";
 import { type Certificates, makeCertificates } from "../_support/certs.ts";
 import { nginxConfig } from "../_support/nginx.ts";
 import { freePort, ignoreWithout, type Peer, spawnPeer, waitForTcp } from "../_support/peer.ts";
+import { commandOutput } from "../_support/command.ts";
 
 const FILE_SIZE = 300_000;
 
@@ -100,7 +101,7 @@ const CURL_FORMAT =
 
 /** Runs curl once over `urls` (one connection reused) and returns each transfer's times. */
 async function curlTimes(urls: string[], extra: string[] = []): Promise<CurlTimes[]> {
-  const out = await new Deno.Command("curl", {
+  const out = await commandOutput("curl", {
     args: [
       "-s",
       "--noproxy",
@@ -112,7 +113,7 @@ async function curlTimes(urls: string[], extra: string[] = []): Promise<CurlTime
     ],
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  });
   assert.ok(out.success, `curl failed: ${new TextDecoder().decode(out.stderr)}`);
   return new TextDecoder().decode(out.stdout).trim().split("\n").map((line) => {
     const [namelookup, connect, appconnect, starttransfer, total] = line.split(" ").map((s) =>

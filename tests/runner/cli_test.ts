@@ -3,16 +3,17 @@
 // by the reporters' own tests.)
 import assert from "node:assert/strict";
 import { fixtureDir } from "./_support/run.ts";
+import { commandOutput } from "../_support/command.ts";
 
 const MAIN = new URL("../../lib/cli/main.ts", import.meta.url).pathname;
 
 async function wiretest(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
+  const out = await commandOutput(Deno.execPath(), {
     args: ["run", "-A", MAIN, ...args],
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },
-  }).output();
+  });
   const text = new TextDecoder();
   return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
 }

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { testFixtures } from "../../lib/testing/mod.ts";
 import { fixtureDir } from "./_support/run.ts";
+import { commandOutput } from "../_support/command.ts";
 
 await testFixtures(new URL("../../examples/fixtures/", import.meta.url));
 
@@ -48,7 +49,7 @@ steps:
       JSON.stringify(new URL("../../lib/testing/mod.ts", import.meta.url).href)
     };\nawait testFixtures(new URL("./", import.meta.url));\n`,
   });
-  const out = await new Deno.Command(Deno.execPath(), {
+  const out = await commandOutput(Deno.execPath(), {
     args: [
       "test",
       "-A",
@@ -60,7 +61,7 @@ steps:
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },
-  }).output();
+  });
   const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
   assert.equal(out.code, 1, text);
   assert.match(text, /^ {2}first \.\.\. ok/m);

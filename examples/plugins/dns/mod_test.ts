@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { outcomeProblems, Registry, runClient } from "@wiretest/wiretest/plugin";
 import { startDnsmasq, withoutDnsmasq } from "./_test_utils.ts";
 import dns, { runDnsClient } from "./mod.ts";
+import { commandOutput } from "../../../tests/_support/command.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -74,7 +75,7 @@ Deno.test({
     const direct = await runClient(plugin, { target: dnsmasq.target, name: "test.local" });
     assert.equal(direct.ok, true, direct.error?.message);
 
-    const out = await new Deno.Command(Deno.execPath(), {
+    const out = await commandOutput(Deno.execPath(), {
       args: [
         "run",
         "-A",
@@ -93,7 +94,7 @@ Deno.test({
       cwd: ROOT,
       stdout: "piped",
       stderr: "piped",
-    }).output();
+    });
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
     const outcome = JSON.parse(new TextDecoder().decode(out.stdout));
     assert.equal(outcome.metrics.responses, 3);

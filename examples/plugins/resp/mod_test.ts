@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { outcomeProblems, Registry, runClient } from "@wiretest/wiretest/plugin";
 import { startRedis, withoutRedis } from "./_test_utils.ts";
 import resp, { RespConnection, runRespClient } from "./mod.ts";
+import { commandOutput } from "../../../tests/_support/command.ts";
 
 const MANIFEST = new URL("./manifest.json", import.meta.url);
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -90,12 +91,12 @@ Deno.test({
 });
 
 async function wiretest(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
+  const output = await commandOutput(Deno.execPath(), {
     args: ["run", "-A", "lib/cli/main.ts", ...args],
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  });
   const text = new TextDecoder();
   return {
     code: output.code,

@@ -4,6 +4,8 @@
 // parallel inside one Deno process, so the test process's own RSS and file
 // descriptors say nothing about one case).
 
+import { within } from "../../_support/command.ts";
+
 const REPO = new URL("../../../", import.meta.url).pathname;
 const PEER_SCRIPT = new URL("./hostile_peer.py", import.meta.url).pathname;
 const CHILD_SCRIPT = new URL("./client_child.ts", import.meta.url).pathname;
@@ -231,7 +233,7 @@ export async function serveProcess(
     async stop(): Promise<Record<string, number>> {
       proc.kill("SIGTERM");
       const closed = JSON.parse(await proc.nextLine(15_000));
-      await proc.status;
+      await within(proc.status, 15_000, `the ${plugin} server to exit after its last line`);
       return closed.stats;
     },
   });
