@@ -131,7 +131,7 @@ Deno.test({
     await using peer = spawnPeer("sh", ["-c", `nc -l 127.0.0.1 ${port} > "${f.dir}/nc.bin"`]);
     await waitForListen(port);
     // nc closes once the sender has nothing more to send: no idle timeout to wait out.
-    const message = await framedToRaw(port, `${f.dir}/src.bin`, 60_000);
+    const message = await framedToRaw(port, `${f.dir}/src.bin`, 20_000);
     assert.equal(
       message,
       `Cannot send file to 127.0.0.1:${port}: no acknowledgement before the connection closed — is the receiver in raw mode? (\`--mode raw\`)`,
@@ -154,7 +154,7 @@ Deno.test({
       `CREATE:${f.dir}/socat.bin`,
     ]);
     await waitForListen(port);
-    const message = await framedToRaw(port, `${f.dir}/src.bin`, 60_000);
+    const message = await framedToRaw(port, `${f.dir}/src.bin`, 20_000);
     assert.match(
       message,
       /no acknowledgement before the connection closed — is the receiver in raw mode\? \(`--mode raw`\)$/,
