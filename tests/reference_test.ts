@@ -77,3 +77,23 @@ Deno.test("readDescription() refuses a malformed declaration sent by a plugin's 
   const fine = readDescription(entry, { ...sent, server: role });
   assert.equal(fine.server?.stats, undefined);
 });
+
+Deno.test("--help names what a role reports: outcome metrics and facts, server stats", async () => {
+  const client = await wiretest("echo", "--help");
+  assert.equal(client.code, 0, client.stderr);
+  assert.match(
+    client.stdout,
+    /\nOutcome \(--json; units and meanings: wiretest reference\):\n {2}metrics: bytes_sent, bytes_received, round_trips,/,
+  );
+  assert.match(client.stdout, /\n {2}facts: {3}transport, target, payload_bytes\n$/);
+  const server = await wiretest("serve", "udp-ping", "--help");
+  assert.equal(server.code, 0, server.stderr);
+  assert.match(
+    server.stdout,
+    /\nStats \(printed when it stops; units and meanings: wiretest reference\):\n {2}datagrams_in, datagrams_out, bytes_in, bytes_out, send_errors\n$/,
+  );
+  // A third-party plugin's, from its Worker.
+  const isolated = await wiretest("run", "dns", "--plugins", DNS_MANIFEST, "--help");
+  assert.equal(isolated.code, 0, isolated.stderr);
+  assert.match(isolated.stdout, /\n {2}facts: {3}server, rcode, answers, authoritative,/);
+});

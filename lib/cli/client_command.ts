@@ -2,6 +2,7 @@
 // print a summary (or the whole outcome with --json).
 import type { LogLevel, Outcome, Progress } from "../plugin/types.ts";
 import { flagsHelp, flagSpecs, parseFlags, UsageError } from "./_flags.ts";
+import { outcomeHelp } from "./_outcome_help.ts";
 import { openPlugin } from "./_load_plugin.ts";
 import { asksForHelp, noPluginError, pluginMenu } from "./_plugin_menu.ts";
 import { progressDisplay } from "./_progress.ts";
@@ -35,7 +36,8 @@ export async function clientCommand(
     console.log(
       printable(
         `wiretest ${usage} ${positionals.map((p) => `<${p}>`).join(" ")} [flags]\n\n` +
-          `${plugin.described.description}\n\nFlags:\n${flagsHelp(specs, positionals)}`,
+          `${plugin.described.description}\n\nFlags:\n${flagsHelp(specs, positionals)}` +
+          outcomeHelp(role),
       ),
     );
     return EXIT.ok;

@@ -3,6 +3,7 @@
 import type { LogLevel } from "../plugin/types.ts";
 import { formatAddress } from "../transport/address.ts";
 import { flagsHelp, flagSpecs, parseFlags, UsageError } from "./_flags.ts";
+import { statsHelp } from "./_outcome_help.ts";
 import { openPlugin } from "./_load_plugin.ts";
 import { asksForHelp, noPluginError, pluginMenu } from "./_plugin_menu.ts";
 import { EXIT } from "./_exit.ts";
@@ -32,7 +33,7 @@ export async function serveCommand(args: string[]): Promise<number> {
             ["  --json", "print the address and final stats as JSON lines"],
             ["  --debug", "print stack traces and plugin log lines"],
           ])
-        }`,
+        }${statsHelp(role)}`,
     ));
     return EXIT.ok;
   }
