@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { runFileSender, startFileReceiver } from "../../plugins/file_send/mod.ts";
 import { freePort, ignoreWithout, type Peer, spawnPeer, waitForListen } from "../_support/peer.ts";
+import { within } from "../_support/command.ts";
 
 const WTFS = new URL("../_support/wtfs/", import.meta.url).pathname;
 const PY_SEND = `${WTFS}wtfs_send.py`;
@@ -32,17 +33,9 @@ async function fixture(size: number) {
 
 /** The peer's exit code and JSON lines, or a failure after `ms` (it is killed on dispose). */
 async function finished(peer: Peer, ms = 20_000) {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the Python peer ran past ${ms} ms`)), ms);
-  });
-  try {
-    const status = await Promise.race([peer.process.status, late]);
-    const lines = (await peer.output()).trim().split("\n").filter((l) => l);
-    return { code: status.code, results: lines.map((l) => JSON.parse(l)) };
-  } finally {
-    clearTimeout(timer);
-  }
+  const status = await within(peer.process.status, ms, "the Python peer to exit");
+  const lines = (await peer.output()).trim().split("\n").filter((l) => l);
+  return { code: status.code, results: lines.map((l) => JSON.parse(l)) };
 }
 
 Deno.test({

@@ -136,7 +136,7 @@ Deno.test({
       message,
       `Cannot send file to 127.0.0.1:${port}: no acknowledgement before the connection closed — is the receiver in raw mode? (\`--mode raw\`)`,
     );
-    await peer.process.status;
+    await within(peer.process.status, 30_000, "nc to exit");
     assert.equal((await Deno.stat(`${f.dir}/nc.bin`)).size, framedSize(200_000));
   },
 });
@@ -159,7 +159,7 @@ Deno.test({
       message,
       /no acknowledgement before the connection closed — is the receiver in raw mode\? \(`--mode raw`\)$/,
     );
-    await peer.process.status;
+    await within(peer.process.status, 30_000, "socat to exit");
     assert.equal((await Deno.stat(`${f.dir}/socat.bin`)).size, framedSize(300_000));
   },
 });
