@@ -514,3 +514,23 @@ Deno.test({
     assert.equal(tls.certificate.days_left, 0);
   },
 });
+
+Deno.test("probeHttp() repeats a POST over one kept-alive HTTPS connection with either TLS client", async () => {
+  // A POST checks its reused connection for an idle close before it is
+  // sent; over TLS that check must leave the stream intact.
+  await using certs = await makeCertificates();
+  for (const tlsClient of ["native", "node"] as const) {
+    const { outcome, server } = await probeHttps(certs, {
+      caFile: certs.caCertFile,
+      method: "POST",
+      body: "once each",
+      repeat: 5,
+      tlsClient,
+    });
+    assert.equal(outcome.ok, true, `${tlsClient}: ${outcome.error?.message}`);
+    assert.equal(outcome.metrics.connections, 1, tlsClient);
+    assert.equal(outcome.metrics.requests, 5, tlsClient);
+    assert.equal(server.stats().requests, 5, tlsClient);
+    assert.equal(outcome.facts.body_text, "secret", tlsClient);
+  }
+});
