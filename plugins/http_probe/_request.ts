@@ -14,13 +14,16 @@ export interface RequestSpec {
   headers: readonly string[];
   /** Body length, or `undefined` when the request has no body. */
   bodyLength?: number;
+  /** The `Accept-Encoding` to send, or `undefined` for none. */
+  acceptEncoding?: string;
 }
 
 const encoder = new TextEncoder();
 
 /**
  * Encodes a request head: request line, `Host`, `User-Agent`, `Accept`,
- * `Content-Length` (when there is a body) and the user's headers, which win
+ * `Accept-Encoding` (when asked), `Content-Length` (when there is a body)
+ * and the user's headers, which win
  * over the defaults (compared case-insensitively).
  */
 export function encodeRequestHead(spec: RequestSpec): Uint8Array {
@@ -33,6 +36,9 @@ export function encodeRequestHead(spec: RequestSpec): Uint8Array {
   if (!given.has("host")) lines.push(`Host: ${spec.url.host}`);
   if (!given.has("user-agent")) lines.push(`User-Agent: wiretest-http-probe/${HTTP_PROBE_VERSION}`);
   if (!given.has("accept")) lines.push("Accept: */*");
+  if (spec.acceptEncoding !== undefined && !given.has("accept-encoding")) {
+    lines.push(`Accept-Encoding: ${spec.acceptEncoding}`);
+  }
   if (spec.bodyLength !== undefined && !given.has("content-length")) {
     lines.push(`Content-Length: ${spec.bodyLength}`);
   }

@@ -33,8 +33,11 @@ export type BodyFraming =
   | { kind: "chunked" }
   | { kind: "close" };
 
-/** Receives body bytes; the view is only valid during the call. */
-export type BodySink = (chunk: Uint8Array) => void;
+/**
+ * Receives body bytes; the view is only valid during the call (until the
+ * promise it returns, if any, settles: reading waits for it).
+ */
+export type BodySink = (chunk: Uint8Array) => void | Promise<void>;
 
 /** What reading a body found. */
 export interface BodyResult {
@@ -176,7 +179,8 @@ export class ResponseReader {
           const chunk = this.#buf.subarray(this.#start, this.#end);
           total += chunk.length;
           this.#checkBodySize(total, maxBodyBytes);
-          sink(chunk);
+          const pending = sink(chunk);
+          if (pending) await pending;
           this.#start = this.#end;
         }
         return { bytes: total };
@@ -223,7 +227,8 @@ export class ResponseReader {
     while (left > 0) {
       if (this.#end === this.#start && !await this.#fill()) break;
       const take = Math.min(left, this.#end - this.#start);
-      sink(this.#buf.subarray(this.#start, this.#start + take));
+      const pending = sink(this.#buf.subarray(this.#start, this.#start + take));
+      if (pending) await pending;
       this.#start += take;
       left -= take;
     }

@@ -12,6 +12,7 @@ import type { Context, Outcome } from "../../lib/plugin/types.ts";
 import { describeError } from "../../lib/plugin/run.ts";
 import { HttpStatusError, RedirectError } from "./errors.ts";
 import type { HttpProbeClientParams } from "./params.ts";
+import { ACCEPT_ENCODING, BodyDecoder, contentCodings } from "./_body_decoder.ts";
 import { encodeRequestHead, redirectHeaders } from "./_request.ts";
 import type { BodySink, HeaderFields, ResponseHead } from "./_response_reader.ts";
 import { type Exchange, type OutgoingRequest, type Phases, Session } from "./_session.ts";
@@ -62,7 +63,8 @@ export interface RedirectHop {
  *
  * Metrics describe the first request (after its redirects): `status`,
  * `dns_ms`, `connect_ms`, `tls_ms`, `ttfb_ms`, `transfer_ms`, `total_ms`,
- * `redirect_ms`, `body_bytes`, `header_bytes`, `redirects`; over all
+ * `redirect_ms`, `body_bytes` (decoded, with `compressed`), `header_bytes`,
+ * `redirects`, and with `compressed` `encoded_body_bytes` (as received); over all
  * requests: `requests` (sent, hops included), `connections` (opened to
  * carry requests), `tls_inspections` (see below); with `repeat` > 1 also
  * `latency_*_ms` (each request's total) and `requests_per_s`.
@@ -138,7 +140,13 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
       tls: await tlsSettings(params),
     }, watch);
     // Encoded once: every repetition sends the same bytes.
-    const request = outgoing(firstUrl, params.method, params.headers, await requestBody(params));
+    const request = outgoing(
+      firstUrl,
+      params.method,
+      params.headers,
+      await requestBody(params),
+      params.compressed,
+    );
     const started = performance.now();
     let lastProgress = started;
     for (let i = 0; i < params.repeat; i++) {
@@ -147,7 +155,7 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
       const fetched = await fetchFollowing(session, params, request, first ? hops : [], digest);
       latency.record(fetched.totalMs);
       if (first) {
-        Object.assign(metrics, firstMetrics(fetched));
+        Object.assign(metrics, firstMetrics(fetched, params.compressed));
         Object.assign(facts, firstFacts(fetched, digest!), { redirects: hops });
       }
       const { status, reason } = fetched.exchange.head;
@@ -191,6 +199,8 @@ interface Fetched {
   redirectMs: number;
   totalMs: number;
   hopCount: number;
+  /** Bytes of the decoded body, when `compressed` and the body was encoded. */
+  decodedBytes?: number;
 }
 
 type RequestBody = Uint8Array | { file: string; size: number } | undefined;
@@ -213,9 +223,29 @@ async function fetchFollowing(
   const follows = (head: ResponseHead) =>
     params.followRedirects && REDIRECT_STATUSES.has(head.status) &&
     typeof head.headers.location === "string";
-  const sinkFor = (head: ResponseHead) => follows(head) || !digest ? countOnly : digest.sink;
+  let decoder: BodyDecoder | undefined;
+  const sinkFor = (head: ResponseHead): BodySink => {
+    if (follows(head)) return countOnly;
+    const sink = digest?.sink ?? countOnly;
+    if (!params.compressed) return sink;
+    const where = request.url.host;
+    const codings = contentCodings(head.headers["content-encoding"], where);
+    if (codings.length === 0) return sink;
+    const active = decoder = new BodyDecoder(codings, sink, params.maxDecodedBytes, where);
+    return (chunk) => active.write(chunk);
+  };
   while (true) {
-    const exchange = await session.exchange(request, sinkFor);
+    let exchange: Exchange;
+    let decodedBytes: number | undefined;
+    try {
+      exchange = await session.exchange(request, sinkFor);
+      // A response without body bytes (HEAD, 204, 304) has nothing to decode.
+      if (decoder && exchange.body.bytes > 0) await decoder.end();
+      decodedBytes = decoder?.bytes;
+    } finally {
+      decoder?.close();
+      decoder = undefined;
+    }
     start ??= exchange.start;
     const { url, method } = request;
     if (!follows(exchange.head)) {
@@ -227,6 +257,7 @@ async function fetchFollowing(
         redirectMs,
         totalMs: redirectMs + exchange.phases.total,
         hopCount,
+        decodedBytes,
       };
     }
     paused += exchange.pausedMs;
@@ -252,7 +283,7 @@ async function fetchFollowing(
     }
     visited.add(key);
     headers = redirectHeaders(headers, next.origin === url.origin, toGet);
-    request = outgoing(next, nextMethod, headers, body);
+    request = outgoing(next, nextMethod, headers, body, params.compressed);
   }
 }
 
@@ -261,13 +292,20 @@ function outgoing(
   method: string,
   headers: readonly string[],
   body: RequestBody,
+  compressed: boolean,
 ): OutgoingRequest {
   const bodyLength = body === undefined
     ? undefined
     : body instanceof Uint8Array
     ? body.length
     : body.size;
-  return { url, method, body, head: encodeRequestHead({ method, url, headers, bodyLength }) };
+  const acceptEncoding = compressed ? ACCEPT_ENCODING : undefined;
+  return {
+    url,
+    method,
+    body,
+    head: encodeRequestHead({ method, url, headers, bodyLength, acceptEncoding }),
+  };
 }
 
 function resolveLocation(location: string, base: URL): URL {
@@ -350,10 +388,10 @@ function phaseFacts(exchange: Exchange): Omit<RedirectHop, "url" | "status" | "l
   };
 }
 
-function firstMetrics(fetched: Fetched): Record<string, number> {
+function firstMetrics(fetched: Fetched, compressed: boolean): Record<string, number> {
   const { exchange, redirectMs, totalMs } = fetched;
   const p: Phases = exchange.phases;
-  return {
+  const metrics: Record<string, number> = {
     status: exchange.head.status,
     redirect_ms: redirectMs,
     dns_ms: p.dns,
@@ -362,10 +400,13 @@ function firstMetrics(fetched: Fetched): Record<string, number> {
     ttfb_ms: p.ttfb,
     transfer_ms: p.transfer,
     total_ms: totalMs,
-    body_bytes: exchange.body.bytes,
+    body_bytes: fetched.decodedBytes ?? exchange.body.bytes,
     header_bytes: exchange.headerBytes,
     redirects: fetched.hopCount,
   };
+  // With compressed, body_bytes is the decoded size; this is what came.
+  if (compressed) metrics.encoded_body_bytes = exchange.body.bytes;
+  return metrics;
 }
 
 function firstFacts(fetched: Fetched, digest: BodyDigest): Record<string, unknown> {
@@ -381,7 +422,7 @@ function firstFacts(fetched: Fetched, digest: BodyDigest): Record<string, unknow
     headers: asFact(head.headers),
     body_sha256: digest.sha256,
     body_text: digest.text,
-    body_truncated: exchange.body.bytes > digest.textLimit,
+    body_truncated: (fetched.decodedBytes ?? exchange.body.bytes) > digest.textLimit,
     reused_connection: exchange.reused,
   };
   if (exchange.body.trailers) facts.trailers = asFact(exchange.body.trailers);

@@ -12,7 +12,8 @@ export type HttpParsePart =
   | "header"
   | "content-length"
   | "transfer-encoding"
-  | "chunk";
+  | "chunk"
+  | "content-encoding";
 
 /** Options for {@linkcode HttpParseError}. */
 export interface HttpParseErrorOptions {

@@ -140,7 +140,11 @@ function summarize(outcome: Outcome): string {
   if (typeof f.status === "number") {
     const redirects = m.redirects ? `, ${m.redirects} redirect${m.redirects === 1 ? "" : "s"}` : "";
     lines.push(
-      `${f.method} ${f.url} ${f.status} ${f.reason}${redirects}: ${formatBytes(m.body_bytes)} in ` +
+      `${f.method} ${f.url} ${f.status} ${f.reason}${redirects}: ${formatBytes(m.body_bytes)}` +
+        (m.encoded_body_bytes !== undefined && m.encoded_body_bytes !== m.body_bytes
+          ? ` (${formatBytes(m.encoded_body_bytes)} encoded)`
+          : "") +
+        " in " +
         `${ms(m.total_ms)} ms (dns ${ms(m.dns_ms)}, connect ${ms(m.connect_ms)}, ` +
         `tls ${ms(m.tls_ms)}, ttfb ${ms(m.ttfb_ms)}, transfer ${ms(m.transfer_ms)} ms)`,
     );

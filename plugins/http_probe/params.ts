@@ -45,6 +45,14 @@ export interface HttpProbeClientOptions {
    * `--fail` does: the outcome keeps every metric and fact (default `false`).
    */
   fail?: boolean;
+  /**
+   * Ask for a compressed body (`Accept-Encoding: gzip, deflate, br`) and
+   * decode it, as curl's `--compressed` does: `body_sha256`, `body_text` and
+   * `body_bytes` describe the decoded body (default `false`).
+   */
+  compressed?: boolean;
+  /** Largest decoded body accepted with `compressed`, in bytes (default 100 MiB). */
+  maxDecodedBytes?: number;
   /** Do not fail on an unverifiable certificate; report it as a fact (default `false`). */
   insecure?: boolean;
   /** PEM file of CA certificates to trust instead of the system's. */
@@ -94,6 +102,10 @@ export interface HttpProbeClientParams {
   repeat: number;
   /** Fail on a status of 400 or more. */
   fail: boolean;
+  /** Ask for and decode a compressed body. */
+  compressed: boolean;
+  /** Largest decoded body accepted, in bytes. */
+  maxDecodedBytes: number;
   /** Report certificate problems instead of failing. */
   insecure: boolean;
   /** PEM file of CA certificates to trust. */
@@ -146,6 +158,10 @@ export const httpProbeClientParams: ParamsSchema<HttpProbeClientParams, HttpProb
       .describe("Requests sent one after another on one keep-alive connection"),
     fail: z.boolean().default(false)
       .describe("Fail when a response's status is 400 or more (curl --fail)"),
+    compressed: z.boolean().default(false)
+      .describe("Ask for gzip, deflate or br and decode the body (curl --compressed)"),
+    maxDecodedBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(100 * MIB)
+      .describe("Largest decoded body accepted with compressed, in bytes"),
     insecure: z.boolean().default(false)
       .describe("Accept unverifiable certificates; report the problem as a fact"),
     caFile: z.string().min(1).optional().describe("PEM file of CA certificates to trust"),

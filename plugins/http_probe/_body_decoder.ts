@@ -1,0 +1,169 @@
+// Decodes a response body's content codings (gzip, deflate, br) as it
+// streams, with a bound on the decoded size.
+//
+// node:zlib rather than the Web DecompressionStream: Deno's
+// DecompressionStream hands over everything one input chunk decodes to in
+// one piece (106 bytes of brotli became one 64 MiB chunk), so a bomb would
+// be in memory before any limit could see it. node:zlib's streams emit
+// `chunkSize` pieces and stop when destroyed: the limit is checked every
+// 64 KiB and memory stays flat whatever the ratio.
+import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
+import type { Transform } from "node:stream";
+import { HttpParseError } from "./errors.ts";
+import type { BodySink } from "./_response_reader.ts";
+
+/** What `Accept-Encoding` offers with `compressed`: every coding decoded here. */
+export const ACCEPT_ENCODING = "gzip, deflate, br";
+
+const CHUNK = 64 * 1024;
+
+/** Decoders by content coding (RFC 9110 section 8.4.1; `x-gzip` is gzip). */
+const DECODERS: Record<string, () => Transform> = Object.assign(Object.create(null), {
+  gzip: () => createGunzip({ chunkSize: CHUNK }),
+  "x-gzip": () => createGunzip({ chunkSize: CHUNK }),
+  // RFC 9110's deflate is the zlib format; raw deflate is not accepted.
+  deflate: () => createInflate({ chunkSize: CHUNK }),
+  br: () => createBrotliDecompress({ chunkSize: CHUNK }),
+});
+
+/**
+ * The content codings of a `Content-Encoding` value, in the order they
+ * were applied, without `identity`.
+ *
+ * @throws {HttpParseError} For a coding this decoder does not know.
+ */
+export function contentCodings(value: string | string[] | undefined, address: string): string[] {
+  if (value === undefined) return [];
+  const text = Array.isArray(value) ? value.join(",") : value;
+  const codings = text.split(",").map((c) => c.trim().toLowerCase()).filter((c) =>
+    c !== "" && c !== "identity"
+  );
+  for (const coding of codings) {
+    if (!(coding in DECODERS)) {
+      throw new HttpParseError({
+        part: "content-encoding",
+        address,
+        detail: `unsupported content coding "${coding}" (compressed decodes gzip, deflate and br)`,
+      });
+    }
+  }
+  return codings;
+}
+
+/**
+ * Decodes a body encoded with `codings` (applied in that order, so undone
+ * in reverse) into `sink`. Feed it with {@linkcode BodyDecoder.write}, then
+ * {@linkcode BodyDecoder.end}.
+ */
+export class BodyDecoder {
+  readonly #first: Transform;
+  readonly #stages: Transform[];
+  readonly #sink: BodySink;
+  readonly #maxBytes: number;
+  readonly #address: string;
+  #failure: Error | undefined;
+  #onFailure: ((error: Error) => void) | undefined;
+  #ended: Promise<void>;
+  /** Decoded bytes so far. */
+  bytes = 0;
+
+  constructor(codings: string[], sink: BodySink, maxBytes: number, address: string) {
+    this.#sink = sink;
+    this.#maxBytes = maxBytes;
+    this.#address = address;
+    this.#stages = [...codings].reverse().map((coding) => DECODERS[coding]());
+    this.#first = this.#stages[0];
+    // Each stage's output is a decoded body too: each is held to the limit,
+    // so no stage can buffer more than that for the next.
+    for (let i = 0; i < this.#stages.length; i++) {
+      const stage = this.#stages[i];
+      const next = this.#stages[i + 1];
+      let produced = 0;
+      stage.on("data", (chunk: Uint8Array) => {
+        if (this.#failure) return;
+        produced += chunk.length;
+        if (produced > this.#maxBytes) {
+          return this.#fail(
+            new RangeError(
+              `Cannot decode body from ${this.#address}: it exceeds maxDecodedBytes ${this.#maxBytes}`,
+            ),
+          );
+        }
+        if (next) next.write(chunk);
+        else {
+          this.bytes += chunk.length;
+          this.#sink(chunk);
+        }
+      });
+      stage.on("error", (error: Error) => this.#fail(this.#decodeError(error)));
+      if (next) stage.on("end", () => next.end());
+    }
+    const last = this.#stages[this.#stages.length - 1];
+    this.#ended = new Promise<void>((resolve, reject) => {
+      last.on("end", resolve);
+      this.#onFailure = reject;
+    });
+    // Until end() is awaited, a failure is seen by write(); never unhandled.
+    this.#ended.catch(() => {});
+  }
+
+  /**
+   * Decodes one chunk of the encoded body; resolves once it is decoded and
+   * handed to the sink (the view may be reused afterwards).
+   *
+   * @throws {RangeError} When the decoded body exceeds the limit.
+   * @throws {HttpParseError} When the bytes are not valid for the coding.
+   */
+  write(chunk: Uint8Array): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    return new Promise<void>((resolve, reject) => {
+      const onFailure = this.#onFailure!;
+      // A failure (the limit, corrupt data) destroys the stream, so its
+      // write callback may never run: the failure settles this write.
+      this.#onFailure = (error) => {
+        onFailure(error);
+        reject(error);
+      };
+      this.#first.write(chunk.slice(), (error) => {
+        this.#onFailure = onFailure;
+        if (this.#failure) reject(this.#failure);
+        else if (error) reject(this.#decodeError(error));
+        else resolve();
+      });
+    });
+  }
+
+  /**
+   * Ends the encoded body and waits for the last decoded bytes.
+   *
+   * @throws {RangeError} When the decoded body exceeds the limit.
+   * @throws {HttpParseError} When the encoded body is cut short or invalid.
+   */
+  async end(): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    this.#first.end();
+    await this.#ended;
+  }
+
+  /** Releases the decoders (after a failure elsewhere, or to abandon the body). */
+  close(): void {
+    for (const stage of this.#stages) stage.destroy();
+  }
+
+  #fail(error: Error): void {
+    if (this.#failure) return;
+    this.#failure = error;
+    this.close();
+    this.#onFailure?.(error);
+  }
+
+  #decodeError(error: Error): Error {
+    if (error instanceof RangeError || error instanceof HttpParseError) return error;
+    return new HttpParseError({
+      part: "content-encoding",
+      address: this.#address,
+      detail: `the body is not valid for its Content-Encoding (${error.message})`,
+      cause: error,
+    });
+  }
+}
