@@ -139,9 +139,8 @@ Deno.test("startEchoServer() closes connections idle for idleTimeoutMs", async (
   const server = await startEchoServer({ idleTimeoutMs: 100 });
   try {
     using idle = await connectTcp({ port: port(server.address), timeout: 5000 });
-    const started = Date.now();
+    // Closed by the server (null), not a read timeout (TimeoutError), and counted as idle.
     assert.equal(await idle.read(new Uint8Array(8), { timeout: 5000 }), null);
-    assert.ok(Date.now() - started < 4000);
     await waitFor(() => server.stats().active === 0);
     assert.equal(server.stats().idle_closed, 1);
     assert.equal(server.stats().errors, 0);
