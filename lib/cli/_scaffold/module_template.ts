@@ -10,6 +10,8 @@ export function moduleSource(names: PluginNames, roles: Roles): string {
   const parts = [header(roles), imports(roles), CONSTANTS(roles)];
   if (roles.server) parts.push(SERVER);
   if (roles.client) parts.push(CLIENT);
+  if (roles.server) parts.push(SERVER_STATS);
+  if (roles.client) parts.push(CLIENT_OUTCOME);
   parts.push(definition(roles));
   if (roles.server) parts.push(START_SERVER);
   if (roles.client) parts.push(RUN_CLIENT);
@@ -73,7 +75,9 @@ function imports(roles: Roles): string {
   const plugin = [
     "type Context",
     "definePlugin",
-    ...(roles.client ? ["describeError", "type Outcome"] : []),
+    ...(roles.client ? ["describeError"] : []),
+    ...(roles.server ? ["type MetricDeclaration"] : []),
+    ...(roles.client ? ["type Outcome", "type OutcomeDeclaration"] : []),
     "type ParamsSchema",
     "type Plugin",
     ...(roles.client ? ["runClient"] : []),
@@ -92,7 +96,12 @@ function imports(roles: Roles): string {
     `import { encodeLine, LineDecoder, readFrames } from "@wiretest/wiretest/codec";`,
   ];
   if (roles.client) {
-    lines.push(`import { LatencyHistogram, summaryMetrics } from "@wiretest/wiretest/metrics";`);
+    lines.push(
+      namedImport(
+        ["LatencyHistogram", "summaryMetricDeclarations", "summaryMetrics"],
+        "@wiretest/wiretest/metrics",
+      ),
+    );
   }
   lines.push(`import { z } from "zod";`);
   return lines.join("\n");
@@ -361,6 +370,7 @@ function definition(roles: Roles): string {
       "  server: {",
       "    params: __camel__ServerParams,",
       "    serve: serve__Pascal__,",
+      "    stats: __camel__Stats,",
       "  },",
     );
   }
@@ -371,12 +381,47 @@ function definition(roles: Roles): string {
       "    run: run__Pascal__,",
       `    positionals: ["target"],`,
       "    summary: summarize__Pascal__,",
+      "    outcome: __camel__Outcome,",
       "  },",
     );
   }
   lines.push("});", "export default __camel__;");
   return lines.join("\n");
 }
+
+// What each role reports, declared: `wiretest reference` and `--help` list
+// it, and the tests check real runs against it.
+const SERVER_STATS = String.raw`
+/** The counters of the server role's \`stats()\`. */
+export const __camel__Stats: readonly MetricDeclaration[] = [
+  { name: "connections", unit: "count", description: "Connections accepted." },
+  { name: "pings", unit: "count", description: "PINGs answered with a PONG." },
+  { name: "errors", unit: "count", description: "Connections that failed or sent something else." },
+];`;
+
+const CLIENT_OUTCOME = String.raw`
+/** Every metric and fact of the client role's outcome. */
+export const __camel__Outcome: OutcomeDeclaration = {
+  metrics: [
+    { name: "pings", unit: "count", description: "PINGs sent." },
+    { name: "pongs", unit: "count", description: "PONGs received." },
+    {
+      name: "connect_ms",
+      unit: "ms",
+      description: "Time to connect.",
+      when: "once connected",
+    },
+    ...summaryMetricDeclarations("rtt", "PING-to-PONG times", "once a PONG came"),
+  ],
+  facts: [
+    {
+      path: "peer",
+      type: "string",
+      description: "The address connected to.",
+      when: "once connected",
+    },
+  ],
+};`;
 
 const START_SERVER = String.raw`
 /**

@@ -15,9 +15,11 @@ export function testSource(names: PluginNames, roles: Roles): string {
 
 const BOTH_IMPORTS = String.raw`import assert from "node:assert/strict";
 import {
+  outcomeProblems,
   ParamsError,
   runClient,
   startServer,
+  statsProblems,
   validateParams,
 } from "@wiretest/wiretest/plugin";
 import {
@@ -34,16 +36,16 @@ import __camel__, {
 `;
 
 const SERVER_IMPORTS = String.raw`import assert from "node:assert/strict";
-import { ParamsError, validateParams } from "@wiretest/wiretest/plugin";
+import { ParamsError, statsProblems, validateParams } from "@wiretest/wiretest/plugin";
 import { connectTcp, readFull } from "@wiretest/wiretest/transport";
-import { __camel__ServerParams, start__Pascal__Server } from "./mod.ts";
+import { __camel__ServerParams, __camel__Stats, start__Pascal__Server } from "./mod.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 `;
 
 const CLIENT_IMPORTS = String.raw`import assert from "node:assert/strict";
-import { ParamsError, runClient, validateParams } from "@wiretest/wiretest/plugin";
+import { outcomeProblems, ParamsError, runClient, validateParams } from "@wiretest/wiretest/plugin";
 import { encodeLine, LineDecoder, readFrames } from "@wiretest/wiretest/codec";
 import { listenTcp } from "@wiretest/wiretest/transport";
 import __camel__, { __camel__ClientParams, run__Pascal__Client } from "./mod.ts";
@@ -61,6 +63,9 @@ const ROUND_TRIP = String
     assert.ok(outcome.metrics.rtt_p99_ms >= outcome.metrics.rtt_p50_ms);
     assert.equal(server.stats().pings, 20);
     assert.match(__camel__.client!.summary!(outcome), /^20 PINGs to 127\.0\.0\.1:\d+: 20 PONGs/);
+    // What the roles report is what they declare (wiretest reference lists it).
+    assert.deepEqual(outcomeProblems(__camel__.client!.outcome!, outcome), []);
+    assert.deepEqual(statsProblems(__camel__.server!.stats!, server.stats()), []);
   } finally {
     await server.close();
   }
@@ -118,6 +123,7 @@ const SERVER_PINGS = String
     assert.equal(await readFull(conn, replies, { timeout: 5000 }), expected.length);
     assert.equal(decoder.decode(replies), expected);
     assert.deepEqual(server.stats(), { connections: 1, pings: 3, errors: 0 });
+    assert.deepEqual(statsProblems(__camel__Stats, server.stats()), []);
   } finally {
     await server.close();
   }
@@ -152,5 +158,6 @@ const CLIENT_AGAINST_LISTENER = String
   assert.equal(outcome.metrics.pongs, 20);
   assert.ok(outcome.metrics.rtt_p99_ms >= outcome.metrics.rtt_p50_ms);
   assert.match(__camel__.client!.summary!(outcome), /^20 PINGs to 127\.0\.0\.1:\d+: 20 PONGs/);
+  assert.deepEqual(outcomeProblems(__camel__.client!.outcome!, outcome), []);
 });
 `;
