@@ -1,7 +1,8 @@
 // Reads HTTP/1.x responses from a Conn through one reusable buffer: the head
 // is parsed as text, the body is handed to a sink in place (no copies), so a
 // 100 MiB body costs one buffer, not 100 MiB.
-import { ConnectionError, TimeoutError } from "../../lib/errors.ts";
+import { clearImmediate, setImmediate } from "node:timers";
+import { ConnectionError } from "../../lib/errors.ts";
 import type { Conn } from "../../lib/transport/types.ts";
 import { HttpParseError, type HttpParsePart } from "./errors.ts";
 
@@ -54,6 +55,8 @@ const STATUS_LINE = /^HTTP\/(\d)\.(\d) (\d{3})(?: (.*))?$/;
 const SP = 32;
 const HT = 9;
 const HTTP_PREFIX = new TextEncoder().encode("HTTP/");
+/** Why an idle connection's check stopped waiting: nothing had arrived. */
+const STILL_IDLE = new Error("still idle");
 const FORBIDDEN_IN_VALUE = /[\0\r]/;
 /** Fields that hold one value, which a list join would corrupt. */
 const SINGLETONS = new Set(["location"]);
@@ -92,13 +95,19 @@ export class ResponseReader {
   async closedWhileIdle(): Promise<boolean> {
     if (this.#end > this.#start) return true;
     this.#start = this.#end = 0;
+    // Given up after one turn of the event loop, which delivers what the
+    // socket already has; a timer would cost a millisecond or more.
+    const idle = new AbortController();
+    const turn = setImmediate(() => idle.abort(STILL_IDLE));
     try {
-      const n = await this.#conn.read(this.#buf.subarray(this.#end), { timeout: 0 });
+      const n = await this.#conn.read(this.#buf.subarray(this.#end), { signal: idle.signal });
       if (n === null) return true;
       this.#end += n;
       return true;
     } catch (error) {
-      return !(error instanceof TimeoutError);
+      return error !== STILL_IDLE;
+    } finally {
+      clearImmediate(turn);
     }
   }
 
