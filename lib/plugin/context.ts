@@ -3,15 +3,22 @@
  *
  * @module
  */
+import { limitSignal } from "../_internal/deadline.ts";
 import type { Context, LogLevel, Progress } from "./types.ts";
 
 /** Options for {@linkcode createContext}. */
 export interface CreateContextOptions {
   /** Cancels the role when it aborts. */
   signal?: AbortSignal;
-  /** Milliseconds the role may take; becomes the context's deadline. */
+  /**
+   * Milliseconds the role may take; becomes the context's deadline. 0 means
+   * the time is up already; `Infinity` (like leaving it out) means no limit.
+   */
   timeout?: number;
-  /** Absolute deadline (`Date.now()` milliseconds). The earlier of this and `timeout` wins. */
+  /**
+   * Absolute deadline (`Date.now()` milliseconds). The earlier of this and
+   * `timeout` wins; one already past aborts the signal at once.
+   */
   deadline?: number;
   /** Receives log lines (default: dropped). */
   log?: (level: LogLevel, message: string) => void;
@@ -23,11 +30,14 @@ export interface CreateContextOptions {
 export interface OwnedContext extends Context, Disposable {}
 
 /**
- * Builds a context whose signal aborts when the given signal aborts or the
- * deadline passes (with a `DOMException` named `TimeoutError`).
+ * Builds a context whose signal aborts when the given signal aborts (with
+ * its reason) or the deadline passes (with a `DOMException` named
+ * `TimeoutError`). Any timeout works, however long: the signal aborts only
+ * once it has passed.
  *
  * @param options Signal, timeout or deadline, and log/progress sinks.
  * @returns The context; `using` it clears its timer.
+ * @throws {RangeError} When `timeout` is negative or not a number, or `deadline` is NaN.
  *
  * @example A context with a deadline
  * ```ts
@@ -40,36 +50,17 @@ export interface OwnedContext extends Context, Disposable {}
  * ```
  */
 export function createContext(options: CreateContextOptions = {}): OwnedContext {
-  let deadline = options.deadline;
-  if (options.timeout !== undefined) {
-    if (!(options.timeout >= 0)) {
-      throw new RangeError(`Cannot create context: timeout "${options.timeout}" is negative`);
-    }
-    const byTimeout = Date.now() + options.timeout;
-    deadline = deadline === undefined ? byTimeout : Math.min(deadline, byTimeout);
-  }
-  const controller = new AbortController();
-  const outer = options.signal;
-  const onAbort = () => controller.abort(outer!.reason);
-  if (outer?.aborted) controller.abort(outer.reason);
-  else outer?.addEventListener("abort", onAbort, { once: true });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  if (deadline !== undefined && !controller.signal.aborted) {
-    const ms = Math.max(0, deadline - Date.now());
-    timer = setTimeout(() => {
-      controller.abort(new DOMException(`Deadline of ${ms} ms passed`, "TimeoutError"));
-    }, ms);
-  }
+  const limit = limitSignal(
+    options,
+    (ms) => new DOMException(`Deadline of ${ms} ms passed`, "TimeoutError"),
+  );
   const log = options.log ?? (() => {});
   const progress = options.progress ?? (() => {});
   return {
-    signal: controller.signal,
-    deadline,
+    signal: limit.signal,
+    deadline: limit.deadline,
     log,
     progress,
-    [Symbol.dispose]() {
-      if (timer !== undefined) clearTimeout(timer);
-      outer?.removeEventListener("abort", onAbort);
-    },
+    [Symbol.dispose]: limit[Symbol.dispose],
   };
 }

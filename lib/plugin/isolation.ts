@@ -54,6 +54,7 @@
  *
  * @module
  */
+import { startTimer, type Timer } from "../_internal/timer.ts";
 import { createContext } from "./context.ts";
 import type { ManifestEntry } from "./manifest.ts";
 import { describeError, type RunOptions } from "./run.ts";
@@ -566,15 +567,15 @@ function settle(
   onAbort?: () => void,
 ): Promise<Done | typeof HUNG> {
   return new Promise((resolve, reject) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: Timer | undefined;
     const abort = () => {
       onAbort?.();
-      timer = setTimeout(() => resolve(HUNG), graceMs);
+      timer = startTimer(graceMs, () => resolve(HUNG));
     };
     if (signal?.aborted) abort();
     else signal?.addEventListener("abort", abort, { once: true });
     done.then(resolve, reject).finally(() => {
-      clearTimeout(timer);
+      timer?.clear();
       signal?.removeEventListener("abort", abort);
     });
   });

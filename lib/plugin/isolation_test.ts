@@ -15,6 +15,8 @@ import { ParamsError } from "./params_schema.ts";
 import { PluginLoadError, Registry } from "./registry.ts";
 import type { LogLevel, Progress } from "./types.ts";
 import { commandOutput, within } from "../../tests/_support/command.ts";
+import { startServer } from "./run.ts";
+import echoPlugin from "../../plugins/echo/mod.ts";
 
 const fixtures = await loadManifest(
   new URL("../../tests/fixtures/isolation/manifest.json", import.meta.url),
@@ -328,6 +330,29 @@ Deno.test("runIsolatedClient() terminates a busy plugin when its signal aborts",
   assert.match(outcome.error!.message, /did not stop within 100 ms after it was cancelled/);
   assert.deepEqual(logs, ["hanging (busy)"]);
   assert.equal(pool.size, 0);
+});
+
+Deno.test("runIsolatedClient() with graceMs 2^31 waits for a cancelled plugin to stop by itself", async () => {
+  const echo = builtin.get("echo");
+  await using pool = new IsolationPool();
+  await pool.warm(echo);
+  const server = await startServer(echoPlugin, {});
+  try {
+    const controller = new AbortController();
+    const running = runIsolatedClient(echo, {
+      target: formatAddress(server.address),
+      durationMs: 60_000,
+    }, { signal: controller.signal, graceMs: 2 ** 31, pool });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    controller.abort(new DOMException("stop", "AbortError"));
+    const outcome = await running;
+    assert.equal(outcome.ok, false);
+    assert.doesNotMatch(outcome.error?.message ?? "", /did not stop within/);
+    // Its Worker was not terminated: it went back to the pool.
+    assert.equal(pool.size, 1);
+  } finally {
+    await server.close();
+  }
 });
 
 Deno.test("runIsolatedClient() rejects with PluginLoadError when the module throws at import", async () => {

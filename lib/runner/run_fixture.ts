@@ -31,7 +31,10 @@ import type {
 import type { PluginExecutor } from "./executor.ts";
 import { type PreparedFixture, RUNNER_ENV } from "./prepare_fixture.ts";
 import { problemsOf, toProblem } from "./_problems.ts";
-import { pause, TIMED_OUT, within } from "./_within.ts";
+import { deadlineOf, limitSignal } from "../_internal/deadline.ts";
+import { pause } from "../_internal/pause.ts";
+import { TIMED_OUT, within } from "../_internal/within.ts";
+import { startTimer, type Timer } from "../_internal/timer.ts";
 
 /** How long one step attempt may take when neither the step nor the run says. */
 export const DEFAULT_STEP_TIMEOUT_MS = 30_000;
@@ -224,21 +227,21 @@ class FixtureRun {
 
   async execute(): Promise<{ status: RunStatus; problems: EventProblem[] }> {
     const timeout = this.#fixture.timeout ?? this.#options.timeout;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: Timer | undefined;
     if (timeout !== undefined) {
       this.#deadline = Date.now() + timeout;
       const at = this.#fixture.timeout !== undefined
         ? this.#fixture.source.locate(["timeout"])
         : this.#fixture.source.locate([]);
       const whose = this.#fixture.timeout !== undefined ? "its" : "the run's fixture";
-      timer = setTimeout(
+      timer = startTimer(
+        timeout,
         () =>
           this.#stop(
             at,
             `the fixture took longer than ${whose} timeout of ${timeout} ms`,
             "TimeoutError",
           ),
-        Math.min(timeout, 2 ** 31 - 1),
       );
     }
     const signal = this.#options.signal;
@@ -263,7 +266,7 @@ class FixtureRun {
         }
       }
     } finally {
-      clearTimeout(timer);
+      timer?.clear();
       signal?.removeEventListener("abort", onCancel);
       const closing = await this.#closeServices();
       if (closing.length > 0) {
@@ -390,42 +393,36 @@ class FixtureRun {
   /** One attempt: run the plugin under the step's and the fixture's limits, then judge. */
   async #attempt(step: FixtureStep, params: unknown): Promise<Attempt> {
     const stepMs = step.timeout ?? this.#stepTimeout;
-    const controller = new AbortController();
     const fixtureSignal = this.#controller.signal;
-    const onStop = () => controller.abort(fixtureSignal.reason);
-    if (fixtureSignal.aborted) onStop();
-    else fixtureSignal.addEventListener("abort", onStop, { once: true });
-    let stepTimedOut = false;
-    const timer = setTimeout(() => {
-      stepTimedOut = true;
-      controller.abort(new DOMException(`Step timeout of ${stepMs} ms passed`, "TimeoutError"));
-    }, Math.min(stepMs, 2 ** 31 - 1));
+    const limit = limitSignal(
+      { signal: fixtureSignal, timeout: stepMs },
+      () => new DOMException(`Step timeout of ${stepMs} ms passed`, "TimeoutError"),
+    );
     // Plugins see a deadline just after the runner's own timers, so the
     // runner's cancellation comes first and is reported as the timeout it is.
-    const deadline = Math.min(Date.now() + stepMs, this.#deadline ?? Infinity) +
-      DEADLINE_MARGIN_MS;
+    const until = deadlineOf({ timeout: stepMs, deadline: this.#deadline });
+    const deadline = until === undefined ? undefined : until + DEADLINE_MARGIN_MS;
     let outcome: Outcome | undefined;
     let thrown: unknown;
     try {
       const result = await within(
         this.#executor.runClient(step.plugin, params, {
-          signal: controller.signal,
+          signal: limit.signal,
           deadline,
           log: this.#options.log,
         }),
-        deadline - Date.now() + GRACE_MS,
+        deadline === undefined ? Infinity : deadline - Date.now() + GRACE_MS,
       );
       if (result !== TIMED_OUT) outcome = result;
     } catch (error) {
       if (error instanceof ParamsError) throw error;
       thrown = error;
     } finally {
-      clearTimeout(timer);
-      fixtureSignal.removeEventListener("abort", onStop);
+      limit[Symbol.dispose]();
     }
     const field = `"${step.location.path}"`;
     let error: EventProblem | undefined;
-    if (stepTimedOut) {
+    if (limit.timedOut) {
       const written = step.timeout !== undefined;
       error = located(
         written ? this.#fixture.source.locate([...step.path, "timeout"]) : step.location,
@@ -441,7 +438,7 @@ class FixtureRun {
       error = located(step.location, `${field} did not finish by its deadline`);
     }
     if (error) {
-      const cause = thrown ?? controller.signal.reason ?? new Error(error.message);
+      const cause = thrown ?? limit.signal.reason ?? new Error(error.message);
       return {
         status: "error",
         outcome: outcome ?? { ok: false, metrics: {}, facts: {}, error: describeError(cause) },

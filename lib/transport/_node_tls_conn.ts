@@ -10,7 +10,7 @@
 import type { TLSSocket } from "node:tls";
 import { Duplex } from "node:stream";
 import { ConnectionError, type NetOperation, toNetError } from "../errors.ts";
-import { withDeadline } from "./_deadline.ts";
+import { withDeadline } from "../_internal/deadline.ts";
 import { formatAddress } from "./address.ts";
 import type { Address, Conn, IoOptions, TimingMarks } from "./types.ts";
 import type { TlsConn, TlsInfo } from "./tls.ts";

@@ -6,7 +6,8 @@
  * @module
  */
 import { ConnectionError } from "../errors.ts";
-import { remainingMs, toIoError, withDeadline } from "./_deadline.ts";
+import { remainingMs, withDeadline } from "../_internal/deadline.ts";
+import { toIoError } from "./_io_error.ts";
 import { formatAddress } from "./address.ts";
 import type { Address, Conn, IoOptions, Listener, StreamTransport, TimingMarks } from "./types.ts";
 

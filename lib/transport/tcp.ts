@@ -4,7 +4,8 @@
  * @module
  */
 import { toNetError } from "../errors.ts";
-import { toIoError, withDeadline } from "./_deadline.ts";
+import { withDeadline } from "../_internal/deadline.ts";
+import { toIoError } from "./_io_error.ts";
 import { formatAddress } from "./address.ts";
 import { DenoStreamConn, DenoStreamListener } from "./conn.ts";
 import type { Conn, IoOptions, Listener } from "./types.ts";

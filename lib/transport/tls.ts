@@ -22,7 +22,7 @@ import { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import { lookup } from "node:dns/promises";
 import { ConnectionError, TimeoutError, toNetError } from "../errors.ts";
-import { remainingMs, withDeadline } from "./_deadline.ts";
+import { remainingMs, withDeadline } from "../_internal/deadline.ts";
 import { abortReason, connDuplex, NodeTlsConn, ReadGate, toTlsNetError } from "./_node_tls_conn.ts";
 import { DenoNativeTlsConn } from "./_native_tls_conn.ts";
 import { formatAddress } from "./address.ts";

@@ -5,7 +5,8 @@
  * @module
  */
 import { ConnectionError, toNetError } from "../errors.ts";
-import { toIoError, withDeadline } from "./_deadline.ts";
+import { withDeadline } from "../_internal/deadline.ts";
+import { toIoError } from "./_io_error.ts";
 import { formatAddress } from "./address.ts";
 import type { IoOptions } from "./types.ts";
 

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { pause } from "../../lib/_internal/pause.ts";
 import type { Context, Service } from "../../lib/plugin/types.ts";
 import { formatAddress } from "../../lib/transport/address.ts";
 import type { Conn } from "../../lib/transport/types.ts";
@@ -100,7 +101,7 @@ function serveStream(
   const sessions = new Set<Session>();
   const tasks = new Set<Promise<void>>();
   let closing = false;
-  const stopped = Promise.withResolvers<void>();
+  const stopped = new AbortController();
 
   const handle = async (session: Session) => {
     const { conn } = session;
@@ -148,7 +149,7 @@ function serveStream(
         // One client's failed TLS handshake says nothing about the next one.
         const tls = (error as { code?: string }).code === "tls";
         failing = !tls;
-        if (!tls) await pause(stopped.promise);
+        if (!tls) await pause(ERROR_PAUSE_MS, stopped.signal);
         continue;
       }
       failing = false;
@@ -181,7 +182,7 @@ function serveStream(
     stats: () => ({ ...stats }),
     close: async () => {
       closing = true;
-      stopped.resolve();
+      stopped.abort();
       if (sweeper !== undefined) clearInterval(sweeper);
       listener.close();
       for (const session of sessions) session.conn.close();
@@ -216,7 +217,7 @@ function serveUdp(params: EchoServerParams, ctx: Context): Service {
   const socket: UdpSocket = bindUdp({ hostname: params.host, port: params.port });
   const where = formatAddress(socket.addr);
   const stats = { datagrams: 0, errors: 0, bytes_in: 0, bytes_out: 0 };
-  const stopped = Promise.withResolvers<void>();
+  const stopped = new AbortController();
 
   const loop = async () => {
     while (!socket.closed) {
@@ -227,7 +228,7 @@ function serveUdp(params: EchoServerParams, ctx: Context): Service {
         if (socket.closed) return;
         stats.errors++;
         ctx.log("warn", `echo ${where}: ${(error as Error).message}`);
-        await pause(stopped.promise);
+        await pause(ERROR_PAUSE_MS, stopped.signal);
         continue;
       }
       stats.datagrams++;
@@ -248,19 +249,9 @@ function serveUdp(params: EchoServerParams, ctx: Context): Service {
     address: socket.addr,
     stats: () => ({ ...stats }),
     close: async () => {
-      stopped.resolve();
+      stopped.abort();
       socket.close();
       await running;
     },
   };
-}
-
-// Waits ERROR_PAUSE_MS, or less when the server stops meanwhile.
-async function pause(stopped: Promise<void>): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    new Promise<void>((resolve) => timer = setTimeout(resolve, ERROR_PAUSE_MS)),
-    stopped,
-  ]);
-  clearTimeout(timer);
 }

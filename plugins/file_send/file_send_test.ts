@@ -74,6 +74,23 @@ Deno.test("file-send framed mode stores the file whole and acknowledges", async 
   await Deno.remove(src);
 });
 
+Deno.test("file-send waits for the acknowledgement under idle and whole timeouts of 2^31 ms", async () => {
+  await using r = await setup({ idleTimeoutMs: 2 ** 31 });
+  const data = randomBytes(3 * 1024 * 1024);
+  const src = await tempFile(data);
+  const outcome = await runFileSender({
+    file: src,
+    target: r.target,
+    name: "long.bin",
+    idleTimeoutMs: 2 ** 31,
+    timeoutMs: 2 ** 31,
+  });
+  await Deno.remove(src);
+  assert.equal(outcome.ok, true, outcome.error?.message);
+  assert.equal((outcome.facts.ack as { sha256: string }).sha256, sha256(data));
+  assert.deepEqual(await listing(r.dir), ["long.bin"]);
+});
+
 Deno.test("file-send sends an empty file", async () => {
   await using r = await setup();
   const src = await tempFile(new Uint8Array(0));

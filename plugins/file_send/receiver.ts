@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { ConnectionError, TimeoutError } from "../../lib/errors.ts";
+import { pause } from "../../lib/_internal/pause.ts";
 import type { Context, Service } from "../../lib/plugin/types.ts";
 import { listenTcp } from "../../lib/transport/tcp.ts";
 import { readFull } from "../../lib/transport/read_full.ts";
@@ -406,19 +407,6 @@ async function sweepStaleTemps(dir: string, ctx: Context): Promise<void> {
       file?.close();
     }
   }
-}
-
-// Waits `ms`, or less when `signal` aborts.
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 /**

@@ -2,7 +2,9 @@
 // it goes, and reports what the receiver acknowledged.
 import { createHash } from "node:crypto";
 import { basename } from "node:path";
+import { deadlineOf } from "../../lib/_internal/deadline.ts";
 import { TimeoutError } from "../../lib/errors.ts";
+import { TIMED_OUT, within } from "../../lib/_internal/within.ts";
 import type { Context, Outcome } from "../../lib/plugin/types.ts";
 import { Throughput } from "../../lib/metrics/throughput.ts";
 import { parseHostPort } from "../../lib/transport/address.ts";
@@ -37,9 +39,7 @@ export async function sendFile(params: FileSenderParams, ctx: Context): Promise<
   }
   const { hostname, port } = parseHostPort(params.target);
   const size = (await file.stat()).size;
-  const deadline = params.timeoutMs !== undefined
-    ? Math.min(Date.now() + params.timeoutMs, ctx.deadline ?? Infinity)
-    : ctx.deadline;
+  const deadline = deadlineOf({ timeout: params.timeoutMs, deadline: ctx.deadline });
   const base = { signal: ctx.signal, deadline };
   const io = { ...base, timeout: params.idleTimeoutMs };
 
@@ -194,12 +194,10 @@ async function readAck(conn: Conn, io: { signal: AbortSignal; deadline?: number 
   return decodeAckBody(ok, body);
 }
 
-function withIdle<T>(promise: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timedOut()), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+async function withIdle<T>(promise: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
+  const result = await within(promise, ms);
+  if (result === TIMED_OUT) throw timedOut();
+  return result;
 }
 
 async function waitForClose(conn: Conn, ms: number): Promise<boolean> {

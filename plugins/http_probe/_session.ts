@@ -4,7 +4,7 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { ConnectionError } from "../../lib/errors.ts";
-import { withDeadline } from "../../lib/transport/_deadline.ts";
+import { withDeadline } from "../../lib/_internal/deadline.ts";
 import { formatAddress } from "../../lib/transport/address.ts";
 import { connectTcp } from "../../lib/transport/tcp.ts";
 import type { Conn } from "../../lib/transport/types.ts";

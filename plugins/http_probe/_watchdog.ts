@@ -2,6 +2,7 @@
 // every read through a copying slow path), the watchdog closes the current
 // connection when time is up; the failed read or write is then reported as
 // the timeout or abort that caused it.
+import { type LimitSignal, limitSignal } from "../../lib/_internal/deadline.ts";
 import { type NetOperation, TimeoutError } from "../../lib/errors.ts";
 import type { Context } from "../../lib/plugin/types.ts";
 
@@ -13,21 +14,20 @@ export interface Activity {
 
 export class Watchdog implements Disposable {
   readonly #controller = new AbortController();
-  readonly #ctx: Context;
-  readonly #timeoutMs: number;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #limit: LimitSignal;
   #onFire: (() => void) | undefined;
   /** Updated by the probe as it goes. */
   activity: Activity;
 
   constructor(timeoutMs: number, ctx: Context, activity: Activity) {
-    this.#ctx = ctx;
     this.activity = activity;
-    const byCtx = ctx.deadline === undefined ? Infinity : ctx.deadline - Date.now();
-    this.#timeoutMs = Math.max(0, Math.min(timeoutMs, byCtx));
-    this.#timer = setTimeout(() => this.#fire(undefined), this.#timeoutMs);
-    if (ctx.signal.aborted) this.#fire(ctx.signal.reason);
-    else ctx.signal.addEventListener("abort", this.#onAbort, { once: true });
+    // Described when it fires, so the timeout names what the probe was doing then.
+    this.#limit = limitSignal(
+      { signal: ctx.signal, timeout: timeoutMs, deadline: ctx.deadline },
+      (ms) => new TimeoutError({ ...this.activity, timeoutMs: ms }),
+    );
+    if (this.#limit.signal.aborted) this.#fire();
+    else this.#limit.signal.addEventListener("abort", this.#fire, { once: true });
   }
 
   /** Aborts when the deadline passes or the context is cancelled. */
@@ -46,23 +46,19 @@ export class Watchdog implements Disposable {
   }
 
   [Symbol.dispose](): void {
-    clearTimeout(this.#timer);
-    this.#ctx.signal.removeEventListener("abort", this.#onAbort);
+    this.#limit[Symbol.dispose]();
+    this.#limit.signal.removeEventListener("abort", this.#fire);
   }
 
-  #onAbort = (): void => this.#fire(this.#ctx.signal.reason);
-
-  #fire(reason: unknown): void {
-    if (this.#controller.signal.aborted) return;
-    clearTimeout(this.#timer);
+  #fire = (): void => {
+    const reason = this.#limit.signal.reason;
     // The context's own deadline aborts with a DOMException; report it like ours.
-    const timedOut = reason === undefined ||
-      (reason instanceof DOMException && reason.name === "TimeoutError");
+    const theirs = reason instanceof DOMException && reason.name === "TimeoutError";
     this.#controller.abort(
-      timedOut
-        ? new TimeoutError({ ...this.activity, timeoutMs: this.#timeoutMs, cause: reason })
+      theirs
+        ? new TimeoutError({ ...this.activity, timeoutMs: this.#limit.ms ?? 0, cause: reason })
         : reason,
     );
     this.#onFire?.();
-  }
+  };
 }

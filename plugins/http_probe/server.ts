@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { pause } from "../../lib/_internal/pause.ts";
 import type { Context, Service } from "../../lib/plugin/types.ts";
 import { formatAddress } from "../../lib/transport/address.ts";
 import { listenTcp } from "../../lib/transport/tcp.ts";
@@ -141,7 +142,7 @@ export async function serveHttp(params: HttpServerParams, ctx: Context): Promise
         if (params.delayMs > 0) {
           // A wait of our own making is not the client's silence.
           session.lastActive = performance.now() + params.delayMs;
-          await sleep(params.delayMs, closing.signal);
+          await pause(params.delayMs, closing.signal);
         }
         const close = head.close || closing.signal.aborted;
         await response.write(conn, head.method === "HEAD", close, touch);
@@ -171,7 +172,7 @@ export async function serveHttp(params: HttpServerParams, ctx: Context): Promise
         // pause so the loop cannot spin, and say so once per run of failures.
         if (!failing) ctx.log("warn", `http-probe server ${where}: ${(error as Error).message}`);
         failing = true;
-        await sleep(ERROR_PAUSE_MS, closing.signal);
+        await pause(ERROR_PAUSE_MS, closing.signal);
         continue;
       }
       failing = false;
@@ -411,18 +412,4 @@ function startSweeper(
       }
     }
   }, period);
-}
-
-// Waits `ms`, or less when `signal` aborts.
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

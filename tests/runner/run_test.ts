@@ -267,6 +267,34 @@ steps:
   Deno.listen({ hostname: "127.0.0.1", port }).close();
 });
 
+for (const isolation of [false, true]) {
+  Deno.test(`runFixtures() runs a step with timeout 700h to the end (isolation: ${isolation})`, async () => {
+    await using fx = await fixtureDir({
+      "long.wire.yaml": `name: long limits
+timeout: 800h
+services:
+  echo: { plugin: echo }
+steps:
+  - plugin: echo
+    with: { target: "\${services.echo.addr}", durationMs: 100 }
+    timeout: 700h
+    expect:
+      metrics.round_trips: "> 0"
+  - plugin: echo
+    with: { target: "\${services.echo.addr}", durationMs: 100 }
+    timeout: ${2 ** 31}
+`,
+    });
+    const run = await runCollecting({ paths: [fx.dir], isolation });
+    const steps = ofType(run.events, "step-result");
+    assert.deepEqual(
+      steps.map((s) => [s.status, s.outcome.error?.message]),
+      [["passed", undefined], ["passed", undefined]],
+    );
+    assert.equal(run.exitCode, 0);
+  });
+}
+
 Deno.test("runFixtures() skips the fixtures not started after a failure with failFast", async () => {
   await using fx = await fixtureDir({
     "a.wire.yaml": KIT(
