@@ -82,7 +82,10 @@ Deno.test("wiretest with an unknown command exits 2 with one line", async () => 
 Deno.test("wiretest rejects an unknown flag with exit 2", async () => {
   const r = await wiretest("send", "a", "127.0.0.1:1", "--no-such-flag");
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /Unknown option '--no-such-flag'/);
+  assert.equal(
+    r.stderr.trim(),
+    'error: Cannot parse arguments: unknown flag "--no-such-flag" (see --help)',
+  );
 });
 
 Deno.test("wiretest rejects an invalid param value with exit 2 naming the field", async () => {
@@ -283,7 +286,22 @@ Deno.test("wiretest run takes an isolated plugin's flags, params check and summa
   assert.match(help.stdout, /^wiretest run described <word> \[flags\]$/m);
   assert.match(help.stdout, /--times <n> +How many times \(default: 1\)/);
   assert.match(help.stdout, /--style <plain\|bang> +Punctuation \(default: "plain"\)/);
-  assert.match(help.stdout, /--tag <string> \(repeatable\) +Labels/);
+  // The singular --tag exists because the schema declares it (x-wiretest-alias), sent by the Worker.
+  assert.match(help.stdout, /--tags <string> \(repeatable\) +Labels \(also --tag\)/);
+  const tagged = await wiretest(
+    "run",
+    "described",
+    "hi",
+    "--tag",
+    "a",
+    "--tags",
+    "b",
+    "--json",
+    "--plugins",
+    ESCAPE_MANIFEST,
+  );
+  assert.equal(tagged.code, 0, tagged.stderr);
+  assert.deepEqual(JSON.parse(tagged.stdout).facts.tags, ["a", "b"]);
 
   const ran = await wiretest(
     "run",

@@ -4,6 +4,13 @@
 import { parseArgs } from "node:util";
 import type { JsonSchema } from "../plugin/json_schema.ts";
 import { paramsInputJsonSchema, type ParamsSchema } from "../plugin/params_schema.ts";
+import { closestName } from "../plugin/_closest.ts";
+
+/**
+ * The JSON Schema keyword a params schema declares a CLI alias with, on a
+ * top-level property: `headers: z.array(…).meta({ "x-wiretest-alias": "header" })`.
+ */
+export const ALIAS_KEYWORD = "x-wiretest-alias";
 
 /** One flag derived from a top-level schema property. */
 export interface FlagSpec {
@@ -11,6 +18,12 @@ export interface FlagSpec {
   param: string;
   /** Flag name (kebab-case), without dashes. */
   flag: string;
+  /**
+   * Another flag name for the same param, declared by the schema with the
+   * JSON Schema keyword `x-wiretest-alias` (zod: `.meta({ "x-wiretest-alias": "header" })`):
+   * a singular name for a repeatable flag, say.
+   */
+  alias?: string;
   kind: "string" | "number" | "integer" | "boolean" | "enum" | "json";
   multiple: boolean;
   description: string;
@@ -69,9 +82,14 @@ export function flagSpecs(schema: JsonSchema | ParamsSchema): FlagSpec[] {
         : typeof base.description === "string"
         ? base.description
         : "";
+      const aliasName = prop[ALIAS_KEYWORD] ?? base[ALIAS_KEYWORD];
+      const alias = typeof aliasName === "string" && isParamName(aliasName)
+        ? kebab(aliasName)
+        : undefined;
       return {
         param,
         flag: kebab(param),
+        ...(alias === undefined || alias === kebab(param) ? {} : { alias }),
         kind,
         multiple: isArray,
         description,
@@ -106,7 +124,7 @@ export function parseFlags(
   specs: FlagSpec[],
   positionals: readonly string[],
 ): { params: Record<string, unknown>; common: Record<string, string | boolean> } {
-  const options: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = {
+  const options: Options = {
     json: { type: "boolean" },
     help: { type: "boolean" },
     debug: { type: "boolean" },
@@ -119,15 +137,22 @@ export function parseFlags(
       ? { type: spec.kind === "boolean" ? "boolean" : "string", multiple: true }
       : { type: spec.kind === "boolean" ? "boolean" : "string" };
     if (spec.kind === "boolean") options[`no-${spec.flag}`] = { type: "boolean" };
-    // A list param reads naturally one item at a time: --header A --header B.
-    const singular = singularOf(spec);
-    if (singular && !options[singular]) options[singular] = { type: "string", multiple: true };
   }
+  // After every param's own flags, so an alias never shadows a real name.
+  const aliases = new Map<string, string>();
+  for (const spec of specs) {
+    if (spec.alias !== undefined && !options[spec.alias] && options[spec.flag]) {
+      aliases.set(spec.alias, spec.flag);
+    }
+  }
+  const normalized = checkTokens(args, options, aliases);
   let parsed;
   try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: normalized, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(`Cannot parse arguments: ${(error as Error).message}`, { cause: error });
+    // node:util's messages quote with unbalanced single quotes; ours use double ones.
+    const detail = (error as Error).message.split("\n")[0].replaceAll("'", '"');
+    throw new UsageError(`Cannot parse arguments: ${detail}`, { cause: error });
   }
   const params: Record<string, unknown> = {};
   const common: Record<string, string | boolean> = {};
@@ -146,10 +171,7 @@ export function parseFlags(
   });
   for (const spec of specs) {
     if (spec.kind === "boolean" && values[`no-${spec.flag}`]) params[spec.param] = false;
-    const singular = singularOf(spec);
-    const many = [values[spec.flag], singular ? values[singular] : undefined]
-      .filter((v) => v !== undefined).flat();
-    const raw = spec.multiple ? (many.length ? many : undefined) : values[spec.flag];
+    const raw = values[spec.flag];
     if (raw === undefined) continue;
     params[spec.param] = Array.isArray(raw)
       ? raw.map((v) => convert(spec, v))
@@ -158,8 +180,62 @@ export function parseFlags(
   return { params, common };
 }
 
-function singularOf(spec: FlagSpec): string | undefined {
-  return spec.multiple && spec.flag.endsWith("s") ? spec.flag.slice(0, -1) : undefined;
+type Options = Record<string, { type: "string" | "boolean"; multiple?: boolean }>;
+
+/**
+ * Refuses, before parsing, what node:util would word badly: an unknown flag
+ * (with the closest known one), a flag without its value, a value given to
+ * a switch.
+ */
+function checkTokens(args: string[], options: Options, aliases: Map<string, string>): string[] {
+  const all: Options = { ...options };
+  for (const [alias, flag] of aliases) all[alias] = options[flag];
+  const normalized = [...args];
+  const { tokens } = parseArgs({
+    args,
+    options: all,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  for (const token of tokens) {
+    if (token.kind !== "option") continue;
+    const flag = `${token.rawName.startsWith("--") ? "--" : "-"}${token.name}`;
+    const option = all[token.name];
+    // An alias becomes its flag where it stands, so a repeated flag keeps the command line's order.
+    const target = aliases.get(token.name);
+    if (target !== undefined && token.rawName === `--${token.name}`) {
+      normalized[token.index] = `--${target}${args[token.index].slice(token.rawName.length)}`;
+    }
+    if (!option) {
+      const close = suggestFlag(token.name, Object.keys(all));
+      const hint = close ? ` (did you mean "--${close}"?)` : " (see --help)";
+      throw new UsageError(`Cannot parse arguments: unknown flag "${flag}"${hint}`);
+    }
+    if (option.type === "boolean" && token.value !== undefined) {
+      throw new UsageError(
+        `Cannot parse arguments: flag "${flag}" takes no value, got "${token.value}"`,
+      );
+    }
+    if (option.type === "string" && token.value === undefined) {
+      throw new UsageError(`Cannot parse arguments: flag "${flag}" needs a value`);
+    }
+    if (option.type === "string" && !token.inlineValue && token.value?.startsWith("-")) {
+      throw new UsageError(
+        `Cannot parse arguments: flag "${flag}" needs a value, got flag-like "${token.value}" (write ${flag}="${token.value}" if that is the value)`,
+      );
+    }
+  }
+  return normalized;
+}
+
+// A typo, or the start of a longer name: "--ca" is most likely "--ca-file".
+function suggestFlag(name: string, known: string[]): string | undefined {
+  const close = closestName(name, known);
+  if (close) return close;
+  const longer = known.filter((k) => name.length >= 2 && k.startsWith(name))
+    .sort((a, b) => a.length - b.length);
+  return longer[0];
 }
 
 function convert(spec: FlagSpec, raw: string | boolean): unknown {
@@ -188,6 +264,14 @@ function convert(spec: FlagSpec, raw: string | boolean): unknown {
   }
 }
 
+/**
+ * The first line of `--help`: `wiretest <command> <positionals…> [flags]`,
+ * single-spaced whatever the positionals.
+ */
+export function usageLine(command: string, positionals: readonly string[]): string {
+  return ["wiretest", command, ...positionals.map((p) => `<${p}>`), "[flags]"].join(" ");
+}
+
 /** Help text listing a role's arguments and flags. */
 export function flagsHelp(
   specs: FlagSpec[],
@@ -206,18 +290,21 @@ export function flagsHelp(
         : s.kind === "enum"
         ? ` <${s.choices!.join("|")}>`
         : ` <${s.kind === "integer" ? "n" : s.kind}>`;
-      const name = singularOf(s) ?? s.flag;
-      const left = `  --${name}${value}${s.multiple ? " (repeatable)" : ""}`;
+      const left = `  --${s.flag}${value}${s.multiple ? " (repeatable)" : ""}`;
+      const also = s.alias !== undefined ? ` (also --${s.alias})` : "";
       const dflt = s.defaultValue !== undefined &&
           !(Array.isArray(s.defaultValue) && s.defaultValue.length === 0)
         ? ` (default: ${JSON.stringify(s.defaultValue)})`
         : s.required
         ? " (required)"
         : "";
-      return [left, `${s.description}${dflt}`];
+      return [left, `${s.description}${dflt}${also}`];
     });
   rows.push(...extra);
   const width = Math.min(34, Math.max(0, ...rows.map(([l]) => l.length)) + 2);
-  for (const [left, right] of rows) lines.push(`${left.padEnd(width)}${right}`);
+  // A long flag still gets two spaces before its description.
+  for (const [left, right] of rows) {
+    lines.push(`${left.padEnd(Math.max(width, left.length + 2))}${right}`);
+  }
   return lines.join("\n");
 }

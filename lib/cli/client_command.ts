@@ -1,7 +1,7 @@
 // `wiretest echo|probe|ping|send|run`: run a plugin's client role once and
 // print a summary (or the whole outcome with --json).
 import type { LogLevel, Outcome, Progress } from "../plugin/types.ts";
-import { flagsHelp, flagSpecs, parseFlags, UsageError } from "./_flags.ts";
+import { flagsHelp, flagSpecs, parseFlags, UsageError, usageLine } from "./_flags.ts";
 import { outcomeHelp } from "./_outcome_help.ts";
 import { openPlugin } from "./_load_plugin.ts";
 import { asksForHelp, noPluginError, pluginMenu } from "./_plugin_menu.ts";
@@ -35,7 +35,7 @@ export async function clientCommand(
     const usage = command === "run" ? `run ${name}` : command;
     console.log(
       printable(
-        `wiretest ${usage} ${positionals.map((p) => `<${p}>`).join(" ")} [flags]\n\n` +
+        `${usageLine(usage, positionals)}\n\n` +
           `${plugin.described.description}\n\nFlags:\n${flagsHelp(specs, positionals)}` +
           outcomeHelp(role),
       ),

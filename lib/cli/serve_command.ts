@@ -2,7 +2,7 @@
 // run until SIGINT/SIGTERM, then close it and print its counters.
 import type { LogLevel } from "../plugin/types.ts";
 import { formatAddress } from "../transport/address.ts";
-import { flagsHelp, flagSpecs, parseFlags, UsageError } from "./_flags.ts";
+import { flagsHelp, flagSpecs, parseFlags, UsageError, usageLine } from "./_flags.ts";
 import { statsHelp } from "./_outcome_help.ts";
 import { openPlugin } from "./_load_plugin.ts";
 import { asksForHelp, noPluginError, pluginMenu } from "./_plugin_menu.ts";
@@ -27,7 +27,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   const { params, common } = parseFlags(rest, specs, positionals);
   if (common.help) {
     console.log(printable(
-      `wiretest serve ${pluginName} ${positionals.map((p) => `<${p}>`).join(" ")} [flags]\n\n` +
+      `${usageLine(`serve ${pluginName}`, positionals)}\n\n` +
         `${plugin.described.description}\n\nFlags:\n${
           flagsHelp(specs, positionals, [
             ["  --json", "print the address and final stats as JSON lines"],

@@ -152,6 +152,8 @@ export function serializeError(error: unknown, depth = 0): ErrorData {
       data.issues = value.map((i) => ({
         path: Array.isArray(i?.path) ? i.path : [],
         message: String(i?.message),
+        ...(i?.code === "unknown_param" || i?.code === "missing_param" ? { code: i.code } : {}),
+        ...(typeof i?.suggestion === "string" ? { suggestion: i.suggestion } : {}),
       }));
     } else if (KNOWN_FIELDS.has(key)) {
       if (typeof value === "string" || typeof value === "number") {

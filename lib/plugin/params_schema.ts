@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { findUnknownParams } from "./_unknown_params.ts";
 
 /** One validation problem. */
 export interface SchemaIssue {
@@ -92,6 +93,14 @@ export interface ParamsIssue {
   path: (string | number)[];
   /** What is wrong. */
   message: string;
+  /**
+   * What kind of problem, when wiretest knows it whatever the schema library:
+   * `"unknown_param"` for a key the schema does not declare (`path` ends with
+   * the key), `"missing_param"` for a required key that is absent.
+   */
+  code?: "unknown_param" | "missing_param";
+  /** For an unknown param: the declared name it most likely meant. */
+  suggestion?: string;
 }
 
 /**
@@ -127,6 +136,13 @@ export class ParamsError extends TypeError {
 /**
  * Validates params against a schema, filling defaults.
  *
+ * Params are strict whatever the schema library: a key that the schema's
+ * JSON Schema (`~standard.jsonSchema.input`) does not declare under
+ * `properties` is refused, at any depth, unless that object explicitly
+ * allows more (`additionalProperties` other than `false`, or
+ * `patternProperties`). Unknown keys are reported together with every other
+ * problem, each with its path.
+ *
  * @param schema The params schema.
  * @param input The raw params (from a fixture, the CLI or code).
  * @param label What the params are for, in the message (default `"params"`).
@@ -146,25 +162,81 @@ export class ParamsError extends TypeError {
  *   (e: unknown) => e instanceof ParamsError && e.issues[0].path[0] === "count",
  * );
  * ```
+ *
+ * @example A misspelt key is refused, even by a non-strict `z.object`
+ * ```ts
+ * import { validateParams } from "@wiretest/wiretest/plugin";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const schema = z.object({ count: z.number().default(1) });
+ * assert.throws(
+ *   () => validateParams(schema, { cout: 100 }),
+ *   { message: 'Cannot use params for params: "cout" is not a known param (did you mean "count"?)' },
+ * );
+ * ```
  */
 export function validateParams<T>(schema: ParamsSchema<T>, input: unknown, label = "params"): T {
-  const result = schema["~standard"].validate(input ?? {});
+  const raw = input ?? {};
+  const shape = findUnknownParams(inputJsonSchema(schema, label), raw);
+  // The schema sees the input without unknown keys, so a strict schema does
+  // not report them a second time and every other problem still shows.
+  const result = schema["~standard"].validate(shape.known);
   if (result instanceof Promise) {
     throw new TypeError(
       `Cannot use params for ${label}: its schema validates asynchronously, which wiretest does not support`,
     );
   }
-  if (!result.issues) return result.value;
-  const issues: ParamsIssue[] = result.issues.map((issue) => ({
-    path: (issue.path ?? []).map((seg) => {
+  if (!result.issues && shape.unknown.length === 0) return result.value as T;
+  const missing = new Set(shape.required.map((path) => JSON.stringify(path)));
+  const issues: ParamsIssue[] = shape.unknown.map(({ path, suggestion }) => ({
+    path,
+    message: `is not a known param${
+      suggestion === undefined ? "" : ` (did you mean "${suggestion}"?)`
+    }`,
+    code: "unknown_param" as const,
+    ...(suggestion === undefined ? {} : { suggestion }),
+  }));
+  for (const issue of result.issues ?? []) {
+    const path = (issue.path ?? []).map((seg) => {
       const key = typeof seg === "object" ? seg.key : seg;
       return typeof key === "number" ? key : String(key);
-    }),
-    message: issue.message,
-  }));
+    });
+    issues.push(
+      missing.has(JSON.stringify(path))
+        ? { path, message: "is required", code: "missing_param" }
+        : { path, message: issue.message },
+    );
+  }
   const detail = issues.map((issue) => {
     const path = issue.path.length ? issue.path.join(".") : "(params)";
     return `"${path}" ${issue.message}`;
   }).join("; ");
   throw new ParamsError(`Cannot use params for ${label}: ${detail}`, { issues });
+}
+
+// Converting a schema to JSON Schema costs far more than validating with it.
+const inputJsonSchemas = new WeakMap<object, Record<string, unknown>>();
+
+function inputJsonSchema(schema: ParamsSchema, label: string): Record<string, unknown> {
+  let json = inputJsonSchemas.get(schema);
+  if (json) return json;
+  try {
+    json = paramsInputJsonSchema(schema);
+  } catch (error) {
+    // Without it, unknown keys could not be told apart: refusing is safer than passing.
+    throw new TypeError(
+      `Cannot use params for ${label}: its schema gives no JSON Schema (Standard JSON Schema "input"): ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+      { cause: error },
+    );
+  }
+  if (typeof json !== "object" || json === null) {
+    throw new TypeError(
+      `Cannot use params for ${label}: its schema's JSON Schema is not an object`,
+    );
+  }
+  inputJsonSchemas.set(schema, json);
+  return json;
 }

@@ -219,7 +219,7 @@ async function nameOf(file: string): Promise<string> {
  * one (a check across fields). Unknown keys are never about values.
  */
 function dependsOnVariable(params: unknown, issue: ParamsIssue): boolean {
-  if (/^Unrecognized key/.test(issue.message)) return false;
+  if (issue.code === "unknown_param") return false;
   return templatedPaths(params, []).some((path) => {
     const n = Math.min(path.length, issue.path.length);
     for (let i = 0; i < n; i++) if (path[i] !== issue.path[i]) return false;

@@ -139,7 +139,9 @@ export const httpProbeClientParams: ParamsSchema<HttpProbeClientParams, HttpProb
     headers: z.array(
       z.string().regex(HEADER_LINE, 'must be "Name: value" without line breaks'),
     ).max(100).default([])
-      .describe('Request header "Name: value" (repeat for several); replaces a default header'),
+      .describe('Request header "Name: value" (repeat for several); replaces a default header')
+      // One header per flag reads naturally on the command line: --header A --header B.
+      .meta({ "x-wiretest-alias": "header" }),
     body: z.string().optional().describe("Request body text (sent with Content-Length)"),
     bodyFile: z.string().min(1).optional().describe("File streamed as the request body"),
     timeoutMs: z.number().int().min(1).max(3_600_000).default(10_000)
@@ -259,7 +261,8 @@ export const httpServerParams: ParamsSchema<HttpServerParams, HttpServerOptions>
       .describe("Stream the body, one chunk per repetition (Transfer-Encoding: chunked)"),
     headers: z.array(
       z.string().regex(HEADER_LINE, 'must be "Name: value" without line breaks'),
-    ).max(100).default([]).describe('Response header "Name: value" (repeat for several)'),
+    ).max(100).default([]).describe('Response header "Name: value" (repeat for several)')
+      .meta({ "x-wiretest-alias": "header" }),
     delayMs: z.number().int().min(0).max(3_600_000).default(0)
       .describe("Wait this long before answering each request, in ms"),
     idleTimeoutMs: z.number().int().min(0).max(86_400_000).default(60_000)
