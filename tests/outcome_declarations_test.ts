@@ -5,6 +5,7 @@
 // a plugin every declaration must have been seen at least once. So neither
 // a new metric nor a removed one can go undeclared.
 import assert from "node:assert/strict";
+import { gzipSync } from "node:zlib";
 import echo from "../plugins/echo/mod.ts";
 import fileSend from "../plugins/file_send/mod.ts";
 import httpProbe from "../plugins/http_probe/mod.ts";
@@ -128,6 +129,17 @@ Deno.test("http-probe: real outcomes over http and https, with redirects, repeat
   );
   const chunked = await cover.client({ url: `http://127.0.0.1:${peer.port}/` });
   assert.equal(typeof chunked.facts.trailers, "object");
+  // compressed, and a gzip body: encoded_body_bytes.
+  const gzipped = gzipSync("hello, gzip");
+  await using gzipPeer = chunkedPeer(concat(
+    `HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: ${gzipped.length}\r\n\r\n`,
+    gzipped,
+  ));
+  const decoded = await cover.client({
+    url: `http://127.0.0.1:${gzipPeer.port}/`,
+    compressed: true,
+  });
+  assert.equal(decoded.facts.body_text, "hello, gzip");
 
   await using certs = await makeCertificates();
   await serving(httpProbe, { certFile: certs.certFile, keyFile: certs.keyFile }, async (s) => {
@@ -228,8 +240,16 @@ Deno.test("file-send: real outcomes and stats in framed and raw modes match the 
   assert.deepEqual(cover.unseen(), []);
 });
 
+function concat(head: string, body: Uint8Array): Uint8Array {
+  const bytes = new TextEncoder().encode(head);
+  const all = new Uint8Array(bytes.length + body.length);
+  all.set(bytes);
+  all.set(body, bytes.length);
+  return all;
+}
+
 /** A TCP peer that answers every connection's first request with `response` and closes. */
-function chunkedPeer(response: string): { port: number } & AsyncDisposable {
+function chunkedPeer(response: string | Uint8Array): { port: number } & AsyncDisposable {
   const listener = listenTcp();
   const conns = new Set<Conn>();
   const serving = (async () => {
@@ -243,7 +263,8 @@ function chunkedPeer(response: string): { port: number } & AsyncDisposable {
           if (n === null) break;
           head += new TextDecoder().decode(buffer.subarray(0, n));
         }
-        await conn.write(new TextEncoder().encode(response), { timeout: 5000 });
+        const bytes = typeof response === "string" ? new TextEncoder().encode(response) : response;
+        await conn.write(bytes, { timeout: 5000 });
       } catch {
         // The client went away: nothing to answer.
       } finally {

@@ -94,12 +94,19 @@ export const httpProbeOutcome: OutcomeDeclaration = {
     {
       name: "body_bytes",
       unit: "bytes",
-      description: "Body bytes of the final response (without chunked framing).",
+      description:
+        "Body bytes of the final response (without chunked framing; decoded, with `compressed`).",
     },
     {
       name: "header_bytes",
       unit: "bytes",
       description: "Bytes of the final response's head, interim (1xx) heads included.",
+    },
+    {
+      name: "encoded_body_bytes",
+      unit: "bytes",
+      description: "Body bytes as received, before decoding (as `body_bytes` when not encoded).",
+      when: "with `compressed`",
     },
     { name: "redirects", unit: "count", description: "Redirects followed by the first request." },
     {
@@ -164,12 +171,13 @@ export const httpProbeOutcome: OutcomeDeclaration = {
     {
       path: "body_sha256",
       type: "string",
-      description: "sha256 of the whole body, lower-case hex.",
+      description: "sha256 of the whole body (decoded, with `compressed`), lower-case hex.",
     },
     {
       path: "body_text",
       type: "string",
-      description: "The body's first `bodyTextLimit` bytes as UTF-8 text.",
+      description:
+        "The body's first `bodyTextLimit` bytes (decoded, with `compressed`) as UTF-8 text.",
     },
     {
       path: "body_truncated",
