@@ -177,6 +177,14 @@ Deno.test("wiretest serve --help and run --help without a plugin list the plugin
   assert.equal(listed.code, 0, listed.stderr);
   assert.match(listed.stdout, /^ {2}described +Shouts a word back; says where its code ran\.$/m);
   assert.match(listed.stdout, /^ {2}udp-ping +\S/m);
+
+  // A plugin with only a client role is listed by run, not by serve.
+  const resp = ["--plugins", join(ROOT, "examples/plugins/resp/manifest.json")];
+  const clients = await deno(["run", "-A", MAIN, "run", "--help", ...resp]);
+  assert.match(clients.stdout, /^ {2}resp +\S/m);
+  const servers = await deno(["run", "-A", MAIN, "serve", "--help", ...resp]);
+  assert.equal(servers.code, 0, servers.stderr);
+  assert.doesNotMatch(servers.stdout, /^ {2}resp /m);
 });
 
 Deno.test("wiretest serve and run without a plugin say which they could run, one line, exit 2", async () => {
