@@ -6,11 +6,21 @@
 // one piece (106 bytes of brotli became one 64 MiB chunk), so a bomb would
 // be in memory before any limit could see it. node:zlib's streams emit
 // `chunkSize` pieces and stop when destroyed: the limit is checked every
-// 64 KiB and memory stays flat whatever the ratio.
+// 64 KiB and memory stays flat whatever the ratio. Deno runs each write's
+// decoding synchronously (timers wait until it is done), so the deadline is
+// also checked every 64 KiB.
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import type { Transform } from "node:stream";
 import { HttpParseError } from "./errors.ts";
 import type { BodySink } from "./_response_reader.ts";
+
+/** The probe's deadline, as the decoder sees it. */
+export interface DecodeDeadline {
+  /** Aborts when the deadline passes; the decoder then fails with its reason. */
+  readonly signal: AbortSignal;
+  /** Aborts `signal` now if the deadline has passed. */
+  check(): void;
+}
 
 /** What `Accept-Encoding` offers with `compressed`: every coding decoded here. */
 export const ACCEPT_ENCODING = "gzip, deflate, br";
@@ -61,14 +71,22 @@ export class BodyDecoder {
   readonly #sink: BodySink;
   readonly #maxBytes: number;
   readonly #address: string;
+  readonly #deadline: DecodeDeadline;
   #failure: Error | undefined;
   #onFailure: ((error: Error) => void) | undefined;
   #ended: Promise<void>;
   /** Decoded bytes so far. */
   bytes = 0;
 
-  constructor(codings: string[], sink: BodySink, maxBytes: number, address: string) {
+  constructor(
+    codings: string[],
+    sink: BodySink,
+    maxBytes: number,
+    address: string,
+    deadline: DecodeDeadline,
+  ) {
     this.#sink = sink;
+    this.#deadline = deadline;
     this.#maxBytes = maxBytes;
     this.#address = address;
     this.#stages = [...codings].reverse().map((coding) => DECODERS[coding]());
@@ -80,6 +98,8 @@ export class BodyDecoder {
       const next = this.#stages[i + 1];
       let produced = 0;
       stage.on("data", (chunk: Uint8Array) => {
+        if (this.#failure) return;
+        this.#deadline.check();
         if (this.#failure) return;
         produced += chunk.length;
         if (produced > this.#maxBytes) {
@@ -105,6 +125,8 @@ export class BodyDecoder {
     });
     // Until end() is awaited, a failure is seen by write(); never unhandled.
     this.#ended.catch(() => {});
+    if (deadline.signal.aborted) this.#onAbort();
+    else deadline.signal.addEventListener("abort", this.#onAbort, { once: true });
   }
 
   /**
@@ -147,8 +169,11 @@ export class BodyDecoder {
 
   /** Releases the decoders (after a failure elsewhere, or to abandon the body). */
   close(): void {
+    this.#deadline.signal.removeEventListener("abort", this.#onAbort);
     for (const stage of this.#stages) stage.destroy();
   }
+
+  #onAbort = (): void => this.#fail(this.#deadline.signal.reason);
 
   #fail(error: Error): void {
     if (this.#failure) return;

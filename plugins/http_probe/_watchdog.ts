@@ -40,6 +40,17 @@ export class Watchdog implements Disposable {
     this.#onFire = run;
   }
 
+  /**
+   * Fires now if the deadline has passed: for work that holds the event
+   * loop (decoding a body runs synchronously), where the timer cannot run.
+   */
+  check(): void {
+    const deadline = this.#limit.deadline;
+    if (this.#controller.signal.aborted || deadline === undefined || Date.now() < deadline) return;
+    this.#controller.abort(new TimeoutError({ ...this.activity, timeoutMs: this.#limit.ms ?? 0 }));
+    this.#onFire?.();
+  }
+
   /** The error to report: the timeout or abort when the watchdog fired, else `error`. */
   explain(error: unknown): unknown {
     return this.#controller.signal.aborted ? this.#controller.signal.reason : error;
@@ -51,6 +62,7 @@ export class Watchdog implements Disposable {
   }
 
   #fire = (): void => {
+    if (this.#controller.signal.aborted) return;
     const reason = this.#limit.signal.reason;
     // The context's own deadline aborts with a DOMException; report it like ours.
     const theirs = reason instanceof DOMException && reason.name === "TimeoutError";

@@ -12,7 +12,12 @@ import type { Context, Outcome } from "../../lib/plugin/types.ts";
 import { describeError } from "../../lib/plugin/run.ts";
 import { HttpStatusError, RedirectError } from "./errors.ts";
 import type { HttpProbeClientParams } from "./params.ts";
-import { ACCEPT_ENCODING, BodyDecoder, contentCodings } from "./_body_decoder.ts";
+import {
+  ACCEPT_ENCODING,
+  BodyDecoder,
+  contentCodings,
+  type DecodeDeadline,
+} from "./_body_decoder.ts";
 import { encodeRequestHead, redirectHeaders } from "./_request.ts";
 import type { BodySink, HeaderFields, ResponseHead } from "./_response_reader.ts";
 import { type Exchange, type OutgoingRequest, type Phases, Session } from "./_session.ts";
@@ -152,7 +157,14 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
     for (let i = 0; i < params.repeat; i++) {
       const first = i === 0;
       const digest = first ? new BodyDigest(params.bodyTextLimit) : undefined;
-      const fetched = await fetchFollowing(session, params, request, first ? hops : [], digest);
+      const fetched = await fetchFollowing(
+        session,
+        params,
+        request,
+        first ? hops : [],
+        digest,
+        watch,
+      );
       latency.record(fetched.totalMs);
       if (first) {
         Object.assign(metrics, firstMetrics(fetched, params.compressed));
@@ -211,6 +223,7 @@ async function fetchFollowing(
   first: OutgoingRequest,
   hops: RedirectHop[],
   digest: BodyDigest | undefined,
+  deadline: DecodeDeadline,
 ): Promise<Fetched> {
   let request = first;
   let headers: readonly string[] = params.headers;
@@ -231,7 +244,13 @@ async function fetchFollowing(
     const where = request.url.host;
     const codings = contentCodings(head.headers["content-encoding"], where);
     if (codings.length === 0) return sink;
-    const active = decoder = new BodyDecoder(codings, sink, params.maxDecodedBytes, where);
+    const active = decoder = new BodyDecoder(
+      codings,
+      sink,
+      params.maxDecodedBytes,
+      where,
+      deadline,
+    );
     return (chunk) => active.write(chunk);
   };
   while (true) {

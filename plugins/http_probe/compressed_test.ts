@@ -264,6 +264,15 @@ Deno.test({
     assert.equal(outcome.ok, false);
     assert.match(outcome.error!.message, /exceeds maxDecodedBytes 536870912$/);
     assert.ok(growth < 128 * MIB, `RSS grew ${(growth / MIB).toFixed(0)} MiB`);
+    // Decoding is inside the probe's deadline, though no read is pending.
+    const late = await runHttpProbe({
+      url: `${server.base}/bomb`,
+      compressed: true,
+      maxDecodedBytes: 2048 * MIB,
+      timeoutMs: 200,
+    });
+    assert.equal(late.ok, false);
+    assert.equal(late.error?.name, "TimeoutError", late.error?.message);
   },
 });
 
