@@ -12,6 +12,7 @@ import httpProbe from "../plugins/http_probe/mod.ts";
 import udpPing from "../plugins/udp_ping/mod.ts";
 import {
   type AnyPlugin,
+  describePlugin,
   type Outcome,
   outcomeProblems,
   runClient,
@@ -37,9 +38,12 @@ class Coverage {
     assert.ok(plugin.server?.stats, `${plugin.name} declares its server stats`);
   }
 
-  async client(input: Record<string, unknown>, ok = true): Promise<Outcome> {
+  /** Runs the client role; `ok` is what the outcome must say (`undefined`: either). */
+  async client(input: Record<string, unknown>, ok: boolean | undefined = true): Promise<Outcome> {
     const outcome = await runClient(this.#plugin, input, RUN);
-    assert.equal(outcome.ok, ok, outcome.error?.message ?? "expected a failure");
+    if (ok !== undefined) {
+      assert.equal(outcome.ok, ok, outcome.error?.message ?? "expected a failure");
+    }
     const problems = outcomeProblems(this.#plugin.client!.outcome!, outcome, { seen: this.#seen });
     assert.deepEqual(problems, [], JSON.stringify(outcome, null, 1));
     return outcome;
@@ -75,6 +79,36 @@ async function serving<T>(
   }
 }
 
+/**
+ * Inputs that switch each boolean param of a client role away from its
+ * default, and pick each value of each enum param, one at a time on top of
+ * `base`: a param added later (and what it reports) is run without anyone
+ * remembering to. `elsewhere` names params whose values need their own
+ * server, run by hand in these tests.
+ */
+function switched(
+  plugin: AnyPlugin,
+  base: Record<string, unknown>,
+  elsewhere: readonly string[] = [],
+): Record<string, unknown>[] {
+  const schema = describePlugin(plugin).client!.params as {
+    properties: Record<string, { type?: string; enum?: unknown[]; default?: unknown }>;
+  };
+  for (const name of elsewhere) assert.ok(name in schema.properties, `${name} is a param`);
+  const inputs: Record<string, unknown>[] = [];
+  for (const [name, property] of Object.entries(schema.properties)) {
+    if (elsewhere.includes(name)) continue;
+    if (property.type === "boolean") inputs.push({ ...base, [name]: property.default !== true });
+    for (const value of property.enum ?? []) inputs.push({ ...base, [name]: value });
+  }
+  return inputs;
+}
+
+/** Runs each switched input and checks its outcome, whatever its `ok`. */
+async function runSwitched(cover: Coverage, inputs: Record<string, unknown>[]): Promise<void> {
+  for (const input of inputs) await cover.client(input, undefined);
+}
+
 /** A free loopback TCP port nobody listens on. */
 function closedPort(): number {
   const listener = listenTcp();
@@ -89,13 +123,21 @@ Deno.test("echo: real outcomes and stats over tcp, tls, unix and udp match the d
   for (const transport of ["tcp", "tls", "unix", "udp"]) {
     const server = transport === "tls" ? { cert: certs.certFile, key: certs.keyFile } : {};
     await serving(echo, { transport, ...server }, async (service, target) => {
-      await cover.client({
+      const base = {
         target,
         transport,
         count: 3,
         connections: 2,
         ...(transport === "tls" ? { caFile: certs.caCertFile, servername: "localhost" } : {}),
-      });
+      };
+      await cover.client(base);
+      if (transport === "tls") {
+        // Every switch of the client's params (noDelay, keepAlive, insecure…) over TLS, where
+        // they all apply; each transport needs its own server, so they are run one by one.
+        const inputs = switched(echo, base, ["transport"]);
+        assert.ok(inputs.length >= 3);
+        await runSwitched(cover, inputs);
+      }
       cover.stats(service);
     });
   }
@@ -144,7 +186,12 @@ Deno.test("http-probe: real outcomes over http and https, with redirects, repeat
   await using certs = await makeCertificates();
   await serving(httpProbe, { certFile: certs.certFile, keyFile: certs.keyFile }, async (s) => {
     const port = (s.address as Deno.NetAddr).port;
-    await cover.client({ url: `https://localhost:${port}/`, caFile: certs.caCertFile });
+    const base = { url: `https://localhost:${port}/`, caFile: certs.caCertFile };
+    await cover.client(base);
+    // Every switch of the probe's params (compressed, fail, insecure, tlsClient…) over HTTPS.
+    const inputs = switched(httpProbe, base);
+    assert.ok(inputs.length >= 5);
+    await runSwitched(cover, inputs);
   });
   // insecure and a certificate that does not verify: authorization_error.
   await using expired = await makeCertificates({ expired: true });
@@ -203,6 +250,7 @@ Deno.test("udp-ping: real outcomes and stats match the declarations", async () =
   const cover = new Coverage(udpPing);
   await serving(udpPing, {}, async (service, target) => {
     await cover.client({ target, count: 5, intervalMs: 0 });
+    await runSwitched(cover, switched(udpPing, { target, count: 2, intervalMs: 0 }));
     cover.stats(service);
   });
   // Nobody answers: every ping lost, no round-trip times (and not ok).
@@ -226,6 +274,8 @@ Deno.test("file-send: real outcomes and stats in framed and raw modes match the 
   try {
     const file = `${dir}/hello.txt`;
     await Deno.writeTextFile(file, "hello, file");
+    // Each mode needs a receiver in that mode, so they are run by hand; no other switch.
+    assert.deepEqual(switched(fileSend, {}, ["mode"]), []);
     for (const mode of ["framed", "raw"]) {
       const inbox = await Deno.makeTempDir({ dir });
       await serving(fileSend, { dir: inbox, mode }, async (service, target) => {
