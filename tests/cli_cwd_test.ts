@@ -129,6 +129,16 @@ const UNREADABLE: [string, string[], (dir: string) => string][] = [
     "/nonexistent/key.pem",
   ], () => `error: Cannot read file "/nonexistent/cert.pem": it does not exist`],
   [
+    "serve file-send --dir <missing>",
+    ["serve", "file-send", "--dir", "inbox"],
+    (d) => `error: Cannot use directory "inbox": it does not exist (relative to "${d}")`,
+  ],
+  [
+    "serve file-send --dir <a file>",
+    ["serve", "file-send", "--dir", "/dev/null"],
+    () => `error: Cannot use directory "/dev/null": it is not a directory`,
+  ],
+  [
     "--plugins",
     ["run", "echo", "127.0.0.1:9", "--plugins", "missing.json"],
     () => `error: Cannot load manifest "missing.json": no such file`,

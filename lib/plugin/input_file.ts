@@ -4,13 +4,20 @@
 // why, relative to which folder, so the CLI can report it as a usage error.
 import { isAbsolute } from "node:path";
 
-/** Why a file named in params cannot be read. */
-export type InputFileProblem = "not-found" | "is-directory" | "denied";
+/** Why a file (or directory) named in params cannot be used. */
+export type InputFileProblem = "not-found" | "is-directory" | "not-a-directory" | "denied";
+
+/** Options for {@linkcode InputFileError}. */
+export interface InputFileErrorOptions extends ErrorOptions {
+  /** The path names a directory to use (`true`), not a file to read. */
+  directory?: boolean;
+}
 
 /**
  * A file named in params does not exist, is a directory, or may not be read
- * (the operating system refused). The CLI exits with 2 for it, as for any
- * other usage error.
+ * (the operating system refused); or a directory named in params does not
+ * exist or is not one. The CLI exits with 2 for it, as for any other usage
+ * error.
  *
  * @example Recognising the error
  * ```ts
@@ -36,10 +43,13 @@ export class InputFileError extends TypeError {
    *
    * @param path The path as it was given.
    * @param code What is wrong with it.
-   * @param options The underlying error as `cause`.
+   * @param options The underlying error as `cause`; `directory` for a directory to use.
    */
-  constructor(path: string, code: InputFileProblem, options?: ErrorOptions) {
-    super(`Cannot read file "${path}": ${detail(path, code)}`, options);
+  constructor(path: string, code: InputFileProblem, options: InputFileErrorOptions = {}) {
+    const what = options.directory
+      ? `Cannot use directory "${path}"`
+      : `Cannot read file "${path}"`;
+    super(`${what}: ${detail(path, code)}`, options);
     this.name = "InputFileError";
     this.path = path;
     this.code = code;
@@ -48,6 +58,7 @@ export class InputFileError extends TypeError {
 
 function detail(path: string, code: InputFileProblem): string {
   if (code === "is-directory") return "it is a directory";
+  if (code === "not-a-directory") return "it is not a directory";
   if (code === "denied") return "permission denied";
   // A relative path that names nothing is most often read from another
   // folder than the user thought: say which.
@@ -137,15 +148,51 @@ export async function readInputTextFile(path: string): Promise<string> {
   }
 }
 
-function inputFileError(path: string, error: unknown): unknown {
-  if (error instanceof Deno.errors.NotFound) {
-    return new InputFileError(path, "not-found", { cause: error });
+/**
+ * Checks that a directory named in params exists (a folder to receive
+ * files into, say).
+ *
+ * @param path The path as given (relative to the current directory).
+ * @throws {InputFileError} When the path does not exist, is not a directory,
+ * or the operating system refuses to look at it.
+ *
+ * @example Refusing a file where a directory is needed
+ * ```ts
+ * import { checkInputDirectory, InputFileError } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * const file = await Deno.makeTempFile();
+ * await assert.rejects(checkInputDirectory(file), (err: unknown) => {
+ *   assert.ok(err instanceof InputFileError);
+ *   assert.equal(err.message, `Cannot use directory "${file}": it is not a directory`);
+ *   return true;
+ * });
+ * await checkInputDirectory(Deno.cwd());
+ * await Deno.remove(file);
+ * ```
+ */
+export async function checkInputDirectory(path: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (error) {
+    throw inputFileError(path, error, { directory: true });
   }
+  if (!info.isDirectory) throw new InputFileError(path, "not-a-directory", { directory: true });
+}
+
+function inputFileError(
+  path: string,
+  error: unknown,
+  options: InputFileErrorOptions = {},
+): unknown {
+  const cause = { ...options, cause: error };
+  if (error instanceof Deno.errors.NotFound) return new InputFileError(path, "not-found", cause);
   if (error instanceof Deno.errors.IsADirectory) {
-    return new InputFileError(path, "is-directory", { cause: error });
+    return new InputFileError(path, "is-directory", cause);
   }
   if (error instanceof Deno.errors.PermissionDenied) {
-    return new InputFileError(path, "denied", { cause: error });
+    return new InputFileError(path, "denied", cause);
   }
   return error;
 }

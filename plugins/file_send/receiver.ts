@@ -26,6 +26,7 @@ import {
 } from "./protocol.ts";
 import { byteProgress } from "./_progress.ts";
 import { WriteBehind } from "./_write_behind.ts";
+import { checkInputDirectory } from "../../lib/plugin/input_file.ts";
 
 // Each of the two receive buffers: large enough that reads, writes and hash
 // updates are few, small enough that memory stays flat.
@@ -42,14 +43,7 @@ const LINGER_MS = 1000;
 
 /** Starts the receiver. */
 export async function serveReceiver(params: FileReceiverParams, ctx: Context): Promise<Service> {
-  const info = await Deno.stat(params.dir).catch((error) => {
-    throw new TypeError(`Cannot receive into "${params.dir}": ${(error as Error).message}`, {
-      cause: error,
-    });
-  });
-  if (!info.isDirectory) {
-    throw new TypeError(`Cannot receive into "${params.dir}": it is not a directory`);
-  }
+  await checkInputDirectory(params.dir);
   await sweepStaleTemps(params.dir, ctx);
   const listener = listenTcp({ hostname: params.host, port: params.port });
   const stats = { connections: 0, files_received: 0, bytes_received: 0, rejected: 0 };
