@@ -91,3 +91,20 @@ Deno.test("runClient() with timeout 0 fails the exchange as timed out", async ()
     await server.close();
   }
 });
+
+Deno.test("runClient() reports a context deadline that cuts an HTTP probe short as a typed TimeoutError", async () => {
+  const server = await startServer(httpProbe, { body: "hi", delayMs: 5_000 });
+  try {
+    const url = `http://${formatAddress(server.address)}/`;
+    const outcome = await runClient(httpProbe, { url }, { timeout: 100 });
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.error?.name, "TimeoutError");
+    // Not the context's DOMException: what was being waited for, and where.
+    assert.match(
+      outcome.error!.message,
+      /^Cannot read from 127\.0\.0\.1:\d+: timed out after \d+ ms/,
+    );
+  } finally {
+    await server.close();
+  }
+});

@@ -11,7 +11,11 @@ export type Address = Deno.NetAddr | Deno.UnixAddr;
 /**
  * How long an operation may take. `timeout` is relative (milliseconds from
  * the call), `deadline` absolute (`Date.now()` milliseconds); the earlier
- * wins. `signal` aborts the operation with the signal's reason.
+ * wins. 0, or a deadline already past, means the time is up already (the
+ * operation fails with a `TimeoutError`); `Infinity` means no limit; any
+ * length works, also past the 2^31 - 1 ms `setTimeout` honours. A negative
+ * or NaN `timeout` is a `RangeError`. `signal` aborts the operation with
+ * the signal's reason.
  */
 export interface IoOptions {
   /** Abort the operation when this signal aborts. */
