@@ -97,3 +97,28 @@ Deno.test("--help names what a role reports: outcome metrics and facts, server s
   assert.equal(isolated.code, 0, isolated.stderr);
   assert.match(isolated.stdout, /\n {2}facts: {3}server, rcode, answers, authoritative,/);
 });
+
+Deno.test("fixture.schema.json offers each step plugin's declared metrics and facts under expect:", async () => {
+  const schema = JSON.parse(await Deno.readTextFile(`${ROOT}fixture.schema.json`));
+  const branches = schema.properties.steps.items.allOf as {
+    if: { properties: { plugin: { const: string } } };
+    then: { properties: { expect?: { properties: Record<string, { description: string }> } } };
+  }[];
+  const keys = (plugin: string) =>
+    branches.find((b) => b.if.properties.plugin.const === plugin)!.then.properties.expect!
+      .properties;
+  const probe = keys("http-probe");
+  assert.equal(
+    probe["facts.tls.certificate.days_left"].description,
+    "[number] Whole days until `not_after`; negative once expired.",
+  );
+  assert.equal(
+    probe["metrics.latency_p99_ms"].description,
+    "[ms, with `repeat` above 1] 99th percentile of each request's `total_ms`.",
+  );
+  // Paths with a key or index only the outcome knows are not offered as keys.
+  assert.equal(Object.keys(probe).some((key) => /[*[]/.test(key)), false);
+  assert.equal(probe["metrics.round_trips"], undefined, "echo's metric is not http-probe's");
+  assert.ok(keys("echo")["metrics.round_trips"]);
+  assert.ok(keys("file-send")["facts.ack.sha256"]);
+});

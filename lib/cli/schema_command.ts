@@ -8,6 +8,7 @@ import { fixtureJsonSchema } from "../fixture/json_schema.ts";
 import type { PluginDescription } from "../plugin/isolation.ts";
 import type { JsonSchema, ParamsJsonSchemas } from "../plugin/json_schema.ts";
 import type { ManifestEntry } from "../plugin/manifest.ts";
+import type { OutcomeDeclaration } from "../plugin/outcome_declaration.ts";
 import type { Registry } from "../plugin/registry.ts";
 import { EXIT } from "./_exit.ts";
 import { UsageError } from "./_flags.ts";
@@ -98,12 +99,14 @@ export async function fixtureSchemaFor(
     Array.from({ length: Math.min(DESCRIBE_AT_ONCE, entries.length) }, describeRest),
   );
   const plugins: Record<string, ParamsJsonSchemas> = {};
+  const outcomes: Record<string, OutcomeDeclaration> = {};
   for (const d of described) {
+    if (d.client?.outcome) outcomes[d.name] = d.client.outcome;
     plugins[d.name] = {
       ...(d.server ? { server: d.server.params } : {}),
       ...(d.client ? { client: d.client.params } : {}),
     };
   }
-  const schema = fixtureJsonSchema(plugins);
+  const schema = fixtureJsonSchema(plugins, outcomes);
   return { $schema: schema.$schema, title: "wiretest fixture", ...schema };
 }
