@@ -33,6 +33,8 @@ const IMPORTED: readonly [RegExp, string][] = [
   [/plugins\/(file_send|file-send)\b/, "file-send"],
 ];
 const KEY = /(?<![\w$])(metrics|facts)((?:\.[A-Za-z_][\w-]*|\[\d+\]|\["[^"\\]*"\])+)/g;
+// Prose that names one without the prefix: "metric `tls_inspections`", "the `tls.certificate` fact".
+const NAMED = /\b(metric|fact)s? `([\w.[\]"-]+)(?::[^`]*)?`|`([\w.[\]"-]+)` (metric|fact)\b/g;
 const STEP_VARIABLE = /\$\{\s*steps\.([\w-]+)\.((?:metrics|facts)[^}\s]*)\s*\}/g;
 
 /** A key found in a file, and what it must exist in. */
@@ -123,6 +125,11 @@ function markdownUses(text: string, file: string, prose: Partial<Use> = {}): Use
       const line = text.slice(0, offset + m.index).split("\n").length;
       uses.push({ key: m[0], where: `${file}:${line}`, plugins: BUILTINS, ...prose });
     }
+    for (const m of part.matchAll(NAMED)) {
+      const line = text.slice(0, offset + m.index).split("\n").length;
+      const key = `${m[1] ?? m[4]}s.${m[2] ?? m[3]}`;
+      uses.push({ key, where: `${file}:${line}`, plugins: BUILTINS, ...prose });
+    }
   };
   for (const m of text.matchAll(fence)) {
     proseUses(text.slice(last, m.index), last);
@@ -180,6 +187,8 @@ Deno.test("every metrics.* and facts.* key in README, PLUGINS.md, REFERENCE.md a
   const keys = (where: string) => uses.filter((u) => u.where.startsWith(where)).map((u) => u.key);
   assert.ok(keys("README.md").includes("facts.redirects[0].status"));
   assert.ok(keys("README.md").includes('facts.headers["content-type"]'));
+  assert.ok(keys("README.md").includes("metrics.tls_inspections"));
+  assert.ok(keys("README.md").includes("facts.tls.native_refused"));
   assert.ok(keys("PLUGINS.md").includes("metrics.pongs"));
   assert.ok(keys("PLUGINS.md").includes("metrics.ops"));
   assert.ok(keys("examples/fixtures/http_probe.wire.yaml").includes("facts.headers.content-type"));
@@ -194,6 +203,14 @@ Deno.test("the documented-keys check refuses a wrong key in each kind of place",
   assert.deepEqual(wrong(markdownUses("Keys: `facts.hops[0].status`.\n", "R.md")), [
     'R.md:1: "facts.hops[0].status" is not declared by echo or http-probe or udp-ping or file-send',
   ]);
+  // Named in prose without its prefix.
+  assert.deepEqual(
+    wrong(markdownUses("The fact `tls.sources: x` and the `inspections` metric.\n", "P.md")),
+    [
+      'P.md:1: "facts.tls.sources" is not declared by echo or http-probe or udp-ping or file-send',
+      'P.md:1: "metrics.inspections" is not declared by echo or http-probe or udp-ping or file-send',
+    ],
+  );
   // A key of another plugin than the step's.
   const fixture =
     "steps:\n  - name: p\n    plugin: udp-ping\n    expect:\n      metrics.round_trips: 1\n" +
