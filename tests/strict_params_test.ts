@@ -253,3 +253,59 @@ steps:
     await Deno.remove(parent, { recursive: true });
   }
 });
+
+// Every kind of mistake at once: a misspelt field (structure), an unknown
+// param, a wrong-typed param and a malformed expectation.
+const MIXED = `name: mixed
+services:
+  e: { plugin: echo, with: { prot: 0, idleTimeoutMs: "long" } }
+steps:
+  - plugin: echo
+    with: { target: "\${services.e.addr}", count: "many", cout: 3 }
+    expct: { ok: true }
+  - plugin: ecoh
+    with: { target: 127.0.0.1:7 }
+    expect: { metrics.rtt_p99_ms: "<< 3" }
+`;
+
+const MIXED_PROBLEMS = [
+  "3:30 services.e.with.prot",
+  "3:54 services.e.with.idleTimeoutMs",
+  "6:50 steps[0].with.count",
+  "6:58 steps[0].with.cout",
+  "7:5 steps[0].expct",
+  "8:13 steps[1].plugin",
+  "10:15 steps[1].expect.metrics.rtt_p99_ms",
+];
+
+Deno.test("prepareFixture() reports structure, param and expectation problems in one pass", async () => {
+  await withFixture(MIXED, async (file) => {
+    const prepared = await prepareFixture(file);
+    assert.equal(prepared.status, "invalid");
+    if (prepared.status !== "invalid") return;
+    assert.equal(prepared.name, "mixed");
+    assert.deepEqual(
+      prepared.problems.map((p) => `${p.line}:${p.column} ${p.path}`),
+      MIXED_PROBLEMS,
+    );
+    assert.match(prepared.problems[2].message, /"steps\[0\]\.with\.count" is invalid for plugin/);
+    assert.match(prepared.problems[3].message, /did you mean "count"\?/);
+  });
+});
+
+Deno.test("wiretest test reports every problem of a fixture in one run, on the right lines", async () => {
+  await withFixture(MIXED, async (file) => {
+    const run = await wiretest("test", file);
+    assert.equal(run.code, 2, run.stdout + run.stderr);
+    const located = [...run.stdout.matchAll(/typos\.wire\.yaml:(\d+:\d+)": "([^"]+)"/g)]
+      .map((m) => `${m[1]} ${m[2]}`);
+    assert.deepEqual(located, MIXED_PROBLEMS);
+  });
+  const indented =
+    "name: t\nsteps:\n  - plugin: echo\n    with:\n      target: x\n        count: 3\n";
+  await withFixture(indented, async (file) => {
+    const run = await wiretest("test", file);
+    assert.equal(run.code, 2, run.stdout + run.stderr);
+    assert.match(run.stdout, /typos\.wire\.yaml:6:9": invalid YAML: this line is indented more/);
+  });
+});

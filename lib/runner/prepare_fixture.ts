@@ -9,6 +9,7 @@ import { checkPlugins } from "../fixture/check_plugins.ts";
 import { FixtureError, FixtureErrors } from "../fixture/fixture_error.ts";
 import { loadFixture } from "../fixture/load_fixture.ts";
 import { locateParamsIssues } from "../fixture/locate_params_issues.ts";
+import { partialFixture } from "../fixture/_partial_fixture.ts";
 import { failedName } from "../fixture/_failed_name.ts";
 import { parseYamlDocument } from "../fixture/_yaml.ts";
 import type { Fixture, PathSegment } from "../fixture/types.ts";
@@ -87,7 +88,10 @@ export type PreparedFixture = ReadyFixture | InvalidFixture;
  *   `${…}` variable is checked when the variable is resolved, at run time.
  *
  * Problems never throw: they come back located, so one bad file does not
- * stop a run.
+ * stop a run. They come in one pass: when the file itself has problems, the
+ * params of its readable services and steps are still checked, so a
+ * wrong-typed param shows with a misspelt field rather than after it is fixed
+ * (invalid YAML stops at the syntax errors).
  *
  * @param file The fixture file.
  * @param options The base registry, the executor, allowed environment variables.
@@ -121,8 +125,35 @@ export async function prepareFixture(
   try {
     fixture = await loadFixture(file, { allowEnv: [...(options.allowEnv ?? []), ...RUNNER_ENV] });
   } catch (error) {
-    return invalid(file, failedName(error) ?? await nameOf(file), problemsOf(error, file));
+    const name = failedName(error) ?? await nameOf(file);
+    // Params of the readable services and steps are checked too, so every
+    // problem of the file shows in one pass, not one kind per attempt.
+    const partial = partialFixture(error);
+    if (!(error instanceof FixtureErrors) || !partial) {
+      return invalid(file, name, problemsOf(error, file));
+    }
+    const { problems } = await checkEntries(partial, options);
+    return invalid(
+      file,
+      name,
+      new FixtureErrors([...error.errors, ...problems]).errors.map(toProblem),
+    );
   }
+  const { problems, executor } = await checkEntries(fixture, options);
+  if (problems.length > 0 || !executor) {
+    return invalid(file, fixture.name, new FixtureErrors(problems).errors.map(toProblem));
+  }
+  return { status: "ready", file, name: fixture.name, fixture, executor };
+}
+
+/**
+ * Checks a fixture's manifests, plugin names and params; the executor is
+ * there when the plugins could be loaded.
+ */
+async function checkEntries(
+  fixture: Fixture,
+  options: PrepareFixtureOptions,
+): Promise<{ problems: FixtureError[]; executor?: PluginExecutor }> {
   const problems: FixtureError[] = [];
   const manifests: Manifest[] = [];
   for (const [index, spec] of fixture.plugins.entries()) {
@@ -146,7 +177,7 @@ export async function prepareFixture(
       );
     }
   }
-  if (problems.length > 0) return invalid(file, fixture.name, problems.map(toProblem));
+  if (problems.length > 0) return { problems };
   problems.push(...checkPlugins(fixture, registry.list()));
   const executor = (options.executor ?? inProcessExecutor)(registry);
   const unusable = new Set(problems.map((p) => p.path));
@@ -185,10 +216,7 @@ export async function prepareFixture(
       );
     }
   }
-  if (problems.length > 0) {
-    return invalid(file, fixture.name, new FixtureErrors(problems).errors.map(toProblem));
-  }
-  return { status: "ready", file, name: fixture.name, fixture, executor };
+  return { problems, executor };
 }
 
 function invalid(file: string, name: string, problems: EventProblem[]): InvalidFixture {

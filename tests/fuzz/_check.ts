@@ -197,11 +197,21 @@ export async function checkCase(
         "invalid",
         "prepareFixture() accepted what parseFixture() refused",
       );
+      // Every problem parseFixture() found, in order; besides them only
+      // problems of plugins and params, which prepareFixture() checks in the same pass.
+      const problems = prepared.status === "invalid" ? prepared.problems : [];
       assert.deepEqual(
-        prepared.status === "invalid" ? prepared.problems.map((p) => p.message) : [],
+        problems.map((p) => p.message).filter((m) => errors.some((e) => e.message === m)),
         errors.map((e) => e.message),
-        "prepareFixture() and parseFixture() disagree",
+        "prepareFixture() lost a problem parseFixture() found",
       );
+      for (const extra of problems.filter((p) => !errors.some((e) => e.message === p.message))) {
+        assert.match(
+          extra.path,
+          /^(?:plugins\b|services\b.*(?:\.with\b|\.plugin$)|steps\[\d+\]\.(?:with\b|plugin$))/,
+          `prepareFixture() added a problem that is not about plugins or params: ${extra.message}`,
+        );
+      }
     } else if (prepared.status === "invalid") {
       // Parsing passed, so every problem is about plugins and params.
       assert.ok(prepared.problems.every((p) => !/invalid YAML/.test(p.message)));
