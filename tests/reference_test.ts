@@ -3,6 +3,7 @@
 // plugin's isolated Worker.
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { referenceMarkdown } from "../lib/cli/_reference_markdown.ts";
 import { referenceFor } from "../lib/cli/reference_command.ts";
 import { readDescription } from "../lib/plugin/_isolation_describe.ts";
 import { Registry } from "../lib/plugin/registry.ts";
@@ -121,4 +122,35 @@ Deno.test("fixture.schema.json offers each step plugin's declared metrics and fa
   assert.equal(probe["metrics.round_trips"], undefined, "echo's metric is not http-probe's");
   assert.ok(keys("echo")["metrics.round_trips"]);
   assert.ok(keys("file-send")["facts.ack.sha256"]);
+});
+
+Deno.test("the reference escapes pipes in table cells and fills prose as deno fmt does", async () => {
+  const text = referenceMarkdown([{
+    name: "pipes",
+    version: "1.0.0",
+    description: `${"A plugin that says a lot about itself, ".repeat(4)}in one sentence.`,
+    client: {
+      params: { type: "object" },
+      positionals: [],
+      summary: false,
+      outcome: {
+        metrics: [{ name: "a_or_b", unit: "count", description: "Either a | b." }],
+        facts: [],
+      },
+    },
+  }]);
+  assert.match(text, /^\| `a_or_b` \| count \| always \| Either a \\\| b\. \|$/m);
+  assert.match(text, /^### Client outcome \(`wiretest run pipes`\)$/m);
+  for (const line of text.split("\n")) assert.ok(line.length <= 100 || line.startsWith("|"), line);
+  // What deno fmt would write: formatting the text changes nothing.
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/r.md`, text);
+    const fmt = await outputWithin(Deno.execPath(), {
+      args: ["fmt", "--check", "--line-width", "100", `${dir}/r.md`],
+    });
+    assert.equal(fmt.code, 0, fmt.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
