@@ -3,6 +3,7 @@
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { parseDuration } from "../fixture/duration.ts";
+import { parseSize } from "../fixture/size.ts";
 import { createReporter, REPORTER_NAMES, type ReporterName } from "../report/create_reporter.ts";
 import { DEFAULT_FIXTURE_DIR, discoverFixtures } from "../runner/discover.ts";
 import { parseFilter } from "../runner/filter.ts";
@@ -32,6 +33,7 @@ Flags:
                              (its folder is made if missing)
   --plugins <manifest>       also load plugins from this manifest (repeatable)
   --allow-env <NAME>         fixtures may read this environment variable (repeatable)
+  --max-fixture-size <size>  larger fixture files are invalid (default 1MiB)
   --no-isolation             run plugins in this process, not in permission-restricted Workers
   --debug                    print plugins' log lines (after the fixture's name) and stack traces
   -h, --help                 this help
@@ -55,6 +57,7 @@ export async function testCommand(args: string[]): Promise<number> {
         output: { type: "string" },
         plugins: { type: "string", multiple: true },
         "allow-env": { type: "string", multiple: true },
+        "max-fixture-size": { type: "string" },
         "no-isolation": { type: "boolean" },
         debug: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -84,6 +87,7 @@ export async function testCommand(args: string[]): Promise<number> {
   const stepTimeout = duration("step-timeout", values["step-timeout"]);
   const shard = flag("shard", values.shard, parseShard);
   const filter = flag("filter", values.filter, parseFilter);
+  const maxFixtureBytes = flag("max-fixture-size", values["max-fixture-size"], parseSize);
   for (const name of values["allow-env"] ?? []) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
       throw new UsageError(`Cannot use --allow-env "${name}": it is not a variable name`);
@@ -124,6 +128,7 @@ export async function testCommand(args: string[]): Promise<number> {
       ...(shard ? { shard } : {}),
       ...(timeout === undefined ? {} : { timeout }),
       ...(stepTimeout === undefined ? {} : { stepTimeout }),
+      ...(maxFixtureBytes === undefined ? {} : { maxFixtureBytes }),
       signal: controller.signal,
       // Plugins log what fixtures often provoke on purpose (a refused file):
       // only --debug shows it, so reports stay readable.

@@ -7,7 +7,8 @@
 import { basename } from "node:path";
 import { checkPlugins } from "../fixture/check_plugins.ts";
 import { FixtureError, FixtureErrors } from "../fixture/fixture_error.ts";
-import { loadFixture } from "../fixture/load_fixture.ts";
+import { parseFixture } from "../fixture/parse_fixture.ts";
+import { DEFAULT_MAX_FIXTURE_BYTES, readFixtureText } from "../fixture/_read_fixture.ts";
 import { locateParamsIssues } from "../fixture/locate_params_issues.ts";
 import { partialFixture } from "../fixture/_partial_fixture.ts";
 import { failedName } from "../fixture/_failed_name.ts";
@@ -45,8 +46,10 @@ export interface PrepareFixtureOptions {
   registry?: Registry;
   /** Creates the executor for a fixture's registry. Default: {@linkcode inProcessExecutor}. */
   executor?: ExecutorFactory;
-  /** Environment variables `${env.NAME}` may read besides the fixture's `env:`. */
+  /** Environment variables `${env.NAME}` may read from the process's environment. */
   allowEnv?: readonly string[];
+  /** The largest fixture file read, in bytes (default 1 MiB). */
+  maxFixtureBytes?: number;
 }
 
 /** A fixture that can run, with the executor for its plugins. */
@@ -81,7 +84,8 @@ export type PreparedFixture = ReadyFixture | InvalidFixture;
 /**
  * Reads a fixture and checks what can be checked before anything runs:
  *
- * - the file itself (`loadFixture`: YAML, shape, expectations, variables);
+ * - the file itself (as `loadFixture` reads it: a regular file, at most
+ *   `maxFixtureBytes`; YAML, shape, expectations, variables);
  * - its `plugins:` manifests;
  * - that every plugin exists and has the role used (`checkPlugins`);
  * - every `with:` against its plugin's params schema. A param holding a
@@ -121,11 +125,18 @@ export async function prepareFixture(
   file: string,
   options: PrepareFixtureOptions = {},
 ): Promise<PreparedFixture> {
+  let text: string;
+  try {
+    text = await readFixtureText(file, options.maxFixtureBytes ?? DEFAULT_MAX_FIXTURE_BYTES);
+  } catch (error) {
+    // Unread (missing, a FIFO, a device, too large): the file name will do.
+    return invalid(file, basename(file), problemsOf(error, file));
+  }
   let fixture: Fixture;
   try {
-    fixture = await loadFixture(file, { allowEnv: [...(options.allowEnv ?? []), ...RUNNER_ENV] });
+    fixture = parseFixture(text, file, { allowEnv: [...(options.allowEnv ?? []), ...RUNNER_ENV] });
   } catch (error) {
-    const name = failedName(error) ?? await nameOf(file);
+    const name = failedName(error) ?? nameOf(text, file);
     // Params of the readable services and steps are checked too, so every
     // problem of the file shows in one pass, not one kind per attempt.
     const partial = partialFixture(error);
@@ -224,11 +235,11 @@ function invalid(file: string, name: string, problems: EventProblem[]): InvalidF
 }
 
 /** The `name:` of a fixture too broken to load, when it can still be read. */
-async function nameOf(file: string): Promise<string> {
+function nameOf(text: string, file: string): string {
   try {
     // uniqueKeys: false, as the library's check compares each key with every
-    // earlier one, quadratic in a map's size; loadFixture reported repeats already.
-    const { doc } = parseYamlDocument(await Deno.readTextFile(file), {
+    // earlier one, quadratic in a map's size; parseFixture reported repeats already.
+    const { doc } = parseYamlDocument(text, {
       logLevel: "silent",
       uniqueKeys: false,
       prettyErrors: false,

@@ -47,6 +47,11 @@ export interface RunFixturesOptions
   shard?: Shard;
   /** Stops the run: running fixtures are cancelled, the others skipped. */
   signal?: AbortSignal;
+  /**
+   * The largest fixture file read, in bytes (default 1 MiB); a larger one
+   * is an invalid fixture, and the run goes on.
+   */
+  maxFixtureBytes?: number;
 }
 
 /** What a run did. */
@@ -133,7 +138,15 @@ export async function runFixtures(options: RunFixturesOptions = {}): Promise<Run
   const prepared = await inOrder(
     files,
     concurrency,
-    (file) => prepareFixture(file, { registry, executor, allowEnv: options.allowEnv ?? [] }),
+    (file) =>
+      prepareFixture(file, {
+        registry,
+        executor,
+        allowEnv: options.allowEnv ?? [],
+        ...(options.maxFixtureBytes === undefined
+          ? {}
+          : { maxFixtureBytes: options.maxFixtureBytes }),
+      }),
   );
   const fixtures = prepared.filter((p) => keep(p.name));
 
