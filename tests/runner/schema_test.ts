@@ -50,3 +50,20 @@ Deno.test("fixture.schema.json refuses params a plugin's schema refuses", async 
   assert.ok(paths.has("/services/echo/with/transport"));
   assert.ok(paths.has("/steps/0/with/count"));
 });
+
+Deno.test("fixture.schema.json refuses a param no plugin schema declares, as the runner does", async () => {
+  const validate = validator(await committedSchema());
+  const fixture = (key: string) => ({
+    name: "typo",
+    steps: [{ plugin: "echo", with: { target: "127.0.0.1:7", [key]: 100 } }],
+  });
+  assert.equal(validate(fixture("count")), true, JSON.stringify(validate.errors));
+  assert.equal(validate(fixture("cout")), false);
+  assert.ok(
+    validate.errors?.some((e) =>
+      e.keyword === "additionalProperties" && e.instancePath === "/steps/0/with" &&
+      (e.params as { additionalProperty?: string }).additionalProperty === "cout"
+    ),
+    JSON.stringify(validate.errors),
+  );
+});
