@@ -24,7 +24,8 @@ async function deno(args: string[], cwd: string): Promise<Run> {
     cwd,
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    // INIT_CWD as a shell gives it (`deno task` keeps an inherited one).
+    env: { NO_COLOR: "1", INIT_CWD: cwd },
     // Killed rather than waited for: a hang fails the test.
     signal: AbortSignal.timeout(180_000),
   }).output();

@@ -304,7 +304,11 @@ async function startSession(command: string, cwd: string, bin: string) {
   const child = new Deno.Command("sh", {
     args: ["-c", `exec ${command}`],
     cwd,
-    env: { NO_COLOR: "1", PATH: `${bin}:${dirname(Deno.execPath())}:${Deno.env.get("PATH")}` },
+    env: {
+      NO_COLOR: "1",
+      INIT_CWD: cwd,
+      PATH: `${bin}:${dirname(Deno.execPath())}:${Deno.env.get("PATH")}`,
+    },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -29,7 +29,9 @@ export async function run(cmd: string, args: string[], options: RunOptions = {})
   const out = await new Deno.Command(cmd, {
     args,
     cwd: options.cwd,
-    env: { NO_COLOR: "1", ...options.env },
+    // INIT_CWD as a shell gives it: `deno task` keeps an inherited one, and
+    // this test process may itself run under `deno task test`.
+    env: { NO_COLOR: "1", INIT_CWD: options.cwd ?? Deno.cwd(), ...options.env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
