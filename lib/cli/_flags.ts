@@ -4,7 +4,7 @@
 import { parseArgs } from "node:util";
 import type { JsonSchema } from "../plugin/json_schema.ts";
 import { paramsInputJsonSchema, type ParamsSchema } from "../plugin/params_schema.ts";
-import { closestName } from "../plugin/_closest.ts";
+import { closestName } from "../_internal/closest.ts";
 
 /**
  * The JSON Schema keyword a params schema declares a CLI alias with, on a

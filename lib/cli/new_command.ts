@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import denoJson from "../../deno.json" with { type: "json" };
-import { PLUGIN_NAME } from "../plugin/_manifest_schema.ts";
+import { PLUGIN_NAME } from "../plugin/plugin_name.ts";
 import { Registry } from "../plugin/registry.ts";
 import { EXIT } from "./_exit.ts";
 import { oneLine } from "./_one_line.ts";

@@ -5,12 +5,10 @@
  * @module
  */
 import { z } from "zod";
+import { PLUGIN_NAME } from "./plugin_name.ts";
 
 /** The roles a plugin can have. */
 export const ROLES = ["server", "client"] as const;
-
-/** kebab-case, the same rule `definePlugin` applies to plugin names. */
-export const PLUGIN_NAME: RegExp = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 

@@ -4,7 +4,7 @@
 // plain `z.object` and valibot's `object` silently drop such keys; reading the
 // JSON Schema every params schema must give makes strictness the contract's
 // default instead of each plugin's choice.
-import { closestName } from "./_closest.ts";
+import { closestName } from "../_internal/closest.ts";
 
 type Schema = Record<string, unknown>;
 

@@ -4,9 +4,8 @@
  * @module
  */
 import { checkOutcomeDeclaration } from "./outcome_declaration.ts";
+import { PLUGIN_NAME } from "./plugin_name.ts";
 import { type AnyPlugin, type Plugin, PLUGIN_API_VERSION } from "./types.ts";
-
-const NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 
 /** What {@linkcode definePlugin} takes: a {@linkcode Plugin} without `apiVersion`. */
 export type PluginDefinition<S, C> = Omit<Plugin<S, C>, "apiVersion">;
@@ -45,7 +44,7 @@ export type PluginDefinition<S, C> = Omit<Plugin<S, C>, "apiVersion">;
 export function definePlugin<S = never, C = never>(
   definition: PluginDefinition<S, C>,
 ): Plugin<S, C> {
-  if (!NAME.test(definition.name)) {
+  if (!PLUGIN_NAME.test(definition.name)) {
     throw new TypeError(
       `Cannot define plugin: name "${definition.name}" is not kebab-case (e.g. "http-probe")`,
     );

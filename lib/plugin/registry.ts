@@ -13,7 +13,7 @@ import {
   validateManifest,
 } from "./manifest.ts";
 import type { AnyPlugin } from "./types.ts";
-import { closestName } from "./_closest.ts";
+import { closestName } from "../_internal/closest.ts";
 import { apiVersionProblem, pluginOf } from "./_isolation_checks.ts";
 import { displaySource } from "./_source.ts";
 

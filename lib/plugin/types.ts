@@ -10,7 +10,7 @@
  */
 import type { Address } from "../transport/types.ts";
 import type { ParamsSchema } from "./params_schema.ts";
-import type { MetricDeclaration, OutcomeDeclaration } from "./outcome_declaration.ts";
+import type { MetricDeclaration, OutcomeDeclaration } from "./outcome_declaration_types.ts";
 
 export type { Address };
 

@@ -7,12 +7,8 @@
 import { basename } from "node:path";
 import { checkPlugins } from "../fixture/check_plugins.ts";
 import { FixtureError, FixtureErrors } from "../fixture/fixture_error.ts";
-import { parseFixture } from "../fixture/parse_fixture.ts";
-import { DEFAULT_MAX_FIXTURE_BYTES, readFixtureText } from "../fixture/_read_fixture.ts";
 import { locateParamsIssues } from "../fixture/locate_params_issues.ts";
-import { partialFixture } from "../fixture/_partial_fixture.ts";
-import { failedName } from "../fixture/_failed_name.ts";
-import { parseYamlDocument } from "../fixture/_yaml.ts";
+import { readFixture } from "../fixture/read_fixture.ts";
 import type { Fixture, PathSegment } from "../fixture/types.ts";
 import { loadManifest, type Manifest } from "../plugin/manifest.ts";
 import { ParamsError, type ParamsIssue } from "../plugin/params_schema.ts";
@@ -125,21 +121,16 @@ export async function prepareFixture(
   file: string,
   options: PrepareFixtureOptions = {},
 ): Promise<PreparedFixture> {
-  let text: string;
-  try {
-    text = await readFixtureText(file, options.maxFixtureBytes ?? DEFAULT_MAX_FIXTURE_BYTES);
-  } catch (error) {
-    // Unread (missing, a FIFO, a device, too large): the file name will do.
-    return invalid(file, basename(file), problemsOf(error, file));
-  }
-  let fixture: Fixture;
-  try {
-    fixture = parseFixture(text, file, { allowEnv: [...(options.allowEnv ?? []), ...RUNNER_ENV] });
-  } catch (error) {
-    const name = failedName(error) ?? nameOf(text, file);
+  const read = await readFixture(file, {
+    maxBytes: options.maxFixtureBytes,
+    allowEnv: [...(options.allowEnv ?? []), ...RUNNER_ENV],
+  });
+  // Unread (missing, a FIFO, a device, too large): the file name will do.
+  if (read.status === "unread") return invalid(file, basename(file), problemsOf(read.error, file));
+  if (read.status === "unparsed") {
+    const { name, error, partial } = read;
     // Params of the readable services and steps are checked too, so every
     // problem of the file shows in one pass, not one kind per attempt.
-    const partial = partialFixture(error);
     if (!(error instanceof FixtureErrors) || !partial) {
       return invalid(file, name, problemsOf(error, file));
     }
@@ -150,6 +141,7 @@ export async function prepareFixture(
       new FixtureErrors([...error.errors, ...problems]).errors.map(toProblem),
     );
   }
+  const { fixture } = read;
   const { problems, executor } = await checkEntries(fixture, options);
   if (problems.length > 0 || !executor) {
     return invalid(file, fixture.name, new FixtureErrors(problems).errors.map(toProblem));
@@ -232,24 +224,6 @@ async function checkEntries(
 
 function invalid(file: string, name: string, problems: EventProblem[]): InvalidFixture {
   return { status: "invalid", file, name, problems };
-}
-
-/** The `name:` of a fixture too broken to load, when it can still be read. */
-function nameOf(text: string, file: string): string {
-  try {
-    // uniqueKeys: false, as the library's check compares each key with every
-    // earlier one, quadratic in a map's size; parseFixture reported repeats already.
-    const { doc } = parseYamlDocument(text, {
-      logLevel: "silent",
-      uniqueKeys: false,
-      prettyErrors: false,
-    });
-    const name: unknown = doc?.get("name");
-    if (typeof name === "string" && name.trim() !== "") return name;
-  } catch {
-    // Unreadable: the file name will do.
-  }
-  return basename(file);
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { closestName, editDistance } from "./_closest.ts";
+import { closestName, editDistance } from "./closest.ts";
 
 Deno.test("editDistance() counts insertions, deletions and substitutions", () => {
   assert.equal(editDistance("", "abc"), 3);

@@ -1,5 +1,6 @@
 /**
- * "Did you mean…?" for plugin names: the closest known name by edit distance.
+ * "Did you mean…?": the closest known name by edit distance, for plugin names,
+ * params, variables and flags alike.
  *
  * @module
  */
