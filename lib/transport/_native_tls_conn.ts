@@ -2,7 +2,7 @@
 // runtime, as on plain TCP, with no node streams in between.
 import { DenoStreamConn } from "./conn.ts";
 import type { TimingMarks } from "./types.ts";
-import type { NativeTlsConn, NativeTlsInfo } from "./tls.ts";
+import type { NativeTlsConn, NativeTlsInfo } from "./native_tls_conn.ts";
 
 /** The {@linkcode NativeTlsConn} returned by `connectNativeTls` and `startNativeTls`. */
 export class DenoNativeTlsConn extends DenoStreamConn implements NativeTlsConn {

@@ -13,7 +13,7 @@ import { ConnectionError, type NetOperation, toNetError } from "../errors.ts";
 import { withDeadline } from "../_internal/deadline.ts";
 import { formatAddress } from "./address.ts";
 import type { Address, Conn, IoOptions, TimingMarks } from "./types.ts";
-import type { TlsConn, TlsInfo } from "./tls.ts";
+import type { TlsConn, TlsInfo } from "./tls_conn.ts";
 
 /** Unread bytes above which the connection stops reading from the network. */
 const READ_HIGH_WATER = 1 << 20;

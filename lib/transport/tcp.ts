@@ -4,6 +4,7 @@
  * @module
  */
 import { toNetError } from "../errors.ts";
+import { checkPort } from "../_internal/check_port.ts";
 import { withDeadline } from "../_internal/deadline.ts";
 import { toIoError } from "./_io_error.ts";
 import { formatAddress } from "./address.ts";
@@ -130,10 +131,4 @@ export function listenTcp(options: ListenTcpOptions = {}): TcpListener {
 
 function isIpLiteral(hostname: string): boolean {
   return hostname.includes(":") || /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname);
-}
-
-function checkPort(port: number, operation: string): void {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`Cannot ${operation}: port "${port}" is not an integer in 0-65535`);
-  }
 }
