@@ -255,7 +255,11 @@ Deno.test("wiretest test checks an isolated plugin's params in its Worker only",
         JSON.stringify(ESCAPE_MANIFEST)
       }]\nsteps:\n  - plugin: escapes-at-import\n`,
     );
-    const r = await escapeAttempt("test", dir, "--reporter", "jsonl");
+    const r = await escapeAttempt(
+      "test",
+      dir,
+      ...["--trust", ESCAPE_MANIFEST, "--reporter", "jsonl"],
+    );
     assert.equal(r.written, false, "the plugin's top-level code wrote with the CLI's permissions");
     assert.equal(r.code, 2, r.stderr);
     assert.match(

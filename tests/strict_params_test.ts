@@ -164,7 +164,7 @@ const THIRD_PARTY_PROBLEMS = [
 
 Deno.test("prepareFixture() refuses misspelt keys of zod z.object and valibot plugins, nested too", async () => {
   await withFixture(THIRD_PARTY, async (file) => {
-    const prepared = await prepareFixture(file);
+    const prepared = await prepareFixture(file, { trust: [MANIFEST] });
     assert.equal(prepared.status, "invalid");
     if (prepared.status !== "invalid") return;
     assert.deepEqual(
@@ -182,7 +182,7 @@ Deno.test("prepareFixture() refuses misspelt keys of zod z.object and valibot pl
 
 Deno.test("wiretest test refuses misspelt keys of isolated zod and valibot plugins, exit 2", async () => {
   await withFixture(THIRD_PARTY, async (file) => {
-    const run = await wiretest("test", file);
+    const run = await wiretest("test", file, "--trust", MANIFEST);
     assert.equal(run.code, 2, run.stdout + run.stderr);
     for (const problem of THIRD_PARTY_PROBLEMS) {
       const [position, path] = problem.split(" ");
@@ -192,7 +192,7 @@ Deno.test("wiretest test refuses misspelt keys of isolated zod and valibot plugi
   // Written correctly, the same plugins run and pass: strictness refuses only what is unknown.
   const good = THIRD_PARTY.replaceAll("cuont", "count").replaceAll("retires", "retries");
   await withFixture(good, async (file) => {
-    const run = await wiretest("test", file);
+    const run = await wiretest("test", file, "--trust", MANIFEST);
     assert.equal(run.code, 0, run.stdout + run.stderr);
   });
 });

@@ -32,6 +32,10 @@ Flags:
   --output <file>            write the report to this file instead of standard output
                              (its folder is made if missing)
   --plugins <manifest>       also load plugins from this manifest (repeatable)
+  --trust <manifest>         fixtures may name this manifest in plugins: wherever it is
+                             (repeatable; else only manifests in their own folder tree)
+  --allow-http-plugins       read manifests and plugin modules over plain http: beyond loopback
+  --manifest-timeout <dur>   limit for fetching a manifest over HTTP (default 10s)
   --allow-env <NAME>         fixtures may read this environment variable (repeatable)
   --max-fixture-size <size>  larger fixture files are invalid (default 1MiB)
   --no-isolation             run plugins in this process, not in permission-restricted Workers
@@ -56,6 +60,9 @@ export async function testCommand(args: string[]): Promise<number> {
         reporter: { type: "string" },
         output: { type: "string" },
         plugins: { type: "string", multiple: true },
+        trust: { type: "string", multiple: true },
+        "allow-http-plugins": { type: "boolean" },
+        "manifest-timeout": { type: "string" },
         "allow-env": { type: "string", multiple: true },
         "max-fixture-size": { type: "string" },
         "no-isolation": { type: "boolean" },
@@ -85,6 +92,7 @@ export async function testCommand(args: string[]): Promise<number> {
   }
   const timeout = duration("timeout", values.timeout);
   const stepTimeout = duration("step-timeout", values["step-timeout"]);
+  const manifestTimeout = duration("manifest-timeout", values["manifest-timeout"]);
   const shard = flag("shard", values.shard, parseShard);
   const filter = flag("filter", values.filter, parseFilter);
   const maxFixtureBytes = flag("max-fixture-size", values["max-fixture-size"], parseSize);
@@ -120,6 +128,9 @@ export async function testCommand(args: string[]): Promise<number> {
       paths: files,
       reporters: [createReporter(reporterName, output?.write)],
       plugins: values.plugins ?? [],
+      trust: values.trust ?? [],
+      allowHttpPlugins: values["allow-http-plugins"] === true,
+      ...(manifestTimeout === undefined ? {} : { manifestTimeout }),
       allowEnv: values["allow-env"] ?? [],
       isolation: values["no-isolation"] !== true,
       concurrency,

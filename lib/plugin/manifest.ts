@@ -60,6 +60,12 @@ import {
   locatePath,
 } from "./_json_location.ts";
 import { displaySource, toSourceUrl } from "./_source.ts";
+import {
+  DEFAULT_MANIFEST_TIMEOUT_MS,
+  DEFAULT_MAX_MANIFEST_BYTES,
+  isLoopbackUrl,
+  readManifestText,
+} from "./_read_manifest_text.ts";
 
 /** A role a plugin can have. */
 export type PluginRoleName = "server" | "client";
@@ -287,19 +293,42 @@ export function validateManifest(value: unknown, source: string | URL): Manifest
 export interface LoadManifestOptions {
   /** Cancels fetching a manifest served over HTTP. */
   signal?: AbortSignal;
+  /**
+   * Milliseconds fetching a manifest over HTTP may take, body included
+   * (default {@linkcode DEFAULT_MANIFEST_TIMEOUT_MS}, 10 s).
+   */
+  timeout?: number;
+  /** The largest manifest read, in bytes (default {@linkcode DEFAULT_MAX_MANIFEST_BYTES}, 1 MiB). */
+  maxBytes?: number;
+  /**
+   * Read a manifest, and accept plugin modules, over plain `http:` beyond
+   * loopback (default `false`: only `https:`, or `http:` to `localhost`,
+   * `127.0.0.0/8` and `[::1]`).
+   */
+  allowHttp?: boolean;
 }
+
+export { DEFAULT_MANIFEST_TIMEOUT_MS, DEFAULT_MAX_MANIFEST_BYTES };
 
 /**
  * Reads and validates a manifest file: a path, a `file:` URL, or an
  * `http:`/`https:` URL (fetched).
  *
+ * A manifest grants permissions, so it is read as untrusted input: a file
+ * must be a regular file (a FIFO or a device is refused unopened), of at
+ * most `maxBytes`; a fetch ends after `timeout`, headers and body; plain
+ * `http:`, for the manifest or a plugin module it names, is refused beyond
+ * loopback unless `allowHttp`.
+ *
  * @param source The manifest's path or URL.
- * @param options A signal for HTTP fetches.
+ * @param options A signal, time and size limits, whether plain `http:` is allowed.
  * @returns The manifest.
  * @throws {Deno.errors.NotFound} When there is no such file (or the server answers 404).
+ * @throws {Deno.errors.TimedOut} When a fetch takes longer than `timeout`.
+ * @throws {RangeError} When it is larger than `maxBytes`.
  * @throws {SyntaxError} When it is not JSON.
- * @throws {ManifestError} When it breaks the format.
- * @throws {TypeError} When the URL scheme cannot be read.
+ * @throws {ManifestError} When it breaks the format, or names an `http:` module not allowed.
+ * @throws {TypeError} When it is not a regular file, or its URL cannot be read or is not allowed.
  *
  * @example A missing file names its path
  * ```ts
@@ -311,42 +340,41 @@ export interface LoadManifestOptions {
  *   (err: unknown) => err instanceof Deno.errors.NotFound && err.message.includes("/nonexistent/manifest.json"),
  * );
  * ```
+ *
+ * @example Endless and remote plain-http manifests are refused
+ * ```ts
+ * import { loadManifest } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * await assert.rejects(loadManifest("/dev/zero"), {
+ *   name: "TypeError",
+ *   message: 'Cannot load manifest "/dev/zero": it is a character device, not a regular file',
+ * });
+ * await assert.rejects(loadManifest("http://example.com/manifest.json"), {
+ *   name: "TypeError",
+ *   message: /plain http: is refused beyond loopback/,
+ * });
+ * ```
  */
 export async function loadManifest(
   source: string | URL,
   options: LoadManifestOptions = {},
 ): Promise<Manifest> {
   const url = toSourceUrl(source);
-  const name = displaySource(url);
-  let text: string;
-  if (url.protocol === "file:") {
-    try {
-      text = await Deno.readTextFile(url);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) {
-        throw new Deno.errors.NotFound(`Cannot load manifest "${name}": no such file`, {
-          cause: error,
-        });
-      }
-      throw error;
-    }
-  } else if (url.protocol === "https:" || url.protocol === "http:") {
-    const response = await fetch(url, { signal: options.signal });
-    if (!response.ok) {
-      await response.body?.cancel();
-      const message =
-        `Cannot load manifest "${name}": HTTP ${response.status} ${response.statusText}`.trimEnd();
-      throw response.status === 404 || response.status === 410
-        ? new Deno.errors.NotFound(message)
-        : new Deno.errors.Http(message);
-    }
-    text = await response.text();
-  } else {
-    throw new TypeError(
-      `Cannot load manifest "${name}": only paths, file:, http: and https: URLs can be read`,
-    );
+  const manifest = parseManifest(await readManifestText(url, options), url);
+  if (!options.allowHttp) {
+    const issues = manifest.plugins
+      .filter((entry) => entry.module.startsWith("http:") && !isLoopbackUrl(new URL(entry.module)))
+      .map((entry) => ({
+        plugin: entry.name,
+        path: ["plugins", entry.name, "module"],
+        message: `plugin "${entry.name}": "module" ${
+          JSON.stringify(entry.module)
+        } is plain http: beyond loopback, refused unless allowed (--allow-http-plugins)`,
+      }));
+    if (issues.length > 0) throw new ManifestError(manifest.source, issues);
   }
-  return parseManifest(text, url);
+  return manifest;
 }
 
 // A manifest nests 4 levels deep (plugins, entry, permissions, list).

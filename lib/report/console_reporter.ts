@@ -21,6 +21,7 @@ import {
   stepDetailLines,
   stepLabel,
 } from "./_format.ts";
+import { grantLine } from "./_grants.ts";
 import { StepLog } from "./_step_log.ts";
 import { writeStdoutSync } from "./_stdout.ts";
 
@@ -152,6 +153,9 @@ class ConsoleReporter implements Reporter {
             ),
           );
         }
+        // Always shown: a fixture from a pull request may bring plugins, and
+        // what they may do must be seen, not found by reading manifests.
+        for (const grant of event.plugins ?? []) lines.push(grantLine(grant));
         this.#startTimer();
         this.#emit(lines);
         break;

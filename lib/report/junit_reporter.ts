@@ -5,6 +5,7 @@
  */
 import type {
   FixtureEndEvent,
+  PluginGrant,
   Reporter,
   RunEvent,
   StepResultEvent,
@@ -19,6 +20,7 @@ import {
   stepDetailLines,
   stepLabel,
 } from "./_format.ts";
+import { grantsFor, grantsText } from "./_grants.ts";
 import { StepLog } from "./_step_log.ts";
 import { xmlAttr, xmlText } from "./_xml.ts";
 
@@ -95,12 +97,13 @@ export function junitReporter(write: (text: string) => void): Reporter {
   const steps = new StepLog();
   const suites = new Map<string, TestCase[]>();
   let startTime: string | undefined;
+  let grants: readonly PluginGrant[] = [];
   let written = false;
 
   function flush(summary?: SummaryEvent): void {
     if (written) return;
     written = true;
-    write(junitDocument(suites, startTime, summary));
+    write(junitDocument(suites, startTime, summary, grants));
   }
 
   return {
@@ -108,6 +111,7 @@ export function junitReporter(write: (text: string) => void): Reporter {
       switch (event.type) {
         case "run-start":
           startTime = event.time;
+          grants = event.plugins ?? [];
           break;
         case "step-result":
           steps.add(event);
@@ -134,6 +138,7 @@ function junitDocument(
   suites: Map<string, TestCase[]>,
   startTime: string | undefined,
   summary: SummaryEvent | undefined,
+  grants: readonly PluginGrant[],
 ): string {
   const timestamp = startTime === undefined ? "" : ` timestamp="${xmlAttr(startTime)}"`;
   const total: Counts = { tests: 0, failures: 0, errors: 0, skipped: 0, ms: 0 };
@@ -147,6 +152,7 @@ function junitDocument(
     total.ms += counts.ms;
     body.push(
       `  <testsuite name="${xmlAttr(file)}"${countAttrs(counts)}${timestamp}>`,
+      ...propertiesXml(grantsFor(grants, file)),
       ...cases.map(testCaseXml),
       "  </testsuite>",
     );
@@ -160,6 +166,23 @@ function junitDocument(
     "</testsuites>",
     "",
   ].join("\n");
+}
+
+/** The third-party plugins a suite's fixture may use, with their manifest and grants. */
+function propertiesXml(grants: readonly PluginGrant[]): string[] {
+  if (grants.length === 0) return [];
+  return [
+    "    <properties>",
+    ...grants.flatMap((g) => [
+      `      <property name="wiretest.plugin.${xmlAttr(g.name)}.manifest" value="${
+        xmlAttr(g.manifest)
+      }"/>`,
+      `      <property name="wiretest.plugin.${xmlAttr(g.name)}.grants" value="${
+        xmlAttr(grantsText(g))
+      }"/>`,
+    ]),
+    "    </properties>",
+  ];
 }
 
 function countCases(cases: TestCase[]): Counts {

@@ -14,6 +14,7 @@ import type {
   SummaryEvent,
 } from "../runner/events.ts";
 import { escapeControls, finalAttempts } from "./_format.ts";
+import { grantLine } from "./_grants.ts";
 import { StepLog } from "./_step_log.ts";
 
 /**
@@ -95,7 +96,10 @@ export function tapReporter(write: (text: string) => void): Reporter {
       switch (event.type) {
         case "run-start": {
           const shard = event.shard ? `, shard ${event.shard.index}/${event.shard.count}` : "";
-          out([`# wiretest: ${event.fixtures} fixtures, concurrency ${event.concurrency}${shard}`]);
+          out([
+            `# wiretest: ${event.fixtures} fixtures, concurrency ${event.concurrency}${shard}`,
+            ...(event.plugins ?? []).map((grant) => `# ${grantLine(grant)}`),
+          ]);
           break;
         }
         case "step-result":

@@ -72,6 +72,28 @@ export interface RunStartEvent {
   concurrency: number;
   /** `{ index, count }` when sharded (`--shard 2/4` is index 2 of 4, from 1). */
   shard?: { index: number; count: number };
+  /**
+   * Every plugin not built in that this run loaded (from `--plugins` or a
+   * fixture's `plugins:`), with what its manifest grants. Absent when none.
+   */
+  plugins?: PluginGrant[];
+}
+
+/** A plugin not built in, where its manifest is and what it grants. */
+export interface PluginGrant {
+  /** The plugin's name. */
+  name: string;
+  /** Its manifest: a path relative to the working directory, or a URL. */
+  manifest: string;
+  /** Its module specifier. */
+  module: string;
+  /**
+   * The permissions its manifest grants, in the manifest's vocabulary:
+   * `net`, `read`, `write`, `env`, `sys` each `true` or a list; absent when not granted.
+   */
+  permissions: { [kind: string]: true | string[] };
+  /** The fixtures that named its manifest; absent for `--plugins` manifests, which every fixture has. */
+  fixtures?: string[];
 }
 
 /** A fixture started (its services are being started). */

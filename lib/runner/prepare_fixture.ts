@@ -10,7 +10,13 @@ import { FixtureError, FixtureErrors } from "../fixture/fixture_error.ts";
 import { locateParamsIssues } from "../fixture/locate_params_issues.ts";
 import { readFixture } from "../fixture/read_fixture.ts";
 import type { Fixture, PathSegment } from "../fixture/types.ts";
-import { loadManifest, type Manifest } from "../plugin/manifest.ts";
+import {
+  DEFAULT_MANIFEST_TIMEOUT_MS,
+  loadManifest,
+  type LoadManifestOptions,
+  type Manifest,
+} from "../plugin/manifest.ts";
+import { canonicalManifest, untrustedReason } from "./_manifest_trust.ts";
 import { ParamsError, type ParamsIssue } from "../plugin/params_schema.ts";
 import { Registry } from "../plugin/registry.ts";
 import type { EventProblem } from "./events.ts";
@@ -46,6 +52,20 @@ export interface PrepareFixtureOptions {
   allowEnv?: readonly string[];
   /** The largest fixture file read, in bytes (default 1 MiB). */
   maxFixtureBytes?: number;
+  /**
+   * Limits for reading a fixture's `plugins:` manifests: time and size,
+   * plain `http:`, cancellation (see `loadManifest`). A fixture's own
+   * `timeout`, else {@linkcode PrepareFixtureOptions.timeout}, shortens the time.
+   */
+  manifests?: LoadManifestOptions;
+  /** The run's limit for a fixture without a `timeout`; it also bounds fetching its manifests. */
+  timeout?: number;
+  /**
+   * Manifests (paths relative to the working directory, or URLs) any
+   * fixture may name in `plugins:`. Without them a fixture may only name
+   * manifest files in its own folder tree (symbolic links resolved).
+   */
+  trust?: readonly (string | URL)[];
 }
 
 /** A fixture that can run, with the executor for its plugins. */
@@ -60,6 +80,8 @@ export interface ReadyFixture {
   readonly fixture: Fixture;
   /** Runs its plugins. */
   readonly executor: PluginExecutor;
+  /** The manifests its `plugins:` added, with the permissions they grant. */
+  readonly manifests: readonly Manifest[];
 }
 
 /** A fixture that cannot run, and every reason, located. */
@@ -142,11 +164,11 @@ export async function prepareFixture(
     );
   }
   const { fixture } = read;
-  const { problems, executor } = await checkEntries(fixture, options);
+  const { problems, executor, manifests } = await checkEntries(fixture, options);
   if (problems.length > 0 || !executor) {
     return invalid(file, fixture.name, new FixtureErrors(problems).errors.map(toProblem));
   }
-  return { status: "ready", file, name: fixture.name, fixture, executor };
+  return { status: "ready", file, name: fixture.name, fixture, executor, manifests };
 }
 
 /**
@@ -156,12 +178,22 @@ export async function prepareFixture(
 async function checkEntries(
   fixture: Fixture,
   options: PrepareFixtureOptions,
-): Promise<{ problems: FixtureError[]; executor?: PluginExecutor }> {
+): Promise<{ problems: FixtureError[]; executor?: PluginExecutor; manifests: Manifest[] }> {
   const problems: FixtureError[] = [];
   const manifests: Manifest[] = [];
+  const trusted = fixture.plugins.length === 0
+    ? new Set<string>()
+    : new Set(await Promise.all((options.trust ?? []).map(canonicalManifest)));
+  const fixtureLimit = fixture.timeout ?? options.timeout;
+  const timeout = Math.min(
+    options.manifests?.timeout ?? DEFAULT_MANIFEST_TIMEOUT_MS,
+    fixtureLimit ?? Infinity,
+  );
   for (const [index, spec] of fixture.plugins.entries()) {
     try {
-      manifests.push(await loadManifest(spec));
+      const refused = await untrustedReason(spec, fixture.file, trusted);
+      if (refused !== undefined) throw new TypeError(refused);
+      manifests.push(await loadManifest(spec, { ...options.manifests, timeout }));
     } catch (error) {
       const at = fixture.source.locate(["plugins", index]);
       problems.push(
@@ -180,7 +212,7 @@ async function checkEntries(
       );
     }
   }
-  if (problems.length > 0) return { problems };
+  if (problems.length > 0) return { problems, manifests };
   problems.push(...checkPlugins(fixture, registry.list()));
   const executor = (options.executor ?? inProcessExecutor)(registry);
   const unusable = new Set(problems.map((p) => p.path));
@@ -219,7 +251,7 @@ async function checkEntries(
       );
     }
   }
-  return { problems, executor };
+  return { problems, executor, manifests };
 }
 
 function invalid(file: string, name: string, problems: EventProblem[]): InvalidFixture {

@@ -7,6 +7,8 @@
 import { pathToFileURL } from "node:url";
 import type { LogLevel } from "../plugin/types.ts";
 import { Registry } from "../plugin/registry.ts";
+import { loadManifest, type LoadManifestOptions } from "../plugin/manifest.ts";
+import { pluginGrants } from "./_plugin_grants.ts";
 import { discoverFixtures } from "./discover.ts";
 import type { FixtureEndEvent, Reporter, RunEvent, RunStartEvent, SummaryEvent } from "./events.ts";
 import { parseFilter } from "./filter.ts";
@@ -52,6 +54,19 @@ export interface RunFixturesOptions
    * is an invalid fixture, and the run goes on.
    */
   maxFixtureBytes?: number;
+  /**
+   * Milliseconds fetching a manifest over HTTP may take, body included
+   * (default 10 s; a fixture's own `timeout`, else `timeout`, shortens it
+   * for its `plugins:`). Every manifest is read up to 1 MiB.
+   */
+  manifestTimeout?: number;
+  /** Read manifests and plugin modules over plain `http:` beyond loopback (default `false`). */
+  allowHttpPlugins?: boolean;
+  /**
+   * Manifests any fixture may name in `plugins:` besides those in its own
+   * folder tree (the `plugins` manifests count as trusted too).
+   */
+  trust?: readonly (string | URL)[];
 }
 
 /** What a run did. */
@@ -77,6 +92,7 @@ export interface RunResult {
  * @returns The summary, each fixture's end and the exit code.
  * @throws {Deno.errors.NotFound} When a path given does not exist.
  * @throws {ManifestError} When a manifest in `plugins` is invalid.
+ * @throws {Deno.errors.TimedOut} When fetching a manifest in `plugins` takes too long.
  *
  * @example Running two fixtures at once
  * ```ts
@@ -115,10 +131,17 @@ export async function runFixtures(options: RunFixturesOptions = {}): Promise<Run
   let files = await discoverFixtures(options.paths ?? []);
   if (options.shard) files = selectShard(files, options.shard);
   let registry = options.registry ?? Registry.builtin();
-  if (options.plugins && options.plugins.length > 0) {
-    const cwd = pathToFileURL(`${Deno.cwd()}/`);
-    registry = await registry.withManifests(...options.plugins.map((p) => new URL(p, cwd)));
-  }
+  const cwd = pathToFileURL(`${Deno.cwd()}/`);
+  const manifestOptions: LoadManifestOptions = {
+    ...(options.manifestTimeout === undefined ? {} : { timeout: options.manifestTimeout }),
+    ...(options.allowHttpPlugins ? { allowHttp: true } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  const runManifests = await Promise.all(
+    (options.plugins ?? []).map((p) => loadManifest(new URL(p, cwd), manifestOptions)),
+  );
+  if (runManifests.length > 0) registry = await registry.withManifests(...runManifests);
+  const trust = [...(options.plugins ?? []), ...(options.trust ?? [])].map((p) => new URL(p, cwd));
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
   // Workers stay warm from fixture to fixture, and all end with the run.
   // Starting a Worker per role would cost more than the roles (a third of a
@@ -143,6 +166,9 @@ export async function runFixtures(options: RunFixturesOptions = {}): Promise<Run
         registry,
         executor,
         allowEnv: options.allowEnv ?? [],
+        manifests: manifestOptions,
+        trust,
+        ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
         ...(options.maxFixtureBytes === undefined
           ? {}
           : { maxFixtureBytes: options.maxFixtureBytes }),
@@ -158,12 +184,17 @@ export async function runFixtures(options: RunFixturesOptions = {}): Promise<Run
     });
     return delivering;
   };
+  const grants = pluginGrants(
+    runManifests,
+    fixtures.flatMap((p) => p.status === "ready" ? [p] : []),
+  );
   const start: RunStartEvent = {
     type: "run-start",
     time: new Date().toISOString(),
     fixtures: fixtures.length,
     concurrency,
     ...(options.shard ? { shard: { index: options.shard.index, count: options.shard.count } } : {}),
+    ...(grants.length > 0 ? { plugins: grants } : {}),
   };
   const ends: FixtureEndEvent[] = [];
   try {

@@ -22,6 +22,11 @@ export interface TestFixturesOptions {
   registry?: Registry;
   /** Extra plugin manifests (paths relative to the working directory, or URLs). */
   plugins?: readonly (string | URL)[];
+  /**
+   * Manifests any fixture may name in `plugins:` besides those in its own
+   * folder tree (`plugins` count as trusted too).
+   */
+  trust?: readonly (string | URL)[];
   /** Environment variables fixtures may read besides their own `env:`. */
   allowEnv?: readonly string[];
   /**
@@ -105,10 +110,11 @@ export async function testFixtures(
     list.map((path) => path instanceof URL ? fileURLToPath(path) : path),
   );
   let registry = options.registry ?? Registry.builtin();
+  const cwd = pathToFileURL(`${Deno.cwd()}/`);
   if (options.plugins && options.plugins.length > 0) {
-    const cwd = pathToFileURL(`${Deno.cwd()}/`);
     registry = await registry.withManifests(...options.plugins.map((p) => new URL(p, cwd)));
   }
+  const trust = [...(options.plugins ?? []), ...(options.trust ?? [])].map((p) => new URL(p, cwd));
   // Isolated: a Worker per role, as a pool would outlive the test that made it.
   const executor = options.executor ??
     (options.isolation ? isolatedExecutor() : inProcessExecutor);
@@ -119,6 +125,7 @@ export async function testFixtures(
       registry,
       executor,
       allowEnv: options.allowEnv ?? [],
+      trust,
     });
     if (!keep(prepared.name)) continue;
     register({

@@ -35,6 +35,8 @@ export async function runCollecting(
   const events: RunEvent[] = [];
   const result = await runFixtures({
     isolation: false,
+    // Fixtures live in temporary directories; the kit's manifest is elsewhere.
+    trust: [KIT_MANIFEST],
     ...options,
     reporters: [{ onEvent: (event) => void events.push(event) }],
   });
