@@ -7,7 +7,7 @@
  */
 import { formatLimit, readBounded, readStreamBounded } from "../_internal/read_bounded.ts";
 import { startTimer } from "../_internal/timer.ts";
-import { displaySource } from "./_source.ts";
+import { displaySource } from "../_internal/manifest_source.ts";
 
 /** How long a manifest fetched over HTTP may take, headers and body: 10 s. */
 export const DEFAULT_MANIFEST_TIMEOUT_MS = 10_000;

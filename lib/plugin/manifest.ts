@@ -59,7 +59,7 @@ import {
   locateJsonSyntaxError,
   locatePath,
 } from "./_json_location.ts";
-import { displaySource, toSourceUrl } from "./_source.ts";
+import { displaySource, toSourceUrl } from "../_internal/manifest_source.ts";
 import {
   DEFAULT_MANIFEST_TIMEOUT_MS,
   DEFAULT_MAX_MANIFEST_BYTES,

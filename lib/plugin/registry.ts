@@ -15,7 +15,7 @@ import {
 import type { AnyPlugin } from "./types.ts";
 import { closestName } from "../_internal/closest.ts";
 import { apiVersionProblem, pluginOf } from "./_isolation_checks.ts";
-import { displaySource } from "./_source.ts";
+import { displaySource } from "../_internal/manifest_source.ts";
 
 /** Options for a {@linkcode Registry}. */
 export interface RegistryOptions {

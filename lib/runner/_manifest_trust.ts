@@ -8,7 +8,7 @@
  */
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { toSourceUrl } from "../plugin/_source.ts";
+import { toSourceUrl } from "../_internal/manifest_source.ts";
 
 /**
  * A manifest's URL with symbolic links resolved, so a link cannot pass for

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Manifest } from "../plugin/manifest.ts";
-import { displaySource } from "../plugin/_source.ts";
+import { displaySource } from "../_internal/manifest_source.ts";
 import type { PluginGrant } from "./events.ts";
 
 /**

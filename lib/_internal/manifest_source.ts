@@ -1,4 +1,7 @@
 /**
+ * Internal: shared by the plugin registry and the runner; not part of the
+ * public API.
+ *
  * Where a manifest comes from: a path or a URL, turned into a URL for
  * resolving module specifiers and into a short name for messages.
  *
