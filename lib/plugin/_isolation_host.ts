@@ -1,11 +1,16 @@
-// The parent's side of an isolated plugin: one Worker per handle, started on
-// a generated entry module with exactly the manifest entry's permissions,
-// and a pool that keeps started Workers warm between roles.
+// The host's side of an isolated plugin: one Deno process per handle,
+// started with exactly the manifest entry's grants as flags, behind a bridge
+// Worker (see _isolation_bridge.ts), and a pool that keeps started processes
+// warm between roles.
 import type { ManifestEntry, PluginPermissions } from "./manifest.ts";
 import { PluginLoadError } from "./registry.ts";
 import type { LogLevel, Progress } from "./types.ts";
 import { apiVersionProblem } from "./_isolation_checks.ts";
 import { denialDetail, missingInParent } from "./_isolation_denial.ts";
+import type { BridgeConfig, BridgeReply } from "./_isolation_bridge.ts";
+import type { ImportRefusal } from "./_isolation_preflight.ts";
+import { PluginMemoryError } from "./_plugin_memory_error.ts";
+import { PluginPermissionError } from "./_plugin_permission_error.ts";
 import {
   type Denial,
   type ErrorBuilder,
@@ -18,9 +23,23 @@ import {
   StatsStatus,
 } from "./_isolation_protocol.ts";
 
-// Resolved against this module, so it is a file: URL in a checkout and an
-// https: URL when wiretest is imported from JSR.
-const RUNTIME_URL = new URL("./_isolation_worker.ts", import.meta.url).href;
+// Resolved against this module, so they are file: URLs in a checkout and
+// https: URLs when wiretest is imported from JSR.
+const RUNTIME_URL = new URL("./_isolation_child.ts", import.meta.url).href;
+const BRIDGE_URL = new URL("./_isolation_bridge.ts", import.meta.url).href;
+const ROOT = new URL("../../", import.meta.url);
+/** wiretest's own code: a plugin may import it whatever it is granted. */
+const TRUSTED = [`${ROOT.href}lib/`, `${ROOT.href}plugins/`, `${ROOT.href}mod.ts`];
+
+/** The memory ceiling of a plugin's process by default, MiB. */
+export const DEFAULT_MEMORY_MIB = 512;
+/** Bytes of a plugin process's stdout and stderr shown as its log; the rest is dropped. */
+export const OUTPUT_BYTES = 1024 * 1024;
+// Lines of output kept while no role of the plugin is running to show them.
+const HELD_LINES = 200;
+
+// Entries whose module graph passed the import check, by keyOf().
+const checked = new Set<string>();
 
 /** Where a role's log lines and progress go. */
 export interface Sinks {
@@ -31,33 +50,117 @@ export interface Sinks {
 /** A finished request. */
 export type Done = Extract<Reply, { type: "done" }>;
 
-/** The Worker permissions for an entry: what it grants, everything else denied. */
-export function workerPermissions(permissions: PluginPermissions): Deno.PermissionOptionsObject {
-  return {
-    env: permissions.env ?? false,
-    net: permissions.net ?? false,
-    read: permissions.read ?? false,
-    sys: (permissions.sys ?? false) as Deno.PermissionOptionsObject["sys"],
-    write: permissions.write ?? false,
-    run: false,
-    ffi: false,
-    // Only the Worker's own static imports load remote code; those are not
-    // checked against it, so plugin code gets no dynamic remote imports.
-    import: false,
-  };
+/** Options for a plugin's process. */
+export interface ProcessOptions {
+  /** Memory ceiling, MiB (V8 heap and resident memory). */
+  memoryMiB?: number;
 }
 
-/**
- * The module a plugin's Worker starts on: the runtime, then the plugin,
- * statically. It depends on the module alone (the entry comes in a message),
- * so `deno test`, which type-checks each Worker's module graph, checks each
- * plugin once and reuses the result.
- */
-function entryModule(module: string): string {
-  const source = `import { serveIsolated } from ${JSON.stringify(RUNTIME_URL)};\n` +
-    `import * as plugin from ${JSON.stringify(module)};\n` +
-    `serveIsolated(plugin);\n`;
-  return `data:application/javascript,${encodeURIComponent(source)}`;
+function absolute(path: string): string {
+  if (path.startsWith("/")) return path;
+  return `${Deno.cwd()}/${path}`.replace(/\/\.?(?=\/|$)/g, "");
+}
+
+function list(
+  value: boolean | readonly string[] | undefined,
+  map = (s: string) => s,
+): true | string[] {
+  return value === true ? true : (value || []).map(map);
+}
+
+/** `--allow-import`: the entry's net hosts only, never Deno's default list. */
+function importArgs(permissions: PluginPermissions): string[] {
+  const net = list(permissions.net);
+  if (net === true) return ["--allow-import"];
+  const hosts = [...net];
+  // wiretest's own runtime, when it is itself imported from a server.
+  if (ROOT.protocol !== "file:") hosts.push(ROOT.host);
+  // An empty --allow-import= is an error and no flag means Deno's default
+  // list (deno.land, jsr.io, esm.sh…): a host no URL can name grants nothing.
+  if (hosts.length === 0) hosts.push("0.0.0.0:0");
+  return [`--allow-import=${hosts.join(",")}`];
+}
+
+function configArgs(): string[] {
+  // Imported from a server: its deno.json maps the bare names its modules use.
+  if (ROOT.protocol !== "file:") return ["--no-config", "--import-map", `${ROOT.href}deno.json`];
+  try {
+    const config = new URL("deno.json", ROOT);
+    if (Deno.statSync(config).isFile) return ["--config", config.pathname];
+  } catch {
+    // No config: the plugin process resolves as a plain script.
+  }
+  return ["--no-config"];
+}
+
+function allow(name: string, granted: true | string[], extra: string[] = []): string[] {
+  if (granted === true) return [`--allow-${name}`];
+  const items = [...granted, ...extra];
+  return items.length === 0 ? [] : [`--allow-${name}=${items.join(",")}`];
+}
+
+/** The deno flags for an entry's process: its grants, nothing else; no prompt. */
+export function processArgs(
+  permissions: PluginPermissions,
+  socket: string,
+  main: string,
+  memoryMiB: number,
+): string[] {
+  return [
+    "run",
+    "--no-prompt",
+    "--no-lock",
+    ...configArgs(),
+    "--unstable-net",
+    "--unstable-worker-options",
+    `--v8-flags=--max-old-space-size=${memoryMiB}`,
+    ...allow("net", list(permissions.net), [`unix:${socket}`]),
+    ...allow("read", list(permissions.read, absolute), [socket]),
+    ...allow("write", list(permissions.write, absolute), [socket]),
+    ...allow("env", list(permissions.env)),
+    ...allow("sys", list(permissions.sys as boolean | string[] | undefined)),
+    ...importArgs(permissions),
+    main,
+  ];
+}
+
+/** The environment of an entry's process: the variables it is granted, and Deno's cache. */
+function processEnv(permissions: PluginPermissions): Record<string, string> {
+  const env: Record<string, string> = {};
+  const read = (name: string) => {
+    try {
+      return Deno.env.get(name);
+    } catch {
+      return undefined;
+    }
+  };
+  if (permissions.env === true) {
+    try {
+      Object.assign(env, Deno.env.toObject());
+    } catch {
+      // The host may not read its own environment: the plugin gets none of it.
+    }
+  } else {
+    for (const name of permissions.env || []) {
+      const value = read(name);
+      if (value !== undefined) env[name] = value;
+    }
+  }
+  const home = read("HOME");
+  const cache = read("XDG_CACHE_HOME") ?? (home === undefined ? undefined : `${home}/.cache`);
+  const denoDir = read("DENO_DIR") ??
+    (Deno.build.os === "darwin" && home !== undefined
+      ? `${home}/Library/Caches/deno`
+      : cache === undefined
+      ? undefined
+      : `${cache}/deno`);
+  if (denoDir !== undefined) env.DENO_DIR = denoDir;
+  // Deno resolves a program's name on PATH before it checks --allow-run (never
+  // granted): without PATH, a plugin would see NotFound instead of a denial.
+  const path = read("PATH");
+  if (path !== undefined && env.PATH === undefined) env.PATH = path;
+  env.NO_COLOR = "1";
+  return env;
 }
 
 /** Whether a local module is missing (checked only when this process may read it). */
@@ -79,6 +182,34 @@ const ANSI = /\x1b\[[0-9;]*m/g;
 function eventText(event: ErrorEvent): string {
   const text = String(event.message ?? "").replace(ANSI, "").split("\n")[0];
   return text.replace(/^Uncaught (?:\(in promise\) )?/, "").trim() || "unknown error";
+}
+
+/** The first line of Deno's own error output (`error: …`), if any. */
+function stderrError(stderr: string): string | undefined {
+  const line = stderr.replace(ANSI, "").split("\n").find((l) => /^error: /.test(l));
+  return line?.slice("error: ".length).trim();
+}
+
+/** The refusal of an import as an error on loading the plugin. */
+function refusalError(entry: ManifestEntry, refusal: ImportRefusal): PluginLoadError {
+  const why = refusal.never
+    ? `it is ${refusal.never}, which no grant allows`
+    : `${refusal.permission} access to "${refusal.target}" is not granted by its manifest entry`;
+  const cause = new PluginPermissionError({
+    plugin: entry.name,
+    permission: refusal.permission,
+    target: refusal.target,
+    operation: "import",
+    granted: entry.permissions,
+  });
+  return new PluginLoadError(
+    entry,
+    `it imports "${refusal.specifier}" at ${refusal.at}, which it may not: ${why} (${
+      denialDetail(entry.permissions, { permission: refusal.permission, target: refusal.target })
+        .replace(/^.*\((.*)\)$/, "$1")
+    })`,
+    { cause },
+  );
 }
 
 const buildLoadError: ErrorBuilder = (data, cause) =>
@@ -104,14 +235,17 @@ export function loadError(entry: ManifestEntry, error: ErrorData, denial?: Denia
   return new PluginLoadError(entry, `module failed to import: ${detail}`, { cause });
 }
 
-/** One plugin's Worker and the requests in flight to it. */
+/** One plugin's process (behind its bridge Worker) and the requests in flight to it. */
 export class WorkerHandle {
   readonly entry: ManifestEntry;
   readonly ready: Promise<void>;
   #worker: Worker;
+  #dir: string;
+  #pid: number | undefined;
   #nextId = 1;
   #calls = new Map<number, { resolve: (done: Done) => void; reject: (e: Error) => void }>();
   #sinks = new Map<number, Sinks>();
+  #held: { level: LogLevel; message: string }[] = [];
   #failure: Error | undefined;
   #started = false;
   #stats: { header: Int32Array; body: Uint8Array; seq: number } | undefined;
@@ -121,15 +255,16 @@ export class WorkerHandle {
   });
 
   /**
-   * Starts the Worker.
+   * Starts the plugin's process.
    *
    * @throws {PluginLoadError} When the entry grants more than this process has.
    */
-  constructor(entry: ManifestEntry) {
+  constructor(entry: ManifestEntry, options: ProcessOptions = {}) {
     this.entry = entry;
-    // Refused before its Worker starts: code written for another contract never runs.
+    // Refused before its process starts: code written for another contract never runs.
     const versionProblem = apiVersionProblem(entry);
     if (versionProblem) throw new PluginLoadError(entry, versionProblem);
+    // A plugin never gets more than the host has, though a process could.
     const missing = missingInParent(entry.permissions);
     if (missing) {
       const what = missing.target === undefined
@@ -140,36 +275,71 @@ export class WorkerHandle {
         `its manifest entry grants ${what}, which this process does not have (run wiretest with --allow-${missing.permission}, narrow the entry, or use --no-isolation)`,
       );
     }
-    // Found here, a missing module does not cost a Worker (nor Deno's report of it).
+    // Found here, a missing module does not cost a process (nor Deno's report of it).
     if (missingFile(entry.module)) throw new PluginLoadError(entry, "module not found");
     this.ready = new Promise<void>((resolve, reject) => this.#settle = { resolve, reject });
     // Rejections are read by whoever awaits `ready`; none may go unhandled meanwhile.
     this.ready.catch(() => {});
-    this.#worker = new Worker(entryModule(entry.module), {
+    const memoryMiB = options.memoryMiB ?? DEFAULT_MEMORY_MIB;
+    // Private to this user (0700): the socket and the main module.
+    this.#dir = Deno.makeTempDirSync({ prefix: "wiretest-plugin-" });
+    const socket = `${this.#dir}/ipc.sock`;
+    const main = `${this.#dir}/main.js`;
+    // The host's: file params ("send hello.txt") are relative to where the
+    // user runs wiretest, and reading there still needs a read grant.
+    const cwd = Deno.cwd();
+    const token = crypto.randomUUID();
+    Deno.writeTextFileSync(
+      main,
+      `import { boot } from ${JSON.stringify(RUNTIME_URL)};\n` +
+        `await boot(${JSON.stringify({ socket, token })}, () => import(${
+          JSON.stringify(entry.module)
+        }));\n`,
+    );
+    const args = processArgs(entry.permissions, socket, main, memoryMiB);
+    const key = keyOf(entry);
+    const read = list(entry.permissions.read, absolute);
+    const config: BridgeConfig = {
+      entry,
+      deno: Deno.execPath(),
+      args,
+      env: processEnv(entry.permissions),
+      cwd,
+      socket,
+      token,
+      memoryMiB,
+      outputBytes: OUTPUT_BYTES,
+      ...(checked.has(key) ? {} : {
+        preflight: {
+          deno: Deno.execPath(),
+          configArgs: configArgs(),
+          importArgs: importArgs(entry.permissions),
+          trusted: TRUSTED,
+          read,
+        },
+      }),
+    };
+    this.#worker = new Worker(BRIDGE_URL, {
       type: "module",
       name: `wiretest plugin ${entry.name}`,
-      deno: { permissions: workerPermissions(entry.permissions) },
     });
-    this.#worker.addEventListener("message", (event) => this.#receive(event.data as Reply));
+    this.#worker.addEventListener("message", (event) => this.#receive(event.data as BridgeReply));
     this.#worker.addEventListener("error", (event) => {
       // Handled here: unhandled, a Worker's error would end this process.
       event.preventDefault();
-      const text = eventText(event);
-      if (!this.#started) {
-        const detail = /^Module not found/.test(text)
-          ? "module not found"
-          : `module failed to import: ${text}`;
-        this.terminate(new PluginLoadError(entry, detail));
-      } else {
-        this.terminate(new Error(`Cannot run plugin "${entry.name}": its worker failed: ${text}`));
-      }
-    });
-    this.#worker.postMessage({ type: "init", entry } satisfies Request);
-    this.#worker.addEventListener("messageerror", () => {
       this.terminate(
-        new Error(`Cannot run plugin "${entry.name}": a message from its worker could not be read`),
+        new Error(`Cannot run plugin "${entry.name}": its bridge failed: ${eventText(event)}`),
       );
     });
+    this.#worker.addEventListener("messageerror", () => {
+      this.terminate(
+        new Error(
+          `Cannot run plugin "${entry.name}": a message from its process could not be read`,
+        ),
+      );
+    });
+    this.#worker.postMessage({ type: "bridge", config });
+    this.#worker.postMessage({ type: "init", entry } satisfies Request);
   }
 
   /** `false` once the Worker is terminated or failed. */
@@ -187,6 +357,9 @@ export class WorkerHandle {
       if (this.#failure) return reject(this.#failure);
       this.#calls.set(id, { resolve, reject });
       if (sinks) this.#sinks.set(id, sinks);
+      if (sinks?.log) {
+        for (const { level, message } of this.#held.splice(0)) sinks.log(level, message);
+      }
       this.#outbox.add({ ...request, id } as Request, (error) => {
         // Its input cannot be cloned (a function, a socket): this call fails alone.
         this.#calls.delete(id);
@@ -250,23 +423,92 @@ export class WorkerHandle {
     return JSON.parse(text);
   }
 
-  /** Ends the Worker at once; requests in flight reject with `reason`. */
+  /** Ends the process at once; requests in flight reject with `reason`. */
   terminate(reason: Error): void {
     if (this.#failure) return;
     this.#failure = reason;
+    if (this.#pid !== undefined) {
+      try {
+        Deno.kill(this.#pid, "SIGKILL");
+      } catch {
+        // It ended already.
+      }
+    }
     this.#worker.terminate();
+    try {
+      Deno.removeSync(this.#dir, { recursive: true });
+    } catch {
+      // Removed already.
+    }
     this.#settle.reject(reason);
     for (const call of this.#calls.values()) call.reject(reason);
     this.#calls.clear();
     this.#sinks.clear();
   }
 
-  #receive(reply: Reply): void {
+  /** A log line for every role running, or for the next one when none is. */
+  #logAll(level: LogLevel, message: string): void {
+    let shown = false;
+    for (const sinks of this.#sinks.values()) {
+      if (sinks.log) {
+        sinks.log(level, message);
+        shown = true;
+      }
+    }
+    if (!shown && this.#held.length < HELD_LINES) this.#held.push({ level, message });
+  }
+
+  #receive(reply: BridgeReply): void {
     switch (reply.type) {
+      case "spawned":
+        this.#pid = reply.pid;
+        break;
+      case "checked":
+        checked.add(keyOf(this.entry));
+        break;
+      case "refused":
+        this.terminate(refusalError(this.entry, reply.refusal));
+        break;
+      case "failed":
+        this.terminate(
+          this.#started
+            ? new Error(`Cannot run plugin "${this.entry.name}": ${reply.message}`)
+            : new PluginLoadError(this.entry, reply.message),
+        );
+        break;
+      case "output":
+        this.#logAll(
+          reply.stream === "stdout" ? "info" : "warn",
+          `plugin "${this.entry.name}" ${reply.stream}: ${reply.line}`,
+        );
+        break;
+      case "exited": {
+        if (this.#failure) break;
+        const how = reply.signal ?? `code ${reply.code}`;
+        if (reply.memory) {
+          this.terminate(new PluginMemoryError({ plugin: this.entry.name, ...reply.memory }));
+        } else if (!this.#started) {
+          const detail = stderrError(reply.stderr);
+          this.terminate(
+            new PluginLoadError(
+              this.entry,
+              detail && /^Module not found/.test(detail)
+                ? "module not found"
+                : `its process exited (${how}) before it was ready${detail ? `: ${detail}` : ""}`,
+            ),
+          );
+        } else {
+          this.terminate(
+            new Error(`Cannot run plugin "${this.entry.name}": its process exited (${how})`),
+          );
+        }
+        break;
+      }
       case "batch":
         for (const message of reply.messages) this.#receive(message);
         break;
       case "ready":
+        if (!reply.stats) break;
         this.#started = true;
         this.#stats = {
           header: new Int32Array(reply.stats, 0, STATS_HEADER / 4),
@@ -285,14 +527,14 @@ export class WorkerHandle {
       case "progress":
         this.#sinks.get(reply.job)?.progress?.(reply.update);
         break;
-      case "stray": {
+      case "stray":
         // An error the plugin left uncaught (a rejected promise nobody awaited):
         // in-process it would end the run; here it is reported to every role.
-        const line =
-          `Uncaught error in plugin "${this.entry.name}": ${reply.error.name}: ${reply.error.message}`;
-        for (const sinks of this.#sinks.values()) sinks.log?.("error", line);
+        this.#logAll(
+          "error",
+          `Uncaught error in plugin "${this.entry.name}": ${reply.error.name}: ${reply.error.message}`,
+        );
         break;
-      }
       case "done": {
         const call = this.#calls.get(reply.id);
         this.#calls.delete(reply.id);
@@ -335,9 +577,12 @@ export class WorkerPool {
   #live = new Set<WorkerHandle>();
   #closed = false;
 
-  constructor(maxIdle: number, rolesPerWorker = 1) {
+  readonly options: ProcessOptions;
+
+  constructor(maxIdle: number, rolesPerWorker = 1, options: ProcessOptions = {}) {
     this.maxIdle = maxIdle;
     this.rolesPerWorker = rolesPerWorker;
+    this.options = options;
   }
 
   /** Workers alive, busy or idle. */
@@ -365,7 +610,7 @@ export class WorkerPool {
       }
     }
     if (!best) {
-      best = new WorkerHandle(entry);
+      best = new WorkerHandle(entry, this.options);
       this.#live.add(best);
       this.#roles.set(best, 0);
       open.push(best);

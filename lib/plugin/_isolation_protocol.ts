@@ -1,6 +1,9 @@
-// The messages between an isolated plugin's Worker and its parent, and how
+// The messages between an isolated plugin's process and the host, and how
 // errors cross that boundary: as plain data, rebuilt into typed errors on the
-// parent side (structured clone would keep only `message` of most errors).
+// host's side (structured clone would keep only `message` of most errors).
+// They travel host → bridge Worker → plugin process and back; the bridge
+// answers `stats` itself through a shared buffer and adds its own replies
+// (`output`, `exited`).
 import {
   ConnectionError,
   type ConnectionErrorCode,
@@ -66,15 +69,28 @@ export type Result =
   | { summary?: string }
   | Record<string, never>;
 
-/** Worker → parent. */
+/** Plugin process (through the bridge) → host. */
 export type Reply =
-  | { type: "ready"; stats: SharedArrayBuffer }
+  | { type: "ready"; stats?: SharedArrayBuffer }
+  | { type: "stats"; seq: number; status: StatsStatus; text: string }
+  | { type: "output"; stream: "stdout" | "stderr"; line: string }
+  | { type: "exited"; code: number; signal: string | null; memory?: MemoryExceeded; stderr: string }
   | { type: "load-error"; error: ErrorData; denial?: Denial }
   | { type: "log"; job: number; level: LogLevel; message: string }
   | { type: "progress"; job: number; update: Progress }
   | { type: "stray"; error: ErrorData }
   | { type: "done"; id: number; result?: Result; error?: ErrorData; denial?: Denial }
   | { type: "batch"; messages: Reply[] };
+
+/** Why a plugin's process was ended for its memory. */
+export interface MemoryExceeded {
+  /** The ceiling, MiB. */
+  limitMiB: number;
+  /** `"rss"`: the host's watchdog killed it; `"heap"`: V8 ran out of heap. */
+  kind: "rss" | "heap";
+  /** Resident memory last seen, MiB. */
+  rssMiB?: number;
+}
 
 /**
  * Messages for the other side, sent together at the end of the current turn:

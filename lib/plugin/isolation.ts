@@ -59,11 +59,20 @@ import { createContext } from "./context.ts";
 import type { ManifestEntry } from "./manifest.ts";
 import { describeError, type RunOptions } from "./run.ts";
 import type { Outcome, OutcomeError, Service } from "./types.ts";
-import { type Done, rebuild, type Sinks, WorkerHandle, WorkerPool } from "./_isolation_host.ts";
+import {
+  DEFAULT_MEMORY_MIB,
+  type Done,
+  rebuild,
+  type Sinks,
+  WorkerHandle,
+  WorkerPool,
+} from "./_isolation_host.ts";
 import { type PluginDescription, readDescription } from "./_isolation_describe.ts";
 import { type Denial, type Request, serializeError } from "./_isolation_protocol.ts";
 import { PluginPermissionError } from "./_plugin_permission_error.ts";
 
+export { DEFAULT_MEMORY_MIB } from "./_isolation_host.ts";
+export { PluginMemoryError, type PluginMemoryErrorOptions } from "./_plugin_memory_error.ts";
 export {
   PluginPermissionError,
   type PluginPermissionErrorOptions,
@@ -99,6 +108,13 @@ export interface IsolationPoolOptions {
    * own limits).
    */
   rolesPerWorker?: number;
+  /**
+   * Memory ceiling of each plugin process, MiB (default
+   * {@linkcode DEFAULT_MEMORY_MIB}): its V8 heap is capped there, and a
+   * watchdog kills it when its resident memory goes above (ArrayBuffers live
+   * outside the heap). Its roles then fail with a {@linkcode PluginMemoryError}.
+   */
+  memoryMiB?: number;
 }
 
 const pools = new WeakMap<IsolationPool, WorkerPool>();
@@ -143,7 +159,13 @@ export class IsolationPool implements AsyncDisposable {
         `Cannot create isolation pool: rolesPerWorker "${rolesPerWorker}" is not a positive integer`,
       );
     }
-    pools.set(this, new WorkerPool(maxIdle, rolesPerWorker));
+    const memoryMiB = options.memoryMiB ?? DEFAULT_MEMORY_MIB;
+    if (!Number.isInteger(memoryMiB) || memoryMiB < 64) {
+      throw new RangeError(
+        `Cannot create isolation pool: memoryMiB "${memoryMiB}" is not an integer of at least 64`,
+      );
+    }
+    pools.set(this, new WorkerPool(maxIdle, rolesPerWorker, { memoryMiB }));
   }
 
   /** Workers alive, busy or idle. */

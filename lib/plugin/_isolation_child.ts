@@ -1,10 +1,11 @@
-// Runs inside an isolated plugin's Worker. The parent starts the Worker on a
-// small entry module that imports this one first, then the plugin's module,
-// then calls serveIsolated(). The imports are static on purpose: a dynamic
-// import() of a local file needs a read permission the plugin may not have.
-// They are few on purpose too: every module here is loaded and kept by every
-// Worker, so nothing that parses manifests (the registry, zod schemas of its
-// own, jsonc-parser, node: modules) belongs here.
+// Runs inside an isolated plugin's own Deno process. The host starts that
+// process on a small generated main module that imports this one, then calls
+// boot() with the private socket to talk on and a function that imports the
+// plugin's module (a literal import(), so no read permission is needed for it
+// and whatever its top-level code throws is caught and reported here).
+// The imports are few on purpose: every module here is loaded by every
+// plugin process, so nothing that parses manifests (the registry, zod
+// schemas of its own, jsonc-parser) belongs here.
 import { createContext, type OwnedContext } from "./context.ts";
 import type { ManifestEntry } from "./manifest.ts";
 import { validateParams } from "./params_schema.ts";
@@ -13,6 +14,7 @@ import type { AnyPlugin, LogLevel, Outcome, Progress, Service } from "./types.ts
 import { pluginOf } from "./_isolation_checks.ts";
 import { denialInOutcome, denialOf } from "./_isolation_denial.ts";
 import { describePlugin } from "./_isolation_describe.ts";
+import { encodeFrame, readFrames } from "./_isolation_frames.ts";
 import {
   type Denial,
   Outbox,
@@ -22,18 +24,16 @@ import {
   type Result,
   serializeError,
   STATS_BYTES,
-  STATS_HEADER,
   StatsStatus,
 } from "./_isolation_protocol.ts";
 
-interface WorkerScope {
-  postMessage(message: unknown): void;
-  addEventListener(type: string, listener: (event: Event) => void): void;
+/** What the host writes into the generated main module. */
+export interface BootConfig {
+  /** The Unix socket the host listens on, in a directory only it can list. */
+  socket: string;
+  /** Sent first, so the host knows the connection is its own process's. */
+  token: string;
 }
-
-const scope = globalThis as unknown as WorkerScope;
-const WorkerGlobal = (globalThis as { WorkerGlobalScope?: abstract new () => unknown })
-  .WorkerGlobalScope;
 
 let plugin: AnyPlugin | undefined;
 let namespace: unknown;
@@ -42,25 +42,66 @@ let settled = false;
 const queued: Request[] = [];
 const jobs = new Map<number, AbortController>();
 const services = new Map<number, { service: Service; ctx: OwnedContext }>();
-const statsBuffer = new SharedArrayBuffer(STATS_HEADER + STATS_BYTES);
-const statsHeader = new Int32Array(statsBuffer, 0, STATS_HEADER / 4);
-const statsBody = new Uint8Array(statsBuffer, STATS_HEADER);
 const encoder = new TextEncoder();
+let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
 
-// Only in a Worker: type checks and doc tests import this module too.
-if (WorkerGlobal && globalThis instanceof WorkerGlobal) {
-  // Errors the plugin leaves uncaught would otherwise end the Worker and be
+// Before any plugin code runs: the path of the runtime's executable tells
+// where wiretest is installed, and Deno gives it without a permission. A
+// plain name, as Node's compatibility layer reads it at import.
+Object.defineProperty(Deno, "execPath", { value: (): string => "deno" });
+
+/**
+ * Connects to the host, imports the plugin and serves the host's requests
+ * until the host closes the connection, then exits.
+ *
+ * @param config The socket and the token.
+ * @param load Imports the plugin's module.
+ */
+export async function boot(config: BootConfig, load: () => Promise<unknown>): Promise<void> {
+  // Errors the plugin leaves uncaught would otherwise end the process and be
   // printed raw; before the plugin is loaded they are its import failure.
-  scope.addEventListener("unhandledrejection", (event) => {
+  globalThis.addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
-    uncaught((event as PromiseRejectionEvent).reason);
+    uncaught(event.reason);
   });
-  scope.addEventListener("error", (event) => {
+  globalThis.addEventListener("error", (event) => {
     event.preventDefault();
-    const e = event as ErrorEvent;
-    uncaught(e.error ?? new Error(e.message));
+    uncaught(event.error ?? new Error(event.message));
   });
-  scope.addEventListener("message", (event) => receive((event as MessageEvent<Request>).data));
+  const conn = await connect(config.socket);
+  writer = conn.writable.getWriter();
+  void writer.write(encodeFrame({ type: "hello", token: config.token })).catch(() => {});
+  void serve(conn);
+  let imported: unknown;
+  try {
+    imported = await load();
+  } catch (error) {
+    uncaught(error);
+    return;
+  }
+  serveIsolated(imported);
+}
+
+/** Connects, retrying while the host's bridge is still starting (up to 10 s). */
+async function connect(path: string): Promise<Deno.UnixConn> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await Deno.connect({ transport: "unix", path });
+    } catch (error) {
+      if (attempt >= 1_000) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}
+
+/** Reads the host's requests; the host closing the connection ends this process. */
+async function serve(conn: Deno.UnixConn): Promise<void> {
+  try {
+    for await (const request of readFrames(conn.readable)) receive(request as Request);
+  } catch {
+    // A broken connection: the host is gone.
+  }
+  Deno.exit(0);
 }
 
 function receive(request: Request): void {
@@ -73,7 +114,11 @@ function receive(request: Request): void {
   else queued.push(request);
 }
 
-const outbox = new Outbox<Reply>((message) => scope.postMessage(message));
+const outbox = new Outbox<Reply>((message) => {
+  // Encoding throws for what cannot be cloned: the Outbox sends that one alone.
+  const frame = encodeFrame(message);
+  void writer?.write(frame).catch(() => {});
+});
 
 /**
  * Sends a reply. Answers (`done`) wait for the end of this turn, to share a
@@ -123,7 +168,7 @@ function load(): void {
     return;
   }
   settled = true;
-  post({ type: "ready", stats: statsBuffer });
+  post({ type: "ready" });
   for (const request of queued.splice(0)) handle(plugin, request);
 }
 
@@ -331,23 +376,17 @@ async function closeService(request: Extract<Request, { type: "close" }>): Promi
 
 function writeStats(request: Extract<Request, { type: "stats" }>): void {
   let status: StatsStatus = StatsStatus.Ok;
-  let bytes: Uint8Array;
+  let text: string;
   try {
     const running = services.get(request.service);
-    bytes = encoder.encode(JSON.stringify(running ? running.service.stats() : {}));
-    if (bytes.length > STATS_BYTES) {
+    text = JSON.stringify(running ? running.service.stats() : {});
+    if (encoder.encode(text).length > STATS_BYTES) {
       status = StatsStatus.TooLarge;
-      bytes = new Uint8Array(0);
+      text = "";
     }
   } catch (error) {
     status = StatsStatus.Threw;
-    bytes = encoder.encode(error instanceof Error ? error.message : String(error))
-      .subarray(0, STATS_BYTES);
+    text = (error instanceof Error ? error.message : String(error)).slice(0, STATS_BYTES / 4);
   }
-  statsBody.set(bytes);
-  Atomics.store(statsHeader, 1, bytes.length);
-  Atomics.store(statsHeader, 2, status);
-  // The sequence last: the parent reads the rest once it sees it.
-  Atomics.store(statsHeader, 0, request.seq);
-  Atomics.notify(statsHeader, 0);
+  post({ type: "stats", seq: request.seq, status, text });
 }

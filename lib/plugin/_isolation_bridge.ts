@@ -1,0 +1,253 @@
+// Runs in a Worker of the host (with the host's permissions, wiretest's own
+// code only): starts one isolated plugin's Deno process and stands between it
+// and the host's main thread. It relays requests and replies over a private
+// Unix socket, answers `stats()` through a shared buffer (so the main thread
+// can wait for it synchronously, as the Service contract wants), captures the
+// process's stdout and stderr as escaped, bounded log lines, and watches its
+// resident memory. The plugin's code never runs here.
+import type { ManifestEntry } from "./manifest.ts";
+import { encodeFrame, readFrames } from "./_isolation_frames.ts";
+import { type ImportRefusal, preflight, type PreflightOptions } from "./_isolation_preflight.ts";
+import {
+  type MemoryExceeded,
+  type Reply,
+  type Request,
+  STATS_BYTES,
+  STATS_HEADER,
+  StatsStatus,
+} from "./_isolation_protocol.ts";
+import { escapeOutput } from "./_isolation_output.ts";
+
+/** What the host's main thread tells the bridge first. */
+export interface BridgeConfig {
+  entry: ManifestEntry;
+  deno: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+  socket: string;
+  token: string;
+  memoryMiB: number;
+  /** Checks the plugin's imports first, unless they were checked already. */
+  preflight?: PreflightOptions;
+  /** Bytes of output kept from the process before the rest is dropped. */
+  outputBytes: number;
+}
+
+/** Bridge → host, besides the plugin's replies. */
+export type BridgeReply =
+  | Reply
+  | { type: "spawned"; pid: number }
+  | { type: "refused"; refusal: ImportRefusal }
+  | { type: "checked" }
+  | { type: "failed"; message: string };
+
+const WATCH_MS = 100;
+
+interface Scope {
+  postMessage(message: unknown): void;
+  addEventListener(type: "message", listener: (event: MessageEvent) => void): void;
+}
+
+const scope = globalThis as unknown as Scope;
+const WorkerGlobal = (globalThis as { WorkerGlobalScope?: abstract new () => unknown })
+  .WorkerGlobalScope;
+
+const statsBuffer = new SharedArrayBuffer(STATS_HEADER + STATS_BYTES);
+const statsHeader = new Int32Array(statsBuffer, 0, STATS_HEADER / 4);
+const statsBody = new Uint8Array(statsBuffer, STATS_HEADER);
+const pending: Uint8Array[] = [];
+let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+
+if (WorkerGlobal && globalThis instanceof WorkerGlobal) {
+  scope.addEventListener("message", (event) => {
+    const message = event.data as { type: "bridge"; config: BridgeConfig } | Request;
+    if (message.type === "bridge") {
+      start(message.config).catch((error) => {
+        post({ type: "failed", message: error instanceof Error ? error.message : String(error) });
+      });
+    } else {
+      send(message);
+    }
+  });
+}
+
+function post(message: BridgeReply): void {
+  scope.postMessage(message);
+}
+
+function send(request: Request): void {
+  const frame = encodeFrame(request);
+  if (writer) void writer.write(frame).catch(() => {});
+  else pending.push(frame);
+}
+
+async function start(config: BridgeConfig): Promise<void> {
+  if (config.preflight) {
+    const refusal = await preflight(config.entry, config.preflight);
+    if (refusal) return post({ type: "refused", refusal });
+    post({ type: "checked" });
+  }
+  const listener = Deno.listen({ transport: "unix", path: config.socket });
+  const child = new Deno.Command(config.deno, {
+    args: config.args,
+    clearEnv: true,
+    env: config.env,
+    cwd: config.cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  post({ type: "spawned", pid: child.pid });
+  const output = new Output(config.outputBytes);
+  const stdout = output.capture(child.stdout, "stdout");
+  const stderr = output.capture(child.stderr, "stderr");
+  let memory: MemoryExceeded | undefined;
+  const watchdog = setInterval(() => {
+    const rssMiB = residentMiB(child.pid);
+    if (rssMiB !== undefined && rssMiB > config.memoryMiB && !memory) {
+      memory = { limitMiB: config.memoryMiB, kind: "rss", rssMiB };
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Gone already.
+      }
+    }
+  }, WATCH_MS);
+  void accept(listener, config).finally(() => {
+    close(listener);
+    Deno.remove(config.socket).catch(() => {});
+  });
+  const status = await child.status;
+  clearInterval(watchdog);
+  close(listener);
+  await Promise.allSettled([stdout, stderr]);
+  const tail = output.tail;
+  if (!memory && /heap out of memory|Allocation failed/i.test(tail)) {
+    memory = { limitMiB: config.memoryMiB, kind: "heap" };
+  }
+  post({
+    type: "exited",
+    code: status.code,
+    signal: status.signal,
+    stderr: tail,
+    ...(memory ? { memory } : {}),
+  });
+}
+
+/** Accepts the plugin process's connection (the first with the right token) and relays. */
+async function accept(listener: Deno.Listener, config: BridgeConfig): Promise<void> {
+  let conn: Deno.Conn;
+  try {
+    conn = await listener.accept();
+  } catch {
+    return;
+  }
+  const frames = readFrames(conn.readable);
+  try {
+    const hello = await frames.next();
+    const first = hello.value as { type?: unknown; token?: unknown } | undefined;
+    if (hello.done || first?.type !== "hello" || first.token !== config.token) {
+      conn.close();
+      return;
+    }
+  } catch {
+    return;
+  }
+  close(listener);
+  writer = conn.writable.getWriter();
+  for (const frame of pending.splice(0)) void writer.write(frame).catch(() => {});
+  try {
+    for await (const frame of frames) receive(frame as Reply);
+  } catch (error) {
+    post({ type: "failed", message: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+function receive(reply: Reply): void {
+  if (typeof reply !== "object" || reply === null || typeof reply.type !== "string") return;
+  if (reply.type === "batch" && Array.isArray(reply.messages)) {
+    for (const message of reply.messages) receive(message);
+    return;
+  }
+  if (reply.type === "stats") return writeStats(reply);
+  // The bridge's own messages are not the plugin's to send.
+  if (reply.type === "output" || reply.type === "exited") return;
+  if (reply.type === "ready") return post({ type: "ready", stats: statsBuffer });
+  post(reply);
+}
+
+function writeStats(reply: Extract<Reply, { type: "stats" }>): void {
+  const seq = Number(reply.seq);
+  let status = Number(reply.status) as StatsStatus;
+  let bytes = new TextEncoder().encode(String(reply.text));
+  if (bytes.length > STATS_BYTES) {
+    status = StatsStatus.TooLarge;
+    bytes = new Uint8Array(0);
+  }
+  statsBody.set(bytes);
+  Atomics.store(statsHeader, 1, bytes.length);
+  Atomics.store(statsHeader, 2, status);
+  // The sequence last: the host reads the rest once it sees it.
+  Atomics.store(statsHeader, 0, seq);
+  Atomics.notify(statsHeader, 0);
+}
+
+function close(listener: Deno.Listener): void {
+  try {
+    listener.close();
+  } catch {
+    // Closed already.
+  }
+}
+
+/** Resident memory of a process in MiB, from /proc (Linux); `undefined` elsewhere. */
+function residentMiB(pid: number): number | undefined {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The plugin process's output as log lines: escaped, attributed by the host, bounded. */
+class Output {
+  #left: number;
+  #dropped = false;
+  tail = "";
+
+  constructor(bytes: number) {
+    this.#left = bytes;
+  }
+
+  async capture(stream: ReadableStream<Uint8Array>, name: "stdout" | "stderr"): Promise<void> {
+    let partial = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      const text = decoder.decode(chunk, { stream: true });
+      if (name === "stderr") this.tail = (this.tail + text).slice(-4096);
+      if (this.#left <= 0) {
+        if (!this.#dropped) {
+          this.#dropped = true;
+          post({
+            type: "output",
+            stream: name,
+            line: "(more output than wiretest keeps: the rest is dropped)",
+          });
+        }
+        continue;
+      }
+      this.#left -= chunk.length;
+      const lines = (partial + text).split("\n");
+      partial = lines.pop() ?? "";
+      if (partial.length > 4096) {
+        lines.push(partial);
+        partial = "";
+      }
+      for (const line of lines) post({ type: "output", stream: name, line: escapeOutput(line) });
+    }
+    if (partial) post({ type: "output", stream: name, line: escapeOutput(partial) });
+  }
+}
