@@ -26,3 +26,4 @@ export * from "./unix.ts";
 export * from "./udp.ts";
 export * from "./tls.ts";
 export * from "./read_full.ts";
+export * from "./serve_connections.ts";

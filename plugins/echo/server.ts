@@ -8,6 +8,7 @@ import { pause } from "../../lib/_internal/pause.ts";
 import type { Context, Service } from "../../lib/plugin/types.ts";
 import { formatAddress } from "../../lib/transport/address.ts";
 import type { Conn } from "../../lib/transport/types.ts";
+import { serveConnections, type ServedConnection } from "../../lib/transport/serve_connections.ts";
 import { bindUdp, type Datagram, type UdpSocket } from "../../lib/transport/udp.ts";
 import { type OpenedListener, openListener } from "./_listen.ts";
 import type { EchoServerParams } from "./params.ts";
@@ -17,16 +18,8 @@ import type { EchoServerParams } from "./params.ts";
 // runtime op: 256 KiB reads echo 1.2-1.5x faster than 64 KiB ones, bench/).
 const START_BUFFER_SIZE = 64 * 1024;
 const BULK_BUFFER_SIZE = 256 * 1024;
-// After an accept or receive error that is not one client's fault (e.g. out of
-// file descriptors), wait this long so the loop cannot spin.
+// After a receive error, wait this long so the UDP loop cannot spin.
 const ERROR_PAUSE_MS = 50;
-
-/** One open connection, as the idle sweeper sees it. */
-interface Session {
-  conn: Conn;
-  lastActive: number;
-  idleClosed: boolean;
-}
 
 /**
  * Starts an echo server. Stream transports echo each connection
@@ -88,129 +81,64 @@ function serveStream(
 ): Service {
   const { listener } = opened;
   const where = formatAddress(listener.addr);
-  const stats = {
-    connections: 0,
-    active: 0,
-    rejected: 0,
-    idle_closed: 0,
-    aborted: 0,
-    errors: 0,
-    bytes_in: 0,
-    bytes_out: 0,
-  };
-  const sessions = new Set<Session>();
-  const tasks = new Set<Promise<void>>();
-  let closing = false;
-  const stopped = new AbortController();
+  const own = { aborted: 0, errors: 0, bytes_in: 0, bytes_out: 0 };
 
-  const handle = async (session: Session) => {
-    const { conn } = session;
+  const echoOne = async (conn: Conn, connection: ServedConnection) => {
     let buffer = new Uint8Array(START_BUFFER_SIZE);
     try {
       while (true) {
         const n = await conn.read(buffer);
         if (n === null) break;
-        stats.bytes_in += n;
-        session.lastActive = performance.now();
+        own.bytes_in += n;
         await conn.write(buffer.subarray(0, n));
-        stats.bytes_out += n;
-        session.lastActive = performance.now();
+        own.bytes_out += n;
         if (n === buffer.length && n < BULK_BUFFER_SIZE) buffer = new Uint8Array(BULK_BUFFER_SIZE);
       }
       // A TLS peer gets its close_notify; a TCP peer its FIN.
       await conn.closeWrite();
     } catch (error) {
-      // Closed by close() or the idle sweeper: that is the plan, not a failure.
-      if (!closing && !session.idleClosed) {
+      // Closed by close() or the idle timeout: that is the plan, not a failure.
+      if (connection.closeReason === undefined) {
         const code = (error as { code?: string }).code;
-        if (code === "reset" || code === "closed") stats.aborted++;
-        else stats.errors++;
+        if (code === "reset" || code === "closed") own.aborted++;
+        else own.errors++;
         ctx.log("debug", `echo ${where}: ${(error as Error).message}`);
       }
-    } finally {
-      conn.close();
-      sessions.delete(session);
-      stats.active--;
     }
   };
 
-  const acceptLoop = async () => {
-    let failing = false;
-    while (!closing) {
-      let conn: Conn;
-      try {
-        conn = await listener.accept();
-      } catch (error) {
-        if (closing) return;
-        stats.errors++;
-        // Once per run of failures: out of file descriptors, this loop
-        // would otherwise log 20 lines a second until connections end.
-        if (!failing) ctx.log("warn", `echo ${where}: ${(error as Error).message}`);
-        // One client's failed TLS handshake says nothing about the next one.
-        const tls = (error as { code?: string }).code === "tls";
-        failing = !tls;
-        if (!tls) await pause(ERROR_PAUSE_MS, stopped.signal);
-        continue;
-      }
-      failing = false;
-      if (closing) {
-        conn.close();
-        return;
-      }
-      stats.connections++;
-      if (params.maxConnections !== undefined && stats.active >= params.maxConnections) {
-        stats.rejected++;
-        conn.close();
-        continue;
-      }
-      stats.active++;
-      const session: Session = { conn, lastActive: performance.now(), idleClosed: false };
-      sessions.add(session);
-      const task = handle(session);
-      tasks.add(task);
-      task.finally(() => tasks.delete(task));
-    }
-  };
-  const accepting = acceptLoop();
-
-  const sweeper = params.idleTimeoutMs > 0
-    ? startIdleSweeper(sessions, params.idleTimeoutMs, () => stats.idle_closed++)
-    : undefined;
+  const server = serveConnections(listener, echoOne, {
+    maxConnections: params.maxConnections,
+    idleTimeout: params.idleTimeoutMs,
+    // close() closes every connection at once: an echo has nothing to finish.
+    drainTimeout: 0,
+    // Once per run of failures: out of file descriptors, the loop would
+    // otherwise log a line at every retry until connections end.
+    onAcceptError: (error, failures) => {
+      if (failures === 1) ctx.log("warn", `echo ${where}: ${error.message}`);
+    },
+  });
 
   return {
     address: listener.addr,
-    stats: () => ({ ...stats }),
+    stats: () => {
+      const s = server.stats();
+      return {
+        connections: s.accepted,
+        active: s.active,
+        rejected: s.rejected,
+        idle_closed: s.idle_closed,
+        aborted: own.aborted,
+        errors: own.errors + s.accept_errors + s.handler_errors,
+        bytes_in: own.bytes_in,
+        bytes_out: own.bytes_out,
+      };
+    },
     close: async () => {
-      closing = true;
-      stopped.abort();
-      if (sweeper !== undefined) clearInterval(sweeper);
-      listener.close();
-      for (const session of sessions) session.conn.close();
-      await accepting;
-      await Promise.all(tasks);
+      await server.close();
       await opened.cleanup();
     },
   };
-}
-
-// One timer for the whole server rather than one per read: a read with a
-// timeout costs a timer and a copy, on the hottest path there is.
-function startIdleSweeper(
-  sessions: Set<Session>,
-  idleMs: number,
-  onClose: () => void,
-): ReturnType<typeof setInterval> {
-  const period = Math.min(1000, Math.max(10, idleMs / 4));
-  return setInterval(() => {
-    const now = performance.now();
-    for (const session of sessions) {
-      if (!session.idleClosed && now - session.lastActive >= idleMs) {
-        session.idleClosed = true;
-        onClose();
-        session.conn.close();
-      }
-    }
-  }, period);
 }
 
 function serveUdp(params: EchoServerParams, ctx: Context): Service {
