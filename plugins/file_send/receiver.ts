@@ -4,11 +4,11 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { ConnectionError, TimeoutError } from "../../lib/errors.ts";
-import { pause } from "../../lib/_internal/pause.ts";
 import type { Context, Service } from "../../lib/plugin/types.ts";
 import { listenTcp } from "../../lib/transport/tcp.ts";
 import { readFull } from "../../lib/transport/read_full.ts";
 import type { Conn } from "../../lib/transport/types.ts";
+import { serveConnections } from "../../lib/transport/serve_connections.ts";
 import type { FileReceiverParams } from "./params.ts";
 import {
   decodeHeaderFixed,
@@ -36,8 +36,6 @@ const READ_SIZE = 256 * 1024;
 // Bytes written between two early syncs: the sync before the acknowledgement
 // then writes at most this much, however large the file.
 const SYNC_EVERY = 64 * 1024 * 1024;
-// After an accept error that is not one client's fault, wait this long.
-const ERROR_PAUSE_MS = 50;
 // How long a refused sender may keep sending before the connection closes.
 const LINGER_MS = 1000;
 
@@ -46,60 +44,35 @@ export async function serveReceiver(params: FileReceiverParams, ctx: Context): P
   await checkInputDirectory(params.dir);
   await sweepStaleTemps(params.dir, ctx);
   const listener = listenTcp({ hostname: params.host, port: params.port });
-  const stats = { connections: 0, files_received: 0, bytes_received: 0, rejected: 0 };
-  const conns = new Set<Conn>();
-  const tasks = new Set<Promise<void>>();
-  const closing = new AbortController();
+  const own = { files_received: 0, bytes_received: 0, rejected: 0 };
 
-  const acceptLoop = (async () => {
-    let failing = false;
-    while (!closing.signal.aborted) {
-      let conn: Conn;
-      try {
-        conn = await listener.accept();
-      } catch (error) {
-        if (closing.signal.aborted) return;
-        // Out of file descriptors (or the like) is not forever: connections
-        // that end free some. Pause, so the loop cannot spin, and go on;
-        // say so once per run of failures, not 20 times a second.
-        if (!failing) ctx.log("warn", `accept failed: ${(error as Error).message}`);
-        failing = true;
-        await pause(ERROR_PAUSE_MS, closing.signal);
-        continue;
-      }
-      failing = false;
-      stats.connections++;
-      conns.add(conn);
-      const task = receiveOne(conn, params, ctx)
-        .then((bytes) => {
-          stats.files_received++;
-          stats.bytes_received += bytes;
-        }, (error) => {
-          stats.rejected++;
-          ctx.log("warn", (error as Error).message);
-          return lingerClose(conn, Math.min(params.idleTimeoutMs, LINGER_MS));
-        })
-        .finally(() => {
-          conn.close();
-          conns.delete(conn);
-          tasks.delete(task);
-        });
-      tasks.add(task);
+  const receive = async (conn: Conn) => {
+    try {
+      const bytes = await receiveOne(conn, params, ctx);
+      own.files_received++;
+      own.bytes_received += bytes;
+    } catch (error) {
+      own.rejected++;
+      ctx.log("warn", (error as Error).message);
+      await lingerClose(conn, Math.min(params.idleTimeoutMs, LINGER_MS));
     }
-  })();
+  };
+
+  const server = serveConnections(listener, receive, {
+    // close() closes every connection at once: a transfer cut short leaves nothing behind.
+    drainTimeout: 0,
+    // Out of file descriptors (or the like) is not forever: connections that
+    // end free some. Say so once per run of failures, not at every retry.
+    onAcceptError: (error, failures) => {
+      if (failures === 1) ctx.log("warn", `accept failed: ${error.message}`);
+    },
+  });
 
   let closed: Promise<void> | undefined;
   return {
     address: listener.addr,
-    stats: () => ({ ...stats }),
-    close: () =>
-      closed ??= (async () => {
-        closing.abort();
-        listener.close();
-        for (const conn of conns) conn.close();
-        await acceptLoop;
-        await Promise.allSettled([...tasks]);
-      })(),
+    stats: () => ({ connections: server.stats().accepted, ...own }),
+    close: () => closed ??= server.close().then(() => {}),
   };
 }
 

@@ -15,6 +15,7 @@ import { formatAddress } from "../../lib/transport/address.ts";
 import { listenTcp } from "../../lib/transport/tcp.ts";
 import { listenTls } from "../../lib/transport/tls.ts";
 import type { Conn, Listener } from "../../lib/transport/types.ts";
+import { serveConnections, type ServedConnection } from "../../lib/transport/serve_connections.ts";
 import type { HttpServerParams } from "./params.ts";
 import { BadRequest, RequestReader } from "./_request_reader.ts";
 import { readInputTextFile } from "../../lib/plugin/input_file.ts";
@@ -25,23 +26,8 @@ const NULL_BODY = new Set([204, 205, 304]);
 const MAX_HEAD_BYTES = 64 * 1024;
 // Bodies are written in blocks of about this size: few writes, little memory.
 const BLOCK_BYTES = 256 * 1024;
-// After an accept error that is not one client's fault (e.g. out of file
-// descriptors), wait this long so the loop cannot spin.
-const ERROR_PAUSE_MS = 50;
 
 const encoder = new TextEncoder();
-
-/** One open connection, as the timeout sweeper sees it. */
-interface Session {
-  conn: Conn;
-  /** `idle` between requests, `head` reading one, `busy` answering. */
-  state: "idle" | "head" | "busy";
-  /** `performance.now()` of the last byte read or written. */
-  lastActive: number;
-  /** `performance.now()` when the current head started. */
-  headStarted: number;
-  timedOut: boolean;
-}
 
 /**
  * Starts the responder: every request, whatever its method or path, gets
@@ -96,122 +82,79 @@ export async function serveHttp(params: HttpServerParams, ctx: Context): Promise
     : listenTcp({ hostname: params.host, port: params.port });
   const where = formatAddress(listener.addr);
   const response = new ResponseBytes(params);
-  const stats = {
-    requests: 0,
-    connections: 0,
-    active: 0,
-    timed_out: 0,
-    idle_timeouts: 0,
-    headers_timeouts: 0,
-    bad_requests: 0,
-  };
-  const sessions = new Set<Session>();
-  const tasks = new Set<Promise<void>>();
-  const closing = new AbortController();
+  const own = { requests: 0, bad_requests: 0 };
 
-  const handle = async (session: Session) => {
-    const { conn } = session;
-    const touch = () => session.lastActive = performance.now();
+  const answer = async (conn: Conn, connection: ServedConnection) => {
+    let busy = false;
+    // Connections waiting for a request go at close(); answers in progress finish.
+    const onShutdown = () => void (busy || conn.close());
+    connection.signal.addEventListener("abort", onShutdown, { once: true });
     const reader = new RequestReader(conn, MAX_HEAD_BYTES);
-    reader.onBytes = touch;
-    reader.onHeadStart = () => {
-      session.state = "head";
-      session.headStarted = performance.now();
-    };
+    // A request head must arrive whole within headersTimeoutMs (slowloris).
+    reader.onHeadStart = () => connection.setDeadline(params.headersTimeoutMs);
     try {
-      while (!closing.signal.aborted) {
-        session.state = "idle";
+      while (!connection.signal.aborted) {
+        busy = false;
         let head;
         try {
           head = await reader.readHead();
         } catch (error) {
           if (!(error instanceof BadRequest)) throw error;
-          stats.bad_requests++;
+          own.bad_requests++;
           ctx.log("debug", `http-probe server ${where}: ${error.message}`);
           await conn.write(response.error(error.status), { timeout: 1000 }).catch(() => {});
           return;
         }
+        connection.setDeadline(undefined);
         if (head === null) return;
-        session.state = "busy";
-        stats.requests++;
-        if (head.expectContinue) {
-          await conn.write(CONTINUE);
-          touch();
-        }
+        busy = true;
+        own.requests++;
+        if (head.expectContinue) await conn.write(CONTINUE);
         await reader.skipBody(head);
         if (params.delayMs > 0) {
           // A wait of our own making is not the client's silence.
-          session.lastActive = performance.now() + params.delayMs;
-          await pause(params.delayMs, closing.signal);
+          connection.touch(performance.now() + params.delayMs);
+          await pause(params.delayMs, connection.signal);
         }
-        const close = head.close || closing.signal.aborted;
-        await response.write(conn, head.method === "HEAD", close, touch);
+        const close = head.close || connection.signal.aborted;
+        await response.write(conn, head.method === "HEAD", close);
         if (close) return;
       }
     } catch (error) {
       // Closed by close() or a timeout: that is the plan, not a failure.
-      if (!closing.signal.aborted && !session.timedOut) {
+      if (!connection.signal.aborted && connection.closeReason === undefined) {
         ctx.log("debug", `http-probe server ${where}: ${(error as Error).message}`);
       }
     } finally {
-      conn.close();
-      sessions.delete(session);
-      stats.active--;
+      connection.signal.removeEventListener("abort", onShutdown);
     }
   };
 
-  const acceptLoop = async () => {
-    let failing = false;
-    while (!closing.signal.aborted) {
-      let conn: Conn;
-      try {
-        conn = await listener.accept();
-      } catch (error) {
-        if (closing.signal.aborted) return;
-        // Out of file descriptors (or the like) passes as connections end:
-        // pause so the loop cannot spin, and say so once per run of failures.
-        if (!failing) ctx.log("warn", `http-probe server ${where}: ${(error as Error).message}`);
-        failing = true;
-        await pause(ERROR_PAUSE_MS, closing.signal);
-        continue;
-      }
-      failing = false;
-      stats.connections++;
-      stats.active++;
-      const now = performance.now();
-      const session: Session = {
-        conn,
-        state: "idle",
-        lastActive: now,
-        headStarted: now,
-        timedOut: false,
-      };
-      sessions.add(session);
-      const task = handle(session);
-      tasks.add(task);
-      task.finally(() => tasks.delete(task));
-    }
-  };
-  const accepting = acceptLoop();
-  const sweeper = startSweeper(sessions, params, (reason) => {
-    stats.timed_out++;
-    stats[reason]++;
+  const server = serveConnections(listener, answer, {
+    idleTimeout: params.idleTimeoutMs,
+    // Out of file descriptors (or the like) passes as connections end: say
+    // so once per run of failures.
+    onAcceptError: (error, failures) => {
+      if (failures === 1) ctx.log("warn", `http-probe server ${where}: ${error.message}`);
+    },
   });
 
   let closed: Promise<void> | undefined;
   return {
     address: listener.addr,
-    stats: () => ({ ...stats }),
-    close: () =>
-      closed ??= (async () => {
-        closing.abort();
-        clearInterval(sweeper);
-        listener.close();
-        // Connections waiting for a request go now; answers in progress finish.
-        for (const session of sessions) if (session.state !== "busy") session.conn.close();
-        await accepting;
-        await Promise.all(tasks);
-      })(),
+    stats: () => {
+      const s = server.stats();
+      return {
+        requests: own.requests,
+        connections: s.accepted,
+        active: s.active,
+        timed_out: s.idle_closed + s.deadline_closed,
+        idle_timeouts: s.idle_closed,
+        headers_timeouts: s.deadline_closed,
+        bad_requests: own.bad_requests,
+      };
+    },
+    close: () => closed ??= server.close().then(() => {}),
   };
 }
 
@@ -243,35 +186,30 @@ class ResponseBytes {
   }
 
   /** Writes the response; `headOnly` for HEAD, `close` adds `Connection: close`. */
-  async write(conn: Conn, headOnly: boolean, close: boolean, touch: () => void): Promise<void> {
+  async write(conn: Conn, headOnly: boolean, close: boolean): Promise<void> {
     const p = this.#params;
     const bodyBytes = this.#chunk.length * p.bodyRepeat;
     if (headOnly || !this.#hasBody) {
       await conn.write(this.#head(close));
-      touch();
       return;
     }
     if (!p.chunked && bodyBytes <= BLOCK_BYTES) {
       let whole = this.#whole.get(close);
       if (!whole) this.#whole.set(close, whole = concat(this.#head(close), this.#block));
       await conn.write(whole);
-      touch();
       return;
     }
     await conn.write(this.#head(close));
-    touch();
     if (this.#block.length > 0) {
       for (let left = p.bodyRepeat; left > 0; left -= this.#perBlock) {
         const block = left >= this.#perBlock
           ? this.#block
           : this.#block.subarray(0, this.#block.length / this.#perBlock * left);
         await conn.write(block);
-        touch();
       }
     }
     if (p.chunked) {
       await conn.write(LAST_CHUNK);
-      touch();
     }
   }
 
@@ -385,31 +323,4 @@ function repeat(bytes: Uint8Array, times: number): Uint8Array {
   const out = new Uint8Array(bytes.length * times);
   for (let i = 0; i < times; i++) out.set(bytes, i * bytes.length);
   return out;
-}
-
-// One timer for the whole server rather than one per read.
-function startSweeper(
-  sessions: Set<Session>,
-  params: HttpServerParams,
-  onTimeout: (reason: "idle_timeouts" | "headers_timeouts") => void,
-): ReturnType<typeof setInterval> {
-  const idle = params.idleTimeoutMs > 0 ? params.idleTimeoutMs : Infinity;
-  const head = params.headersTimeoutMs;
-  const period = Math.min(1000, Math.max(10, Math.min(idle, head) / 4));
-  return setInterval(() => {
-    const now = performance.now();
-    for (const session of sessions) {
-      if (session.timedOut) continue;
-      const reason = now - session.lastActive >= idle
-        ? "idle_timeouts"
-        : session.state === "head" && now - session.headStarted >= head
-        ? "headers_timeouts"
-        : undefined;
-      if (reason) {
-        session.timedOut = true;
-        onTimeout(reason);
-        session.conn.close();
-      }
-    }
-  }, period);
 }
