@@ -3,7 +3,6 @@
  *
  * @module
  */
-import type { MetricDeclaration } from "../plugin/outcome_declaration.ts";
 import type { LatencySummary } from "./latency_histogram.ts";
 
 const SNAKE_CASE = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
@@ -57,6 +56,22 @@ export function summaryMetrics(prefix: string, summary: LatencySummary): Record<
   };
 }
 
+/**
+ * The declaration of one latency metric, as a client role's `outcome`
+ * lists it (a `MetricDeclaration` of `@wiretest/wiretest/plugin`; spelled
+ * out here so metrics need not import the plugin contract).
+ */
+export interface LatencyMetricDeclaration {
+  /** E.g. `rtt_p99_ms`. */
+  readonly name: string;
+  /** Always `"ms"`. */
+  readonly unit: string;
+  /** E.g. `"99th percentile of round-trip times."`. */
+  readonly description: string;
+  /** When the metrics are present. */
+  readonly when: string;
+}
+
 const STATISTICS: readonly (readonly [string, string])[] = [
   ["min", "Smallest of"],
   ["p50", "Median of"],
@@ -97,7 +112,7 @@ export function summaryMetricDeclarations(
   prefix: string,
   what: string,
   when: string,
-): MetricDeclaration[] {
+): LatencyMetricDeclaration[] {
   if (!SNAKE_CASE.test(prefix)) {
     throw new TypeError(`Cannot name latency metrics: prefix "${prefix}" is not snake_case`);
   }
