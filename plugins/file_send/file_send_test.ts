@@ -78,13 +78,16 @@ Deno.test("file-send waits for the acknowledgement under idle and whole timeouts
   await using r = await setup({ idleTimeoutMs: 2 ** 31 });
   const data = randomBytes(3 * 1024 * 1024);
   const src = await tempFile(data);
+  // The test's own bound, so a lost acknowledgement fails instead of waiting 2^31 ms.
+  const bound = new AbortController();
+  const timer = setTimeout(() => bound.abort(new Error("no acknowledgement in 30 s")), 30_000);
   const outcome = await runFileSender({
     file: src,
     target: r.target,
     name: "long.bin",
     idleTimeoutMs: 2 ** 31,
     timeoutMs: 2 ** 31,
-  });
+  }, { signal: bound.signal }).finally(() => clearTimeout(timer));
   await Deno.remove(src);
   assert.equal(outcome.ok, true, outcome.error?.message);
   assert.equal((outcome.facts.ack as { sha256: string }).sha256, sha256(data));
