@@ -8,11 +8,15 @@ import { PLUGIN_NAME } from "./plugin_name.ts";
 import { type AnyPlugin, type Plugin, PLUGIN_API_VERSION } from "./types.ts";
 
 /** What {@linkcode definePlugin} takes: a {@linkcode Plugin} without `apiVersion`. */
-export type PluginDefinition<S, C> = Omit<Plugin<S, C>, "apiVersion">;
+export type PluginDefinition<S, C, SI = unknown, CI = unknown> = Omit<
+  Plugin<S, C, SI, CI>,
+  "apiVersion"
+>;
 
 /**
- * Declares a plugin. Params types flow from each role's zod schema into its
- * `serve`/`run` function, and the name and roles are checked at once.
+ * Declares a plugin. Params types flow from each role's schema into its
+ * `serve`/`run` function (the schema's output) and into `startServer` and
+ * `runClient` (the schema's input), and the name and roles are checked at once.
  *
  * @param definition Name, version, description and the roles.
  * @returns The plugin, stamped with the contract version it was written for.
@@ -41,9 +45,9 @@ export type PluginDefinition<S, C> = Omit<Plugin<S, C>, "apiVersion">;
  * assert.equal(clock.apiVersion, 1);
  * ```
  */
-export function definePlugin<S = never, C = never>(
-  definition: PluginDefinition<S, C>,
-): Plugin<S, C> {
+export function definePlugin<S = never, C = never, SI = unknown, CI = unknown>(
+  definition: PluginDefinition<S, C, SI, CI>,
+): Plugin<S, C, SI, CI> {
   if (!PLUGIN_NAME.test(definition.name)) {
     throw new TypeError(
       `Cannot define plugin: name "${definition.name}" is not kebab-case (e.g. "http-probe")`,

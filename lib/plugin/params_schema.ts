@@ -63,6 +63,50 @@ export interface ParamsSchema<Output = unknown, Input = unknown> {
 }
 
 /**
+ * What users may write for a params schema: its Standard Schema input type
+ * (every field with a default optional). Name it once instead of writing an
+ * interface that must be kept in step with the schema.
+ *
+ * @typeParam S The schema (`typeof mySchema`).
+ *
+ * @example Typing what a client role takes from its schema
+ * ```ts
+ * import { type ParamsInput, validateParams } from "@wiretest/wiretest/plugin";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const schema = z.object({ target: z.string(), count: z.number().default(1) });
+ * const input: ParamsInput<typeof schema> = { target: "127.0.0.1:7" }; // count may be left out
+ * assert.equal(validateParams(schema, input).count, 1);
+ * ```
+ */
+export type ParamsInput<S> = S extends { readonly "~standard": { readonly types?: infer T } }
+  ? NonNullable<T> extends { readonly input: infer I } ? I : unknown
+  : unknown;
+
+/**
+ * What a role receives once a params schema has validated and filled
+ * defaults: its Standard Schema output type.
+ *
+ * @typeParam S The schema (`typeof mySchema`).
+ *
+ * @example Typing what a client role receives from its schema
+ * ```ts
+ * import { type ParamsOutput, validateParams } from "@wiretest/wiretest/plugin";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * const schema = z.object({ target: z.string(), count: z.number().default(1) });
+ * const params: ParamsOutput<typeof schema> = validateParams(schema, { target: "a:1" });
+ * const count: number = params.count; // defaults filled in: never undefined
+ * assert.equal(count, 1);
+ * ```
+ */
+export type ParamsOutput<S> = S extends { readonly "~standard": { readonly types?: infer T } }
+  ? NonNullable<T> extends { readonly output: infer O } ? O : unknown
+  : unknown;
+
+/**
  * JSON Schema (draft 2020-12) of what users may write for a params schema.
  *
  * @param schema The params schema.

@@ -80,7 +80,8 @@ export type RunOptions = CreateContextOptions;
  * `ok: false` with `error` set, and whatever metrics were gathered.
  *
  * @param plugin A plugin with a client role.
- * @param input Raw params for the client role.
+ * @param input Params for the client role, typed from its schema's input
+ * (from a fixture or the CLI they are `unknown` and checked at run time).
  * @param options Timeout, deadline, signal, log and progress sinks.
  * @returns What the client observed.
  * @throws {TypeError} When the plugin has no client role or the params are invalid.
@@ -102,9 +103,9 @@ export type RunOptions = CreateContextOptions;
  * assert.equal(outcome.error?.name, "RangeError");
  * ```
  */
-export async function runClient<C>(
-  plugin: Plugin<unknown, C>,
-  input: unknown,
+export async function runClient<C, CI>(
+  plugin: Plugin<unknown, C, unknown, CI>,
+  input: NoInfer<CI>,
   options: RunOptions = {},
 ): Promise<Outcome> {
   if (!plugin.client) {
@@ -123,7 +124,7 @@ export async function runClient<C>(
  * Starts a plugin's server role after validating `input`.
  *
  * @param plugin A plugin with a server role.
- * @param input Raw params for the server role.
+ * @param input Params for the server role, typed from its schema's input.
  * @param options Signal (closing the service when it aborts), log and progress sinks.
  * @returns The running service; close it when done.
  * @throws {TypeError} When the plugin has no server role or the params are invalid.
@@ -156,9 +157,9 @@ export async function runClient<C>(
  * await service.close();
  * ```
  */
-export async function startServer<S>(
-  plugin: Plugin<S, unknown>,
-  input: unknown,
+export async function startServer<S, SI>(
+  plugin: Plugin<S, unknown, SI, unknown>,
+  input: NoInfer<SI>,
   options: Omit<RunOptions, "timeout" | "deadline"> = {},
 ): Promise<Service> {
   if (!plugin.server) {

@@ -82,10 +82,15 @@ export interface Service {
   close(): Promise<void>;
 }
 
-/** The server role of a plugin: validated params in, a running {@linkcode Service} out. */
-export interface ServerRole<Params = unknown> {
+/**
+ * The server role of a plugin: validated params in, a running {@linkcode Service} out.
+ *
+ * @typeParam Params What `serve` receives (the schema's output, defaults filled in).
+ * @typeParam Input What users may pass (the schema's input); `startServer` takes it.
+ */
+export interface ServerRole<Params = unknown, Input = unknown> {
   /** Schema of the `with:` params for this role. */
-  readonly params: ParamsSchema<Params>;
+  readonly params: ParamsSchema<Params, Input>;
   /** Starts the service. */
   serve(params: Params, ctx: Context): Promise<Service>;
   /** Names of params the CLI (`wiretest serve <plugin>`) takes as positional arguments. */
@@ -97,10 +102,15 @@ export interface ServerRole<Params = unknown> {
   readonly stats?: readonly MetricDeclaration[];
 }
 
-/** The client role of a plugin: validated params in, an {@linkcode Outcome} out. */
-export interface ClientRole<Params = unknown> {
+/**
+ * The client role of a plugin: validated params in, an {@linkcode Outcome} out.
+ *
+ * @typeParam Params What `run` receives (the schema's output, defaults filled in).
+ * @typeParam Input What users may pass (the schema's input); `runClient` takes it.
+ */
+export interface ClientRole<Params = unknown, Input = unknown> {
   /** Schema of the `with:` params for this role. */
-  readonly params: ParamsSchema<Params>;
+  readonly params: ParamsSchema<Params, Input>;
   /**
    * Runs the exchange. It may throw on failure; callers such as
    * `runClient` turn the error into an {@linkcode Outcome} with `ok: false`.
@@ -126,8 +136,21 @@ export interface ClientRole<Params = unknown> {
  * A protocol plugin. Each role has its own params schema, because what a
  * server needs (where to listen) and what a client needs (what to send)
  * rarely overlap.
+ *
+ * `definePlugin` infers all four type parameters from the schemas; write
+ * them out only to give an exported plugin an explicit type.
+ *
+ * @typeParam ServerParams What the server role's `serve` receives.
+ * @typeParam ClientParams What the client role's `run` receives.
+ * @typeParam ServerInput What `startServer` takes (the server schema's input).
+ * @typeParam ClientInput What `runClient` takes (the client schema's input).
  */
-export interface Plugin<ServerParams = unknown, ClientParams = unknown> {
+export interface Plugin<
+  ServerParams = unknown,
+  ClientParams = unknown,
+  ServerInput = unknown,
+  ClientInput = unknown,
+> {
   /** Contract version the plugin was written for. */
   readonly apiVersion: typeof PLUGIN_API_VERSION;
   /** kebab-case name, unique in a manifest (`echo`, `http-probe`). */
@@ -137,11 +160,11 @@ export interface Plugin<ServerParams = unknown, ClientParams = unknown> {
   /** One sentence: what protocol, which roles. */
   readonly description: string;
   /** The server role, if the plugin has one. */
-  readonly server?: ServerRole<ServerParams>;
+  readonly server?: ServerRole<ServerParams, ServerInput>;
   /** The client role, if the plugin has one. */
-  readonly client?: ClientRole<ClientParams>;
+  readonly client?: ClientRole<ClientParams, ClientInput>;
 }
 
 /** A plugin with any params, for registries and runners. */
 // deno-lint-ignore no-explicit-any
-export type AnyPlugin = Plugin<any, any>;
+export type AnyPlugin = Plugin<any, any, any, any>;

@@ -61,7 +61,12 @@ export { serveEcho } from "./server.ts";
  * assert.match(echo.client!.summary!(outcome), /^3 round trips over 1 connection: 0 mismatches/);
  * ```
  */
-const echo: Plugin<EchoServerParams, EchoClientParams> = definePlugin({
+const echo: Plugin<
+  EchoServerParams,
+  EchoClientParams,
+  EchoServerOptions,
+  EchoClientOptions
+> = definePlugin({
   name: "echo",
   version: "0.1.0",
   description:

@@ -51,7 +51,12 @@ export * from "./params.ts";
 export { FileSendError, type FileSendErrorCode } from "./protocol.ts";
 
 /** The file-send plugin: receiver (server role) and sender (client role). */
-const fileSend: Plugin<FileReceiverParams, FileSenderParams> = definePlugin({
+const fileSend: Plugin<
+  FileReceiverParams,
+  FileSenderParams,
+  FileReceiverOptions,
+  FileSenderOptions
+> = definePlugin({
   name: "file-send",
   version: "0.1.0",
   description: "Streams a file over TCP, verified by size and sha256 (framed) or raw until EOF.",

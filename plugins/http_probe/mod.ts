@@ -60,7 +60,12 @@ export { serveHttp } from "./server.ts";
  * assert.match(httpProbe.client!.summary!(outcome), /^GET http:\/\/127\.0\.0\.1:\d+\/ 200 OK/);
  * ```
  */
-const httpProbe: Plugin<HttpServerParams, HttpProbeClientParams> = definePlugin({
+const httpProbe: Plugin<
+  HttpServerParams,
+  HttpProbeClientParams,
+  HttpServerOptions,
+  HttpProbeClientOptions
+> = definePlugin({
   name: "http-probe",
   version: HTTP_PROBE_VERSION,
   description: "HTTP and HTTPS probe: the server answers test requests; the client reports " +

@@ -103,7 +103,12 @@ function ms(value: number): string {
  * assert.equal(outcome.metrics.sent, 2);
  * ```
  */
-const udpPing: Plugin<UdpPingServerParams, UdpPingClientParams> = definePlugin({
+const udpPing: Plugin<
+  UdpPingServerParams,
+  UdpPingClientParams,
+  UdpPingServerOptions,
+  UdpPingClientOptions
+> = definePlugin({
   name: "udp-ping",
   version: "0.1.0",
   description: "UDP echo server, and a client measuring loss, reordering, RTT and jitter.",

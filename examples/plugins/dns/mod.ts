@@ -95,7 +95,7 @@ export function summarizeDns(outcome: Outcome): string {
  * assert.equal(dns.server, undefined);
  * ```
  */
-const dns: Plugin<never, DnsClientParams> = definePlugin({
+const dns: Plugin<never, DnsClientParams, never, DnsClientOptions> = definePlugin({
   name: "dns",
   version: "0.1.0",
   description: "DNS over UDP: queries a server, reports rcode, answers and round-trip percentiles.",

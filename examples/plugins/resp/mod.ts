@@ -93,7 +93,7 @@ export function summarizeResp(outcome: Outcome): string {
  * assert.deepEqual(resp.client?.positionals, ["target"]);
  * ```
  */
-const resp: Plugin<never, RespClientParams> = definePlugin({
+const resp: Plugin<never, RespClientParams, never, RespClientOptions> = definePlugin({
   name: "resp",
   version: "0.1.0",
   description:
