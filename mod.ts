@@ -3,7 +3,7 @@
  *
  * This module re-exports the stable library API: typed network errors,
  * transports (TCP, Unix, TLS, UDP) with deadlines, framing codecs, latency
- * metrics, and the plugin contract.
+ * metrics, the plugin contract, and the registry of the built-in plugins.
  *
  * @example Typed errors name the operation and address
  * ```ts
@@ -26,3 +26,4 @@ export * from "./lib/transport/mod.ts";
 export * from "./lib/codec/mod.ts";
 export * from "./lib/metrics/mod.ts";
 export * from "./lib/plugin/mod.ts";
+export { builtinRegistry } from "./plugins/manifest.ts";

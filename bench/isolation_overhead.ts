@@ -14,7 +14,8 @@
  *
  * @module
  */
-import { IsolationPool, Registry, runClient, runIsolatedClient } from "../lib/plugin/mod.ts";
+import { IsolationPool, runClient, runIsolatedClient } from "../lib/plugin/mod.ts";
+import { builtinRegistry } from "../plugins/manifest.ts";
 
 /** What {@linkcode measureIsolationOverhead} measured, in milliseconds. */
 export interface IsolationOverhead {
@@ -56,7 +57,7 @@ export async function measureIsolationOverhead(
   const unpooledSteps = options.unpooledSteps ?? 10;
   await using peer = echoPeer();
   const params = { target: peer.target, payload: "ping", count: 1 };
-  const registry = Registry.builtin();
+  const registry = builtinRegistry();
   const entry = registry.get("echo");
   await using pool = new IsolationPool();
 

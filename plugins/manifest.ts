@@ -7,9 +7,15 @@
  * ship with the package and resolve inside it, yet none is evaluated before
  * its loader is called.
  *
+ * This module sits above the plugin contract (`lib/plugin/`): the contract's
+ * {@linkcode Registry} knows no plugin, and hosts (the runner, the CLI,
+ * `testing`) start from {@linkcode builtinRegistry}.
+ *
  * @module
  */
 import data from "./manifest.json" with { type: "json" };
+import { validateManifest } from "../lib/plugin/manifest.ts";
+import { Registry, type RegistryOptions } from "../lib/plugin/registry.ts";
 
 /** URL of `manifest.json`; its relative `module` paths resolve against it. */
 export const builtinManifestUrl: string = new URL("./manifest.json", import.meta.url).href;
@@ -24,3 +30,39 @@ export const builtinModules: Readonly<Record<string, () => Promise<unknown>>> = 
   "./udp_ping/mod.ts": () => import("./udp_ping/mod.ts"),
   "./file_send/mod.ts": () => import("./file_send/mod.ts"),
 };
+
+/**
+ * The registry of wiretest's built-in plugins (`plugins/manifest.json`).
+ *
+ * @param options Options; `modules` adds to the built-in loaders.
+ * @returns The registry.
+ *
+ * @example Adding a third-party manifest
+ * ```ts
+ * import { builtinRegistry } from "@wiretest/wiretest";
+ * import { validateManifest } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * const extra = validateManifest({
+ *   plugins: {
+ *     smtp: {
+ *       module: "jsr:@acme/wiretest-smtp@^1",
+ *       description: "SMTP client and server.",
+ *       roles: ["server", "client"],
+ *       apiVersion: 1,
+ *       permissions: { net: true },
+ *     },
+ *   },
+ * }, "https://example.com/manifest.json");
+ * const registry = await builtinRegistry().withManifests(extra);
+ * assert.ok(registry.has("smtp") && registry.has("echo"));
+ * ```
+ */
+export function builtinRegistry(options: RegistryOptions = {}): Registry {
+  const manifest = validateManifest(builtinManifestData, builtinManifestUrl);
+  const modules: Record<string, () => Promise<unknown>> = {};
+  for (const [path, loader] of Object.entries(builtinModules)) {
+    modules[new URL(path, builtinManifestUrl).href] = loader;
+  }
+  return new Registry([manifest], { ...options, modules: { ...modules, ...options.modules } });
+}

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { newCommand } from "../lib/cli/new_command.ts";
 import { checkPlugins, loadFixture } from "../lib/fixture/mod.ts";
-import { Registry } from "../lib/plugin/registry.ts";
+import { builtinRegistry } from "../plugins/manifest.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const text = new TextDecoder();
@@ -149,7 +149,7 @@ Deno.test("wiretest new plugin writes a manifest entry the registry loads and a 
     assert.deepEqual(fixture.plugins, [join(dir, "manifest.json")]);
     assert.equal(fixture.services[0].plugin, "line-echo");
     assert.equal(fixture.steps[0].with.target, "${services.server.addr}");
-    const registry = await Registry.builtin().withManifests(...fixture.plugins);
+    const registry = await builtinRegistry().withManifests(...fixture.plugins);
     assert.deepEqual(checkPlugins(fixture, registry.list()), []);
     // What the fixture expects holds for the outcome its step would give.
     const outcome = {

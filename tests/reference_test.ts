@@ -6,8 +6,8 @@ import { fileURLToPath } from "node:url";
 import { referenceMarkdown } from "../lib/cli/_reference_markdown.ts";
 import { referenceFor } from "../lib/cli/reference_command.ts";
 import { readDescription } from "../lib/plugin/_isolation_describe.ts";
-import { Registry } from "../lib/plugin/registry.ts";
 import { outputWithin } from "./_support/command.ts";
+import { builtinRegistry } from "../plugins/manifest.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const REFERENCE = `${ROOT}REFERENCE.md`;
@@ -62,7 +62,7 @@ Deno.test("wiretest reference lists a third-party plugin's declarations, read fr
 });
 
 Deno.test("readDescription() refuses a malformed declaration sent by a plugin's Worker", () => {
-  const entry = Registry.builtin().get("udp-ping");
+  const entry = builtinRegistry().get("udp-ping");
   const role = { params: { type: "object" }, positionals: [] };
   const sent = {
     name: "udp-ping",

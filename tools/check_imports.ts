@@ -13,7 +13,9 @@
  *    whole repository (std's `internal/`), so anything here may import it,
  *    while no public entry point in `deno.json` may re-export it.
  *
- * Prints each problem on its own line and exits 1 when there is any.
+ * Prints each problem on its own line and exits 1 when there is any. Run as
+ * `deno task imports` (part of `deno task ok`); an argument names another
+ * repository root to check.
  *
  * @module
  */
@@ -21,7 +23,8 @@
 import { relative, resolve } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 
-const root = resolve(fromFileUrl(new URL("..", import.meta.url)));
+/** The repository checked: the first argument, or the one holding this script. */
+let root = resolve(fromFileUrl(new URL("..", import.meta.url)));
 const skipped = new Set([
   ".git",
   "node_modules",
@@ -75,7 +78,7 @@ async function localEdges(files: readonly string[]): Promise<Edge[]> {
     );
     await Deno.writeTextFile(rootFile, lines.join("\n") + "\n");
     const output = await new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json", "--config", resolve(root, "deno.json"), rootFile],
+      args: ["info", "--json", "--config", resolve(root, "deno.json"), "--no-lock", rootFile],
       cwd: root,
       stdout: "piped",
       stderr: "piped",
@@ -233,6 +236,7 @@ export function layerEdges(edges: readonly Edge[]): Edge[] {
 }
 
 if (import.meta.main) {
+  if (Deno.args[0] !== undefined) root = resolve(Deno.args[0]);
   const files = sourceFiles();
   const edges = await localEdges(files);
   const problems: string[] = [];
@@ -263,9 +267,10 @@ if (import.meta.main) {
     );
   }
   const config = JSON.parse(await Deno.readTextFile(resolve(root, "deno.json")));
-  const exported = new Set(
-    Object.values(config.exports as Record<string, string>).map((p) => p.replace(/^\.\//, "")),
-  );
+  const entries: string[] = typeof config.exports === "string"
+    ? [config.exports]
+    : Object.values(config.exports ?? {});
+  const exported = new Set(entries.map((p) => p.replace(/^\.\//, "")));
   for (const edge of edges) {
     if (exported.has(edge.from) && edge.to.startsWith("lib/_internal/")) {
       const text = (await Deno.readTextFile(resolve(root, edge.from))).split("\n")[edge.line - 1];

@@ -25,14 +25,15 @@ import {
   summarizeIsolatedOutcome,
 } from "../plugin/isolation.ts";
 import type { ManifestEntry, PluginPermissions } from "../plugin/manifest.ts";
-import { Registry } from "../plugin/registry.ts";
+import type { Registry } from "../plugin/registry.ts";
 import { runClient, type RunOptions, startServer } from "../plugin/run.ts";
 import type { Outcome, Service } from "../plugin/types.ts";
 import { UsageError } from "./_flags.ts";
+import { builtinRegistry } from "../../plugins/manifest.ts";
 
 /** The built-in registry merged with extra manifests (paths relative to the working directory). */
 export async function registryWith(manifests: readonly string[]): Promise<Registry> {
-  const builtin = Registry.builtin();
+  const builtin = builtinRegistry();
   if (manifests.length === 0) return builtin;
   try {
     // Paths (relative to the working directory) or URLs, as loadManifest reads them.
@@ -127,7 +128,7 @@ export async function describeOnly(
   return isBuiltin(entry) ? await describeBuiltin(entry) : await describeIsolatedPlugin(entry);
 }
 
-const BUILTIN = Registry.builtin();
+const BUILTIN = builtinRegistry();
 
 /** Whether an entry's code is a built-in plugin's: this package's own module and export. */
 function isBuiltin(entry: ManifestEntry): boolean {

@@ -8,7 +8,6 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import denoJson from "../../deno.json" with { type: "json" };
 import { PLUGIN_NAME } from "../plugin/plugin_name.ts";
-import { Registry } from "../plugin/registry.ts";
 import { EXIT } from "./_exit.ts";
 import { oneLine } from "./_one_line.ts";
 import { UsageError } from "./_flags.ts";
@@ -16,6 +15,7 @@ import { moduleSource } from "./_scaffold/module_template.ts";
 import { pluginNames, type Roles } from "./_scaffold/names.ts";
 import { denoJsonSource, fixtureSource, manifestSource } from "./_scaffold/project_files.ts";
 import { testSource } from "./_scaffold/test_template.ts";
+import { builtinRegistry } from "../../plugins/manifest.ts";
 
 const HELP =
   `wiretest new plugin <name> [--dir <path>] [--roles server,client] [--wiretest <checkout> | --jsr]
@@ -119,7 +119,7 @@ async function scaffold(args: string[]): Promise<number> {
       `Cannot create plugin "${name}": the name is not kebab-case (e.g. "redis-ping")`,
     );
   }
-  if (Registry.builtin().has(name)) {
+  if (builtinRegistry().has(name)) {
     throw new UsageError(
       `Cannot create plugin "${name}": a built-in plugin has that name, and manifests cannot redefine it`,
     );

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { PluginLoadError, Registry } from "./registry.ts";
+import { PluginLoadError } from "./registry.ts";
 import { apiVersionProblem, pluginOf } from "./_isolation_checks.ts";
+import { builtinRegistry } from "../../plugins/manifest.ts";
 
-const registry = await Registry.builtin().withManifests(
+const registry = await builtinRegistry().withManifests(
   new URL("../../tests/fixtures/manifests/broken/manifest.json", import.meta.url),
 );
 

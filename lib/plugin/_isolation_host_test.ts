@@ -9,7 +9,7 @@ import {
   startIsolatedServer,
 } from "./isolation.ts";
 import { loadManifest, type ManifestEntry } from "./manifest.ts";
-import { Registry } from "./registry.ts";
+import { builtinRegistry } from "../../plugins/manifest.ts";
 
 const fixtures = await loadManifest(
   new URL("../../tests/fixtures/isolation/manifest.json", import.meta.url),
@@ -32,7 +32,7 @@ Deno.test("IsolationPool() rejects a rolesPerWorker that is not a positive integ
 });
 
 Deno.test("IsolationPool runs a service and a step in one Worker when rolesPerWorker is 2", async () => {
-  const echo = Registry.builtin().get("echo");
+  const echo = builtinRegistry().get("echo");
   await using pool = new IsolationPool({ rolesPerWorker: 2 });
   const service = await startIsolatedServer(echo, {}, { pool });
   try {

@@ -39,11 +39,12 @@
  *
  * @example Running the echo plugin isolated
  * ```ts
- * import { IsolationPool, Registry, runIsolatedClient, startIsolatedServer } from "@wiretest/wiretest/plugin";
+ * import { builtinRegistry } from "@wiretest/wiretest";
+ * import { IsolationPool, runIsolatedClient, startIsolatedServer } from "@wiretest/wiretest/plugin";
  * import { formatAddress } from "@wiretest/wiretest";
  * import assert from "node:assert/strict";
  *
- * const echo = Registry.builtin().get("echo");
+ * const echo = builtinRegistry().get("echo");
  * await using pool = new IsolationPool();
  * const server = await startIsolatedServer(echo, {}, { pool });
  * const target = formatAddress(server.address);
@@ -130,11 +131,12 @@ const pools = new WeakMap<IsolationPool, WorkerPool>();
  *
  * @example Warming a Worker before the first step
  * ```ts
- * import { IsolationPool, Registry } from "@wiretest/wiretest/plugin";
+ * import { builtinRegistry } from "@wiretest/wiretest";
+ * import { IsolationPool } from "@wiretest/wiretest/plugin";
  * import assert from "node:assert/strict";
  *
  * await using pool = new IsolationPool();
- * await pool.warm(Registry.builtin().get("udp-ping"));
+ * await pool.warm(builtinRegistry().get("udp-ping"));
  * assert.equal(pool.size, 1);
  * ```
  */
@@ -264,10 +266,11 @@ export interface CheckIsolatedParamsOptions {
  *
  * @example A plugin confined to 127.0.0.1 cannot reach 127.0.0.2
  * ```ts
- * import { Registry, runIsolatedClient } from "@wiretest/wiretest/plugin";
+ * import { builtinRegistry } from "@wiretest/wiretest";
+ * import { runIsolatedClient } from "@wiretest/wiretest/plugin";
  * import assert from "node:assert/strict";
  *
- * const echo = { ...Registry.builtin().get("echo"), permissions: { net: ["127.0.0.1"] } };
+ * const echo = { ...builtinRegistry().get("echo"), permissions: { net: ["127.0.0.1"] } };
  * const outcome = await runIsolatedClient(echo, { target: "127.0.0.2:9" });
  * assert.equal(outcome.ok, false);
  * assert.match(outcome.error!.message, /^Cannot run plugin "echo": permission denied: net access to "127\.0\.0\.2:9"/);
@@ -337,11 +340,12 @@ export async function runIsolatedClient(
  *
  * @example Reading a service's stats across the Worker boundary
  * ```ts
- * import { Registry, runIsolatedClient, startIsolatedServer } from "@wiretest/wiretest/plugin";
+ * import { builtinRegistry } from "@wiretest/wiretest";
+ * import { runIsolatedClient, startIsolatedServer } from "@wiretest/wiretest/plugin";
  * import { formatAddress } from "@wiretest/wiretest";
  * import assert from "node:assert/strict";
  *
- * const udpPing = Registry.builtin().get("udp-ping");
+ * const udpPing = builtinRegistry().get("udp-ping");
  * const server = await startIsolatedServer(udpPing, {});
  * const target = formatAddress(server.address);
  * const outcome = await runIsolatedClient(udpPing, { target, count: 3, intervalMs: 0 });
@@ -406,10 +410,11 @@ export async function startIsolatedServer(
  *
  * @example Rejecting a bad param
  * ```ts
- * import { checkIsolatedParams, ParamsError, Registry } from "@wiretest/wiretest/plugin";
+ * import { builtinRegistry } from "@wiretest/wiretest";
+ * import { checkIsolatedParams, ParamsError } from "@wiretest/wiretest/plugin";
  * import assert from "node:assert/strict";
  *
- * const echo = Registry.builtin().get("echo");
+ * const echo = builtinRegistry().get("echo");
  * await assert.rejects(
  *   checkIsolatedParams(echo, "client", { count: 3 }),
  *   (e: unknown) => e instanceof ParamsError && e.issues[0].path[0] === "target",
@@ -441,10 +446,11 @@ export async function checkIsolatedParams(
  *
  * @example Flags for a built-in plugin, read in its Worker
  * ```ts
- * import { describeIsolatedPlugin, Registry } from "@wiretest/wiretest/plugin";
+ * import { builtinRegistry } from "@wiretest/wiretest";
+ * import { describeIsolatedPlugin } from "@wiretest/wiretest/plugin";
  * import assert from "node:assert/strict";
  *
- * const described = await describeIsolatedPlugin(Registry.builtin().get("udp-ping"));
+ * const described = await describeIsolatedPlugin(builtinRegistry().get("udp-ping"));
  * assert.equal(described.name, "udp-ping");
  * assert.deepEqual(described.client?.positionals, ["target"]);
  * assert.equal(described.client?.params.properties?.count.default, 10);
@@ -471,10 +477,11 @@ export async function describeIsolatedPlugin(
  *
  * @example Summarising an outcome
  * ```ts
- * import { Registry, summarizeIsolatedOutcome } from "@wiretest/wiretest/plugin";
+ * import { builtinRegistry } from "@wiretest/wiretest";
+ * import { summarizeIsolatedOutcome } from "@wiretest/wiretest/plugin";
  * import assert from "node:assert/strict";
  *
- * const echo = Registry.builtin().get("echo");
+ * const echo = builtinRegistry().get("echo");
  * const outcome = {
  *   ok: true,
  *   metrics: { round_trips: 3, mismatches: 0, connections: 1, throughput_mib_s: 0.1 },

@@ -12,16 +12,17 @@ import {
 } from "./isolation.ts";
 import { loadManifest, type ManifestEntry, type PluginPermissions } from "./manifest.ts";
 import { ParamsError } from "./params_schema.ts";
-import { PluginLoadError, Registry } from "./registry.ts";
+import { PluginLoadError } from "./registry.ts";
 import type { LogLevel, Progress } from "./types.ts";
 import { commandOutput, within } from "../../tests/_support/command.ts";
 import { startServer } from "./run.ts";
 import echoPlugin from "../../plugins/echo/mod.ts";
+import { builtinRegistry } from "../../plugins/manifest.ts";
 
 const fixtures = await loadManifest(
   new URL("../../tests/fixtures/isolation/manifest.json", import.meta.url),
 );
-const builtin = Registry.builtin();
+const builtin = builtinRegistry();
 const escapes = await loadManifest(
   new URL("../../tests/fixtures/isolation/escape_manifest.json", import.meta.url),
 );
@@ -619,8 +620,9 @@ Deno.test("isolation works when wiretest is imported over HTTP, as from JSR", as
     );
     await Deno.writeTextFile(
       `${dir}/main.ts`,
-      `import { IsolationPool, Registry, runIsolatedClient, startIsolatedServer } from "${origin}/lib/plugin/mod.ts";
-const echo = Registry.builtin().get("echo");
+      `import { IsolationPool, runIsolatedClient, startIsolatedServer } from "${origin}/lib/plugin/mod.ts";
+import { builtinRegistry } from "${origin}/plugins/manifest.ts";
+const echo = builtinRegistry().get("echo");
 await using pool = new IsolationPool();
 const server = await startIsolatedServer(echo, {}, { pool });
 const target = "127.0.0.1:" + (server.address as Deno.NetAddr).port;

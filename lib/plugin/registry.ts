@@ -4,14 +4,7 @@
  *
  * @module
  */
-import { builtinManifestData, builtinManifestUrl, builtinModules } from "../../plugins/manifest.ts";
-import {
-  loadManifest,
-  type Manifest,
-  type ManifestEntry,
-  ManifestError,
-  validateManifest,
-} from "./manifest.ts";
+import { loadManifest, type Manifest, type ManifestEntry, ManifestError } from "./manifest.ts";
 import type { AnyPlugin } from "./types.ts";
 import { closestName } from "../_internal/closest.ts";
 import { apiVersionProblem, pluginOf } from "./_isolation_checks.ts";
@@ -132,10 +125,10 @@ export class UnknownPluginError extends TypeError {
  *
  * @example Listing the built-in plugins without importing them
  * ```ts
- * import { Registry } from "@wiretest/wiretest/plugin";
+ * import { builtinRegistry } from "@wiretest/wiretest";
  * import assert from "node:assert/strict";
  *
- * const registry = Registry.builtin();
+ * const registry = builtinRegistry();
  * const echo = registry.get("echo");
  * assert.deepEqual(echo.roles, ["server", "client"]);
  * assert.ok(echo.module.endsWith("/plugins/echo/mod.ts"));
@@ -176,41 +169,6 @@ export class Registry {
   }
 
   /**
-   * The registry of wiretest's built-in plugins (`plugins/manifest.json`).
-   *
-   * @param options Options; `modules` adds to the built-in loaders.
-   * @returns The registry.
-   *
-   * @example Adding a third-party manifest
-   * ```ts
-   * import { Registry, validateManifest } from "@wiretest/wiretest/plugin";
-   * import assert from "node:assert/strict";
-   *
-   * const extra = validateManifest({
-   *   plugins: {
-   *     smtp: {
-   *       module: "jsr:@acme/wiretest-smtp@^1",
-   *       description: "SMTP client and server.",
-   *       roles: ["server", "client"],
-   *       apiVersion: 1,
-   *       permissions: { net: true },
-   *     },
-   *   },
-   * }, "https://example.com/manifest.json");
-   * const registry = await Registry.builtin().withManifests(extra);
-   * assert.ok(registry.has("smtp") && registry.has("echo"));
-   * ```
-   */
-  static builtin(options: RegistryOptions = {}): Registry {
-    const manifest = validateManifest(builtinManifestData, builtinManifestUrl);
-    const modules: Record<string, () => Promise<unknown>> = {};
-    for (const [path, loader] of Object.entries(builtinModules)) {
-      modules[new URL(path, builtinManifestUrl).href] = loader;
-    }
-    return new Registry([manifest], { ...options, modules: { ...modules, ...options.modules } });
-  }
-
-  /**
    * A new registry with more manifests after this one's, and the same options.
    *
    * @param sources Paths or URLs of manifest files (read with {@linkcode loadManifest}),
@@ -220,7 +178,7 @@ export class Registry {
    *
    * @example Merging a manifest file
    * ```ts
-   * import { Registry } from "@wiretest/wiretest/plugin";
+   * import { builtinRegistry } from "@wiretest/wiretest";
    * import assert from "node:assert/strict";
    *
    * const dir = await Deno.makeTempDir();
@@ -236,7 +194,7 @@ export class Registry {
    *     },
    *   },
    * }));
-   * const registry = await Registry.builtin().withManifests(path);
+   * const registry = await builtinRegistry().withManifests(path);
    * assert.ok(registry.get("greet").module.endsWith("/greet.ts"));
    * await Deno.remove(dir, { recursive: true });
    * ```
@@ -258,11 +216,11 @@ export class Registry {
    *
    * @example Checking a name
    * ```ts
-   * import { Registry } from "@wiretest/wiretest/plugin";
+   * import { builtinRegistry } from "@wiretest/wiretest";
    * import assert from "node:assert/strict";
    *
-   * assert.equal(Registry.builtin().has("udp-ping"), true);
-   * assert.equal(Registry.builtin().has("gopher"), false);
+   * assert.equal(builtinRegistry().has("udp-ping"), true);
+   * assert.equal(builtinRegistry().has("gopher"), false);
    * ```
    */
   has(name: string): boolean {
@@ -278,10 +236,10 @@ export class Registry {
    *
    * @example A typo gets a suggestion
    * ```ts
-   * import { Registry } from "@wiretest/wiretest/plugin";
+   * import { builtinRegistry } from "@wiretest/wiretest";
    * import assert from "node:assert/strict";
    *
-   * assert.throws(() => Registry.builtin().get("udp-pnig"), /did you mean "udp-ping"\?/);
+   * assert.throws(() => builtinRegistry().get("udp-pnig"), /did you mean "udp-ping"\?/);
    * ```
    */
   get(name: string): ManifestEntry {
@@ -298,10 +256,10 @@ export class Registry {
    *
    * @example Names of the built-in plugins
    * ```ts
-   * import { Registry } from "@wiretest/wiretest/plugin";
+   * import { builtinRegistry } from "@wiretest/wiretest";
    * import assert from "node:assert/strict";
    *
-   * const names = Registry.builtin().list().map((entry) => entry.name);
+   * const names = builtinRegistry().list().map((entry) => entry.name);
    * assert.deepEqual(names, ["echo", "http-probe", "udp-ping", "file-send"]);
    * ```
    */
@@ -323,10 +281,10 @@ export class Registry {
    *
    * @example Loading a built-in plugin
    * ```ts
-   * import { Registry } from "@wiretest/wiretest/plugin";
+   * import { builtinRegistry } from "@wiretest/wiretest";
    * import assert from "node:assert/strict";
    *
-   * const echo = await Registry.builtin().load("echo");
+   * const echo = await builtinRegistry().load("echo");
    * assert.equal(echo.name, "echo");
    * assert.ok(echo.client && echo.server);
    * ```

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { builtinManifestUrl, builtinModules } from "../../plugins/manifest.ts";
+import { builtinRegistry } from "../../plugins/manifest.ts";
 import { formatAddress } from "../transport/address.ts";
 import { loadManifest, ManifestError, validateManifest } from "./manifest.ts";
 import { PluginLoadError, Registry, UnknownPluginError } from "./registry.ts";
@@ -48,7 +48,7 @@ Deno.test({
   name: "Registry.load() gives a third-party plugin that runs end to end on loopback",
   permissions: { net: ["127.0.0.1"], read: true },
   async fn() {
-    const registry = await Registry.builtin().withManifests(fixture("good/manifest.json"));
+    const registry = await builtinRegistry().withManifests(fixture("good/manifest.json"));
     const greet = await registry.load("greet");
     const service = await startServer(greet, { greeting: "hi" });
     try {
@@ -67,7 +67,7 @@ Deno.test({
 });
 
 Deno.test("Registry.withManifests() adds plugins after the built-in ones", async () => {
-  const builtin = Registry.builtin();
+  const builtin = builtinRegistry();
   const merged = await builtin.withManifests(fixture("good/manifest.json"));
   assert.deepEqual(merged.list().map((e) => e.name), [
     "echo",
@@ -108,7 +108,7 @@ Deno.test("Registry with override lets a later manifest replace a plugin", async
 });
 
 Deno.test("Registry.get() suggests the closest name for an unknown plugin", async () => {
-  const registry = await Registry.builtin().withManifests(fixture("good/manifest.json"));
+  const registry = await builtinRegistry().withManifests(fixture("good/manifest.json"));
   assert.throws(() => registry.get("gret"), (error: unknown) => {
     assert.ok(error instanceof UnknownPluginError);
     assert.equal(error.suggestion, "greet");
@@ -209,29 +209,6 @@ Deno.test("Registry.load() does not cache a failure", async () => {
   const second = await registry.load("wrong-name").catch((e) => e);
   assert.ok(first instanceof PluginLoadError && second instanceof PluginLoadError);
   assert.notEqual(first, second);
-});
-
-Deno.test("Registry.builtin() has a loader for every built-in module and nothing else", () => {
-  const registry = Registry.builtin();
-  const modules = registry.list().map((e) => e.module).sort();
-  const loaders = Object.keys(builtinModules).map((p) => new URL(p, builtinManifestUrl).href)
-    .sort();
-  assert.deepEqual(modules, loaders);
-  for (const entry of registry.list()) {
-    assert.deepEqual(entry.roles, ["server", "client"]);
-    assert.equal(entry.permissions.net, true);
-    assert.equal(entry.permissions.run, undefined);
-  }
-});
-
-Deno.test("Registry.builtin() loads every built-in plugin, the same module as its path", async () => {
-  const registry = Registry.builtin();
-  for (const entry of registry.list()) {
-    const plugin = await registry.load(entry.name);
-    assert.equal(plugin.name, entry.name);
-    const direct = await import(entry.module);
-    assert.equal(direct.default, plugin, `${entry.name}: loader and path give one module`);
-  }
 });
 
 Deno.test("Registry accepts manifests already parsed", async () => {

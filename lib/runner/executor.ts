@@ -86,12 +86,12 @@ export type ExecutorFactory = (registry: Registry) => PluginExecutor;
  *
  * @example Running the echo plugin in-process
  * ```ts
+ * import { builtinRegistry } from "@wiretest/wiretest";
  * import { inProcessExecutor } from "@wiretest/wiretest/runner";
- * import { Registry } from "@wiretest/wiretest/plugin";
  * import { formatAddress } from "@wiretest/wiretest/transport";
  * import assert from "node:assert/strict";
  *
- * const executor = inProcessExecutor(Registry.builtin());
+ * const executor = inProcessExecutor(builtinRegistry());
  * await assert.rejects(executor.checkParams("echo", "client", { count: 3 }), { name: "ParamsError" });
  * const service = await executor.startServer("echo", {});
  * const outcome = await executor.runClient("echo", { target: formatAddress(service.address), count: 3 });

@@ -29,13 +29,14 @@ import type { ExecutorFactory, PluginExecutor } from "./executor.ts";
  *
  * @example Running the echo plugin in Workers
  * ```ts
+ * import { builtinRegistry } from "@wiretest/wiretest";
  * import { isolatedExecutor } from "@wiretest/wiretest/runner";
- * import { IsolationPool, Registry } from "@wiretest/wiretest/plugin";
+ * import { IsolationPool } from "@wiretest/wiretest/plugin";
  * import { formatAddress } from "@wiretest/wiretest/transport";
  * import assert from "node:assert/strict";
  *
  * await using pool = new IsolationPool();
- * const executor = isolatedExecutor(pool)(Registry.builtin());
+ * const executor = isolatedExecutor(pool)(builtinRegistry());
  * assert.equal(executor.isolated, true);
  * const service = await executor.startServer("echo", {});
  * const outcome = await executor.runClient("echo", { target: formatAddress(service.address), count: 2 });

@@ -18,10 +18,11 @@ import {
 } from "../plugin/manifest.ts";
 import { canonicalManifest, untrustedReason } from "./_manifest_trust.ts";
 import { ParamsError, type ParamsIssue } from "../plugin/params_schema.ts";
-import { Registry } from "../plugin/registry.ts";
+import type { Registry } from "../plugin/registry.ts";
 import type { EventProblem } from "./events.ts";
 import { type ExecutorFactory, inProcessExecutor, type PluginExecutor } from "./executor.ts";
 import { problemsOf, toProblem } from "./_problems.ts";
+import { builtinRegistry } from "../../plugins/manifest.ts";
 
 /**
  * Environment variables the runner provides to every fixture, without
@@ -43,7 +44,7 @@ export const RUNNER_ENV: readonly string[] = Object.freeze([
 export interface PrepareFixtureOptions {
   /**
    * The plugins every fixture may use; a fixture's `plugins:` manifests add
-   * to them. Default: `Registry.builtin()`.
+   * to them. Default: `builtinRegistry()`.
    */
   registry?: Registry;
   /** Creates the executor for a fixture's registry. Default: {@linkcode inProcessExecutor}. */
@@ -201,7 +202,7 @@ async function checkEntries(
       );
     }
   }
-  let registry = options.registry ?? Registry.builtin();
+  let registry = options.registry ?? builtinRegistry();
   if (problems.length === 0 && manifests.length > 0) {
     try {
       registry = await registry.withManifests(...manifests);

@@ -6,7 +6,7 @@
  */
 import { pathToFileURL } from "node:url";
 import type { LogLevel } from "../plugin/types.ts";
-import { Registry } from "../plugin/registry.ts";
+import type { Registry } from "../plugin/registry.ts";
 import { loadManifest, type LoadManifestOptions } from "../plugin/manifest.ts";
 import { pluginGrants } from "./_plugin_grants.ts";
 import { discoverFixtures } from "./discover.ts";
@@ -18,6 +18,7 @@ import { selectShard, type Shard } from "./shard.ts";
 import { isolatedExecutor } from "./isolated_executor.ts";
 import { type ExecutorFactory, inProcessExecutor } from "./executor.ts";
 import { IsolationPool } from "../plugin/isolation.ts";
+import { builtinRegistry } from "../../plugins/manifest.ts";
 
 /** Options for {@linkcode runFixtures}. */
 export interface RunFixturesOptions
@@ -28,7 +29,7 @@ export interface RunFixturesOptions
   paths?: readonly string[];
   /** Receive every event, in order; each is closed after the run. */
   reporters?: readonly Reporter[];
-  /** The plugins fixtures may use. Default: `Registry.builtin()`. */
+  /** The plugins fixtures may use. Default: `builtinRegistry()`. */
   registry?: Registry;
   /** Extra plugin manifests (paths relative to the working directory, or URLs). */
   plugins?: readonly (string | URL)[];
@@ -130,7 +131,7 @@ export async function runFixtures(options: RunFixturesOptions = {}): Promise<Run
   const started = performance.now();
   let files = await discoverFixtures(options.paths ?? []);
   if (options.shard) files = selectShard(files, options.shard);
-  let registry = options.registry ?? Registry.builtin();
+  let registry = options.registry ?? builtinRegistry();
   const cwd = pathToFileURL(`${Deno.cwd()}/`);
   const manifestOptions: LoadManifestOptions = {
     ...(options.manifestTimeout === undefined ? {} : { timeout: options.manifestTimeout }),

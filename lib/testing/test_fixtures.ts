@@ -6,7 +6,7 @@
  */
 import { AssertionError } from "node:assert";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Registry } from "../plugin/registry.ts";
+import type { Registry } from "../plugin/registry.ts";
 import { discoverFixtures } from "../runner/discover.ts";
 import type { EventProblem } from "../runner/events.ts";
 import type { ExecutorFactory } from "../runner/executor.ts";
@@ -15,10 +15,11 @@ import { type PreparedFixture, prepareFixture } from "../runner/prepare_fixture.
 import { runFixture, type StepRun } from "../runner/run_fixture.ts";
 import { inProcessExecutor } from "../runner/executor.ts";
 import { isolatedExecutor } from "../runner/isolated_executor.ts";
+import { builtinRegistry } from "../../plugins/manifest.ts";
 
 /** Options for {@linkcode testFixtures}. */
 export interface TestFixturesOptions {
-  /** The plugins fixtures may use. Default: `Registry.builtin()`. */
+  /** The plugins fixtures may use. Default: `builtinRegistry()`. */
   registry?: Registry;
   /** Extra plugin manifests (paths relative to the working directory, or URLs). */
   plugins?: readonly (string | URL)[];
@@ -109,7 +110,7 @@ export async function testFixtures(
   const files = await discoverFixtures(
     list.map((path) => path instanceof URL ? fileURLToPath(path) : path),
   );
-  let registry = options.registry ?? Registry.builtin();
+  let registry = options.registry ?? builtinRegistry();
   const cwd = pathToFileURL(`${Deno.cwd()}/`);
   if (options.plugins && options.plugins.length > 0) {
     registry = await registry.withManifests(...options.plugins.map((p) => new URL(p, cwd)));

@@ -1,10 +1,10 @@
 // Runs a range of fuzz cases in a Worker, so the test can terminate it when
 // a case hangs (a synchronous loop cannot be interrupted any other way).
 // Reports after every case; the test treats silence as a hang.
-import { Registry } from "../../lib/plugin/registry.ts";
 import { buildCase, type Corpus, readBases, type Strategy } from "./_cases.ts";
 import { checkCase } from "./_check.ts";
 import { pluginShapes } from "./_generate.ts";
+import { builtinRegistry } from "../../plugins/manifest.ts";
 
 /** What the test asks the worker to run. */
 export interface WorkerJob {
@@ -33,7 +33,7 @@ const self = globalThis as unknown as {
 self.onmessage = async (event) => {
   self.onmessage = null;
   const job = event.data;
-  const registry = Registry.builtin();
+  const registry = builtinRegistry();
   // Import every plugin now, so the first case is not charged for it.
   for (const entry of registry.list()) await registry.load(entry.name);
   const corpus: Corpus = { shapes: await pluginShapes(registry), bases: await readBases() };

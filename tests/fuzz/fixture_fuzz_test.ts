@@ -8,12 +8,12 @@
 // the 5,000 of lib/fixture/parse_fixture_fuzz_test.ts, 10,000), and FUZZ_CASE
 // runs one case alone: a failure prints the three to reproduce it.
 import assert from "node:assert/strict";
-import { Registry } from "../../lib/plugin/registry.ts";
 import { ADVERSARIAL } from "./_adversarial.ts";
 import { buildCase, caseCount, type Corpus, readBases, type Strategy } from "./_cases.ts";
 import type { WorkerJob, WorkerReport } from "./_fixture_fuzz_worker.ts";
 import { pluginShapes } from "./_generate.ts";
 import { envInteger } from "./_random.ts";
+import { builtinRegistry } from "../../plugins/manifest.ts";
 
 const SEED = envInteger("FUZZ_SEED", 0x7e57_f1c5);
 const COUNT = envInteger("FUZZ_COUNT", 5_000);
@@ -207,7 +207,7 @@ Deno.test(
 );
 
 Deno.test("fuzz cases are the same for the same seed and index", async () => {
-  const registry = Registry.builtin();
+  const registry = builtinRegistry();
   const corpus: Corpus = { shapes: await pluginShapes(registry), bases: await readBases() };
   for (const strategy of ["generate", "mutate"] as const) {
     const first = [0, 1, 2, 999].map((i) => buildCase(strategy, SEED, i, corpus).text);

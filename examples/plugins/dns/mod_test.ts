@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { outcomeProblems, Registry, runClient } from "@wiretest/wiretest/plugin";
+import { outcomeProblems, runClient } from "@wiretest/wiretest/plugin";
 import { startDnsmasq, withoutDnsmasq } from "./_test_utils.ts";
 import dns, { runDnsClient } from "./mod.ts";
 import { commandOutput } from "../../../tests/_support/command.ts";
+import { builtinRegistry } from "../../../plugins/manifest.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -68,7 +69,7 @@ Deno.test({
   ignore: withoutDnsmasq(),
   async fn() {
     await using dnsmasq = await startDnsmasq();
-    const registry = await Registry.builtin().withManifests(
+    const registry = await builtinRegistry().withManifests(
       new URL("./manifest.json", import.meta.url),
     );
     const plugin = await registry.load("dns");

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { outcomeProblems, Registry, runClient } from "@wiretest/wiretest/plugin";
+import { outcomeProblems, runClient } from "@wiretest/wiretest/plugin";
 import { startRedis, withoutRedis } from "./_test_utils.ts";
 import resp, { RespConnection, runRespClient } from "./mod.ts";
 import { commandOutput } from "../../../tests/_support/command.ts";
+import { builtinRegistry } from "../../../plugins/manifest.ts";
 
 const MANIFEST = new URL("./manifest.json", import.meta.url);
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -76,7 +77,7 @@ Deno.test({
   name: "resp loads from its own manifest through the registry and runs against redis-server",
   ignore: withoutRedis(),
   async fn() {
-    const registry = await Registry.builtin().withManifests(MANIFEST);
+    const registry = await builtinRegistry().withManifests(MANIFEST);
     assert.deepEqual(registry.get("resp").roles, ["client"]);
     assert.deepEqual(registry.get("resp").permissions, { net: true });
     const plugin = await registry.load("resp");
