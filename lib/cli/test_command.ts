@@ -36,7 +36,8 @@ Flags:
                              (repeatable; else only manifests in their own folder tree)
   --allow-http-plugins       read manifests and plugin modules over plain http: beyond loopback
   --manifest-timeout <dur>   limit for fetching a manifest over HTTP (default 10s)
-  --allow-env <NAME>         fixtures may read this environment variable (repeatable)
+  --allow-env <NAME>         fixtures read this variable from the environment (repeatable);
+                             others take their env: default
   --max-fixture-size <size>  larger fixture files are invalid (default 1MiB)
   --no-isolation             run plugins in this process, not in permission-restricted Workers
   --debug                    print plugins' log lines (after the fixture's name) and stack traces

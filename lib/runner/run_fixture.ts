@@ -78,7 +78,10 @@ export type StepHook = (step: FixtureStep, run: () => Promise<StepRun>) => Promi
 export interface RunFixtureOptions {
   /** Receives the fixture's events (awaited in order). */
   emit?: (event: RunEvent) => void | Promise<void>;
-  /** Environment variables `${env.NAME}` may read besides the fixture's `env:`. */
+  /**
+   * Environment variables `${env.NAME}` reads from the environment; the
+   * others take the fixture's `env:` default.
+   */
   allowEnv?: readonly string[];
   /** Reads environment variables. Default: `Deno.env.get` (undefined without permission). */
   env?: (name: string) => string | undefined;
@@ -214,7 +217,8 @@ class FixtureRun {
     this.#scope = {
       services: this.#addresses,
       steps: this.#outcomes,
-      allowEnv: [...fixture.env, ...(options.allowEnv ?? []), ...RUNNER_ENV],
+      allowEnv: [...(options.allowEnv ?? []), ...RUNNER_ENV],
+      envDefaults: fixture.envDefaults ?? {},
       env: (name) => {
         if (name === "WIRETEST_TMP") {
           return this.#tmp ??= Deno.makeTempDirSync({ prefix: "wiretest-" });

@@ -92,7 +92,8 @@ steps:
 const CLIENT_FIXTURE = String
   .raw`# A fixture for the __kebab__ plugin: run its client against the server named
 # by __UPPER___TARGET (host:port) and say what must hold. Run it with:
-#   __UPPER___TARGET=127.0.0.1:7000 deno task wiretest test __kebab__.wire.yaml
+#   __UPPER___TARGET=127.0.0.1:7000 deno task wiretest test __kebab__.wire.yaml \
+#     --allow-env __UPPER___TARGET
 name: __kebab__ server answers every PING with a PONG
 plugins: [./manifest.json]
 env: [__UPPER___TARGET]
