@@ -6,6 +6,7 @@
 // any of the plugin's code runs. `deno info` itself runs with
 // `--allow-import` limited to the plugin's net grant, so it never downloads
 // a module from a host the plugin may not reach.
+import { limitSignal } from "../_internal/deadline.ts";
 import type { ManifestEntry } from "./manifest.ts";
 
 /** An import the plugin's manifest entry does not allow. */
@@ -63,6 +64,11 @@ export async function preflight(
 ): Promise<ImportRefusal | undefined> {
   if (options.trusted.some((prefix) => entry.module.startsWith(prefix))) return undefined;
   const packageDir = new URL("./", entry.module).href;
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  using limit = limitSignal(
+    { timeout: timeoutMs },
+    () => new DOMException(`deno info took longer than ${timeoutMs} ms`, "TimeoutError"),
+  );
   const output = await new Deno.Command(options.deno, {
     args: [
       "info",
@@ -76,7 +82,7 @@ export async function preflight(
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+    signal: limit.signal,
   }).output();
   if (!output.success) {
     const text = new TextDecoder().decode(output.stderr).trim().split("\n")[0];

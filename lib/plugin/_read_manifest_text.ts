@@ -6,7 +6,7 @@
  * @module
  */
 import { formatLimit, readBounded, readStreamBounded } from "../_internal/read_bounded.ts";
-import { startTimer } from "../_internal/timer.ts";
+import { limitSignal } from "../_internal/deadline.ts";
 import { displaySource } from "../_internal/manifest_source.ts";
 
 /** How long a manifest fetched over HTTP may take, headers and body: 10 s. */
@@ -79,13 +79,12 @@ export async function readManifestText(
     );
   }
   const timeout = options.timeout ?? DEFAULT_MANIFEST_TIMEOUT_MS;
-  const expired = new AbortController();
-  using _timer = startTimer(timeout, () => expired.abort());
-  const signal = options.signal
-    ? AbortSignal.any([options.signal, expired.signal])
-    : expired.signal;
+  using limit = limitSignal(
+    { signal: options.signal, timeout },
+    (ms) => new DOMException(`${prefix}: no complete answer within ${ms} ms`, "TimeoutError"),
+  );
   try {
-    const response = await fetch(url, { signal });
+    const response = await fetch(url, { signal: limit.signal });
     if (!response.ok) {
       await response.body?.cancel();
       const message = `${prefix}: HTTP ${response.status} ${response.statusText}`.trimEnd();
@@ -100,7 +99,7 @@ export async function readManifestText(
     }
     return response.body ? decode(await readStreamBounded(response.body, maxBytes, prefix)) : "";
   } catch (error) {
-    if (expired.signal.aborted && !options.signal?.aborted) {
+    if (limit.timedOut) {
       throw new Deno.errors.TimedOut(`${prefix}: no complete answer within ${timeout} ms`, {
         cause: error,
       });
