@@ -81,7 +81,7 @@ export async function readManifestText(
   const timeout = options.timeout ?? DEFAULT_MANIFEST_TIMEOUT_MS;
   using limit = limitSignal(
     { signal: options.signal, timeout },
-    (ms) => new DOMException(`${prefix}: no complete answer within ${ms} ms`, "TimeoutError"),
+    (ms) => new DOMException(`Timed out after ${ms} ms`, "TimeoutError"),
   );
   try {
     const response = await fetch(url, { signal: limit.signal });
