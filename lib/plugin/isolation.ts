@@ -1,41 +1,49 @@
 /**
- * Running plugin roles isolated: each role runs in a Worker whose Deno
- * permissions are exactly what the plugin's manifest entry grants
- * (`net: ["127.0.0.1"]`, `read: ["./data"]`…), everything else denied.
+ * Running plugin roles isolated: each plugin runs in a Deno process of its
+ * own, started with exactly what its manifest entry grants as flags
+ * (`--allow-net=127.0.0.1`, `--allow-read=/data`…), `--no-prompt`,
+ * `--allow-import` limited to its net hosts, a memory ceiling, only its
+ * granted environment variables and no arguments.
  * {@linkcode startIsolatedServer} and {@linkcode runIsolatedClient} mirror
  * `startServer` and `runClient`, taking a {@linkcode ManifestEntry} instead
- * of a loaded plugin: the plugin's module is imported only inside the Worker.
+ * of a loaded plugin: the plugin's module is imported only in its process.
  *
+ * - Before a third-party plugin's first process starts, its module graph
+ *   (`deno info --json`) is checked: an import of a file outside its folder,
+ *   wiretest's own code and its `read` grant (Deno does not check static or
+ *   literal imports against `--allow-read`), or of a module from a host
+ *   outside its `net` grant, is refused with a `PluginLoadError` naming the
+ *   import, where it is and the missing grant.
  * - What a command line or an editor needs from the plugin's module — its
  *   name, description, and each role's params as JSON Schema and its
- *   positionals — comes from the Worker too, as data
+ *   positionals — comes from its process too, as data
  *   ({@linkcode describeIsolatedPlugin}), and so does a client role's summary
  *   of an outcome ({@linkcode summarizeIsolatedOutcome}): the module's code,
  *   top-level code included, only ever runs with its entry's permissions.
- * - Params are validated in the Worker; a `ParamsError` (with its `issues`)
- *   and other errors cross back as data and are rebuilt as the same typed
- *   errors (`TimeoutError`, `ConnectionError`, `PermissionDeniedError`,
+ * - Params are validated in the plugin's process; a `ParamsError` (with its
+ *   `issues`) and other errors cross back as data and are rebuilt as the same
+ *   typed errors (`TimeoutError`, `ConnectionError`, `PermissionDeniedError`,
  *   `PluginLoadError`, `TypeError`…); any other error becomes an `Error`
  *   with the same name, message and `code`.
  * - A plugin that reaches outside its grant gets a
  *   {@linkcode PluginPermissionError} naming the plugin, the permission and
  *   the grant; for a client role the outcome is `ok: false` with that error,
- *   and the run goes on.
- * - Log lines and progress go to the caller's `log` and `progress`; the
- *   caller's signal and deadline are forwarded, and a plugin that has not
- *   stopped `graceMs` after being cancelled has its Worker terminated.
+ *   and the run goes on. One that goes over its memory ceiling is killed and
+ *   its role fails with a {@linkcode PluginMemoryError}.
+ * - Log lines and progress go to the caller's `log` and `progress`; so does
+ *   what the plugin prints, escaped and attributed (`plugin "x" stdout: …`).
+ *   The caller's signal and deadline are forwarded, and a plugin that has not
+ *   stopped `graceMs` after being cancelled has its process killed.
  * - Net grants are Deno's: `"127.0.0.1"` allows any port on that host,
  *   `"127.0.0.1:8080"` one port. Relative `read`/`write` paths are relative to
  *   the working directory, as with `--allow-read`.
- * - Starting a Worker costs tens of milliseconds, so an {@linkcode IsolationPool}
- *   keeps Workers warm by plugin and reuses them from role to role; a Worker's
- *   permissions are fixed when it starts, which suits Workers that only ever
- *   run their own entry.
+ * - Starting a process costs tens of milliseconds, so an {@linkcode IsolationPool}
+ *   keeps them warm by plugin and reuses them from role to role; a process's
+ *   permissions are fixed when it starts, which suits processes that only
+ *   ever run their own entry.
  *
- * Needs Deno's `--unstable-worker-options` (or `"unstable": ["worker-options"]`
- * in deno.json): without it, Deno ends the process when the first Worker is
- * created, which no code can catch. It also needs every permission a plugin is
- * granted: a Worker cannot have more than its parent.
+ * Needs `--allow-run` (to start `deno`), the temporary directory, and every
+ * permission a plugin is granted: a plugin never gets more than its host.
  *
  * @example Running the echo plugin isolated
  * ```ts

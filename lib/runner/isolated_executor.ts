@@ -1,5 +1,5 @@
 /**
- * The executor that runs each plugin role in a Worker limited to the
+ * The executor that runs each plugin role in a process limited to the
  * permissions its manifest entry grants.
  *
  * @module
@@ -16,18 +16,17 @@ import type { ExecutorFactory, PluginExecutor } from "./executor.ts";
 /**
  * Creates executors that run plugin roles isolated (`startIsolatedServer`,
  * `runIsolatedClient`, `checkIsolatedParams`): a plugin's module is imported
- * only inside its Worker, which has exactly the permissions of its manifest
- * entry, so a fixture's plugin cannot read, write or connect beyond them.
- * Workers are kept warm in `pool` from role to role; close the pool when the
- * run ends.
+ * only inside its own process, which has exactly the permissions of its
+ * manifest entry, so a fixture's plugin cannot read, write or connect beyond
+ * them. Processes are kept warm in `pool` from role to role; close the pool
+ * when the run ends.
  *
- * Needs Deno's `--unstable-worker-options` (or `"unstable":
- * ["worker-options"]` in `deno.json`).
+ * Needs `--allow-run` and every permission a plugin is granted.
  *
- * @param pool Workers to reuse (default: a Worker per role, ended after it).
+ * @param pool Plugin processes to reuse (default: a process per role, ended after it).
  * @returns The executor factory.
  *
- * @example Running the echo plugin in Workers
+ * @example Running the echo plugin isolated
  * ```ts
  * import { builtinRegistry } from "@wiretest/wiretest";
  * import { isolatedExecutor } from "@wiretest/wiretest/runner";
