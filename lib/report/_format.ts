@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { EventLocation, EventProblem, StepResultEvent } from "../runner/events.ts";
+import type { LocatedMessage, SourceLocation, StepResultEvent } from "../runner/events.ts";
 
 /**
  * `123 ms` under a second, `3.2 s` under a minute, `2 min 5 s` above.
@@ -26,7 +26,7 @@ export function formatDuration(ms: number): string {
  * @param location The place.
  * @returns The place as editors and terminals link it.
  */
-export function formatLocation(location: EventLocation): string {
+export function formatLocation(location: SourceLocation): string {
   return `${location.file}:${location.line}:${location.column}`;
 }
 
@@ -135,7 +135,7 @@ export function stepDetailLines(result: StepResultEvent, indent: string): string
  * @param indent Spaces before each line.
  * @returns The lines.
  */
-export function problemLines(problem: EventProblem, indent: string): string[] {
+export function problemLines(problem: LocatedMessage, indent: string): string[] {
   return messageLines(problem.message).map((line) => `${indent}${line}`);
 }
 

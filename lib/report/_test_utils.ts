@@ -8,10 +8,10 @@
  * @module
  */
 import type {
-  EventLocation,
   FixtureRef,
   Reporter,
   RunEvent,
+  SourceLocation,
   StepResultEvent,
 } from "../runner/events.ts";
 
@@ -43,7 +43,7 @@ export const FILE_SEND: FixtureRef = {
   name: "file send\u0000\u0007\u001b[2J\nnext",
 };
 
-function at(file: string, line: number, column: number, path: string): EventLocation {
+function at(file: string, line: number, column: number, path: string): SourceLocation {
   return { file, line, column, path };
 }
 

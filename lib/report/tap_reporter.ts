@@ -5,11 +5,11 @@
  */
 import { stringify } from "yaml";
 import type {
-  EventLocation,
-  EventProblem,
   FixtureEndEvent,
+  LocatedMessage,
   Reporter,
   RunEvent,
+  SourceLocation,
   StepResultEvent,
   SummaryEvent,
 } from "../runner/events.ts";
@@ -199,11 +199,11 @@ function stepLines(number: number, result: StepResultEvent): string[] {
   return [`${ok ? "ok" : "not ok"} ${number} - ${name}`, ...yamlBlock(diagnostics)];
 }
 
-function at(location: EventLocation): Record<string, unknown> {
+function at(location: SourceLocation): Record<string, unknown> {
   return { file: location.file, line: location.line, column: location.column };
 }
 
-function problemData(problem: EventProblem): Record<string, unknown> {
+function problemData(problem: LocatedMessage): Record<string, unknown> {
   return { message: problem.message, at: at(problem), field: problem.path };
 }
 

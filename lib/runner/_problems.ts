@@ -4,7 +4,7 @@
  * @module
  */
 import { FixtureError, FixtureErrors } from "../fixture/fixture_error.ts";
-import type { EventProblem } from "./events.ts";
+import type { LocatedMessage } from "./events.ts";
 
 /**
  * Turns what loading or running threw into located problems: each
@@ -14,7 +14,7 @@ import type { EventProblem } from "./events.ts";
  * @param file The fixture file.
  * @returns The problems.
  */
-export function problemsOf(error: unknown, file: string): EventProblem[] {
+export function problemsOf(error: unknown, file: string): LocatedMessage[] {
   if (error instanceof FixtureErrors) return error.errors.map(toProblem);
   if (error instanceof FixtureError) return [toProblem(error)];
   const at = { file, line: 1, column: 1, path: "" };
@@ -29,7 +29,7 @@ export function problemsOf(error: unknown, file: string): EventProblem[] {
  * @param error The error.
  * @returns The problem.
  */
-export function toProblem(error: FixtureError): EventProblem {
+export function toProblem(error: FixtureError): LocatedMessage {
   return {
     file: error.file,
     line: error.line,

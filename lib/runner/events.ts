@@ -7,26 +7,11 @@
  * @module
  */
 import type { Outcome, OutcomeError } from "../plugin/types.ts";
+import type { ExpectationResult, LocatedMessage, SourceLocation } from "../fixture/types.ts";
 
-export type { Outcome, OutcomeError };
-
-/** A place in a fixture file. */
-export interface EventLocation {
-  /** The fixture file, as discovered (relative to the working directory when possible). */
-  file: string;
-  /** Line, from 1. */
-  line: number;
-  /** Column, from 1. */
-  column: number;
-  /** The field, e.g. `steps[1].expect.metrics.rtt_p99_ms`; `""` for the whole file. */
-  path: string;
-}
-
-/** A problem with its place: an invalid fixture, a service that did not start. */
-export interface EventProblem extends EventLocation {
-  /** The full message, naming file, line, column and field. */
-  message: string;
-}
+// One shape each, defined where fixtures are: a place in a fixture file, a
+// problem located there, an expectation's verdict.
+export type { ExpectationResult, LocatedMessage, Outcome, OutcomeError, SourceLocation };
 
 /** Which fixture an event is about. */
 export interface FixtureRef {
@@ -43,22 +28,6 @@ export type RunStatus =
   | "error" // the step or a service could not run (crash, timeout of the whole fixture…)
   | "invalid" // the fixture file is malformed; nothing ran
   | "skipped"; // not run (--fail-fast after a failure, or the run was stopped)
-
-/** The result of one expectation. */
-export interface ExpectationResult {
-  /** The outcome field, e.g. `metrics.rtt_p99_ms`. */
-  key: string;
-  /** Whether it held. */
-  pass: boolean;
-  /** What was expected, as written (`< 20ms`). */
-  expected: string;
-  /** The value found (`undefined` when absent). */
-  actual: unknown;
-  /** One line: where, what was found, what was expected. */
-  message: string;
-  /** Where the expectation is written. */
-  location: EventLocation;
-}
 
 /** The run started. */
 export interface RunStartEvent {
@@ -121,7 +90,7 @@ export interface StepResultEvent {
     /** The plugin that ran. */
     plugin: string;
     /** Where the step is written. */
-    location: EventLocation;
+    location: SourceLocation;
   };
   /** `passed`, `failed` (an expectation) or `error` (the step did not run to an outcome). */
   status: "passed" | "failed" | "error";
@@ -138,7 +107,7 @@ export interface StepResultEvent {
   /** Each expectation's result, in the order written. */
   expectations: ExpectationResult[];
   /** Why the step could not run, when `status` is `error`. */
-  error?: EventProblem;
+  error?: LocatedMessage;
 }
 
 /** A fixture ended (its services are stopped). */
@@ -156,7 +125,7 @@ export interface FixtureEndEvent {
   /** Milliseconds from start to end, services included. */
   durationMs: number;
   /** Problems that are not a step's: invalid fixture, service start failure, fixture timeout. */
-  problems: EventProblem[];
+  problems: LocatedMessage[];
 }
 
 /** The run ended. */

@@ -19,7 +19,7 @@ import {
 import { canonicalManifest, untrustedReason } from "./_manifest_trust.ts";
 import { ParamsError, type ParamsIssue } from "../plugin/params_schema.ts";
 import type { Registry } from "../plugin/registry.ts";
-import type { EventProblem } from "./events.ts";
+import type { LocatedMessage } from "./events.ts";
 import { type ExecutorFactory, inProcessExecutor, type PluginExecutor } from "./executor.ts";
 import { problemsOf, toProblem } from "./_problems.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
@@ -94,7 +94,7 @@ export interface InvalidFixture {
   /** Its `name:` when one can be read, else the file's base name. */
   readonly name: string;
   /** Each problem, with file, line, column and field. */
-  readonly problems: readonly EventProblem[];
+  readonly problems: readonly LocatedMessage[];
 }
 
 /** What {@linkcode prepareFixture} found. */
@@ -255,7 +255,7 @@ async function checkEntries(
   return { problems, executor, manifests };
 }
 
-function invalid(file: string, name: string, problems: EventProblem[]): InvalidFixture {
+function invalid(file: string, name: string, problems: LocatedMessage[]): InvalidFixture {
   return { status: "invalid", file, name, problems };
 }
 

@@ -7,23 +7,17 @@
 import { dirname, resolve } from "node:path";
 import { FixtureError } from "../fixture/fixture_error.ts";
 import { interpolate } from "../fixture/interpolate.ts";
+import { judgeStep } from "../fixture/judge_step.ts";
 import { locateParamsIssues } from "../fixture/locate_params_issues.ts";
-import type {
-  Fixture,
-  FixtureStep,
-  InterpolationScope,
-  PathSegment,
-  SourceLocation,
-} from "../fixture/types.ts";
+import type { Fixture, FixtureStep, InterpolationScope, SourceLocation } from "../fixture/types.ts";
 import { ParamsError } from "../plugin/params_schema.ts";
 import { describeError } from "../plugin/run.ts";
 import type { Address, LogLevel, Outcome, Service } from "../plugin/types.ts";
 import type {
-  EventLocation,
-  EventProblem,
   ExpectationResult,
   FixtureEndEvent,
   FixtureRef,
+  LocatedMessage,
   RunEvent,
   RunStatus,
   StepResultEvent,
@@ -61,7 +55,7 @@ export interface StepRun {
   /** Each attempt's result, in order (none when `invalid`). */
   readonly attempts: readonly StepResultEvent[];
   /** Why it is `invalid`, located. */
-  readonly problems: readonly EventProblem[];
+  readonly problems: readonly LocatedMessage[];
 }
 
 /**
@@ -155,7 +149,7 @@ export async function runFixture(
   const started = performance.now();
   await emit({ type: "fixture-start", fixture: ref });
   let status: RunStatus;
-  let problems: EventProblem[];
+  let problems: LocatedMessage[];
   if (prepared.status === "invalid") {
     status = "invalid";
     problems = [...prepared.problems];
@@ -182,7 +176,7 @@ interface Attempt {
   status: "passed" | "failed" | "error";
   outcome: Outcome;
   expectations: ExpectationResult[];
-  error?: EventProblem;
+  error?: LocatedMessage;
 }
 
 class FixtureRun {
@@ -197,7 +191,7 @@ class FixtureRun {
   readonly #scope: InterpolationScope;
   readonly #stepTimeout: number;
   #deadline: number | undefined;
-  #stopProblem: EventProblem | undefined;
+  #stopProblem: LocatedMessage | undefined;
   #stopDetail = "";
   #tmp: string | undefined;
 
@@ -229,7 +223,7 @@ class FixtureRun {
     };
   }
 
-  async execute(): Promise<{ status: RunStatus; problems: EventProblem[] }> {
+  async execute(): Promise<{ status: RunStatus; problems: LocatedMessage[] }> {
     const timeout = this.#fixture.timeout ?? this.#options.timeout;
     let timer: Timer | undefined;
     if (timeout !== undefined) {
@@ -255,7 +249,7 @@ class FixtureRun {
     else signal?.addEventListener("abort", onCancel, { once: true });
 
     let status: RunStatus = "passed";
-    const problems: EventProblem[] = [];
+    const problems: LocatedMessage[] = [];
     try {
       status = await this.#startServices(problems);
       if (status === "passed") {
@@ -293,7 +287,7 @@ class FixtureRun {
     this.#controller.abort(new DOMException(`Cannot finish fixture: ${detail}`, name));
   }
 
-  async #startServices(problems: EventProblem[]): Promise<RunStatus> {
+  async #startServices(problems: LocatedMessage[]): Promise<RunStatus> {
     const fixture = this.#fixture;
     for (const service of fixture.services) {
       if (this.#controller.signal.aborted) return "error";
@@ -425,7 +419,7 @@ class FixtureRun {
       limit[Symbol.dispose]();
     }
     const field = `"${step.location.path}"`;
-    let error: EventProblem | undefined;
+    let error: LocatedMessage | undefined;
     if (limit.timedOut) {
       const written = step.timeout !== undefined;
       error = located(
@@ -462,40 +456,11 @@ class FixtureRun {
     const scope: InterpolationScope = step.name === undefined
       ? this.#scope
       : { ...this.#scope, steps: { ...this.#outcomes, [step.name]: outcome } };
-    const results: ExpectationResult[] = [];
-    if (!step.expect.some((e) => e.path[0] === "ok" || e.path[0] === "error")) {
-      results.push(impliedOk(step, outcome));
-    }
-    for (const expectation of step.expect) {
-      try {
-        const result = expectation.check(outcome, scope);
-        results.push({
-          key: expectation.key,
-          pass: result.pass,
-          expected: result.expected,
-          actual: result.actual,
-          message: result.message,
-          location: toLocation(result.location),
-        });
-      } catch (error) {
-        // A variable it uses cannot be resolved: it cannot hold.
-        results.push({
-          key: expectation.key,
-          pass: false,
-          expected: typeof expectation.source === "string"
-            ? expectation.source
-            : JSON.stringify(expectation.source),
-          actual: valueAt(outcome, expectation.path),
-          message: problemsOf(error, this.#fixture.file)[0].message,
-          location: toLocation(expectation.location),
-        });
-      }
-    }
-    return results;
+    return judgeStep(step, outcome, scope);
   }
 
-  async #closeServices(): Promise<EventProblem[]> {
-    const problems: EventProblem[] = [];
+  async #closeServices(): Promise<LocatedMessage[]> {
+    const problems: LocatedMessage[] = [];
     for (const { location, service } of this.#services.reverse()) {
       const field = `"${location.path}"`;
       try {
@@ -529,39 +494,12 @@ class FixtureRun {
   }
 }
 
-function impliedOk(step: FixtureStep, outcome: Outcome): ExpectationResult {
-  const at = step.location;
-  const pass = outcome.ok === true;
-  const why = `implied: the step expects nothing of "ok" or "error"`;
-  const error = outcome.error ? `: ${outcome.error.message}` : "";
-  return {
-    key: "ok",
-    pass,
-    expected: "true",
-    actual: outcome.ok,
-    message: `${at.file}:${at.line}:${at.column}: "ok" is ${outcome.ok}` +
-      (pass ? `, as expected (true, ${why})` : `, expected true (${why})${error}`),
-    location: toLocation(at),
-  };
-}
-
-function located(at: SourceLocation, detail: string): EventProblem {
+function located(at: SourceLocation, detail: string): LocatedMessage {
   return toProblem(new FixtureError(at, detail, { action: "run" }));
 }
 
-function toLocation(at: SourceLocation): EventLocation {
+function toLocation(at: SourceLocation): SourceLocation {
   return { file: at.file, line: at.line, column: at.column, path: at.path };
-}
-
-function valueAt(value: unknown, path: readonly PathSegment[]): unknown {
-  let current = value;
-  for (const segment of path) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = Object.hasOwn(current, segment)
-      ? (current as Record<string | number, unknown>)[segment]
-      : undefined;
-  }
-  return current;
 }
 
 function envGet(name: string): string | undefined {

@@ -8,7 +8,7 @@ import { AssertionError } from "node:assert";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Registry } from "../plugin/registry.ts";
 import { discoverFixtures } from "../runner/discover.ts";
-import type { EventProblem } from "../runner/events.ts";
+import type { LocatedMessage } from "../runner/events.ts";
 import type { ExecutorFactory } from "../runner/executor.ts";
 import { parseFilter } from "../runner/filter.ts";
 import { type PreparedFixture, prepareFixture } from "../runner/prepare_fixture.ts";
@@ -184,7 +184,7 @@ function stepFailure(result: StepRun): AssertionError {
   return assertionError([`Step "${step}" ${what}${attempts}:`, ...lines.map((l) => `  ${l}`)]);
 }
 
-function failure(name: string, problems: readonly EventProblem[]): AssertionError {
+function failure(name: string, problems: readonly LocatedMessage[]): AssertionError {
   const count = problems.length === 1 ? "has a problem" : `has ${problems.length} problems`;
   return assertionError([`Fixture "${name}" ${count}:`, ...problems.map((p) => `  ${p.message}`)]);
 }

@@ -8,7 +8,7 @@ import { parseFixture } from "../../lib/fixture/parse_fixture.ts";
 import type { Fixture, InterpolationScope, SourceLocation } from "../../lib/fixture/types.ts";
 import type { Outcome } from "../../lib/plugin/types.ts";
 import type { Registry } from "../../lib/plugin/registry.ts";
-import type { EventProblem } from "../../lib/runner/events.ts";
+import type { LocatedMessage } from "../../lib/runner/events.ts";
 import { prepareFixture, RUNNER_ENV } from "../../lib/runner/prepare_fixture.ts";
 import type { FuzzCase } from "./_cases.ts";
 
@@ -39,7 +39,7 @@ function rowsOf(text: string): string[] {
 
 /** Asserts one located problem: the file, a line and column inside `text`, the message. */
 function assertProblem(
-  problem: EventProblem,
+  problem: LocatedMessage,
   text: string,
   file: string,
   actions: readonly string[],
