@@ -107,6 +107,47 @@ export type ParamsOutput<S> = S extends { readonly "~standard": { readonly types
   : unknown;
 
 /**
+ * `true` when a schema's output type is `Params` and its input type is
+ * `Options` (each assignable to the other, with the same keys), otherwise a
+ * string saying which differs. A plugin published on JSR must give its
+ * exported schema an explicit type, hence written-out interfaces; this keeps
+ * them from drifting from the schema, as a compile error:
+ * `true satisfies ParamsTypesMatch<typeof schema, Params, Options>;`
+ *
+ * @typeParam S The schema, before any annotation (`typeof mySchema`).
+ * @typeParam Params The interface the role receives.
+ * @typeParam Options The interface users pass.
+ *
+ * @example Interfaces checked against their schema
+ * ```ts
+ * import type { ParamsTypesMatch } from "@wiretest/wiretest/plugin";
+ * import { z } from "zod";
+ * import assert from "node:assert/strict";
+ *
+ * interface Options { port?: number }
+ * interface Params { port: number }
+ * const schema = z.object({ port: z.number().default(0) });
+ * const ok: ParamsTypesMatch<typeof schema, Params, Options> = true;
+ * // A param the schema does not have is caught, even an optional one.
+ * const drift: ParamsTypesMatch<typeof schema, Params, Options & { host?: string }> =
+ *   "the schema's input type is not Options";
+ * assert.deepEqual([ok, drift], [true, "the schema's input type is not Options"]);
+ * ```
+ */
+export type ParamsTypesMatch<S, Params, Options> = SameType<ParamsOutput<S>, Params> extends true
+  ? SameType<ParamsInput<S>, Options> extends true ? true
+  : "the schema's input type is not Options"
+  : "the schema's output type is not Params";
+
+// Assignable both ways and the same keys: an extra optional key is assignable
+// both ways, so keys are compared too.
+type SameType<A, B> = [A] extends [B]
+  ? [B] extends [A] ? [keyof A] extends [keyof B] ? [keyof B] extends [keyof A] ? true : false
+    : false
+  : false
+  : false;
+
+/**
  * JSON Schema (draft 2020-12) of what users may write for a params schema.
  *
  * @param schema The params schema.

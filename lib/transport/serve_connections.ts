@@ -22,8 +22,8 @@ export interface ServedConnection {
   /** Set when the server closed the connection itself, before it closes it. */
   readonly closeReason: ServedCloseReason | undefined;
   /**
-   * Counts as activity for the idle timeout. Reads and writes that finish
-   * count already; `until` (a `performance.now()` time) covers a wait of the
+   * Counts as activity for the idle timeout. Every read and write started
+   * counts already; `until` (a `performance.now()` time) covers a wait of the
    * server's own making, which is not the peer's silence.
    */
   touch(until?: number): void;
@@ -42,7 +42,7 @@ export type ConnectionHandler = (conn: Conn, connection: ServedConnection) => Pr
 export interface ServeConnectionsOptions {
   /** Refuse (accept and close at once) connections beyond this many open. Default: no cap. */
   maxConnections?: number;
-  /** Close a connection with no finished read or write for this many milliseconds; 0 or absent: never. */
+  /** Close a connection with no read or write started for this many milliseconds; 0 or absent: never. */
   idleTimeout?: number;
   /** Aborting it closes the server, as `close()` does. */
   signal?: AbortSignal;
@@ -114,7 +114,7 @@ const CLIENT_CODES = new Set(["tls", "reset", "aborted", "broken-pipe"]);
  * `close()` or `signal`. Accept failures that are not one client's fault
  * (EMFILE, ENFILE…) back off from 10 ms up to 500 ms and never end the loop;
  * connections beyond `maxConnections` are closed as soon as accepted; a
- * connection with no finished read or write for `idleTimeout` ms, or past a
+ * connection with no read or write started for `idleTimeout` ms, or past a
  * deadline its handler set, is closed.
  *
  * @param listener A listener from `listenTcp`, `listenTls` or `listenUnix`; it is closed by `close()`.
@@ -350,7 +350,7 @@ class Sweeper {
   }
 }
 
-/** A connection whose finished reads and writes count as activity. */
+/** A connection whose reads and writes count as activity. */
 class TrackedConn implements Conn {
   #conn: Conn;
   #session: Session;
@@ -376,15 +376,17 @@ class TrackedConn implements Conn {
     return this.#conn.closed;
   }
 
-  async read(buffer: Uint8Array, options?: IoOptions): Promise<number | null> {
-    const n = await this.#conn.read(buffer, options);
-    this.#session.lastActive = performance.now();
-    return n;
+  // Marked when an operation starts, not when it ends: no promise of our
+  // own on the hottest path there is. A read that waits long for a silent
+  // peer, or a write that a peer does not drain, is what idle means.
+  read(buffer: Uint8Array, options?: IoOptions): Promise<number | null> {
+    this.#session.touch();
+    return this.#conn.read(buffer, options);
   }
 
-  async write(data: Uint8Array, options?: IoOptions): Promise<void> {
-    await this.#conn.write(data, options);
-    this.#session.lastActive = performance.now();
+  write(data: Uint8Array, options?: IoOptions): Promise<void> {
+    this.#session.touch();
+    return this.#conn.write(data, options);
   }
 
   closeWrite(): Promise<void> {

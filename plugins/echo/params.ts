@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import type { ParamsSchema } from "../../lib/plugin/params_schema.ts";
+import type { ParamsSchema, ParamsTypesMatch } from "../../lib/plugin/params_schema.ts";
 import { parseHostPort } from "../../lib/transport/address.ts";
 import { MAX_UDP_PAYLOAD } from "../../lib/transport/udp.ts";
 
@@ -56,23 +56,7 @@ export interface EchoServerParams {
   maxConnections?: number;
 }
 
-/**
- * Schema of the echo server role's params.
- *
- * @example Defaults and a located error
- * ```ts
- * import { echoServerParams } from "@wiretest/wiretest/plugins/echo";
- * import { ParamsError, validateParams } from "@wiretest/wiretest/plugin";
- * import assert from "node:assert/strict";
- *
- * assert.equal(validateParams(echoServerParams, {}).idleTimeoutMs, 60_000);
- * assert.throws(
- *   () => validateParams(echoServerParams, { transport: "tls" }),
- *   (e: unknown) => e instanceof ParamsError && e.issues.map((i) => i.path[0]).join() === "cert,key",
- * );
- * ```
- */
-export const echoServerParams: ParamsSchema<EchoServerParams, EchoServerOptions> = z.object({
+const echoServerSchema = z.object({
   transport: z.enum(TRANSPORTS).default("tcp").describe("Transport: tcp, tls, unix or udp"),
   host: z.string().min(1).default("127.0.0.1").describe("Address to bind"),
   port: z.number().int().min(0).max(65535).default(0).describe("Port to bind; 0 picks a free one"),
@@ -105,6 +89,27 @@ export const echoServerParams: ParamsSchema<EchoServerParams, EchoServerOptions>
   }
   if (p.path !== undefined && p.transport !== "unix") onlyFor(ctx, "path", "unix", p.transport);
 });
+
+// The interfaces say what the schema says: a drift is a compile error here.
+true satisfies ParamsTypesMatch<typeof echoServerSchema, EchoServerParams, EchoServerOptions>;
+
+/**
+ * Schema of the echo server role's params.
+ *
+ * @example Defaults and a located error
+ * ```ts
+ * import { echoServerParams } from "@wiretest/wiretest/plugins/echo";
+ * import { ParamsError, validateParams } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(validateParams(echoServerParams, {}).idleTimeoutMs, 60_000);
+ * assert.throws(
+ *   () => validateParams(echoServerParams, { transport: "tls" }),
+ *   (e: unknown) => e instanceof ParamsError && e.issues.map((i) => i.path[0]).join() === "cert,key",
+ * );
+ * ```
+ */
+export const echoServerParams: ParamsSchema<EchoServerParams, EchoServerOptions> = echoServerSchema;
 
 /** What a user passes to the echo client role (only `target` is required). */
 export interface EchoClientOptions {
@@ -174,24 +179,7 @@ export interface EchoClientParams {
   servername?: string;
 }
 
-/**
- * Schema of the echo client role's params.
- *
- * @example Defaults, and two payloads at once rejected
- * ```ts
- * import { echoClientParams } from "@wiretest/wiretest/plugins/echo";
- * import { validateParams } from "@wiretest/wiretest/plugin";
- * import assert from "node:assert/strict";
- *
- * const params = validateParams(echoClientParams, { target: "127.0.0.1:7" });
- * assert.equal(params.connections, 1);
- * assert.equal(params.timeoutMs, 5000);
- * assert.throws(() =>
- *   validateParams(echoClientParams, { target: "127.0.0.1:7", payload: "a", payloadSize: 4 })
- * );
- * ```
- */
-export const echoClientParams: ParamsSchema<EchoClientParams, EchoClientOptions> = z.object({
+const echoClientSchema = z.object({
   target: z.string().min(1).describe('Server address: "host:port", or "unix:/path"'),
   transport: z.enum(TRANSPORTS).optional().describe(
     "Transport: tcp, tls, unix or udp (default: unix for a unix: target, else tcp)",
@@ -282,6 +270,28 @@ export const echoClientParams: ParamsSchema<EchoClientParams, EchoClientOptions>
     if (p.insecure) onlyFor(ctx, "insecure", "tls", transport);
   }
 });
+
+// The interfaces say what the schema says: a drift is a compile error here.
+true satisfies ParamsTypesMatch<typeof echoClientSchema, EchoClientParams, EchoClientOptions>;
+
+/**
+ * Schema of the echo client role's params.
+ *
+ * @example Defaults, and two payloads at once rejected
+ * ```ts
+ * import { echoClientParams } from "@wiretest/wiretest/plugins/echo";
+ * import { validateParams } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * const params = validateParams(echoClientParams, { target: "127.0.0.1:7" });
+ * assert.equal(params.connections, 1);
+ * assert.equal(params.timeoutMs, 5000);
+ * assert.throws(() =>
+ *   validateParams(echoClientParams, { target: "127.0.0.1:7", payload: "a", payloadSize: 4 })
+ * );
+ * ```
+ */
+export const echoClientParams: ParamsSchema<EchoClientParams, EchoClientOptions> = echoClientSchema;
 
 /**
  * The transport a client uses: the one given, else `unix` for a `unix:`

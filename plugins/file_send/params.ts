@@ -1,7 +1,7 @@
 // Params of the file-send roles. Explicit interfaces keep JSR's public types
 // fast; the zod schemas validate fixtures and CLI flags against them.
 import { z } from "zod";
-import type { ParamsSchema } from "../../lib/plugin/params_schema.ts";
+import type { ParamsSchema, ParamsTypesMatch } from "../../lib/plugin/params_schema.ts";
 
 /** How bytes travel: `framed` (header, bytes, sha256 trailer, acknowledgement) or `raw` (bytes until EOF). */
 export type FileSendMode = "framed" | "raw";
@@ -90,6 +90,23 @@ export interface FileSenderParams {
 const mode = z.enum(["framed", "raw"]).default("framed")
   .describe("framed: header, bytes, sha256 trailer and acknowledgement; raw: bytes until EOF");
 
+const fileReceiverSchema = z.object({
+  dir: z.string().min(1).describe("directory the received files go into (must exist)"),
+  host: z.string().default("127.0.0.1").describe("address to bind"),
+  port: z.number().int().min(0).max(65535).default(0).describe("port to bind (0: a free one)"),
+  mode,
+  overwrite: z.boolean().default(false).describe("replace an existing file of the same name"),
+  maxBytes: z.number().int().min(0).default(10 * 1024 ** 3)
+    .describe("largest file accepted, in bytes"),
+  idleTimeoutMs: z.number().int().min(1).default(30_000)
+    .describe("give up on a sender silent for this long (ms)"),
+  rawName: z.string().min(1).default("received.bin")
+    .describe("raw mode: the name each received stream is stored under"),
+}).strict();
+
+// The interfaces say what the schema says: a drift is a compile error here.
+true satisfies ParamsTypesMatch<typeof fileReceiverSchema, FileReceiverParams, FileReceiverOptions>;
+
 /**
  * Schema of the receiver's params.
  *
@@ -104,19 +121,28 @@ const mode = z.enum(["framed", "raw"]).default("framed")
  * assert.equal(params.overwrite, false);
  * ```
  */
-export const fileReceiverParams: ParamsSchema<FileReceiverParams, FileReceiverOptions> = z.object({
-  dir: z.string().min(1).describe("directory the received files go into (must exist)"),
-  host: z.string().default("127.0.0.1").describe("address to bind"),
-  port: z.number().int().min(0).max(65535).default(0).describe("port to bind (0: a free one)"),
+export const fileReceiverParams: ParamsSchema<FileReceiverParams, FileReceiverOptions> =
+  fileReceiverSchema;
+
+const fileSenderSchema = z.object({
+  file: z.string().min(1).describe("path of the file to send"),
+  target: z.string().min(1).describe("receiver address, host:port"),
   mode,
-  overwrite: z.boolean().default(false).describe("replace an existing file of the same name"),
-  maxBytes: z.number().int().min(0).default(10 * 1024 ** 3)
-    .describe("largest file accepted, in bytes"),
+  name: z.string().min(1).optional().describe(
+    "name announced to the receiver (default: base name)",
+  ),
+  // 1 MiB: a quarter of the runtime ops and hash calls of 256 KiB, and 1.4×
+  // the throughput of 256 KiB side by side; two buffers of it stay flat.
+  chunkSize: z.number().int().min(1).max(16 * 1024 * 1024).default(1024 * 1024)
+    .describe("size of each read and write, in bytes"),
   idleTimeoutMs: z.number().int().min(1).default(30_000)
-    .describe("give up on a sender silent for this long (ms)"),
-  rawName: z.string().min(1).default("received.bin")
-    .describe("raw mode: the name each received stream is stored under"),
+    .describe("give up when a write or the answer makes no progress for this long (ms)"),
+  timeoutMs: z.number().int().min(1).optional()
+    .describe("give up when the whole transfer takes longer (ms)"),
 }).strict();
+
+// The interfaces say what the schema says: a drift is a compile error here.
+true satisfies ParamsTypesMatch<typeof fileSenderSchema, FileSenderParams, FileSenderOptions>;
 
 /**
  * Schema of the sender's params.
@@ -133,19 +159,4 @@ export const fileReceiverParams: ParamsSchema<FileReceiverParams, FileReceiverOp
  * );
  * ```
  */
-export const fileSenderParams: ParamsSchema<FileSenderParams, FileSenderOptions> = z.object({
-  file: z.string().min(1).describe("path of the file to send"),
-  target: z.string().min(1).describe("receiver address, host:port"),
-  mode,
-  name: z.string().min(1).optional().describe(
-    "name announced to the receiver (default: base name)",
-  ),
-  // 1 MiB: a quarter of the runtime ops and hash calls of 256 KiB, and 1.4×
-  // the throughput of 256 KiB side by side; two buffers of it stay flat.
-  chunkSize: z.number().int().min(1).max(16 * 1024 * 1024).default(1024 * 1024)
-    .describe("size of each read and write, in bytes"),
-  idleTimeoutMs: z.number().int().min(1).default(30_000)
-    .describe("give up when a write or the answer makes no progress for this long (ms)"),
-  timeoutMs: z.number().int().min(1).optional()
-    .describe("give up when the whole transfer takes longer (ms)"),
-}).strict();
+export const fileSenderParams: ParamsSchema<FileSenderParams, FileSenderOptions> = fileSenderSchema;

@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import type { ParamsSchema } from "../../lib/plugin/params_schema.ts";
+import type { ParamsSchema, ParamsTypesMatch } from "../../lib/plugin/params_schema.ts";
 
 /** A header line as users write it: `Name: value` (an RFC 9110 token, no CR or LF). */
 const HEADER_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*$/;
@@ -116,21 +116,7 @@ export interface HttpProbeClientParams {
   tlsClient: TlsClient;
 }
 
-/**
- * Schema of the client role's params.
- *
- * @example Defaults filled in
- * ```ts
- * import { httpProbeClientParams } from "@wiretest/wiretest/plugins/http-probe";
- * import { validateParams } from "@wiretest/wiretest/plugin";
- * import assert from "node:assert/strict";
- *
- * const p = validateParams(httpProbeClientParams, { url: "http://127.0.0.1:8080/" });
- * assert.equal(p.method, "GET");
- * assert.equal(p.followRedirects, false);
- * ```
- */
-export const httpProbeClientParams: ParamsSchema<HttpProbeClientParams, HttpProbeClientOptions> = z
+const httpProbeClientSchema = z
   .object({
     url: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
       .describe("URL to request (http:// or https://)"),
@@ -178,6 +164,30 @@ export const httpProbeClientParams: ParamsSchema<HttpProbeClientParams, HttpProb
     path: ["bodyFile"],
     message: "cannot be combined with body",
   });
+
+// The interfaces say what the schema says: a drift is a compile error here.
+true satisfies ParamsTypesMatch<
+  typeof httpProbeClientSchema,
+  HttpProbeClientParams,
+  HttpProbeClientOptions
+>;
+
+/**
+ * Schema of the client role's params.
+ *
+ * @example Defaults filled in
+ * ```ts
+ * import { httpProbeClientParams } from "@wiretest/wiretest/plugins/http-probe";
+ * import { validateParams } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * const p = validateParams(httpProbeClientParams, { url: "http://127.0.0.1:8080/" });
+ * assert.equal(p.method, "GET");
+ * assert.equal(p.followRedirects, false);
+ * ```
+ */
+export const httpProbeClientParams: ParamsSchema<HttpProbeClientParams, HttpProbeClientOptions> =
+  httpProbeClientSchema;
 
 /** What users pass to the server role (optional fields have defaults). */
 export interface HttpServerOptions {
@@ -235,21 +245,7 @@ export interface HttpServerParams {
   keyFile?: string;
 }
 
-/**
- * Schema of the server role's params.
- *
- * @example Defaults filled in
- * ```ts
- * import { httpServerParams } from "@wiretest/wiretest/plugins/http-probe";
- * import { validateParams } from "@wiretest/wiretest/plugin";
- * import assert from "node:assert/strict";
- *
- * const p = validateParams(httpServerParams, {});
- * assert.equal(p.status, 200);
- * assert.equal(p.body, "ok");
- * ```
- */
-export const httpServerParams: ParamsSchema<HttpServerParams, HttpServerOptions> = z
+const httpServerSchema = z
   .object({
     host: z.string().min(1).default("127.0.0.1").describe("Address to bind"),
     port: z.number().int().min(0).max(65535).default(0).describe("Port (0 picks a free one)"),
@@ -276,3 +272,22 @@ export const httpServerParams: ParamsSchema<HttpServerParams, HttpServerOptions>
     path: ["keyFile"],
     message: "certFile and keyFile go together",
   });
+
+// The interfaces say what the schema says: a drift is a compile error here.
+true satisfies ParamsTypesMatch<typeof httpServerSchema, HttpServerParams, HttpServerOptions>;
+
+/**
+ * Schema of the server role's params.
+ *
+ * @example Defaults filled in
+ * ```ts
+ * import { httpServerParams } from "@wiretest/wiretest/plugins/http-probe";
+ * import { validateParams } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * const p = validateParams(httpServerParams, {});
+ * assert.equal(p.status, 200);
+ * assert.equal(p.body, "ok");
+ * ```
+ */
+export const httpServerParams: ParamsSchema<HttpServerParams, HttpServerOptions> = httpServerSchema;

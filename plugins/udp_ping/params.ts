@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import type { ParamsSchema } from "../../lib/plugin/params_schema.ts";
+import type { ParamsSchema, ParamsTypesMatch } from "../../lib/plugin/params_schema.ts";
 import { parseHostPort } from "../../lib/transport/address.ts";
 import { MAX_UDP_PAYLOAD } from "../../lib/transport/udp.ts";
 import { HEADER_SIZE } from "./_packet.ts";
@@ -48,6 +48,21 @@ export interface UdpPingServerParams {
   port: number;
 }
 
+const udpPingServerSchema = z
+  .object({
+    host: z.string().min(1).default("127.0.0.1").describe("Address to bind"),
+    port: z.number().int().min(0).max(65535).default(0).describe(
+      "UDP port to bind; 0 picks a free one",
+    ),
+  });
+
+// The interfaces say what the schema says: a drift is a compile error here.
+true satisfies ParamsTypesMatch<
+  typeof udpPingServerSchema,
+  UdpPingServerParams,
+  UdpPingServerOptions
+>;
+
 /**
  * Schema of the udp-ping server role's params.
  *
@@ -61,13 +76,8 @@ export interface UdpPingServerParams {
  * assert.throws(() => validateParams(udpPingServerParams, { port: 70_000 }), /"port"/);
  * ```
  */
-export const udpPingServerParams: ParamsSchema<UdpPingServerParams, UdpPingServerOptions> = z
-  .object({
-    host: z.string().min(1).default("127.0.0.1").describe("Address to bind"),
-    port: z.number().int().min(0).max(65535).default(0).describe(
-      "UDP port to bind; 0 picks a free one",
-    ),
-  });
+export const udpPingServerParams: ParamsSchema<UdpPingServerParams, UdpPingServerOptions> =
+  udpPingServerSchema;
 
 /** What a user passes to the udp-ping client role (only `target` is required). */
 export interface UdpPingClientOptions {
@@ -110,6 +120,32 @@ function isTarget(text: string): boolean {
   }
 }
 
+const udpPingClientSchema = z
+  .object({
+    target: z.string().refine(isTarget, {
+      message: 'must be "host:port" with a port in 1-65535',
+    }).describe("Echo peer to ping, host:port"),
+    count: z.number().int().min(1).max(MAX_PING_COUNT).default(10).describe(
+      "Pings to send",
+    ),
+    intervalMs: z.number().min(0).max(HOUR_MS).default(100).describe(
+      "Milliseconds between sends, whatever the replies; 0 floods with one ping outstanding",
+    ),
+    size: z.number().int().min(HEADER_SIZE).max(MAX_UDP_PAYLOAD).default(64).describe(
+      `Bytes per datagram including the ${HEADER_SIZE}-byte header (at most ${MAX_UDP_PAYLOAD})`,
+    ),
+    timeoutMs: z.number().min(1).max(HOUR_MS).default(1000).describe(
+      "Milliseconds a ping waits for its reply; later replies count as late, not received",
+    ),
+  });
+
+// The interfaces say what the schema says: a drift is a compile error here.
+true satisfies ParamsTypesMatch<
+  typeof udpPingClientSchema,
+  UdpPingClientParams,
+  UdpPingClientOptions
+>;
+
 /**
  * Schema of the udp-ping client role's params. A `size` beyond the UDP
  * payload limit (65,507 bytes) is a params error, so nothing is sent.
@@ -131,21 +167,5 @@ function isTarget(text: string): boolean {
  * );
  * ```
  */
-export const udpPingClientParams: ParamsSchema<UdpPingClientParams, UdpPingClientOptions> = z
-  .object({
-    target: z.string().refine(isTarget, {
-      message: 'must be "host:port" with a port in 1-65535',
-    }).describe("Echo peer to ping, host:port"),
-    count: z.number().int().min(1).max(MAX_PING_COUNT).default(10).describe(
-      "Pings to send",
-    ),
-    intervalMs: z.number().min(0).max(HOUR_MS).default(100).describe(
-      "Milliseconds between sends, whatever the replies; 0 floods with one ping outstanding",
-    ),
-    size: z.number().int().min(HEADER_SIZE).max(MAX_UDP_PAYLOAD).default(64).describe(
-      `Bytes per datagram including the ${HEADER_SIZE}-byte header (at most ${MAX_UDP_PAYLOAD})`,
-    ),
-    timeoutMs: z.number().min(1).max(HOUR_MS).default(1000).describe(
-      "Milliseconds a ping waits for its reply; later replies count as late, not received",
-    ),
-  });
+export const udpPingClientParams: ParamsSchema<UdpPingClientParams, UdpPingClientOptions> =
+  udpPingClientSchema;

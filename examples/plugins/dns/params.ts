@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "zod";
-import type { ParamsSchema } from "@wiretest/wiretest/plugin";
+import type { ParamsSchema, ParamsTypesMatch } from "@wiretest/wiretest/plugin";
 import { parseHostPort } from "@wiretest/wiretest/transport";
 import { RECORD_TYPES } from "./dns_message.ts";
 
@@ -50,6 +50,23 @@ function isTarget(value: string): boolean {
   }
 }
 
+const dnsClientSchema = z.object({
+  target: z.string().refine(isTarget, { message: 'must be "host:port" with a port in 1-65535' })
+    .describe("DNS server, host:port (UDP)"),
+  name: z.string().min(1).max(253).regex(/^[\x21-\x7e]+$/, {
+    message: "must be printable ASCII (use the punycode form of international names)",
+  }).describe("Name to look up, e.g. example.com"),
+  type: z.enum(TYPES).default("A").describe("Record type"),
+  count: z.number().int().min(1).max(1_000_000).default(10).describe("Queries to send"),
+  recursionDesired: z.boolean().default(true).describe("Ask the server to recurse (RD flag)"),
+  timeoutMs: z.number().int().min(1).max(60_000).default(2000).describe(
+    "Milliseconds each query waits for its response",
+  ),
+});
+
+// The interfaces say what the schema says: a drift is a compile error here.
+true satisfies ParamsTypesMatch<typeof dnsClientSchema, DnsClientParams, DnsClientOptions>;
+
 /**
  * Schema of the DNS client role's params.
  *
@@ -64,16 +81,4 @@ function isTarget(value: string): boolean {
  * assert.throws(() => validateParams(dnsClientParams, { target: "127.0.0.1:53", name: "x", type: "ZZ" }));
  * ```
  */
-export const dnsClientParams: ParamsSchema<DnsClientParams, DnsClientOptions> = z.object({
-  target: z.string().refine(isTarget, { message: 'must be "host:port" with a port in 1-65535' })
-    .describe("DNS server, host:port (UDP)"),
-  name: z.string().min(1).max(253).regex(/^[\x21-\x7e]+$/, {
-    message: "must be printable ASCII (use the punycode form of international names)",
-  }).describe("Name to look up, e.g. example.com"),
-  type: z.enum(TYPES).default("A").describe("Record type"),
-  count: z.number().int().min(1).max(1_000_000).default(10).describe("Queries to send"),
-  recursionDesired: z.boolean().default(true).describe("Ask the server to recurse (RD flag)"),
-  timeoutMs: z.number().int().min(1).max(60_000).default(2000).describe(
-    "Milliseconds each query waits for its response",
-  ),
-});
+export const dnsClientParams: ParamsSchema<DnsClientParams, DnsClientOptions> = dnsClientSchema;

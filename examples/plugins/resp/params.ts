@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import type { ParamsSchema } from "@wiretest/wiretest/plugin";
+import type { ParamsSchema, ParamsTypesMatch } from "@wiretest/wiretest/plugin";
 import { parseHostPort } from "@wiretest/wiretest/transport";
 
 /** Largest bulk string Redis accepts by default (`proto-max-bulk-len`). */
@@ -70,26 +70,7 @@ function isTarget(value: string): boolean {
   }
 }
 
-/**
- * Schema of the RESP client role's params. A `valueSize` over `maxBulkSize`
- * is a params error: the client would refuse its own value when reading it
- * back.
- *
- * @example Defaults and a located error
- * ```ts
- * import { respClientParams } from "./params.ts";
- * import { ParamsError, validateParams } from "@wiretest/wiretest/plugin";
- * import assert from "node:assert/strict";
- *
- * const params = validateParams(respClientParams, { target: "127.0.0.1:6379" });
- * assert.deepEqual([params.count, params.connections, params.valueSize], [100, 1, 32]);
- * assert.throws(
- *   () => validateParams(respClientParams, { target: "127.0.0.1:6379", valueSize: 2048, maxBulkSize: 1024 }),
- *   (e: unknown) => e instanceof ParamsError && e.issues[0].path[0] === "valueSize",
- * );
- * ```
- */
-export const respClientParams: ParamsSchema<RespClientParams, RespClientOptions> = z.object({
+const respClientSchema = z.object({
   target: z.string().refine(isTarget, { message: 'must be "host:port" with a port in 1-65535' })
     .describe("Redis server, host:port"),
   count: z.number().int().min(1).max(10_000_000).default(100).describe(
@@ -127,3 +108,27 @@ export const respClientParams: ParamsSchema<RespClientParams, RespClientOptions>
     ctx.addIssue({ code: "custom", path: ["password"], message: "is required with username" });
   }
 });
+
+// The interfaces say what the schema says: a drift is a compile error here.
+true satisfies ParamsTypesMatch<typeof respClientSchema, RespClientParams, RespClientOptions>;
+
+/**
+ * Schema of the RESP client role's params. A `valueSize` over `maxBulkSize`
+ * is a params error: the client would refuse its own value when reading it
+ * back.
+ *
+ * @example Defaults and a located error
+ * ```ts
+ * import { respClientParams } from "./params.ts";
+ * import { ParamsError, validateParams } from "@wiretest/wiretest/plugin";
+ * import assert from "node:assert/strict";
+ *
+ * const params = validateParams(respClientParams, { target: "127.0.0.1:6379" });
+ * assert.deepEqual([params.count, params.connections, params.valueSize], [100, 1, 32]);
+ * assert.throws(
+ *   () => validateParams(respClientParams, { target: "127.0.0.1:6379", valueSize: 2048, maxBulkSize: 1024 }),
+ *   (e: unknown) => e instanceof ParamsError && e.issues[0].path[0] === "valueSize",
+ * );
+ * ```
+ */
+export const respClientParams: ParamsSchema<RespClientParams, RespClientOptions> = respClientSchema;
