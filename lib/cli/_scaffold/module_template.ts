@@ -1,8 +1,9 @@
 // The `mod.ts` of a generated plugin: a line-based PING/PONG protocol over
 // TCP, small enough to read in one sitting and real enough to test (a server
 // that answers, a client that times round trips), in the shape every plugin
-// keeps: explicit params types, schemas, `serve`/`run`, `definePlugin`, and
-// typed helpers for library users.
+// keeps: params schemas with explicit types checked against them, `serve`
+// on `serveConnections`, `run`, and `definePlugin`. Library users call
+// `startServer(plugin, …)` and `runClient(plugin, …)`, typed from the schemas.
 import { fill, type PluginNames, type Roles } from "./names.ts";
 
 /** The source of `mod.ts` for a plugin with the given roles. */
@@ -13,8 +14,6 @@ export function moduleSource(names: PluginNames, roles: Roles): string {
   if (roles.server) parts.push(SERVER_STATS);
   if (roles.client) parts.push(CLIENT_OUTCOME);
   parts.push(definition(roles));
-  if (roles.server) parts.push(START_SERVER);
-  if (roles.client) parts.push(RUN_CLIENT);
   return fill(parts.join("\n"), names);
 }
 
@@ -44,12 +43,13 @@ function header(roles: Roles): string {
     ? String.raw`
  * @example Running both roles over loopback
  * \`\`\`ts
- * import { run__Pascal__Client, start__Pascal__Server } from "./mod.ts";
+ * import __camel__ from "./mod.ts";
+ * import { runClient, startServer } from "@wiretest/wiretest/plugin";
  * import { formatAddress } from "@wiretest/wiretest/transport";
  * import assert from "node:assert/strict";
  *
- * const server = await start__Pascal__Server();
- * const outcome = await run__Pascal__Client({ target: formatAddress(server.address), count: 3 });
+ * const server = await startServer(__camel__, {});
+ * const outcome = await runClient(__camel__, { target: formatAddress(server.address), count: 3 });
  * await server.close();
  * assert.equal(outcome.metrics.pongs, 3);
  * \`\`\`
@@ -79,16 +79,16 @@ function imports(roles: Roles): string {
     ...(roles.server ? ["type MetricDeclaration"] : []),
     ...(roles.client ? ["type Outcome", "type OutcomeDeclaration"] : []),
     "type ParamsSchema",
+    "type ParamsTypesMatch",
     "type Plugin",
-    ...(roles.client ? ["runClient"] : []),
-    "type RunOptions",
-    ...(roles.server ? ["type Service", "startServer"] : []),
+    ...(roles.server ? ["type Service"] : []),
   ];
   const transport = [
     "type Conn",
     ...(roles.client ? ["ConnectionError", "connectTcp", "formatAddress"] : []),
     ...(roles.server ? ["listenTcp"] : []),
     ...(roles.client ? ["parseHostPort"] : []),
+    ...(roles.server ? ["serveConnections"] : []),
   ];
   const lines = [
     namedImport(plugin, "@wiretest/wiretest/plugin"),
@@ -135,6 +135,10 @@ export interface __Pascal__ServerOptions {
   host?: string;
   /** Port to bind; 0 (default) picks a free one. */
   port?: number;
+  /** Close a connection idle this long; 0 means never (default 60000). */
+  idleTimeoutMs?: number;
+  /** Refuse connections beyond this many open at once (default: no limit). */
+  maxConnections?: number;
 }
 
 /** The server role's params after defaults. */
@@ -143,17 +147,35 @@ export interface __Pascal__ServerParams {
   host: string;
   /** Port to bind (0: a free one). */
   port: number;
+  /** Idle timeout in milliseconds; 0 means never. */
+  idleTimeoutMs: number;
+  /** Most connections open at once. */
+  maxConnections?: number;
 }
+
+const __camel__ServerSchema = z.object({
+  host: z.string().min(1).default("127.0.0.1").describe("Address to bind"),
+  port: z.number().int().min(0).max(65535).default(0).describe(
+    "TCP port to bind; 0 picks a free one",
+  ),
+  idleTimeoutMs: z.number().int().min(0).max(86_400_000).default(60_000).describe(
+    "Close a connection idle this many milliseconds; 0 means never",
+  ),
+  maxConnections: z.number().int().min(1).max(1_000_000).optional().describe(
+    "Refuse connections beyond this many open at once (default: no limit)",
+  ),
+});
+
+// The interfaces say what the schema says: a drift is a compile error here.
+true satisfies ParamsTypesMatch<
+  typeof __camel__ServerSchema,
+  __Pascal__ServerParams,
+  __Pascal__ServerOptions
+>;
 
 /** Schema of the server role's params (\`services.*.with\` in fixtures, flags of \`wiretest serve\`). */
 export const __camel__ServerParams: ParamsSchema<__Pascal__ServerParams, __Pascal__ServerOptions> =
-  z
-    .object({
-      host: z.string().min(1).default("127.0.0.1").describe("Address to bind"),
-      port: z.number().int().min(0).max(65535).default(0).describe(
-        "TCP port to bind; 0 picks a free one",
-      ),
-    });
+  __camel__ServerSchema;
 
 /**
  * Starts the server role: answers \`PING\` with \`PONG\` on every connection.
@@ -168,12 +190,10 @@ export const __camel__ServerParams: ParamsSchema<__Pascal__ServerParams, __Pasca
 export function serve__Pascal__(params: __Pascal__ServerParams, ctx: Context): Promise<Service> {
   if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason);
   const listener = listenTcp({ hostname: params.host, port: params.port });
-  const stats = { connections: 0, pings: 0, errors: 0 };
-  const conns = new Set<Conn>();
-  const tasks = new Set<Promise<void>>();
-  let closing = false;
-
-  const answer = async (conn: Conn) => {
+  const stats = { pings: 0, errors: 0 };
+  // The accept loop, its limits and a bounded close() come from
+  // serveConnections; this function only speaks the protocol.
+  const server = serveConnections(listener, async (conn, connection) => {
     try {
       const lines = readFrames(conn, new LineDecoder({ maxLineLength: MAX_LINE_LENGTH }));
       for await (const line of lines) {
@@ -186,43 +206,27 @@ export function serve__Pascal__(params: __Pascal__ServerParams, ctx: Context): P
         }
       }
     } catch (error) {
-      // A connection closed by close() is the plan, not an error.
-      if (!closing) {
+      // A connection closed by close() or the idle timeout is the plan, not an error.
+      if (connection.closeReason === undefined) {
         stats.errors++;
         ctx.log("debug", \`__kebab__: \${(error as Error).message}\`);
       }
-    } finally {
-      conn.close();
-      conns.delete(conn);
     }
-  };
-
-  const accepting = (async () => {
-    for await (const conn of listener) {
-      stats.connections++;
-      conns.add(conn);
-      const task = answer(conn);
-      tasks.add(task);
-      task.finally(() => tasks.delete(task));
-    }
-  })().catch((error) => {
-    stats.errors++;
-    ctx.log("error", \`__kebab__: stopped accepting: \${(error as Error).message}\`);
+  }, {
+    idleTimeout: params.idleTimeoutMs,
+    maxConnections: params.maxConnections,
+    signal: ctx.signal,
+    // Nothing to finish: close() closes every connection at once.
+    drainTimeout: 0,
+    onAcceptError: (error, failures) => {
+      if (failures === 1) ctx.log("warn", \`__kebab__: \${error.message}\`);
+    },
   });
-
-  let closed: Promise<void> | undefined;
-  const close = () =>
-    closed ??= (async () => {
-      closing = true;
-      ctx.signal.removeEventListener("abort", onAbort);
-      listener.close();
-      for (const conn of conns) conn.close();
-      await accepting;
-      await Promise.all(tasks);
-    })();
-  const onAbort = () => void close();
-  ctx.signal.addEventListener("abort", onAbort, { once: true });
-  return Promise.resolve({ address: listener.addr, stats: () => ({ ...stats }), close });
+  return Promise.resolve({
+    address: listener.addr,
+    stats: () => ({ connections: server.stats().accepted, ...stats }),
+    close: () => server.close().then(() => {}),
+  });
 }
 `;
 
@@ -255,19 +259,25 @@ function isTarget(value: string): boolean {
   }
 }
 
+const __camel__ClientSchema = z.object({
+  target: z.string().refine(isTarget, { message: 'must be "host:port" with a port in 1-65535' })
+    .describe("Server to ping, host:port"),
+  count: z.number().int().min(1).max(1_000_000).default(10).describe("PING round trips to make"),
+  timeoutMs: z.number().int().min(1).max(3_600_000).default(5000).describe(
+    "Milliseconds the connect and each reply may take",
+  ),
+});
+
+// The interfaces say what the schema says: a drift is a compile error here.
+true satisfies ParamsTypesMatch<
+  typeof __camel__ClientSchema,
+  __Pascal__ClientParams,
+  __Pascal__ClientOptions
+>;
+
 /** Schema of the client role's params (\`steps[*].with\` in fixtures, flags of \`wiretest run\`). */
 export const __camel__ClientParams: ParamsSchema<__Pascal__ClientParams, __Pascal__ClientOptions> =
-  z
-    .object({
-      target: z.string().refine(isTarget, { message: 'must be "host:port" with a port in 1-65535' })
-        .describe("Server to ping, host:port"),
-      count: z.number().int().min(1).max(1_000_000).default(10).describe(
-        "PING round trips to make",
-      ),
-      timeoutMs: z.number().int().min(1).max(3_600_000).default(5000).describe(
-        "Milliseconds the connect and each reply may take",
-      ),
-    });
+  __camel__ClientSchema;
 
 /**
  * Runs the client role: connects, sends \`count\` PINGs one after the other
@@ -352,6 +362,8 @@ export function summarize__Pascal__(outcome: Outcome): string {
 function definition(roles: Roles): string {
   const server = roles.server ? "__Pascal__ServerParams" : "never";
   const client = roles.client ? "__Pascal__ClientParams" : "never";
+  const serverInput = roles.server ? "__Pascal__ServerOptions" : "never";
+  const clientInput = roles.client ? "__Pascal__ClientOptions" : "never";
   const doc = roles.server && roles.client
     ? "`server` answers PINGs, `client` sends them and times the PONGs"
     : roles.server
@@ -360,7 +372,7 @@ function definition(roles: Roles): string {
   const lines = [
     "",
     `/** The __kebab__ plugin: ${doc}. */`,
-    `const __camel__: Plugin<${server}, ${client}> = definePlugin({`,
+    `const __camel__: Plugin<${server}, ${client}, ${serverInput}, ${clientInput}> = definePlugin({`,
     `  name: "__kebab__",`,
     `  version: "0.1.0",`,
     `  description: ${JSON.stringify(pluginDescription(roles))},`,
@@ -422,35 +434,3 @@ export const __camel__Outcome: OutcomeDeclaration = {
     },
   ],
 };`;
-
-const START_SERVER = String.raw`
-/**
- * Starts the server role with options checked against its schema.
- *
- * @param options Where to listen (default \`127.0.0.1\`, a free port).
- * @param run Signal, log and progress sinks.
- * @returns The running service; \`close()\` it when done.
- * @throws {TypeError} When the options are invalid (a \`ParamsError\`).
- */
-export function start__Pascal__Server(
-  options: __Pascal__ServerOptions = {},
-  run: Omit<RunOptions, "timeout" | "deadline"> = {},
-): Promise<Service> {
-  return startServer(__camel__, options, run);
-}`;
-
-const RUN_CLIENT = String.raw`
-/**
- * Runs the client role with options checked against its schema.
- *
- * @param options The target and how many PINGs.
- * @param run Timeout, deadline, signal, log and progress sinks.
- * @returns What the client observed (\`ok: false\` with \`error\` when it failed).
- * @throws {TypeError} When the options are invalid (a \`ParamsError\`).
- */
-export function run__Pascal__Client(
-  options: __Pascal__ClientOptions,
-  run: RunOptions = {},
-): Promise<Outcome> {
-  return runClient(__camel__, options, run);
-}`;

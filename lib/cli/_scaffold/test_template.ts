@@ -28,17 +28,18 @@ import {
   listenTcp,
   readFull,
 } from "@wiretest/wiretest/transport";
-import __camel__, {
-  __camel__ClientParams,
-  run__Pascal__Client,
-  start__Pascal__Server,
-} from "./mod.ts";
+import __camel__, { __camel__ClientParams } from "./mod.ts";
 `;
 
 const SERVER_IMPORTS = String.raw`import assert from "node:assert/strict";
-import { ParamsError, statsProblems, validateParams } from "@wiretest/wiretest/plugin";
+import {
+  ParamsError,
+  startServer,
+  statsProblems,
+  validateParams,
+} from "@wiretest/wiretest/plugin";
 import { connectTcp, readFull } from "@wiretest/wiretest/transport";
-import { __camel__ServerParams, __camel__Stats, start__Pascal__Server } from "./mod.ts";
+import __camel__, { __camel__ServerParams, __camel__Stats } from "./mod.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -48,7 +49,7 @@ const CLIENT_IMPORTS = String.raw`import assert from "node:assert/strict";
 import { outcomeProblems, ParamsError, runClient, validateParams } from "@wiretest/wiretest/plugin";
 import { encodeLine, LineDecoder, readFrames } from "@wiretest/wiretest/codec";
 import { listenTcp } from "@wiretest/wiretest/transport";
-import __camel__, { __camel__ClientParams, run__Pascal__Client } from "./mod.ts";
+import __camel__, { __camel__ClientParams } from "./mod.ts";
 `;
 
 const ROUND_TRIP = String
@@ -77,7 +78,7 @@ Deno.test("__kebab__ client reports a refused connection as ok: false", async ()
   const listener = listenTcp();
   const port = listener.addr.port;
   listener.close();
-  const outcome = await run__Pascal__Client({ target: \`127.0.0.1:\${port}\`, count: 1 });
+  const outcome = await runClient(__camel__, { target: \`127.0.0.1:\${port}\`, count: 1 });
   assert.equal(outcome.ok, false);
   assert.equal(outcome.error?.code, "refused");
   assert.equal(outcome.metrics.pongs, 0);
@@ -86,7 +87,7 @@ Deno.test("__kebab__ client reports a refused connection as ok: false", async ()
 
 const UNKNOWN_COMMAND = String.raw`
 Deno.test("__kebab__ server answers an unknown command with an error line", async () => {
-  const server = await start__Pascal__Server();
+  const server = await startServer(__camel__, {});
   try {
     const port = (server.address as Deno.NetAddr).port;
     using conn = await connectTcp({ port });
@@ -113,7 +114,7 @@ Deno.test("__kebab__ client params reject a count of 0 with the field's path", (
 
 const SERVER_PINGS = String
   .raw`Deno.test("__kebab__ server answers every PING with a PONG", async () => {
-  const server = await start__Pascal__Server();
+  const server = await startServer(__camel__, {});
   try {
     const port = (server.address as Deno.NetAddr).port;
     using conn = await connectTcp({ port });
