@@ -134,18 +134,25 @@ export type ParamsOutput<S> = S extends { readonly "~standard": { readonly types
  * assert.deepEqual([ok, drift], [true, "the schema's input type is not Options"]);
  * ```
  */
-export type ParamsTypesMatch<S, Params, Options> = SameType<ParamsOutput<S>, Params> extends true
-  ? SameType<ParamsInput<S>, Options> extends true ? true
-  : "the schema's input type is not Options"
+// Assignable both ways and the same keys (an extra optional key is
+// assignable both ways, so keys are compared too); written out twice rather
+// than as a helper type, which would be one more public name.
+export type ParamsTypesMatch<S, Params, Options> = [ParamsOutput<S>] extends [Params]
+  ? [Params] extends [ParamsOutput<S>]
+    ? [keyof ParamsOutput<S>] extends [keyof Params]
+      ? [keyof Params] extends [keyof ParamsOutput<S>]
+        ? [ParamsInput<S>] extends [Options]
+          ? [Options] extends [ParamsInput<S>]
+            ? [keyof ParamsInput<S>] extends [keyof Options]
+              ? [keyof Options] extends [keyof ParamsInput<S>] ? true
+              : "the schema's input type is not Options"
+            : "the schema's input type is not Options"
+          : "the schema's input type is not Options"
+        : "the schema's input type is not Options"
+      : "the schema's output type is not Params"
+    : "the schema's output type is not Params"
+  : "the schema's output type is not Params"
   : "the schema's output type is not Params";
-
-// Assignable both ways and the same keys: an extra optional key is assignable
-// both ways, so keys are compared too.
-type SameType<A, B> = [A] extends [B]
-  ? [B] extends [A] ? [keyof A] extends [keyof B] ? [keyof B] extends [keyof A] ? true : false
-    : false
-  : false
-  : false;
 
 /**
  * JSON Schema (draft 2020-12) of what users may write for a params schema.
