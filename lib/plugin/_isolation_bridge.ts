@@ -43,6 +43,10 @@ export type BridgeReply =
   | { type: "failed"; message: string };
 
 const WATCH_MS = 100;
+// Once a plugin has printed, its replies wait this long, so what it printed
+// during a step (already in the pipe when its answer is sent) is read and
+// shown with the step rather than after it.
+const SETTLE_MS = 5;
 
 interface Scope {
   postMessage(message: unknown): void;
@@ -58,6 +62,8 @@ const statsHeader = new Int32Array(statsBuffer, 0, STATS_HEADER / 4);
 const statsBody = new Uint8Array(statsBuffer, STATS_HEADER);
 const pending: Uint8Array[] = [];
 let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+let printed = false;
+const delayed: Reply[] = [];
 
 if (WorkerGlobal && globalThis instanceof WorkerGlobal) {
   scope.addEventListener("message", (event) => {
@@ -173,8 +179,17 @@ function receive(reply: Reply): void {
   if (reply.type === "stats") return writeStats(reply);
   // The bridge's own messages are not the plugin's to send.
   if (reply.type === "output" || reply.type === "exited") return;
-  if (reply.type === "ready") return post({ type: "ready", stats: statsBuffer });
-  post(reply);
+  forward(reply.type === "ready" ? { type: "ready", stats: statsBuffer } : reply);
+}
+
+/** Posts a reply, after the output printed before it once the plugin prints. */
+function forward(reply: Reply): void {
+  if (!printed && delayed.length === 0) return post(reply);
+  if (delayed.push(reply) === 1) {
+    setTimeout(() => {
+      for (const queued of delayed.splice(0)) post(queued);
+    }, SETTLE_MS);
+  }
 }
 
 function writeStats(reply: Extract<Reply, { type: "stats" }>): void {
@@ -226,6 +241,7 @@ class Output {
     let partial = "";
     const decoder = new TextDecoder();
     for await (const chunk of stream) {
+      printed = true;
       const text = decoder.decode(chunk, { stream: true });
       if (name === "stderr") this.tail = (this.tail + text).slice(-4096);
       if (this.#left <= 0) {

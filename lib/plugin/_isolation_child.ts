@@ -224,7 +224,7 @@ function done(
       id,
       error: serializeError(
         new TypeError(
-          `Cannot send the result of plugin "${plugin.name}" out of its worker: ${
+          `Cannot send the result of plugin "${plugin.name}" out of its process: ${
             cloneError instanceof Error ? cloneError.message : String(cloneError)
           }`,
           { cause: cloneError },

@@ -414,7 +414,7 @@ export class WorkerHandle {
     const text = new TextDecoder().decode(view.body.slice(0, length));
     if (status === StatsStatus.TooLarge) {
       throw new RangeError(
-        `Cannot read the stats of plugin "${this.entry.name}": they are too large to pass from its worker`,
+        `Cannot read the stats of plugin "${this.entry.name}": they are too large to pass from its process`,
       );
     }
     if (status === StatsStatus.Threw) {

@@ -298,7 +298,7 @@ export async function runIsolatedClient(
   let clean = false;
   try {
     if (!await untilReady(lease.handle, ctx.signal)) {
-      return failed(cancelled(entry, ctx.signal.reason, "before its worker was ready"));
+      return failed(cancelled(entry, ctx.signal.reason, "before its process was ready"));
     }
     const sinks: Sinks = { log: ctx.log, progress: ctx.progress };
     const request = { type: "client", input, deadline: ctx.deadline } as const;
@@ -694,7 +694,7 @@ function hung(entry: ManifestEntry, reason: unknown, graceMs: number): Error {
   const { name } = reasonOf(reason);
   const why = name === "TimeoutError" ? "its deadline passed" : "it was cancelled";
   const error = new Error(
-    `Cannot run plugin "${entry.name}": it did not stop within ${graceMs} ms after ${why}, so its worker was terminated`,
+    `Cannot run plugin "${entry.name}": it did not stop within ${graceMs} ms after ${why}, so its process was killed`,
     { cause: reason },
   );
   error.name = name;

@@ -308,7 +308,7 @@ Deno.test("runIsolatedClient() terminates a plugin that ignores its deadline", a
   assert.equal(outcome.error?.name, "TimeoutError");
   assert.equal(
     outcome.error?.message,
-    'Cannot run plugin "hang": it did not stop within 100 ms after its deadline passed, so its worker was terminated',
+    'Cannot run plugin "hang": it did not stop within 100 ms after its deadline passed, so its process was killed',
   );
   assert.equal(pool.size, 0);
 });

@@ -254,3 +254,13 @@ Deno.test("also: a plugin that allocates without bound fails its step at the mem
   assert.equal(steps.find((s) => s.step.plugin === "peeks")?.status, "passed");
   assert.equal(ofType(run.events, "summary").length, 1);
 });
+
+Deno.test("escape 5: a plugin that floods stdout has its log cut at 1 MiB, each line at 4,096 characters", async () => {
+  const run = await runner("floods.wire.yaml");
+  assert.equal(run.exitCode, 0);
+  const lines = run.logs.filter((l) => l.includes('plugin "floods" stdout: '));
+  const kept = lines.filter((l) => l.endsWith("x…"));
+  assert.ok(kept.length > 0 && kept.length <= 16, `${kept.length} long lines kept`);
+  for (const line of kept) assert.ok(line.length < 4_200, `a line of ${line.length} characters`);
+  assert.ok(lines.at(-1)!.endsWith("(more output than wiretest keeps: the rest is dropped)"));
+});
