@@ -1,6 +1,5 @@
 // deno-lint-ignore-file no-control-regex -- these tests are about control characters
 import assert from "node:assert/strict";
-import { XMLParser } from "fast-xml-parser";
 import { SaxesParser } from "saxes";
 import { junitReporter } from "./junit_reporter.ts";
 import {
@@ -15,9 +14,9 @@ import {
   sink,
   UDP,
 } from "./_test_utils.ts";
+import { parseXmlTree, type XmlNode } from "./_xml_test_utils.ts";
 
-// deno-lint-ignore no-explicit-any
-type Node = any;
+type Node = XmlNode;
 
 /** Well-formedness errors by a strict XML 1.0 parser (forbidden characters, bad entities…). */
 function wellFormednessErrors(xml: string): string[] {
@@ -40,15 +39,7 @@ function strictTestCaseNames(xml: string): string[] {
 }
 
 function parse(xml: string): Node {
-  return new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: "",
-    htmlEntities: true, // decode &#10; and friends
-    parseAttributeValue: false,
-    parseTagValue: false,
-    trimValues: false,
-    isArray: (name: string) => ["testsuite", "testcase"].includes(name),
-  }).parse(xml);
+  return parseXmlTree(xml, ["testsuite", "testcase"]);
 }
 
 async function report(): Promise<{ xml: string; doc: Node; cases: Map<string, Node> }> {
