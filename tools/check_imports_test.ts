@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cycles, layerEdges, privateOwner, privateReaches } from "./check_imports.ts";
+import {
+  cycles,
+  layerEdges,
+  pluginDeepImports,
+  privateOwner,
+  privateReaches,
+} from "./check_imports.ts";
 
 const edge = (from: string, to: string) => ({ from, to, line: 1, dynamic: false });
 
@@ -112,4 +118,29 @@ Deno.test("check_imports passes a layered tree", async () => {
   });
   assert.equal(code, 0, out);
   assert.match(out, /0 problems/);
+});
+
+Deno.test("pluginDeepImports() lets a plugin import wiretest only through the author entry points", () => {
+  const deep = pluginDeepImports([
+    edge("plugins/echo/server.ts", "lib/transport/mod.ts"),
+    edge("plugins/echo/server.ts", "plugins/echo/_listen.ts"),
+    edge("plugins/echo/server.ts", "lib/transport/tcp.ts"),
+    edge("plugins/echo/server.ts", "lib/_internal/pause.ts"),
+    edge("plugins/echo/server.ts", "lib/_internal/closest.ts"),
+    edge("plugins/echo/server.ts", "lib/plugin/isolation.ts"),
+    edge("plugins/echo/server.ts", "plugins/http_probe/_tls.ts"),
+    edge("plugins/echo/server_test.ts", "lib/transport/tcp.ts"),
+    edge("plugins/manifest.ts", "lib/plugin/registry.ts"),
+    edge("examples/plugins/dns/client.ts", "lib/codec/mod.ts"),
+    edge("examples/plugins/dns/client.ts", "lib/errors.ts"),
+    edge("examples/plugins/dns/client.ts", "lib/_internal/pause.ts"),
+  ]);
+  assert.deepEqual(deep.map((e) => `${e.from} -> ${e.to}`), [
+    "plugins/echo/server.ts -> lib/transport/tcp.ts",
+    "plugins/echo/server.ts -> lib/_internal/closest.ts",
+    "plugins/echo/server.ts -> lib/plugin/isolation.ts",
+    "plugins/echo/server.ts -> plugins/http_probe/_tls.ts",
+    "examples/plugins/dns/client.ts -> lib/errors.ts",
+    "examples/plugins/dns/client.ts -> lib/_internal/pause.ts",
+  ]);
 });

@@ -1,13 +1,15 @@
 // Opens client links for the transport the params name. The target is parsed
 // (and a CA file read) once, not once per connection.
-import { parseHostPort } from "../../lib/transport/address.ts";
-import { connectTcp } from "../../lib/transport/tcp.ts";
-import { connectTls } from "../../lib/transport/tls.ts";
-import { bindUdp } from "../../lib/transport/udp.ts";
-import { connectUnix } from "../../lib/transport/unix.ts";
+import {
+  bindUdp,
+  connectTcp,
+  connectTls,
+  connectUnix,
+  parseHostPort,
+} from "../../lib/transport/mod.ts";
 import { type Link, StreamLink, type Tally, UdpLink } from "./_links.ts";
 import type { EchoClientParams, EchoTransport } from "./params.ts";
-import { readInputTextFile } from "../../lib/plugin/input_file.ts";
+import { readInputTextFile } from "../../lib/plugin/mod.ts";
 
 /** Opens one link, ready for round trips. */
 export type Connector = (

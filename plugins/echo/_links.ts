@@ -1,10 +1,13 @@
 // One client connection ("link") per transport, each able to do one echo
 // round trip: send the payload, read exactly as many bytes back, count the
 // ones that differ.
-import { ConnectionError } from "../../lib/errors.ts";
-import { formatAddress } from "../../lib/transport/address.ts";
-import type { Conn } from "../../lib/transport/types.ts";
-import type { UdpSocket, UdpTarget } from "../../lib/transport/udp.ts";
+import {
+  type Conn,
+  ConnectionError,
+  formatAddress,
+  type UdpSocket,
+  type UdpTarget,
+} from "../../lib/transport/mod.ts";
 import { countMismatches } from "./_compare.ts";
 
 /** Counters every link adds to. */

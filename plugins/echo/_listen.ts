@@ -1,11 +1,8 @@
 // Opens the stream listener the server params ask for, and knows what to
 // clean up afterwards (the Unix socket file and the temporary directory).
-import { listenTcp } from "../../lib/transport/tcp.ts";
-import { listenTls } from "../../lib/transport/tls.ts";
-import type { Listener } from "../../lib/transport/types.ts";
-import { listenUnix } from "../../lib/transport/unix.ts";
+import { type Listener, listenTcp, listenTls, listenUnix } from "../../lib/transport/mod.ts";
 import type { EchoServerParams } from "./params.ts";
-import { readInputTextFile } from "../../lib/plugin/input_file.ts";
+import { readInputTextFile } from "../../lib/plugin/mod.ts";
 
 /** A listener and what to remove once it is closed. */
 export interface OpenedListener {

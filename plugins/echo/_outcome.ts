@@ -1,11 +1,8 @@
 // What the echo roles report: every metric and fact of the client's outcome
 // (client.ts) and every counter of the server's stats() (server.ts).
 // tests/outcome_declarations_test.ts checks them against real runs.
-import { summaryMetricDeclarations } from "../../lib/metrics/summary_metrics.ts";
-import type {
-  MetricDeclaration,
-  OutcomeDeclaration,
-} from "../../lib/plugin/outcome_declaration.ts";
+import { summaryMetricDeclarations } from "../../lib/metrics/mod.ts";
+import type { MetricDeclaration, OutcomeDeclaration } from "../../lib/plugin/mod.ts";
 
 const STREAM = "stream transports (tcp, tls, unix)";
 

@@ -4,12 +4,9 @@
  *
  * @module
  */
-import { TimeoutError } from "../../lib/errors.ts";
-import { LatencyHistogram } from "../../lib/metrics/latency_histogram.ts";
-import { summaryMetrics } from "../../lib/metrics/summary_metrics.ts";
-import { Throughput } from "../../lib/metrics/throughput.ts";
-import { describeError } from "../../lib/plugin/run.ts";
-import type { Context, Outcome } from "../../lib/plugin/types.ts";
+import { TimeoutError } from "../../lib/transport/mod.ts";
+import { LatencyHistogram, summaryMetrics, Throughput } from "../../lib/metrics/mod.ts";
+import { type Context, describeError, type Outcome } from "../../lib/plugin/mod.ts";
 import { prepareConnector } from "./_connect.ts";
 import type { Link, Tally } from "./_links.ts";
 import { type EchoClientParams, payloadBytes, resolveTransport } from "./params.ts";

@@ -5,11 +5,16 @@
  * @module
  */
 import { pause } from "../../lib/_internal/pause.ts";
-import type { Context, Service } from "../../lib/plugin/types.ts";
-import { formatAddress } from "../../lib/transport/address.ts";
-import type { Conn } from "../../lib/transport/types.ts";
-import { serveConnections, type ServedConnection } from "../../lib/transport/serve_connections.ts";
-import { bindUdp, type Datagram, type UdpSocket } from "../../lib/transport/udp.ts";
+import type { Context, Service } from "../../lib/plugin/mod.ts";
+import {
+  bindUdp,
+  type Conn,
+  type Datagram,
+  formatAddress,
+  serveConnections,
+  type ServedConnection,
+  type UdpSocket,
+} from "../../lib/transport/mod.ts";
 import { type OpenedListener, openListener } from "./_listen.ts";
 import type { EchoServerParams } from "./params.ts";
 

@@ -2,10 +2,7 @@
 // outcome (sender.ts) and every counter of the receiver's stats()
 // (receiver.ts). A failed send reports no metrics or facts, only the error.
 // tests/outcome_declarations_test.ts checks them against real runs.
-import type {
-  MetricDeclaration,
-  OutcomeDeclaration,
-} from "../../lib/plugin/outcome_declaration.ts";
+import type { MetricDeclaration, OutcomeDeclaration } from "../../lib/plugin/mod.ts";
 
 const FRAMED = 'in mode `"framed"`';
 

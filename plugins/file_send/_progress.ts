@@ -1,7 +1,7 @@
 // Progress of a transfer, at most a few updates a second: an isolated role
 // posts every update to its parent, and one per chunk would be thousands of
 // messages per GiB, each a wake-up and a clone.
-import type { Context } from "../../lib/plugin/types.ts";
+import type { Context } from "../../lib/plugin/mod.ts";
 
 const INTERVAL_MS = 100;
 

@@ -1,7 +1,7 @@
 // Params of the file-send roles. Explicit interfaces keep JSR's public types
 // fast; the zod schemas validate fixtures and CLI flags against them.
 import { z } from "zod";
-import type { ParamsSchema, ParamsTypesMatch } from "../../lib/plugin/params_schema.ts";
+import type { ParamsSchema, ParamsTypesMatch } from "../../lib/plugin/mod.ts";
 
 /** How bytes travel: `framed` (header, bytes, sha256 trailer, acknowledgement) or `raw` (bytes until EOF). */
 export type FileSendMode = "framed" | "raw";

@@ -3,12 +3,15 @@
 // place atomically. A failed transfer leaves nothing behind.
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { ConnectionError, TimeoutError } from "../../lib/errors.ts";
-import type { Context, Service } from "../../lib/plugin/types.ts";
-import { listenTcp } from "../../lib/transport/tcp.ts";
-import { readFull } from "../../lib/transport/read_full.ts";
-import type { Conn } from "../../lib/transport/types.ts";
-import { serveConnections } from "../../lib/transport/serve_connections.ts";
+import {
+  type Conn,
+  ConnectionError,
+  listenTcp,
+  readFull,
+  serveConnections,
+  TimeoutError,
+} from "../../lib/transport/mod.ts";
+import { checkInputDirectory, type Context, type Service } from "../../lib/plugin/mod.ts";
 import type { FileReceiverParams } from "./params.ts";
 import {
   decodeHeaderFixed,
@@ -26,7 +29,6 @@ import {
 } from "./protocol.ts";
 import { byteProgress } from "./_progress.ts";
 import { WriteBehind } from "./_write_behind.ts";
-import { checkInputDirectory } from "../../lib/plugin/input_file.ts";
 
 // Each of the two receive buffers: large enough that reads, writes and hash
 // updates are few, small enough that memory stays flat.

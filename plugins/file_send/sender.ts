@@ -3,14 +3,16 @@
 import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import { deadlineOf } from "../../lib/_internal/deadline.ts";
-import { TimeoutError } from "../../lib/errors.ts";
+import {
+  type Conn,
+  connectTcp,
+  parseHostPort,
+  readFull,
+  TimeoutError,
+} from "../../lib/transport/mod.ts";
 import { TIMED_OUT, within } from "../../lib/_internal/within.ts";
-import type { Context, Outcome } from "../../lib/plugin/types.ts";
-import { Throughput } from "../../lib/metrics/throughput.ts";
-import { parseHostPort } from "../../lib/transport/address.ts";
-import { readFull } from "../../lib/transport/read_full.ts";
-import { connectTcp } from "../../lib/transport/tcp.ts";
-import type { Conn } from "../../lib/transport/types.ts";
+import { type Context, openInputFile, type Outcome } from "../../lib/plugin/mod.ts";
+import { Throughput } from "../../lib/metrics/mod.ts";
 import type { FileSenderParams } from "./params.ts";
 import {
   type Ack,
@@ -24,7 +26,6 @@ import {
 } from "./protocol.ts";
 import { byteProgress } from "./_progress.ts";
 import { readAhead } from "./_read_ahead.ts";
-import { openInputFile } from "../../lib/plugin/input_file.ts";
 
 /** Sends one file. */
 export async function sendFile(params: FileSenderParams, ctx: Context): Promise<Outcome> {

@@ -2,12 +2,12 @@
 // outcome (client.ts, _tls.ts) and every counter of the responder's stats()
 // (server.ts). tests/outcome_declarations_test.ts checks them against real
 // runs.
-import { summaryMetricDeclarations } from "../../lib/metrics/summary_metrics.ts";
+import { summaryMetricDeclarations } from "../../lib/metrics/mod.ts";
 import type {
   FactDeclaration,
   MetricDeclaration,
   OutcomeDeclaration,
-} from "../../lib/plugin/outcome_declaration.ts";
+} from "../../lib/plugin/mod.ts";
 
 const REPEATS = "with `repeat` above 1";
 const HTTPS = "for https";

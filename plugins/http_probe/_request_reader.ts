@@ -1,7 +1,7 @@
 // Reads HTTP/1.x requests for the responder: just what answering and
 // keeping a connection in step needs (method, version, framing of the body,
 // Connection and Expect), through one buffer, with the body discarded.
-import type { Conn } from "../../lib/transport/types.ts";
+import type { Conn } from "../../lib/transport/mod.ts";
 
 /** What the responder needs of a request head. */
 export interface RequestHead {

@@ -2,8 +2,7 @@
 // is parsed as text, the body is handed to a sink in place (no copies), so a
 // 100 MiB body costs one buffer, not 100 MiB.
 import { clearImmediate, setImmediate } from "node:timers";
-import { ConnectionError } from "../../lib/errors.ts";
-import type { Conn } from "../../lib/transport/types.ts";
+import { type Conn, ConnectionError } from "../../lib/transport/mod.ts";
 import { HttpParseError, type HttpParsePart } from "./errors.ts";
 
 /**

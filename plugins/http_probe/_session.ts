@@ -3,11 +3,8 @@
 // with phase timings.
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import { ConnectionError } from "../../lib/errors.ts";
+import { type Conn, ConnectionError, connectTcp, formatAddress } from "../../lib/transport/mod.ts";
 import { withDeadline } from "../../lib/_internal/deadline.ts";
-import { formatAddress } from "../../lib/transport/address.ts";
-import { connectTcp } from "../../lib/transport/tcp.ts";
-import type { Conn } from "../../lib/transport/types.ts";
 import { type OpenedTls, type TlsFacts, TlsOpener, type TlsSettings } from "./_tls.ts";
 import {
   type BodyFraming,

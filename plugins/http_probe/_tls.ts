@@ -21,19 +21,19 @@
 // differs from the inspection's fails the probe (the protocol and cipher
 // facts would describe another server). On a runtime where Deno's client
 // does not report it, node:tls carries the requests.
-import { ConnectionError } from "../../lib/errors.ts";
-import { formatAddress } from "../../lib/transport/address.ts";
-import { connectTcp } from "../../lib/transport/tcp.ts";
 import {
   type CertificateFacts,
+  type Conn,
+  ConnectionError,
+  connectTcp,
+  formatAddress,
   startNativeTls,
   startTls,
   type TlsConn,
   type TlsInfo,
-} from "../../lib/transport/tls.ts";
-import type { Conn } from "../../lib/transport/types.ts";
+} from "../../lib/transport/mod.ts";
 import type { HttpProbeClientParams, TlsClient } from "./params.ts";
-import { readInputTextFile } from "../../lib/plugin/input_file.ts";
+import { readInputTextFile } from "../../lib/plugin/mod.ts";
 
 /** Trust settings for every HTTPS connection of a probe. */
 export interface TlsSettings {

@@ -3,8 +3,8 @@
 // connection when time is up; the failed read or write is then reported as
 // the timeout or abort that caused it.
 import { type LimitSignal, limitSignal } from "../../lib/_internal/deadline.ts";
-import { type NetOperation, TimeoutError } from "../../lib/errors.ts";
-import type { Context } from "../../lib/plugin/types.ts";
+import { type NetOperation, TimeoutError } from "../../lib/transport/mod.ts";
+import type { Context } from "../../lib/plugin/mod.ts";
 
 /** What the probe is doing, for the timeout's message. */
 export interface Activity {

@@ -6,10 +6,8 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { LatencyHistogram } from "../../lib/metrics/latency_histogram.ts";
-import { summaryMetrics } from "../../lib/metrics/summary_metrics.ts";
-import type { Context, Outcome } from "../../lib/plugin/types.ts";
-import { describeError } from "../../lib/plugin/run.ts";
+import { LatencyHistogram, summaryMetrics } from "../../lib/metrics/mod.ts";
+import { type Context, describeError, openInputFile, type Outcome } from "../../lib/plugin/mod.ts";
 import { HttpStatusError, RedirectError } from "./errors.ts";
 import type { HttpProbeClientParams } from "./params.ts";
 import {
@@ -23,7 +21,6 @@ import type { BodySink, HeaderFields, ResponseHead } from "./_response_reader.ts
 import { type Exchange, type OutgoingRequest, type Phases, Session } from "./_session.ts";
 import { tlsSettings } from "./_tls.ts";
 import { Watchdog } from "./_watchdog.ts";
-import { openInputFile } from "../../lib/plugin/input_file.ts";
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const PROGRESS_EVERY_MS = 250;

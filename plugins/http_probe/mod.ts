@@ -20,9 +20,15 @@
  *
  * @module
  */
-import { definePlugin } from "../../lib/plugin/define_plugin.ts";
-import { runClient, type RunOptions, startServer } from "../../lib/plugin/run.ts";
-import type { Outcome, Plugin, Service } from "../../lib/plugin/types.ts";
+import {
+  definePlugin,
+  type Outcome,
+  type Plugin,
+  runClient,
+  type RunOptions,
+  type Service,
+  startServer,
+} from "../../lib/plugin/mod.ts";
 import { probeHttp } from "./client.ts";
 import {
   type HttpProbeClientOptions,

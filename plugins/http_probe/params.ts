@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import type { ParamsSchema, ParamsTypesMatch } from "../../lib/plugin/params_schema.ts";
+import type { ParamsSchema, ParamsTypesMatch } from "../../lib/plugin/mod.ts";
 
 /** A header line as users write it: `Name: value` (an RFC 9110 token, no CR or LF). */
 const HEADER_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*$/;

@@ -10,15 +10,18 @@
  * @module
  */
 import { pause } from "../../lib/_internal/pause.ts";
-import type { Context, Service } from "../../lib/plugin/types.ts";
-import { formatAddress } from "../../lib/transport/address.ts";
-import { listenTcp } from "../../lib/transport/tcp.ts";
-import { listenTls } from "../../lib/transport/tls.ts";
-import type { Conn, Listener } from "../../lib/transport/types.ts";
-import { serveConnections, type ServedConnection } from "../../lib/transport/serve_connections.ts";
+import { type Context, readInputTextFile, type Service } from "../../lib/plugin/mod.ts";
+import {
+  type Conn,
+  formatAddress,
+  type Listener,
+  listenTcp,
+  listenTls,
+  serveConnections,
+  type ServedConnection,
+} from "../../lib/transport/mod.ts";
 import type { HttpServerParams } from "./params.ts";
 import { BadRequest, RequestReader } from "./_request_reader.ts";
-import { readInputTextFile } from "../../lib/plugin/input_file.ts";
 
 // Statuses whose responses have no body.
 const NULL_BODY = new Set([204, 205, 304]);

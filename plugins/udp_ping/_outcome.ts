@@ -2,11 +2,8 @@
 // outcome (client.ts, _ping_run.ts) and every counter of the server's
 // stats() (server.ts). tests/outcome_declarations_test.ts checks them
 // against real runs.
-import { summaryMetricDeclarations } from "../../lib/metrics/summary_metrics.ts";
-import type {
-  MetricDeclaration,
-  OutcomeDeclaration,
-} from "../../lib/plugin/outcome_declaration.ts";
+import { summaryMetricDeclarations } from "../../lib/metrics/mod.ts";
+import type { MetricDeclaration, OutcomeDeclaration } from "../../lib/plugin/mod.ts";
 
 export const udpPingOutcome: OutcomeDeclaration = {
   metrics: [

@@ -2,7 +2,7 @@
 // front, so replies can be matched against the very address pings are sent to
 // (a reply from anywhere else is foreign).
 import { lookup } from "node:dns/promises";
-import { toNetError } from "../../lib/errors.ts";
+import { toNetError } from "../../lib/transport/mod.ts";
 
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 

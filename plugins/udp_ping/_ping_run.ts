@@ -1,11 +1,15 @@
 // One client run: a send loop (on a schedule, or one ping outstanding in
 // flood mode) and a receive loop that times and classifies each datagram the
 // moment it arrives, so a late timer never skews a round-trip time.
-import { toNetError } from "../../lib/errors.ts";
-import { LatencyHistogram } from "../../lib/metrics/latency_histogram.ts";
-import type { Context } from "../../lib/plugin/types.ts";
-import { formatAddress } from "../../lib/transport/address.ts";
-import type { Datagram, UdpSocket, UdpTarget } from "../../lib/transport/udp.ts";
+import {
+  type Datagram,
+  formatAddress,
+  toNetError,
+  type UdpSocket,
+  type UdpTarget,
+} from "../../lib/transport/mod.ts";
+import { LatencyHistogram } from "../../lib/metrics/mod.ts";
+import type { Context } from "../../lib/plugin/mod.ts";
 import { FOREIGN, type PingPacket } from "./_packet.ts";
 
 const PENDING = 0;

@@ -5,11 +5,9 @@
  *
  * @module
  */
-import { describeError } from "../../lib/plugin/run.ts";
-import type { Context, Outcome } from "../../lib/plugin/types.ts";
-import { summaryMetrics } from "../../lib/metrics/summary_metrics.ts";
-import { formatAddress, parseHostPort } from "../../lib/transport/address.ts";
-import { bindUdp, MAX_UDP_PAYLOAD } from "../../lib/transport/udp.ts";
+import { type Context, describeError, type Outcome } from "../../lib/plugin/mod.ts";
+import { summaryMetrics } from "../../lib/metrics/mod.ts";
+import { bindUdp, formatAddress, MAX_UDP_PAYLOAD, parseHostPort } from "../../lib/transport/mod.ts";
 import { HEADER_SIZE, PingPacket } from "./_packet.ts";
 import { localAddressFor, resolvePeer } from "./_peer.ts";
 import { PingRun } from "./_ping_run.ts";

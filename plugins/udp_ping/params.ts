@@ -5,9 +5,8 @@
  * @module
  */
 import { z } from "zod";
-import type { ParamsSchema, ParamsTypesMatch } from "../../lib/plugin/params_schema.ts";
-import { parseHostPort } from "../../lib/transport/address.ts";
-import { MAX_UDP_PAYLOAD } from "../../lib/transport/udp.ts";
+import type { ParamsSchema, ParamsTypesMatch } from "../../lib/plugin/mod.ts";
+import { MAX_UDP_PAYLOAD, parseHostPort } from "../../lib/transport/mod.ts";
 import { HEADER_SIZE } from "./_packet.ts";
 
 /**

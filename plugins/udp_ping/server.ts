@@ -4,9 +4,8 @@
  *
  * @module
  */
-import { formatAddress } from "../../lib/transport/address.ts";
-import { bindUdp, type UdpSocket } from "../../lib/transport/udp.ts";
-import type { Context, Service } from "../../lib/plugin/types.ts";
+import { bindUdp, formatAddress, type UdpSocket } from "../../lib/transport/mod.ts";
+import type { Context, Service } from "../../lib/plugin/mod.ts";
 import type { UdpPingServerParams } from "./params.ts";
 
 /**
