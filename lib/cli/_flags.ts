@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import type { JsonSchema } from "../plugin/json_schema.ts";
 import { paramsInputJsonSchema, type ParamsSchema } from "../plugin/params_schema.ts";
 import { closestName } from "../_internal/closest.ts";
+import { isRecord } from "../_internal/is_record.ts";
 
 /**
  * The JSON Schema keyword a params schema declares a CLI alias with, on a
@@ -101,7 +102,7 @@ export function flagSpecs(schema: JsonSchema | ParamsSchema): FlagSpec[] {
 }
 
 function isSchema(value: unknown): value is Schema {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+  return isRecord(value);
 }
 
 function strings(value: unknown): string[] {

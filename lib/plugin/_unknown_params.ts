@@ -5,6 +5,7 @@
 // JSON Schema every params schema must give makes strictness the contract's
 // default instead of each plugin's choice.
 import { closestName } from "../_internal/closest.ts";
+import { isRecord } from "../_internal/is_record.ts";
 
 type Schema = Record<string, unknown>;
 
@@ -206,7 +207,7 @@ function matches(pattern: string, key: string): boolean {
 }
 
 function isSchema(value: unknown): value is Schema {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+  return isRecord(value);
 }
 
 function strings(value: unknown): string[] {

@@ -23,6 +23,7 @@ import type { LocatedMessage } from "./events.ts";
 import { type ExecutorFactory, inProcessExecutor, type PluginExecutor } from "./executor.ts";
 import { problemsOf, toProblem } from "./_problems.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
+import { isRecord } from "../_internal/is_record.ts";
 
 /**
  * Environment variables the runner provides to every fixture, without
@@ -286,8 +287,4 @@ function templatedPaths(value: unknown, path: PathSegment[]): PathSegment[][] {
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
