@@ -275,6 +275,12 @@ export class WorkerHandle {
         `its manifest entry grants ${what}, which this process does not have (run wiretest with --allow-${missing.permission}, narrow the entry, or use --no-isolation)`,
       );
     }
+    if (Deno.permissions.querySync({ name: "run", command: Deno.execPath() }).state !== "granted") {
+      throw new PluginLoadError(
+        entry,
+        "isolation starts a Deno process for each plugin, which this process may not (run wiretest with --allow-run, or use --no-isolation)",
+      );
+    }
     // Found here, a missing module does not cost a process (nor Deno's report of it).
     if (missingFile(entry.module)) throw new PluginLoadError(entry, "module not found");
     this.ready = new Promise<void>((resolve, reject) => this.#settle = { resolve, reject });

@@ -598,6 +598,21 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "runIsolatedClient() refuses to start a plugin when this process may not run deno",
+  permissions: { net: true, read: true, write: true, env: true, sys: true },
+  async fn() {
+    await assert.rejects(
+      runIsolatedClient(builtin.get("echo"), { target: "127.0.0.1:9" }),
+      (error: unknown) =>
+        error instanceof PluginLoadError &&
+        error.message.endsWith(
+          "isolation starts a Deno process for each plugin, which this process may not (run wiretest with --allow-run, or use --no-isolation)",
+        ),
+    );
+  },
+});
+
 Deno.test("isolation works when wiretest is imported over HTTP, as from JSR", async () => {
   const root = new URL("../../", import.meta.url);
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
