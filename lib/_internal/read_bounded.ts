@@ -29,7 +29,7 @@ export async function readBounded(
   path: string | URL,
   maxBytes: number,
   prefix: string,
-): Promise<Uint8Array> {
+): Promise<Uint8Array<ArrayBuffer>> {
   const info = await Deno.stat(path);
   if (!info.isFile) {
     throw new TypeError(`${prefix}: it is ${fileKind(info)}, not a regular file`);
@@ -70,7 +70,7 @@ export async function readStreamBounded(
   body: ReadableStream<Uint8Array>,
   maxBytes: number,
   prefix: string,
-): Promise<Uint8Array> {
+): Promise<Uint8Array<ArrayBuffer>> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;

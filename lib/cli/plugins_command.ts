@@ -4,6 +4,9 @@ import { parseArgs } from "node:util";
 import { UsageError } from "./_flags.ts";
 import { listPlugins } from "./_load_plugin.ts";
 import { EXIT } from "./_exit.ts";
+import { displaySource } from "../_internal/manifest_source.ts";
+import { loadManifest } from "../plugin/manifest.ts";
+import { addToPluginsLock } from "../runner/plugins_lock.ts";
 
 export async function pluginsCommand(args: string[]): Promise<number> {
   let values;
@@ -15,6 +18,7 @@ export async function pluginsCommand(args: string[]): Promise<number> {
         help: { type: "boolean", short: "h" },
         debug: { type: "boolean" },
         plugins: { type: "string", multiple: true },
+        "write-lock": { type: "string" },
       },
     }));
   } catch (error) {
@@ -22,10 +26,23 @@ export async function pluginsCommand(args: string[]): Promise<number> {
   }
   if (values.help) {
     console.log(
-      "wiretest plugins [--plugins manifest.json …] [--json]\n\n" +
-        "Lists every plugin: name, roles, permissions and description.",
+      "wiretest plugins [--plugins manifest.json …] [--json] [--write-lock plugins.lock.json]\n\n" +
+        "Lists every plugin: name, roles, permissions and description.\n" +
+        "--write-lock adds the --plugins manifests' SHA-256 to a lock file for\n" +
+        "wiretest test --plugins-lock (made if missing; approvals there stay).",
     );
     return EXIT.ok;
+  }
+  const lockFile = values["write-lock"];
+  if (lockFile !== undefined) {
+    if ((values.plugins ?? []).length === 0) {
+      throw new UsageError("Cannot use --write-lock: name the manifests to approve with --plugins");
+    }
+    const manifests = await Promise.all((values.plugins ?? []).map((p) => loadManifest(p)));
+    await addToPluginsLock(lockFile, manifests);
+    for (const manifest of manifests) {
+      console.error(`approved ${displaySource(manifest.source)} (sha256 ${manifest.sha256})`);
+    }
   }
   const entries = await listPlugins(values.plugins ?? []);
   if (values.json) {

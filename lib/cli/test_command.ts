@@ -34,6 +34,8 @@ Flags:
   --plugins <manifest>       also load plugins from this manifest (repeatable)
   --trust <manifest>         fixtures may name this manifest in plugins: wherever it is
                              (repeatable; else only manifests in their own folder tree)
+  --plugins-lock <file>      load only manifests whose SHA-256 this lock file lists
+                             (write it with wiretest plugins --write-lock)
   --allow-http-plugins       read manifests and plugin modules over plain http: beyond loopback
   --manifest-timeout <dur>   limit for fetching a manifest over HTTP (default 10s)
   --allow-env <NAME>         fixtures read this variable from the environment (repeatable);
@@ -62,6 +64,7 @@ export async function testCommand(args: string[]): Promise<number> {
         output: { type: "string" },
         plugins: { type: "string", multiple: true },
         trust: { type: "string", multiple: true },
+        "plugins-lock": { type: "string" },
         "allow-http-plugins": { type: "boolean" },
         "manifest-timeout": { type: "string" },
         "allow-env": { type: "string", multiple: true },
@@ -130,6 +133,7 @@ export async function testCommand(args: string[]): Promise<number> {
       reporters: [createReporter(reporterName, output?.write)],
       plugins: values.plugins ?? [],
       trust: values.trust ?? [],
+      ...(values["plugins-lock"] === undefined ? {} : { pluginsLock: values["plugins-lock"] }),
       allowHttpPlugins: values["allow-http-plugins"] === true,
       ...(manifestTimeout === undefined ? {} : { manifestTimeout }),
       allowEnv: values["allow-env"] ?? [],

@@ -40,11 +40,11 @@ export function isLoopbackUrl(url: URL): boolean {
 }
 
 /**
- * Reads a manifest's text from a file or over HTTP(S).
+ * Reads a manifest's bytes from a file or over HTTP(S).
  *
  * @param url The manifest.
  * @param options Signal, time and size limits, whether plain `http:` is allowed.
- * @returns The text.
+ * @returns The bytes.
  * @throws {Deno.errors.NotFound} When there is no such file, or the server answers 404 or 410.
  * @throws {Deno.errors.Http} When the server answers another error status.
  * @throws {Deno.errors.TimedOut} When the fetch takes longer than `timeout`.
@@ -55,13 +55,12 @@ export function isLoopbackUrl(url: URL): boolean {
 export async function readManifestText(
   url: URL,
   options: ReadManifestOptions = {},
-): Promise<string> {
+): Promise<Uint8Array<ArrayBuffer>> {
   const prefix = `Cannot load manifest "${displaySource(url)}"`;
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   if (url.protocol === "file:") {
     try {
-      return decode(await readBounded(url, maxBytes, prefix));
+      return await readBounded(url, maxBytes, prefix);
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) {
         throw new Deno.errors.NotFound(`${prefix}: no such file`, { cause: error });
@@ -97,7 +96,9 @@ export async function readManifestText(
       await response.body?.cancel();
       throw new RangeError(`${prefix}: it is larger than the limit of ${formatLimit(maxBytes)}`);
     }
-    return response.body ? decode(await readStreamBounded(response.body, maxBytes, prefix)) : "";
+    return response.body
+      ? await readStreamBounded(response.body, maxBytes, prefix)
+      : new Uint8Array();
   } catch (error) {
     if (limit.timedOut) {
       throw new Deno.errors.TimedOut(`${prefix}: no complete answer within ${timeout} ms`, {

@@ -121,6 +121,11 @@ export interface Manifest {
   readonly schema?: string;
   /** Its plugins, in the order written. */
   readonly plugins: readonly ManifestEntry[];
+  /**
+   * SHA-256 of the manifest's bytes, in lowercase hex, when it was read by
+   * {@linkcode loadManifest} (a plugins lock file approves manifests by it).
+   */
+  readonly sha256?: string;
 }
 
 /** One problem in a manifest. */
@@ -361,7 +366,10 @@ export async function loadManifest(
   options: LoadManifestOptions = {},
 ): Promise<Manifest> {
   const url = toSourceUrl(source);
-  const manifest = parseManifest(await readManifestText(url, options), url);
+  const bytes = await readManifestText(url, options);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const sha256 = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  const manifest = { ...parseManifest(new TextDecoder().decode(bytes), url), sha256 };
   if (!options.allowHttp) {
     const issues = manifest.plugins
       .filter((entry) => entry.module.startsWith("http:") && !isLoopbackUrl(new URL(entry.module)))

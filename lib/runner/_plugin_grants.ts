@@ -34,6 +34,7 @@ export function pluginGrants(
           name: entry.name,
           manifest: displaySource(manifest.source),
           module: entry.module,
+          ...(manifest.sha256 === undefined ? {} : { sha256: manifest.sha256 }),
           permissions: { ...permissions },
           ...(fixture === undefined ? {} : { fixtures: [] }),
         };

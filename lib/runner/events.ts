@@ -56,6 +56,8 @@ export interface PluginGrant {
   manifest: string;
   /** Its module specifier. */
   module: string;
+  /** SHA-256 of the manifest's bytes (lowercase hex), what a plugins lock approves. */
+  sha256?: string;
   /**
    * The permissions its manifest grants, in the manifest's vocabulary:
    * `net`, `read`, `write`, `env`, `sys` each `true` or a list; absent when not granted.

@@ -46,5 +46,6 @@ export * from "./filter.ts";
 export * from "./executor.ts";
 export * from "./isolated_executor.ts";
 export * from "./prepare_fixture.ts";
+export * from "./plugins_lock.ts";
 export * from "./run_fixture.ts";
 export * from "./run.ts";

@@ -17,6 +17,7 @@ import {
   type Manifest,
 } from "../plugin/manifest.ts";
 import { canonicalManifest, untrustedReason } from "./_manifest_trust.ts";
+import { lockRefusal, type PluginsLock } from "./plugins_lock.ts";
 import { ParamsError, type ParamsIssue } from "../plugin/params_schema.ts";
 import type { Registry } from "../plugin/registry.ts";
 import type { LocatedMessage } from "./events.ts";
@@ -68,6 +69,8 @@ export interface PrepareFixtureOptions {
    * manifest files in its own folder tree (symbolic links resolved).
    */
   trust?: readonly (string | URL)[];
+  /** When given, a manifest whose digest it does not list is refused, wherever it is. */
+  lock?: PluginsLock;
 }
 
 /** A fixture that can run, with the executor for its plugins. */
@@ -195,7 +198,10 @@ async function checkEntries(
     try {
       const refused = await untrustedReason(spec, fixture.file, trusted);
       if (refused !== undefined) throw new TypeError(refused);
-      manifests.push(await loadManifest(spec, { ...options.manifests, timeout }));
+      const manifest = await loadManifest(spec, { ...options.manifests, timeout });
+      const unapproved = options.lock ? lockRefusal(options.lock, manifest) : undefined;
+      if (unapproved !== undefined) throw new TypeError(unapproved);
+      manifests.push(manifest);
     } catch (error) {
       const at = fixture.source.locate(["plugins", index]);
       problems.push(

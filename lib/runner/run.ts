@@ -9,6 +9,7 @@ import type { LogLevel } from "../plugin/types.ts";
 import type { Registry } from "../plugin/registry.ts";
 import { loadManifest, type LoadManifestOptions } from "../plugin/manifest.ts";
 import { pluginGrants } from "./_plugin_grants.ts";
+import { lockRefusal, readPluginsLock } from "./plugins_lock.ts";
 import { discoverFixtures } from "./discover.ts";
 import type { FixtureEndEvent, Reporter, RunEvent, RunStartEvent, SummaryEvent } from "./events.ts";
 import { parseFilter } from "./filter.ts";
@@ -68,6 +69,11 @@ export interface RunFixturesOptions
    * folder tree (the `plugins` manifests count as trusted too).
    */
   trust?: readonly (string | URL)[];
+  /**
+   * A plugins lock file (see `readPluginsLock`): when given, every manifest
+   * the run loads, from `plugins` or a fixture, must have its digest there.
+   */
+  pluginsLock?: string;
 }
 
 /** What a run did. */
@@ -94,6 +100,7 @@ export interface RunResult {
  * @throws {Deno.errors.NotFound} When a path given does not exist.
  * @throws {ManifestError} When a manifest in `plugins` is invalid.
  * @throws {Deno.errors.TimedOut} When fetching a manifest in `plugins` takes too long.
+ * @throws {TypeError} When `pluginsLock` does not approve a manifest in `plugins`.
  *
  * @example Running two fixtures at once
  * ```ts
@@ -138,9 +145,16 @@ export async function runFixtures(options: RunFixturesOptions = {}): Promise<Run
     ...(options.allowHttpPlugins ? { allowHttp: true } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   };
+  const lock = options.pluginsLock === undefined
+    ? undefined
+    : await readPluginsLock(options.pluginsLock);
   const runManifests = await Promise.all(
     (options.plugins ?? []).map((p) => loadManifest(new URL(p, cwd), manifestOptions)),
   );
+  for (const manifest of runManifests) {
+    const unapproved = lock ? lockRefusal(lock, manifest) : undefined;
+    if (unapproved !== undefined) throw new TypeError(`Cannot run fixtures: ${unapproved}`);
+  }
   if (runManifests.length > 0) registry = await registry.withManifests(...runManifests);
   const trust = [...(options.plugins ?? []), ...(options.trust ?? [])].map((p) => new URL(p, cwd));
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
@@ -169,6 +183,7 @@ export async function runFixtures(options: RunFixturesOptions = {}): Promise<Run
         allowEnv: options.allowEnv ?? [],
         manifests: manifestOptions,
         trust,
+        ...(lock ? { lock } : {}),
         ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
         ...(options.maxFixtureBytes === undefined
           ? {}

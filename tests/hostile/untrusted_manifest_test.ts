@@ -233,9 +233,23 @@ Deno.test("a fixture cannot pull in a manifest from outside its folder unless th
       module: KIT.href,
       permissions: { net: ["127.0.0.1"], read: ["/etc/hostname"] },
     };
-    assert.deepEqual(start.plugins, [
-      { ...grant, manifest: "fixtures/linked.json", fixtures: ["fixtures/linked.wire.yaml"] },
-      { ...grant, manifest: "elsewhere/manifest.json", fixtures: ["fixtures/pr.wire.yaml"] },
+    const plugins = start.plugins as { sha256: string }[];
+    // Both are the same bytes, so the same digest.
+    const sha256 = plugins[0].sha256;
+    assert.match(sha256, /^[0-9a-f]{64}$/);
+    assert.deepEqual(plugins, [
+      {
+        ...grant,
+        sha256,
+        manifest: "fixtures/linked.json",
+        fixtures: ["fixtures/linked.wire.yaml"],
+      },
+      {
+        ...grant,
+        sha256,
+        manifest: "elsewhere/manifest.json",
+        fixtures: ["fixtures/pr.wire.yaml"],
+      },
     ]);
 
     // Every reporter names the plugin, its manifest and its grants.
@@ -315,5 +329,87 @@ Deno.test("plain http: manifests and modules beyond loopback are refused unless 
       t.stdout,
       /"plugins\[0\]" cannot be used: Cannot load manifest "[^"]*manifest\.json": plugin "remote": "module" "http:\/\/192\.0\.2\.1\/mod\.ts" is plain http: beyond loopback, refused unless allowed \(--allow-http-plugins\)/,
     );
+  });
+});
+
+Deno.test("with --plugins-lock, a manifest a PR adds beside its fixture, or an approved one edited, is refused", async () => {
+  await withDir(async (root) => {
+    const fixtures = join(root, "fixtures");
+    await Deno.mkdir(fixtures);
+    const manifest = (permissions: Record<string, unknown>) =>
+      JSON.stringify({
+        plugins: {
+          "test-kit": {
+            module: KIT.href,
+            description: "A client for runner tests.",
+            roles: ["client"],
+            apiVersion: 1,
+            permissions,
+          },
+        },
+      });
+    await Deno.writeTextFile(join(fixtures, "approved.json"), manifest({}));
+    await Deno.writeTextFile(
+      join(fixtures, "approved.wire.yaml"),
+      usesManifest("approved", "./approved.json"),
+    );
+    // What a pull request adds: a manifest granting everything, beside its fixture.
+    await Deno.writeTextFile(join(fixtures, "pr.json"), manifest({ net: true, read: true }));
+    await Deno.writeTextFile(
+      join(fixtures, "pr.wire.yaml"),
+      usesManifest("from a PR", "./pr.json"),
+    );
+
+    const approve = await wiretest(root, [
+      "plugins",
+      ...["--plugins", "fixtures/approved.json", "--write-lock", "plugins.lock.json"],
+    ]);
+    assert.equal(approve.code, 0, approve.stderr);
+    const lock = JSON.parse(await Deno.readTextFile(join(root, "plugins.lock.json")));
+    const digests = Object.keys(lock.manifests);
+    assert.equal(digests.length, 1);
+    assert.equal(lock.manifests[digests[0]], "fixtures/approved.json");
+    assert.equal(approve.stderr, `approved fixtures/approved.json (sha256 ${digests[0]})\n`);
+
+    const locked = ["--plugins-lock", "plugins.lock.json", "--reporter", "jsonl"];
+    const r = await wiretest(root, ["test", "fixtures", ...locked]);
+    assert.equal(r.code, 2, r.stderr);
+    const events = jsonl(r.stdout);
+    assert.equal(endOf(events, "fixtures/approved.wire.yaml").status, "passed");
+    const [problem] = endOf(events, "fixtures/pr.wire.yaml").problems;
+    assert.match(
+      problem.message,
+      /"plugins\[0\]" cannot be used: manifest "fixtures\/pr\.json" \(sha256 [0-9a-f]{64}\) is not approved by "plugins\.lock\.json"/,
+    );
+    // Without the lock, the PR's manifest in its own folder loads, and the header shows its grants.
+    const open = await wiretest(root, ["test", "fixtures", "--reporter", "jsonl"]);
+    assert.equal(open.code, 0, open.stdout + open.stderr);
+    const grants = (jsonl(open.stdout)[0].plugins as { manifest: string; permissions: unknown }[])
+      .find((g) => g.manifest === "fixtures/pr.json");
+    assert.deepEqual(grants?.permissions, { net: true, read: true });
+
+    // The approved manifest edited to grant more is no longer approved.
+    await Deno.writeTextFile(join(fixtures, "approved.json"), manifest({ read: true }));
+    const edited = await wiretest(root, ["test", "fixtures/approved.wire.yaml", ...locked]);
+    assert.equal(edited.code, 2, edited.stderr);
+    assert.match(
+      edited.stdout,
+      /manifest \\"fixtures\/approved\.json\\" \(sha256 [0-9a-f]{64}\) is not approved/,
+    );
+
+    // A --plugins manifest the lock does not list ends the command; a missing lock is a usage error.
+    const cli = await wiretest(root, [
+      "test",
+      "fixtures/approved.wire.yaml",
+      ...["--plugins", "fixtures/pr.json", "--plugins-lock", "plugins.lock.json"],
+    ]);
+    assert.equal(cli.code, 1);
+    assert.match(
+      cli.stderr,
+      /^error: Cannot run fixtures: manifest "fixtures\/pr\.json" .* is not approved/,
+    );
+    const missing = await wiretest(root, ["test", "fixtures", "--plugins-lock", "nope.json"]);
+    assert.equal(missing.code, 2);
+    assert.equal(missing.stderr, 'error: Cannot read plugins lock "nope.json": no such file\n');
   });
 });
