@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { isRecord } from "../_internal/is_record.ts";
 import { readBounded } from "../_internal/read_bounded.ts";
 import { displaySource } from "../_internal/manifest_source.ts";
 import type { Manifest } from "../plugin/manifest.ts";
@@ -155,8 +156,4 @@ export async function addToPluginsLock(
   for (const digest of Object.keys(existing).sort()) sorted[digest] = existing[digest];
   await Deno.writeTextFile(path, `${JSON.stringify({ manifests: sorted }, null, 2)}\n`);
   return { path, manifests: sorted };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
