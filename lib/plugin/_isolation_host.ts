@@ -41,6 +41,25 @@ const HELD_LINES = 200;
 // Entries whose module graph passed the import check, by keyOf().
 const checked = new Set<string>();
 
+// Private folders of plugin processes not yet started: removed when their
+// process is ready or ends, and when this process exits before that.
+const folders = new Set<string>();
+function removeFolder(dir: string): void {
+  if (!folders.delete(dir)) return;
+  try {
+    Deno.removeSync(dir, { recursive: true });
+  } catch {
+    // Removed already.
+  }
+}
+/** The private folders of plugin processes that are not ready yet (for tests). */
+export function pendingFolders(): string[] {
+  return [...folders];
+}
+globalThis.addEventListener("unload", () => {
+  for (const dir of [...folders]) removeFolder(dir);
+});
+
 /** Where a role's log lines and progress go. */
 export interface Sinks {
   log?: (level: LogLevel, message: string) => void;
@@ -289,6 +308,7 @@ export class WorkerHandle {
     const memoryMiB = options.memoryMiB ?? DEFAULT_MEMORY_MIB;
     // Private to this user (0700): the socket and the main module.
     this.#dir = Deno.makeTempDirSync({ prefix: "wiretest-plugin-" });
+    folders.add(this.#dir);
     const socket = `${this.#dir}/ipc.sock`;
     const main = `${this.#dir}/main.js`;
     // The host's: file params ("send hello.txt") are relative to where the
@@ -441,11 +461,7 @@ export class WorkerHandle {
       }
     }
     this.#worker.terminate();
-    try {
-      Deno.removeSync(this.#dir, { recursive: true });
-    } catch {
-      // Removed already.
-    }
+    removeFolder(this.#dir);
     this.#settle.reject(reason);
     for (const call of this.#calls.values()) call.reject(reason);
     this.#calls.clear();
@@ -516,6 +532,8 @@ export class WorkerHandle {
       case "ready":
         if (!reply.stats) break;
         this.#started = true;
+        // Its main module is loaded and its socket connected: the folder has done its part.
+        removeFolder(this.#dir);
         this.#stats = {
           header: new Int32Array(reply.stats, 0, STATS_HEADER / 4),
           body: new Uint8Array(reply.stats, STATS_HEADER),

@@ -10,6 +10,7 @@ import {
 } from "./isolation.ts";
 import { loadManifest, type ManifestEntry } from "./manifest.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
+import { pendingFolders } from "./_isolation_host.ts";
 
 const fixtures = await loadManifest(
   new URL("../../tests/fixtures/isolation/manifest.json", import.meta.url),
@@ -103,4 +104,15 @@ Deno.test("a role whose params cannot be cloned fails alone when sent with other
   assert.equal(bad.error?.name, "DataCloneError");
   assert.equal(alsoGood.ok, true);
   assert.equal(alsoGood.metrics.steps, 2);
+});
+
+Deno.test("a plugin process's private folder (main module, socket) is gone once it is ready", async () => {
+  await using pool = new IsolationPool();
+  const warming = pool.warm(fixture("chatty"));
+  const [dir] = pendingFolders();
+  assert.ok(dir, "no folder while the process starts");
+  assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o700);
+  await warming;
+  assert.deepEqual(pendingFolders(), []);
+  await assert.rejects(Deno.stat(dir), Deno.errors.NotFound);
 });
