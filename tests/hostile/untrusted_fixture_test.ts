@@ -102,7 +102,7 @@ Deno.test("a 20 MB fixture is invalid, the rest pass, and the runner's peak memo
     );
     assert.equal(ends.find((e) => e.fixture.file === "ok.wire.yaml").status, "passed");
     // Read whole and parsed, 20 MB took 821 MB; refused unread, the run
-    // stays near what a run of the small fixture alone takes (about 110 MiB).
+    // stays near what a run of the small fixture alone takes (about 85 MiB).
     assert.ok(r.maxRssKb < 300 * 1024, `peak RSS ${r.maxRssKb} KiB`);
   });
 });
