@@ -151,7 +151,11 @@ export interface OperationInfo {
  * Runs `run` under the limit's timeout, deadline and signal.
  *
  * On timeout it rejects with a {@linkcode TimeoutError} (`operation`,
- * `address` and the milliseconds given); on abort with the signal's reason.
+ * `address` and the milliseconds given); on abort with the signal's reason,
+ * except that a `DOMException` named `TimeoutError` (from
+ * `AbortSignal.timeout()` or a context's deadline) becomes our
+ * {@linkcode TimeoutError} too, with the milliseconds waited and the
+ * `DOMException` as its cause: callers meet one class for a timeout.
  * `run` receives a signal that aborts in both cases so it can cancel what it
  * started; `onAbandon` gets the still pending promise so the caller can keep
  * or clean up what it would have produced. When the time is already up,
@@ -173,7 +177,9 @@ export function withDeadline<T>(
   const ms = remainingMs(limit);
   const outer = limit?.signal;
   if (ms === undefined && !outer) return run(undefined);
-  if (outer?.aborted) return Promise.reject(outer.reason);
+  const started = performance.now();
+  const reasonOf = (signal: AbortSignal) => ownTimeout(signal.reason, info, started);
+  if (outer?.aborted) return Promise.reject(reasonOf(outer));
 
   return new Promise<T>((resolve, reject) => {
     let settled = false;
@@ -187,7 +193,7 @@ export function withDeadline<T>(
     } catch (error) {
       // Thrown before anything started: nothing to abandon.
       limited[Symbol.dispose]();
-      reject(limited.signal.aborted ? limited.signal.reason : error);
+      reject(limited.signal.aborted ? reasonOf(limited.signal) : error);
       return;
     }
     const abandon = () => {
@@ -196,7 +202,7 @@ export function withDeadline<T>(
       limited[Symbol.dispose]();
       pending.catch(() => {});
       onAbandon?.(pending);
-      reject(limited.signal.reason);
+      reject(reasonOf(limited.signal));
     };
     if (limited.signal.aborted) return abandon();
     limited.signal.addEventListener("abort", abandon, { once: true });
@@ -218,4 +224,14 @@ export function withDeadline<T>(
       },
     );
   });
+}
+
+/**
+ * A `DOMException` named `TimeoutError` as our {@linkcode TimeoutError} for
+ * the operation cut short; any other reason as it is.
+ */
+function ownTimeout(reason: unknown, info: OperationInfo, started: number): unknown {
+  if (!(reason instanceof DOMException) || reason.name !== "TimeoutError") return reason;
+  const timeoutMs = Math.round(performance.now() - started);
+  return new TimeoutError({ ...info, timeoutMs, cause: reason });
 }

@@ -264,3 +264,31 @@ Deno.test("connectTcp() is denied in a subprocess run with --allow-net for anoth
   assert.equal(result.source, "runtime");
   assert.match(result.message, /^Cannot connect to 127\.0\.0\.1:2: permission denied/);
 });
+
+Deno.test("a read cut by AbortSignal.timeout() rejects with our TimeoutError, the DOMException as cause", async () => {
+  using listener = listenTcp();
+  const accepted = listener.accept();
+  await using conn = await connectTcp({ port: listener.addr.port });
+  await using _server = await accepted;
+  // The peer never writes: only the signal's timeout can end the read.
+  const error = await within(
+    conn.read(new Uint8Array(8), { signal: AbortSignal.timeout(50) }).catch((e) => e),
+    BOUND_MS,
+    "the read to be cut",
+  );
+  assert.ok(error instanceof TimeoutError, `got ${error}`);
+  assert.equal(error.operation, "read");
+  assert.equal(error.address, `127.0.0.1:${listener.addr.port}`);
+  assert.ok(error.cause instanceof DOMException && error.cause.name === "TimeoutError");
+  assert.match(error.message, /^Cannot read from 127\.0\.0\.1:\d+: timed out after \d+ ms$/);
+});
+
+Deno.test("a signal aborted by AbortSignal.timeout() before a connect rejects with our TimeoutError", async () => {
+  using listener = listenTcp();
+  const signal = AbortSignal.timeout(0);
+  await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+  const error = await connectTcp({ port: listener.addr.port, signal }).catch((e) => e);
+  assert.ok(error instanceof TimeoutError, `got ${error}`);
+  assert.equal(error.operation, "connect");
+  assert.equal(error.cause, signal.reason);
+});
