@@ -27,6 +27,18 @@ export interface ReadManifestOptions {
   allowHttp?: boolean;
 }
 
+/** Redirects followed when fetching a manifest. */
+const MAX_REDIRECTS = 5;
+
+function checkHttp(url: URL, prefix: string, how: string, options: ReadManifestOptions): void {
+  if (url.protocol === "http:" && !options.allowHttp && !isLoopbackUrl(url)) {
+    throw new TypeError(
+      `${prefix}: ${how}plain http: is refused beyond loopback, as anyone on the way could ` +
+        "change the permissions it grants; use https:, or allow it with --allow-http-plugins",
+    );
+  }
+}
+
 /**
  * Whether a URL's host is this machine's loopback (`localhost`,
  * `127.0.0.0/8`, `[::1]`): plain `http:` to it cannot be altered in transit.
@@ -71,19 +83,30 @@ export async function readManifestText(
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new TypeError(`${prefix}: only paths, file:, http: and https: URLs can be read`);
   }
-  if (url.protocol === "http:" && !options.allowHttp && !isLoopbackUrl(url)) {
-    throw new TypeError(
-      `${prefix}: plain http: is refused beyond loopback, as anyone on the way could change ` +
-        "the permissions it grants; use https:, or allow it with --allow-http-plugins",
-    );
-  }
+  checkHttp(url, prefix, "", options);
   const timeout = options.timeout ?? DEFAULT_MANIFEST_TIMEOUT_MS;
   using limit = limitSignal(
     { signal: options.signal, timeout },
     (ms) => new DOMException(`Timed out after ${ms} ms`, "TimeoutError"),
   );
   try {
-    const response = await fetch(url, { signal: limit.signal });
+    // Redirects are followed here, each checked before it is fetched: an
+    // https: manifest must not turn into a plain http: one on the way.
+    let response: Response;
+    for (let current = url, hops = 0;; hops++) {
+      response = await fetch(current, { signal: limit.signal, redirect: "manual" });
+      const location = response.headers.get("location");
+      if (response.status < 300 || response.status > 399 || location === null) break;
+      await response.body?.cancel();
+      if (hops === MAX_REDIRECTS) {
+        throw new Deno.errors.Http(`${prefix}: more than ${MAX_REDIRECTS} redirects`);
+      }
+      current = new URL(location, current);
+      if (current.protocol !== "https:" && current.protocol !== "http:") {
+        throw new TypeError(`${prefix}: it redirects to "${current.href}", not an http(s): URL`);
+      }
+      checkHttp(current, prefix, `it redirects to "${current.href}": `, options);
+    }
     if (!response.ok) {
       await response.body?.cancel();
       const message = `${prefix}: HTTP ${response.status} ${response.statusText}`.trimEnd();

@@ -12,8 +12,9 @@ import { spawnLines } from "./_support/process.ts";
 const CLI = new URL("../../lib/cli/main.ts", import.meta.url).pathname;
 const KIT = new URL("../runner/_support/test_kit.ts", import.meta.url);
 
-// A server that accepts and reads but never answers, and one that answers
-// 200 and streams its body without end (1 MiB at a time).
+// A server that accepts and reads but never answers, one that answers 200
+// and streams its body without end (1 MiB at a time), and one that
+// redirects to plain http: beyond loopback.
 const SERVERS_PY = `
 import socket, threading, sys
 def serve(sock, handler):
@@ -31,12 +32,18 @@ def endless(conn):
         chunk = b" " * (1 << 20)
         while True: conn.sendall(chunk)
     except OSError: pass
+def redirect(conn):
+    try:
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 302 Found\\r\\nLocation: http://192.0.2.1/manifest.json\\r\\nContent-Length: 0\\r\\n\\r\\n")
+        conn.close()
+    except OSError: pass
 ports = []
-for handler in (silent, endless):
+for handler in (silent, endless, redirect):
     s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
     ports.append(s.getsockname()[1])
     threading.Thread(target=serve, args=(s, handler), daemon=True).start()
-print(ports[0], ports[1], flush=True)
+print(ports[0], ports[1], ports[2], flush=True)
 threading.Event().wait()
 `;
 
@@ -97,12 +104,15 @@ async function withDir(run: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-async function withServers(run: (silent: string, endless: string) => Promise<void>) {
+async function withServers(
+  run: (silent: string, endless: string, redirect: string) => Promise<void>,
+) {
   await using servers = spawnLines("python3", ["-c", SERVERS_PY]);
-  const [silent, endless] = (await servers.nextLine(10_000)).split(" ");
+  const [silent, endless, redirect] = (await servers.nextLine(10_000)).split(" ");
   await run(
     `http://127.0.0.1:${silent}/manifest.json`,
     `http://127.0.0.1:${endless}/manifest.json`,
+    `http://127.0.0.1:${redirect}/manifest.json`,
   );
 }
 
@@ -411,5 +421,22 @@ Deno.test("with --plugins-lock, a manifest a PR adds beside its fixture, or an a
     const missing = await wiretest(root, ["test", "fixtures", "--plugins-lock", "nope.json"]);
     assert.equal(missing.code, 2);
     assert.equal(missing.stderr, 'error: Cannot read plugins lock "nope.json": no such file\n');
+  });
+});
+
+Deno.test("a manifest that redirects to plain http: beyond loopback is refused before that is fetched", async () => {
+  await withServers(async (_silent, _endless, redirect) => {
+    await withDir(async (dir) => {
+      // Fetched, 192.0.2.1 (TEST-NET-1) would not answer: the error would be the 10 s deadline.
+      const r = await wiretest(dir, ["plugins", "--plugins", redirect]);
+      assert.equal(r.code, 1);
+      assert.equal(
+        r.stderr,
+        `error: Cannot load manifest "${redirect}": it redirects to ` +
+          '"http://192.0.2.1/manifest.json": plain http: is refused beyond loopback, as anyone ' +
+          "on the way could change the permissions it grants; use https:, or allow it with " +
+          "--allow-http-plugins\n",
+      );
+    });
   });
 });
