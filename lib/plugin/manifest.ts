@@ -24,6 +24,9 @@
  * - Plugin names are kebab-case (`http-probe`); a name written twice is an error.
  * - `module` is a path relative to the manifest (`./`, `../`), or a `jsr:`,
  *   `npm:`, `https:`, `http:` or `file:` specifier. Bare names are refused.
+ * - `description` is the plugin's own, word for word: it is here so plugins
+ *   can be listed without running their code, and loading the module (with
+ *   `Registry.load`) refuses a different one as a `ManifestError` at the field.
  * - `roles` is a non-empty subset of `"server"` and `"client"`, and must match
  *   the roles the plugin module really has.
  * - `apiVersion` is the plugin contract version (`PLUGIN_API_VERSION`)
@@ -60,6 +63,7 @@ import {
   locatePath,
 } from "./_json_location.ts";
 import { displaySource, toSourceUrl } from "../_internal/manifest_source.ts";
+import { rememberDescriptionAt } from "./_field_locations.ts";
 import {
   DEFAULT_MANIFEST_TIMEOUT_MS,
   DEFAULT_MAX_MANIFEST_BYTES,
@@ -432,7 +436,13 @@ function buildManifest(value: unknown, url: URL, text: string | undefined): Mani
   return {
     source,
     ...(json.$schema === undefined ? {} : { schema: json.$schema }),
-    plugins: Object.entries(json.plugins).map(([name, entry]) => toEntry(name, entry, url)),
+    plugins: Object.entries(json.plugins).map(([name, json]) => {
+      const entry = toEntry(name, json, url);
+      if (tree && text !== undefined) {
+        rememberDescriptionAt(entry, locatePath(tree, text, ["plugins", name, "description"]));
+      }
+      return entry;
+    }),
   };
 }
 

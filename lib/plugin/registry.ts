@@ -9,6 +9,7 @@ import type { AnyPlugin } from "./types.ts";
 import { closestName } from "../_internal/closest.ts";
 import { apiVersionProblem, pluginOf } from "./_isolation_checks.ts";
 import { displaySource } from "../_internal/manifest_source.ts";
+import { descriptionDrift } from "./_manifest_drift.ts";
 
 /** Options for a {@linkcode Registry}. */
 export interface RegistryOptions {
@@ -278,6 +279,8 @@ export class Registry {
    * @throws {PluginLoadError} When the module is missing, fails to import,
    * exports no plugin, or the plugin does not match its entry (name, roles,
    * API version).
+   * @throws {ManifestError} When the entry's `description` differs from the
+   * plugin's (located at the manifest's field when its text was read).
    *
    * @example Loading a built-in plugin
    * ```ts
@@ -320,6 +323,9 @@ export class Registry {
       throw new PluginLoadError(entry, detail, { cause: error });
     }
     // The isolated runtime checks with the same function.
-    return pluginOf(entry, namespace, (detail) => new PluginLoadError(entry, detail));
+    const plugin = pluginOf(entry, namespace, (detail) => new PluginLoadError(entry, detail));
+    const drift = descriptionDrift(entry, plugin);
+    if (drift) throw drift;
+    return plugin;
   }
 }

@@ -216,7 +216,7 @@ Deno.test("Registry accepts manifests already parsed", async () => {
     plugins: {
       greet: {
         module: "./greet.ts",
-        description: "Greets.",
+        description: "Greets over TCP: the server answers a name with a greeting.",
         roles: ["server", "client"],
         apiVersion: 1,
         permissions: { net: ["127.0.0.1"] },
@@ -225,6 +225,76 @@ Deno.test("Registry accepts manifests already parsed", async () => {
   }, fixture("good/manifest.json"));
   const registry = await new Registry().withManifests(manifest);
   assert.equal((await registry.load("greet")).version, "1.0.0");
+});
+
+Deno.test("Registry.load() refuses a manifest description that drifted from the module's, at the field", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wiretest-drift-" });
+  try {
+    const path = `${dir}/manifest.json`;
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify(
+        {
+          plugins: {
+            greet: {
+              module: fixture("good/greet.ts").href,
+              description: "Greets.",
+              roles: ["server", "client"],
+              apiVersion: 1,
+              permissions: { net: ["127.0.0.1"] },
+            },
+          },
+        },
+        null,
+        2,
+      ),
+    );
+    const registry = await new Registry().withManifests(path);
+    // Listing needs no code, so it shows the manifest's words...
+    assert.equal(registry.get("greet").description, "Greets.");
+    // ...and loading the module finds that they are not the plugin's.
+    const error = await registry.load("greet").then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof ManifestError, String(error));
+    assert.deepEqual(error.issues, [{
+      plugin: "greet",
+      path: ["plugins", "greet", "description"],
+      message: 'plugin "greet": "description" is "Greets.", but the module\'s plugin says ' +
+        '"Greets over TCP: the server answers a name with a greeting."',
+      line: 5,
+      column: 22,
+    }]);
+    assert.match(error.message, /\(line 5, column 22\)$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Registry.load() refuses a drifted description of a manifest given parsed, without a line", async () => {
+  const manifest = validateManifest({
+    plugins: {
+      greet: {
+        module: "./greet.ts",
+        description: "Greets.",
+        roles: ["server", "client"],
+        apiVersion: 1,
+        permissions: { net: ["127.0.0.1"] },
+      },
+    },
+  }, fixture("good/manifest.json"));
+  const registry = await new Registry().withManifests(manifest);
+  await assert.rejects(
+    () => registry.load("greet"),
+    (e: unknown) =>
+      e instanceof ManifestError && e.issues[0].line === undefined &&
+      e.issues[0].path.join(".") === "plugins.greet.description",
+  );
+});
+
+Deno.test("every built-in manifest entry describes its plugin in the plugin's own words", async () => {
+  const registry = builtinRegistry();
+  for (const entry of registry.list()) {
+    assert.equal((await registry.load(entry.name)).description, entry.description);
+  }
 });
 
 Deno.test("Registry with no manifests says no plugins are registered", () => {
