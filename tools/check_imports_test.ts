@@ -39,10 +39,12 @@ Deno.test("privateReaches() allows the own folder, tests and lib/_internal only"
     edge("lib/codec/struct_test.ts", "tests/_support/command.ts"),
     edge("tests/reference_test.ts", "lib/cli/_reference_markdown.ts"),
     edge("lib/codec/struct.ts", "tests/_support/command.ts"),
+    edge("lib/plugin_extra/x.ts", "lib/plugin/_closest.ts"),
   ]);
   assert.deepEqual(reaches.map((e) => e.from), [
     "lib/fixture/check_plugins.ts",
     "lib/codec/struct.ts",
+    "lib/plugin_extra/x.ts",
   ]);
 });
 
