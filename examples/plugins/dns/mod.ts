@@ -11,12 +11,13 @@
  *
  * @example A query that gets no answer counts as a timeout
  * ```ts
- * import { runDnsClient } from "./mod.ts";
+ * import dns from "./mod.ts";
+ * import { runClient } from "@wiretest/wiretest/plugin";
  * import { bindUdp } from "@wiretest/wiretest/transport";
  * import assert from "node:assert/strict";
  *
  * using silent = bindUdp(); // receives, never answers
- * const outcome = await runDnsClient({
+ * const outcome = await runClient(dns, {
  *   target: `127.0.0.1:${silent.addr.port}`,
  *   name: "example.com",
  *   count: 1,
@@ -29,13 +30,7 @@
  *
  * @module
  */
-import {
-  definePlugin,
-  type Outcome,
-  type Plugin,
-  runClient,
-  type RunOptions,
-} from "@wiretest/wiretest/plugin";
+import { definePlugin, type Outcome, type Plugin } from "@wiretest/wiretest/plugin";
 import { runDns } from "./client.ts";
 import { dnsOutcome } from "./outcome.ts";
 import { type DnsClientOptions, type DnsClientParams, dnsClientParams } from "./params.ts";
@@ -108,23 +103,3 @@ const dns: Plugin<never, DnsClientParams, never, DnsClientOptions> = definePlugi
   },
 });
 export default dns;
-
-/**
- * Runs the client role with options checked against its schema.
- *
- * @param options The server, the name and type, how many queries.
- * @param run Timeout, deadline, signal, log and progress sinks.
- * @returns What the client observed (`ok: false` with `error` when it failed).
- * @throws {TypeError} When the options are invalid (a `ParamsError`).
- *
- * @example An unknown record type is refused before anything is sent
- * ```ts
- * import { runDnsClient } from "./mod.ts";
- * import assert from "node:assert/strict";
- *
- * await assert.rejects(runDnsClient({ target: "127.0.0.1:53", name: "x", type: "BOGUS" }), /"type"/);
- * ```
- */
-export function runDnsClient(options: DnsClientOptions, run: RunOptions = {}): Promise<Outcome> {
-  return runClient(dns, options, run);
-}

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { outcomeProblems, runClient } from "@wiretest/wiretest/plugin";
 import { startDnsmasq, withoutDnsmasq } from "./_test_utils.ts";
-import dns, { runDnsClient } from "./mod.ts";
+import dns from "./mod.ts";
 import { commandOutput } from "../../../tests/_support/command.ts";
 import { builtinRegistry } from "../../../plugins/manifest.ts";
 
@@ -13,7 +13,7 @@ Deno.test({
   ignore: withoutDnsmasq(),
   async fn() {
     await using dnsmasq = await startDnsmasq();
-    const outcome = await runDnsClient({ target: dnsmasq.target, name: "test.local", count: 20 });
+    const outcome = await runClient(dns, { target: dnsmasq.target, name: "test.local", count: 20 });
     assert.equal(outcome.ok, true, outcome.error?.message);
     assert.equal(outcome.metrics.queries, 20);
     assert.equal(outcome.metrics.responses, 20);
@@ -44,7 +44,7 @@ Deno.test({
       ["mail.test.local", "MX", "10 mx.test.local"],
     ];
     for (const [name, type, data] of cases) {
-      const outcome = await runDnsClient({ target: dnsmasq.target, name, type, count: 1 });
+      const outcome = await runClient(dns, { target: dnsmasq.target, name, type, count: 1 });
       assert.equal(outcome.ok, true, outcome.error?.message);
       const answers = outcome.facts.answers as { type: string; data: string }[];
       assert.deepEqual(answers.map((a) => [a.type, a.data]), [[type, data]]);
@@ -57,7 +57,11 @@ Deno.test({
   ignore: withoutDnsmasq(),
   async fn() {
     await using dnsmasq = await startDnsmasq();
-    const outcome = await runDnsClient({ target: dnsmasq.target, name: "nope.invalid", count: 2 });
+    const outcome = await runClient(dns, {
+      target: dnsmasq.target,
+      name: "nope.invalid",
+      count: 2,
+    });
     assert.equal(outcome.ok, true, outcome.error?.message);
     assert.equal(outcome.facts.rcode, "REFUSED");
     assert.equal(outcome.metrics.answers, 0);
@@ -101,4 +105,11 @@ Deno.test({
     assert.equal(outcome.metrics.responses, 3);
     assert.equal(outcome.facts.answers[0].data, "10.1.2.3");
   },
+});
+
+Deno.test("dns client refuses an unknown record type before anything is sent", async () => {
+  await assert.rejects(
+    runClient(dns, { target: "127.0.0.1:53", name: "x", type: "BOGUS" }),
+    /"type"/,
+  );
 });

@@ -13,26 +13,21 @@
  *
  * @example A refused connection is an outcome, not an exception
  * ```ts
- * import { runRespClient } from "./mod.ts";
+ * import resp from "./mod.ts";
+ * import { runClient } from "@wiretest/wiretest/plugin";
  * import assert from "node:assert/strict";
  *
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const port = listener.addr.port;
  * listener.close();
- * const outcome = await runRespClient({ target: `127.0.0.1:${port}` });
+ * const outcome = await runClient(resp, { target: `127.0.0.1:${port}` });
  * assert.equal(outcome.ok, false);
  * assert.equal(outcome.error?.code, "refused");
  * ```
  *
  * @module
  */
-import {
-  definePlugin,
-  type Outcome,
-  type Plugin,
-  runClient,
-  type RunOptions,
-} from "@wiretest/wiretest/plugin";
+import { definePlugin, type Outcome, type Plugin } from "@wiretest/wiretest/plugin";
 import { runResp } from "./client.ts";
 import { respOutcome } from "./outcome.ts";
 import { type RespClientOptions, type RespClientParams, respClientParams } from "./params.ts";
@@ -107,23 +102,3 @@ const resp: Plugin<never, RespClientParams, never, RespClientOptions> = definePl
   },
 });
 export default resp;
-
-/**
- * Runs the client role with options checked against its schema.
- *
- * @param options The server and the workload (see {@linkcode RespClientOptions}).
- * @param run Timeout, deadline, signal, log and progress sinks.
- * @returns What the client observed (`ok: false` with `error` when it failed).
- * @throws {TypeError} When the options are invalid (a `ParamsError`).
- *
- * @example Invalid options are refused before connecting
- * ```ts
- * import { runRespClient } from "./mod.ts";
- * import assert from "node:assert/strict";
- *
- * await assert.rejects(runRespClient({ target: "127.0.0.1:6379", count: 0 }), /"count"/);
- * ```
- */
-export function runRespClient(options: RespClientOptions, run: RunOptions = {}): Promise<Outcome> {
-  return runClient(resp, options, run);
-}

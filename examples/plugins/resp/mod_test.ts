@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { outcomeProblems, runClient } from "@wiretest/wiretest/plugin";
 import { startRedis, withoutRedis } from "./_test_utils.ts";
-import resp, { RespConnection, runRespClient } from "./mod.ts";
+import resp, { RespConnection } from "./mod.ts";
 import { commandOutput } from "../../../tests/_support/command.ts";
 import { builtinRegistry } from "../../../plugins/manifest.ts";
 
@@ -14,10 +14,13 @@ Deno.test({
   ignore: withoutRedis(),
   async fn() {
     await using redis = await startRedis();
-    const outcome = await runRespClient(
-      { target: redis.target, count: 50, connections: 4, valueSize: 300, ttlMs: 600_000 },
-      { timeout: 30_000 },
-    );
+    const outcome = await runClient(resp, {
+      target: redis.target,
+      count: 50,
+      connections: 4,
+      valueSize: 300,
+      ttlMs: 600_000,
+    }, { timeout: 30_000 });
     assert.equal(outcome.ok, true, outcome.error?.message);
     assert.equal(outcome.metrics.connections, 4);
     assert.equal(outcome.metrics.ops, 200);
@@ -47,16 +50,15 @@ Deno.test({
   ignore: withoutRedis(),
   async fn() {
     await using redis = await startRedis("--requirepass", "s3cret");
-    const refused = await runRespClient({ target: redis.target, count: 5 }, { timeout: 10_000 });
+    const refused = await runClient(resp, { target: redis.target, count: 5 }, { timeout: 10_000 });
     assert.equal(refused.ok, false);
     assert.equal(refused.error?.name, "RespError");
     assert.equal(refused.error?.code, "NOAUTH");
     assert.equal(refused.metrics.ops, 0);
 
-    const outcome = await runRespClient(
-      { target: redis.target, count: 5, password: "s3cret" },
-      { timeout: 10_000 },
-    );
+    const outcome = await runClient(resp, { target: redis.target, count: 5, password: "s3cret" }, {
+      timeout: 10_000,
+    });
     assert.equal(outcome.ok, true, outcome.error?.message);
     assert.equal(outcome.metrics.ops, 5);
   },
@@ -66,7 +68,7 @@ Deno.test("resp client reports a refused connection as ok: false with code refus
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = listener.addr.port;
   listener.close();
-  const outcome = await runRespClient({ target: `127.0.0.1:${port}` });
+  const outcome = await runClient(resp, { target: `127.0.0.1:${port}` });
   assert.equal(outcome.ok, false);
   assert.equal(outcome.error?.code, "refused");
   assert.equal(outcome.metrics.connections, 0);
@@ -148,4 +150,8 @@ Deno.test({
     assert.match(stdout, /^0 SET\/GET round trips over 1 connection to 127\.0\.0\.1:\d+/);
     assert.match(stderr, /error: Cannot run AUTH on 127\.0\.0\.1:\d+: WRONGPASS/);
   },
+});
+
+Deno.test("resp client refuses invalid options before connecting", async () => {
+  await assert.rejects(runClient(resp, { target: "127.0.0.1:6379", count: 0 }), /"count"/);
 });
