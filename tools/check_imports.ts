@@ -196,7 +196,7 @@ export function privateOwner(path: string): string | undefined {
  * support of `tests/_support/` (as the benchmarks do, to start the same peers).
  */
 export function isTestCode(path: string): boolean {
-  return path.startsWith("tests/") || /(^|\/)(\w+_test|_test_utils)\.ts$/.test(path);
+  return path.startsWith("tests/") || /(^|\/)(\w+_test|_(\w+_)?test_utils)\.ts$/.test(path);
 }
 
 /** The import edges that reach into another folder's private files. */

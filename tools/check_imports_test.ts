@@ -37,6 +37,7 @@ Deno.test("privateReaches() allows the own folder, tests and lib/_internal only"
     edge("lib/plugin/registry_test.ts", "lib/plugin/_source.ts"),
     edge("lib/fixture/check_plugins.ts", "lib/_internal/closest.ts"),
     edge("lib/codec/struct_test.ts", "tests/_support/command.ts"),
+    edge("lib/transport/_tls_test_utils.ts", "tests/_support/certs.ts"),
     edge("tests/reference_test.ts", "lib/cli/_reference_markdown.ts"),
     edge("lib/codec/struct.ts", "tests/_support/command.ts"),
     edge("lib/plugin_extra/x.ts", "lib/plugin/_closest.ts"),

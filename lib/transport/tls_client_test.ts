@@ -1,116 +1,21 @@
 import assert from "node:assert/strict";
 import { ConnectionError, TimeoutError } from "../errors.ts";
-import { type Certificates, makeCertificates } from "../../tests/_support/certs.ts";
+import { makeCertificates } from "../../tests/_support/certs.ts";
 import { connectTcp, listenTcp } from "./tcp.ts";
+import { connectNativeTls, connectTls, listenTls, startTls } from "./tls.ts";
+import { killAfter } from "../../tests/_support/command.ts";
 import {
-  certificateFacts,
-  connectNativeTls,
-  connectTls,
-  listenTls,
-  startNativeTls,
-  startTls,
-  type TlsListener,
-} from "./tls.ts";
-import type { Conn } from "./types.ts";
-import { commandOutput, killAfter } from "../../tests/_support/command.ts";
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-const LONG = 10_000; // generous bound for anything that should succeed
-
-/** Reads exactly `n` bytes (or until end of stream). */
-async function readN(conn: Conn, n: number, timeout = LONG): Promise<Uint8Array> {
-  const out = new Uint8Array(n);
-  let off = 0;
-  const deadline = Date.now() + timeout;
-  while (off < n) {
-    const got = await conn.read(out.subarray(off), { deadline });
-    if (got === null) break;
-    off += got;
-  }
-  return out.subarray(0, off);
-}
-
-/** A TLS server on loopback that writes back what it reads until end of stream. */
-function echoServer(certs: Certificates, alpnProtocols?: string[]) {
-  const listener = listenTls({ cert: certs.cert, key: certs.key, alpnProtocols });
-  const served = (async () => {
-    using conn = await listener.accept({ timeout: LONG });
-    const buf = new Uint8Array(64 * 1024);
-    for (let n; (n = await conn.read(buf, { timeout: LONG })) !== null;) {
-      await conn.write(buf.subarray(0, n), { timeout: LONG });
-    }
-    await conn.closeWrite();
-  })();
-  return {
-    listener,
-    served,
-    async [Symbol.asyncDispose]() {
-      listener.close();
-      await served.catch(() => {});
-    },
-  };
-}
-
-/** Starts a peer process and waits for its first stdout line matching `ready` (group 1: port). */
-async function startPeer(command: string, args: string[], ready: RegExp) {
-  const child = new Deno.Command(command, {
-    args,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  let port = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error("timed out")), LONG);
-  });
-  try {
-    while (!port) {
-      const { value, done } = await Promise.race([lines.read(), timeout]);
-      if (done) break;
-      text += value;
-      const m = ready.exec(text);
-      if (m) port = Number(m[1]);
-    }
-  } catch {
-    // Reported below with the output so far.
-  } finally {
-    clearTimeout(timer);
-  }
-  const stop = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch {
-      // Already exited.
-    }
-    using _ = killAfter(child, 5000);
-    await lines.cancel().catch(() => {});
-    await child.status;
-  };
-  if (!port) {
-    await stop();
-    throw new Error(`Cannot start ${command}: no "${ready.source}" in its output: ${text}`);
-  }
-  return { port, [Symbol.asyncDispose]: stop };
-}
-
-async function openssl(args: string[]): Promise<string> {
-  const out = await commandOutput("openssl", { args, stdout: "piped", stderr: "null" });
-  assert.ok(out.success, `openssl ${args.join(" ")} failed`);
-  return decoder.decode(out.stdout).trim();
-}
-
-async function connectTo(listener: TlsListener, certs: Certificates) {
-  return await connectTls({
-    port: listener.addr.port,
-    caCerts: [certs.caCert],
-    timeout: LONG,
-  });
-}
-
+  assertUnreadClientBounded,
+  connectNativeTo,
+  connectTo,
+  decoder,
+  echoServer,
+  encoder,
+  LONG,
+  openssl,
+  readN,
+  startPeer,
+} from "./_tls_test_utils.ts";
 Deno.test("connectTls() exchanges bytes with listenTls() when the CA is trusted", async () => {
   await using certs = await makeCertificates();
   await using echo = echoServer(certs);
@@ -270,6 +175,7 @@ const TLS_CLIENTS = [
     hangUpCode: "closed",
   },
 ] as const;
+
 for (const { name, connect, open, hangUpCode } of TLS_CLIENTS) {
   Deno.test(`${name}() sets timing marks in phase order`, async () => {
     await using certs = await makeCertificates();
@@ -283,7 +189,6 @@ for (const { name, connect, open, hangUpCode } of TLS_CLIENTS) {
     assert.ok(t.connectEnd! <= t.tlsEnd!);
     assert.ok(t.tlsEnd! <= t.firstByte!);
   });
-
   Deno.test(`${name}() times out in the handshake when the peer never speaks TLS`, async () => {
     using listener = listenTcp();
     const accepted = listener.accept({ timeout: LONG });
@@ -296,7 +201,6 @@ for (const { name, connect, open, hangUpCode } of TLS_CLIENTS) {
     assert.equal(error.operation, "handshake");
     assert.equal(error.timeoutMs, 200);
   });
-
   Deno.test(`${name}() fails with a tls error when the port answers plain text`, async () => {
     using listener = listenTcp();
     const served = (async () => {
@@ -313,7 +217,6 @@ for (const { name, connect, open, hangUpCode } of TLS_CLIENTS) {
     assert.equal(error.code, "tls");
     assert.equal(error.operation, "handshake");
   });
-
   Deno.test(`${name}() fails with a typed error when the peer closes during the handshake`, async () => {
     using listener = listenTcp();
     const served = (async () => {
@@ -503,33 +406,6 @@ Deno.test("setNoDelay() and setKeepAlive() apply to an open TLS connection", asy
   assert.equal(decoder.decode(await readN(conn, 2)), "ok");
 });
 
-Deno.test("certificateFacts() reads a PEM as the handshake reports it", async () => {
-  await using certs = await makeCertificates();
-  await using echo = echoServer(certs);
-  using conn = await connectTo(echo.listener, certs);
-  assert.deepEqual(certificateFacts(certs.cert), conn.tls.peerCertificate);
-});
-
-Deno.test("certificateFacts() rejects text that is not a certificate", () => {
-  assert.throws(() => certificateFacts("not a certificate"), TypeError);
-});
-
-Deno.test("listenTls() rejects a certificate and key that are not PEM", () => {
-  assert.throws(
-    () => listenTls({ cert: "nope", key: "nope" }),
-    (e: unknown) => e instanceof ConnectionError || e instanceof TypeError,
-  );
-});
-
-Deno.test("listenTls() reports a taken port as address-in-use", async () => {
-  await using certs = await makeCertificates();
-  using first = listenTls({ cert: certs.cert, key: certs.key });
-  assert.throws(
-    () => listenTls({ port: first.addr.port, cert: certs.cert, key: certs.key }),
-    (e: unknown) => e instanceof ConnectionError && e.code === "address-in-use",
-  );
-});
-
 Deno.test("startTls() upgrades a plain connection after a STARTTLS exchange with Python's ssl", async () => {
   await using certs = await makeCertificates();
   const script = `
@@ -695,233 +571,4 @@ Deno.test("connectTls() interoperates with socat OPENSSL-LISTEN as an echo serve
     using _ = killAfter(child, 5000);
     await child.status;
   }
-});
-
-// ---------------------------------------------------------------------------
-// Deno's own TLS client: connectNativeTls() and startNativeTls().
-
-async function connectNativeTo(listener: TlsListener, certs: Certificates) {
-  return await connectNativeTls({
-    port: listener.addr.port,
-    servername: "localhost",
-    caCerts: [certs.caCert],
-    timeout: LONG,
-  });
-}
-
-Deno.test("connectNativeTls() exchanges bytes with listenTls() and reports the ALPN protocol", async () => {
-  await using certs = await makeCertificates();
-  await using echo = echoServer(certs, ["h2", "http/1.1"]);
-  using conn = await connectNativeTls({
-    port: echo.listener.addr.port,
-    servername: "localhost",
-    caCerts: [certs.caCert],
-    alpnProtocols: ["http/1.1"],
-    timeout: LONG,
-  });
-  await conn.write(encoder.encode("hello over native tls"));
-  assert.equal(decoder.decode(await readN(conn, 21)), "hello over native tls");
-  assert.equal(conn.transport, "tls");
-  assert.equal(conn.tls.alpnProtocol, "http/1.1");
-  assert.equal((conn.remoteAddr as Deno.NetAddr).port, echo.listener.addr.port);
-});
-
-Deno.test("connectNativeTls() reports the leaf certificate the connection received", async () => {
-  await using certs = await makeCertificates({ days: 3 });
-  await using echo = echoServer(certs);
-  using conn = await connectNativeTo(echo.listener, certs);
-  // Deno 2.9 tells (through the internal symbol its node:tls layer uses).
-  assert.deepEqual(conn.tls.peerCertificate, certificateFacts(certs.cert));
-  assert.equal(conn.tls.peerCertificate?.daysLeft, 2);
-});
-
-Deno.test("connectNativeTls() resolves a host name and verifies the certificate against it", async () => {
-  await using certs = await makeCertificates();
-  await using echo = echoServer(certs);
-  using conn = await connectNativeTls({
-    hostname: "localhost",
-    port: echo.listener.addr.port,
-    caCerts: [certs.caCert],
-    timeout: LONG,
-  });
-  assert.equal((conn.remoteAddr as Deno.NetAddr).hostname, "127.0.0.1");
-  assert.equal(conn.tls.alpnProtocol, null);
-});
-
-Deno.test("connectNativeTls() rejects an expired certificate with a tls error naming the expiry", async () => {
-  await using certs = await makeCertificates({ expired: true });
-  await using echo = echoServer(certs);
-  const port = echo.listener.addr.port;
-  const error = await connectNativeTo(echo.listener, certs).then(
-    () => assert.fail("connected"),
-    (e) => e,
-  );
-  assert.ok(error instanceof ConnectionError, String(error));
-  assert.equal(error.code, "tls");
-  assert.equal(error.operation, "handshake");
-  assert.match(error.message, new RegExp(`^Cannot handshake with 127\\.0\\.0\\.1:${port}: `));
-  assert.match(error.message, /expired/);
-});
-
-Deno.test("connectNativeTls() rejects a certificate for another name", async () => {
-  await using certs = await makeCertificates({ names: ["wrong.example"] });
-  await using echo = echoServer(certs);
-  await assert.rejects(connectNativeTo(echo.listener, certs), (e: unknown) => {
-    assert.ok(e instanceof ConnectionError);
-    assert.equal(e.code, "tls");
-    assert.match(e.message, /not valid for name "localhost"/);
-    return true;
-  });
-});
-
-Deno.test("connectNativeTls() rejects a certificate from an unknown CA", async () => {
-  await using certs = await makeCertificates();
-  await using other = await makeCertificates();
-  await using echo = echoServer(certs);
-  await assert.rejects(connectNativeTo(echo.listener, other), (e: unknown) => {
-    assert.ok(e instanceof ConnectionError);
-    assert.equal(e.code, "tls");
-    assert.match(e.message, /UnknownIssuer/);
-    return true;
-  });
-});
-
-Deno.test("connectNativeTls() rejects with the signal's reason when aborted in the handshake", async () => {
-  using listener = listenTcp();
-  const accepted = listener.accept({ timeout: LONG });
-  const controller = new AbortController();
-  const pending = connectNativeTls({ port: listener.addr.port, signal: controller.signal });
-  using _peer = await accepted;
-  const reason = new Error("stop");
-  controller.abort(reason);
-  await assert.rejects(pending, (e) => e === reason);
-});
-
-Deno.test("startNativeTls() rejects a connection that is not plain TCP", async () => {
-  await using certs = await makeCertificates();
-  await using echo = echoServer(certs);
-  using tls = await connectTo(echo.listener, certs);
-  await assert.rejects(startNativeTls(tls), TypeError);
-  assert.equal(tls.closed, false);
-});
-
-Deno.test("startNativeTls() refuses a connection with a timed-out read still pending, and keeps it", async () => {
-  using listener = listenTcp();
-  const accepted = listener.accept({ timeout: LONG });
-  using plain = await connectTcp({ port: listener.addr.port, timeout: LONG });
-  using peer = await accepted;
-  await assert.rejects(plain.read(new Uint8Array(16), { timeout: 20 }), TimeoutError);
-  await assert.rejects(
-    startNativeTls(plain),
-    (e: unknown) => e instanceof TypeError && /read is still pending/.test(e.message),
-  );
-  assert.equal(plain.closed, false);
-  // The bytes the pending read brings are not lost: they are the next read's.
-  await peer.write(new TextEncoder().encode("hi"));
-  const buffer = new Uint8Array(16);
-  assert.equal(await plain.read(buffer, { timeout: LONG }), 2);
-});
-
-Deno.test("startNativeTls() closes the plain connection when verification fails", async () => {
-  await using certs = await makeCertificates();
-  await using other = await makeCertificates();
-  await using echo = echoServer(certs);
-  const plain = await connectTcp({ port: echo.listener.addr.port, timeout: LONG });
-  await assert.rejects(
-    startNativeTls(plain, { servername: "localhost", caCerts: [other.caCert], timeout: LONG }),
-    (e: unknown) => e instanceof ConnectionError && e.code === "tls",
-  );
-  assert.equal(plain.closed, true);
-});
-
-Deno.test("startNativeTls() times out in the handshake when the peer stays silent", async () => {
-  using listener = listenTcp();
-  const accepted = listener.accept({ timeout: LONG });
-  const plain = await connectTcp({ port: listener.addr.port, timeout: LONG });
-  using _peer = await accepted;
-  await assert.rejects(startNativeTls(plain, { timeout: 200 }), (e: unknown) => {
-    assert.ok(e instanceof TimeoutError);
-    assert.equal(e.operation, "handshake");
-    return true;
-  });
-  assert.equal(plain.closed, true);
-});
-
-Deno.test("startNativeTls() verifies against the remote IP address by default", async () => {
-  await using certs = await makeCertificates();
-  await using echo = echoServer(certs);
-  const plain = await connectTcp({ port: echo.listener.addr.port, timeout: LONG });
-  using conn = await startNativeTls(plain, { caCerts: [certs.caCert], timeout: LONG });
-  await conn.write(encoder.encode("ip"));
-  assert.equal(decoder.decode(await readN(conn, 2)), "ip");
-});
-
-Deno.test("a native TLS read() that times out loses no data", async () => {
-  await using certs = await makeCertificates();
-  using listener = listenTls({ cert: certs.cert, key: certs.key });
-  const accepted = listener.accept({ timeout: LONG });
-  using conn = await connectNativeTo(listener, certs);
-  using server = await accepted;
-  await server.write(encoder.encode("a"));
-  assert.equal(decoder.decode(await readN(conn, 1)), "a");
-  await assert.rejects(conn.read(new Uint8Array(8), { timeout: 50 }), TimeoutError);
-  await server.write(encoder.encode("late"));
-  assert.equal(decoder.decode(await readN(conn, 4)), "late");
-});
-
-Deno.test("a native TLS closeWrite() ends the peer's stream while this side still reads", async () => {
-  await using certs = await makeCertificates();
-  using listener = listenTls({ cert: certs.cert, key: certs.key });
-  const accepted = listener.accept({ timeout: LONG });
-  using conn = await connectNativeTo(listener, certs);
-  using server = await accepted;
-  await conn.write(encoder.encode("req"));
-  await conn.closeWrite();
-  assert.equal(decoder.decode(await readN(server, 3)), "req");
-  assert.equal(await server.read(new Uint8Array(8), { timeout: LONG }), null);
-  await server.write(encoder.encode("reply"));
-  assert.equal(decoder.decode(await readN(conn, 5)), "reply");
-});
-
-Deno.test("an unread native TLS connection stops taking bytes instead of buffering without bound", async () => {
-  await assertUnreadClientBounded(connectNativeTo);
-});
-
-/**
- * A client that never reads: the server's writes must stop (time out)
- * long before 256 MiB, and every byte it managed to send is still readable.
- */
-async function assertUnreadClientBounded(
-  connect: (listener: TlsListener, certs: Certificates) => Promise<Conn>,
-): Promise<void> {
-  await using certs = await makeCertificates();
-  using listener = listenTls({ cert: certs.cert, key: certs.key });
-  const accepted = listener.accept({ timeout: LONG });
-  using conn = await connect(listener, certs);
-  using server = await accepted;
-  const chunk = new Uint8Array(256 * 1024);
-  const limit = 256 * 1024 * 1024;
-  let sent = 0;
-  while (sent < limit) {
-    try {
-      await server.write(chunk, { timeout: 500 });
-    } catch (error) {
-      assert.ok(error instanceof TimeoutError, String(error));
-      break;
-    }
-    sent += chunk.length;
-  }
-  assert.ok(sent < limit, `the client took all ${sent} bytes`);
-  const got = await readN(conn, sent, 30_000);
-  assert.equal(got.length, sent);
-}
-
-Deno.test("setNoDelay() and setKeepAlive() throw NotSupported on a native TLS connection", async () => {
-  await using certs = await makeCertificates();
-  await using echo = echoServer(certs);
-  using conn = await connectNativeTo(echo.listener, certs);
-  assert.throws(() => conn.setNoDelay(false), Deno.errors.NotSupported);
-  assert.throws(() => conn.setKeepAlive(true), Deno.errors.NotSupported);
-  await conn.write(encoder.encode("ok"));
-  assert.equal(decoder.decode(await readN(conn, 2)), "ok");
 });
