@@ -24,7 +24,12 @@ import {
   startIsolatedServer,
   summarizeIsolatedOutcome,
 } from "../plugin/isolation.ts";
-import type { ManifestEntry, PluginPermissions } from "../plugin/manifest.ts";
+import {
+  loadManifest,
+  type LoadManifestOptions,
+  type ManifestEntry,
+  type PluginPermissions,
+} from "../plugin/manifest.ts";
 import type { Registry } from "../plugin/registry.ts";
 import { runClient, type RunOptions, startServer } from "../plugin/run.ts";
 import type { Outcome, Service } from "../plugin/types.ts";
@@ -32,12 +37,16 @@ import { UsageError } from "./_flags.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
 
 /** The built-in registry merged with extra manifests (paths relative to the working directory). */
-export async function registryWith(manifests: readonly string[]): Promise<Registry> {
+export async function registryWith(
+  manifests: readonly string[],
+  options: LoadManifestOptions = {},
+): Promise<Registry> {
   const builtin = builtinRegistry();
   if (manifests.length === 0) return builtin;
   try {
     // Paths (relative to the working directory) or URLs, as loadManifest reads them.
-    return await builtin.withManifests(...manifests);
+    const loaded = await Promise.all(manifests.map((m) => loadManifest(m, options)));
+    return await builtin.withManifests(...loaded);
   } catch (error) {
     // A --plugins path that names no file is a mistake on the command line.
     if (error instanceof Deno.errors.NotFound) {
@@ -167,8 +176,11 @@ export interface PluginRow {
 }
 
 /** Lists plugins without importing them. */
-export async function listPlugins(manifests: readonly string[]): Promise<PluginRow[]> {
-  return (await registryWith(manifests)).list().map((e: ManifestEntry) => ({
+export async function listPlugins(
+  manifests: readonly string[],
+  options: LoadManifestOptions = {},
+): Promise<PluginRow[]> {
+  return (await registryWith(manifests, options)).list().map((e: ManifestEntry) => ({
     name: e.name,
     roles: [...e.roles],
     permissions: formatPermissions(e.permissions),

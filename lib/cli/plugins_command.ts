@@ -19,6 +19,7 @@ export async function pluginsCommand(args: string[]): Promise<number> {
         debug: { type: "boolean" },
         plugins: { type: "string", multiple: true },
         "write-lock": { type: "string" },
+        "allow-http-plugins": { type: "boolean" },
       },
     }));
   } catch (error) {
@@ -26,25 +27,29 @@ export async function pluginsCommand(args: string[]): Promise<number> {
   }
   if (values.help) {
     console.log(
-      "wiretest plugins [--plugins manifest.json …] [--json] [--write-lock plugins.lock.json]\n\n" +
+      "wiretest plugins [--plugins manifest.json …] [--json] [--write-lock plugins.lock.json]\n" +
+        "                 [--allow-http-plugins]\n\n" +
         "Lists every plugin: name, roles, permissions and description.\n" +
         "--write-lock adds the --plugins manifests' SHA-256 to a lock file for\n" +
         "wiretest test --plugins-lock (made if missing; approvals there stay).",
     );
     return EXIT.ok;
   }
+  const allowHttp = values["allow-http-plugins"] === true;
   const lockFile = values["write-lock"];
   if (lockFile !== undefined) {
     if ((values.plugins ?? []).length === 0) {
       throw new UsageError("Cannot use --write-lock: name the manifests to approve with --plugins");
     }
-    const manifests = await Promise.all((values.plugins ?? []).map((p) => loadManifest(p)));
+    const manifests = await Promise.all(
+      (values.plugins ?? []).map((p) => loadManifest(p, { allowHttp })),
+    );
     await addToPluginsLock(lockFile, manifests);
     for (const manifest of manifests) {
       console.error(`approved ${displaySource(manifest.source)} (sha256 ${manifest.sha256})`);
     }
   }
-  const entries = await listPlugins(values.plugins ?? []);
+  const entries = await listPlugins(values.plugins ?? [], { allowHttp });
   if (values.json) {
     console.log(JSON.stringify(entries, null, 2));
     return EXIT.ok;

@@ -327,6 +327,18 @@ Deno.test("plain http: manifests and modules beyond loopback are refused unless 
         },
       }),
     );
+    const listed = await wiretest(dir, ["plugins", "--plugins", "manifest.json", "--json"]);
+    assert.equal(listed.code, 2);
+    assert.match(
+      listed.stderr,
+      /plugin "remote": "module" "http:\/\/192\.0\.2\.1\/mod\.ts" is plain http:/,
+    );
+    const allowed = await wiretest(dir, [
+      "plugins",
+      ...["--plugins", "manifest.json", "--json", "--allow-http-plugins"],
+    ]);
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.ok(JSON.parse(allowed.stdout).some((p: { name: string }) => p.name === "remote"));
     await Deno.writeTextFile(join(dir, "ok.wire.yaml"), PASS);
     await Deno.writeTextFile(
       join(dir, "remote.wire.yaml"),
