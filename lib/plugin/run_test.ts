@@ -32,6 +32,10 @@ Deno.test("runClient() takes the client schema's input type, inferred by defineP
   await assert.rejects(() => runClient(add, {}), ParamsError);
   // @ts-expect-error: "c" is not a param
   await assert.rejects(() => runClient(add, { a: 1, c: 1 }), ParamsError);
+  // Data of unknown shape (a fixture's, the CLI's) does not widen the type: it is cast on purpose.
+  const raw: unknown = { a: 1 };
+  // @ts-expect-error: unknown is not the schema's input
+  assert.equal((await runClient(add, raw)).metrics.sum, 2);
 });
 
 Deno.test("ParamsOutput is what the role receives, defaults filled in", () => {

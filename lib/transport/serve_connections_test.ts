@@ -85,6 +85,40 @@ Deno.test("serveConnections() closes an idle connection and keeps a busy one", a
   }
 });
 
+Deno.test("serveConnections() counts reads alone, and writes alone, as activity", async () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  // A sink only reads; a source only writes: neither is idle while bytes flow.
+  const server = serveConnections(listenTcp(), async (conn) => {
+    const buf = new Uint8Array(1);
+    if (await conn.read(buf) === null) return;
+    if (buf[0] === 0x73) {
+      while (await conn.read(buf) !== null) {
+        // Discarded.
+      }
+      return;
+    }
+    for (let i = 0; i < 10; i++) {
+      await conn.write(encoder.encode("o"));
+      await sleep(50);
+    }
+  }, { idleTimeout: 200 });
+  try {
+    using sink = await connectTcp({ port: port(server), timeout: 5000 });
+    using source = await connectTcp({ port: port(server), timeout: 5000 });
+    await sink.write(encoder.encode("s"));
+    await source.write(encoder.encode("w"));
+    const got = new Uint8Array(1);
+    for (let i = 0; i < 10; i++) {
+      await sink.write(encoder.encode("i"));
+      assert.equal(await source.read(got, { timeout: 5000 }), 1);
+      await sleep(50);
+    }
+    assert.equal(server.stats().idle_closed, 0);
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("serveConnections() closes a connection past the deadline its handler set", async () => {
   let reason: string | undefined;
   const server = serveConnections(listenTcp(), async (conn, connection) => {
