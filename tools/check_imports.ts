@@ -250,13 +250,12 @@ export const AUTHOR_ENTRY_POINTS: ReadonlySet<string> = new Set([
 
 /**
  * Time-limit helpers the built-in plugins still take from `lib/_internal/`
- * (one signal for a context, a timeout and a deadline; a pause cut short by
- * a signal), because no author entry point offers them yet. Each is an
+ * (one signal for a context, a timeout and a deadline; a promise raced
+ * against a timeout), because no author entry point offers them yet. Each is an
  * exception to remove once one does; nothing else may be added here.
  */
 export const NOT_YET_AUTHOR_FACING: ReadonlySet<string> = new Set([
   "lib/_internal/deadline.ts",
-  "lib/_internal/pause.ts",
   "lib/_internal/within.ts",
 ]);
 

@@ -128,8 +128,8 @@ Deno.test("pluginDeepImports() lets a plugin import wiretest only through the au
     edge("plugins/echo/server.ts", "lib/transport/mod.ts"),
     edge("plugins/echo/server.ts", "plugins/echo/_listen.ts"),
     edge("plugins/echo/server.ts", "lib/transport/tcp.ts"),
+    edge("plugins/echo/server.ts", "lib/_internal/deadline.ts"),
     edge("plugins/echo/server.ts", "lib/_internal/pause.ts"),
-    edge("plugins/echo/server.ts", "lib/_internal/closest.ts"),
     edge("plugins/echo/server.ts", "lib/plugin/isolation.ts"),
     edge("plugins/echo/server.ts", "plugins/http_probe/_tls.ts"),
     edge("plugins/echo/server_test.ts", "lib/transport/tcp.ts"),
@@ -140,7 +140,7 @@ Deno.test("pluginDeepImports() lets a plugin import wiretest only through the au
   ]);
   assert.deepEqual(deep.map((e) => `${e.from} -> ${e.to}`), [
     "plugins/echo/server.ts -> lib/transport/tcp.ts",
-    "plugins/echo/server.ts -> lib/_internal/closest.ts",
+    "plugins/echo/server.ts -> lib/_internal/pause.ts",
     "plugins/echo/server.ts -> lib/plugin/isolation.ts",
     "plugins/echo/server.ts -> plugins/http_probe/_tls.ts",
     "examples/plugins/dns/client.ts -> lib/errors.ts",

@@ -28,6 +28,12 @@ export interface ServedConnection {
    */
   touch(until?: number): void;
   /**
+   * Waits `ms` milliseconds, or less when the server closes: a wait of the
+   * server's own making (a configured delay), which does not count as the
+   * peer's silence for the idle timeout.
+   */
+  pause(ms: number): Promise<void>;
+  /**
    * Closes the connection (reason `"deadline"`) unless it ends or this is
    * called again within `ms` milliseconds; `undefined` clears it. For
    * limits on one phase, e.g. a request head that must arrive whole.
@@ -286,6 +292,11 @@ class Session implements ServedConnection {
 
   touch(until?: number): void {
     this.lastActive = Math.max(this.lastActive, until ?? performance.now());
+  }
+
+  pause(ms: number): Promise<void> {
+    this.touch(performance.now() + ms);
+    return pause(ms, this.signal);
   }
 
   setDeadline(ms: number | undefined): void {

@@ -244,3 +244,24 @@ Deno.test("serveConnections() refuses bad limits", () => {
     assert.throws(() => serveConnections(listener, echo, options), RangeError);
   }
 });
+
+Deno.test("serveConnections() pause() is not idleness, and close() cuts it short", async () => {
+  let paused = 0;
+  const server = serveConnections(listenTcp(), async (conn, connection) => {
+    const buf = new Uint8Array(1);
+    if (await conn.read(buf) === null) return;
+    // Three times the idle timeout: the connection must survive it.
+    await connection.pause(600);
+    paused++;
+    await conn.write(encoder.encode("r"));
+    // Then a pause far beyond the test: only close() ends it.
+    await connection.pause(3_600_000);
+  }, { idleTimeout: 200, drainTimeout: 60_000 });
+  using conn = await connectTcp({ port: port(server), timeout: 5000 });
+  await conn.write(encoder.encode("q"));
+  assert.equal(await conn.read(new Uint8Array(1), { timeout: 5000 }), 1);
+  assert.equal(paused, 1);
+  assert.equal(server.stats().idle_closed, 0);
+  // Resolves although the handler sleeps for an hour and the drain allows a minute.
+  assert.deepEqual(await server.close(), { aborted: 0 });
+});

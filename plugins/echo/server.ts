@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { pause } from "../../lib/_internal/pause.ts";
 import type { Context, Service } from "../../lib/plugin/mod.ts";
 import {
   bindUdp,
@@ -150,7 +149,6 @@ function serveUdp(params: EchoServerParams, ctx: Context): Service {
   const socket: UdpSocket = bindUdp({ hostname: params.host, port: params.port });
   const where = formatAddress(socket.addr);
   const stats = { datagrams: 0, errors: 0, bytes_in: 0, bytes_out: 0 };
-  const stopped = new AbortController();
 
   const loop = async () => {
     while (!socket.closed) {
@@ -161,7 +159,8 @@ function serveUdp(params: EchoServerParams, ctx: Context): Service {
         if (socket.closed) return;
         stats.errors++;
         ctx.log("warn", `echo ${where}: ${(error as Error).message}`);
-        await pause(ERROR_PAUSE_MS, stopped.signal);
+        // close() waits for this loop: at most this pause longer.
+        await new Promise((resolve) => setTimeout(resolve, ERROR_PAUSE_MS));
         continue;
       }
       stats.datagrams++;
@@ -182,7 +181,6 @@ function serveUdp(params: EchoServerParams, ctx: Context): Service {
     address: socket.addr,
     stats: () => ({ ...stats }),
     close: async () => {
-      stopped.abort();
       socket.close();
       await running;
     },

@@ -9,7 +9,6 @@
  *
  * @module
  */
-import { pause } from "../../lib/_internal/pause.ts";
 import { type Context, readInputTextFile, type Service } from "../../lib/plugin/mod.ts";
 import {
   type Conn,
@@ -115,9 +114,8 @@ export async function serveHttp(params: HttpServerParams, ctx: Context): Promise
         if (head.expectContinue) await conn.write(CONTINUE);
         await reader.skipBody(head);
         if (params.delayMs > 0) {
-          // A wait of our own making is not the client's silence.
-          connection.touch(performance.now() + params.delayMs);
-          await pause(params.delayMs, connection.signal);
+          // A wait of our own making, not the client's silence; cut short by close().
+          await connection.pause(params.delayMs);
         }
         const close = head.close || connection.signal.aborted;
         await response.write(conn, head.method === "HEAD", close);
