@@ -29,6 +29,7 @@ export const builtinModules: Readonly<Record<string, () => Promise<unknown>>> = 
   "./http_probe/mod.ts": () => import("./http_probe/mod.ts"),
   "./udp_ping/mod.ts": () => import("./udp_ping/mod.ts"),
   "./file_send/mod.ts": () => import("./file_send/mod.ts"),
+  "./proxy/mod.ts": () => import("./proxy/mod.ts"),
 };
 
 /**

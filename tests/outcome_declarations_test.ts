@@ -10,6 +10,7 @@ import echo from "../plugins/echo/mod.ts";
 import fileSend from "../plugins/file_send/mod.ts";
 import httpProbe from "../plugins/http_probe/mod.ts";
 import udpPing from "../plugins/udp_ping/mod.ts";
+import proxy from "../plugins/proxy/mod.ts";
 import {
   type AnyPlugin,
   describePlugin,
@@ -370,3 +371,28 @@ function switchingRelay(first: Service, then: Service): { port: number } & Async
     },
   };
 }
+
+Deno.test("proxy: real outcomes and stats of tcp and udp proxies match the declarations", async () => {
+  const cover = new Coverage(proxy);
+  await serving(echo, { transport: "tcp" }, async (_echo, upstream) => {
+    await serving(proxy, {
+      seed: 1,
+      proxies: [
+        { name: "t", upstream },
+        { name: "u", upstream: "127.0.0.1:9", protocol: "udp" },
+      ],
+    }, async (service, api) => {
+      const set = await cover.client({
+        api,
+        proxy: "t",
+        toxics: [{ type: "latency", attributes: { latency: 1 } }],
+      });
+      assert.deepEqual(set.facts.toxics, ["latency_downstream"]);
+      await cover.client({ api, proxy: "u", enabled: false });
+      cover.stats(service);
+    });
+  });
+  // A control API that is not there: a failed outcome reports only what it declares.
+  await cover.client({ api: `127.0.0.1:${closedPort()}`, timeoutMs: 2000 }, false);
+  assert.deepEqual(cover.unseen(), []);
+});

@@ -1,0 +1,68 @@
+// The TCP side of a proxy: accepts clients, dials the upstream for each and
+// relays through a TcpLink. (node:net, for the resets reset_peer needs: see
+// _tcp_link.ts. serveConnections takes Deno.Conn listeners, so the accept
+// loop is node:net's own; a proxy has no idle timeout or cap to enforce.)
+import net from "node:net";
+import { type LinkHost, TcpLink } from "./_tcp_link.ts";
+import type { Relay, RelayOptions } from "./_relay.ts";
+
+/** Listens on `options.listen` and relays each connection to `options.upstream`. */
+export async function startTcpRelay(host: LinkHost, options: RelayOptions): Promise<Relay> {
+  const links = new Set<TcpLink>();
+  const pending = new Set<net.Socket>();
+  const counters = host.counters;
+  let index = 0;
+  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => {
+    counters.connections++;
+    counters.active++;
+    client.setNoDelay(true);
+    const upstream = net.connect({
+      host: options.upstream.hostname,
+      port: options.upstream.port,
+      allowHalfOpen: true,
+    });
+    pending.add(upstream);
+    const refused = () => {
+      // toxiproxy closes the client when the upstream cannot be reached.
+      pending.delete(upstream);
+      counters.upstream_errors++;
+      counters.active--;
+      client.destroy();
+    };
+    client.on("error", () => upstream.destroy());
+    upstream.once("error", refused);
+    upstream.once("connect", () => {
+      pending.delete(upstream);
+      upstream.off("error", refused);
+      upstream.setNoDelay(true);
+      const link = new TcpLink(client, upstream, host, options.seed, index++);
+      links.add(link);
+      link.finished.then(() => {
+        links.delete(link);
+        counters.active--;
+      });
+      client.resume();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host: options.listen.hostname, port: options.listen.port }, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as net.AddressInfo;
+  return {
+    listen: { transport: "tcp", hostname: address.address, port: address.port },
+    sync: () => {
+      for (const link of links) link.sync();
+    },
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of pending) socket.destroy();
+      const finished = [...links].map((link) => link.finished);
+      for (const link of links) link.destroy();
+      await Promise.all([closed, ...finished]);
+    },
+  };
+}

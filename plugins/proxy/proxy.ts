@@ -1,0 +1,389 @@
+/**
+ * {@linkcode ProxyCollection}: the named proxies a control API drives, each
+ * listening, relaying to its upstream with its toxics, counting what it did.
+ *
+ * @module
+ */
+import { formatAddress, parseHostPort } from "../../lib/transport/mod.ts";
+import type { Relay } from "./_relay.ts";
+import { startTcpRelay } from "./_tcp_relay.ts";
+import { startUdpRelay } from "./_udp_relay.ts";
+import { ProxyApiError } from "./proxy_api_error.ts";
+import {
+  MAX_TOXICS_PER_PROXY,
+  parseToxic,
+  type ProxyProtocol,
+  type Toxic,
+  type ToxicStream,
+  updateToxic,
+} from "./toxics.ts";
+
+/** A proxy as the control API shows it (toxiproxy's shape; `protocol` is wiretest's). */
+export interface ProxyJson {
+  /** Unique name. */
+  name: string;
+  /** Where it listens (`host:port`, the real port once started). */
+  listen: string;
+  /** Where it relays to. */
+  upstream: string;
+  /** `false`: down (not listening, connections closed). */
+  enabled: boolean;
+  /** `tcp` or `udp`. */
+  protocol: ProxyProtocol;
+  /** Its toxics, upstream ones first. */
+  toxics: Toxic[];
+}
+
+/** What creates a proxy (`POST /proxies`, `/populate`, server params). */
+export interface ProxyInput {
+  /** Unique name. */
+  name: string;
+  /** `host:port` to listen on (default `127.0.0.1:0`: loopback, a free port). */
+  listen?: string;
+  /** `host:port` to relay to. */
+  upstream: string;
+  /** Start listening at once (default `true`). */
+  enabled?: boolean;
+  /** `tcp` (default) or `udp`. */
+  protocol?: ProxyProtocol;
+}
+
+const TCP_COUNTERS = [
+  "connections",
+  "active",
+  "upstream_errors",
+  "aborted",
+  "bytes_upstream",
+  "bytes_downstream",
+  "latency_delayed",
+  "bandwidth_delayed_bytes",
+  "slow_close_delayed",
+  "timeout_dropped_bytes",
+  "timeout_closed",
+  "reset_peer_resets",
+  "slicer_slices",
+  "limit_data_closed",
+] as const;
+
+const UDP_COUNTERS = [
+  "flows",
+  "active",
+  "flows_expired",
+  "errors",
+  "datagrams_upstream",
+  "datagrams_downstream",
+  "bytes_upstream",
+  "bytes_downstream",
+  "loss_dropped",
+  "duplicate_added",
+  "reorder_held",
+  "latency_delayed",
+  "corrupt_corrupted",
+  "truncate_truncated",
+  "rate_delayed",
+  "rate_dropped",
+] as const;
+
+/** Every counter a TCP or UDP proxy keeps, by protocol. */
+export const PROXY_COUNTERS: Readonly<Record<ProxyProtocol, readonly string[]>> = {
+  tcp: TCP_COUNTERS,
+  udp: UDP_COUNTERS,
+};
+
+/** One named proxy. */
+export class Proxy {
+  /** Unique name. */
+  readonly name: string;
+  /** `tcp` or `udp`. */
+  readonly protocol: ProxyProtocol;
+  /** What it did so far: connections, bytes per direction, what each toxic did. */
+  readonly counters: Record<string, number>;
+  #listen: string;
+  #upstream: string;
+  #enabled = false;
+  #relay: Relay | undefined;
+  #toxics: Toxic[] = [];
+  readonly #seed: number;
+  readonly #udpFlowIdleMs: number;
+
+  /**
+   * Makes a proxy, not yet listening.
+   *
+   * @param input Name, addresses, protocol.
+   * @param seed Seed of its toxics' randomness.
+   * @param udpFlowIdleMs UDP flow expiry.
+   */
+  constructor(input: ProxyInput, seed: number, udpFlowIdleMs: number) {
+    this.name = input.name;
+    this.protocol = input.protocol ?? "tcp";
+    this.#listen = input.listen || "127.0.0.1:0";
+    this.#upstream = input.upstream;
+    this.#seed = seed;
+    this.#udpFlowIdleMs = udpFlowIdleMs;
+    this.counters = Object.fromEntries(PROXY_COUNTERS[this.protocol].map((name) => [name, 0]));
+  }
+
+  /** Where it listens (the real port once started). */
+  get listen(): string {
+    return this.#listen;
+  }
+
+  /** Where it relays to. */
+  get upstream(): string {
+    return this.#upstream;
+  }
+
+  /** `false` while down. */
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+
+  /** The toxics acting on `stream`, in the order added. */
+  toxics(stream: ToxicStream): readonly Toxic[] {
+    return this.#toxics.filter((t) => t.stream === stream);
+  }
+
+  /** Starts listening; a no-op when enabled already. */
+  async start(): Promise<void> {
+    if (this.#enabled) return;
+    const options = {
+      listen: address(this.#listen, "listen"),
+      upstream: address(this.#upstream, "upstream"),
+      seed: this.#seed,
+    };
+    try {
+      this.#relay = this.protocol === "tcp"
+        ? await startTcpRelay(this, options)
+        : startUdpRelay(this, { ...options, idleMs: this.#udpFlowIdleMs });
+    } catch (error) {
+      throw new ProxyApiError(
+        `Cannot listen on "${this.#listen}" for proxy "${this.name}": ${(error as Error).message}`,
+        500,
+        { cause: error },
+      );
+    }
+    this.#listen = formatAddress(this.#relay.listen);
+    this.#enabled = true;
+  }
+
+  /** Stops listening and closes every connection: the proxy is down. */
+  async stop(): Promise<void> {
+    const relay = this.#relay;
+    this.#relay = undefined;
+    this.#enabled = false;
+    await relay?.close();
+  }
+
+  /** Applies `listen`, `upstream`, `enabled` as toxiproxy's update does. */
+  async update(input: { listen?: string; upstream?: string; enabled?: boolean }): Promise<void> {
+    const listen = input.listen ?? this.#listen;
+    const upstream = input.upstream ?? this.#upstream;
+    const enabled = input.enabled ?? this.#enabled;
+    if (listen !== this.#listen || upstream !== this.#upstream) {
+      address(listen, "listen");
+      address(upstream, "upstream");
+      await this.stop();
+      this.#listen = listen;
+      this.#upstream = upstream;
+    }
+    if (enabled) await this.start();
+    else await this.stop();
+  }
+
+  /** The toxic named `name`, or a 404. */
+  toxic(name: string): Toxic {
+    const toxic = this.#toxics.find((t) => t.name === name);
+    if (toxic === undefined) throw new ProxyApiError("toxic not found", 404);
+    return toxic;
+  }
+
+  /** All toxics, upstream ones first (toxiproxy's order). */
+  allToxics(): Toxic[] {
+    return [...this.toxics("upstream"), ...this.toxics("downstream")];
+  }
+
+  /** Adds a toxic from its JSON. */
+  addToxic(input: unknown): Toxic {
+    const toxic = parseToxic(input, this.protocol);
+    if (this.#toxics.some((t) => t.name === toxic.name)) {
+      throw new ProxyApiError("toxic already exists", 409);
+    }
+    if (this.#toxics.length >= MAX_TOXICS_PER_PROXY) {
+      throw new ProxyApiError(
+        `bad request body: proxy "${this.name}" has ${MAX_TOXICS_PER_PROXY} toxics, the most it takes`,
+        400,
+      );
+    }
+    this.#toxics = [...this.#toxics, toxic];
+    this.#relay?.sync();
+    return toxic;
+  }
+
+  /** Updates a toxic's attributes and toxicity (the links roll its toxicity again). */
+  updateToxic(name: string, input: unknown): Toxic {
+    const updated = updateToxic(this.toxic(name), input, this.protocol);
+    this.#toxics = this.#toxics.map((t) => t.name === name ? updated : t);
+    this.#relay?.sync();
+    return updated;
+  }
+
+  /** Removes a toxic. */
+  removeToxic(name: string): void {
+    this.toxic(name);
+    this.#toxics = this.#toxics.filter((t) => t.name !== name);
+    this.#relay?.sync();
+  }
+
+  /** Removes every toxic. */
+  resetToxics(): void {
+    this.#toxics = [];
+    this.#relay?.sync();
+  }
+
+  /** The control API's view. */
+  toJSON(): ProxyJson {
+    return {
+      name: this.name,
+      listen: this.#listen,
+      upstream: this.#upstream,
+      enabled: this.#enabled,
+      protocol: this.protocol,
+      toxics: this.allToxics(),
+    };
+  }
+}
+
+/** Options of a {@linkcode ProxyCollection}. */
+export interface ProxyCollectionOptions {
+  /** Seed of every proxy's randomness. */
+  seed: number;
+  /** Milliseconds a UDP flow may stay silent before it is forgotten. */
+  udpFlowIdleMs: number;
+}
+
+/** Most proxies one collection holds. */
+export const MAX_PROXIES = 1000;
+
+/**
+ * The proxies of one control API, by name.
+ *
+ * @example A TCP proxy in front of a listener
+ * ```ts
+ * import { ProxyCollection } from "@wiretest/wiretest/plugins/proxy";
+ * import assert from "node:assert/strict";
+ *
+ * const proxies = new ProxyCollection({ seed: 1, udpFlowIdleMs: 60_000 });
+ * const proxy = await proxies.add({ name: "web", upstream: "127.0.0.1:9" }, true);
+ * assert.match(proxy.listen, /^127\.0\.0\.1:\d+$/);
+ * proxy.addToxic({ type: "latency", attributes: { latency: 10 } });
+ * assert.equal(proxy.toJSON().toxics[0].name, "latency_downstream");
+ * await proxies.close();
+ * ```
+ */
+export class ProxyCollection {
+  readonly #proxies = new Map<string, Proxy>();
+  readonly #options: ProxyCollectionOptions;
+  #index = 0;
+
+  /**
+   * Makes an empty collection.
+   *
+   * @param options Seed and UDP flow expiry.
+   */
+  constructor(options: ProxyCollectionOptions) {
+    this.#options = options;
+  }
+
+  /** Every proxy, by name. */
+  all(): Proxy[] {
+    return [...this.#proxies.values()];
+  }
+
+  /** The proxy named `name`, or a 404. */
+  get(name: string): Proxy {
+    const proxy = this.#proxies.get(name);
+    if (proxy === undefined) throw new ProxyApiError("proxy not found", 404);
+    return proxy;
+  }
+
+  /** Creates a proxy (409 when the name is taken), started when `enabled`. */
+  async add(input: ProxyInput, enabled: boolean): Promise<Proxy> {
+    if (this.#proxies.has(input.name)) throw new ProxyApiError("proxy already exists", 409);
+    const proxy = this.#create(input);
+    if (enabled) await proxy.start();
+    this.#proxies.set(proxy.name, proxy);
+    return proxy;
+  }
+
+  /** `/populate`: keeps a proxy with the same listen and upstream, replaces one that differs. */
+  async addOrReplace(input: ProxyInput, enabled: boolean): Promise<Proxy> {
+    const existing = this.#proxies.get(input.name);
+    if (existing !== undefined) {
+      const same = existing.upstream === input.upstream &&
+        (input.listen === undefined || input.listen === existing.listen) &&
+        existing.protocol === (input.protocol ?? "tcp");
+      if (same) return existing;
+      await existing.stop();
+      this.#proxies.delete(input.name);
+    }
+    const proxy = this.#create(input);
+    if (enabled) await proxy.start();
+    this.#proxies.set(proxy.name, proxy);
+    return proxy;
+  }
+
+  /** Stops and forgets a proxy. */
+  async remove(name: string): Promise<void> {
+    const proxy = this.get(name);
+    this.#proxies.delete(name);
+    await proxy.stop();
+  }
+
+  /** `/reset`: every proxy enabled, every toxic removed. */
+  async reset(): Promise<void> {
+    for (const proxy of this.#proxies.values()) {
+      await proxy.start();
+      proxy.resetToxics();
+    }
+  }
+
+  /** Counters summed over every proxy. */
+  stats(): Record<string, number> {
+    const total: Record<string, number> = { proxies: this.#proxies.size };
+    for (const proxy of this.#proxies.values()) {
+      for (const [key, value] of Object.entries(proxy.counters)) {
+        total[key] = (total[key] ?? 0) + value;
+      }
+    }
+    return total;
+  }
+
+  /** Stops every proxy. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#proxies.values()].map((p) => p.stop()));
+  }
+
+  #create(input: ProxyInput): Proxy {
+    if (this.#proxies.size >= MAX_PROXIES) {
+      throw new ProxyApiError(`bad request body: at most ${MAX_PROXIES} proxies`, 400);
+    }
+    // Each proxy's randomness differs, yet replays: the seed and its creation order.
+    return new Proxy(
+      input,
+      (this.#options.seed + this.#index++) >>> 0,
+      this.#options.udpFlowIdleMs,
+    );
+  }
+}
+
+function address(value: string, field: string): { hostname: string; port: number } {
+  try {
+    return parseHostPort(value);
+  } catch (error) {
+    throw new ProxyApiError(
+      `bad request body: ${field} must be host:port, got ${JSON.stringify(value)}`,
+      400,
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,457 @@
+import assert from "node:assert/strict";
+import net from "node:net";
+import { type Latency, Toxiproxy } from "toxiproxy-node-client";
+import { bindUdp, connectTcp, formatAddress, listenTcp } from "../../lib/transport/mod.ts";
+import type { Service } from "../../lib/plugin/mod.ts";
+import { startEchoServer } from "../echo/mod.ts";
+import { runProxyClient, startProxyServer } from "./mod.ts";
+
+const IO = { timeout: 5000 };
+
+async function withEcho(
+  fn: (echo: string, api: string, service: Service) => Promise<void>,
+  seed = 42,
+): Promise<void> {
+  const echo = await startEchoServer({ transport: "tcp" });
+  const service = await startProxyServer({ seed });
+  try {
+    await fn(formatAddress(echo.address), formatAddress(service.address), service);
+  } finally {
+    await service.close();
+    await echo.close();
+  }
+}
+
+async function api(base: string, method: string, path: string, body?: unknown) {
+  const res = await fetch(`http://${base}${path}`, {
+    method,
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    signal: AbortSignal.timeout(5000),
+  });
+  const text = await res.text();
+  return { status: res.status, text, json: () => JSON.parse(text) };
+}
+
+async function roundTrip(target: string, size: number): Promise<{ ms: number; ok: boolean }> {
+  const [hostname, port] = [
+    target.slice(0, target.lastIndexOf(":")),
+    Number(target.slice(target.lastIndexOf(":") + 1)),
+  ];
+  using conn = await connectTcp({ hostname, port, ...IO });
+  const data = new Uint8Array(size);
+  for (let at = 0; at < size; at += 65536) crypto.getRandomValues(data.subarray(at, at + 65536));
+  const start = performance.now();
+  await conn.write(data, IO);
+  const back = new Uint8Array(size);
+  let got = 0;
+  while (got < size) {
+    const n = await conn.read(back.subarray(got), IO);
+    if (n === null) break;
+    got += n;
+  }
+  return { ms: performance.now() - start, ok: got === size && back.every((b, i) => b === data[i]) };
+}
+
+// Round trips over one connection: what a toxic adds, without connection set-up.
+async function roundTrips(target: string, count: number, size: number): Promise<number[]> {
+  const [hostname, port] = target.split(":");
+  using conn = await connectTcp({ hostname, port: Number(port), ...IO });
+  conn.setNoDelay(true);
+  const times: number[] = [];
+  const data = new Uint8Array(size).fill(1);
+  const back = new Uint8Array(size);
+  for (let i = 0; i < count; i++) {
+    data[0] = i;
+    const start = performance.now();
+    await conn.write(data, IO);
+    let got = 0;
+    while (got < size) {
+      const n = await conn.read(back.subarray(got), IO);
+      assert.notEqual(n, null);
+      got += n!;
+    }
+    times.push(performance.now() - start);
+    assert.deepEqual(back, data);
+  }
+  return times;
+}
+
+const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+Deno.test("proxy relays every byte, and latency adds what was asked at p50 (within 1 ms)", async () => {
+  await withEcho(async (echo, base) => {
+    const created = await api(base, "POST", "/proxies", { name: "e", upstream: echo });
+    assert.equal(created.status, 201);
+    const listen = created.json().listen;
+    const plain = await roundTrips(listen, 40, 64);
+    const added = await api(base, "POST", "/proxies/e/toxics", {
+      type: "latency",
+      attributes: { latency: 40 },
+    });
+    assert.equal(added.status, 200);
+    const slow = await roundTrips(listen, 40, 64);
+    // The toxic delays the reply (downstream) by 40 ms; a round trip crosses it once. The
+    // fastest round trips show the toxic's own accuracy (within 1 ms); the median also
+    // carries the scheduling delays of a loaded machine, so its bound is looser.
+    const best = Math.min(...slow) - Math.min(...plain);
+    assert.ok(best >= 40 - 0.2 && best <= 41, `best case added ${best.toFixed(2)} ms`);
+    const median = p50(slow) - p50(plain);
+    assert.ok(median >= 40 - 0.2 && median <= 50, `p50 added ${median.toFixed(2)} ms`);
+    const stats = (await api(base, "GET", "/proxies/e/stats")).json();
+    assert.equal(stats.latency_delayed, 40);
+    assert.equal(stats.bytes_upstream, 80 * 64);
+    assert.equal(stats.bytes_downstream, 80 * 64);
+    assert.equal(stats.connections, 2);
+  });
+});
+
+Deno.test("proxy bandwidth toxic paces within 5% of the rate", async () => {
+  await withEcho(async (echo, base) => {
+    const listen =
+      (await api(base, "POST", "/proxies", { name: "b", upstream: echo })).json().listen;
+    await api(base, "POST", "/proxies/b/toxics", { type: "bandwidth", attributes: { rate: 1000 } });
+    const [hostname, port] = listen.split(":");
+    using conn = await connectTcp({ hostname, port: Number(port), ...IO });
+    const size = 1_200_000; // 1000 KB/s: 1.2 s
+    const writing = conn.write(new Uint8Array(size).fill(9), IO);
+    const buf = new Uint8Array(1 << 20);
+    let got = 0;
+    let first = 0;
+    let firstAt = 0;
+    let lastAt = 0;
+    while (got < size) {
+      const n = await conn.read(buf, IO);
+      if (n === null) break;
+      if (got === 0) {
+        first = n;
+        firstAt = performance.now();
+      }
+      got += n;
+      lastAt = performance.now();
+    }
+    await writing;
+    assert.equal(got, size);
+    // Bytes after the first read, over the time they took: KB/s (bytes per ms).
+    const rate = (size - first) / (lastAt - firstAt);
+    assert.ok(Math.abs(rate - 1000) <= 50, `rate ${rate.toFixed(1)} KB/s`);
+  });
+});
+
+Deno.test("proxy reset_peer: the client sees a connection reset", async () => {
+  await withEcho(async (echo, base) => {
+    const listen =
+      (await api(base, "POST", "/proxies", { name: "r", upstream: echo })).json().listen;
+    await api(base, "POST", "/proxies/r/toxics", {
+      type: "reset_peer",
+      attributes: { timeout: 0 },
+    });
+    const [hostname, port] = listen.split(":");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const error = await new Promise<Error & { code?: string }>((resolve) => {
+      const socket = net.connect({ host: hostname, port: Number(port) }, () => socket.write("x"));
+      socket.on("error", resolve);
+      socket.on("close", () => resolve(Object.assign(new Error("closed"), { code: "none" })));
+      timer = setTimeout(() => {
+        socket.destroy();
+        resolve(Object.assign(new Error("no reset in 5 s"), { code: "none" }));
+      }, 5000);
+    });
+    clearTimeout(timer);
+    assert.equal(error.code, "ECONNRESET");
+    assert.equal((await api(base, "GET", "/proxies/r/stats")).json().reset_peer_resets, 1);
+  });
+});
+
+Deno.test("proxy timeout 0 holds data; removing it lets data through; limit_data cuts and closes", async () => {
+  await withEcho(async (echo, base) => {
+    const listen =
+      (await api(base, "POST", "/proxies", { name: "t", upstream: echo })).json().listen;
+    await api(base, "POST", "/proxies/t/toxics", { type: "timeout", attributes: { timeout: 0 } });
+    const [hostname, port] = listen.split(":");
+    using conn = await connectTcp({ hostname, port: Number(port), ...IO });
+    await conn.write(new TextEncoder().encode("held"), IO);
+    await assert.rejects(conn.read(new Uint8Array(4), { timeout: 300 }), { name: "TimeoutError" });
+    assert.equal((await api(base, "DELETE", "/proxies/t/toxics/timeout_downstream")).status, 204);
+    await conn.write(new TextEncoder().encode("free"), IO);
+    const buf = new Uint8Array(4);
+    assert.equal(await conn.read(buf, IO), 4);
+    assert.equal(new TextDecoder().decode(buf), "free");
+    assert.equal((await api(base, "GET", "/proxies/t/stats")).json().timeout_dropped_bytes, 4);
+
+    await api(base, "POST", "/proxies/t/toxics", { type: "limit_data", attributes: { bytes: 10 } });
+    using second = await connectTcp({ hostname, port: Number(port), ...IO });
+    await second.write(new Uint8Array(100).fill(7), IO);
+    let got = 0;
+    const big = new Uint8Array(200);
+    while (true) {
+      const n = await second.read(big, IO).catch(() => null);
+      if (n === null) break;
+      got += n;
+    }
+    assert.equal(got, 10);
+  });
+});
+
+Deno.test("proxy down: enabled false refuses connections, true brings it back on the same address", async () => {
+  await withEcho(async (echo, base) => {
+    const listen =
+      (await api(base, "POST", "/proxies", { name: "d", upstream: echo })).json().listen;
+    const down = await api(base, "POST", "/proxies/d", { enabled: false });
+    assert.equal(down.json().enabled, false);
+    const [hostname, port] = listen.split(":");
+    await assert.rejects(connectTcp({ hostname, port: Number(port), ...IO }), { code: "refused" });
+    assert.equal((await api(base, "POST", "/proxies/d", { enabled: true })).json().listen, listen);
+    assert.ok((await roundTrip(listen, 1000)).ok);
+  });
+});
+
+Deno.test("proxy control API refuses bad input with toxiproxy's errors and keeps serving", async () => {
+  await withEcho(async (echo, base) => {
+    const listen =
+      (await api(base, "POST", "/proxies", { name: "x", upstream: echo })).json().listen;
+    const cases: [unknown, number, RegExp][] = [
+      [{ type: "nope" }, 400, /invalid toxic type/],
+      [{ type: "latency", attributes: { latncy: 1 } }, 400, /unknown attribute "latncy"/],
+      [{ type: "bandwidth", attributes: { rate: -5 } }, 400, /-5/],
+      [{ type: "latency", stream: "sideways" }, 400, /stream was invalid/],
+      ["{not json", 400, /bad request body/],
+    ];
+    for (const [body, status, message] of cases) {
+      const res = await api(base, "POST", "/proxies/x/toxics", body);
+      assert.equal(res.status, status, res.text);
+      assert.match(res.json().error, message);
+      assert.equal(res.json().status, status);
+    }
+    assert.equal((await api(base, "POST", "/proxies", { name: "x", upstream: echo })).status, 409);
+    assert.equal((await api(base, "POST", "/proxies", { name: "y" })).status, 400);
+    assert.equal((await api(base, "GET", "/proxies/none")).status, 404);
+    assert.equal((await api(base, "PUT", "/proxies")).status, 405);
+    let refused = 0;
+    for (let i = 0; i < 10_000; i++) {
+      const res = await api(base, "POST", "/proxies/x/toxics", {
+        name: `l${i}`,
+        type: "latency",
+        attributes: { latency: 0 },
+      });
+      if (res.status === 400) {
+        refused++;
+        if (refused === 1) assert.match(res.json().error, /the most it takes/);
+        if (refused > 3) break;
+      }
+    }
+    assert.equal(refused, 4);
+    assert.equal((await api(base, "GET", "/proxies/x/toxics")).json().length, 100);
+    assert.equal((await api(base, "POST", "/reset")).status, 204);
+    assert.ok((await roundTrip(listen, 4096)).ok);
+  });
+});
+
+Deno.test("proxy closes clients when the upstream refuses, and counts it", async () => {
+  const closed = listenTcp();
+  const upstream = formatAddress(closed.addr);
+  closed.close();
+  const service = await startProxyServer({ upstream, seed: 1 });
+  try {
+    const step = await runProxyClient({ api: formatAddress(service.address) });
+    const [hostname, port] = String(step.facts.listen).split(":");
+    using conn = await connectTcp({ hostname, port: Number(port), ...IO });
+    assert.equal(await conn.read(new Uint8Array(1), IO).catch(() => null), null);
+    const after = await runProxyClient({ api: formatAddress(service.address) });
+    assert.equal(after.metrics.upstream_errors, 1);
+  } finally {
+    await service.close();
+  }
+});
+
+Deno.test("toxiproxy-node-client drives the proxy: create, add, update, remove toxics", async () => {
+  await withEcho(async (echo, base) => {
+    const toxiproxy = new Toxiproxy(`http://${base}`);
+    const proxy = await toxiproxy.createProxy({
+      name: "node",
+      listen: "127.0.0.1:0",
+      upstream: echo,
+    });
+    assert.match(proxy.listen, /^127\.0\.0\.1:\d+$/);
+    const toxic = await proxy.addToxic<Latency>({
+      name: "latency_downstream",
+      type: "latency",
+      stream: "downstream",
+      toxicity: 1,
+      attributes: { latency: 60, jitter: 0 },
+    });
+    assert.equal(toxic.name, "latency_downstream");
+    const slow = await roundTrip(proxy.listen, 100);
+    assert.ok(slow.ok && slow.ms >= 59, `${slow.ms} ms`);
+    const updated = await toxic.update({
+      name: toxic.name,
+      type: "latency",
+      stream: "downstream",
+      attributes: { latency: 0, jitter: 0 },
+      toxicity: 1,
+    });
+    assert.equal(updated.attributes.latency, 0);
+    assert.equal(
+      (await api(base, "GET", "/proxies/node/toxics/latency_downstream")).json().attributes.latency,
+      0,
+    );
+    await toxic.remove();
+    assert.deepEqual((await api(base, "GET", "/proxies/node/toxics")).json(), []);
+    const all = await toxiproxy.getAll();
+    assert.deepEqual(Object.keys(all), ["node"]);
+    assert.match(await toxiproxy.getVersion(), /"version"/);
+    await toxiproxy.reset();
+    await proxy.remove();
+    assert.deepEqual(Object.keys(await toxiproxy.getAll()), []);
+  });
+});
+
+Deno.test("curl drives the control API as toxiproxy's README documents it", async () => {
+  await withEcho(async (echo, base) => {
+    const curl = async (...args: string[]) => {
+      const out = await new Deno.Command("curl", {
+        args: ["-s", "-m", "5", "-w", "\n%{http_code}", ...args],
+        stdout: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout);
+      const code = Number(text.slice(text.lastIndexOf("\n") + 1));
+      return { code, body: text.slice(0, text.lastIndexOf("\n")) };
+    };
+    const created = await curl(
+      "-X",
+      "POST",
+      `http://${base}/proxies`,
+      "-d",
+      JSON.stringify({ name: "redis", listen: "127.0.0.1:0", upstream: echo }),
+    );
+    assert.equal(created.code, 201);
+    const toxic = await curl(
+      "-X",
+      "POST",
+      `http://${base}/proxies/redis/toxics`,
+      "-d",
+      '{"type":"latency","attributes":{"latency":1000}}',
+    );
+    assert.equal(toxic.code, 200);
+    assert.deepEqual(JSON.parse(toxic.body), {
+      attributes: { latency: 1000, jitter: 0 },
+      name: "latency_downstream",
+      type: "latency",
+      stream: "downstream",
+      toxicity: 1,
+    });
+    assert.equal(
+      (await curl("-X", "DELETE", `http://${base}/proxies/redis/toxics/latency_downstream`)).code,
+      204,
+    );
+    assert.equal((await curl("-X", "DELETE", `http://${base}/proxies/redis`)).code, 204);
+    assert.equal((await curl(`http://${base}/version`)).code, 200);
+    const browser = await curl("-A", "Mozilla/5.0", `http://${base}/proxies`);
+    assert.equal(browser.code, 403);
+  });
+});
+
+Deno.test("UDP proxy: loss within the binomial 99% interval over 10,000 datagrams; duplicate and reorder counts replay with a seed", async () => {
+  const python = new Deno.Command("python3", {
+    args: [
+      "-c",
+      `import socket,sys
+s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1],flush=True)
+while True:
+  d,a=s.recvfrom(65535); s.sendto(d,a)`,
+    ],
+    stdout: "piped",
+  }).spawn();
+  const reader = python.stdout.getReader();
+  const { value } = await reader.read();
+  reader.releaseLock();
+  const port = Number(new TextDecoder().decode(value).trim());
+  const run = async (seed: number, toxics: unknown[], count: number) => {
+    const service = await startProxyServer({
+      seed,
+      upstream: `127.0.0.1:${port}`,
+      protocol: "udp",
+      toxics: toxics as never,
+    });
+    try {
+      const step = await runProxyClient({ api: formatAddress(service.address) });
+      const [hostname, p] = String(step.facts.listen).split(":");
+      using socket = bindUdp();
+      const order: number[] = [];
+      const receiving = (async () => {
+        while (true) {
+          try {
+            const { data } = await socket.receive({ timeout: 1000 });
+            order.push(new DataView(data.buffer).getUint32(0));
+          } catch {
+            return;
+          }
+        }
+      })();
+      for (let i = 0; i < count; i++) {
+        const data = new Uint8Array(8);
+        new DataView(data.buffer).setUint32(0, i);
+        await socket.send(data, { hostname, port: Number(p) });
+        // Paced, so no socket buffer overflows: every loss is the toxic's.
+        if (i % 20 === 19) await new Promise((r) => setTimeout(r, 1));
+      }
+      await receiving;
+      const after = await runProxyClient({ api: formatAddress(service.address) });
+      return { order, metrics: after.metrics };
+    } finally {
+      await service.close();
+    }
+  };
+  try {
+    const p = 0.2;
+    const loss = await run(7, [{
+      type: "loss",
+      stream: "upstream",
+      attributes: { probability: p },
+    }], 10_500);
+    const m = loss.metrics;
+    const seen = m.datagrams_upstream + m.loss_dropped;
+    assert.ok(seen >= 10_000, `the proxy saw ${seen} datagrams`);
+    // 99% binomial interval (normal approximation, z = 2.576).
+    const sd = Math.sqrt(seen * p * (1 - p));
+    assert.ok(
+      Math.abs(m.loss_dropped - seen * p) <= 2.576 * sd,
+      `dropped ${m.loss_dropped} of ${seen}`,
+    );
+    // Replies cross the Python echo and back; the kernel may drop some of those under load.
+    assert.ok(loss.order.length <= m.datagrams_upstream);
+    const again = await run(7, [{
+      type: "loss",
+      stream: "upstream",
+      attributes: { probability: p },
+    }], 10_500);
+    if (again.metrics.datagrams_upstream + again.metrics.loss_dropped === seen) {
+      assert.equal(again.metrics.loss_dropped, m.loss_dropped);
+    }
+
+    const duplicate = [{ type: "duplicate", stream: "upstream", attributes: { probability: 0.1 } }];
+    const dup = await run(3, duplicate, 2000);
+    assert.equal(dup.metrics.datagrams_upstream, 2000 + dup.metrics.duplicate_added);
+    assert.ok(dup.metrics.duplicate_added > 100 && dup.metrics.duplicate_added < 300);
+    assert.ok(dup.order.length <= dup.metrics.datagrams_upstream);
+    const dup2 = await run(3, duplicate, 2000);
+    assert.equal(dup2.metrics.duplicate_added, dup.metrics.duplicate_added);
+
+    // Reorder: each held datagram comes back after the next one (gap 1).
+    const reorder = await run(5, [{
+      type: "reorder",
+      stream: "upstream",
+      attributes: { probability: 0.05, gap: 1, delay: 1000 },
+    }], 1000);
+    let inversions = 0;
+    for (let i = 1; i < reorder.order.length; i++) {
+      if (reorder.order[i] < reorder.order[i - 1]) inversions++;
+    }
+    assert.ok(reorder.metrics.reorder_held > 20);
+    assert.equal(inversions, reorder.metrics.reorder_held);
+    assert.equal(reorder.order.length, 1000);
+  } finally {
+    python.kill();
+    await python.status;
+    await python.stdout.cancel().catch(() => {});
+  }
+});
