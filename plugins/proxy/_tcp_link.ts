@@ -279,7 +279,9 @@ class Direction {
         const piece = a.rate * 100;
         for (let at = 0; at < chunk.data.length; at += piece) {
           const data = chunk.data.subarray(at, at + piece);
-          const start = Math.max(performance.now(), state.nextFree ?? 0);
+          // From when the data was there, not from now: a late wake-up must
+          // not slow the rate down.
+          const start = Math.max(chunk.t, state.nextFree ?? 0);
           const done = start + data.length / a.rate;
           state.nextFree = done;
           const wait = done - performance.now();
