@@ -1,9 +1,20 @@
 /**
  * wiretest: test network protocols over the wire.
  *
- * This module re-exports the stable library API: typed network errors,
- * transports (TCP, Unix, TLS, UDP) with deadlines, framing codecs, latency
- * metrics, the plugin contract, and the registry of the built-in plugins.
+ * The root is small and stable: the plugin contract ({@linkcode definePlugin}
+ * and its types, params and their errors, {@linkcode runClient} /
+ * {@linkcode startServer} for a plugin's own tests), the typed network
+ * errors, addresses and TCP. Everything else is behind a sub-path by
+ * audience:
+ *
+ * - plugin authors: `./plugin` (the whole contract: outcome declarations,
+ *   input files, contexts), `./transport` (TCP, Unix, TLS, serving
+ *   connections), `./codec`, `./metrics`, and `./unstable-udp`
+ *   (experimental: needs `--unstable-net`);
+ * - hosts that run plugins: `./host` (executors, registry, manifests,
+ *   isolation);
+ * - fixtures: `./fixture` (parsing), `./runner`, `./report`, `./testing`;
+ * - the command line: `./cli`; the built-in plugins: `./plugins/<name>`.
  *
  * @example Typed errors name the operation and address
  * ```ts
@@ -22,8 +33,51 @@
  *
  * @module
  */
-export * from "./lib/transport/mod.ts";
-export * from "./lib/codec/mod.ts";
-export * from "./lib/metrics/mod.ts";
-export * from "./lib/plugin/mod.ts";
-export { builtinRegistry } from "./plugins/manifest.ts";
+export {
+  ConnectionError,
+  type ConnectionErrorCode,
+  type NetErrorOptions,
+  type NetOperation,
+  PermissionDeniedError,
+  TimeoutError,
+} from "./lib/errors.ts";
+export type {
+  ClientRole,
+  Context,
+  LogLevel,
+  Outcome,
+  OutcomeError,
+  Plugin,
+  Progress,
+  ServerRole,
+  Service,
+} from "./lib/plugin/types.ts";
+export { definePlugin, type PluginDefinition } from "./lib/plugin/define_plugin.ts";
+export {
+  type JsonSchemaOptions,
+  ParamsError,
+  type ParamsInput,
+  type ParamsIssue,
+  type ParamsOutput,
+  type ParamsSchema,
+  type SchemaIssue,
+  type SchemaResult,
+} from "./lib/plugin/params_schema.ts";
+export type { CreateContextOptions } from "./lib/plugin/context.ts";
+export { runClient, type RunOptions, startServer } from "./lib/plugin/run.ts";
+export type {
+  Address,
+  Conn,
+  IoOptions,
+  Listener,
+  StreamTransport,
+  TimingMarks,
+} from "./lib/transport/types.ts";
+export { formatAddress, type HostPort, parseHostPort } from "./lib/transport/address.ts";
+export {
+  connectTcp,
+  type ConnectTcpOptions,
+  listenTcp,
+  type ListenTcpOptions,
+  type TcpListener,
+} from "./lib/transport/tcp.ts";

@@ -14,7 +14,8 @@
  *
  * @module
  */
-import { IsolationPool, runClient, runIsolatedClient } from "../lib/plugin/mod.ts";
+import { runClient } from "../lib/plugin/mod.ts";
+import { IsolationPool, runIsolatedClient } from "../lib/plugin/isolation.ts";
 import { builtinRegistry } from "../plugins/manifest.ts";
 
 /** What {@linkcode measureIsolationOverhead} measured, in milliseconds. */

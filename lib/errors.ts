@@ -264,7 +264,8 @@ function codeFor(key: string): ConnectionErrorCode | undefined {
  *
  * @example Mapping Deno's ConnectionRefused
  * ```ts
- * import { ConnectionError, toNetError } from "@wiretest/wiretest";
+ * import { ConnectionError } from "@wiretest/wiretest";
+ * import { toNetError } from "@wiretest/wiretest/transport";
  * import assert from "node:assert/strict";
  *
  * const err = toNetError(new Deno.errors.ConnectionRefused("refused"), "connect", "127.0.0.1:9");

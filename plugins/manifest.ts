@@ -40,8 +40,8 @@ export const builtinModules: Readonly<Record<string, () => Promise<unknown>>> = 
  *
  * @example Adding a third-party manifest
  * ```ts
- * import { builtinRegistry } from "@wiretest/wiretest";
- * import { validateManifest } from "@wiretest/wiretest/plugin";
+ * import { builtinRegistry } from "@wiretest/wiretest/host";
+ * import { validateManifest } from "../lib/plugin/manifest.ts";
  * import assert from "node:assert/strict";
  *
  * const extra = validateManifest({

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { newCommand } from "../lib/cli/new_command.ts";
-import { checkPlugins, loadFixture } from "../lib/fixture/mod.ts";
+import { loadFixture } from "../lib/fixture/mod.ts";
+import { checkPlugins } from "../lib/fixture/check_plugins.ts";
 import { builtinRegistry } from "../plugins/manifest.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));

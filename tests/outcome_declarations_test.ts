@@ -11,9 +11,8 @@ import fileSend from "../plugins/file_send/mod.ts";
 import httpProbe from "../plugins/http_probe/mod.ts";
 import udpPing from "../plugins/udp_ping/mod.ts";
 import proxy from "../plugins/proxy/mod.ts";
+import { type AnyPlugin, describePlugin } from "../lib/host/mod.ts";
 import {
-  type AnyPlugin,
-  describePlugin,
   type Outcome,
   outcomeProblems,
   runClient,

@@ -13,17 +13,12 @@
 // than importing them here as well). Only when no role runs (`--help`,
 // `wiretest schema`) are they described in this process: they are part of
 // this package, imported through its own static loaders, so their code has
-// no authority the CLI's own code does not, and a Worker would add about
-// 100 ms and 20 MiB to a help screen (and a Worker per plugin to `schema`).
-import {
-  describeIsolatedPlugin,
-  describePlugin,
-  IsolationPool,
-  type PluginDescription,
-  runIsolatedClient,
-  startIsolatedServer,
-  summarizeIsolatedOutcome,
-} from "../plugin/isolation.ts";
+// no authority the CLI's own code does not, and a process would add about
+// 100 ms and 20 MiB to a help screen (and a process per plugin to `schema`).
+import type { Executor } from "../executor/executor.ts";
+import { inProcessExecutor } from "../executor/in_process_executor.ts";
+import { isolatedExecutor } from "../executor/isolated_executor.ts";
+import { describePlugin, IsolationPool, type PluginDescription } from "../plugin/isolation.ts";
 import {
   loadManifest,
   type LoadManifestOptions,
@@ -31,8 +26,6 @@ import {
   type PluginPermissions,
 } from "../plugin/manifest.ts";
 import type { Registry } from "../plugin/registry.ts";
-import { runClient, type RunOptions, startServer } from "../plugin/run.ts";
-import type { Outcome, Service } from "../plugin/types.ts";
 import { UsageError } from "./_flags.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
 
@@ -56,21 +49,18 @@ export async function registryWith(
   }
 }
 
-/** Options for starting a server role from the CLI. */
-export type ServeOptions = Omit<RunOptions, "timeout" | "deadline">;
-
-/** One plugin as a command uses it. Dispose of it when the command ends. */
+/**
+ * One plugin as a command uses it: its entry, its description (for flags
+ * and help), and the executor that prepares and runs its roles. Dispose of
+ * it when the command ends.
+ */
 export interface CliPlugin extends AsyncDisposable {
   /** Its manifest entry. */
   readonly entry: ManifestEntry;
   /** Name, description, and per role the params' JSON Schema and positionals. */
   readonly described: PluginDescription;
-  /** Runs the client role (params validated where the plugin runs). */
-  runClient(params: unknown, options: RunOptions): Promise<Outcome>;
-  /** Starts the server role (params validated where the plugin runs). */
-  startServer(params: unknown, options: ServeOptions): Promise<Service>;
-  /** The client role's summary of an outcome, or `undefined` when it has none. */
-  summary(outcome: Outcome): Promise<string | undefined>;
+  /** Prepares its roles (params validated where the plugin runs). */
+  readonly executor: Executor;
 }
 
 /**
@@ -80,48 +70,24 @@ export interface CliPlugin extends AsyncDisposable {
 export async function openPlugin(name: string, args: readonly string[]): Promise<CliPlugin> {
   const registry = await registryWith(manifestsFrom(args));
   const entry = registry.get(name);
-  if (!isolatedIn(args)) return await openInProcess(registry, entry);
+  if (!isolatedIn(args)) {
+    const executor = inProcessExecutor(registry);
+    const described = await executor.describe(entry.name);
+    return { entry, described, executor, [Symbol.asyncDispose]: () => Promise.resolve() };
+  }
   // Roles still run isolated should the flags turn out not to ask for help.
-  const described = helpIn(args) && isBuiltin(entry) ? await describeBuiltin(entry) : undefined;
-  return await openIsolated(entry, described);
-}
-
-async function openIsolated(
-  entry: ManifestEntry,
-  known: PluginDescription | undefined,
-): Promise<CliPlugin> {
-  // One Worker for the description, the role and the summary.
+  const known = helpIn(args) && isBuiltin(entry) ? await describeBuiltin(entry) : undefined;
+  // One process for the description, the params check, the role and the summary.
   const pool = new IsolationPool({ maxIdlePerPlugin: 1 });
+  const executor = isolatedExecutor(registry, { pool });
   let described: PluginDescription;
   try {
-    described = known ?? await describeIsolatedPlugin(entry, { pool });
+    described = known ?? await executor.describe(entry.name);
   } catch (error) {
     await pool.close();
     throw error;
   }
-  return {
-    entry,
-    described,
-    runClient: (params, options) => runIsolatedClient(entry, params, { ...options, pool }),
-    startServer: (params, options) => startIsolatedServer(entry, params, { ...options, pool }),
-    summary: (outcome) =>
-      described.client?.summary
-        ? summarizeIsolatedOutcome(entry, outcome, { pool })
-        : Promise.resolve(undefined),
-    [Symbol.asyncDispose]: () => pool.close(),
-  };
-}
-
-async function openInProcess(registry: Registry, entry: ManifestEntry): Promise<CliPlugin> {
-  const plugin = await registry.load(entry.name);
-  return {
-    entry,
-    described: describePlugin(plugin),
-    runClient: (params, options) => runClient(plugin, params, options),
-    startServer: (params, options) => startServer(plugin, params, options),
-    summary: (outcome) => Promise.resolve(plugin.client?.summary?.(outcome)),
-    [Symbol.asyncDispose]: () => Promise.resolve(),
-  };
+  return { entry, described, executor, [Symbol.asyncDispose]: () => pool.close() };
 }
 
 /**
@@ -133,8 +99,10 @@ export async function describeOnly(
   entry: ManifestEntry,
   isolated: boolean,
 ): Promise<PluginDescription> {
-  if (!isolated) return describePlugin(await registry.load(entry.name));
-  return isBuiltin(entry) ? await describeBuiltin(entry) : await describeIsolatedPlugin(entry);
+  if (!isolated) return await inProcessExecutor(registry).describe(entry.name);
+  return isBuiltin(entry)
+    ? await describeBuiltin(entry)
+    : await isolatedExecutor(registry).describe(entry.name);
 }
 
 const BUILTIN = builtinRegistry();

@@ -42,6 +42,8 @@ export async function clientCommand(
     );
     return EXIT.ok;
   }
+  // Params are checked (where the plugin runs) before anything starts.
+  await using prepared = await plugin.executor.prepare(name, "client", params);
   const debug = common.debug === true;
   const controller = new AbortController();
   const onSignal = () => controller.abort(new DOMException("Interrupted", "AbortError"));
@@ -58,7 +60,7 @@ export async function clientCommand(
       },
       progress: (p: Progress) => progress.update(p),
     };
-    outcome = await plugin.runClient(params, options);
+    outcome = await prepared.run(options);
   } finally {
     progress.stop();
     Deno.removeSignalListener("SIGINT", onSignal);
@@ -69,7 +71,8 @@ export async function clientCommand(
     // A failure before anything was measured has nothing to summarise.
     const measured = Object.values(outcome.metrics).some((v) => v !== 0);
     if (outcome.ok || measured) {
-      const summary = (await pluginSummary(plugin, outcome)) ?? genericSummary(outcome);
+      const summary = (role.summary ? await pluginSummary(prepared, outcome) : undefined) ??
+        genericSummary(outcome);
       if (summary) console.log(printable(summary));
     }
     if (outcome.error) console.error(`error: ${oneLine(outcome.error.message)}`);

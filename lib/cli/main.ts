@@ -21,12 +21,7 @@ import denoJson from "../../deno.json" with { type: "json" };
 
 import { EXIT } from "./_exit.ts";
 import { oneLine } from "./_one_line.ts";
-
-export { EXIT };
-
 import { CLIENT_ALIASES } from "./client_aliases.ts";
-
-export { CLIENT_ALIASES };
 
 const MAX_SHORT_GROUP = 64;
 
@@ -51,7 +46,7 @@ Common flags:
   --json              print the whole outcome as JSON
   --plugins <file>    also load plugins from this manifest (repeatable)
   --debug             print stack traces and plugin log lines
-  --no-isolation      run plugins in-process instead of in a Worker limited to
+  --no-isolation      run plugins in-process instead of in a process limited to
                       the permissions their manifest entry grants
   -h, --help          help for a command (wiretest echo --help)
   -V, --version       print the version
@@ -133,7 +128,7 @@ export async function main(args: string[]): Promise<number> {
 }
 
 /** Prints an error as one line (a stack too with `--debug`) and picks the exit code. */
-export function reportError(error: unknown, debug: boolean): number {
+function reportError(error: unknown, debug: boolean): number {
   const err = error instanceof Error ? error : new Error(String(error));
   console.error(`error: ${oneLine(err.message)}`);
   if (debug && err.stack) console.error(err.stack);

@@ -45,7 +45,8 @@ export async function serveCommand(args: string[]): Promise<number> {
       }
     },
   };
-  const service = await plugin.startServer(params, options);
+  await using prepared = await plugin.executor.prepare(pluginName, "server", params);
+  const service = await prepared.serve(options);
   const address = formatAddress(service.address);
   // Listening for the stop signals before saying where it listens: whoever
   // reads that line may signal at once, and Deno's default would kill the

@@ -61,7 +61,8 @@ export interface PluginDescription {
  *
  * @example Describing a plugin
  * ```ts
- * import { definePlugin, describePlugin } from "@wiretest/wiretest/plugin";
+ * import { definePlugin } from "@wiretest/wiretest/plugin";
+ * import { describePlugin } from "@wiretest/wiretest/host";
  * import { z } from "zod";
  * import assert from "node:assert/strict";
  *

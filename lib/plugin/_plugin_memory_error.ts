@@ -24,7 +24,7 @@ export interface PluginMemoryErrorOptions {
  *
  * @example The message names the plugin and the ceiling
  * ```ts
- * import { PluginMemoryError } from "@wiretest/wiretest/plugin";
+ * import { PluginMemoryError } from "@wiretest/wiretest/host";
  * import assert from "node:assert/strict";
  *
  * const error = new PluginMemoryError({ plugin: "hog", limitMiB: 256, kind: "rss", rssMiB: 300 });

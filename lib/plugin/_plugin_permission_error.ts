@@ -37,7 +37,7 @@ export interface PluginPermissionErrorOptions {
  *
  * @example Reading the denied permission
  * ```ts
- * import { PluginPermissionError } from "@wiretest/wiretest/plugin";
+ * import { PluginPermissionError } from "@wiretest/wiretest/host";
  * import { PermissionDeniedError } from "@wiretest/wiretest";
  * import assert from "node:assert/strict";
  *

@@ -79,7 +79,7 @@ export function definePlugin<S = never, C = never, SI = unknown, CI = unknown>(
  *
  * @example Checking an imported module
  * ```ts
- * import { isPlugin } from "@wiretest/wiretest/plugin";
+ * import { isPlugin } from "./define_plugin.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(isPlugin({ name: "x" }), false);

@@ -47,8 +47,9 @@
  *
  * @example Running the echo plugin isolated
  * ```ts
- * import { builtinRegistry } from "@wiretest/wiretest";
- * import { IsolationPool, runIsolatedClient, startIsolatedServer } from "@wiretest/wiretest/plugin";
+ * import { builtinRegistry } from "@wiretest/wiretest/host";
+ * import { IsolationPool } from "@wiretest/wiretest/host";
+ * import { runIsolatedClient, startIsolatedServer } from "./isolation.ts";
  * import { formatAddress } from "@wiretest/wiretest";
  * import assert from "node:assert/strict";
  *
@@ -139,8 +140,8 @@ const pools = new WeakMap<IsolationPool, WorkerPool>();
  *
  * @example Warming a Worker before the first step
  * ```ts
- * import { builtinRegistry } from "@wiretest/wiretest";
- * import { IsolationPool } from "@wiretest/wiretest/plugin";
+ * import { builtinRegistry } from "@wiretest/wiretest/host";
+ * import { IsolationPool } from "@wiretest/wiretest/host";
  * import assert from "node:assert/strict";
  *
  * await using pool = new IsolationPool();
@@ -274,8 +275,8 @@ export interface CheckIsolatedParamsOptions {
  *
  * @example A plugin confined to 127.0.0.1 cannot reach 127.0.0.2
  * ```ts
- * import { builtinRegistry } from "@wiretest/wiretest";
- * import { runIsolatedClient } from "@wiretest/wiretest/plugin";
+ * import { builtinRegistry } from "@wiretest/wiretest/host";
+ * import { runIsolatedClient } from "./isolation.ts";
  * import assert from "node:assert/strict";
  *
  * const echo = { ...builtinRegistry().get("echo"), permissions: { net: ["127.0.0.1"] } };
@@ -348,8 +349,8 @@ export async function runIsolatedClient(
  *
  * @example Reading a service's stats across the Worker boundary
  * ```ts
- * import { builtinRegistry } from "@wiretest/wiretest";
- * import { runIsolatedClient, startIsolatedServer } from "@wiretest/wiretest/plugin";
+ * import { builtinRegistry } from "@wiretest/wiretest/host";
+ * import { runIsolatedClient, startIsolatedServer } from "./isolation.ts";
  * import { formatAddress } from "@wiretest/wiretest";
  * import assert from "node:assert/strict";
  *
@@ -418,8 +419,9 @@ export async function startIsolatedServer(
  *
  * @example Rejecting a bad param
  * ```ts
- * import { builtinRegistry } from "@wiretest/wiretest";
- * import { checkIsolatedParams, ParamsError } from "@wiretest/wiretest/plugin";
+ * import { builtinRegistry } from "@wiretest/wiretest/host";
+ * import { checkIsolatedParams } from "./isolation.ts";
+ * import { ParamsError } from "@wiretest/wiretest/plugin";
  * import assert from "node:assert/strict";
  *
  * const echo = builtinRegistry().get("echo");
@@ -454,8 +456,8 @@ export async function checkIsolatedParams(
  *
  * @example Flags for a built-in plugin, read in its Worker
  * ```ts
- * import { builtinRegistry } from "@wiretest/wiretest";
- * import { describeIsolatedPlugin } from "@wiretest/wiretest/plugin";
+ * import { builtinRegistry } from "@wiretest/wiretest/host";
+ * import { describeIsolatedPlugin } from "./isolation.ts";
  * import assert from "node:assert/strict";
  *
  * const described = await describeIsolatedPlugin(builtinRegistry().get("udp-ping"));
@@ -485,8 +487,8 @@ export async function describeIsolatedPlugin(
  *
  * @example Summarising an outcome
  * ```ts
- * import { builtinRegistry } from "@wiretest/wiretest";
- * import { summarizeIsolatedOutcome } from "@wiretest/wiretest/plugin";
+ * import { builtinRegistry } from "@wiretest/wiretest/host";
+ * import { summarizeIsolatedOutcome } from "./isolation.ts";
  * import assert from "node:assert/strict";
  *
  * const echo = builtinRegistry().get("echo");

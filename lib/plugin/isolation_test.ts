@@ -635,13 +635,14 @@ Deno.test("isolation works when wiretest is imported over HTTP, as from JSR", as
     );
     await Deno.writeTextFile(
       `${dir}/main.ts`,
-      `import { IsolationPool, runIsolatedClient, startIsolatedServer } from "${origin}/lib/plugin/mod.ts";
-import { builtinRegistry } from "${origin}/plugins/manifest.ts";
-const echo = builtinRegistry().get("echo");
+      `import { builtinRegistry, IsolationPool, isolatedExecutor } from "${origin}/lib/host/mod.ts";
+const registry = builtinRegistry();
+const echo = registry.get("echo");
 await using pool = new IsolationPool();
-const server = await startIsolatedServer(echo, {}, { pool });
+const executor = isolatedExecutor(registry, { pool });
+const server = await (await executor.prepare("echo", "server", {})).serve();
 const target = "127.0.0.1:" + (server.address as Deno.NetAddr).port;
-const outcome = await runIsolatedClient(echo, { target, count: 2 }, { pool });
+const outcome = await (await executor.prepare("echo", "client", { target, count: 2 })).run();
 await server.close();
 console.log(JSON.stringify({ module: echo.module, roundTrips: outcome.metrics.round_trips }));
 `,

@@ -50,7 +50,8 @@ export interface ParamsJsonSchemas {
  *
  * @example Defaults make fields optional
  * ```ts
- * import { definePlugin, paramsJsonSchema } from "@wiretest/wiretest/plugin";
+ * import { definePlugin } from "@wiretest/wiretest/plugin";
+ * import { paramsJsonSchema } from "./json_schema.ts";
  * import { z } from "zod";
  * import assert from "node:assert/strict";
  *
@@ -86,7 +87,7 @@ export function paramsJsonSchema(plugin: AnyPlugin): ParamsJsonSchemas {
  *
  * @example Plugins need a module and roles
  * ```ts
- * import { manifestJsonSchema } from "@wiretest/wiretest/plugin";
+ * import { manifestJsonSchema } from "@wiretest/wiretest/host";
  * import assert from "node:assert/strict";
  *
  * const schema = manifestJsonSchema();

@@ -153,7 +153,7 @@ export interface ManifestIssue {
  *
  * @example Reading the issues
  * ```ts
- * import { ManifestError } from "@wiretest/wiretest/plugin";
+ * import { ManifestError } from "@wiretest/wiretest/host";
  * import assert from "node:assert/strict";
  *
  * const err = new ManifestError("file:///m.json", [
@@ -202,7 +202,7 @@ export class ManifestError extends TypeError {
  *
  * @example Resolving a relative module
  * ```ts
- * import { parseManifest } from "@wiretest/wiretest/plugin";
+ * import { parseManifest } from "@wiretest/wiretest/host";
  * import assert from "node:assert/strict";
  *
  * const manifest = parseManifest(
@@ -225,7 +225,7 @@ export class ManifestError extends TypeError {
  *
  * @example A schema violation names file, plugin, field and line
  * ```ts
- * import { ManifestError, parseManifest } from "@wiretest/wiretest/plugin";
+ * import { ManifestError, parseManifest } from "@wiretest/wiretest/host";
  * import assert from "node:assert/strict";
  *
  * const text = `{
@@ -277,7 +277,7 @@ export function parseManifest(text: string, source: string | URL): Manifest {
  *
  * @example Validating data imported as JSON
  * ```ts
- * import { validateManifest } from "@wiretest/wiretest/plugin";
+ * import { validateManifest } from "@wiretest/wiretest/host";
  * import assert from "node:assert/strict";
  *
  * const manifest = validateManifest({
@@ -341,7 +341,7 @@ export { DEFAULT_MANIFEST_TIMEOUT_MS, DEFAULT_MAX_MANIFEST_BYTES };
  *
  * @example A missing file names its path
  * ```ts
- * import { loadManifest } from "@wiretest/wiretest/plugin";
+ * import { loadManifest } from "@wiretest/wiretest/host";
  * import assert from "node:assert/strict";
  *
  * await assert.rejects(
@@ -352,7 +352,7 @@ export { DEFAULT_MANIFEST_TIMEOUT_MS, DEFAULT_MAX_MANIFEST_BYTES };
  *
  * @example Endless and remote plain-http manifests are refused
  * ```ts
- * import { loadManifest } from "@wiretest/wiretest/plugin";
+ * import { loadManifest } from "@wiretest/wiretest/host";
  * import assert from "node:assert/strict";
  *
  * await assert.rejects(loadManifest("/dev/zero"), {

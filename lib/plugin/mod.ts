@@ -1,5 +1,11 @@
 /**
- * The plugin contract and the tools to run plugins from code.
+ * For plugin authors: the plugin contract ({@linkcode definePlugin}, the
+ * roles, their {@linkcode Context} and {@linkcode Outcome}), params schemas
+ * and their errors, outcome declarations, input files, the network errors
+ * plugins throw, and {@linkcode runClient} / {@linkcode startServer} to run a
+ * plugin from its own tests. Nothing here runs other people's plugins: hosts
+ * use `@wiretest/wiretest/host`. Transports, codecs and metrics are in
+ * `./transport`, `./codec` and `./metrics`.
  *
  * @example Defining and running a plugin
  * ```ts
@@ -22,14 +28,54 @@
  *
  * @module
  */
-export * from "./types.ts";
-export * from "./params_schema.ts";
-export * from "./define_plugin.ts";
-export * from "./outcome_declaration.ts";
-export * from "./context.ts";
-export * from "./run.ts";
-export * from "./manifest.ts";
-export * from "./registry.ts";
-export * from "./json_schema.ts";
-export * from "./isolation.ts";
-export * from "./input_file.ts";
+export {
+  type ClientRole,
+  type Context,
+  type LogLevel,
+  type Outcome,
+  type OutcomeError,
+  type Plugin,
+  PLUGIN_API_VERSION,
+  type Progress,
+  type ServerRole,
+  type Service,
+} from "./types.ts";
+export { definePlugin, type PluginDefinition } from "./define_plugin.ts";
+export {
+  type JsonSchemaOptions,
+  ParamsError,
+  type ParamsInput,
+  paramsInputJsonSchema,
+  type ParamsIssue,
+  type ParamsOutput,
+  type ParamsSchema,
+  type SchemaIssue,
+  type SchemaResult,
+  validateParams,
+} from "./params_schema.ts";
+export type {
+  FactDeclaration,
+  FactType,
+  MetricDeclaration,
+  OutcomeDeclaration,
+} from "./outcome_declaration_types.ts";
+export { type OutcomeCheckOptions, outcomeProblems, statsProblems } from "./outcome_declaration.ts";
+export { createContext, type CreateContextOptions, type OwnedContext } from "./context.ts";
+export { describeError, runClient, type RunOptions, startServer } from "./run.ts";
+export {
+  checkInputDirectory,
+  InputFileError,
+  type InputFileErrorOptions,
+  type InputFileProblem,
+  openInputFile,
+  readInputTextFile,
+} from "./input_file.ts";
+export type { Address } from "../transport/types.ts";
+export {
+  ConnectionError,
+  type ConnectionErrorCode,
+  type NetErrorOptions,
+  type NetOperation,
+  PermissionDeniedError,
+  TimeoutError,
+} from "../errors.ts";

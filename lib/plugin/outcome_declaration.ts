@@ -56,7 +56,7 @@ const KEY = /^(?:\*|[A-Za-z0-9_-]+)(?:\[\])*$/;
  *
  * @example Splitting paths
  * ```ts
- * import { factPathSteps } from "@wiretest/wiretest/plugin";
+ * import { factPathSteps } from "./outcome_declaration.ts";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(factPathSteps("redirects[].status"), ["redirects", "[]", "status"]);
@@ -90,7 +90,7 @@ export function factPathSteps(path: string): string[] {
  *
  * @example A fact whose parent is not declared
  * ```ts
- * import { checkOutcomeDeclaration } from "@wiretest/wiretest/plugin";
+ * import { checkOutcomeDeclaration } from "./outcome_declaration.ts";
  * import assert from "node:assert/strict";
  *
  * assert.throws(
@@ -183,7 +183,7 @@ function describedOnce(
  *
  * @example Joining steps
  * ```ts
- * import { joinSteps } from "@wiretest/wiretest/plugin";
+ * import { joinSteps } from "./outcome_declaration.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(joinSteps(["redirects", "[]", "status"]), "redirects[].status");

@@ -162,7 +162,7 @@ export type ParamsTypesMatch<S, Params, Options> = [ParamsOutput<S>] extends [Pa
  *
  * @example JSON Schema of a zod schema
  * ```ts
- * import { paramsInputJsonSchema } from "@wiretest/wiretest/plugin";
+ * import { paramsInputJsonSchema } from "./params_schema.ts";
  * import { z } from "zod";
  * import assert from "node:assert/strict";
  *

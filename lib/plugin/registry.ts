@@ -35,7 +35,7 @@ export interface RegistryOptions {
  *
  * @example Reading which plugin failed
  * ```ts
- * import { PluginLoadError } from "@wiretest/wiretest/plugin";
+ * import { PluginLoadError } from "@wiretest/wiretest/host";
  * import assert from "node:assert/strict";
  *
  * const err = new PluginLoadError({ name: "x", module: "file:///x.ts" }, "module not found");
@@ -77,7 +77,7 @@ export class PluginLoadError extends TypeError {
  *
  * @example Suggesting a name
  * ```ts
- * import { UnknownPluginError } from "@wiretest/wiretest/plugin";
+ * import { UnknownPluginError } from "@wiretest/wiretest/host";
  * import assert from "node:assert/strict";
  *
  * const err = new UnknownPluginError("ecoh", ["echo", "udp-ping"]);
@@ -126,7 +126,7 @@ export class UnknownPluginError extends TypeError {
  *
  * @example Listing the built-in plugins without importing them
  * ```ts
- * import { builtinRegistry } from "@wiretest/wiretest";
+ * import { builtinRegistry } from "@wiretest/wiretest/host";
  * import assert from "node:assert/strict";
  *
  * const registry = builtinRegistry();
@@ -179,7 +179,7 @@ export class Registry {
    *
    * @example Merging a manifest file
    * ```ts
-   * import { builtinRegistry } from "@wiretest/wiretest";
+   * import { builtinRegistry } from "@wiretest/wiretest/host";
    * import assert from "node:assert/strict";
    *
    * const dir = await Deno.makeTempDir();
@@ -217,7 +217,7 @@ export class Registry {
    *
    * @example Checking a name
    * ```ts
-   * import { builtinRegistry } from "@wiretest/wiretest";
+   * import { builtinRegistry } from "@wiretest/wiretest/host";
    * import assert from "node:assert/strict";
    *
    * assert.equal(builtinRegistry().has("udp-ping"), true);
@@ -237,7 +237,7 @@ export class Registry {
    *
    * @example A typo gets a suggestion
    * ```ts
-   * import { builtinRegistry } from "@wiretest/wiretest";
+   * import { builtinRegistry } from "@wiretest/wiretest/host";
    * import assert from "node:assert/strict";
    *
    * assert.throws(() => builtinRegistry().get("udp-pnig"), /did you mean "udp-ping"\?/);
@@ -257,7 +257,7 @@ export class Registry {
    *
    * @example Names of the built-in plugins
    * ```ts
-   * import { builtinRegistry } from "@wiretest/wiretest";
+   * import { builtinRegistry } from "@wiretest/wiretest/host";
    * import assert from "node:assert/strict";
    *
    * const names = builtinRegistry().list().map((entry) => entry.name);
@@ -284,7 +284,7 @@ export class Registry {
    *
    * @example Loading a built-in plugin
    * ```ts
-   * import { builtinRegistry } from "@wiretest/wiretest";
+   * import { builtinRegistry } from "@wiretest/wiretest/host";
    * import assert from "node:assert/strict";
    *
    * const echo = await builtinRegistry().load("echo");

@@ -10,7 +10,7 @@ import { type ParamsSchema, validateParams } from "./params_schema.ts";
 
 // Kept importable from here, where it was first declared.
 export { ParamsError, type ParamsIssue } from "./params_schema.ts";
-import type { Outcome, OutcomeError, Plugin, Service } from "./types.ts";
+import type { ClientRole, Outcome, OutcomeError, Plugin, ServerRole, Service } from "./types.ts";
 
 /**
  * Validates params against a role's schema.
@@ -24,7 +24,7 @@ import type { Outcome, OutcomeError, Plugin, Service } from "./types.ts";
  *
  * @example Rejecting a bad field
  * ```ts
- * import { parseParams } from "@wiretest/wiretest/plugin";
+ * import { parseParams } from "./run.ts";
  * import { z } from "zod";
  * import assert from "node:assert/strict";
  *
@@ -112,9 +112,22 @@ export async function runClient<C, CI>(
     throw new TypeError(`Cannot run plugin "${plugin.name}": it has no client role`);
   }
   const params = parseParams(plugin, "client", plugin.client.params, input);
+  return await runClientRole(plugin.client, params, options);
+}
+
+/**
+ * Runs a client role with params already validated (by the in-process
+ * executor, once, at prepare): builds the context and turns a throw into
+ * an `ok: false` outcome. Not public: `runClient` is.
+ */
+export async function runClientRole<C>(
+  role: ClientRole<C, unknown>,
+  params: C,
+  options: RunOptions = {},
+): Promise<Outcome> {
   using ctx = createContext(options);
   try {
-    return await plugin.client.run(params, ctx);
+    return await role.run(params, ctx);
   } catch (error) {
     return { ok: false, metrics: {}, facts: {}, error: describeError(error) };
   }
@@ -166,8 +179,27 @@ export async function startServer<S, SI>(
     throw new TypeError(`Cannot start plugin "${plugin.name}": it has no server role`);
   }
   const params = parseParams(plugin, "server", plugin.server.params, input);
+  return await startServerRole(plugin.server, params, options);
+}
+
+/**
+ * Starts a server role with params already validated (by the in-process
+ * executor, once, at prepare); aborting `options.signal` closes the service.
+ * Not public: `startServer` is.
+ */
+export async function startServerRole<S>(
+  role: ServerRole<S, unknown>,
+  params: S,
+  options: Omit<RunOptions, "timeout" | "deadline"> = {},
+): Promise<Service> {
   const ctx = createContext(options);
-  const service = await plugin.server.serve(params, ctx);
+  let service: Service;
+  try {
+    service = await role.serve(params, ctx);
+  } catch (error) {
+    ctx[Symbol.dispose]();
+    throw error;
+  }
   const close = service.close.bind(service);
   let closing: Promise<void> | undefined;
   const onAbort = () => void (closing ??= close());

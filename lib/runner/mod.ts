@@ -10,7 +10,8 @@
  * - {@linkcode prepareFixture} and {@linkcode runFixture} run one;
  * - {@linkcode discoverFixtures}, {@linkcode selectShard},
  *   {@linkcode parseShard} and {@linkcode parseFilter} choose what runs;
- * - {@linkcode inProcessExecutor} runs plugin roles in this process;
+ * - plugins run through an `Executor` (`@wiretest/wiretest/host`), in-process
+ *   or isolated (`isolation`, or `executor` in the options);
  * - the events ({@linkcode RunEvent}) are what reporters consume.
  *
  * @example Running a fixture directory
@@ -39,12 +40,9 @@
  * @module
  */
 export type * from "./events.ts";
-export type * from "./events.ts";
 export * from "./discover.ts";
 export * from "./shard.ts";
 export * from "./filter.ts";
-export * from "./executor.ts";
-export * from "./isolated_executor.ts";
 export * from "./prepare_fixture.ts";
 export * from "./plugins_lock.ts";
 export * from "./run_fixture.ts";

@@ -21,7 +21,13 @@ import { lockRefusal, type PluginsLock } from "./plugins_lock.ts";
 import { ParamsError, type ParamsIssue } from "../plugin/params_schema.ts";
 import type { Registry } from "../plugin/registry.ts";
 import type { LocatedMessage } from "./events.ts";
-import { type ExecutorFactory, inProcessExecutor, type PluginExecutor } from "./executor.ts";
+import type {
+  Executor,
+  ExecutorFactory,
+  PreparedClient,
+  PreparedServer,
+} from "../executor/executor.ts";
+import { inProcessExecutor } from "../executor/in_process_executor.ts";
 import { problemsOf, toProblem } from "./_problems.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
 import { isRecord } from "../_internal/is_record.ts";
@@ -84,9 +90,22 @@ export interface ReadyFixture {
   /** The fixture. */
   readonly fixture: Fixture;
   /** Runs its plugins. */
-  readonly executor: PluginExecutor;
+  readonly executor: Executor;
+  /**
+   * The roles whose `with:` holds no `${…}`, prepared (params validated)
+   * once here; the others are prepared when their variables are resolved.
+   */
+  readonly roles: PreparedRoles;
   /** The manifests its `plugins:` added, with the permissions they grant. */
   readonly manifests: readonly Manifest[];
+}
+
+/** The roles of a fixture prepared before it runs. */
+export interface PreparedRoles {
+  /** Services by name. */
+  readonly services: ReadonlyMap<string, PreparedServer>;
+  /** Steps by index. */
+  readonly steps: ReadonlyMap<number, PreparedClient>;
 }
 
 /** A fixture that cannot run, and every reason, located. */
@@ -169,21 +188,31 @@ export async function prepareFixture(
     );
   }
   const { fixture } = read;
-  const { problems, executor, manifests } = await checkEntries(fixture, options);
+  const { problems, executor, manifests, roles } = await checkEntries(fixture, options);
   if (problems.length > 0 || !executor) {
     return invalid(file, fixture.name, new FixtureErrors(problems).errors.map(toProblem));
   }
-  return { status: "ready", file, name: fixture.name, fixture, executor, manifests };
+  return { status: "ready", file, name: fixture.name, fixture, executor, roles, manifests };
 }
 
 /**
  * Checks a fixture's manifests, plugin names and params; the executor is
- * there when the plugins could be loaded.
+ * there when the plugins could be loaded. Roles without `${…}` come back
+ * prepared, so their params are validated here and nowhere else.
  */
 async function checkEntries(
   fixture: Fixture,
   options: PrepareFixtureOptions,
-): Promise<{ problems: FixtureError[]; executor?: PluginExecutor; manifests: Manifest[] }> {
+): Promise<{
+  problems: FixtureError[];
+  executor?: Executor;
+  manifests: Manifest[];
+  roles: PreparedRoles;
+}> {
+  const roles = {
+    services: new Map<string, PreparedServer>(),
+    steps: new Map<number, PreparedClient>(),
+  };
   const problems: FixtureError[] = [];
   const manifests: Manifest[] = [];
   const trusted = fixture.plugins.length === 0
@@ -220,7 +249,7 @@ async function checkEntries(
       );
     }
   }
-  if (problems.length > 0) return { problems, manifests };
+  if (problems.length > 0) return { problems, manifests, roles };
   problems.push(...checkPlugins(fixture, registry.list()));
   const executor = (options.executor ?? inProcessExecutor)(registry);
   const unusable = new Set(problems.map((p) => p.path));
@@ -228,12 +257,17 @@ async function checkEntries(
     ...fixture.services.map((s) => ({ entry: s, role: "server" as const, target: s.name })),
     ...fixture.steps.map((s) => ({ entry: s, role: "client" as const, target: s.index })),
   ];
-  // All at once: checks of isolated plugins then reach their Worker in one message.
-  const failures = await Promise.all(entries.map(async ({ entry, role }) => {
+  // All at once: checks of isolated plugins then reach their process in one message.
+  const failures = await Promise.all(entries.map(async ({ entry, role, target }) => {
     const at = fixture.source.locate([...entry.path, "plugin"]);
     if (unusable.has(at.path)) return undefined;
     try {
-      await executor.checkParams(entry.plugin, role, entry.with);
+      const prepared = await executor.prepare(entry.plugin, role, entry.with);
+      // A `${…}` value is not known yet: this was a check of the rest, and
+      // the role is prepared again once its variables are resolved.
+      if (hasTemplate(entry.with)) await prepared.close();
+      else if (prepared.role === "server") roles.services.set(target as string, prepared);
+      else roles.steps.set(target as number, prepared);
       return undefined;
     } catch (error) {
       return { at, error };
@@ -259,7 +293,7 @@ async function checkEntries(
       );
     }
   }
-  return { problems, executor, manifests };
+  return { problems, executor, manifests, roles };
 }
 
 function invalid(file: string, name: string, problems: LocatedMessage[]): InvalidFixture {
@@ -281,6 +315,14 @@ function dependsOnVariable(params: unknown, issue: ParamsIssue): boolean {
 }
 
 const VARIABLE = /(?:^|[^$])\$\{/;
+
+/** Whether interpolation may change a value: any `${` (a variable, or `$${` for a literal). */
+function hasTemplate(value: unknown): boolean {
+  if (typeof value === "string") return value.includes("${");
+  if (Array.isArray(value)) return value.some(hasTemplate);
+  if (isRecord(value)) return Object.values(value).some(hasTemplate);
+  return false;
+}
 
 function templatedPaths(value: unknown, path: PathSegment[]): PathSegment[][] {
   if (typeof value === "string") return VARIABLE.test(value) ? [path] : [];

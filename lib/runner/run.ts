@@ -16,8 +16,9 @@ import { parseFilter } from "./filter.ts";
 import { type PreparedFixture, prepareFixture } from "./prepare_fixture.ts";
 import { runFixture, type RunFixtureOptions } from "./run_fixture.ts";
 import { selectShard, type Shard } from "./shard.ts";
-import { isolatedExecutor } from "./isolated_executor.ts";
-import { type ExecutorFactory, inProcessExecutor } from "./executor.ts";
+import { isolatedExecutor } from "../executor/isolated_executor.ts";
+import type { ExecutorFactory } from "../executor/executor.ts";
+import { inProcessExecutor } from "../executor/in_process_executor.ts";
 import { IsolationPool } from "../plugin/isolation.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
 
@@ -35,7 +36,7 @@ export interface RunFixturesOptions
   /** Extra plugin manifests (paths relative to the working directory, or URLs). */
   plugins?: readonly (string | URL)[];
   /**
-   * Run plugins in Workers limited to their manifest's permissions, when
+   * Run plugins in processes limited to their manifest's permissions, when
    * the platform supports it (default `true`); `false` runs them in-process.
    */
   isolation?: boolean;
@@ -167,7 +168,7 @@ export async function runFixtures(options: RunFixturesOptions = {}): Promise<Run
     ? new IsolationPool({ rolesPerWorker: Math.ceil((2 * concurrency) / cores) })
     : undefined;
   const executor = options.executor ??
-    (pool === undefined ? inProcessExecutor : isolatedExecutor(pool));
+    (pool === undefined ? inProcessExecutor : (r: Registry) => isolatedExecutor(r, { pool }));
   const keep = typeof options.filter === "string"
     ? parseFilter(options.filter)
     : options.filter ?? (() => true);

@@ -22,8 +22,8 @@ import type {
   RunStatus,
   StepResultEvent,
 } from "./events.ts";
-import type { PluginExecutor } from "./executor.ts";
-import { type PreparedFixture, RUNNER_ENV } from "./prepare_fixture.ts";
+import type { Executor, PreparedClient, PreparedServer } from "../executor/executor.ts";
+import { type PreparedFixture, type PreparedRoles, RUNNER_ENV } from "./prepare_fixture.ts";
 import { problemsOf, toProblem } from "./_problems.ts";
 import { deadlineOf, limitSignal } from "../_internal/deadline.ts";
 import { pause } from "../_internal/pause.ts";
@@ -154,10 +154,16 @@ export async function runFixture(
     status = "invalid";
     problems = [...prepared.problems];
   } else {
-    ({ status, problems } = await new FixtureRun(prepared.fixture, prepared.executor, ref, {
-      ...options,
-      emit,
-    }).execute());
+    ({ status, problems } = await new FixtureRun(
+      prepared.fixture,
+      prepared.executor,
+      prepared.roles,
+      ref,
+      {
+        ...options,
+        emit,
+      },
+    ).execute());
   }
   const end: FixtureEndEvent = {
     type: "fixture-end",
@@ -181,7 +187,8 @@ interface Attempt {
 
 class FixtureRun {
   readonly #fixture: Fixture;
-  readonly #executor: PluginExecutor;
+  readonly #executor: Executor;
+  readonly #roles: PreparedRoles;
   readonly #ref: FixtureRef;
   readonly #options: RunFixtureOptions & { emit: Emit };
   readonly #controller = new AbortController();
@@ -197,12 +204,14 @@ class FixtureRun {
 
   constructor(
     fixture: Fixture,
-    executor: PluginExecutor,
+    executor: Executor,
+    roles: PreparedRoles,
     ref: FixtureRef,
     options: RunFixtureOptions & { emit: Emit },
   ) {
     this.#fixture = fixture;
     this.#executor = executor;
+    this.#roles = roles;
     this.#ref = ref;
     this.#options = options;
     this.#stepTimeout = options.stepTimeout ?? DEFAULT_STEP_TIMEOUT_MS;
@@ -306,10 +315,9 @@ class FixtureRun {
       const limit = this.#remaining(this.#stepTimeout);
       try {
         const started = await within(
-          this.#executor.startServer(service.plugin, params, {
-            signal: this.#controller.signal,
-            log: this.#options.log,
-          }),
+          this.#prepareServer(service.name, service.plugin, params).then((role) =>
+            role.serve({ signal: this.#controller.signal, log: this.#options.log })
+          ),
           limit + GRACE_MS,
           (late) => void late.close().catch(() => {}),
         );
@@ -340,6 +348,8 @@ class FixtureRun {
       plugin: step.plugin,
       location: toLocation(step.location),
     };
+    // Resolved variables are the same at every attempt: prepared (validated) once.
+    let prepared: PreparedClient | undefined;
     for (let attempt = 1;; attempt++) {
       let params: unknown;
       try {
@@ -354,7 +364,8 @@ class FixtureRun {
       const started = performance.now();
       let result: Attempt;
       try {
-        result = await this.#attempt(step, params);
+        prepared ??= await this.#prepareClient(step.index, step.plugin, params);
+        result = await this.#attempt(step, prepared);
       } catch (error) {
         if (!(error instanceof ParamsError)) throw error;
         const problems = locateParamsIssues(fixture, step.index, error).map(toProblem);
@@ -388,8 +399,20 @@ class FixtureRun {
     }
   }
 
+  /** The step's role prepared with `prepareFixture`, or prepared now that its params are resolved. */
+  #prepareClient(index: number, plugin: string, params: unknown): Promise<PreparedClient> {
+    const ready = this.#roles.steps.get(index);
+    return ready ? Promise.resolve(ready) : this.#executor.prepare(plugin, "client", params);
+  }
+
+  /** The service's role prepared with `prepareFixture`, or prepared now that its params are resolved. */
+  #prepareServer(name: string, plugin: string, params: unknown): Promise<PreparedServer> {
+    const ready = this.#roles.services.get(name);
+    return ready ? Promise.resolve(ready) : this.#executor.prepare(plugin, "server", params);
+  }
+
   /** One attempt: run the plugin under the step's and the fixture's limits, then judge. */
-  async #attempt(step: FixtureStep, params: unknown): Promise<Attempt> {
+  async #attempt(step: FixtureStep, prepared: PreparedClient): Promise<Attempt> {
     const stepMs = step.timeout ?? this.#stepTimeout;
     const fixtureSignal = this.#controller.signal;
     const limit = limitSignal(
@@ -404,11 +427,7 @@ class FixtureRun {
     let thrown: unknown;
     try {
       const result = await within(
-        this.#executor.runClient(step.plugin, params, {
-          signal: limit.signal,
-          deadline,
-          log: this.#options.log,
-        }),
+        prepared.run({ signal: limit.signal, deadline, log: this.#options.log }),
         deadline === undefined ? Infinity : deadline - Date.now() + GRACE_MS,
       );
       if (result !== TIMED_OUT) outcome = result;

@@ -9,12 +9,12 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Registry } from "../plugin/registry.ts";
 import { discoverFixtures } from "../runner/discover.ts";
 import type { LocatedMessage } from "../runner/events.ts";
-import type { ExecutorFactory } from "../runner/executor.ts";
+import type { ExecutorFactory } from "../executor/executor.ts";
 import { parseFilter } from "../runner/filter.ts";
 import { type PreparedFixture, prepareFixture } from "../runner/prepare_fixture.ts";
 import { runFixture, type StepRun } from "../runner/run_fixture.ts";
-import { inProcessExecutor } from "../runner/executor.ts";
-import { isolatedExecutor } from "../runner/isolated_executor.ts";
+import { inProcessExecutor } from "../executor/in_process_executor.ts";
+import { isolatedExecutor } from "../executor/isolated_executor.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
 
 /** Options for {@linkcode testFixtures}. */
@@ -31,7 +31,7 @@ export interface TestFixturesOptions {
   /** Environment variables fixtures may read besides their own `env:`. */
   allowEnv?: readonly string[];
   /**
-   * Run plugins in permission-restricted Workers (default `false`: in the
+   * Run plugins in permission-restricted processes (default `false`: in the
    * test's process, where `deno test`'s own permissions apply).
    */
   isolation?: boolean;
@@ -116,9 +116,9 @@ export async function testFixtures(
     registry = await registry.withManifests(...options.plugins.map((p) => new URL(p, cwd)));
   }
   const trust = [...(options.plugins ?? []), ...(options.trust ?? [])].map((p) => new URL(p, cwd));
-  // Isolated: a Worker per role, as a pool would outlive the test that made it.
+  // Isolated: a process per role, as a pool would outlive the test that made it.
   const executor = options.executor ??
-    (options.isolation ? isolatedExecutor() : inProcessExecutor);
+    (options.isolation ? (r: Registry) => isolatedExecutor(r) : inProcessExecutor);
   const keep = options.filter === undefined ? () => true : parseFilter(options.filter);
   const register = options.register ?? Deno.test;
   for (const file of files) {

@@ -1,6 +1,7 @@
 /**
  * Transports: thin, typed wrappers over Deno's sockets with deadlines, abort
- * signals, typed errors and timing marks. No protocol logic.
+ * signals, typed errors and timing marks. No protocol logic. UDP is
+ * experimental (it needs `--unstable-net`): `@wiretest/wiretest/unstable-udp`.
  *
  * @example Round trip over TCP on loopback
  * ```ts
@@ -23,7 +24,6 @@ export * from "./address.ts";
 export * from "./conn.ts";
 export * from "./tcp.ts";
 export * from "./unix.ts";
-export * from "./udp.ts";
 export * from "./tls.ts";
 export * from "./read_full.ts";
 export * from "./serve_connections.ts";

@@ -1,6 +1,7 @@
 /**
  * UDP: bind a datagram socket, send and receive with deadlines, abort
- * signals and typed errors.
+ * signals and typed errors. Experimental (needs `--unstable-net`): public
+ * through `@wiretest/wiretest/unstable-udp` only.
  *
  * @module
  */
@@ -16,18 +17,24 @@ import type { IoOptions } from "./types.ts";
  *
  * @example Checking a payload before sending
  * ```ts
- * import { MAX_UDP_PAYLOAD } from "@wiretest/wiretest/transport";
+ * import { MAX_UDP_PAYLOAD } from "@wiretest/wiretest/unstable-udp";
  * import assert from "node:assert/strict";
  *
  * assert.equal(MAX_UDP_PAYLOAD, 65_507);
  * ```
+ *
+ * @experimental Needs `--unstable-net`.
  */
 export const MAX_UDP_PAYLOAD = 65_507;
 
 // One byte more than any datagram, so nothing is ever truncated.
 const RECEIVE_BUFFER_SIZE = 65_536;
 
-/** Options for {@linkcode bindUdp}. */
+/**
+ * Options for {@linkcode bindUdp}.
+ *
+ * @experimental Needs `--unstable-net`.
+ */
 export interface BindUdpOptions {
   /** Address to bind (default `127.0.0.1`: loopback only). */
   hostname?: string;
@@ -39,7 +46,11 @@ export interface BindUdpOptions {
   loopback?: boolean;
 }
 
-/** Where a datagram goes: a host (IP literal or name) and a port. */
+/**
+ * Where a datagram goes: a host (IP literal or name) and a port.
+ *
+ * @experimental Needs `--unstable-net`.
+ */
 export interface UdpTarget {
   /** Host name or IP literal. */
   hostname: string;
@@ -47,7 +58,11 @@ export interface UdpTarget {
   port: number;
 }
 
-/** A received datagram. */
+/**
+ * A received datagram.
+ *
+ * @experimental Needs `--unstable-net`.
+ */
 export interface Datagram {
   /** Exactly the bytes received, in a buffer of its own that the caller may keep. */
   data: Uint8Array<ArrayBuffer>;
@@ -60,6 +75,8 @@ export interface Datagram {
 /**
  * A bound UDP socket. A receive that times out or is aborted loses nothing:
  * the datagram that arrives later goes to the next receive.
+ *
+ * @experimental Needs `--unstable-net`.
  */
 export interface UdpSocket extends AsyncIterable<Datagram> {
   /** The bound address (with the real port when port 0 was asked). */
@@ -96,7 +113,7 @@ export interface UdpSocket extends AsyncIterable<Datagram> {
  *
  * @example Sending a datagram to another socket
  * ```ts
- * import { bindUdp } from "@wiretest/wiretest/transport";
+ * import { bindUdp } from "@wiretest/wiretest/unstable-udp";
  * import assert from "node:assert/strict";
  *
  * using server = bindUdp();
@@ -106,6 +123,8 @@ export interface UdpSocket extends AsyncIterable<Datagram> {
  * assert.equal(new TextDecoder().decode(data), "ping");
  * assert.equal(from.port, client.addr.port);
  * ```
+ *
+ * @experimental Needs `--unstable-net`.
  */
 export function bindUdp(options: BindUdpOptions = {}): UdpSocket {
   const hostname = options.hostname ?? "127.0.0.1";

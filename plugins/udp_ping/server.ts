@@ -28,7 +28,7 @@ import type { UdpPingServerParams } from "./params.ts";
  * ```ts
  * import { serveUdpPing } from "@wiretest/wiretest/plugins/udp-ping";
  * import { createContext } from "@wiretest/wiretest/plugin";
- * import { bindUdp } from "@wiretest/wiretest/transport";
+ * import { bindUdp } from "@wiretest/wiretest/unstable-udp";
  * import assert from "node:assert/strict";
  *
  * using ctx = createContext();

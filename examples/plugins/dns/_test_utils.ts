@@ -3,7 +3,7 @@
 // and is killed and awaited on dispose. The addresses in its records are
 // data in answers, never contacted.
 import { freePort, ignoreWithout, spawnPeer } from "../../../tests/_support/peer.ts";
-import { bindUdp } from "@wiretest/wiretest/transport";
+import { bindUdp } from "@wiretest/wiretest/unstable-udp";
 import { encodeQuery } from "./dns_message.ts";
 
 /** The `ignore` option of a test that needs dnsmasq (`apt-get install dnsmasq-base`). */

@@ -6,7 +6,8 @@
  * @module
  */
 import { type Context, describeError, type Outcome } from "@wiretest/wiretest/plugin";
-import { bindUdp, parseHostPort, TimeoutError } from "@wiretest/wiretest/transport";
+import { parseHostPort, TimeoutError } from "@wiretest/wiretest/transport";
+import { bindUdp } from "@wiretest/wiretest/unstable-udp";
 import { LatencyHistogram, summaryMetrics } from "@wiretest/wiretest/metrics";
 import { decodeMessage, type DnsMessage, DnsProtocolError, encodeQuery } from "./dns_message.ts";
 import type { DnsClientParams } from "./params.ts";

@@ -13,7 +13,7 @@
  * ```ts
  * import dns from "./mod.ts";
  * import { runClient } from "@wiretest/wiretest/plugin";
- * import { bindUdp } from "@wiretest/wiretest/transport";
+ * import { bindUdp } from "@wiretest/wiretest/unstable-udp";
  * import assert from "node:assert/strict";
  *
  * using silent = bindUdp(); // receives, never answers

@@ -1,0 +1,146 @@
+/**
+ * The {@linkcode Executor} that runs each plugin in a process limited to the
+ * permissions its manifest entry grants.
+ *
+ * @module
+ */
+import {
+  checkIsolatedParams,
+  describeIsolatedPlugin,
+  type IsolationPool,
+  runIsolatedClient,
+  startIsolatedServer,
+  summarizeIsolatedOutcome,
+} from "../plugin/isolation.ts";
+import type { ManifestEntry, PluginRoleName } from "../plugin/manifest.ts";
+import type { Registry } from "../plugin/registry.ts";
+import type { Executor, PreparedClient, PreparedRole, PreparedServer } from "./executor.ts";
+
+/** Options for {@linkcode isolatedExecutor}. */
+export interface IsolatedExecutorOptions {
+  /**
+   * Plugin processes to reuse from role to role (default: a process per
+   * role, ended after it). The caller closes it.
+   */
+  pool?: IsolationPool;
+  /**
+   * Milliseconds a plugin may take to stop after it is cancelled, its
+   * deadline passes or its service is closed, before its process is killed
+   * (default 2000).
+   */
+  graceMs?: number;
+}
+
+/**
+ * The executor that runs plugin roles isolated: a plugin's module is
+ * imported only inside its own Deno process, started with exactly the
+ * permissions of its manifest entry, so it cannot read, write or connect
+ * beyond them. `prepare` validates params in that process (the plugin's
+ * schema never runs here); `run` and `serve` send them there. A plugin that
+ * reaches outside its grant fails with a `PluginPermissionError`, one over
+ * its memory ceiling with a `PluginMemoryError`.
+ *
+ * Needs `--allow-run` and every permission a plugin is granted.
+ *
+ * @param registry The plugins that may run.
+ * @param options A pool of warm processes, and the grace period.
+ * @returns The executor.
+ *
+ * @example Running the echo plugin isolated
+ * ```ts
+ * import { builtinRegistry, IsolationPool, isolatedExecutor } from "@wiretest/wiretest/host";
+ * import { formatAddress } from "@wiretest/wiretest/transport";
+ * import assert from "node:assert/strict";
+ *
+ * await using pool = new IsolationPool();
+ * const executor = isolatedExecutor(builtinRegistry(), { pool });
+ * assert.equal(executor.isolated, true);
+ * const service = await (await executor.prepare("echo", "server", {})).serve();
+ * const client = await executor.prepare("echo", "client", {
+ *   target: formatAddress(service.address),
+ *   count: 2,
+ * });
+ * const outcome = await client.run();
+ * await service.close();
+ * assert.equal(outcome.metrics.round_trips, 2);
+ * assert.match((await client.summary(outcome))!, /^2 round trips/);
+ * ```
+ */
+export function isolatedExecutor(
+  registry: Registry,
+  options: IsolatedExecutorOptions = {},
+): Executor {
+  const shared = {
+    ...(options.pool ? { pool: options.pool } : {}),
+    ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
+  };
+  const pooled = options.pool ? { pool: options.pool } : {};
+  return {
+    isolated: true,
+    async prepare<R extends PluginRoleName>(
+      plugin: string,
+      role: R,
+      params: unknown,
+      prepareOptions: { signal?: AbortSignal } = {},
+    ) {
+      const entry = registry.get(plugin);
+      await checkIsolatedParams(entry, role, params, { ...pooled, ...prepareOptions });
+      const prepared = role === "client"
+        ? isolatedClient(entry, params, shared)
+        : isolatedServer(entry, params, shared);
+      return prepared as PreparedRole<R>;
+    },
+    describe: (plugin, describeOptions = {}) =>
+      describeIsolatedPlugin(registry.get(plugin), { ...pooled, ...describeOptions }),
+  };
+}
+
+function closedError(entry: ManifestEntry, role: PluginRoleName): TypeError {
+  return new TypeError(`Cannot run plugin "${entry.name}" (${role}): the prepared role is closed`);
+}
+
+function isolatedClient(
+  entry: ManifestEntry,
+  params: unknown,
+  shared: IsolatedExecutorOptions,
+): PreparedClient {
+  let closed = false;
+  const close = () => {
+    closed = true;
+    return Promise.resolve();
+  };
+  return {
+    plugin: entry.name,
+    role: "client",
+    run: (options = {}) =>
+      closed
+        ? Promise.reject(closedError(entry, "client"))
+        : runIsolatedClient(entry, params, { ...options, ...shared }),
+    summary: (outcome) =>
+      summarizeIsolatedOutcome(entry, outcome, shared.pool ? { pool: shared.pool } : {}),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+function isolatedServer(
+  entry: ManifestEntry,
+  params: unknown,
+  shared: IsolatedExecutorOptions,
+): PreparedServer {
+  let closed = false;
+  const close = () => {
+    closed = true;
+    return Promise.resolve();
+  };
+  return {
+    plugin: entry.name,
+    role: "server",
+    serve: (options = {}) =>
+      closed
+        ? Promise.reject(closedError(entry, "server"))
+        : startIsolatedServer(entry, params, { ...options, ...shared }),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
