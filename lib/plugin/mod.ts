@@ -49,6 +49,7 @@ export {
   type ParamsIssue,
   type ParamsOutput,
   type ParamsSchema,
+  type ParamsTypesMatch,
   type SchemaIssue,
   type SchemaResult,
   validateParams,

@@ -120,7 +120,7 @@ export function lockRefusal(lock: PluginsLock, manifest: Manifest): string | und
  *
  * @example Approving a manifest
  * ```ts
- * import { loadManifest } from "@wiretest/wiretest/plugin";
+ * import { loadManifest } from "@wiretest/wiretest/host";
  * import { addToPluginsLock, lockRefusal } from "@wiretest/wiretest/runner";
  * import { join } from "node:path";
  * import assert from "node:assert/strict";

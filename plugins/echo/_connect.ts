@@ -1,12 +1,7 @@
 // Opens client links for the transport the params name. The target is parsed
 // (and a CA file read) once, not once per connection.
-import {
-  bindUdp,
-  connectTcp,
-  connectTls,
-  connectUnix,
-  parseHostPort,
-} from "../../lib/transport/mod.ts";
+import { connectTcp, connectTls, connectUnix, parseHostPort } from "../../lib/transport/mod.ts";
+import { bindUdp } from "../../lib/transport/unstable_udp.ts";
 import { type Link, StreamLink, type Tally, UdpLink } from "./_links.ts";
 import type { EchoClientParams, EchoTransport } from "./params.ts";
 import { readInputTextFile } from "../../lib/plugin/mod.ts";

@@ -1,13 +1,8 @@
 // One client connection ("link") per transport, each able to do one echo
 // round trip: send the payload, read exactly as many bytes back, count the
 // ones that differ.
-import {
-  type Conn,
-  ConnectionError,
-  formatAddress,
-  type UdpSocket,
-  type UdpTarget,
-} from "../../lib/transport/mod.ts";
+import { type Conn, ConnectionError, formatAddress } from "../../lib/transport/mod.ts";
+import { type UdpSocket, type UdpTarget } from "../../lib/transport/unstable_udp.ts";
 import { countMismatches } from "./_compare.ts";
 
 /** Counters every link adds to. */

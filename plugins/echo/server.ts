@@ -6,14 +6,12 @@
  */
 import type { Context, Service } from "../../lib/plugin/mod.ts";
 import {
-  bindUdp,
   type Conn,
-  type Datagram,
   formatAddress,
   serveConnections,
   type ServedConnection,
-  type UdpSocket,
 } from "../../lib/transport/mod.ts";
+import { bindUdp, type Datagram, type UdpSocket } from "../../lib/transport/unstable_udp.ts";
 import { type OpenedListener, openListener } from "./_listen.ts";
 import type { EchoServerParams } from "./params.ts";
 

@@ -1,13 +1,8 @@
 // One client run: a send loop (on a schedule, or one ping outstanding in
 // flood mode) and a receive loop that times and classifies each datagram the
 // moment it arrives, so a late timer never skews a round-trip time.
-import {
-  type Datagram,
-  formatAddress,
-  toNetError,
-  type UdpSocket,
-  type UdpTarget,
-} from "../../lib/transport/mod.ts";
+import { formatAddress, toNetError } from "../../lib/transport/mod.ts";
+import { type Datagram, type UdpSocket, type UdpTarget } from "../../lib/transport/unstable_udp.ts";
 import { LatencyHistogram } from "../../lib/metrics/mod.ts";
 import type { Context } from "../../lib/plugin/mod.ts";
 import { FOREIGN, type PingPacket } from "./_packet.ts";

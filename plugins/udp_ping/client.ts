@@ -7,7 +7,8 @@
  */
 import { type Context, describeError, type Outcome } from "../../lib/plugin/mod.ts";
 import { summaryMetrics } from "../../lib/metrics/mod.ts";
-import { bindUdp, formatAddress, MAX_UDP_PAYLOAD, parseHostPort } from "../../lib/transport/mod.ts";
+import { formatAddress, parseHostPort } from "../../lib/transport/mod.ts";
+import { bindUdp, MAX_UDP_PAYLOAD } from "../../lib/transport/unstable_udp.ts";
 import { HEADER_SIZE, PingPacket } from "./_packet.ts";
 import { localAddressFor, resolvePeer } from "./_peer.ts";
 import { PingRun } from "./_ping_run.ts";

@@ -6,7 +6,8 @@
  */
 import { z } from "zod";
 import type { ParamsSchema, ParamsTypesMatch } from "../../lib/plugin/mod.ts";
-import { MAX_UDP_PAYLOAD, parseHostPort } from "../../lib/transport/mod.ts";
+import { parseHostPort } from "../../lib/transport/mod.ts";
+import { MAX_UDP_PAYLOAD } from "../../lib/transport/unstable_udp.ts";
 import { HEADER_SIZE } from "./_packet.ts";
 
 /**

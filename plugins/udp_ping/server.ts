@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { bindUdp, formatAddress, type UdpSocket } from "../../lib/transport/mod.ts";
+import { formatAddress } from "../../lib/transport/mod.ts";
+import { bindUdp, type UdpSocket } from "../../lib/transport/unstable_udp.ts";
 import type { Context, Service } from "../../lib/plugin/mod.ts";
 import type { UdpPingServerParams } from "./params.ts";
 
