@@ -1,7 +1,7 @@
 // The UDP side of a proxy: one flow per client address, each with its own
 // socket towards the upstream, forgotten after idleMs of silence; toxics act
 // on each datagram.
-import { bindUdp, type Datagram, type UdpSocket } from "../../lib/transport/mod.ts";
+import { bindUdp, type Datagram, type UdpSocket } from "../../lib/transport/unstable_udp.ts";
 import type { LinkHost } from "./_tcp_link.ts";
 import { type SeededRandom, seededRandom } from "./_random.ts";
 import type { Relay, RelayOptions } from "./_relay.ts";

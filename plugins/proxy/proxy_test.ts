@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { type Latency, Toxiproxy } from "toxiproxy-node-client";
-import { bindUdp, connectTcp, formatAddress, listenTcp } from "../../lib/transport/mod.ts";
+import { connectTcp, formatAddress, listenTcp } from "../../lib/transport/mod.ts";
+import { bindUdp } from "../../lib/transport/unstable_udp.ts";
 import type { Service } from "../../lib/plugin/mod.ts";
 import { startEchoServer } from "../echo/mod.ts";
 import { runProxyClient, startProxyServer } from "./mod.ts";
