@@ -31,6 +31,7 @@ Usage: wiretest <command> [arguments] [flags]
 
 Commands:
   test [paths…] [flags]       run fixture files (*.wire.yaml): exit 0 passed, 1 failed, 2 invalid
+  exporter --config <file>    Prometheus exporter (blackbox_exporter's /probe protocol)
   schema [--output file]      print the JSON Schema of fixture files (for editors)
   serve <plugin> [flags]      start a plugin's server role and run until interrupted
   echo <host:port>            echo round trips, verified byte for byte (plugin "echo")
@@ -96,6 +97,10 @@ export async function main(args: string[]): Promise<number> {
       const { testCommand } = await import("./test_command.ts");
       return await testCommand(rest);
     }
+    if (command === "exporter") {
+      const { exporterCommand } = await import("./exporter_command.ts");
+      return await exporterCommand(rest);
+    }
     if (command === "schema") {
       const { schemaCommand } = await import("./schema_command.ts");
       return await schemaCommand(rest);
@@ -135,7 +140,7 @@ function reportError(error: unknown, debug: boolean): number {
   const usage = err.name === "UsageError" || err.name === "ParamsError" ||
     err.name === "ManifestError" || err.name === "UnknownPluginError" ||
     err.name === "PluginLoadError" || err.name === "FixtureErrors" ||
-    err.name === "InputFileError";
+    err.name === "InputFileError" || err.name === "ExporterConfigError";
   return usage ? EXIT.usage : EXIT.failed;
 }
 

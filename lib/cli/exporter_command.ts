@@ -1,0 +1,146 @@
+// `wiretest exporter --config exporter.yaml [--listen 127.0.0.1:9115]`: a
+// Prometheus exporter in blackbox_exporter's protocol, whose modules are
+// plugin client steps.
+import { parseArgs } from "node:util";
+import { DEFAULT_PORT, startExporter } from "../exporter/server.ts";
+import type { MetricDeclaration } from "../plugin/outcome_declaration_types.ts";
+import { describeIsolatedPlugin, IsolationPool } from "../plugin/isolation.ts";
+import type { LogLevel } from "../plugin/types.ts";
+import { inProcessExecutor } from "../runner/executor.ts";
+import { isolatedExecutor } from "../runner/isolated_executor.ts";
+import { parseHostPort } from "../transport/address.ts";
+import { EXIT } from "./_exit.ts";
+import { UsageError } from "./_flags.ts";
+import { registryWith } from "./_load_plugin.ts";
+import { oneLine } from "./_one_line.ts";
+
+const HELP = `Usage: wiretest exporter --config <file> [flags]
+
+Serves Prometheus probes the way blackbox_exporter does: Prometheus scrapes
+/probe?module=<module>&target=<target>; a module (in the config) is a plugin
+client step with params and expectations that decide probe_success.
+GET /metrics gives the exporter's own metrics; POST /-/reload or SIGHUP
+rereads the config (an invalid one keeps the old).
+
+Flags:
+  --config <file>            the exporter config (YAML), required
+  --listen <host:port>       where to listen (default 127.0.0.1:${DEFAULT_PORT}, loopback)
+  --timeout-offset <s>       seconds kept off Prometheus' scrape timeout (default 0.5)
+  --max-concurrent <n>       probes at once at most (default 16)
+  --plugins <file>           also load plugins from this manifest (repeatable)
+  --no-isolation             run plugins in this process, not isolated
+  --debug                    print every probe's log lines
+  -h, --help                 this help`;
+
+export async function exporterCommand(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        config: { type: "string" },
+        listen: { type: "string" },
+        "timeout-offset": { type: "string" },
+        "max-concurrent": { type: "string" },
+        plugins: { type: "string", multiple: true },
+        "no-isolation": { type: "boolean" },
+        debug: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      allowPositionals: false,
+      strict: true,
+    }));
+  } catch (error) {
+    throw new UsageError(`Cannot parse arguments: ${(error as Error).message}`, { cause: error });
+  }
+  if (values.help) {
+    console.log(HELP);
+    return EXIT.ok;
+  }
+  if (!values.config) throw new UsageError("Cannot start the exporter: --config is required");
+  let hostname = "127.0.0.1";
+  let port = DEFAULT_PORT;
+  if (values.listen !== undefined) {
+    try {
+      ({ hostname, port } = parseHostPort(values.listen));
+    } catch (error) {
+      throw new UsageError(
+        `Cannot start the exporter: --listen "${values.listen}" is not host:port`,
+        { cause: error },
+      );
+    }
+  }
+  const offset = Number(values["timeout-offset"] ?? 0.5);
+  if (!Number.isFinite(offset) || offset < 0) {
+    throw new UsageError(
+      `Cannot start the exporter: --timeout-offset "${
+        values["timeout-offset"]
+      }" is not a number of seconds`,
+    );
+  }
+  const maxConcurrent = Number(values["max-concurrent"] ?? 16);
+  if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) {
+    throw new UsageError(
+      `Cannot start the exporter: --max-concurrent "${
+        values["max-concurrent"]
+      }" is not a positive integer`,
+    );
+  }
+  const debug = values.debug === true;
+  const log = (level: LogLevel, message: string) => {
+    if (debug || level !== "debug") console.error(`${level}: ${oneLine(message)}`);
+  };
+  const registry = await registryWith(values.plugins ?? []);
+  const isolated = values["no-isolation"] !== true;
+  await using pool = new IsolationPool({ maxIdlePerPlugin: 4 });
+  const executor = isolated ? isolatedExecutor(pool)(registry) : inProcessExecutor(registry);
+  const declared = new Map<string, Promise<readonly MetricDeclaration[] | undefined>>();
+  const declarations = (plugin: string) => {
+    let found = declared.get(plugin);
+    if (!found) {
+      found = isolated
+        ? describeIsolatedPlugin(registry.get(plugin), { pool }).then((d) =>
+          d.client?.outcome?.metrics
+        )
+        : registry.load(plugin).then((p) => p.client?.outcome?.metrics);
+      declared.set(plugin, found);
+    }
+    return found;
+  };
+  const exporter = await startExporter({
+    configFile: values.config,
+    hostname,
+    port,
+    executor,
+    declarations,
+    timeoutOffsetSeconds: offset,
+    maxConcurrentProbes: maxConcurrent,
+    log,
+  });
+  const onHangup = () => {
+    exporter.reload().catch(() => {}); // logged; the old config stays
+  };
+  Deno.addSignalListener("SIGHUP", onHangup);
+  const stopped = waitForStopSignal();
+  console.log(
+    `wiretest exporter listening on http://${
+      hostname.includes(":") ? `[${exporter.hostname}]` : exporter.hostname
+    }:${exporter.port} (Ctrl-C to stop)`,
+  );
+  const signal = await stopped;
+  Deno.removeSignalListener("SIGHUP", onHangup);
+  await exporter.close();
+  console.log(`wiretest exporter stopped (${signal})`);
+  return EXIT.ok;
+}
+
+function waitForStopSignal(): Promise<Deno.Signal> {
+  return new Promise((resolve) => {
+    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+    const handlers = signals.map((s) => () => {
+      signals.forEach((t, i) => Deno.removeSignalListener(t, handlers[i]));
+      resolve(s);
+    });
+    signals.forEach((s, i) => Deno.addSignalListener(s, handlers[i]));
+  });
+}

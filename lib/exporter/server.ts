@@ -1,0 +1,535 @@
+/**
+ * The exporter's HTTP server: `/probe` runs a module against a target and
+ * answers its metrics, `/metrics` the exporter's own, `/-/reload` rereads
+ * the config (an invalid one keeps the old). blackbox_exporter's protocol:
+ * Prometheus scrapes `/probe?module=…&target=…` with its relabelling config.
+ *
+ * @module
+ */
+import { stringify } from "yaml";
+import { judgeStep } from "../fixture/judge_step.ts";
+import type { FixtureStep } from "../fixture/types.ts";
+import { ParamsError } from "../plugin/params_schema.ts";
+import type { MetricDeclaration } from "../plugin/outcome_declaration_types.ts";
+import type { LogLevel, Outcome } from "../plugin/types.ts";
+import type { PluginExecutor } from "../runner/executor.ts";
+import {
+  type ExporterConfig,
+  ExporterConfigError,
+  type ExporterModule,
+  parseExporterConfig,
+} from "./config.ts";
+import {
+  type MetricFamily,
+  OPENMETRICS_CONTENT_TYPE,
+  renderMetrics,
+  TEXT_CONTENT_TYPE,
+  wantsOpenMetrics,
+} from "./exposition.ts";
+import { probeMetrics } from "./probe_metrics.ts";
+import { processMetrics } from "./process_metrics.ts";
+
+/** Options for {@linkcode startExporter}. */
+export interface ExporterOptions {
+  /** The YAML config file (read now and on every reload). */
+  readonly configFile: string;
+  /** Where to listen (default `127.0.0.1:9115`, loopback only). */
+  readonly hostname?: string;
+  /** Port (default 9115; 0 for any free one). */
+  readonly port?: number;
+  /** Runs the modules' plugins (isolated, normally). */
+  readonly executor: PluginExecutor;
+  /** The client role's metric declarations of a plugin, to name its metrics in base units. */
+  readonly declarations?: (plugin: string) => Promise<readonly MetricDeclaration[] | undefined>;
+  /** Seconds taken off Prometheus' scrape timeout, as blackbox's `--timeout-offset` (default 0.5). */
+  readonly timeoutOffsetSeconds?: number;
+  /** Probes running at once at most (default 16); more wait their turn within their timeout. */
+  readonly maxConcurrentProbes?: number;
+  /** Receives the exporter's own log lines. */
+  readonly log?: (level: LogLevel, message: string) => void;
+}
+
+/** A running exporter. */
+export interface Exporter extends AsyncDisposable {
+  /** Where it listens. */
+  readonly hostname: string;
+  /** Its port. */
+  readonly port: number;
+  /** Rereads the config; on a problem, keeps the old one and throws. */
+  reload(): Promise<void>;
+  /** Stops listening, waits for running probes. */
+  close(): Promise<void>;
+}
+
+/** Default module when a scrape names none, as blackbox_exporter's. */
+export const DEFAULT_MODULE = "http_2xx";
+/** Default listen port, blackbox_exporter's. */
+export const DEFAULT_PORT = 9115;
+/** Scrape timeout assumed when Prometheus sends none (blackbox's 120 s). */
+const DEFAULT_SCRAPE_TIMEOUT_S = 120;
+/** Time between the probe's own deadline and giving up waiting for its process. */
+const ANSWER_GRACE_MS = 150;
+
+interface Counters {
+  probes: Map<string, number>;
+  probeSeconds: Map<string, number>;
+  badRequests: Map<string, number>;
+  inFlight: number;
+  reloadOk: boolean;
+  reloadAt: number;
+}
+
+/**
+ * Starts the exporter.
+ *
+ * @param options Config file, listen address, executor.
+ * @returns The running exporter.
+ * @throws {ExporterConfigError} When the config has problems (each located).
+ */
+export async function startExporter(options: ExporterOptions): Promise<Exporter> {
+  const log = options.log ?? (() => {});
+  const offset = options.timeoutOffsetSeconds ?? 0.5;
+  const limit = new Semaphore(options.maxConcurrentProbes ?? 16);
+  let config = await loadConfig(options);
+  const counters: Counters = {
+    probes: new Map(),
+    probeSeconds: new Map(),
+    badRequests: new Map(),
+    inFlight: 0,
+    reloadOk: true,
+    reloadAt: Date.now() / 1000,
+  };
+  const running = new Set<Promise<unknown>>();
+  const reload = async () => {
+    try {
+      config = await loadConfig(options);
+      counters.reloadOk = true;
+      counters.reloadAt = Date.now() / 1000;
+      log("info", `Loaded config "${options.configFile}" (${config.modules.size} modules)`);
+    } catch (error) {
+      counters.reloadOk = false;
+      log("error", (error as Error).message);
+      throw error;
+    }
+  };
+  const bad = (reason: string, message: string) => {
+    counters.badRequests.set(reason, (counters.badRequests.get(reason) ?? 0) + 1);
+    return new Response(`${message}\n`, { status: 400, headers: { "content-type": "text/plain" } });
+  };
+
+  const probe = async (request: Request, url: URL): Promise<Response> => {
+    const moduleName = url.searchParams.get("module") || DEFAULT_MODULE;
+    const module = config.modules.get(moduleName);
+    if (!module) return bad("unknown_module", `Unknown module "${moduleName}"`);
+    const target = url.searchParams.get("target") ?? "";
+    if (target === "") return bad("missing_target", "Target parameter is missing");
+    if (module.targets && !module.targets.some((pattern) => pattern.test(target))) {
+      return bad(
+        "target_not_allowed",
+        `Target "${target}" is not allowed by module "${moduleName}"`,
+      );
+    }
+    const header = request.headers.get("x-prometheus-scrape-timeout-seconds");
+    let timeoutSeconds: number;
+    try {
+      timeoutSeconds = probeTimeoutSeconds(header, module.timeoutMs, offset);
+    } catch (error) {
+      return new Response(
+        `Failed to parse timeout from Prometheus header: ${(error as Error).message}\n`,
+        { status: 500, headers: { "content-type": "text/plain" } },
+      );
+    }
+    const params = { ...module.with, [module.targetParam]: probeTarget(module, target) };
+    const lines: string[] = [];
+    const note = (level: LogLevel, message: string) => {
+      lines.push(
+        `ts=${new Date().toISOString()} level=${level} module=${moduleName} target=${
+          JSON.stringify(target)
+        } msg=${JSON.stringify(message)}`,
+      );
+    };
+    const started = performance.now();
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    note("debug", `Beginning probe (plugin "${module.plugin}", timeout ${timeoutSeconds} s)`);
+    const task = runProbe(options.executor, module, params, deadline, limit, note, counters);
+    running.add(task);
+    let outcome: Outcome;
+    try {
+      outcome = await task;
+    } catch (error) {
+      if (error instanceof ParamsError) {
+        const onTarget = error.issues.some((issue) => issue.path[0] === module.targetParam);
+        if (onTarget) {
+          return bad(
+            "malformed_target",
+            `Cannot probe target "${target}" with module "${moduleName}": ${
+              error.issues.filter((i) => i.path[0] === module.targetParam).map((i) => i.message)
+                .join("; ")
+            }`,
+          );
+        }
+      }
+      outcome = { ok: false, metrics: {}, facts: {}, error: describe(error) };
+    } finally {
+      running.delete(task);
+    }
+    const durationSeconds = (performance.now() - started) / 1000;
+    const judged = judgeStep(stepOf(module), outcome);
+    const success = judged.every((r) => r.pass);
+    for (const result of judged) {
+      note(result.pass ? "debug" : "error", result.message);
+    }
+    if (outcome.error) note("error", `${outcome.error.name}: ${outcome.error.message}`);
+    note(
+      success ? "debug" : "error",
+      `Probe ${success ? "succeeded" : "failed"} (duration_seconds=${durationSeconds.toFixed(6)})`,
+    );
+    const key = `${moduleName}\u0000${success ? "success" : "failure"}`;
+    counters.probes.set(key, (counters.probes.get(key) ?? 0) + 1);
+    counters.probeSeconds.set(
+      moduleName,
+      (counters.probeSeconds.get(moduleName) ?? 0) + durationSeconds,
+    );
+    const families = probeMetrics({
+      plugin: module.plugin,
+      outcome,
+      success,
+      failedDueToRegex: judged.some((r) => !r.pass && /^facts\.(body_text|headers)\b/.test(r.key)),
+      durationSeconds,
+      timeoutSeconds,
+      declarations: await options.declarations?.(module.plugin).catch(() => undefined),
+    });
+    if (url.searchParams.get("debug") === "true") {
+      return new Response(debugText(module, lines, families, outcome), {
+        headers: { "content-type": "text/plain; charset=utf-8" },
+      });
+    }
+    return metricsResponse(request, families);
+  };
+
+  const handler = async (request: Request): Promise<Response> => {
+    const url = new URL(request.url);
+    if (url.pathname === "/probe") return await probe(request, url);
+    if (url.pathname === "/metrics") {
+      return metricsResponse(request, [...ownMetrics(counters), ...processMetrics()]);
+    }
+    if (url.pathname === "/-/reload") {
+      if (request.method !== "POST" && request.method !== "PUT") {
+        return new Response("This endpoint requires a POST request.\n", { status: 405 });
+      }
+      try {
+        await reload();
+        return new Response("OK\n");
+      } catch (error) {
+        return new Response(`failed to reload config: ${(error as Error).message}\n`, {
+          status: 500,
+        });
+      }
+    }
+    if (url.pathname === "/-/healthy") return new Response("Healthy\n");
+    if (url.pathname === "/") {
+      return new Response(
+        `wiretest exporter: modules ${[...config.modules.keys()].join(", ")}\n` +
+          "GET /probe?module=<module>&target=<target>[&debug=true], GET /metrics, POST /-/reload\n",
+      );
+    }
+    return new Response("Not Found\n", { status: 404 });
+  };
+
+  const server = Deno.serve({
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port ?? DEFAULT_PORT,
+    onListen: () => {},
+  }, handler);
+  const address = server.addr as Deno.NetAddr;
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    closed ??= (async () => {
+      await server.shutdown();
+      await Promise.allSettled([...running]);
+    })();
+  return {
+    hostname: address.hostname,
+    port: address.port,
+    reload,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/**
+ * The seconds a probe may take: the scrape's timeout (Prometheus'
+ * `X-Prometheus-Scrape-Timeout-Seconds`, 120 without) minus `offset`, or the
+ * module's timeout when shorter, exactly as blackbox_exporter's
+ * `getTimeout`.
+ *
+ * @param header The header's value, if sent.
+ * @param moduleTimeoutMs The module's timeout, if any.
+ * @param offset Seconds kept for answering.
+ * @returns Seconds.
+ * @throws {SyntaxError} When the header is not a number.
+ */
+export function probeTimeoutSeconds(
+  header: string | null,
+  moduleTimeoutMs: number | undefined,
+  offset: number,
+): number {
+  let timeout = 0;
+  if (header !== null && header !== "") {
+    timeout = Number(header);
+    if (!/^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(header) || !Number.isFinite(timeout)) {
+      throw new SyntaxError(
+        `strconv.ParseFloat: parsing ${JSON.stringify(header)}: invalid syntax`,
+      );
+    }
+  }
+  if (timeout === 0) timeout = DEFAULT_SCRAPE_TIMEOUT_S;
+  const max = timeout - offset;
+  const module = (moduleTimeoutMs ?? 0) / 1000;
+  return (module < max && module > 0) || max < 0 ? module : max;
+}
+
+// blackbox's http prober takes "host:port/path" without a scheme as http.
+function probeTarget(module: ExporterModule, target: string): string {
+  if (
+    module.plugin === "http-probe" && module.targetParam === "url" &&
+    !/^[a-z][a-z0-9+.-]*:\/\//i.test(target)
+  ) {
+    return `http://${target}`;
+  }
+  return target;
+}
+
+async function runProbe(
+  executor: PluginExecutor,
+  module: ExporterModule,
+  params: Record<string, unknown>,
+  deadline: number,
+  limit: Semaphore,
+  note: (level: LogLevel, message: string) => void,
+  counters: Counters,
+): Promise<Outcome> {
+  const controller = new AbortController();
+  const left = () => Math.max(0, deadline - Date.now());
+  const timer = setTimeout(
+    () => controller.abort(new DOMException("The probe's timeout passed", "TimeoutError")),
+    left(),
+  );
+  let release: (() => void) | undefined;
+  try {
+    release = await limit.acquire(controller.signal);
+    counters.inFlight++;
+    const run = executor.runClient(module.plugin, params, {
+      signal: controller.signal,
+      deadline,
+      log: note,
+    });
+    // The answer must reach Prometheus before its own timeout even when the
+    // plugin's process is slow to end: stop waiting shortly after the deadline.
+    let giveUp: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<Outcome>((resolve) => {
+      giveUp = setTimeout(() =>
+        resolve({
+          ok: false,
+          metrics: {},
+          facts: {},
+          error: { name: "TimeoutError", message: "The probe did not end within its timeout" },
+        }), left() + ANSWER_GRACE_MS);
+    });
+    try {
+      return await Promise.race([run, late]);
+    } finally {
+      clearTimeout(giveUp);
+      // A run still going ends on the abort; its result is not wanted.
+      run.catch(() => {});
+    }
+  } finally {
+    clearTimeout(timer);
+    if (release) {
+      counters.inFlight--;
+      release();
+    }
+    if (!controller.signal.aborted) controller.abort();
+  }
+}
+
+function stepOf(module: ExporterModule): FixtureStep {
+  const location = { ...module.location, path: `modules.${module.name}` };
+  return {
+    index: 0,
+    name: module.name,
+    plugin: module.plugin,
+    with: module.with,
+    retries: 0,
+    retryDelay: 0,
+    expect: module.expect,
+    path: ["modules", module.name],
+    location,
+  };
+}
+
+async function loadConfig(options: ExporterOptions): Promise<ExporterConfig> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(options.configFile);
+  } catch (error) {
+    throw new ExporterConfigError(options.configFile, [
+      `${options.configFile}:1:1: cannot read the file: ${(error as Error).message}`,
+    ], { cause: error });
+  }
+  const config = parseExporterConfig(text, options.configFile);
+  const problems: string[] = [];
+  for (const module of config.modules.values()) {
+    const at = (path: (string | number)[]) => {
+      const l = config.source.locate(["modules", module.name, ...path]);
+      return `${l.file}:${l.line}:${l.column}`;
+    };
+    try {
+      // The target comes with each scrape: check everything else now.
+      const sample = module.targetParam === "url" ? "http://127.0.0.1/" : "127.0.0.1:1";
+      await options.executor.checkParams(module.plugin, "client", {
+        ...module.with,
+        [module.targetParam]: sample,
+      });
+    } catch (error) {
+      if (error instanceof ParamsError) {
+        for (const issue of error.issues) {
+          if (issue.path[0] === module.targetParam) continue;
+          problems.push(
+            `${at(["with", ...issue.path])}: "modules.${module.name}.with${
+              issue.path.map((p) => typeof p === "number" ? `[${p}]` : `.${p}`).join("")
+            }" ${issue.message}`,
+          );
+        }
+      } else {
+        problems.push(`${at(["plugin"])}: "modules.${module.name}.plugin" ${lowerFirst(error)}`);
+      }
+    }
+  }
+  if (problems.length > 0) throw new ExporterConfigError(options.configFile, problems);
+  return config;
+}
+
+function lowerFirst(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return `cannot be used: ${text.charAt(0).toLowerCase()}${text.slice(1)}`;
+}
+
+function describe(error: unknown): Outcome["error"] {
+  return error instanceof Error
+    ? { name: error.name, message: error.message }
+    : { name: "Error", message: String(error) };
+}
+
+function metricsResponse(request: Request, families: readonly MetricFamily[]): Response {
+  const open = wantsOpenMetrics(request.headers.get("accept"));
+  return new Response(renderMetrics(families, open), {
+    headers: { "content-type": open ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE },
+  });
+}
+
+function debugText(
+  module: ExporterModule,
+  lines: readonly string[],
+  families: readonly MetricFamily[],
+  outcome: Outcome,
+): string {
+  return `Logs for the probe:\n${lines.join("\n")}\n\n\n` +
+    `Metrics that would have been returned:\n${renderMetrics(families)}\n\n\n` +
+    `Outcome:\n${JSON.stringify(outcome, null, 2)}\n\n\n` +
+    `Module configuration:\n${
+      stringify({
+        plugin: module.plugin,
+        target: module.targetParam,
+        with: module.with,
+        ...(module.timeoutMs === undefined ? {} : { timeout: `${module.timeoutMs}ms` }),
+        ...(module.targets ? { targets: module.targets.map((r) => r.source) } : {}),
+        ...(module.expect.length
+          ? { expect: Object.fromEntries(module.expect.map((e) => [e.key, e.source])) }
+          : {}),
+      })
+    }`;
+}
+
+function ownMetrics(counters: Counters): MetricFamily[] {
+  return [
+    {
+      name: "wiretest_exporter_probes_total",
+      help: "Probes run, by module and result",
+      type: "counter",
+      samples: [...counters.probes].map(([key, value]) => {
+        const [module, result] = key.split("\u0000");
+        return { labels: { module, result }, value };
+      }),
+    },
+    {
+      name: "wiretest_exporter_probe_duration_seconds_total",
+      help: "Seconds spent probing, by module",
+      type: "counter",
+      samples: [...counters.probeSeconds].map(([module, value]) => ({ labels: { module }, value })),
+    },
+    {
+      name: "wiretest_exporter_bad_requests_total",
+      help: "Probe requests refused with 400, by reason",
+      type: "counter",
+      samples: [...counters.badRequests].map(([reason, value]) => ({ labels: { reason }, value })),
+    },
+    {
+      name: "wiretest_exporter_probes_in_flight",
+      help: "Probes running now",
+      type: "gauge",
+      samples: [{ value: counters.inFlight }],
+    },
+    {
+      name: "wiretest_exporter_config_last_reload_successful",
+      help: "Whether the last config reload succeeded",
+      type: "gauge",
+      samples: [{ value: counters.reloadOk ? 1 : 0 }],
+    },
+    {
+      name: "wiretest_exporter_config_last_reload_success_timestamp_seconds",
+      help: "When the config was last loaded successfully",
+      type: "gauge",
+      samples: [{ value: counters.reloadAt }],
+    },
+  ];
+}
+
+/** At most `size` holders at once; waiters give up when their signal aborts. */
+class Semaphore {
+  #free: number;
+  #waiting: (() => void)[] = [];
+  constructor(size: number) {
+    if (!Number.isInteger(size) || size < 1) {
+      throw new RangeError(`Cannot limit probes: "${size}" is not a positive integer`);
+    }
+    this.#free = size;
+  }
+  async acquire(signal: AbortSignal): Promise<() => void> {
+    signal.throwIfAborted();
+    if (this.#free > 0) {
+      this.#free--;
+    } else {
+      await new Promise<void>((resolve, reject) => {
+        const go = () => {
+          signal.removeEventListener("abort", quit);
+          resolve();
+        };
+        const quit = () => {
+          this.#waiting = this.#waiting.filter((w) => w !== go);
+          reject(signal.reason);
+        };
+        this.#waiting.push(go);
+        signal.addEventListener("abort", quit, { once: true });
+      });
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#free++;
+    };
+  }
+}

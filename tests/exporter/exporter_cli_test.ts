@@ -1,0 +1,98 @@
+// `wiretest exporter` as a subprocess: it listens, reloads on SIGHUP, stops
+// on SIGTERM, and refuses bad configs and flags with exit 2.
+import assert from "node:assert/strict";
+import { builtinRegistry } from "../../plugins/manifest.ts";
+import { inProcessExecutor } from "../../lib/runner/executor.ts";
+import { formatAddress } from "../../lib/transport/address.ts";
+import { deno, MAIN } from "../_support/deno_process.ts";
+import { freePort } from "../_support/peer.ts";
+import { get, samples } from "./_exporter.ts";
+
+Deno.test("wiretest exporter: listens on loopback, reloads on SIGHUP, stops on SIGTERM", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wiretest_exporter_cli_" });
+  const config = `${dir}/exporter.yaml`;
+  await Deno.writeTextFile(config, "modules:\n  echo:\n    plugin: echo\n");
+  const service = await inProcessExecutor(builtinRegistry()).startServer("echo", {});
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "exporter", "--config", config, "--listen", `127.0.0.1:${port}`],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const output = child.output();
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    const target = formatAddress(service.address);
+    await eventually(async () => (await get(`${base}/-/healthy`)).status === 200);
+    const first = samples((await get(`${base}/probe?module=echo&target=${target}`)).text);
+    assert.equal(first.get("probe_echo_round_trips"), 1);
+    // A broken config on SIGHUP keeps the old one.
+    await Deno.writeTextFile(config, "modules:\n  echo:\n    plugn: echo\n");
+    child.kill("SIGHUP");
+    await eventually(async () =>
+      samples((await get(`${base}/metrics`)).text)
+        .get("wiretest_exporter_config_last_reload_successful") === 0
+    );
+    assert.equal((await get(`${base}/probe?module=echo&target=${target}`)).status, 200);
+    await Deno.writeTextFile(
+      config,
+      "modules:\n  echo2:\n    plugin: echo\n    with: { count: 2 }\n",
+    );
+    child.kill("SIGHUP");
+    await eventually(async () =>
+      (await get(`${base}/probe?module=echo2&target=${target}`)).status === 200
+    );
+    const second = samples((await get(`${base}/probe?module=echo2&target=${target}`)).text);
+    assert.equal(second.get("probe_echo_round_trips"), 2);
+    child.kill("SIGTERM");
+    const done = await output;
+    const stdout = new TextDecoder().decode(done.stdout);
+    const stderr = new TextDecoder().decode(done.stderr);
+    assert.equal(done.code, 0, stderr);
+    assert.match(
+      stdout,
+      new RegExp(`^wiretest exporter listening on http://127\\.0\\.0\\.1:${port} `),
+    );
+    assert.match(stdout, /wiretest exporter stopped \(SIGTERM\)\n$/);
+    assert.match(stderr, /exporter\.yaml:3:5: "modules\.echo\.plugn" is not a known field/);
+  } finally {
+    clearTimeout(killer);
+    try {
+      child.kill("SIGKILL");
+    } catch { /* ended */ }
+    await output.catch(() => {});
+    await service.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("wiretest exporter: a config with mistakes or no --config exits 2 with a located message", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wiretest_exporter_cli_" });
+  try {
+    await Deno.writeTextFile(`${dir}/bad.yaml`, "modules:\n  web:\n    plugin: no-such-plugin\n");
+    const bad = await deno(["run", "-A", MAIN, "exporter", "--config", `${dir}/bad.yaml`]);
+    assert.equal(bad.code, 2);
+    assert.match(
+      bad.stderr,
+      /^error: Cannot load exporter config ".*bad\.yaml:3:13": "modules\.web\.plugin" cannot be used: /,
+    );
+    const none = await deno(["run", "-A", MAIN, "exporter"]);
+    assert.equal(none.code, 2);
+    assert.equal(none.stderr, "error: Cannot start the exporter: --config is required\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+// Polls `check` every 100 ms until it holds (at most 20 s).
+async function eventually(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if (await check()) return;
+    } catch { /* not yet listening */ }
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  throw new Error("Timed out after 20 s waiting for the exporter");
+}
