@@ -3,11 +3,10 @@
 // plugin client steps.
 import { parseArgs } from "node:util";
 import { DEFAULT_PORT, startExporter } from "../exporter/server.ts";
-import type { MetricDeclaration } from "../plugin/outcome_declaration_types.ts";
-import { describeIsolatedPlugin, IsolationPool } from "../plugin/isolation.ts";
+import { inProcessExecutor } from "../executor/in_process_executor.ts";
+import { isolatedExecutor } from "../executor/isolated_executor.ts";
+import { IsolationPool } from "../plugin/isolation.ts";
 import type { LogLevel } from "../plugin/types.ts";
-import { inProcessExecutor } from "../runner/executor.ts";
-import { isolatedExecutor } from "../runner/isolated_executor.ts";
 import { parseHostPort } from "../transport/address.ts";
 import { EXIT } from "./_exit.ts";
 import { UsageError } from "./_flags.ts";
@@ -93,26 +92,12 @@ export async function exporterCommand(args: string[]): Promise<number> {
   const registry = await registryWith(values.plugins ?? []);
   const isolated = values["no-isolation"] !== true;
   await using pool = new IsolationPool({ maxIdlePerPlugin: 4 });
-  const executor = isolated ? isolatedExecutor(pool)(registry) : inProcessExecutor(registry);
-  const declared = new Map<string, Promise<readonly MetricDeclaration[] | undefined>>();
-  const declarations = (plugin: string) => {
-    let found = declared.get(plugin);
-    if (!found) {
-      found = isolated
-        ? describeIsolatedPlugin(registry.get(plugin), { pool }).then((d) =>
-          d.client?.outcome?.metrics
-        )
-        : registry.load(plugin).then((p) => p.client?.outcome?.metrics);
-      declared.set(plugin, found);
-    }
-    return found;
-  };
+  const executor = isolated ? isolatedExecutor(registry, { pool }) : inProcessExecutor(registry);
   const exporter = await startExporter({
     configFile: values.config,
     hostname,
     port,
     executor,
-    declarations,
     timeoutOffsetSeconds: offset,
     maxConcurrentProbes: maxConcurrent,
     log,

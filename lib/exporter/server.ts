@@ -12,7 +12,7 @@ import type { FixtureStep } from "../fixture/types.ts";
 import { ParamsError } from "../plugin/params_schema.ts";
 import type { MetricDeclaration } from "../plugin/outcome_declaration_types.ts";
 import type { LogLevel, Outcome } from "../plugin/types.ts";
-import type { PluginExecutor } from "../runner/executor.ts";
+import type { Executor } from "../executor/executor.ts";
 import {
   type ExporterConfig,
   ExporterConfigError,
@@ -37,10 +37,8 @@ export interface ExporterOptions {
   readonly hostname?: string;
   /** Port (default 9115; 0 for any free one). */
   readonly port?: number;
-  /** Runs the modules' plugins (isolated, normally). */
-  readonly executor: PluginExecutor;
-  /** The client role's metric declarations of a plugin, to name its metrics in base units. */
-  readonly declarations?: (plugin: string) => Promise<readonly MetricDeclaration[] | undefined>;
+  /** Runs the modules' plugins (isolated, normally); its `describe` names their metrics. */
+  readonly executor: Executor;
   /** Seconds taken off Prometheus' scrape timeout, as blackbox's `--timeout-offset` (default 0.5). */
   readonly timeoutOffsetSeconds?: number;
   /** Probes running at once at most (default 16); more wait their turn within their timeout. */
@@ -197,7 +195,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
       failedDueToRegex: judged.some((r) => !r.pass && /^facts\.(body_text|headers)\b/.test(r.key)),
       durationSeconds,
       timeoutSeconds,
-      declarations: await options.declarations?.(module.plugin).catch(() => undefined),
+      declarations: await declarations(options.executor, module.plugin),
     });
     if (url.searchParams.get("debug") === "true") {
       return new Response(debugText(module, lines, families, outcome), {
@@ -300,8 +298,27 @@ function probeTarget(module: ExporterModule, target: string): string {
   return target;
 }
 
+// A plugin's metric declarations, asked once (where the plugin runs).
+const declared = new WeakMap<
+  Executor,
+  Map<string, Promise<readonly MetricDeclaration[] | undefined>>
+>();
+function declarations(
+  executor: Executor,
+  plugin: string,
+): Promise<readonly MetricDeclaration[] | undefined> {
+  let byPlugin = declared.get(executor);
+  if (!byPlugin) declared.set(executor, byPlugin = new Map());
+  let found = byPlugin.get(plugin);
+  if (!found) {
+    found = executor.describe(plugin).then((d) => d.client?.outcome?.metrics, () => undefined);
+    byPlugin.set(plugin, found);
+  }
+  return found;
+}
+
 async function runProbe(
-  executor: PluginExecutor,
+  executor: Executor,
   module: ExporterModule,
   params: Record<string, unknown>,
   deadline: number,
@@ -319,11 +336,13 @@ async function runProbe(
   try {
     release = await limit.acquire(controller.signal);
     counters.inFlight++;
-    const run = executor.runClient(module.plugin, params, {
-      signal: controller.signal,
-      deadline,
-      log: note,
-    });
+    // Params are validated where the plugin runs, with this scrape's target.
+    const run = (async () => {
+      await using client = await executor.prepare(module.plugin, "client", params, {
+        signal: controller.signal,
+      });
+      return await client.run({ signal: controller.signal, deadline, log: note });
+    })();
     // The answer must reach Prometheus before its own timeout even when the
     // plugin's process is slow to end: stop waiting shortly after the deadline.
     let giveUp: ReturnType<typeof setTimeout> | undefined;
@@ -387,10 +406,11 @@ async function loadConfig(options: ExporterOptions): Promise<ExporterConfig> {
     try {
       // The target comes with each scrape: check everything else now.
       const sample = module.targetParam === "url" ? "http://127.0.0.1/" : "127.0.0.1:1";
-      await options.executor.checkParams(module.plugin, "client", {
+      const client = await options.executor.prepare(module.plugin, "client", {
         ...module.with,
         [module.targetParam]: sample,
       });
+      await client.close();
     } catch (error) {
       if (error instanceof ParamsError) {
         for (const issue of error.issues) {

@@ -1,9 +1,8 @@
 // Starting wiretest's exporter for the tests: in this process, plugins
 // isolated exactly as `wiretest exporter` runs them, a temp config file.
 import { builtinRegistry } from "../../plugins/manifest.ts";
-import { describeIsolatedPlugin, IsolationPool } from "../../lib/plugin/isolation.ts";
-import type { MetricDeclaration } from "../../lib/plugin/outcome_declaration_types.ts";
-import { isolatedExecutor } from "../../lib/runner/isolated_executor.ts";
+import { IsolationPool } from "../../lib/plugin/isolation.ts";
+import { isolatedExecutor } from "../../lib/executor/isolated_executor.ts";
 import { type Exporter, startExporter } from "../../lib/exporter/server.ts";
 
 /** A running exporter, its config file and the pool its plugins run in. */
@@ -25,24 +24,12 @@ export async function testExporter(
   await Deno.writeTextFile(configFile, config);
   const registry = builtinRegistry();
   const pool = new IsolationPool({ maxIdlePerPlugin: 2 });
-  const described = new Map<string, Promise<readonly MetricDeclaration[] | undefined>>();
   let exporter: Exporter;
   try {
     exporter = await startExporter({
       configFile,
       port: 0,
-      executor: isolatedExecutor(pool)(registry),
-      declarations: (plugin) => {
-        if (!described.has(plugin)) {
-          described.set(
-            plugin,
-            describeIsolatedPlugin(registry.get(plugin), { pool }).then((d) =>
-              d.client?.outcome?.metrics
-            ),
-          );
-        }
-        return described.get(plugin)!;
-      },
+      executor: isolatedExecutor(registry, { pool }),
       ...options,
     });
   } catch (error) {

@@ -2,7 +2,7 @@
 // on SIGTERM, and refuses bad configs and flags with exit 2.
 import assert from "node:assert/strict";
 import { builtinRegistry } from "../../plugins/manifest.ts";
-import { inProcessExecutor } from "../../lib/runner/executor.ts";
+import { inProcessExecutor } from "../../lib/executor/in_process_executor.ts";
 import { formatAddress } from "../../lib/transport/address.ts";
 import { deno, MAIN } from "../_support/deno_process.ts";
 import { freePort } from "../_support/peer.ts";
@@ -12,7 +12,8 @@ Deno.test("wiretest exporter: listens on loopback, reloads on SIGHUP, stops on S
   const dir = await Deno.makeTempDir({ prefix: "wiretest_exporter_cli_" });
   const config = `${dir}/exporter.yaml`;
   await Deno.writeTextFile(config, "modules:\n  echo:\n    plugin: echo\n");
-  const service = await inProcessExecutor(builtinRegistry()).startServer("echo", {});
+  const service = await (await inProcessExecutor(builtinRegistry()).prepare("echo", "server", {}))
+    .serve();
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, "exporter", "--config", config, "--listen", `127.0.0.1:${port}`],

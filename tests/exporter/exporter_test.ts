@@ -3,7 +3,7 @@
 // promtool.
 import assert from "node:assert/strict";
 import { builtinRegistry } from "../../plugins/manifest.ts";
-import { inProcessExecutor } from "../../lib/runner/executor.ts";
+import { inProcessExecutor } from "../../lib/executor/in_process_executor.ts";
 import { formatAddress } from "../../lib/transport/address.ts";
 import { freePort, ignoreWithout, spawnPeer, waitFor } from "../_support/peer.ts";
 import { get, promtoolCheck, samples, testExporter } from "./_exporter.ts";
@@ -30,7 +30,9 @@ const CONFIG = `modules:
 `;
 
 async function httpServer(body = "hello") {
-  const service = await inProcessExecutor(builtinRegistry()).startServer("http-probe", { body });
+  const service =
+    await (await inProcessExecutor(builtinRegistry()).prepare("http-probe", "server", { body }))
+      .serve();
   return { url: `http://${formatAddress(service.address)}/`, service };
 }
 
@@ -210,7 +212,8 @@ Deno.test({
 
 Deno.test("exporter: echo against wiretest's echo server, and debug=true gives log, metrics, outcome, module", async () => {
   await using ex = await testExporter(CONFIG);
-  const service = await inProcessExecutor(builtinRegistry()).startServer("echo", {});
+  const service = await (await inProcessExecutor(builtinRegistry()).prepare("echo", "server", {}))
+    .serve();
   try {
     const target = formatAddress(service.address);
     const values = samples((await get(`${ex.base}/probe?module=echo&target=${target}`)).text);
@@ -231,7 +234,8 @@ Deno.test("exporter: echo against wiretest's echo server, and debug=true gives l
 
 Deno.test("exporter: an invalid reload keeps the old config and names file:line:column", async () => {
   await using ex = await testExporter(CONFIG);
-  const service = await inProcessExecutor(builtinRegistry()).startServer("echo", {});
+  const service = await (await inProcessExecutor(builtinRegistry()).prepare("echo", "server", {}))
+    .serve();
   try {
     const target = formatAddress(service.address);
     await Deno.writeTextFile(
@@ -290,7 +294,8 @@ Deno.test({
 
 Deno.test("exporter: probes wait for a free slot beyond --max-concurrent and all answer", async () => {
   await using ex = await testExporter(CONFIG, { maxConcurrentProbes: 2 });
-  const service = await inProcessExecutor(builtinRegistry()).startServer("echo", {});
+  const service = await (await inProcessExecutor(builtinRegistry()).prepare("echo", "server", {}))
+    .serve();
   try {
     const target = formatAddress(service.address);
     const answers = await Promise.all(
