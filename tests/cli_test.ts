@@ -95,11 +95,11 @@ Deno.test("wiretest rejects an invalid param value with exit 2 naming the field"
   assert.equal(r.stderr.trim().split("\n").length, 1);
 });
 
-Deno.test("wiretest plugins lists the four built-in plugins", async () => {
+Deno.test("wiretest plugins lists the five built-in plugins", async () => {
   const r = await wiretest("plugins", "--json");
   assert.equal(r.code, 0);
   const names = JSON.parse(r.stdout).map((p: { name: string }) => p.name).sort();
-  assert.deepEqual(names, ["echo", "file-send", "http-probe", "udp-ping"]);
+  assert.deepEqual(names, ["echo", "file-send", "http-probe", "proxy", "udp-ping"]);
 });
 
 Deno.test("wiretest send --help shows flags derived from the params schema", async () => {

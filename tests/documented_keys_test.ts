@@ -15,13 +15,14 @@ import echo from "../plugins/echo/mod.ts";
 import fileSend from "../plugins/file_send/mod.ts";
 import httpProbe from "../plugins/http_probe/mod.ts";
 import udpPing from "../plugins/udp_ping/mod.ts";
+import proxy from "../plugins/proxy/mod.ts";
 import dns from "../examples/plugins/dns/mod.ts";
 import resp from "../examples/plugins/resp/mod.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const BUILTINS = ["echo", "http-probe", "udp-ping", "file-send"];
+const BUILTINS = ["echo", "http-probe", "udp-ping", "file-send", "proxy"];
 const DECLARED = new Map<string, OutcomeDeclaration>(
-  ([echo, httpProbe, udpPing, fileSend, dns, resp] as AnyPlugin[]).map((p) => {
+  ([echo, httpProbe, udpPing, fileSend, proxy, dns, resp] as AnyPlugin[]).map((p) => {
     assert.ok(p.client?.outcome, `${p.name} declares its outcome`);
     return [p.name, p.client.outcome];
   }),
@@ -32,6 +33,7 @@ const IMPORTED: readonly [RegExp, string][] = [
   [/plugins\/(http_probe|http-probe)\b/, "http-probe"],
   [/plugins\/(udp_ping|udp-ping)\b/, "udp-ping"],
   [/plugins\/(file_send|file-send)\b/, "file-send"],
+  [/plugins\/proxy\b/, "proxy"],
 ];
 const KEY = /(?<![\w$])(metrics|facts)((?:\.[A-Za-z_][\w-]*|\[\d+\]|\["[^"\\]*"\])+)/g;
 // Prose that names one without the prefix: "metric `tls_inspections`", "the `tls.certificate` fact".
@@ -202,14 +204,14 @@ Deno.test("the documented-keys check refuses a wrong key in each kind of place",
   const wrong = (uses: Use[]) => uses.map(problem).filter((p) => p !== undefined);
   // The README's old example: http-probe's hops are facts.redirects.
   assert.deepEqual(wrong(markdownUses("Keys: `facts.hops[0].status`.\n", "R.md")), [
-    'R.md:1: "facts.hops[0].status" is not declared by echo or http-probe or udp-ping or file-send',
+    'R.md:1: "facts.hops[0].status" is not declared by echo or http-probe or udp-ping or file-send or proxy',
   ]);
   // Named in prose without its prefix.
   assert.deepEqual(
     wrong(markdownUses("The fact `tls.sources: x` and the `inspections` metric.\n", "P.md")),
     [
-      'P.md:1: "facts.tls.sources" is not declared by echo or http-probe or udp-ping or file-send',
-      'P.md:1: "metrics.inspections" is not declared by echo or http-probe or udp-ping or file-send',
+      'P.md:1: "facts.tls.sources" is not declared by echo or http-probe or udp-ping or file-send or proxy',
+      'P.md:1: "metrics.inspections" is not declared by echo or http-probe or udp-ping or file-send or proxy',
     ],
   );
   // A key of another plugin than the step's.

@@ -443,3 +443,11 @@ Deno.test("README: the fixture runs it shows print what it shows", async () => {
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("README: the fault-injection fixture is examples/fixtures/proxy_faults.wire.yaml, which the demo runs", async () => {
+  const section = README.slice(README.indexOf("\n## Fault injection\n"));
+  const block = /```yaml\n([\s\S]*?)```/.exec(section);
+  assert.ok(block, "the Fault injection section shows a fixture");
+  const file = await Deno.readTextFile(join(EXAMPLE_FIXTURES, "proxy_faults.wire.yaml"));
+  assert.equal(block[1], file);
+});

@@ -34,6 +34,7 @@ Commands:
   exporter --config <file>    Prometheus exporter (blackbox_exporter's /probe protocol)
   schema [--output file]      print the JSON Schema of fixture files (for editors)
   serve <plugin> [flags]      start a plugin's server role and run until interrupted
+  proxy [--config file]       fault-injection proxy, toxiproxy's control API on 127.0.0.1:8474
   echo <host:port>            echo round trips, verified byte for byte (plugin "echo")
   probe <url>                 HTTP/1.1 request with phase timings and TLS facts ("http-probe")
   ping <host:port>            UDP round trips: RTT percentiles, loss, jitter ("udp-ping")
@@ -92,6 +93,10 @@ export async function main(args: string[]): Promise<number> {
     if (command === "serve") {
       const { serveCommand } = await import("./serve_command.ts");
       return await serveCommand(rest);
+    }
+    if (command === "proxy") {
+      const { proxyCommand } = await import("./proxy_command.ts");
+      return await proxyCommand(rest);
     }
     if (command === "test") {
       const { testCommand } = await import("./test_command.ts");
