@@ -103,6 +103,21 @@ export interface ServerRole<Params = unknown, Input = unknown> {
 }
 
 /**
+ * One virtual user's state in a load run (see {@linkcode ClientRole.session}).
+ */
+export interface ClientSession {
+  /**
+   * Runs one iteration (one echo round trip, one HTTP request). A failed
+   * exchange is an outcome with `ok: false`; after one the session is
+   * closed and a new one opened. Metrics `bytes_sent` and `bytes_received`
+   * are added to the run's bytes.
+   */
+  iterate(ctx: Context): Promise<Outcome>;
+  /** Releases what the session holds. */
+  close(): Promise<void>;
+}
+
+/**
  * The client role of a plugin: validated params in, an {@linkcode Outcome} out.
  *
  * @typeParam Params What `run` receives (the schema's output, defaults filled in).
@@ -116,6 +131,13 @@ export interface ClientRole<Params = unknown, Input = unknown> {
    * `runClient` turn the error into an {@linkcode Outcome} with `ok: false`.
    */
   run(params: Params, ctx: Context): Promise<Outcome>;
+  /**
+   * Optional, for load runs: opens what one virtual user keeps between
+   * iterations (a connection, for keep-alive) and says what one iteration
+   * is. Without it, `wiretest load` runs the whole `run` per iteration.
+   * The session is used by one VU at a time, one iteration at a time.
+   */
+  session?(params: Params, ctx: Context): Promise<ClientSession>;
   /**
    * Names of params the CLI takes as positional arguments, in order
    * (e.g. `["target"]` makes `wiretest echo 127.0.0.1:7` set `target`).

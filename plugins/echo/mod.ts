@@ -34,6 +34,7 @@ import {
   startServer,
 } from "../../lib/plugin/mod.ts";
 import { runEcho } from "./client.ts";
+import { openEchoSession } from "./session.ts";
 import {
   type EchoClientOptions,
   type EchoClientParams,
@@ -47,6 +48,7 @@ import { echoOutcome, echoStats } from "./_outcome.ts";
 
 export * from "./params.ts";
 export { runEcho } from "./client.ts";
+export { openEchoSession } from "./session.ts";
 export { serveEcho } from "./server.ts";
 
 /**
@@ -86,6 +88,7 @@ const echo: Plugin<
   client: {
     params: echoClientParams,
     run: runEcho,
+    session: openEchoSession,
     positionals: ["target"],
     summary: summarize,
     outcome: echoOutcome,

@@ -1,0 +1,133 @@
+/**
+ * Counts what a load run's iterations did: latencies in HDR histograms
+ * (corrected and uncorrected), errors by type, bytes, and one row per
+ * second. Memory stays flat however many iterations run: histograms, not
+ * samples, and a row per second.
+ *
+ * @module
+ */
+import type { Histogram } from "hdr-histogram-js";
+import type { LoadSecond } from "./types.ts";
+import { encodeHistogram, loadHistogram, US_PER_MS } from "./_histogram.ts";
+
+/** What one iteration did, as a session reports it. */
+export interface IterationResult {
+  /** Whether the exchange was correct. */
+  ok: boolean;
+  /** Bytes sent and received. */
+  bytes?: number;
+  /** The error's type (its `code`, else its name) when not ok. */
+  error?: string;
+}
+
+/**
+ * An interval's histograms, handed to whoever writes an HdrHistogram
+ * interval log: each compressed and base64-encoded as the log holds it,
+ * values in microseconds.
+ */
+export interface LoadInterval {
+  /** Start, milliseconds since the epoch. */
+  startMs: number;
+  /** End, milliseconds since the epoch. */
+  endMs: number;
+  /** Latencies from each iteration's intended start (encoded). */
+  corrected: string;
+  /** Largest corrected latency of the interval, ms (0 with none). */
+  correctedMaxMs: number;
+  /** Latencies from each iteration's actual start (encoded). */
+  uncorrected: string;
+  /** Largest uncorrected latency of the interval, ms (0 with none). */
+  uncorrectedMaxMs: number;
+}
+
+/** Records iterations; the engine creates one per run. */
+export class LoadRecorder {
+  /** From intended start (equal to `uncorrected` in the closed model). */
+  readonly corrected: Histogram = loadHistogram();
+  /** From actual start. */
+  readonly uncorrected: Histogram = loadHistogram();
+  /** Failed iterations by error type (a Map: the types come from peers). */
+  readonly errorsByType: Map<string, number> = new Map();
+  /** One row per second. */
+  readonly series: LoadSecond[] = [];
+  /** Iterations ended. */
+  iterations = 0;
+  /** Of those, the failed ones. */
+  errors = 0;
+  /** Bytes of all iterations. */
+  bytes = 0;
+  #intervalCorrected: Histogram = loadHistogram();
+  #intervalUncorrected: Histogram = loadHistogram();
+  #intervalIterations = 0;
+  #intervalErrors = 0;
+  #intervalBytes = 0;
+  #intervalStartMs: number;
+  readonly #startMs: number;
+  readonly #onInterval?: (interval: LoadInterval) => void;
+
+  /**
+   * Creates a recorder for a run starting now.
+   *
+   * @param onInterval Receives each interval's histograms (to write a log) before they are reset.
+   * @param startMs When the run started (`Date.now()`).
+   */
+  constructor(onInterval?: (interval: LoadInterval) => void, startMs: number = Date.now()) {
+    this.#onInterval = onInterval;
+    this.#startMs = this.#intervalStartMs = startMs;
+  }
+
+  /**
+   * Counts one iteration. Latency is recorded for correct exchanges only: a
+   * refused connection's few microseconds would make the latency look good.
+   */
+  record(result: IterationResult, correctedMs: number, uncorrectedMs: number): void {
+    this.iterations++;
+    this.#intervalIterations++;
+    const bytes = result.bytes ?? 0;
+    this.bytes += bytes;
+    this.#intervalBytes += bytes;
+    if (!result.ok) {
+      this.errors++;
+      this.#intervalErrors++;
+      const type = result.error ?? "Error";
+      this.errorsByType.set(type, (this.errorsByType.get(type) ?? 0) + 1);
+      return;
+    }
+    const corrected = Math.max(0, Math.round(correctedMs * US_PER_MS));
+    const uncorrected = Math.max(0, Math.round(uncorrectedMs * US_PER_MS));
+    this.corrected.recordValue(corrected);
+    this.uncorrected.recordValue(uncorrected);
+    this.#intervalCorrected.recordValue(corrected);
+    this.#intervalUncorrected.recordValue(uncorrected);
+  }
+
+  /** Ends the current interval: appends its row and hands its histograms on. */
+  closeInterval(nowMs: number = Date.now()): LoadSecond {
+    const c = this.#intervalCorrected;
+    const row: LoadSecond = {
+      second: Math.round((nowMs - this.#startMs) / 10) / 100,
+      iterations: this.#intervalIterations,
+      errors: this.#intervalErrors,
+      bytes: this.#intervalBytes,
+      p50_ms: c.totalCount ? c.getValueAtPercentile(50) / US_PER_MS : NaN,
+      p99_ms: c.totalCount ? c.getValueAtPercentile(99) / US_PER_MS : NaN,
+    };
+    this.series.push(row);
+    if (this.#onInterval) {
+      const u = this.#intervalUncorrected;
+      this.#onInterval({
+        startMs: this.#intervalStartMs,
+        endMs: nowMs,
+        corrected: encodeHistogram(c),
+        correctedMaxMs: c.totalCount ? c.maxValue / US_PER_MS : 0,
+        uncorrected: encodeHistogram(u),
+        uncorrectedMaxMs: u.totalCount ? u.maxValue / US_PER_MS : 0,
+      });
+    }
+    c.reset();
+    this.#intervalUncorrected.reset();
+    this.#intervalIterations = this.#intervalErrors = this.#intervalBytes = 0;
+    this.#intervalStartMs = nowMs;
+    return row;
+  }
+}
