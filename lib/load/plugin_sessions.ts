@@ -23,7 +23,7 @@ import type { LoadSession, SessionFactory } from "./run_load.ts";
  *
  * @example Echo round trips as load
  * ```ts
- * import { builtinRegistry } from "@wiretest/wiretest";
+ * import { builtinRegistry } from "@wiretest/wiretest/host";
  * import { checkLoadPlan, pluginSessions, runLoad } from "@wiretest/wiretest/load";
  * import { startServer } from "@wiretest/wiretest/plugin";
  * import { formatAddress } from "@wiretest/wiretest/transport";

@@ -30,6 +30,7 @@
  */
 export {
   type ClientRole,
+  type ClientSession,
   type Context,
   type LogLevel,
   type Outcome,
