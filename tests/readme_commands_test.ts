@@ -76,6 +76,8 @@ const CHECKED: Record<string, string> = {
   [JSR_INSTALL]: "install",
   [LOCAL_INSTALL]: "install",
   [SHARD]: "shard",
+  // tests/exporter/readme_monitoring_test.ts runs it with README's exporter.yaml.
+  "wiretest exporter --config exporter.yaml --listen 127.0.0.1:9115": "exporter",
 };
 
 Deno.test("README: every shell command is one this file runs", () => {

@@ -1,0 +1,91 @@
+// README's Monitoring section, run: its exporter.yaml and command serve
+// probes, its prometheus.yml passes promtool and scrapes them.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { MAIN, ROOT } from "../_support/deno_process.ts";
+import { freePort, ignoreWithout, spawnPeer, waitForTcp } from "../_support/peer.ts";
+import { get, samples } from "./_exporter.ts";
+import { query, startPrometheus } from "./_peers.ts";
+
+const README = await Deno.readTextFile(join(ROOT, "README.md"));
+const SECTION = README.slice(
+  README.indexOf("\n## Monitoring\n"),
+  README.indexOf("\n## The plugins\n"),
+);
+/** The command README shows; readme_commands_test.ts counts it as run here. */
+export const EXPORTER_COMMAND = "wiretest exporter --config exporter.yaml --listen 127.0.0.1:9115";
+
+function yamlBlock(file: string): string {
+  const block = [...SECTION.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1])
+    .find((text) => text.startsWith(`# ${file}\n`));
+  assert.ok(block, `README's Monitoring section has a ${file} block`);
+  return block;
+}
+
+Deno.test({
+  name:
+    "README Monitoring: exporter.yaml and the command serve probes; Prometheus scrapes them as prometheus.yml says",
+  ignore: ignoreWithout("python3", "prometheus", "promtool"),
+}, async () => {
+  assert.ok(SECTION.includes("```sh\n" + EXPORTER_COMMAND + "\n```"));
+  const dir = await Deno.makeTempDir({ prefix: "wiretest_readme_monitoring_" });
+  try {
+    await Deno.writeTextFile(join(dir, "exporter.yaml"), yamlBlock("exporter.yaml"));
+    const webPort = freePort();
+    await using _web = spawnPeer("python3", [
+      "-m",
+      "http.server",
+      String(webPort),
+      "--bind",
+      "127.0.0.1",
+    ], { cwd: dir });
+    await waitForTcp(webPort);
+    const port = freePort();
+    // The README command, with this checkout's CLI for `wiretest` and a free port.
+    const args = EXPORTER_COMMAND.replace("9115", String(port)).split(" ").slice(1);
+    await using _exporter = spawnPeer(Deno.execPath(), ["run", "-A", MAIN, ...args], { cwd: dir });
+    await waitForTcp(port, 30_000);
+    const base = `http://127.0.0.1:${port}`;
+    const web = samples(
+      (await get(`${base}/probe?module=http_2xx&target=127.0.0.1:${webPort}/`)).text,
+    );
+    assert.equal(web.get("probe_success"), 1);
+    assert.equal(web.get("probe_http_status_code"), 200);
+    // The module's target patterns refuse what they do not name.
+    const refused = await get(`${base}/probe?module=https_local&target=https://127.0.0.1/`);
+    assert.equal(refused.status, 400);
+
+    const scrape = yamlBlock("prometheus.yml")
+      .replace("127.0.0.1:8080", `127.0.0.1:${webPort}`)
+      .replace("127.0.0.1:9115", `127.0.0.1:${port}`);
+    const checked = new Deno.Command("promtool", {
+      args: ["check", "config", "/dev/stdin"],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = checked.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(scrape));
+    await writer.close();
+    const result = await checked.output();
+    assert.equal(
+      result.code,
+      0,
+      new TextDecoder().decode(result.stdout) + new TextDecoder().decode(result.stderr),
+    );
+
+    await using prometheus = await startPrometheus(
+      `global: { scrape_interval: 1s, scrape_timeout: 1s }\n${scrape}`,
+    );
+    let success: { metric: Record<string, string>; value: number }[] = [];
+    for (let i = 0; i < 60 && success.length === 0; i++) {
+      success = await query(prometheus.base, "probe_success");
+      if (success.length === 0) await new Promise((ok) => setTimeout(ok, 500));
+    }
+    assert.equal(success.length, 1);
+    assert.equal(success[0].metric.instance, `http://127.0.0.1:${webPort}/`);
+    assert.equal(success[0].value, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
