@@ -62,8 +62,11 @@ export class TcpLink {
         this.destroy();
       });
       socket.on("close", () => {
-        if (++closedSockets === 2) this.#finish();
-        else this.destroy();
+        if (++closedSockets === 2) return this.#finish();
+        // Nothing more can be written to a closed socket: the direction into
+        // it is over. The one out of it ends once what it holds (a delayed
+        // chunk, a slow close) has gone through its toxics.
+        this.#directions[socket === upstream ? 0 : 1].abandon();
       });
     }
   }
@@ -243,6 +246,14 @@ class Direction {
       this.#dest.on("drain", done);
       this.#dest.on("close", done);
     });
+  }
+
+  /** The destination closed: nothing more goes to it. */
+  abandon(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.#queue.length = 0;
+    this.#link.directionEnded();
   }
 
   #end(): void {
