@@ -91,7 +91,9 @@ export async function exporterCommand(args: string[]): Promise<number> {
   };
   const registry = await registryWith(values.plugins ?? []);
   const isolated = values["no-isolation"] !== true;
-  await using pool = new IsolationPool({ maxIdlePerPlugin: 4 });
+  // Probes of one plugin share a few warm processes (same grants): a process
+  // per probe would cost a Deno start per scrape.
+  await using pool = new IsolationPool({ maxIdlePerPlugin: 4, rolesPerWorker: 8 });
   const executor = isolated ? isolatedExecutor(registry, { pool }) : inProcessExecutor(registry);
   const exporter = await startExporter({
     configFile: values.config,
