@@ -27,7 +27,9 @@ for (const name of ["echo.ts", "http_probe.ts", "udp_ping.ts", "file_send.ts"]) 
   });
 }
 
-Deno.test("examples/demo.ts runs every example fixture and each passes", async () => {
+Deno.test("examples/demo.ts runs every example fixture, each passes, and writes reports/demo.html", async () => {
+  const page = new URL("reports/demo.html", root);
+  await Deno.remove(page).catch(() => {});
   const r = await runExample("demo.ts");
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const fixtures = [...Deno.readDirSync(new URL("examples/fixtures", root))]
@@ -40,4 +42,7 @@ Deno.test("examples/demo.ts runs every example fixture and each passes", async (
     );
   }
   assert.match(r.stdout, new RegExp(`^${fixtures.length} passed, 0 failed`, "m"));
+  const html = await Deno.readTextFile(page);
+  assert.match(html, /^<!doctype html>/);
+  assert.equal(html.match(/"status":"passed","durationMs"/g)?.length, fixtures.length);
 });

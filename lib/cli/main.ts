@@ -32,6 +32,8 @@ Usage: wiretest <command> [arguments] [flags]
 Commands:
   test [paths…] [flags]       run fixture files (*.wire.yaml): exit 0 passed, 1 failed, 2 invalid
   exporter --config <file>    Prometheus exporter (blackbox_exporter's /probe protocol)
+  report html <jsonl…> --output <file>
+                              an HTML report from saved --reporter jsonl files (shards merged)
   schema [--output file]      print the JSON Schema of fixture files (for editors)
   serve <plugin> [flags]      start a plugin's server role and run until interrupted
   proxy [--config file]       fault-injection proxy, toxiproxy's control API on 127.0.0.1:8474
@@ -105,6 +107,10 @@ export async function main(args: string[]): Promise<number> {
     if (command === "exporter") {
       const { exporterCommand } = await import("./exporter_command.ts");
       return await exporterCommand(rest);
+    }
+    if (command === "report") {
+      const { reportCommand } = await import("./report_command.ts");
+      return await reportCommand(rest);
     }
     if (command === "schema") {
       const { schemaCommand } = await import("./schema_command.ts");

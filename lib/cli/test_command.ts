@@ -28,9 +28,11 @@ Flags:
   --step-timeout <duration>  limit for each step attempt without a timeout of its own
                              (default ${DEFAULT_STEP_TIMEOUT_MS / 1000}s)
   --shard <i/n>              run part i of n: the k-th file (sorted, from 0) is in part k mod n + 1
-  --reporter <name>          ${REPORTER_NAMES.join(", ")} (default console)
-  --output <file>            write the report to this file instead of standard output
-                             (its folder is made if missing)
+  --reporter <name>          ${REPORTER_NAMES.join(", ")} (default console; repeatable)
+  --output <file>            write the --reporter before it to this file instead of standard
+                             output (its folder is made if missing); with several reporters
+                             at most one has no --output, e.g.
+                             --reporter console --reporter html --output report.html
   --plugins <manifest>       also load plugins from this manifest (repeatable)
   --trust <manifest>         fixtures may name this manifest in plugins: wherever it is
                              (repeatable; else only manifests in their own folder tree)
@@ -53,6 +55,7 @@ export async function testCommand(args: string[]): Promise<number> {
     parsed = parseArgs({
       args,
       allowPositionals: true,
+      tokens: true,
       options: {
         filter: { type: "string" },
         concurrency: { type: "string" },
@@ -60,8 +63,8 @@ export async function testCommand(args: string[]): Promise<number> {
         timeout: { type: "string" },
         "step-timeout": { type: "string" },
         shard: { type: "string" },
-        reporter: { type: "string" },
-        output: { type: "string" },
+        reporter: { type: "string", multiple: true },
+        output: { type: "string", multiple: true },
         plugins: { type: "string", multiple: true },
         trust: { type: "string", multiple: true },
         "plugins-lock": { type: "string" },
@@ -82,12 +85,7 @@ export async function testCommand(args: string[]): Promise<number> {
     console.log(HELP);
     return EXIT.ok;
   }
-  const reporterName = (values.reporter ?? "console") as ReporterName;
-  if (!REPORTER_NAMES.includes(reporterName)) {
-    throw new UsageError(
-      `Cannot use --reporter "${values.reporter}": use one of ${REPORTER_NAMES.join(", ")}`,
-    );
-  }
+  const reporterChoices = chooseReporters(parsed.tokens ?? []);
   const concurrency = values.concurrency === undefined ? 1 : Number(values.concurrency);
   if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
     throw new UsageError(
@@ -123,14 +121,21 @@ export async function testCommand(args: string[]): Promise<number> {
   }
 
   const debug = values.debug === true;
-  const output = values.output === undefined ? undefined : openOutput(values.output);
+  const outputs: { close: () => void }[] = [];
+  const reporters = reporterChoices.map(({ name, output }) => {
+    if (output === undefined) return createReporter(name);
+    const file = openOutput(output);
+    outputs.push(file);
+    return createReporter(name, file.write);
+  });
   const controller = new AbortController();
   const onSignal = () => controller.abort(new DOMException("Interrupted", "AbortError"));
   Deno.addSignalListener("SIGINT", onSignal);
   try {
     const result = await runFixtures({
       paths: files,
-      reporters: [createReporter(reporterName, output?.write)],
+      reporters,
+      command: ["wiretest", "test", ...args],
       plugins: values.plugins ?? [],
       trust: values.trust ?? [],
       ...(values["plugins-lock"] === undefined ? {} : { pluginsLock: values["plugins-lock"] }),
@@ -160,8 +165,74 @@ export async function testCommand(args: string[]): Promise<number> {
     throw error;
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
-    output?.close();
+    for (const output of outputs) output.close();
   }
+}
+
+/** A reporter and the file it writes to (standard output when none). */
+interface ReporterChoice {
+  name: ReporterName;
+  output?: string;
+}
+
+/**
+ * Pairs each `--output` with the `--reporter` before it (a lone `--output`
+ * before the only reporter is its own): `--reporter console --reporter html
+ * --output report.html` shows the console and writes the page.
+ */
+function chooseReporters(
+  tokens: readonly { kind: string; name?: string; value?: string }[],
+): ReporterChoice[] {
+  const choices: ReporterChoice[] = [];
+  let early: string | undefined;
+  for (const token of tokens) {
+    if (token.kind !== "option" || token.value === undefined) continue;
+    if (token.name === "reporter") {
+      const name = token.value as ReporterName;
+      if (!REPORTER_NAMES.includes(name)) {
+        throw new UsageError(
+          `Cannot use --reporter "${token.value}": use one of ${REPORTER_NAMES.join(", ")}`,
+        );
+      }
+      choices.push({ name });
+    } else if (token.name === "output") {
+      const last = choices.at(-1);
+      if (last === undefined && early === undefined) early = token.value;
+      else if (last !== undefined && last.output === undefined) last.output = token.value;
+      else {
+        throw new UsageError(
+          `Cannot use --output "${token.value}": ${
+            last
+              ? `--reporter ${last.name} already writes to "${last.output}"`
+              : "a second --output"
+          }; put each --output after its --reporter`,
+        );
+      }
+    }
+  }
+  if (choices.length === 0) choices.push({ name: "console" });
+  if (early !== undefined) {
+    if (choices.length > 1 || choices[0].output !== undefined) {
+      throw new UsageError(
+        `Cannot use --output "${early}" before --reporter with several reporters: put each --output after its --reporter`,
+      );
+    }
+    choices[0].output = early;
+  }
+  const onStdout = choices.filter((c) => c.output === undefined);
+  if (onStdout.length > 1) {
+    throw new UsageError(
+      `Cannot write reporters ${
+        onStdout.map((c) => `"${c.name}"`).join(" and ")
+      } both to standard output: give all but one an --output file`,
+    );
+  }
+  const files = choices.flatMap((c) => c.output === undefined ? [] : [c.output]);
+  const twice = files.find((file, i) => files.indexOf(file) !== i);
+  if (twice !== undefined) {
+    throw new UsageError(`Cannot use --output "${twice}" twice: give each reporter its own file`);
+  }
+  return choices;
 }
 
 function duration(name: string, value: string | undefined): number | undefined {

@@ -39,6 +39,23 @@ export interface LatencySummary {
   p999: number;
 }
 
+// The levels of percentileCurve(): the HDR plot's 2×, 10×, 100×… steps.
+const CURVE_LEVELS: readonly number[] = [
+  0,
+  50,
+  75,
+  90,
+  95,
+  99,
+  99.5,
+  99.9,
+  99.95,
+  99.99,
+  99.995,
+  99.999,
+  100,
+];
+
 /**
  * Records latencies in milliseconds and answers percentiles within 0.1% of
  * the exact value, in memory that depends on the range of the values
@@ -185,6 +202,33 @@ export class LatencyHistogram {
     if (p === 0) return this.#min;
     const ms = this.#hdr.getValueAtPercentile(p) / NS_PER_MS;
     return Math.min(Math.max(ms, this.#min), this.#max);
+  }
+
+  /**
+   * The percentile curve HDR plots draw, compactly: `[percentile, ms]` pairs
+   * at 0, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.995, 99.999 and
+   * 100, keeping only the levels the sample count resolves (99.9 needs at
+   * least 1,000 samples), so at most 13 pairs whatever the count.
+   *
+   * @returns The pairs in ascending order; empty when no sample was recorded.
+   *
+   * @example The curve of 100 samples stops at the 99th percentile, then the max
+   * ```ts
+   * import { LatencyHistogram } from "@wiretest/wiretest/metrics";
+   * import assert from "node:assert/strict";
+   *
+   * const histogram = new LatencyHistogram();
+   * for (let i = 1; i <= 100; i++) histogram.record(i);
+   * const curve = histogram.percentileCurve();
+   * assert.deepEqual(curve.map(([p]) => p), [0, 50, 75, 90, 95, 99, 100]);
+   * assert.deepEqual(curve.at(-1), [100, 100]);
+   * assert.deepEqual(new LatencyHistogram().percentileCurve(), []);
+   * ```
+   */
+  percentileCurve(): Array<[number, number]> {
+    if (this.#count === 0) return [];
+    const levels = CURVE_LEVELS.filter((p) => p === 100 || 1 / (1 - p / 100) <= this.#count + 1e-9);
+    return levels.map((p) => [p, this.percentile(p)]);
   }
 
   /**

@@ -5,17 +5,19 @@
  */
 import type { Reporter } from "../runner/events.ts";
 import { consoleReporter } from "./console_reporter.ts";
+import { htmlReporter } from "./html_reporter.ts";
 import { jsonLinesReporter } from "./json_lines_reporter.ts";
 import { junitReporter } from "./junit_reporter.ts";
 import { tapReporter } from "./tap_reporter.ts";
 import { writeStdoutSync } from "./_stdout.ts";
 
 /** The names `--reporter` accepts. */
-export type ReporterName = "console" | "jsonl" | "junit" | "tap";
+export type ReporterName = "console" | "html" | "jsonl" | "junit" | "tap";
 
 /** Every {@linkcode ReporterName}, in the order help text lists them. */
 export const REPORTER_NAMES: readonly ReporterName[] = Object.freeze([
   "console",
+  "html",
   "jsonl",
   "junit",
   "tap",
@@ -23,8 +25,8 @@ export const REPORTER_NAMES: readonly ReporterName[] = Object.freeze([
 
 /**
  * Creates the reporter called `name`: `console` ({@linkcode consoleReporter}),
- * `jsonl` ({@linkcode jsonLinesReporter}), `junit` ({@linkcode junitReporter})
- * or `tap` ({@linkcode tapReporter}).
+ * `html` ({@linkcode htmlReporter}), `jsonl` ({@linkcode jsonLinesReporter}),
+ * `junit` ({@linkcode junitReporter}) or `tap` ({@linkcode tapReporter}).
  *
  * Without `write`, output goes to standard output, and the console reporter
  * decides colours and the progress line from the terminal. With `write`
@@ -45,13 +47,15 @@ export const REPORTER_NAMES: readonly ReporterName[] = Object.freeze([
  * await reporter.onEvent({ type: "run-start", time: "2025-01-01T00:00:00.000Z", fixtures: 0, concurrency: 1 });
  * assert.equal(JSON.parse(lines[0]).type, "run-start");
  *
- * assert.throws(() => createReporter("html" as "tap"), TypeError);
+ * assert.throws(() => createReporter("xml" as "tap"), TypeError);
  * ```
  */
 export function createReporter(name: ReporterName, write?: (text: string) => void): Reporter {
   switch (name) {
     case "console":
       return consoleReporter(write === undefined ? {} : { write });
+    case "html":
+      return htmlReporter(write ?? writeStdoutSync);
     case "jsonl":
       return jsonLinesReporter(write ?? writeStdoutSync);
     case "junit":

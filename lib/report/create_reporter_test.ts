@@ -11,8 +11,18 @@ async function output(name: (typeof REPORTER_NAMES)[number]): Promise<string> {
   return out.text();
 }
 
-Deno.test("createReporter() names the four reporters", () => {
-  assert.deepEqual([...REPORTER_NAMES], ["console", "jsonl", "junit", "tap"]);
+Deno.test("createReporter() names the five reporters", () => {
+  assert.deepEqual([...REPORTER_NAMES], ["console", "html", "jsonl", "junit", "tap"]);
+});
+
+Deno.test('createReporter("html", write) writes one page holding every fixture', async () => {
+  const page = await output("html");
+  assert.match(page, /^<!doctype html>/);
+  const data = JSON.parse(
+    page.match(/<script type="application\/json" id="wt--data">(.*?)<\/script>/s)![1],
+  );
+  assert.equal(data.fixtures.length, runEvents().filter((e) => e.type === "fixture-end").length);
+  assert.deepEqual(data.fixtures.map((f: { status: string }) => f.status).slice(0, 1), ["failed"]);
 });
 
 Deno.test('createReporter("console", write) writes plain text, as to a file', async () => {
@@ -62,11 +72,11 @@ Deno.test("createReporter() writes to standard output when no write is given", a
 
 Deno.test("createReporter() throws a TypeError for an unknown name", () => {
   assert.throws(
-    () => createReporter("html" as "tap"),
+    () => createReporter("xml" as "tap"),
     {
       name: "TypeError",
       message:
-        'Cannot create reporter: unknown reporter "html", expected one of "console", "jsonl", "junit", "tap"',
+        'Cannot create reporter: unknown reporter "xml", expected one of "console", "html", "jsonl", "junit", "tap"',
     },
   );
 });

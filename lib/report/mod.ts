@@ -6,6 +6,7 @@
  * - {@linkcode consoleReporter}: a line per fixture, failures with expected,
  *   actual and `file:line:column`, a live progress line on a terminal,
  *   colours unless `NO_COLOR`;
+ * - {@linkcode htmlReporter}: one self-contained page with charts, for a browser;
  * - {@linkcode jsonLinesReporter}: each event as a line of JSON;
  * - {@linkcode junitReporter}: JUnit XML for CI test reports;
  * - {@linkcode tapReporter}: TAP 14 with subtests and YAML diagnostics;
@@ -49,6 +50,7 @@
 // The event model, so reporters written elsewhere can implement `Reporter`.
 export type * from "../runner/events.ts";
 export * from "./console_reporter.ts";
+export * from "./html_reporter.ts";
 export * from "./json_lines_reporter.ts";
 export * from "./junit_reporter.ts";
 export * from "./tap_reporter.ts";

@@ -46,6 +46,12 @@ export interface RunStartEvent {
    * fixture's `plugins:`), with what its manifest grants. Absent when none.
    */
   plugins?: PluginGrant[];
+  /** The wiretest version that ran. */
+  wiretest?: string;
+  /** Where it ran: operating system, architecture, logical CPUs, Deno version. */
+  machine?: { os: string; arch: string; cpus: number; deno: string };
+  /** The command line, as arguments (`["wiretest", "test", "--shard", "1/2"]`). */
+  command?: string[];
 }
 
 /** A plugin not built in, where its manifest is and what it grants. */
@@ -104,6 +110,11 @@ export interface StepResultEvent {
   maxAttempts?: number;
   /** Milliseconds the attempt took. */
   durationMs: number;
+  /**
+   * The step's `with:` after interpolation, as the plugin received it; values
+   * read from the environment (`${env.NAME}`) are replaced by `"***"`.
+   */
+  params?: unknown;
   /** What the plugin observed. */
   outcome: Outcome;
   /** Each expectation's result, in the order written. */

@@ -21,6 +21,7 @@ import type { ExecutorFactory } from "../executor/executor.ts";
 import { inProcessExecutor } from "../executor/in_process_executor.ts";
 import { IsolationPool } from "../plugin/isolation.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
+import denoJson from "../../deno.json" with { type: "json" };
 
 /** Options for {@linkcode runFixtures}. */
 export interface RunFixturesOptions
@@ -52,6 +53,8 @@ export interface RunFixturesOptions
   shard?: Shard;
   /** Stops the run: running fixtures are cancelled, the others skipped. */
   signal?: AbortSignal;
+  /** The command line that started the run, for `run-start` (reports show it). */
+  command?: readonly string[];
   /**
    * The largest fixture file read, in bytes (default 1 MiB); a larger one
    * is an invalid fixture, and the run goes on.
@@ -212,6 +215,14 @@ export async function runFixtures(options: RunFixturesOptions = {}): Promise<Run
     concurrency,
     ...(options.shard ? { shard: { index: options.shard.index, count: options.shard.count } } : {}),
     ...(grants.length > 0 ? { plugins: grants } : {}),
+    wiretest: denoJson.version,
+    machine: {
+      os: Deno.build.os,
+      arch: Deno.build.arch,
+      cpus: navigator.hardwareConcurrency,
+      deno: Deno.version.deno,
+    },
+    ...(options.command ? { command: [...options.command] } : {}),
   };
   const ends: FixtureEndEvent[] = [];
   try {

@@ -24,6 +24,7 @@ import type {
 } from "./events.ts";
 import type { Executor, PreparedClient, PreparedServer } from "../executor/executor.ts";
 import { type PreparedFixture, type PreparedRoles, RUNNER_ENV } from "./prepare_fixture.ts";
+import { maskSecrets } from "./_mask_secrets.ts";
 import { problemsOf, toProblem } from "./_problems.ts";
 import { deadlineOf, limitSignal } from "../_internal/deadline.ts";
 import { pause } from "../_internal/pause.ts";
@@ -201,6 +202,7 @@ class FixtureRun {
   #stopProblem: LocatedMessage | undefined;
   #stopDetail = "";
   #tmp: string | undefined;
+  #secrets = new Set<string>();
 
   constructor(
     fixture: Fixture,
@@ -227,7 +229,10 @@ class FixtureRun {
           return this.#tmp ??= Deno.makeTempDirSync({ prefix: "wiretest-" });
         }
         if (name === "WIRETEST_FIXTURE_DIR") return fixtureDir;
-        return readEnv(name);
+        const value = readEnv(name);
+        // Reports show params: what came from the environment may be a secret.
+        if (value !== undefined && value !== "") this.#secrets.add(value);
+        return value;
       },
     };
   }
@@ -381,6 +386,7 @@ class FixtureRun {
         attempt,
         willRetry,
         durationMs: performance.now() - started,
+        params: maskSecrets(params, this.#secrets),
         outcome: result.outcome,
         expectations: result.expectations,
         ...(result.error ? { error: result.error } : {}),

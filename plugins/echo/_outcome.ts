@@ -79,6 +79,19 @@ export const echoOutcome: OutcomeDeclaration = {
       type: "number",
       description: "Size of the payload sent in each round trip.",
     },
+    {
+      path: "rtt_percentiles",
+      type: "array",
+      description:
+        "Percentile curve of the round-trip times: `[percentile, ms]` pairs, at most 13.",
+      when: "once a round trip completed",
+    },
+    { path: "rtt_percentiles[]", type: "array", description: "One `[percentile, ms]` pair." },
+    {
+      path: "rtt_percentiles[][]",
+      type: "number",
+      description: "The percentile (0 to 100), then the round-trip time in ms.",
+    },
   ],
 };
 

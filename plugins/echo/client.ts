@@ -156,7 +156,12 @@ export async function runEcho(params: EchoClientParams, ctx: Context): Promise<O
   const outcome: Outcome = {
     ok: errors === 0 && tally.mismatches === 0 && rtt.count > 0,
     metrics,
-    facts: { transport, target: params.target, payload_bytes: payload.length },
+    facts: {
+      transport,
+      target: params.target,
+      payload_bytes: payload.length,
+      ...(rtt.count > 0 ? { rtt_percentiles: rtt.percentileCurve() } : {}),
+    },
   };
   if (firstError !== undefined) {
     outcome.error = describeError(firstError);

@@ -72,7 +72,15 @@ Deno.test("runEchoClient() round trips over tcp", async () => {
     assert.equal(outcome.metrics.connections, 1);
     assert.ok(outcome.metrics.connect_ms >= 0);
     assert.ok(outcome.metrics.rtt_p99_ms >= outcome.metrics.rtt_p50_ms);
-    assert.deepEqual(outcome.facts, { transport: "tcp", target, payload_bytes: 5 });
+    const { rtt_percentiles: curve, ...facts } = outcome.facts;
+    assert.deepEqual(facts, { transport: "tcp", target, payload_bytes: 5 });
+    // 3 samples resolve the median, no finer level: min, median, max.
+    assert.deepEqual((curve as number[][]).map(([p]) => p), [0, 50, 100]);
+    assert.deepEqual((curve as number[][]).map(([, ms]) => ms), [
+      outcome.metrics.rtt_min_ms,
+      outcome.metrics.rtt_p50_ms,
+      outcome.metrics.rtt_max_ms,
+    ]);
   });
 });
 

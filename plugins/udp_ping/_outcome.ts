@@ -81,6 +81,19 @@ export const udpPingOutcome: OutcomeDeclaration = {
       type: "string",
       description: "This run's random identifier, 8 hex digits, in every ping.",
     },
+    {
+      path: "rtt_percentiles",
+      type: "array",
+      description:
+        "Percentile curve of the round-trip times: `[percentile, ms]` pairs, at most 13.",
+      when: "once a ping was received",
+    },
+    { path: "rtt_percentiles[]", type: "array", description: "One `[percentile, ms]` pair." },
+    {
+      path: "rtt_percentiles[][]",
+      type: "number",
+      description: "The percentile (0 to 100), then the round-trip time in ms.",
+    },
   ],
 };
 

@@ -125,6 +125,7 @@ export async function pingUdp(params: UdpPingClientParams, ctx: Context): Promis
       peer: formatAddress({ transport: "udp", ...peer }),
       local,
       identifier: packet.id.toString(16).padStart(8, "0"),
+      ...(run.rtt.count > 0 ? { rtt_percentiles: run.rtt.percentileCurve() } : {}),
     },
   };
   if (run.error !== undefined) {

@@ -1,0 +1,111 @@
+// `wiretest report html <events.jsonl…> --output report.html`: the HTML page
+// `--reporter html` writes, built after the fact from saved JSON lines
+// (`--reporter jsonl`); several files (shards) make one page.
+import { dirname } from "node:path";
+import { parseArgs } from "node:util";
+import { htmlReporter } from "../report/html_reporter.ts";
+import type { RunEvent } from "../runner/events.ts";
+import { EXIT } from "./_exit.ts";
+import { UsageError } from "./_flags.ts";
+
+const HELP = `wiretest report html <events.jsonl> [more.jsonl…] --output <file>
+
+Builds the HTML report (as --reporter html writes it) from JSON-lines reports
+saved with --reporter jsonl; the runs of several files (shards) are merged into
+one page: counts added up, fixtures listed together, failures first.
+
+Flags:
+  --output <file>   where the page goes (its folder is made if missing); "-" for standard output
+  -h, --help        this help`;
+
+const EVENT_TYPES = new Set([
+  "run-start",
+  "fixture-start",
+  "step-result",
+  "fixture-end",
+  "summary",
+]);
+
+export async function reportCommand(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { output: { type: "string" }, help: { type: "boolean", short: "h" } },
+    });
+  } catch (error) {
+    throw new UsageError(`Cannot parse arguments: ${(error as Error).message}`, { cause: error });
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(HELP);
+    return EXIT.ok;
+  }
+  const [format, ...files] = positionals;
+  if (format !== "html") {
+    throw new UsageError(
+      format === undefined
+        ? "Cannot make a report: name its format (wiretest report html <events.jsonl>)"
+        : `Cannot make a "${format}" report: the format is "html"`,
+    );
+  }
+  if (files.length === 0) {
+    throw new UsageError("Cannot make a report: name the JSON-lines files (--reporter jsonl)");
+  }
+  if (values.output === undefined) {
+    throw new UsageError('Cannot make a report: give --output <file> (or "-" for standard output)');
+  }
+  const events: RunEvent[] = [];
+  for (const file of files) events.push(...await readEvents(file));
+  let page = "";
+  const reporter = htmlReporter((html) => page += html);
+  for (const event of events) await reporter.onEvent(event);
+  await reporter.close?.();
+  if (values.output === "-") {
+    await Deno.stdout.write(new TextEncoder().encode(page));
+    return EXIT.ok;
+  }
+  try {
+    await Deno.mkdir(dirname(values.output), { recursive: true });
+    await Deno.writeTextFile(values.output, page);
+  } catch (error) {
+    throw new UsageError(`Cannot write --output "${values.output}": ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return EXIT.ok;
+}
+
+async function readEvents(file: string): Promise<RunEvent[]> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (error) {
+    throw new UsageError(`Cannot read "${file}": ${(error as Error).message}`, { cause: error });
+  }
+  const events: RunEvent[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].trim() === "") continue;
+    let event: unknown;
+    try {
+      event = JSON.parse(lines[i]);
+    } catch (error) {
+      throw new UsageError(`Cannot read "${file}": line ${i + 1} is not JSON`, { cause: error });
+    }
+    const type = (event as { type?: unknown } | null)?.type;
+    if (typeof type !== "string" || !EVENT_TYPES.has(type)) {
+      throw new UsageError(
+        `Cannot read "${file}": line ${i + 1} is not a wiretest event (--reporter jsonl)`,
+      );
+    }
+    events.push(event as RunEvent);
+  }
+  if (!events.some((e) => e.type === "summary")) {
+    throw new UsageError(
+      `Cannot read "${file}": it has no "summary" event (is the run complete?)`,
+    );
+  }
+  return events;
+}
