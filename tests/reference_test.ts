@@ -86,7 +86,10 @@ Deno.test("--help names what a role reports: outcome metrics and facts, server s
     client.stdout,
     /\nOutcome \(--json; units and meanings: wiretest reference\):\n {2}metrics: bytes_sent, bytes_received, round_trips,/,
   );
-  assert.match(client.stdout, /\n {2}facts: {3}transport, target, payload_bytes, rtt_percentiles\n$/);
+  assert.match(
+    client.stdout,
+    /\n {2}facts: {3}transport, target, payload_bytes, rtt_percentiles\n$/,
+  );
   const server = await wiretest("serve", "udp-ping", "--help");
   assert.equal(server.code, 0, server.stderr);
   assert.match(
