@@ -27,6 +27,14 @@ export type ServeOptions = Omit<RunOptions, "timeout" | "deadline">;
 export interface PrepareOptions {
   /** Stops waiting for the plugin to load (an isolated plugin's process to start). */
   signal?: AbortSignal;
+  /**
+   * Validate the params where the role first runs, not now (default
+   * `false`), for a caller that runs at once and checked the params before:
+   * an isolated executor then saves a message to the plugin's process, and
+   * a `ParamsError` rejects `run` or `serve` instead of `prepare`. An
+   * executor that validates at no cost (in-process) still validates now.
+   */
+  lazy?: boolean;
 }
 
 /** A client role with validated params, ready to run. */

@@ -193,3 +193,12 @@ Deno.test("the runner prepares a step with variables once they are resolved", as
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("inProcessExecutor().prepare({ lazy: true }) still validates now", async () => {
+  const { registry, counts } = countingRegistry();
+  await assert.rejects(
+    inProcessExecutor(registry).prepare("count", "client", { n: "1" }, { lazy: true }),
+    ParamsError,
+  );
+  assert.equal(counts.runs, 0);
+});

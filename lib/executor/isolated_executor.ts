@@ -14,7 +14,13 @@ import {
 } from "../plugin/isolation.ts";
 import type { ManifestEntry, PluginRoleName } from "../plugin/manifest.ts";
 import type { Registry } from "../plugin/registry.ts";
-import type { Executor, PreparedClient, PreparedRole, PreparedServer } from "./executor.ts";
+import type {
+  Executor,
+  PreparedClient,
+  PreparedRole,
+  PreparedServer,
+  PrepareOptions,
+} from "./executor.ts";
 
 /** Options for {@linkcode isolatedExecutor}. */
 export interface IsolatedExecutorOptions {
@@ -36,7 +42,9 @@ export interface IsolatedExecutorOptions {
  * imported only inside its own Deno process, started with exactly the
  * permissions of its manifest entry, so it cannot read, write or connect
  * beyond them. `prepare` validates params in that process (the plugin's
- * schema never runs here); `run` and `serve` send them there. A plugin that
+ * schema never runs here); `run` and `serve` send them there, where they
+ * are validated again: parsed params never leave an untrusted process, and
+ * a pooled role may run in another one. A plugin that
  * reaches outside its grant fails with a `PluginPermissionError`, one over
  * its memory ceiling with a `PluginMemoryError`.
  *
@@ -81,10 +89,21 @@ export function isolatedExecutor(
       plugin: string,
       role: R,
       params: unknown,
-      prepareOptions: { signal?: AbortSignal } = {},
+      prepareOptions: PrepareOptions = {},
     ) {
       const entry = registry.get(plugin);
-      await checkIsolatedParams(entry, role, params, { ...pooled, ...prepareOptions });
+      if (!entry.roles.includes(role)) {
+        throw new TypeError(`Cannot use plugin "${plugin}": it has no ${role} role`);
+      }
+      // The plugin's process validates again at every run (it takes nothing
+      // parsed from outside): a lazy prepare leaves the check to that.
+      if (!prepareOptions.lazy) {
+        const { signal } = prepareOptions;
+        await checkIsolatedParams(entry, role, params, {
+          ...pooled,
+          ...(signal ? { signal } : {}),
+        });
+      }
       const prepared = role === "client"
         ? isolatedClient(entry, params, shared)
         : isolatedServer(entry, params, shared);

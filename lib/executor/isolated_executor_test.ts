@@ -80,3 +80,18 @@ Deno.test("isolatedExecutor().describe() reads the plugin from its process", asy
   assert.equal(described.name, "udp-ping");
   assert.deepEqual(described.client?.positionals, ["target"]);
 });
+
+Deno.test("isolatedExecutor().prepare({ lazy: true }) leaves the params check to the run", async () => {
+  await using pool = new IsolationPool();
+  const executor = isolatedExecutor(builtinRegistry(), { pool });
+  const client = await executor.prepare("echo", "client", { count: 3 }, { lazy: true });
+  assert.equal(pool.size, 0);
+  await assert.rejects(
+    client.run({ timeout: 10_000 }),
+    (error: unknown) => error instanceof ParamsError && error.issues[0].path[0] === "target",
+  );
+  await assert.rejects(
+    executor.prepare("echo", "peer" as "client", {}, { lazy: true }),
+    /^TypeError: Cannot use plugin "echo": it has no peer role$/,
+  );
+});

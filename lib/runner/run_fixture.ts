@@ -408,13 +408,18 @@ class FixtureRun {
   /** The step's role prepared with `prepareFixture`, or prepared now that its params are resolved. */
   #prepareClient(index: number, plugin: string, params: unknown): Promise<PreparedClient> {
     const ready = this.#roles.steps.get(index);
-    return ready ? Promise.resolve(ready) : this.#executor.prepare(plugin, "client", params);
+    // Checked at prepareFixture but for the variables, and run at once.
+    return ready
+      ? Promise.resolve(ready)
+      : this.#executor.prepare(plugin, "client", params, { lazy: true });
   }
 
   /** The service's role prepared with `prepareFixture`, or prepared now that its params are resolved. */
   #prepareServer(name: string, plugin: string, params: unknown): Promise<PreparedServer> {
     const ready = this.#roles.services.get(name);
-    return ready ? Promise.resolve(ready) : this.#executor.prepare(plugin, "server", params);
+    return ready
+      ? Promise.resolve(ready)
+      : this.#executor.prepare(plugin, "server", params, { lazy: true });
   }
 
   /** One attempt: run the plugin under the step's and the fixture's limits, then judge. */
