@@ -42,7 +42,14 @@ export class UsageError extends TypeError {
 }
 
 /** Flags every client/serve command has, which no plugin param may shadow. */
-export const COMMON_FLAGS = ["json", "help", "debug", "plugins", "no-isolation"] as const;
+export const COMMON_FLAGS = [
+  "json",
+  "help",
+  "debug",
+  "plugins",
+  "no-isolation",
+  "plugin-memory-mib",
+] as const;
 
 export function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -131,6 +138,7 @@ export function parseFlags(
     debug: { type: "boolean" },
     plugins: { type: "string", multiple: true },
     "no-isolation": { type: "boolean" },
+    "plugin-memory-mib": { type: "string" },
   };
   for (const spec of specs) {
     if ((COMMON_FLAGS as readonly string[]).includes(spec.flag)) continue;
@@ -273,6 +281,30 @@ export function usageLine(command: string, positionals: readonly string[]): stri
   return ["wiretest", command, ...positionals.map((p) => `<${p}>`), "[flags]"].join(" ");
 }
 
+/** The `--help` row of `--plugin-memory-mib`, which every command running a plugin has. */
+export const PLUGIN_MEMORY_HELP: [string, string] = [
+  "  --plugin-memory-mib <n>",
+  "memory ceiling of the plugin's process, MiB (default: 512; isolated only)",
+];
+
+// A Deno process takes about 50 MiB before any plugin code runs.
+const MIN_PLUGIN_MEMORY_MIB = 64;
+
+/**
+ * Reads the value of `--plugin-memory-mib`: a whole number of MiB, at least 64.
+ *
+ * @throws {UsageError} For anything else.
+ */
+export function parsePluginMemory(raw: string): number {
+  const mib = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(mib) || mib < MIN_PLUGIN_MEMORY_MIB) {
+    throw new UsageError(
+      `Cannot use --plugin-memory-mib "${raw}": it must be a whole number of MiB from ${MIN_PLUGIN_MEMORY_MIB}`,
+    );
+  }
+  return mib;
+}
+
 /** Help text listing a role's arguments and flags. */
 export function flagsHelp(
   specs: FlagSpec[],
@@ -280,6 +312,7 @@ export function flagsHelp(
   extra: [string, string][] = [
     ["  --json", "print the whole outcome as JSON"],
     ["  --debug", "print stack traces and plugin log lines"],
+    PLUGIN_MEMORY_HELP,
   ],
 ): string {
   const lines: string[] = [];

@@ -26,7 +26,7 @@ import {
   type PluginPermissions,
 } from "../plugin/manifest.ts";
 import type { Registry } from "../plugin/registry.ts";
-import { UsageError } from "./_flags.ts";
+import { parsePluginMemory, UsageError } from "./_flags.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
 
 /** The built-in registry merged with extra manifests (paths relative to the working directory). */
@@ -68,6 +68,8 @@ export interface CliPlugin extends AsyncDisposable {
  * is among `args`, with the manifests `--plugins` names there.
  */
 export async function openPlugin(name: string, args: readonly string[]): Promise<CliPlugin> {
+  // Checked even when not isolated, so a wrong value never goes unnoticed.
+  const memoryMiB = pluginMemoryIn(args);
   const registry = await registryWith(manifestsFrom(args));
   const entry = registry.get(name);
   if (!isolatedIn(args)) {
@@ -78,7 +80,7 @@ export async function openPlugin(name: string, args: readonly string[]): Promise
   // Roles still run isolated should the flags turn out not to ask for help.
   const known = helpIn(args) && isBuiltin(entry) ? await describeBuiltin(entry) : undefined;
   // One process for the description, the params check, the role and the summary.
-  const pool = new IsolationPool({ maxIdlePerPlugin: 1 });
+  const pool = new IsolationPool({ maxIdlePerPlugin: 1, memoryMiB });
   const executor = isolatedExecutor(registry, { pool });
   let described: PluginDescription;
   try {
@@ -122,6 +124,22 @@ async function describeBuiltin(entry: ManifestEntry): Promise<PluginDescription>
 /** Whether plugins run isolated: unless `--no-isolation` comes before any `--`. */
 export function isolatedIn(args: readonly string[]): boolean {
   return !beforeEnd(args).includes("--no-isolation");
+}
+
+/**
+ * The memory ceiling `--plugin-memory-mib <n>` (or `=<n>`) gives plugins'
+ * processes, in MiB, if it comes before any `--`.
+ *
+ * @throws {UsageError} When its value is not an integer of at least 64.
+ */
+export function pluginMemoryIn(args: readonly string[]): number | undefined {
+  const flag = "--plugin-memory-mib";
+  let raw: string | undefined;
+  beforeEnd(args).forEach((a, i, all) => {
+    if (a === flag) raw = all[i + 1] ?? "";
+    else if (a.startsWith(`${flag}=`)) raw = a.slice(flag.length + 1);
+  });
+  return raw === undefined ? undefined : parsePluginMemory(raw);
 }
 
 /** Whether `--help` comes before any `--`. */

@@ -52,6 +52,7 @@ Common flags:
   --debug             print stack traces and plugin log lines
   --no-isolation      run plugins in-process instead of in a process limited to
                       the permissions their manifest entry grants
+  --plugin-memory-mib <n>  memory ceiling of a plugin's process, MiB (default 512)
   -h, --help          help for a command (wiretest echo --help)
   -V, --version       print the version
 

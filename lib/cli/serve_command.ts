@@ -2,7 +2,14 @@
 // run until SIGINT/SIGTERM, then close it and print its counters.
 import type { LogLevel } from "../plugin/types.ts";
 import { formatAddress } from "../transport/address.ts";
-import { flagsHelp, flagSpecs, parseFlags, UsageError, usageLine } from "./_flags.ts";
+import {
+  flagsHelp,
+  flagSpecs,
+  parseFlags,
+  PLUGIN_MEMORY_HELP,
+  UsageError,
+  usageLine,
+} from "./_flags.ts";
 import { statsHelp } from "./_outcome_help.ts";
 import { openPlugin } from "./_load_plugin.ts";
 import { asksForHelp, noPluginError, pluginMenu } from "./_plugin_menu.ts";
@@ -32,6 +39,7 @@ export async function serveCommand(args: string[]): Promise<number> {
           flagsHelp(specs, positionals, [
             ["  --json", "print the address and final stats as JSON lines"],
             ["  --debug", "print stack traces and plugin log lines"],
+            PLUGIN_MEMORY_HELP,
           ])
         }${statsHelp(role)}`,
     ));

@@ -12,7 +12,7 @@ import { DEFAULT_STEP_TIMEOUT_MS } from "../runner/run_fixture.ts";
 import { parseShard } from "../runner/shard.ts";
 import type { LogLevel } from "../plugin/types.ts";
 import { EXIT } from "./_exit.ts";
-import { UsageError } from "./_flags.ts";
+import { parsePluginMemory, UsageError } from "./_flags.ts";
 
 const HELP = `wiretest test [paths or globs…] [flags]
 
@@ -44,6 +44,7 @@ Flags:
                              others take their env: default
   --max-fixture-size <size>  larger fixture files are invalid (default 1MiB)
   --no-isolation             run plugins in this process, not in permission-restricted Workers
+  --plugin-memory-mib <n>    memory ceiling of each plugin's process, MiB (default 512)
   --debug                    print plugins' log lines (after the fixture's name) and stack traces
   -h, --help                 this help
 
@@ -73,6 +74,7 @@ export async function testCommand(args: string[]): Promise<number> {
         "allow-env": { type: "string", multiple: true },
         "max-fixture-size": { type: "string" },
         "no-isolation": { type: "boolean" },
+        "plugin-memory-mib": { type: "string" },
         debug: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -98,6 +100,8 @@ export async function testCommand(args: string[]): Promise<number> {
   const shard = flag("shard", values.shard, parseShard);
   const filter = flag("filter", values.filter, parseFilter);
   const maxFixtureBytes = flag("max-fixture-size", values["max-fixture-size"], parseSize);
+  const pluginMemory = values["plugin-memory-mib"];
+  const pluginMemoryMiB = pluginMemory === undefined ? undefined : parsePluginMemory(pluginMemory);
   for (const name of values["allow-env"] ?? []) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
       throw new UsageError(`Cannot use --allow-env "${name}": it is not a variable name`);
@@ -143,6 +147,7 @@ export async function testCommand(args: string[]): Promise<number> {
       ...(manifestTimeout === undefined ? {} : { manifestTimeout }),
       allowEnv: values["allow-env"] ?? [],
       isolation: values["no-isolation"] !== true,
+      ...(pluginMemoryMiB === undefined ? {} : { pluginMemoryMiB }),
       concurrency,
       failFast: values["fail-fast"] === true,
       ...(filter ? { filter } : {}),

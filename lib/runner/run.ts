@@ -41,6 +41,12 @@ export interface RunFixturesOptions
    * the platform supports it (default `true`); `false` runs them in-process.
    */
   isolation?: boolean;
+  /**
+   * The memory ceiling of each isolated plugin's process, in MiB (default
+   * 512, at least 64): one whose resident memory goes above it is killed and
+   * its role fails with `PluginMemoryError`.
+   */
+  pluginMemoryMiB?: number;
   /** Runs plugin roles; overrides `isolation`. */
   executor?: ExecutorFactory;
   /** Fixtures run at once, each with its own services on their own ports (default 1). */
@@ -168,7 +174,10 @@ export async function runFixtures(options: RunFixturesOptions = {}): Promise<Run
   // two per fixture (a service and a step), share one Worker per spare core.
   const cores = Math.max(1, (navigator.hardwareConcurrency ?? 2) - 1);
   await using pool = options.executor === undefined && options.isolation !== false
-    ? new IsolationPool({ rolesPerWorker: Math.ceil((2 * concurrency) / cores) })
+    ? new IsolationPool({
+      rolesPerWorker: Math.ceil((2 * concurrency) / cores),
+      memoryMiB: options.pluginMemoryMiB,
+    })
     : undefined;
   const executor = options.executor ??
     (pool === undefined ? inProcessExecutor : (r: Registry) => isolatedExecutor(r, { pool }));

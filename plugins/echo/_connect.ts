@@ -4,11 +4,12 @@ import { connectTcp, connectTls, connectUnix, parseHostPort } from "../../lib/tr
 import { bindUdp } from "../../lib/transport/unstable_udp.ts";
 import { type Link, StreamLink, type Tally, UdpLink } from "./_links.ts";
 import type { EchoClientParams, EchoTransport } from "./params.ts";
+import type { Payload } from "./_payload.ts";
 import { readInputTextFile } from "../../lib/plugin/mod.ts";
 
 /** Opens one link, ready for round trips. */
 export type Connector = (
-  payload: Uint8Array,
+  payload: Payload,
   tally: Tally,
   signal: AbortSignal,
 ) => Promise<Link>;
@@ -30,7 +31,13 @@ export async function prepareConnector(
     const bindHost = udpBindHost(hostname);
     return (payload, tally) =>
       Promise.resolve(
-        new UdpLink(bindUdp({ hostname: bindHost }), { hostname, port }, payload, tally),
+        // A datagram is at most 64 KiB: its payload is always whole.
+        new UdpLink(
+          bindUdp({ hostname: bindHost }),
+          { hostname, port },
+          payload.view(0, payload.length),
+          tally,
+        ),
       );
   }
   const socket = { hostname, port, noDelay: params.noDelay, keepAlive: params.keepAlive, timeout };

@@ -2,8 +2,9 @@
 // round trip: send the payload, read exactly as many bytes back, count the
 // ones that differ.
 import { type Conn, ConnectionError, formatAddress } from "../../lib/transport/mod.ts";
-import { type UdpSocket, type UdpTarget } from "../../lib/transport/unstable_udp.ts";
+import type { UdpSocket, UdpTarget } from "../../lib/transport/unstable_udp.ts";
 import { countMismatches } from "./_compare.ts";
+import type { Payload } from "./_payload.ts";
 
 /** Counters every link adds to. */
 export interface Tally {
@@ -38,16 +39,17 @@ export class StreamLink implements Link {
   readonly connectMs: number;
   writing = false;
   #conn: Conn;
-  #payload: Uint8Array;
+  #payload: Payload;
   #chunkSize: number;
   #tally: Tally;
   #buffer: Uint8Array;
   #peer: string;
 
-  constructor(conn: Conn, payload: Uint8Array, chunkSize: number | undefined, tally: Tally) {
+  constructor(conn: Conn, payload: Payload, chunkSize: number | undefined, tally: Tally) {
     this.#conn = conn;
     this.#payload = payload;
-    this.#chunkSize = chunkSize ?? payload.length;
+    // One write per view at most: a generated payload is never whole in memory.
+    this.#chunkSize = Math.min(chunkSize ?? payload.length, payload.maxView);
     this.#tally = tally;
     // Never longer than one round trip's echo, so a read cannot take bytes
     // of the next one.
@@ -98,7 +100,7 @@ export class StreamLink implements Link {
     const step = this.#chunkSize;
     this.writing = true;
     for (let off = 0; off < payload.length; off += step) {
-      const chunk = step >= payload.length ? payload : payload.subarray(off, off + step);
+      const chunk = payload.view(off, Math.min(step, payload.length - off));
       await this.#conn.write(chunk);
       this.#tally.bytes_sent += chunk.length;
     }
@@ -123,7 +125,7 @@ export class StreamLink implements Link {
         });
       }
       tally.bytes_received += n;
-      tally.mismatches += countMismatches(buffer, payload, off, n);
+      tally.mismatches += countMismatches(buffer, payload.view(off, n), 0, n);
       off += n;
     }
   }

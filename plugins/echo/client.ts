@@ -9,7 +9,8 @@ import { LatencyHistogram, summaryMetrics, Throughput } from "../../lib/metrics/
 import { type Context, describeError, type Outcome } from "../../lib/plugin/mod.ts";
 import { prepareConnector } from "./_connect.ts";
 import type { Link, Tally } from "./_links.ts";
-import { type EchoClientParams, payloadBytes, resolveTransport } from "./params.ts";
+import { payloadFor } from "./_payload.ts";
+import { type EchoClientParams, resolveTransport } from "./params.ts";
 
 /** A connection's state, as the watchdog sees it. */
 interface Session {
@@ -61,7 +62,7 @@ interface Session {
  */
 export async function runEcho(params: EchoClientParams, ctx: Context): Promise<Outcome> {
   const transport = resolveTransport(params);
-  const payload = payloadBytes(params);
+  const payload = payloadFor(params);
   const open = await prepareConnector(params, transport);
   const tally: Tally = { bytes_sent: 0, bytes_received: 0, mismatches: 0 };
   const rtt = new LatencyHistogram();

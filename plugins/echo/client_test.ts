@@ -6,6 +6,7 @@ import type { Conn } from "../../lib/transport/types.ts";
 import type { Service } from "../../lib/plugin/types.ts";
 import { makeCertificates } from "../../tests/_support/certs.ts";
 import { runEchoClient, startEchoServer } from "./mod.ts";
+import { PERIOD } from "./_payload.ts";
 
 /** Polls `check` every 10 ms until it holds, for at most `ms`. */
 async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
@@ -195,6 +196,55 @@ Deno.test("runEchoClient() counts mismatches in a large payload compared chunk b
   await peer.done;
   assert.equal(outcome.metrics.bytes_received, size);
   assert.equal(outcome.metrics.mismatches, size / 65_536);
+});
+
+Deno.test("runEchoClient() verifies a generated payload beyond one period, byte for byte", async () => {
+  // Past one period the payload repeats a random block: a flipped byte in
+  // the third period, and a 64 KiB block echoed in place of the next one,
+  // must both count.
+  const size = 3 * PERIOD + 12_345;
+  const seen = new Uint8Array(65_536);
+  const peer = startPeer((chunk, offset) => {
+    const out = chunk.slice();
+    for (let i = 0; i < out.length; i++) {
+      const at = offset + i;
+      if (at < 65_536) seen[at] = out[at];
+      else if (at < 2 * 65_536) out[i] = seen[at - 65_536];
+      if (at === 2 * PERIOD + 7) out[i] ^= 0x80;
+    }
+    return out;
+  });
+  const outcome = await runEchoClient({
+    target: `127.0.0.1:${peer.port}`,
+    payloadSize: size,
+    timeoutMs: 30_000,
+  });
+  await peer.done;
+  assert.equal(outcome.metrics.bytes_sent, size);
+  assert.equal(outcome.metrics.bytes_received, size);
+  // The replayed block differs from the one it replaced in about 255 of 256 bytes.
+  assert.ok(outcome.metrics.mismatches > 1 + 60_000, String(outcome.metrics.mismatches));
+  assert.equal(outcome.ok, false);
+  assert.equal(outcome.error?.code, "mismatch");
+});
+
+Deno.test("runEchoClient() counts a single flipped byte far into a generated payload", async () => {
+  const size = 5 * PERIOD;
+  const peer = startPeer((chunk, offset) => {
+    const out = chunk.slice();
+    const at = 4 * PERIOD + 3 - offset;
+    if (at >= 0 && at < out.length) out[at] ^= 1;
+    return out;
+  });
+  const outcome = await runEchoClient({
+    target: `127.0.0.1:${peer.port}`,
+    payloadSize: size,
+    chunkSize: 3 * PERIOD,
+    timeoutMs: 30_000,
+  });
+  await peer.done;
+  assert.equal(outcome.metrics.bytes_received, size);
+  assert.equal(outcome.metrics.mismatches, 1);
 });
 
 Deno.test("runEchoClient() returns a typed error and partial metrics when the peer closes half way", async () => {

@@ -121,7 +121,10 @@ export interface EchoClientOptions {
   payload?: string;
   /** Payload as hexadecimal digits (whitespace ignored). */
   payloadHex?: string;
-  /** Payload of this many random bytes. */
+  /**
+   * Payload of this many random bytes; beyond 1 MiB, a random block of
+   * 1,048,573 bytes repeated, so memory stays flat whatever the size.
+   */
   payloadSize?: number;
   /** Round trips per connection (default 1); not with `durationMs`. */
   count?: number;
@@ -186,8 +189,8 @@ const echoClientSchema = z.object({
   ),
   payload: z.string().min(1).optional().describe('Payload text, sent as UTF-8 (default "hello")'),
   payloadHex: z.string().optional().describe("Payload as hexadecimal digits"),
-  payloadSize: z.number().int().min(1).max(2 ** 30).optional().describe(
-    "Payload of this many random bytes",
+  payloadSize: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional().describe(
+    "Payload of this many random bytes (beyond 1 MiB, a random MiB repeated)",
   ),
   count: z.number().int().min(1).max(1e9).optional().describe(
     "Round trips per connection (default 1; not with durationMs)",

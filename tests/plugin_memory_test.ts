@@ -1,0 +1,187 @@
+// Plugins' processes have a memory ceiling (issue 11): a built-in moves a
+// large payload under the default one, and every command that runs a plugin
+// (and the runner) takes another.
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { deno, errorLines, MAIN, serve } from "./_support/deno_process.ts";
+import { ofType, runCollecting } from "./runner/_support/run.ts";
+
+const GIB = 2 ** 30;
+const MEMORY_DIR = fileURLToPath(new URL("./fixtures/hostile/memory/", import.meta.url));
+const HOG_MANIFEST = `${MEMORY_DIR}manifest.json`;
+
+function ceilingMessage(mib: number, plugin: string): RegExp {
+  return new RegExp(
+    `^Cannot run plugin "${plugin}": its process went over its memory ceiling of ${mib} MiB \\((resident memory \\d+ MiB|V8 ran out of heap)\\), so it was killed$`,
+  );
+}
+
+Deno.test("wiretest echo of 1 GiB, client and server isolated, completes under the default ceiling", async () => {
+  // Both roles in their own process with 512 MiB each: a payload held whole
+  // (or garbage left per chunk) would take the client over it.
+  await using server = await serve(["echo", "--port", "0", "--idle-timeout-ms", "0"]);
+  const ran = await deno([
+    "run",
+    "-A",
+    MAIN,
+    "echo",
+    server.address,
+    "--payload-size",
+    String(GIB),
+    "--chunk-size",
+    "65536",
+    "--timeout-ms",
+    "110000",
+    "--json",
+  ], { timeoutMs: 120_000 });
+  assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+  const outcome = JSON.parse(ran.stdout);
+  assert.equal(outcome.ok, true);
+  assert.equal(outcome.metrics.bytes_sent, GIB);
+  assert.equal(outcome.metrics.bytes_received, GIB);
+  assert.equal(outcome.metrics.mismatches, 0);
+  assert.equal(outcome.facts.payload_bytes, GIB);
+});
+
+Deno.test("wiretest run --plugin-memory-mib sets the ceiling a plugin is killed at", async () => {
+  const hog = [
+    "run",
+    "-A",
+    MAIN,
+    "run",
+    "hog",
+    "--plugins",
+    HOG_MANIFEST,
+    "--mib",
+    "192",
+    "--json",
+  ];
+  // 192 MiB fits the default 512 MiB …
+  const fits = await deno(hog);
+  assert.equal(fits.code, 0, fits.stderr);
+  assert.equal(JSON.parse(fits.stdout).metrics.allocated_mib, 192);
+  // … not a ceiling of 128 MiB.
+  const killed = await deno([...hog, "--plugin-memory-mib", "128"]);
+  assert.equal(killed.code, 1, killed.stderr);
+  const outcome = JSON.parse(killed.stdout);
+  assert.equal(outcome.error.name, "PluginMemoryError");
+  assert.match(outcome.error.message, ceilingMessage(128, "hog"));
+});
+
+Deno.test("wiretest run --plugin-memory-mib=<n> raises the ceiling above the default", async () => {
+  const hog = [
+    "run",
+    "-A",
+    MAIN,
+    "run",
+    "hog",
+    "--plugins",
+    HOG_MANIFEST,
+    "--mib",
+    "640",
+    "--json",
+  ];
+  const killed = await deno(hog);
+  assert.equal(killed.code, 1, killed.stderr);
+  assert.match(JSON.parse(killed.stdout).error.message, ceilingMessage(512, "hog"));
+  const fits = await deno([...hog, "--plugin-memory-mib=1024"]);
+  assert.equal(fits.code, 0, fits.stderr);
+  assert.equal(JSON.parse(fits.stdout).metrics.allocated_mib, 640);
+});
+
+Deno.test("wiretest serve --plugin-memory-mib gives the server's process that ceiling", {
+  ignore: Deno.build.os !== "linux",
+}, async () => {
+  // The ceiling is V8's --max-old-space-size and the /proc watchdog's limit;
+  // the plugin's process command line shows the first.
+  await using _server = await serve([
+    "echo",
+    "--port",
+    "0",
+    "--plugin-memory-mib",
+    "321",
+  ]);
+  const ours = descendants(Deno.pid).map(commandLine);
+  assert.ok(
+    ours.some((args) => args.includes("--v8-flags=--max-old-space-size=321")),
+    JSON.stringify(ours),
+  );
+});
+
+Deno.test("wiretest test --plugin-memory-mib kills a fixture's plugin at that ceiling", async () => {
+  const ran = await deno([
+    "run",
+    "-A",
+    MAIN,
+    "test",
+    `${MEMORY_DIR}hog.wire.yaml`,
+    "--reporter",
+    "jsonl",
+    "--plugin-memory-mib",
+    "160",
+  ]);
+  assert.equal(ran.code, 1, ran.stderr);
+  const events = ran.stdout.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
+  const step = events.find((e) => e.type === "step-result");
+  assert.equal(step.outcome.error.name, "PluginMemoryError");
+  assert.match(step.outcome.error.message, ceilingMessage(160, "hog"));
+});
+
+Deno.test("runFixtures({ pluginMemoryMiB }) kills a plugin at that ceiling", async () => {
+  const run = await runCollecting({
+    paths: [`${MEMORY_DIR}hog.wire.yaml`],
+    isolation: true,
+    pluginMemoryMiB: 160,
+  });
+  const [step] = ofType(run.events, "step-result");
+  assert.equal(step.outcome.error?.name, "PluginMemoryError");
+  assert.match(step.outcome.error!.message, ceilingMessage(160, "hog"));
+});
+
+for (const command of ["run hog", "serve echo", "test", "echo 127.0.0.1:9"]) {
+  Deno.test(`wiretest ${command} refuses --plugin-memory-mib below 64 or not a number, exit 2`, async () => {
+    for (const value of ["63", "1.5", "lots"]) {
+      const args = [...command.split(" "), "--plugin-memory-mib", value];
+      if (command === "run hog") args.push("--plugins", HOG_MANIFEST);
+      if (command === "test") args.push(`${MEMORY_DIR}hog.wire.yaml`);
+      const ran = await deno(["run", "-A", MAIN, ...args]);
+      assert.equal(ran.code, 2, ran.stderr);
+      assert.deepEqual(errorLines(ran.stderr), [
+        `error: Cannot use --plugin-memory-mib "${value}": it must be a whole number of MiB from 64`,
+      ]);
+    }
+  });
+}
+
+/** Every process below `pid`, from /proc. */
+function descendants(pid: number): number[] {
+  const children = (p: number): number[] => {
+    const out: number[] = [];
+    for (const task of Deno.readDirSync(`/proc/${p}/task`)) {
+      try {
+        const text = Deno.readTextFileSync(`/proc/${p}/task/${task.name}/children`).trim();
+        if (text !== "") out.push(...text.split(" ").map(Number));
+      } catch {
+        // The task ended meanwhile.
+      }
+    }
+    return out;
+  };
+  const all: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0 && all.length < 1000) {
+    for (const child of children(queue.shift()!)) {
+      all.push(child);
+      queue.push(child);
+    }
+  }
+  return all;
+}
+
+function commandLine(pid: number): string[] {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
+  } catch {
+    return [];
+  }
+}
