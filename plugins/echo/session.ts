@@ -9,7 +9,8 @@ import { describeError } from "../../lib/plugin/mod.ts";
 import { TimeoutError } from "../../lib/transport/mod.ts";
 import { prepareConnector } from "./_connect.ts";
 import type { Tally } from "./_links.ts";
-import { type EchoClientParams, payloadBytes, resolveTransport } from "./params.ts";
+import { payloadFor } from "./_payload.ts";
+import { type EchoClientParams, resolveTransport } from "./params.ts";
 
 /**
  * Opens one connection to the echo target (UDP: one socket) for a load
@@ -44,7 +45,7 @@ export async function openEchoSession(
   ctx: Context,
 ): Promise<ClientSession> {
   const transport = resolveTransport(params);
-  const payload = payloadBytes(params);
+  const payload = payloadFor(params);
   const open = await prepareConnector(params, transport);
   const tally: Tally = { bytes_sent: 0, bytes_received: 0, mismatches: 0 };
   const link = await open(payload, tally, ctx.signal);
