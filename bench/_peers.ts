@@ -9,6 +9,7 @@ export const PACKAGES: Readonly<Record<string, string>> = {
   nginx: "nginx-light",
   node: "nodejs",
   openssl: "openssl",
+  "prometheus-blackbox-exporter": "prometheus-blackbox-exporter",
   python3: "python3",
   socat: "socat",
   sockperf: "sockperf",
