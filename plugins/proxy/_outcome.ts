@@ -102,6 +102,12 @@ const counters: readonly MetricDeclaration[] = [
     when: UDP,
   },
   {
+    name: "loss_runs",
+    unit: "count",
+    description: "Runs of consecutive losses (mean run length: `loss_dropped / loss_runs`).",
+    when: UDP,
+  },
+  {
     name: "duplicate_added",
     unit: "count",
     description: "Extra copies the duplicate toxic sent.",

@@ -10,6 +10,7 @@ import type { Toxic, ToxicStream } from "./toxics.ts";
 interface DirectionState {
   rng: SeededRandom;
   bad: boolean; // loss: Gilbert–Elliott state
+  lastLost: boolean; // loss: the previous datagram was lost
   held?: {
     data: Uint8Array;
     rest: () => void;
@@ -98,9 +99,13 @@ export function startUdpRelay(
           lost = st.bad;
         }
         if (lost) {
+          // A run of losses starts here: mean run length = loss_dropped / loss_runs.
+          if (!st.lastLost) c.loss_runs++;
+          st.lastLost = true;
           c.loss_dropped++;
           return;
         }
+        st.lastLost = false;
         return next(data);
       }
       case "duplicate": {
@@ -198,6 +203,7 @@ export function startUdpRelay(
   const direction = (salt: number, stream: number): DirectionState => ({
     rng: seededRandom(options.seed, salt, stream),
     bad: false,
+    lastLost: false,
     nextFree: 0,
     queued: 0,
   });

@@ -75,6 +75,7 @@ const UDP_COUNTERS = [
   "bytes_upstream",
   "bytes_downstream",
   "loss_dropped",
+  "loss_runs",
   "duplicate_added",
   "reorder_held",
   "latency_delayed",

@@ -283,28 +283,16 @@ Deno.test({
         await socket.send(data, listen);
         if (i % 20 === 19) await new Promise((r) => setTimeout(r, 1));
       }
-      const seen = new Set<number>();
-      while (true) {
-        try {
-          const { data } = await socket.receive({ timeout: 1000 });
-          seen.add(new DataView(data.buffer).getUint32(0));
-        } catch {
-          break;
-        }
-      }
       const c = await counters();
-      const passed = c.datagrams_upstream;
-      assert.equal(passed + c.loss_dropped, n);
-      // Runs of missing numbers among those the proxy dropped (replies lost on the way back
-      // would only add runs of one).
-      let runs = 0;
-      for (let i = 0; i < n; i++) if (!seen.has(i) && (i === 0 || seen.has(i - 1))) runs++;
-      const meanRun = (n - seen.size) / runs;
+      assert.equal(c.datagrams_upstream + c.loss_dropped, n);
+      // The proxy's own count of runs: what the network after it does cannot blur it.
+      const meanRun = c.loss_dropped / c.loss_runs;
       assert.ok(
         c.loss_dropped / n > 0.12 && c.loss_dropped / n < 0.28,
         `${c.loss_dropped} of ${n}`,
       );
-      assert.ok(meanRun > 3, `mean run ${meanRun.toFixed(2)}`);
+      // burst 5: runs of 5 on average (independent losses at 0.2 would give 1.25).
+      assert.ok(meanRun > 3.5 && meanRun < 7, `mean run ${meanRun.toFixed(2)}`);
     });
   },
 });
