@@ -17,12 +17,6 @@ import type { Registry } from "../plugin/registry.ts";
 import type { RunOptions } from "../plugin/run.ts";
 import type { Outcome, Service } from "../plugin/types.ts";
 
-/** Options for {@linkcode PreparedClient.run}: limits and sinks of one run. */
-export type ClientRunOptions = RunOptions;
-
-/** Options for {@linkcode PreparedServer.serve}: closes the service when `signal` aborts. */
-export type ServeOptions = Omit<RunOptions, "timeout" | "deadline">;
-
 /** Options for {@linkcode Executor.prepare} and {@linkcode Executor.describe}. */
 export interface PrepareOptions {
   /** Stops waiting for the plugin to load (an isolated plugin's process to start). */
@@ -52,7 +46,7 @@ export interface PreparedClient extends AsyncDisposable {
    * @returns What the role observed.
    * @throws {TypeError} When the prepared role is closed.
    */
-  run(options?: ClientRunOptions): Promise<Outcome>;
+  run(options?: RunOptions): Promise<Outcome>;
   /**
    * The role's `summary(outcome)` for people, or `undefined` when it has none.
    *
@@ -81,7 +75,7 @@ export interface PreparedServer extends AsyncDisposable {
    * @returns The running service; close it when done.
    * @throws {TypeError} When the prepared role is closed.
    */
-  serve(options?: ServeOptions): Promise<Service>;
+  serve(options?: Omit<RunOptions, "timeout" | "deadline">): Promise<Service>;
   /**
    * Releases what the prepared role holds (not services it started). Idempotent.
    *

@@ -31,15 +31,14 @@
  * @module
  */
 export type {
-  ClientRunOptions,
   Executor,
   ExecutorFactory,
   PreparedClient,
   PreparedRole,
   PreparedServer,
   PrepareOptions,
-  ServeOptions,
 } from "../executor/executor.ts";
+export type { RunOptions } from "../plugin/run.ts";
 export { inProcessExecutor } from "../executor/in_process_executor.ts";
 export { isolatedExecutor, type IsolatedExecutorOptions } from "../executor/isolated_executor.ts";
 export {
