@@ -12,7 +12,7 @@ import type { FixtureStep } from "../fixture/types.ts";
 import { ParamsError } from "../plugin/params_schema.ts";
 import type { MetricDeclaration } from "../plugin/outcome_declaration_types.ts";
 import type { LogLevel, Outcome } from "../plugin/types.ts";
-import type { Executor } from "../executor/executor.ts";
+import type { Executor, PreparedClient } from "../executor/executor.ts";
 import {
   type ExporterConfig,
   ExporterConfigError,
@@ -28,6 +28,7 @@ import {
 } from "./exposition.ts";
 import { probeMetrics } from "./probe_metrics.ts";
 import { processMetrics } from "./process_metrics.ts";
+import { PreparedClients } from "./prepared_clients.ts";
 
 /** Options for {@linkcode startExporter}. */
 export interface ExporterOptions {
@@ -98,9 +99,11 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     reloadAt: Date.now() / 1000,
   };
   const running = new Set<Promise<unknown>>();
+  const prepared = new PreparedClients();
   const reload = async () => {
     try {
       config = await loadConfig(options);
+      await prepared.clear();
       counters.reloadOk = true;
       counters.reloadAt = Date.now() / 1000;
       log("info", `Loaded config "${options.configFile}" (${config.modules.size} modules)`);
@@ -149,7 +152,12 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     const started = performance.now();
     const deadline = Date.now() + timeoutSeconds * 1000;
     note("debug", `Beginning probe (plugin "${module.plugin}", timeout ${timeoutSeconds} s)`);
-    const task = runProbe(options.executor, module, params, deadline, limit, note, counters);
+    const client = () =>
+      prepared.get(
+        JSON.stringify([moduleName, params]),
+        () => options.executor.prepare(module.plugin, "client", params),
+      );
+    const task = runProbe(client, deadline, limit, note, counters);
     running.add(task);
     let outcome: Outcome;
     try {
@@ -245,6 +253,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     closed ??= (async () => {
       await server.shutdown();
       await Promise.allSettled([...running]);
+      await prepared.clear();
     })();
   return {
     hostname: address.hostname,
@@ -318,9 +327,7 @@ function declarations(
 }
 
 async function runProbe(
-  executor: Executor,
-  module: ExporterModule,
-  params: Record<string, unknown>,
+  client: () => Promise<PreparedClient>,
   deadline: number,
   limit: Semaphore,
   note: (level: LogLevel, message: string) => void,
@@ -336,13 +343,10 @@ async function runProbe(
   try {
     release = await limit.acquire(controller.signal);
     counters.inFlight++;
-    // Params are validated where the plugin runs, with this scrape's target.
-    const run = (async () => {
-      await using client = await executor.prepare(module.plugin, "client", params, {
-        signal: controller.signal,
-      });
-      return await client.run({ signal: controller.signal, deadline, log: note });
-    })();
+    // Params are validated where the plugin runs, with this scrape's target,
+    // once per module and target (kept for the next scrapes).
+    const run = (async () =>
+      await (await client()).run({ signal: controller.signal, deadline, log: note }))();
     // The answer must reach Prometheus before its own timeout even when the
     // plugin's process is slow to end: stop waiting shortly after the deadline.
     let giveUp: ReturnType<typeof setTimeout> | undefined;

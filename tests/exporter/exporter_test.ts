@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import { builtinRegistry } from "../../plugins/manifest.ts";
 import { inProcessExecutor } from "../../lib/executor/in_process_executor.ts";
 import { formatAddress } from "../../lib/transport/address.ts";
+import type { Executor } from "../../lib/executor/executor.ts";
+import { startExporter } from "../../lib/exporter/server.ts";
 import { freePort, ignoreWithout, spawnPeer, waitFor } from "../_support/peer.ts";
 import { get, promtoolCheck, samples, testExporter } from "./_exporter.ts";
 
@@ -306,5 +308,44 @@ Deno.test("exporter: probes wait for a free slot beyond --max-concurrent and all
     assert.equal(service.stats().connections, 6);
   } finally {
     await service.close();
+  }
+});
+
+Deno.test("exporter: a module and target are prepared once across scrapes, again after a reload", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wiretest_exporter_prepare_" });
+  const registry = builtinRegistry();
+  const inner = inProcessExecutor(registry);
+  const prepared: string[] = [];
+  const counting: Executor = {
+    isolated: false,
+    prepare: ((plugin: string, role: "client" | "server", params: unknown) => {
+      prepared.push(JSON.stringify(params));
+      return inner.prepare(plugin, role, params);
+    }) as Executor["prepare"],
+    describe: (plugin) => inner.describe(plugin),
+  };
+  const service = await (await inner.prepare("echo", "server", {})).serve();
+  try {
+    await Deno.writeTextFile(`${dir}/e.yaml`, "modules:\n  echo:\n    plugin: echo\n");
+    await using exporter = await startExporter({
+      configFile: `${dir}/e.yaml`,
+      port: 0,
+      executor: counting,
+    });
+    const base = `http://127.0.0.1:${exporter.port}`;
+    const target = formatAddress(service.address);
+    const atLoad = prepared.length;
+    for (let i = 0; i < 3; i++) {
+      const values = samples((await get(`${base}/probe?module=echo&target=${target}`)).text);
+      assert.equal(values.get("probe_success"), 1);
+    }
+    assert.equal(prepared.length - atLoad, 1);
+    await exporter.reload();
+    const afterReload = prepared.length;
+    await get(`${base}/probe?module=echo&target=${target}`);
+    assert.equal(prepared.length - afterReload, 1);
+  } finally {
+    await service.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });
