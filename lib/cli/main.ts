@@ -42,6 +42,8 @@ Commands:
   ping <host:port>            UDP round trips: RTT percentiles, loss, jitter ("udp-ping")
   send <file> <host:port>     stream a file, verified by sha256 ("file-send")
   run <plugin> [args] [flags] run the client role of any plugin, built-in or third-party
+  load <plugin> [params]      a client role as load: --vus/--rate, --duration, --stage…
+  report merge <log…>         add load shards' HdrHistogram interval logs, one summary
   plugins                     list the plugins in the manifest(s)
   reference [--output file]   every metric and fact of every plugin, as Markdown
   new plugin <name>           scaffold a plugin folder that passes its own test
@@ -109,6 +111,10 @@ export async function main(args: string[]): Promise<number> {
       const { exporterCommand } = await import("./exporter_command.ts");
       return await exporterCommand(rest);
     }
+    if (command === "report" && rest[0] === "merge") {
+      const { reportMergeCommand } = await import("./report_merge_command.ts");
+      return await reportMergeCommand(rest.slice(1));
+    }
     if (command === "report") {
       const { reportCommand } = await import("./report_command.ts");
       return await reportCommand(rest);
@@ -124,6 +130,10 @@ export async function main(args: string[]): Promise<number> {
     if (command === "new") {
       const { newCommand } = await import("./new_command.ts");
       return await newCommand(rest);
+    }
+    if (command === "load") {
+      const { loadCommand } = await import("./load_command.ts");
+      return await loadCommand(rest);
     }
     if (command === "plugins") {
       const { pluginsCommand } = await import("./plugins_command.ts");

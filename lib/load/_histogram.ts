@@ -42,7 +42,8 @@ export function percentilesOf(histogram: Histogram): LatencyPercentiles {
     p90: at(90),
     p99: at(99),
     p999: at(99.9),
-    max: histogram.maxValue / US_PER_MS,
+    // The bucket's value, as a histogram decoded from a log gives it too.
+    max: at(100),
     mean: histogram.mean / US_PER_MS,
   };
 }

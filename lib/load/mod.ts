@@ -25,3 +25,5 @@ export * from "./arrival_schedule.ts";
 export * from "./run_load.ts";
 export * from "./load_report.ts";
 export * from "./plugin_sessions.ts";
+export * from "./shard_plan.ts";
+export * from "./interval_log.ts";

@@ -99,6 +99,22 @@ export async function runLoad(
   plan: LoadPlan,
   options: RunLoadOptions = {},
 ): Promise<LoadReport> {
+  // Sessions of the VUs active at the start open before the clock starts
+  // (a plugin process, a TLS handshake): the first iterations do not pay for it.
+  const vus: Vu[] = [];
+  const initial = plan.model === "closed" ? plan.vus : plan.preAllocatedVus;
+  for (let i = 0; i < initial; i++) vus.push({ index: i });
+  const early = new AbortController();
+  const onEarlyAbort = () => early.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", onEarlyAbort, { once: true });
+  await Promise.all(vus.map(async (vu) => {
+    try {
+      vu.session = await open(vu.index, early.signal);
+    } catch {
+      // Opened again, and counted, at its first iteration.
+    }
+  }));
+  options.signal?.removeEventListener("abort", onEarlyAbort);
   const startMs = Date.now();
   const t0 = performance.now();
   const recorder = new LoadRecorder(options.onInterval, startMs);
@@ -134,7 +150,6 @@ export async function runLoad(
     lastErrors = recorder.errors;
     lastTick = now;
   }, 1000);
-  const vus: Vu[] = [];
   let interrupted = 0;
   let dropped = 0;
 
@@ -187,11 +202,8 @@ export async function runLoad(
         }
       }
     };
-    for (let i = 0; i < plan.maxVus; i++) {
-      const vu: Vu = { index: i };
-      vus.push(vu);
-      track(loop(vu));
-    }
+    for (let i = vus.length; i < plan.maxVus; i++) vus.push({ index: i });
+    for (const vu of vus) track(loop(vu));
     await Promise.race([Promise.all([...running]), aborted(stop.signal)]);
   } else {
     const schedule = new ArrivalSchedule(plan.rate, plan.stages, plan.durationMs);
@@ -202,15 +214,7 @@ export async function runLoad(
       vus.push(vu);
       return vu;
     };
-    for (let i = 0; i < plan.preAllocatedVus; i++) idle.push(newVu());
-    // Sessions of pre-allocated VUs open before the first arrival.
-    await Promise.all(idle.map(async (vu) => {
-      try {
-        vu.session = await open(vu.index, hard.signal);
-      } catch {
-        // Opened again, and counted, at its first iteration.
-      }
-    }));
+    idle.push(...vus);
     const t1 = performance.now();
     let offset = schedule.next();
     for (; offset !== undefined; offset = schedule.next()) {

@@ -1,0 +1,279 @@
+// `wiretest load <plugin> [params] --vus/--rate/--duration/…`: a plugin's
+// client role as load. With --no-isolation a plugin's session hook keeps a
+// connection per VU; isolated, each VU has its own plugin process and each
+// iteration is one whole client run in it.
+import { checkLoadPlan, type LoadPlanInput, type StageInput } from "../load/load_plan.ts";
+import { formatLoadReport, loadMetrics, loadReportJson } from "../load/load_report.ts";
+import { pluginSessions } from "../load/plugin_sessions.ts";
+import {
+  type LoadProgress,
+  type LoadSession,
+  runLoad,
+  type SessionFactory,
+} from "../load/run_load.ts";
+import { parseShard, shardPlan } from "../load/shard_plan.ts";
+import { intervalLogHeader, intervalLogLines } from "../load/interval_log.ts";
+import { iterationResult } from "../load/plugin_sessions.ts";
+import { compileExpectation } from "../fixture/expectation.ts";
+import type { Expectation } from "../fixture/types.ts";
+import { flagsHelp, flagSpecs, parseFlags, UsageError, usageLine } from "./_flags.ts";
+import { manifestsFrom, openPlugin, registryWith } from "./_load_plugin.ts";
+import { EXIT } from "./_exit.ts";
+import { oneLine, printable } from "./_one_line.ts";
+
+/** Load flags: taken out of the arguments before the plugin's own flags are parsed. */
+const LOAD_FLAGS: Record<string, string> = {
+  "--vus": "number of VUs, closed model (each runs iterations back to back)",
+  "--rate": "iterations per second, open model (latency from intended start)",
+  "--duration": 'how long, with a unit: "10s", "1m"',
+  "--iterations": "closed model: stop after this many iterations in all",
+  "--stage": 'a ramp "<duration>:<target>" (VUs closed, rate open), repeatable',
+  "--max-vus": "open model: most VUs",
+  "--pre-allocated-vus": "open model: VUs opened before the first iteration",
+  "--shard": "i/n: run this machine's part of the plan",
+  "--hdr-log": "write per-second HdrHistogram interval logs to this file",
+  "--threshold": 'an expectation on the load metrics, "metrics.rtt_p99_ms: < 20ms", repeatable',
+  "--distribution": "also print the HdrHistogram percentile distribution (wrk2's format)",
+};
+const SWITCHES = new Set(["--distribution"]);
+
+export async function loadCommand(args: string[]): Promise<number> {
+  const [pluginName, ...rest] = args;
+  if (pluginName === undefined || pluginName.startsWith("-")) {
+    if (pluginName === "--help" || pluginName === "-h") {
+      console.log(loadHelp("<plugin>", ""));
+      return EXIT.ok;
+    }
+    throw new UsageError(
+      `Cannot run load: name a plugin ("wiretest load echo 127.0.0.1:7 --vus 8 --duration 10s")`,
+    );
+  }
+  const { load, pluginArgs } = splitLoadFlags(rest);
+  await using plugin = await openPlugin(pluginName, pluginArgs);
+  const { name, client: role } = plugin.described;
+  if (!role) throw new UsageError(`Cannot run load of plugin "${name}": it has no client role`);
+  const specs = flagSpecs(role.params);
+  const { params, common } = parseFlags(pluginArgs, specs, role.positionals);
+  if (common.help) {
+    console.log(printable(loadHelp(name, flagsHelp(specs, role.positionals))));
+    return EXIT.ok;
+  }
+  let input: LoadPlanInput = planInput(load);
+  if (load.shard !== undefined) {
+    const [index, count] = wrap(() => parseShard(load.shard![0]));
+    input = wrap(() => shardPlan(input, index, count));
+  }
+  if (plugin.executor.isolated && input.rate !== undefined && input.maxVus === undefined) {
+    // Isolated, a VU is a plugin process: all of them start before the clock
+    // does, none is spawned mid-run (a spawn takes longer than an iteration).
+    const top = Math.max(input.rate, ...(input.stages ?? []).map((s) => s.target));
+    input.maxVus = input.preAllocatedVus ?? Math.min(32, 1 + Math.ceil(top / 100));
+    input.preAllocatedVus ??= input.maxVus;
+  }
+  const plan = wrap(() => checkLoadPlan(input));
+  const thresholds = (load.threshold ?? []).map(compileThreshold);
+
+  let sessions: SessionFactory;
+  if (plugin.executor.isolated) {
+    // Validated once where the plugin runs, before any VU starts.
+    await (await plugin.executor.prepare(name, "client", params)).close();
+    sessions = async (): Promise<LoadSession> => {
+      const prepared = await plugin.executor.prepare(name, "client", params);
+      return {
+        iterate: async (signal) => iterationResult(await prepared.run({ signal })),
+        close: () => prepared.close(),
+      };
+    };
+  } else {
+    const registry = await registryWith(manifestsFrom(pluginArgs));
+    sessions = pluginSessions(await registry.load(name), params);
+  }
+
+  let log: Deno.FsFile | undefined;
+  const encoder = new TextEncoder();
+  const startMs = Date.now();
+  if (load["hdr-log"] !== undefined) {
+    log = await Deno.open(load["hdr-log"][0], { write: true, create: true, truncate: true });
+    log.writeSync(encoder.encode(intervalLogHeader(startMs)));
+  }
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+    controller.abort(new DOMException("Interrupted", "AbortError"));
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  const live = liveLine(Deno.stderr.isTerminal());
+  let report;
+  try {
+    report = await runLoad(sessions, plan, {
+      signal: controller.signal,
+      onProgress: (p) => live.update(p),
+      onInterval: (interval) => log?.writeSync(encoder.encode(intervalLogLines(interval, startMs))),
+    });
+  } finally {
+    live.stop();
+    Deno.removeSignalListener("SIGINT", onSignal);
+    log?.close();
+  }
+  const outcome = {
+    ok: report.errors === 0 && report.iterations > 0,
+    metrics: loadMetrics(report),
+    facts: { model: report.model, errors_by_type: report.errorsByType },
+  };
+  const failures = thresholds.map((t) => t.check(outcome)).filter((r) => !r.pass);
+  if (common.json) {
+    console.log(JSON.stringify(
+      {
+        ...loadReportJson(report),
+        thresholds: thresholds.map((t) => ({
+          key: t.key,
+          expected: t.source,
+          pass: t.check(outcome).pass,
+        })),
+      },
+      (_k, v) => typeof v === "number" && !Number.isFinite(v) ? null : v,
+      2,
+    ));
+  } else {
+    console.log(printable(formatLoadReport(report)));
+    if (load.distribution) console.log(report.distribution);
+    for (const f of failures) console.error(`threshold: ${oneLine(f.message)}`);
+  }
+  if (interrupted) return 130;
+  if (failures.length > 0) return EXIT.failed;
+  return report.iterations > 0 && report.errors === 0 ? EXIT.ok : EXIT.failed;
+}
+
+type LoadValues = Partial<Record<string, string[]>>;
+
+/** Takes the load flags out of `args` (`--flag value` and `--flag=value`). */
+function splitLoadFlags(args: string[]): { load: LoadValues; pluginArgs: string[] } {
+  const load: LoadValues = Object.create(null);
+  const pluginArgs: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") {
+      pluginArgs.push(...args.slice(i));
+      break;
+    }
+    const eq = arg.indexOf("=");
+    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    if (!Object.hasOwn(LOAD_FLAGS, flag)) {
+      pluginArgs.push(arg);
+      continue;
+    }
+    const key = flag.slice(2);
+    let value: string;
+    if (SWITCHES.has(flag)) {
+      if (eq !== -1) throw new UsageError(`Cannot parse arguments: flag "${flag}" takes no value`);
+      value = "true";
+    } else if (eq !== -1) {
+      value = arg.slice(eq + 1);
+    } else {
+      if (i + 1 >= args.length) {
+        throw new UsageError(`Cannot parse arguments: flag "${flag}" needs a value`);
+      }
+      value = args[++i];
+    }
+    (load[key] ??= []).push(value);
+  }
+  return { load, pluginArgs };
+}
+
+function planInput(load: LoadValues): LoadPlanInput {
+  const one = (key: string): string | undefined => {
+    const values = load[key];
+    if (values !== undefined && values.length > 1) {
+      throw new UsageError(`Cannot parse arguments: flag "--${key}" given ${values.length} times`);
+    }
+    return values?.[0];
+  };
+  const number = (key: string): number | undefined => {
+    const raw = one(key);
+    if (raw === undefined) return undefined;
+    const n = Number(raw.replace(/_/g, ""));
+    if (raw.trim() === "" || Number.isNaN(n)) {
+      throw new UsageError(`Cannot parse --${key}: "${raw}" is not a number`);
+    }
+    return n;
+  };
+  const input: LoadPlanInput = {};
+  const set = <K extends keyof LoadPlanInput>(k: K, v: LoadPlanInput[K] | undefined) => {
+    if (v !== undefined) input[k] = v;
+  };
+  set("vus", number("vus"));
+  set("rate", number("rate"));
+  set("duration", one("duration"));
+  set("iterations", number("iterations"));
+  set("maxVus", number("max-vus"));
+  set("preAllocatedVus", number("pre-allocated-vus"));
+  if (load.stage !== undefined) {
+    input.stages = load.stage.map((text): StageInput => {
+      const m = /^([^:]+):([^:]+)$/.exec(text);
+      const target = m ? Number(m[2]) : NaN;
+      if (!m || Number.isNaN(target)) {
+        throw new UsageError(
+          `Cannot parse --stage "${text}": write <duration>:<target>, such as "10s:100"`,
+        );
+      }
+      return { duration: m[1], target };
+    });
+  }
+  return input;
+}
+
+function compileThreshold(text: string, index: number): Expectation {
+  const m = /^\s*([^:\s]+)\s*:\s*(.+)$/.exec(text);
+  if (!m) {
+    throw new UsageError(
+      `Cannot parse --threshold "${text}": write "<field>: <expectation>", such as "metrics.rtt_p99_ms: < 20ms"`,
+    );
+  }
+  const at = { file: "--threshold", line: index + 1, column: 1, path: m[1] };
+  return wrap(() => compileExpectation(m[1], m[2], at));
+}
+
+/** Runs `f`, turning a plan's or threshold's error into a usage error (exit 2). */
+function wrap<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError((error as Error).message, { cause: error });
+  }
+}
+
+function loadHelp(plugin: string, pluginFlags: string): string {
+  const rows = Object.entries(LOAD_FLAGS).map(([flag, text]) =>
+    `  ${(flag + (SWITCHES.has(flag) ? "" : " <value>")).padEnd(28)}${text}`
+  );
+  return `${
+    usageLine(`load ${plugin}`, [])
+  }\n\nRun a plugin's client role as load.\n\nLoad flags:\n${
+    rows.join("\n")
+  }\n  --no-isolation              run the plugin in-process (its session hook keeps a connection per VU)\n${
+    pluginFlags ? `\nPlugin flags:\n${pluginFlags}\n` : ""
+  }\nExit codes: 0 no errors and thresholds met, 1 errors or a breached threshold, 2 usage error, 130 interrupted.`;
+}
+
+/** One line on a terminal, redrawn each second; nothing when stderr is piped. */
+function liveLine(isTerminal: boolean): { update(p: LoadProgress): void; stop(): void } {
+  if (!isTerminal) return { update: () => {}, stop: () => {} };
+  const encoder = new TextEncoder();
+  let drawn = false;
+  const ms = (v: number) => Number.isNaN(v) ? "-" : `${v.toFixed(2)}ms`;
+  return {
+    update(p) {
+      const total = p.durationMs === undefined ? "" : `/${(p.durationMs / 1000).toFixed(0)}s`;
+      const line = `rate ${p.rate.toFixed(0)}/s  p50 ${ms(p.p50Ms)}  p99 ${ms(p.p99Ms)}  errors ${
+        p.errorsPerSecond.toFixed(0)
+      }/s  ${(p.elapsedMs / 1000).toFixed(0)}s${total}`;
+      Deno.stderr.writeSync(encoder.encode(`\r\x1b[2K${line}`));
+      drawn = true;
+    },
+    stop() {
+      if (drawn) Deno.stderr.writeSync(encoder.encode("\r\x1b[2K"));
+    },
+  };
+}

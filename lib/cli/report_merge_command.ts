@@ -1,0 +1,65 @@
+// `wiretest report merge <log…>`: adds the HdrHistogram interval logs of
+// load shards (`wiretest load … --shard i/n --hdr-log file`) and prints one
+// summary, as if one machine had run the whole plan.
+import { mergeIntervalLogs } from "../load/interval_log.ts";
+import type { LatencyPercentiles } from "../load/types.ts";
+import { UsageError } from "./_flags.ts";
+import { EXIT } from "./_exit.ts";
+
+const HELP = `Usage: wiretest report merge <log> [<log>…] [--json] [--distribution]
+
+Adds the HdrHistogram interval logs load shards wrote (--hdr-log) and prints
+the corrected and uncorrected latency percentiles of all of them.`;
+
+export async function reportMergeCommand(rest: string[]): Promise<number> {
+  if (rest.includes("--help") || rest.includes("-h")) {
+    console.log(HELP);
+    return EXIT.ok;
+  }
+  const json = rest.includes("--json");
+  const distribution = rest.includes("--distribution");
+  const unknown = rest.find((a) => a.startsWith("-") && a !== "--json" && a !== "--distribution");
+  if (unknown !== undefined) {
+    throw new UsageError(`Cannot parse arguments: unknown flag "${unknown}" (see --help)`);
+  }
+  const files = rest.filter((a) => !a.startsWith("-"));
+  if (files.length === 0) throw new UsageError(`Cannot merge: name at least one interval log`);
+  const texts = await Promise.all(files.map(async (file) => {
+    try {
+      return await Deno.readTextFile(file);
+    } catch (error) {
+      throw new UsageError(`Cannot read interval log "${file}": ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }));
+  let merged;
+  try {
+    merged = mergeIntervalLogs(texts);
+  } catch (error) {
+    throw new UsageError((error as Error).message, { cause: error });
+  }
+  if (json) {
+    const { distribution: _d, ...rest } = merged;
+    console.log(JSON.stringify(
+      { logs: files.length, ...rest },
+      (_k, v) => typeof v === "number" && !Number.isFinite(v) ? null : v,
+      2,
+    ));
+  } else {
+    console.log(
+      `${files.length} logs, ${merged.intervals} intervals, ${merged.corrected.count} latencies`,
+    );
+    console.log(line("corrected", merged.corrected));
+    console.log(line("uncorrected", merged.uncorrected));
+    if (distribution) console.log(merged.distribution);
+  }
+  return EXIT.ok;
+}
+
+function line(name: string, p: LatencyPercentiles): string {
+  const ms = (v: number) => Number.isNaN(v) ? "-" : `${v.toFixed(3)}ms`;
+  return `${name.padEnd(12)} p50 ${ms(p.p50)}  p90 ${ms(p.p90)}  p99 ${ms(p.p99)}  p99.9 ${
+    ms(p.p999)
+  }  max ${ms(p.max)}`;
+}

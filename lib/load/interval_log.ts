@@ -1,0 +1,140 @@
+/**
+ * HdrHistogram interval logs: each shard of a load run writes its
+ * per-second histograms (corrected and uncorrected, tagged) in the format
+ * HdrHistogram's own tools read; {@linkcode mergeIntervalLogs} adds any
+ * number of them exactly.
+ *
+ * @module
+ */
+import { HistogramLogReader } from "hdr-histogram-js";
+import { loadHistogram, percentileDistribution, percentilesOf } from "./_histogram.ts";
+import type { LoadInterval } from "./_recorder.ts";
+import type { LatencyPercentiles } from "./types.ts";
+
+/** Tag of the corrected histograms (from intended start). */
+export const CORRECTED_TAG = "corrected";
+/** Tag of the uncorrected histograms (from actual start). */
+export const UNCORRECTED_TAG = "uncorrected";
+
+/**
+ * The log's header: format version, start time, legend.
+ *
+ * @param startMs The run's start, ms since the epoch.
+ * @returns The header lines, each ending in a newline.
+ *
+ * @example
+ * ```ts
+ * import { intervalLogHeader } from "@wiretest/wiretest/load";
+ * import assert from "node:assert/strict";
+ *
+ * assert.match(intervalLogHeader(0), /^#\[StartTime: 0\.000/m);
+ * ```
+ */
+export function intervalLogHeader(startMs: number): string {
+  return `#[Histogram log format version 1.3]\n` +
+    `#[StartTime: ${(startMs / 1000).toFixed(3)} (seconds since epoch), ${
+      new Date(startMs).toISOString()
+    }]\n` +
+    `#[values in microseconds; Interval_Max in milliseconds]\n` +
+    `"StartTimestamp","Interval_Length","Interval_Max","Interval_Compressed_Histogram"\n`;
+}
+
+/**
+ * An interval's two log lines (tagged corrected and uncorrected), with
+ * timestamps relative to `startMs`.
+ *
+ * @param interval The interval, as `runLoad`'s `onInterval` gives it.
+ * @param startMs The run's start, ms since the epoch.
+ * @returns Two lines, each ending in a newline.
+ *
+ * @example
+ * ```ts
+ * import { intervalLogLines } from "@wiretest/wiretest/load";
+ * import assert from "node:assert/strict";
+ *
+ * const lines = intervalLogLines({
+ *   startMs: 1000, endMs: 2000, corrected: "HISTFAAAA", correctedMaxMs: 0,
+ *   uncorrected: "HISTFAAAA", uncorrectedMaxMs: 0,
+ * }, 0);
+ * assert.equal(lines.split("\n")[0], "Tag=corrected,1.000,1.000,0.000,HISTFAAAA");
+ * ```
+ */
+export function intervalLogLines(interval: LoadInterval, startMs: number): string {
+  const start = ((interval.startMs - startMs) / 1000).toFixed(3);
+  const length = ((interval.endMs - interval.startMs) / 1000).toFixed(3);
+  return `Tag=${CORRECTED_TAG},${start},${length},${
+    interval.correctedMaxMs.toFixed(3)
+  },${interval.corrected}\n` +
+    `Tag=${UNCORRECTED_TAG},${start},${length},${
+      interval.uncorrectedMaxMs.toFixed(3)
+    },${interval.uncorrected}\n`;
+}
+
+/** Merged logs: percentiles and the distribution of each tag. */
+export interface MergedLogs {
+  /** Intervals read, over all logs. */
+  intervals: number;
+  /** Corrected latencies. */
+  corrected: LatencyPercentiles;
+  /** Uncorrected latencies. */
+  uncorrected: LatencyPercentiles;
+  /** The corrected percentile distribution, wrk2's text format, ms. */
+  distribution: string;
+}
+
+/**
+ * Adds every interval histogram of every log, per tag: the sum is exact
+ * (bucket counts add), so 4 shards merged give the percentiles one
+ * histogram of all their values would.
+ *
+ * @param logs The logs' texts.
+ * @returns Percentiles of the sums.
+ * @throws {SyntaxError} When a log holds a line that is not an interval.
+ *
+ * @example Two logs merged
+ * ```ts
+ * import { checkLoadPlan, intervalLogHeader, intervalLogLines, mergeIntervalLogs, runLoad, runSessions } from "@wiretest/wiretest/load";
+ * import assert from "node:assert/strict";
+ *
+ * const logs: string[] = [];
+ * for (let shard = 0; shard < 2; shard++) {
+ *   let log = intervalLogHeader(Date.now());
+ *   await runLoad(
+ *     runSessions(() => Promise.resolve({ ok: true, metrics: {}, facts: {} })),
+ *     checkLoadPlan({ vus: 1, iterations: 5 }),
+ *     { onInterval: (i) => log += intervalLogLines(i, i.startMs) },
+ *   );
+ *   logs.push(log);
+ * }
+ * assert.equal(mergeIntervalLogs(logs).corrected.count, 10);
+ * ```
+ */
+export function mergeIntervalLogs(logs: readonly string[]): MergedLogs {
+  const corrected = loadHistogram();
+  const uncorrected = loadHistogram();
+  let intervals = 0;
+  for (const [i, log] of logs.entries()) {
+    const lines = log.split("\n").filter((l) =>
+      l.trim() !== "" && !l.startsWith("#") &&
+      !l.startsWith('"StartTimestamp"')
+    );
+    for (const line of lines) {
+      if (!/^(Tag=[^,\s]+,)?[\d.]+,[\d.]+,[\d.]+,[A-Za-z0-9+/=]+$/.test(line.trim())) {
+        throw new SyntaxError(
+          `Cannot read interval log ${i + 1}: "${line.slice(0, 60)}" is not an interval line`,
+        );
+      }
+    }
+    const reader = new HistogramLogReader(log, 64);
+    for (let h = reader.nextIntervalHistogram(); h !== null; h = reader.nextIntervalHistogram()) {
+      intervals++;
+      (h.tag === UNCORRECTED_TAG ? uncorrected : corrected).add(h);
+    }
+  }
+  return {
+    intervals,
+    corrected: percentilesOf(corrected),
+    uncorrected: percentilesOf(uncorrected),
+    distribution: percentileDistribution(corrected),
+  };
+}

@@ -1,0 +1,198 @@
+// `wiretest load` and `wiretest report merge` as users run them: real
+// subprocesses against a real echo server, each bounded in time.
+import assert from "node:assert/strict";
+import { deno, MAIN } from "./_support/deno_process.ts";
+import { freePort } from "./_support/peer.ts";
+import { builtinRegistry } from "../plugins/manifest.ts";
+import { startServer } from "../lib/plugin/run.ts";
+import { formatAddress } from "../lib/transport/mod.ts";
+
+const wiretest = (args: string[]) => deno(["run", "-A", MAIN, ...args], { timeoutMs: 60_000 });
+
+async function withEcho(f: (target: string) => Promise<void>): Promise<void> {
+  const server = await startServer(await builtinRegistry().load("echo"), {});
+  try {
+    await f(formatAddress(server.address));
+  } finally {
+    await server.close();
+  }
+}
+
+Deno.test("wiretest load: closed model, a threshold met exits 0 and one breached exits 1", async () => {
+  await withEcho(async (target) => {
+    const ok = await wiretest([
+      "load",
+      "echo",
+      target,
+      "--vus",
+      "2",
+      "--iterations",
+      "50",
+      "--no-isolation",
+      "--threshold",
+      "metrics.error_rate: < 0.1%",
+      "--threshold",
+      "metrics.iterations: == 50",
+    ]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^50 iterations, 0 errors/m);
+    const breached = await wiretest([
+      "load",
+      "echo",
+      target,
+      "--vus",
+      "1",
+      "--iterations",
+      "5",
+      "--no-isolation",
+      "--threshold",
+      "metrics.rate: >= 1e9",
+    ]);
+    assert.equal(breached.code, 1);
+    assert.match(
+      breached.stderr,
+      /threshold: --threshold:1:1: "metrics\.rate" is [\d.]+, expected >= 1e9/,
+    );
+  });
+});
+
+Deno.test("wiretest load --json: metrics for thresholds, corrected and uncorrected latency", async () => {
+  await withEcho(async (target) => {
+    const r = await wiretest([
+      "load",
+      "echo",
+      target,
+      "--rate",
+      "50",
+      "--duration",
+      "1s",
+      "--no-isolation",
+      "--json",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout);
+    assert.equal(json.model, "open");
+    assert.equal(json.iterations, 50);
+    assert.equal(json.metrics.asked_rate, 50);
+    assert.equal(json.metrics.error_rate, 0);
+    assert.equal(typeof json.metrics.rtt_p99_ms, "number");
+    assert.equal(typeof json.metrics.rtt_uncorrected_p99_ms, "number");
+    assert.equal(json.series.length >= 1, true);
+  });
+});
+
+Deno.test("wiretest load refuses bad plans with exit 2 and one line", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--vus", "0", "--duration", "1s"], /"vus" must be at least 1/],
+    [["--vus", "-2", "--duration", "1s"], /"vus"/],
+    [["--rate", "1e12", "--duration", "1s"], /"rate" must be above 0 and at most 1000000/],
+    [["--vus", "1", "--duration", "10"], /add a unit/],
+    [["--vus", "x", "--duration", "1s"], /--vus: "x" is not a number/],
+    [["--vus", "3", "--duration", "1s", "--shard", "4/4"], /shard 4\/4 gets no VUs/],
+  ];
+  for (const [flags, message] of cases) {
+    const r = await wiretest(["load", "echo", "127.0.0.1:9", "--no-isolation", ...flags]);
+    assert.equal(r.code, 2, flags.join(" "));
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  }
+});
+
+Deno.test("wiretest load: a refused target counts errors by type and exits 1", async () => {
+  const port = freePort();
+  const r = await wiretest([
+    "load",
+    "echo",
+    `127.0.0.1:${port}`,
+    "--vus",
+    "2",
+    "--duration",
+    "1s",
+    "--no-isolation",
+    "--json",
+  ]);
+  assert.equal(r.code, 1);
+  const json = JSON.parse(r.stdout);
+  assert.equal(json.errors, json.iterations);
+  assert.ok(json.iterations >= 2 && json.iterations <= 16, `attempts ${json.iterations}`);
+  assert.deepEqual(Object.values(json.errorsByType), [json.errors]);
+});
+
+Deno.test("wiretest load --shard i/n --hdr-log, then report merge adds the shards", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await withEcho(async (target) => {
+      let total = 0;
+      for (const shard of ["1/2", "2/2"]) {
+        const r = await wiretest([
+          "load",
+          "echo",
+          target,
+          "--vus",
+          "3",
+          "--iterations",
+          "41",
+          "--no-isolation",
+          "--json",
+          "--shard",
+          shard,
+          "--hdr-log",
+          `${dir}/${shard[0]}.hlog`,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        const json = JSON.parse(r.stdout);
+        assert.equal(json.vusUsed, shard === "1/2" ? 2 : 1);
+        total += json.iterations;
+      }
+      assert.equal(total, 41);
+      const merged = await wiretest([
+        "report",
+        "merge",
+        `${dir}/1.hlog`,
+        `${dir}/2.hlog`,
+        "--json",
+      ]);
+      assert.equal(merged.code, 0, merged.stderr);
+      const json = JSON.parse(merged.stdout);
+      assert.equal(json.logs, 2);
+      assert.equal(json.corrected.count, 41);
+      assert.equal(json.uncorrected.count, 41);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("wiretest load: Ctrl-C mid-run prints the partial summary and exits 130", async () => {
+  await withEcho(async (target) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        MAIN,
+        "load",
+        "echo",
+        target,
+        "--vus",
+        "1",
+        "--duration",
+        "1h",
+        "--no-isolation",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    try {
+      // Interrupt once the run is under way: the server has seen its connection.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      child.kill("SIGINT");
+      const out = await child.output();
+      assert.equal(out.code, 130, new TextDecoder().decode(out.stderr));
+      assert.match(new TextDecoder().decode(out.stdout), /iterations, 0 errors .*\(interrupted\)/);
+    } finally {
+      clearTimeout(killer);
+    }
+  });
+});
