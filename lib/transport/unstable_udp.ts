@@ -32,3 +32,6 @@ export {
   type UdpSocket,
   type UdpTarget,
 } from "./udp.ts";
+export * from "./udp_io.ts";
+export * from "./libc_udp.ts";
+export * from "./libc_udp_echo.ts";

@@ -94,6 +94,18 @@ export const udpPingOutcome: OutcomeDeclaration = {
       type: "number",
       description: "The percentile (0 to 100), then the round-trip time in ms.",
     },
+    {
+      path: "io",
+      type: "string",
+      description:
+        "Which I/O path measured: `libc` (blocking libc calls through FFI in a Worker of its own) or `deno` (the runtime's sockets).",
+    },
+    {
+      path: "clock",
+      type: "string",
+      description:
+        "What timed arrivals: `kernel-rx` (the kernel's SO_TIMESTAMPNS receive timestamp; sends by clock_gettime right before sendto), `realtime` (clock_gettime after recvmsg) or `performance.now` (when the runtime delivered the datagram).",
+    },
   ],
 };
 

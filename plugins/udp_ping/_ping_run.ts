@@ -5,11 +5,8 @@ import { formatAddress, toNetError } from "../../lib/transport/mod.ts";
 import { type Datagram, type UdpSocket, type UdpTarget } from "../../lib/transport/unstable_udp.ts";
 import { LatencyHistogram } from "../../lib/metrics/mod.ts";
 import type { Context } from "../../lib/plugin/mod.ts";
-import { FOREIGN, type PingPacket } from "./_packet.ts";
-
-const PENDING = 0;
-const RECEIVED = 1;
-const LATE = 2;
+import type { PingPacket } from "./_packet.ts";
+import { PingTally } from "./_tally.ts";
 
 /** How often progress is reported, in milliseconds. */
 const PROGRESS_EVERY_MS = 250;
@@ -27,15 +24,7 @@ export interface PingRunOptions {
 }
 
 export class PingRun {
-  sent = 0;
-  received = 0;
-  duplicates = 0;
-  reordered = 0;
-  late = 0;
-  foreign = 0;
-  malformed = 0;
-  /** RFC 3550 interarrival jitter over the round-trip times of received pings. */
-  jitter = 0;
+  readonly tally: PingTally;
   readonly rtt: LatencyHistogram = new LatencyHistogram();
   startedAt = NaN;
   endedAt = NaN;
@@ -43,11 +32,6 @@ export class PingRun {
   error: unknown = undefined;
 
   #o: PingRunOptions;
-  #sentAt: Float64Array;
-  #state: Uint8Array;
-  #issued = 0;
-  #highest = -1;
-  #previousRtt = NaN;
   #stopped = false;
   // The one pause in progress: until when, and which ping's reply ends it early.
   #waitSeq = -1;
@@ -62,8 +46,14 @@ export class PingRun {
 
   constructor(options: PingRunOptions) {
     this.#o = options;
-    this.#sentAt = new Float64Array(options.count);
-    this.#state = new Uint8Array(options.count);
+    this.tally = new PingTally({
+      count: options.count,
+      packet: options.packet,
+      peer: options.peer,
+      timeoutMs: options.timeoutMs,
+      record: (rtt) => this.rtt.record(rtt),
+      log: (message) => options.ctx.log("debug", message),
+    });
   }
 
   /** Sends every ping, waits for the replies, then closes the socket. Never throws. */
@@ -110,23 +100,22 @@ export class PingRun {
   // order they were sent, so once the newest unanswered one has timed out,
   // all the others have too.
   async #drain(): Promise<void> {
-    let newest = this.#issued - 1;
+    const tally = this.tally;
+    let newest = tally.issued - 1;
     while (!this.#stopped) {
-      while (newest >= 0 && this.#state[newest] !== PENDING) newest--;
+      while (newest >= 0 && !tally.pending(newest)) newest--;
       if (newest < 0) return;
       await this.#waitAnswered(newest);
-      if (this.#state[newest] === PENDING) return;
+      if (tally.pending(newest)) return;
     }
   }
 
   async #send(seq: number): Promise<void> {
-    const { socket, peer, packet } = this.#o;
-    const now = performance.now();
-    this.#sentAt[seq] = now;
-    this.#issued = seq + 1;
+    const { socket, peer } = this.#o;
+    const bytes = this.tally.stamp(seq, performance.now());
     try {
-      await socket.send(packet.stamp(seq, now), peer);
-      this.sent++;
+      await socket.send(bytes, peer);
+      this.tally.sent++;
     } catch (error) {
       this.#stop(toNetError(error, "send", formatAddress({ transport: "udp", ...peer })));
     }
@@ -134,8 +123,8 @@ export class PingRun {
   }
 
   async #waitAnswered(seq: number): Promise<void> {
-    while (!this.#stopped && this.#state[seq] === PENDING) {
-      const left = this.#sentAt[seq] + this.#o.timeoutMs - performance.now();
+    while (!this.#stopped && this.tally.pending(seq)) {
+      const left = this.tally.sentAt[seq] + this.#o.timeoutMs - performance.now();
       if (left < 0) return;
       await this.#pause(Math.ceil(left), seq);
     }
@@ -200,50 +189,14 @@ export class PingRun {
   }
 
   #handle({ data, from, receivedAt }: Datagram): void {
-    const { peer, packet, timeoutMs, ctx } = this.#o;
-    if (from.port !== peer.port || from.hostname !== peer.hostname) {
-      if (this.foreign++ === 0) {
-        ctx.log("debug", `udp-ping: foreign datagram from ${from.hostname}:${from.port}`);
-      }
-      return;
-    }
-    const seq = packet.check(data, this.#sentAt, this.#issued);
-    if (seq < 0) {
-      if (seq === FOREIGN) {
-        if (this.foreign++ === 0) ctx.log("debug", "udp-ping: datagram without our identifier");
-      } else if (this.malformed++ === 0) {
-        ctx.log("debug", `udp-ping: malformed echo (${data.length} bytes)`);
-      }
-      return;
-    }
-    if (this.#state[seq] !== PENDING) {
-      this.duplicates++;
-    } else {
-      const rtt = receivedAt - this.#sentAt[seq];
-      if (rtt > timeoutMs) {
-        this.#state[seq] = LATE;
-        this.late++;
-      } else {
-        this.#state[seq] = RECEIVED;
-        this.received++;
-        this.rtt.record(rtt);
-        if (seq < this.#highest) this.reordered++;
-        else this.#highest = seq;
-        // RFC 3550 6.4.1: J += (|D| - J) / 16, D the change in transit time
-        // between consecutive arrivals; here the transit is the round trip.
-        if (!Number.isNaN(this.#previousRtt)) {
-          this.jitter += (Math.abs(rtt - this.#previousRtt) - this.jitter) / 16;
-        }
-        this.#previousRtt = rtt;
-      }
-    }
-    if (seq === this.#waitSeq) this.#endPause();
+    const seq = this.tally.count(data, from.hostname, from.port, receivedAt);
+    if (seq >= 0 && seq === this.#waitSeq) this.#endPause();
   }
 
   #report(final: boolean): void {
     const now = performance.now();
     if (!final && now - this.#progressAt < PROGRESS_EVERY_MS) return;
     this.#progressAt = now;
-    this.#o.ctx.progress({ done: this.sent, total: this.#o.count, unit: "packets" });
+    this.#o.ctx.progress({ done: this.tally.sent, total: this.#o.count, unit: "packets" });
   }
 }

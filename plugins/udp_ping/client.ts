@@ -8,10 +8,17 @@
 import { type Context, describeError, type Outcome } from "../../lib/plugin/mod.ts";
 import { summaryMetrics } from "../../lib/metrics/mod.ts";
 import { formatAddress, parseHostPort } from "../../lib/transport/mod.ts";
-import { bindUdp, MAX_UDP_PAYLOAD } from "../../lib/transport/unstable_udp.ts";
+import {
+  bindUdp,
+  libcUdpRefusal,
+  MAX_UDP_PAYLOAD,
+  type UdpTarget,
+} from "../../lib/transport/unstable_udp.ts";
 import { HEADER_SIZE, PingPacket } from "./_packet.ts";
 import { localAddressFor, resolvePeer } from "./_peer.ts";
 import { PingRun } from "./_ping_run.ts";
+import { runNativePing } from "./_native_ping.ts";
+import type { PingResult } from "./_ping_result.ts";
 import { NoReplyError } from "./no_reply_error.ts";
 import type { UdpPingClientParams } from "./params.ts";
 
@@ -26,8 +33,17 @@ import type { UdpPingClientParams } from "./params.ts";
  * when every ping is answered or timed out, at most `timeoutMs` after the last
  * send.
  *
- * Round-trip times come from `performance.now()` taken the moment a datagram
- * arrives. Each datagram counts in exactly one way:
+ * The `io` param picks the I/O path (fact `io`). On `libc` the whole run is
+ * one blocking loop of libc calls through FFI in a Worker of its own: a send
+ * is timed by `clock_gettime` right before `sendto`, an arrival by the
+ * kernel's `SO_TIMESTAMPNS` receive timestamp (fact `clock`: `kernel-rx`;
+ * `realtime` when the kernel gave none). On `deno` (the runtime's sockets)
+ * both are `performance.now()` taken the moment the runtime delivers the
+ * datagram (`clock`: `performance.now`). `auto` takes `libc` where
+ * `libcUdpRefusal()` allows it: FFI granted for libc's path and net for
+ * both addresses; an isolated plugin has no FFI, so it runs on `deno`.
+ * Sizes, timeouts, aborts and counting are the same on both paths.
+ * Each datagram counts in exactly one way:
  * - `received`: the first echo of a ping within `timeoutMs`; `rtt_*_ms` and
  *   `jitter_ms` describe these. Of them, `reordered` arrived after an echo of a
  *   newer ping.
@@ -55,11 +71,12 @@ import type { UdpPingClientParams } from "./params.ts";
  * @param ctx The run's context: its signal stops the run.
  * @returns Metrics `sent`, `received`, `lost`, `loss_pct`, `duplicates`,
  * `reordered`, `late`, `foreign`, `malformed`, `rtt_*_ms`, `jitter_ms`,
- * `duration_ms`; facts `target`, `peer`, `local`, `identifier`.
+ * `duration_ms`; facts `target`, `peer`, `local`, `identifier`, `io`, `clock`.
  * @throws {RangeError} When a param is out of range (e.g. `size` beyond
  * 65,507 bytes), before anything is sent.
  * @throws {TypeError} When `target` is not `host:port`.
  * @throws {ConnectionError} When the target name cannot be resolved or the socket cannot be bound.
+ * @throws {RangeError} With `io: "libc"` where that path is refused.
  *
  * @example Pinging the udp-ping server
  * ```ts
@@ -68,10 +85,10 @@ import type { UdpPingClientParams } from "./params.ts";
  * import assert from "node:assert/strict";
  *
  * using ctx = createContext({ timeout: 10_000 });
- * const server = await serveUdpPing({ host: "127.0.0.1", port: 0 }, ctx);
+ * const server = await serveUdpPing({ host: "127.0.0.1", port: 0, io: "auto" }, ctx);
  * const { port } = server.address as Deno.NetAddr;
  * const outcome = await pingUdp(
- *   { target: `127.0.0.1:${port}`, count: 5, intervalMs: 10, size: 64, timeoutMs: 1000 },
+ *   { target: `127.0.0.1:${port}`, count: 5, intervalMs: 10, size: 64, timeoutMs: 1000, io: "auto" },
  *   ctx,
  * );
  * await server.close();
@@ -89,11 +106,88 @@ export async function pingUdp(params: UdpPingClientParams, ctx: Context): Promis
   ctx.signal.throwIfAborted();
   const peer = { hostname: ip, port };
   const packet = new PingPacket(params.size);
-  const socket = bindUdp({ hostname: localAddressFor(ip), port: 0 });
+  const bindHostname = localAddressFor(ip);
+  const run = await runPings(params, { peer, packet, bindHostname, where }, ctx);
+  const { tally } = run;
+
+  const lost = tally.sent - tally.received;
+  const metrics: Record<string, number> = {
+    sent: tally.sent,
+    received: tally.received,
+    lost,
+    duplicates: tally.duplicates,
+    reordered: tally.reordered,
+    late: tally.late,
+    foreign: tally.foreign,
+    malformed: tally.malformed,
+    ...summaryMetrics("rtt", run.rtt.summary()),
+    duration_ms: run.durationMs,
+  };
+  if (tally.sent > 0) metrics.loss_pct = lost / tally.sent * 100;
+  if (tally.received >= 2) metrics.jitter_ms = tally.jitter;
+  const outcome: Outcome = {
+    ok: run.error === undefined,
+    metrics,
+    facts: {
+      target: params.target,
+      peer: formatAddress({ transport: "udp", ...peer }),
+      local: run.local,
+      identifier: packet.id.toString(16).padStart(8, "0"),
+      io: run.io,
+      clock: run.clock,
+      ...(run.rtt.count > 0 ? { rtt_percentiles: run.rtt.percentileCurve() } : {}),
+    },
+  };
+  if (run.error !== undefined) {
+    outcome.error = describeError(run.error);
+  } else if (tally.sent > 0 && tally.received === 0) {
+    // Nothing measured is a failure, not a 100% loss that passes: echo over
+    // UDP fails the same way.
+    const seen = (["late", "malformed", "foreign"] as const)
+      .filter((name) => tally[name] > 0)
+      .map((name) => `${tally[name]} ${name}`);
+    outcome.ok = false;
+    outcome.error = describeError(
+      new NoReplyError({
+        target: params.target,
+        sent: tally.sent,
+        timeoutMs: params.timeoutMs,
+        instead: seen.join(", "),
+      }),
+    );
+  }
+  return outcome;
+}
+
+// The libc path when `io` allows it and it may be used (FFI for libc, net for
+// both addresses), else the runtime's sockets.
+async function runPings(
+  params: UdpPingClientParams,
+  o: { peer: UdpTarget; packet: PingPacket; bindHostname: string; where: string },
+  ctx: Context,
+): Promise<PingResult> {
+  if (params.io !== "deno") {
+    const refused = libcUdpRefusal([o.peer, { hostname: o.bindHostname, port: 0 }]) ??
+      await runNativePing({
+        bindHostname: o.bindHostname,
+        peer: o.peer,
+        id: o.packet.id,
+        size: params.size,
+        count: params.count,
+        intervalMs: params.intervalMs,
+        timeoutMs: params.timeoutMs,
+      }, ctx);
+    if (typeof refused !== "string" && !("refused" in refused)) return refused;
+    if (params.io === "libc") {
+      const reason = typeof refused === "string" ? refused : refused.refused;
+      throw new RangeError(`Cannot ping ${o.where}: io "libc" is not available: ${reason}`);
+    }
+  }
+  const socket = bindUdp({ hostname: o.bindHostname, port: 0 });
   const run = new PingRun({
     socket,
-    peer,
-    packet,
+    peer: o.peer,
+    packet: o.packet,
     count: params.count,
     intervalMs: params.intervalMs,
     timeoutMs: params.timeoutMs,
@@ -101,52 +195,15 @@ export async function pingUdp(params: UdpPingClientParams, ctx: Context): Promis
   });
   const local = formatAddress(socket.addr);
   await run.run();
-
-  const lost = run.sent - run.received;
-  const metrics: Record<string, number> = {
-    sent: run.sent,
-    received: run.received,
-    lost,
-    duplicates: run.duplicates,
-    reordered: run.reordered,
-    late: run.late,
-    foreign: run.foreign,
-    malformed: run.malformed,
-    ...summaryMetrics("rtt", run.rtt.summary()),
-    duration_ms: run.endedAt - run.startedAt,
+  return {
+    tally: run.tally,
+    rtt: run.rtt,
+    durationMs: run.endedAt - run.startedAt,
+    error: run.error,
+    local,
+    io: "deno",
+    clock: "performance.now",
   };
-  if (run.sent > 0) metrics.loss_pct = lost / run.sent * 100;
-  if (run.received >= 2) metrics.jitter_ms = run.jitter;
-  const outcome: Outcome = {
-    ok: run.error === undefined,
-    metrics,
-    facts: {
-      target: params.target,
-      peer: formatAddress({ transport: "udp", ...peer }),
-      local,
-      identifier: packet.id.toString(16).padStart(8, "0"),
-      ...(run.rtt.count > 0 ? { rtt_percentiles: run.rtt.percentileCurve() } : {}),
-    },
-  };
-  if (run.error !== undefined) {
-    outcome.error = describeError(run.error);
-  } else if (run.sent > 0 && run.received === 0) {
-    // Nothing measured is a failure, not a 100% loss that passes: echo over
-    // UDP fails the same way.
-    const seen = (["late", "malformed", "foreign"] as const)
-      .filter((name) => run[name] > 0)
-      .map((name) => `${run[name]} ${name}`);
-    outcome.ok = false;
-    outcome.error = describeError(
-      new NoReplyError({
-        target: params.target,
-        sent: run.sent,
-        timeoutMs: params.timeoutMs,
-        instead: seen.join(", "),
-      }),
-    );
-  }
-  return outcome;
 }
 
 function checkParams(p: UdpPingClientParams): void {

@@ -7,8 +7,11 @@
 import { z } from "zod";
 import type { ParamsSchema, ParamsTypesMatch } from "../../lib/plugin/mod.ts";
 import { parseHostPort } from "../../lib/transport/mod.ts";
-import { MAX_UDP_PAYLOAD } from "../../lib/transport/unstable_udp.ts";
+import { MAX_UDP_PAYLOAD, UDP_IO_VALUES, type UdpIo } from "../../lib/transport/unstable_udp.ts";
 import { HEADER_SIZE } from "./_packet.ts";
+
+const IO_DOC =
+  'I/O path: "libc" (blocking libc calls in a Worker, kernel receive timestamps), "deno" (the runtime\'s sockets), "auto" (libc where FFI for libc and net are granted, else deno)';
 
 /**
  * Size of the header every ping carries (magic, run identifier, sequence
@@ -38,6 +41,12 @@ export interface UdpPingServerOptions {
   host?: string;
   /** Port to bind; 0 (default) picks a free one. */
   port?: number;
+  /**
+   * I/O path (default `"auto"`): `"libc"` echoes in a Worker of its own with
+   * blocking libc calls through FFI, `"deno"` with the runtime's sockets,
+   * `"auto"` takes libc where FFI for libc's path and net are granted.
+   */
+  io?: UdpIo;
 }
 
 /** The udp-ping server role's params after defaults. */
@@ -46,6 +55,8 @@ export interface UdpPingServerParams {
   host: string;
   /** Port to bind (0: a free one). */
   port: number;
+  /** I/O path. */
+  io: UdpIo;
 }
 
 const udpPingServerSchema = z
@@ -54,6 +65,7 @@ const udpPingServerSchema = z
     port: z.number().int().min(0).max(65535).default(0).describe(
       "UDP port to bind; 0 picks a free one",
     ),
+    io: z.enum(UDP_IO_VALUES as [UdpIo, ...UdpIo[]]).default("auto").describe(IO_DOC),
   });
 
 // The interfaces say what the schema says: a drift is a compile error here.
@@ -72,7 +84,11 @@ true satisfies ParamsTypesMatch<
  * import { validateParams } from "@wiretest/wiretest/plugin";
  * import assert from "node:assert/strict";
  *
- * assert.deepEqual(validateParams(udpPingServerParams, {}), { host: "127.0.0.1", port: 0 });
+ * assert.deepEqual(validateParams(udpPingServerParams, {}), {
+ *   host: "127.0.0.1",
+ *   port: 0,
+ *   io: "auto",
+ * });
  * assert.throws(() => validateParams(udpPingServerParams, { port: 70_000 }), /"port"/);
  * ```
  */
@@ -96,6 +112,14 @@ export interface UdpPingClientOptions {
   size?: number;
   /** Milliseconds a ping may wait for its reply (default 1000); a later reply counts as late. */
   timeoutMs?: number;
+  /**
+   * I/O path (default `"auto"`): `"libc"` runs the pings in a Worker of its
+   * own with blocking libc calls through FFI and times arrivals with the
+   * kernel's receive timestamps, `"deno"` uses the runtime's sockets and
+   * `performance.now()`, `"auto"` takes libc where FFI for libc's path and
+   * net are granted. The outcome's `io` and `clock` facts say which measured.
+   */
+  io?: UdpIo;
 }
 
 /** The udp-ping client role's params after defaults. */
@@ -110,6 +134,8 @@ export interface UdpPingClientParams {
   size: number;
   /** Milliseconds a ping may wait for its reply. */
   timeoutMs: number;
+  /** I/O path. */
+  io: UdpIo;
 }
 
 function isTarget(text: string): boolean {
@@ -137,6 +163,7 @@ const udpPingClientSchema = z
     timeoutMs: z.number().min(1).max(HOUR_MS).default(1000).describe(
       "Milliseconds a ping waits for its reply; later replies count as late, not received",
     ),
+    io: z.enum(UDP_IO_VALUES as [UdpIo, ...UdpIo[]]).default("auto").describe(IO_DOC),
   });
 
 // The interfaces say what the schema says: a drift is a compile error here.

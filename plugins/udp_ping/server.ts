@@ -5,7 +5,12 @@
  * @module
  */
 import { formatAddress } from "../../lib/transport/mod.ts";
-import { bindUdp, type UdpSocket } from "../../lib/transport/unstable_udp.ts";
+import {
+  bindUdp,
+  libcUdpRefusal,
+  startLibcUdpEcho,
+  type UdpSocket,
+} from "../../lib/transport/unstable_udp.ts";
 import type { Context, Service } from "../../lib/plugin/mod.ts";
 import type { UdpPingServerParams } from "./params.ts";
 
@@ -14,6 +19,10 @@ import type { UdpPingServerParams } from "./params.ts";
  * byte. One receive loop sends each echo before taking the next datagram and
  * keeps no queue, so a flood costs no memory: what the loop cannot keep up
  * with, the kernel drops.
+ *
+ * With `io` `libc` (or `auto` where `libcUdpRefusal()` allows it) the loop
+ * is blocking libc calls in a Worker of its own; with `deno` the runtime's
+ * sockets. Both echo the same bytes and count the same way.
  *
  * `stats()` counts `datagrams_in`, `datagrams_out`, `bytes_in`, `bytes_out`
  * and `send_errors` (echoes the kernel refused, e.g. when its buffers were
@@ -24,6 +33,7 @@ import type { UdpPingServerParams } from "./params.ts";
  * @returns The running service; `close()` resolves once the loop has ended.
  * @throws {ConnectionError} With code `address-in-use` when the port is taken.
  * @throws {PermissionDeniedError} Without `--allow-net` for that address.
+ * @throws {RangeError} With `io: "libc"` where that path is refused.
  *
  * @example Echoing one datagram
  * ```ts
@@ -33,7 +43,7 @@ import type { UdpPingServerParams } from "./params.ts";
  * import assert from "node:assert/strict";
  *
  * using ctx = createContext();
- * const service = await serveUdpPing({ host: "127.0.0.1", port: 0 }, ctx);
+ * const service = await serveUdpPing({ host: "127.0.0.1", port: 0, io: "auto" }, ctx);
  * using client = bindUdp();
  * await client.send(new Uint8Array([1, 2, 3]), service.address as Deno.NetAddr);
  * const { data } = await client.receive({ timeout: 1000 });
@@ -42,8 +52,58 @@ import type { UdpPingServerParams } from "./params.ts";
  * await service.close();
  * ```
  */
-export function serveUdpPing(params: UdpPingServerParams, ctx: Context): Promise<Service> {
-  if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason);
+export async function serveUdpPing(
+  params: UdpPingServerParams,
+  ctx: Context,
+): Promise<Service> {
+  ctx.signal.throwIfAborted();
+  if (params.io !== "deno") {
+    const native = await serveNative(params, ctx);
+    if (native) return native;
+  }
+  return serveWithDeno(params, ctx);
+}
+
+// The echo on the libc path, or `undefined` when `io` is "auto" and that
+// path may not be used here.
+async function serveNative(
+  params: UdpPingServerParams,
+  ctx: Context,
+): Promise<Service | undefined> {
+  const refused = libcUdpRefusal([{ hostname: params.host, port: params.port }]) ??
+    await startLibcUdpEcho(params.host, params.port);
+  if (typeof refused === "string" || "refused" in refused) {
+    if (params.io === "auto") return undefined;
+    const reason = typeof refused === "string" ? refused : refused.refused;
+    const where = formatAddress({ transport: "udp", hostname: params.host, port: params.port });
+    throw new RangeError(`Cannot listen on ${where}: io "libc" is not available: ${reason}`);
+  }
+  const echo = refused;
+  const where = formatAddress(echo.address);
+  ctx.log("info", `udp-ping server listening on ${where} (libc I/O)`);
+  const close = () => {
+    ctx.signal.removeEventListener("abort", onAbort);
+    return echo.close();
+  };
+  const onAbort = () => void close();
+  ctx.signal.addEventListener("abort", onAbort, { once: true });
+  return {
+    address: echo.address,
+    stats: () => {
+      const c = echo.counts();
+      return {
+        datagrams_in: c.datagramsIn,
+        datagrams_out: c.datagramsOut,
+        bytes_in: c.bytesIn,
+        bytes_out: c.bytesOut,
+        send_errors: c.sendErrors,
+      };
+    },
+    close,
+  };
+}
+
+function serveWithDeno(params: UdpPingServerParams, ctx: Context): Promise<Service> {
   let socket: UdpSocket;
   try {
     socket = bindUdp({ hostname: params.host, port: params.port });

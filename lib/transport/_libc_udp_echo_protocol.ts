@@ -1,0 +1,20 @@
+// What startLibcUdpEcho() and its Worker say to each other.
+
+/** Index of each counter in the shared counts. */
+export const ECHO_COUNTERS = { IN: 0, OUT: 1, BYTES_IN: 2, BYTES_OUT: 3, SEND_ERRORS: 4 } as const;
+
+/** What the host tells the worker. */
+export interface EchoWorkerStart {
+  hostname: string;
+  port: number;
+  reuseAddress: boolean;
+  counts: SharedArrayBuffer;
+  stop: SharedArrayBuffer;
+}
+
+/** What the worker tells the host. */
+export type EchoWorkerReply =
+  | { type: "bound"; hostname: string; port: number; kernelTimestamps: boolean }
+  | { type: "refused"; reason: string }
+  | { type: "error"; call: string; errno: number }
+  | { type: "closed" };

@@ -1,0 +1,547 @@
+/**
+ * Blocking UDP sockets through libc (`Deno.dlopen`), for measuring loops
+ * that run in a Worker of their own: one FFI call per syscall, no event loop
+ * between a datagram's arrival and its timestamp, and the kernel's
+ * `SO_TIMESTAMPNS` receive timestamp where the kernel gives one. Linux on
+ * x86_64 and aarch64 only (the struct layouts and constants are theirs);
+ * anywhere else, or when FFI is not granted for libc's path,
+ * {@linkcode openLibcUdp} says why and callers use {@linkcode bindUdp}.
+ *
+ * FFI is a blanket escape from Deno's permissions: these sockets bind and
+ * send wherever they are told, whatever `--allow-net` says. Check the net
+ * permission for every address first ({@linkcode libcUdpRefusal} does).
+ *
+ * @module
+ */
+/**
+ * Where libc may be, in the order {@linkcode openLibcUdp} tries them; grant
+ * `--allow-ffi` for the one on your system (no pointer API is used, so the
+ * path alone is enough).
+ *
+ * @example Granting FFI for libc alone
+ * ```ts
+ * import { LIBC_PATHS } from "@wiretest/wiretest/unstable-udp";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(LIBC_PATHS.includes("/lib/x86_64-linux-gnu/libc.so.6"));
+ * const flag = `--allow-ffi=${LIBC_PATHS[0]}`;
+ * assert.equal(flag, "--allow-ffi=/lib/x86_64-linux-gnu/libc.so.6");
+ * ```
+ */
+export const LIBC_PATHS: readonly string[] = [
+  "/lib/x86_64-linux-gnu/libc.so.6",
+  "/usr/lib/x86_64-linux-gnu/libc.so.6",
+  "/lib/aarch64-linux-gnu/libc.so.6",
+  "/usr/lib/aarch64-linux-gnu/libc.so.6",
+  "/lib64/libc.so.6",
+  "/usr/lib64/libc.so.6",
+  "/usr/lib/libc.so.6",
+];
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+const SOCK_DGRAM = 2;
+const SOCK_CLOEXEC = 0x80000;
+const SOL_SOCKET = 1;
+const SO_REUSEADDR = 2;
+const SO_RCVBUF = 8;
+const SO_SNDBUF = 7;
+const SO_TIMESTAMPNS = 35;
+const MSG_DONTWAIT = 0x40;
+const POLLIN = 1;
+const CLOCK_REALTIME = 0;
+const EAGAIN = 11;
+const EINTR = 4;
+
+// errno values told apart, by name (the names Node uses as error codes).
+const ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM",
+  13: "EACCES",
+  90: "EMSGSIZE",
+  98: "EADDRINUSE",
+  99: "EADDRNOTAVAIL",
+  101: "ENETUNREACH",
+  105: "ENOBUFS",
+  111: "ECONNREFUSED",
+  113: "EHOSTUNREACH",
+};
+
+const symbols = {
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "isize" },
+  recvmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
+  ppoll: { parameters: ["buffer", "u64", "buffer", "pointer"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+  // memcpy returns its destination: with no byte copied, a buffer's address
+  // (for recvmsg's structures) without the pointer APIs, which need FFI granted
+  // everywhere rather than for libc's path alone.
+  address_of: { name: "memcpy", parameters: ["buffer", "buffer", "usize"], result: "usize" },
+  // errno read through its thread-local address, for the same reason.
+  read_errno: { name: "memcpy", parameters: ["buffer", "pointer", "usize"], result: "pointer" },
+} as const;
+
+type LibcSymbols = Deno.DynamicLibrary<typeof symbols>["symbols"];
+
+/** libc opened (and from where), or why it could not be. */
+export type LibcUdpOpened = { libc: LibcUdp; path: string } | { libc?: undefined; reason: string };
+
+/**
+ * Opens libc (each thread opens its own; close it when done). Never throws:
+ * when FFI is not granted for any of {@linkcode LIBC_PATHS}, the platform is
+ * not Linux x86_64/aarch64 or no candidate path loads, the result says why.
+ *
+ * @returns `{ libc, path }`, or `{ reason }`.
+ *
+ * @example A datagram between two blocking sockets
+ * ```ts
+ * import { openLibcUdp } from "@wiretest/wiretest/unstable-udp";
+ * import assert from "node:assert/strict";
+ *
+ * const opened = openLibcUdp();
+ * if (opened.libc) {
+ *   using libc = opened.libc;
+ *   using a = libc.bind("127.0.0.1", 0);
+ *   using b = libc.bind("127.0.0.1", 0);
+ *   assert.equal(a.sendTo(new Uint8Array([1, 2, 3]), 3, "127.0.0.1", b.port), 0);
+ *   const got = b.receive(1000);
+ *   assert.equal(got?.length, 3);
+ *   assert.equal(got?.fromPort, a.port);
+ *   assert.deepEqual(b.buffer.subarray(0, 3), new Uint8Array([1, 2, 3]));
+ * } else {
+ *   assert.equal(typeof opened.reason, "string");
+ * }
+ * ```
+ */
+export function openLibcUdp(): LibcUdpOpened {
+  if (Deno.build.os !== "linux" || !["x86_64", "aarch64"].includes(Deno.build.arch)) {
+    return { reason: `not Linux x86_64/aarch64 (${Deno.build.os} ${Deno.build.arch})` };
+  }
+  if (typeof Deno.dlopen !== "function") return { reason: "Deno.dlopen is unavailable" };
+  const reasons: string[] = [];
+  for (const path of LIBC_PATHS) {
+    // Asking first keeps a missing grant from prompting or throwing.
+    const state = Deno.permissions.querySync({ name: "ffi", path }).state;
+    if (state !== "granted") {
+      reasons.push(`${path}: ffi ${state}`);
+      continue;
+    }
+    try {
+      const lib = Deno.dlopen(path, symbols);
+      return { libc: new LibcUdp(lib), path };
+    } catch (error) {
+      reasons.push(`${path}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return { reason: `libc not loaded (${reasons[0] ?? "no candidate path"})` };
+}
+
+/**
+ * A failed libc call: the call and its errno. `code` is the errno's name
+ * (`EADDRINUSE`), so {@linkcode toNetError} maps it as it maps Node's errors.
+ *
+ * @example Mapped to a ConnectionError
+ * ```ts
+ * import { ConnectionError, toNetError } from "@wiretest/wiretest/transport";
+ * import { LibcError } from "@wiretest/wiretest/unstable-udp";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new LibcError("bind", 98);
+ * assert.equal(error.code, "EADDRINUSE");
+ * const mapped = toNetError(error, "listen", "127.0.0.1:7");
+ * assert.ok(mapped instanceof ConnectionError);
+ * assert.equal(mapped.code, "address-in-use");
+ * ```
+ */
+export class LibcError extends Error {
+  /** The errno value. */
+  readonly errno: number;
+  /** The errno's name (`EADDRINUSE`), or `errno N` for one not told apart. */
+  readonly code: string;
+  /** The call that failed (`bind`, `sendto`, `recvmsg`, …). */
+  readonly call: string;
+  /**
+   * Describes a failed call.
+   *
+   * @param call The libc function that failed.
+   * @param errno Its errno.
+   */
+  constructor(call: string, errno: number) {
+    const code = ERRNO_NAMES[errno] ?? `errno ${errno}`;
+    super(`Cannot ${call}: ${code}`);
+    this.name = "LibcError";
+    this.call = call;
+    this.errno = errno;
+    this.code = code;
+  }
+}
+
+/** One received datagram, described over the socket's reused buffer. */
+export interface LibcDatagram {
+  /** Bytes received (the data is `buffer.subarray(0, length)`). */
+  length: number;
+  /** Sender's IP address as the runtime formats it (`127.0.0.1`, `::1`). */
+  fromHostname: string;
+  /** Sender's port. */
+  fromPort: number;
+  /** Arrival time in realtime milliseconds since {@linkcode LibcUdp.epochSec}: the kernel's when it gave one. */
+  at: number;
+  /** `true` when `at` is the kernel's `SO_TIMESTAMPNS` receive timestamp. */
+  kernel: boolean;
+}
+
+/**
+ * libc's socket calls, opened by {@linkcode openLibcUdp}; errno is read right
+ * after each call, on the calling thread.
+ *
+ * @example Realtime milliseconds
+ * ```ts
+ * import { openLibcUdp } from "@wiretest/wiretest/unstable-udp";
+ * import assert from "node:assert/strict";
+ *
+ * const opened = openLibcUdp();
+ * if (opened.libc) {
+ *   using libc = opened.libc;
+ *   const a = libc.now();
+ *   assert.ok(libc.now() >= a);
+ *   assert.ok(Math.abs(libc.epochSec * 1000 + a - Date.now()) < 1000);
+ * }
+ * ```
+ */
+export class LibcUdp implements Disposable {
+  #lib: Deno.DynamicLibrary<typeof symbols>;
+  #s: LibcSymbols;
+  #errnoAt: Deno.PointerValue;
+  #errno = new Int32Array(1);
+  #timespec = new BigInt64Array(2);
+  /** Whole seconds subtracted from realtime stamps so milliseconds stay exact in a double. */
+  readonly epochSec: number;
+
+  /**
+   * Wraps the opened library; use {@linkcode openLibcUdp}.
+   *
+   * @param lib The opened library.
+   */
+  constructor(lib: Deno.DynamicLibrary<typeof symbols>) {
+    this.#lib = lib;
+    const s = this.#s = lib.symbols;
+    this.#errnoAt = s.__errno_location();
+    s.clock_gettime(CLOCK_REALTIME, this.#timespec);
+    this.epochSec = Number(this.#timespec[0]);
+  }
+
+  /** The calling thread's errno.
+   * @returns errno. */
+  errno(): number {
+    this.#s.read_errno(this.#errno, this.#errnoAt, 4n);
+    return this.#errno[0];
+  }
+
+  /**
+   * The address of a buffer's bytes (stable: array buffers do not move).
+   * @param view The buffer.
+   * @returns Its address.
+   */
+  addressOf(view: ArrayBufferView): bigint {
+    return BigInt(this.#s.address_of(view, view, 0n));
+  }
+
+  /**
+   * CLOCK_REALTIME in milliseconds since {@linkcode LibcUdp.epochSec}.
+   * @returns Milliseconds.
+   */
+  now(): number {
+    this.#s.clock_gettime(CLOCK_REALTIME, this.#timespec);
+    return (Number(this.#timespec[0]) - this.epochSec) * 1000 + Number(this.#timespec[1]) / 1e6;
+  }
+
+  /**
+   * Binds a UDP socket, with `SO_TIMESTAMPNS` where the kernel has it.
+   * @param hostname An IP literal.
+   * @param port The port (0: a free one).
+   * @param reuseAddress Set `SO_REUSEADDR` first.
+   * @returns The socket.
+   * @throws {LibcError} When the socket cannot be made or bound.
+   * @throws {TypeError} When `hostname` is not an IP literal.
+   */
+  bind(hostname: string, port: number, reuseAddress = false): LibcUdpSocket {
+    const family = hostname.includes(":") ? AF_INET6 : AF_INET;
+    const fd = this.#s.socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw new LibcError("socket", this.errno());
+    try {
+      const one = new Int32Array([1]);
+      if (reuseAddress) this.#setsockopt(fd, SO_REUSEADDR, one);
+      const address = encodeAddress(hostname, port);
+      if (this.#s.bind(fd, address, address.byteLength) !== 0) {
+        throw new LibcError("bind", this.errno());
+      }
+      // Room for bursts of 64 KiB datagrams, as the runtime's sockets have.
+      this.#setsockopt(fd, SO_RCVBUF, new Int32Array([4 << 20]), false);
+      this.#setsockopt(fd, SO_SNDBUF, new Int32Array([4 << 20]), false);
+      const kernel = this.#setsockopt(fd, SO_TIMESTAMPNS, one, false);
+      const name = new Uint8Array(28);
+      const length = new Uint32Array([28]);
+      if (this.#s.getsockname(fd, name, length) !== 0) {
+        throw new LibcError("getsockname", this.errno());
+      }
+      return new LibcUdpSocket(this, this.#s, fd, decodeAddress(name), kernel);
+    } catch (error) {
+      this.#s.close(fd);
+      throw error;
+    }
+  }
+
+  /** Unloads the library; sockets bound through it must be closed first. */
+  close(): void {
+    this.#lib.close();
+  }
+
+  /** Unloads the library (for `using`). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #setsockopt(fd: number, option: number, value: Int32Array, required = true): boolean {
+    if (this.#s.setsockopt(fd, SOL_SOCKET, option, value, 4) === 0) return true;
+    if (required) throw new LibcError("setsockopt", this.errno());
+    return false;
+  }
+}
+
+/**
+ * A bound UDP socket driven by blocking libc calls, made by
+ * {@linkcode LibcUdp.bind}. Not for the main thread of a program with other
+ * work: each receive blocks the thread for up to its timeout.
+ *
+ * @example Nothing queued
+ * ```ts
+ * import { openLibcUdp } from "@wiretest/wiretest/unstable-udp";
+ * import assert from "node:assert/strict";
+ *
+ * const opened = openLibcUdp();
+ * if (opened.libc) {
+ *   using libc = opened.libc;
+ *   using socket = libc.bind("127.0.0.1", 0);
+ *   assert.equal(socket.receive(0), null);
+ *   assert.ok(socket.port > 0);
+ * }
+ * ```
+ */
+export class LibcUdpSocket implements Disposable {
+  /** The bound address, real port included. */
+  readonly hostname: string;
+  /** The bound port. */
+  readonly port: number;
+  /** `true` when arrivals carry the kernel's receive timestamp. */
+  readonly kernelTimestamps: boolean;
+  /** Receive buffer: one byte more than any datagram, so nothing is cut. */
+  readonly buffer: Uint8Array<ArrayBuffer> = new Uint8Array(65_536);
+  #libc: LibcUdp;
+  #s: LibcSymbols;
+  #fd: number;
+  #closed = false;
+  // recvmsg's structures, built once: msghdr → iovec → buffer, name, control.
+  #msghdr = new DataView(new ArrayBuffer(56));
+  #iovec = new DataView(new ArrayBuffer(16));
+  #name = new Uint8Array(28);
+  #nameView = new DataView(this.#name.buffer);
+  #control = new DataView(new ArrayBuffer(64));
+  #pollfd = new DataView(new ArrayBuffer(8));
+  #timeout = new BigInt64Array(2);
+  #to = new Map<string, Uint8Array<ArrayBuffer>>();
+  #received: LibcDatagram = { length: 0, fromHostname: "", fromPort: 0, at: 0, kernel: false };
+
+  /**
+   * Wraps a bound descriptor; use {@linkcode LibcUdp.bind}.
+   *
+   * @param libc The library.
+   * @param s Its symbols.
+   * @param fd The bound descriptor.
+   * @param bound Its address.
+   * @param kernel Whether it has kernel receive timestamps.
+   */
+  constructor(
+    libc: LibcUdp,
+    s: LibcSymbols,
+    fd: number,
+    bound: { hostname: string; port: number },
+    kernel: boolean,
+  ) {
+    this.#libc = libc;
+    this.#s = s;
+    this.#fd = fd;
+    this.hostname = bound.hostname;
+    this.port = bound.port;
+    this.kernelTimestamps = kernel;
+    const address = (view: ArrayBufferView) => libc.addressOf(view);
+    this.#iovec.setBigUint64(0, address(this.buffer), true);
+    this.#iovec.setBigUint64(8, BigInt(this.buffer.byteLength), true);
+    this.#msghdr.setBigUint64(0, address(this.#name), true);
+    this.#msghdr.setBigUint64(16, address(this.#iovec), true);
+    this.#msghdr.setBigUint64(24, 1n, true);
+    this.#msghdr.setBigUint64(32, address(this.#control), true);
+    this.#pollfd.setInt32(0, fd, true);
+    this.#pollfd.setInt16(4, POLLIN, true);
+  }
+
+  /** `true` once closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Sends `length` bytes of `data` to an IP literal and port.
+   * @param data The bytes.
+   * @param length How many of them.
+   * @param hostname An IP literal.
+   * @param port The port.
+   * @returns 0, or the errno of a refused send.
+   */
+  sendTo(data: Uint8Array, length: number, hostname: string, port: number): number {
+    const key = `${hostname} ${port}`;
+    let to = this.#to.get(key);
+    if (!to) this.#to.set(key, to = encodeAddress(hostname, port));
+    while (true) {
+      const sent = this.#s.sendto(this.#fd, data, BigInt(length), 0, to, to.byteLength);
+      if (Number(sent) >= 0) return 0;
+      const errno = this.#libc.errno();
+      if (errno !== EINTR) return errno;
+    }
+  }
+
+  /**
+   * Waits up to `timeoutMs` for a datagram (0: only what is queued).
+   * @param timeoutMs Longest wait, in milliseconds.
+   * @returns The datagram, its bytes in {@linkcode LibcUdpSocket.buffer}
+   * (valid until the next call), or `null` when none came in time.
+   * @throws {LibcError} When the socket fails.
+   */
+  receive(timeoutMs: number): LibcDatagram | null {
+    let got = this.#receiveQueued();
+    if (got || timeoutMs <= 0) return got;
+    const ms = Math.max(0, timeoutMs);
+    this.#timeout[0] = BigInt(Math.floor(ms / 1000));
+    this.#timeout[1] = BigInt(Math.floor((ms % 1000) * 1e6));
+    const ready = this.#s.ppoll(this.#pollfd, 1n, this.#timeout, null);
+    if (ready < 0) {
+      const errno = this.#libc.errno();
+      if (errno === EINTR) return null;
+      throw new LibcError("ppoll", errno);
+    }
+    if (ready === 0) return null;
+    got = this.#receiveQueued();
+    return got;
+  }
+
+  #receiveQueued(): LibcDatagram | null {
+    const m = this.#msghdr;
+    m.setUint32(8, this.#name.byteLength, true);
+    m.setBigUint64(40, BigInt(this.#control.byteLength), true);
+    m.setInt32(48, 0, true);
+    const length = Number(this.#s.recvmsg(this.#fd, m, MSG_DONTWAIT));
+    if (length < 0) {
+      const errno = this.#libc.errno();
+      if (errno === EAGAIN || errno === EINTR) return null;
+      throw new LibcError("recvmsg", errno);
+    }
+    const r = this.#received;
+    r.length = length;
+    r.kernel = false;
+    r.at = NaN;
+    // One control message at most: SCM_TIMESTAMPNS, a timespec after the 16-byte header.
+    const controlLength = Number(m.getBigUint64(40, true));
+    const c = this.#control;
+    if (
+      controlLength >= 32 && c.getInt32(8, true) === SOL_SOCKET &&
+      c.getInt32(12, true) === SO_TIMESTAMPNS
+    ) {
+      const sec = Number(c.getBigInt64(16, true)) - this.#libc.epochSec;
+      r.at = sec * 1000 + Number(c.getBigInt64(24, true)) / 1e6;
+      r.kernel = true;
+    }
+    if (!r.kernel) r.at = this.#libc.now();
+    const from = decodeAddress(this.#name, this.#nameView);
+    r.fromHostname = from.hostname;
+    r.fromPort = from.port;
+    return r;
+  }
+
+  /** Closes the descriptor. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#s.close(this.#fd);
+  }
+
+  /** Closes the descriptor (for `using`). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+// sockaddr_in (16 bytes) or sockaddr_in6 (28 bytes); family in host order, port in network order.
+function encodeAddress(hostname: string, port: number): Uint8Array<ArrayBuffer> {
+  if (hostname.includes(":")) {
+    const out = new Uint8Array(28);
+    const view = new DataView(out.buffer);
+    view.setUint16(0, AF_INET6, true);
+    view.setUint16(2, port);
+    out.set(ipv6Bytes(hostname), 8);
+    return out;
+  }
+  const parts = hostname.split(".").map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
+    throw new TypeError(`Cannot encode address: "${hostname}" is not an IP literal`);
+  }
+  const out = new Uint8Array(16);
+  const view = new DataView(out.buffer);
+  view.setUint16(0, AF_INET, true);
+  view.setUint16(2, port);
+  out.set(parts, 4);
+  return out;
+}
+
+function ipv6Bytes(hostname: string): Uint8Array {
+  // The URL parser normalises every IPv6 form (::, embedded IPv4) to 8 groups or "::".
+  const canonical = new URL(`http://[${hostname}]`).hostname.slice(1, -1);
+  const [head, tail = ""] = canonical.includes("::") ? canonical.split("::") : [canonical, ""];
+  const headGroups = head === "" ? [] : head.split(":");
+  const tailGroups = tail === "" ? [] : tail.split(":");
+  const missing = 8 - headGroups.length - tailGroups.length;
+  const groups = [
+    ...headGroups,
+    ...Array(canonical.includes("::") ? missing : 0).fill("0"),
+    ...tailGroups,
+  ];
+  const out = new Uint8Array(16);
+  const view = new DataView(out.buffer);
+  groups.forEach((g, i) => view.setUint16(i * 2, parseInt(g, 16)));
+  return out;
+}
+
+const ipv4Cache = new Map<number, string>();
+
+function decodeAddress(
+  name: Uint8Array,
+  view: DataView = new DataView(name.buffer, name.byteOffset, name.byteLength),
+): { hostname: string; port: number } {
+  const family = view.getUint16(0, true);
+  const port = view.getUint16(2);
+  if (family === AF_INET) {
+    const key = view.getUint32(4);
+    let hostname = ipv4Cache.get(key);
+    if (hostname === undefined) {
+      hostname = `${name[4]}.${name[5]}.${name[6]}.${name[7]}`;
+      if (ipv4Cache.size < 1024) ipv4Cache.set(key, hostname);
+    }
+    return { hostname, port };
+  }
+  const groups: string[] = [];
+  for (let i = 0; i < 8; i++) groups.push(view.getUint16(8 + i * 2).toString(16));
+  // The URL parser compresses zeros the way the runtime reports senders (`::1`).
+  return { hostname: new URL(`http://[${groups.join(":")}]`).hostname.slice(1, -1), port };
+}

@@ -1,0 +1,140 @@
+/**
+ * A UDP echo on a libc socket in a Worker of its own
+ * ({@linkcode openLibcUdp}): each datagram goes back to its sender without
+ * an event loop in between.
+ *
+ * @module
+ */
+import { toNetError } from "../errors.ts";
+import { formatAddress } from "./address.ts";
+import { LibcError } from "./libc_udp.ts";
+import {
+  ECHO_COUNTERS,
+  type EchoWorkerReply,
+  type EchoWorkerStart,
+} from "./_libc_udp_echo_protocol.ts";
+
+/** Counters of a {@linkcode LibcUdpEcho}. */
+export interface LibcUdpEchoCounts {
+  /** Datagrams received. */
+  datagramsIn: number;
+  /** Datagrams echoed. */
+  datagramsOut: number;
+  /** Bytes received. */
+  bytesIn: number;
+  /** Bytes echoed. */
+  bytesOut: number;
+  /** Echoes the kernel refused; the echo goes on. */
+  sendErrors: number;
+}
+
+/** A running echo started by {@linkcode startLibcUdpEcho}. */
+export interface LibcUdpEcho {
+  /** The bound address. */
+  readonly address: Deno.NetAddr;
+  /** `true` when arrivals carry the kernel's receive timestamps. */
+  readonly kernelTimestamps: boolean;
+  /** The counters now. */
+  counts(): LibcUdpEchoCounts;
+  /** Set when the loop stopped on a socket error before close(). */
+  readonly failure: Error | undefined;
+  /** Stops the loop (within 20 ms), closes the socket and the Worker. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an echo on a libc socket in a Worker of its own. Check
+ * {@linkcode libcUdpRefusal} first: FFI bypasses the net permission.
+ *
+ * @param hostname An IP literal to bind.
+ * @param port The port (0: a free one).
+ * @param reuseAddress Set `SO_REUSEADDR`.
+ * @returns The echo, or `{ refused }` when libc cannot be loaded here.
+ * @throws {ConnectionError} With code `address-in-use` when the port is taken.
+ *
+ * @example Echoing one datagram
+ * ```ts
+ * import { bindUdp, libcUdpRefusal, startLibcUdpEcho } from "@wiretest/wiretest/unstable-udp";
+ * import assert from "node:assert/strict";
+ *
+ * if (libcUdpRefusal([{ hostname: "127.0.0.1", port: 0 }]) === undefined) {
+ *   const echo = await startLibcUdpEcho("127.0.0.1", 0);
+ *   assert.ok(!("refused" in echo));
+ *   using client = bindUdp();
+ *   await client.send(new Uint8Array([7]), echo.address);
+ *   assert.deepEqual((await client.receive({ timeout: 2000 })).data, new Uint8Array([7]));
+ *   assert.equal(echo.counts().datagramsOut, 1);
+ *   await echo.close();
+ * }
+ * ```
+ */
+export function startLibcUdpEcho(
+  hostname: string,
+  port: number,
+  reuseAddress = false,
+): Promise<LibcUdpEcho | { refused: string }> {
+  const where = formatAddress({ transport: "udp", hostname, port });
+  const counts = new SharedArrayBuffer(8 * 5);
+  const stop = new SharedArrayBuffer(4);
+  const shared = new Float64Array(counts);
+  const worker = new Worker(new URL("./_libc_udp_echo_worker.ts", import.meta.url), {
+    type: "module",
+  });
+  let ended: (() => void) | undefined;
+  let closing: Promise<void> | undefined;
+  let failure: Error | undefined;
+  return new Promise((resolve, reject) => {
+    worker.onerror = (event) => {
+      event.preventDefault();
+      worker.terminate();
+      const error = new Error(`Cannot run the libc UDP echo on ${where}: ${event.message}`);
+      if (ended) {
+        failure = error;
+        ended();
+      } else reject(error);
+    };
+    worker.onmessage = ({ data: m }: MessageEvent<EchoWorkerReply>) => {
+      if (m.type === "bound") {
+        // Until close(), the loop's end is only a failure to record.
+        ended = () => worker.terminate();
+        resolve({
+          address: { transport: "udp", hostname: m.hostname, port: m.port },
+          kernelTimestamps: m.kernelTimestamps,
+          counts: () => ({
+            datagramsIn: shared[ECHO_COUNTERS.IN],
+            datagramsOut: shared[ECHO_COUNTERS.OUT],
+            bytesIn: shared[ECHO_COUNTERS.BYTES_IN],
+            bytesOut: shared[ECHO_COUNTERS.BYTES_OUT],
+            sendErrors: shared[ECHO_COUNTERS.SEND_ERRORS],
+          }),
+          get failure() {
+            return failure;
+          },
+          close: () =>
+            closing ??= new Promise<void>((done) => {
+              const before = ended;
+              ended = () => {
+                before?.();
+                done();
+              };
+              Atomics.store(new Int32Array(stop), 0, 1);
+              // The loop already ended on a failure: nothing will answer.
+              if (failure) ended();
+            }),
+        });
+      } else if (m.type === "closed") {
+        ended?.();
+      } else if (m.type === "refused") {
+        worker.terminate();
+        resolve({ refused: m.reason });
+      } else if (ended) {
+        failure = toNetError(new LibcError(m.call, m.errno), "receive", where);
+        ended();
+      } else {
+        worker.terminate();
+        reject(toNetError(new LibcError(m.call, m.errno), "listen", where));
+      }
+    };
+    worker.postMessage({ hostname, port, reuseAddress, counts, stop } satisfies EchoWorkerStart);
+  });
+}

@@ -1,0 +1,97 @@
+// The client run on the libc fast path: the loop runs in a Worker of its own
+// (_native_ping_worker.ts); this side starts it, relays progress and logs,
+// turns a stop (abort) into the shared flag, and rebuilds the outcome's
+// pieces from what the worker reports.
+import { LatencyHistogram } from "../../lib/metrics/mod.ts";
+import type { Context } from "../../lib/plugin/mod.ts";
+import { formatAddress, toNetError } from "../../lib/transport/mod.ts";
+import { LibcError } from "../../lib/transport/unstable_udp.ts";
+import type { PingResult } from "./_ping_result.ts";
+
+/** What the host tells the worker. */
+export interface NativePingStart {
+  bindHostname: string;
+  peer: { hostname: string; port: number };
+  id: number;
+  size: number;
+  count: number;
+  intervalMs: number;
+  timeoutMs: number;
+  stop: SharedArrayBuffer;
+}
+
+/** What the worker tells the host. */
+export type NativePingReply =
+  | { type: "refused"; reason: string }
+  | { type: "bind-error"; call: string; errno: number }
+  | { type: "log"; message: string }
+  | { type: "progress"; done: number }
+  | {
+    type: "done";
+    local: { hostname: string; port: number };
+    counts: Omit<PingResult["tally"], "issued">;
+    rtts: Float64Array;
+    durationMs: number;
+    kernelTimestamps: boolean;
+    failure?: { call: string; errno: number };
+  };
+
+/**
+ * Runs the pings on the libc path. Resolves `{ refused }` when libc cannot
+ * be loaded here (the caller falls back); rejects with a
+ * `ConnectionError` when the socket cannot be bound.
+ */
+export function runNativePing(
+  o: Omit<NativePingStart, "stop">,
+  ctx: Context,
+): Promise<PingResult | { refused: string }> {
+  const stop = new SharedArrayBuffer(4);
+  const where = formatAddress({ transport: "udp", ...o.peer });
+  const worker = new Worker(new URL("./_native_ping_worker.ts", import.meta.url), {
+    type: "module",
+  });
+  let stopReason: unknown;
+  const onAbort = () => {
+    stopReason ??= ctx.signal.reason;
+    Atomics.store(new Int32Array(stop), 0, 1);
+  };
+  if (ctx.signal.aborted) onAbort();
+  else ctx.signal.addEventListener("abort", onAbort, { once: true });
+  return new Promise<PingResult | { refused: string }>((resolve, reject) => {
+    worker.onerror = (event) => {
+      event.preventDefault();
+      reject(new Error(`Cannot run native UDP ping: ${event.message}`));
+    };
+    worker.onmessage = ({ data: m }: MessageEvent<NativePingReply>) => {
+      if (m.type === "log") ctx.log("debug", m.message);
+      else if (m.type === "progress") {
+        ctx.progress({ done: m.done, total: o.count, unit: "packets" });
+      } else if (m.type === "refused") resolve({ refused: m.reason });
+      else if (m.type === "bind-error") {
+        const local = formatAddress({ transport: "udp", hostname: o.bindHostname, port: 0 });
+        reject(toNetError(new LibcError(m.call, m.errno), "listen", local));
+      } else {
+        const rtt = new LatencyHistogram();
+        for (const value of m.rtts) rtt.record(value);
+        let error = stopReason;
+        if (error === undefined && m.failure) {
+          const operation = m.failure.call === "sendto" ? "send" : "receive";
+          error = toNetError(new LibcError(m.failure.call, m.failure.errno), operation, where);
+        }
+        resolve({
+          tally: { ...m.counts },
+          rtt,
+          durationMs: m.durationMs,
+          error,
+          local: formatAddress({ transport: "udp", ...m.local }),
+          io: "libc",
+          clock: m.kernelTimestamps ? "kernel-rx" : "realtime",
+        });
+      }
+    };
+    worker.postMessage({ ...o, stop } satisfies NativePingStart);
+  }).finally(() => {
+    ctx.signal.removeEventListener("abort", onAbort);
+    worker.terminate();
+  });
+}

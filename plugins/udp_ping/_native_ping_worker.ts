@@ -1,0 +1,139 @@
+// The Worker behind runNativePing(): the whole client run as one blocking
+// loop on a libc socket, timestamps taken by the kernel on arrival
+// (SO_TIMESTAMPNS) and by clock_gettime right before each sendto. Same
+// schedule, timeouts and counting as the event-loop run (_ping_run.ts).
+import { LibcError, type LibcUdpSocket, openLibcUdp } from "../../lib/transport/unstable_udp.ts";
+import { PingPacket } from "./_packet.ts";
+import { PingTally } from "./_tally.ts";
+import type { NativePingReply, NativePingStart } from "./_native_ping.ts";
+
+// The Worker's own scope (this file runs only as a Worker).
+const scope = globalThis as unknown as {
+  onmessage: ((event: MessageEvent) => void) | null;
+  postMessage(message: unknown, options?: { transfer?: Transferable[] }): void;
+};
+
+// Longest blocking wait: how soon a stop (abort) is seen.
+const STOP_CHECK_MS = 20;
+const PROGRESS_EVERY_MS = 250;
+// Most datagrams already queued that the end of a run still counts.
+const QUEUED_AT_END = 1024;
+
+scope.onmessage = (event: MessageEvent<NativePingStart>) => {
+  const o = event.data;
+  const reply = (message: NativePingReply, transfer: Transferable[] = []) =>
+    scope.postMessage(message, { transfer });
+  const opened = openLibcUdp();
+  if (!opened.libc) return reply({ type: "refused", reason: opened.reason });
+  const libc = opened.libc;
+  let socket: LibcUdpSocket;
+  try {
+    socket = libc.bind(o.bindHostname, 0);
+  } catch (error) {
+    libc.close();
+    if (!(error instanceof LibcError)) throw error;
+    return reply({ type: "bind-error", call: error.call, errno: error.errno });
+  }
+  const stop = new Int32Array(o.stop);
+  const rtts = new Float64Array(o.count);
+  const packet = new PingPacket(o.size, o.id);
+  const tally = new PingTally({
+    count: o.count,
+    packet,
+    peer: o.peer,
+    timeoutMs: o.timeoutMs,
+    record: (rtt) => rtts[tally.received - 1] = rtt,
+    log: (message) => reply({ type: "log", message }),
+  });
+  let failure: { call: string; errno: number } | undefined;
+  let kernelOnly = true;
+  let progressAt = -Infinity;
+  const stopped = () => failure !== undefined || Atomics.load(stop, 0) !== 0;
+  const progress = (final: boolean) => {
+    const now = libc.now();
+    if (!final && now - progressAt < PROGRESS_EVERY_MS) return;
+    progressAt = now;
+    reply({ type: "progress", done: tally.sent });
+  };
+
+  // Takes datagrams until `until`, or until ping `seq` is answered, or a stop.
+  const waitUntil = (until: number, seq: number) => {
+    while (!stopped() && (seq < 0 || tally.pending(seq))) {
+      const left = until - libc.now();
+      if (left <= 0) return;
+      let got;
+      try {
+        got = socket.receive(Math.min(left, STOP_CHECK_MS));
+      } catch (error) {
+        if (!(error instanceof LibcError)) throw error;
+        failure = { call: error.call, errno: error.errno };
+        return;
+      }
+      if (!got) continue;
+      if (!got.kernel) kernelOnly = false;
+      tally.count(socket.buffer.subarray(0, got.length), got.fromHostname, got.fromPort, got.at);
+    }
+  };
+  const waitAnswered = (seq: number) => waitUntil(tally.sentAt[seq] + o.timeoutMs, seq);
+  const send = (seq: number) => {
+    const bytes = tally.stamp(seq, libc.now());
+    const errno = socket.sendTo(bytes, bytes.length, o.peer.hostname, o.peer.port);
+    if (errno === 0) tally.sent++;
+    else failure = { call: "sendto", errno };
+    progress(false);
+  };
+
+  const startedAt = libc.now();
+  if (o.intervalMs > 0) {
+    // An absolute schedule: a slow wake-up delays one send, not every later one.
+    for (let seq = 0; seq < o.count && !stopped(); seq++) {
+      waitUntil(startedAt + seq * o.intervalMs, -1);
+      if (stopped()) break;
+      send(seq);
+    }
+  } else {
+    for (let seq = 0; seq < o.count && !stopped(); seq++) {
+      send(seq);
+      waitAnswered(seq);
+    }
+  }
+  // Pings time out in the order they were sent: once the newest unanswered
+  // one has timed out, all the others have too.
+  let newest = tally.issued - 1;
+  while (!stopped()) {
+    while (newest >= 0 && !tally.pending(newest)) newest--;
+    if (newest < 0) break;
+    waitAnswered(newest);
+    if (tally.pending(newest)) break;
+  }
+  // What already arrived counts, as on the event-loop path, whose receive
+  // loop takes queued datagrams before the run ends.
+  for (let i = 0; i < QUEUED_AT_END && !failure; i++) {
+    const got = socket.receive(0);
+    if (!got) break;
+    tally.count(socket.buffer.subarray(0, got.length), got.fromHostname, got.fromPort, got.at);
+  }
+  const endedAt = libc.now();
+  progress(true);
+  socket.close();
+  libc.close();
+  const received = rtts.slice(0, tally.received);
+  reply({
+    type: "done",
+    local: { hostname: socket.hostname, port: socket.port },
+    counts: {
+      sent: tally.sent,
+      received: tally.received,
+      duplicates: tally.duplicates,
+      reordered: tally.reordered,
+      late: tally.late,
+      foreign: tally.foreign,
+      malformed: tally.malformed,
+      jitter: tally.jitter,
+    },
+    rtts: received,
+    durationMs: endedAt - startedAt,
+    kernelTimestamps: socket.kernelTimestamps && kernelOnly,
+    failure,
+  }, [received.buffer]);
+};

@@ -1,0 +1,25 @@
+// What a client run hands pingUdp(), whichever I/O path ran it.
+import type { LatencyHistogram } from "../../lib/metrics/mod.ts";
+
+export interface PingResult {
+  tally: {
+    sent: number;
+    received: number;
+    duplicates: number;
+    reordered: number;
+    late: number;
+    foreign: number;
+    malformed: number;
+    jitter: number;
+  };
+  rtt: LatencyHistogram;
+  durationMs: number;
+  /** Why the run stopped early (abort, deadline, socket error); unset when it ran to the end. */
+  error: unknown;
+  /** The local address, formatted. */
+  local: string;
+  /** Which I/O path measured: libc through FFI, or the runtime's sockets. */
+  io: "libc" | "deno";
+  /** Which clock timed arrivals (see the udp-ping outcome's `clock` fact). */
+  clock: "kernel-rx" | "realtime" | "performance.now";
+}
