@@ -46,11 +46,14 @@ scope.onmessage = (event: MessageEvent<EchoWorkerStart>) => {
       if (!got) continue;
       counts[IN]++;
       counts[BYTES_IN] += got.length;
+      // Counted before it is sent: the sender may have the echo (and read
+      // the counters on another thread) before sendto returns here.
+      counts[OUT]++;
+      counts[BYTES_OUT] += got.length;
       // Sent before the next receive: backpressure instead of a queue.
-      if (socket.sendTo(socket.buffer, got.length, got.fromHostname, got.fromPort) === 0) {
-        counts[OUT]++;
-        counts[BYTES_OUT] += got.length;
-      } else {
+      if (socket.sendTo(socket.buffer, got.length, got.fromHostname, got.fromPort) !== 0) {
+        counts[OUT]--;
+        counts[BYTES_OUT] -= got.length;
         // One refused echo (full kernel buffer, vanished sender) does not stop the echo.
         counts[SEND_ERRORS]++;
       }

@@ -48,8 +48,13 @@ async function pythonEcho(bufsize: number, dropEvery = 0) {
   return { peer, port };
 }
 
-function ping(port: number, options: Record<string, unknown> = {}): Promise<Outcome> {
+function pingOn(
+  io: "auto" | "deno" | "libc",
+  port: number,
+  options: Record<string, unknown> = {},
+): Promise<Outcome> {
   return runUdpPingClient({
+    io,
     target: `127.0.0.1:${port}`,
     count: 50,
     intervalMs: 2,
@@ -58,67 +63,75 @@ function ping(port: number, options: Record<string, unknown> = {}): Promise<Outc
   });
 }
 
-Deno.test({
-  name: "udp-ping gets every ping back from a Python recvfrom(1024) echo server",
-  ignore: ignoreWithout("python3"),
-  async fn() {
-    const { peer, port } = await pythonEcho(1024);
-    await using _ = peer;
-    for (const size of [64, 1024]) {
-      const { ok, metrics } = await ping(port, { size });
-      assert.equal(ok, true);
-      assert.equal(metrics.received, 50, `size ${size}`);
+// These run on both I/O paths: the runtime's sockets and libc through FFI.
+for (const io of ["deno", "libc"] as const) {
+  const ping = (port: number, options: Record<string, unknown> = {}) => pingOn(io, port, options);
+
+  Deno.test({
+    name: `udp-ping gets every ping back from a Python recvfrom(1024) echo server (io ${io})`,
+    ignore: ignoreWithout("python3"),
+    async fn() {
+      const { peer, port } = await pythonEcho(1024);
+      await using _ = peer;
+      for (const size of [64, 1024]) {
+        const { ok, metrics } = await ping(port, { size });
+        assert.equal(ok, true);
+        assert.equal(metrics.received, 50, `size ${size}`);
+        assert.equal(metrics.malformed, 0);
+        assert.equal(metrics.foreign, 0);
+      }
+    },
+  });
+
+  Deno.test({
+    name:
+      `udp-ping reports pings a Python recvfrom(1024) server cuts short as malformed (io ${io})`,
+    ignore: ignoreWithout("python3"),
+    async fn() {
+      const { peer, port } = await pythonEcho(1024);
+      await using _ = peer;
+      const { ok, error, metrics } = await ping(port, { count: 5, size: 1500, timeoutMs: 300 });
+      // Nothing measured: a failure, which names what came back instead.
+      assert.equal(ok, false);
+      assert.equal(error?.code, "no-reply");
+      assert.match(error!.message, /none of 5 pings was answered within 300 ms \(5 malformed\)$/);
+      assert.equal(metrics.malformed, 5);
+      assert.equal(metrics.received, 0);
+      assert.equal(metrics.loss_pct, 100);
+    },
+  });
+
+  Deno.test({
+    name:
+      `udp-ping carries 65,507-byte pings through a Python recvfrom(65535) echo server (io ${io})`,
+    ignore: ignoreWithout("python3"),
+    async fn() {
+      const { peer, port } = await pythonEcho(65535);
+      await using _ = peer;
+      // One ping outstanding: five 64 KiB datagrams 2 ms apart overflow the
+      // peer's default receive buffer whenever the loaded machine delays it.
+      const { metrics } = await ping(port, { count: 5, size: 65_507, intervalMs: 0 });
+      assert.equal(metrics.received, 5);
       assert.equal(metrics.malformed, 0);
-      assert.equal(metrics.foreign, 0);
-    }
-  },
-});
+    },
+  });
 
-Deno.test({
-  name: "udp-ping reports pings a Python recvfrom(1024) server cuts short as malformed",
-  ignore: ignoreWithout("python3"),
-  async fn() {
-    const { peer, port } = await pythonEcho(1024);
-    await using _ = peer;
-    const { ok, error, metrics } = await ping(port, { count: 5, size: 1500, timeoutMs: 300 });
-    // Nothing measured: a failure, which names what came back instead.
-    assert.equal(ok, false);
-    assert.equal(error?.code, "no-reply");
-    assert.match(error!.message, /none of 5 pings was answered within 300 ms \(5 malformed\)$/);
-    assert.equal(metrics.malformed, 5);
-    assert.equal(metrics.received, 0);
-    assert.equal(metrics.loss_pct, 100);
-  },
-});
-
-Deno.test({
-  name: "udp-ping carries 65,507-byte pings through a Python recvfrom(65535) echo server",
-  ignore: ignoreWithout("python3"),
-  async fn() {
-    const { peer, port } = await pythonEcho(65535);
-    await using _ = peer;
-    // One ping outstanding: five 64 KiB datagrams 2 ms apart overflow the
-    // peer's default receive buffer whenever the loaded machine delays it.
-    const { metrics } = await ping(port, { count: 5, size: 65_507, intervalMs: 0 });
-    assert.equal(metrics.received, 5);
-    assert.equal(metrics.malformed, 0);
-  },
-});
-
-Deno.test({
-  name: "udp-ping measures exactly 20% loss against a Python peer dropping every 5th datagram",
-  ignore: ignoreWithout("python3"),
-  async fn() {
-    const { peer, port } = await pythonEcho(65535, 5);
-    await using _ = peer;
-    const { ok, metrics } = await ping(port, { count: 100, timeoutMs: 300 });
-    assert.equal(ok, true);
-    assert.equal(metrics.sent, 100);
-    assert.equal(metrics.lost, 20);
-    assert.equal(metrics.loss_pct, 20);
-    assert.equal(metrics.late, 0);
-  },
-});
+  Deno.test({
+    name:
+      `udp-ping measures exactly 20% loss against a Python peer dropping every 5th datagram (io ${io})`,
+    ignore: ignoreWithout("python3"),
+    async fn() {
+      const { peer, port } = await pythonEcho(65535, 5);
+      await using _ = peer;
+      const { ok, metrics } = await ping(port, { count: 100, timeoutMs: 300 });
+      assert.equal(ok, true);
+      assert.equal(metrics.sent, 100);
+      assert.equal(metrics.lost, 20);
+      assert.equal(metrics.loss_pct, 20);
+      assert.equal(metrics.late, 0);
+    },
+  });
+}
 
 // A UDP peer that reads every datagram and answers none.
 const PYTHON_SILENT = `
@@ -183,7 +196,11 @@ Deno.test({
     const port = freePort("udp");
     await using _ = spawnPeer("socat", [`UDP4-RECVFROM:${port},fork,bind=127.0.0.1`, "EXEC:cat"]);
     await waitForUdp(port);
-    const { ok, metrics } = await ping(port, { count: 20, intervalMs: 20, timeoutMs: 2000 });
+    const { ok, metrics } = await pingOn("auto", port, {
+      count: 20,
+      intervalMs: 20,
+      timeoutMs: 2000,
+    });
     assert.equal(ok, true);
     assert.equal(metrics.received, 20);
     assert.equal(metrics.foreign, 0);
@@ -207,7 +224,7 @@ Deno.test({
 
     const server = await startUdpPingServer();
     try {
-      const outcome = await ping((server.address as Deno.NetAddr).port, options);
+      const outcome = await pingOn("auto", (server.address as Deno.NetAddr).port, options);
       report("our server, same process", outcome);
       assert.ok(outcome.metrics.received > 0);
     } finally {
@@ -222,14 +239,14 @@ Deno.test({
     {
       await using _ = spawnPeer(Deno.execPath(), ["eval", "--config", config, script]);
       await waitForUdp(denoPort);
-      const outcome = await ping(denoPort, options);
+      const outcome = await pingOn("auto", denoPort, options);
       report("our server, own process", outcome);
       assert.ok(outcome.metrics.received > 0);
     }
 
     const { peer, port } = await pythonEcho(65535);
     await using _ = peer;
-    const outcome = await ping(port, options);
+    const outcome = await pingOn("auto", port, options);
     report("Python recvfrom/sendto echo", outcome);
     assert.ok(outcome.metrics.received > 0);
   },
