@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { deno, ROOT, run } from "./_support/deno_process.ts";
 import { freePort } from "./_support/peer.ts";
+import { loadSessions } from "./_support/readme_load_sessions.ts";
 
 const README = await Deno.readTextFile(join(ROOT, "README.md"));
 const EXAMPLE_FIXTURES = join(ROOT, "examples/fixtures");
@@ -99,6 +100,8 @@ Deno.test("README: every session command is one this file runs", () => {
   const loopback = all.find((s) => s[0].command.startsWith("wiretest serve echo")) ?? [];
   const covered = new Set([
     ...loopback.map((s) => s.command),
+    // tests/readme_load_test.ts runs the Load section's sessions.
+    ...loadSessions().flat().map((s) => s.command),
     "wiretest test examples/fixtures",
     'wiretest test fixtures; echo "exit $?"',
     ...Object.keys(SESSION_RUN_ELSEWHERE),

@@ -48,7 +48,7 @@ export async function reportMergeCommand(rest: string[]): Promise<number> {
     ));
   } else {
     console.log(
-      `${files.length} logs, ${merged.intervals} intervals, ${merged.corrected.count} latencies`,
+      `${files.length} logs, ${merged.corrected.count} latencies`,
     );
     console.log(line("corrected", merged.corrected));
     console.log(line("uncorrected", merged.uncorrected));

@@ -156,7 +156,7 @@ export function formatLoadReport(report: LoadReport): string {
     } in ${(report.elapsedMs / 1000).toFixed(2)}s${report.interrupted ? " (interrupted)" : ""}`,
     `rate ${report.rate.toFixed(1)}/s${
       report.askedRate === undefined ? "" : ` of ${report.askedRate.toFixed(1)}/s asked`
-    }, ${report.vusUsed} VUs, ${report.bytes} bytes`,
+    }, ${report.vusUsed} ${report.vusUsed === 1 ? "VU" : "VUs"}, ${report.bytes} bytes`,
     line(report.model === "open" ? "corrected" : "latency", report.latency),
   ];
   if (report.model === "open") lines.push(line("uncorrected", report.uncorrected));
