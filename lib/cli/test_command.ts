@@ -12,6 +12,15 @@ import { DEFAULT_STEP_TIMEOUT_MS } from "../runner/run_fixture.ts";
 import { parseShard } from "../runner/shard.ts";
 import type { LogLevel } from "../plugin/types.ts";
 import { EXIT } from "./_exit.ts";
+import { FixtureMetrics } from "../exporter/fixture_metrics.ts";
+import {
+  type MetricFamily,
+  OPENMETRICS_CONTENT_TYPE,
+  renderMetrics,
+  TEXT_CONTENT_TYPE,
+  wantsOpenMetrics,
+} from "../exporter/exposition.ts";
+import { parseHostPort } from "../transport/address.ts";
 import { parsePluginMemory, UsageError } from "./_flags.ts";
 
 const HELP = `wiretest test [paths or globs…] [flags]
@@ -45,6 +54,10 @@ Flags:
   --max-fixture-size <size>  larger fixture files are invalid (default 1MiB)
   --no-isolation             run plugins in this process, not in permission-restricted Workers
   --plugin-memory-mib <n>    memory ceiling of each plugin's process, MiB (default 512)
+  --every <duration>         run the fixtures again and again, this long from start to start,
+                             until interrupted (continuous testing)
+  --metrics-listen <addr>    with --every: serve the last run's results as Prometheus metrics
+                             on host:port (/metrics; loopback unless a host is given)
   --debug                    print plugins' log lines (after the fixture's name) and stack traces
   -h, --help                 this help
 
@@ -75,6 +88,8 @@ export async function testCommand(args: string[]): Promise<number> {
         "max-fixture-size": { type: "string" },
         "no-isolation": { type: "boolean" },
         "plugin-memory-mib": { type: "string" },
+        every: { type: "string" },
+        "metrics-listen": { type: "string" },
         debug: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -98,6 +113,11 @@ export async function testCommand(args: string[]): Promise<number> {
   const stepTimeout = duration("step-timeout", values["step-timeout"]);
   const manifestTimeout = duration("manifest-timeout", values["manifest-timeout"]);
   const shard = flag("shard", values.shard, parseShard);
+  const every = duration("every", values.every);
+  if (every === 0) throw new UsageError('Cannot use --every "0": it must be more than 0');
+  if (values["metrics-listen"] !== undefined && every === undefined) {
+    throw new UsageError("Cannot use --metrics-listen without --every");
+  }
   const filter = flag("filter", values.filter, parseFilter);
   const maxFixtureBytes = flag("max-fixture-size", values["max-fixture-size"], parseSize);
   const pluginMemory = values["plugin-memory-mib"];
@@ -126,43 +146,69 @@ export async function testCommand(args: string[]): Promise<number> {
 
   const debug = values.debug === true;
   const outputs: { close: () => void }[] = [];
-  const reporters = reporterChoices.map(({ name, output }) => {
-    if (output === undefined) return createReporter(name);
+  const writers = reporterChoices.map(({ name, output }) => {
+    if (output === undefined) return { name };
     const file = openOutput(output);
     outputs.push(file);
-    return createReporter(name, file.write);
+    return { name, write: file.write };
   });
+  const metrics = every === undefined ? undefined : new FixtureMetrics();
+  const server = values["metrics-listen"] === undefined || !metrics
+    ? undefined
+    : serveMetrics(values["metrics-listen"], () => metrics.families());
   const controller = new AbortController();
   const onSignal = () => controller.abort(new DOMException("Interrupted", "AbortError"));
   Deno.addSignalListener("SIGINT", onSignal);
+  if (every !== undefined) Deno.addSignalListener("SIGTERM", onSignal);
   try {
-    const result = await runFixtures({
-      paths: files,
-      reporters,
-      command: ["wiretest", "test", ...args],
-      plugins: values.plugins ?? [],
-      trust: values.trust ?? [],
-      ...(values["plugins-lock"] === undefined ? {} : { pluginsLock: values["plugins-lock"] }),
-      allowHttpPlugins: values["allow-http-plugins"] === true,
-      ...(manifestTimeout === undefined ? {} : { manifestTimeout }),
-      allowEnv: values["allow-env"] ?? [],
-      isolation: values["no-isolation"] !== true,
-      ...(pluginMemoryMiB === undefined ? {} : { pluginMemoryMiB }),
-      concurrency,
-      failFast: values["fail-fast"] === true,
-      ...(filter ? { filter } : {}),
-      ...(shard ? { shard } : {}),
-      ...(timeout === undefined ? {} : { timeout }),
-      ...(stepTimeout === undefined ? {} : { stepTimeout }),
-      ...(maxFixtureBytes === undefined ? {} : { maxFixtureBytes }),
-      signal: controller.signal,
-      // Plugins log what fixtures often provoke on purpose (a refused file):
-      // only --debug shows it, so reports stay readable.
-      ...(debug
-        ? { log: (level: LogLevel, message: string) => console.error(`${level}: ${message}`) }
-        : {}),
-    });
-    return result.exitCode;
+    let exitCode: 0 | 1 | 2 = 0;
+    for (;;) {
+      const started = Date.now();
+      // Reporters end with their run: each run gets its own.
+      const reporters = writers.map(({ name, write }) =>
+        write === undefined ? createReporter(name) : createReporter(name, write)
+      );
+      if (metrics) reporters.push(metrics.reporter());
+      const result = await runFixtures({
+        paths: files,
+        reporters,
+        command: ["wiretest", "test", ...args],
+        plugins: values.plugins ?? [],
+        trust: values.trust ?? [],
+        ...(values["plugins-lock"] === undefined ? {} : { pluginsLock: values["plugins-lock"] }),
+        allowHttpPlugins: values["allow-http-plugins"] === true,
+        ...(manifestTimeout === undefined ? {} : { manifestTimeout }),
+        allowEnv: values["allow-env"] ?? [],
+        isolation: values["no-isolation"] !== true,
+        ...(pluginMemoryMiB === undefined ? {} : { pluginMemoryMiB }),
+        concurrency,
+        failFast: values["fail-fast"] === true,
+        ...(filter ? { filter } : {}),
+        ...(shard ? { shard } : {}),
+        ...(timeout === undefined ? {} : { timeout }),
+        ...(stepTimeout === undefined ? {} : { stepTimeout }),
+        ...(maxFixtureBytes === undefined ? {} : { maxFixtureBytes }),
+        signal: controller.signal,
+        // Plugins log what fixtures often provoke on purpose (a refused file):
+        // only --debug shows it, so reports stay readable.
+        ...(debug
+          ? { log: (level: LogLevel, message: string) => console.error(`${level}: ${message}`) }
+          : {}),
+      });
+      exitCode = result.exitCode;
+      if (every === undefined || controller.signal.aborted) return exitCode;
+      const wait = Math.max(0, every - (Date.now() - started));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, wait);
+        function done() {
+          clearTimeout(timer);
+          controller.signal.removeEventListener("abort", done);
+          resolve();
+        }
+        controller.signal.addEventListener("abort", done, { once: true });
+      });
+      if (controller.signal.aborted) return exitCode;
+    }
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new UsageError(error.message, { cause: error });
@@ -170,8 +216,32 @@ export async function testCommand(args: string[]): Promise<number> {
     throw error;
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
+    if (every !== undefined) Deno.removeSignalListener("SIGTERM", onSignal);
+    await server?.shutdown();
     for (const output of outputs) output.close();
   }
+}
+
+// `--metrics-listen`: the last run's results for Prometheus.
+function serveMetrics(listen: string, families: () => MetricFamily[]): Deno.HttpServer {
+  let hostname: string;
+  let port: number;
+  try {
+    ({ hostname, port } = parseHostPort(listen));
+  } catch (error) {
+    throw new UsageError(`Cannot use --metrics-listen "${listen}": it is not host:port`, {
+      cause: error,
+    });
+  }
+  return Deno.serve({ hostname, port, onListen: () => {} }, (request) => {
+    if (new URL(request.url).pathname !== "/metrics") {
+      return new Response("Not Found\n", { status: 404 });
+    }
+    const open = wantsOpenMetrics(request.headers.get("accept"));
+    return new Response(renderMetrics(families(), open), {
+      headers: { "content-type": open ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE },
+    });
+  });
 }
 
 /** A reporter and the file it writes to (standard output when none). */

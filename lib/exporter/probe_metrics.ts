@@ -129,7 +129,13 @@ export function probeMetrics(result: ProbeResult): MetricFamily[] {
     ),
   ];
   if (result.plugin === "http-probe") families.push(...httpMetrics(result));
-  families.push(...pluginMetrics(result));
+  families.push(
+    ...outcomeMetrics(
+      `probe_${result.plugin.replace(/[^a-zA-Z0-9]+/g, "_")}_`,
+      result.outcome,
+      result.declarations,
+    ),
+  );
   return families;
 }
 
@@ -142,10 +148,23 @@ function gauge(name: string, help: string, value: number, labels?: Record<string
   };
 }
 
-// Every outcome metric under `probe_<plugin>_…`, so nothing a plugin
-// measures is lost, whatever the plugin.
-function pluginMetrics(result: ProbeResult): MetricFamily[] {
-  const prefix = `probe_${result.plugin.replace(/[^a-zA-Z0-9]+/g, "_")}_`;
+/**
+ * Every metric of an outcome as a family `<prefix><metric>` in base units,
+ * so nothing a plugin measures is lost, whatever the plugin.
+ *
+ * @param prefix E.g. `probe_udp_ping_`.
+ * @param outcome The outcome.
+ * @param declarations The role's metric declarations (units), when known.
+ * @param labels Labels every sample carries (e.g. the fixture and step).
+ * @returns The families.
+ */
+export function outcomeMetrics(
+  prefix: string,
+  outcome: Outcome,
+  declarations?: readonly MetricDeclaration[],
+  labels: Readonly<Record<string, string>> = {},
+): MetricFamily[] {
+  const result = { outcome, declarations };
   const declared = new Map((result.declarations ?? []).map((d) => [d.name, d]));
   const families = new Map<
     string,
@@ -155,11 +174,26 @@ function pluginMetrics(result: ProbeResult): MetricFamily[] {
       samples: { labels?: Record<string, string>; value: number }[];
     }
   >();
-  for (const [metric, value] of Object.entries(result.outcome.metrics)) {
-    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(metric) || typeof value !== "number") continue;
+  const usable = Object.entries(result.outcome.metrics).filter(([metric, value]) =>
+    /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(metric) && typeof value === "number"
+  );
+  const baseOf = (metric: string) => baseUnitMetric(metric, declared.get(metric)?.unit);
+  // A summary holds quantiles only: when a plain metric has the name its
+  // percentiles would take (echo's `connect_ms` and `connect_p99_ms`), they
+  // go under `…_quantiles_seconds`.
+  const plain = new Set(
+    usable.map(([metric]) => baseOf(metric)).filter((b) => b.quantile === undefined).map((b) =>
+      b.name
+    ),
+  );
+  for (const [metric, value] of usable) {
     const declaration = declared.get(metric);
-    const base = baseUnitMetric(metric, declaration?.unit);
-    const name = `${prefix}${base.name}`;
+    const base = baseOf(metric);
+    const name = `${prefix}${
+      base.quantile !== undefined && plain.has(base.name)
+        ? base.name.replace(/_seconds$/, "_quantiles_seconds")
+        : base.name
+    }`;
     const family = families.get(name) ??
       {
         help: `${declaration?.description ?? "The outcome's metric"} (plugin metric "${metric}")`,
@@ -173,7 +207,7 @@ function pluginMetrics(result: ProbeResult): MetricFamily[] {
     }
     family.samples.push({
       value: value * base.scale,
-      ...(base.quantile === undefined ? {} : { labels: { quantile: base.quantile } }),
+      labels: base.quantile === undefined ? { ...labels } : { ...labels, quantile: base.quantile },
     });
     families.set(name, family);
   }

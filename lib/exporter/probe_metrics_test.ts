@@ -107,3 +107,25 @@ Deno.test("probeMetrics() gives blackbox's TLS metrics from http-probe's certifi
   );
   assert.equal(value("probe_http_content_length"), -1);
 });
+
+Deno.test("probeMetrics() keeps percentiles apart from a plain metric of the same base name", () => {
+  const families = probeMetrics({
+    plugin: "echo",
+    outcome: { ok: true, metrics: { connect_ms: 2, connect_p99_ms: 5, rtt_p50_ms: 1 }, facts: {} },
+    success: true,
+    failedDueToRegex: false,
+    durationSeconds: 0.02,
+    timeoutSeconds: 9.5,
+  });
+  const byName = new Map(families.map((f) => [f.name, f]));
+  assert.equal(byName.get("probe_echo_connect_seconds")?.type, "gauge");
+  assert.deepEqual(byName.get("probe_echo_connect_seconds")?.samples, [{
+    value: 0.002,
+    labels: {},
+  }]);
+  assert.equal(byName.get("probe_echo_connect_quantiles_seconds")?.type, "summary");
+  assert.deepEqual(byName.get("probe_echo_connect_quantiles_seconds")?.samples, [
+    { value: 0.005, labels: { quantile: "0.99" } },
+  ]);
+  assert.equal(byName.get("probe_echo_rtt_seconds")?.type, "summary");
+});

@@ -212,15 +212,22 @@ Deno.test({
   assert.equal(lost.get("probe_udp_ping_loss_ratio"), 1);
 });
 
-Deno.test("exporter: echo against wiretest's echo server, and debug=true gives log, metrics, outcome, module", async () => {
+Deno.test({
+  name:
+    "exporter: echo against wiretest's echo server, and debug=true gives log, metrics, outcome, module",
+  ignore: ignoreWithout("promtool"),
+}, async () => {
   await using ex = await testExporter(CONFIG);
   const service = await (await inProcessExecutor(builtinRegistry()).prepare("echo", "server", {}))
     .serve();
   try {
     const target = formatAddress(service.address);
-    const values = samples((await get(`${ex.base}/probe?module=echo&target=${target}`)).text);
+    const answer = await get(`${ex.base}/probe?module=echo&target=${target}`);
+    const values = samples(answer.text);
     assert.equal(values.get("probe_success"), 1);
     assert.equal(values.get("probe_echo_round_trips"), 3);
+    const checked = await promtoolCheck(answer.text);
+    assert.equal(checked.code, 0, checked.output);
     assert.equal(values.get("probe_echo_mismatches_bytes"), 0);
     const debug = await get(`${ex.base}/probe?module=echo&target=${target}&debug=true`);
     assert.equal(debug.status, 200);
