@@ -8,6 +8,7 @@
 import { toNetError } from "../errors.ts";
 import { formatAddress } from "./address.ts";
 import { LibcError } from "./libc_udp.ts";
+import { workerRefusal } from "./udp_io.ts";
 import {
   ECHO_COUNTERS,
   type EchoWorkerReply,
@@ -49,7 +50,8 @@ export interface LibcUdpEcho {
  * @param hostname An IP literal to bind.
  * @param port The port (0: a free one).
  * @param reuseAddress Set `SO_REUSEADDR`.
- * @returns The echo, or `{ refused }` when libc cannot be loaded here.
+ * @returns The echo, or `{ refused }` when libc cannot be loaded here or
+ * its Worker cannot start (it needs read permission for its module).
  * @throws {ConnectionError} With code `address-in-use` when the port is taken.
  *
  * @example Echoing one datagram
@@ -77,9 +79,10 @@ export function startLibcUdpEcho(
   const counts = new SharedArrayBuffer(8 * 5);
   const stop = new SharedArrayBuffer(4);
   const shared = new Float64Array(counts);
-  const worker = new Worker(new URL("./_libc_udp_echo_worker.ts", import.meta.url), {
-    type: "module",
-  });
+  const module = new URL("./_libc_udp_echo_worker.ts", import.meta.url);
+  const refused = workerRefusal(module);
+  if (refused) return Promise.resolve({ refused });
+  const worker = new Worker(module, { type: "module" });
   let ended: (() => void) | undefined;
   let closing: Promise<void> | undefined;
   let failure: Error | undefined;
@@ -87,11 +90,14 @@ export function startLibcUdpEcho(
     worker.onerror = (event) => {
       event.preventDefault();
       worker.terminate();
-      const error = new Error(`Cannot run the libc UDP echo on ${where}: ${event.message}`);
-      if (ended) {
-        failure = error;
-        ended();
-      } else reject(error);
+      if (!ended) {
+        // The Worker did not start (e.g. no read permission for its module):
+        // nothing was bound, so this is a path that cannot be taken here.
+        resolve({ refused: `the echo's Worker did not start: ${event.message}` });
+        return;
+      }
+      failure = new Error(`Cannot run the libc UDP echo on ${where}: ${event.message}`);
+      ended();
     };
     worker.onmessage = ({ data: m }: MessageEvent<EchoWorkerReply>) => {
       if (m.type === "bound") {

@@ -72,3 +72,26 @@ export function libcUdpRefusal(
   }
   return undefined;
 }
+
+/**
+ * Why a Worker cannot be started from `module`, or `undefined` when it may:
+ * Deno needs read permission for a local Worker module, and a Worker that
+ * fails to load prints its error even when it is handled.
+ *
+ * @param module The Worker's module URL.
+ * @returns The reason, or `undefined`.
+ *
+ * @example A module outside every read grant
+ * ```ts
+ * import { workerRefusal } from "@wiretest/wiretest/unstable-udp";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(workerRefusal(new URL("https://example.com/w.ts")), undefined);
+ * ```
+ */
+export function workerRefusal(module: URL): string | undefined {
+  if (module.protocol !== "file:") return undefined;
+  const path = decodeURIComponent(module.pathname);
+  if (Deno.permissions.querySync({ name: "read", path }).state === "granted") return undefined;
+  return `read is not granted for "${path}" (the Worker's module)`;
+}

@@ -5,7 +5,7 @@
 import { LatencyHistogram } from "../../lib/metrics/mod.ts";
 import type { Context } from "../../lib/plugin/mod.ts";
 import { formatAddress, toNetError } from "../../lib/transport/mod.ts";
-import { LibcError } from "../../lib/transport/unstable_udp.ts";
+import { LibcError, workerRefusal } from "../../lib/transport/unstable_udp.ts";
 import type { PingResult } from "./_ping_result.ts";
 
 /** What the host tells the worker. */
@@ -22,6 +22,7 @@ export interface NativePingStart {
 
 /** What the worker tells the host. */
 export type NativePingReply =
+  | { type: "started" }
   | { type: "refused"; reason: string }
   | { type: "bind-error"; call: string; errno: number }
   | { type: "log"; message: string }
@@ -45,11 +46,12 @@ export function runNativePing(
   o: Omit<NativePingStart, "stop">,
   ctx: Context,
 ): Promise<PingResult | { refused: string }> {
+  const module = new URL("./_native_ping_worker.ts", import.meta.url);
+  const refused = workerRefusal(module);
+  if (refused) return Promise.resolve({ refused });
   const stop = new SharedArrayBuffer(4);
   const where = formatAddress({ transport: "udp", ...o.peer });
-  const worker = new Worker(new URL("./_native_ping_worker.ts", import.meta.url), {
-    type: "module",
-  });
+  const worker = new Worker(module, { type: "module" });
   let stopReason: unknown;
   const onAbort = () => {
     stopReason ??= ctx.signal.reason;
@@ -58,12 +60,17 @@ export function runNativePing(
   if (ctx.signal.aborted) onAbort();
   else ctx.signal.addEventListener("abort", onAbort, { once: true });
   return new Promise<PingResult | { refused: string }>((resolve, reject) => {
+    let started = false;
     worker.onerror = (event) => {
       event.preventDefault();
-      reject(new Error(`Cannot run native UDP ping: ${event.message}`));
+      // Before it said "started" the Worker sent nothing (e.g. no read
+      // permission for its module): a path that cannot be taken here.
+      if (!started) resolve({ refused: `the ping's Worker did not start: ${event.message}` });
+      else reject(new Error(`Cannot run the libc UDP ping: ${event.message}`));
     };
     worker.onmessage = ({ data: m }: MessageEvent<NativePingReply>) => {
-      if (m.type === "log") ctx.log("debug", m.message);
+      if (m.type === "started") started = true;
+      else if (m.type === "log") ctx.log("debug", m.message);
       else if (m.type === "progress") {
         ctx.progress({ done: m.done, total: o.count, unit: "packets" });
       } else if (m.type === "refused") resolve({ refused: m.reason });

@@ -23,6 +23,7 @@ scope.onmessage = (event: MessageEvent<NativePingStart>) => {
   const o = event.data;
   const reply = (message: NativePingReply, transfer: Transferable[] = []) =>
     scope.postMessage(message, { transfer });
+  reply({ type: "started" });
   const opened = openLibcUdp();
   if (!opened.libc) return reply({ type: "refused", reason: opened.reason });
   const libc = opened.libc;

@@ -399,3 +399,22 @@ Deno.test({
     assert.equal(auto.error?.name, "PermissionDeniedError");
   },
 });
+
+Deno.test({
+  name:
+    "pingUdp() with FFI but its Worker unreadable: auto uses the runtime's sockets, libc is refused",
+  permissions: { net: true, ffi: true, read: false },
+  async fn() {
+    await using peer = startPeer(echo);
+    const auto = await pingWith("auto", peer.port, { count: 2 });
+    assert.equal(auto.error, undefined);
+    assert.equal(auto.facts.io, "deno");
+    assert.equal(auto.metrics.received, 2);
+    const libc = await pingWith("libc", peer.port, { count: 2 });
+    assert.equal(libc.error?.name, "RangeError");
+    assert.match(
+      libc.error!.message,
+      /io "libc" is not available: read is not granted for ".*_native_ping_worker\.ts"/,
+    );
+  },
+});

@@ -114,3 +114,23 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name: "serveUdpPing() with FFI but its Worker unreadable: auto echoes on the runtime's sockets",
+  permissions: { net: true, ffi: true, read: false },
+  async fn() {
+    const server = await startUdpPingServer({ io: "auto" });
+    try {
+      using client = bindUdp();
+      await client.send(new Uint8Array([4]), server.address as Deno.NetAddr);
+      assert.deepEqual((await client.receive({ timeout: 2000 })).data, new Uint8Array([4]));
+    } finally {
+      await server.close();
+    }
+    await assert.rejects(
+      startUdpPingServer({ io: "libc" }),
+      RangeError,
+      "_libc_udp_echo_worker.ts\" (the Worker's module)",
+    );
+  },
+});
