@@ -46,8 +46,8 @@ export async function reportCommand(args: string[]): Promise<number> {
   if (format !== "html") {
     throw new UsageError(
       format === undefined
-        ? "Cannot make a report: name its format (wiretest report html <events.jsonl>)"
-        : `Cannot make a "${format}" report: the format is "html"`,
+        ? "Cannot make a report: use wiretest report html <events.jsonl> or wiretest report merge <log…>"
+        : `Cannot make a "${format}" report: use wiretest report html or wiretest report merge`,
     );
   }
   if (files.length === 0) {
