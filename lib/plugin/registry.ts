@@ -261,7 +261,7 @@ export class Registry {
    * import assert from "node:assert/strict";
    *
    * const names = builtinRegistry().list().map((entry) => entry.name);
-   * assert.deepEqual(names, ["echo", "http-probe", "udp-ping", "file-send"]);
+   * assert.deepEqual(names, ["echo", "http-probe", "udp-ping", "file-send", "proxy"]);
    * ```
    */
   list(): ManifestEntry[] {

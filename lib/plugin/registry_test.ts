@@ -74,6 +74,7 @@ Deno.test("Registry.withManifests() adds plugins after the built-in ones", async
     "http-probe",
     "udp-ping",
     "file-send",
+    "proxy",
     "greet",
     "lazy-marker",
   ]);
@@ -115,7 +116,7 @@ Deno.test("Registry.get() suggests the closest name for an unknown plugin", asyn
     assert.equal(
       error.message,
       'Cannot find plugin "gret": did you mean "greet"? Known plugins: "echo", "file-send", ' +
-        '"greet", "http-probe", "lazy-marker", "udp-ping"',
+        '"greet", "http-probe", "lazy-marker", "proxy", "udp-ping"',
     );
     return true;
   });
