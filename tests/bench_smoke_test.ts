@@ -12,7 +12,10 @@ const rows = await loadRows();
 
 // Without these the row has no server to measure at all (other missing peers
 // only skip their own side).
-const ESSENTIAL: Record<string, string[]> = { "http-probe": ["nginx", "openssl"] };
+const ESSENTIAL: Record<string, string[]> = {
+  "http-probe": ["nginx", "openssl"],
+  proxy: ["node", "socat"],
+};
 
 Deno.test("parseArgs() reads --quick, --only lists and --pairs", () => {
   const args = parseArgs([
