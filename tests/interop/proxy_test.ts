@@ -6,7 +6,8 @@ import { connectTcp } from "../../lib/transport/tcp.ts";
 import { bindUdp } from "../../lib/transport/unstable_udp.ts";
 import type { Service } from "../../lib/plugin/types.ts";
 import { runProxyClient, startProxyServer } from "../../plugins/proxy/mod.ts";
-import { startEchoServer } from "../../plugins/echo/mod.ts";
+import { runEchoClient, startEchoServer } from "../../plugins/echo/mod.ts";
+import { makeCertificates } from "../_support/certs.ts";
 import { freePort, ignoreWithout, spawnPeer, waitForTcp } from "../_support/peer.ts";
 
 const IO = { timeout: 10_000 };
@@ -295,4 +296,32 @@ Deno.test({
       assert.ok(meanRun > 3.5 && meanRun < 7, `mean run ${meanRun.toFixed(2)}`);
     });
   },
+});
+
+Deno.test("proxy passes TLS through: the echo client verifies the server's certificate and every byte", async () => {
+  await using certs = await makeCertificates();
+  const echo = await startEchoServer({
+    transport: "tls",
+    cert: certs.certFile,
+    key: certs.keyFile,
+  });
+  try {
+    await withProxy({ upstream: formatAddress(echo.address) }, async (listen, counters) => {
+      const outcome = await runEchoClient({
+        target: `${listen.hostname}:${listen.port}`,
+        transport: "tls",
+        caFile: certs.caCertFile,
+        servername: "localhost",
+        count: 20,
+        payloadSize: 1000,
+      });
+      assert.equal(outcome.ok, true, outcome.error?.message);
+      assert.equal(outcome.metrics.mismatches, 0);
+      assert.equal(outcome.metrics.bytes_received, 20_000);
+      // The handshake and records crossed the proxy as bytes.
+      assert.ok((await counters()).bytes_downstream > 20_000);
+    });
+  } finally {
+    await echo.close();
+  }
 });
