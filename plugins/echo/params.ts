@@ -319,8 +319,10 @@ export function resolveTransport(
 }
 
 /**
- * The bytes a client sends each round trip: `payloadHex` decoded,
- * `payloadSize` random bytes, `payload` as UTF-8, or `hello`.
+ * A payload as one buffer: `payloadHex` decoded, `payloadSize` random
+ * bytes, `payload` as UTF-8, or `hello`. The client itself never holds a
+ * `payloadSize` over 1 MiB whole: it sends a random block of 1,048,573
+ * bytes repeated, so memory stays flat; this function allocates all of it.
  *
  * @param params The client's payload fields (already validated).
  * @returns A new buffer with the payload.
