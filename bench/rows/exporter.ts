@@ -4,13 +4,66 @@
 // sees it (request sent to exposition read).
 import { alternate, type Side } from "../_alternate.ts";
 import type { Proc } from "../_process.ts";
-import type { BenchRow, RowContext, RowReport } from "../_row.ts";
+import type { BenchRow, CheckReport, RowContext, RowReport } from "../_row.ts";
 import { makeCertificates } from "../../tests/_support/certs.ts";
 import { nginxConfig } from "../../tests/_support/nginx.ts";
 import { freePort, waitForTcp } from "../../tests/_support/peer.ts";
 
 function sizes(ctx: RowContext) {
-  return ctx.mode === "quick" ? { probes: 5 } : { probes: 50 };
+  // The soak: `targets` probed once a second for `seconds` (100 × 60 s in full mode).
+  if (ctx.mode === "quick") return { probes: 5, soak: { targets: 10, seconds: 3 } };
+  if (ctx.mode === "full") return { probes: 50, soak: { targets: 100, seconds: 60 } };
+  return { probes: 50, soak: { targets: 20, seconds: 10 } };
+}
+
+function rssMiB(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]) / 1024;
+}
+
+// The soak: every target once a second; failed probes, and the exporter's
+// RSS after the first second and at the end.
+async function soak(
+  ctx: RowContext,
+  pid: number,
+  base: string,
+  target: string,
+  size: { targets: number; seconds: number },
+): Promise<CheckReport[]> {
+  let failed = 0;
+  const rss: number[] = [];
+  for (let second = 0; second < size.seconds; second++) {
+    const started = performance.now();
+    const results = await Promise.allSettled(
+      Array.from({ length: size.targets }, (_, i) => probeMs(base, `${target}?t=${i}`)),
+    );
+    failed += results.filter((r) => r.status === "rejected").length;
+    rss.push(rssMiB(pid));
+    await new Promise((ok) => setTimeout(ok, Math.max(0, 1000 - (performance.now() - started))));
+  }
+  ctx.log(
+    `soak: ${failed} failed of ${size.targets * size.seconds}, RSS ${
+      rss.map((r) => r.toFixed(0))
+    } MiB`,
+  );
+  const growth = rss.at(-1)! - rss[0];
+  return [
+    {
+      label: `soak ${size.targets} targets × ${size.seconds} s: failed probes`,
+      value: failed,
+      unit: "probes",
+      target: { op: "<=", value: 0, text: "none" },
+      met: failed === 0,
+    },
+    {
+      label: `soak ${size.targets} targets × ${size.seconds} s: RSS growth after the first second`,
+      value: growth,
+      unit: "MiB",
+      target: { op: "<=", value: 25, text: "≤ 25 MiB (flat)" },
+      met: growth <= 25,
+      detail: `RSS by second: ${rss.map((r) => r.toFixed(0)).join(" ")} MiB`,
+    },
+  ];
 }
 
 async function probeMs(base: string, target: string): Promise<number> {
@@ -41,7 +94,7 @@ const row: BenchRow = {
   order: 60,
   programs: ["nginx", "openssl", "prometheus-blackbox-exporter"],
   async run(ctx: RowContext): Promise<RowReport> {
-    const { probes } = sizes(ctx);
+    const { probes, soak: soakSize } = sizes(ctx);
     if (!ctx.has("nginx") || !ctx.has("openssl")) {
       throw new Error("Cannot run the exporter row: nginx and openssl are needed for the target");
     }
@@ -148,11 +201,35 @@ const row: BenchRow = {
       ]);
       await waitForTcp(httpPort, 10_000);
       const result = await alternate(ctx, sides, metrics, comparisons);
+      // The soak, on a wiretest exporter of its own.
+      const soakPort = freePort();
+      const soaked = ctx.procs.spawn(Deno.execPath(), [
+        "run",
+        "-A",
+        `${ctx.root}/lib/cli/main.ts`,
+        "exporter",
+        "--config",
+        `${dir}/exporter.yaml`,
+        "--listen",
+        `127.0.0.1:${soakPort}`,
+      ], { cwd: ctx.root });
+      let checks: CheckReport[];
+      try {
+        await waitForTcp(soakPort, 30_000);
+        checks = await soak(ctx, soaked.pid, `http://127.0.0.1:${soakPort}`, target, soakSize);
+      } finally {
+        await soaked.stop();
+      }
       return {
-        params: { probes_per_sample: probes, target: "nginx, 1 KiB static file over http" },
+        params: {
+          probes_per_sample: probes,
+          target: "nginx, 1 KiB static file over http",
+          soak_targets: soakSize.targets,
+          soak_seconds: soakSize.seconds,
+        },
         metrics,
         ...result,
-        checks: [],
+        checks,
         notes: [
           "Each sample: probes one after another from a scraper in the bench process; the " +
           "median of their wall times (request sent to exposition read).",
