@@ -126,7 +126,11 @@ const row: BenchRow = {
             `TCP-LISTEN:${socatTcp},bind=127.0.0.1,reuseaddr,fork`,
             `TCP:127.0.0.1:${tcpEcho}`,
           ]));
+          // -T 1: a child forked per client ends after 1 s of silence; without it the
+          // children outlive the parent and hold its output open.
           started.push(ctx.procs.spawn("socat", [
+            "-T",
+            "1",
             `UDP4-LISTEN:${socatUdp},bind=127.0.0.1,reuseaddr,fork`,
             `UDP4:127.0.0.1:${udpEcho}`,
           ]));
