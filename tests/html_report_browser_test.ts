@@ -104,7 +104,7 @@ Deno.test({
           const url = pathToFileURL(html).href;
           const seen = watch(page, url);
           await page.goto(url);
-          await page.waitForFunction('document.documentElement.dataset.ready === "true"');
+          await page.locator('html[data-ready="true"]').waitFor({ state: "attached" });
           const count = (status: string) =>
             page.locator(`#wt--counts button[data-status="${status}"] b`).innerText();
           assert.deepEqual(
@@ -207,7 +207,11 @@ Deno.test({
           await page.goto(url);
           // The retried step (3 attempts, open as a failure) and the passed
           // fixture's echo and ping, opened by the link.
-          await page.waitForFunction("wiretestReport.charts === 3");
+          // (A function: a string would be eval, which the page's CSP forbids.)
+          await page.waitForFunction(() =>
+            (globalThis as unknown as { wiretestReport: { charts: number } }).wiretestReport
+              .charts === 5
+          );
           const target = page.locator("#echo-ping-and-a-hostile-page-pass");
           assert.equal(
             await target.evaluate((d) => (d as unknown as { open: boolean }).open),
@@ -218,15 +222,26 @@ Deno.test({
           assert.ok(await page.evaluate<number>("scrollY") > 0);
           const series = await page.$$eval(
             "figure.chart",
-            (fs) => fs.map((f) => [f.closest("details")!.id, f.getAttribute("data-series")]),
+            (fs) =>
+              fs.map((f) => [
+                f.closest("details")!.id,
+                f.getAttribute("data-kind"),
+                f.getAttribute("data-series"),
+                // What uPlot drew: its legend has a row per series, x included.
+                String(f.querySelectorAll(".u-legend .u-series").length - 1),
+              ]),
           );
+          // Percentile curves: a series per attempt; by sequence: rtt and losses.
+          const pass = "echo-ping-and-a-hostile-page-pass";
           assert.deepEqual(series, [
-            ["ping-retried", "3"],
-            ["echo-ping-and-a-hostile-page-pass", "1"],
-            ["echo-ping-and-a-hostile-page-pass", "1"],
+            ["ping-retried", "percentile", "3", "3"],
+            ["ping-retried", "sequence", "2", "2"],
+            [pass, "percentile", "1", "1"],
+            [pass, "percentile", "1", "1"],
+            [pass, "sequence", "2", "2"],
           ]);
           const inked = await inkedPixels(page);
-          assert.equal(inked.length, 3);
+          assert.equal(inked.length, 5);
           assert.ok(
             inked.every((n) => n > 500),
             `every chart drew: ${inked} pixels`,
@@ -312,7 +327,7 @@ Deno.test({
         const url = pathToFileURL(big).href;
         const seen = watch(page, url);
         await page.goto(url);
-        await page.waitForFunction('document.documentElement.dataset.ready === "true"');
+        await page.locator('html[data-ready="true"]').waitFor({ state: "attached" });
         assert.equal(await page.locator("details.fixture").count(), 1000);
         const readyMs = await page.evaluate<number>("wiretestReport.readyMs");
         // A search timed in the page, layout included.

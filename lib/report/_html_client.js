@@ -199,6 +199,8 @@
     section.appendChild(head);
     const chart = percentileChart(step);
     if (chart) section.appendChild(chart);
+    const bySeq = sequenceChart(step);
+    if (bySeq) section.appendChild(bySeq);
     step.attempts.forEach(function (attempt) {
       section.appendChild(renderAttempt(attempt));
     });
@@ -269,6 +271,7 @@
     add(grid, add(el("div"), el("h5", null, "outcome: ok " + outcome.ok), metrics));
     const facts = Object.assign({}, outcome.facts || {});
     delete facts.rtt_percentiles; // drawn above
+    delete facts.rtt_by_seq;
     if (outcome.error) facts.error = outcome.error;
     if (Object.keys(facts).length > 0) {
       add(
@@ -337,6 +340,7 @@
     });
     const box = el("figure", "chart");
     box.dataset.series = String(curves.length);
+    box.dataset.kind = "percentile";
     add(box, el("figcaption", null, "Round-trip time by percentile (HDR curve, log scale)"));
     const styles = getComputedStyle(document.documentElement);
     const ink = styles.getPropertyValue("--ink").trim() || "#222";
@@ -388,6 +392,90 @@
       globalThis.wiretestReport.charts++;
     });
     return box;
+  }
+  // udp-ping's round trips by sequence number, the last attempt's: a line
+  // of the largest RTT per point, and a mark at 0 where pings were lost.
+  function sequenceChart(step) {
+    const attempt = step.attempts[step.attempts.length - 1];
+    const points = attempt.outcome && attempt.outcome.facts && attempt.outcome.facts.rtt_by_seq;
+    if (!Array.isArray(points) || points.length < 2) return null;
+    const seqs = points.map(function (p) {
+      return p[0];
+    });
+    const rtts = points.map(function (p) {
+      return p[1];
+    });
+    const losses = points.map(function (p) {
+      return p[2] > 0 ? 0 : null;
+    });
+    const lostCount = {};
+    points.forEach(function (p) {
+      lostCount[p[0]] = p[2];
+    });
+    const box = el("figure", "chart");
+    box.dataset.series = "2";
+    box.dataset.kind = "sequence";
+    add(
+      box,
+      el(
+        "figcaption",
+        null,
+        "Round-trip time by sequence number, attempt " + attempt.attempt + " (losses marked at 0)",
+      ),
+    );
+    draw(box, {
+      scales: { x: { time: false }, y: { range: rangeFromZero } },
+      axes: [{ label: "sequence number" }, { label: "ms", size: 60 }],
+      series: [
+        { label: "seq" },
+        {
+          label: "largest rtt (ms)",
+          stroke: SERIES[1],
+          width: 1.5,
+          spanGaps: false,
+          value: function (_u, v) {
+            return v == null ? "" : ms(v);
+          },
+        },
+        {
+          label: "lost",
+          stroke: SERIES[4],
+          fill: SERIES[4],
+          width: 0,
+          paths: function () {
+            return null;
+          },
+          points: { show: true, size: 8, fill: SERIES[4] },
+          value: function (u, v, _s, i) {
+            return v == null || i == null ? "" : String(lostCount[u.data[0][i]]);
+          },
+        },
+      ],
+    }, [seqs, rtts, losses]);
+    return box;
+  }
+  function rangeFromZero(_u, _min, max) {
+    return [0, max * 1.1 || 1];
+  }
+  // Draws once the figure is in the page, when its width is known; axes in
+  // the page's ink and grid colours (light or dark).
+  function draw(box, options, columns) {
+    const styles = getComputedStyle(document.documentElement);
+    const ink = styles.getPropertyValue("--ink").trim() || "#222";
+    const grid = styles.getPropertyValue("--grid").trim() || "#ccc";
+    options.axes = options.axes.map(function (a) {
+      return Object.assign({
+        stroke: ink,
+        grid: { stroke: grid, width: 1 },
+        ticks: { stroke: grid },
+      }, a);
+    });
+    requestAnimationFrame(function () {
+      options.width = Math.max(280, Math.min(760, box.clientWidth || 600));
+      options.height = 240;
+      new uPlot(options, columns, box);
+      globalThis.wiretestReport.charts++;
+    });
   }
   function toX(p) {
     return Math.round(1e6 / (1 - p / 100)) / 1e6;

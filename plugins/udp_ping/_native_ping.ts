@@ -32,6 +32,7 @@ export type NativePingReply =
     local: { hostname: string; port: number };
     counts: Omit<PingResult["tally"], "issued">;
     rtts: Float64Array;
+    rttBySeq: [number, number | null, number][];
     durationMs: number;
     kernelTimestamps: boolean;
     failure?: { call: string; errno: number };
@@ -88,6 +89,7 @@ export function runNativePing(
         resolve({
           tally: { ...m.counts },
           rtt,
+          rttBySeq: m.rttBySeq,
           durationMs: m.durationMs,
           error,
           local: formatAddress({ transport: "udp", ...m.local }),

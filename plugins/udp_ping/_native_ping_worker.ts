@@ -4,7 +4,7 @@
 // schedule, timeouts and counting as the event-loop run (_ping_run.ts).
 import { LibcError, type LibcUdpSocket, openLibcUdp } from "../../lib/transport/unstable_udp.ts";
 import { PingPacket } from "./_packet.ts";
-import { PingTally } from "./_tally.ts";
+import { PingTally, RTT_SERIES_POINTS } from "./_tally.ts";
 import type { NativePingReply, NativePingStart } from "./_native_ping.ts";
 
 // The Worker's own scope (this file runs only as a Worker).
@@ -133,6 +133,7 @@ scope.onmessage = (event: MessageEvent<NativePingStart>) => {
       jitter: tally.jitter,
     },
     rtts: received,
+    rttBySeq: tally.rttSeries(RTT_SERIES_POINTS),
     durationMs: endedAt - startedAt,
     kernelTimestamps: socket.kernelTimestamps && kernelOnly,
     failure,

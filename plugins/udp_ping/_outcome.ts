@@ -95,6 +95,23 @@ export const udpPingOutcome: OutcomeDeclaration = {
       description: "The percentile (0 to 100), then the round-trip time in ms.",
     },
     {
+      path: "rtt_by_seq",
+      type: "array",
+      description:
+        "Round-trip time by sequence number, at most 500 points, each over as many consecutive pings.",
+      when: "once a ping was sent",
+    },
+    {
+      path: "rtt_by_seq[]",
+      type: "array",
+      description: "`[first seq, largest rtt ms or null when none came back, pings lost]`.",
+    },
+    {
+      path: "rtt_by_seq[][]",
+      type: ["number", "null"],
+      description: "The first sequence number, the largest round trip, the losses.",
+    },
+    {
       path: "io",
       type: "string",
       description:

@@ -13,6 +13,8 @@ export interface PingResult {
     jitter: number;
   };
   rtt: LatencyHistogram;
+  /** Round-trip time by sequence number (PingTally.rttSeries), for the `rtt_by_seq` fact. */
+  rttBySeq: [number, number | null, number][];
   durationMs: number;
   /** Why the run stopped early (abort, deadline, socket error); unset when it ran to the end. */
   error: unknown;

@@ -4,6 +4,9 @@
 // counter means.
 import { FOREIGN, type PingPacket } from "./_packet.ts";
 
+/** Points of the `rtt_by_seq` fact: enough for a chart, bounded whatever the count. */
+export const RTT_SERIES_POINTS = 500;
+
 const PENDING = 0;
 const RECEIVED = 1;
 const LATE = 2;
@@ -22,6 +25,8 @@ export class PingTally {
   issued = 0;
   readonly sentAt: Float64Array;
   #state: Uint8Array;
+  // Each received ping's round trip, for rttSeries().
+  #rttOf: Float32Array;
   #highest = -1;
   #previousRtt = NaN;
   #packet: PingPacket;
@@ -40,6 +45,7 @@ export class PingTally {
   }) {
     this.sentAt = new Float64Array(options.count);
     this.#state = new Uint8Array(options.count);
+    this.#rttOf = new Float32Array(options.count);
     this.#packet = options.packet;
     this.#peer = options.peer;
     this.#timeoutMs = options.timeoutMs;
@@ -52,6 +58,28 @@ export class PingTally {
     this.sentAt[seq] = at;
     this.issued = seq + 1;
     return this.#packet.stamp(seq, at);
+  }
+
+  /**
+   * Round-trip time by sequence number in at most `maxPoints` points
+   * `[first seq, largest rtt ms or null when none came back, pings lost]`,
+   * each over the same number of consecutive pings (one each up to `maxPoints`).
+   */
+  rttSeries(maxPoints: number): [number, number | null, number][] {
+    const sent = this.issued;
+    const per = Math.max(1, Math.ceil(sent / maxPoints));
+    const points: [number, number | null, number][] = [];
+    for (let start = 0; start < sent; start += per) {
+      let largest = -1;
+      let lost = 0;
+      for (let seq = start; seq < Math.min(sent, start + per); seq++) {
+        if (this.#state[seq] === RECEIVED) largest = Math.max(largest, this.#rttOf[seq]);
+        else lost++;
+      }
+      // Microseconds are plenty for a chart, and keep the report small.
+      points.push([start, largest < 0 ? null : Math.round(largest * 1000) / 1000, lost]);
+    }
+    return points;
   }
 
   /** `true` while ping `seq` is neither received nor late. */
@@ -89,6 +117,7 @@ export class PingTally {
     }
     this.#state[seq] = RECEIVED;
     this.received++;
+    this.#rttOf[seq] = rtt;
     this.#record(rtt);
     if (seq < this.#highest) this.reordered++;
     else this.#highest = seq;

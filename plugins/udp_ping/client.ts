@@ -19,6 +19,7 @@ import { localAddressFor, resolvePeer } from "./_peer.ts";
 import { PingRun } from "./_ping_run.ts";
 import { runNativePing } from "./_native_ping.ts";
 import type { PingResult } from "./_ping_result.ts";
+import { RTT_SERIES_POINTS } from "./_tally.ts";
 import { NoReplyError } from "./no_reply_error.ts";
 import type { UdpPingClientParams } from "./params.ts";
 
@@ -136,6 +137,7 @@ export async function pingUdp(params: UdpPingClientParams, ctx: Context): Promis
       io: run.io,
       clock: run.clock,
       ...(run.rtt.count > 0 ? { rtt_percentiles: run.rtt.percentileCurve() } : {}),
+      ...(tally.sent > 0 ? { rtt_by_seq: run.rttBySeq } : {}),
     },
   };
   if (run.error !== undefined) {
@@ -198,6 +200,7 @@ async function runPings(
   return {
     tally: run.tally,
     rtt: run.rtt,
+    rttBySeq: run.tally.rttSeries(RTT_SERIES_POINTS),
     durationMs: run.endedAt - run.startedAt,
     error: run.error,
     local,

@@ -118,13 +118,34 @@ for (const io of ["deno", "libc"] as const) {
     await using peer = startPeer((d, i, s) =>
       (i + 1) % 4 === 0 ? undefined : s.send(d.data, d.from)
     );
-    const { metrics, ok } = await ping(peer.port, { count: 40, timeoutMs: 300 });
+    const { metrics, facts, ok } = await ping(peer.port, { count: 40, timeoutMs: 300 });
     assert.equal(ok, true);
     assert.equal(metrics.sent, 40);
     assert.equal(metrics.received, 30);
     assert.equal(metrics.lost, 10);
     assert.equal(metrics.loss_pct, 25);
     assert.equal(metrics.late, 0);
+    // One point per ping: the dropped ones have no time and one loss.
+    const series = facts.rtt_by_seq as [number, number | null, number][];
+    assert.deepEqual(series.map(([seq]) => seq), Array.from({ length: 40 }, (_, i) => i));
+    assert.deepEqual(
+      series.filter(([, rtt, lost]) => rtt === null && lost === 1).map(([seq]) => seq),
+      [3, 7, 11, 15, 19, 23, 27, 31, 35, 39],
+    );
+    assert.ok(series.every(([, rtt, lost]) => lost === 1 || (rtt! >= 0 && lost === 0)));
+  });
+
+  Deno.test(`pingUdp() reports rtt by sequence in at most 500 points over equal runs of pings (io ${io})`, async () => {
+    await using peer = startPeer((d, _i, s) => s.send(d.data, d.from));
+    const { facts, metrics } = await ping(peer.port, { count: 1200, intervalMs: 0 });
+    assert.equal(metrics.received, 1200);
+    const series = facts.rtt_by_seq as [number, number | null, number][];
+    assert.equal(series.length, 400);
+    assert.deepEqual(series.slice(0, 3).map(([seq]) => seq), [0, 3, 6]);
+    // Times are kept to the microsecond.
+    const max = metrics.rtt_max_ms;
+    assert.ok(series.every(([, rtt, lost]) => lost === 0 && rtt! >= 0 && rtt! <= max + 0.001));
+    assert.ok(series.some(([, rtt]) => Math.abs(rtt! - max) <= 0.001), "the largest is a point");
   });
 
   Deno.test(`pingUdp() fails with NoReplyError and reports 100% loss when nobody answers (io ${io})`, async () => {
