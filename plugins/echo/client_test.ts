@@ -95,22 +95,25 @@ Deno.test("runEchoClient() round trips over unix, inferring the transport", asyn
   });
 });
 
-Deno.test("runEchoClient() round trips over udp", async () => {
-  await withServer({ transport: "udp" }, async (_server, target) => {
-    const outcome = await runEchoClient({
-      target,
-      transport: "udp",
-      count: 5,
-      connections: 3,
-      payloadSize: 1200,
+// The UDP server runs on both I/O paths (the client uses the runtime's sockets).
+for (const io of ["deno", "libc"] as const) {
+  Deno.test(`runEchoClient() round trips over udp (server io ${io})`, async () => {
+    await withServer({ transport: "udp", io }, async (_server, target) => {
+      const outcome = await runEchoClient({
+        target,
+        transport: "udp",
+        count: 5,
+        connections: 3,
+        payloadSize: 1200,
+      });
+      assert.equal(outcome.ok, true);
+      assert.equal(outcome.metrics.round_trips, 15);
+      assert.equal(outcome.metrics.bytes_received, 15 * 1200);
+      assert.equal(outcome.metrics.mismatches, 0);
+      assert.equal(outcome.metrics.connect_ms, undefined);
     });
-    assert.equal(outcome.ok, true);
-    assert.equal(outcome.metrics.round_trips, 15);
-    assert.equal(outcome.metrics.bytes_received, 15 * 1200);
-    assert.equal(outcome.metrics.mismatches, 0);
-    assert.equal(outcome.metrics.connect_ms, undefined);
   });
-});
+}
 
 Deno.test("runEchoClient() round trips over tls, verifying the server with caFile", async () => {
   await using certs = await makeCertificates();

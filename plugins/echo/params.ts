@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { ParamsSchema, ParamsTypesMatch } from "../../lib/plugin/mod.ts";
 import { parseHostPort } from "../../lib/transport/mod.ts";
-import { MAX_UDP_PAYLOAD } from "../../lib/transport/unstable_udp.ts";
+import { MAX_UDP_PAYLOAD, UDP_IO_VALUES, type UdpIo } from "../../lib/transport/unstable_udp.ts";
 
 /** The transports the echo plugin speaks. */
 export type EchoTransport = "tcp" | "tls" | "unix" | "udp";
@@ -34,6 +34,13 @@ export interface EchoServerOptions {
   idleTimeoutMs?: number;
   /** Refuse connections beyond this many open at once (default: no limit). */
   maxConnections?: number;
+  /**
+   * I/O path for `udp` (default `"auto"`): `"libc"` echoes in a Worker of
+   * its own with blocking libc calls through FFI, `"deno"` with the
+   * runtime's sockets, `"auto"` takes libc where FFI for libc's path, net
+   * and read for the Worker's module are granted.
+   */
+  io?: UdpIo;
 }
 
 /** The echo server role's params after defaults. */
@@ -54,6 +61,8 @@ export interface EchoServerParams {
   idleTimeoutMs: number;
   /** Most connections open at once. */
   maxConnections?: number;
+  /** I/O path for `udp`. */
+  io: UdpIo;
 }
 
 const echoServerSchema = z.object({
@@ -70,6 +79,9 @@ const echoServerSchema = z.object({
   ),
   maxConnections: z.number().int().min(1).max(1_000_000).optional().describe(
     "Refuse connections beyond this many open at once (default: no limit)",
+  ),
+  io: z.enum(UDP_IO_VALUES as [UdpIo, ...UdpIo[]]).default("auto").describe(
+    'I/O path for transport udp: "libc" (blocking libc calls in a Worker), "deno" (the runtime\'s sockets), "auto" (libc where FFI for libc and net are granted, else deno)',
   ),
 }).superRefine((p, ctx) => {
   if (p.transport === "tls") {

@@ -23,13 +23,15 @@ function accepts(schema: ParamsSchema, input: unknown): boolean {
   }
 }
 
-Deno.test("echoServerParams fills in loopback, a free port and a 60 s idle timeout", () => {
+Deno.test("echoServerParams fills in loopback, a free port, a 60 s idle timeout and io auto", () => {
   assert.deepEqual(validateParams(echoServerParams, {}), {
     transport: "tcp",
     host: "127.0.0.1",
     port: 0,
     idleTimeoutMs: 60_000,
+    io: "auto",
   });
+  assert.deepEqual(issuePaths(echoServerParams, { transport: "udp", io: "ffi" }), ["io"]);
 });
 
 Deno.test("echoServerParams requires cert and key for tls", () => {

@@ -11,7 +11,13 @@ import {
   serveConnections,
   type ServedConnection,
 } from "../../lib/transport/mod.ts";
-import { bindUdp, type Datagram, type UdpSocket } from "../../lib/transport/unstable_udp.ts";
+import {
+  bindUdp,
+  type Datagram,
+  libcUdpRefusal,
+  startLibcUdpEcho,
+  type UdpSocket,
+} from "../../lib/transport/unstable_udp.ts";
 import { type OpenedListener, openListener } from "./_listen.ts";
 import type { EchoServerParams } from "./params.ts";
 
@@ -26,7 +32,9 @@ const ERROR_PAUSE_MS = 50;
 /**
  * Starts an echo server. Stream transports echo each connection
  * independently until the peer closes; UDP sends every datagram back to its
- * sender.
+ * sender, with `io` `libc` (or `auto` where `libcUdpRefusal()` allows it) in
+ * a Worker of its own through blocking libc calls, with `deno` on the
+ * runtime's sockets; both echo and count alike.
  *
  * `stats()` counts `connections` (accepted in all), `active`, `rejected`
  * (over `maxConnections`), `idle_closed`, `aborted` (ended by the peer
@@ -40,6 +48,7 @@ const ERROR_PAUSE_MS = 50;
  * @param ctx The run context; aborting its signal closes the server.
  * @returns The running service.
  * @throws {ConnectionError} When the address cannot be bound.
+ * @throws {RangeError} With `io: "libc"` for UDP where that path is refused.
  *
  * @example Echo over TCP on a free loopback port
  * ```ts
@@ -50,7 +59,7 @@ const ERROR_PAUSE_MS = 50;
  *
  * using ctx = createContext();
  * const service = await serveEcho(
- *   { transport: "tcp", host: "127.0.0.1", port: 0, idleTimeoutMs: 0 },
+ *   { transport: "tcp", host: "127.0.0.1", port: 0, idleTimeoutMs: 0, io: "auto" },
  *   ctx,
  * );
  * const conn = await connectTcp({ port: (service.address as Deno.NetAddr).port });
@@ -64,7 +73,7 @@ const ERROR_PAUSE_MS = 50;
 export async function serveEcho(params: EchoServerParams, ctx: Context): Promise<Service> {
   if (ctx.signal.aborted) throw ctx.signal.reason;
   const service = params.transport === "udp"
-    ? serveUdp(params, ctx)
+    ? (params.io === "deno" ? undefined : await serveUdpLibc(params)) ?? serveUdp(params, ctx)
     : serveStream(await openListener(params), params, ctx);
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -140,6 +149,33 @@ function serveStream(
       await server.close();
       await opened.cleanup();
     },
+  };
+}
+
+// The UDP echo on the libc path, or `undefined` when `io` is "auto" and that
+// path may not be used here.
+async function serveUdpLibc(params: EchoServerParams): Promise<Service | undefined> {
+  const refused = libcUdpRefusal([{ hostname: params.host, port: params.port }]) ??
+    await startLibcUdpEcho(params.host, params.port);
+  if (typeof refused === "string" || "refused" in refused) {
+    if (params.io === "auto") return undefined;
+    const reason = typeof refused === "string" ? refused : refused.refused;
+    const where = formatAddress({ transport: "udp", hostname: params.host, port: params.port });
+    throw new RangeError(`Cannot listen on ${where}: io "libc" is not available: ${reason}`);
+  }
+  const echo = refused;
+  return {
+    address: echo.address,
+    stats: () => {
+      const c = echo.counts();
+      return {
+        datagrams: c.datagramsIn,
+        errors: c.sendErrors + (echo.failure ? 1 : 0),
+        bytes_in: c.bytesIn,
+        bytes_out: c.bytesOut,
+      };
+    },
+    close: () => echo.close(),
   };
 }
 

@@ -118,22 +118,25 @@ Deno.test("startEchoServer() rejects tls without a certificate as a params error
   );
 });
 
-Deno.test("startEchoServer() sends every udp datagram back to its sender", async () => {
-  const server = await startEchoServer({ transport: "udp" });
-  try {
-    using client = bindUdp();
-    const to = server.address as Deno.NetAddr;
-    for (const text of ["one", "two", "three"]) {
-      await client.send(encoder.encode(text), to, { timeout: 5000 });
-      const reply = await client.receive({ timeout: 5000 });
-      assert.equal(decoder.decode(reply.data), text);
-      assert.equal(reply.from.port, to.port);
+// UDP runs on both I/O paths: the runtime's sockets and libc through FFI.
+for (const io of ["deno", "libc"] as const) {
+  Deno.test(`startEchoServer() sends every udp datagram back to its sender (io ${io})`, async () => {
+    const server = await startEchoServer({ transport: "udp", io });
+    try {
+      using client = bindUdp();
+      const to = server.address as Deno.NetAddr;
+      for (const text of ["one", "two", "three"]) {
+        await client.send(encoder.encode(text), to, { timeout: 5000 });
+        const reply = await client.receive({ timeout: 5000 });
+        assert.equal(decoder.decode(reply.data), text);
+        assert.equal(reply.from.port, to.port);
+      }
+      assert.deepEqual(server.stats(), { datagrams: 3, errors: 0, bytes_in: 11, bytes_out: 11 });
+    } finally {
+      await server.close();
     }
-    assert.deepEqual(server.stats(), { datagrams: 3, errors: 0, bytes_in: 11, bytes_out: 11 });
-  } finally {
-    await server.close();
-  }
-});
+  });
+}
 
 Deno.test("startEchoServer() closes connections idle for idleTimeoutMs", async () => {
   const server = await startEchoServer({ idleTimeoutMs: 100 });

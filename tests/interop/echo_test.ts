@@ -453,27 +453,30 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name: "echo server answers the seeds' Python UDP client from its own port",
-  ignore: ignoreWithout("python3"),
-  async fn() {
-    const server = await startEchoServer({ transport: "udp" });
-    try {
-      const port = portOf(server.address);
-      const out = await runProgram("python3", [
-        "-c",
-        PYTHON_UDP_CLIENT,
-        String(port),
-        "first",
-        "second",
-      ]);
-      assert.equal(out, `first ${port}\nsecond ${port}\n`);
-      assert.equal(server.stats().datagrams, 2);
-    } finally {
-      await server.close();
-    }
-  },
-});
+// On both I/O paths of the UDP echo: the runtime's sockets and libc through FFI.
+for (const io of ["deno", "libc"] as const) {
+  Deno.test({
+    name: `echo server answers the seeds' Python UDP client from its own port (io ${io})`,
+    ignore: ignoreWithout("python3"),
+    async fn() {
+      const server = await startEchoServer({ transport: "udp", io });
+      try {
+        const port = portOf(server.address);
+        const out = await runProgram("python3", [
+          "-c",
+          PYTHON_UDP_CLIENT,
+          String(port),
+          "first",
+          "second",
+        ]);
+        assert.equal(out, `first ${port}\nsecond ${port}\n`);
+        assert.equal(server.stats().datagrams, 2);
+      } finally {
+        await server.close();
+      }
+    },
+  });
+}
 
 Deno.test({
   name: "echo client and server agree over every transport (formatAddress round trip)",
@@ -483,7 +486,8 @@ Deno.test({
       const options of [
         { transport: "tcp" },
         { transport: "unix" },
-        { transport: "udp" },
+        { transport: "udp", io: "deno" },
+        { transport: "udp", io: "libc" },
         { transport: "tls", cert: certs.certFile, key: certs.keyFile },
       ] as const
     ) {
