@@ -202,7 +202,7 @@ Deno.test("wiretest serve and run without a plugin say which they could run, one
     const r = await deno(["run", "-A", MAIN, command]);
     assert.equal(r.code, 2);
     assert.deepEqual(errorLines(r.stderr), [
-      `error: Cannot ${command}: name a plugin (echo, http-probe, udp-ping, file-send; wiretest ${command} --help)`,
+      `error: Cannot ${command}: name a plugin (echo, http-probe, udp-ping, file-send, proxy; wiretest ${command} --help)`,
     ]);
   }
 });

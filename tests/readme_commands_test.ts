@@ -214,11 +214,11 @@ Deno.test("README: a project outside the checkout uses it through links, offline
     assert.match(README, /add `"links": \["\.\.\/wiretest"\]`/);
     await Deno.writeTextFile(
       join(app, "by_path.ts"),
-      `import { listenTcp } from "../wiretest/mod.ts";\nlistenTcp().close();\nconsole.log("ran");\n`,
+      `import echo from "../wiretest/plugins/echo/mod.ts";\nconsole.log("ran", echo.name);\n`,
     );
     await Deno.writeTextFile(join(app, "main.ts"), SCRIPT);
 
-    // Without links, README says, importing mod.ts by path fails, and why.
+    // Without links, README says, importing the checkout's plugins by path fails, and why.
     await Deno.writeTextFile(join(app, "deno.json"), JSON.stringify(config, null, 2));
     const unlinked = await deno(["run", "-A", "by_path.ts"], { cwd: app });
     assert.notEqual(unlinked.code, 0);
@@ -228,7 +228,7 @@ Deno.test("README: a project outside the checkout uses it through links, offline
     await Deno.writeTextFile(join(app, "deno.json"), JSON.stringify(config, null, 2));
     assertEchoRan(await deno(["run", "-A", "main.ts"], { cwd: app }));
     const linked = await deno(["run", "-A", "by_path.ts"], { cwd: app });
-    assert.equal(linked.stdout, "ran\n", linked.stderr);
+    assert.equal(linked.stdout, "ran echo\n", linked.stderr);
   } finally {
     await Deno.remove(parent, { recursive: true });
   }
