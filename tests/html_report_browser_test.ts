@@ -81,7 +81,7 @@ Deno.test({
       jsonl,
     ]);
     assert.equal(run.code, 2, run.stderr);
-    assert.match(run.stdout, /^1 passed, 2 failed, 1 invalid/m);
+    assert.match(run.stdout, /^2 passed, 2 failed, 1 invalid/m);
     const page0 = await Deno.readTextFile(html);
     assert.ok(!page0.includes(SECRET), "the secret from the environment is masked");
     const events: RunEvent[] = (await Deno.readTextFile(jsonl)).trimEnd().split("\n")
@@ -109,7 +109,7 @@ Deno.test({
             page.locator(`#wt--counts button[data-status="${status}"] b`).innerText();
           assert.deepEqual(
             await Promise.all(["failed", "error", "invalid", "passed", "skipped"].map(count)),
-            ["2", "0", "1", "1", "0"],
+            ["2", "0", "1", "2", "0"],
           );
           await page.getByText("wiretest test tests/fixtures/html_report").waitFor();
           await page.screenshot({ path: `${SHOTS}/failures.png` });
@@ -122,6 +122,7 @@ Deno.test({
             ["fixture st-failed", true],
             ["fixture st-failed", true],
             ["fixture st-invalid", true],
+            ["fixture st-passed", false],
             ["fixture st-passed", false],
           ]);
           const hostile = `status </script><img src=x onerror="window.__pwned='name'"> check`;
@@ -151,7 +152,7 @@ Deno.test({
               .isVisible(),
           );
           // The peer's body and the hostile name stayed text: nothing ran, no element was made.
-          await page.locator("details.st-passed summary").click();
+          await page.locator("#echo-ping-and-a-hostile-page-pass summary").click();
           await page.getByText("window.__pwned = 'body'", { exact: false }).first().waitFor();
           assert.equal(await page.evaluate<boolean>('"__pwned" in window'), false);
           assert.equal(await page.locator("img").count(), 0);
@@ -176,10 +177,14 @@ Deno.test({
                 d.className
               ),
           );
-        assert.equal((await visible()).length, 4);
+        assert.equal((await visible()).length, 5);
         await page.locator('#wt--counts button[data-status="failed"]').click();
-        assert.deepEqual(await visible(), ["fixture st-invalid", "fixture st-passed"]);
-        assert.equal(await page.locator("#wt--shown").innerText(), "2 of 4 fixtures shown");
+        assert.deepEqual(await visible(), [
+          "fixture st-invalid",
+          "fixture st-passed",
+          "fixture st-passed",
+        ]);
+        assert.equal(await page.locator("#wt--shown").innerText(), "3 of 5 fixtures shown");
         await page.locator('#wt--counts button[data-status="failed"]').click();
         await page.locator("#wt--search").fill("RETRIED");
         assert.deepEqual(await visible(), ["fixture st-failed"]);
@@ -220,6 +225,12 @@ Deno.test({
           const top = await target.evaluate((d) => d.getBoundingClientRect().top);
           assert.ok(top >= 0 && top < 120, `the linked fixture is at the top (at ${top} px)`);
           assert.ok(await page.evaluate<number>("scrollY") > 0);
+          // And the fixture whose pings were all lost: its losses are marked.
+          await page.locator("#ping-with-losses summary").click();
+          await page.waitForFunction(() =>
+            (globalThis as unknown as { wiretestReport: { charts: number } }).wiretestReport
+              .charts === 6
+          );
           const series = await page.$$eval(
             "figure.chart",
             (fs) =>
@@ -236,16 +247,32 @@ Deno.test({
           assert.deepEqual(series, [
             ["ping-retried", "percentile", "3", "3"],
             ["ping-retried", "sequence", "2", "2"],
+            ["ping-with-losses", "sequence", "2", "2"],
             [pass, "percentile", "1", "1"],
             [pass, "percentile", "1", "1"],
             [pass, "sequence", "2", "2"],
           ]);
           const inked = await inkedPixels(page);
-          assert.equal(inked.length, 5);
+          assert.equal(inked.length, 6);
           assert.ok(
             inked.every((n) => n > 500),
             `every chart drew: ${inked} pixels`,
           );
+          // Vermillion (#D55E00) marks: 5 lost pings, and no RTT line.
+          const marks = await page.$eval("#ping-with-losses figure.chart canvas", (canvas) => {
+            const c = canvas as unknown as {
+              width: number;
+              height: number;
+              getContext(kind: "2d"): { getImageData(...a: number[]): { data: Uint8ClampedArray } };
+            };
+            const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let i = 0; i < px.length; i += 4) {
+              if (Math.abs(px[i] - 213) < 8 && Math.abs(px[i + 1] - 94) < 8 && px[i + 2] < 8) n++;
+            }
+            return n;
+          });
+          assert.ok(marks > 5 * 20, `loss marks drawn: ${marks} pixels`);
           await target.locator("figure.chart").first().screenshot({ path: `${SHOTS}/chart.png` });
           assert.deepEqual(seen.errors, []);
           assert.deepEqual(seen.requests, []);
@@ -277,7 +304,7 @@ Deno.test({
         const url = pathToFileURL(merged).href;
         const seen = watch(page, url);
         await page.goto(url);
-        assert.equal(await page.locator("details.fixture").count(), 4);
+        assert.equal(await page.locator("details.fixture").count(), 5);
         assert.equal(await page.locator('#wt--meta dt:text-is("command (run 2)")').count(), 1);
         assert.equal(
           await page.locator('#wt--counts button[data-status="failed"] b').innerText(),
@@ -289,10 +316,10 @@ Deno.test({
       });
 
       await t.step("1,000 fixtures: under 5 MiB, and how fast it is ready", async () => {
-        // The real run's events, each fixture's repeated under 250 names.
+        // The real run's events, each fixture's repeated under 200 names.
         const many: RunEvent[] = [];
         const perFixture = events.filter((e) => e.type !== "run-start" && e.type !== "summary");
-        for (let copy = 0; copy < 250; copy++) {
+        for (let copy = 0; copy < 200; copy++) {
           for (const event of perFixture) {
             if (!("fixture" in event)) continue;
             const fixture = {
@@ -306,10 +333,10 @@ Deno.test({
         assert.equal(summary.type, "summary");
         if (summary.type !== "summary") return;
         const counts = {
-          passed: 250,
-          failed: 500,
+          passed: 400,
+          failed: 400,
           errors: 0,
-          invalid: 250,
+          invalid: 200,
           skipped: 0,
           total: 1000,
         };
@@ -334,7 +361,7 @@ Deno.test({
         const searchMs = await page.evaluate<number>(`(() => {
           const started = performance.now();
           const input = document.getElementById("wt--search");
-          input.value = "retried #249";
+          input.value = "retried #199";
           input.dispatchEvent(new Event("input"));
           void document.body.offsetHeight;
           return performance.now() - started;
