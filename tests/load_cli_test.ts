@@ -7,7 +7,7 @@ import { builtinRegistry } from "../plugins/manifest.ts";
 import { startServer } from "../lib/plugin/run.ts";
 import { formatAddress } from "../lib/transport/mod.ts";
 
-const wiretest = (args: string[]) => deno(["run", "-A", MAIN, ...args], { timeoutMs: 60_000 });
+const wiretest = (args: string[]) => deno(["run", "-A", MAIN, ...args], { timeoutMs: 120_000 });
 
 async function withEcho(f: (target: string) => Promise<void>): Promise<void> {
   const server = await startServer(await builtinRegistry().load("echo"), {});

@@ -29,7 +29,8 @@ Deno.test("runLoad() open model: a server stalling 200 ms once a second shows in
   assert.ok(report.iterations >= 400, `iterations ${report.iterations}`);
   assert.ok(report.latency.p99 >= 150, `corrected p99 ${report.latency.p99} ms`);
   assert.ok(report.latency.max >= 150, `corrected max ${report.latency.max} ms`);
-  assert.ok(report.uncorrected.p99 < 50, `uncorrected p99 ${report.uncorrected.p99} ms`);
+  // Low: a loaded machine's own pauses may add tens of ms, never the stall's 200.
+  assert.ok(report.uncorrected.p99 < 100, `uncorrected p99 ${report.uncorrected.p99} ms`);
   // The stalled round trips themselves are in the uncorrected max.
   assert.ok(report.uncorrected.max >= 150, `uncorrected max ${report.uncorrected.max} ms`);
 });
