@@ -9,7 +9,8 @@ import type { Relay, RelayOptions } from "./_relay.ts";
 /** Listens on `options.listen` and relays each connection to `options.upstream`. */
 export async function startTcpRelay(host: LinkHost, options: RelayOptions): Promise<Relay> {
   const links = new Set<TcpLink>();
-  const pending = new Set<net.Socket>();
+  // Clients whose upstream is still being dialled, by their upstream socket.
+  const pending = new Map<net.Socket, net.Socket>();
   const counters = host.counters;
   let index = 0;
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => {
@@ -21,7 +22,7 @@ export async function startTcpRelay(host: LinkHost, options: RelayOptions): Prom
       port: options.upstream.port,
       allowHalfOpen: true,
     });
-    pending.add(upstream);
+    pending.set(upstream, client);
     const refused = () => {
       // toxiproxy closes the client when the upstream cannot be reached.
       pending.delete(upstream);
@@ -29,6 +30,13 @@ export async function startTcpRelay(host: LinkHost, options: RelayOptions): Prom
       counters.active--;
       client.destroy();
     };
+    // A client gone while its upstream is dialled: stop dialling.
+    client.on("close", () => {
+      if (pending.delete(upstream)) {
+        counters.active--;
+        upstream.destroy();
+      }
+    });
     client.on("error", () => upstream.destroy());
     upstream.once("error", refused);
     upstream.once("connect", () => {
@@ -59,7 +67,11 @@ export async function startTcpRelay(host: LinkHost, options: RelayOptions): Prom
     },
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of pending) socket.destroy();
+      // Destroying a socket mid-connect emits no error: end both sides here.
+      for (const [upstream, client] of [...pending]) {
+        upstream.destroy();
+        client.destroy(); // its "close" counts it out
+      }
       const finished = [...links].map((link) => link.finished);
       for (const link of links) link.destroy();
       await Promise.all([closed, ...finished]);
