@@ -5,6 +5,7 @@ import { connectTcp, formatAddress, listenTcp } from "../../lib/transport/mod.ts
 import { bindUdp } from "../../lib/transport/unstable_udp.ts";
 import type { Service } from "../../lib/plugin/mod.ts";
 import { startEchoServer } from "../echo/mod.ts";
+import { ignoreWithout } from "../../tests/_support/peer.ts";
 import { runProxyClient, startProxyServer } from "./mod.ts";
 
 const IO = { timeout: 5000 };
@@ -300,8 +301,24 @@ Deno.test("toxiproxy-node-client drives the proxy: create, add, update, remove t
     const all = await toxiproxy.getAll();
     assert.deepEqual(Object.keys(all), ["node"]);
     assert.match(await toxiproxy.getVersion(), /"version"/);
+    // /populate: the same listen and upstream keep the proxy; another upstream replaces it.
+    const first = await toxiproxy.populate([{
+      name: "pop",
+      listen: "127.0.0.1:0",
+      upstream: echo,
+    }]);
+    const kept = await toxiproxy.populate([
+      { name: "pop", listen: first.pop.listen, upstream: echo },
+    ]);
+    assert.equal(kept.pop.listen, first.pop.listen);
+    const replaced = await toxiproxy.populate([
+      { name: "pop", listen: "127.0.0.1:0", upstream: "127.0.0.1:9" },
+    ]);
+    assert.equal(replaced.pop.upstream, "127.0.0.1:9");
+    assert.deepEqual(Object.keys(await toxiproxy.getAll()).sort(), ["node", "pop"]);
     await toxiproxy.reset();
     await proxy.remove();
+    await (await toxiproxy.get("pop")).remove();
     assert.deepEqual(Object.keys(await toxiproxy.getAll()), []);
   });
 });
@@ -455,4 +472,58 @@ while True:
     await python.status;
     await python.stdout.cancel().catch(() => {});
   }
+});
+
+Deno.test({
+  name: "toxiproxy-node-client under Node: a latency toxic set from Node delays Node's echo",
+  ignore: ignoreWithout("node"),
+  async fn() {
+    // The package Deno fetched for the test above (deno.json's import), loaded by Node by path:
+    // no package.json, no second download.
+    const info = JSON.parse(
+      new TextDecoder().decode(
+        (await new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stdout: "piped" })
+          .output()).stdout,
+      ),
+    );
+    const client = `${info.npmCache}/registry.npmjs.org/toxiproxy-node-client/4.1.0/dist/index.js`;
+    await withEcho(async (echo, base) => {
+      const dir = await Deno.makeTempDir();
+      try {
+        const script = `${dir}/drive.mjs`;
+        await Deno.writeTextFile(
+          script,
+          `import net from "node:net";
+import pkg from ${JSON.stringify(client)};
+const { Toxiproxy } = pkg;
+const toxiproxy = new Toxiproxy("http://${base}");
+const proxy = await toxiproxy.createProxy({ name: "from-node", listen: "127.0.0.1:0", upstream: "${echo}" });
+await proxy.addToxic({ name: "slow", type: "latency", stream: "downstream", toxicity: 1, attributes: { latency: 80, jitter: 0 } });
+const [host, port] = proxy.listen.split(":");
+const socket = net.connect({ host, port: Number(port) });
+await new Promise((resolve) => socket.once("connect", resolve));
+const start = performance.now();
+socket.write("ping");
+await new Promise((resolve) => socket.once("data", resolve));
+const ms = performance.now() - start;
+socket.destroy();
+await proxy.remove();
+console.log(JSON.stringify({ ms, listen: proxy.listen }));
+`,
+        );
+        const out = await new Deno.Command("node", {
+          args: [script],
+          stdout: "piped",
+          stderr: "piped",
+          signal: AbortSignal.timeout(30_000),
+        }).output();
+        assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+        const result = JSON.parse(new TextDecoder().decode(out.stdout));
+        assert.ok(result.ms >= 80, `${result.ms} ms`);
+        assert.deepEqual(Object.keys((await api(base, "GET", "/proxies")).json()), []);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    });
+  },
 });
