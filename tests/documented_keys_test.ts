@@ -18,6 +18,7 @@ import udpPing from "../plugins/udp_ping/mod.ts";
 import proxy from "../plugins/proxy/mod.ts";
 import dns from "../examples/plugins/dns/mod.ts";
 import resp from "../examples/plugins/resp/mod.ts";
+import { checkLoadPlan, loadMetrics, runLoad } from "../lib/load/mod.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const BUILTINS = ["echo", "http-probe", "udp-ping", "file-send", "proxy"];
@@ -26,6 +27,20 @@ const DECLARED = new Map<string, OutcomeDeclaration>(
     assert.ok(p.client?.outcome, `${p.name} declares its outcome`);
     return [p.name, p.client.outcome];
   }),
+);
+// What `wiretest load` reports (its thresholds use these), from a real run of
+// an open-model plan, so `asked_rate` is among them.
+const LOAD_METRICS = new Set(
+  Object.keys(loadMetrics(
+    await runLoad(
+      () =>
+        Promise.resolve({
+          iterate: () => Promise.resolve({ ok: true }),
+          close: () => Promise.resolve(),
+        }),
+      checkLoadPlan({ rate: 100, duration: "50ms", maxVus: 1 }),
+    ),
+  )),
 );
 // Where the plugin folders of code examples are: `plugins/echo/mod.ts`, `…/plugins/http-probe`.
 const IMPORTED: readonly [RegExp, string][] = [
@@ -48,6 +63,8 @@ interface Use {
   plugins?: readonly string[];
   /** Text of a plugin defined where the key is used: it must name the key. */
   source?: string;
+  /** Used with `wiretest load` (README's Load section): a load metric is fine too. */
+  load?: boolean;
 }
 
 /** Whether a plugin declares `key` (`metrics.x`, `facts.a[0].b`, `facts.headers["x"]`). */
@@ -78,6 +95,7 @@ function namedIn(source: string, key: string): boolean {
 
 function problem(use: Use): string | undefined {
   if (use.plugins?.some((p) => declares(p, use.key))) return undefined;
+  if (use.load && LOAD_METRICS.has(use.key.replace(/^metrics\./, ""))) return undefined;
   if (use.source !== undefined && namedIn(use.source, use.key)) return undefined;
   const what = use.plugins ? `declared by ${use.plugins.join(" or ")}` : "defined there";
   return `${use.where}: "${use.key}" is not ${what}`;
@@ -157,10 +175,22 @@ async function filesUnder(dir: string, suffix: string): Promise<string[]> {
   return files.sort();
 }
 
+/** Marks the uses in README's "## Load" section as load uses. */
+function inLoadSection(text: string, uses: Use[]): Use[] {
+  const lines = text.split("\n");
+  const start = lines.indexOf("## Load") + 1;
+  const end = lines.findIndex((line, i) => i >= start && line.startsWith("## "));
+  assert.ok(start > 0 && end > start, "README has a Load section");
+  return uses.map((use) => {
+    const line = Number(use.where.split(":").at(-1));
+    return line > start && line <= end ? { ...use, load: true } : use;
+  });
+}
+
 async function documentedUses(): Promise<Use[]> {
   const read = (file: string) => Deno.readTextFile(`${ROOT}${file}`);
   const uses: Use[] = [
-    ...markdownUses(await read("README.md"), "README.md"),
+    ...inLoadSection(await read("README.md"), markdownUses(await read("README.md"), "README.md")),
     ...markdownUses(await read("REFERENCE.md"), "REFERENCE.md"),
     // The scaffold's plugin (`wiretest new plugin`) is described in prose.
     ...markdownUses(await read("PLUGINS.md"), "PLUGINS.md", {
@@ -198,6 +228,12 @@ Deno.test("every metrics.* and facts.* key in README, PLUGINS.md, REFERENCE.md a
   assert.ok(keys("examples/fixtures/file_send.wire.yaml").includes("facts.ack.sha256"));
   assert.ok(keys("examples/plugins/dns/mod_test.ts").includes("facts.answers[0].data"));
   assert.ok(uses.length > 80, `${uses.length} keys found`);
+  // Load thresholds are checked against what `wiretest load` reports, nothing else.
+  assert.ok(uses.some((u) => u.load && u.key === "metrics.error_rate"));
+  assert.equal(
+    problem({ key: "metrics.error_rte", where: "x", plugins: BUILTINS, load: true }) !== undefined,
+    true,
+  );
 });
 
 Deno.test("the documented-keys check refuses a wrong key in each kind of place", () => {
