@@ -359,3 +359,43 @@ Deno.test("wiretest serve starts an isolated plugin with flags from its Worker",
   assert.equal(stopped.code, 0, stopped.stderr);
   assert.deepEqual(stopped.last.stats, { served: 0 });
 });
+
+Deno.test("wiretest run refuses a third-party plugin whose manifest description drifted, isolated as in process", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wiretest-drift-cli-" });
+  try {
+    const manifest = `${dir}/manifest.json`;
+    const module = new URL("./fixtures/isolation/described.ts", import.meta.url).href;
+    await Deno.writeTextFile(
+      manifest,
+      JSON.stringify(
+        {
+          plugins: {
+            described: {
+              module,
+              description: "Shouts.",
+              roles: ["server", "client"],
+              apiVersion: 1,
+              permissions: {},
+            },
+          },
+        },
+        null,
+        2,
+      ),
+    );
+    const drift = 'plugin "described": "description" is "Shouts.", but the module\'s plugin says ' +
+      '"Shouts a word back; says where its code ran."';
+    for (const extra of [[], ["--no-isolation"]]) {
+      const r = await wiretest("run", "described", "hi", ...extra, "--plugins", manifest);
+      assert.equal(r.code, 2, `${extra}: ${r.stderr}`);
+      assert.equal(r.stdout, "");
+      const lines = r.stderr.trim().split("\n");
+      assert.equal(lines.length, 1, r.stderr);
+      assert.ok(lines[0].includes(drift), r.stderr);
+      assert.match(lines[0], /\(line 5, column 22\)$/);
+      assert.ok(lines[0].startsWith("error: "), r.stderr);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -250,17 +250,6 @@ export const AUTHOR_ENTRY_POINTS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Time-limit helpers the built-in plugins still take from `lib/_internal/`
- * (one signal for a context, a timeout and a deadline; a promise raced
- * against a timeout), because no author entry point offers them yet. Each is an
- * exception to remove once one does; nothing else may be added here.
- */
-export const NOT_YET_AUTHOR_FACING: ReadonlySet<string> = new Set([
-  "lib/_internal/deadline.ts",
-  "lib/_internal/within.ts",
-]);
-
-/**
  * Imports from a plugin's folder to anything outside it that is not an
  * author entry point (`../../lib/transport/tcp.ts`, `../../lib/_internal/…`,
  * another plugin). Test code may look inside.
@@ -270,7 +259,6 @@ export function pluginDeepImports(edges: readonly Edge[]): Edge[] {
     const folder = /^((?:examples\/)?plugins\/[^/]+)\//.exec(from)?.[1];
     if (folder === undefined || isTestCode(from)) return false;
     if (to.startsWith(`${folder}/`)) return false;
-    if (folder.startsWith("plugins/") && NOT_YET_AUTHOR_FACING.has(to)) return false;
     return !AUTHOR_ENTRY_POINTS.has(to);
   });
 }

@@ -140,10 +140,37 @@ Deno.test("pluginDeepImports() lets a plugin import wiretest only through the au
   ]);
   assert.deepEqual(deep.map((e) => `${e.from} -> ${e.to}`), [
     "plugins/echo/server.ts -> lib/transport/tcp.ts",
+    "plugins/echo/server.ts -> lib/_internal/deadline.ts",
     "plugins/echo/server.ts -> lib/_internal/pause.ts",
     "plugins/echo/server.ts -> lib/plugin/isolation.ts",
     "plugins/echo/server.ts -> plugins/http_probe/_tls.ts",
     "examples/plugins/dns/client.ts -> lib/errors.ts",
     "examples/plugins/dns/client.ts -> lib/_internal/pause.ts",
   ]);
+});
+
+Deno.test("check_imports fails on a built-in plugin importing lib/_internal/deadline.ts or within.ts", async () => {
+  const { code, out } = await checkTree({
+    "lib/_internal/deadline.ts": "export const limitSignal = 1;\n",
+    "lib/_internal/within.ts": "export const within = 1;\n",
+    "lib/plugin/mod.ts":
+      'export { limitSignal as deadlineSignal } from "../_internal/deadline.ts";\n',
+    "plugins/http_probe/_watchdog.ts":
+      'import { limitSignal } from "../../lib/_internal/deadline.ts";\nexport const w = limitSignal;\n',
+    "plugins/file_send/sender.ts":
+      'import { within } from "../../lib/_internal/within.ts";\nexport const s = within;\n',
+    "plugins/echo/client.ts":
+      'import { deadlineSignal } from "../../lib/plugin/mod.ts";\nexport const c = deadlineSignal;\n',
+  });
+  assert.equal(code, 1, out);
+  assert.match(
+    out,
+    /Plugin deep import: plugins\/http_probe\/_watchdog\.ts:1 imports lib\/_internal\/deadline\.ts/,
+  );
+  assert.match(
+    out,
+    /Plugin deep import: plugins\/file_send\/sender\.ts:1 imports lib\/_internal\/within\.ts/,
+  );
+  assert.doesNotMatch(out, /plugins\/echo\/client\.ts/);
+  assert.match(out, /2 problems/);
 });

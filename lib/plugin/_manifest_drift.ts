@@ -5,16 +5,17 @@
 // what `wiretest plugins` and `wiretest <plugin> --help` say.
 import type { ManifestEntry } from "./manifest.ts";
 import { ManifestError } from "./manifest.ts";
-import type { AnyPlugin } from "./types.ts";
 import { descriptionLocation } from "./_field_locations.ts";
 
 /**
  * The manifest error for an entry whose `description` differs from its
- * plugin's, or `undefined` when they agree.
+ * plugin's, or `undefined` when they agree. `plugin` is the loaded plugin
+ * (in process) or the description its Worker sent (isolated): both paths
+ * compare the same way.
  */
 export function descriptionDrift(
   entry: ManifestEntry,
-  plugin: AnyPlugin,
+  plugin: { readonly description: string },
 ): ManifestError | undefined {
   if (plugin.description === entry.description) return undefined;
   const at = descriptionLocation(entry);

@@ -78,6 +78,7 @@ import {
   WorkerPool,
 } from "./_isolation_host.ts";
 import { type PluginDescription, readDescription } from "./_isolation_describe.ts";
+import { descriptionDrift } from "./_manifest_drift.ts";
 import { type Denial, type Request, serializeError } from "./_isolation_protocol.ts";
 import { PluginPermissionError } from "./_plugin_permission_error.ts";
 
@@ -449,10 +450,12 @@ export async function checkIsolatedParams(
  *
  * @param entry The plugin's manifest entry.
  * @param options Pool and signal.
- * @returns The description, checked against the entry (name, roles).
+ * @returns The description, checked against the entry (name, roles, description).
  * @throws {PluginLoadError} When the plugin cannot be loaded, e.g. its
  * top-level code needs a permission its entry does not grant.
  * @throws {TypeError} When the Worker's answer is not a description of the entry's plugin.
+ * @throws {ManifestError} When the entry's `description` differs from the
+ * plugin's (located at the manifest's field), as when loading it in process.
  *
  * @example Flags for a built-in plugin, read in its Worker
  * ```ts
@@ -471,7 +474,14 @@ export async function describeIsolatedPlugin(
   options: CheckIsolatedParamsOptions = {},
 ): Promise<PluginDescription> {
   const result = await ask(entry, { type: "describe" }, options);
-  return readDescription(entry, (result as { description?: unknown } | undefined)?.description);
+  const described = readDescription(
+    entry,
+    (result as { description?: unknown } | undefined)?.description,
+  );
+  // As when the module is loaded in process: the manifest's words must be the plugin's.
+  const drift = descriptionDrift(entry, described);
+  if (drift) throw drift;
+  return described;
 }
 
 /**

@@ -2,8 +2,9 @@
  * For plugin authors: the plugin contract ({@linkcode definePlugin}, the
  * roles, their {@linkcode Context} and {@linkcode Outcome}), params schemas
  * and their errors, outcome declarations, input files, the network errors
- * plugins throw, and {@linkcode runClient} / {@linkcode startServer} to run a
- * plugin from its own tests. Nothing here runs other people's plugins: hosts
+ * plugins throw, time limits ({@linkcode deadlineSignal},
+ * {@linkcode withDeadline}, {@linkcode within}), and {@linkcode runClient} /
+ * {@linkcode startServer} to run a plugin from its own tests. Nothing here runs other people's plugins: hosts
  * use `@wiretest/wiretest/host`. Transports, codecs and metrics are in
  * `./transport`, `./codec` and `./metrics`.
  *
@@ -64,6 +65,16 @@ export type {
 export { type OutcomeCheckOptions, outcomeProblems, statsProblems } from "./outcome_declaration.ts";
 export { createContext, type CreateContextOptions, type OwnedContext } from "./context.ts";
 export { describeError, runClient, type RunOptions, startServer } from "./run.ts";
+export {
+  deadlineOf,
+  type DeadlineOperation,
+  type DeadlineSignal,
+  deadlineSignal,
+  TIMED_OUT,
+  type TimeLimit,
+  withDeadline,
+  within,
+} from "./time_limit.ts";
 export {
   checkInputDirectory,
   InputFileError,

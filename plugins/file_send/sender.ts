@@ -2,7 +2,6 @@
 // it goes, and reports what the receiver acknowledged.
 import { createHash } from "node:crypto";
 import { basename } from "node:path";
-import { deadlineOf } from "../../lib/_internal/deadline.ts";
 import {
   type Conn,
   connectTcp,
@@ -10,8 +9,14 @@ import {
   readFull,
   TimeoutError,
 } from "../../lib/transport/mod.ts";
-import { TIMED_OUT, within } from "../../lib/_internal/within.ts";
-import { type Context, openInputFile, type Outcome } from "../../lib/plugin/mod.ts";
+import {
+  type Context,
+  deadlineOf,
+  openInputFile,
+  type Outcome,
+  TIMED_OUT,
+  within,
+} from "../../lib/plugin/mod.ts";
 import { Throughput } from "../../lib/metrics/mod.ts";
 import type { FileSenderParams } from "./params.ts";
 import {

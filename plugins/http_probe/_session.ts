@@ -4,7 +4,7 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { type Conn, ConnectionError, connectTcp, formatAddress } from "../../lib/transport/mod.ts";
-import { withDeadline } from "../../lib/_internal/deadline.ts";
+import { withDeadline } from "../../lib/plugin/mod.ts";
 import { type OpenedTls, type TlsFacts, TlsOpener, type TlsSettings } from "./_tls.ts";
 import {
   type BodyFraming,

@@ -2,9 +2,8 @@
 // every read through a copying slow path), the watchdog closes the current
 // connection when time is up; the failed read or write is then reported as
 // the timeout or abort that caused it.
-import { type LimitSignal, limitSignal } from "../../lib/_internal/deadline.ts";
 import { type NetOperation, TimeoutError } from "../../lib/transport/mod.ts";
-import type { Context } from "../../lib/plugin/mod.ts";
+import { type Context, type DeadlineSignal, deadlineSignal } from "../../lib/plugin/mod.ts";
 
 /** What the probe is doing, for the timeout's message. */
 export interface Activity {
@@ -14,7 +13,7 @@ export interface Activity {
 
 export class Watchdog implements Disposable {
   readonly #controller = new AbortController();
-  readonly #limit: LimitSignal;
+  readonly #limit: DeadlineSignal;
   #onFire: (() => void) | undefined;
   /** Updated by the probe as it goes. */
   activity: Activity;
@@ -22,7 +21,7 @@ export class Watchdog implements Disposable {
   constructor(timeoutMs: number, ctx: Context, activity: Activity) {
     this.activity = activity;
     // Described when it fires, so the timeout names what the probe was doing then.
-    this.#limit = limitSignal(
+    this.#limit = deadlineSignal(
       { signal: ctx.signal, timeout: timeoutMs, deadline: ctx.deadline },
       (ms) => new TimeoutError({ ...this.activity, timeoutMs: ms }),
     );
