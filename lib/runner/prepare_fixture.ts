@@ -6,6 +6,7 @@
  */
 import { basename } from "node:path";
 import { checkPlugins } from "../fixture/check_plugins.ts";
+import { undeclaredExpectations } from "../fixture/_undeclared_expectations.ts";
 import { FixtureError, FixtureErrors } from "../fixture/fixture_error.ts";
 import { locateParamsIssues } from "../fixture/locate_params_issues.ts";
 import { readFixture } from "../fixture/read_fixture.ts";
@@ -251,6 +252,7 @@ async function checkEntries(
   }
   if (problems.length > 0) return { problems, manifests, roles };
   problems.push(...checkPlugins(fixture, registry.list()));
+  problems.push(...await checkDeclaredKeys(fixture, registry));
   const executor = (options.executor ?? inProcessExecutor)(registry);
   const unusable = new Set(problems.map((p) => p.path));
   const entries = [
@@ -294,6 +296,26 @@ async function checkEntries(
     }
   }
   return { problems, executor, manifests, roles };
+}
+
+/**
+ * Expectations on metrics and facts a built-in plugin never reports (its
+ * declaration says what it reports): `metrics.erors: absent` would always
+ * pass. Built-ins are wiretest's own code, read here without running a
+ * third-party plugin's module in this process.
+ */
+async function checkDeclaredKeys(fixture: Fixture, registry: Registry): Promise<FixtureError[]> {
+  const builtins = builtinRegistry();
+  const errors: FixtureError[] = [];
+  for (const step of fixture.steps) {
+    if (step.expect.length === 0 || !registry.has(step.plugin) || !builtins.has(step.plugin)) {
+      continue;
+    }
+    if (registry.get(step.plugin).module !== builtins.get(step.plugin).module) continue;
+    const declaration = (await builtins.load(step.plugin)).client?.outcome;
+    if (declaration) errors.push(...undeclaredExpectations(step.expect, step.plugin, declaration));
+  }
+  return errors;
 }
 
 function invalid(file: string, name: string, problems: LocatedMessage[]): InvalidFixture {
