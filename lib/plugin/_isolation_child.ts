@@ -58,6 +58,10 @@ Object.defineProperty(Deno, "execPath", { value: (): string => "deno" });
  * @param load Imports the plugin's module.
  */
 export async function boot(config: BootConfig, load: () => Promise<unknown>): Promise<void> {
+  // Ctrl-C on a terminal signals the whole process group, this process too;
+  // the host decides when it ends (it closes the socket, or kills it), so a
+  // service still closes cleanly and reports its stats.
+  Deno.addSignalListener("SIGINT", () => {});
   // Errors the plugin leaves uncaught would otherwise end the process and be
   // printed raw; before the plugin is loaded they are its import failure.
   globalThis.addEventListener("unhandledrejection", (event) => {
