@@ -99,7 +99,10 @@ export async function preflight(
       if (resolved === undefined) continue;
       const start = dependency.code?.span?.start;
       const at = `${module.specifier}:${(start?.line ?? 0) + 1}:${(start?.character ?? 0) + 1}`;
-      const refusal = check(resolved, packageDir, options);
+      // Text, JSON and bytes are data read from disk, not code: they need a
+      // read grant even in the plugin's folder, which may be a checkout's root.
+      const data = dependency.assertionType !== undefined;
+      const refusal = check(resolved, data ? undefined : packageDir, options);
       if (refusal) return { specifier: dependency.specifier, resolved, at, ...refusal };
     }
   }
@@ -110,13 +113,13 @@ const LOOPBACK = /^(?:127(?:\.\d{1,3}){3}|\[::1\]|localhost)$/;
 
 function check(
   resolved: string,
-  packageDir: string,
+  packageDir: string | undefined,
   options: PreflightOptions,
 ): Pick<ImportRefusal, "permission" | "target" | "never"> | undefined {
   const url = new URL(resolved);
   switch (url.protocol) {
     case "file:": {
-      if (resolved.startsWith(packageDir)) return undefined;
+      if (packageDir !== undefined && resolved.startsWith(packageDir)) return undefined;
       if (options.trusted.some((prefix) => resolved.startsWith(prefix))) return undefined;
       const path = decodeURIComponent(url.pathname);
       if (options.read === true) return undefined;

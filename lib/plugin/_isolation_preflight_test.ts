@@ -79,7 +79,7 @@ Deno.test("an isolated plugin may not import over plain http: from a host that i
   );
 });
 
-Deno.test("an isolated plugin may import a data file in its own folder, and one its read grant covers", async () => {
+Deno.test("an isolated plugin may import a data file only where its read grant covers it, its own folder included", async () => {
   const other = await Deno.makeTempDir({ prefix: "wiretest-preflight-other-" });
   try {
     await Deno.writeTextFile(`${other}/outside.txt`, "outside");
@@ -90,13 +90,20 @@ console.log(inside, outside);`,
       "",
     );
     await Deno.writeTextFile(`${p.dir}/inside.txt`, "inside");
+    // Its folder may be a checkout's root (.git/config, .env): data needs a grant there too.
     await assert.rejects(
-      describeIsolatedPlugin(p.entry({})),
+      describeIsolatedPlugin(p.entry({ read: [other] })),
+      (error: unknown) =>
+        error instanceof PluginLoadError &&
+        error.message.includes(`read access to "${p.dir}/inside.txt" is not granted`),
+    );
+    await assert.rejects(
+      describeIsolatedPlugin(p.entry({ read: [p.dir] })),
       (error: unknown) =>
         error instanceof PluginLoadError &&
         error.message.includes(`read access to "${other}/outside.txt" is not granted`),
     );
-    const described = await describeIsolatedPlugin(p.entry({ read: [other] }));
+    const described = await describeIsolatedPlugin(p.entry({ read: [other, p.dir] }));
     assert.equal(described.name, "p");
   } finally {
     await Deno.remove(other, { recursive: true });
