@@ -135,6 +135,12 @@ export const httpProbeOutcome: OutcomeDeclaration = {
   ],
   facts: [
     {
+      path: "warm_up",
+      type: "string",
+      description:
+        "`loopback-connect` when one loopback connection of the probe's own (not to the target) warmed the runtime's network stack before timing began, so the first connect phase is not the runtime's first-use cost; `none` when it could not (no net grant for loopback).",
+    },
+    {
       path: "redirects",
       type: "array",
       description: "The redirects the first request followed, in order (in failed outcomes too).",

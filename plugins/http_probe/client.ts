@@ -21,6 +21,7 @@ import type { BodySink, HeaderFields, ResponseHead } from "./_response_reader.ts
 import { type Exchange, type OutgoingRequest, type Phases, Session } from "./_session.ts";
 import { tlsSettings } from "./_tls.ts";
 import { Watchdog } from "./_watchdog.ts";
+import { warmUpConnect } from "./_warm_up.ts";
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const PROGRESS_EVERY_MS = 250;
@@ -149,6 +150,8 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
       await requestBody(params),
       params.compressed,
     );
+    // Before any clock starts: see _warm_up.ts.
+    facts.warm_up = await warmUpConnect() ? "loopback-connect" : "none";
     const started = performance.now();
     let lastProgress = started;
     for (let i = 0; i < params.repeat; i++) {

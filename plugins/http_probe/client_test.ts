@@ -778,3 +778,27 @@ Deno.test("probeHttp() reports progress for many repeats", async () => {
     await server.close();
   }
 });
+
+Deno.test("probeHttp() warms the runtime's network stack on a loopback connection of its own, not the target", async () => {
+  const server = await startHttpServer({ body: "warm" });
+  try {
+    const { port } = server.address as Deno.NetAddr;
+    const outcome = await probe({ url: `http://127.0.0.1:${port}/` });
+    assert.equal(outcome.ok, true);
+    assert.equal(outcome.facts.warm_up, "loopback-connect");
+    // The warm-up's connection is not the target's: the server saw one.
+    const { requests, connections } = server.stats();
+    assert.deepEqual({ requests, connections }, { requests: 1, connections: 1 });
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test({
+  name: "probeHttp() says it could not warm up without a net grant for loopback",
+  permissions: { net: ["localhost"], read: true, env: true },
+  async fn() {
+    const outcome = await probe({ url: "http://localhost:9/", timeoutMs: 2000 });
+    assert.equal(outcome.facts.warm_up, "none");
+  },
+});
