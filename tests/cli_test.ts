@@ -91,7 +91,8 @@ Deno.test("wiretest rejects an unknown flag with exit 2", async () => {
 Deno.test("wiretest rejects an invalid param value with exit 2 naming the field", async () => {
   const r = await wiretest("send", "a", "127.0.0.1:1", "--chunk-size", "0");
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /"chunkSize"/);
+  // The flag typed, not the schema's key ("chunkSize").
+  assert.match(r.stderr, /: --chunk-size Too small/);
   assert.equal(r.stderr.trim().split("\n").length, 1);
 });
 
@@ -337,7 +338,8 @@ Deno.test("wiretest run takes an isolated plugin's flags, params check and summa
     ESCAPE_MANIFEST,
   );
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /^error: Cannot use params for plugin "described" \(client\): "times" /);
+  // Named by the flag typed, not the schema's key.
+  assert.match(bad.stderr, /^error: Cannot use params for plugin "described" \(client\): --times /);
 
   const inProcess = await wiretest(
     "run",
@@ -397,5 +399,34 @@ Deno.test("wiretest run refuses a third-party plugin whose manifest description 
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("wiretest run and serve name a wrong param by the flag or positional typed, isolated or not", async () => {
+  for (const extra of [[], ["--no-isolation"]]) {
+    const run = await wiretest(
+      "run",
+      "http-probe",
+      "ftp://127.0.0.1/",
+      "--max-redirects=-3",
+      "--tls-client=foo",
+      ...extra,
+    );
+    assert.equal(run.code, 2, run.stderr);
+    assert.equal(run.stdout, "");
+    assert.equal(
+      run.stderr,
+      'error: Cannot use params for plugin "http-probe" (client): ' +
+        "<url> must be an http:// or https:// URL; " +
+        "--max-redirects Too small: expected number to be >=0; " +
+        '--tls-client Invalid option: expected one of "native"|"node"\n',
+    );
+    const served = await wiretest("serve", "echo", "--max-connections=0", ...extra);
+    assert.equal(served.code, 2, served.stderr);
+    assert.equal(
+      served.stderr,
+      'error: Cannot use params for plugin "echo" (server): ' +
+        "--max-connections Too small: expected number to be >=1\n",
+    );
   }
 });

@@ -210,7 +210,8 @@ Deno.test("wiretest run refuses a misspelt nested param of an isolated plugin, e
     assert.equal(run.code, 2, run.stderr);
     assert.match(
       run.stderr,
-      /^error: Cannot use params for plugin "[\w-]+" \(client\): "options\.retires" is not a known param \(did you mean "retries"\?\)\n$/,
+      // Named by the flag the user typed, and where inside its JSON value.
+      /^error: Cannot use params for plugin "[\w-]+" \(client\): --options \(at "retires"\) is not a known param \(did you mean "retries"\?\)\n$/,
     );
     const ok = await wiretest("run", plugin, "--plugins", MANIFEST, "--count", "3", "--json");
     assert.equal(ok.code, 0, ok.stderr);

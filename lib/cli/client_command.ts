@@ -1,6 +1,7 @@
 // `wiretest echo|probe|ping|send|run`: run a plugin's client role once and
 // print a summary (or the whole outcome with --json).
 import type { LogLevel, Outcome, Progress } from "../plugin/types.ts";
+import { namedByFlags } from "./_flag_issues.ts";
 import { flagsHelp, flagSpecs, parseFlags, UsageError, usageLine } from "./_flags.ts";
 import { outcomeHelp } from "./_outcome_help.ts";
 import { openPlugin } from "./_load_plugin.ts";
@@ -43,7 +44,9 @@ export async function clientCommand(
     return EXIT.ok;
   }
   // Params are checked (where the plugin runs) before anything starts.
-  await using prepared = await plugin.executor.prepare(name, "client", params);
+  await using prepared = await plugin.executor.prepare(name, "client", params).catch((error) => {
+    throw namedByFlags(error, `plugin "${name}" (client)`, specs, positionals);
+  });
   const debug = common.debug === true;
   const controller = new AbortController();
   const onSignal = () => controller.abort(new DOMException("Interrupted", "AbortError"));

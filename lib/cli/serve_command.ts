@@ -10,6 +10,7 @@ import {
   UsageError,
   usageLine,
 } from "./_flags.ts";
+import { namedByFlags } from "./_flag_issues.ts";
 import { statsHelp } from "./_outcome_help.ts";
 import { openPlugin } from "./_load_plugin.ts";
 import { asksForHelp, noPluginError, pluginMenu } from "./_plugin_menu.ts";
@@ -53,7 +54,11 @@ export async function serveCommand(args: string[]): Promise<number> {
       }
     },
   };
-  await using prepared = await plugin.executor.prepare(pluginName, "server", params);
+  await using prepared = await plugin.executor.prepare(pluginName, "server", params).catch(
+    (error) => {
+      throw namedByFlags(error, `plugin "${pluginName}" (server)`, specs, positionals);
+    },
+  );
   const service = await prepared.serve(options);
   const address = formatAddress(service.address);
   // Listening for the stop signals before saying where it listens: whoever
