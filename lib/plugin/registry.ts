@@ -155,6 +155,9 @@ export class Registry {
     for (const manifest of manifests) {
       for (const entry of manifest.plugins) {
         const earlier = this.#entries.get(entry.name);
+        // The same manifest named twice (`--plugins m.json` and a fixture's
+        // `plugins: [m.json]`) defines the same plugin, not a second one.
+        if (earlier && sameEntry(earlier, entry)) continue;
         if (earlier && !options.override) {
           throw new ManifestError(manifest.source, [{
             plugin: entry.name,
@@ -328,4 +331,9 @@ export class Registry {
     if (drift) throw drift;
     return plugin;
   }
+}
+
+/** Whether two entries come from the same manifest file and say the same. */
+function sameEntry(a: ManifestEntry, b: ManifestEntry): boolean {
+  return a.source === b.source && JSON.stringify(a) === JSON.stringify(b);
 }
