@@ -131,6 +131,7 @@ export function parseFlags(
   args: string[],
   specs: FlagSpec[],
   positionals: readonly string[],
+  otherFlags: readonly string[] = [],
 ): { params: Record<string, unknown>; common: Record<string, string | boolean> } {
   const options: Options = {
     json: { type: "boolean" },
@@ -154,7 +155,7 @@ export function parseFlags(
       aliases.set(spec.alias, spec.flag);
     }
   }
-  const normalized = checkTokens(args, options, aliases);
+  const normalized = checkTokens(args, options, aliases, otherFlags);
   let parsed;
   try {
     parsed = parseArgs({ args: normalized, options, allowPositionals: true, strict: true });
@@ -196,7 +197,12 @@ type Options = Record<string, { type: "string" | "boolean"; multiple?: boolean }
  * (with the closest known one), a flag without its value, a value given to
  * a switch.
  */
-function checkTokens(args: string[], options: Options, aliases: Map<string, string>): string[] {
+function checkTokens(
+  args: string[],
+  options: Options,
+  aliases: Map<string, string>,
+  otherFlags: readonly string[],
+): string[] {
   const all: Options = { ...options };
   for (const [alias, flag] of aliases) all[alias] = options[flag];
   const normalized = [...args];
@@ -217,7 +223,8 @@ function checkTokens(args: string[], options: Options, aliases: Map<string, stri
       normalized[token.index] = `--${target}${args[token.index].slice(token.rawName.length)}`;
     }
     if (!option) {
-      const close = suggestFlag(token.name, Object.keys(all));
+      // Flags a command took off before this parse (load's) are suggested too.
+      const close = suggestFlag(token.name, [...Object.keys(all), ...otherFlags]);
       const hint = close ? ` (did you mean "--${close}"?)` : " (see --help)";
       throw new UsageError(`Cannot parse arguments: unknown flag "${flag}"${hint}`);
     }

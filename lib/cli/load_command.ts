@@ -53,7 +53,12 @@ export async function loadCommand(args: string[]): Promise<number> {
   const { name, client: role } = plugin.described;
   if (!role) throw new UsageError(`Cannot run load of plugin "${name}": it has no client role`);
   const specs = flagSpecs(role.params);
-  const { params, common } = parseFlags(pluginArgs, specs, role.positionals);
+  const { params, common } = parseFlags(
+    pluginArgs,
+    specs,
+    role.positionals,
+    Object.keys(LOAD_FLAGS).map((flag) => flag.slice(2)),
+  );
   if (common.help) {
     console.log(printable(loadHelp(name, flagsHelp(specs, role.positionals))));
     return EXIT.ok;
