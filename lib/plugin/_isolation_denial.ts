@@ -90,6 +90,12 @@ export function denialDetail(permissions: PluginPermissions, denial: Denial): st
       describeGrants(permissions)
     })`;
   }
+  if (denial.permission === "all") {
+    // Deno's own rule for files such as /proc/self/environ: no grant of a manifest covers it.
+    return `permission denied: access to ${
+      denial.target === undefined ? "this" : `"${denial.target}"`
+    } needs every permission (Deno's --allow-all), which no manifest entry can grant`;
+  }
   const what = denial.target === undefined
     ? `${denial.permission} access`
     : `${denial.permission} access to "${denial.target}"`;
