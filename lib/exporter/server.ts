@@ -10,6 +10,7 @@ import { stringify } from "yaml";
 import { judgeStep } from "../fixture/judge_step.ts";
 import type { FixtureStep } from "../fixture/types.ts";
 import { ParamsError } from "../plugin/params_schema.ts";
+import { undeclaredExpectations } from "../fixture/_undeclared_expectations.ts";
 import type { MetricDeclaration } from "../plugin/outcome_declaration_types.ts";
 import type { LogLevel, Outcome } from "../plugin/types.ts";
 import type { Executor, PreparedClient } from "../executor/executor.ts";
@@ -427,7 +428,18 @@ async function loadConfig(options: ExporterOptions): Promise<ExporterConfig> {
         }
       } else {
         problems.push(`${at(["plugin"])}: "modules.${module.name}.plugin" ${lowerFirst(error)}`);
+        continue;
       }
+    }
+    // `metrics.stauts: 200` could never hold: refused like a fixture's.
+    if (module.expect.length === 0) continue;
+    const declared = await options.executor.describe(module.plugin).then(
+      (d) => d.client?.outcome,
+      () => undefined,
+    );
+    if (declared === undefined) continue;
+    for (const e of undeclaredExpectations(module.expect, module.plugin, declared)) {
+      problems.push(`${e.file}:${e.line}:${e.column}: ${e.detail}`);
     }
   }
   if (problems.length > 0) throw new ExporterConfigError(options.configFile, problems);
