@@ -6,7 +6,7 @@
  */
 import { basename } from "node:path";
 import { checkPlugins } from "../fixture/check_plugins.ts";
-import { undeclaredExpectations } from "../fixture/_undeclared_expectations.ts";
+import { undeclaredExpectations } from "../fixture/undeclared_expectations.ts";
 import { FixtureError, FixtureErrors } from "../fixture/fixture_error.ts";
 import { locateParamsIssues } from "../fixture/locate_params_issues.ts";
 import { readFixture } from "../fixture/read_fixture.ts";
