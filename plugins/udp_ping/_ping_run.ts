@@ -2,7 +2,7 @@
 // flood mode) and a receive loop that times and classifies each datagram the
 // moment it arrives, so a late timer never skews a round-trip time.
 import { formatAddress, toNetError } from "../../lib/transport/mod.ts";
-import { type Datagram, type UdpSocket, type UdpTarget } from "../../lib/transport/unstable_udp.ts";
+import type { Datagram, UdpSocket, UdpTarget } from "../../lib/transport/unstable_udp.ts";
 import { LatencyHistogram } from "../../lib/metrics/mod.ts";
 import type { Context } from "../../lib/plugin/mod.ts";
 import type { PingPacket } from "./_packet.ts";
