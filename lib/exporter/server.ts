@@ -10,7 +10,7 @@ import { stringify } from "yaml";
 import { judgeStep } from "../fixture/judge_step.ts";
 import type { FixtureStep } from "../fixture/types.ts";
 import { ParamsError } from "../plugin/params_schema.ts";
-import { undeclaredExpectations } from "../fixture/_undeclared_expectations.ts";
+import { undeclaredExpectations } from "../fixture/undeclared_expectations.ts";
 import type { MetricDeclaration } from "../plugin/outcome_declaration_types.ts";
 import type { LogLevel, Outcome } from "../plugin/types.ts";
 import type { Executor, PreparedClient } from "../executor/executor.ts";
