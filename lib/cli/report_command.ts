@@ -1,6 +1,7 @@
 // `wiretest report html <events.jsonl…> --output report.html`: the HTML page
 // `--reporter html` writes, built after the fact from saved JSON lines
 // (`--reporter jsonl`); several files (shards) make one page.
+import { readInputTextFile } from "../plugin/input_file.ts";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { htmlReporter } from "../report/html_reporter.ts";
@@ -80,9 +81,10 @@ export async function reportCommand(args: string[]): Promise<number> {
 async function readEvents(file: string): Promise<RunEvent[]> {
   let text: string;
   try {
-    text = await Deno.readTextFile(file);
+    text = await readInputTextFile(file);
   } catch (error) {
-    throw new UsageError(`Cannot read "${file}": ${(error as Error).message}`, { cause: error });
+    // As for every file the CLI is given: `Cannot read file "x": it does not exist (relative to …)`.
+    throw new UsageError((error as Error).message, { cause: error });
   }
   const events: RunEvent[] = [];
   const lines = text.split("\n");
