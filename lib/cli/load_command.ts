@@ -16,6 +16,9 @@ import { intervalLogHeader, intervalLogLines } from "../load/interval_log.ts";
 import { iterationResult } from "../load/plugin_sessions.ts";
 import { compileExpectation } from "../fixture/expectation.ts";
 import type { Expectation } from "../fixture/types.ts";
+import { FixtureError } from "../fixture/fixture_error.ts";
+import { undeclaredExpectations } from "../fixture/undeclared_expectations.ts";
+import type { OutcomeDeclaration } from "../plugin/outcome_declaration_types.ts";
 import { flagsHelp, flagSpecs, parseFlags, UsageError, usageLine } from "./_flags.ts";
 import { manifestsFrom, openPlugin, registryWith } from "./_load_plugin.ts";
 import { EXIT } from "./_exit.ts";
@@ -236,7 +239,60 @@ function compileThreshold(text: string, index: number): Expectation {
     );
   }
   const at = { file: "--threshold", line: index + 1, column: 1, path: m[1] };
-  return wrap(() => compileExpectation(m[1], m[2], at));
+  let expectation: Expectation;
+  try {
+    expectation = compileExpectation(m[1], m[2], at);
+  } catch (error) {
+    throw new UsageError(`Cannot use --threshold "${text}": ${detailOf(error)}`, { cause: error });
+  }
+  // A misspelt metric (`metrics.rtt_p99`) would only fail after the whole run.
+  const [undeclared] = undeclaredExpectations([expectation], "load", loadOutcomeDeclaration());
+  if (undeclared !== undefined) {
+    const detail = undeclared.detail.replace(/, which plugin "load" never reports.*$/, "");
+    throw new UsageError(
+      `Cannot use --threshold "${text}": ${detail}, which a load run never reports (see --help)`,
+    );
+  }
+  return expectation;
+}
+
+/** A fixture problem's own words, without "Cannot load fixture" (a flag is no fixture). */
+function detailOf(error: unknown): string {
+  const problems = error instanceof AggregateError ? error.errors : [error];
+  return problems.map((p) =>
+    p instanceof FixtureError ? p.detail : p instanceof Error ? p.message : String(p)
+  ).join("; ");
+}
+
+/** What a load run's outcome holds: the names `loadMetrics` gives, and its facts. */
+function loadOutcomeDeclaration(): OutcomeDeclaration {
+  const percentiles = { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 };
+  const names = Object.keys(loadMetrics({
+    model: "open",
+    interrupted: false,
+    elapsedMs: 0,
+    iterations: 0,
+    errors: 0,
+    errorsByType: {},
+    dropped: 0,
+    interruptedIterations: 0,
+    rate: 0,
+    askedRate: 0,
+    vusUsed: 0,
+    bytes: 0,
+    latency: percentiles,
+    uncorrected: percentiles,
+    series: [],
+    distribution: "",
+  }));
+  return {
+    metrics: names.map((name) => ({ name, unit: "", description: "" })),
+    facts: [
+      { path: "model", type: "string", description: "" },
+      { path: "errors_by_type", type: "object", description: "" },
+      { path: "errors_by_type.*", type: "number", description: "" },
+    ],
+  };
 }
 
 /** Runs `f`, turning a plan's or threshold's error into a usage error (exit 2). */
