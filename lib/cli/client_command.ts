@@ -76,13 +76,21 @@ export async function clientCommand(
     if (outcome.ok || measured) {
       const summary = (role.summary ? await pluginSummary(prepared, outcome) : undefined) ??
         genericSummary(outcome);
-      if (summary) console.log(printable(summary));
+      const shown = withoutError(summary, outcome.error?.message);
+      if (shown) console.log(printable(shown));
     }
     if (outcome.error) console.error(`error: ${oneLine(outcome.error.message)}`);
   }
   if (outcome.ok) return EXIT.ok;
   // A file named on the command line that cannot be read is a usage error.
   return outcome.error?.name === "InputFileError" ? EXIT.usage : EXIT.failed;
+}
+
+// The error goes to stderr once: a summary line repeating it (udp-ping's
+// "Cannot ping…", http-probe's "failed: …") would print it twice.
+function withoutError(summary: string | undefined, error: string | undefined): string | undefined {
+  if (!summary || error === undefined || error === "") return summary;
+  return summary.split("\n").filter((line) => !line.endsWith(error)).join("\n");
 }
 
 // The run's result must reach the user even when the plugin's summary

@@ -1,0 +1,56 @@
+// A failed client command prints its summary on stdout and its error once, on
+// stderr: udp-ping's summary line "Cannot ping…" and http-probe's "failed: …"
+// repeated the error on stdout, so a terminal showed it twice.
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+
+const MAIN = join(fileURLToPath(new URL("../", import.meta.url)), "lib/cli/main.ts");
+const CLI_TIMEOUT_MS = 60_000;
+
+async function wiretest(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+    signal: AbortSignal.timeout(CLI_TIMEOUT_MS),
+  }).output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
+Deno.test("wiretest ping against a silent port prints the error once, on stderr", async () => {
+  // Bound and never answering: every ping is lost.
+  const silent = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    const { port } = silent.addr as Deno.NetAddr;
+    const run = await wiretest("ping", `127.0.0.1:${port}`, "--count", "2", "--timeout-ms", "200");
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.equal(run.stdout, `2 pings to 127.0.0.1:${port}: 0 received, 100.0% lost (0 late)\n`);
+    assert.equal(
+      run.stderr,
+      `error: Cannot ping "127.0.0.1:${port}": none of 2 pings was answered within 200 ms\n`,
+    );
+  } finally {
+    silent.close();
+  }
+});
+
+Deno.test("wiretest probe --fail on a 404 prints the error once, on stderr", async () => {
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => new Response("nope", { status: 404 }),
+  );
+  const url = `http://127.0.0.1:${server.addr.port}/missing`;
+  const run = await wiretest("probe", url, "--fail");
+  assert.equal(run.code, 1, run.stdout + run.stderr);
+  assert.match(run.stdout, new RegExp(`^GET ${url} 404 Not Found: 4 B in `));
+  assert.doesNotMatch(run.stdout, /Cannot accept|failed:/);
+  assert.equal(
+    run.stderr,
+    `error: Cannot accept response from "${url}": status 404 "Not Found" is 400 or more (fail is set)\n`,
+  );
+});
