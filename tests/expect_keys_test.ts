@@ -138,3 +138,30 @@ Deno.test("runFixtures() loads and passes expect keys inside declared objects, m
     }
   });
 });
+
+Deno.test("prepareFixture() refuses an ok expectation that is not true or false, located", async () => {
+  const text = `name: ok values
+steps:
+  - plugin: echo
+    with: { target: "127.0.0.1:9" }
+    expect:
+      ok: maybe
+  - plugin: echo
+    with: { target: "127.0.0.1:9" }
+    expect:
+      ok: "true"
+  - plugin: echo
+    with: { target: "127.0.0.1:9" }
+    expect:
+      ok: false
+`;
+  await withFixture(text, async (file) => {
+    const prepared = await prepareFixture(file);
+    assert.equal(prepared.status, "invalid");
+    if (prepared.status !== "invalid") return;
+    assert.deepEqual(prepared.problems.map((p) => p.message), [
+      `Cannot load fixture "${file}:6:7": "steps[0].expect.ok" must be true or false, not "maybe"`,
+      `Cannot load fixture "${file}:10:7": "steps[1].expect.ok" must be true or false, not "true"`,
+    ]);
+  });
+});
