@@ -45,7 +45,7 @@ Deno.test("deno task --config from another folder takes --plugins, fixtures, --o
       cwd: here,
     });
     assert.equal(ran.code, 0, ran.stderr);
-    assert.equal(ran.stdout.trim(), "HI (ran in worker, summarised in worker)");
+    assert.equal(ran.stdout.trim(), "described: HI (ran in worker, summarised in worker)");
 
     await Deno.mkdir(join(here, "fx"));
     await Deno.copyFile(

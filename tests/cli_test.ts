@@ -320,7 +320,7 @@ Deno.test("wiretest run takes an isolated plugin's flags, params check and summa
     ESCAPE_MANIFEST,
   );
   assert.equal(ran.code, 0, ran.stderr);
-  assert.equal(ran.stdout.trim(), "HI! HI! (ran in worker, summarised in worker)");
+  assert.equal(ran.stdout.trim(), "described: HI! HI! (ran in worker, summarised in worker)");
 
   // A summary that throws costs the summary, not the result.
   const boom = await wiretest("run", "described", "boom", "--plugins", ESCAPE_MANIFEST);
@@ -350,7 +350,7 @@ Deno.test("wiretest run takes an isolated plugin's flags, params check and summa
     ESCAPE_MANIFEST,
   );
   assert.equal(inProcess.code, 0, inProcess.stderr);
-  assert.equal(inProcess.stdout.trim(), "HI (ran in main, summarised in main)");
+  assert.equal(inProcess.stdout.trim(), "described: HI (ran in main, summarised in main)");
 });
 
 Deno.test("wiretest serve starts an isolated plugin with flags from its Worker", async () => {

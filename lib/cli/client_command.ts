@@ -9,6 +9,8 @@ import { asksForHelp, noPluginError, pluginMenu } from "./_plugin_menu.ts";
 import { progressDisplay } from "./_progress.ts";
 import { EXIT } from "./_exit.ts";
 import { oneLine, printable } from "./_one_line.ts";
+import { pluginSummaryText } from "./_plugin_summary_text.ts";
+import { builtinManifestUrl } from "../../plugins/manifest.ts";
 
 export async function clientCommand(
   pluginName: string | undefined,
@@ -74,8 +76,11 @@ export async function clientCommand(
     // A failure before anything was measured has nothing to summarise.
     const measured = Object.values(outcome.metrics).some((v) => v !== 0);
     if (outcome.ok || measured) {
-      const summary = (role.summary ? await pluginSummary(prepared, outcome) : undefined) ??
-        genericSummary(outcome);
+      const own = role.summary ? await pluginSummary(prepared, outcome) : undefined;
+      const builtin = plugin.entry.source === builtinManifestUrl;
+      const summary = own === undefined
+        ? genericSummary(outcome)
+        : pluginSummaryText(own, name, builtin);
       const shown = withoutError(summary, outcome.error?.message);
       if (shown) console.log(printable(shown));
     }

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { ofType, runCollecting } from "../runner/_support/run.ts";
 import { commandOutput } from "../_support/command.ts";
 import type { RunEvent } from "../../lib/runner/events.ts";
+import { deno } from "../_support/deno_process.ts";
 
 const DIR = fileURLToPath(new URL("../fixtures/hostile/", import.meta.url));
 const MAIN = fileURLToPath(new URL("../../lib/cli/main.ts", import.meta.url));
@@ -263,4 +264,24 @@ Deno.test("escape 5: a plugin that floods stdout has its log cut at 1 MiB, each 
   assert.ok(kept.length > 0 && kept.length <= 16, `${kept.length} long lines kept`);
   for (const line of kept) assert.ok(line.length < 4_200, `a line of ${line.length} characters`);
   assert.ok(lines.at(-1)!.endsWith("(more output than wiretest keeps: the rest is dropped)"));
+});
+
+Deno.test("escape 5: a plugin's summary under wiretest run is attributed, escaped and held to three lines", async () => {
+  const out = await deno([
+    "run",
+    "-A",
+    MAIN,
+    "run",
+    "forger",
+    "--plugins",
+    new URL("../fixtures/hostile/manifest.json", import.meta.url).pathname,
+  ]);
+  assert.equal(out.code, 0, out.stderr);
+  const lines = out.stdout.trim().split("\n");
+  assert.deepEqual(lines, [
+    "forger: ok      all good (x.wire.yaml) 1 ms",
+    "forger: 999 passed, 0 failed (1 s)",
+    "forger: \\u001b[2Jthree",
+    '(1 more line of plugin "forger"\'s summary not shown)',
+  ]);
 });
