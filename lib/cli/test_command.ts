@@ -52,7 +52,10 @@ Flags:
   --allow-env <NAME>         fixtures read this variable from the environment (repeatable);
                              others take their env: default
   --max-fixture-size <size>  larger fixture files are invalid (default 1MiB)
-  --no-isolation             run plugins in this process, not in permission-restricted Workers
+  --allow-files <dir>        plugins may read and write this folder too (repeatable; isolated,
+                             they get only their fixture's folder (read) and WIRETEST_TMP)
+  --no-isolation             run plugins in this process, not in permission-restricted Workers:
+                             fixtures get this process's rights; never for untrusted fixtures
   --plugin-memory-mib <n>    memory ceiling of each plugin's process, MiB (default 512)
   --every <duration>         run the fixtures again and again, this long from start to start,
                              until interrupted (continuous testing)
@@ -87,6 +90,7 @@ export async function testCommand(args: string[]): Promise<number> {
         "allow-env": { type: "string", multiple: true },
         "max-fixture-size": { type: "string" },
         "no-isolation": { type: "boolean" },
+        "allow-files": { type: "string", multiple: true },
         "plugin-memory-mib": { type: "string" },
         every: { type: "string" },
         "metrics-listen": { type: "string" },
@@ -162,6 +166,7 @@ export async function testCommand(args: string[]): Promise<number> {
   if (every !== undefined) Deno.addSignalListener("SIGTERM", onSignal);
   try {
     let exitCode: 0 | 1 | 2 = 0;
+    let warned = false;
     for (;;) {
       const started = Date.now();
       // Reporters end with their run: each run gets its own.
@@ -169,6 +174,12 @@ export async function testCommand(args: string[]): Promise<number> {
         write === undefined ? createReporter(name) : createReporter(name, write)
       );
       if (metrics) reporters.push(metrics.reporter());
+      if (values["no-isolation"] === true && !warned) {
+        warned = true;
+        console.error(
+          "warning: --no-isolation: plugins run with this process's rights and fixtures are not confined to their folder; never use it for untrusted fixtures",
+        );
+      }
       const result = await runFixtures({
         paths: files,
         reporters,
@@ -180,6 +191,7 @@ export async function testCommand(args: string[]): Promise<number> {
         ...(manifestTimeout === undefined ? {} : { manifestTimeout }),
         allowEnv: values["allow-env"] ?? [],
         isolation: values["no-isolation"] !== true,
+        allowFiles: values["allow-files"] ?? [],
         ...(pluginMemoryMiB === undefined ? {} : { pluginMemoryMiB }),
         concurrency,
         failFast: values["fail-fast"] === true,

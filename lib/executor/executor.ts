@@ -129,6 +129,7 @@ export interface Executor {
  * fixture's `plugins:` extend the registry).
  *
  * @param registry The plugins that may run.
+ * @param fixtureFile The fixture the executor is for (the runner confines its plugins' files to its folder).
  * @returns The executor.
  */
-export type ExecutorFactory = (registry: Registry) => Executor;
+export type ExecutorFactory = (registry: Registry, fixtureFile?: string) => Executor;

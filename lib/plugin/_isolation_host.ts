@@ -118,6 +118,13 @@ function allow(name: string, granted: true | string[], extra: string[] = []): st
   return items.length === 0 ? [] : [`--allow-${name}=${items.join(",")}`];
 }
 
+// Deny wins over allow in Deno: a path under a granted folder stays closed.
+function denyArgs(paths: readonly string[]): string[] {
+  if (paths.length === 0) return [];
+  const joined = paths.map(absolute).join(",");
+  return [`--deny-read=${joined}`, `--deny-write=${joined}`];
+}
+
 /** The deno flags for an entry's process: its grants, nothing else; no prompt. */
 export function processArgs(
   permissions: PluginPermissions,
@@ -136,6 +143,7 @@ export function processArgs(
     ...allow("net", list(permissions.net), [`unix:${socket}`]),
     ...allow("read", list(permissions.read, absolute), [socket]),
     ...allow("write", list(permissions.write, absolute), [socket]),
+    ...denyArgs(permissions.deny ?? []),
     ...allow("env", list(permissions.env)),
     ...allow("sys", list(permissions.sys as boolean | string[] | undefined)),
     ...importArgs(permissions),

@@ -91,6 +91,12 @@ export interface PluginPermissions {
   readonly env?: string[] | boolean;
   /** System information APIs it may call (`"hostname"`, `"osRelease"`). */
   readonly sys?: string[] | boolean;
+  /**
+   * Paths it may neither read nor write, though under a `read` or `write`
+   * grant. Set by the fixture runner when it confines a plugin to a
+   * fixture's folders (`.git`, symlinks leading out); a manifest cannot set it.
+   */
+  readonly deny?: readonly string[];
   /** Always `false`: plugins may not run subprocesses. */
   readonly run?: false;
   /** Always `false`: plugins may not load native libraries. */

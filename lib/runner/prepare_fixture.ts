@@ -253,7 +253,7 @@ async function checkEntries(
   if (problems.length > 0) return { problems, manifests, roles };
   problems.push(...checkPlugins(fixture, registry.list()));
   problems.push(...await checkDeclaredKeys(fixture, registry));
-  const executor = (options.executor ?? inProcessExecutor)(registry);
+  const executor = (options.executor ?? inProcessExecutor)(registry, fixture.file);
   const unusable = new Set(problems.map((p) => p.path));
   const entries = [
     ...fixture.services.map((s) => ({ entry: s, role: "server" as const, target: s.name })),

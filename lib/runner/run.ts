@@ -9,6 +9,7 @@ import type { LogLevel } from "../plugin/types.ts";
 import type { Registry } from "../plugin/registry.ts";
 import { loadManifest, type LoadManifestOptions } from "../plugin/manifest.ts";
 import { pluginGrants } from "./_plugin_grants.ts";
+import { confinedRegistry, fileConfinement } from "./_confine.ts";
 import { lockRefusal, readPluginsLock } from "./plugins_lock.ts";
 import { discoverFixtures } from "./discover.ts";
 import type { FixtureEndEvent, Reporter, RunEvent, RunStartEvent, SummaryEvent } from "./events.ts";
@@ -47,6 +48,14 @@ export interface RunFixturesOptions
    * its role fails with `PluginMemoryError`.
    */
   pluginMemoryMiB?: number;
+  /**
+   * Folders isolated plugins may read and write besides the run's temp
+   * folder (`--allow-files`). Isolated, a fixture's plugins get their
+   * manifest's file grants narrowed to: read its own folder, the run's temp
+   * folder (where `WIRETEST_TMP` is made) and these; write the temp folder
+   * and these; never a `.git` nor a symlink leading out of them.
+   */
+  allowFiles?: readonly string[];
   /** Runs plugin roles; overrides `isolation`. */
   executor?: ExecutorFactory;
   /** Fixtures run at once, each with its own services on their own ports (default 1). */
@@ -173,6 +182,9 @@ export async function runFixtures(options: RunFixturesOptions = {}): Promise<Run
   // second of CPU and tens of MiB each): the roles running at once, about
   // two per fixture (a service and a step), share one Worker per spare core.
   const cores = Math.max(1, (navigator.hardwareConcurrency ?? 2) - 1);
+  // Every fixture's WIRETEST_TMP is made here: the one folder plugins may write.
+  using tmp = runTempFolder();
+  const allowFiles = options.allowFiles ?? [];
   await using pool = options.executor === undefined && options.isolation !== false
     ? new IsolationPool({
       rolesPerWorker: Math.ceil((2 * concurrency) / cores),
@@ -180,7 +192,11 @@ export async function runFixtures(options: RunFixturesOptions = {}): Promise<Run
     })
     : undefined;
   const executor = options.executor ??
-    (pool === undefined ? inProcessExecutor : (r: Registry) => isolatedExecutor(r, { pool }));
+    (pool === undefined ? inProcessExecutor : (r: Registry, file?: string) =>
+      isolatedExecutor(
+        file === undefined ? r : confinedRegistry(r, fileConfinement(file, tmp.path, allowFiles)),
+        { pool },
+      ));
   const keep = typeof options.filter === "string"
     ? parseFilter(options.filter)
     : options.filter ?? (() => true);
@@ -254,6 +270,7 @@ export async function runFixtures(options: RunFixturesOptions = {}): Promise<Run
             timeout: options.timeout,
             stepTimeout: options.stepTimeout,
             signal: options.signal,
+            tmpRoot: tmp.path,
             ...(options.log
               ? { log: (level, message) => options.log!(level, `${prepared.name}: ${message}`) }
               : {}),
@@ -309,6 +326,21 @@ export function exitCodeOf(
 ): 0 | 1 | 2 {
   if (summary.invalid > 0) return 2;
   return summary.failed > 0 || summary.errors > 0 ? 1 : 0;
+}
+
+/** A temp folder removed when disposed. */
+function runTempFolder(): Disposable & { path: string } {
+  const path = Deno.makeTempDirSync({ prefix: "wiretest-run-" });
+  return {
+    path,
+    [Symbol.dispose]() {
+      try {
+        Deno.removeSync(path, { recursive: true });
+      } catch {
+        // Removed already.
+      }
+    },
+  };
 }
 
 /** `map(item)` for every item, `limit` at a time; the results in the items' order. */

@@ -90,6 +90,11 @@ export interface RunFixtureOptions {
   log?: (level: LogLevel, message: string) => void;
   /** Wraps each step's run. */
   onStep?: StepHook;
+  /**
+   * The folder the fixture's `WIRETEST_TMP` is made in (default: the
+   * system's temp folder). `runFixtures` confines isolated plugins to it.
+   */
+  tmpRoot?: string;
 }
 
 /**
@@ -226,7 +231,10 @@ class FixtureRun {
       envDefaults: fixture.envDefaults ?? {},
       env: (name) => {
         if (name === "WIRETEST_TMP") {
-          return this.#tmp ??= Deno.makeTempDirSync({ prefix: "wiretest-" });
+          return this.#tmp ??= Deno.makeTempDirSync({
+            prefix: "wiretest-",
+            ...(options.tmpRoot === undefined ? {} : { dir: options.tmpRoot }),
+          });
         }
         if (name === "WIRETEST_FIXTURE_DIR") return fixtureDir;
         const value = readEnv(name);

@@ -15,6 +15,7 @@ import { type PreparedFixture, prepareFixture } from "../runner/prepare_fixture.
 import { runFixture, type StepRun } from "../runner/run_fixture.ts";
 import { inProcessExecutor } from "../executor/in_process_executor.ts";
 import { isolatedExecutor } from "../executor/isolated_executor.ts";
+import { confinedRegistry, fileConfinement } from "../runner/_confine.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
 
 /** Options for {@linkcode testFixtures}. */
@@ -35,6 +36,12 @@ export interface TestFixturesOptions {
    * test's process, where `deno test`'s own permissions apply).
    */
   isolation?: boolean;
+  /**
+   * Isolated: folders plugins may read and write besides the fixtures' temp
+   * folder (see `RunFixturesOptions.allowFiles`: isolated plugins are
+   * confined to their fixture's folder, the temp folder and these).
+   */
+  allowFiles?: readonly string[];
   /** Runs plugin roles; overrides `isolation`. */
   executor?: ExecutorFactory;
   /** Register only fixtures whose name contains this text or matches this `/regex/`. */
@@ -117,8 +124,15 @@ export async function testFixtures(
   }
   const trust = [...(options.plugins ?? []), ...(options.trust ?? [])].map((p) => new URL(p, cwd));
   // Isolated: a process per role, as a pool would outlive the test that made it.
+  // Isolated, every fixture's WIRETEST_TMP is made here, the one folder plugins may write.
+  const tmpRoot = options.executor === undefined && options.isolation ? runTempFolder() : undefined;
   const executor = options.executor ??
-    (options.isolation ? (r: Registry) => isolatedExecutor(r) : inProcessExecutor);
+    (tmpRoot === undefined ? inProcessExecutor : (r: Registry, file?: string) =>
+      isolatedExecutor(
+        file === undefined
+          ? r
+          : confinedRegistry(r, fileConfinement(file, tmpRoot, options.allowFiles ?? [])),
+      ));
   const keep = options.filter === undefined ? () => true : parseFilter(options.filter);
   const register = options.register ?? Deno.test;
   for (const file of files) {
@@ -132,19 +146,34 @@ export async function testFixtures(
     register({
       name: prepared.name,
       ...(options.permissions ? { permissions: options.permissions } : {}),
-      fn: (t) => runAsTest(prepared, t, options),
+      fn: (t) => runAsTest(prepared, t, options, tmpRoot),
     });
   }
+}
+
+/** A temp folder for the registered tests, removed when the process ends. */
+function runTempFolder(): string {
+  const path = Deno.makeTempDirSync({ prefix: "wiretest-run-" });
+  globalThis.addEventListener("unload", () => {
+    try {
+      Deno.removeSync(path, { recursive: true });
+    } catch {
+      // Removed already.
+    }
+  });
+  return path;
 }
 
 async function runAsTest(
   prepared: PreparedFixture,
   t: Deno.TestContext,
   options: TestFixturesOptions,
+  tmpRoot: string | undefined,
 ): Promise<void> {
   if (prepared.status === "invalid") throw failure(prepared.name, prepared.problems);
   const end = await runFixture(prepared, {
     allowEnv: options.allowEnv ?? [],
+    ...(tmpRoot === undefined ? {} : { tmpRoot }),
     ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
     ...(options.stepTimeout === undefined ? {} : { stepTimeout: options.stepTimeout }),
     onStep: async (step, run) => {

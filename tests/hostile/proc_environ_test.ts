@@ -24,7 +24,19 @@ steps:
 `,
     );
     const out = await commandOutput(Deno.execPath(), {
-      args: ["run", "-A", CLI, "test", "environ.wire.yaml"],
+      // The runner confines plugins to the fixture's folder: allowed here, the
+      // read reaches Deno's own --allow-all rule for /proc/self/environ.
+      args: [
+        "run",
+        "-A",
+        CLI,
+        "test",
+        "--allow-files",
+        "/proc/self",
+        "--allow-files",
+        join(dir, "loot"),
+        "environ.wire.yaml",
+      ],
       cwd: dir,
       env: { NO_COLOR: "1", WIRETEST_HOSTILE_SECRET: "s3cr3t" },
     }, 60_000);
