@@ -65,9 +65,28 @@ Deno.test("wiretest test: a fixture cannot send the checkout's .git/config nor /
     join(c.root, "fixtures/passwd.wire.yaml"),
     sendFixture("passwd", c.loot, "/etc/passwd", "passwd"),
   );
+  // At the checkout's root, .git is inside the fixture's folder: still denied.
+  await Deno.writeTextFile(
+    join(c.root, "root.wire.yaml"),
+    sendFixture("root-git", c.loot, "${env.WIRETEST_FIXTURE_DIR}/.git/config", "config"),
+  );
+  // A symlink in the fixture's folder leading out (Deno checks the path, not its target).
+  await Deno.symlink("/etc/passwd", join(c.root, "fixtures/data/passwd"));
+  await Deno.writeTextFile(
+    join(c.root, "fixtures/link.wire.yaml"),
+    sendFixture("link", c.loot, "${env.WIRETEST_FIXTURE_DIR}/data/passwd", "linked"),
+  );
   // The loot folder is allowed: only the reads can be what stops them.
-  const { code, stdout } = await cli(c.root, ["--allow-files", c.loot, "fixtures"]);
+  const { code, stdout } = await cli(c.root, [
+    "--allow-files",
+    c.loot,
+    "fixtures",
+    "root.wire.yaml",
+  ]);
   assert.equal(code, 1, stdout);
+  assert.match(stdout, /0 passed, 4 failed/, stdout);
+  assert.match(stdout, /permission denied: read access to "[^"]*\/root\/\.git\/config"/, stdout);
+  assert.match(stdout, /permission denied: read access to "[^"]*\/fixtures\/data\/passwd"/, stdout);
   assert.match(stdout, /permission denied: read access to "[^"]*\.git\/config"/, stdout);
   assert.match(stdout, /permission denied: read access to "\/etc\/passwd"/, stdout);
   assert.ok(!stdout.includes(SECRET), stdout);
