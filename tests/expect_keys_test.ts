@@ -165,3 +165,20 @@ steps:
     ]);
   });
 });
+
+Deno.test("prepareFixture() calls a .wire.json file's syntax error invalid JSON, located", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wiretest-json-syntax-" });
+  try {
+    const file = join(dir, "broken.wire.json");
+    await Deno.writeTextFile(file, '{\n  "name": "bad json",\n  "steps": [,]\n}\n');
+    const prepared = await prepareFixture(file);
+    assert.equal(prepared.status, "invalid");
+    if (prepared.status !== "invalid") return;
+    assert.equal(
+      prepared.problems[0].message,
+      `Cannot load fixture "${file}:3:13": invalid JSON: unexpected , in flow sequence`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
