@@ -9,7 +9,7 @@ import type { LogLevel } from "../plugin/types.ts";
 import type { Registry } from "../plugin/registry.ts";
 import { loadManifest, type LoadManifestOptions } from "../plugin/manifest.ts";
 import { pluginGrants } from "./_plugin_grants.ts";
-import { confinedRegistry, fileConfinement } from "./_confine.ts";
+import { confinedRegistry, fileConfinement } from "./confine.ts";
 import { lockRefusal, readPluginsLock } from "./plugins_lock.ts";
 import { discoverFixtures } from "./discover.ts";
 import type { FixtureEndEvent, Reporter, RunEvent, RunStartEvent, SummaryEvent } from "./events.ts";

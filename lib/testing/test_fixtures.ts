@@ -15,7 +15,7 @@ import { type PreparedFixture, prepareFixture } from "../runner/prepare_fixture.
 import { runFixture, type StepRun } from "../runner/run_fixture.ts";
 import { inProcessExecutor } from "../executor/in_process_executor.ts";
 import { isolatedExecutor } from "../executor/isolated_executor.ts";
-import { confinedRegistry, fileConfinement } from "../runner/_confine.ts";
+import { confinedRegistry, fileConfinement } from "../runner/confine.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
 
 /** Options for {@linkcode testFixtures}. */
