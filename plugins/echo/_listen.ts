@@ -15,11 +15,10 @@ export async function openListener(params: EchoServerParams): Promise<OpenedList
     case "unix":
       return await openUnix(params.path);
     case "tls": {
-      // The params schema makes cert and key required for tls.
-      const [cert, key] = await Promise.all([
-        readInputTextFile(params.cert!),
-        readInputTextFile(params.key!),
-      ]);
+      // The params schema makes cert and key required for tls. One after the
+      // other: when both are missing, the error names the cert, every time.
+      const cert = await readInputTextFile(params.cert!);
+      const key = await readInputTextFile(params.key!);
       return {
         listener: listenTls({ hostname: params.host, port: params.port, cert, key }),
         cleanup: () => Promise.resolve(),
