@@ -2,21 +2,11 @@
 // before the plugin's are parsed; a misspelt one is refused with the closest
 // flag, as every other command does, not only "(see --help)".
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-import { join } from "node:path";
+import { deno, MAIN, type Ran } from "./_support/deno_process.ts";
 
-const MAIN = join(fileURLToPath(new URL("../", import.meta.url)), "lib/cli/main.ts");
-const CLI_TIMEOUT_MS = 60_000;
-
-async function wiretest(...args: string[]): Promise<{ code: number; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-    signal: AbortSignal.timeout(CLI_TIMEOUT_MS),
-  }).output();
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+/** The CLI as a subprocess, bounded in time (tests/_support/deno_process.ts). */
+function wiretest(...args: string[]): Promise<Ran> {
+  return deno(["run", "-A", MAIN, ...args], { timeoutMs: 60_000 });
 }
 
 Deno.test("wiretest load suggests its own flag for a misspelt one, exit 2", async () => {

@@ -3,27 +3,14 @@
 // "is missing"; it is refused before the run, exit 2, with a suggestion, and a
 // threshold's mistake is not called a fixture's ("Cannot load fixture").
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-import { join } from "node:path";
+import { deno, MAIN, type Ran } from "./_support/deno_process.ts";
 import { builtinRegistry } from "../plugins/manifest.ts";
 import { inProcessExecutor } from "../lib/executor/in_process_executor.ts";
 import { formatAddress } from "../lib/transport/address.ts";
 
-const MAIN = join(fileURLToPath(new URL("../", import.meta.url)), "lib/cli/main.ts");
-const CLI_TIMEOUT_MS = 60_000;
-
-async function wiretest(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-    signal: AbortSignal.timeout(CLI_TIMEOUT_MS),
-  }).output();
-  const text = new TextDecoder();
-  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+/** The CLI as a subprocess, bounded in time (tests/_support/deno_process.ts). */
+function wiretest(...args: string[]): Promise<Ran> {
+  return deno(["run", "-A", MAIN, ...args], { timeoutMs: 60_000 });
 }
 
 Deno.test("wiretest load refuses a threshold on what a load run never reports, before running, exit 2", async () => {
