@@ -157,7 +157,14 @@ export async function main(args: string[]): Promise<number> {
 /** Prints an error as one line (a stack too with `--debug`) and picks the exit code. */
 function reportError(error: unknown, debug: boolean): number {
   const err = error instanceof Error ? error : new Error(String(error));
-  console.error(`error: ${oneLine(err.message)}`);
+  const problems = (err as { problems?: unknown }).problems;
+  if (Array.isArray(problems) && problems.length > 1) {
+    // A config with several located problems: one line each, as fixtures print them.
+    console.error(`error: ${oneLine(err.message.split("\n")[0])}`);
+    for (const problem of problems) console.error(`  ${oneLine(String(problem))}`);
+  } else {
+    console.error(`error: ${oneLine(err.message)}`);
+  }
   if (debug && err.stack) console.error(err.stack);
   const usage = err.name === "UsageError" || err.name === "ParamsError" ||
     err.name === "ManifestError" || err.name === "UnknownPluginError" ||

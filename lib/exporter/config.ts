@@ -89,6 +89,25 @@ export function defaultTargetParam(plugin: string): string {
  * @throws {ExporterConfigError} Naming every problem with file, line and column.
  */
 export function parseExporterConfig(text: string, file: string): ExporterConfig {
+  const { config, problems } = readExporterConfig(text, file);
+  if (problems.length > 0) throw fromFixtureErrors(file, problems);
+  return config;
+}
+
+/**
+ * Parses what it can of an exporter configuration: the modules that are
+ * well formed, and the problems of the rest, so that a caller checking more
+ * (plugins, params) reports every problem in one pass.
+ *
+ * @param text The YAML text.
+ * @param file Its name, for messages.
+ * @returns The well-formed modules and the problems found.
+ * @throws {ExporterConfigError} When the text is not YAML at all.
+ */
+export function readExporterConfig(
+  text: string,
+  file: string,
+): { config: ExporterConfig; problems: FixtureError[] } {
   let value: unknown;
   let source: FixtureSource;
   try {
@@ -118,8 +137,7 @@ export function parseExporterConfig(text: string, file: string): ExporterConfig 
       }
     }
   }
-  if (problems.length > 0) throw fromFixtureErrors(file, problems);
-  return { modules, source };
+  return { config: { modules, source }, problems };
 }
 
 function parseModule(

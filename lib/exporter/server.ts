@@ -18,7 +18,7 @@ import {
   type ExporterConfig,
   ExporterConfigError,
   type ExporterModule,
-  parseExporterConfig,
+  readExporterConfig,
 } from "./config.ts";
 import {
   type MetricFamily,
@@ -401,8 +401,17 @@ async function loadConfig(options: ExporterOptions): Promise<ExporterConfig> {
       `${options.configFile}:1:1: cannot read the file: ${(error as Error).message}`,
     ], { cause: error });
   }
-  const config = parseExporterConfig(text, options.configFile);
-  const problems: string[] = [];
+  const read = readExporterConfig(text, options.configFile);
+  const config = read.config;
+  const problems = read.problems.map((e) => ({
+    line: e.line,
+    column: e.column,
+    text: `${e.file}:${e.line}:${e.column}: ${e.detail}`,
+  }));
+  const push = (text: string) => {
+    const [, line, column] = /:(\d+):(\d+): /.exec(text) ?? [];
+    problems.push({ line: Number(line ?? 0), column: Number(column ?? 0), text });
+  };
   for (const module of config.modules.values()) {
     const at = (path: (string | number)[]) => {
       const l = config.source.locate(["modules", module.name, ...path]);
@@ -420,14 +429,14 @@ async function loadConfig(options: ExporterOptions): Promise<ExporterConfig> {
       if (error instanceof ParamsError) {
         for (const issue of error.issues) {
           if (issue.path[0] === module.targetParam) continue;
-          problems.push(
+          push(
             `${at(["with", ...issue.path])}: "modules.${module.name}.with${
               issue.path.map((p) => typeof p === "number" ? `[${p}]` : `.${p}`).join("")
             }" ${issue.message}`,
           );
         }
       } else {
-        problems.push(`${at(["plugin"])}: "modules.${module.name}.plugin" ${lowerFirst(error)}`);
+        push(`${at(["plugin"])}: "modules.${module.name}.plugin" ${lowerFirst(error)}`);
         continue;
       }
     }
@@ -439,10 +448,13 @@ async function loadConfig(options: ExporterOptions): Promise<ExporterConfig> {
     );
     if (declared === undefined) continue;
     for (const e of undeclaredExpectations(module.expect, module.plugin, declared)) {
-      problems.push(`${e.file}:${e.line}:${e.column}: ${e.detail}`);
+      push(`${e.file}:${e.line}:${e.column}: ${e.detail}`);
     }
   }
-  if (problems.length > 0) throw new ExporterConfigError(options.configFile, problems);
+  if (problems.length > 0) {
+    problems.sort((a, b) => (a.line - b.line) || (a.column - b.column));
+    throw new ExporterConfigError(options.configFile, problems.map((p) => p.text));
+  }
   return config;
 }
 

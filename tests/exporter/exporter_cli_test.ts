@@ -97,3 +97,43 @@ async function eventually(check: () => Promise<boolean>): Promise<void> {
   }
   throw new Error("Timed out after 20 s waiting for the exporter");
 }
+
+Deno.test("wiretest exporter: a config's structural, plugin and param problems come in one pass, one line each", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wiretest_exporter_cli_" });
+  try {
+    const config = `${dir}/exporter.yaml`;
+    await Deno.writeTextFile(
+      config,
+      [
+        "modules:",
+        "  web:",
+        "    plugin: http-probe",
+        '    with: {timeoutMs: "x", bogus: 1}',
+        "  udp:",
+        "    plugin: udp-pingg",
+        "  third:",
+        "    prober: http",
+        "",
+      ].join("\n"),
+    );
+    const ran = await deno(["run", "-A", MAIN, "exporter", "--config", config], {
+      timeoutMs: 60_000,
+    });
+    assert.equal(ran.code, 2, ran.stderr);
+    const lines = ran.stderr.trimEnd().split("\n");
+    assert.equal(lines[0], `error: Cannot load exporter config "${config}": 5 problems`);
+    assert.deepEqual(
+      lines.slice(1).map((line) => /^ {2}[^ ]+:(\d+:\d+): (.{0,30})/.exec(line)?.slice(1)),
+      [
+        ["4:23", '"modules.web.with.timeoutMs" I'],
+        ["4:35", '"modules.web.with.bogus" is no'],
+        ["6:13", '"modules.udp.plugin" cannot be'],
+        ["7:3", '"modules.third.plugin" must na'],
+        ["8:5", '"modules.third.prober" is not '],
+      ],
+    );
+    assert.ok(!ran.stderr.includes("\\n"), ran.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
