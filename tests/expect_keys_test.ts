@@ -182,3 +182,46 @@ Deno.test("prepareFixture() calls a .wire.json file's syntax error invalid JSON,
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+// A third-party plugin declares its outcome in its own module, which runs in
+// its own process when isolated: it is asked there, and a misspelt key is
+// refused at load as for a built-in (it passed as "absent" before).
+const THIRD_PARTY = `name: third-party keys
+steps:
+  - plugin: resp
+    with: { target: "127.0.0.1:1" }
+    expect:
+      metrics.mismatchs: absent
+      metrics.commands: "> 0"
+`;
+
+for (const isolation of [true, false]) {
+  Deno.test(`wiretest test refuses a misspelt expect key of a third-party plugin${isolation ? "" : " (--no-isolation)"}, exit 2`, async () => {
+    await withFixture(THIRD_PARTY, async (file) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          MAIN,
+          "test",
+          file,
+          "--plugins",
+          join(ROOT, "examples/plugins/resp/manifest.json"),
+          ...(isolation ? [] : ["--no-isolation"]),
+        ],
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+        signal: AbortSignal.timeout(CLI_TIMEOUT_MS),
+      }).output();
+      const stdout = new TextDecoder().decode(out.stdout);
+      assert.equal(out.code, 2, stdout + new TextDecoder().decode(out.stderr));
+      assert.match(stdout, /^INVALID third-party keys/m);
+      assert.match(
+        stdout,
+        /keys\.wire\.yaml:6:7": "steps\[0\]\.expect\.metrics\.mismatchs" names metric "mismatchs" \(did you mean "metrics\.mismatches"\?\), which plugin "resp" never reports/,
+      );
+      assert.doesNotMatch(stdout, /metrics\.commands/);
+    });
+  });
+}

@@ -31,6 +31,7 @@ import type {
 import { inProcessExecutor } from "../executor/in_process_executor.ts";
 import { problemsOf, toProblem } from "./_problems.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
+import type { OutcomeDeclaration } from "../plugin/outcome_declaration_types.ts";
 import { isRecord } from "../_internal/is_record.ts";
 
 /**
@@ -252,7 +253,6 @@ async function checkEntries(
   }
   if (problems.length > 0) return { problems, manifests, roles };
   problems.push(...checkPlugins(fixture, registry.list()));
-  problems.push(...await checkDeclaredKeys(fixture, registry));
   const executor = (options.executor ?? inProcessExecutor)(registry, fixture.file);
   const unusable = new Set(problems.map((p) => p.path));
   const entries = [
@@ -295,24 +295,51 @@ async function checkEntries(
       );
     }
   }
+  // A plugin that failed to load cannot describe itself; one whose params
+  // were wrong loaded fine.
+  const broken = new Set(
+    entries.filter((_, i) =>
+      failures[i] !== undefined && !(failures[i]?.error instanceof ParamsError)
+    )
+      .map(({ entry }) => entry.plugin),
+  );
+  problems.push(...await checkDeclaredKeys(fixture, registry, executor, broken));
   return { problems, executor, manifests, roles };
 }
 
 /**
- * Expectations on metrics and facts a built-in plugin never reports (its
+ * Expectations on metrics and facts a plugin never reports (its outcome
  * declaration says what it reports): `metrics.erors: absent` would always
- * pass. Built-ins are wiretest's own code, read here without running a
- * third-party plugin's module in this process.
+ * pass. Built-ins are wiretest's own code, read here; a third-party plugin
+ * describes itself where it runs (its own process when isolated), and one
+ * that declares nothing cannot be checked.
  */
-async function checkDeclaredKeys(fixture: Fixture, registry: Registry): Promise<FixtureError[]> {
+async function checkDeclaredKeys(
+  fixture: Fixture,
+  registry: Registry,
+  executor: Executor,
+  broken: ReadonlySet<string>,
+): Promise<FixtureError[]> {
   const builtins = builtinRegistry();
+  const declarations = new Map<string, Promise<OutcomeDeclaration | undefined>>();
+  const declarationOf = (plugin: string) => {
+    let found = declarations.get(plugin);
+    if (found === undefined) {
+      const builtin = builtins.has(plugin) &&
+        registry.get(plugin).module === builtins.get(plugin).module;
+      found = builtin
+        ? builtins.load(plugin).then((p) => p.client?.outcome)
+        : executor.describe(plugin).then((d) => d.client?.outcome, () => undefined);
+      declarations.set(plugin, found);
+    }
+    return found;
+  };
   const errors: FixtureError[] = [];
   for (const step of fixture.steps) {
-    if (step.expect.length === 0 || !registry.has(step.plugin) || !builtins.has(step.plugin)) {
+    if (step.expect.length === 0 || !registry.has(step.plugin) || broken.has(step.plugin)) {
       continue;
     }
-    if (registry.get(step.plugin).module !== builtins.get(step.plugin).module) continue;
-    const declaration = (await builtins.load(step.plugin)).client?.outcome;
+    const declaration = await declarationOf(step.plugin);
     if (declaration) errors.push(...undeclaredExpectations(step.expect, step.plugin, declaration));
   }
   return errors;
