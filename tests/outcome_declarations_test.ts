@@ -157,7 +157,11 @@ Deno.test("http-probe: real outcomes over http and https, with redirects, repeat
       status: 302,
       headers: [`Location: http://${finalAddress}/moved`],
     }, async (redirecting, address) => {
-      const followed = await cover.client({ url: `http://${address}/`, followRedirects: true });
+      const followed = await cover.client({
+        url: `http://${address}/`,
+        followRedirects: true,
+        headers: ["X-Api-Key: k"],
+      });
       assert.equal((followed.facts.redirects as unknown[]).length, 1);
       const kept = await cover.client({ url: `http://${address}/` });
       assert.equal(typeof kept.facts.location, "string");

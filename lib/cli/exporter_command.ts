@@ -11,6 +11,7 @@ import { parseHostPort } from "../transport/address.ts";
 import { EXIT } from "./_exit.ts";
 import { UsageError } from "./_flags.ts";
 import { registryWith } from "./_load_plugin.ts";
+import { redactPasswords } from "../plugin/redact_passwords.ts";
 import { oneLine } from "./_one_line.ts";
 
 const HELP = `Usage: wiretest exporter --config <file> [flags]
@@ -87,7 +88,7 @@ export async function exporterCommand(args: string[]): Promise<number> {
   }
   const debug = values.debug === true;
   const log = (level: LogLevel, message: string) => {
-    if (debug || level !== "debug") console.error(`${level}: ${oneLine(message)}`);
+    if (debug || level !== "debug") console.error(`${level}: ${oneLine(redactPasswords(message))}`);
   };
   const registry = await registryWith(values.plugins ?? []);
   const isolated = values["no-isolation"] !== true;

@@ -10,6 +10,7 @@ import { stringify } from "yaml";
 import { judgeStep } from "../fixture/judge_step.ts";
 import type { FixtureStep } from "../fixture/types.ts";
 import { ParamsError } from "../plugin/params_schema.ts";
+import { redactPasswords } from "../plugin/redact_passwords.ts";
 import { undeclaredExpectations } from "../fixture/undeclared_expectations.ts";
 import type { MetricDeclaration } from "../plugin/outcome_declaration_types.ts";
 import type { LogLevel, Outcome } from "../plugin/types.ts";
@@ -116,7 +117,11 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
   };
   const bad = (reason: string, message: string) => {
     counters.badRequests.set(reason, (counters.badRequests.get(reason) ?? 0) + 1);
-    return new Response(`${message}\n`, { status: 400, headers: { "content-type": "text/plain" } });
+    // A target's URL password is not echoed back (nor kept in logs).
+    return new Response(`${redactPasswords(message)}\n`, {
+      status: 400,
+      headers: { "content-type": "text/plain" },
+    });
   };
 
   const probe = async (request: Request, url: URL): Promise<Response> => {
@@ -207,7 +212,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
       declarations: await declarations(options.executor, module.plugin),
     });
     if (url.searchParams.get("debug") === "true") {
-      return new Response(debugText(module, lines, families, outcome), {
+      return new Response(redactPasswords(debugText(module, lines, families, outcome)), {
         headers: { "content-type": "text/plain; charset=utf-8" },
       });
     }

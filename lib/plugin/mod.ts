@@ -83,6 +83,7 @@ export {
   openInputFile,
   readInputTextFile,
 } from "./input_file.ts";
+export { redactPasswords } from "./redact_passwords.ts";
 export type { Address } from "../transport/types.ts";
 export {
   ConnectionError,

@@ -2,6 +2,8 @@
 // are replaced wherever they appear, and long strings are cut, so a report
 // neither leaks a token nor grows with a step's payload.
 
+import { redactPasswords } from "../plugin/redact_passwords.ts";
+
 /** What a secret is replaced by. */
 export const MASK = "***";
 const MAX_STRING = 2000;
@@ -9,13 +11,15 @@ const MAX_DEPTH = 20;
 
 /**
  * A JSON-safe copy of `value` with every occurrence of each secret replaced
- * by {@linkcode MASK} in strings and keys, strings cut to 2000 characters.
+ * by {@linkcode MASK} in strings and keys, URL passwords too
+ * (`http://alice:***@host/`), strings cut to 2000 characters.
  */
 export function maskSecrets(value: unknown, secrets: ReadonlySet<string>): unknown {
   // Longest first, so a secret containing another is masked whole.
   const ordered = [...secrets].sort((a, b) => b.length - a.length);
   const mask = (text: string): string => {
-    let masked = text;
+    // URL passwords too: a fixture may write one without an env variable.
+    let masked = redactPasswords(text);
     for (const secret of ordered) masked = masked.replaceAll(secret, MASK);
     return masked.length > MAX_STRING
       ? `${masked.slice(0, MAX_STRING)}… (${masked.length - MAX_STRING} more characters)`

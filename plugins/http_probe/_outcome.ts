@@ -146,9 +146,20 @@ export const httpProbeOutcome: OutcomeDeclaration = {
       description: "The redirects the first request followed, in order (in failed outcomes too).",
     },
     { path: "redirects[]", type: "object", description: "One redirect response." },
-    { path: "redirects[].url", type: "string", description: "The URL requested." },
+    {
+      path: "redirects[].url",
+      type: "string",
+      description: "The URL requested (a password in it shown as `***`).",
+    },
     { path: "redirects[].status", type: "number", description: "Its redirect status." },
     { path: "redirects[].location", type: "string", description: "Its `Location` header." },
+    {
+      path: "redirects[].dropped_headers",
+      type: "array",
+      description:
+        "Lower-case names of the request headers not sent to the next URL because it is another origin: credentials (`authorization`, `proxy-authorization`, `cookie`, names containing `auth`, `cookie`, `token`, `secret`, `key`, `pass`, `credential`, `session`, `signature`, `csrf`, `xsrf`) and a custom `host`; empty with `locationTrusted` or on the same origin.",
+    },
+    { path: "redirects[].dropped_headers[]", type: "string", description: "A header name." },
     ...PHASES.map(([name, description]) => ({
       path: `redirects[].${name}`,
       type: "number" as const,
@@ -158,7 +169,8 @@ export const httpProbeOutcome: OutcomeDeclaration = {
     {
       path: "url",
       type: "string",
-      description: "The URL of the final response (after redirects).",
+      description:
+        "The URL of the final response (after redirects; a password in it shown as `***`).",
     },
     {
       path: "method",

@@ -48,19 +48,73 @@ export function encodeRequestHead(spec: RequestSpec): Uint8Array {
 }
 
 /**
- * The headers to send on a redirect hop: on another origin, credentials and
- * a custom `Host` are dropped (as curl does without `--location-trusted`);
- * when the method becomes GET, so are the body's own headers.
+ * Whether a request header carries a credential, and so stays with its
+ * origin: `Authorization`, `Proxy-Authorization`, `Cookie`, and any name
+ * containing `auth`, `cookie`, `token`, `secret`, `key`, `pass`,
+ * `credential`, `session`, `signature`, `csrf` or `xsrf` (`X-Api-Key`,
+ * `X-Auth-Token`, `X-Session-Id`), case-insensitively.
+ */
+export function isCredentialHeader(name: string): boolean {
+  return CREDENTIAL_NAME.test(name);
+}
+
+const CREDENTIAL_NAME = /auth|cookie|token|secret|key|pass|credential|session|signature|csrf|xsrf/i;
+
+/** The headers of a redirect hop, and the names of those left out. */
+export interface RedirectHeaders {
+  /** Header lines to send to the next URL. */
+  headers: string[];
+  /** Lower-case names of the credential headers and custom `Host` left out. */
+  dropped: string[];
+}
+
+/**
+ * The headers to send on a redirect hop: on another origin (scheme, host or
+ * port), credential headers ({@linkcode isCredentialHeader}) and a custom
+ * `Host` are dropped, as curl drops `Authorization` and `Cookie` without
+ * `--location-trusted`, unless `trusted`; when the method becomes GET, so
+ * are the body's own headers.
  */
 export function redirectHeaders(
   headers: readonly string[],
   sameOrigin: boolean,
   dropBody: boolean,
-): string[] {
-  const drop = new Set<string>();
-  if (!sameOrigin) ["authorization", "cookie", "host"].forEach((n) => drop.add(n));
-  if (dropBody) {
-    ["content-length", "content-type", "transfer-encoding"].forEach((n) => drop.add(n));
+  trusted = false,
+): RedirectHeaders {
+  const kept: string[] = [];
+  const dropped = new Set<string>();
+  for (const line of headers) {
+    const name = line.slice(0, line.indexOf(":")).trim().toLowerCase();
+    if (dropBody && BODY_HEADERS.has(name)) continue;
+    if (!sameOrigin && !trusted && (name === "host" || isCredentialHeader(name))) {
+      dropped.add(name);
+      continue;
+    }
+    kept.push(line);
   }
-  return headers.filter((line) => !drop.has(line.slice(0, line.indexOf(":")).trim().toLowerCase()));
+  return { headers: kept, dropped: [...dropped] };
+}
+
+const BODY_HEADERS = new Set(["content-length", "content-type", "transfer-encoding"]);
+
+/**
+ * The `Authorization` header line for a URL's user info, as curl sends it:
+ * `Basic` and base64 of the percent-decoded `user:password` (UTF-8), or
+ * `undefined` when the URL has neither.
+ */
+export function basicAuthLine(url: URL): string | undefined {
+  if (url.username === "" && url.password === "") return undefined;
+  const pair = `${decode(url.username)}:${decode(url.password)}`;
+  const bytes = new TextEncoder().encode(pair);
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return `Authorization: Basic ${btoa(binary)}`;
+}
+
+function decode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part; // a stray "%" is sent as it is, as curl does
+  }
 }

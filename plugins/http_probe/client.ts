@@ -7,7 +7,13 @@
  */
 import { createHash } from "node:crypto";
 import { LatencyHistogram, summaryMetrics } from "../../lib/metrics/mod.ts";
-import { type Context, describeError, openInputFile, type Outcome } from "../../lib/plugin/mod.ts";
+import {
+  type Context,
+  describeError,
+  openInputFile,
+  type Outcome,
+  redactPasswords,
+} from "../../lib/plugin/mod.ts";
 import { HttpStatusError, RedirectError } from "./errors.ts";
 import type { HttpProbeClientParams } from "./params.ts";
 import {
@@ -16,7 +22,7 @@ import {
   contentCodings,
   type DecodeDeadline,
 } from "./_body_decoder.ts";
-import { encodeRequestHead, redirectHeaders } from "./_request.ts";
+import { basicAuthLine, encodeRequestHead, redirectHeaders } from "./_request.ts";
 import type { BodySink, HeaderFields, ResponseHead } from "./_response_reader.ts";
 import { type Exchange, type OutgoingRequest, type Phases, Session } from "./_session.ts";
 import { tlsSettings } from "./_tls.ts";
@@ -34,6 +40,12 @@ export interface RedirectHop {
   status: number;
   /** Its `Location` header. */
   location: string;
+  /**
+   * Lower-case names of the request headers not sent to the next URL
+   * because it is another origin: credentials and a custom `Host` (see
+   * `locationTrusted`).
+   */
+  dropped_headers: string[];
   /** Name lookup, in milliseconds (0 for an IP literal or a reused connection). */
   dns_ms: number;
   /** TCP handshake, in milliseconds (0 on a reused connection). */
@@ -88,6 +100,16 @@ export interface RedirectHop {
  * request costs about 0.1 ms more. So does a new `node:tls` connection
  * when Deno's client refuses a certificate that `node:tls` verified (one
  * whose name is only in the subject's CN, which Deno's client ignores).
+ *
+ * Credentials: user info in the URL (`http://alice:pw@host/`) is sent as
+ * `Authorization: Basic` of the percent-decoded `user:password`, as curl
+ * does (a user's own `Authorization` header wins), and its password is
+ * shown as `***` in every fact, summary and error. On a redirect to another
+ * origin (scheme, host or port), credential headers are not sent on
+ * (`Authorization`, `Proxy-Authorization`, `Cookie` and any header whose
+ * name contains `auth`, `cookie`, `token`, `secret`, `key`, `pass`,
+ * `credential`, `session`, `signature`, `csrf` or `xsrf`), nor a custom
+ * `Host`, unless `locationTrusted`; each hop's `dropped_headers` names them.
  *
  * Phases are durations that add up to `total_ms`: `redirect_ms` (earlier
  * hops), `dns_ms` (`node:dns` lookup, honouring /etc/hosts; 0 for IP
@@ -146,7 +168,7 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
     const request = outgoing(
       firstUrl,
       params.method,
-      params.headers,
+      withUserinfo(firstUrl, params.headers),
       await requestBody(params),
       params.compressed,
     );
@@ -185,18 +207,19 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
       Object.assign(metrics, summaryMetrics("latency", latency.summary()));
       metrics.requests_per_s = params.repeat / seconds;
     }
-    return { ok: true, metrics: counters(metrics, session), facts };
+    return { ok: true, metrics: counters(metrics, session), facts: redactFacts(facts) };
   } catch (error) {
     // Repeats that completed before the failure still have latencies.
     if (params.repeat > 1) Object.assign(metrics, summaryMetrics("latency", latency.summary()));
     facts.redirects = hops;
     // A refused certificate still has its facts: the handshake completed.
     if (facts.tls === undefined && session?.refusedTls) facts.tls = session.refusedTls;
+    const described = describeError(watch.explain(error));
     return {
       ok: false,
       metrics: counters(metrics, session),
-      facts,
-      error: describeError(watch.explain(error)),
+      facts: redactFacts(facts),
+      error: { ...described, message: redactPasswords(described.message) },
     };
   } finally {
     session?.close();
@@ -226,7 +249,7 @@ async function fetchFollowing(
   deadline: DecodeDeadline,
 ): Promise<Fetched> {
   let request = first;
-  let headers: readonly string[] = params.headers;
+  let headers: readonly string[] = withUserinfo(first.url, params.headers);
   let visited: Set<string> | undefined;
   let hopCount = 0;
   // The chain's time starts when its first exchange does, as curl's does,
@@ -282,7 +305,14 @@ async function fetchFollowing(
     paused += exchange.pausedMs;
     const location = exchange.head.headers.location as string;
     hopCount++;
-    hops.push({ url: url.href, status: exchange.head.status, location, ...phaseFacts(exchange) });
+    const hop: RedirectHop = {
+      url: url.href,
+      status: exchange.head.status,
+      location,
+      dropped_headers: [],
+      ...phaseFacts(exchange),
+    };
+    hops.push(hop);
     const next = resolveLocation(location, url);
     // As curl does: 303 always, and 301/302 after a POST, become GET without a body.
     const status = exchange.head.status;
@@ -301,7 +331,14 @@ async function fetchFollowing(
       });
     }
     visited.add(key);
-    headers = redirectHeaders(headers, next.origin === url.origin, toGet);
+    const sent = redirectHeaders(
+      headers,
+      next.origin === url.origin,
+      toGet,
+      params.locationTrusted,
+    );
+    headers = sent.headers;
+    hop.dropped_headers = sent.dropped;
     request = outgoing(next, nextMethod, headers, body, params.compressed);
   }
 }
@@ -395,7 +432,44 @@ class BodyDigest {
   }
 }
 
-function phaseFacts(exchange: Exchange): Omit<RedirectHop, "url" | "status" | "location"> {
+// The user's own Authorization header wins over the URL's user info, as in curl.
+function withUserinfo(url: URL, headers: readonly string[]): readonly string[] {
+  const basic = basicAuthLine(url);
+  if (basic === undefined) return headers;
+  const given = headers.some((line) => /^\s*authorization\s*:/i.test(line));
+  return given ? headers : [basic, ...headers];
+}
+
+// Every string fact but the body: URLs (the probe's, hops', Location
+// headers) lose their passwords.
+function redactFacts(facts: Record<string, unknown>): Record<string, unknown> {
+  const walk = (value: unknown): unknown => {
+    if (typeof value === "string") return redactPasswords(value);
+    if (Array.isArray(value)) return value.map(walk);
+    if (value !== null && typeof value === "object") {
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(value)) {
+        Object.defineProperty(out, key, {
+          value: walk(item),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      return out;
+    }
+    return value;
+  };
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(facts)) {
+    out[key] = key === "body_text" ? value : walk(value);
+  }
+  return out;
+}
+
+function phaseFacts(
+  exchange: Exchange,
+): Omit<RedirectHop, "url" | "status" | "location" | "dropped_headers"> {
   const p = exchange.phases;
   return {
     dns_ms: p.dns,

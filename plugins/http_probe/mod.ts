@@ -149,7 +149,9 @@ function summarize(outcome: Outcome): string {
   const m = outcome.metrics, f = outcome.facts;
   const lines: string[] = [];
   if (typeof f.status === "number") {
-    const redirects = m.redirects ? `, ${m.redirects} redirect${m.redirects === 1 ? "" : "s"}` : "";
+    const redirects = m.redirects
+      ? `, ${m.redirects} redirect${m.redirects === 1 ? "" : "s"}${droppedText(f.redirects)}`
+      : "";
     lines.push(
       `${f.method} ${f.url} ${f.status} ${f.reason}${redirects}: ${formatBytes(m.body_bytes)}` +
         (m.encoded_body_bytes !== undefined && m.encoded_body_bytes !== m.body_bytes
@@ -181,6 +183,18 @@ function summarize(outcome: Outcome): string {
   }
   if (!outcome.ok && outcome.error) lines.push(`failed: ${outcome.error.message}`);
   return lines.slice(0, 3).join("\n");
+}
+
+// Credentials kept from another origin are said in the summary, not only in a fact.
+function droppedText(hops: unknown): string {
+  if (!Array.isArray(hops)) return "";
+  const names = new Set<string>();
+  for (const hop of hops) {
+    for (const name of (hop as { dropped_headers?: string[] }).dropped_headers ?? []) {
+      names.add(name);
+    }
+  }
+  return names.size === 0 ? "" : ` (not sent to another origin: ${[...names].join(", ")})`;
 }
 
 function ms(value: number | undefined): string {

@@ -38,6 +38,11 @@ export interface HttpProbeClientOptions {
   followRedirects?: boolean;
   /** Most redirects followed before giving up (default 5). */
   maxRedirects?: number;
+  /**
+   * Send credential headers and the URL's user info on to other origins when
+   * following redirects, as curl's `--location-trusted` does (default `false`).
+   */
+  locationTrusted?: boolean;
   /** Requests sent one after another on one keep-alive connection (default 1). */
   repeat?: number;
   /**
@@ -98,6 +103,8 @@ export interface HttpProbeClientParams {
   followRedirects: boolean;
   /** Most redirects followed. */
   maxRedirects: number;
+  /** Send credentials on to other origins when following redirects. */
+  locationTrusted: boolean;
   /** Requests sent on one keep-alive connection. */
   repeat: number;
   /** Fail on a status of 400 or more. */
@@ -142,6 +149,10 @@ const httpProbeClientSchema = z
       .describe("Follow 301/302/303/307/308 redirects (curl -L)"),
     maxRedirects: z.number().int().min(0).max(100).default(5)
       .describe("Most redirects followed before failing"),
+    locationTrusted: z.boolean().default(false)
+      .describe(
+        "Send credential headers (Authorization, Cookie, X-Api-Key…) on to other origins when following redirects (curl --location-trusted)",
+      ),
     repeat: z.number().int().min(1).max(1_000_000).default(1)
       .describe("Requests sent one after another on one keep-alive connection"),
     fail: z.boolean().default(false)
