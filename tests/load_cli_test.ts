@@ -196,3 +196,59 @@ Deno.test("wiretest load: Ctrl-C mid-run prints the partial summary and exits 13
     }
   });
 });
+
+Deno.test("wiretest load isolated: the VU loop runs in the plugin's process, a connection per VU, interval logs cross", async () => {
+  const dir = await Deno.makeTempDir();
+  const server = await startServer(await builtinRegistry().load("echo"), {});
+  try {
+    const r = await wiretest([
+      "load",
+      "echo",
+      formatAddress(server.address),
+      "--vus",
+      "3",
+      "--duration",
+      "1500ms",
+      "--json",
+      "--hdr-log",
+      `${dir}/run.hlog`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout);
+    assert.equal(json.errors, 0);
+    // One whole client run per iteration would open one connection each.
+    assert.equal(server.stats().connections, 3);
+    assert.equal(server.stats().bytes_in * 2, json.bytes);
+    assert.ok(json.iterations > 3, `iterations ${json.iterations}`);
+    const log = await Deno.readTextFile(`${dir}/run.hlog`);
+    // Each second's histograms came back from the plugin's process.
+    assert.ok(log.split("\n").filter((l) => l.startsWith("Tag=corrected,")).length >= 2, log);
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("wiretest load isolated: Ctrl-C stops the run in the plugin's process, prints the partial summary, exits 130", async () => {
+  await withEcho(async (target) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "load", "echo", target, "--vus", "1", "--duration", "1h"],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      child.kill("SIGINT");
+      const out = await child.output();
+      assert.equal(out.code, 130, new TextDecoder().decode(out.stderr));
+      assert.match(
+        new TextDecoder().decode(out.stdout),
+        /[1-9]\d* iterations, 0 errors .*\(interrupted\)/,
+      );
+    } finally {
+      clearTimeout(killer);
+    }
+  });
+});

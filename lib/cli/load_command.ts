@@ -1,26 +1,18 @@
 // `wiretest load <plugin> [params] --vus/--rate/--duration/…`: a plugin's
-// client role as load. With --no-isolation a plugin's session hook keeps a
-// connection per VU; isolated, each VU has its own plugin process and each
-// iteration is one whole client run in it.
+// client role as load. A plugin's session hook keeps a connection per VU;
+// isolated, the whole VU loop runs in the plugin's process.
 import { checkLoadPlan, type LoadPlanInput, type StageInput } from "../load/load_plan.ts";
 import { formatLoadReport, loadMetrics, loadReportJson } from "../load/load_report.ts";
-import { pluginSessions } from "../load/plugin_sessions.ts";
-import {
-  type LoadProgress,
-  type LoadSession,
-  runLoad,
-  type SessionFactory,
-} from "../load/run_load.ts";
+import type { LoadProgress } from "../load/run_load.ts";
 import { parseShard, shardPlan } from "../load/shard_plan.ts";
 import { intervalLogHeader, intervalLogLines } from "../load/interval_log.ts";
-import { iterationResult } from "../load/plugin_sessions.ts";
 import { compileExpectation } from "../fixture/expectation.ts";
 import type { Expectation } from "../fixture/types.ts";
 import { FixtureError } from "../fixture/fixture_error.ts";
 import { undeclaredExpectations } from "../fixture/undeclared_expectations.ts";
 import type { OutcomeDeclaration } from "../plugin/outcome_declaration_types.ts";
 import { flagsHelp, flagSpecs, parseFlags, UsageError, usageLine } from "./_flags.ts";
-import { manifestsFrom, openPlugin, registryWith } from "./_load_plugin.ts";
+import { openPlugin } from "./_load_plugin.ts";
 import { EXIT } from "./_exit.ts";
 import { oneLine, printable } from "./_one_line.ts";
 
@@ -71,31 +63,11 @@ export async function loadCommand(args: string[]): Promise<number> {
     const [index, count] = wrap(() => parseShard(load.shard![0]));
     input = wrap(() => shardPlan(input, index, count));
   }
-  if (plugin.executor.isolated && input.rate !== undefined && input.maxVus === undefined) {
-    // Isolated, a VU is a plugin process: all of them start before the clock
-    // does, none is spawned mid-run (a spawn takes longer than an iteration).
-    const top = Math.max(input.rate, ...(input.stages ?? []).map((s) => s.target));
-    input.maxVus = input.preAllocatedVus ?? Math.min(32, 1 + Math.ceil(top / 100));
-    input.preAllocatedVus ??= input.maxVus;
-  }
   const plan = wrap(() => checkLoadPlan(input));
   const thresholds = (load.threshold ?? []).map(compileThreshold);
 
-  let sessions: SessionFactory;
-  if (plugin.executor.isolated) {
-    // Validated once where the plugin runs, before any VU starts.
-    await (await plugin.executor.prepare(name, "client", params)).close();
-    sessions = async (): Promise<LoadSession> => {
-      const prepared = await plugin.executor.prepare(name, "client", params);
-      return {
-        iterate: async (signal) => iterationResult(await prepared.run({ signal })),
-        close: () => prepared.close(),
-      };
-    };
-  } else {
-    const registry = await registryWith(manifestsFrom(pluginArgs));
-    sessions = pluginSessions(await registry.load(name), params);
-  }
+  // Params are checked (where the plugin runs) before the clock starts.
+  await using prepared = await plugin.executor.prepare(name, "client", params);
 
   let log: Deno.FsFile | undefined;
   const encoder = new TextEncoder();
@@ -114,7 +86,7 @@ export async function loadCommand(args: string[]): Promise<number> {
   const live = liveLine(Deno.stderr.isTerminal());
   let report;
   try {
-    report = await runLoad(sessions, plan, {
+    report = await prepared.load(plan, {
       signal: controller.signal,
       onProgress: (p) => live.update(p),
       onInterval: (interval) => log?.writeSync(encoder.encode(intervalLogLines(interval, startMs))),
@@ -313,7 +285,7 @@ function loadHelp(plugin: string, pluginFlags: string): string {
     usageLine(`load ${plugin}`, [])
   }\n\nRun a plugin's client role as load.\n\nLoad flags:\n${
     rows.join("\n")
-  }\n  --no-isolation              run the plugin in-process (its session hook keeps a connection per VU)\n${
+  }\n  --no-isolation              run the plugin in this process (isolated, the VU loop runs in the plugin's)\n${
     pluginFlags ? `\nPlugin flags:\n${pluginFlags}\n` : ""
   }\nExit codes: 0 no errors and thresholds met, 1 errors or a breached threshold, 2 usage error, 130 interrupted.`;
 }

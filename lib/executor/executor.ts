@@ -16,6 +16,9 @@ import type { PluginRoleName } from "../plugin/manifest.ts";
 import type { Registry } from "../plugin/registry.ts";
 import type { RunOptions } from "../plugin/run.ts";
 import type { Outcome, Service } from "../plugin/types.ts";
+import type { LoadPlan } from "../load/load_plan.ts";
+import type { LoadReport } from "../load/load_report.ts";
+import type { RunLoadOptions } from "../load/run_load.ts";
 
 /** Options for {@linkcode Executor.prepare} and {@linkcode Executor.describe}. */
 export interface PrepareOptions {
@@ -54,6 +57,19 @@ export interface PreparedClient extends AsyncDisposable {
    * @returns One to three lines.
    */
   summary(outcome: Outcome): Promise<string | undefined>;
+  /**
+   * Runs the role as load: VUs running iterations as the plan says, each
+   * VU keeping its session (the role's `session` hook: a connection, for
+   * keep-alive), else one whole `run` per iteration. Isolated, the VU loop
+   * runs inside the plugin's process and only a message a second crosses
+   * to this one.
+   *
+   * @param plan A plan from `checkLoadPlan`.
+   * @param options Signal, graceful stop, progress and interval sinks.
+   * @returns The report (partial, `interrupted`, when the signal stopped it).
+   * @throws {TypeError} When the prepared role is closed.
+   */
+  load(plan: LoadPlan, options?: RunLoadOptions): Promise<LoadReport>;
   /**
    * Releases what the prepared role holds; `run` then throws. Idempotent.
    *

@@ -9,6 +9,8 @@ import type { PluginRoleName } from "../plugin/manifest.ts";
 import type { Registry } from "../plugin/registry.ts";
 import { runClientRole, startServerRole } from "../plugin/run.ts";
 import type { AnyPlugin } from "../plugin/types.ts";
+import { pluginSessions } from "../load/plugin_sessions.ts";
+import { runLoad } from "../load/run_load.ts";
 import type { Executor, PreparedClient, PreparedRole, PreparedServer } from "./executor.ts";
 
 /**
@@ -94,6 +96,14 @@ function prepareClient(plugin: AnyPlugin, input: unknown): PreparedClient {
       return runClientRole(role, params, options);
     },
     summary: (outcome) => Promise.resolve(role.summary?.(outcome)),
+    load: (plan, options = {}) => {
+      try {
+        state.check();
+        return runLoad(pluginSessions(plugin, input), plan, options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
     close: state.close,
     [Symbol.asyncDispose]: state.close,
   };

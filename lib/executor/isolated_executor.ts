@@ -9,10 +9,14 @@ import {
   describeIsolatedPlugin,
   type IsolationPool,
   runIsolatedClient,
+  runIsolatedLoad,
   startIsolatedServer,
   summarizeIsolatedOutcome,
 } from "../plugin/isolation.ts";
 import type { ManifestEntry, PluginRoleName } from "../plugin/manifest.ts";
+import type { LoadInterval } from "../load/mod.ts";
+import type { LoadReport } from "../load/load_report.ts";
+import type { LoadProgress } from "../load/run_load.ts";
 import type { Registry } from "../plugin/registry.ts";
 import type {
   Executor,
@@ -137,6 +141,18 @@ function isolatedClient(
         : runIsolatedClient(entry, params, { ...options, ...shared }),
     summary: (outcome) =>
       summarizeIsolatedOutcome(entry, outcome, shared.pool ? { pool: shared.pool } : {}),
+    load: async (plan, options = {}) => {
+      if (closed) throw closedError(entry, "client");
+      const { onProgress, onInterval, ...rest } = options;
+      return await runIsolatedLoad(entry, params, plan, {
+        ...rest,
+        ...shared,
+        onEvent: (event) => {
+          if (event.kind === "progress") onProgress?.(event.progress as LoadProgress);
+          else onInterval?.(event.interval as LoadInterval);
+        },
+      }) as LoadReport;
+    },
     close,
     [Symbol.asyncDispose]: close,
   };

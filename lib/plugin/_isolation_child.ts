@@ -17,6 +17,7 @@ import { describePlugin } from "./_isolation_describe.ts";
 import { encodeFrame, readFrames } from "./_isolation_frames.ts";
 import {
   type Denial,
+  type LoadEvent,
   Outbox,
   rebuildError,
   type Reply,
@@ -44,6 +45,17 @@ const jobs = new Map<number, AbortController>();
 const services = new Map<number, { service: Service; ctx: OwnedContext }>();
 const encoder = new TextEncoder();
 let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+let loadEngine: (() => Promise<unknown>) | undefined;
+
+/** What the load engine's module (lib/load/plugin_process_load.ts) exports for this process. */
+interface LoadEngine {
+  runPluginLoad(
+    plugin: AnyPlugin,
+    input: unknown,
+    plan: unknown,
+    options: { signal: AbortSignal; gracefulStopMs?: number; onEvent(event: LoadEvent): void },
+  ): Promise<unknown>;
+}
 
 // Before any plugin code runs: the path of the runtime's executable tells
 // where wiretest is installed, and Deno gives it without a permission. A
@@ -56,8 +68,14 @@ Object.defineProperty(Deno, "execPath", { value: (): string => "deno" });
  *
  * @param config The socket and the token.
  * @param load Imports the plugin's module.
+ * @param engine Imports the load engine (lib/load's), when a load run asks for it.
  */
-export async function boot(config: BootConfig, load: () => Promise<unknown>): Promise<void> {
+export async function boot(
+  config: BootConfig,
+  load: () => Promise<unknown>,
+  engine?: () => Promise<unknown>,
+): Promise<void> {
+  loadEngine = engine;
   // Ctrl-C on a terminal signals the whole process group, this process too;
   // the host decides when it ends (it closes the socket, or kills it), so a
   // service still closes cleanly and reports its stats.
@@ -180,6 +198,9 @@ function handle(plugin: AnyPlugin, request: Request): void {
   switch (request.type) {
     case "client":
       void runClientJob(plugin, request);
+      break;
+    case "load":
+      void loadJob(plugin, request);
       break;
     case "serve":
       void serveJob(plugin, request);
@@ -325,6 +346,36 @@ async function runClientJob(
   }
   if (denial === undefined && outcome.error) denial = denialInOutcome(outcome.error);
   done(plugin, request.id, { result: { outcome }, denial });
+}
+
+/**
+ * A whole load run, VU loop included, in this process: one message in, one
+ * report out, and a message a second (progress, the second's histograms),
+ * not a round trip to the host per iteration. The load engine is imported
+ * only when a load is asked for (every plugin process loads this module),
+ * by the main module the host writes: lib/load sits above this layer.
+ */
+async function loadJob(
+  plugin: AnyPlugin,
+  request: Extract<Request, { type: "load" }>,
+): Promise<void> {
+  const controller = new AbortController();
+  jobs.set(request.id, controller);
+  try {
+    if (loadEngine === undefined) throw new TypeError("Cannot run load: no load engine here");
+    const { runPluginLoad } = await loadEngine() as LoadEngine;
+    const job = request.id;
+    const report = await runPluginLoad(plugin, request.input, request.plan, {
+      signal: controller.signal,
+      ...(request.gracefulStopMs === undefined ? {} : { gracefulStopMs: request.gracefulStopMs }),
+      onEvent: (event) => post({ type: "load", job, event }),
+    });
+    done(plugin, request.id, { result: { report } });
+  } catch (error) {
+    done(plugin, request.id, { error, denial: denialOf(error) });
+  } finally {
+    jobs.delete(request.id);
+  }
 }
 
 async function serveJob(

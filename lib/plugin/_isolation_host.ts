@@ -15,6 +15,7 @@ import {
   type Denial,
   type ErrorBuilder,
   type ErrorData,
+  type LoadEvent,
   Outbox,
   rebuildError,
   type Reply,
@@ -26,6 +27,8 @@ import {
 // Resolved against this module, so they are file: URLs in a checkout and
 // https: URLs when wiretest is imported from JSR.
 const RUNTIME_URL = new URL("./_isolation_child.ts", import.meta.url).href;
+// Imported by a plugin's process only when it runs a load (see _isolation_child.ts).
+const LOAD_ENGINE_URL = new URL("../load/plugin_process_load.ts", import.meta.url).href;
 const BRIDGE_URL = new URL("./_isolation_bridge.ts", import.meta.url).href;
 const ROOT = new URL("../../", import.meta.url);
 /** wiretest's own code: a plugin may import it whatever it is granted. */
@@ -64,6 +67,8 @@ globalThis.addEventListener("unload", () => {
 export interface Sinks {
   log?: (level: LogLevel, message: string) => void;
   progress?: (update: Progress) => void;
+  /** A load run's events (progress each second, interval histograms). */
+  load?: (event: LoadEvent) => void;
 }
 
 /** A finished request. */
@@ -328,7 +333,7 @@ export class WorkerHandle {
       `import { boot } from ${JSON.stringify(RUNTIME_URL)};\n` +
         `await boot(${JSON.stringify({ socket, token })}, () => import(${
           JSON.stringify(entry.module)
-        }));\n`,
+        }), () => import(${JSON.stringify(LOAD_ENGINE_URL)}));\n`,
     );
     const args = processArgs(entry.permissions, socket, main, memoryMiB);
     const key = keyOf(entry);
@@ -558,6 +563,9 @@ export class WorkerHandle {
         break;
       case "progress":
         this.#sinks.get(reply.job)?.progress?.(reply.update);
+        break;
+      case "load":
+        this.#sinks.get(reply.job)?.load?.(reply.event);
         break;
       case "stray":
         // An error the plugin left uncaught (a rejected promise nobody awaited):

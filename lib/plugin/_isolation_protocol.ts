@@ -51,6 +51,7 @@ export interface ErrorData {
 export type Request =
   | { type: "init"; entry: ManifestEntry }
   | { type: "client"; id: number; input: unknown; deadline?: number }
+  | { type: "load"; id: number; input: unknown; plan: unknown; gracefulStopMs?: number }
   | { type: "serve"; id: number; input: unknown }
   | { type: "check"; id: number; role: "server" | "client"; input: unknown }
   | { type: "describe"; id: number }
@@ -66,6 +67,7 @@ export type Result =
   | { address: Address }
   | { stats: Record<string, number> }
   | { description: PluginDescription }
+  | { report: unknown }
   | { summary?: string }
   | Record<string, never>;
 
@@ -78,9 +80,19 @@ export type Reply =
   | { type: "load-error"; error: ErrorData; denial?: Denial }
   | { type: "log"; job: number; level: LogLevel; message: string }
   | { type: "progress"; job: number; update: Progress }
+  | { type: "load"; job: number; event: LoadEvent }
   | { type: "stray"; error: ErrorData }
   | { type: "done"; id: number; result?: Result; error?: ErrorData; denial?: Denial }
   | { type: "batch"; messages: Reply[] };
+
+/**
+ * What a load run in a plugin's process tells the host as it goes: the
+ * live line's figures each second, and each second's histograms (for an
+ * interval log). Typed where they are made (lib/load); plain data here.
+ */
+export type LoadEvent =
+  | { kind: "progress"; progress: unknown }
+  | { kind: "interval"; interval: unknown };
 
 /** Why a plugin's process was ended for its memory. */
 export interface MemoryExceeded {

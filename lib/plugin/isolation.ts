@@ -79,10 +79,16 @@ import {
 } from "./_isolation_host.ts";
 import { type PluginDescription, readDescription } from "./_isolation_describe.ts";
 import { descriptionDrift } from "./_manifest_drift.ts";
-import { type Denial, type Request, serializeError } from "./_isolation_protocol.ts";
+import {
+  type Denial,
+  type LoadEvent,
+  type Request,
+  serializeError,
+} from "./_isolation_protocol.ts";
 import { PluginPermissionError } from "./_plugin_permission_error.ts";
 
 export { DEFAULT_MEMORY_MIB } from "./_isolation_host.ts";
+export type { LoadEvent } from "./_isolation_protocol.ts";
 export { PluginMemoryError, type PluginMemoryErrorOptions } from "./_plugin_memory_error.ts";
 export {
   PluginPermissionError,
@@ -325,6 +331,85 @@ export async function runIsolatedClient(
     return reply.denial && outcome.error
       ? { ...outcome, error: describeError(permissionError(entry, reply.denial)) }
       : outcome;
+  } finally {
+    lease.done(clean);
+  }
+}
+
+/** Options for {@linkcode runIsolatedLoad}. */
+export interface IsolatedLoadOptions extends IsolationOptions {
+  /** Stops the run early; the report then says `interrupted`. */
+  signal?: AbortSignal;
+  /** How long iterations still running at the end may finish (the engine's default otherwise). */
+  gracefulStopMs?: number;
+  /** Log lines of the plugin while it runs. */
+  log?: RunOptions["log"];
+  /** Each second's progress and histograms, as the engine in the process sends them. */
+  onEvent?: (event: LoadEvent) => void;
+}
+
+/**
+ * Runs a plugin's client role as load inside its own process, limited to
+ * its manifest entry's permissions: the VU loop runs there (lib/load's
+ * engine, whose module the process imports when the first load is asked
+ * for; the plugin's `session` hook keeps a connection per VU), and the host
+ * receives one message a second and the report at the end, never a
+ * message per iteration. The plan and the report are the engine's, plain
+ * data here (the executor types them: this layer does not import lib/load).
+ * `options.signal` stops the run early; a plugin that does not stop within
+ * `graceMs` of that has its process killed and the run fails.
+ *
+ * @param entry The plugin's manifest entry.
+ * @param input Raw params for the client role (validated in its process).
+ * @param plan A checked load plan (`checkLoadPlan`).
+ * @param options Signal, graceful stop, event sink, pool, grace.
+ * @returns The load report (`LoadReport`).
+ * @throws {TypeError} When the entry has no client role.
+ * @throws {ParamsError} When the params are invalid (with `issues`).
+ * @throws {PluginLoadError} When the plugin cannot be loaded.
+ */
+export async function runIsolatedLoad(
+  entry: ManifestEntry,
+  input: unknown,
+  plan: unknown,
+  options: IsolatedLoadOptions = {},
+): Promise<unknown> {
+  if (!entry.roles.includes("client")) {
+    throw new TypeError(`Cannot run load of plugin "${entry.name}": it has no client role`);
+  }
+  const graceMs = graceOf(options);
+  const signal = options.signal ?? new AbortController().signal;
+  const lease = leaseWorker(entry, options.pool);
+  let clean = false;
+  try {
+    if (!await untilReady(lease.handle, signal)) throw signal.reason;
+    const sinks: Sinks = {
+      ...(options.log ? { log: options.log } : {}),
+      ...(options.onEvent ? { load: options.onEvent } : {}),
+    };
+    const request = {
+      type: "load",
+      input,
+      plan,
+      ...(options.gracefulStopMs === undefined ? {} : { gracefulStopMs: options.gracefulStopMs }),
+    } as const;
+    const { id, done } = lease.handle.call(request, sinks);
+    // Stopped, the engine in the process ends its iterations at once and reports.
+    const reply = await settle(done, graceMs, signal, () => {
+      lease.handle.send({ type: "abort", job: id, reason: serializeError(signal.reason) });
+    });
+    if (reply === HUNG) {
+      const error = hung(entry, signal.reason, graceMs);
+      lease.end(error);
+      throw error;
+    }
+    clean = true;
+    if (reply.error) {
+      throw reply.denial
+        ? permissionError(entry, reply.denial, rebuild(reply.error))
+        : rebuild(reply.error);
+    }
+    return (reply.result as { report: unknown }).report;
   } finally {
     lease.done(clean);
   }
