@@ -55,10 +55,25 @@ Common flags:
   --no-isolation      run plugins in-process instead of in a process limited to
                       the permissions their manifest entry grants
   --plugin-memory-mib <n>  memory ceiling of a plugin's process, MiB (default 512)
+  --no-ffi            UDP through Deno's sockets: no plugin loads libc (udp-ping
+                      and echo's UDP server otherwise do, as fact io "libc")
   -h, --help          help for a command (wiretest echo --help)
   -V, --version       print the version
 
 Exit codes: 0 success, 1 the exchange failed, 2 usage error.`;
+
+/**
+ * `args` without `--no-ffi` (before any `--`), which every command takes:
+ * it revokes this process's FFI permission, so neither it nor a plugin
+ * process it starts (which never gets more than this one has) loads libc.
+ */
+function withoutNoFfi(args: string[]): string[] {
+  const end = args.indexOf("--");
+  const flags = end === -1 ? args : args.slice(0, end);
+  if (!flags.includes("--no-ffi")) return args;
+  Deno.permissions.revokeSync({ name: "ffi" });
+  return [...flags.filter((arg) => arg !== "--no-ffi"), ...(end === -1 ? [] : args.slice(end))];
+}
 
 /**
  * Runs the CLI with `args` and returns the exit code (it does not exit).
@@ -75,6 +90,7 @@ Exit codes: 0 success, 1 the exchange failed, 2 usage error.`;
  * ```
  */
 export async function main(args: string[]): Promise<number> {
+  args = withoutNoFfi(args);
   const [command, ...rest] = args;
   if (command === undefined || command === "-h" || command === "--help" || command === "help") {
     console.log(HELP);

@@ -10,6 +10,7 @@ import { denialDetail, missingInParent } from "./_isolation_denial.ts";
 import type { BridgeConfig, BridgeReply } from "./_isolation_bridge.ts";
 import type { ImportRefusal } from "./_isolation_preflight.ts";
 import { PluginMemoryError } from "./_plugin_memory_error.ts";
+import { libcPath } from "../_internal/libc_path.ts";
 import { PluginPermissionError } from "./_plugin_permission_error.ts";
 import {
   type Denial,
@@ -33,6 +34,8 @@ const BRIDGE_URL = new URL("./_isolation_bridge.ts", import.meta.url).href;
 const ROOT = new URL("../../", import.meta.url);
 /** wiretest's own code: a plugin may import it whatever it is granted. */
 const TRUSTED = [`${ROOT.href}lib/`, `${ROOT.href}plugins/`, `${ROOT.href}mod.ts`];
+/** The built-in manifest: the one whose `ffi` grants are honoured without being trusted. */
+export const BUILTIN_MANIFEST = `${ROOT.href}plugins/manifest.json`;
 
 /** The memory ceiling of a plugin's process by default, MiB. */
 export const DEFAULT_MEMORY_MIB = 512;
@@ -78,6 +81,50 @@ export type Done = Extract<Reply, { type: "done" }>;
 export interface ProcessOptions {
   /** Memory ceiling, MiB (V8 heap and resident memory). */
   memoryMiB?: number;
+  /** Manifest URLs besides the built-in one whose `ffi` grants are honoured. */
+  trustFfi?: readonly string[];
+}
+
+/** What an entry's `ffi: ["libc"]` gives its process here. */
+export interface FfiGrant {
+  /** libc's real path, to `--allow-ffi`. */
+  libc: string;
+  /** Read access to wiretest's own code, which Deno wants for a Worker's modules. */
+  read: string[];
+}
+
+/**
+ * The FFI grant an entry's process gets: libc's real path when the entry
+ * asks for it, this process has FFI for that path (`--no-ffi` revokes it),
+ * and the platform has one; `undefined` otherwise (its plugin then uses
+ * the runtime's sockets and says so).
+ *
+ * @throws {PluginLoadError} When a manifest that is neither built-in nor
+ * trusted asks for FFI.
+ */
+export function ffiGrant(
+  entry: ManifestEntry,
+  trustFfi: readonly string[] = [],
+): FfiGrant | undefined {
+  const ffi = entry.permissions.ffi;
+  if (!Array.isArray(ffi) || ffi.length === 0) return undefined;
+  if (entry.source !== BUILTIN_MANIFEST && !trustFfi.includes(entry.source)) {
+    throw new PluginLoadError(
+      entry,
+      `its manifest entry grants ffi ("libc"): native code escapes every Deno permission, so only wiretest's built-in plugins get it unless the host trusts the manifest for it (IsolationPoolOptions.trustFfi), or runs it with --no-isolation`,
+    );
+  }
+  const libc = libcPath();
+  if (libc === undefined) return undefined;
+  if (Deno.permissions.querySync({ name: "ffi", path: libc }).state !== "granted") return undefined;
+  // Deno checks read access to every module a Worker loads from a file.
+  const read = ROOT.protocol === "file:"
+    ? [
+      decodeURIComponent(new URL("lib", ROOT).pathname),
+      decodeURIComponent(new URL("plugins", ROOT).pathname),
+    ]
+    : [];
+  return { libc, read };
 }
 
 function absolute(path: string): string {
@@ -136,6 +183,7 @@ export function processArgs(
   socket: string,
   main: string,
   memoryMiB: number,
+  ffi?: FfiGrant,
 ): string[] {
   return [
     "run",
@@ -146,11 +194,12 @@ export function processArgs(
     "--unstable-worker-options",
     `--v8-flags=--max-old-space-size=${memoryMiB}`,
     ...allow("net", list(permissions.net), [`unix:${socket}`]),
-    ...allow("read", list(permissions.read, absolute), [socket]),
+    ...allow("read", list(permissions.read, absolute), [socket, ...ffi?.read ?? []]),
     ...allow("write", list(permissions.write, absolute), [socket]),
     ...denyArgs(permissions.deny ?? []),
     ...allow("env", list(permissions.env)),
     ...allow("sys", list(permissions.sys as boolean | string[] | undefined)),
+    ...(ffi ? [`--allow-ffi=${ffi.libc}`] : []),
     ...importArgs(permissions),
     main,
   ];
@@ -315,6 +364,7 @@ export class WorkerHandle {
     }
     // Found here, a missing module does not cost a process (nor Deno's report of it).
     if (missingFile(entry.module)) throw new PluginLoadError(entry, "module not found");
+    const ffi = ffiGrant(entry, options.trustFfi);
     this.ready = new Promise<void>((resolve, reject) => this.#settle = { resolve, reject });
     // Rejections are read by whoever awaits `ready`; none may go unhandled meanwhile.
     this.ready.catch(() => {});
@@ -335,7 +385,7 @@ export class WorkerHandle {
           JSON.stringify(entry.module)
         }), () => import(${JSON.stringify(LOAD_ENGINE_URL)}));\n`,
     );
-    const args = processArgs(entry.permissions, socket, main, memoryMiB);
+    const args = processArgs(entry.permissions, socket, main, memoryMiB, ffi);
     const key = keyOf(entry);
     const read = list(entry.permissions.read, absolute);
     const config: BridgeConfig = {

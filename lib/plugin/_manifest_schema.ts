@@ -30,7 +30,7 @@ export interface PermissionsJson {
   env?: string[] | boolean;
   sys?: string[] | boolean;
   run?: false;
-  ffi?: false;
+  ffi?: false | ["libc"];
 }
 
 /** One plugin entry as a manifest file writes it. */
@@ -66,7 +66,11 @@ const permissions = z.strictObject({
   env: grant("environment variable names").optional(),
   sys: grant('system API names ("hostname", "osRelease")').optional(),
   run: never("run subprocesses").optional(),
-  ffi: never("load native libraries").optional(),
+  ffi: z.union([z.literal(false), z.tuple([z.literal("libc")])], {
+    error: 'must be false or ["libc"]: the C library is the only native library a plugin may load',
+  }).optional().describe(
+    'false, or ["libc"]: load the C library (its real path on this system) through FFI, which escapes every other permission; only built-in plugins get it unless their manifest is trusted for it.',
+  ),
 }).describe(
   "Deno permissions the plugin runs with (in a Worker); anything not listed is denied.",
 );

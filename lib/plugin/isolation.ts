@@ -132,6 +132,14 @@ export interface IsolationPoolOptions {
    * outside the heap). Its roles then fail with a {@linkcode PluginMemoryError}.
    */
   memoryMiB?: number;
+  /**
+   * Manifests (their `source` URLs, as {@linkcode ManifestEntry.source}
+   * holds them) whose `ffi: ["libc"]` grants are honoured, besides
+   * wiretest's built-in manifest (default none). FFI loads native code,
+   * which escapes every Deno permission: a plugin of any other manifest that
+   * asks for it fails to load with a `PluginLoadError`.
+   */
+  trustFfi?: readonly string[];
 }
 
 const pools = new WeakMap<IsolationPool, WorkerPool>();
@@ -183,7 +191,10 @@ export class IsolationPool implements AsyncDisposable {
         `Cannot create isolation pool: memoryMiB "${memoryMiB}" is not an integer of at least 64`,
       );
     }
-    pools.set(this, new WorkerPool(maxIdle, rolesPerWorker, { memoryMiB }));
+    pools.set(
+      this,
+      new WorkerPool(maxIdle, rolesPerWorker, { memoryMiB, trustFfi: options.trustFfi ?? [] }),
+    );
   }
 
   /** Workers alive, busy or idle. */

@@ -18,6 +18,8 @@ import { commandOutput, within } from "../../tests/_support/command.ts";
 import { startServer } from "./run.ts";
 import echoPlugin from "../../plugins/echo/mod.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
+import { libcPath } from "../_internal/libc_path.ts";
+import { ffiGrant } from "./_isolation_host.ts";
 
 const fixtures = await loadManifest(
   new URL("../../tests/fixtures/isolation/manifest.json", import.meta.url),
@@ -200,6 +202,50 @@ Deno.test("runIsolatedClient() never lets a plugin run a program or load a libra
     assert.equal(ffi.error?.name, "PermissionDeniedError");
     assert.match(ffi.error!.message, /permission denied: ffi access to "libc.so.6" is not granted/);
   }
+});
+
+Deno.test({
+  name:
+    "runIsolatedClient() refuses a third-party entry asking for ffi unless its manifest is trusted for it",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const libc = libcPath();
+    assert.ok(libc, "libc's path is found on Linux");
+    const entry = fixture("reach", { ffi: ["libc"] });
+    await assert.rejects(
+      runIsolatedClient(entry, { ffi: libc }),
+      (error: unknown) => {
+        assert.ok(error instanceof PluginLoadError);
+        assert.match(
+          error.message,
+          /grants ffi \("libc"\): native code escapes every Deno permission, so only wiretest's built-in plugins get it unless the host trusts the manifest for it/,
+        );
+        return true;
+      },
+    );
+    await using pool = new IsolationPool({ trustFfi: [entry.source] });
+    const trusted = await runIsolatedClient(entry, { ffi: libc }, { pool });
+    assert.equal(trusted.ok, true, trusted.error?.message);
+    assert.equal(trusted.facts.opened, libc);
+    // libc's path alone: any other library stays closed.
+    const other = await runIsolatedClient(entry, { ffi: "/usr/lib/x86_64-linux-gnu/libm.so.6" }, {
+      pool,
+    });
+    assert.equal(other.error?.name, "PermissionDeniedError");
+  },
+});
+
+Deno.test({
+  name:
+    "ffiGrant() gives the built-in udp-ping libc's real path, and nothing to an entry not asking",
+  ignore: Deno.build.os !== "linux",
+  fn() {
+    const grant = ffiGrant(builtin.get("udp-ping"));
+    assert.equal(grant?.libc, libcPath());
+    assert.equal(grant?.libc, Deno.realPathSync(grant!.libc));
+    assert.equal(ffiGrant(builtin.get("http-probe")), undefined);
+    assert.equal(ffiGrant(fixture("reach", { net: true })), undefined);
+  },
 });
 
 Deno.test("startIsolatedServer() throws PluginPermissionError when a service binds outside its grant", async () => {

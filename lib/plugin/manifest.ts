@@ -35,8 +35,9 @@
  *   hide the others.
  * - `permissions` uses Deno's permission vocabulary, as a Worker's
  *   `deno.permissions` takes it: `net`, `read`, `write`, `env` and `sys` are
- *   `true` (all), a list (only these) or `false`; `run` and `ffi` may only be
- *   `false`. Anything not listed is denied. Write `{}` for a plugin that
+ *   `true` (all), a list (only these) or `false`; `run` may only be `false`,
+ *   `ffi` `false` or `["libc"]` (the C library, wherever it is on the system;
+ *   granted only to built-in plugins or a manifest trusted for it). Anything not listed is denied. Write `{}` for a plugin that
  *   needs nothing. In a manifest file, `read` and `write` paths starting
  *   with `./` or `../` are relative to the manifest's directory.
  * - `export` names the module export holding the plugin (default `"default"`).
@@ -76,9 +77,9 @@ export type PluginRoleName = "server" | "client";
 
 /**
  * The Deno permissions a plugin runs with, in the vocabulary of a Worker's
- * `deno.permissions` (it can be passed there as it is): `true` grants all, a
- * list grants only those hosts, paths, variable or API names, `false` or a
- * missing key grants none.
+ * `deno.permissions` (all but `ffi` can be passed there as they are): `true`
+ * grants all, a list grants only those hosts, paths, variable or API names,
+ * `false` or a missing key grants none.
  */
 export interface PluginPermissions {
   /** Hosts it may connect to or listen on (`"127.0.0.1"`, `"example.com:443"`). */
@@ -99,8 +100,14 @@ export interface PluginPermissions {
   readonly deny?: readonly string[];
   /** Always `false`: plugins may not run subprocesses. */
   readonly run?: false;
-  /** Always `false`: plugins may not load native libraries. */
-  readonly ffi?: false;
+  /**
+   * `["libc"]`: it may load the C library (the real path of the one this
+   * process runs with) through FFI. FFI escapes every other permission, so
+   * an isolated plugin gets it only from wiretest's built-in manifest or a
+   * manifest the host trusts for it (`IsolationPoolOptions.trustFfi`);
+   * `false` or absent: no native library.
+   */
+  readonly ffi?: false | readonly "libc"[];
 }
 
 /** One plugin of a {@linkcode Manifest}, its module resolved. */

@@ -216,8 +216,10 @@ Deno.test("loadManifest() refuses to grant run to a plugin", async () => {
   );
 });
 
-Deno.test("parseManifest() refuses to grant ffi to a plugin, even a list of libraries", () => {
-  for (const ffi of [true, ["libc.so.6"]]) {
+Deno.test('parseManifest() refuses ffi beyond ["libc"]: all, a library path, libc and more', () => {
+  for (
+    const ffi of [true, ["libc.so.6"], ["/usr/lib/x86_64-linux-gnu/libc.so.6"], ["libc", "libm"]]
+  ) {
     assert.throws(
       () =>
         parseManifest(
@@ -228,13 +230,21 @@ Deno.test("parseManifest() refuses to grant ffi to a plugin, even a list of libr
         assert.ok(error instanceof ManifestError);
         assert.match(
           error.message,
-          /plugin "a": "permissions\.ffi" must be false: plugins may not load native libraries \(line 1, column \d+\)$/,
+          /plugin "a": "permissions\.ffi" must be false or \["libc"\]: the C library is the only native library a plugin may load \(line 1, column \d+\)$/,
         );
         assert.deepEqual(error.issues[0].path, ["plugins", "a", "permissions", "ffi"]);
         return true;
       },
     );
   }
+});
+
+Deno.test('parseManifest() keeps ffi ["libc"] as written: the host decides whether it is honoured', () => {
+  const manifest = parseManifest(
+    JSON.stringify({ plugins: { a: entry({ permissions: { ffi: ["libc"] } }) } }),
+    "file:///m.json",
+  );
+  assert.deepEqual(manifest.plugins[0].permissions.ffi, ["libc"]);
 });
 
 Deno.test("parseManifest() rejects a role listed twice, naming it", () => {
@@ -372,10 +382,10 @@ Deno.test({
   },
 });
 
-Deno.test("PluginPermissions can be handed to a Worker's deno.permissions", async () => {
+Deno.test("PluginPermissions but ffi (libc, named) can be handed to a Worker's deno.permissions", async () => {
   const manifest = await loadManifest(fixture("good/manifest.json"));
-  // Type-level check too: the isolation layer passes these to `new Worker`.
-  const permissions: PluginPermissions = manifest.plugins[0].permissions;
+  // Type-level check too: Deno's vocabulary, but for ffi's symbolic "libc".
+  const { ffi: _, ...permissions }: PluginPermissions = manifest.plugins[0].permissions;
   const forWorker: Deno.PermissionOptionsObject = permissions;
   assert.deepEqual(forWorker, { net: ["127.0.0.1"] });
 });

@@ -13,6 +13,8 @@
  *
  * @module
  */
+import { LIBC_CANDIDATES, libcPath } from "../_internal/libc_path.ts";
+
 /**
  * Where libc may be, in the order {@linkcode openLibcUdp} tries them; grant
  * `--allow-ffi` for the one on your system (no pointer API is used, so the
@@ -28,15 +30,26 @@
  * assert.equal(flag, "--allow-ffi=/lib/x86_64-linux-gnu/libc.so.6");
  * ```
  */
-export const LIBC_PATHS: readonly string[] = [
-  "/lib/x86_64-linux-gnu/libc.so.6",
-  "/usr/lib/x86_64-linux-gnu/libc.so.6",
-  "/lib/aarch64-linux-gnu/libc.so.6",
-  "/usr/lib/aarch64-linux-gnu/libc.so.6",
-  "/lib64/libc.so.6",
-  "/usr/lib64/libc.so.6",
-  "/usr/lib/libc.so.6",
-];
+export const LIBC_PATHS: readonly string[] = LIBC_CANDIDATES;
+
+/**
+ * The paths {@linkcode openLibcUdp} tries, in order: the libc this process
+ * runs with (when it may read where that is), then {@linkcode LIBC_PATHS}.
+ *
+ * @returns Absolute paths, each once.
+ *
+ * @example Every candidate is absolute
+ * ```ts
+ * import { libcCandidates } from "@wiretest/wiretest/unstable-udp";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(libcCandidates().every((path) => path.startsWith("/")));
+ * ```
+ */
+export function libcCandidates(): string[] {
+  const found = libcPath();
+  return [...new Set(found === undefined ? LIBC_PATHS : [found, ...LIBC_PATHS])];
+}
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -123,7 +136,7 @@ export function openLibcUdp(): LibcUdpOpened {
   }
   if (typeof Deno.dlopen !== "function") return { reason: "Deno.dlopen is unavailable" };
   const reasons: string[] = [];
-  for (const path of LIBC_PATHS) {
+  for (const path of libcCandidates()) {
     // Asking first keeps a missing grant from prompting or throwing.
     const state = Deno.permissions.querySync({ name: "ffi", path }).state;
     if (state !== "granted") {

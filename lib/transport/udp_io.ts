@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { LIBC_PATHS } from "./libc_udp.ts";
+import { libcCandidates } from "./libc_udp.ts";
 
 /**
  * How a plugin's UDP I/O is done: `auto` (libc where
@@ -33,7 +33,7 @@ const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
  * Why the libc path may not be used for these addresses, or `undefined`
  * when it may. FFI bypasses Deno's net permission, so the path is allowed
  * only where the runtime's sockets would be: on Linux x86_64/aarch64, with
- * FFI granted for one of {@linkcode LIBC_PATHS}, every address an IP
+ * FFI granted for one of {@linkcode libcCandidates}, every address an IP
  * literal with net granted for it (without prompting).
  *
  * @param addresses IP literals and ports (0: any port) to bind or send to.
@@ -55,7 +55,7 @@ export function libcUdpRefusal(
     return `not Linux x86_64/aarch64 (${Deno.build.os} ${Deno.build.arch})`;
   }
   if (typeof Deno.dlopen !== "function") return "Deno.dlopen is unavailable";
-  const granted = LIBC_PATHS.some((path) =>
+  const granted = libcCandidates().some((path) =>
     Deno.permissions.querySync({ name: "ffi", path }).state === "granted"
   );
   if (!granted) return "ffi is not granted for libc's path";

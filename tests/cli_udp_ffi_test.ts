@@ -1,0 +1,154 @@
+// The CLI's UDP measurements, isolated (the default): built-in udp-ping and
+// echo get FFI for libc alone through their process's flags, so `wiretest
+// ping` measures on the libc path (fact io "libc") against our server and
+// against a Python echo; `--no-ffi` sends them back to Deno's sockets.
+import assert from "node:assert/strict";
+import { deno, MAIN, serve } from "./_support/deno_process.ts";
+import { freePort, ignoreWithout, spawnPeer, waitFor } from "./_support/peer.ts";
+
+const LINUX = Deno.build.os === "linux" && ["x86_64", "aarch64"].includes(Deno.build.arch);
+
+async function ping(target: string, ...flags: string[]) {
+  const ran = await deno(
+    ["run", "-A", MAIN, "ping", target, "--count", "50", "--interval-ms", "1", "--json", ...flags],
+    { timeoutMs: 60_000 },
+  );
+  const outcome = ran.stdout.trim() === "" ? undefined : JSON.parse(ran.stdout);
+  return { ...ran, outcome };
+}
+
+Deno.test({
+  name: "wiretest ping against wiretest serve udp-ping measures on libc, isolated, both sides",
+  ignore: !LINUX,
+  async fn() {
+    // --io libc fails to listen unless its process was granted FFI for libc.
+    await using server = await serve(["udp-ping", "--port", "0", "--io", "libc"]);
+    const auto = await ping(server.address);
+    assert.equal(auto.code, 0, auto.stderr);
+    assert.equal(auto.outcome.facts.io, "libc");
+    assert.equal(auto.outcome.metrics.received, 50);
+    const forced = await ping(server.address, "--io", "libc");
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal(forced.outcome.facts.io, "libc");
+  },
+});
+
+Deno.test({
+  name: "wiretest ping --no-ffi measures with Deno's sockets, and refuses --io libc",
+  ignore: !LINUX,
+  async fn() {
+    await using server = await serve(["udp-ping", "--port", "0", "--no-ffi"]);
+    const auto = await ping(server.address, "--no-ffi");
+    assert.equal(auto.code, 0, auto.stderr);
+    assert.equal(auto.outcome.facts.io, "deno");
+    assert.equal(auto.outcome.facts.clock, "performance.now");
+    assert.equal(auto.outcome.metrics.received, 50);
+    const forced = await ping(server.address, "--io", "libc", "--no-ffi");
+    assert.equal(forced.code, 1);
+    assert.match(
+      forced.outcome.error.message,
+      /io "libc" is not available: ffi is not granted for libc's path/,
+    );
+  },
+});
+
+Deno.test({
+  name: "wiretest serve udp-ping --no-ffi --io libc cannot listen",
+  ignore: !LINUX,
+  async fn() {
+    const ran = await deno(
+      ["run", "-A", MAIN, "serve", "udp-ping", "--port", "0", "--io", "libc", "--no-ffi"],
+      { timeoutMs: 60_000 },
+    );
+    assert.equal(ran.code, 1);
+    assert.match(ran.stderr, /io "libc" is not available: ffi is not granted for libc's path/);
+  },
+});
+
+const PYTHON_ECHO = `
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+while True:
+    data, addr = s.recvfrom(2048)
+    s.sendto(data, addr)
+`;
+
+Deno.test({
+  name: "wiretest ping against a Python UDP echo: libc by default, deno with --no-ffi",
+  ignore: !LINUX || ignoreWithout("python3"),
+  async fn() {
+    const port = freePort("udp");
+    await using _peer = spawnPeer("python3", ["-c", PYTHON_ECHO, String(port)]);
+    const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+    await waitFor(
+      () =>
+        Deno.readTextFileSync("/proc/net/udp").split("\n").some((line) =>
+          line.trim().split(/\s+/)[1] === local
+        ),
+      `python3 on udp 127.0.0.1:${port}`,
+    );
+    const native = await ping(`127.0.0.1:${port}`);
+    assert.equal(native.code, 0, native.stderr);
+    assert.equal(native.outcome.facts.io, "libc");
+    assert.equal(native.outcome.metrics.received, 50);
+    const plain = await ping(`127.0.0.1:${port}`, "--no-ffi");
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal(plain.outcome.facts.io, "deno");
+    assert.equal(plain.outcome.metrics.received, 50);
+  },
+});
+
+Deno.test({
+  name: "wiretest serve echo --transport udp --io libc echoes to wiretest echo, isolated",
+  ignore: !LINUX,
+  async fn() {
+    await using server = await serve(["echo", "--transport", "udp", "--port", "0", "--io", "libc"]);
+    const ran = await deno(
+      ["run", "-A", MAIN, "echo", server.address, "--transport", "udp", "--count", "20", "--json"],
+      { timeoutMs: 60_000 },
+    );
+    assert.equal(ran.code, 0, ran.stderr);
+    const outcome = JSON.parse(ran.stdout);
+    assert.equal(outcome.ok, true);
+    assert.equal(outcome.metrics.round_trips, 20);
+  },
+});
+
+Deno.test({
+  name:
+    "wiretest test: a fixture's udp-ping and UDP echo keep libc through the runner's file confinement",
+  ignore: !LINUX,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "wiretest-ffi-fixture-" });
+    try {
+      await Deno.writeTextFile(
+        `${dir}/ping.wire.yaml`,
+        `name: libc under the runner
+services:
+  pong: { plugin: udp-ping, with: { io: libc } }
+  echo: { plugin: echo, with: { transport: udp, io: libc } }
+steps:
+  - name: ping
+    plugin: udp-ping
+    with: { target: "\${services.pong.addr}", count: 20, intervalMs: 1, io: libc }
+    expect:
+      metrics.received: 20
+      facts.io: libc
+  - name: echo
+    plugin: echo
+    with: { target: "\${services.echo.addr}", transport: udp, count: 20 }
+    expect:
+      metrics.round_trips: 20
+`,
+      );
+      const ran = await deno(["run", "-A", MAIN, "test", `${dir}/ping.wire.yaml`], {
+        timeoutMs: 90_000,
+      });
+      assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+      assert.match(ran.stdout, /1 passed, 0 failed/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
