@@ -7,6 +7,7 @@
  * @module
  */
 import { ConnectionError, toNetError } from "../errors.ts";
+import { chainTooLongReason } from "./_chain_depth.ts";
 import { remainingMs, withDeadline } from "../_internal/deadline.ts";
 import { abortReason } from "./_node_tls_conn.ts";
 import { DenoNativeTlsConn } from "./_native_tls_conn.ts";
@@ -245,11 +246,14 @@ function nativePeerCertificate(conn: Deno.TlsConn): CertificateFacts | undefined
 function nativeHandshakeError(error: unknown, where: string): unknown {
   const name = error instanceof Error ? error.name : "";
   if (name === "InvalidData") {
+    const message = (error as Error).message;
     return new ConnectionError({
       code: "tls",
       operation: "handshake",
       address: where,
-      detail: (error as Error).message,
+      detail: /MaximumPathDepthExceeded/.test(message)
+        ? `${chainTooLongReason()} (${message})`
+        : message,
       cause: error,
     });
   }

@@ -16,6 +16,7 @@ import { abortReason, connDuplex, NodeTlsConn, ReadGate, toTlsNetError } from ".
 import { connectThenUpgrade } from "./_connect_then_upgrade.ts";
 import { formatAddress } from "./address.ts";
 import { certificateFacts, distinguishedName } from "./certificate_facts.ts";
+import { chainTooLongReason, overlongChain } from "./_chain_depth.ts";
 import type { TlsConn, TlsInfo } from "./tls_conn.ts";
 import type { Conn, IoOptions, TimingMarks } from "./types.ts";
 
@@ -268,12 +269,13 @@ function tlsInfo(socket: TLSSocket, verifyName: string, caCerts?: string[]): Tls
     authorized: socket.authorized === true,
   };
   if (!info.authorized) {
-    info.authorizationError = explainVerifyError(
-      String(socket.authorizationError ?? ""),
-      peer,
-      verifyName,
-      caCerts,
-    );
+    const code = String(socket.authorizationError ?? "");
+    const intermediates = /ISSUER|LEAF_SIGNATURE|UNTRUSTED/.test(code)
+      ? overlongChain(socket.getPeerCertificate(true), caCerts)
+      : undefined;
+    info.authorizationError = intermediates === undefined
+      ? explainVerifyError(code, peer, verifyName, caCerts)
+      : chainTooLongReason(intermediates);
   }
   if (peer) info.peerCertificate = certificateFacts(peer);
   return info;
