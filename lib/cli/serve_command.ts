@@ -71,8 +71,9 @@ export async function serveCommand(args: string[]): Promise<number> {
     console.log(`${pluginName} listening on ${address} (Ctrl-C to stop)`);
   }
   const signal = await stopped;
-  const stats = service.stats();
+  // Read after close(): what it had to end by force is part of the story.
   await service.close();
+  const stats = service.stats();
   if (common.json) {
     console.log(JSON.stringify({ event: "closed", plugin: pluginName, signal, stats }));
   } else {

@@ -492,7 +492,7 @@ export async function startIsolatedServer(
         : rebuild(reply.error);
     }
     handle.keepSinks(id, sinks);
-    service = isolatedService(entry, lease, id, reply, graceMs, signal, abort);
+    service = isolatedService(entry, lease, id, reply, graceMs, signal, abort, sinks.log);
     return service;
   } catch (error) {
     // Ends a Worker that never started or hung; a released one is not ended twice.
@@ -734,6 +734,7 @@ function isolatedService(
   graceMs: number,
   signal: AbortSignal,
   abort: () => void,
+  log: Sinks["log"],
 ): Service {
   const handle = lease.handle;
   const { address } = reply.result as { address: Service["address"] };
@@ -752,9 +753,11 @@ function isolatedService(
     }
     handle.dropSinks(id);
     if (answer === HUNG) {
-      lease.end(
-        new Error(`Cannot close plugin "${entry.name}": it did not close within ${graceMs} ms`),
-      );
+      const message =
+        `Cannot close plugin "${entry.name}": it did not close within ${graceMs} ms, so its process was killed with its connections`;
+      // Killing it ends its connections too, but whoever closed it hears why.
+      log?.("warn", message);
+      lease.end(new Error(message));
       return;
     }
     const stats = (answer.result as { stats?: Record<string, number> } | undefined)?.stats;

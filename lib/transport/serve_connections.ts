@@ -37,8 +37,12 @@ export interface ServedConnection {
    * Closes the connection (reason `"deadline"`) unless it ends or this is
    * called again within `ms` milliseconds; `undefined` clears it. For
    * limits on one phase, e.g. a request head that must arrive whole.
+   * `precisionMs` (default `ms`) is the limit the check's accuracy is
+   * relative to (it runs every quarter of it, 10 ms to 1 s): a deadline
+   * moved often and sometimes close, as a minimum data rate's, passes the
+   * rate's window so the check stays cheap.
    */
-  setDeadline(ms: number | undefined): void;
+  setDeadline(ms: number | undefined, precisionMs?: number): void;
 }
 
 /** Handles one accepted connection; the connection is closed once it settles. */
@@ -299,7 +303,7 @@ class Session implements ServedConnection {
     return pause(ms, this.signal);
   }
 
-  setDeadline(ms: number | undefined): void {
+  setDeadline(ms: number | undefined, precisionMs: number = ms ?? 0): void {
     if (ms === undefined) {
       this.deadline = undefined;
       return;
@@ -308,7 +312,7 @@ class Session implements ServedConnection {
       throw new RangeError(`Cannot set connection deadline: ${ms} ms is not a duration`);
     }
     this.deadline = performance.now() + ms;
-    this.#sweeper.watch(ms);
+    this.#sweeper.watch(precisionMs);
   }
 }
 

@@ -291,9 +291,14 @@ export const httpServerStats: readonly MetricDeclaration[] = [
   { name: "connections", unit: "count", description: "Connections accepted." },
   { name: "active", unit: "count", description: "Connections open now." },
   {
+    name: "rejected",
+    unit: "count",
+    description: "Connections closed at once for being over `maxConnections`.",
+  },
+  {
     name: "timed_out",
     unit: "count",
-    description: "Connections closed by the idle or the headers timeout.",
+    description: "Connections closed by the idle or the headers timeout or the minimum data rate.",
   },
   {
     name: "idle_timeouts",
@@ -306,8 +311,21 @@ export const httpServerStats: readonly MetricDeclaration[] = [
     description: "Connections closed because a request head took longer than `headersTimeoutMs`.",
   },
   {
+    name: "rate_timeouts",
+    unit: "count",
+    description:
+      "Connections closed because a request body arrived, or an answer was read, slower than `minDataRate`.",
+  },
+  {
     name: "bad_requests",
     unit: "count",
-    description: "Requests answered 400 or 431 (malformed, or a head over 64 KiB).",
+    description:
+      "Requests answered 400 or 431 (malformed head or body framing, a head or trailers over 64 KiB).",
+  },
+  {
+    name: "shutdown_aborted",
+    unit: "count",
+    description:
+      "Connections `close()` closed by force, still busy `closeTimeoutMs` after it began (also logged as a warning).",
   },
 ];

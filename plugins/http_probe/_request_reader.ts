@@ -40,8 +40,8 @@ export class RequestReader {
   #start = 0;
   #end = 0;
   #maxHead: number;
-  /** Called after every read that brought bytes (the idle clock). */
-  onBytes: () => void = () => {};
+  /** Called after every read that brought bytes, with how many (the rate clock). */
+  onBytes: (count: number) => void = () => {};
   /** Called when the first byte of a head is in (the head clock starts). */
   onHeadStart: () => void = () => {};
 
@@ -96,13 +96,16 @@ export class RequestReader {
       await this.#skip(n);
       if (await this.#line() !== "") throw new BadRequest(400, "chunk data not followed by CRLF");
     }
-    // Trailer fields, up to the empty line.
+    // Trailer fields, up to the empty line: as bounded as a head, line ends
+    // counted, so a flood of tiny fields is as large as it looks.
     let trailerBytes = 0;
     while (true) {
       const line = await this.#line();
       if (line === "") return;
-      trailerBytes += line.length;
-      if (trailerBytes > this.#maxHead) throw new BadRequest(431, "request trailers too large");
+      trailerBytes += line.length + 2;
+      if (trailerBytes > this.#maxHead) {
+        throw new BadRequest(431, `request trailers exceed ${this.#maxHead} bytes`);
+      }
     }
   }
 
@@ -123,6 +126,7 @@ export class RequestReader {
       const view = this.#buf.subarray(0, this.#end);
       const i = view.indexOf(LF, this.#start);
       if (i >= 0) {
+        if (i - this.#start > MAX_CHUNK_LINE) throw new BadRequest(400, "chunk size line too long");
         const stop = i > this.#start && this.#buf[i - 1] === CR ? i - 1 : i;
         const line = latin1.decode(this.#buf.subarray(this.#start, stop));
         this.#start = i + 1;
@@ -160,6 +164,7 @@ export class RequestReader {
     let chunked = false;
     let close = version === "1.0";
     let expectContinue = false;
+    let hosts = 0;
     for (const line of lines.slice(1)) {
       if (line === "") continue;
       const colon = line.indexOf(":");
@@ -168,7 +173,14 @@ export class RequestReader {
         throw new BadRequest(400, `invalid header line "${line.slice(0, 80)}"`);
       }
       const value = line.slice(colon + 1).trim().toLowerCase();
-      if (name === "content-length") {
+      // A bare CR or a NUL in a value is read differently by different
+      // parsers (RFC 9110 5.5): refuse rather than guess.
+      if (/[\r\0]/.test(value)) {
+        throw new BadRequest(400, `${name} header value holds a CR or NUL`);
+      }
+      if (name === "host") {
+        hosts++;
+      } else if (name === "content-length") {
         for (const part of value.split(",")) {
           const n = part.trim();
           if (!/^\d{1,15}$/.test(n) || (length !== undefined && Number(n) !== length)) {
@@ -189,6 +201,10 @@ export class RequestReader {
       } else if (name === "expect" && value === "100-continue") {
         expectContinue = true;
       }
+    }
+    // RFC 9112 3.2: an HTTP/1.1 request has exactly one Host, HTTP/1.0 at most one.
+    if (hosts > 1 || (hosts === 0 && version !== "1.0")) {
+      throw new BadRequest(400, hosts > 1 ? `${hosts} Host headers` : "no Host header");
     }
     // Both framings at once is how requests are smuggled: refuse (RFC 9112 6.3).
     if (chunked && length !== undefined) {
@@ -224,7 +240,7 @@ export class RequestReader {
     const n = await this.#conn.read(this.#buf.subarray(this.#end));
     if (n === null) return false;
     this.#end += n;
-    this.onBytes();
+    this.onBytes(n);
     return true;
   }
 }

@@ -222,6 +222,21 @@ export interface HttpServerOptions {
   idleTimeoutMs?: number;
   /** Close a connection whose request head has not arrived whole in this long, in ms (default 30000). */
   headersTimeoutMs?: number;
+  /**
+   * Close a connection whose request body arrives, or whose answer is read,
+   * slower than this many bytes per second after `minDataRateGraceMs`; 0
+   * means no minimum (default 240, Kestrel's).
+   */
+  minDataRate?: number;
+  /** The slack of `minDataRate`, in ms (default 5000). */
+  minDataRateGraceMs?: number;
+  /** Refuse (close at once) connections beyond this many open (default 10000). */
+  maxConnections?: number;
+  /**
+   * How long `close()` lets answers in progress finish, in ms, before it
+   * closes their connections and says so (default 1000).
+   */
+  closeTimeoutMs?: number;
   /** PEM certificate file: serve HTTPS (needs `keyFile`). */
   certFile?: string;
   /** PEM private key file for `certFile`. */
@@ -250,6 +265,14 @@ export interface HttpServerParams {
   idleTimeoutMs: number;
   /** Time a request head may take to arrive, in milliseconds. */
   headersTimeoutMs: number;
+  /** Slowest request body or answer reading allowed, in bytes per second; 0 for none. */
+  minDataRate: number;
+  /** The slack of `minDataRate`, in milliseconds. */
+  minDataRateGraceMs: number;
+  /** Most connections open at once. */
+  maxConnections: number;
+  /** Time `close()` gives answers in progress, in milliseconds. */
+  closeTimeoutMs: number;
   /** PEM certificate file, for HTTPS. */
   certFile?: string;
   /** PEM private key file, for HTTPS. */
@@ -276,6 +299,16 @@ const httpServerSchema = z
       .describe("Close a connection silent for this long, in ms; 0 means never"),
     headersTimeoutMs: z.number().int().min(1).max(3_600_000).default(30_000)
       .describe("Close a connection whose request head has not arrived whole in this long, in ms"),
+    minDataRate: z.number().int().min(0).max(1_000_000_000).default(240).describe(
+      "Close a connection whose request body arrives, or whose answer is read, slower than this many bytes/s once minDataRateGraceMs has passed (each write of n bytes gets minDataRateGraceMs + n / minDataRate); 0 means no minimum",
+    ),
+    minDataRateGraceMs: z.number().int().min(1).max(3_600_000).default(5000)
+      .describe("Slack of minDataRate, in ms: how far ahead of the bytes a body may fall"),
+    maxConnections: z.number().int().min(1).max(1_000_000).default(10_000)
+      .describe("Refuse (close at once) connections beyond this many open"),
+    closeTimeoutMs: z.number().int().min(0).max(3_600_000).default(1000).describe(
+      "Time close() gives answers in progress before it closes their connections (counted in shutdown_aborted and logged)",
+    ),
     certFile: z.string().min(1).optional().describe("PEM certificate file: serve HTTPS"),
     keyFile: z.string().min(1).optional().describe("PEM private key file for --cert-file"),
   })

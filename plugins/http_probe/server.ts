@@ -21,6 +21,7 @@ import {
 } from "../../lib/transport/mod.ts";
 import type { HttpServerParams } from "./params.ts";
 import { BadRequest, RequestReader } from "./_request_reader.ts";
+import { MinDataRate } from "./_min_data_rate.ts";
 
 // Statuses whose responses have no body.
 const NULL_BODY = new Set([204, 205, 304]);
@@ -28,6 +29,9 @@ const NULL_BODY = new Set([204, 205, 304]);
 const MAX_HEAD_BYTES = 64 * 1024;
 // Bodies are written in blocks of about this size: few writes, little memory.
 const BLOCK_BYTES = 256 * 1024;
+// How long, and how many bytes, a refused request's remains are read and dropped.
+const LINGER_MS = 1000;
+const LINGER_BYTES = 1024 * 1024;
 
 const encoder = new TextEncoder();
 
@@ -38,18 +42,25 @@ const encoder = new TextEncoder();
  * `certFile` and `keyFile` are set (ALPN `http/1.1`).
  *
  * A connection is closed when it has been silent for `idleTimeoutMs`
- * (between requests, or a client that stopped reading the answer), or when
- * a request head has not arrived whole within `headersTimeoutMs` (a
- * slowloris client). A request that is not HTTP/1.x gets `400`, a head over
- * 64 KiB `431`, and the connection is closed. Request bodies are read and
- * discarded.
+ * (between requests, or a client that stopped reading the answer), when a
+ * request head has not arrived whole within `headersTimeoutMs` (a slowloris
+ * client), or when a request body arrives, or an answer is read, slower than
+ * `minDataRate` bytes/s once `minDataRateGraceMs` has passed (a trickling
+ * client is never silent). Connections beyond `maxConnections` are closed as
+ * soon as accepted. A request that is not HTTP/1.x, is malformed (CR or NUL
+ * in a value, no Host or two, broken body framing) gets `400`, a head or
+ * trailers over 64 KiB `431`, and the connection is closed. Request bodies
+ * are read and discarded.
  *
  * The service's `stats()` are `requests` (answered or being answered),
- * `connections` (accepted), `active` (open now), `timed_out` (closed by one
- * of the two timeouts; `idle_timeouts` and `headers_timeouts` say which) and
- * `bad_requests`. `close()` stops accepting, closes
- * connections waiting for a request, cuts pending delays short and resolves
- * once every response in progress is finished and every connection closed.
+ * `connections` (accepted), `active` (open now), `rejected` (over
+ * `maxConnections`), `timed_out` (closed by a timeout; `idle_timeouts`,
+ * `headers_timeouts` and `rate_timeouts` say which), `bad_requests` and
+ * `shutdown_aborted`. `close()` stops accepting, closes connections waiting
+ * for a request, cuts pending delays short, gives answers in progress
+ * `closeTimeoutMs`, then closes the connections still busy, counts them in
+ * `shutdown_aborted` and logs a warning; it resolves once every connection
+ * is closed.
  *
  * @param params Validated server params.
  * @param ctx The role's context; its log gets a line per failed connection.
@@ -84,46 +95,76 @@ export async function serveHttp(params: HttpServerParams, ctx: Context): Promise
     : listenTcp({ hostname: params.host, port: params.port });
   const where = formatAddress(listener.addr);
   const response = new ResponseBytes(params);
-  const own = { requests: 0, bad_requests: 0 };
+  const own = {
+    requests: 0,
+    bad_requests: 0,
+    headers_timeouts: 0,
+    rate_timeouts: 0,
+    shutdown_aborted: 0,
+  };
 
   const answer = async (conn: Conn, connection: ServedConnection) => {
     let busy = false;
-    // Connections waiting for a request go at close(); answers in progress finish.
+    // Connections waiting for a request go at close(); answers in progress
+    // get closeTimeoutMs to finish.
     const onShutdown = () => void (busy || conn.close());
     connection.signal.addEventListener("abort", onShutdown, { once: true });
     const reader = new RequestReader(conn, MAX_HEAD_BYTES);
+    const rate = new MinDataRate(connection, params.minDataRate, params.minDataRateGraceMs);
+    // What a deadline closing the connection was for.
+    let phase: "head" | "rate" | undefined;
     // A request head must arrive whole within headersTimeoutMs (slowloris).
-    reader.onHeadStart = () => connection.setDeadline(params.headersTimeoutMs);
+    reader.onHeadStart = () => {
+      phase = "head";
+      connection.setDeadline(params.headersTimeoutMs);
+    };
+    reader.onBytes = (count) => rate.received(count);
+    const sink: ResponseSink = {
+      write: (bytes) => {
+        rate.writing(bytes.length);
+        return conn.write(bytes);
+      },
+    };
     try {
       while (!connection.signal.aborted) {
         busy = false;
-        let head;
         try {
-          head = await reader.readHead();
+          const head = await reader.readHead();
+          connection.setDeadline(undefined);
+          phase = undefined;
+          if (head === null) return;
+          busy = true;
+          own.requests++;
+          phase = "rate";
+          if (head.expectContinue) await sink.write(CONTINUE);
+          rate.startReading();
+          await reader.skipBody(head);
+          rate.stop();
+          if (params.delayMs > 0) {
+            // A wait of our own making, not the client's silence; cut short by close().
+            await connection.pause(params.delayMs);
+          }
+          const close = head.close || connection.signal.aborted;
+          await response.write(sink, head.method === "HEAD", close);
+          rate.stop();
+          phase = undefined;
+          if (close) return;
         } catch (error) {
           if (!(error instanceof BadRequest)) throw error;
           own.bad_requests++;
           ctx.log("debug", `http-probe server ${where}: ${error.message}`);
-          await conn.write(response.error(error.status), { timeout: 1000 }).catch(() => {});
+          connection.setDeadline(undefined);
+          phase = undefined;
+          await refuse(conn, response.error(error.status));
           return;
         }
-        connection.setDeadline(undefined);
-        if (head === null) return;
-        busy = true;
-        own.requests++;
-        if (head.expectContinue) await conn.write(CONTINUE);
-        await reader.skipBody(head);
-        if (params.delayMs > 0) {
-          // A wait of our own making, not the client's silence; cut short by close().
-          await connection.pause(params.delayMs);
-        }
-        const close = head.close || connection.signal.aborted;
-        await response.write(conn, head.method === "HEAD", close);
-        if (close) return;
       }
     } catch (error) {
-      // Closed by close() or a timeout: that is the plan, not a failure.
-      if (!connection.signal.aborted && connection.closeReason === undefined) {
+      if (connection.closeReason === "deadline") {
+        if (phase === "head") own.headers_timeouts++;
+        else own.rate_timeouts++;
+      } else if (!connection.signal.aborted && connection.closeReason === undefined) {
+        // Closed by close() or a timeout is the plan; anything else is worth a line.
         ctx.log("debug", `http-probe server ${where}: ${(error as Error).message}`);
       }
     } finally {
@@ -133,6 +174,8 @@ export async function serveHttp(params: HttpServerParams, ctx: Context): Promise
 
   const server = serveConnections(listener, answer, {
     idleTimeout: params.idleTimeoutMs,
+    maxConnections: params.maxConnections,
+    drainTimeout: params.closeTimeoutMs,
     // Out of file descriptors (or the like) passes as connections end: say
     // so once per run of failures.
     onAcceptError: (error, failures) => {
@@ -140,6 +183,18 @@ export async function serveHttp(params: HttpServerParams, ctx: Context): Promise
     },
   });
 
+  const close = async () => {
+    const { aborted } = await server.close();
+    own.shutdown_aborted = aborted;
+    if (aborted > 0) {
+      ctx.log(
+        "warn",
+        `http-probe server ${where}: closed ${aborted} connection${
+          aborted === 1 ? "" : "s"
+        } still busy ${params.closeTimeoutMs} ms after close() began`,
+      );
+    }
+  };
   let closed: Promise<void> | undefined;
   return {
     address: listener.addr,
@@ -149,14 +204,46 @@ export async function serveHttp(params: HttpServerParams, ctx: Context): Promise
         requests: own.requests,
         connections: s.accepted,
         active: s.active,
+        rejected: s.rejected,
         timed_out: s.idle_closed + s.deadline_closed,
         idle_timeouts: s.idle_closed,
-        headers_timeouts: s.deadline_closed,
+        headers_timeouts: own.headers_timeouts,
+        rate_timeouts: own.rate_timeouts,
         bad_requests: own.bad_requests,
+        shutdown_aborted: own.shutdown_aborted,
       };
     },
-    close: () => closed ??= server.close().then(() => {}),
+    close: () => closed ??= close(),
   };
+}
+
+/**
+ * Answers a request the responder refuses and closes gently: the write side
+ * first, then what the client still sends is read and dropped for a moment
+ * (a bounded lingering close), so the answer is not lost to a reset from
+ * unread bytes.
+ */
+async function refuse(conn: Conn, answer: Uint8Array): Promise<void> {
+  try {
+    await conn.write(answer, { timeout: LINGER_MS });
+    await conn.closeWrite();
+    const until = performance.now() + LINGER_MS;
+    const scratch = new Uint8Array(16 * 1024);
+    for (let dropped = 0; dropped < LINGER_BYTES;) {
+      const left = until - performance.now();
+      if (left <= 0) return;
+      const n = await conn.read(scratch, { timeout: left });
+      if (n === null) return;
+      dropped += n;
+    }
+  } catch {
+    // The client went first, or the lingering time ran out: closing is all that is left.
+  }
+}
+
+/** Where a response is written (the connection, metered by the minimum data rate). */
+interface ResponseSink {
+  write(bytes: Uint8Array): Promise<void>;
 }
 
 const CONTINUE = encoder.encode("HTTP/1.1 100 Continue\r\n\r\n");
@@ -187,7 +274,7 @@ class ResponseBytes {
   }
 
   /** Writes the response; `headOnly` for HEAD, `close` adds `Connection: close`. */
-  async write(conn: Conn, headOnly: boolean, close: boolean): Promise<void> {
+  async write(conn: ResponseSink, headOnly: boolean, close: boolean): Promise<void> {
     const p = this.#params;
     const bodyBytes = this.#chunk.length * p.bodyRepeat;
     if (headOnly || !this.#hasBody) {

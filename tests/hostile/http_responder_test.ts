@@ -1,0 +1,283 @@
+// The HTTP responder (http-probe's server role) against clients that
+// misbehave on purpose (tests/hostile/_support/http_client_peer.py): a body
+// that stalls or trickles, an answer nobody reads, broken framing inside a
+// body, malformed heads, more connections than allowed. Each must end in a
+// closed connection the server counts, and `close()` / SIGINT must finish
+// and say what it had to cut.
+import assert from "node:assert/strict";
+import { within } from "../_support/command.ts";
+import { createContext } from "../../lib/plugin/context.ts";
+import { validateParams } from "../../lib/plugin/params_schema.ts";
+import type { LogLevel, Service } from "../../lib/plugin/types.ts";
+import { type HttpServerOptions, httpServerParams } from "../../plugins/http_probe/params.ts";
+import { serveHttp } from "../../plugins/http_probe/server.ts";
+import {
+  eventually,
+  type LineProcess,
+  record,
+  serveProcess,
+  spawnLines,
+} from "./_support/process.ts";
+
+const PEER = new URL("./_support/http_client_peer.py", import.meta.url).pathname;
+/** A large answer: 100 MB, far beyond any socket buffer. */
+const BIG = { body: "x", bodyRepeat: 100_000_000 } as const;
+
+/** Starts a client peer and waits until it has done its harm ("READY"). */
+async function startPeer(
+  mode: string,
+  port: number,
+  options: Record<string, unknown> = {},
+): Promise<LineProcess> {
+  const peer = spawnLines("python3", ["-u", PEER, mode, JSON.stringify({ port, ...options })]);
+  try {
+    assert.equal(await peer.nextLine(10_000), "READY");
+  } catch (error) {
+    await peer[Symbol.asyncDispose]();
+    throw error;
+  }
+  return peer;
+}
+
+/** Runs a peer mode that reports one JSON line, and returns it. */
+async function peerResult(
+  mode: string,
+  port: number,
+  options: Record<string, unknown>,
+  timeoutMs: number,
+): Promise<Record<string, unknown>> {
+  await using peer = spawnLines("python3", [
+    "-u",
+    PEER,
+    mode,
+    JSON.stringify({ port, ...options }),
+  ]);
+  let line: string;
+  while ((line = await peer.nextLine(timeoutMs)) === "READY");
+  return JSON.parse(line);
+}
+
+interface InProcess extends AsyncDisposable {
+  service: Service;
+  port: number;
+  logs: string[];
+}
+
+async function inProcess(options: HttpServerOptions): Promise<InProcess> {
+  const logs: string[] = [];
+  const ctx = createContext({
+    log: (level: LogLevel, message: string) => logs.push(`${level}: ${message}`),
+  });
+  const service = await serveHttp(validateParams(httpServerParams, options), ctx);
+  return {
+    service,
+    port: (service.address as Deno.NetAddr).port,
+    logs,
+    async [Symbol.asyncDispose]() {
+      await within(service.close(), 20_000, "the responder to close");
+      ctx[Symbol.dispose]();
+    },
+  };
+}
+
+Deno.test("http responder: close() ends a stalled body and an unread answer, and says so", async () => {
+  await using server = await inProcess(BIG);
+  await using stalled = await startPeer("stall-body", server.port);
+  await using _deaf = await startPeer("no-read", server.port);
+  // Both requests are in: one mid-body, one mid-answer.
+  assert.ok(await eventually(() => server.service.stats().requests === 2, 10_000));
+  const started = performance.now();
+  await within(server.service.close(), 20_000, "close() against two stuck clients");
+  const ms = performance.now() - started;
+  const stats = server.service.stats();
+  record("http responder: close() with a stalled body and an unread answer", { ms, stats });
+  assert.equal(stats.shutdown_aborted, 2);
+  assert.equal(stats.active, 0);
+  assert.ok(
+    server.logs.some((line) =>
+      /^warn: .*closed 2 connections still busy 1000 ms after close\(\) began/.test(line)
+    ),
+    server.logs.join("\n"),
+  );
+  // The stalled client sees its connection end.
+  const seen = JSON.parse(await stalled.nextLine(10_000));
+  assert.equal(seen.closed, true);
+});
+
+for (const isolation of [true, false]) {
+  const how = isolation ? "isolated" : "--no-isolation";
+  Deno.test(`http responder: SIGINT (${how}) ends stuck clients and reports them`, async () => {
+    await using server = await serveProcess("http-probe", [
+      ...(isolation ? [] : ["--no-isolation"]),
+      "--body",
+      BIG.body,
+      "--body-repeat",
+      String(BIG.bodyRepeat),
+    ]);
+    await using _stalled = await startPeer("stall-body", server.port);
+    await using _deaf = await startPeer("no-read", server.port);
+    // Both requests reached the server before it is told to stop.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    server.kill("SIGINT");
+    const closed = JSON.parse(await server.nextLine(20_000));
+    const status = await within(server.status, 20_000, "the server to exit after SIGINT");
+    record(`http responder: SIGINT ${how}`, { stats: closed.stats });
+    assert.equal(status.code, 0);
+    assert.equal(closed.event, "closed");
+    assert.equal(closed.stats.requests, 2);
+    assert.equal(closed.stats.shutdown_aborted, 2);
+    assert.match(
+      server.stderr(),
+      /warn: .*closed 2 connections still busy 1000 ms after close\(\)/,
+    );
+  });
+}
+
+Deno.test("http responder: isolated, a closeTimeoutMs past the isolation grace ends in a killed process that says so", async () => {
+  await using server = await serveProcess("http-probe", ["--close-timeout-ms", "60000"]);
+  await using _stalled = await startPeer("stall-body", server.port);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  server.kill("SIGINT");
+  const closed = JSON.parse(await server.nextLine(20_000));
+  assert.equal((await within(server.status, 20_000, "the server to exit")).code, 0);
+  assert.equal(closed.event, "closed");
+  assert.match(
+    server.stderr(),
+    /warn: .*did not close within 2000 ms, so its process was killed with its connections/,
+  );
+});
+
+Deno.test("http responder: a body trickling one byte every 2 s is closed by the minimum data rate", async () => {
+  // Defaults: 240 bytes/s after a 5 s grace; the idle timeout (60 s) never
+  // fires on a client that is never silent for long.
+  await using server = await inProcess({});
+  const result = await peerResult("trickle-body", server.port, { interval: 2, hold: 30 }, 40_000);
+  const stats = server.service.stats();
+  record("http responder: trickling body", { ...result, stats });
+  assert.equal(result.closed, true, "the responder kept the trickling client for 30 s");
+  assert.equal(stats.rate_timeouts, 1);
+  assert.equal(stats.idle_timeouts, 0);
+});
+
+Deno.test("http responder: a client reading the answer slower than minDataRate is closed", async () => {
+  // 4 KiB every 0.5 s is 8 KB/s against a floor of 100 KB/s: a 256 KiB block
+  // gets 1 s + 2.6 s, and takes the client half a minute. No idle timeout.
+  await using server = await inProcess({
+    ...BIG,
+    minDataRate: 100_000,
+    minDataRateGraceMs: 1000,
+    idleTimeoutMs: 0,
+  });
+  await using _slow = await startPeer("slow-read", server.port, { interval: 0.5, hold: 60 });
+  // Asked of the server: the client still has megabytes of the closed
+  // connection's send buffer to read at its pace before it sees the end.
+  assert.ok(
+    await eventually(() => server.service.stats().rate_timeouts === 1, 30_000),
+    JSON.stringify(server.service.stats()),
+  );
+  assert.deepEqual([server.service.stats().active, server.service.stats().idle_timeouts], [0, 0]);
+});
+
+Deno.test("http responder: a client that never reads is closed by the minimum data rate without an idle timeout", async () => {
+  await using server = await inProcess({
+    ...BIG,
+    minDataRate: 100_000,
+    minDataRateGraceMs: 1000,
+    idleTimeoutMs: 0,
+  });
+  await using _deaf = await startPeer("no-read", server.port);
+  assert.ok(
+    await eventually(() => server.service.stats().rate_timeouts === 1, 20_000),
+    JSON.stringify(server.service.stats()),
+  );
+  assert.equal(server.service.stats().active, 0);
+});
+
+Deno.test("http responder: broken framing inside a body is answered 400 or 431, not a silent close", async () => {
+  await using server = await inProcess({});
+  const chunked = "POST / HTTP/1.1\r\nHost: peer\r\nTransfer-Encoding: chunked\r\n\r\n";
+  // Each request is [text, times] parts, repeated by the peer.
+  const requests = [
+    // A chunk extension far over the 4 KiB a chunk line may have.
+    [[`${chunked}5;`, 1], ["e", 10_000], ["\r\nhello\r\n0\r\n\r\n", 1]],
+    // 16 hex digits: more than any body, and more than a double holds exactly.
+    [[`${chunked}ffffffffffffffff\r\n`, 1]],
+    // 20,000 small trailer fields: 120 KB of trailers.
+    [[`${chunked}0\r\n`, 1], ["t: v\r\n", 20_000], ["\r\n", 1]],
+    // Chunk data not followed by CRLF.
+    [[`${chunked}3\r\nabcXY\r\n0\r\n\r\n`, 1]],
+  ];
+  const result = await peerResult("raw", server.port, { requests }, 60_000);
+  assert.deepEqual(result.statuses, [
+    "HTTP/1.1 400 Bad Request",
+    "HTTP/1.1 400 Bad Request",
+    "HTTP/1.1 431 Request Header Fields Too Large",
+    "HTTP/1.1 400 Bad Request",
+  ]);
+  assert.equal(server.service.stats().bad_requests, 4);
+});
+
+Deno.test("http responder: bare CR or NUL in a value, no Host or two Hosts get 400", async () => {
+  await using server = await inProcess({});
+  const requests = [
+    "GET / HTTP/1.1\rHost: peer\r\nX-A: a\rb\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: peer\r\nX-A: a\rb\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: peer\r\nX-A: a\0b\r\n\r\n",
+    "GET / HTTP/1.1\r\nConnection: close\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n",
+    "GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n",
+    // What stays fine: HTTP/1.0 may omit Host; one Host on 1.1.
+    "GET / HTTP/1.0\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: peer\r\nConnection: close\r\n\r\n",
+  ];
+  const parts = requests.map((request) => [[request, 1]]);
+  const result = await peerResult("raw", server.port, { requests: parts }, 60_000);
+  assert.deepEqual(result.statuses, [
+    ...Array(6).fill("HTTP/1.1 400 Bad Request"),
+    "HTTP/1.1 200 OK",
+    "HTTP/1.1 200 OK",
+  ]);
+  assert.equal(server.service.stats().bad_requests, 6);
+});
+
+Deno.test("http responder: connections beyond maxConnections are refused at once", async () => {
+  await using server = await inProcess({ maxConnections: 20 });
+  await using peer = spawnLines("python3", [
+    "-u",
+    PEER,
+    "hold",
+    JSON.stringify({ port: server.port, count: 30, settle: 1 }),
+  ]);
+  const seen = JSON.parse(await peer.nextLine(20_000));
+  assert.deepEqual(seen, { open: 20, closed: 10 });
+  const stats = server.service.stats();
+  assert.equal(stats.rejected, 10);
+  assert.equal(stats.active, 20);
+});
+
+Deno.test("http responder: the default cap holds 2,000 slow clients in a bounded memory per connection", async () => {
+  const COUNT = 2000;
+  await using server = await serveProcess("http-probe", [
+    // In this process, so its memory is the server's own.
+    "--no-isolation",
+    "--headers-timeout-ms",
+    "120000",
+  ]);
+  const before = server.memory().rssKb;
+  await using peer = spawnLines("python3", [
+    "-u",
+    PEER,
+    "hold",
+    JSON.stringify({ port: server.port, count: COUNT, settle: 2 }),
+  ]);
+  const seen = JSON.parse(await peer.nextLine(60_000));
+  assert.deepEqual(seen, { open: COUNT, closed: 0 });
+  const after = server.memory().rssKb;
+  const perConnectionKb = (after - before) / COUNT;
+  record("http responder: RSS per half-head connection", { before, after, perConnectionKb });
+  console.log(`RSS ${before} -> ${after} KiB: ${perConnectionKb.toFixed(1)} KiB per connection`);
+  // README states 64 KiB per connection as the budget (measured about a third of it).
+  assert.ok(perConnectionKb < 64, `${perConnectionKb} KiB per connection`);
+  const stats = await server.stop();
+  assert.equal(stats.connections, COUNT);
+});
