@@ -64,6 +64,12 @@ export function referenceMarkdown(
         parts.push(metricTable("metric", outcome.metrics));
         parts.push(factTable(outcome.facts));
       }
+      parts.push(`### Load iteration (\`wiretest load ${plugin.name}\`)\n`);
+      parts.push(
+        plugin.client.session
+          ? `${fill(plugin.client.iteration ?? "Not declared.")}\n`
+          : "One whole client run (the role has no `session` hook: nothing is kept between iterations).\n",
+      );
     }
     if (plugin.server) {
       parts.push(`### Server stats (\`wiretest serve ${plugin.name}\`)\n`);

@@ -31,6 +31,10 @@ export interface ClientRoleDescription extends RoleDescription {
   summary: boolean;
   /** The metrics and facts of its outcome, when the role declares them. */
   outcome?: OutcomeDeclaration;
+  /** Whether the role has a `session` hook (load: a connection kept per VU). */
+  session?: boolean;
+  /** What one load iteration of its session is, when the role says. */
+  iteration?: string;
 }
 
 /**
@@ -99,6 +103,10 @@ export function describePlugin(plugin: AnyPlugin): PluginDescription {
       summary: typeof plugin.client.summary === "function",
     };
     if (plugin.client.outcome) description.client.outcome = asData(plugin.client.outcome);
+    if (typeof plugin.client.session === "function") description.client.session = true;
+    if (plugin.client.iteration !== undefined) {
+      description.client.iteration = String(plugin.client.iteration);
+    }
   }
   return description;
 }
@@ -165,6 +173,8 @@ export function readDescription(entry: ManifestEntry, value: unknown): PluginDes
       if (described.outcome !== undefined) {
         out.client.outcome = described.outcome as OutcomeDeclaration;
       }
+      if (described.session === true) out.client.session = true;
+      if (typeof described.iteration === "string") out.client.iteration = described.iteration;
     }
   }
   return out;

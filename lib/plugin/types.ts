@@ -139,6 +139,13 @@ export interface ClientRole<Params = unknown, Input = unknown> {
    */
   session?(params: Params, ctx: Context): Promise<ClientSession>;
   /**
+   * What one load iteration of the `session` hook is, in one sentence for
+   * people ("one GET over the VU's keep-alive connection"); `wiretest
+   * reference` prints it. Without a `session` hook an iteration is one whole
+   * `run`.
+   */
+  readonly iteration?: string;
+  /**
    * Names of params the CLI takes as positional arguments, in order
    * (e.g. `["target"]` makes `wiretest echo 127.0.0.1:7` set `target`).
    * Every other param is a `--kebab-case` flag derived from the schema.

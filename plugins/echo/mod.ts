@@ -89,6 +89,9 @@ const echo: Plugin<
     params: echoClientParams,
     run: runEcho,
     session: openEchoSession,
+    iteration: "One round trip of the payload over the VU's connection (UDP: its socket), " +
+      "verified byte for byte and bounded by `timeoutMs`; the connection is opened again after " +
+      "a failed one.",
     positionals: ["target"],
     summary: summarize,
     outcome: echoOutcome,

@@ -110,6 +110,12 @@ export class Session {
     watch.onFire(() => this.close());
   }
 
+  /** Bounds the next exchanges by another watchdog (a load run's next iteration). */
+  watchWith(watch: Watchdog): void {
+    this.#watch = watch;
+    watch.onFire(() => this.close());
+  }
+
   /** TLS facts of the last handshake refused after it completed (see {@linkcode TlsOpener.refused}). */
   get refusedTls(): TlsFacts | undefined {
     return this.#tlsOpener.refused;

@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import { LatencyHistogram, summaryMetrics } from "../../lib/metrics/mod.ts";
 import {
+  type ClientSession,
   type Context,
   describeError,
   openInputFile,
@@ -224,6 +225,95 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
   } finally {
     session?.close();
   }
+}
+
+/** What one load iteration of http-probe is (see {@linkcode openHttpLoadSession}). */
+export const HTTP_LOAD_ITERATION = "One request and its response (redirects followed when " +
+  "`followRedirects` is set) over the VU's keep-alive connection, opened again when the server " +
+  "closes it; `timeoutMs` bounds each iteration, `fail` makes a status of 400 or more an error.";
+
+/**
+ * A load run's VU: one HTTP/1.1 keep-alive connection, reused from request
+ * to request and opened again when the server closes it (or after a failed
+ * request); each iteration is one request and its response, its phases
+ * measured as `run` measures them (`connect_ms` is 0 on a reused
+ * connection). `repeat` belongs to a single run and is ignored here.
+ *
+ * @param params The validated client params.
+ * @param _ctx The session's context.
+ * @returns The session.
+ */
+export async function openHttpLoadSession(
+  params: HttpProbeClientParams,
+  _ctx: Context,
+): Promise<ClientSession> {
+  const url = new URL(params.url);
+  const options = {
+    maxHeaderBytes: params.maxHeaderBytes,
+    maxBodyBytes: params.maxBodyBytes,
+    tls: await tlsSettings(params),
+  };
+  const request = outgoing(
+    url,
+    params.method,
+    withUserinfo(url, params.headers),
+    await requestBody(params),
+    params.compressed,
+  );
+  const body = request.body;
+  const sent = request.head.length +
+    (body === undefined ? 0 : body instanceof Uint8Array ? body.length : body.size);
+  // Before any clock starts: see _warm_up.ts.
+  await warmUpConnect();
+  let session: Session | undefined;
+  return {
+    async iterate(ctx: Context): Promise<Outcome> {
+      using watch = new Watchdog(params.timeoutMs, ctx, {
+        operation: "connect",
+        address: url.host,
+      });
+      if (session === undefined) session = new Session(options, watch);
+      else session.watchWith(watch);
+      const before = session.connections;
+      const metrics: Record<string, number> = {};
+      try {
+        const fetched = await fetchFollowing(session, params, request, [], undefined, watch);
+        const { exchange } = fetched;
+        const p = exchange.phases;
+        Object.assign(metrics, {
+          status: exchange.head.status,
+          redirect_ms: fetched.redirectMs,
+          dns_ms: p.dns,
+          connect_ms: p.connect,
+          tls_ms: p.tls,
+          ttfb_ms: p.ttfb,
+          transfer_ms: p.transfer,
+          total_ms: fetched.totalMs,
+          bytes_sent: sent,
+          bytes_received: exchange.headerBytes + exchange.body.bytes,
+          connections: session.connections - before,
+        });
+        const { status, reason } = exchange.head;
+        if (params.fail && status >= 400) {
+          throw new HttpStatusError({ status, reason, url: fetched.url.href });
+        }
+        return { ok: true, metrics, facts: {} };
+      } catch (error) {
+        session.close();
+        const described = describeError(watch.explain(error));
+        return {
+          ok: false,
+          metrics,
+          facts: {},
+          error: { ...described, message: redactPasswords(described.message) },
+        };
+      }
+    },
+    close(): Promise<void> {
+      session?.close();
+      return Promise.resolve();
+    },
+  };
 }
 
 /** One logical request: the final exchange and the hops before it. */

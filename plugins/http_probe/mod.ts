@@ -29,7 +29,7 @@ import {
   type Service,
   startServer,
 } from "../../lib/plugin/mod.ts";
-import { probeHttp } from "./client.ts";
+import { HTTP_LOAD_ITERATION, openHttpLoadSession, probeHttp } from "./client.ts";
 import {
   type HttpProbeClientOptions,
   type HttpProbeClientParams,
@@ -84,6 +84,8 @@ const httpProbe: Plugin<
   client: {
     params: httpProbeClientParams,
     run: probeHttp,
+    session: openHttpLoadSession,
+    iteration: HTTP_LOAD_ITERATION,
     positionals: ["url"],
     summary: summarize,
     outcome: httpProbeOutcome,

@@ -28,6 +28,7 @@ import {
   startServer,
 } from "../../lib/plugin/mod.ts";
 import { pingUdp } from "./client.ts";
+import { openUdpPingSession, UDP_PING_LOAD_ITERATION } from "./_load_session.ts";
 import {
   type UdpPingClientOptions,
   type UdpPingClientParams,
@@ -126,6 +127,8 @@ const udpPing: Plugin<
   client: {
     params: udpPingClientParams,
     run: pingUdp,
+    session: openUdpPingSession,
+    iteration: UDP_PING_LOAD_ITERATION,
     positionals: ["target"],
     summary: summarizeUdpPing,
     outcome: udpPingOutcome,

@@ -1,0 +1,62 @@
+// udp-ping as load: a socket per VU, one round trip per iteration, and
+// loss counted exactly against a peer that drops every Nth datagram.
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { checkLoadPlan, pluginSessions, runLoad } from "../../lib/load/mod.ts";
+import { freePort, spawnPeer, waitFor } from "../../tests/_support/peer.ts";
+import udpPing, { startUdpPingServer } from "./mod.ts";
+
+const DROP_EVERY = fileURLToPath(
+  new URL("../../tests/data/load/udp_drop_every.py", import.meta.url),
+);
+
+Deno.test("udp-ping load: one socket per VU, one verified round trip per iteration", async () => {
+  const server = await startUdpPingServer();
+  try {
+    const { port } = server.address as Deno.NetAddr;
+    const report = await runLoad(
+      pluginSessions(udpPing, { target: `127.0.0.1:${port}`, size: 100 }),
+      checkLoadPlan({ vus: 2, iterations: 200 }),
+    );
+    assert.equal(report.errors, 0, JSON.stringify(report.errorsByType));
+    assert.equal(report.iterations, 200);
+    assert.equal(report.bytes, 200 * 100 * 2);
+    assert.equal(server.stats().datagrams_in, 200);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("udp-ping load: open model against a peer dropping every 10th datagram, the loss counted exactly", async () => {
+  const port = freePort("udp");
+  const peer = spawnPeer("python3", [DROP_EVERY, String(port), "10", "60"]);
+  let report;
+  try {
+    // Bound: its socket shows in /proc/net/udp (no datagram of ours counted).
+    const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+    await waitFor(
+      () =>
+        Deno.readTextFileSync("/proc/net/udp").split("\n").some((l) =>
+          l.trim().split(/\s+/)[1]?.endsWith(hex)
+        ),
+      `the peer on udp port ${port}`,
+      10_000,
+    );
+    report = await runLoad(
+      pluginSessions(udpPing, { target: `127.0.0.1:${port}`, timeoutMs: 500 }),
+      checkLoadPlan({ rate: 500, duration: "2s" }),
+    );
+  } finally {
+    await peer[Symbol.asyncDispose]();
+  }
+  const line = (await peer.output()).trim().split("\n").at(-1)!;
+  const m = /^received (\d+) dropped (\d+) echoed (\d+)$/.exec(line);
+  assert.ok(m, line);
+  const [received, dropped, echoed] = m.slice(1).map(Number);
+  assert.equal(received, report.iterations);
+  assert.equal(dropped, Math.floor(received / 10));
+  assert.equal(report.errorsByType["no-reply"], dropped);
+  assert.equal(report.errors, dropped);
+  assert.equal(report.iterations - report.errors, echoed);
+  assert.equal(report.iterations, 1000);
+});
