@@ -23,3 +23,12 @@ Deno.test("builtinRegistry() loads every built-in plugin, the same module as its
     assert.equal(direct.default, plugin, `${entry.name}: loader and path give one module`);
   }
 });
+
+Deno.test("builtinRegistry() entries are exactly what validating manifest.json gives", async () => {
+  // builtinRegistry() trusts its own file rather than validate it in every
+  // process: this is the validation it skips.
+  const { validateManifest } = await import("../lib/plugin/manifest.ts");
+  const { builtinManifestData } = await import("./manifest.ts");
+  const validated = validateManifest(builtinManifestData, builtinManifestUrl);
+  assert.deepEqual(builtinRegistry().manifests, [validated]);
+});

@@ -19,15 +19,13 @@ import type { Executor } from "../executor/executor.ts";
 import { inProcessExecutor } from "../executor/in_process_executor.ts";
 import { isolatedExecutor } from "../executor/isolated_executor.ts";
 import { describePlugin, IsolationPool, type PluginDescription } from "../plugin/isolation.ts";
-import {
-  loadManifest,
-  type LoadManifestOptions,
-  type ManifestEntry,
-  type PluginPermissions,
-} from "../plugin/manifest.ts";
+import type { LoadManifestOptions, ManifestEntry, PluginPermissions } from "../plugin/manifest.ts";
 import type { Registry } from "../plugin/registry.ts";
-import { parsePluginMemory, UsageError } from "./_flags.ts";
+import { UsageError } from "./_flags.ts";
+import { helpIn, isolatedIn, manifestsFrom, pluginMemoryIn } from "./_plugin_args.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
+
+export { isolatedIn, manifestsFrom, pluginMemoryIn };
 
 /** The built-in registry merged with extra manifests (paths relative to the working directory). */
 export async function registryWith(
@@ -36,6 +34,8 @@ export async function registryWith(
 ): Promise<Registry> {
   const builtin = builtinRegistry();
   if (manifests.length === 0) return builtin;
+  // The manifest parser (zod, jsonc-parser) loads only when one is named.
+  const { loadManifest } = await import("../plugin/manifest.ts");
   try {
     // Paths (relative to the working directory) or URLs, as loadManifest reads them.
     const loaded = await Promise.all(manifests.map((m) => loadManifest(m, options)));
@@ -65,9 +65,15 @@ export interface CliPlugin extends AsyncDisposable {
 
 /**
  * Opens one plugin by name for a command: isolated unless `--no-isolation`
- * is among `args`, with the manifests `--plugins` names there.
+ * is among `args`, with the manifests `--plugins` names there. An isolated
+ * plugin runs in `pool` when given (one whose process may be starting
+ * already, see _early_plugin.ts); the plugin's disposal closes it.
  */
-export async function openPlugin(name: string, args: readonly string[]): Promise<CliPlugin> {
+export async function openPlugin(
+  name: string,
+  args: readonly string[],
+  pool?: IsolationPool,
+): Promise<CliPlugin> {
   // Checked even when not isolated, so a wrong value never goes unnoticed.
   const memoryMiB = pluginMemoryIn(args);
   const registry = await registryWith(manifestsFrom(args));
@@ -80,7 +86,7 @@ export async function openPlugin(name: string, args: readonly string[]): Promise
   // Roles still run isolated should the flags turn out not to ask for help.
   const known = helpIn(args) && isBuiltin(entry) ? await describeBuiltin(entry) : undefined;
   // One process for the description, the params check, the role and the summary.
-  const pool = new IsolationPool({ maxIdlePerPlugin: 1, memoryMiB });
+  pool ??= new IsolationPool({ maxIdlePerPlugin: 1, memoryMiB });
   const executor = isolatedExecutor(registry, { pool });
   let described: PluginDescription;
   try {
@@ -121,37 +127,6 @@ async function describeBuiltin(entry: ManifestEntry): Promise<PluginDescription>
   return describePlugin(await BUILTIN.load(entry.name));
 }
 
-/** Whether plugins run isolated: unless `--no-isolation` comes before any `--`. */
-export function isolatedIn(args: readonly string[]): boolean {
-  return !beforeEnd(args).includes("--no-isolation");
-}
-
-/**
- * The memory ceiling `--plugin-memory-mib <n>` (or `=<n>`) gives plugins'
- * processes, in MiB, if it comes before any `--`.
- *
- * @throws {UsageError} When its value is not an integer of at least 64.
- */
-export function pluginMemoryIn(args: readonly string[]): number | undefined {
-  const flag = "--plugin-memory-mib";
-  let raw: string | undefined;
-  beforeEnd(args).forEach((a, i, all) => {
-    if (a === flag) raw = all[i + 1] ?? "";
-    else if (a.startsWith(`${flag}=`)) raw = a.slice(flag.length + 1);
-  });
-  return raw === undefined ? undefined : parsePluginMemory(raw);
-}
-
-/** Whether `--help` comes before any `--`. */
-function helpIn(args: readonly string[]): boolean {
-  return beforeEnd(args).includes("--help");
-}
-
-function beforeEnd(args: readonly string[]): readonly string[] {
-  const end = args.indexOf("--");
-  return end === -1 ? args : args.slice(0, end);
-}
-
 /** One row of `wiretest plugins`. */
 export interface PluginRow {
   name: string;
@@ -180,14 +155,4 @@ function formatPermissions(p: PluginPermissions): string {
     .filter(([, v]) => v !== false && v !== undefined && !(Array.isArray(v) && v.length === 0))
     .map(([k, v]) => v === true ? k : `${k}=${(v as string[]).join(",")}`);
   return parts.length ? parts.join(" ") : "none";
-}
-
-/** The `--plugins` values in an argument list (read before the plugin's flags are known). */
-export function manifestsFrom(args: readonly string[]): string[] {
-  const out: string[] = [];
-  args.forEach((a, i) => {
-    if (a === "--plugins" && args[i + 1]) out.push(args[i + 1]);
-    else if (a.startsWith("--plugins=")) out.push(a.slice("--plugins=".length));
-  });
-  return out;
 }

@@ -1,7 +1,8 @@
 // A progress bar on stderr for long operations (file transfers, many
 // pings), drawn by cli-progress; nothing at all when stderr is not a
-// terminal, so piped output and CI logs stay clean.
-import cliProgress from "cli-progress";
+// terminal, so piped output and CI logs stay clean (and cli-progress is not
+// even imported: it takes about 20 ms, most of a one-shot command's budget).
+import type cliProgress from "cli-progress";
 import type { Progress } from "../plugin/types.ts";
 
 const MIB = 1024 * 1024;
@@ -13,8 +14,11 @@ export interface ProgressDisplay {
 }
 
 /** Creates the display: a bar with rate and ETA on a TTY, nothing otherwise. */
-export function progressDisplay(isTerminal: boolean = Deno.stderr.isTerminal()): ProgressDisplay {
+export async function progressDisplay(
+  isTerminal: boolean = Deno.stderr.isTerminal(),
+): Promise<ProgressDisplay> {
   if (!isTerminal) return { update: () => {}, stop: () => {} };
+  const { default: bars } = await import("cli-progress");
   let bar: cliProgress.SingleBar | undefined;
   let started = 0;
   return {
@@ -23,7 +27,7 @@ export function progressDisplay(isTerminal: boolean = Deno.stderr.isTerminal()):
       const total = p.total ?? 0;
       if (!bar) {
         started = performance.now();
-        bar = new cliProgress.SingleBar({
+        bar = new bars.SingleBar({
           format: `${
             p.label ? `${p.label} ` : ""
           }{bar} {percentage}% | {done} | {rate} | ETA {eta_formatted}`,
@@ -32,7 +36,7 @@ export function progressDisplay(isTerminal: boolean = Deno.stderr.isTerminal()):
           etaBuffer: 50,
           fps: 10,
           stream: process.stderr,
-        }, cliProgress.Presets.shades_classic);
+        }, bars.Presets.shades_classic);
         bar.start(total, 0, { done: "", rate: "" });
       }
       const seconds = Math.max((performance.now() - started) / 1000, 1e-3);

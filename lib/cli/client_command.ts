@@ -1,5 +1,6 @@
 // `wiretest echo|probe|ping|send|run`: run a plugin's client role once and
 // print a summary (or the whole outcome with --json).
+import type { IsolationPool } from "../plugin/isolation.ts";
 import type { LogLevel, Outcome, Progress } from "../plugin/types.ts";
 import { namedByFlags } from "./_flag_issues.ts";
 import { flagsHelp, flagSpecs, parseFlags, UsageError, usageLine } from "./_flags.ts";
@@ -16,6 +17,7 @@ export async function clientCommand(
   pluginName: string | undefined,
   args: string[],
   command: string,
+  pool?: IsolationPool,
 ): Promise<number> {
   if (!pluginName || pluginName.startsWith("-")) {
     // Only `run` gets here: the other client commands name their plugin.
@@ -26,7 +28,7 @@ export async function clientCommand(
   }
   // Isolated, the flags, the params check and the summary all come from the
   // plugin's Worker: its module is never imported into this process.
-  await using plugin = await openPlugin(pluginName, args);
+  await using plugin = await openPlugin(pluginName, args, pool);
   const { name, client: role } = plugin.described;
   if (!role) {
     throw new UsageError(`Cannot run plugin "${name}": it has no client role`);
@@ -53,7 +55,7 @@ export async function clientCommand(
   const controller = new AbortController();
   const onSignal = () => controller.abort(new DOMException("Interrupted", "AbortError"));
   Deno.addSignalListener("SIGINT", onSignal);
-  const progress = progressDisplay();
+  const progress = await progressDisplay();
   let outcome: Outcome;
   try {
     const options = {

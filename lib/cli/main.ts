@@ -156,10 +156,18 @@ export async function main(args: string[]): Promise<number> {
       return await pluginsCommand(rest);
     }
     if (command === "run" || Object.hasOwn(CLIENT_ALIASES, command)) {
-      const { clientCommand } = await import("./client_command.ts");
-      return command === "run"
-        ? await clientCommand(rest[0], rest.slice(1), "run")
-        : await clientCommand(CLIENT_ALIASES[command], rest, command);
+      const [name, pluginArgs] = command === "run"
+        ? [rest[0], rest.slice(1)]
+        : [CLIENT_ALIASES[command], rest];
+      // A built-in plugin's process starts while the command's modules load.
+      const { earlyPool } = await import("./_early_plugin.ts");
+      const pool = earlyPool(name, pluginArgs);
+      try {
+        const { clientCommand } = await import("./client_command.ts");
+        return await clientCommand(name, pluginArgs, command, pool);
+      } finally {
+        await pool?.close();
+      }
     }
     console.error(
       `error: Cannot run "${oneLine(command)}": unknown command (see wiretest --help)`,

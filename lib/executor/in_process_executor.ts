@@ -9,8 +9,6 @@ import type { PluginRoleName } from "../plugin/manifest.ts";
 import type { Registry } from "../plugin/registry.ts";
 import { runClientRole, startServerRole } from "../plugin/run.ts";
 import type { AnyPlugin } from "../plugin/types.ts";
-import { pluginSessions } from "../load/plugin_sessions.ts";
-import { runLoad } from "../load/run_load.ts";
 import type { Executor, PreparedClient, PreparedRole, PreparedServer } from "./executor.ts";
 
 /**
@@ -96,13 +94,15 @@ function prepareClient(plugin: AnyPlugin, input: unknown): PreparedClient {
       return runClientRole(role, params, options);
     },
     summary: (outcome) => Promise.resolve(role.summary?.(outcome)),
-    load: (plan, options = {}) => {
-      try {
-        state.check();
-        return runLoad(pluginSessions(plugin, input), plan, options);
-      } catch (error) {
-        return Promise.reject(error);
-      }
+    load: async (plan, options = {}) => {
+      state.check();
+      // The load engine (and its histogram library) only for a load run:
+      // one-shot commands use this executor too.
+      const [{ runLoad }, { pluginSessions }] = await Promise.all([
+        import("../load/run_load.ts"),
+        import("../load/plugin_sessions.ts"),
+      ]);
+      return await runLoad(pluginSessions(plugin, input), plan, options);
     },
     close: state.close,
     [Symbol.asyncDispose]: state.close,

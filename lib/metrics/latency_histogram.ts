@@ -1,10 +1,11 @@
 /**
- * A latency histogram with constant memory and 0.1% resolution, backed by
- * HdrHistogram.
+ * A latency histogram with constant memory and 0.1% resolution, in
+ * HdrHistogram's bucket layout (its own small implementation, see
+ * `_hdr_counts.ts`: hdr-histogram-js took 40–50 ms to import).
  *
  * @module
  */
-import { build, type Histogram } from "hdr-histogram-js";
+import { HdrCounts } from "./_hdr_counts.ts";
 
 /** Latencies are kept as whole nanoseconds inside the HdrHistogram. */
 const NS_PER_MS = 1e6;
@@ -85,13 +86,8 @@ const CURVE_LEVELS: readonly number[] = [
  * ```
  */
 export class LatencyHistogram {
-  #hdr: Histogram = build({
-    // 64-bit counts: a 32-bit bucket would overflow after 2^31 equal samples.
-    bitBucketSize: 64,
-    numberOfSignificantValueDigits: 3,
-    autoResize: true,
-    useWebAssembly: false,
-  });
+  // 64-bit (float) counts: a 32-bit bucket would overflow after 2^31 equal samples.
+  #hdr: HdrCounts = new HdrCounts();
   #count = 0;
   #min = Infinity;
   #max = -Infinity;
@@ -127,7 +123,7 @@ export class LatencyHistogram {
         `Cannot record latency: "${ms}" ms is not a finite number between 0 and ${MAX_MS}`,
       );
     }
-    this.#hdr.recordValue(Math.round(ms * NS_PER_MS));
+    this.#hdr.record(Math.round(ms * NS_PER_MS));
     const count = ++this.#count;
     if (ms < this.#min) this.#min = ms;
     if (ms > this.#max) this.#max = ms;
@@ -167,7 +163,7 @@ export class LatencyHistogram {
    * never with their number.
    */
   get estimatedFootprintInBytes(): number {
-    return this.#hdr.estimatedFootprintInBytes;
+    return this.#hdr.footprintBytes;
   }
 
   /**
@@ -200,7 +196,7 @@ export class LatencyHistogram {
     }
     if (this.#count === 0) return NaN;
     if (p === 0) return this.#min;
-    const ms = this.#hdr.getValueAtPercentile(p) / NS_PER_MS;
+    const ms = this.#hdr.valueAtPercentile(p) / NS_PER_MS;
     return Math.min(Math.max(ms, this.#min), this.#max);
   }
 

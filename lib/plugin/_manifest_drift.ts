@@ -4,7 +4,7 @@
 // manifest error at the manifest's field, not a silent difference between
 // what `wiretest plugins` and `wiretest <plugin> --help` say.
 import type { ManifestEntry } from "./manifest.ts";
-import { ManifestError } from "./manifest.ts";
+import { ManifestError } from "./_manifest_error.ts";
 import { descriptionLocation } from "./_field_locations.ts";
 
 /**

@@ -49,12 +49,7 @@
  * @module
  */
 import type { z } from "zod";
-import {
-  type EntryJson,
-  KNOWN_FIELDS,
-  type ManifestJson,
-  manifestSchema,
-} from "./_manifest_schema.ts";
+import { KNOWN_FIELDS, type ManifestJson, manifestSchema } from "./_manifest_schema.ts";
 import {
   duplicateKeys,
   type JsonNode,
@@ -64,6 +59,8 @@ import {
   locatePath,
 } from "./_json_location.ts";
 import { displaySource, toSourceUrl } from "../_internal/manifest_source.ts";
+import { ManifestError, type ManifestIssue } from "./_manifest_error.ts";
+import { toEntry } from "./_manifest_entry.ts";
 import { rememberDescriptionAt } from "./_field_locations.ts";
 import {
   DEFAULT_MANIFEST_TIMEOUT_MS,
@@ -71,6 +68,8 @@ import {
   isLoopbackUrl,
   readManifestText,
 } from "./_read_manifest_text.ts";
+
+export { ManifestError, type ManifestIssue };
 
 /** A role a plugin can have. */
 export type PluginRoleName = "server" | "client";
@@ -143,63 +142,6 @@ export interface Manifest {
    * {@linkcode loadManifest} (a plugins lock file approves manifests by it).
    */
   readonly sha256?: string;
-}
-
-/** One problem in a manifest. */
-export interface ManifestIssue {
-  /** The plugin entry it is in, if any. */
-  readonly plugin?: string;
-  /** Path of the field in the manifest, e.g. `["plugins", "echo", "roles"]`. */
-  readonly path: readonly (string | number)[];
-  /** What is wrong, e.g. `plugin "echo": "roles" must not be empty`. */
-  readonly message: string;
-  /** Line of the field (from 1), when the manifest text is known. */
-  readonly line?: number;
-  /** Column of the field (from 1), when the manifest text is known. */
-  readonly column?: number;
-}
-
-/**
- * A manifest that is valid JSON but breaks the format, or that clashes with
- * another manifest. The message names the file, the plugin, the field and,
- * when known, the line and column; `issues` has each problem apart.
- *
- * @example Reading the issues
- * ```ts
- * import { ManifestError } from "@wiretest/wiretest/host";
- * import assert from "node:assert/strict";
- *
- * const err = new ManifestError("file:///m.json", [
- *   { plugin: "echo", path: ["plugins", "echo", "roles"], message: 'plugin "echo": "roles" must not be empty' },
- * ]);
- * assert.ok(err instanceof TypeError);
- * assert.equal(err.message, 'Cannot load manifest "/m.json": plugin "echo": "roles" must not be empty');
- * ```
- */
-export class ManifestError extends TypeError {
-  /** URL of the manifest. */
-  readonly source: string;
-  /** Every problem found. */
-  readonly issues: readonly ManifestIssue[];
-
-  /**
-   * Creates a manifest error.
-   *
-   * @param source URL of the manifest.
-   * @param issues The problems, at least one.
-   * @param options The cause.
-   */
-  constructor(source: string, issues: readonly ManifestIssue[], options: { cause?: unknown } = {}) {
-    const detail = issues.map((issue) =>
-      issue.line === undefined
-        ? issue.message
-        : `${issue.message} (line ${issue.line}, column ${issue.column})`
-    ).join("; ");
-    super(`Cannot load manifest "${displaySource(source)}": ${detail}`, { cause: options.cause });
-    this.name = "ManifestError";
-    this.source = source;
-    this.issues = issues;
-  }
 }
 
 /**
@@ -457,38 +399,6 @@ function buildManifest(value: unknown, url: URL, text: string | undefined): Mani
       return entry;
     }),
   };
-}
-
-function toEntry(name: string, entry: EntryJson, url: URL): ManifestEntry {
-  return {
-    name,
-    module: resolveModule(entry.module, url),
-    description: entry.description,
-    roles: [...entry.roles],
-    apiVersion: entry.apiVersion,
-    // Copies, so a caller that edits one entry's lists cannot change another registry's.
-    permissions: Object.fromEntries(
-      Object.entries(entry.permissions).map((
-        [k, v],
-      ) => [k, Array.isArray(v) ? v.map((item) => resolveGrant(k, item, url)) : v]),
-    ),
-    export: entry.export ?? "default",
-    source: url.href,
-  };
-}
-
-// A relative read/write path in a file manifest means relative to the
-// manifest, like its module paths, not to whatever directory wiretest runs in.
-function resolveGrant(kind: string, item: string, base: URL): string {
-  if ((kind !== "read" && kind !== "write") || base.protocol !== "file:") return item;
-  if (!item.startsWith("./") && !item.startsWith("../") && item !== ".") return item;
-  return decodeURIComponent(new URL(item, base).pathname).replace(/(.)\/$/, "$1");
-}
-
-function resolveModule(module: string, base: URL): string {
-  if (module.startsWith("./") || module.startsWith("../")) return new URL(module, base).href;
-  // jsr: and npm: are not hierarchical URLs: keep them exactly as written.
-  return /^(jsr|npm):/i.test(module) ? module : new URL(module).href;
 }
 
 type DraftIssue = ManifestIssue & { atKey?: boolean };

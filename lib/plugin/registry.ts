@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { loadManifest, type Manifest, type ManifestEntry, ManifestError } from "./manifest.ts";
+import type { Manifest, ManifestEntry } from "./manifest.ts";
+import { ManifestError } from "./_manifest_error.ts";
 import type { AnyPlugin } from "./types.ts";
 import { closestName } from "../_internal/closest.ts";
 import { apiVersionProblem, pluginOf } from "./_isolation_checks.ts";
@@ -204,9 +205,13 @@ export class Registry {
    * ```
    */
   async withManifests(...sources: (string | URL | Manifest)[]): Promise<Registry> {
+    // The parser (and its schema library) loads only when a file is named.
+    const parse = sources.some((source) => typeof source === "string" || source instanceof URL)
+      ? (await import("./manifest.ts")).loadManifest
+      : undefined;
     const added = await Promise.all(
       sources.map((source) =>
-        typeof source === "string" || source instanceof URL ? loadManifest(source) : source
+        typeof source === "string" || source instanceof URL ? parse!(source) : source
       ),
     );
     return new Registry([...this.manifests, ...added], this.#options);

@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { earlyPool } from "./_early_plugin.ts";
+
+Deno.test("earlyPool() starts nothing when the command may not run the built-in isolated", async () => {
+  for (
+    const [name, args] of [
+      [undefined, []],
+      ["no-such-plugin", []],
+      ["http-probe", ["--no-isolation", "http://127.0.0.1/"]],
+      ["http-probe", ["--plugins", "extra.json", "http://127.0.0.1/"]],
+      ["http-probe", ["--plugins=extra.json", "http://127.0.0.1/"]],
+      ["http-probe", ["--help"]],
+      ["http-probe", ["--plugin-memory-mib", "1"]],
+    ] as const
+  ) {
+    const pool = earlyPool(name, [...args]);
+    assert.equal(pool, undefined, `${name} ${args.join(" ")}`);
+  }
+  // After "--" the flags are the plugin's, not wiretest's.
+  const pool = earlyPool("echo", ["127.0.0.1:7", "--", "--no-isolation"]);
+  assert.ok(pool);
+  await pool.close();
+});
+
+Deno.test("earlyPool() starts the built-in's process at once, a valid memory ceiling given", async () => {
+  const pool = earlyPool("http-probe", ["--plugin-memory-mib", "128", "http://127.0.0.1/"]);
+  assert.ok(pool);
+  try {
+    // Its process is starting before any role asks for it.
+    assert.equal(pool.size, 1);
+  } finally {
+    await pool.close();
+  }
+  assert.equal(pool.size, 0);
+});
