@@ -27,6 +27,7 @@
  *
  * @module
  */
+import { openRespSession, RESP_LOAD_ITERATION } from "./load_session.ts";
 import { definePlugin, type Outcome, type Plugin } from "@wiretest/wiretest/plugin";
 import { runResp } from "./client.ts";
 import { respOutcome } from "./outcome.ts";
@@ -96,6 +97,8 @@ const resp: Plugin<never, RespClientParams, never, RespClientOptions> = definePl
   client: {
     params: respClientParams,
     run: runResp,
+    session: openRespSession,
+    iteration: RESP_LOAD_ITERATION,
     positionals: ["target"],
     summary: summarizeResp,
     outcome: respOutcome,

@@ -36,6 +36,8 @@ export interface RespClientOptions {
   maxBulkSize?: number;
   /** Milliseconds the connect and each command may take (default 5000). */
   timeoutMs?: number;
+  /** What one load iteration sends (`wiretest load resp`): `PING` (default), `SET` or `GET`. */
+  loadCommand?: "PING" | "SET" | "GET";
 }
 
 /** The RESP client role's params after defaults. */
@@ -60,6 +62,8 @@ export interface RespClientParams {
   maxBulkSize: number;
   /** Milliseconds the connect and each command may take. */
   timeoutMs: number;
+  /** What one load iteration sends. */
+  loadCommand: "PING" | "SET" | "GET";
 }
 
 function isTarget(value: string): boolean {
@@ -95,6 +99,9 @@ const respClientSchema = z.object({
   ),
   timeoutMs: z.number().int().min(1).max(HOUR_MS).default(5000).describe(
     "Milliseconds the connect and each command may take",
+  ),
+  loadCommand: z.enum(["PING", "SET", "GET"]).default("PING").describe(
+    "What one load iteration sends: PING (expects PONG), SET of the VU's key, or GET of it (verified)",
   ),
 }).superRefine((p, ctx) => {
   if (p.valueSize > p.maxBulkSize) {

@@ -1,0 +1,115 @@
+/**
+ * The RESP client as load: one connection per VU, one command per
+ * iteration (`loadCommand`: PING, SET of the VU's own key, or GET of it).
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { ClientSession, Context, Outcome } from "@wiretest/wiretest/plugin";
+import { describeError } from "@wiretest/wiretest/plugin";
+import { parseHostPort } from "@wiretest/wiretest/transport";
+import { RespProtocolError } from "./errors.ts";
+import type { RespClientParams } from "./params.ts";
+import { RespConnection } from "./resp_connection.ts";
+
+/** What one load iteration of resp is. */
+export const RESP_LOAD_ITERATION = "One command over the VU's connection, its reply checked: " +
+  "`PING` (the default; `PONG` expected), `SET` of the VU's own key to a random value of " +
+  "`valueSize` bytes (`OK` expected; the key lives `ttlMs`), or `GET` of that key (set once when " +
+  "the VU connects; the bytes must be the value set). Chosen by `loadCommand`; `count` and " +
+  "`connections` belong to a single run and are ignored.";
+
+/**
+ * Opens a VU's connection (authenticating when a password is given); the
+ * session's signal and `timeoutMs` bound the connect.
+ *
+ * @param params The validated client params.
+ * @param ctx The session's context.
+ * @returns The session.
+ */
+export async function openRespSession(
+  params: RespClientParams,
+  ctx: Context,
+): Promise<ClientSession> {
+  const { hostname, port } = parseHostPort(params.target);
+  const redis = await RespConnection.connect({
+    hostname,
+    port,
+    maxBulkSize: params.maxBulkSize,
+    timeout: params.timeoutMs,
+    signal: ctx.signal,
+  });
+  const key = `${params.keyPrefix}${crypto.randomUUID().slice(0, 8)}:load`;
+  const value = new Uint8Array(params.valueSize);
+  const px = String(params.ttlMs);
+  try {
+    if (params.password !== undefined) {
+      const auth = params.username === undefined
+        ? ["AUTH", params.password]
+        : ["AUTH", params.username, params.password];
+      expect(await redis.command(auth), "OK", "AUTH");
+    }
+    if (params.loadCommand === "GET") {
+      crypto.getRandomValues(value.subarray(0, Math.min(value.length, 65_536)));
+      expect(await redis.command(["SET", key, value, "PX", px]), "OK", "SET");
+    }
+  } catch (error) {
+    redis.close();
+    throw error;
+  }
+  const args: (string | Uint8Array)[] = params.loadCommand === "PING"
+    ? ["PING"]
+    : params.loadCommand === "SET"
+    ? ["SET", key, value, "PX", px]
+    : ["GET", key];
+  return {
+    async iterate(iteration: Context): Promise<Outcome> {
+      const sent = redis.bytesSent;
+      const received = redis.bytesReceived;
+      const bytes = () => ({
+        bytes_sent: redis.bytesSent - sent,
+        bytes_received: redis.bytesReceived - received,
+      });
+      // The connection's own watchdog keeps timeoutMs; an abort closes it.
+      const onAbort = () => redis.close();
+      iteration.signal.addEventListener("abort", onAbort, { once: true });
+      try {
+        if (params.loadCommand === "SET") {
+          crypto.getRandomValues(value.subarray(0, Math.min(value.length, 65_536)));
+        }
+        const reply = await redis.command(args);
+        if (params.loadCommand === "PING") expect(reply, "PONG", "PING");
+        else if (params.loadCommand === "SET") expect(reply, "OK", "SET");
+        else if (!(reply instanceof Uint8Array) || Buffer.compare(reply, value) !== 0) {
+          return {
+            ok: false,
+            metrics: bytes(),
+            facts: {},
+            error: {
+              name: "MismatchError",
+              code: "mismatch",
+              message: `Cannot verify GET on ${params.target}: the value differs from what was SET`,
+            },
+          };
+        }
+        return { ok: true, metrics: bytes(), facts: {} };
+      } catch (error) {
+        return { ok: false, metrics: bytes(), facts: {}, error: describeError(error) };
+      } finally {
+        iteration.signal.removeEventListener("abort", onAbort);
+      }
+    },
+    close(): Promise<void> {
+      redis.close();
+      return Promise.resolve();
+    },
+  };
+}
+
+function expect(reply: unknown, expected: string, command: string): void {
+  if (reply !== expected) {
+    throw new RespProtocolError(
+      `${command} answered ${String(reply).slice(0, 64)}, not "${expected}"`,
+    );
+  }
+}
