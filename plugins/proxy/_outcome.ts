@@ -16,6 +16,13 @@ const counters: readonly MetricDeclaration[] = [
     when: TCP,
   },
   {
+    name: "rejected",
+    unit: "count",
+    description:
+      "Client connections closed at once for being over `maxConnections` (not in `connections`).",
+    when: TCP,
+  },
+  {
     name: "aborted",
     unit: "count",
     description: "Connections a peer ended with a reset or an error.",

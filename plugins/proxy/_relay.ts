@@ -8,6 +8,8 @@ export interface RelayOptions {
   upstream: { hostname: string; port: number };
   /** Seed of the toxics' randomness. */
   seed: number;
+  /** Most connections open at once (TCP); beyond it they are closed at once. */
+  maxConnections?: number;
 }
 
 /** A running relay. */

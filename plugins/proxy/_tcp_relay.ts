@@ -1,7 +1,8 @@
 // The TCP side of a proxy: accepts clients, dials the upstream for each and
 // relays through a TcpLink. (node:net, for the resets reset_peer needs: see
 // _tcp_link.ts. serveConnections takes Deno.Conn listeners, so the accept
-// loop is node:net's own; a proxy has no idle timeout or cap to enforce.)
+// loop is node:net's own. A proxy has no idle timeout of its own, as silence
+// may be what a test is about; it has a connection cap, as every server.)
 import net from "node:net";
 import { type LinkHost, TcpLink } from "./_tcp_link.ts";
 import type { Relay, RelayOptions } from "./_relay.ts";
@@ -14,6 +15,12 @@ export async function startTcpRelay(host: LinkHost, options: RelayOptions): Prom
   const counters = host.counters;
   let index = 0;
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => {
+    if (options.maxConnections !== undefined && counters.active >= options.maxConnections) {
+      // Over the cap: closed before an upstream is dialled, and counted.
+      counters.rejected++;
+      client.destroy();
+      return;
+    }
     counters.connections++;
     counters.active++;
     client.setNoDelay(true);

@@ -37,6 +37,8 @@ export interface ProxyServerOptions {
   seed?: number;
   /** Forget a UDP flow after this long without a datagram (default 60000). */
   udpFlowIdleMs?: number;
+  /** Refuse (close at once) client connections beyond this many open, per TCP proxy (default 10000). */
+  maxConnections?: number;
   /** Proxies to create at start. */
   proxies?: ProxySpec[];
   /** Shorthand for one proxy: its upstream. */
@@ -61,6 +63,8 @@ export interface ProxyServerParams {
   seed?: number;
   /** UDP flow idle expiry, ms. */
   udpFlowIdleMs: number;
+  /** Most client connections open at once, per TCP proxy. */
+  maxConnections: number;
   /** Proxies to create. */
   proxies: ProxySpec[];
   /** Shorthand upstream. */
@@ -122,6 +126,9 @@ export const proxyServerParams: ParamsSchema<ProxyServerParams, ProxyServerOptio
   ),
   udpFlowIdleMs: z.number().int().min(1).max(DAY_MS).default(60_000).describe(
     "Forget a UDP flow after this many milliseconds without a datagram",
+  ),
+  maxConnections: z.number().int().min(1).max(1_000_000).default(10_000).describe(
+    "Refuse (close at once) client connections beyond this many open, per TCP proxy",
   ),
   proxies: z.array(proxySchema).max(1000).default([]).describe("Proxies to create at start"),
   upstream: z.string().min(1).optional().describe(

@@ -52,6 +52,7 @@ const TCP_COUNTERS = [
   "connections",
   "active",
   "upstream_errors",
+  "rejected",
   "aborted",
   "bytes_upstream",
   "bytes_downstream",
@@ -106,6 +107,7 @@ export class Proxy {
   #toxics: Toxic[] = [];
   readonly #seed: number;
   readonly #udpFlowIdleMs: number;
+  readonly #maxConnections: number | undefined;
 
   /**
    * Makes a proxy, not yet listening.
@@ -113,8 +115,10 @@ export class Proxy {
    * @param input Name, addresses, protocol.
    * @param seed Seed of its toxics' randomness.
    * @param udpFlowIdleMs UDP flow expiry.
+   * @param maxConnections Most client connections open at once (TCP; default: no cap).
    */
-  constructor(input: ProxyInput, seed: number, udpFlowIdleMs: number) {
+  constructor(input: ProxyInput, seed: number, udpFlowIdleMs: number, maxConnections?: number) {
+    this.#maxConnections = maxConnections;
     this.name = input.name;
     this.protocol = input.protocol ?? "tcp";
     this.#listen = input.listen || "127.0.0.1:0";
@@ -154,7 +158,7 @@ export class Proxy {
     };
     try {
       this.#relay = this.protocol === "tcp"
-        ? await startTcpRelay(this, options)
+        ? await startTcpRelay(this, { ...options, maxConnections: this.#maxConnections })
         : startUdpRelay(this, { ...options, idleMs: this.#udpFlowIdleMs });
     } catch (error) {
       throw new ProxyApiError(
@@ -260,6 +264,8 @@ export interface ProxyCollectionOptions {
   seed: number;
   /** Milliseconds a UDP flow may stay silent before it is forgotten. */
   udpFlowIdleMs: number;
+  /** Most client connections a TCP proxy holds open at once (default: no cap). */
+  maxConnections?: number;
 }
 
 /** Most proxies one collection holds. */
@@ -373,6 +379,7 @@ export class ProxyCollection {
       input,
       (this.#options.seed + this.#index++) >>> 0,
       this.#options.udpFlowIdleMs,
+      this.#options.maxConnections,
     );
   }
 }

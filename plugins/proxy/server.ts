@@ -28,7 +28,7 @@ import { ProxyCollection } from "./proxy.ts";
  *
  * using ctx = createContext();
  * const service = await serveProxy({
- *   host: "127.0.0.1", port: 0, seed: 7, udpFlowIdleMs: 60_000, proxies: [],
+ *   host: "127.0.0.1", port: 0, seed: 7, udpFlowIdleMs: 60_000, maxConnections: 10_000, proxies: [],
  *   upstream: "127.0.0.1:9", name: "proxy", protocol: "tcp", toxics: [],
  * }, ctx);
  * const res = await fetch(`http://127.0.0.1:${(service.address as Deno.NetAddr).port}/proxies`);
@@ -40,7 +40,11 @@ import { ProxyCollection } from "./proxy.ts";
 export async function serveProxy(params: ProxyServerParams, ctx: Context): Promise<Service> {
   if (ctx.signal.aborted) throw ctx.signal.reason;
   const seed = params.seed ?? crypto.getRandomValues(new Uint32Array(1))[0];
-  const proxies = new ProxyCollection({ seed, udpFlowIdleMs: params.udpFlowIdleMs });
+  const proxies = new ProxyCollection({
+    seed,
+    udpFlowIdleMs: params.udpFlowIdleMs,
+    maxConnections: params.maxConnections,
+  });
   const specs = [...params.proxies];
   if (params.upstream !== undefined) {
     specs.push({

@@ -1,9 +1,9 @@
-// The HTTP responder (http-probe's server role) against clients that
-// misbehave on purpose (tests/hostile/_support/http_client_peer.py): a body
-// that stalls or trickles, an answer nobody reads, broken framing inside a
-// body, malformed heads, more connections than allowed. Each must end in a
-// closed connection the server counts, and `close()` / SIGINT must finish
-// and say what it had to cut.
+// The HTTP responder (http-probe's server role), and the proxy's cap,
+// against clients that misbehave on purpose (_support/http_client_peer.py):
+// a body that stalls or trickles, an answer nobody reads, broken framing
+// inside a body, malformed heads, more connections than allowed. Each must
+// end in a closed connection the server counts, and `close()` / SIGINT must
+// finish and say what it had to cut.
 import assert from "node:assert/strict";
 import { within } from "../_support/command.ts";
 import { createContext } from "../../lib/plugin/context.ts";
@@ -11,12 +11,15 @@ import { validateParams } from "../../lib/plugin/params_schema.ts";
 import type { LogLevel, Service } from "../../lib/plugin/types.ts";
 import { type HttpServerOptions, httpServerParams } from "../../plugins/http_probe/params.ts";
 import { serveHttp } from "../../plugins/http_probe/server.ts";
+import { proxyServerParams } from "../../plugins/proxy/params.ts";
+import { serveProxy } from "../../plugins/proxy/server.ts";
 import {
   eventually,
   type LineProcess,
   record,
   serveProcess,
   spawnLines,
+  startHostile,
 } from "./_support/process.ts";
 
 const PEER = new URL("./_support/http_client_peer.py", import.meta.url).pathname;
@@ -280,4 +283,33 @@ Deno.test("http responder: the default cap holds 2,000 slow clients in a bounded
   assert.ok(perConnectionKb < 64, `${perConnectionKb} KiB per connection`);
   const stats = await server.stop();
   assert.equal(stats.connections, COUNT);
+});
+
+Deno.test("proxy: client connections beyond maxConnections are refused at once and counted", async () => {
+  await using upstream = await startHostile("no-read");
+  using ctx = createContext();
+  const service = await serveProxy(
+    validateParams(proxyServerParams, {
+      upstream: `127.0.0.1:${upstream.port}`,
+      maxConnections: 20,
+    }),
+    ctx,
+  );
+  try {
+    const api = service.address as Deno.NetAddr;
+    const listed = await (await fetch(`http://127.0.0.1:${api.port}/proxies`)).json();
+    const port = Number(listed.proxy.listen.split(":").at(-1));
+    await using peer = spawnLines("python3", [
+      "-u",
+      PEER,
+      "hold",
+      JSON.stringify({ port, count: 30, settle: 1 }),
+    ]);
+    const seen = JSON.parse(await peer.nextLine(20_000));
+    assert.deepEqual(seen, { open: 20, closed: 10 });
+    const stats = service.stats();
+    assert.deepEqual([stats.rejected, stats.connections, stats.active], [10, 20, 20]);
+  } finally {
+    await within(service.close(), 20_000, "the proxy to close");
+  }
 });
