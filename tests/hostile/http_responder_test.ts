@@ -5,7 +5,10 @@
 // end in a closed connection the server counts, and `close()` / SIGINT must
 // finish and say what it had to cut.
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { within } from "../_support/command.ts";
+import { freePort } from "../_support/peer.ts";
+import { testFixtures } from "../../lib/testing/mod.ts";
 import { createContext } from "../../lib/plugin/context.ts";
 import { validateParams } from "../../lib/plugin/params_schema.ts";
 import type { LogLevel, Service } from "../../lib/plugin/types.ts";
@@ -105,6 +108,47 @@ Deno.test("http responder: close() ends a stalled body and an unread answer, and
   // The stalled client sees its connection end.
   const seen = JSON.parse(await stalled.nextLine(10_000));
   assert.equal(seen.closed, true);
+});
+
+Deno.test("http responder: testFixtures() ends a fixture whose service has a stalled client", async () => {
+  const port = freePort();
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      join(dir, "stuck.wire.yaml"),
+      `name: a client stalls mid-body
+services:
+  web: { plugin: http-probe, with: { port: ${port}, delayMs: 2000 } }
+steps:
+  - name: slow_answer
+    plugin: http-probe
+    with: { url: "http://127.0.0.1:${port}/" }
+`,
+    );
+    const tests: Deno.TestDefinition[] = [];
+    await testFixtures(dir, { register: (test) => void tests.push(test) });
+    // Connects as soon as the service listens, then stalls mid-body for good.
+    await using stalled = spawnLines("python3", [
+      "-u",
+      PEER,
+      "stall-body",
+      JSON.stringify({ port, wait: 30 }),
+    ]);
+    const t = {
+      step: async (_name: string, fn: (t: Deno.TestContext) => Promise<void>) => {
+        await fn(t as unknown as Deno.TestContext);
+        return true;
+      },
+    };
+    // Before the bound, closing the service outlived the runner's 5 s limit
+    // for a service close, which fails the fixture.
+    const ran = Promise.resolve(tests[0].fn(t as unknown as Deno.TestContext));
+    await within(ran, 30_000, "the fixture to end");
+    assert.equal(await stalled.nextLine(10_000), "READY");
+    assert.equal(JSON.parse(await stalled.nextLine(10_000)).closed, true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 for (const isolation of [true, false]) {

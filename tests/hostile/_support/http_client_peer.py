@@ -22,12 +22,22 @@ def log(obj):
 
 
 def connect(opts, rcvbuf=None):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if rcvbuf is not None:
-        # Before connecting, so the window the server sees is small.
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    s.connect((HOST, opts["port"]))
-    return s
+    """Connects to opts["port"]; with opts["wait"], retries every 20 ms for
+    up to that many seconds (a server that is not listening yet)."""
+    until = time.monotonic() + opts.get("wait", 0)
+    while True:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf is not None:
+            # Before connecting, so the window the server sees is small.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        try:
+            s.connect((HOST, opts["port"]))
+            return s
+        except ConnectionRefusedError:
+            s.close()
+            if time.monotonic() > until:
+                raise
+            time.sleep(0.02)
 
 
 def readable(s, timeout):
