@@ -8,6 +8,8 @@ import type { LoadReport } from "./load_report.ts";
 export interface ReportExtras {
   /** Wall time of the run, ms. */
   elapsedMs: number;
+  /** Open model: the time the rate is over (the schedule, or the dispatch when late). */
+  rateWindowMs?: number;
   /** Start, ms since the epoch. */
   startMs: number;
   /** Arrivals that never started. */
@@ -22,7 +24,7 @@ export interface ReportExtras {
 
 /** Builds the report from a finished recorder. */
 export function reportOf(plan: LoadPlan, recorder: LoadRecorder, extras: ReportExtras): LoadReport {
-  const seconds = Math.max(1e-3, extras.elapsedMs / 1000);
+  const seconds = Math.max(1e-3, (extras.rateWindowMs ?? extras.elapsedMs) / 1000);
   const errorsByType: Record<string, number> = Object.create(null);
   for (const [type, n] of recorder.errorsByType) errorsByType[type] = n;
   let askedRate: number | undefined;

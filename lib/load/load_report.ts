@@ -25,7 +25,7 @@ export interface LoadReport {
   dropped: number;
   /** Iterations cut short by the stop (not counted as errors). */
   interruptedIterations: number;
-  /** Iterations per second achieved. */
+  /** Iterations per second achieved (open model: over the schedule, not the wait for the last replies). */
   rate: number;
   /** Iterations per second asked (open model: the schedule's mean), `undefined` closed. */
   askedRate?: number;

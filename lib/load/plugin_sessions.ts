@@ -7,7 +7,7 @@
  */
 import { createContext } from "../plugin/context.ts";
 import { describeError, parseParams } from "../plugin/run.ts";
-import type { AnyPlugin, Outcome } from "../plugin/types.ts";
+import type { AnyPlugin, Context, Outcome } from "../plugin/types.ts";
 import type { IterationResult } from "./_recorder.ts";
 import type { LoadSession, SessionFactory } from "./run_load.ts";
 
@@ -60,9 +60,14 @@ export function pluginSessions(plugin: AnyPlugin, input: unknown): SessionFactor
       ctx[Symbol.dispose]();
       throw error;
     }
+    // The engine passes the same signal to every iteration: one context for
+    // all of them, not a signal, listener and object per iteration.
+    let iteration: Context | undefined;
     return {
       async iterate(signal: AbortSignal): Promise<IterationResult> {
-        using iteration = createContext({ signal });
+        if (iteration?.signal !== signal) {
+          iteration = { signal, log: ctx.log, progress: ctx.progress };
+        }
         return iterationResult(await session.iterate(iteration));
       },
       async close(): Promise<void> {

@@ -152,6 +152,7 @@ export async function runLoad(
   }, 1000);
   let interrupted = 0;
   let dropped = 0;
+  let rateWindowMs: number | undefined;
 
   const iterate = async (vu: Vu, intended: number): Promise<boolean> => {
     const started = performance.now();
@@ -243,6 +244,9 @@ export async function runLoad(
     }
     // Arrivals due before the stop that never started (no VU was free in time).
     const stoppedAt = performance.now() - t1;
+    // The rate achieved is over the schedule (or the dispatch, when it ran
+    // late), not the wait for the last replies after it.
+    rateWindowMs = Math.max(plan.durationMs, stoppedAt);
     for (; offset !== undefined && offset < stoppedAt; offset = schedule.next()) dropped++;
     if (!stop.signal.aborted) await aborted(stop.signal);
   }
@@ -258,6 +262,7 @@ export async function runLoad(
   await Promise.all(vus.map(closeSession));
   return reportOf(plan, recorder, {
     elapsedMs,
+    ...(rateWindowMs === undefined || options.signal?.aborted ? {} : { rateWindowMs }),
     startMs,
     dropped,
     interruptedIterations: interrupted,

@@ -95,9 +95,10 @@ Deno.test("runLoad() stopped by its signal: a partial report, marked interrupted
 });
 
 Deno.test("runLoad() open model: a generic plugin run per iteration at the asked rate", async () => {
-  // udp-ping has no session hook: each iteration is its whole run.
-  const ping = await builtinRegistry().load("udp-ping");
-  assert.equal(ping.client?.session, undefined);
+  // udp-ping without its session hook: each iteration is its whole run.
+  const udpPing = await builtinRegistry().load("udp-ping");
+  const { session: _, ...client } = udpPing.client!;
+  const ping = { ...udpPing, client };
   const server = await startServer(ping, {});
   try {
     const report = await runLoad(
@@ -161,4 +162,17 @@ Deno.test("checkLoadPlan() refuses 0, negative, absurd counts and durations with
       JSON.stringify(input),
     );
   }
+});
+
+Deno.test("runLoad() open model: the rate achieved is over the schedule, not the wait for the last replies", async () => {
+  const slow = () =>
+    Promise.resolve({
+      iterate: () => new Promise<{ ok: boolean }>((r) => setTimeout(() => r({ ok: true }), 400)),
+      close: () => Promise.resolve(),
+    });
+  const report = await runLoad(slow, checkLoadPlan({ rate: 20, duration: "1s", maxVus: 20 }));
+  assert.equal(report.iterations, 20);
+  // The run took ~1.4 s (the last replies); 20 iterations were sent over 1 s.
+  assert.ok(report.elapsedMs >= 1300, `elapsed ${report.elapsedMs}`);
+  assert.ok(Math.abs(report.rate - 20) < 0.5, `rate ${report.rate}`);
 });

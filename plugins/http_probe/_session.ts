@@ -15,7 +15,7 @@ import {
   type ResponseHead,
   ResponseReader,
 } from "./_response_reader.ts";
-import type { Watchdog } from "./_watchdog.ts";
+import type { WatchdogLike } from "./_watchdog.ts";
 
 /** Durations of one request's phases, in milliseconds; they add up to `total`. */
 export interface Phases {
@@ -87,7 +87,7 @@ interface OpenMarks {
 
 export class Session {
   #options: SessionOptions;
-  #watch: Watchdog;
+  #watch: WatchdogLike;
   #tlsOpener: TlsOpener;
   #conn: Conn | undefined;
   #reader: ResponseReader | undefined;
@@ -103,16 +103,10 @@ export class Session {
   /** Milliseconds spent on TLS inspections, which no phase counts. */
   pausedMs = 0;
 
-  constructor(options: SessionOptions, watch: Watchdog) {
+  constructor(options: SessionOptions, watch: WatchdogLike) {
     this.#options = options;
     this.#watch = watch;
     this.#tlsOpener = new TlsOpener(options.tls);
-    watch.onFire(() => this.close());
-  }
-
-  /** Bounds the next exchanges by another watchdog (a load run's next iteration). */
-  watchWith(watch: Watchdog): void {
-    this.#watch = watch;
     watch.onFire(() => this.close());
   }
 

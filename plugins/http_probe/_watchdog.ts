@@ -73,3 +73,94 @@ export class Watchdog implements Disposable {
     this.#onFire?.();
   };
 }
+
+/** What a session needs of a watchdog (see {@linkcode Watchdog}). */
+export type WatchdogLike = Pick<Watchdog, "signal" | "activity" | "onFire" | "check" | "explain">;
+
+/**
+ * A load VU's watchdog: the same bound per iteration as {@linkcode Watchdog}
+ * gives a whole probe, without a timer, signal and listeners per
+ * iteration. One timer is armed at a time and re-armed for what is left of
+ * the current iteration when it fires early.
+ */
+export class IterationWatchdog implements WatchdogLike, Disposable {
+  #controller = new AbortController();
+  #onFire: (() => void) | undefined;
+  #deadline = Infinity;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #outer: AbortSignal | undefined;
+  readonly #timeoutMs: number;
+  /** Updated by the probe as it goes. */
+  activity: Activity;
+
+  constructor(timeoutMs: number, activity: Activity) {
+    this.#timeoutMs = timeoutMs;
+    this.activity = activity;
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  onFire(run: () => void): void {
+    this.#onFire = run;
+  }
+
+  /** Starts an iteration: `timeoutMs` from now, cut short when `signal` aborts. */
+  begin(signal: AbortSignal, activity: Activity): void {
+    if (this.#controller.signal.aborted) this.#controller = new AbortController();
+    this.activity = activity;
+    this.#deadline = performance.now() + this.#timeoutMs;
+    if (this.#outer !== signal) {
+      this.#outer?.removeEventListener("abort", this.#onAbort);
+      this.#outer = signal;
+      signal.addEventListener("abort", this.#onAbort, { once: true });
+    }
+    if (signal.aborted) this.#onAbort();
+    else if (this.#timer === undefined) this.#arm(this.#timeoutMs);
+  }
+
+  /** Ends the iteration: the armed timer finds nothing to bound. */
+  end(): void {
+    this.#deadline = Infinity;
+  }
+
+  check(): void {
+    if (performance.now() >= this.#deadline) this.#expire();
+  }
+
+  explain(error: unknown): unknown {
+    return this.#controller.signal.aborted ? this.#controller.signal.reason : error;
+  }
+
+  [Symbol.dispose](): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#outer?.removeEventListener("abort", this.#onAbort);
+    this.#outer = undefined;
+  }
+
+  #arm(ms: number): void {
+    this.#timer = setTimeout(this.#tick, Math.max(0, Math.ceil(ms)));
+  }
+
+  #tick = (): void => {
+    this.#timer = undefined;
+    if (this.#deadline === Infinity) return;
+    const left = this.#deadline - performance.now();
+    if (left <= 0) this.#expire();
+    else this.#arm(left);
+  };
+
+  #expire(): void {
+    this.#fire(new TimeoutError({ ...this.activity, timeoutMs: this.#timeoutMs }));
+  }
+
+  #onAbort = (): void => this.#fire(this.#outer?.reason);
+
+  #fire(reason: unknown): void {
+    if (this.#controller.signal.aborted || this.#deadline === Infinity) return;
+    this.#controller.abort(reason);
+    this.#onFire?.();
+  }
+}

@@ -27,7 +27,7 @@ import { basicAuthLine, encodeRequestHead, redirectHeaders } from "./_request.ts
 import type { BodySink, HeaderFields, ResponseHead } from "./_response_reader.ts";
 import { type Exchange, type OutgoingRequest, type Phases, Session } from "./_session.ts";
 import { tlsSettings } from "./_tls.ts";
-import { Watchdog } from "./_watchdog.ts";
+import { IterationWatchdog, Watchdog } from "./_watchdog.ts";
 import { warmUpConnect } from "./_warm_up.ts";
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -265,15 +265,12 @@ export async function openHttpLoadSession(
     (body === undefined ? 0 : body instanceof Uint8Array ? body.length : body.size);
   // Before any clock starts: see _warm_up.ts.
   await warmUpConnect();
-  let session: Session | undefined;
+  const activity = { operation: "connect" as const, address: url.host };
+  const watch = new IterationWatchdog(params.timeoutMs, activity);
+  const session = new Session(options, watch);
   return {
     async iterate(ctx: Context): Promise<Outcome> {
-      using watch = new Watchdog(params.timeoutMs, ctx, {
-        operation: "connect",
-        address: url.host,
-      });
-      if (session === undefined) session = new Session(options, watch);
-      else session.watchWith(watch);
+      watch.begin(ctx.signal, activity);
       const before = session.connections;
       const metrics: Record<string, number> = {};
       try {
@@ -297,10 +294,12 @@ export async function openHttpLoadSession(
         if (params.fail && status >= 400) {
           throw new HttpStatusError({ status, reason, url: fetched.url.href });
         }
+        watch.end();
         return { ok: true, metrics, facts: {} };
       } catch (error) {
         session.close();
         const described = describeError(watch.explain(error));
+        watch.end();
         return {
           ok: false,
           metrics,
@@ -310,7 +309,8 @@ export async function openHttpLoadSession(
       }
     },
     close(): Promise<void> {
-      session?.close();
+      session.close();
+      watch[Symbol.dispose]();
       return Promise.resolve();
     },
   };

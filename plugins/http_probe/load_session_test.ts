@@ -63,3 +63,23 @@ Deno.test("http-probe load: with fail, a 500 is an error counted by type", async
     await server.close();
   }
 });
+
+Deno.test("http-probe load: a server that never answers fails each iteration with a TimeoutError after timeoutMs", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })();
+  try {
+    const report = await runLoad(
+      pluginSessions(httpProbe, { url: `http://127.0.0.1:${listener.addr.port}/`, timeoutMs: 100 }),
+      checkLoadPlan({ vus: 2, iterations: 4 }),
+    );
+    assert.equal(report.iterations, 4);
+    assert.deepEqual({ ...report.errorsByType }, { TimeoutError: 4 });
+  } finally {
+    listener.close();
+    await accepting.catch(() => {});
+    for (const conn of held) conn.close();
+  }
+});
