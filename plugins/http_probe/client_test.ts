@@ -779,13 +779,13 @@ Deno.test("probeHttp() reports progress for many repeats", async () => {
   }
 });
 
-Deno.test("probeHttp() warms the runtime's network stack on a loopback connection of its own, not the target", async () => {
+Deno.test("probeHttp() warms its request path on loopback exchanges of its own, not with the target", async () => {
   const server = await startHttpServer({ body: "warm" });
   try {
     const { port } = server.address as Deno.NetAddr;
     const outcome = await probe({ url: `http://127.0.0.1:${port}/` });
     assert.equal(outcome.ok, true);
-    assert.equal(outcome.facts.warm_up, "loopback-connect");
+    assert.equal(outcome.facts.warm_up, "loopback-exchange");
     // The warm-up's connection is not the target's: the server saw one.
     const { requests, connections } = server.stats();
     assert.deepEqual({ requests, connections }, { requests: 1, connections: 1 });
