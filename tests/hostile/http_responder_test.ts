@@ -225,6 +225,40 @@ Deno.test("http responder: a client reading the answer slower than minDataRate i
   assert.deepEqual([server.service.stats().active, server.service.stats().idle_timeouts], [0, 0]);
 });
 
+Deno.test("http responder: a body and a reader at twice minDataRate are not cut", async () => {
+  // Floor 5,000 bytes/s, 1 s grace: the body comes at 20 KB/s (2 KB every
+  // 0.1 s) for 6 s; the 240 KB answer is read at 40 KB/s (4 KiB every 0.1 s).
+  await using server = await inProcess({
+    body: "x",
+    bodyRepeat: 240_000,
+    minDataRate: 5000,
+    minDataRateGraceMs: 1000,
+  });
+  const [sender, reader] = await Promise.all([
+    peerResult(
+      "trickle-body",
+      server.port,
+      { size: 120_000, chunk: 2000, interval: 0.1, hold: 30 },
+      40_000,
+    ),
+    peerResult(
+      "slow-read",
+      server.port,
+      { chunk: 4096, interval: 0.1, expect: 240_000, hold: 30 },
+      40_000,
+    ),
+  ]);
+  record("http responder: fair clients", { sender, reader });
+  assert.deepEqual([sender.closed, sender.sent, sender.status], [
+    false,
+    120_000,
+    "HTTP/1.1 200 OK",
+  ]);
+  assert.equal(reader.closed, false);
+  assert.ok((reader.received as number) >= 240_000, `received ${reader.received}`);
+  assert.equal(server.service.stats().rate_timeouts, 0);
+});
+
 Deno.test("http responder: a client that never reads is closed by the minimum data rate without an idle timeout", async () => {
   await using server = await inProcess({
     ...BIG,
@@ -249,8 +283,8 @@ Deno.test("http responder: broken framing inside a body is answered 400 or 431, 
     [[`${chunked}5;`, 1], ["e", 10_000], ["\r\nhello\r\n0\r\n\r\n", 1]],
     // 16 hex digits: more than any body, and more than a double holds exactly.
     [[`${chunked}ffffffffffffffff\r\n`, 1]],
-    // 20,000 small trailer fields: 120 KB of trailers.
-    [[`${chunked}0\r\n`, 1], ["t: v\r\n", 20_000], ["\r\n", 1]],
+    // 12,000 small trailer fields: 72 KB with their line ends, 48 KB without.
+    [[`${chunked}0\r\n`, 1], ["t: v\r\n", 12_000], ["\r\n", 1]],
     // Chunk data not followed by CRLF.
     [[`${chunked}3\r\nabcXY\r\n0\r\n\r\n`, 1]],
   ];

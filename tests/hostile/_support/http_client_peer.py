@@ -88,38 +88,55 @@ def no_read(opts):
 
 
 def trickle_body(opts):
-    """Announces a body and sends one byte every `interval` s until the server
-    closes; reports how long that took and what it answered."""
+    """Announces a body of `size` bytes (default 100,000) and sends `chunk`
+    bytes (default 1) every `interval` s until it is all sent or the server
+    closes; reports how long that took and the status line of the answer
+    ("" when there was none)."""
+    size = opts.get("size", 100000)
+    chunk = opts.get("chunk", 1)
     s = connect(opts)
-    s.sendall(b"POST /slow HTTP/1.1\r\nHost: peer\r\nContent-Length: 100000\r\n\r\n")
+    s.sendall(b"POST /slow HTTP/1.1\r\nHost: peer\r\nContent-Length: %d\r\n\r\n" % size)
     print("READY", flush=True)
     started = time.monotonic()
     until = started + opts.get("hold", 60)
     sent = 0
     closed = False
-    while time.monotonic() < until and sent < 100000:
+    while time.monotonic() < until and sent < size:
         if readable(s, opts.get("interval", 2)):
             closed = closed_by_peer(s, 1) is not None
             break
         try:
-            s.send(b"x")
-            sent += 1
+            n = min(chunk, size - sent)
+            s.sendall(b"x" * n)
+            sent += n
         except OSError:
             closed = True
             break
-    log({"closed": closed, "sent": sent, "ms": round((time.monotonic() - started) * 1000)})
+    status = ""
+    if not closed and sent == size:
+        got = b""
+        while b"\r\n" not in got and readable(s, 10):
+            data = s.recv(4096)
+            if not data:
+                break
+            got += data
+        status = got.split(b"\r\n", 1)[0].decode("latin-1")
+    ms = round((time.monotonic() - started) * 1000)
+    log({"closed": closed, "sent": sent, "status": status, "ms": ms})
 
 
 def slow_read(opts):
-    """Asks for the (large) answer and reads `chunk` bytes every `interval` s."""
+    """Asks for the (large) answer and reads `chunk` bytes every `interval` s,
+    until the server closes, `expect` bytes arrived, or `hold` s passed."""
     s = connect(opts, rcvbuf=4096)
     s.sendall(b"GET /big HTTP/1.1\r\nHost: peer\r\n\r\n")
     print("READY", flush=True)
     started = time.monotonic()
     until = started + opts.get("hold", 60)
+    expect = opts.get("expect")
     received = 0
     closed = False
-    while time.monotonic() < until:
+    while time.monotonic() < until and (expect is None or received < expect):
         time.sleep(opts.get("interval", 0.5))
         try:
             data = s.recv(opts.get("chunk", 4096))
