@@ -85,7 +85,16 @@ Deno.test("wiretest load refuses bad plans with exit 2 and one line", async () =
   const cases: [string[], RegExp][] = [
     [["--vus", "0", "--duration", "1s"], /"vus" must be at least 1/],
     [["--vus", "-2", "--duration", "1s"], /"vus"/],
-    [["--rate", "1e12", "--duration", "1s"], /"rate" must be above 0 and at most 1000000/],
+    [["--rate", "1e12", "--duration", "1s"], /"rate" must be at least 1e-9 and at most 1000000/],
+    // Above 0, yet refused: the message says what is accepted, not "above 0".
+    [
+      ["--rate", "1e-12", "--duration", "1s"],
+      /"rate" must be at least 1e-9 and at most 1000000, got "1e-12"/,
+    ],
+    [["--rate", "0", "--duration", "1s"], /"rate" must be at least 1e-9/],
+    [["--rate", "-5", "--duration", "1s"], /"rate" must be at least 1e-9/],
+    [["--vus", "1e12", "--duration", "1s"], /"vus" must be at least 1 and at most 10000/],
+    [["--vus", "1", "--duration", "0s"], /"duration" must be above 0/],
     [["--vus", "1", "--duration", "10"], /add a unit/],
     [["--vus", "x", "--duration", "1s"], /--vus: "x" is not a number/],
     [["--vus", "3", "--duration", "1s", "--shard", "4/4"], /shard 4\/4 gets no VUs/],

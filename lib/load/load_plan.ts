@@ -247,7 +247,7 @@ function checkNumber(
     throw new RangeError(`Cannot run load: "${field}" must be a whole number, got "${value}"`);
   }
   if (value < min || value > max) {
-    const low = min > 0 && min < 1 ? "above 0" : `at least ${min}`;
+    const low = `at least ${min}`;
     throw new RangeError(
       `Cannot run load: "${field}" must be ${low} and at most ${max}, got "${value}"`,
     );

@@ -139,7 +139,7 @@ Deno.test("checkLoadPlan() refuses 0, negative, absurd counts and durations with
     [{ vus: 0, duration: "1s" }, RangeError, /"vus" must be at least 1/],
     [{ vus: -3, duration: "1s" }, RangeError, /"vus"/],
     [{ vus: 1e12, duration: "1s" }, RangeError, /at most 10000/],
-    [{ rate: 0, duration: "1s" }, RangeError, /"rate" must be above 0/],
+    [{ rate: 0, duration: "1s" }, RangeError, /"rate" must be at least 1e-9/],
     [{ rate: -5, duration: "1s" }, RangeError, /"rate"/],
     [{ rate: 1e12, duration: "1s" }, RangeError, /at most 1000000/],
     [{ vus: 1, duration: "10" }, SyntaxError, /add a unit/],

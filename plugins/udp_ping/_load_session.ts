@@ -6,7 +6,7 @@ import {
   describeError,
   type Outcome,
 } from "../../lib/plugin/mod.ts";
-import { formatAddress, parseHostPort, TimeoutError } from "../../lib/transport/mod.ts";
+import { formatAddress, parseHostPort } from "../../lib/transport/mod.ts";
 import { bindUdp, MAX_UDP_PAYLOAD } from "../../lib/transport/unstable_udp.ts";
 import { HEADER_SIZE, MAGIC, PingPacket } from "./_packet.ts";
 import { localAddressFor, resolvePeer } from "./_peer.ts";
@@ -40,29 +40,44 @@ export async function openUdpPingSession(
   const padding = packet.bytes.subarray(HEADER_SIZE);
   const socket = bindUdp({ hostname: localAddressFor(ip), port: 0 });
   let seq = 0;
+  // One timer for the session, re-armed for what is left of the current
+  // ping when it fires early, and one listener for the run's signal: not a
+  // timer, signal and listener per datagram. Either closes the socket, which
+  // ends the pending receive; the engine opens a new session after a failure.
+  let until = Infinity;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timedOut = false;
+  const tick = () => {
+    timer = undefined;
+    if (until === Infinity) return;
+    const left = until - performance.now();
+    if (left > 0) {
+      timer = setTimeout(tick, Math.ceil(left));
+      return;
+    }
+    timedOut = true;
+    socket.close();
+  };
+  let watched: AbortSignal | undefined;
+  const onAbort = () => socket.close();
   return {
     async iterate(iteration: Context): Promise<Outcome> {
+      if (iteration.signal !== watched) {
+        watched?.removeEventListener("abort", onAbort);
+        watched = iteration.signal;
+        watched.addEventListener("abort", onAbort, { once: true });
+      }
       const mine = seq++ >>> 0;
       const sentAt = performance.now();
       const bytes = packet.stamp(mine, sentAt);
       const metrics: Record<string, number> = { bytes_sent: 0, bytes_received: 0 };
-      const until = sentAt + params.timeoutMs;
+      until = sentAt + params.timeoutMs;
+      timer ??= setTimeout(tick, params.timeoutMs);
       try {
         await socket.send(bytes, peer);
         metrics.bytes_sent = bytes.length;
         for (;;) {
-          const left = until - performance.now();
-          if (left <= 0) {
-            throw new TimeoutError({
-              operation: "receive",
-              address: where,
-              timeoutMs: params.timeoutMs,
-            });
-          }
-          const { data, from, receivedAt } = await socket.receive({
-            timeout: Math.ceil(left),
-            signal: iteration.signal,
-          });
+          const { data, from, receivedAt } = await socket.receive();
           if (from.hostname !== ip || from.port !== port || data.length < 16) continue;
           const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
           if (view.getUint32(0) !== MAGIC || view.getUint32(4) !== packet.id) continue;
@@ -88,7 +103,7 @@ export async function openUdpPingSession(
           return { ok: true, metrics, facts: {} };
         }
       } catch (error) {
-        if (error instanceof TimeoutError && !iteration.signal.aborted) {
+        if (timedOut && !iteration.signal.aborted) {
           const lost = new NoReplyError({
             target: params.target,
             sent: 1,
@@ -97,9 +112,14 @@ export async function openUdpPingSession(
           return { ok: false, metrics, facts: {}, error: describeError(lost) };
         }
         return { ok: false, metrics, facts: {}, error: describeError(error) };
+      } finally {
+        until = Infinity;
       }
     },
     close(): Promise<void> {
+      clearTimeout(timer);
+      timer = undefined;
+      watched?.removeEventListener("abort", onAbort);
       socket.close();
       return Promise.resolve();
     },

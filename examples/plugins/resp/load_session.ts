@@ -11,6 +11,7 @@ import { parseHostPort } from "@wiretest/wiretest/transport";
 import { RespProtocolError } from "./errors.ts";
 import type { RespClientParams } from "./params.ts";
 import { RespConnection } from "./resp_connection.ts";
+import { encodeCommand } from "./encode_command.ts";
 
 /** What one load iteration of resp is. */
 export const RESP_LOAD_ITERATION = "One command over the VU's connection, its reply checked: " +
@@ -57,33 +58,39 @@ export async function openRespSession(
     redis.close();
     throw error;
   }
-  const args: (string | Uint8Array)[] = params.loadCommand === "PING"
-    ? ["PING"]
-    : params.loadCommand === "SET"
-    ? ["SET", key, value, "PX", px]
-    : ["GET", key];
+  const command = params.loadCommand;
+  // PING and GET send the same bytes every time: encoded once.
+  const fixed = command === "PING"
+    ? encodeCommand(["PING"])
+    : command === "GET"
+    ? encodeCommand(["GET", key])
+    : undefined;
+  // The engine passes one signal to every iteration: listened to once.
+  let watched: AbortSignal | undefined;
+  const onAbort = () => redis.close();
   return {
     async iterate(iteration: Context): Promise<Outcome> {
+      if (iteration.signal !== watched) {
+        watched?.removeEventListener("abort", onAbort);
+        watched = iteration.signal;
+        watched.addEventListener("abort", onAbort, { once: true });
+      }
       const sent = redis.bytesSent;
       const received = redis.bytesReceived;
-      const bytes = () => ({
-        bytes_sent: redis.bytesSent - sent,
-        bytes_received: redis.bytesReceived - received,
-      });
-      // The connection's own watchdog keeps timeoutMs; an abort closes it.
-      const onAbort = () => redis.close();
-      iteration.signal.addEventListener("abort", onAbort, { once: true });
       try {
-        if (params.loadCommand === "SET") {
+        let reply;
+        if (fixed === undefined) {
           crypto.getRandomValues(value.subarray(0, Math.min(value.length, 65_536)));
+          reply = await redis.command(["SET", key, value, "PX", px]);
+        } else {
+          reply = await redis.commandEncoded(fixed, command);
         }
-        const reply = await redis.command(args);
-        if (params.loadCommand === "PING") expect(reply, "PONG", "PING");
-        else if (params.loadCommand === "SET") expect(reply, "OK", "SET");
+        if (command === "PING") expect(reply, "PONG", "PING");
+        else if (command === "SET") expect(reply, "OK", "SET");
         else if (!(reply instanceof Uint8Array) || Buffer.compare(reply, value) !== 0) {
           return {
             ok: false,
-            metrics: bytes(),
+            metrics: bytes(redis, sent, received),
             facts: {},
             error: {
               name: "MismatchError",
@@ -92,18 +99,26 @@ export async function openRespSession(
             },
           };
         }
-        return { ok: true, metrics: bytes(), facts: {} };
+        return { ok: true, metrics: bytes(redis, sent, received), facts: {} };
       } catch (error) {
-        return { ok: false, metrics: bytes(), facts: {}, error: describeError(error) };
-      } finally {
-        iteration.signal.removeEventListener("abort", onAbort);
+        return {
+          ok: false,
+          metrics: bytes(redis, sent, received),
+          facts: {},
+          error: describeError(error),
+        };
       }
     },
     close(): Promise<void> {
+      watched?.removeEventListener("abort", onAbort);
       redis.close();
       return Promise.resolve();
     },
   };
+}
+
+function bytes(redis: RespConnection, sent: number, received: number): Record<string, number> {
+  return { bytes_sent: redis.bytesSent - sent, bytes_received: redis.bytesReceived - received };
 }
 
 function expect(reply: unknown, expected: string, command: string): void {

@@ -143,10 +143,23 @@ export class RespConnection implements Disposable {
    * @throws {TimeoutError} When the command takes longer than the timeout, or
    * the deadline passes.
    */
-  async command(args: readonly (string | Uint8Array)[]): Promise<RespValue> {
+  command(args: readonly (string | Uint8Array)[]): Promise<RespValue> {
+    if (this.#reason !== undefined) return Promise.reject(this.#reason);
+    return this.commandEncoded(encodeCommand(args), commandName(args[0]));
+  }
+
+  /**
+   * Sends a command already encoded (a load run sends the same bytes again
+   * and again) and returns its reply.
+   *
+   * @param bytes The command as RESP (see `encodeCommand`).
+   * @param name Its name, for errors (`PING`).
+   * @returns The reply.
+   * @throws What {@linkcode RespConnection.command} throws.
+   */
+  async commandEncoded(bytes: Uint8Array, name: string): Promise<RespValue> {
     if (this.#reason !== undefined) throw this.#reason;
-    const bytes = encodeCommand(args);
-    this.#command = commandName(args[0]);
+    this.#command = name;
     this.#since = performance.now();
     let reply: RespValue;
     try {
