@@ -230,7 +230,11 @@ export interface HttpServerOptions {
   minDataRate?: number;
   /** The slack of `minDataRate`, in ms (default 5000). */
   minDataRateGraceMs?: number;
-  /** Refuse (close at once) connections beyond this many open (default 10000). */
+  /**
+   * Refuse (close at once) connections beyond this many open (default 4000:
+   * at about 105 KiB each with a 64 KiB head in flight, within the 512 MiB an
+   * isolated plugin gets).
+   */
   maxConnections?: number;
   /**
    * How long `close()` lets answers in progress finish, in ms, before it
@@ -304,7 +308,7 @@ const httpServerSchema = z
     ),
     minDataRateGraceMs: z.number().int().min(1).max(3_600_000).default(5000)
       .describe("Slack of minDataRate, in ms: how far ahead of the bytes a body may fall"),
-    maxConnections: z.number().int().min(1).max(1_000_000).default(10_000)
+    maxConnections: z.number().int().min(1).max(1_000_000).default(4000)
       .describe("Refuse (close at once) connections beyond this many open"),
     closeTimeoutMs: z.number().int().min(0).max(3_600_000).default(1000).describe(
       "Time close() gives answers in progress before it closes their connections (counted in shutdown_aborted and logged)",

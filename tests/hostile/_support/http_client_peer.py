@@ -170,12 +170,14 @@ def raw(opts):
 
 
 def hold(opts):
-    """Opens `count` connections that send half a request head and wait;
-    reports how many the server closed within `settle` s."""
+    """Opens `count` connections that send half a request head (with `pad`
+    bytes of one header value in it) and wait; reports how many the server
+    closed within `settle` s."""
     conns = []
+    pad = b"X-Pad: " + b"a" * opts["pad"] if opts.get("pad") else b""
     for _ in range(opts["count"]):
         s = connect(opts)
-        s.sendall(b"GET / HTTP/1.1\r\nHost: pe")
+        s.sendall(b"GET / HTTP/1.1\r\nHost: pe\r\n" + pad)
         conns.append(s)
     time.sleep(opts.get("settle", 1))
     closed = 0
