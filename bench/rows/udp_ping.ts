@@ -6,7 +6,7 @@
 import { alternate, type Side } from "../_alternate.ts";
 import { lastJson, type Proc } from "../_process.ts";
 import type { BenchRow, RowContext, RowReport } from "../_row.ts";
-import { denoScript, serve, type Served } from "../_wiretest.ts";
+import { cli, denoScript, serve, type Served } from "../_wiretest.ts";
 import { freePort } from "../../tests/_support/peer.ts";
 
 const SIZE = 64;
@@ -34,6 +34,7 @@ const row: BenchRow = {
     const peers = `${ctx.root}/bench/peers`;
     let wiretest: Served | undefined;
     let wiretestDeno: Served | undefined;
+    let wiretestCli: Served | undefined;
     let sockperf: Proc | undefined;
     let sockperfPort = 0;
     let sockperfShort = 0;
@@ -59,7 +60,44 @@ const row: BenchRow = {
       return { p50_ms: Number(r.p50_ms), p99_ms: Number(r.p99_ms), received: Number(r.received) };
     };
 
+    // `wiretest ping` as users run it: isolated, io auto, no warm-up of its own.
+    const cliClient = async (warm: boolean) => {
+      const [cmd, args] = cli(ctx.root, [
+        "ping",
+        `127.0.0.1:${wiretestCli!.port}`,
+        "--count",
+        String(warm ? warmUp : count),
+        "--interval-ms",
+        "0",
+        "--size",
+        String(SIZE),
+        "--json",
+      ]);
+      const outcome = JSON.parse((await ctx.procs.run(cmd, args, { cwd: ctx.root })).stdout) as {
+        metrics: Record<string, number>;
+        facts: Record<string, unknown>;
+      };
+      if (outcome.facts.io !== "libc") {
+        ctx.log(`  (wiretest ping measured with io ${outcome.facts.io})`);
+      }
+      return rtts({
+        p50_ms: outcome.metrics.rtt_p50_ms,
+        p99_ms: outcome.metrics.rtt_p99_ms,
+        received: outcome.metrics.received,
+        lost: outcome.metrics.lost,
+      });
+    };
+
     const sides: Side[] = [
+      {
+        id: "wiretest-cli",
+        label: "wiretest CLI pair, isolated (serve udp-ping + ping, defaults)",
+        async start() {
+          wiretestCli = await serve(ctx.procs, ctx.root, "udp-ping", []);
+        },
+        sample: cliClient,
+        stop: async () => void await wiretestCli?.proc.stop(),
+      },
       {
         id: "wiretest",
         label: "wiretest pair, libc I/O (FFI)",
@@ -215,6 +253,20 @@ const row: BenchRow = {
         target: { op: "<=", value: 1.5, text: "p99 ≤ 1.5× sockperf" },
       },
       {
+        label: "median: wiretest CLI pair, isolated / sockperf pair",
+        metric: "p50_ms",
+        a: "wiretest-cli",
+        b: "sockperf",
+        target: { op: "<=", value: 1.2, text: "median ≤ 1.2× sockperf" },
+      },
+      {
+        label: "p99: wiretest CLI pair, isolated / sockperf pair",
+        metric: "p99_ms",
+        a: "wiretest-cli",
+        b: "sockperf",
+        target: { op: "<=", value: 1.5, text: "p99 ≤ 1.5× sockperf" },
+      },
+      {
         label: "median: wiretest client (libc) / Node client, both → Node server",
         metric: "p50_ms",
         a: "wiretest-node",
@@ -274,6 +326,10 @@ const row: BenchRow = {
         "is `wiretest serve udp-ping --io deno` (isolated, the CLI's default) and the client with " +
         "io deno. Clients run in-process by bench/peers/wiretest_udp_ping.ts, which warms up " +
         "before measuring. The Deno minimal pair is Deno.listenDatagram and nothing else.",
+        "The CLI pair is `wiretest serve udp-ping` and `wiretest ping --interval-ms 0 --size 64` " +
+        "with their defaults: isolated (a plugin process each, granted FFI for libc alone), io " +
+        "auto (libc), no warm-up beyond the bench's own warm-up run; each sample is a new " +
+        "`wiretest ping` process.",
       ],
     };
   },
