@@ -1,10 +1,11 @@
 // Runs in a Worker of the host (with the host's permissions, wiretest's own
-// code only): starts one isolated plugin's Deno process and stands between it
-// and the host's main thread. It relays requests and replies over a private
-// Unix socket, answers `stats()` through a shared buffer (so the main thread
-// can wait for it synchronously, as the Service contract wants), captures the
-// process's stdout and stderr as escaped, bounded log lines, and watches its
-// resident memory. The plugin's code never runs here.
+// code only): starts one isolated plugin's Deno process, captures its stdout
+// and stderr as escaped, bounded log lines, watches its resident memory, and
+// answers `stats()` through a shared buffer on a socket of its own (so the
+// main thread can wait for it synchronously, as the Service contract wants).
+// Requests and replies go between the main thread and the process directly
+// (_isolation_channel.ts), without this thread in between. The plugin's code
+// never runs here.
 import type { ManifestEntry } from "./manifest.ts";
 import { encodeFrame, readFrames } from "./_isolation_frames.ts";
 import { type ImportRefusal, preflight, type PreflightOptions } from "./_isolation_preflight.ts";
@@ -25,8 +26,11 @@ export interface BridgeConfig {
   args: string[];
   env: Record<string, string>;
   cwd: string;
+  /** The socket this Worker listens on for the process's stats connection. */
   socket: string;
   token: string;
+  /** Where stats answers go: header and body, as `STATS_HEADER` and `STATS_BYTES` lay them out. */
+  stats: SharedArrayBuffer;
   memoryMiB: number;
   /** Checks the plugin's imports first, unless they were checked already. */
   preflight?: PreflightOptions;
@@ -34,19 +38,15 @@ export interface BridgeConfig {
   outputBytes: number;
 }
 
-/** Bridge → host, besides the plugin's replies. */
+/** Bridge → host: the process's events (the plugin's replies come by the channel). */
 export type BridgeReply =
-  | Reply
+  | Extract<Reply, { type: "output" | "exited" }>
   | { type: "spawned"; pid: number }
   | { type: "refused"; refusal: ImportRefusal }
   | { type: "checked" }
   | { type: "failed"; message: string };
 
 const WATCH_MS = 100;
-// Once a plugin has printed, its replies wait this long, so what it printed
-// during a step (already in the pipe when its answer is sent) is read and
-// shown with the step rather than after it.
-const SETTLE_MS = 5;
 
 interface Scope {
   postMessage(message: unknown): void;
@@ -57,18 +57,17 @@ const scope = globalThis as unknown as Scope;
 const WorkerGlobal = (globalThis as { WorkerGlobalScope?: abstract new () => unknown })
   .WorkerGlobalScope;
 
-const statsBuffer = new SharedArrayBuffer(STATS_HEADER + STATS_BYTES);
-const statsHeader = new Int32Array(statsBuffer, 0, STATS_HEADER / 4);
-const statsBody = new Uint8Array(statsBuffer, STATS_HEADER);
+let statsHeader: Int32Array | undefined;
+let statsBody: Uint8Array | undefined;
 const pending: Uint8Array[] = [];
 let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
-let printed = false;
-const delayed: Reply[] = [];
 
 if (WorkerGlobal && globalThis instanceof WorkerGlobal) {
   scope.addEventListener("message", (event) => {
     const message = event.data as { type: "bridge"; config: BridgeConfig } | Request;
     if (message.type === "bridge") {
+      statsHeader = new Int32Array(message.config.stats, 0, STATS_HEADER / 4);
+      statsBody = new Uint8Array(message.config.stats, STATS_HEADER);
       start(message.config).catch((error) => {
         post({ type: "failed", message: error instanceof Error ? error.message : String(error) });
       });
@@ -141,7 +140,7 @@ async function start(config: BridgeConfig): Promise<void> {
   });
 }
 
-/** Accepts the plugin process's connection (the first with the right token) and relays. */
+/** Accepts the plugin process's stats connection (the first with the right token) and answers. */
 async function accept(listener: Deno.Listener, config: BridgeConfig): Promise<void> {
   let conn: Deno.Conn;
   try {
@@ -164,35 +163,18 @@ async function accept(listener: Deno.Listener, config: BridgeConfig): Promise<vo
   writer = conn.writable.getWriter();
   for (const frame of pending.splice(0)) void writer.write(frame).catch(() => {});
   try {
-    for await (const frame of frames) receive(frame as Reply);
-  } catch (error) {
-    post({ type: "failed", message: error instanceof Error ? error.message : String(error) });
-  }
-}
-
-function receive(reply: Reply): void {
-  if (typeof reply !== "object" || reply === null || typeof reply.type !== "string") return;
-  if (reply.type === "batch" && Array.isArray(reply.messages)) {
-    for (const message of reply.messages) receive(message);
-    return;
-  }
-  if (reply.type === "stats") return writeStats(reply);
-  // The bridge's own messages are not the plugin's to send.
-  if (reply.type === "output" || reply.type === "exited") return;
-  forward(reply.type === "ready" ? { type: "ready", stats: statsBuffer } : reply);
-}
-
-/** Posts a reply, after the output printed before it once the plugin prints. */
-function forward(reply: Reply): void {
-  if (!printed && delayed.length === 0) return post(reply);
-  if (delayed.push(reply) === 1) {
-    setTimeout(() => {
-      for (const queued of delayed.splice(0)) post(queued);
-    }, SETTLE_MS);
+    for await (const frame of frames) {
+      const reply = frame as Reply;
+      // Only stats answers come this way; anything else is not the plugin's to send here.
+      if (typeof reply === "object" && reply !== null && reply.type === "stats") writeStats(reply);
+    }
+  } catch {
+    // The process is gone, or broke the protocol: stats() then waits in vain, bounded.
   }
 }
 
 function writeStats(reply: Extract<Reply, { type: "stats" }>): void {
+  if (!statsHeader || !statsBody) return;
   const seq = Number(reply.seq);
   let status = Number(reply.status) as StatsStatus;
   let bytes = new TextEncoder().encode(String(reply.text));
@@ -241,7 +223,6 @@ class Output {
     let partial = "";
     const decoder = new TextDecoder();
     for await (const chunk of stream) {
-      printed = true;
       const text = decoder.decode(chunk, { stream: true });
       if (name === "stderr") this.tail = (this.tail + text).slice(-4096);
       if (this.#left <= 0) {

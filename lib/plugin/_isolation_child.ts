@@ -14,7 +14,7 @@ import type { AnyPlugin, LogLevel, Outcome, Progress, Service } from "./types.ts
 import { pluginOf } from "./_isolation_checks.ts";
 import { denialInOutcome, denialOf } from "./_isolation_denial.ts";
 import { describePlugin } from "./_isolation_describe.ts";
-import { encodeFrame, readFrames } from "./_isolation_frames.ts";
+import { chunksOf, encodeFrame, readFrames } from "./_isolation_frames.ts";
 import {
   type Denial,
   type LoadEvent,
@@ -32,6 +32,8 @@ import {
 export interface BootConfig {
   /** The Unix socket the host listens on, in a directory only it can list. */
   socket: string;
+  /** The Unix socket the host's stats Worker listens on, for `stats()` alone. */
+  stats: string;
   /** Sent first, so the host knows the connection is its own process's. */
   token: string;
 }
@@ -45,6 +47,7 @@ const jobs = new Map<number, AbortController>();
 const services = new Map<number, { service: Service; ctx: OwnedContext }>();
 const encoder = new TextEncoder();
 let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+let statsWriter: WritableStreamDefaultWriter<Uint8Array> | undefined;
 let loadEngine: (() => Promise<unknown>) | undefined;
 
 /** What the load engine's module (lib/load/plugin_process_load.ts) exports for this process. */
@@ -90,10 +93,15 @@ export async function boot(
     event.preventDefault();
     uncaught(event.error ?? new Error(event.message));
   });
-  const conn = await connect(config.socket);
+  // Both before the plugin is ready: the host may ask for stats as soon as it is.
+  const [conn, statsConn] = await Promise.all([connect(config.socket), connect(config.stats)]);
+  const hello = encodeFrame({ type: "hello", token: config.token });
   writer = conn.writable.getWriter();
-  void writer.write(encodeFrame({ type: "hello", token: config.token })).catch(() => {});
+  void writer.write(hello).catch(() => {});
+  statsWriter = statsConn.writable.getWriter();
+  void statsWriter.write(hello).catch(() => {});
   void serve(conn);
+  void serve(statsConn);
   let imported: unknown;
   try {
     imported = await load();
@@ -116,10 +124,10 @@ async function connect(path: string): Promise<Deno.UnixConn> {
   }
 }
 
-/** Reads the host's requests; the host closing the connection ends this process. */
+/** Reads the host's requests; the host closing either connection ends this process. */
 async function serve(conn: Deno.UnixConn): Promise<void> {
   try {
-    for await (const request of readFrames(conn.readable)) receive(request as Request);
+    for await (const request of readFrames(chunksOf(conn))) receive(request as Request);
   } catch {
     // A broken connection: the host is gone.
   }
@@ -443,5 +451,7 @@ function writeStats(request: Extract<Request, { type: "stats" }>): void {
     status = StatsStatus.Threw;
     text = (error instanceof Error ? error.message : String(error)).slice(0, STATS_BYTES / 4);
   }
-  post({ type: "stats", seq: request.seq, status, text });
+  // On the stats socket: the host's main thread is waiting, not reading its own.
+  const frame = encodeFrame({ type: "stats", seq: request.seq, status, text } satisfies Reply);
+  void statsWriter?.write(frame).catch(() => {});
 }

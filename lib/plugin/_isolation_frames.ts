@@ -7,9 +7,22 @@ import { deserialize, serialize } from "node:v8";
 /** The largest frame either side accepts (an outcome with a large fact). */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
-/** A message as one frame. */
+/**
+ * A message as one frame.
+ *
+ * @throws {DOMException} A `DataCloneError` for what structured clone cannot copy.
+ */
 export function encodeFrame(message: unknown): Uint8Array {
-  const body = serialize(message);
+  let body: Uint8Array;
+  try {
+    body = serialize(message);
+  } catch (error) {
+    // As postMessage says it: what structured clone cannot copy.
+    throw new DOMException(
+      error instanceof Error ? error.message : String(error),
+      "DataCloneError",
+    );
+  }
   const frame = new Uint8Array(4 + body.length);
   new DataView(frame.buffer).setUint32(0, body.length);
   frame.set(body, 4);
@@ -47,4 +60,18 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a);
   out.set(b, a.length);
   return out;
+}
+
+/**
+ * A connection's bytes as chunks, read straight into a buffer: cheaper per
+ * message than the connection's `readable` stream, on a path every request
+ * and reply takes. Each chunk is a copy, so it may be kept.
+ */
+export async function* chunksOf(conn: Deno.Conn, size = 64 * 1024): AsyncGenerator<Uint8Array> {
+  const buffer = new Uint8Array(size);
+  for (;;) {
+    const n = await conn.read(buffer);
+    if (n === null) return;
+    yield buffer.slice(0, n);
+  }
 }

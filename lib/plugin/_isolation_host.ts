@@ -1,13 +1,16 @@
 // The host's side of an isolated plugin: one Deno process per handle,
-// started with exactly the manifest entry's grants as flags, behind a bridge
-// Worker (see _isolation_bridge.ts), and a pool that keeps started processes
-// warm between roles.
+// started with exactly the manifest entry's grants as flags by a bridge
+// Worker (_isolation_bridge.ts) and spoken to from this thread
+// (_isolation_channel.ts), and a pool that keeps started processes warm
+// between roles.
 import type { ManifestEntry, PluginPermissions } from "./manifest.ts";
 import { PluginLoadError } from "./registry.ts";
 import type { LogLevel, Progress } from "./types.ts";
 import { apiVersionProblem } from "./_isolation_checks.ts";
 import { denialDetail, missingInParent } from "./_isolation_denial.ts";
 import type { BridgeConfig, BridgeReply } from "./_isolation_bridge.ts";
+import { PluginChannel } from "./_isolation_channel.ts";
+import { encodeFrame } from "./_isolation_frames.ts";
 import type { ImportRefusal } from "./_isolation_preflight.ts";
 import { PluginMemoryError } from "./_plugin_memory_error.ts";
 import { libcPath } from "../_internal/libc_path.ts";
@@ -21,6 +24,7 @@ import {
   rebuildError,
   type Reply,
   type Request,
+  STATS_BYTES,
   STATS_HEADER,
   StatsStatus,
 } from "./_isolation_protocol.ts";
@@ -180,11 +184,12 @@ function denyArgs(paths: readonly string[]): string[] {
 /** The deno flags for an entry's process: its grants, nothing else; no prompt. */
 export function processArgs(
   permissions: PluginPermissions,
-  socket: string,
+  socket: string | readonly string[],
   main: string,
   memoryMiB: number,
   ffi?: FfiGrant,
 ): string[] {
+  const sockets = typeof socket === "string" ? [socket] : [...socket];
   return [
     "run",
     "--no-prompt",
@@ -193,9 +198,9 @@ export function processArgs(
     "--unstable-net",
     "--unstable-worker-options",
     `--v8-flags=--max-old-space-size=${memoryMiB}`,
-    ...allow("net", list(permissions.net), [`unix:${socket}`]),
-    ...allow("read", list(permissions.read, absolute), [socket, ...ffi?.read ?? []]),
-    ...allow("write", list(permissions.write, absolute), [socket]),
+    ...allow("net", list(permissions.net), sockets.map((path) => `unix:${path}`)),
+    ...allow("read", list(permissions.read, absolute), [...sockets, ...ffi?.read ?? []]),
+    ...allow("write", list(permissions.write, absolute), sockets),
     ...denyArgs(permissions.deny ?? []),
     ...allow("env", list(permissions.env)),
     ...allow("sys", list(permissions.sys as boolean | string[] | undefined)),
@@ -316,11 +321,13 @@ export function loadError(entry: ManifestEntry, error: ErrorData, denial?: Denia
   return new PluginLoadError(entry, `module failed to import: ${detail}`, { cause });
 }
 
-/** One plugin's process (behind its bridge Worker) and the requests in flight to it. */
+/** One plugin's process (its channel and bridge Worker) and the requests in flight to it. */
 export class WorkerHandle {
   readonly entry: ManifestEntry;
   readonly ready: Promise<void>;
+  #channel: PluginChannel;
   #worker: Worker;
+  #statsBuffer = new SharedArrayBuffer(STATS_HEADER + STATS_BYTES);
   #dir: string;
   #pid: number | undefined;
   #nextId = 1;
@@ -332,7 +339,8 @@ export class WorkerHandle {
   #stats: { header: Int32Array; body: Uint8Array; seq: number } | undefined;
   #settle!: { resolve: () => void; reject: (e: Error) => void };
   #outbox = new Outbox<Request>((message) => {
-    if (!this.#failure) this.#worker.postMessage(message);
+    // Encoding throws for what cannot be cloned: the Outbox sends that one alone.
+    if (!this.#failure) this.#channel.send(encodeFrame(message));
   });
 
   /**
@@ -373,6 +381,7 @@ export class WorkerHandle {
     this.#dir = Deno.makeTempDirSync({ prefix: "wiretest-plugin-" });
     folders.add(this.#dir);
     const socket = `${this.#dir}/ipc.sock`;
+    const statsSocket = `${this.#dir}/stats.sock`;
     const main = `${this.#dir}/main.js`;
     // The host's: file params ("send hello.txt") are relative to where the
     // user runs wiretest, and reading there still needs a read grant.
@@ -381,11 +390,11 @@ export class WorkerHandle {
     Deno.writeTextFileSync(
       main,
       `import { boot } from ${JSON.stringify(RUNTIME_URL)};\n` +
-        `await boot(${JSON.stringify({ socket, token })}, () => import(${
+        `await boot(${JSON.stringify({ socket, stats: statsSocket, token })}, () => import(${
           JSON.stringify(entry.module)
         }), () => import(${JSON.stringify(LOAD_ENGINE_URL)}));\n`,
     );
-    const args = processArgs(entry.permissions, socket, main, memoryMiB, ffi);
+    const args = processArgs(entry.permissions, [socket, statsSocket], main, memoryMiB, ffi);
     const key = keyOf(entry);
     const read = list(entry.permissions.read, absolute);
     const config: BridgeConfig = {
@@ -394,8 +403,9 @@ export class WorkerHandle {
       args,
       env: processEnv(entry.permissions),
       cwd,
-      socket,
+      socket: statsSocket,
       token,
+      stats: this.#statsBuffer,
       memoryMiB,
       outputBytes: OUTPUT_BYTES,
       ...(checked.has(key) ? {} : {
@@ -408,6 +418,13 @@ export class WorkerHandle {
         },
       }),
     };
+    // Listening before the process starts (the bridge starts it), so it finds us.
+    this.#channel = new PluginChannel(
+      socket,
+      token,
+      (reply) => this.#receive(reply),
+      (message) => this.#receive({ type: "failed", message }),
+    );
     this.#worker = new Worker(BRIDGE_URL, {
       type: "module",
       name: `wiretest plugin ${entry.name}`,
@@ -422,13 +439,11 @@ export class WorkerHandle {
     });
     this.#worker.addEventListener("messageerror", () => {
       this.terminate(
-        new Error(
-          `Cannot run plugin "${entry.name}": a message from its process could not be read`,
-        ),
+        new Error(`Cannot run plugin "${entry.name}": a message from its bridge could not be read`),
       );
     });
     this.#worker.postMessage({ type: "bridge", config });
-    this.#worker.postMessage({ type: "init", entry } satisfies Request);
+    this.#channel.send(encodeFrame({ type: "init", entry } satisfies Request));
   }
 
   /** `false` once the Worker is terminated or failed. */
@@ -523,6 +538,7 @@ export class WorkerHandle {
         // It ended already.
       }
     }
+    this.#channel.close();
     this.#worker.terminate();
     removeFolder(this.#dir);
     this.#settle.reject(reason);
@@ -543,7 +559,7 @@ export class WorkerHandle {
     if (!shown && this.#held.length < HELD_LINES) this.#held.push({ level, message });
   }
 
-  #receive(reply: BridgeReply): void {
+  #receive(reply: BridgeReply | Reply): void {
     switch (reply.type) {
       case "spawned":
         this.#pid = reply.pid;
@@ -562,6 +578,7 @@ export class WorkerHandle {
         );
         break;
       case "output":
+        this.#channel.printed();
         this.#logAll(
           reply.stream === "stdout" ? "info" : "warn",
           `plugin "${this.entry.name}" ${reply.stream}: ${reply.line}`,
@@ -593,13 +610,13 @@ export class WorkerHandle {
         for (const message of reply.messages) this.#receive(message);
         break;
       case "ready":
-        if (!reply.stats) break;
+        if (this.#started) break;
         this.#started = true;
         // Its main module is loaded and its socket connected: the folder has done its part.
         removeFolder(this.#dir);
         this.#stats = {
-          header: new Int32Array(reply.stats, 0, STATS_HEADER / 4),
-          body: new Uint8Array(reply.stats, STATS_HEADER),
+          header: new Int32Array(this.#statsBuffer, 0, STATS_HEADER / 4),
+          body: new Uint8Array(this.#statsBuffer, STATS_HEADER),
           seq: 0,
         };
         this.#settle.resolve();

@@ -73,7 +73,7 @@ export type Result =
 
 /** Plugin process (through the bridge) → host. */
 export type Reply =
-  | { type: "ready"; stats?: SharedArrayBuffer }
+  | { type: "ready" }
   | { type: "stats"; seq: number; status: StatsStatus; text: string }
   | { type: "output"; stream: "stdout" | "stderr"; line: string }
   | { type: "exited"; code: number; signal: string | null; memory?: MemoryExceeded; stderr: string }

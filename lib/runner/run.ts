@@ -9,7 +9,7 @@ import type { LogLevel } from "../plugin/types.ts";
 import type { Registry } from "../plugin/registry.ts";
 import { loadManifest, type LoadManifestOptions } from "../plugin/manifest.ts";
 import { pluginGrants } from "./_plugin_grants.ts";
-import { confinedRegistry, fileConfinement } from "./confine.ts";
+import { confinedRegistry, runConfinement } from "./confine.ts";
 import { lockRefusal, readPluginsLock } from "./plugins_lock.ts";
 import { discoverFixtures } from "./discover.ts";
 import type { FixtureEndEvent, Reporter, RunEvent, RunStartEvent, SummaryEvent } from "./events.ts";
@@ -191,10 +191,11 @@ export async function runFixtures(options: RunFixturesOptions = {}): Promise<Run
       memoryMiB: options.pluginMemoryMiB,
     })
     : undefined;
+  const confinement = runConfinement(tmp.path, allowFiles);
   const executor = options.executor ??
     (pool === undefined ? inProcessExecutor : (r: Registry, file?: string) =>
       isolatedExecutor(
-        file === undefined ? r : confinedRegistry(r, fileConfinement(file, tmp.path, allowFiles)),
+        file === undefined ? r : confinedRegistry(r, confinement(file)),
         { pool },
       ));
   const keep = typeof options.filter === "string"

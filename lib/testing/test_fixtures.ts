@@ -15,7 +15,7 @@ import { type PreparedFixture, prepareFixture } from "../runner/prepare_fixture.
 import { runFixture, type StepRun } from "../runner/run_fixture.ts";
 import { inProcessExecutor } from "../executor/in_process_executor.ts";
 import { isolatedExecutor } from "../executor/isolated_executor.ts";
-import { confinedRegistry, fileConfinement } from "../runner/confine.ts";
+import { confinedRegistry, runConfinement } from "../runner/confine.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
 
 /** Options for {@linkcode testFixtures}. */
@@ -126,13 +126,12 @@ export async function testFixtures(
   // Isolated: a process per role, as a pool would outlive the test that made it.
   // Isolated, every fixture's WIRETEST_TMP is made here, the one folder plugins may write.
   const tmpRoot = options.executor === undefined && options.isolation ? runTempFolder() : undefined;
+  const confinement = runConfinement(tmpRoot ?? "", options.allowFiles ?? []);
   const executor = options.executor ??
-    (tmpRoot === undefined ? inProcessExecutor : (r: Registry, file?: string) =>
-      isolatedExecutor(
-        file === undefined
-          ? r
-          : confinedRegistry(r, fileConfinement(file, tmpRoot, options.allowFiles ?? [])),
-      ));
+    (tmpRoot === undefined
+      ? inProcessExecutor
+      : (r: Registry, file?: string) =>
+        isolatedExecutor(file === undefined ? r : confinedRegistry(r, confinement(file))));
   const keep = options.filter === undefined ? () => true : parseFilter(options.filter);
   const register = options.register ?? Deno.test;
   for (const file of files) {
