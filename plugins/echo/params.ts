@@ -32,7 +32,10 @@ export interface EchoServerOptions {
   key?: string;
   /** Close a connection after this long without traffic; 0 means never (default 60000). */
   idleTimeoutMs?: number;
-  /** Refuse connections beyond this many open at once (default: no limit). */
+  /**
+   * Refuse connections beyond this many open at once (default 10000: about
+   * 16 KiB each while idle, up to 256 KiB while moving bulk data).
+   */
   maxConnections?: number;
   /**
    * I/O path for `udp` (default `"auto"`): `"libc"` echoes in a Worker of
@@ -60,7 +63,7 @@ export interface EchoServerParams {
   /** Idle timeout in milliseconds; 0 means never. */
   idleTimeoutMs: number;
   /** Most connections open at once. */
-  maxConnections?: number;
+  maxConnections: number;
   /** I/O path for `udp`. */
   io: UdpIo;
 }
@@ -77,8 +80,8 @@ const echoServerSchema = z.object({
   idleTimeoutMs: z.number().int().min(0).max(DAY_MS).default(60_000).describe(
     "Close a connection idle this many milliseconds; 0 means never",
   ),
-  maxConnections: z.number().int().min(1).max(1_000_000).optional().describe(
-    "Refuse connections beyond this many open at once (default: no limit)",
+  maxConnections: z.number().int().min(1).max(1_000_000).default(10_000).describe(
+    "Refuse connections beyond this many open at once (about 16 KiB each while idle, up to 256 KiB moving bulk data)",
   ),
   io: z.enum(UDP_IO_VALUES as [UdpIo, ...UdpIo[]]).default("auto").describe(
     'I/O path for transport udp: "libc" (blocking libc calls in a Worker), "deno" (the runtime\'s sockets), "auto" (libc where FFI for libc and net are granted, else deno)',

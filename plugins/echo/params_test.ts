@@ -23,12 +23,13 @@ function accepts(schema: ParamsSchema, input: unknown): boolean {
   }
 }
 
-Deno.test("echoServerParams fills in loopback, a free port, a 60 s idle timeout and io auto", () => {
+Deno.test("echoServerParams fills in loopback, a free port, a 60 s idle timeout, a 10,000 cap and io auto", () => {
   assert.deepEqual(validateParams(echoServerParams, {}), {
     transport: "tcp",
     host: "127.0.0.1",
     port: 0,
     idleTimeoutMs: 60_000,
+    maxConnections: 10_000,
     io: "auto",
   });
   assert.deepEqual(issuePaths(echoServerParams, { transport: "udp", io: "ffi" }), ["io"]);
