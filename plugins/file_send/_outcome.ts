@@ -54,6 +54,11 @@ export const fileSendOutcome: OutcomeDeclaration = {
 export const fileReceiverStats: readonly MetricDeclaration[] = [
   { name: "connections", unit: "count", description: "Connections accepted." },
   {
+    name: "connections_refused",
+    unit: "count",
+    description: "Connections closed at once for being over `maxConnections`.",
+  },
+  {
     name: "files_received",
     unit: "count",
     description: "Files verified and stored (framed) or written (raw).",

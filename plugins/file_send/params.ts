@@ -22,6 +22,15 @@ export interface FileReceiverOptions {
   maxBytes?: number;
   /** Give up on a sender silent for this long (default 30000 ms). */
   idleTimeoutMs?: number;
+  /**
+   * Give up on a sender slower than this on average, in bytes per second
+   * (default 1024; 0: no minimum). Counted from its first byte, with
+   * `idleTimeoutMs` of grace: by `t` ms after it, `(t − idleTimeoutMs) ×
+   * minBytesPerSecond / 1000` bytes must have arrived.
+   */
+  minBytesPerSecond?: number;
+  /** Refuse (close at once) connections beyond this many open (default 256). */
+  maxConnections?: number;
   /** Raw mode: the name to store each received stream under (default `received.bin`). */
   rawName?: string;
 }
@@ -42,6 +51,10 @@ export interface FileReceiverParams {
   maxBytes: number;
   /** Milliseconds a sender may stay silent. */
   idleTimeoutMs: number;
+  /** Lowest average rate a sender may send at, in bytes per second (0: none). */
+  minBytesPerSecond: number;
+  /** Most connections open at once. */
+  maxConnections: number;
   /** Raw mode: the name each received stream is stored under. */
   rawName: string;
 }
@@ -100,6 +113,11 @@ const fileReceiverSchema = z.object({
     .describe("largest file accepted, in bytes"),
   idleTimeoutMs: z.number().int().min(1).default(30_000)
     .describe("give up on a sender silent for this long (ms)"),
+  minBytesPerSecond: z.number().int().min(0).default(1024).describe(
+    "give up on a sender slower than this on average (bytes/s, from its first byte, after idleTimeoutMs of grace; 0: no minimum)",
+  ),
+  maxConnections: z.number().int().min(1).max(1_000_000).default(256)
+    .describe("refuse (close at once) connections beyond this many open"),
   rawName: z.string().min(1).default("received.bin")
     .describe("raw mode: the name each received stream is stored under"),
 }).strict();

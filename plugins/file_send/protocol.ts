@@ -7,6 +7,7 @@
 //
 // The sha256 travels in a trailer rather than in the header so the sender
 // reads its file once, streaming, and can send from sources it cannot rewind.
+import { clip } from "../../lib/_internal/clip.ts";
 
 /** Why a transfer was refused or failed. */
 export type FileSendErrorCode =
@@ -17,11 +18,29 @@ export type FileSendErrorCode =
   | "oversize"
   | "sha256-mismatch"
   | "stalled"
+  | "too-slow"
   | "protocol"
   | "io"
   | "rejected"
   | "no-ack"
   | "ack-mismatch";
+
+/** Every {@linkcode FileSendErrorCode}: a receiver's refusal naming another is `rejected`. */
+export const ERROR_CODES: ReadonlySet<string> = new Set<FileSendErrorCode>([
+  "bad-name",
+  "too-large",
+  "exists",
+  "truncated",
+  "oversize",
+  "sha256-mismatch",
+  "stalled",
+  "too-slow",
+  "protocol",
+  "io",
+  "rejected",
+  "no-ack",
+  "ack-mismatch",
+]);
 
 /**
  * A file transfer failed; `side` says who saw it, `code` why.
@@ -83,6 +102,9 @@ export interface Ack {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
+// Names keep a leading BOM, so it is refused rather than silently dropped
+// (the stored name would differ from the announced one).
+const nameDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** The receiver's temporary files: `.wiretest-<uuid>.part`, never a name a sender may use. */
 export const TEMP_FILE: RegExp =
@@ -91,6 +113,16 @@ export const TEMP_FILE: RegExp =
 // C0 and C1 controls and DEL: a name with a line break would forge log lines.
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\u0001-\u001f\u007f-\u009f]/;
+
+// Characters that change how a name reads without being seen: bidi marks,
+// embeddings, overrides and isolates (`evil\u202etxt.exe` shows as
+// `evilexe.txt`), the Arabic letter mark, zero-width space and joiners, word
+// joiner and BOM.
+const INVISIBLE = /[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/;
+// What a quoted name shows as an escape: what JSON.stringify leaves raw of
+// the controls, the line separators, and the invisible characters.
+const ESCAPED =
+  /[\u007f-\u009f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
 
 /**
  * Checks a file name a peer announced: one plain path component, no
@@ -106,6 +138,10 @@ export function nameProblem(name: string): string | undefined {
   }
   if (name.includes("\0")) return "it contains a NUL byte";
   if (CONTROL.test(name)) return "it contains a control character";
+  const invisible = INVISIBLE.exec(name);
+  if (invisible) {
+    return `it contains the invisible or text-direction character ${codePoint(invisible[0])}`;
+  }
   if (name.includes("/") || name.includes("\\")) return "it contains a path separator";
   if (name === "." || name === "..") return "it is a relative path";
   if (/^[a-zA-Z]:/.test(name)) return "it is an absolute path";
@@ -114,14 +150,33 @@ export function nameProblem(name: string): string | undefined {
 }
 
 /**
- * Quotes a name for a message, escaping control characters, so a hostile
- * name cannot break a log line in two.
+ * Quotes peer-given text (a name, a message) for a log line or an error:
+ * cut to its first 80 characters, control characters and the invisible or
+ * text-direction ones escaped, so a hostile name can neither break a log
+ * line in two, nor read as another name, nor fill the log.
  */
 export function quoteName(name: string): string {
-  return JSON.stringify(name).replace(
-    /[\u007f-\u009f\u2028\u2029]/g,
+  return JSON.stringify(clip(name)).replace(
+    ESCAPED,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
+}
+
+/**
+ * Peer-given text shown unquoted (the receiver's message in a sender's
+ * error): at most `max` characters, every control, line separator and
+ * invisible or text-direction character escaped.
+ */
+export function showPeerText(text: string, max: number): string {
+  return clip(text, max).replace(
+    // deno-lint-ignore no-control-regex
+    /[\u0000-\u001f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  ).replace(ESCAPED, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+function codePoint(c: string): string {
+  return `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
 }
 
 export function encodeHeader(name: string, size: number): Uint8Array {
@@ -163,7 +218,7 @@ export function decodeHeaderFixed(bytes: Uint8Array): { nameLength: number; size
 
 export function decodeName(bytes: Uint8Array): string {
   try {
-    return decoder.decode(bytes);
+    return nameDecoder.decode(bytes);
   } catch (error) {
     throw new FileSendError(
       "bad-name",

@@ -20,6 +20,7 @@ import {
   FileSendError,
   HEADER_FIXED,
   hex,
+  MAX_NAME_BYTES,
   nameProblem,
   quoteName,
   startsWith,
@@ -29,10 +30,15 @@ import {
 } from "./protocol.ts";
 import { byteProgress } from "./_progress.ts";
 import { WriteBehind } from "./_write_behind.ts";
+import { MinRateConn } from "./_min_rate.ts";
 
-// Each of the two receive buffers: large enough that reads, writes and hash
-// updates are few, small enough that memory stays flat.
+// Each of the two receive buffers, at most: large enough that reads, writes
+// and hash updates are few, small enough that memory stays flat.
 const BUFFER_SIZE = 1024 * 1024;
+// The first buffer of a transfer. Buffers double with each chunk that fills
+// one, up to BUFFER_SIZE: a sender that announces 1 GiB and then holds costs
+// this much, not two megabytes.
+const FIRST_BUFFER_SIZE = 4 * 1024;
 // Largest single read from the socket.
 const READ_SIZE = 256 * 1024;
 // Bytes written between two early syncs: the sync before the acknowledgement
@@ -55,12 +61,15 @@ export async function serveReceiver(params: FileReceiverParams, ctx: Context): P
       own.bytes_received += bytes;
     } catch (error) {
       own.rejected++;
-      ctx.log("warn", (error as Error).message);
+      ctx.log("warn", localMessage(error as Error));
       await lingerClose(conn, Math.min(params.idleTimeoutMs, LINGER_MS));
     }
   };
 
   const server = serveConnections(listener, receive, {
+    // Beyond it, a connection is closed as soon as accepted: memory and
+    // descriptors stay bounded however many senders connect and hold.
+    maxConnections: params.maxConnections,
     // close() closes every connection at once: a transfer cut short leaves nothing behind.
     drainTimeout: 0,
     // Out of file descriptors (or the like) is not forever: connections that
@@ -73,26 +82,46 @@ export async function serveReceiver(params: FileReceiverParams, ctx: Context): P
   let closed: Promise<void> | undefined;
   return {
     address: listener.addr,
-    stats: () => ({ connections: server.stats().accepted, ...own }),
+    stats: () => {
+      const s = server.stats();
+      return { connections: s.accepted, connections_refused: s.rejected, ...own };
+    },
     close: () => closed ??= server.close().then(() => {}),
   };
 }
 
 /** Receives one transfer; resolves with the number of bytes stored. */
-async function receiveOne(conn: Conn, params: FileReceiverParams, ctx: Context): Promise<number> {
+async function receiveOne(
+  accepted: Conn,
+  params: FileReceiverParams,
+  ctx: Context,
+): Promise<number> {
   const io = { timeout: params.idleTimeoutMs, signal: ctx.signal };
+  const conn = new MinRateConn(accepted, params.minBytesPerSecond, params.idleTimeoutMs);
   if (params.mode === "raw") return await receiveRaw(conn, params, ctx, io);
   try {
     return await receiveFramed(conn, params, ctx, io);
   } catch (error) {
     const failure = asFailure(error, params.idleTimeoutMs);
-    // Tell the sender why, if the connection still carries bytes.
+    // Tell the sender why, if the connection still carries bytes. The
+    // message names no server path: those are for the local log only.
     await conn.write(
       encodeAck({ ok: false, code: failure.code, message: failure.message }),
       { timeout: 1000 },
     ).catch(() => {});
     throw failure;
   }
+}
+
+/**
+ * What the receiver logs: the message the sender was told and, for a
+ * storage failure, the system's own words (which name server paths).
+ */
+function localMessage(error: Error): string {
+  if (error instanceof FileSendError && error.code === "io" && error.cause instanceof Error) {
+    return `${error.message} (${error.cause.message})`;
+  }
+  return error.message;
 }
 
 /**
@@ -129,6 +158,14 @@ async function receiveFramed(
     );
   }
   const { nameLength, size } = decodeHeaderFixed(fixed);
+  // Refused unread: a 64 KiB name is neither buffered nor quoted in the log.
+  if (nameLength > MAX_NAME_BYTES) {
+    throw new FileSendError(
+      "bad-name",
+      `Cannot receive file: its name is ${nameLength} bytes, longer than ${MAX_NAME_BYTES}`,
+      "receiver",
+    );
+  }
   const nameBytes = new Uint8Array(nameLength);
   if (await readFull(conn, nameBytes, io) < nameLength) {
     throw new FileSendError(
@@ -153,14 +190,7 @@ async function receiveFramed(
       "receiver",
     );
   }
-  const target = join(params.dir, name);
-  if (!params.overwrite && await exists(target)) {
-    throw new FileSendError(
-      "exists",
-      `Cannot receive file "${name}": it exists and overwrite is off`,
-      "receiver",
-    );
-  }
+  await checkTarget(params, name, "file");
   ctx.log("info", `receiving "${name}" (${size} bytes)`);
   const stored = await intoTempFile(params, name, async (out, hash) => {
     const progress = byteProgress(ctx, name, size);
@@ -233,15 +263,9 @@ async function receiveRaw(
   const name = params.rawName;
   const problem = nameProblem(name);
   if (problem) {
-    throw new FileSendError("bad-name", `Cannot store "${name}": ${problem}`, "receiver");
+    throw new FileSendError("bad-name", `Cannot store ${quoteName(name)}: ${problem}`, "receiver");
   }
-  if (!params.overwrite && await exists(join(params.dir, name))) {
-    throw new FileSendError(
-      "exists",
-      `Cannot receive raw stream "${name}": it exists and overwrite is off`,
-      "receiver",
-    );
-  }
+  await checkTarget(params, name, "raw stream");
   return (await intoTempFile(params, name, async (out, hash) => {
     const progress = byteProgress(ctx, name);
     let total = 0;
@@ -275,38 +299,53 @@ type Io = { timeout: number; signal: AbortSignal };
  * Streams a transfer into `out` through two buffers: `next` fills one from
  * the socket (returning the chunk to store, or `null` at the end) while the
  * other is written, and hashed as it is written. A failed write aborts the
- * read in progress.
+ * read in progress. Buffers start at 4 KiB and double with each chunk
+ * that fills one, up to `bufferSize`: memory follows the bytes that arrive,
+ * not the size announced.
  */
 async function receiveInto(
-  out: WriteBehind,
+  out: Sink,
   hash: Hash,
   bufferSize: number,
   io: Io,
   next: (buffer: Uint8Array, io: Io) => Promise<Uint8Array | null>,
 ): Promise<void> {
   const reads = { ...io, signal: AbortSignal.any([io.signal, out.failed]) };
+  let size = Math.min(FIRST_BUFFER_SIZE, bufferSize);
   // The second buffer only once a transfer needs it: most files are one chunk.
-  const buffers: Uint8Array[] = [new Uint8Array(bufferSize)];
+  const buffers: Uint8Array[] = [];
   for (let i = 0;; i++) {
     // The buffer written two chunks ago: `write` below waited for it.
-    const chunk = await next(buffers[i % 2] ??= new Uint8Array(bufferSize), reads);
+    const slot = i % 2;
+    if (!(buffers[slot]?.length >= size)) buffers[slot] = new Uint8Array(size);
+    const chunk = await next(buffers[slot], reads);
     if (chunk === null) break;
     await out.write(chunk);
     hash.update(chunk);
+    if (chunk.length === buffers[slot].length) size = Math.min(size * 2, bufferSize);
   }
+}
+
+/** Where {@linkcode receiveInto} writes: the temporary file, opened at the first write. */
+interface Sink {
+  /** Aborts, with the write's error as reason, when a write fails. */
+  readonly failed: AbortSignal;
+  /** Writes a chunk behind (see {@linkcode WriteBehind.write}). */
+  write(chunk: Uint8Array): Promise<void>;
 }
 
 /**
  * Runs `fill` on a fresh temporary file beside the target, then moves it into
  * place (without replacing an existing file unless `overwrite`). Any failure
  * removes the temporary file, once nothing is in flight on it. The file is
- * locked while it is written, so a receiver starting later can tell it from
- * one a killed receiver left.
+ * created at the first body byte (a sender that holds after its header costs
+ * no descriptor for it) and locked while it is written, so a receiver
+ * starting later can tell it from one a killed receiver left.
  */
 async function intoTempFile(
   params: FileReceiverParams,
   name: string,
-  fill: (out: WriteBehind, hash: Hash) => Promise<{ size: number; sha256: string }>,
+  fill: (out: Sink, hash: Hash) => Promise<{ size: number; sha256: string }>,
 ): Promise<{ size: number; sha256: string }> {
   const target = join(params.dir, name);
   // A fixed, short name: `.<name>.<uuid>.part` would pass NAME_MAX for long names.
@@ -314,15 +353,26 @@ async function intoTempFile(
   let file: Deno.FsFile | undefined;
   let out: WriteBehind | undefined;
   let placed = false;
-  try {
+  const failure = new AbortController();
+  const open = async (): Promise<WriteBehind> => {
+    if (out) return out;
     file = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
     await file.lock(true);
-    out = new WriteBehind(file, temp, SYNC_EVERY);
-    const stored = await fill(out, createHash("sha256")).catch((error) => {
+    const opened = new WriteBehind(file, temp, SYNC_EVERY);
+    opened.failed.addEventListener("abort", () => failure.abort(opened.failed.reason));
+    return out = opened;
+  };
+  const sink: Sink = {
+    failed: failure.signal,
+    write: async (chunk) => await (await open()).write(chunk),
+  };
+  try {
+    const stored = await fill(sink, createHash("sha256")).catch((error) => {
       throw asFailure(error, params.idleTimeoutMs);
     });
-    await out.finish();
-    await file.syncData();
+    // An empty file has had no write: it is created now.
+    await (await open()).finish();
+    await file!.syncData();
     // Still open, so still locked, while it is moved into place.
     if (params.overwrite) {
       await Deno.rename(temp, target);
@@ -393,20 +443,40 @@ async function fill(conn: Conn, buffer: Uint8Array, io: Io): Promise<number> {
   return off;
 }
 
-async function exists(path: string): Promise<boolean> {
+/**
+ * Refuses, before any body byte, a name taken by a file unless `overwrite`,
+ * and always one taken by a directory, FIFO, socket or device: renaming onto
+ * those fails (or replaces what is no file) only after the whole body came.
+ * A symbolic link is replaced, never followed.
+ */
+async function checkTarget(params: FileReceiverParams, name: string, what: string): Promise<void> {
+  let info: Deno.FileInfo;
   try {
-    await Deno.lstat(path);
-    return true;
+    info = await Deno.lstat(join(params.dir, name));
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
+    if (error instanceof Deno.errors.NotFound) return;
     throw error;
+  }
+  if (!info.isFile && !info.isSymlink) {
+    const kind = info.isDirectory ? "a directory" : "not a regular file";
+    throw new FileSendError(
+      "exists",
+      `Cannot receive ${what} "${name}": it exists and is ${kind}, which is never replaced`,
+      "receiver",
+    );
+  }
+  if (!params.overwrite) {
+    throw new FileSendError(
+      "exists",
+      `Cannot receive ${what} "${name}": it exists and overwrite is off`,
+      "receiver",
+    );
   }
 }
 
 /** Gives every failure a file-send code the sender can act on. */
 function asFailure(error: unknown, idleMs: number): FileSendError {
   if (error instanceof FileSendError) return error;
-  const message = error instanceof Error ? error.message : String(error);
   if (error instanceof TimeoutError) {
     return new FileSendError(
       "stalled",
@@ -416,9 +486,21 @@ function asFailure(error: unknown, idleMs: number): FileSendError {
     );
   }
   if (error instanceof ConnectionError) {
-    return new FileSendError("truncated", `Cannot receive file: ${message}`, "receiver", {
+    return new FileSendError("truncated", `Cannot receive file: ${error.message}`, "receiver", {
       cause: error,
     });
   }
-  return new FileSendError("io", `Cannot store file: ${message}`, "receiver", { cause: error });
+  // Only the system's reason goes to the sender: Deno's messages name the
+  // paths involved (`…: rename '/srv/in/.wiretest-….part' -> '/srv/in/a'`).
+  return new FileSendError("io", `Cannot store file: ${systemReason(error)}`, "receiver", {
+    cause: error,
+  });
+}
+
+/** "No space left on device (os error 28)" without the paths after it, or the error's class. */
+function systemReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const os = /^[^:'"]*\(os error \d+\)/.exec(message);
+  if (os) return os[0];
+  return error instanceof Error ? error.name : "unknown error";
 }

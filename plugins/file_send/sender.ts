@@ -26,8 +26,11 @@ import {
   decodeAckFixed,
   encodeHeader,
   encodeTrailer,
+  ERROR_CODES,
   FileSendError,
+  type FileSendErrorCode,
   nameProblem,
+  showPeerText,
 } from "./protocol.ts";
 import { byteProgress } from "./_progress.ts";
 import { readAhead } from "./_read_ahead.ts";
@@ -160,8 +163,9 @@ function prematureAck(sent: number, size: number): FileSendError {
 /** An "ok" must name the very size and sha256 the sender sent. */
 function checkAck(ack: Ack, sent: number, sha256: string): void {
   if (ack.bytes === sent && ack.sha256 === sha256) return;
-  const said = `${JSON.stringify(ack.bytes ?? null)} bytes with sha256 ${
-    JSON.stringify(ack.sha256 ?? null)
+  // The receiver's words: escaped and cut short, as any peer's text.
+  const said = `${showPeerText(JSON.stringify(ack.bytes ?? null), 40)} bytes with sha256 ${
+    showPeerText(JSON.stringify(ack.sha256 ?? null), 80)
   }`;
   throw new FileSendError(
     "ack-mismatch",
@@ -172,8 +176,9 @@ function checkAck(ack: Ack, sent: number, sha256: string): void {
 
 function rejection(ack: Ack, cause?: unknown): FileSendError {
   return new FileSendError(
-    ack.code ?? "rejected",
-    `Cannot send file: the receiver refused it: ${ack.message}`,
+    // A code this sender does not know is the peer's word, not a reason.
+    ERROR_CODES.has(ack.code ?? "") ? ack.code as FileSendErrorCode : "rejected",
+    `Cannot send file: the receiver refused it: ${showPeerText(String(ack.message), 500)}`,
     "sender",
     { cause },
   );

@@ -4,6 +4,7 @@
 import { clearImmediate, setImmediate } from "node:timers";
 import { type Conn, ConnectionError } from "../../lib/transport/mod.ts";
 import { HttpParseError, type HttpParsePart } from "./errors.ts";
+import { clip } from "../../lib/_internal/clip.ts";
 
 /**
  * Response header fields: lowercased names; repeats joined by ", " (set-cookie
@@ -542,8 +543,4 @@ const utf8 = new TextDecoder();
 // bytes that are not UTF-8 become U+FFFD in facts, never in framing.
 function headText(buf: Uint8Array, start: number, end: number): string {
   return utf8.decode(buf.subarray(start, end));
-}
-
-function clip(text: string): string {
-  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }
