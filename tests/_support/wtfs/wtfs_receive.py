@@ -40,9 +40,16 @@ def read_exactly(conn, n, where):
     return bytes(data)
 
 
+# Bidi marks, embeddings, overrides, isolates; zero-width characters and BOM.
+INVISIBLE = {0x061C, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D,
+             0x202E, 0x2060, 0x2066, 0x2067, 0x2068, 0x2069, 0xFEFF}
+
+
 def name_problem(name):
     if any(ord(c) == 0 or 0x01 <= ord(c) <= 0x1F or 0x7F <= ord(c) <= 0x9F for c in name):
         return "it contains a control character"
+    if any(ord(c) in INVISIBLE for c in name):
+        return "it contains an invisible or text-direction character"
     if "/" in name or "\\" in name:
         return "it contains a path separator"
     if name in (".", ".."):
