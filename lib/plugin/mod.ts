@@ -3,7 +3,8 @@
  * roles, their {@linkcode Context} and {@linkcode Outcome}), params schemas
  * and their errors, outcome declarations, input files, the network errors
  * plugins throw, time limits ({@linkcode deadlineSignal},
- * {@linkcode withDeadline}, {@linkcode within}), and {@linkcode runClient} /
+ * {@linkcode withDeadline}, {@linkcode within}), peer input cut short for a message
+ * ({@linkcode clipText}), and {@linkcode runClient} /
  * {@linkcode startServer} to run a plugin from its own tests. Nothing here runs other people's plugins: hosts
  * use `@wiretest/wiretest/host`. Transports, codecs and metrics are in
  * `./transport`, `./codec` and `./metrics`.
@@ -65,6 +66,7 @@ export type {
 export { type OutcomeCheckOptions, outcomeProblems, statsProblems } from "./outcome_declaration.ts";
 export { createContext, type CreateContextOptions, type OwnedContext } from "./context.ts";
 export { describeError, runClient, type RunOptions, startServer } from "./run.ts";
+export { clipText } from "./clip_text.ts";
 export {
   deadlineOf,
   type DeadlineOperation,

@@ -7,7 +7,7 @@
 //
 // The sha256 travels in a trailer rather than in the header so the sender
 // reads its file once, streaming, and can send from sources it cannot rewind.
-import { clip } from "../../lib/_internal/clip.ts";
+import { clipText } from "../../lib/plugin/mod.ts";
 
 /** Why a transfer was refused or failed. */
 export type FileSendErrorCode =
@@ -156,7 +156,7 @@ export function nameProblem(name: string): string | undefined {
  * line in two, nor read as another name, nor fill the log.
  */
 export function quoteName(name: string): string {
-  return JSON.stringify(clip(name)).replace(
+  return JSON.stringify(clipText(name)).replace(
     ESCAPED,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
@@ -168,7 +168,7 @@ export function quoteName(name: string): string {
  * invisible or text-direction character escaped.
  */
 export function showPeerText(text: string, max: number): string {
-  return clip(text, max).replace(
+  return clipText(text, max).replace(
     // deno-lint-ignore no-control-regex
     /[\u0000-\u001f]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,

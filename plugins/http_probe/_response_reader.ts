@@ -3,8 +3,8 @@
 // 100 MiB body costs one buffer, not 100 MiB.
 import { clearImmediate, setImmediate } from "node:timers";
 import { type Conn, ConnectionError } from "../../lib/transport/mod.ts";
+import { clipText } from "../../lib/plugin/mod.ts";
 import { HttpParseError, type HttpParsePart } from "./errors.ts";
-import { clip } from "../../lib/_internal/clip.ts";
 
 /**
  * Response header fields: lowercased names; repeats joined by ", " (set-cookie
@@ -129,7 +129,7 @@ export class ResponseReader {
     let eol = text.indexOf("\n");
     const statusLine = text.slice(0, eol > 0 && text.charCodeAt(eol - 1) === CR ? eol - 1 : eol);
     const m = STATUS_LINE.exec(statusLine);
-    if (!m) this.#parseError("status-line", `invalid status line "${clip(statusLine)}"`);
+    if (!m) this.#parseError("status-line", `invalid status line "${clipText(statusLine)}"`);
     if (m[1] !== "1") {
       this.#parseError("status-line", `unsupported HTTP version "${m[1]}.${m[2]}"`);
     }
@@ -139,7 +139,10 @@ export class ResponseReader {
       this.#parseError("status-line", `status code "${m[3]}" is not in 100-599`);
     }
     if (FORBIDDEN_IN_VALUE.test(m[4] ?? "")) {
-      this.#parseError("status-line", `reason phrase has a NUL or bare CR: "${clip(statusLine)}"`);
+      this.#parseError(
+        "status-line",
+        `reason phrase has a NUL or bare CR: "${clipText(statusLine)}"`,
+      );
     }
     eol++;
     return {
@@ -208,7 +211,7 @@ export class ResponseReader {
       // Chunk extensions (";name=value") carry nothing we report.
       const sizeText = line.split(";", 1)[0].trim();
       if (!/^[0-9A-Fa-f]{1,15}$/.test(sizeText)) {
-        this.#parseError("chunk", `invalid chunk size line "${clip(line)}"`);
+        this.#parseError("chunk", `invalid chunk size line "${clipText(line)}"`);
       }
       const size = parseInt(sizeText, 16);
       if (size === 0) break;
@@ -220,7 +223,7 @@ export class ResponseReader {
       }
       const end = await this.#readLine(MAX_CHUNK_LINE, total);
       if (end !== "") {
-        this.#parseError("chunk", `chunk data is not followed by CRLF but "${clip(end)}"`);
+        this.#parseError("chunk", `chunk data is not followed by CRLF but "${clipText(end)}"`);
       }
     }
     const length = await this.#readSection(maxTrailerBytes, "trailer section", true);
@@ -287,7 +290,7 @@ export class ResponseReader {
     const stop = eol < 0 ? s + n : eol > 0 && b[s + eol - 1] === CR ? s + eol - 1 : s + eol;
     const line = headText(b, s, stop);
     if (!ok || (eol >= 0 && !STATUS_LINE.test(line))) {
-      this.#parseError("status-line", `invalid status line "${clip(line)}"`);
+      this.#parseError("status-line", `invalid status line "${clipText(line)}"`);
     }
   }
 
@@ -368,11 +371,16 @@ export class ResponseReader {
       const first = line.charCodeAt(0);
       if (first === SP || first === HT) {
         // Obsolete line folding (RFC 9112 section 5.2): replace with a space.
-        if (last === undefined) this.#parseError("header", `invalid header line "${clip(line)}"`);
+        if (last === undefined) {
+          this.#parseError("header", `invalid header line "${clipText(line)}"`);
+        }
         const prev = fields[last];
         const more = line.trim();
         if (FORBIDDEN_IN_VALUE.test(line)) {
-          this.#parseError("header", `header "${clip(last)}" has a NUL or bare CR in its value`);
+          this.#parseError(
+            "header",
+            `header "${clipText(last)}" has a NUL or bare CR in its value`,
+          );
         }
         if (Array.isArray(prev)) prev[prev.length - 1] += ` ${more}`;
         else fields[last] = `${prev} ${more}`;
@@ -380,7 +388,7 @@ export class ResponseReader {
       }
       const colon = line.indexOf(":");
       if (colon <= 0 || !isToken(line, colon)) {
-        this.#parseError("header", `invalid header line "${clip(line)}"`);
+        this.#parseError("header", `invalid header line "${clipText(line)}"`);
       }
       const key = line.slice(0, colon).toLowerCase();
       const raw = line.slice(colon + 1);
@@ -388,7 +396,7 @@ export class ResponseReader {
       // how a header is smuggled past one parser and split by another.
       // Tested before trim(), which would drop a CR at either end.
       if (FORBIDDEN_IN_VALUE.test(raw)) {
-        this.#parseError("header", `header "${clip(key)}" has a NUL or bare CR in its value`);
+        this.#parseError("header", `header "${clipText(key)}" has a NUL or bare CR in its value`);
       }
       const value = raw.trim();
       const prev = fields[key];
@@ -402,7 +410,7 @@ export class ResponseReader {
         if (prev !== value) {
           this.#parseError(
             "header",
-            `two different "${key}" headers: "${clip(prev)}" and "${clip(value)}"`,
+            `two different "${key}" headers: "${clipText(prev)}" and "${clipText(value)}"`,
           );
         }
       } else {
@@ -482,7 +490,7 @@ export function bodyFraming(head: ResponseHead, method: string, address: string)
       throw new HttpParseError({
         part: "content-length",
         address,
-        detail: `invalid Content-Length "${clip(cl)}"`,
+        detail: `invalid Content-Length "${clipText(cl)}"`,
       });
     }
     return { kind: "length", length: Number(value) };
