@@ -23,12 +23,12 @@ export interface FileReceiverOptions {
   /** Give up on a sender silent for this long (default 30000 ms). */
   idleTimeoutMs?: number;
   /**
-   * Give up on a sender slower than this on average, in bytes per second
-   * (default 1024; 0: no minimum). Counted from its first byte, with
-   * `idleTimeoutMs` of grace: by `t` ms after it, `(t − idleTimeoutMs) ×
-   * minBytesPerSecond / 1000` bytes must have arrived.
+   * Give up on a sender slower than this many bytes per second (default 240,
+   * as the HTTP responder; 0: no minimum). From its first byte, with
+   * `idleTimeoutMs` of slack: the sender may fall at most that far behind
+   * the rate, and sending fast early buys no more.
    */
-  minBytesPerSecond?: number;
+  minDataRate?: number;
   /** Refuse (close at once) connections beyond this many open (default 256). */
   maxConnections?: number;
   /** Raw mode: the name to store each received stream under (default `received.bin`). */
@@ -51,8 +51,8 @@ export interface FileReceiverParams {
   maxBytes: number;
   /** Milliseconds a sender may stay silent. */
   idleTimeoutMs: number;
-  /** Lowest average rate a sender may send at, in bytes per second (0: none). */
-  minBytesPerSecond: number;
+  /** Lowest rate a sender may send at, in bytes per second (0: none). */
+  minDataRate: number;
   /** Most connections open at once. */
   maxConnections: number;
   /** Raw mode: the name each received stream is stored under. */
@@ -113,8 +113,8 @@ const fileReceiverSchema = z.object({
     .describe("largest file accepted, in bytes"),
   idleTimeoutMs: z.number().int().min(1).default(30_000)
     .describe("give up on a sender silent for this long (ms)"),
-  minBytesPerSecond: z.number().int().min(0).default(1024).describe(
-    "give up on a sender slower than this on average (bytes/s, from its first byte, after idleTimeoutMs of grace; 0: no minimum)",
+  minDataRate: z.number().int().min(0).max(1_000_000_000).default(240).describe(
+    "give up on a sender slower than this many bytes/s (from its first byte, falling at most idleTimeoutMs behind; 0: no minimum)",
   ),
   maxConnections: z.number().int().min(1).max(1_000_000).default(256)
     .describe("refuse (close at once) connections beyond this many open"),

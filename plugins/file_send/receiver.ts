@@ -30,7 +30,7 @@ import {
 } from "./protocol.ts";
 import { byteProgress } from "./_progress.ts";
 import { WriteBehind } from "./_write_behind.ts";
-import { MinRateConn } from "./_min_rate.ts";
+import { MinDataRateConn } from "./_min_data_rate_conn.ts";
 
 // Each of the two receive buffers, at most: large enough that reads, writes
 // and hash updates are few, small enough that memory stays flat.
@@ -97,7 +97,7 @@ async function receiveOne(
   ctx: Context,
 ): Promise<number> {
   const io = { timeout: params.idleTimeoutMs, signal: ctx.signal };
-  const conn = new MinRateConn(accepted, params.minBytesPerSecond, params.idleTimeoutMs);
+  const conn = new MinDataRateConn(accepted, params.minDataRate, params.idleTimeoutMs);
   if (params.mode === "raw") return await receiveRaw(conn, params, ctx, io);
   try {
     return await receiveFramed(conn, params, ctx, io);

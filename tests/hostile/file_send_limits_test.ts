@@ -33,8 +33,8 @@ interface PeerReport {
 }
 
 // A hand-made sender. Modes:
-//   trickle-body    header and `first` body bytes, then one more every
-//                   `every` s until answered
+//   trickle-body    header and `first` body bytes, then `step` more every
+//                   `every` s until answered (then the trailer, if `trailer`)
 //   trickle-header  the header itself one byte every `every` s
 //   header-only     the header, then waits for an answer, sending no body
 //   holders         `count` connections that announce 1 GiB and hold; then
@@ -78,17 +78,21 @@ if mode in ("trickle-body", "trickle-header"):
         first = opts.get("first", 1)
         c.sendall(data + b"x" * first)
         data = b"x" * (opts.get("announce", 100) - first)
+    step = opts.get("step", 1)
     sent = 0
-    for byte in data:
+    while sent < len(data):
         if readable(c, int(opts["every"] * 1000)):
             report(c, sent)
             sys.exit(0)
         try:
-            c.sendall(bytes([byte]))
+            c.sendall(data[sent:sent + step])
         except OSError:
             report(c, sent)
             sys.exit(0)
-        sent += 1
+        sent += len(data[sent:sent + step])
+    if opts.get("trailer"):
+        import hashlib
+        c.sendall(b"WTFE" + hashlib.sha256(b"x" * opts["announce"]).digest())
     if readable(c, 10000):
         report(c, sent)
     else:
@@ -158,8 +162,8 @@ async function assertLogged(server: { stderr(): string }, pattern: RegExp): Prom
 }
 
 Deno.test("file-send receiver refuses a sender that trickles one byte every 2 s, body or header, and removes its temporary file", async () => {
-  // Idle 3 s: a byte every 2 s is never silence. Only the minimum rate (1024
-  // bytes/s by default, after idleTimeoutMs of grace) can end these.
+  // Idle 3 s: a byte every 2 s is never silence. Only the minimum rate (240
+  // bytes/s by default, idleTimeoutMs of slack) can end these.
   await using server = await receiver(["--idle-timeout-ms", "3000"]);
   // 4,200 bytes first: the receiver has written some when the trickle starts.
   const body = pySender(server.port, "trickle-body", {
@@ -169,6 +173,13 @@ Deno.test("file-send receiver refuses a sender that trickles one byte every 2 s,
     announce: 10_000,
   });
   const head = pySender(server.port, "trickle-header", { every: 2, name: "head.bin" });
+  // 1 MB at once buys no licence to trickle afterwards.
+  const burst = pySender(server.port, "trickle-body", {
+    every: 2,
+    name: "burst.bin",
+    first: 1_000_000,
+    announce: 2_000_000,
+  });
   try {
     // The body trickler's transfer is under way: its temporary file exists.
     assert.ok(
@@ -179,35 +190,56 @@ Deno.test("file-send receiver refuses a sender that trickles one byte every 2 s,
       "no temporary file while the body trickles",
     );
     // Without a minimum rate neither would answer for 200 s; 20 s is plenty.
-    const [bodyReport, headReport] = await Promise.all([
+    const [bodyReport, headReport, burstReport] = await Promise.all([
       nextReport(body, 20_000),
       nextReport(head, 20_000),
+      nextReport(burst, 20_000),
     ]);
     record("file-send: trickling sender", { ms: bodyReport.ms, sent: bodyReport.sent });
-    for (const [label, report] of [["body", bodyReport], ["header", headReport]] as const) {
+    const reports = [["body", bodyReport], ["header", headReport], ["burst", burstReport]] as const;
+    for (const [label, report] of reports) {
       assert.equal(report.event, "answer", `${label}: ${JSON.stringify(report)}`);
       assert.equal(report.ack?.ok, false, label);
       assert.equal(report.ack?.code, "too-slow", `${label}: ${report.ack?.message}`);
-      assert.match(report.ack!.message, /slower than the minimum of 1024 bytes\/s$/, label);
+      assert.match(report.ack!.message, /slower than the minimum of 240 bytes\/s$/, label);
     }
     await assertLogged(
       server,
-      /warn: Cannot receive file: the sender sent \d+ bytes in [\d.]+ s, slower than the minimum of 1024 bytes\/s/,
+      /warn: Cannot receive file: the sender sent \d+ bytes in [\d.]+ s, slower than the minimum of 240 bytes\/s/,
     );
     assert.deepEqual(await listing(server.dir), [], "the temporary file is left");
     const stats = await server.stop();
-    assert.equal(stats.rejected, 2);
+    assert.equal(stats.rejected, 3);
   } finally {
     await body[Symbol.asyncDispose]();
     await head[Symbol.asyncDispose]();
+    await burst[Symbol.asyncDispose]();
   }
+});
+
+Deno.test("file-send receiver stores a file sent slowly but above the minimum rate", async () => {
+  // 1,000 bytes/s, four times the default floor, pausing 0.1 s between
+  // steps, for about 5 s: longer than the 3 s of slack, so the rate is what
+  // keeps it going.
+  await using server = await receiver(["--idle-timeout-ms", "3000"]);
+  await using peer = pySender(server.port, "trickle-body", {
+    every: 0.1,
+    step: 100,
+    first: 0,
+    announce: 5000,
+    trailer: true,
+    name: "steady.bin",
+  });
+  const report = await nextReport(peer, 30_000);
+  assert.equal(report.ack?.ok, true, JSON.stringify(report));
+  assert.deepEqual(await listing(server.dir), ["steady.bin"]);
 });
 
 Deno.test("file-send receiver with a minimum rate of 0 keeps waiting for a trickler (the limit can be turned off)", async () => {
   await using server = await receiver([
     "--idle-timeout-ms",
     "3000",
-    "--min-bytes-per-second",
+    "--min-data-rate",
     "0",
   ]);
   await using body = pySender(server.port, "trickle-body", { every: 0.5, announce: 12 });

@@ -1,8 +1,10 @@
-// The receiver's minimum rate: a sender that trickles (one byte every 2 s)
-// is never silent for the idle timeout, yet would hold its transfer and
+// The receiver's minimum data rate: a sender that trickles (one byte every
+// 2 s) is never silent for the idle timeout, yet would hold its transfer and
 // temporary file for ever. Each read gets a deadline that the bytes received
-// push back, as Apache's mod_reqtimeout MinRate does: from the first byte,
-// `graceMs` plus one second per `bytesPerSecond` bytes.
+// push back, as the HTTP responder's minDataRate (Kestrel's
+// MinRequestBodyDataRate) does: from the first byte, `graceMs` ahead, each
+// byte `1 / bytesPerSecond` s later, never more than `graceMs` ahead of now,
+// so a fast start buys no licence to trickle afterwards.
 import {
   type Address,
   type Conn,
@@ -15,16 +17,18 @@ import { FileSendError } from "./protocol.ts";
 
 /**
  * A connection whose reads fail with a `too-slow` {@linkcode FileSendError}
- * once the sender has averaged less than `bytesPerSecond` since its first
- * byte, `graceMs` of slack included. Silence before the first byte, and any
- * read that times out on its own `timeout`, stay the caller's (`stalled`).
+ * once the sender has fallen behind `bytesPerSecond` since its first byte by
+ * more than `graceMs`. Silence before the first byte, and any read that times
+ * out on its own `timeout`, stay the caller's (`stalled`).
  */
-export class MinRateConn implements Conn {
+export class MinDataRateConn implements Conn {
   #conn: Conn;
   #bytesPerSecond: number;
   #graceMs: number;
   #firstByteAt: number | undefined;
   #received = 0;
+  /** `Date.now()` by which more bytes must have come; `Infinity` before the first. */
+  #limit = Infinity;
 
   /**
    * @param conn The connection read from.
@@ -54,7 +58,7 @@ export class MinRateConn implements Conn {
   }
 
   async read(buffer: Uint8Array, options: IoOptions = {}): Promise<number | null> {
-    const limit = this.#limit();
+    const limit = this.#limit;
     const own = options.timeout === undefined ? Infinity : Date.now() + options.timeout;
     const ownDeadline = Math.min(own, options.deadline ?? Infinity);
     if (limit >= ownDeadline) return this.#count(await this.#conn.read(buffer, options));
@@ -96,17 +100,16 @@ export class MinRateConn implements Conn {
     this.#conn.close();
   }
 
-  /** When the bytes so far stop being enough (`Date.now()` ms). */
-  #limit(): number {
-    if (this.#bytesPerSecond === 0 || this.#firstByteAt === undefined) return Infinity;
-    return this.#firstByteAt + this.#graceMs + this.#received * 1000 / this.#bytesPerSecond;
-  }
-
   #count(n: number | null): number | null {
-    if (n !== null && n > 0) {
-      this.#firstByteAt ??= Date.now();
-      this.#received += n;
+    if (n === null || n === 0) return n;
+    this.#received += n;
+    if (this.#bytesPerSecond === 0) return n;
+    const now = Date.now();
+    if (this.#firstByteAt === undefined) {
+      this.#firstByteAt = now;
+      this.#limit = now + this.#graceMs;
     }
+    this.#limit = Math.min(this.#limit + n * 1000 / this.#bytesPerSecond, now + this.#graceMs);
     return n;
   }
 }
