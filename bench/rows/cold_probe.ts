@@ -159,9 +159,8 @@ const row: BenchRow = {
           "curl's -w times are cumulative; its phases here are differences (connect = " +
           "time_connect − time_namelookup, TLS = time_appconnect − time_connect). The issue's " +
           "target also accepts a gap under 0.2 ms, which the ±15% check here does not.",
-          "wiretest warms its request path with three HTTP exchanges of its own on loopback " +
-          "before timing (its warm_up fact, loopback-exchange; TLS is not warmed); no phase " +
-          "is left out.",
+          "wiretest warms its request path with three exchanges of its own on loopback " +
+          "before timing, over TLS for https (its warm_up fact); no phase is left out.",
         ],
       };
     } finally {

@@ -7,15 +7,22 @@
 // few more. A few exchanges of our own, through the same Session code, with
 // a responder of our own on loopback and before any clock starts, pay for
 // them; the target sees nothing of it.
-// The outcome's `warm_up` fact says whether it ran. TLS is not warmed (it
-// would need a certificate of our own): an https probe's handshake code
-// still runs for the first time on the target.
-import { connectTcp, listenTcp } from "../../lib/transport/mod.ts";
+// For an https probe the exchanges are over TLS, with the probe's TLS
+// client and a certificate of the warm-up's own (_warm_up_cert.ts), so the
+// handshake code is warm too. The outcome's `warm_up` fact says which ran.
+import {
+  type Conn,
+  connectTcp,
+  type Listener,
+  listenTcp,
+  listenTls,
+} from "../../lib/transport/mod.ts";
 import type { Context } from "../../lib/plugin/mod.ts";
 import type { BodySink } from "./_response_reader.ts";
 import { Session } from "./_session.ts";
 import type { TlsSettings } from "./_tls.ts";
 import { Watchdog } from "./_watchdog.ts";
+import { WARM_UP_CA, WARM_UP_CERT, WARM_UP_KEY } from "./_warm_up_cert.ts";
 
 const WARM_UP_TIMEOUT_MS = 1000;
 // Measured on nginx (BENCHMARKS.md): the first connect phase after one
@@ -28,37 +35,46 @@ const RESPONSE = new TextEncoder().encode(
 );
 
 /** What warmed the probe before timing: the `warm_up` fact. */
-export type WarmUp = "loopback-exchange" | "none";
+export type WarmUp = "loopback-exchange" | "loopback-exchange-tls" | "none";
 
 /**
- * A few HTTP exchanges over loopback through a Session like the probe's
- * (the same TLS settings, unused for http; bodies into `sink()`, as the
- * first request's), answered by a responder of our own; `"none"` when they
- * could not run (no net grant for loopback, or one failed).
+ * A few exchanges over loopback through a Session like the probe's (bodies
+ * into `sink()`, as the first request's), answered by a responder of our
+ * own; over TLS when `scheme` is `https:` (the probe's TLS client, trusting
+ * only the warm-up's own CA). `"none"` when they could not run (no net
+ * grant for loopback, or one failed).
  */
 export async function warmUpExchange(
+  scheme: string,
   tls: TlsSettings,
   ctx: Context,
   sink: () => BodySink,
 ): Promise<WarmUp> {
   if (!loopbackGranted()) return "none";
+  const https = scheme === "https:";
+  const settings: TlsSettings = https
+    ? { insecure: false, caCerts: [WARM_UP_CA], client: tls.client }
+    : tls;
   try {
     for (let i = 0; i < EXCHANGES; i++) {
-      if (!await exchangeOnce(tls, ctx, sink)) return "none";
+      if (!await exchangeOnce(https, settings, ctx, sink)) return "none";
     }
-    return "loopback-exchange";
+    return https ? "loopback-exchange-tls" : "loopback-exchange";
   } catch {
     return "none";
   }
 }
 
 async function exchangeOnce(
+  https: boolean,
   tls: TlsSettings,
   ctx: Context,
   sink: () => BodySink,
 ): Promise<boolean> {
-  using listener = listenTcp({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
+  using listener = https
+    ? listenTls({ hostname: "127.0.0.1", port: 0, cert: WARM_UP_CERT, key: WARM_UP_KEY })
+    : listenTcp({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
   const answered = respondOnce(listener);
   // Awaited only when the exchange worked; its failure is the exchange's.
   answered.catch(() => {});
@@ -68,7 +84,7 @@ async function exchangeOnce(
   });
   const session = new Session({ maxHeaderBytes: HEAD_LIMIT, maxBodyBytes: 1024, tls }, watch);
   try {
-    const url = new URL(`http://127.0.0.1:${port}/`);
+    const url = new URL(`${https ? "https" : "http"}://127.0.0.1:${port}/`);
     const head = new TextEncoder().encode(`GET / HTTP/1.1\r\nhost: ${url.host}\r\n\r\n`);
     const exchange = await session.exchange({ url, method: "GET", head }, sink);
     await answered;
@@ -100,19 +116,40 @@ function loopbackGranted(): boolean {
   return Deno.permissions.querySync({ name: "net", host: "127.0.0.1" }).state === "granted";
 }
 
-/** Accepts one connection, reads its request head and answers it. */
-async function respondOnce(listener: ReturnType<typeof listenTcp>): Promise<void> {
-  using conn = await listener.accept({ timeout: WARM_UP_TIMEOUT_MS });
+/**
+ * Answers the first connection that sends a request head. Over TLS the
+ * probe's inspection connection comes first and closes after its handshake:
+ * up to three connections are accepted.
+ */
+async function respondOnce(listener: Listener): Promise<void> {
+  for (let accepted = 0; accepted < 3; accepted++) {
+    using conn = await listener.accept({ timeout: WARM_UP_TIMEOUT_MS });
+    if (await readHead(conn)) {
+      await conn.write(RESPONSE, { timeout: WARM_UP_TIMEOUT_MS });
+      return;
+    }
+  }
+  throw new Error("Cannot warm up: no request came");
+}
+
+/** Reads up to the end of a request head; `false` when the connection ends first. */
+async function readHead(conn: Conn): Promise<boolean> {
   const buffer = new Uint8Array(HEAD_LIMIT);
   let filled = 0;
   const end = new TextEncoder().encode("\r\n\r\n");
   while (!contains(buffer.subarray(0, filled), end)) {
     if (filled === buffer.length) throw new RangeError("Cannot warm up: request head too large");
-    const n = await conn.read(buffer.subarray(filled), { timeout: WARM_UP_TIMEOUT_MS });
-    if (n === null) throw new Error("Cannot warm up: the connection closed early");
+    let n: number | null;
+    try {
+      n = await conn.read(buffer.subarray(filled), { timeout: WARM_UP_TIMEOUT_MS });
+    } catch {
+      // A TLS inspection connection may end with a reset or an alert.
+      return false;
+    }
+    if (n === null) return false;
     filled += n;
   }
-  await conn.write(RESPONSE, { timeout: WARM_UP_TIMEOUT_MS });
+  return true;
 }
 
 function contains(haystack: Uint8Array, needle: Uint8Array): boolean {

@@ -176,7 +176,12 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
     );
     // Before any clock starts: see _warm_up.ts.
     // The first request's body goes to a digest: its hashing is warmed too.
-    facts.warm_up = await warmUpExchange(tls, ctx, () => new BodyDigest(params.bodyTextLimit).sink);
+    facts.warm_up = await warmUpExchange(
+      firstUrl.protocol,
+      tls,
+      ctx,
+      () => new BodyDigest(params.bodyTextLimit).sink,
+    );
     const started = performance.now();
     let lastProgress = started;
     for (let i = 0; i < params.repeat; i++) {
