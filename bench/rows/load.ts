@@ -243,10 +243,12 @@ const row: BenchRow = {
         String(UDP_RATE),
         "--duration",
         `${seconds}s`,
+        "--max-vus",
+        "3000",
         "--pre-allocated-vus",
-        "400",
+        "1000",
         "--timeout-ms",
-        "500",
+        "2000",
         "--json",
       ]);
       const proc = ctx.procs.spawn(cmd, args, { cwd: ctx.root });
@@ -410,9 +412,12 @@ const row: BenchRow = {
           "nginx serves a 1 KiB static file from one worker.",
           "redis-benchmark -t ping runs PING_INLINE and PING_MBULK; the MBULK figure (a RESP " +
           "array, as wiretest sends) is compared.",
-          "UDP: open model at 20,000/s, timeoutMs 500 (a lost ping holds its VU that long), a " +
-          "Python peer dropping every 100th datagram it receives; exact means wiretest's " +
-          "no-reply count equals the peer's drops and its iterations the peer's receipts.",
+          "UDP: open model at 20,000/s, timeoutMs 2000 (a lost ping holds its VU that long, so " +
+          "up to 3,000 VUs, 1,000 opened before the clock), a Python peer dropping every 100th " +
+          "datagram it receives; exact means wiretest's no-reply count equals the peer's drops " +
+          "and its iterations the peer's receipts. With timeoutMs 500 the single-threaded " +
+          "Python peer's queue (p99 0.5-0.8 s at 20,000/s on this loaded machine) made late " +
+          "echoes count as lost.",
           "Cost: the CLI and its plugin process sampled from /proc every 250 ms (CPU of the " +
           "last 250 ms may be missed); the open model at 10,000 requests/s on nginx.",
         ],
