@@ -60,3 +60,30 @@ Deno.test("udp-ping load: open model against a peer dropping every 10th datagram
   assert.equal(report.iterations - report.errors, echoed);
   assert.equal(report.iterations, 1000);
 });
+
+Deno.test("udp-ping load: a duplicated echo of the last ping never stands in for a lost one", async () => {
+  const port = freePort("udp");
+  // Every datagram echoed twice, every 5th dropped: the copy of ping k-1
+  // arrives while ping k (dropped) waits, and must not count as its echo.
+  const peer = spawnPeer("python3", [DROP_EVERY, String(port), "5", "60", "dup"]);
+  let report;
+  try {
+    const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+    await waitFor(
+      () =>
+        Deno.readTextFileSync("/proc/net/udp").split("\n").some((l) =>
+          l.trim().split(/\s+/)[1]?.endsWith(hex)
+        ),
+      `the peer on udp port ${port}`,
+      10_000,
+    );
+    report = await runLoad(
+      pluginSessions(udpPing, { target: `127.0.0.1:${port}`, timeoutMs: 300 }),
+      checkLoadPlan({ vus: 1, iterations: 20 }),
+    );
+  } finally {
+    await peer[Symbol.asyncDispose]();
+  }
+  assert.equal(report.iterations, 20);
+  assert.deepEqual({ ...report.errorsByType }, { "no-reply": 4 });
+});

@@ -84,3 +84,36 @@ Deno.test({
     assert.equal(after.total_connections_received - before.total_connections_received, 2);
   },
 });
+
+Deno.test("resp load: a server answering PING with anything but PONG fails each iteration", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  const serving = (async () => {
+    for await (const conn of listener) {
+      conns.push(conn);
+      void (async () => {
+        const buffer = new Uint8Array(1024);
+        try {
+          while ((await conn.read(buffer)) !== null) {
+            await conn.write(new TextEncoder().encode("+PANG\r\n"));
+          }
+        } catch {
+          // Closed by the client.
+        }
+      })();
+    }
+  })();
+  try {
+    const report = await runLoad(
+      pluginSessions(resp, { target: `127.0.0.1:${listener.addr.port}` }),
+      checkLoadPlan({ vus: 1, iterations: 3 }),
+    );
+    assert.equal(report.iterations, 3);
+    assert.equal(report.errors, 3);
+    assert.deepEqual(Object.keys(report.errorsByType), ["protocol"]);
+  } finally {
+    listener.close();
+    await serving.catch(() => {});
+    for (const conn of conns) conn.close();
+  }
+});

@@ -1,5 +1,5 @@
 # A UDP echo peer that drops every Nth datagram it receives (the Nth, 2Nth…)
-# and echoes the rest. On SIGTERM, or after its time limit (default 120 s),
+# and echoes the rest (twice each with a fourth argument "dup"). On SIGTERM, or after its time limit (default 120 s),
 # prints "received R dropped D echoed E" and exits. One blocking receive per
 # datagram (no poll before it), so it keeps up with tens of thousands a second.
 import signal, socket, sys
@@ -7,6 +7,7 @@ import signal, socket, sys
 port = int(sys.argv[1])
 every = int(sys.argv[2])
 limit = int(float(sys.argv[3])) if len(sys.argv) > 3 else 120
+copies = 2 if len(sys.argv) > 4 and sys.argv[4] == "dup" else 1
 
 
 class Stop(Exception):
@@ -37,7 +38,8 @@ try:
         if received % every == 0:
             dropped += 1
             continue
-        send(view[:n], peer)
+        for _ in range(copies):
+            send(view[:n], peer)
         echoed += 1
 except Stop:
     pass
