@@ -138,7 +138,7 @@ export const httpProbeOutcome: OutcomeDeclaration = {
       path: "warm_up",
       type: "string",
       description:
-        "`loopback-exchange` (http) or `loopback-exchange-tls` (https, the same TLS client, trusting only a certificate of the warm-up's own) when three exchanges of the probe's own, with a responder of its own on loopback (not the target), warmed the runtime's network stack and the probe's request path before timing began, so the first request's phases are not first-use costs; `none` when they could not (no net grant for loopback).",
+        "`loopback-exchange` (http) or `loopback-exchange-tls` (https, the same TLS client, trusting only a certificate of the warm-up's own) when three exchanges of the probe's own, with a responder of its own on loopback (not the target), warmed the runtime's network stack and the probe's request path before timing began (once per process, scheme and TLS client: a pooled process's later probes run none), so the first request's phases are not first-use costs; `none` when they could not (no net grant for loopback).",
     },
     {
       path: "redirects",
