@@ -261,3 +261,12 @@ Deno.test("wiretest load isolated: Ctrl-C stops the run in the plugin's process,
     }
   });
 });
+
+Deno.test("wiretest load <plugin> --help says what one iteration is, read from the plugin's process", async () => {
+  const ping = await wiretest(["load", "udp-ping", "--help"]);
+  assert.equal(ping.code, 0, ping.stderr);
+  assert.match(ping.stdout, /^One iteration: One ping round trip on the VU's socket/m);
+  const send = await wiretest(["load", "file-send", "--help"]);
+  assert.equal(send.code, 0, send.stderr);
+  assert.match(send.stdout, /^One iteration: one whole client run/m);
+});

@@ -55,7 +55,10 @@ export async function loadCommand(args: string[]): Promise<number> {
     Object.keys(LOAD_FLAGS).map((flag) => flag.slice(2)),
   );
   if (common.help) {
-    console.log(printable(loadHelp(name, flagsHelp(specs, role.positionals))));
+    const iteration = role.session
+      ? role.iteration ?? "not said by the plugin (it keeps a session per VU)"
+      : "one whole client run (the plugin keeps nothing between iterations)";
+    console.log(printable(loadHelp(name, flagsHelp(specs, role.positionals), iteration)));
     return EXIT.ok;
   }
   let input: LoadPlanInput = planInput(load);
@@ -277,13 +280,13 @@ function wrap<T>(f: () => T): T {
   }
 }
 
-function loadHelp(plugin: string, pluginFlags: string): string {
+function loadHelp(plugin: string, pluginFlags: string, iteration?: string): string {
   const rows = Object.entries(LOAD_FLAGS).map(([flag, text]) =>
     `  ${(flag + (SWITCHES.has(flag) ? "" : " <value>")).padEnd(28)}${text}`
   );
-  return `${
-    usageLine(`load ${plugin}`, [])
-  }\n\nRun a plugin's client role as load.\n\nLoad flags:\n${
+  return `${usageLine(`load ${plugin}`, [])}\n\nRun a plugin's client role as load.${
+    iteration ? `\n\nOne iteration: ${iteration}` : ""
+  }\n\nLoad flags:\n${
     rows.join("\n")
   }\n  --no-isolation              run the plugin in this process (isolated, the VU loop runs in the plugin's)\n${
     pluginFlags ? `\nPlugin flags:\n${pluginFlags}\n` : ""
