@@ -31,7 +31,8 @@ import { WARM_UP_CA, WARM_UP_CERT, WARM_UP_KEY } from "./_warm_up_cert.ts";
 const WARM_UP_TIMEOUT_MS = 1000;
 // Measured on nginx (BENCHMARKS.md): the first connect phase after one
 // exchange was 0.41 ms, after three 0.25-0.29 ms, after five or eight no
-// lower; each costs about a millisecond before the clock starts.
+// lower. Each costs 0.7 ms (http) or 6-10 ms (https) once the first has
+// paid the runtime's first network and TLS use.
 const EXCHANGES = 3;
 const HEAD_LIMIT = 16 * 1024;
 const RESPONSE = new TextEncoder().encode(
