@@ -66,6 +66,10 @@ const CLOCK_REALTIME = 0;
 const EAGAIN = 11;
 const EINTR = 4;
 
+// Each socket's descriptor, for LibcUdp.poll (not exposed: closing it
+// behind the socket's back would break the socket).
+const SOCKET_FDS = new WeakMap<LibcUdpSocket, number>();
+
 // errno values told apart, by name (the names Node uses as error codes).
 const ERRNO_NAMES: Record<number, string> = {
   1: "EPERM",
@@ -231,6 +235,8 @@ export class LibcUdp implements Disposable {
   #errnoAt: Deno.PointerValue;
   #errno = new Int32Array(1);
   #timespec = new BigInt64Array(2);
+  #pollfds = new DataView(new ArrayBuffer(64));
+  #pollTimeout = new BigInt64Array(2);
   /** Whole seconds subtracted from realtime stamps so milliseconds stay exact in a double. */
   readonly epochSec: number;
 
@@ -306,6 +312,54 @@ export class LibcUdp implements Disposable {
       this.#s.close(fd);
       throw error;
     }
+  }
+
+  /**
+   * Waits up to `timeoutMs` (fractions count, to the nanosecond) until one of
+   * `sockets` has a datagram queued, for a loop that serves several sockets.
+   * @param sockets Sockets bound through this library.
+   * @param timeoutMs Longest wait, in milliseconds (0: only look).
+   * @param ready Set to 1 where a socket has a datagram (or an error) queued, else 0.
+   * @returns How many sockets are ready; 0 when the wait ended without one (or a signal broke it).
+   * @throws {LibcError} When ppoll fails.
+   *
+   * @example Which of two sockets has a datagram
+   * ```ts
+   * import { openLibcUdp } from "@wiretest/wiretest/unstable-udp";
+   * import assert from "node:assert/strict";
+   *
+   * const opened = openLibcUdp();
+   * if (opened.libc) {
+   *   using libc = opened.libc;
+   *   using a = libc.bind("127.0.0.1", 0);
+   *   using b = libc.bind("127.0.0.1", 0);
+   *   a.sendTo(new Uint8Array([1]), 1, "127.0.0.1", b.port);
+   *   const ready = new Uint8Array(2);
+   *   assert.equal(libc.poll([a, b], 1000, ready), 1);
+   *   assert.deepEqual(ready, new Uint8Array([0, 1]));
+   * }
+   * ```
+   */
+  poll(sockets: readonly LibcUdpSocket[], timeoutMs: number, ready: Uint8Array): number {
+    const n = sockets.length;
+    if (this.#pollfds.byteLength < n * 8) this.#pollfds = new DataView(new ArrayBuffer(n * 16));
+    const fds = this.#pollfds;
+    for (let i = 0; i < n; i++) {
+      fds.setInt32(i * 8, SOCKET_FDS.get(sockets[i]) ?? -1, true);
+      fds.setInt16(i * 8 + 4, POLLIN, true);
+      fds.setInt16(i * 8 + 6, 0, true);
+    }
+    const ms = Math.max(0, timeoutMs);
+    const whole = Math.floor(ms / 1000);
+    this.#pollTimeout[0] = BigInt(whole);
+    this.#pollTimeout[1] = BigInt(Math.floor((ms - whole * 1000) * 1e6));
+    const count = this.#s.ppoll(fds, BigInt(n), this.#pollTimeout, null);
+    if (count < 0) {
+      const errno = this.errno();
+      if (errno !== EINTR) throw new LibcError("ppoll", errno);
+    }
+    for (let i = 0; i < n; i++) ready[i] = count > 0 && fds.getInt16(i * 8 + 6, true) !== 0 ? 1 : 0;
+    return Math.max(0, count);
   }
 
   /** Unloads the library; sockets bound through it must be closed first. */
@@ -387,6 +441,7 @@ export class LibcUdpSocket implements Disposable {
     this.#libc = libc;
     this.#s = s;
     this.#fd = fd;
+    SOCKET_FDS.set(this, fd);
     this.hostname = bound.hostname;
     this.port = bound.port;
     this.kernelTimestamps = kernel;
@@ -487,6 +542,7 @@ export class LibcUdpSocket implements Disposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    SOCKET_FDS.delete(this);
     this.#s.close(this.#fd);
   }
 

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import type { ParamsSchema } from "../../lib/plugin/mod.ts";
 import type { ToxicInput } from "./toxics.ts";
+import { UDP_IO_VALUES, type UdpIo } from "../../lib/transport/unstable_udp.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -39,6 +40,8 @@ export interface ProxyServerOptions {
   udpFlowIdleMs?: number;
   /** Refuse (close at once) client connections beyond this many open, per TCP proxy (default 10000). */
   maxConnections?: number;
+  /** UDP proxies' sockets: `auto` (default; libc's in a Worker where FFI is granted for libc, else the runtime's), `deno`, `libc`. */
+  io?: UdpIo;
   /** Proxies to create at start. */
   proxies?: ProxySpec[];
   /** Shorthand for one proxy: its upstream. */
@@ -65,6 +68,8 @@ export interface ProxyServerParams {
   udpFlowIdleMs: number;
   /** Most client connections open at once, per TCP proxy. */
   maxConnections: number;
+  /** UDP proxies' sockets. */
+  io: UdpIo;
   /** Proxies to create. */
   proxies: ProxySpec[];
   /** Shorthand upstream. */
@@ -129,6 +134,9 @@ export const proxyServerParams: ParamsSchema<ProxyServerParams, ProxyServerOptio
   ),
   maxConnections: z.number().int().min(1).max(1_000_000).default(10_000).describe(
     "Refuse (close at once) client connections beyond this many open, per TCP proxy",
+  ),
+  io: z.enum(UDP_IO_VALUES as [UdpIo, ...UdpIo[]]).default("auto").describe(
+    "UDP proxies' sockets: auto (libc's in a Worker where FFI is granted for libc, else the runtime's), deno, libc",
   ),
   proxies: z.array(proxySchema).max(1000).default([]).describe("Proxies to create at start"),
   upstream: z.string().min(1).optional().describe(

@@ -7,7 +7,8 @@
 import { formatAddress, parseHostPort } from "../../lib/transport/mod.ts";
 import type { Relay } from "./_relay.ts";
 import { startTcpRelay } from "./_tcp_relay.ts";
-import { startUdpRelay } from "./_udp_relay.ts";
+import { startUdpRelayOn } from "./_udp_libc_relay.ts";
+import type { UdpIo } from "../../lib/transport/unstable_udp.ts";
 import { ProxyApiError } from "./proxy_api_error.ts";
 import {
   MAX_TOXICS_PER_PROXY,
@@ -108,6 +109,7 @@ export class Proxy {
   readonly #seed: number;
   readonly #udpFlowIdleMs: number;
   readonly #maxConnections: number | undefined;
+  readonly #udpIo: UdpIo;
 
   /**
    * Makes a proxy, not yet listening.
@@ -116,9 +118,18 @@ export class Proxy {
    * @param seed Seed of its toxics' randomness.
    * @param udpFlowIdleMs UDP flow expiry.
    * @param maxConnections Most client connections open at once (TCP; default: no cap).
+   * @param udpIo UDP: `auto` (libc sockets in a Worker where FFI is granted for libc, else
+   * the runtime's), `deno` or `libc` (an error where it is refused).
    */
-  constructor(input: ProxyInput, seed: number, udpFlowIdleMs: number, maxConnections?: number) {
+  constructor(
+    input: ProxyInput,
+    seed: number,
+    udpFlowIdleMs: number,
+    maxConnections?: number,
+    udpIo: UdpIo = "auto",
+  ) {
     this.#maxConnections = maxConnections;
+    this.#udpIo = udpIo;
     this.name = input.name;
     this.protocol = input.protocol ?? "tcp";
     this.#listen = input.listen || "127.0.0.1:0";
@@ -159,7 +170,7 @@ export class Proxy {
     try {
       this.#relay = this.protocol === "tcp"
         ? await startTcpRelay(this, { ...options, maxConnections: this.#maxConnections })
-        : startUdpRelay(this, { ...options, idleMs: this.#udpFlowIdleMs });
+        : await startUdpRelayOn(this.#udpIo, this, { ...options, idleMs: this.#udpFlowIdleMs });
     } catch (error) {
       throw new ProxyApiError(
         `Cannot listen on "${this.#listen}" for proxy "${this.name}": ${(error as Error).message}`,
@@ -266,6 +277,8 @@ export interface ProxyCollectionOptions {
   udpFlowIdleMs: number;
   /** Most client connections a TCP proxy holds open at once (default: no cap). */
   maxConnections?: number;
+  /** UDP proxies' sockets: `auto` (default: libc's where FFI is granted for libc), `deno`, `libc`. */
+  udpIo?: UdpIo;
 }
 
 /** Most proxies one collection holds. */
@@ -380,6 +393,7 @@ export class ProxyCollection {
       (this.#options.seed + this.#index++) >>> 0,
       this.#options.udpFlowIdleMs,
       this.#options.maxConnections,
+      this.#options.udpIo,
     );
   }
 }

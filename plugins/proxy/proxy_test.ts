@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { type Latency, Toxiproxy } from "toxiproxy-node-client";
 import { connectTcp, formatAddress, listenTcp } from "../../lib/transport/mod.ts";
-import { bindUdp } from "../../lib/transport/unstable_udp.ts";
+import { bindUdp, libcUdpRefusal } from "../../lib/transport/unstable_udp.ts";
 import type { Service } from "../../lib/plugin/mod.ts";
 import { startEchoServer } from "../echo/mod.ts";
 import { ignoreWithout } from "../../tests/_support/peer.ts";
@@ -368,111 +368,123 @@ Deno.test("curl drives the control API as toxiproxy's README documents it", asyn
   });
 });
 
-Deno.test("UDP proxy: loss within the binomial 99% interval over 10,000 datagrams; duplicate and reorder counts replay with a seed", async () => {
-  const python = new Deno.Command("python3", {
-    args: [
-      "-c",
-      `import socket,sys
+for (const io of ["libc", "deno"] as const) {
+  Deno.test({
+    name:
+      `UDP proxy (${io} sockets): loss within the binomial 99% interval over 10,000 datagrams; duplicate and reorder counts replay with a seed`,
+    ignore: io === "libc" && libcUdpRefusal([{ hostname: "127.0.0.1", port: 0 }]) !== undefined,
+    fn: async () => {
+      const python = new Deno.Command("python3", {
+        args: [
+          "-c",
+          `import socket,sys
 s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1],flush=True)
 while True:
   d,a=s.recvfrom(65535); s.sendto(d,a)`,
-    ],
-    stdout: "piped",
-  }).spawn();
-  const reader = python.stdout.getReader();
-  const { value } = await reader.read();
-  reader.releaseLock();
-  const port = Number(new TextDecoder().decode(value).trim());
-  const run = async (seed: number, toxics: unknown[], count: number) => {
-    const service = await startProxyServer({
-      seed,
-      upstream: `127.0.0.1:${port}`,
-      protocol: "udp",
-      toxics: toxics as never,
-    });
-    try {
-      const step = await runProxyClient({ api: formatAddress(service.address) });
-      const [hostname, p] = String(step.facts.listen).split(":");
-      using socket = bindUdp();
-      const order: number[] = [];
-      const receiving = (async () => {
-        while (true) {
-          try {
-            const { data } = await socket.receive({ timeout: 1000 });
-            order.push(new DataView(data.buffer).getUint32(0));
-          } catch {
-            return;
+        ],
+        stdout: "piped",
+      }).spawn();
+      const reader = python.stdout.getReader();
+      const { value } = await reader.read();
+      reader.releaseLock();
+      const port = Number(new TextDecoder().decode(value).trim());
+      const run = async (seed: number, toxics: unknown[], count: number) => {
+        const service = await startProxyServer({
+          seed,
+          upstream: `127.0.0.1:${port}`,
+          protocol: "udp",
+          io,
+          toxics: toxics as never,
+        });
+        try {
+          const step = await runProxyClient({ api: formatAddress(service.address) });
+          const [hostname, p] = String(step.facts.listen).split(":");
+          using socket = bindUdp();
+          const order: number[] = [];
+          const receiving = (async () => {
+            while (true) {
+              try {
+                const { data } = await socket.receive({ timeout: 1000 });
+                order.push(new DataView(data.buffer).getUint32(0));
+              } catch {
+                return;
+              }
+            }
+          })();
+          for (let i = 0; i < count; i++) {
+            const data = new Uint8Array(8);
+            new DataView(data.buffer).setUint32(0, i);
+            await socket.send(data, { hostname, port: Number(p) });
+            // Paced, so no socket buffer overflows: every loss is the toxic's.
+            if (i % 20 === 19) await new Promise((r) => setTimeout(r, 1));
           }
+          await receiving;
+          const after = await runProxyClient({ api: formatAddress(service.address) });
+          return { order, metrics: after.metrics };
+        } finally {
+          await service.close();
         }
-      })();
-      for (let i = 0; i < count; i++) {
-        const data = new Uint8Array(8);
-        new DataView(data.buffer).setUint32(0, i);
-        await socket.send(data, { hostname, port: Number(p) });
-        // Paced, so no socket buffer overflows: every loss is the toxic's.
-        if (i % 20 === 19) await new Promise((r) => setTimeout(r, 1));
+      };
+      try {
+        const p = 0.2;
+        const loss = await run(7, [{
+          type: "loss",
+          stream: "upstream",
+          attributes: { probability: p },
+        }], 10_500);
+        const m = loss.metrics;
+        const seen = m.datagrams_upstream + m.loss_dropped;
+        assert.ok(seen >= 10_000, `the proxy saw ${seen} datagrams`);
+        // 99% binomial interval (normal approximation, z = 2.576).
+        const sd = Math.sqrt(seen * p * (1 - p));
+        assert.ok(
+          Math.abs(m.loss_dropped - seen * p) <= 2.576 * sd,
+          `dropped ${m.loss_dropped} of ${seen}`,
+        );
+        // Replies cross the Python echo and back; the kernel may drop some of those under load.
+        assert.ok(loss.order.length <= m.datagrams_upstream);
+        const again = await run(7, [{
+          type: "loss",
+          stream: "upstream",
+          attributes: { probability: p },
+        }], 10_500);
+        if (again.metrics.datagrams_upstream + again.metrics.loss_dropped === seen) {
+          assert.equal(again.metrics.loss_dropped, m.loss_dropped);
+        }
+
+        const duplicate = [{
+          type: "duplicate",
+          stream: "upstream",
+          attributes: { probability: 0.1 },
+        }];
+        const dup = await run(3, duplicate, 2000);
+        assert.equal(dup.metrics.datagrams_upstream, 2000 + dup.metrics.duplicate_added);
+        assert.ok(dup.metrics.duplicate_added > 100 && dup.metrics.duplicate_added < 300);
+        assert.ok(dup.order.length <= dup.metrics.datagrams_upstream);
+        const dup2 = await run(3, duplicate, 2000);
+        assert.equal(dup2.metrics.duplicate_added, dup.metrics.duplicate_added);
+
+        // Reorder: each held datagram comes back after the next one (gap 1).
+        const reorder = await run(5, [{
+          type: "reorder",
+          stream: "upstream",
+          attributes: { probability: 0.05, gap: 1, delay: 1000 },
+        }], 1000);
+        let inversions = 0;
+        for (let i = 1; i < reorder.order.length; i++) {
+          if (reorder.order[i] < reorder.order[i - 1]) inversions++;
+        }
+        assert.ok(reorder.metrics.reorder_held > 20);
+        assert.equal(inversions, reorder.metrics.reorder_held);
+        assert.equal(reorder.order.length, 1000);
+      } finally {
+        python.kill();
+        await python.status;
+        await python.stdout.cancel().catch(() => {});
       }
-      await receiving;
-      const after = await runProxyClient({ api: formatAddress(service.address) });
-      return { order, metrics: after.metrics };
-    } finally {
-      await service.close();
-    }
-  };
-  try {
-    const p = 0.2;
-    const loss = await run(7, [{
-      type: "loss",
-      stream: "upstream",
-      attributes: { probability: p },
-    }], 10_500);
-    const m = loss.metrics;
-    const seen = m.datagrams_upstream + m.loss_dropped;
-    assert.ok(seen >= 10_000, `the proxy saw ${seen} datagrams`);
-    // 99% binomial interval (normal approximation, z = 2.576).
-    const sd = Math.sqrt(seen * p * (1 - p));
-    assert.ok(
-      Math.abs(m.loss_dropped - seen * p) <= 2.576 * sd,
-      `dropped ${m.loss_dropped} of ${seen}`,
-    );
-    // Replies cross the Python echo and back; the kernel may drop some of those under load.
-    assert.ok(loss.order.length <= m.datagrams_upstream);
-    const again = await run(7, [{
-      type: "loss",
-      stream: "upstream",
-      attributes: { probability: p },
-    }], 10_500);
-    if (again.metrics.datagrams_upstream + again.metrics.loss_dropped === seen) {
-      assert.equal(again.metrics.loss_dropped, m.loss_dropped);
-    }
-
-    const duplicate = [{ type: "duplicate", stream: "upstream", attributes: { probability: 0.1 } }];
-    const dup = await run(3, duplicate, 2000);
-    assert.equal(dup.metrics.datagrams_upstream, 2000 + dup.metrics.duplicate_added);
-    assert.ok(dup.metrics.duplicate_added > 100 && dup.metrics.duplicate_added < 300);
-    assert.ok(dup.order.length <= dup.metrics.datagrams_upstream);
-    const dup2 = await run(3, duplicate, 2000);
-    assert.equal(dup2.metrics.duplicate_added, dup.metrics.duplicate_added);
-
-    // Reorder: each held datagram comes back after the next one (gap 1).
-    const reorder = await run(5, [{
-      type: "reorder",
-      stream: "upstream",
-      attributes: { probability: 0.05, gap: 1, delay: 1000 },
-    }], 1000);
-    let inversions = 0;
-    for (let i = 1; i < reorder.order.length; i++) {
-      if (reorder.order[i] < reorder.order[i - 1]) inversions++;
-    }
-    assert.ok(reorder.metrics.reorder_held > 20);
-    assert.equal(inversions, reorder.metrics.reorder_held);
-    assert.equal(reorder.order.length, 1000);
-  } finally {
-    python.kill();
-    await python.status;
-    await python.stdout.cancel().catch(() => {});
-  }
-});
+    },
+  });
+}
 
 Deno.test({
   name: "toxiproxy-node-client under Node: a latency toxic set from Node delays Node's echo",

@@ -28,7 +28,8 @@ import { ProxyCollection } from "./proxy.ts";
  *
  * using ctx = createContext();
  * const service = await serveProxy({
- *   host: "127.0.0.1", port: 0, seed: 7, udpFlowIdleMs: 60_000, maxConnections: 10_000, proxies: [],
+ *   host: "127.0.0.1", port: 0, seed: 7, udpFlowIdleMs: 60_000, maxConnections: 10_000, io: "auto",
+ *   proxies: [],
  *   upstream: "127.0.0.1:9", name: "proxy", protocol: "tcp", toxics: [],
  * }, ctx);
  * const res = await fetch(`http://127.0.0.1:${(service.address as Deno.NetAddr).port}/proxies`);
@@ -44,6 +45,7 @@ export async function serveProxy(params: ProxyServerParams, ctx: Context): Promi
     seed,
     udpFlowIdleMs: params.udpFlowIdleMs,
     maxConnections: params.maxConnections,
+    udpIo: params.io,
   });
   const specs = [...params.proxies];
   if (params.upstream !== undefined) {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { formatAddress } from "../../lib/transport/address.ts";
 import { connectTcp } from "../../lib/transport/tcp.ts";
-import { bindUdp } from "../../lib/transport/unstable_udp.ts";
+import { bindUdp, libcUdpRefusal } from "../../lib/transport/unstable_udp.ts";
 import type { Service } from "../../lib/plugin/types.ts";
 import { runProxyClient, startProxyServer } from "../../plugins/proxy/mod.ts";
 import { runEchoClient, startEchoServer } from "../../plugins/echo/mod.ts";
@@ -175,188 +175,199 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name: "UDP proxy: corrupt flips bits, truncate cuts, rate paces, latency delays, flows expire",
-  ignore: ignoreWithout("python3"),
-  async fn() {
-    await using echo = await pythonUdpEcho();
-    const send = async (
-      options: Record<string, unknown>,
-      count: number,
-      size: number,
-    ) => {
-      const got: { data: Uint8Array; at: number }[] = [];
-      let counters!: Record<string, number>;
-      let sentAt = 0;
-      await withProxy(
-        { upstream: echo.addr, protocol: "udp", ...options },
-        async (listen, read) => {
-          using socket = bindUdp();
-          sentAt = performance.now();
-          for (let i = 0; i < count; i++) {
-            const data = new Uint8Array(size).fill(0xaa);
-            data[0] = i;
-            await socket.send(data, listen);
-            if (i % 20 === 19) await new Promise((r) => setTimeout(r, 1));
-          }
-          while (true) {
-            try {
-              const { data } = await socket.receive({ timeout: 1000 });
-              got.push({ data, at: performance.now() });
-            } catch {
-              break;
+const LOOPBACK = [{ hostname: "127.0.0.1", port: 0 }];
+
+// Both relays: libc sockets in a Worker (what isolated built-ins get) and the runtime's.
+for (const io of ["libc", "deno"] as const) {
+  Deno.test({
+    name:
+      `UDP proxy (${io} sockets): corrupt flips bits, truncate cuts, rate paces, latency delays, flows expire`,
+    ignore: ignoreWithout("python3") || (io === "libc" && libcUdpRefusal(LOOPBACK) !== undefined),
+    async fn() {
+      await using echo = await pythonUdpEcho();
+      const send = async (
+        options: Record<string, unknown>,
+        count: number,
+        size: number,
+      ) => {
+        const got: { data: Uint8Array; at: number }[] = [];
+        let counters!: Record<string, number>;
+        let sentAt = 0;
+        await withProxy(
+          { upstream: echo.addr, protocol: "udp", io, ...options },
+          async (listen, read) => {
+            using socket = bindUdp();
+            sentAt = performance.now();
+            for (let i = 0; i < count; i++) {
+              const data = new Uint8Array(size).fill(0xaa);
+              data[0] = i;
+              await socket.send(data, listen);
+              if (i % 20 === 19) await new Promise((r) => setTimeout(r, 1));
             }
-          }
-          counters = await read();
+            while (true) {
+              try {
+                const { data } = await socket.receive({ timeout: 1000 });
+                got.push({ data, at: performance.now() });
+              } catch {
+                break;
+              }
+            }
+            counters = await read();
+          },
+        );
+        return { got, counters, sentAt };
+      };
+
+      const corrupt = await send(
+        {
+          toxics: [{
+            type: "corrupt",
+            stream: "upstream",
+            attributes: { probability: 1, bits: 3 },
+          }],
         },
+        50,
+        64,
       );
-      return { got, counters, sentAt };
-    };
-
-    const corrupt = await send(
-      {
-        toxics: [{ type: "corrupt", stream: "upstream", attributes: { probability: 1, bits: 3 } }],
-      },
-      50,
-      64,
-    );
-    assert.equal(corrupt.counters.corrupt_corrupted, 50);
-    for (const { data } of corrupt.got) {
-      let flipped = 0;
-      const sent = new Uint8Array(64).fill(0xaa);
-      sent[0] = data[0]; // the index byte may itself be flipped: compare the rest
-      for (let k = 1; k < 64; k++) {
-        for (let x = data[k] ^ sent[k]; x; x &= x - 1) flipped++;
+      assert.equal(corrupt.counters.corrupt_corrupted, 50);
+      for (const { data } of corrupt.got) {
+        let flipped = 0;
+        const sent = new Uint8Array(64).fill(0xaa);
+        sent[0] = data[0]; // the index byte may itself be flipped: compare the rest
+        for (let k = 1; k < 64; k++) {
+          for (let x = data[k] ^ sent[k]; x; x &= x - 1) flipped++;
+        }
+        assert.ok(flipped <= 3, `${flipped} bits flipped`);
       }
-      assert.ok(flipped <= 3, `${flipped} bits flipped`);
-    }
 
-    const truncate = await send(
-      { toxics: [{ type: "truncate", stream: "downstream", attributes: { size: 10 } }] },
-      20,
-      100,
-    );
-    assert.equal(truncate.counters.truncate_truncated, 20);
-    assert.deepEqual(truncate.got.map((g) => g.data.length), Array(20).fill(10));
-
-    const rate = await send(
-      { toxics: [{ type: "rate", stream: "upstream", attributes: { datagrams: 100 } }] },
-      50,
-      8,
-    );
-    assert.equal(rate.got.length, 50);
-    // 50 datagrams at 100 per second: the last leaves 490 ms after the first.
-    const span = rate.got[49].at - rate.got[0].at;
-    assert.ok(span >= 480, `spread over ${span} ms`);
-    assert.ok(rate.counters.rate_delayed >= 45);
-
-    const latency = await send(
-      { toxics: [{ type: "latency", stream: "upstream", attributes: { latency: 100 } }] },
-      5,
-      8,
-    );
-    assert.equal(latency.got.length, 5);
-    assert.ok(latency.got[0].at - latency.sentAt >= 100);
-    assert.equal(latency.counters.latency_delayed, 5);
-
-    const expiring = await send({ udpFlowIdleMs: 50 }, 3, 8);
-    assert.equal(expiring.counters.flows, 1);
-    assert.equal(expiring.counters.flows_expired, 1);
-    assert.equal(expiring.counters.active, 0);
-  },
-});
-
-Deno.test({
-  name: "UDP loss with burst: the mean loss holds and losses come in runs",
-  ignore: ignoreWithout("python3"),
-  async fn() {
-    await using echo = await pythonUdpEcho();
-    await withProxy({
-      upstream: echo.addr,
-      protocol: "udp",
-      toxics: [{ type: "loss", stream: "upstream", attributes: { probability: 0.2, burst: 5 } }],
-    }, async (listen, counters) => {
-      using socket = bindUdp();
-      const n = 5000;
-      for (let i = 0; i < n; i++) {
-        const data = new Uint8Array(4);
-        new DataView(data.buffer).setUint32(0, i);
-        await socket.send(data, listen);
-        if (i % 20 === 19) await new Promise((r) => setTimeout(r, 1));
-      }
-      const c = await counters();
-      assert.equal(c.datagrams_upstream + c.loss_dropped, n);
-      // The proxy's own count of runs: what the network after it does cannot blur it.
-      const meanRun = c.loss_dropped / c.loss_runs;
-      assert.ok(
-        c.loss_dropped / n > 0.12 && c.loss_dropped / n < 0.28,
-        `${c.loss_dropped} of ${n}`,
+      const truncate = await send(
+        { toxics: [{ type: "truncate", stream: "downstream", attributes: { size: 10 } }] },
+        20,
+        100,
       );
-      // burst 5: runs of 5 on average (independent losses at 0.2 would give 1.25).
-      assert.ok(meanRun > 3.5 && meanRun < 7, `mean run ${meanRun.toFixed(2)}`);
-    });
-  },
-});
+      assert.equal(truncate.counters.truncate_truncated, 20);
+      assert.deepEqual(truncate.got.map((g) => g.data.length), Array(20).fill(10));
 
-Deno.test("proxy passes TLS through: the echo client verifies the server's certificate and every byte", async () => {
-  await using certs = await makeCertificates();
-  const echo = await startEchoServer({
-    transport: "tls",
-    cert: certs.certFile,
-    key: certs.keyFile,
+      const rate = await send(
+        { toxics: [{ type: "rate", stream: "upstream", attributes: { datagrams: 100 } }] },
+        50,
+        8,
+      );
+      assert.equal(rate.got.length, 50);
+      // 50 datagrams at 100 per second: the last leaves 490 ms after the first.
+      const span = rate.got[49].at - rate.got[0].at;
+      assert.ok(span >= 480, `spread over ${span} ms`);
+      assert.ok(rate.counters.rate_delayed >= 45);
+
+      const latency = await send(
+        { toxics: [{ type: "latency", stream: "upstream", attributes: { latency: 100 } }] },
+        5,
+        8,
+      );
+      assert.equal(latency.got.length, 5);
+      assert.ok(latency.got[0].at - latency.sentAt >= 100);
+      assert.equal(latency.counters.latency_delayed, 5);
+
+      const expiring = await send({ udpFlowIdleMs: 50 }, 3, 8);
+      assert.equal(expiring.counters.flows, 1);
+      assert.equal(expiring.counters.flows_expired, 1);
+      assert.equal(expiring.counters.active, 0);
+    },
   });
-  try {
-    await withProxy({ upstream: formatAddress(echo.address) }, async (listen, counters) => {
-      const outcome = await runEchoClient({
-        target: `${listen.hostname}:${listen.port}`,
-        transport: "tls",
-        caFile: certs.caCertFile,
-        servername: "localhost",
-        count: 20,
-        payloadSize: 1000,
-      });
-      assert.equal(outcome.ok, true, outcome.error?.message);
-      assert.equal(outcome.metrics.mismatches, 0);
-      assert.equal(outcome.metrics.bytes_received, 20_000);
-      // The handshake and records crossed the proxy as bytes.
-      assert.ok((await counters()).bytes_downstream > 20_000);
-    });
-  } finally {
-    await echo.close();
-  }
-});
 
-Deno.test({
-  name: "proxy close() ends a client whose upstream connect is still pending",
-  ignore: ignoreWithout("python3"),
-  async fn() {
-    // A listener with a full accept queue: further connects wait for a SYN-ACK that never comes.
-    const port = freePort();
-    await using _peer = spawnPeer("python3", [
-      "-c",
-      `import socket,time
-s=socket.socket(); s.bind(("127.0.0.1",${port})); s.listen(0)
-time.sleep(60)`,
-    ]);
-    await waitForTcp(port); // its connection, never accepted, fills the queue
-    const service = await startProxyServer({ seed: 1, upstream: `127.0.0.1:${port}` });
-    let closed = false;
+  Deno.test({
+    name: `UDP loss with burst (${io} sockets): the mean loss holds and losses come in runs`,
+    ignore: ignoreWithout("python3") || (io === "libc" && libcUdpRefusal(LOOPBACK) !== undefined),
+    async fn() {
+      await using echo = await pythonUdpEcho();
+      await withProxy({
+        upstream: echo.addr,
+        protocol: "udp",
+        io,
+        toxics: [{ type: "loss", stream: "upstream", attributes: { probability: 0.2, burst: 5 } }],
+      }, async (listen, counters) => {
+        using socket = bindUdp();
+        const n = 5000;
+        for (let i = 0; i < n; i++) {
+          const data = new Uint8Array(4);
+          new DataView(data.buffer).setUint32(0, i);
+          await socket.send(data, listen);
+          if (i % 20 === 19) await new Promise((r) => setTimeout(r, 1));
+        }
+        const c = await counters();
+        assert.equal(c.datagrams_upstream + c.loss_dropped, n);
+        // The proxy's own count of runs: what the network after it does cannot blur it.
+        const meanRun = c.loss_dropped / c.loss_runs;
+        assert.ok(
+          c.loss_dropped / n > 0.12 && c.loss_dropped / n < 0.28,
+          `${c.loss_dropped} of ${n}`,
+        );
+        // burst 5: runs of 5 on average (independent losses at 0.2 would give 1.25).
+        assert.ok(meanRun > 3.5 && meanRun < 7, `mean run ${meanRun.toFixed(2)}`);
+      });
+    },
+  });
+
+  Deno.test("proxy passes TLS through: the echo client verifies the server's certificate and every byte", async () => {
+    await using certs = await makeCertificates();
+    const echo = await startEchoServer({
+      transport: "tls",
+      cert: certs.certFile,
+      key: certs.keyFile,
+    });
     try {
-      const step = await runProxyClient({ api: formatAddress(service.address) });
-      const [hostname, p] = String(step.facts.listen).split(":");
-      using client = await connectTcp({ hostname, port: Number(p), ...IO });
-      await new Promise((r) => setTimeout(r, 200)); // the proxy is dialling now
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const outcome = await Promise.race([
-        service.close().then(() => "closed"),
-        new Promise((r) => timer = setTimeout(() => r("still closing after 5 s"), 5000)),
-      ]);
-      clearTimeout(timer);
-      closed = outcome === "closed";
-      assert.equal(outcome, "closed");
-      assert.equal(await client.read(new Uint8Array(1), IO).catch(() => null), null);
+      await withProxy({ upstream: formatAddress(echo.address) }, async (listen, counters) => {
+        const outcome = await runEchoClient({
+          target: `${listen.hostname}:${listen.port}`,
+          transport: "tls",
+          caFile: certs.caCertFile,
+          servername: "localhost",
+          count: 20,
+          payloadSize: 1000,
+        });
+        assert.equal(outcome.ok, true, outcome.error?.message);
+        assert.equal(outcome.metrics.mismatches, 0);
+        assert.equal(outcome.metrics.bytes_received, 20_000);
+        // The handshake and records crossed the proxy as bytes.
+        assert.ok((await counters()).bytes_downstream > 20_000);
+      });
     } finally {
-      if (!closed) await service.close();
+      await echo.close();
     }
-  },
-});
+  });
+
+  Deno.test({
+    name: "proxy close() ends a client whose upstream connect is still pending",
+    ignore: ignoreWithout("python3"),
+    async fn() {
+      // A listener with a full accept queue: further connects wait for a SYN-ACK that never comes.
+      const port = freePort();
+      await using _peer = spawnPeer("python3", [
+        "-c",
+        `import socket,time
+  s=socket.socket(); s.bind(("127.0.0.1",${port})); s.listen(0)
+  time.sleep(60)`,
+      ]);
+      await waitForTcp(port); // its connection, never accepted, fills the queue
+      const service = await startProxyServer({ seed: 1, upstream: `127.0.0.1:${port}` });
+      let closed = false;
+      try {
+        const step = await runProxyClient({ api: formatAddress(service.address) });
+        const [hostname, p] = String(step.facts.listen).split(":");
+        using client = await connectTcp({ hostname, port: Number(p), ...IO });
+        await new Promise((r) => setTimeout(r, 200)); // the proxy is dialling now
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const outcome = await Promise.race([
+          service.close().then(() => "closed"),
+          new Promise((r) => timer = setTimeout(() => r("still closing after 5 s"), 5000)),
+        ]);
+        clearTimeout(timer);
+        closed = outcome === "closed";
+        assert.equal(outcome, "closed");
+        assert.equal(await client.read(new Uint8Array(1), IO).catch(() => null), null);
+      } finally {
+        if (!closed) await service.close();
+      }
+    },
+  });
+}
