@@ -19,10 +19,10 @@ import {
   applyToxics,
   directionState,
   dropHeld,
-  type Timer,
   type ToxicFlow,
   type ToxicIo,
 } from "./_udp_toxics.ts";
+import { Deadlines } from "./_deadlines.ts";
 import type { ToxicStream } from "./toxics.ts";
 
 // The Worker's own scope (this file runs only as a Worker).
@@ -42,72 +42,6 @@ interface Flow extends ToxicFlow {
   clientPort: number;
   socket: LibcUdpSocket;
   lastActive: number;
-}
-
-interface Pending {
-  at: number;
-  seq: number;
-  fn: () => void;
-  cancelled: boolean;
-}
-
-/** Deadlines in a binary heap; equal deadlines run in the order they were set. */
-class Deadlines {
-  #heap: Pending[] = [];
-  #seq = 0;
-
-  get size(): number {
-    return this.#heap.length;
-  }
-
-  add(at: number, fn: () => void): Timer {
-    const item: Pending = { at, seq: this.#seq++, fn, cancelled: false };
-    const h = this.#heap;
-    h.push(item);
-    for (let i = h.length - 1; i > 0;) {
-      const parent = (i - 1) >> 1;
-      if (!before(h[i], h[parent])) break;
-      [h[i], h[parent]] = [h[parent], h[i]];
-      i = parent;
-    }
-    return { cancel: () => item.cancelled = true };
-  }
-
-  /** The earliest deadline, or Infinity. */
-  next(): number {
-    return this.#heap[0]?.at ?? Infinity;
-  }
-
-  /** Runs every call due by `now`. */
-  run(now: number): void {
-    const h = this.#heap;
-    while (h.length > 0 && h[0].at <= now) {
-      const item = h[0];
-      const last = h.pop()!;
-      if (h.length > 0) {
-        h[0] = last;
-        for (let i = 0;;) {
-          const l = 2 * i + 1;
-          const r = l + 1;
-          let m = i;
-          if (l < h.length && before(h[l], h[m])) m = l;
-          if (r < h.length && before(h[r], h[m])) m = r;
-          if (m === i) break;
-          [h[i], h[m]] = [h[m], h[i]];
-          i = m;
-        }
-      }
-      if (!item.cancelled) item.fn();
-    }
-  }
-
-  clear(): void {
-    this.#heap.length = 0;
-  }
-}
-
-function before(a: Pending, b: Pending): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }
 
 let toxics: WorkerToxics | undefined;

@@ -5,13 +5,18 @@ import { bindUdp, type Datagram, type UdpSocket } from "../../lib/transport/unst
 import type { LinkHost } from "./_tcp_link.ts";
 import type { Relay, RelayOptions } from "./_relay.ts";
 import type { ToxicStream } from "./toxics.ts";
+import { setImmediate } from "node:timers";
+import { Deadlines } from "./_deadlines.ts";
 import {
   applyToxics,
   directionState,
   dropHeld,
+  type Timer,
   type ToxicFlow,
   type ToxicIo,
 } from "./_udp_toxics.ts";
+
+const EARLY_MS = 3;
 
 interface Flow extends ToxicFlow {
   client: Deno.NetAddr;
@@ -28,17 +33,43 @@ export function startUdpRelay(
 ): Relay {
   const listener = bindUdp({ hostname: options.listen.hostname, port: options.listen.port });
   const flows = new Map<string, Flow>();
-  const timers = new Set<ReturnType<typeof setTimeout>>();
   const c = host.counters;
   let index = 0;
   let closed = false;
 
-  const later = (ms: number, fn: () => void) => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      if (!closed) fn();
-    }, ms);
-    timers.add(timer);
+  // Delays run from one deadline queue. A timer fires about 1 ms late (at
+  // the median; more on a loaded machine), so it is set EARLY_MS early and
+  // the rest is waited out in event loop turns: a latency toxic adds what it
+  // was asked, not 1 ms more. One queue, so at most one such wait at a time.
+  const deadlines = new Deadlines();
+  let armed: ReturnType<typeof setTimeout> | undefined;
+  let armedFor = Infinity;
+  let spinning = false;
+  const drive = () => {
+    armed = undefined;
+    armedFor = Infinity;
+    spinning = false;
+    if (closed) return;
+    deadlines.run(performance.now());
+    const next = deadlines.next();
+    if (next === Infinity) return;
+    const wait = next - performance.now();
+    if (wait > EARLY_MS) {
+      armedFor = next;
+      armed = setTimeout(drive, wait - EARLY_MS);
+    } else {
+      spinning = true;
+      setImmediate(drive);
+    }
+  };
+  const later = (ms: number, fn: () => void): Timer => {
+    const at = performance.now() + ms;
+    const timer = deadlines.add(at, fn);
+    // An earlier deadline than the armed one: arm again (a spin sees it anyway).
+    if (!spinning && at < armedFor) {
+      clearTimeout(armed);
+      drive();
+    }
     return timer;
   };
 
@@ -61,18 +92,7 @@ export function startUdpRelay(
     }
   };
 
-  const io: ToxicIo<Flow> = {
-    send,
-    later: (ms, fn) => {
-      const timer = later(ms, fn);
-      return {
-        cancel: () => {
-          clearTimeout(timer);
-          timers.delete(timer);
-        },
-      };
-    },
-  };
+  const io: ToxicIo<Flow> = { send, later };
 
   const relay = (flow: Flow, stream: ToxicStream, data: Uint8Array) => {
     flow.lastActive = performance.now();
@@ -155,8 +175,8 @@ export function startUdpRelay(
     close: async () => {
       closed = true;
       clearInterval(sweep);
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
+      clearTimeout(armed);
+      deadlines.clear();
       listener.close();
       const waits = [receiving, listenerSending];
       for (const [key, flow] of flows) {

@@ -307,67 +307,67 @@ for (const io of ["libc", "deno"] as const) {
       });
     },
   });
-
-  Deno.test("proxy passes TLS through: the echo client verifies the server's certificate and every byte", async () => {
-    await using certs = await makeCertificates();
-    const echo = await startEchoServer({
-      transport: "tls",
-      cert: certs.certFile,
-      key: certs.keyFile,
-    });
-    try {
-      await withProxy({ upstream: formatAddress(echo.address) }, async (listen, counters) => {
-        const outcome = await runEchoClient({
-          target: `${listen.hostname}:${listen.port}`,
-          transport: "tls",
-          caFile: certs.caCertFile,
-          servername: "localhost",
-          count: 20,
-          payloadSize: 1000,
-        });
-        assert.equal(outcome.ok, true, outcome.error?.message);
-        assert.equal(outcome.metrics.mismatches, 0);
-        assert.equal(outcome.metrics.bytes_received, 20_000);
-        // The handshake and records crossed the proxy as bytes.
-        assert.ok((await counters()).bytes_downstream > 20_000);
-      });
-    } finally {
-      await echo.close();
-    }
-  });
-
-  Deno.test({
-    name: "proxy close() ends a client whose upstream connect is still pending",
-    ignore: ignoreWithout("python3"),
-    async fn() {
-      // A listener with a full accept queue: further connects wait for a SYN-ACK that never comes.
-      const port = freePort();
-      await using _peer = spawnPeer("python3", [
-        "-c",
-        `import socket,time
-  s=socket.socket(); s.bind(("127.0.0.1",${port})); s.listen(0)
-  time.sleep(60)`,
-      ]);
-      await waitForTcp(port); // its connection, never accepted, fills the queue
-      const service = await startProxyServer({ seed: 1, upstream: `127.0.0.1:${port}` });
-      let closed = false;
-      try {
-        const step = await runProxyClient({ api: formatAddress(service.address) });
-        const [hostname, p] = String(step.facts.listen).split(":");
-        using client = await connectTcp({ hostname, port: Number(p), ...IO });
-        await new Promise((r) => setTimeout(r, 200)); // the proxy is dialling now
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const outcome = await Promise.race([
-          service.close().then(() => "closed"),
-          new Promise((r) => timer = setTimeout(() => r("still closing after 5 s"), 5000)),
-        ]);
-        clearTimeout(timer);
-        closed = outcome === "closed";
-        assert.equal(outcome, "closed");
-        assert.equal(await client.read(new Uint8Array(1), IO).catch(() => null), null);
-      } finally {
-        if (!closed) await service.close();
-      }
-    },
-  });
 }
+
+Deno.test("proxy passes TLS through: the echo client verifies the server's certificate and every byte", async () => {
+  await using certs = await makeCertificates();
+  const echo = await startEchoServer({
+    transport: "tls",
+    cert: certs.certFile,
+    key: certs.keyFile,
+  });
+  try {
+    await withProxy({ upstream: formatAddress(echo.address) }, async (listen, counters) => {
+      const outcome = await runEchoClient({
+        target: `${listen.hostname}:${listen.port}`,
+        transport: "tls",
+        caFile: certs.caCertFile,
+        servername: "localhost",
+        count: 20,
+        payloadSize: 1000,
+      });
+      assert.equal(outcome.ok, true, outcome.error?.message);
+      assert.equal(outcome.metrics.mismatches, 0);
+      assert.equal(outcome.metrics.bytes_received, 20_000);
+      // The handshake and records crossed the proxy as bytes.
+      assert.ok((await counters()).bytes_downstream > 20_000);
+    });
+  } finally {
+    await echo.close();
+  }
+});
+
+Deno.test({
+  name: "proxy close() ends a client whose upstream connect is still pending",
+  ignore: ignoreWithout("python3"),
+  async fn() {
+    // A listener with a full accept queue: further connects wait for a SYN-ACK that never comes.
+    const port = freePort();
+    await using _peer = spawnPeer("python3", [
+      "-c",
+      `import socket,time
+s=socket.socket(); s.bind(("127.0.0.1",${port})); s.listen(0)
+time.sleep(60)`,
+    ]);
+    await waitForTcp(port); // its connection, never accepted, fills the queue
+    const service = await startProxyServer({ seed: 1, upstream: `127.0.0.1:${port}` });
+    let closed = false;
+    try {
+      const step = await runProxyClient({ api: formatAddress(service.address) });
+      const [hostname, p] = String(step.facts.listen).split(":");
+      using client = await connectTcp({ hostname, port: Number(p), ...IO });
+      await new Promise((r) => setTimeout(r, 200)); // the proxy is dialling now
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const outcome = await Promise.race([
+        service.close().then(() => "closed"),
+        new Promise((r) => timer = setTimeout(() => r("still closing after 5 s"), 5000)),
+      ]);
+      clearTimeout(timer);
+      closed = outcome === "closed";
+      assert.equal(outcome, "closed");
+      assert.equal(await client.read(new Uint8Array(1), IO).catch(() => null), null);
+    } finally {
+      if (!closed) await service.close();
+    }
+  },
+});
