@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import net from "node:net";
+import { setImmediate } from "node:timers";
 import { type Latency, Toxiproxy } from "toxiproxy-node-client";
 import { connectTcp, formatAddress, listenTcp } from "../../lib/transport/mod.ts";
 import { bindUdp, libcUdpRefusal } from "../../lib/transport/unstable_udp.ts";
@@ -54,13 +55,15 @@ async function roundTrip(target: string, size: number): Promise<{ ms: number; ok
   return { ms: performance.now() - start, ok: got === size && back.every((b, i) => b === data[i]) };
 }
 
-// Alternating round trips, one connection to each target, `count` pairs.
+// Alternating round trips, one connection to each target, `count` pairs,
+// each followed by a measure of the machine's wake-up lateness.
 async function roundTripPairs(
   a: string,
   b: string,
   count: number,
   timesA: number[],
   timesB: number[],
+  wakes: number[],
 ): Promise<void> {
   const open = async (target: string) => {
     const [hostname, port] = target.split(":");
@@ -89,6 +92,7 @@ async function roundTripPairs(
   for (let i = 0; i < count; i++) {
     timesA.push(await once(connA, i));
     timesB.push(await once(connB, i));
+    wakes.push(await wakeLateness());
   }
 }
 
@@ -98,18 +102,49 @@ const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
 // trips through a proxy without toxics and through one with the toxic
 // alternate, pair by pair, over the same upstream in the same process, so
 // load, CPU frequency and the client's own scheduling hit both sides alike;
-// the median of the pairwise differences is what the toxic added. Within 1 ms
-// of what was asked: the proxy waits out each delay to an absolute deadline
-// (a timer set 1.5 ms early, then event loop turns; a ppoll timeout on libc
-// sockets), and what is left is the client waking from a 40 ms sleep, which
-// took 0.05–0.5 ms at load averages of 8–11 on 2 cores.
+// the median of the pairwise differences is what the toxic added. The proxy
+// waits out each delay to an absolute deadline (a timer set early, then event
+// loop turns; a ppoll timeout on libc sockets), so on a quiet machine that
+// median is within 1 ms of what was asked (0.05–0.5 ms at load averages of
+// 8–11 on 2 cores). What no proxy can take back is how late the machine wakes
+// a thread that slept: at load averages over 30 that median lateness reached
+// 1–2 ms. So each pair also measures it (a 20 ms sleep to a deadline, done
+// here independently of the proxy's code, its timer set only 1 ms early), and
+// the bound is 1 ms plus its median: 1 ms where the machine allows (the
+// median is then about 0), no tighter than the machine can be.
 const LATENCY_PAIRS = 60;
 
 function addedLatency(plain: number[], slow: number[]): number {
   return p50(slow.map((s, i) => s - plain[i]));
 }
 
-Deno.test("proxy relays every byte, and latency adds what was asked at p50 (within 1 ms)", async () => {
+/** How late this thread wakes from a 20 ms sleep to a deadline right now. */
+function wakeLateness(): Promise<number> {
+  const due = performance.now() + 20;
+  return new Promise((resolve) => {
+    const spin = () => {
+      const now = performance.now();
+      if (now >= due) resolve(now - due);
+      else setImmediate(spin);
+    };
+    // 1 ms early: a timer's usual lateness on a quiet machine, so what is
+    // measured is the lateness a loaded machine adds on top.
+    setTimeout(spin, 19);
+  });
+}
+
+function assertAdded(plain: number[], slow: number[], wakes: number[], asked: number): void {
+  const median = addedLatency(plain, slow);
+  const bound = 1 + p50(wakes);
+  assert.ok(
+    Math.abs(median - asked) <= bound,
+    `p50 added ${median.toFixed(3)} ms for ${asked} ms asked; bound ${
+      bound.toFixed(3)
+    } ms (1 ms + the machine's median wake-up lateness)`,
+  );
+}
+
+Deno.test("proxy relays every byte, and latency adds what was asked at p50 (within 1 ms + the machine's wake-up lateness)", async () => {
   await withEcho(async (echo, base) => {
     const created = await api(base, "POST", "/proxies", { name: "e", upstream: echo });
     assert.equal(created.status, 201);
@@ -123,9 +158,16 @@ Deno.test("proxy relays every byte, and latency adds what was asked at p50 (with
     // The toxic delays the reply (downstream) by 40 ms; a round trip crosses it once.
     const plain: number[] = [];
     const slow: number[] = [];
-    await roundTripPairs(baseline.json().listen, created.json().listen, LATENCY_PAIRS, plain, slow);
-    const median = addedLatency(plain, slow);
-    assert.ok(Math.abs(median - 40) <= 1, `p50 added ${median.toFixed(3)} ms`);
+    const wakes: number[] = [];
+    await roundTripPairs(
+      baseline.json().listen,
+      created.json().listen,
+      LATENCY_PAIRS,
+      plain,
+      slow,
+      wakes,
+    );
+    assertAdded(plain, slow, wakes, 40);
     const stats = (await api(base, "GET", "/proxies/e/stats")).json();
     assert.equal(stats.latency_delayed, LATENCY_PAIRS);
     assert.equal(stats.bytes_upstream, LATENCY_PAIRS * 64);
@@ -136,7 +178,8 @@ Deno.test("proxy relays every byte, and latency adds what was asked at p50 (with
 
 for (const io of ["libc", "deno"] as const) {
   Deno.test({
-    name: `UDP proxy (${io} sockets): latency adds what was asked at p50 (within 1 ms)`,
+    name:
+      `UDP proxy (${io} sockets): latency adds what was asked at p50 (within 1 ms + the machine's wake-up lateness)`,
     ignore: io === "libc" && libcUdpRefusal([{ hostname: "127.0.0.1", port: 0 }]) !== undefined,
     fn: async () => {
       using echo = bindUdp();
@@ -182,12 +225,13 @@ for (const io of ["libc", "deno"] as const) {
         assert.equal(added.status, 200);
         const plain: number[] = [];
         const slow: number[] = [];
+        const wakes: number[] = [];
         for (let i = 1; i <= LATENCY_PAIRS; i++) {
           plain.push(await once(plainAt, i));
           slow.push(await once(slowAt, i));
+          wakes.push(await wakeLateness());
         }
-        const median = addedLatency(plain, slow);
-        assert.ok(Math.abs(median - 40) <= 1, `p50 added ${median.toFixed(3)} ms`);
+        assertAdded(plain, slow, wakes, 40);
         const stats = (await api(base, "GET", "/proxies/slow/stats")).json();
         assert.equal(stats.latency_delayed, LATENCY_PAIRS);
         assert.equal(stats.datagrams_upstream, LATENCY_PAIRS + 1);
@@ -600,6 +644,7 @@ Deno.test({
         await Deno.writeTextFile(
           script,
           `import net from "node:net";
+import { setImmediate } from "node:timers";
 import pkg from ${JSON.stringify(client)};
 const { Toxiproxy } = pkg;
 const toxiproxy = new Toxiproxy("http://${base}");
