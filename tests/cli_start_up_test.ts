@@ -7,7 +7,7 @@
 // the static import graph `deno info` reports, from the modules the CLI's
 // entry point imports for these commands.
 import assert from "node:assert/strict";
-import { deno, ROOT } from "./_support/deno_process.ts";
+import { deno, MAIN, ROOT, serve } from "./_support/deno_process.ts";
 
 interface InfoModule {
   specifier: string;
@@ -68,4 +68,21 @@ Deno.test("main.ts reaches the one-shot commands through the modules checked abo
   const main = await Deno.readTextFile(`${ROOT}/lib/cli/main.ts`);
   assert.match(main, /await import\("\.\/_early_plugin\.ts"\)/);
   assert.match(main, /await import\("\.\/client_command\.ts"\)/);
+});
+
+Deno.test("echo, ping, probe and run work in the plugin process the entry point started early", async () => {
+  await using echo = await serve(["echo"]);
+  await using udp = await serve(["udp-ping"]);
+  await using http = await serve(["http-probe"]);
+  const run = async (args: string[]) => {
+    const out = await deno(["run", "-A", MAIN, ...args, "--json"], { timeoutMs: 60_000 });
+    assert.equal(out.code, 0, `${args.join(" ")}: ${out.stderr}`);
+    return JSON.parse(out.stdout);
+  };
+  assert.equal((await run(["echo", echo.address])).metrics.round_trips, 1);
+  assert.equal((await run(["run", "echo", echo.address, "--count", "2"])).metrics.round_trips, 2);
+  assert.equal((await run(["ping", udp.address, "--count", "3"])).metrics.received, 3);
+  const probed = await run(["probe", `http://${http.address}/`]);
+  assert.equal(probed.metrics.status, 200);
+  assert.equal(probed.facts.warm_up, "loopback-exchange");
 });
