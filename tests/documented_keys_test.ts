@@ -18,7 +18,9 @@ import udpPing from "../plugins/udp_ping/mod.ts";
 import proxy from "../plugins/proxy/mod.ts";
 import dns from "../examples/plugins/dns/mod.ts";
 import resp from "../examples/plugins/resp/mod.ts";
-import { checkLoadPlan, loadMetrics, runLoad } from "../lib/load/mod.ts";
+import { checkLoadPlan, LOAD_OUTCOME_DECLARATION, loadMetrics, runLoad } from "../lib/load/mod.ts";
+
+const LOAD_FACTS = new Set(LOAD_OUTCOME_DECLARATION.facts.map((f) => f.path));
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const BUILTINS = ["echo", "http-probe", "udp-ping", "file-send", "proxy"];
@@ -96,6 +98,14 @@ function namedIn(source: string, key: string): boolean {
 function problem(use: Use): string | undefined {
   if (use.plugins?.some((p) => declares(p, use.key))) return undefined;
   if (use.load && LOAD_METRICS.has(use.key.replace(/^metrics\./, ""))) return undefined;
+  if (
+    use.load &&
+    LOAD_FACTS.has(
+      use.key.replace(/^facts\./, "").replace(/^errors_by_type\..*/, "errors_by_type.*"),
+    )
+  ) {
+    return undefined;
+  }
   if (use.source !== undefined && namedIn(use.source, use.key)) return undefined;
   const what = use.plugins ? `declared by ${use.plugins.join(" or ")}` : "defined there";
   return `${use.where}: "${use.key}" is not ${what}`;
@@ -110,8 +120,12 @@ function fixtureUses(text: string, where: string): Use[] {
   steps.forEach((step, i) => {
     const at = `${where} steps[${i}]`;
     const expect = (step as { expect?: Record<string, unknown> }).expect ?? {};
+    // A load step's expectations are thresholds on the load's metrics.
+    const load = (step as { load?: unknown }).load !== undefined;
     for (const key of Object.keys(expect)) {
-      if (/^(metrics|facts)\b/.test(key)) uses.push({ key, where: at, plugins: [step.plugin] });
+      if (/^(metrics|facts)\b/.test(key)) {
+        uses.push({ key, where: at, plugins: [step.plugin], ...(load ? { load } : {}) });
+      }
     }
     for (const [, name, key] of JSON.stringify(step).matchAll(STEP_VARIABLE)) {
       const plugin = byName.get(name);

@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { MAIN, ROOT, run } from "./_support/deno_process.ts";
 import { freePort, waitForTcp } from "./_support/peer.ts";
 
-import { loadSessions } from "./_support/readme_load_sessions.ts";
+import { loadFiles, loadSessions } from "./_support/readme_load_sessions.ts";
 
 // What varies from run to run: decimals (times, rates, percentiles).
 function linePattern(line: string): RegExp {
@@ -18,10 +18,14 @@ function linePattern(line: string): RegExp {
 
 Deno.test("README Load: the sessions run as shown", async () => {
   const sessions = loadSessions();
-  assert.equal(sessions.length, 2);
-  const [first, shards] = sessions;
+  assert.equal(sessions.length, 3);
+  // The fixture form: its files are written where the sessions run.
+  const files = loadFiles();
+  assert.deepEqual(Object.keys(files), ["load.wire.yaml", "strict.wire.yaml"]);
+  const [first, ...others] = sessions;
   assert.ok(first[0].command.startsWith("wiretest serve echo --port 7011"));
   const dir = await Deno.makeTempDir({ prefix: "wiretest-load-readme-" });
+  for (const [name, text] of Object.entries(files)) await Deno.writeTextFile(join(dir, name), text);
   const bin = join(dir, "bin");
   await Deno.mkdir(bin);
   await Deno.writeTextFile(
@@ -39,7 +43,7 @@ Deno.test("README Load: the sessions run as shown", async () => {
   const killer = setTimeout(() => server.kill("SIGKILL"), 240_000);
   try {
     await waitForTcp(Number(port), 30_000);
-    for (const step of [...first.slice(1), ...shards]) {
+    for (const step of [...first.slice(1), ...others.flat()]) {
       const command = mapped(step.command);
       const r = await run("sh", ["-c", `(${command}) 2>&1`], {
         cwd: dir,

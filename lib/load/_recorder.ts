@@ -110,6 +110,7 @@ export class LoadRecorder {
       errors: this.#intervalErrors,
       bytes: this.#intervalBytes,
       p50_ms: c.totalCount ? c.getValueAtPercentile(50) / US_PER_MS : NaN,
+      p90_ms: c.totalCount ? c.getValueAtPercentile(90) / US_PER_MS : NaN,
       p99_ms: c.totalCount ? c.getValueAtPercentile(99) / US_PER_MS : NaN,
     };
     this.series.push(row);

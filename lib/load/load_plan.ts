@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { parseDuration } from "../fixture/duration.ts";
+import { parseDuration } from "../_internal/duration.ts";
 import { isRecord } from "../_internal/is_record.ts";
 
 /** Most virtual users a run may have: each holds a session (a connection, say). */

@@ -24,6 +24,8 @@ export * from "./types.ts";
 export * from "./arrival_schedule.ts";
 export * from "./run_load.ts";
 export * from "./load_report.ts";
+export * from "./load_outcome.ts";
+export * from "./load_so_far.ts";
 export * from "./plugin_sessions.ts";
 export * from "./shard_plan.ts";
 export * from "./interval_log.ts";

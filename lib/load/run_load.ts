@@ -38,6 +38,8 @@ export interface LoadProgress {
   p99Ms: number;
   /** Iterations so far. */
   iterations: number;
+  /** Failed iterations so far. */
+  errors: number;
 }
 
 /** Options for {@linkcode runLoad}. */
@@ -145,6 +147,7 @@ export async function runLoad(
       p50Ms: row.p50_ms,
       p99Ms: row.p99_ms,
       iterations: recorder.iterations,
+      errors: recorder.errors,
     });
     last = recorder.iterations;
     lastErrors = recorder.errors;

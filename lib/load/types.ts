@@ -34,6 +34,8 @@ export interface LoadSecond {
   bytes: number;
   /** Median corrected latency of its iterations, ms (`NaN` with none). */
   p50_ms: number;
+  /** 90th percentile corrected latency of its iterations, ms. */
+  p90_ms: number;
   /** 99th percentile corrected latency of its iterations, ms. */
   p99_ms: number;
 }

@@ -104,56 +104,88 @@
   }
 
   // --- fixtures ----------------------------------------------------------
+  // Rows are made in slices: the first screenful at once, the rest in short
+  // tasks after it, so a large report is shown and answers input at once.
+  const FIRST_ROWS = 60;
+  const ROWS_PER_TASK = 200;
+  let made = 0;
+  let opened = 0;
   function renderList() {
-    const list = document.getElementById("wt--fixtures");
-    const fragment = document.createDocumentFragment();
-    let opened = 0;
     data.fixtures.forEach(function (fixture) {
-      const details = el("details", "fixture st-" + fixture.status);
-      details.id = fixture.id;
-      const summary = el("summary");
-      const badge = el(
-        "span",
-        "badge st-" + fixture.status,
-        MARK[fixture.status] + " " + LABEL[fixture.status],
-      );
-      const link = el("a", "anchor", "#");
-      link.href = "#" + encodeURIComponent(fixture.id);
-      link.title = "Link to this fixture";
-      add(
-        summary,
-        badge,
-        el("span", "name", fixture.name),
-        el("span", "file", fixture.file),
-        el("span", "duration", ms(fixture.durationMs)),
-        link,
-      );
-      details.appendChild(summary);
-      const item = {
+      items.push({
         fixture: fixture,
-        node: details,
+        node: null,
         built: false,
         text: (fixture.name + "\n" + fixture.file).toLowerCase(),
-      };
-      details.addEventListener("toggle", function () {
-        if (details.open) build(item);
       });
-      // The first failures open; more would make a large run slow to open.
-      const failing = fixture.status === "failed" || fixture.status === "error" ||
-        fixture.status === "invalid";
-      if (failing && opened < OPEN_AT_MOST) {
-        details.open = true;
-        opened++;
-      }
-      items.push(item);
-      fragment.appendChild(details);
     });
+    const id = decodeURIComponent(location.hash.slice(1));
+    const linked = items.findIndex(function (item) {
+      return item.fixture.id === id;
+    });
+    makeRows(Math.max(FIRST_ROWS, linked + 1));
+    scheduleRows();
+  }
+
+  function scheduleRows() {
+    if (made >= items.length) {
+      document.documentElement.dataset.rendered = "true";
+      globalThis.wiretestReport.rendered = true;
+      return;
+    }
+    setTimeout(function () {
+      makeRows(made + ROWS_PER_TASK);
+      scheduleRows();
+    }, 0);
+  }
+
+  /** Makes the rows of the items before `end` not made yet, in order. */
+  function makeRows(end) {
+    const list = document.getElementById("wt--fixtures");
+    const fragment = document.createDocumentFragment();
+    const start = made;
+    for (; made < Math.min(end, items.length); made++) fragment.appendChild(makeRow(items[made]));
     list.appendChild(fragment);
-    // Opening in the loop above fires "toggle" later; build the open ones now
-    // so their content is there as soon as the page is.
-    items.forEach(function (item) {
-      if (item.node.open) build(item);
+    // Opening a row before it is in the page fires "toggle" later; build
+    // the open ones now so their content is there as soon as they are.
+    for (let i = start; i < made; i++) if (items[i].node.open) build(items[i]);
+  }
+
+  function makeRow(item) {
+    const fixture = item.fixture;
+    const details = el("details", "fixture st-" + fixture.status);
+    details.id = fixture.id;
+    const summary = el("summary");
+    const badge = el(
+      "span",
+      "badge st-" + fixture.status,
+      MARK[fixture.status] + " " + LABEL[fixture.status],
+    );
+    const link = el("a", "anchor", "#");
+    link.href = "#" + encodeURIComponent(fixture.id);
+    link.title = "Link to this fixture";
+    add(
+      summary,
+      badge,
+      el("span", "name", fixture.name),
+      el("span", "file", fixture.file),
+      el("span", "duration", ms(fixture.durationMs)),
+      link,
+    );
+    details.appendChild(summary);
+    item.node = details;
+    details.addEventListener("toggle", function () {
+      if (details.open) build(item);
     });
+    // The first failures open; more would make a large run slow to open.
+    const failing = fixture.status === "failed" || fixture.status === "error" ||
+      fixture.status === "invalid";
+    if (failing && opened < OPEN_AT_MOST) {
+      details.open = true;
+      opened++;
+    }
+    details.hidden = !matches(item);
+    return details;
   }
 
   function build(item) {
@@ -201,6 +233,9 @@
     if (chart) section.appendChild(chart);
     const bySeq = sequenceChart(step);
     if (bySeq) section.appendChild(bySeq);
+    loadCharts(step).forEach(function (chart) {
+      section.appendChild(chart);
+    });
     step.attempts.forEach(function (attempt) {
       section.appendChild(renderAttempt(attempt));
     });
@@ -342,55 +377,36 @@
     box.dataset.series = String(curves.length);
     box.dataset.kind = "percentile";
     add(box, el("figcaption", null, "Round-trip time by percentile (HDR curve, log scale)"));
-    const styles = getComputedStyle(document.documentElement);
-    const ink = styles.getPropertyValue("--ink").trim() || "#222";
-    const grid = styles.getPropertyValue("--grid").trim() || "#ccc";
-    const axis = { stroke: ink, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } };
-    // Drawn once the figure is in the page, when its width is known.
-    requestAnimationFrame(function () {
-      const width = Math.max(280, Math.min(760, box.clientWidth || 600));
-      new uPlot(
-        {
-          width: width,
-          height: 240,
-          scales: {
-            x: {
-              time: false,
-              distr: 3,
-              log: 10,
-              range: function (_u, _min, max) {
-                return [1, Math.max(10, max)];
-              },
-            },
-            y: {
-              range: function (_u, _min, max) {
-                return [0, max * 1.1 || 1];
-              },
-            },
+    draw(box, {
+      scales: {
+        x: {
+          time: false,
+          distr: 3,
+          log: 10,
+          range: function (_u, _min, max) {
+            return [1, Math.max(10, max)];
           },
-          axes: [
-            Object.assign({}, axis, {
-              label: "percentile",
-              // Only the decades: 0%, 90%, 99%, 99.9%… (1, 10, 100, 1000…).
-              splits: function (_u, _i, min, max) {
-                const out = [];
-                for (let x = 1; x <= max * 1.0001; x *= 10) if (x >= min * 0.9999) out.push(x);
-                return out;
-              },
-              values: function (_u, splits) {
-                return splits.map(pct);
-              },
-            }),
-            Object.assign({}, axis, { label: "ms", size: 60 }),
-          ],
-          series: series,
-          legend: { show: true },
         },
-        columns,
-        box,
-      );
-      globalThis.wiretestReport.charts++;
-    });
+        y: { range: rangeFromZero },
+      },
+      axes: [
+        {
+          label: "percentile",
+          // Only the decades: 0%, 90%, 99%, 99.9%… (1, 10, 100, 1000…).
+          splits: function (_u, _i, min, max) {
+            const out = [];
+            for (let x = 1; x <= max * 1.0001; x *= 10) if (x >= min * 0.9999) out.push(x);
+            return out;
+          },
+          values: function (_u, splits) {
+            return splits.map(pct);
+          },
+        },
+        { label: "ms", size: 60 },
+      ],
+      series: series,
+      legend: { show: true },
+    }, columns);
     return box;
   }
   // udp-ping's round trips by sequence number, the last attempt's: a line
@@ -454,27 +470,150 @@
     }, [seqs, rtts, losses]);
     return box;
   }
+  // A load step's run over time, the last attempt's: iterations and errors
+  // per second (and the rate asked, open model), and the p50/p90/p99
+  // latencies of each second. Colours from Okabe–Ito, each line also told
+  // apart by its dash, so neither colour vision nor a dark page hides one.
+  function loadCharts(step) {
+    const attempt = step.attempts[step.attempts.length - 1];
+    const load = attempt.load;
+    if (!load || !Array.isArray(load.series) || load.series.length === 0) return [];
+    const rows = load.series;
+    const seconds = rows.map(function (r) {
+      return r.second;
+    });
+    // A row covers the time since the previous one (the last may be shorter).
+    const perSecond = function (key) {
+      return rows.map(function (r, i) {
+        const span = r.second - (i === 0 ? 0 : rows[i - 1].second);
+        return span > 0 ? r[key] / span : null;
+      });
+    };
+    const number = function (v) {
+      return v === null || v === undefined || !isFinite(v) ? null : v;
+    };
+    const perS = function (_u, v) {
+      return v == null ? "" : formatNumber(v) + "/s";
+    };
+    const rateSeries = [
+      { label: "second" },
+      { label: "iterations", stroke: SERIES[2], width: 2, value: perS },
+      {
+        label: "errors",
+        stroke: SERIES[4],
+        width: 1.5,
+        dash: [2, 3],
+        points: { show: true, size: 6, fill: SERIES[4] },
+        value: perS,
+      },
+    ];
+    const rateColumns = [seconds, perSecond("iterations"), perSecond("errors")];
+    if (typeof load.askedRate === "number") {
+      rateSeries.push({
+        label: "asked",
+        stroke: SERIES[1],
+        width: 1.5,
+        dash: [8, 4],
+        value: perS,
+      });
+      rateColumns.push(seconds.map(function () {
+        return load.askedRate;
+      }));
+    }
+    const rate = el("figure", "chart");
+    rate.dataset.series = String(rateSeries.length - 1);
+    rate.dataset.kind = "load-rate";
+    add(
+      rate,
+      el(
+        "figcaption",
+        null,
+        "Load, attempt " + attempt.attempt + ": iterations and errors per second (" + load.model +
+          " model" + (load.interrupted ? ", stopped early" : "") + ")",
+      ),
+    );
+    draw(rate, {
+      scales: { x: { time: false }, y: { range: rangeFromZero } },
+      axes: [{ label: "seconds" }, { label: "per second", size: 60 }],
+      series: rateSeries,
+    }, rateColumns);
+    const msValue = function (_u, v) {
+      return v == null ? "" : ms(v);
+    };
+    const latency = el("figure", "chart");
+    latency.dataset.series = "3";
+    latency.dataset.kind = "load-latency";
+    add(
+      latency,
+      el(
+        "figcaption",
+        null,
+        "Load, attempt " + attempt.attempt + ": latency percentiles of each second" +
+          (load.model === "open" ? " (from intended start)" : ""),
+      ),
+    );
+    const column = function (key) {
+      return rows.map(function (r) {
+        return number(r[key]);
+      });
+    };
+    draw(latency, {
+      scales: { x: { time: false }, y: { range: rangeFromZero } },
+      axes: [{ label: "seconds" }, { label: "ms", size: 60 }],
+      series: [
+        { label: "second" },
+        { label: "p50", stroke: SERIES[1], width: 2, value: msValue },
+        { label: "p90", stroke: SERIES[0], width: 2, dash: [8, 4], value: msValue },
+        { label: "p99", stroke: SERIES[3], width: 2, dash: [2, 3], value: msValue },
+      ],
+    }, [seconds, column("p50_ms"), column("p90_ms"), column("p99_ms")]);
+    return [rate, latency];
+  }
   function rangeFromZero(_u, _min, max) {
     return [0, max * 1.1 || 1];
   }
-  // Draws once the figure is in the page, when its width is known; axes in
-  // the page's ink and grid colours (light or dark).
+  // Charts are drawn when they come near the screen (a large report opens
+  // with a few drawn, not hundreds), and all of them before printing.
+  const pending = new Map();
+  const watcher = typeof IntersectionObserver === "function"
+    ? new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (entry.isIntersecting) drawNow(entry.target);
+      });
+    }, { rootMargin: "200px" })
+    : null;
+  function drawNow(box) {
+    const render = pending.get(box);
+    if (!render) return;
+    pending.delete(box);
+    if (watcher) watcher.unobserve(box);
+    render();
+  }
+  // Draws once the figure is in the page and near the screen, when its width
+  // is known; axes in the page's ink and grid colours (light or dark).
   function draw(box, options, columns) {
-    const styles = getComputedStyle(document.documentElement);
-    const ink = styles.getPropertyValue("--ink").trim() || "#222";
-    const grid = styles.getPropertyValue("--grid").trim() || "#ccc";
-    options.axes = options.axes.map(function (a) {
-      return Object.assign({
-        stroke: ink,
-        grid: { stroke: grid, width: 1 },
-        ticks: { stroke: grid },
-      }, a);
-    });
-    requestAnimationFrame(function () {
+    pending.set(box, function () {
+      const styles = getComputedStyle(document.documentElement);
+      const ink = styles.getPropertyValue("--ink").trim() || "#222";
+      const grid = styles.getPropertyValue("--grid").trim() || "#ccc";
+      options.axes = options.axes.map(function (a) {
+        return Object.assign({
+          stroke: ink,
+          grid: { stroke: grid, width: 1 },
+          ticks: { stroke: grid },
+        }, a);
+      });
       options.width = Math.max(280, Math.min(760, box.clientWidth || 600));
       options.height = 240;
       new uPlot(options, columns, box);
+      box.dataset.drawn = "true";
       globalThis.wiretestReport.charts++;
+    });
+    // Observed once the figure is in the document (its step is built first).
+    requestAnimationFrame(function () {
+      if (!pending.has(box)) return;
+      if (watcher) watcher.observe(box);
+      else drawNow(box);
     });
   }
   function toX(p) {
@@ -486,11 +625,14 @@
   }
 
   // --- filter, search, deep links -----------------------------------------
+  function matches(item) {
+    return shown[item.fixture.status] && (query === "" || item.text.indexOf(query) >= 0);
+  }
   function applyFilter() {
     let visible = 0;
     items.forEach(function (item) {
-      const on = shown[item.fixture.status] && (query === "" || item.text.indexOf(query) >= 0);
-      item.node.hidden = !on;
+      const on = matches(item);
+      if (item.node) item.node.hidden = !on;
       if (on) visible++;
     });
     document.getElementById("wt--shown").textContent = visible + " of " + items.length +
@@ -500,6 +642,10 @@
   function followHash() {
     const id = decodeURIComponent(location.hash.slice(1));
     if (id === "") return;
+    const index = items.findIndex(function (item) {
+      return item.fixture.id === id;
+    });
+    if (index >= made) makeRows(index + 1);
     const target = document.getElementById(id);
     if (!target || !target.classList.contains("fixture")) return;
     if (target.hidden) {
@@ -533,15 +679,18 @@
   globalThis.addEventListener("hashchange", followHash);
   // Printing shows the fixtures as filtered, each opened.
   globalThis.addEventListener("beforeprint", function () {
+    makeRows(items.length);
     items.forEach(function (item) {
       if (!item.node.hidden) {
         build(item);
         item.node.open = true;
       }
     });
+    Array.from(pending.keys()).forEach(drawNow);
   });
   followHash();
   document.documentElement.dataset.ready = "true";
   globalThis.wiretestReport.ready = true;
   globalThis.wiretestReport.readyMs = performance.now();
+  globalThis.wiretestReport.rowsAtReady = made;
 })();

@@ -143,7 +143,8 @@ pre { margin: 0; white-space: pre-wrap; word-break: break-word; background: var(
   background: var(--panel); border: 1px solid var(--line); border-radius: 4px; }
 .muted { color: var(--muted); }
 .fixture { border: 1px solid var(--line); border-left: 6px solid var(--st); border-radius: 4px;
-  margin: 6px 0; background: var(--bg); scroll-margin-top: 56px; }
+  margin: 6px 0; background: var(--bg); scroll-margin-top: 56px;
+  content-visibility: auto; contain-intrinsic-size: auto 40px; }
 .fixture.target { box-shadow: 0 0 0 3px var(--target); }
 .fixture > summary { display: flex; gap: 12px; align-items: baseline; padding: 8px 12px;
   cursor: pointer; list-style-position: outside; }

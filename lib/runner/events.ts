@@ -7,11 +7,19 @@
  * @module
  */
 import type { Outcome, OutcomeError } from "../plugin/types.ts";
+import type { LoadSecond } from "../load/types.ts";
 import type { ExpectationResult, LocatedMessage, SourceLocation } from "../fixture/types.ts";
 
 // One shape each, defined where fixtures are: a place in a fixture file, a
 // problem located there, an expectation's verdict.
-export type { ExpectationResult, LocatedMessage, Outcome, OutcomeError, SourceLocation };
+export type {
+  ExpectationResult,
+  LoadSecond,
+  LocatedMessage,
+  Outcome,
+  OutcomeError,
+  SourceLocation,
+};
 
 /** Which fixture an event is about. */
 export interface FixtureRef {
@@ -121,6 +129,26 @@ export interface StepResultEvent {
   expectations: ExpectationResult[];
   /** Why the step could not run, when `status` is `error`. */
   error?: LocatedMessage;
+  /** A load step's run over time (`load:` in the fixture), for charts. */
+  load?: StepLoadReport;
+}
+
+/** A load step's run over time, as reports draw it. */
+export interface StepLoadReport {
+  /** `"closed"` (VUs) or `"open"` (a rate). */
+  model: "closed" | "open";
+  /** Whether the run stopped early (a breach with `abortOnBreach`, a timeout). */
+  interrupted: boolean;
+  /** Wall time of the run, ms. */
+  elapsedMs: number;
+  /** Open model: iterations per second asked (the schedule's mean). */
+  askedRate?: number;
+  /**
+   * One row per second (the last may be shorter): `second` is the row's end
+   * in seconds since the start; percentiles are `null` in JSON for a second
+   * with no correct iteration.
+   */
+  series: LoadSecond[];
 }
 
 /** A fixture ended (its services are stopped). */

@@ -20,6 +20,7 @@ import type {
   LocatedMessage,
   RunEvent,
   RunStatus,
+  StepLoadReport,
   StepResultEvent,
 } from "./events.ts";
 import type { Executor, PreparedClient, PreparedServer } from "../executor/executor.ts";
@@ -30,6 +31,9 @@ import { deadlineOf, limitSignal } from "../_internal/deadline.ts";
 import { pause } from "../_internal/pause.ts";
 import { TIMED_OUT, within } from "../_internal/within.ts";
 import { startTimer, type Timer } from "../_internal/timer.ts";
+import type { LoadSoFar } from "../load/load_so_far.ts";
+import { loadOutcome } from "../load/load_outcome.ts";
+import type { LoadReport } from "../load/load_report.ts";
 
 /** How long one step attempt may take when neither the step nor the run says. */
 export const DEFAULT_STEP_TIMEOUT_MS = 30_000;
@@ -189,7 +193,15 @@ interface Attempt {
   outcome: Outcome;
   expectations: ExpectationResult[];
   error?: LocatedMessage;
+  load?: StepLoadReport;
 }
+
+/**
+ * Load metrics judged once a second with `abortOnBreach`: errors and
+ * latencies. Rates, counts and the run's length mean something only at its
+ * end, so they are judged then.
+ */
+const JUDGED_DURING_LOAD = /^(?:errors|error_rate|rtt(?:_uncorrected)?_\w+_ms)$/;
 
 class FixtureRun {
   readonly #fixture: Fixture;
@@ -398,6 +410,7 @@ class FixtureRun {
         outcome: result.outcome,
         expectations: result.expectations,
         ...(result.error ? { error: result.error } : {}),
+        ...(result.load ? { load: result.load } : {}),
       };
       attempts.push(event);
       await this.#options.emit(event);
@@ -432,6 +445,7 @@ class FixtureRun {
 
   /** One attempt: run the plugin under the step's and the fixture's limits, then judge. */
   async #attempt(step: FixtureStep, prepared: PreparedClient): Promise<Attempt> {
+    if (step.load) return await this.#loadAttempt(step, prepared);
     const stepMs = step.timeout ?? this.#stepTimeout;
     const fixtureSignal = this.#controller.signal;
     const limit = limitSignal(
@@ -487,6 +501,126 @@ class FixtureRun {
       status: expectations.every((e) => e.pass) ? "passed" : "failed",
       outcome: outcome!,
       expectations,
+    };
+  }
+
+  /**
+   * One attempt of a load step: the plan run by the prepared role, its
+   * report judged as an outcome. Its time limit is the step's `timeout`, or
+   * the plan's duration plus the step timeout. With `abortOnBreach` the
+   * thresholds on metrics that only grow or settle are judged once a second
+   * and the first breach stops the run (and fails the step).
+   */
+  async #loadAttempt(step: FixtureStep, prepared: PreparedClient): Promise<Attempt> {
+    const { plan, abortOnBreach } = step.load!;
+    const stepMs = step.timeout ??
+      (plan.durationMs === undefined ? 0 : plan.durationMs) + this.#stepTimeout;
+    const fixtureSignal = this.#controller.signal;
+    const limit = limitSignal(
+      { signal: fixtureSignal, timeout: stepMs },
+      () => new DOMException(`Step timeout of ${stepMs} ms passed`, "TimeoutError"),
+    );
+    const breach = new AbortController();
+    let breached: ExpectationResult | undefined;
+    // The histogram library only for a run that judges as it goes.
+    const soFar: LoadSoFar | undefined = abortOnBreach
+      ? new (await import("../load/load_so_far.ts")).LoadSoFar()
+      : undefined;
+    const judgeSoFar = () => {
+      if (breached) return;
+      const outcome = { ok: true, metrics: soFar!.metrics(), facts: {} };
+      for (const expectation of step.expect) {
+        const [root, name] = expectation.path;
+        if (root !== "metrics" || !JUDGED_DURING_LOAD.test(String(name))) continue;
+        // No value yet (no correct iteration): nothing to judge.
+        if (Number.isNaN(outcome.metrics[name as string])) continue;
+        let result: ExpectationResult;
+        try {
+          result = expectation.check(outcome, this.#scope);
+        } catch {
+          continue; // judged, and reported, at the end
+        }
+        if (!result.pass) {
+          breached = result;
+          breach.abort();
+          return;
+        }
+      }
+    };
+    let report: LoadReport | undefined;
+    let thrown: unknown;
+    try {
+      // The VU loop runs where the plugin runs (its own process when
+      // isolated); a message a second comes back, enough to judge by.
+      report = await prepared.load(plan, {
+        signal: AbortSignal.any([limit.signal, breach.signal]),
+        ...(soFar
+          ? {
+            onInterval: (interval) => soFar.interval(interval),
+            onProgress: (progress) => {
+              soFar.progress(progress);
+              judgeSoFar();
+            },
+          }
+          : {}),
+      });
+    } catch (error) {
+      thrown = error;
+    } finally {
+      limit[Symbol.dispose]();
+    }
+    const field = `"${step.location.path}"`;
+    let error: LocatedMessage | undefined;
+    if (limit.timedOut) {
+      const written = step.timeout !== undefined;
+      error = located(
+        written ? this.#fixture.source.locate([...step.path, "timeout"]) : step.location,
+        written
+          ? `${field} took longer than its timeout of ${stepMs} ms`
+          : `${field} took longer than its load plan and the step timeout, ${stepMs} ms (set "timeout" to change it)`,
+      );
+    } else if (fixtureSignal.aborted) {
+      error = located(step.location, `${field} was stopped: ${this.#stopDetail}`);
+    } else if (thrown !== undefined || report === undefined) {
+      error = located(step.location, `${field} could not run: ${message(thrown)}`);
+    }
+    const load: StepLoadReport | undefined = report && {
+      model: report.model,
+      interrupted: report.interrupted,
+      elapsedMs: report.elapsedMs,
+      ...(report.askedRate === undefined ? {} : { askedRate: report.askedRate }),
+      series: report.series,
+    };
+    if (error) {
+      return {
+        status: "error",
+        outcome: report
+          ? loadOutcome(report)
+          : { ok: false, metrics: {}, facts: {}, error: describeError(thrown) },
+        expectations: [],
+        error,
+        ...(load ? { load } : {}),
+      };
+    }
+    const outcome = loadOutcome(report!);
+    const expectations = this.#judge(step, outcome);
+    if (breached) {
+      // Judged again at the end the threshold may hold; the run was cut short all the same.
+      const note = ` (abortOnBreach: the run was stopped at ${
+        (report!.elapsedMs / 1000).toFixed(1)
+      } s)`;
+      const same = expectations.findIndex((e) =>
+        !e.pass && e.key === breached!.key && e.location === breached!.location
+      );
+      if (same >= 0) {
+        expectations[same] = { ...expectations[same], message: expectations[same].message + note };
+      } else expectations.unshift({ ...breached, message: breached.message + note });
+    }
+    return {
+      status: expectations.every((e) => e.pass) ? "passed" : "failed",
+      outcome,
+      expectations,
+      ...(load ? { load } : {}),
     };
   }
 

@@ -23,3 +23,14 @@ export function loadSessions(): Step[][] {
     return steps;
   });
 }
+
+/** The fixture files of the Load section: `yaml` blocks whose first line is `# <name>.wire.yaml`. */
+export function loadFiles(): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (
+    const [, name, body] of SECTION.matchAll(/^```yaml\n# ([\w.-]+\.wire\.yaml)\n([\s\S]*?)^```$/gm)
+  ) {
+    files[name] = body;
+  }
+  return files;
+}
