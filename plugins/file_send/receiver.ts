@@ -31,6 +31,7 @@ import {
 import { byteProgress } from "./_progress.ts";
 import { WriteBehind } from "./_write_behind.ts";
 import { MinDataRateConn } from "./_min_data_rate_conn.ts";
+import { BufferBudget } from "./_buffer_budget.ts";
 
 // Each of the two receive buffers, at most: large enough that reads, writes
 // and hash updates are few, small enough that memory stays flat.
@@ -41,6 +42,12 @@ const BUFFER_SIZE = 1024 * 1024;
 const FIRST_BUFFER_SIZE = 4 * 1024;
 // Largest single read from the socket.
 const READ_SIZE = 256 * 1024;
+// The receive buffers of all transfers together: past it, buffers stop
+// growing. 256 senders that each sent 2 MiB fast and paused took the
+// receiver from 65 to 530 MB without it (an isolated plugin is stopped at
+// 512 MiB), to 180–245 MB with it; one transfer alone still gets its full
+// buffers.
+const BUFFER_BUDGET = 64 * 1024 * 1024;
 // Bytes written between two early syncs: the sync before the acknowledgement
 // then writes at most this much, however large the file.
 const SYNC_EVERY = 64 * 1024 * 1024;
@@ -53,10 +60,11 @@ export async function serveReceiver(params: FileReceiverParams, ctx: Context): P
   await sweepStaleTemps(params.dir, ctx);
   const listener = listenTcp({ hostname: params.host, port: params.port });
   const own = { files_received: 0, bytes_received: 0, rejected: 0 };
+  const budget = new BufferBudget(BUFFER_BUDGET);
 
   const receive = async (conn: Conn) => {
     try {
-      const bytes = await receiveOne(conn, params, ctx);
+      const bytes = await receiveOne(conn, params, ctx, budget);
       own.files_received++;
       own.bytes_received += bytes;
     } catch (error) {
@@ -95,8 +103,9 @@ async function receiveOne(
   accepted: Conn,
   params: FileReceiverParams,
   ctx: Context,
+  budget: BufferBudget,
 ): Promise<number> {
-  const io = { timeout: params.idleTimeoutMs, signal: ctx.signal };
+  const io = { timeout: params.idleTimeoutMs, signal: ctx.signal, budget };
   const conn = new MinDataRateConn(accepted, params.minDataRate, params.idleTimeoutMs);
   if (params.mode === "raw") return await receiveRaw(conn, params, ctx, io);
   try {
@@ -147,7 +156,7 @@ async function receiveFramed(
   conn: Conn,
   params: FileReceiverParams,
   ctx: Context,
-  io: { timeout: number; signal: AbortSignal },
+  io: Io,
 ): Promise<number> {
   const fixed = new Uint8Array(HEADER_FIXED);
   if (await readFull(conn, fixed, io) < HEADER_FIXED) {
@@ -258,7 +267,7 @@ async function receiveRaw(
   conn: Conn,
   params: FileReceiverParams,
   ctx: Context,
-  io: { timeout: number; signal: AbortSignal },
+  io: Io,
 ): Promise<number> {
   const name = params.rawName;
   const problem = nameProblem(name);
@@ -293,7 +302,7 @@ async function receiveRaw(
 }
 
 type Hash = ReturnType<typeof createHash>;
-type Io = { timeout: number; signal: AbortSignal };
+type Io = { timeout: number; signal: AbortSignal; budget: BufferBudget };
 
 /**
  * Streams a transfer into `out` through two buffers: `next` fills one from
@@ -312,18 +321,35 @@ async function receiveInto(
 ): Promise<void> {
   const reads = { ...io, signal: AbortSignal.any([io.signal, out.failed]) };
   let size = Math.min(FIRST_BUFFER_SIZE, bufferSize);
-  // The second buffer only once a transfer needs it: most files are one chunk.
-  const buffers: Uint8Array[] = [];
-  for (let i = 0;; i++) {
-    // The buffer written two chunks ago: `write` below waited for it.
-    const slot = i % 2;
-    if (!(buffers[slot]?.length >= size)) buffers[slot] = new Uint8Array(size);
-    const chunk = await next(buffers[slot], reads);
-    if (chunk === null) break;
-    await out.write(chunk);
-    hash.update(chunk);
-    if (chunk.length === buffers[slot].length) size = Math.min(size * 2, bufferSize);
+  let held = footprint(size);
+  io.budget.take(held);
+  try {
+    // The second buffer only once a transfer needs it: most files are one chunk.
+    const buffers: Uint8Array[] = [];
+    for (let i = 0;; i++) {
+      // The buffer written two chunks ago: `write` below waited for it.
+      const slot = i % 2;
+      if (!(buffers[slot]?.length >= size)) buffers[slot] = new Uint8Array(size);
+      const chunk = await next(buffers[slot], reads);
+      if (chunk === null) break;
+      await out.write(chunk);
+      hash.update(chunk);
+      const grown = Math.min(size * 2, bufferSize);
+      if (chunk.length === buffers[slot].length && grown > size) {
+        if (io.budget.tryTake(footprint(grown) - held)) {
+          size = grown;
+          held = footprint(grown);
+        }
+      }
+    }
+  } finally {
+    io.budget.release(held);
   }
+}
+
+/** What a transfer with buffers of `size` holds: two of them and the connection's read buffer. */
+function footprint(size: number): number {
+  return 2 * size + Math.min(size, READ_SIZE);
 }
 
 /** Where {@linkcode receiveInto} writes: the temporary file, opened at the first write. */

@@ -40,6 +40,10 @@ interface PeerReport {
 //   holders         `count` connections that announce 1 GiB and hold; then
 //                   `extra` more, reporting how many of those the receiver
 //                   closed within 5 s and how many of the first are open
+//   streamers       `count` senders at once, each streaming `size` bytes in
+//                   1 MiB writes; all pause after `pause_after` writes
+//                   (reporting "held") for `hold` s, then finish, reporting
+//                   how many were stored
 // Prints one JSON line per report; every wait is bounded.
 const PY_SENDER = String.raw`
 import json, select, socket, struct, sys, time
@@ -125,6 +129,46 @@ elif mode == "holders":
         still = sum(1 for c in first if not readable(c, 0))
         log({"event": "held", "closed": len(closed), "open": still})
     time.sleep(opts.get("hold", 60))
+elif mode == "streamers":
+    import hashlib, threading
+    block = bytes(range(256)) * 4096
+    size = opts["size"]
+    digest = hashlib.sha256()
+    for _ in range(size // len(block)):
+        digest.update(block)
+    results = {"ok": 0, "failed": 0}
+    lock = threading.Lock()
+    start = threading.Barrier(opts["count"])
+    paused = threading.Barrier(opts["count"] + 1)
+    go = threading.Event()
+    def stream(i):
+        ok = False
+        try:
+            c = socket.create_connection(("127.0.0.1", port))
+            c.settimeout(60)
+            start.wait(60)
+            c.sendall(header(b"s%d.bin" % i, size))
+            for n in range(size // len(block)):
+                if n == opts["pause_after"]:
+                    paused.wait(60)
+                    go.wait(60)
+                c.sendall(block)
+            c.sendall(b"WTFE" + digest.digest())
+            ok = c.recv(7)[4:5] == b"\x00"
+        except Exception:
+            pass
+        with lock:
+            results["ok" if ok else "failed"] += 1
+    threads = [threading.Thread(target=stream, args=(i,)) for i in range(opts["count"])]
+    for t in threads:
+        t.start()
+    paused.wait(60)
+    log({"event": "held"})
+    sys.stdin.readline() if opts.get("wait_stdin") else time.sleep(opts["hold"])
+    go.set()
+    for t in threads:
+        t.join(120)
+    log(results)
 `;
 
 /** Starts the Python sender in `mode` against `port`. */
@@ -297,6 +341,28 @@ Deno.test("file-send receiver: 2,000 senders that announce 1 GiB and hold cost u
   const stats = await server.stop();
   assert.equal(stats.connections, 2000);
   assert.equal(stats.connections_refused, 0);
+});
+
+Deno.test("file-send receiver: 256 senders streaming at once stay within the buffer budget", async () => {
+  // The default maxConnections, each having sent 2 MiB, faster than the
+  // receiver writes, then pausing together: every transfer's buffers would
+  // have grown to 1 MiB (2.3 MiB per transfer, 590 MiB in all). The
+  // receiver's 64 MiB budget stops the growth.
+  await using server = await receiver(["--no-isolation"]);
+  const before = server.memory().rssKb;
+  await using senders = pySender(server.port, "streamers", {
+    count: 256,
+    size: 4 * 1024 * 1024,
+    pause_after: 2,
+    hold: 4,
+  });
+  assert.equal(JSON.parse(await senders.nextLine(120_000)).event, "held");
+  const held = await settledRss(() => server.memory().rssKb, 3000);
+  const sent = JSON.parse(await senders.nextLine(180_000));
+  const growthKb = held - before;
+  record("file-send: 256 streaming senders", { before, held, growthKb });
+  assert.deepEqual(sent, { ok: 256, failed: 0 });
+  assert.ok(growthKb < 250 * 1024, `the receiver grew by ${Math.round(growthKb / 1024)} MiB`);
 });
 
 Deno.test("file-send receiver refuses a 65,535-byte name unread and logs one short line for it", async () => {
