@@ -116,3 +116,25 @@ Deno.test("a plugin process's private folder (main module, socket) is gone once 
   assert.deepEqual(pendingFolders(), []);
   await assert.rejects(Deno.stat(dir), Deno.errors.NotFound);
 });
+
+Deno.test("a plugin writing the host's own events on its sockets cannot make the host kill another process", async () => {
+  // A process the forged "spawned" names: the host would SIGKILL it when ending the plugin's.
+  const victim = new Deno.Command("sleep", { args: ["30"], stdout: "null", stderr: "null" })
+    .spawn();
+  try {
+    const pool = new IsolationPool();
+    const outcome = await runIsolatedClient(fixture("forger"), { pid: victim.pid }, { pool });
+    assert.equal(outcome.ok, true, outcome.error?.message);
+    assert.ok(Number(outcome.metrics.written) >= 1, "the forged frames were written");
+    await pool.close();
+    // Ended its own plugin process only; the victim is still running.
+    const status = await Promise.race([
+      victim.status.then(() => "ended"),
+      new Promise((resolve) => setTimeout(() => resolve("running"), 300)),
+    ]);
+    assert.equal(status, "running", "the host killed the process a plugin named");
+  } finally {
+    victim.kill("SIGKILL");
+    await victim.status;
+  }
+});
