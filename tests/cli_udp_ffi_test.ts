@@ -152,3 +152,51 @@ steps:
     }
   },
 });
+
+Deno.test({
+  name: "wiretest run refuses a third-party plugin whose manifest asks for ffi, isolated",
+  ignore: !LINUX,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "wiretest-ffi-manifest-" });
+    try {
+      const module = new URL("./fixtures/isolation/plugins.ts", import.meta.url).href;
+      await Deno.writeTextFile(
+        `${dir}/manifest.json`,
+        JSON.stringify({
+          plugins: {
+            reach: {
+              module,
+              description:
+                "Uses one Deno API per permission kind: connect, read, write, env, sys, run, ffi.",
+              roles: ["client"],
+              apiVersion: 1,
+              permissions: { net: ["127.0.0.1"], ffi: ["libc"] },
+              export: "reach",
+            },
+          },
+        }),
+      );
+      const ran = await deno(
+        [
+          "run",
+          "-A",
+          MAIN,
+          "run",
+          "reach",
+          "--plugins",
+          `${dir}/manifest.json`,
+          "--ffi",
+          "libc.so.6",
+        ],
+        { timeoutMs: 60_000 },
+      );
+      assert.equal(ran.code, 2, ran.stdout + ran.stderr);
+      assert.match(
+        ran.stderr,
+        /Cannot load plugin "reach" .*its manifest entry grants ffi \("libc"\): native code escapes every Deno permission/,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
