@@ -261,6 +261,20 @@ Deno.test("file-send receiver refuses a sender that trickles one byte every 2 s,
   }
 });
 
+Deno.test("file-send receiver in raw mode closes on a trickling sender and keeps nothing", async () => {
+  await using server = await receiver(["--mode", "raw", "--idle-timeout-ms", "3000"]);
+  // Raw bytes one every 2 s: the receiver has no refusal to send, it closes.
+  await using peer = pySender(server.port, "trickle-header", { every: 2 });
+  const report = await nextReport(peer, 20_000);
+  assert.equal(report.event, "answer", JSON.stringify(report));
+  assert.equal(report.ack, null);
+  await assertLogged(
+    server,
+    /warn: Cannot receive file: the sender sent \d+ bytes in [\d.]+ s, slower than the minimum of 240 bytes\/s/,
+  );
+  assert.deepEqual(await listing(server.dir), []);
+});
+
 Deno.test("file-send receiver stores a file sent slowly but above the minimum rate", async () => {
   // 1,000 bytes/s, four times the default floor, pausing 0.1 s between
   // steps, for about 5 s: longer than the 3 s of slack, so the rate is what
@@ -475,17 +489,17 @@ Deno.test("file-send receiver never sends a server path to the peer; its own log
 });
 
 // A receiver that refuses with a message made to mislead: a line break, a
-// right-to-left override, and 4,000 characters.
+// right-to-left override, and 3,900 characters; its code is argv[2].
 const PY_MISLEADING_RECEIVER = String.raw`
 import json, socket, struct, sys
-port = int(sys.argv[1])
+port, code = int(sys.argv[1]), sys.argv[2]
 server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 server.bind(("127.0.0.1", port))
 server.listen(1)
 conn, _ = server.accept()
 conn.recv(65536)
-body = json.dumps({"ok": False, "code": "exists",
-                   "message": "refused\nerror: forged line \u202eexe.txt" + "x" * 4000}).encode()
+body = json.dumps({"ok": False, "code": code,
+                   "message": "refused\nerror: forged line \u202eexe.txt" + "x" * 3900}).encode()
 conn.sendall(b"WTFA" + struct.pack(">BH", 1, len(body)) + body)
 conn.shutdown(socket.SHUT_WR)
 while conn.recv(65536):
@@ -496,21 +510,24 @@ Deno.test("file-send sender shows a receiver's refusal escaped and cut short", a
   const source = await Deno.makeTempFile();
   try {
     await Deno.writeTextFile(source, "hello");
-    const port = freePort();
-    await using _ = spawnPeer("python3", ["-c", PY_MISLEADING_RECEIVER, String(port)]);
-    await waitForListen(port);
-    const { outcome } = await runClientProcess("file-send", {
-      file: source,
-      target: `127.0.0.1:${port}`,
-      idleTimeoutMs: 10_000,
-    });
-    assert.equal(outcome.ok, false);
-    assert.equal(outcome.error?.code, "exists");
-    const message = outcome.error!.message;
-    assert.ok(!message.includes("\n"), message);
-    assert.ok(!message.includes("\u202e"), message);
-    assert.match(message, /refused\\u000aerror: forged line \\u202eexe\.txtx+…$/);
-    assert.ok(message.length < 600, `${message.length} characters`);
+    // A known code is kept; one this sender does not know is only "rejected".
+    for (const [code, expected] of [["exists", "exists"], ["x\nerror: forged", "rejected"]]) {
+      const port = freePort();
+      await using _ = spawnPeer("python3", ["-c", PY_MISLEADING_RECEIVER, String(port), code]);
+      await waitForListen(port);
+      const { outcome } = await runClientProcess("file-send", {
+        file: source,
+        target: `127.0.0.1:${port}`,
+        idleTimeoutMs: 10_000,
+      });
+      assert.equal(outcome.ok, false);
+      assert.equal(outcome.error?.code, expected);
+      const message = outcome.error!.message;
+      assert.ok(!message.includes("\n"), message);
+      assert.ok(!message.includes("\u202e"), message);
+      assert.match(message, /refused\\u000aerror: forged line \\u202eexe\.txtx+…$/);
+      assert.ok(message.length < 600, `${message.length} characters`);
+    }
   } finally {
     await Deno.remove(source);
   }
