@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { deno, MAIN, serve } from "./_support/deno_process.ts";
 import { freePort, ignoreWithout, spawnPeer, waitFor } from "./_support/peer.ts";
+import { libcPath } from "../lib/_internal/libc_path.ts";
 
 const LINUX = Deno.build.os === "linux" && ["x86_64", "aarch64"].includes(Deno.build.arch);
 
@@ -154,7 +155,8 @@ steps:
 });
 
 Deno.test({
-  name: "wiretest run refuses a third-party plugin whose manifest asks for ffi, isolated",
+  name:
+    "wiretest run refuses a third-party plugin whose manifest asks for ffi unless --trust-ffi names it",
   ignore: !LINUX,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "wiretest-ffi-manifest-" });
@@ -195,6 +197,83 @@ Deno.test({
         ran.stderr,
         /Cannot load plugin "reach" .*its manifest entry grants ffi \("libc"\): native code escapes every Deno permission/,
       );
+      // Trusted for it by name, the same plugin loads libc, and only libc.
+      const libc = libcPath()!;
+      const trusted = await deno(
+        [
+          "run",
+          "-A",
+          MAIN,
+          "run",
+          "reach",
+          "--plugins",
+          `${dir}/manifest.json`,
+          "--trust-ffi",
+          `${dir}/manifest.json`,
+          "--ffi",
+          libc,
+          "--json",
+        ],
+        { timeoutMs: 60_000 },
+      );
+      assert.equal(trusted.code, 0, trusted.stdout + trusted.stderr);
+      assert.equal(JSON.parse(trusted.stdout).facts.opened, libc);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "wiretest test: a fixture's own manifest asking for ffi fails the step unless --trust-ffi names it",
+  ignore: !LINUX,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "wiretest-ffi-runner-" });
+    try {
+      const libc = libcPath()!;
+      const module = new URL("./fixtures/isolation/plugins.ts", import.meta.url).href;
+      await Deno.writeTextFile(
+        `${dir}/manifest.json`,
+        JSON.stringify({
+          plugins: {
+            reach: {
+              module,
+              description:
+                "Uses one Deno API per permission kind: connect, read, write, env, sys, run, ffi.",
+              roles: ["client"],
+              apiVersion: 1,
+              permissions: { ffi: ["libc"] },
+              export: "reach",
+            },
+          },
+        }),
+      );
+      await Deno.writeTextFile(
+        `${dir}/ffi.wire.yaml`,
+        `name: third-party ffi
+plugins: [./manifest.json]
+steps:
+  - plugin: reach
+    with: { ffi: "${libc}" }
+    expect:
+      facts.opened: "${libc}"
+`,
+      );
+      const refused = await deno(["run", "-A", MAIN, "test", `${dir}/ffi.wire.yaml`], {
+        timeoutMs: 90_000,
+      });
+      assert.notEqual(refused.code, 0);
+      assert.match(
+        refused.stdout,
+        /grants ffi \("libc"\): native code escapes every Deno permission/,
+      );
+      const trusted = await deno(
+        ["run", "-A", MAIN, "test", `${dir}/ffi.wire.yaml`, "--trust-ffi", `${dir}/manifest.json`],
+        { timeoutMs: 90_000 },
+      );
+      assert.equal(trusted.code, 0, trusted.stdout + trusted.stderr);
+      assert.match(trusted.stdout, /1 passed, 0 failed/);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -49,6 +49,7 @@ export const COMMON_FLAGS = [
   "plugins",
   "no-isolation",
   "plugin-memory-mib",
+  "trust-ffi",
 ] as const;
 
 export function kebab(name: string): string {
@@ -140,6 +141,7 @@ export function parseFlags(
     plugins: { type: "string", multiple: true },
     "no-isolation": { type: "boolean" },
     "plugin-memory-mib": { type: "string" },
+    "trust-ffi": { type: "string", multiple: true },
   };
   for (const spec of specs) {
     if ((COMMON_FLAGS as readonly string[]).includes(spec.flag)) continue;

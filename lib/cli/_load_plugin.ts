@@ -22,8 +22,9 @@ import { describePlugin, IsolationPool, type PluginDescription } from "../plugin
 import type { LoadManifestOptions, ManifestEntry, PluginPermissions } from "../plugin/manifest.ts";
 import type { Registry } from "../plugin/registry.ts";
 import { UsageError } from "./_flags.ts";
-import { helpIn, isolatedIn, manifestsFrom, pluginMemoryIn } from "./_plugin_args.ts";
+import { helpIn, isolatedIn, manifestsFrom, pluginMemoryIn, trustFfiIn } from "./_plugin_args.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
+import { toSourceUrl } from "../_internal/manifest_source.ts";
 
 export { isolatedIn, manifestsFrom, pluginMemoryIn };
 
@@ -86,7 +87,8 @@ export async function openPlugin(
   // Roles still run isolated should the flags turn out not to ask for help.
   const known = helpIn(args) && isBuiltin(entry) ? await describeBuiltin(entry) : undefined;
   // One process for the description, the params check, the role and the summary.
-  pool ??= new IsolationPool({ maxIdlePerPlugin: 1, memoryMiB });
+  const trustFfi = trustFfiIn(args).map((m) => toSourceUrl(m).href);
+  pool ??= new IsolationPool({ maxIdlePerPlugin: 1, memoryMiB, trustFfi });
   const executor = isolatedExecutor(registry, { pool });
   let described: PluginDescription;
   try {

@@ -43,3 +43,14 @@ export function manifestsFrom(args: readonly string[]): string[] {
   });
   return out;
 }
+
+/** The manifests `--trust-ffi <manifest>` (or `=<manifest>`, repeatable) names before any `--`. */
+export function trustFfiIn(args: readonly string[]): string[] {
+  const flag = "--trust-ffi";
+  const found: string[] = [];
+  beforeEnd(args).forEach((a, i, all) => {
+    if (a === flag && all[i + 1] !== undefined) found.push(all[i + 1]);
+    else if (a.startsWith(`${flag}=`)) found.push(a.slice(flag.length + 1));
+  });
+  return found;
+}

@@ -57,6 +57,8 @@ Common flags:
   --plugin-memory-mib <n>  memory ceiling of a plugin's process, MiB (default 512)
   --no-ffi            UDP through Deno's sockets: no plugin loads libc (udp-ping
                       and echo's UDP server otherwise do, as fact io "libc")
+  --trust-ffi <file>  plugins of this manifest may load libc through FFI too
+                      (FFI escapes every Deno permission; built-ins only otherwise)
   -h, --help          help for a command (wiretest echo --help)
   -V, --version       print the version
 

@@ -45,6 +45,8 @@ Flags:
   --plugins <manifest>       also load plugins from this manifest (repeatable)
   --trust <manifest>         fixtures may name this manifest in plugins: wherever it is
                              (repeatable; else only manifests in their own folder tree)
+  --trust-ffi <manifest>     its plugins may load libc through FFI, as built-in udp-ping and echo
+                             do (repeatable; FFI escapes every Deno permission)
   --plugins-lock <file>      load only manifests whose SHA-256 this lock file lists
                              (write it with wiretest plugins --write-lock)
   --allow-http-plugins       read manifests and plugin modules over plain http: beyond loopback
@@ -84,6 +86,7 @@ export async function testCommand(args: string[]): Promise<number> {
         output: { type: "string", multiple: true },
         plugins: { type: "string", multiple: true },
         trust: { type: "string", multiple: true },
+        "trust-ffi": { type: "string", multiple: true },
         "plugins-lock": { type: "string" },
         "allow-http-plugins": { type: "boolean" },
         "manifest-timeout": { type: "string" },
@@ -186,6 +189,7 @@ export async function testCommand(args: string[]): Promise<number> {
         command: ["wiretest", "test", ...args],
         plugins: values.plugins ?? [],
         trust: values.trust ?? [],
+        trustFfi: values["trust-ffi"] ?? [],
         ...(values["plugins-lock"] === undefined ? {} : { pluginsLock: values["plugins-lock"] }),
         allowHttpPlugins: values["allow-http-plugins"] === true,
         ...(manifestTimeout === undefined ? {} : { manifestTimeout }),

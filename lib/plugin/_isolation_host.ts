@@ -115,7 +115,7 @@ export function ffiGrant(
   if (entry.source !== BUILTIN_MANIFEST && !trustFfi.includes(entry.source)) {
     throw new PluginLoadError(
       entry,
-      `its manifest entry grants ffi ("libc"): native code escapes every Deno permission, so only wiretest's built-in plugins get it unless the host trusts the manifest for it (IsolationPoolOptions.trustFfi), or runs it with --no-isolation`,
+      `its manifest entry grants ffi ("libc"): native code escapes every Deno permission, so only wiretest's built-in plugins get it unless the host trusts the manifest for it (--trust-ffi, IsolationPoolOptions.trustFfi), or runs it with --no-isolation`,
     );
   }
   const libc = libcPath();

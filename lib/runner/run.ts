@@ -10,6 +10,7 @@ import type { Registry } from "../plugin/registry.ts";
 import { loadManifest, type LoadManifestOptions } from "../plugin/manifest.ts";
 import { pluginGrants } from "./_plugin_grants.ts";
 import { confinedRegistry, runConfinement } from "./confine.ts";
+import { toSourceUrl } from "../_internal/manifest_source.ts";
 import { lockRefusal, readPluginsLock } from "./plugins_lock.ts";
 import { discoverFixtures } from "./discover.ts";
 import type { FixtureEndEvent, Reporter, RunEvent, RunStartEvent, SummaryEvent } from "./events.ts";
@@ -48,6 +49,13 @@ export interface RunFixturesOptions
    * its role fails with `PluginMemoryError`.
    */
   pluginMemoryMiB?: number;
+  /**
+   * Manifests (paths relative to the working directory, or URLs) whose
+   * `ffi: ["libc"]` grants isolated plugins get, besides the built-in
+   * manifest (`--trust-ffi`). FFI escapes every Deno permission; a plugin
+   * of any other manifest that asks for it fails to load.
+   */
+  trustFfi?: readonly (string | URL)[];
   /**
    * Folders isolated plugins may read and write besides the run's temp
    * folder (`--allow-files`). Isolated, a fixture's plugins get their
@@ -189,6 +197,7 @@ export async function runFixtures(options: RunFixturesOptions = {}): Promise<Run
     ? new IsolationPool({
       rolesPerWorker: Math.ceil((2 * concurrency) / cores),
       memoryMiB: options.pluginMemoryMiB,
+      trustFfi: (options.trustFfi ?? []).map((m) => toSourceUrl(m).href),
     })
     : undefined;
   const confinement = runConfinement(tmp.path, allowFiles);
