@@ -136,7 +136,7 @@ const UNREADABLE: [string, string[], (dir: string) => string][] = [
   [
     "serve file-send --dir <a file>",
     ["serve", "file-send", "--dir", "/dev/null"],
-    () => `error: Cannot use directory "/dev/null": it is not a directory`,
+    () => `error: Cannot use directory "/dev/null": it is a character device, not a directory`,
   ],
   [
     "--plugins",
@@ -151,8 +151,7 @@ const UNREADABLE: [string, string[], (dir: string) => string][] = [
   [
     "schema --output",
     ["schema", "--output", "/nonexistent/s.json"],
-    () =>
-      `error: Cannot write --output "/nonexistent/s.json": No such file or directory (os error 2): writefile '/nonexistent/s.json'`,
+    () => `error: Cannot write --output "/nonexistent/s.json": its folder does not exist`,
   ],
   [
     "new plugin <300 characters>",

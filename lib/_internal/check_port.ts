@@ -10,10 +10,12 @@
  *
  * @param port The port asked for.
  * @param operation What it is for (`"connect"`, `"listen"`), for the message.
- * @throws {RangeError} When it is not an integer in 0-65535.
+ * Port 0 picks a free port to listen on; it names nothing to connect to.
+ * @throws {RangeError} When it is not an integer in 0-65535 (1-65535 to connect).
  */
 export function checkPort(port: number, operation: string): void {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`Cannot ${operation}: port "${port}" is not an integer in 0-65535`);
+  const min = operation === "connect" ? 1 : 0;
+  if (!Number.isInteger(port) || port < min || port > 65535) {
+    throw new RangeError(`Cannot ${operation}: port "${port}" is not an integer in ${min}-65535`);
   }
 }

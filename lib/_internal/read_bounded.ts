@@ -8,6 +8,8 @@
  * @module
  */
 
+import { fileKind, InputFileError, inputFileProblem } from "./input_file_error.ts";
+
 /**
  * Reads a regular file of at most `maxBytes` bytes.
  *
@@ -22,7 +24,8 @@
  * @param prefix Starts each message, e.g. `Cannot load fixture "a.wire.yaml"`.
  * @returns The bytes.
  * @throws {Deno.errors.NotFound} When there is no such file (as `Deno.stat` throws it).
- * @throws {TypeError} When it is not a regular file.
+ * @throws {InputFileError} (a `TypeError`) When it is not a regular file, or
+ * its path cannot name one (empty, a NUL character, too long, a loop).
  * @throws {RangeError} When it holds more than `maxBytes`.
  */
 export async function readBounded(
@@ -30,12 +33,38 @@ export async function readBounded(
   maxBytes: number,
   prefix: string,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const info = await Deno.stat(path);
+  const shown = path instanceof URL ? path.href : path;
+  const refuse = (error: unknown) => {
+    const problem = inputFileProblem(path instanceof URL ? path.pathname : path, error);
+    if (problem === undefined || problem.code === "not-found" && problem.detail === undefined) {
+      return error; // NotFound as Deno.stat throws it: callers word it
+    }
+    return new InputFileError(shown, problem.code, {
+      subject: prefix,
+      ...(problem.detail === undefined ? {} : { detail: problem.detail }),
+      cause: error,
+    });
+  };
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (error) {
+    throw refuse(error);
+  }
   if (!info.isFile) {
-    throw new TypeError(`${prefix}: it is ${fileKind(info)}, not a regular file`);
+    throw new InputFileError(shown, info.isDirectory ? "is-directory" : "not-regular", {
+      subject: prefix,
+      detail: `it is ${fileKind(info)}, not a regular file`,
+    });
   }
   if (info.size > maxBytes) throw tooLarge(prefix, maxBytes);
-  using file = await Deno.open(path, { read: true });
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    throw refuse(error);
+  }
+  using _file = file;
   const chunks: Uint8Array[] = [];
   let total = 0;
   // One byte past the limit tells a file of exactly maxBytes from a larger one.
@@ -112,13 +141,4 @@ export function formatLimit(bytes: number): string {
 
 function tooLarge(prefix: string, maxBytes: number): RangeError {
   return new RangeError(`${prefix}: it is larger than the limit of ${formatLimit(maxBytes)}`);
-}
-
-function fileKind(info: Deno.FileInfo): string {
-  if (info.isDirectory) return "a directory";
-  if (info.isFifo) return "a FIFO";
-  if (info.isCharDevice) return "a character device";
-  if (info.isBlockDevice) return "a block device";
-  if (info.isSocket) return "a socket";
-  return "of an unknown kind";
 }

@@ -34,15 +34,15 @@ Deno.test("readBounded() refuses a FIFO without opening it, and a device", async
     const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
     assert.ok(made.success);
     await assert.rejects(readBounded(fifo, 1024, "Cannot read"), {
-      name: "TypeError",
+      name: "InputFileError",
       message: "Cannot read: it is a FIFO, not a regular file",
     });
     await assert.rejects(readBounded("/dev/zero", 1024, "Cannot read"), {
-      name: "TypeError",
+      name: "InputFileError",
       message: "Cannot read: it is a character device, not a regular file",
     });
     await assert.rejects(readBounded(dir, 1024, "Cannot read"), {
-      name: "TypeError",
+      name: "InputFileError",
       message: "Cannot read: it is a directory, not a regular file",
     });
   } finally {

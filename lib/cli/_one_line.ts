@@ -23,3 +23,20 @@ export function oneLine(text: string): string {
 export function printable(text: string): string {
   return text.split("\n").map(oneLine).join("\n");
 }
+
+/** Runs of this many characters without a space are cut in error lines. */
+const LONG_RUN = 100;
+
+/**
+ * An error message as the CLI prints it: one line ({@linkcode oneLine}), and
+ * any run of 100 or more characters without a space (a 5,000-character host
+ * name, a path of 4 KiB quoted by the runtime) cut to its first 60 and its
+ * length, so the line says what and where in a readable length.
+ */
+export function errorLine(message: string): string {
+  const short = message.replace(
+    new RegExp(`[^\\s]{${LONG_RUN},}`, "g"),
+    (run) => `${run.slice(0, 60)}…(${run.length} characters)`,
+  );
+  return oneLine(short);
+}

@@ -9,7 +9,7 @@ import { openPlugin } from "./_load_plugin.ts";
 import { asksForHelp, noPluginError, pluginMenu } from "./_plugin_menu.ts";
 import { progressDisplay } from "./_progress.ts";
 import { EXIT } from "./_exit.ts";
-import { oneLine, printable } from "./_one_line.ts";
+import { errorLine, oneLine, printable } from "./_one_line.ts";
 import { pluginSummaryText } from "./_plugin_summary_text.ts";
 import { builtinManifestUrl } from "../../plugins/manifest.ts";
 
@@ -86,7 +86,7 @@ export async function clientCommand(
       const shown = withoutError(summary, outcome.error?.message);
       if (shown) console.log(printable(shown));
     }
-    if (outcome.error) console.error(`error: ${oneLine(outcome.error.message)}`);
+    if (outcome.error) console.error(`error: ${errorLine(outcome.error.message)}`);
   }
   if (outcome.ok) return EXIT.ok;
   // A file named on the command line that cannot be read is a usage error.

@@ -7,7 +7,7 @@ import { inProcessExecutor } from "../executor/in_process_executor.ts";
 import { isolatedExecutor } from "../executor/isolated_executor.ts";
 import { IsolationPool } from "../plugin/isolation.ts";
 import type { LogLevel } from "../plugin/types.ts";
-import { parseHostPort } from "../transport/address.ts";
+import { checkHost, parseHostPort } from "../transport/address.ts";
 import { EXIT } from "./_exit.ts";
 import { UsageError } from "./_flags.ts";
 import { registryWith } from "./_load_plugin.ts";
@@ -63,11 +63,10 @@ export async function exporterCommand(args: string[]): Promise<number> {
   if (values.listen !== undefined) {
     try {
       ({ hostname, port } = parseHostPort(values.listen));
+      checkHost(hostname);
     } catch (error) {
-      throw new UsageError(
-        `Cannot start the exporter: --listen "${values.listen}" is not host:port`,
-        { cause: error },
-      );
+      const why = (error as Error).message.replace(/^Cannot [^:]*: /, "");
+      throw new UsageError(`Cannot start the exporter: --listen ${why}`, { cause: error });
     }
   }
   const offset = Number(values["timeout-offset"] ?? 0.5);

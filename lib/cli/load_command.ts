@@ -1,6 +1,7 @@
 // `wiretest load <plugin> [params] --vus/--rate/--duration/…`: a plugin's
 // client role as load. A plugin's session hook keeps a connection per VU;
 // isolated, the whole VU loop runs in the plugin's process.
+import { checkOutputPath, outputFileError } from "./_output_file.ts";
 import { checkLoadPlan, type LoadPlanInput, type StageInput } from "../load/load_plan.ts";
 import { formatLoadReport, loadReportJson } from "../load/load_report.ts";
 import { LOAD_OUTCOME_DECLARATION, loadOutcome } from "../load/load_outcome.ts";
@@ -76,7 +77,13 @@ export async function loadCommand(args: string[]): Promise<number> {
   const encoder = new TextEncoder();
   const startMs = Date.now();
   if (load["hdr-log"] !== undefined) {
-    log = await Deno.open(load["hdr-log"][0], { write: true, create: true, truncate: true });
+    const path = load["hdr-log"][0];
+    checkOutputPath("--hdr-log", path);
+    try {
+      log = await Deno.open(path, { write: true, create: true, truncate: true });
+    } catch (error) {
+      throw outputFileError("--hdr-log", path, error);
+    }
     log.writeSync(encoder.encode(intervalLogHeader(startMs)));
   }
   const controller = new AbortController();

@@ -20,7 +20,7 @@
 import denoJson from "../../deno.json" with { type: "json" };
 
 import { EXIT } from "./_exit.ts";
-import { oneLine } from "./_one_line.ts";
+import { errorLine, oneLine } from "./_one_line.ts";
 import { CLIENT_ALIASES } from "./client_aliases.ts";
 
 const MAX_SHORT_GROUP = 64;
@@ -186,10 +186,10 @@ function reportError(error: unknown, debug: boolean): number {
   const problems = (err as { problems?: unknown }).problems;
   if (Array.isArray(problems) && problems.length > 1) {
     // A config with several located problems: one line each, as fixtures print them.
-    console.error(`error: ${oneLine(err.message.split("\n")[0])}`);
+    console.error(`error: ${errorLine(err.message.split("\n")[0])}`);
     for (const problem of problems) console.error(`  ${oneLine(String(problem))}`);
   } else {
-    console.error(`error: ${oneLine(err.message)}`);
+    console.error(`error: ${errorLine(err.message)}`);
   }
   if (debug && err.stack) console.error(err.stack);
   const usage = err.name === "UsageError" || err.name === "ParamsError" ||

@@ -3,13 +3,14 @@
 // a deno.json that imports wiretest from JSR, or, when this CLI runs from a
 // local copy (a checkout), from that copy through "links", so the plugin's own
 // test passes offline and against the code that generated it.
+import { inputFileProblem, quotePath } from "../_internal/input_file_error.ts";
 import { parseArgs } from "node:util";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import denoJson from "../../deno.json" with { type: "json" };
 import { PLUGIN_NAME } from "../plugin/plugin_name.ts";
 import { EXIT } from "./_exit.ts";
-import { oneLine } from "./_one_line.ts";
+import { errorLine, oneLine } from "./_one_line.ts";
 import { UsageError } from "./_flags.ts";
 import { moduleSource } from "./_scaffold/module_template.ts";
 import { pluginNames, type Roles } from "./_scaffold/names.ts";
@@ -63,7 +64,7 @@ export async function newCommand(args: string[]): Promise<number> {
     return await scaffold(args);
   } catch (error) {
     const err = error instanceof Error ? error : new Error(String(error));
-    console.error(`error: ${oneLine(err.message)}`);
+    console.error(`error: ${errorLine(err.message)}`);
     return err instanceof UsageError ? EXIT.usage : EXIT.failed;
   }
 }
@@ -237,33 +238,42 @@ async function runningCheckout(): Promise<string | undefined> {
   }
 }
 
+// Where the plugin goes is an argument: a place it cannot go is a usage error.
 async function prepareDir(name: string, dir: string): Promise<void> {
+  const cannot = (detail: string, cause?: unknown) =>
+    new UsageError(`Cannot create plugin "${name}" in ${quotePath(displayPath(dir))}: ${detail}`, {
+      cause,
+    });
+  if (dir === "" || dir.includes("\0")) {
+    throw cannot(dir === "" ? "the path is empty" : "the path contains a NUL character");
+  }
+  let info: Deno.FileInfo | undefined;
   try {
-    const info = await Deno.stat(dir);
-    if (!info.isDirectory) {
-      throw new ScaffoldError(
-        `Cannot create plugin "${name}": "${displayPath(dir)}" exists and is not a directory`,
-      );
-    }
-    for await (const _ of Deno.readDir(dir)) {
-      throw new ScaffoldError(
-        `Cannot create plugin "${name}": directory "${displayPath(dir)}" is not empty`,
-      );
-    }
+    info = await Deno.stat(dir);
   } catch (error) {
-    if (error instanceof ScaffoldError) throw error;
+    if (!(error instanceof Deno.errors.NotFound)) throw cannot(fsDetail(dir, error), error);
+  }
+  if (info === undefined) {
     try {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
       await Deno.mkdir(dir, { recursive: true });
     } catch (error) {
-      throw new ScaffoldError(
-        `Cannot create plugin "${name}": cannot create directory "${displayPath(dir)}": ${
-          (error as Error).message
-        }`,
-        { cause: error },
-      );
+      throw cannot(`cannot create the directory: ${fsDetail(dir, error)}`, error);
     }
+    return;
   }
+  if (!info.isDirectory) throw cannot("it exists and is not a directory");
+  for await (const _ of Deno.readDir(dir)) throw cannot("the directory is not empty");
+}
+
+function fsDetail(path: string, error: unknown): string {
+  const problem = inputFileProblem(path, error);
+  if (problem?.detail !== undefined) return problem.detail;
+  if (problem?.code === "name-too-long") {
+    return "the name is too long (Linux allows 255 bytes per name and 4,095 per path)";
+  }
+  if (problem?.code === "symlink-loop") return "its symbolic links form a loop";
+  if (problem?.code === "denied") return "permission denied";
+  return (error as Error)?.message ?? String(error);
 }
 
 // The templates follow `deno fmt` closely, but where lines break depends on

@@ -2,6 +2,7 @@
 // defaults (control API on 127.0.0.1:8474) and its `--config` file, a JSON
 // array of proxies as `/populate` takes.
 import { UsageError } from "./_flags.ts";
+import { readInputTextFile } from "../plugin/input_file.ts";
 import { serveCommand } from "./serve_command.ts";
 
 const TOXIPROXY_PORT = "8474";
@@ -40,11 +41,9 @@ export async function proxyCommand(args: string[]): Promise<number> {
 async function readConfig(file: string): Promise<unknown[]> {
   let text: string;
   try {
-    text = await Deno.readTextFile(file);
+    text = await readInputTextFile(file, 2 ** 20);
   } catch (error) {
-    throw new UsageError(`Cannot read --config "${file}": ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new UsageError(`Cannot use --config: ${(error as Error).message}`, { cause: error });
   }
   let data: unknown;
   try {

@@ -3,6 +3,7 @@
 // repository's REFERENCE.md is its output for the built-in plugins
 // (`deno task reference`); `--check` says whether a file is up to date.
 // Isolated (the default), a third-party plugin declares from its own Worker.
+import { checkOutputPath, outputFileError } from "./_output_file.ts";
 import { parseArgs } from "node:util";
 import type { PluginDescription } from "../plugin/isolation.ts";
 import { EXIT } from "./_exit.ts";
@@ -56,7 +57,12 @@ export async function referenceCommand(args: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (!values.check) {
-    await Deno.writeTextFile(values.output, text);
+    checkOutputPath("--output", values.output);
+    try {
+      await Deno.writeTextFile(values.output, text);
+    } catch (error) {
+      throw outputFileError("--output", values.output, error);
+    }
     return EXIT.ok;
   }
   const current = await Deno.readTextFile(values.output).catch(() => undefined);

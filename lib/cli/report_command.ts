@@ -1,6 +1,7 @@
 // `wiretest report html <events.jsonl…> --output report.html`: the HTML page
 // `--reporter html` writes, built after the fact from saved JSON lines
 // (`--reporter jsonl`); several files (shards) make one page.
+import { checkOutputPath, outputFileError } from "./_output_file.ts";
 import { readInputTextFile } from "../plugin/input_file.ts";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
@@ -67,13 +68,12 @@ export async function reportCommand(args: string[]): Promise<number> {
     await Deno.stdout.write(new TextEncoder().encode(page));
     return EXIT.ok;
   }
+  checkOutputPath("--output", values.output);
   try {
     await Deno.mkdir(dirname(values.output), { recursive: true });
     await Deno.writeTextFile(values.output, page);
   } catch (error) {
-    throw new UsageError(`Cannot write --output "${values.output}": ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw outputFileError("--output", values.output, error);
   }
   return EXIT.ok;
 }
@@ -81,7 +81,7 @@ export async function reportCommand(args: string[]): Promise<number> {
 async function readEvents(file: string): Promise<RunEvent[]> {
   let text: string;
   try {
-    text = await readInputTextFile(file);
+    text = await readInputTextFile(file, 2 ** 30);
   } catch (error) {
     // As for every file the CLI is given: `Cannot read file "x": it does not exist (relative to …)`.
     throw new UsageError((error as Error).message, { cause: error });

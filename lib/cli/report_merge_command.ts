@@ -4,6 +4,7 @@
 import { mergeIntervalLogs } from "../load/interval_log.ts";
 import type { LatencyPercentiles } from "../load/types.ts";
 import { UsageError } from "./_flags.ts";
+import { readInputTextFile } from "../plugin/input_file.ts";
 import { EXIT } from "./_exit.ts";
 
 const HELP = `Usage: wiretest report merge <log> [<log>…] [--json] [--distribution]
@@ -26,11 +27,9 @@ export async function reportMergeCommand(rest: string[]): Promise<number> {
   if (files.length === 0) throw new UsageError(`Cannot merge: name at least one interval log`);
   const texts = await Promise.all(files.map(async (file) => {
     try {
-      return await Deno.readTextFile(file);
+      return await readInputTextFile(file, 2 ** 30);
     } catch (error) {
-      throw new UsageError(`Cannot read interval log "${file}": ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new UsageError(`Cannot merge: ${(error as Error).message}`, { cause: error });
     }
   }));
   let merged;

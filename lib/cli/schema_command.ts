@@ -3,6 +3,7 @@
 // editors (`# yaml-language-server: $schema=…`). Isolated (the default), each
 // third-party plugin describes itself from its own Worker: its module is
 // never imported into this process (built-in ones are, see _load_plugin.ts).
+import { checkOutputPath, outputFileError } from "./_output_file.ts";
 import { parseArgs } from "node:util";
 import { fixtureJsonSchema } from "../fixture/json_schema.ts";
 import type { PluginDescription } from "../plugin/isolation.ts";
@@ -58,15 +59,11 @@ export async function schemaCommand(args: string[]): Promise<number> {
   if (values.output === undefined) {
     await Deno.stdout.write(new TextEncoder().encode(text));
   } else {
+    checkOutputPath("--output", values.output);
     try {
       await Deno.writeTextFile(values.output, text);
     } catch (error) {
-      throw new UsageError(
-        `Cannot write --output "${values.output}": ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      );
+      throw outputFileError("--output", values.output, error);
     }
   }
   return EXIT.ok;

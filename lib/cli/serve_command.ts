@@ -59,7 +59,13 @@ export async function serveCommand(args: string[]): Promise<number> {
       throw namedByFlags(error, `plugin "${pluginName}" (server)`, specs, positionals);
     },
   );
-  const service = await prepared.serve(options);
+  // Where to listen is the user's to say: an address in use or not
+  // available, a socket path that is a file or whose folder is missing, is
+  // a usage error (exit 2), told in the transport's words.
+  const service = await prepared.serve(options).catch((error) => {
+    if ((error as Error)?.name !== "ConnectionError") throw error;
+    throw new UsageError((error as Error).message, { cause: error });
+  });
   const address = formatAddress(service.address);
   // Listening for the stop signals before saying where it listens: whoever
   // reads that line may signal at once, and Deno's default would kill the

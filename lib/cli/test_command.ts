@@ -1,5 +1,6 @@
 // `wiretest test [paths…]`: discover fixture files, run them, report, and
 // exit 0 (all passed), 1 (some failed) or 2 (usage error, invalid fixtures).
+import { checkOutputPath, outputFileError } from "./_output_file.ts";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { parseDuration } from "../fixture/duration.ts";
@@ -20,7 +21,7 @@ import {
   TEXT_CONTENT_TYPE,
   wantsOpenMetrics,
 } from "../exporter/exposition.ts";
-import { parseHostPort } from "../transport/address.ts";
+import { checkHost, parseHostPort } from "../transport/address.ts";
 import { parsePluginMemory, UsageError } from "./_flags.ts";
 
 const HELP = `wiretest test [paths or globs…] [flags]
@@ -244,10 +245,10 @@ function serveMetrics(listen: string, families: () => MetricFamily[]): Deno.Http
   let port: number;
   try {
     ({ hostname, port } = parseHostPort(listen));
+    checkHost(hostname);
   } catch (error) {
-    throw new UsageError(`Cannot use --metrics-listen "${listen}": it is not host:port`, {
-      cause: error,
-    });
+    const why = (error as Error).message.replace(/^Cannot [^:]*: /, "");
+    throw new UsageError(`Cannot use --metrics-listen: ${why}`, { cause: error });
   }
   return Deno.serve({ hostname, port, onListen: () => {} }, (request) => {
     if (new URL(request.url).pathname !== "/metrics") {
@@ -347,14 +348,13 @@ function flag<T>(
 /** A file the report is written to synchronously, so nothing is lost when the process exits. */
 function openOutput(path: string): { write: (text: string) => void; close: () => void } {
   let file: Deno.FsFile;
+  checkOutputPath("--output", path);
   try {
     // A CI job names reports/<n>.xml before anything made reports/.
     Deno.mkdirSync(dirname(path), { recursive: true });
     file = Deno.openSync(path, { write: true, create: true, truncate: true });
   } catch (error) {
-    throw new UsageError(`Cannot write --output "${path}": ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw outputFileError("--output", path, error);
   }
   const encoder = new TextEncoder();
   return {

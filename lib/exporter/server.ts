@@ -11,6 +11,7 @@ import { judgeStep } from "../fixture/judge_step.ts";
 import type { FixtureStep } from "../fixture/types.ts";
 import { ParamsError } from "../plugin/params_schema.ts";
 import { redactPasswords } from "../plugin/redact_passwords.ts";
+import { readInputTextFile } from "../plugin/input_file.ts";
 import { undeclaredExpectations } from "../fixture/undeclared_expectations.ts";
 import type { MetricDeclaration } from "../plugin/outcome_declaration_types.ts";
 import type { LogLevel, Outcome } from "../plugin/types.ts";
@@ -400,11 +401,12 @@ function stepOf(module: ExporterModule): FixtureStep {
 async function loadConfig(options: ExporterOptions): Promise<ExporterConfig> {
   let text: string;
   try {
-    text = await Deno.readTextFile(options.configFile);
+    // Regular files only, bounded: a FIFO or /dev/zero is refused unopened.
+    text = await readInputTextFile(options.configFile, 2 ** 20);
   } catch (error) {
-    throw new ExporterConfigError(options.configFile, [
-      `${options.configFile}:1:1: cannot read the file: ${(error as Error).message}`,
-    ], { cause: error });
+    throw new ExporterConfigError(options.configFile, [(error as Error).message], {
+      cause: error,
+    });
   }
   const read = readExporterConfig(text, options.configFile);
   const config = read.config;

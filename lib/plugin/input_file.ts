@@ -2,85 +2,34 @@
 // bundle, a certificate). A path that names nothing readable is the user's
 // mistake, not the peer's: it gets one typed error that says which file and
 // why, relative to which folder, so the CLI can report it as a usage error.
-import { isAbsolute } from "node:path";
 
-/** Why a file (or directory) named in params cannot be used. */
-export type InputFileProblem = "not-found" | "is-directory" | "not-a-directory" | "denied";
+export {
+  fileKind,
+  InputFileError,
+  type InputFileErrorOptions,
+  type InputFileProblem,
+  inputFileProblem,
+  quotePath,
+} from "../_internal/input_file_error.ts";
+import {
+  fileKind,
+  InputFileError,
+  type InputFileErrorOptions,
+  inputFileProblem,
+} from "../_internal/input_file_error.ts";
 
-/** Options for {@linkcode InputFileError}. */
-export interface InputFileErrorOptions extends ErrorOptions {
-  /** The path names a directory to use (`true`), not a file to read. */
-  directory?: boolean;
-}
-
-/**
- * A file named in params does not exist, is a directory, or may not be read
- * (the operating system refused); or a directory named in params does not
- * exist or is not one. The CLI exits with 2 for it, as for any other usage
- * error.
- *
- * @example Recognising the error
- * ```ts
- * import { InputFileError, readInputTextFile } from "@wiretest/wiretest/plugin";
- * import assert from "node:assert/strict";
- *
- * await assert.rejects(readInputTextFile("/nonexistent/ca.pem"), (err: unknown) => {
- *   assert.ok(err instanceof InputFileError);
- *   assert.equal(err.code, "not-found");
- *   assert.equal(err.message, 'Cannot read file "/nonexistent/ca.pem": it does not exist');
- *   return true;
- * });
- * ```
- */
-export class InputFileError extends TypeError {
-  /** The path as it was given. */
-  readonly path: string;
-  /** What is wrong with it. */
-  readonly code: InputFileProblem;
-
-  /**
-   * Creates the error.
-   *
-   * @param path The path as it was given.
-   * @param code What is wrong with it.
-   * @param options The underlying error as `cause`; `directory` for a directory to use.
-   */
-  constructor(path: string, code: InputFileProblem, options: InputFileErrorOptions = {}) {
-    const what = options.directory
-      ? `Cannot use directory "${path}"`
-      : `Cannot read file "${path}"`;
-    super(`${what}: ${detail(path, code)}`, options);
-    this.name = "InputFileError";
-    this.path = path;
-    this.code = code;
-  }
-}
-
-function detail(path: string, code: InputFileProblem): string {
-  if (code === "is-directory") return "it is a directory";
-  if (code === "not-a-directory") return "it is not a directory";
-  if (code === "denied") return "permission denied";
-  // A relative path that names nothing is most often read from another
-  // folder than the user thought: say which.
-  const base = isAbsolute(path) ? undefined : currentDir();
-  return base === undefined ? "it does not exist" : `it does not exist (relative to "${base}")`;
-}
-
-function currentDir(): string | undefined {
-  try {
-    return Deno.cwd();
-  } catch {
-    return undefined; // no read permission for it (an isolated plugin)
-  }
-}
+/** The most bytes {@linkcode readInputTextFile} reads by default: 16 MiB. */
+export const MAX_INPUT_TEXT_BYTES: number = 16 * 1024 * 1024;
 
 /**
  * Opens a file named in params for reading.
  *
  * @param path The path as given (relative to the current directory).
  * @returns The open file; close it (`using`) when done.
- * @throws {InputFileError} When the path does not exist, is a directory, or
- * the operating system refuses to open it. Other errors (a permission the
+ * @throws {InputFileError} When the path is empty or has a NUL character,
+ * is too long, does not exist, loops, is a directory or not a regular file (a
+ * FIFO, a device such as `/dev/zero`: refused without being opened), or the
+ * operating system refuses to open it. Other errors (a permission the
  * plugin's manifest entry does not grant) are thrown as they are.
  *
  * @example Reading a file's size
@@ -98,33 +47,36 @@ function currentDir(): string | undefined {
  * ```
  */
 export async function openInputFile(path: string): Promise<Deno.FsFile> {
-  let file: Deno.FsFile;
+  // The kind is checked before opening: opening a FIFO blocks until a
+  // writer comes, and a device such as /dev/zero never ends.
+  let info: Deno.FileInfo;
   try {
-    file = await Deno.open(path, { read: true });
+    info = await Deno.stat(path);
   } catch (error) {
     throw inputFileError(path, error);
   }
-  // Opening a directory succeeds; reading it would fail later, less clearly.
-  let directory: boolean;
+  if (info.isDirectory) throw new InputFileError(path, "is-directory");
+  if (!info.isFile) {
+    throw new InputFileError(path, "not-regular", {
+      detail: `it is ${fileKind(info)}, not a regular file`,
+    });
+  }
   try {
-    directory = (await file.stat()).isDirectory;
+    return await Deno.open(path, { read: true });
   } catch (error) {
-    file.close();
     throw inputFileError(path, error);
   }
-  if (directory) {
-    file.close();
-    throw new InputFileError(path, "is-directory");
-  }
-  return file;
 }
 
 /**
  * Reads a text file named in params (a PEM certificate, a CA bundle).
  *
  * @param path The path as given (relative to the current directory).
+ * @param maxBytes The most bytes read (default 16 MiB): a larger file is
+ * refused (code `too-large`).
  * @returns The file's text.
- * @throws {InputFileError} As {@linkcode openInputFile} does.
+ * @throws {InputFileError} As {@linkcode openInputFile} does, and when the
+ * file holds more than `maxBytes`.
  *
  * @example Refusing a directory
  * ```ts
@@ -138,13 +90,33 @@ export async function openInputFile(path: string): Promise<Deno.FsFile> {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function readInputTextFile(path: string): Promise<string> {
-  const file = await openInputFile(path);
-  // The stream closes the file when it ends or fails.
+export async function readInputTextFile(
+  path: string,
+  maxBytes: number = MAX_INPUT_TEXT_BYTES,
+): Promise<string> {
+  using file = await openInputFile(path);
+  const tooLarge = () =>
+    new InputFileError(path, "too-large", {
+      detail: `it is larger than the limit of ${maxBytes} bytes`,
+    });
   try {
-    return await new Response(file.readable).text();
+    if ((await file.stat()).size > maxBytes) throw tooLarge();
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const buffer = new Uint8Array(64 * 1024);
+    for (;;) {
+      const n = await file.read(buffer);
+      if (n === null) break;
+      total += n;
+      // The file may grow while it is read.
+      if (total > maxBytes) throw tooLarge();
+      chunks.push(buffer.slice(0, n));
+    }
+    const decoder = new TextDecoder();
+    return chunks.map((chunk, i) => decoder.decode(chunk, { stream: i < chunks.length - 1 }))
+      .join("");
   } catch (error) {
-    throw inputFileError(path, error);
+    throw error instanceof InputFileError ? error : inputFileError(path, error);
   }
 }
 
@@ -178,7 +150,12 @@ export async function checkInputDirectory(path: string): Promise<void> {
   } catch (error) {
     throw inputFileError(path, error, { directory: true });
   }
-  if (!info.isDirectory) throw new InputFileError(path, "not-a-directory", { directory: true });
+  if (!info.isDirectory) {
+    throw new InputFileError(path, "not-a-directory", {
+      directory: true,
+      detail: info.isFile ? "it is not a directory" : `it is ${fileKind(info)}, not a directory`,
+    });
+  }
 }
 
 function inputFileError(
@@ -186,13 +163,11 @@ function inputFileError(
   error: unknown,
   options: InputFileErrorOptions = {},
 ): unknown {
-  const cause = { ...options, cause: error };
-  if (error instanceof Deno.errors.NotFound) return new InputFileError(path, "not-found", cause);
-  if (error instanceof Deno.errors.IsADirectory) {
-    return new InputFileError(path, "is-directory", cause);
-  }
-  if (error instanceof Deno.errors.PermissionDenied) {
-    return new InputFileError(path, "denied", cause);
-  }
-  return error;
+  const problem = inputFileProblem(path, error);
+  if (problem === undefined) return error;
+  return new InputFileError(path, problem.code, {
+    ...options,
+    ...(problem.detail === undefined ? {} : { detail: problem.detail }),
+    cause: error,
+  });
 }

@@ -311,7 +311,7 @@ export { DEFAULT_MANIFEST_TIMEOUT_MS, DEFAULT_MAX_MANIFEST_BYTES };
  * import assert from "node:assert/strict";
  *
  * await assert.rejects(loadManifest("/dev/zero"), {
- *   name: "TypeError",
+ *   name: "InputFileError",
  *   message: 'Cannot load manifest "/dev/zero": it is a character device, not a regular file',
  * });
  * await assert.rejects(loadManifest("http://example.com/manifest.json"), {

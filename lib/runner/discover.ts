@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { InputFileError, inputFileProblem, quotePath } from "../_internal/input_file_error.ts";
 import { glob } from "node:fs/promises";
 import { isAbsolute, join, normalize, relative, resolve } from "node:path";
 import { isFixturePath } from "../fixture/load_fixture.ts";
@@ -104,7 +105,14 @@ async function statOrUndefined(path: string): Promise<Deno.FileInfo | undefined>
     return await Deno.stat(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
+    // A path no file can have (a NUL, too long, a loop): one line that says so.
+    const problem = inputFileProblem(path, error);
+    if (problem === undefined) throw error;
+    throw new InputFileError(path, problem.code, {
+      subject: `Cannot look for fixtures at ${quotePath(path)}`,
+      ...(problem.detail === undefined ? {} : { detail: problem.detail }),
+      cause: error,
+    });
   }
 }
 

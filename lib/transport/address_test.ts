@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatAddress, parseHostPort } from "./address.ts";
+import { checkUnixPath, formatAddress, parseConnectAddress, parseHostPort } from "./address.ts";
 
 Deno.test("formatAddress() writes IPv4 as host:port", () => {
   assert.equal(
@@ -45,12 +45,45 @@ Deno.test("parseHostPort() round trips what formatAddress() writes", () => {
 });
 
 Deno.test("parseHostPort() throws TypeError for text that is not host:port", () => {
-  for (const text of ["localhost", "127.0.0.1:", "::1:53", "host:http", "", "a:1:2"]) {
+  for (const text of ["localhost", "127.0.0.1:", "host:http", "", "a:1:2"]) {
     assert.throws(() => parseHostPort(text), {
       name: "TypeError",
       message: `Cannot parse address: "${text}" is not host:port`,
     }, text);
   }
+  // An IPv6 address without brackets: where the port starts cannot be told.
+  assert.throws(() => parseHostPort("::1:53"), {
+    name: "TypeError",
+    message:
+      'Cannot parse address: "::1:53" is not host:port (an IPv6 address goes in brackets: "[::1]:53")',
+  });
+});
+
+Deno.test("parseConnectAddress() refuses port 0 and hosts no lookup could find", () => {
+  assert.deepEqual(parseConnectAddress("localhost:7"), { hostname: "localhost", port: 7 });
+  assert.throws(() => parseConnectAddress("127.0.0.1:0"), {
+    name: "RangeError",
+    message: 'Cannot use address "127.0.0.1:0": port 0 cannot be connected to (give 1-65535)',
+  });
+  assert.throws(() => parseConnectAddress(`${"x".repeat(300)}:7`), {
+    name: "TypeError",
+    message: /^Cannot use host "x{60}…" \(300 characters\): it is 300 characters, more than 253$/,
+  });
+  assert.throws(() => parseConnectAddress("127.0.0.1\0:7"), {
+    name: "TypeError",
+    message: /^Cannot use host "127\.0\.0\.1\\u0000": it is not an IP address or a host name/,
+  });
+  assert.throws(() => parseConnectAddress(`${"l".repeat(64)}.example:7`), /more than 63/);
+});
+
+Deno.test("checkUnixPath() names the path's length and the 107-byte limit", () => {
+  checkUnixPath(`/${"a".repeat(106)}`);
+  assert.throws(() => checkUnixPath(`/${"é".repeat(54)}`), {
+    name: "RangeError",
+    message: /: it is 109 bytes, longer than the 107 bytes a socket path may have on Linux$/,
+  });
+  assert.throws(() => checkUnixPath("/tmp/a\0b"), { name: "TypeError", message: /NUL/ });
+  assert.throws(() => checkUnixPath(""), { name: "TypeError", message: /empty/ });
 });
 
 Deno.test("parseHostPort() throws RangeError for a port above 65535", () => {

@@ -131,10 +131,15 @@ Deno.test("connectTcp() maps an unresolvable host to ConnectionError dns", async
   });
 });
 
-Deno.test("connectTcp() rejects a port outside 0-65535 with RangeError", async () => {
+Deno.test("connectTcp() rejects a port outside 1-65535 with RangeError", async () => {
   await assert.rejects(connectTcp({ port: 65536 }), {
     name: "RangeError",
-    message: 'Cannot connect: port "65536" is not an integer in 0-65535',
+    message: 'Cannot connect: port "65536" is not an integer in 1-65535',
+  });
+  // Port 0 names no server: the runtime's own words were "Invalid port (out of range): 0".
+  await assert.rejects(connectTcp({ port: 0 }), {
+    name: "RangeError",
+    message: 'Cannot connect: port "0" is not an integer in 1-65535',
   });
 });
 

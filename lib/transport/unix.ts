@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { toNetError } from "../errors.ts";
+import { checkUnixPath } from "./address.ts";
+import { ConnectionError, toNetError } from "../errors.ts";
 import { withDeadline } from "../_internal/deadline.ts";
 import { toIoError } from "./_io_error.ts";
 import { DenoStreamConn, DenoStreamListener } from "./conn.ts";
@@ -21,6 +22,7 @@ export interface ConnectUnixOptions extends IoOptions {
  * @param options The socket path, timeout or signal.
  * @returns The connection.
  * @throws {ConnectionError} `not-found` when no socket is at the path, `refused` when nobody listens.
+ * @throws {RangeError} When the path is longer than 107 bytes (TypeError: empty, or a NUL).
  *
  * @example Connecting to a Unix socket
  * ```ts
@@ -35,6 +37,7 @@ export interface ConnectUnixOptions extends IoOptions {
  * ```
  */
 export async function connectUnix(options: ConnectUnixOptions): Promise<Conn> {
+  checkUnixPath(options.path);
   const where = `unix:${options.path}`;
   const connectStart = performance.now();
   let raw: Deno.UnixConn;
@@ -65,6 +68,7 @@ export interface ListenUnixOptions {
  * @param options The path, and whether to replace a stale socket.
  * @returns The listener; closing it removes the socket file.
  * @throws {ConnectionError} `address-in-use` when the path exists.
+ * @throws {RangeError} When the path is longer than 107 bytes (TypeError: empty, or a NUL).
  *
  * @example Listening in a temporary directory
  * ```ts
@@ -77,6 +81,7 @@ export interface ListenUnixOptions {
  * ```
  */
 export function listenUnix(options: ListenUnixOptions): Listener {
+  checkUnixPath(options.path);
   if (options.replace) removeStaleSocket(options.path);
   try {
     return new DenoStreamListener(
@@ -96,7 +101,12 @@ function removeStaleSocket(path: string): void {
     return;
   }
   if (!info.isSocket) {
-    throw new TypeError(`Cannot listen on unix:${path}: it exists and is not a socket`);
+    throw new ConnectionError({
+      code: "address-in-use",
+      operation: "listen",
+      address: `unix:${path}`,
+      detail: "it exists and is not a socket",
+    });
   }
   Deno.removeSync(path);
 }

@@ -116,7 +116,11 @@ Deno.test("listenUnix() with replace refuses to remove a regular file", async ()
   await using dir = await tempDir();
   const path = `${dir.path}/not-a-socket`;
   await Deno.writeTextFile(path, "keep me");
-  assert.throws(() => listenUnix({ path, replace: true }).close(), TypeError);
+  assert.throws(() => listenUnix({ path, replace: true }).close(), {
+    name: "ConnectionError",
+    code: "address-in-use",
+    message: /it exists and is not a socket$/,
+  });
   assert.equal(await Deno.readTextFile(path), "keep me");
 });
 

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { ParamsSchema, ParamsTypesMatch } from "../../lib/plugin/mod.ts";
-import { parseHostPort } from "../../lib/transport/mod.ts";
+import { checkHost, checkUnixPath, parseConnectAddress } from "../../lib/transport/mod.ts";
 import { MAX_UDP_PAYLOAD, UDP_IO_VALUES, type UdpIo } from "../../lib/transport/unstable_udp.ts";
 
 /** The transports the echo plugin speaks. */
@@ -103,6 +103,11 @@ const echoServerSchema = z.object({
     }
   }
   if (p.path !== undefined && p.transport !== "unix") onlyFor(ctx, "path", "unix", p.transport);
+  for (const [field, check] of [["host", checkHost], ["path", checkUnixPath]] as const) {
+    const value = p[field];
+    const message = value === undefined ? undefined : problemOf(() => check(value));
+    if (message !== undefined) ctx.addIssue({ code: "custom", path: [field], message });
+  }
 });
 
 // The interfaces say what the schema says: a drift is a compile error here.
@@ -263,13 +268,13 @@ const echoClientSchema = z.object({
         path: ["target"],
         message: `"${p.target}" is not "unix:/path" (transport "unix")`,
       });
+    } else {
+      const message = problemOf(() => checkUnixPath(p.target.slice("unix:".length)));
+      if (message !== undefined) ctx.addIssue({ code: "custom", path: ["target"], message });
     }
   } else {
-    try {
-      parseHostPort(p.target);
-    } catch (error) {
-      ctx.addIssue({ code: "custom", path: ["target"], message: (error as Error).message });
-    }
+    const message = problemOf(() => parseConnectAddress(p.target));
+    if (message !== undefined) ctx.addIssue({ code: "custom", path: ["target"], message });
   }
   if (transport === "udp") {
     if (payloadLength(p) > MAX_UDP_PAYLOAD) {
@@ -389,4 +394,14 @@ function onlyFor(ctx: z.RefinementCtx, field: string, wanted: string, actual: st
       wanted.includes(",") ? wanted : `"${wanted}"`
     }, not "${actual}"`,
   });
+}
+
+// A transport check's message as a params issue: "Cannot use host …: why".
+function problemOf(check: () => void): string | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }

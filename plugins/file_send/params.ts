@@ -1,5 +1,6 @@
 // Params of the file-send roles. Explicit interfaces keep JSR's public types
 // fast; the zod schemas validate fixtures and CLI flags against them.
+import { checkHost, parseConnectAddress } from "../../lib/transport/mod.ts";
 import { z } from "zod";
 import type { ParamsSchema, ParamsTypesMatch } from "../../lib/plugin/mod.ts";
 
@@ -105,7 +106,8 @@ const mode = z.enum(["framed", "raw"]).default("framed")
 
 const fileReceiverSchema = z.object({
   dir: z.string().min(1).describe("directory the received files go into (must exist)"),
-  host: z.string().default("127.0.0.1").describe("address to bind"),
+  host: z.string().superRefine(issueFrom(checkHost)).default("127.0.0.1")
+    .describe("address to bind"),
   port: z.number().int().min(0).max(65535).default(0).describe("port to bind (0: a free one)"),
   mode,
   overwrite: z.boolean().default(false).describe("replace an existing file of the same name"),
@@ -144,7 +146,8 @@ export const fileReceiverParams: ParamsSchema<FileReceiverParams, FileReceiverOp
 
 const fileSenderSchema = z.object({
   file: z.string().min(1).describe("path of the file to send"),
-  target: z.string().min(1).describe("receiver address, host:port"),
+  target: z.string().superRefine(issueFrom(parseConnectAddress))
+    .describe("receiver address, host:port"),
   mode,
   name: z.string().min(1).optional().describe(
     "name announced to the receiver (default: base name)",
@@ -178,3 +181,14 @@ true satisfies ParamsTypesMatch<typeof fileSenderSchema, FileSenderParams, FileS
  * ```
  */
 export const fileSenderParams: ParamsSchema<FileSenderParams, FileSenderOptions> = fileSenderSchema;
+
+// A transport check as a params refinement: its message is the issue.
+function issueFrom(check: (text: string) => unknown) {
+  return (text: string, ctx: z.RefinementCtx): void => {
+    try {
+      check(text);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+    }
+  };
+}

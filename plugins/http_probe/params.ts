@@ -7,12 +7,43 @@
  */
 import { z } from "zod";
 import type { ParamsSchema, ParamsTypesMatch } from "../../lib/plugin/mod.ts";
+import { checkHost } from "../../lib/transport/mod.ts";
 
 /** A header line as users write it: `Name: value` (an RFC 9110 token, no CR or LF). */
 const HEADER_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*$/;
 /** An RFC 9110 method token. */
 const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const MIB = 1024 * 1024;
+
+// A URL names a server to connect to: port 0 names none, and its host must
+// be one a lookup could find (the URL parser takes a 5,000-character label).
+function urlTarget(text: string, ctx: z.RefinementCtx): void {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return; // z.url() says so
+  }
+  if (url.port === "0") {
+    ctx.addIssue({
+      code: "custom",
+      message: "has port 0, which cannot be connected to (give 1-65535)",
+    });
+  }
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const message = problemOf(() => checkHost(host));
+  if (message !== undefined) ctx.addIssue({ code: "custom", message });
+}
+
+// A transport check's message as a params issue: "Cannot use host …: why".
+function problemOf(check: () => void): string | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
 
 /** What users pass to the client role (optional fields have defaults). */
 export interface HttpProbeClientOptions {
@@ -126,6 +157,7 @@ export interface HttpProbeClientParams {
 const httpProbeClientSchema = z
   .object({
     url: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
+      .superRefine(urlTarget)
       .describe("URL to request (http:// or https://)"),
     method: z.string().regex(METHOD, "must be an HTTP method token").default("GET")
       .describe("Request method"),
@@ -285,7 +317,10 @@ export interface HttpServerParams {
 
 const httpServerSchema = z
   .object({
-    host: z.string().min(1).default("127.0.0.1").describe("Address to bind"),
+    host: z.string().superRefine((host, ctx) => {
+      const message = problemOf(() => checkHost(host));
+      if (message !== undefined) ctx.addIssue({ code: "custom", message });
+    }).default("127.0.0.1").describe("Address to bind"),
     port: z.number().int().min(0).max(65535).default(0).describe("Port (0 picks a free one)"),
     status: z.number().int().min(200).max(599).default(200).describe("Response status"),
     body: z.string().default("ok").describe("Response body text"),

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import type { ParamsSchema } from "../../lib/plugin/mod.ts";
+import { checkHost, parseConnectAddress, parseHostPort } from "../../lib/transport/mod.ts";
 import type { ToxicInput } from "./toxics.ts";
 import { UDP_IO_VALUES, type UdpIo } from "../../lib/transport/unstable_udp.ts";
 
@@ -98,8 +99,9 @@ const toxicSchema = z.object({
 
 const proxySchema = z.object({
   name: z.string().min(1).max(100).describe("Proxy name"),
-  listen: z.string().optional().describe("host:port to listen on (default 127.0.0.1:0)"),
-  upstream: z.string().min(1).describe("host:port to relay to"),
+  listen: z.string().superRefine(addressIssue("listen")).optional()
+    .describe("host:port to listen on (default 127.0.0.1:0)"),
+  upstream: z.string().superRefine(addressIssue("upstream")).describe("host:port to relay to"),
   protocol: z.enum(["tcp", "udp"]).optional().describe("tcp (default) or udp"),
   enabled: z.boolean().optional().describe("Listen at once (default true)"),
   toxics: z.array(toxicSchema).max(100).optional().describe("Toxics from the start"),
@@ -120,7 +122,7 @@ const proxySchema = z.object({
  * ```
  */
 export const proxyServerParams: ParamsSchema<ProxyServerParams, ProxyServerOptions> = z.object({
-  host: z.string().min(1).default("127.0.0.1").describe(
+  host: z.string().superRefine(hostIssue).default("127.0.0.1").describe(
     "Address the control API binds (default loopback only)",
   ),
   port: z.number().int().min(0).max(65535).default(0).describe(
@@ -139,11 +141,11 @@ export const proxyServerParams: ParamsSchema<ProxyServerParams, ProxyServerOptio
     "UDP proxies' sockets: auto (libc's in a Worker where FFI is granted for libc, else the runtime's), deno, libc",
   ),
   proxies: z.array(proxySchema).max(1000).default([]).describe("Proxies to create at start"),
-  upstream: z.string().min(1).optional().describe(
+  upstream: z.string().superRefine(addressIssue("upstream")).optional().describe(
     "Shorthand for one proxy: its upstream host:port",
   ),
   name: z.string().min(1).max(100).default("proxy").describe("Shorthand: the proxy's name"),
-  listen: z.string().optional().describe(
+  listen: z.string().superRefine(addressIssue("listen")).optional().describe(
     "Shorthand: host:port it listens on (default 127.0.0.1:0)",
   ),
   protocol: z.enum(["tcp", "udp"]).default("tcp").describe("Shorthand: tcp or udp"),
@@ -206,3 +208,32 @@ export const proxyClientParams: ParamsSchema<ProxyClientParams, ProxyClientOptio
     "Milliseconds each control request may take",
   ),
 });
+
+/**
+ * Parses a proxy's `listen` (host:port, port 0 for a free one) or `upstream`
+ * (host:port to connect to: port 1-65535); hosts are IP addresses or host names.
+ */
+export function addressOf(value: string, field: string): { hostname: string; port: number } {
+  if (field === "upstream") return parseConnectAddress(value);
+  const address = parseHostPort(value);
+  checkHost(address.hostname);
+  return address;
+}
+
+function addressIssue(field: "listen" | "upstream") {
+  return (value: string, ctx: z.RefinementCtx): void => {
+    try {
+      addressOf(value, field);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+    }
+  };
+}
+
+function hostIssue(host: string, ctx: z.RefinementCtx): void {
+  try {
+    checkHost(host);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message });
+  }
+}

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { formatAddress, parseHostPort } from "../../lib/transport/mod.ts";
+import { formatAddress } from "../../lib/transport/mod.ts";
+import { addressOf } from "./params.ts";
 import type { Relay } from "./_relay.ts";
 import { startTcpRelay } from "./_tcp_relay.ts";
 import { startUdpRelayOn } from "./_udp_libc_relay.ts";
@@ -400,12 +401,11 @@ export class ProxyCollection {
 
 function address(value: string, field: string): { hostname: string; port: number } {
   try {
-    return parseHostPort(value);
+    return addressOf(value, field);
   } catch (error) {
-    throw new ProxyApiError(
-      `bad request body: ${field} must be host:port, got ${JSON.stringify(value)}`,
-      400,
-      { cause: error },
-    );
+    const why = (error as Error).message.replace(/^Cannot [^:]*: /, "");
+    throw new ProxyApiError(`bad request body: ${field} must be host:port: ${why}`, 400, {
+      cause: error,
+    });
   }
 }

@@ -61,7 +61,10 @@ Deno.test("summarizeUdpPing() gives the error of a run that could not start", ()
 });
 
 Deno.test("runClient() rejects a udp-ping target that is not host:port, naming the field", async () => {
-  await assert.rejects(runClient(udpPing, { target: "127.0.0.1" }), /"target" must be "host:port"/);
+  await assert.rejects(
+    runClient(udpPing, { target: "127.0.0.1" }),
+    /"target" Cannot parse address: "127\.0\.0\.1" is not host:port/,
+  );
 });
 
 Deno.test("summarizeUdpPing() says why a run stopped early instead of listing odd counts", () => {

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { ParamsSchema, ParamsTypesMatch } from "../../lib/plugin/mod.ts";
-import { parseHostPort } from "../../lib/transport/mod.ts";
+import { checkHost, parseConnectAddress } from "../../lib/transport/mod.ts";
 import { MAX_UDP_PAYLOAD, UDP_IO_VALUES, type UdpIo } from "../../lib/transport/unstable_udp.ts";
 import { HEADER_SIZE } from "./_packet.ts";
 
@@ -61,7 +61,8 @@ export interface UdpPingServerParams {
 
 const udpPingServerSchema = z
   .object({
-    host: z.string().min(1).default("127.0.0.1").describe("Address to bind"),
+    host: z.string().superRefine(issueFrom(checkHost)).default("127.0.0.1")
+      .describe("Address to bind"),
     port: z.number().int().min(0).max(65535).default(0).describe(
       "UDP port to bind; 0 picks a free one",
     ),
@@ -138,19 +139,21 @@ export interface UdpPingClientParams {
   io: UdpIo;
 }
 
-function isTarget(text: string): boolean {
-  try {
-    return parseHostPort(text).port > 0;
-  } catch {
-    return false;
-  }
+// A transport check as a params refinement: its message is the issue.
+function issueFrom(check: (text: string) => unknown) {
+  return (text: string, ctx: z.RefinementCtx): void => {
+    try {
+      check(text);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+    }
+  };
 }
 
 const udpPingClientSchema = z
   .object({
-    target: z.string().refine(isTarget, {
-      message: 'must be "host:port" with a port in 1-65535',
-    }).describe("Echo peer to ping, host:port"),
+    target: z.string().superRefine(issueFrom(parseConnectAddress))
+      .describe("Echo peer to ping, host:port"),
     count: z.number().int().min(1).max(MAX_PING_COUNT).default(10).describe(
       "Pings to send",
     ),
