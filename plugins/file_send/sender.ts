@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import {
   type Conn,
+  ConnectionError,
   connectTcp,
   parseHostPort,
   readFull,
@@ -64,16 +65,23 @@ export async function sendFile(params: FileSenderParams, ctx: Context): Promise<
   // An "ok" before the trailer left acknowledges bytes the receiver cannot have had.
   let trailerSent = false;
   let earlyOk: number | undefined;
+  // The connection ended (or was reset) before any answer, while the sender
+  // still had bytes to send or had not yet sent its own end: it was cut.
+  const ended: { cut?: { sent: number; cause: unknown } } = {};
+  const wasCut = () => ended.cut;
+  let finSent = false;
   ack?.then((a) => {
     if (!a.ok) refusal = a;
     else if (!trailerSent) earlyOk = sent;
-  }, () => {});
+  }, (error) => {
+    if (!finSent && endedWithoutAnswer(error)) ended.cut = { sent, cause: error };
+  });
 
   try {
     if (params.mode === "framed") await conn.write(encodeHeader(name, size), io);
     const progress = byteProgress(ctx, name, size);
     for await (const chunk of readAhead(file, size, params.chunkSize, params.file)) {
-      if (refusal || earlyOk !== undefined) break;
+      if (refusal || earlyOk !== undefined || ended.cut) break;
       // Hashed while the socket takes the chunk: the write mostly waits for
       // the receiver to drain it.
       const writing = conn.write(chunk, io);
@@ -92,12 +100,22 @@ export async function sendFile(params: FileSenderParams, ctx: Context): Promise<
       return outcome(true, { name, size, sent, sha256, meter, facts: { peer_closed: peerClosed } });
     }
     if (earlyOk !== undefined) throw prematureAck(earlyOk, size);
+    if (ended.cut) throw cutShort(ended.cut.sent, size, params.target, ended.cut.cause);
     if (!refusal) {
       trailerSent = true;
       await conn.write(encodeTrailer(digest), io);
+      // A moment for the answer before the sender's end (FIN) leaves: a
+      // connection that closes in it, before the receiver can have seen the
+      // end, was cut (`truncated`); one that closes only after it is a
+      // receiver that read to the end without a word (`no-ack`).
+      await within(ack!.catch(() => {}), Math.min(params.idleTimeoutMs, FIN_GRACE_MS));
+      // (Read through a function: the answer's handler may have set it meanwhile.)
+      const cutMeanwhile = wasCut();
+      if (cutMeanwhile) throw cutShort(sent, size, params.target, cutMeanwhile.cause);
       // Nothing more to send: a receiver that reads to the end (a raw one
       // such as `nc -l`) sees it and closes, so the sender need not wait out
       // its idle timeout to learn that no acknowledgement is coming.
+      finSent = true;
       await conn.closeWrite().catch(() => {});
     }
     // The connection ended without a word: the same question as a timeout.
@@ -135,8 +153,34 @@ export async function sendFile(params: FileSenderParams, ctx: Context): Promise<
       );
     }
     if (refusal) throw rejection(refusal, error);
+    // A write the network or the receiver cut off before every byte went.
+    if (error instanceof ConnectionError && CUT_CODES.has(error.code)) {
+      throw cutShort(sent, size, params.target, error);
+    }
     throw error;
   }
+}
+
+// How long a framed sender waits for the answer before it sends its FIN.
+const FIN_GRACE_MS = 1000;
+
+// Write errors that mean the connection was cut under the sender.
+const CUT_CODES: ReadonlySet<string> = new Set(["broken-pipe", "reset", "closed"]);
+
+/** Whether the answer's read failed because the connection ended without one. */
+function endedWithoutAnswer(error: unknown): boolean {
+  return (error instanceof FileSendError && error.code === "no-ack") ||
+    (error instanceof ConnectionError && CUT_CODES.has(error.code));
+}
+
+/** The connection ended before the receiver can have had every byte. */
+function cutShort(sent: number, size: number, target: string, cause: unknown): FileSendError {
+  return new FileSendError(
+    "truncated",
+    `Cannot send file to ${target}: the connection was cut after ${sent} of ${size} bytes were sent, before the receiver could answer (the network or the receiver closed it early)`,
+    "sender",
+    { cause },
+  );
 }
 
 const RAW_HINT = "is the receiver in raw mode? (`--mode raw`)";

@@ -7,6 +7,7 @@ import { bindUdp, libcUdpRefusal } from "../../lib/transport/unstable_udp.ts";
 import type { Service } from "../../lib/plugin/types.ts";
 import { runProxyClient, startProxyServer } from "../../plugins/proxy/mod.ts";
 import { runEchoClient, startEchoServer } from "../../plugins/echo/mod.ts";
+import { runFileSender, startFileReceiver } from "../../plugins/file_send/mod.ts";
 import { makeCertificates } from "../_support/certs.ts";
 import { freePort, ignoreWithout, spawnPeer, waitForTcp } from "../_support/peer.ts";
 
@@ -254,9 +255,11 @@ for (const io of ["libc", "deno"] as const) {
         8,
       );
       assert.equal(rate.got.length, 50);
-      // 50 datagrams at 100 per second: the last leaves 490 ms after the first.
-      const span = rate.got[49].at - rate.got[0].at;
-      assert.ok(span >= 480, `spread over ${span} ms`);
+      // 50 datagrams at 100 per second: the last leaves 490 ms after the first, which
+      // left after it was sent (measured from the send: a late first reply on a loaded
+      // machine cannot shorten it).
+      const span = rate.got[49].at - rate.sentAt;
+      assert.ok(span >= 489, `spread over ${span} ms`);
       assert.ok(rate.counters.rate_delayed >= 45);
 
       const latency = await send(
@@ -370,4 +373,54 @@ time.sleep(60)`,
       if (!closed) await service.close();
     }
   },
+});
+
+Deno.test("file-send through a limit_data toxic reports truncated, whether the cut comes after its last write or mid-file", async () => {
+  const dir = await Deno.makeTempDir();
+  const receiver = await startFileReceiver({ dir: `${dir}` });
+  try {
+    const small = `${dir}/small.bin`;
+    const big = `${dir}/big.bin`;
+    await Deno.writeFile(small, new Uint8Array(68).fill(7));
+    const data = new Uint8Array(8 * 1024 * 1024);
+    for (let at = 0; at < data.length; at += 65536) {
+      crypto.getRandomValues(data.subarray(at, at + 65536));
+    }
+    await Deno.writeFile(big, data);
+    const cases: [string, number, number][] = [
+      // The whole file is written before the proxy cuts: the cut arrives before the sender's FIN.
+      [small, 68, 20],
+      // The proxy cuts after 64 KiB of 8 MiB: the sender's writes fail mid-file.
+      [big, data.length, 65536],
+    ];
+    for (const [file, size, bytes] of cases) {
+      await withProxy({
+        upstream: formatAddress(receiver.address),
+        toxics: [{ type: "limit_data", stream: "upstream", attributes: { bytes } }],
+      }, async (listen, counters) => {
+        const outcome = await runFileSender({
+          file,
+          target: formatAddress({ transport: "tcp", ...listen }),
+          name: `cut-${bytes}.bin`,
+          idleTimeoutMs: 10_000,
+        });
+        assert.equal(outcome.ok, false);
+        assert.equal(outcome.error?.name, "FileSendError", outcome.error?.message);
+        assert.equal(outcome.error?.code, "truncated", outcome.error?.message);
+        assert.match(
+          outcome.error!.message,
+          new RegExp(`: the connection was cut after \\d+ of ${size} bytes were sent, `),
+        );
+        assert.equal((await counters()).limit_data_closed, 1);
+      });
+    }
+    // Nothing was stored: the receiver saw a cut transfer too.
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+      "big.bin",
+      "small.bin",
+    ]);
+  } finally {
+    await receiver.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
