@@ -306,3 +306,94 @@ Deno.test("a load step's JSON lines carry its per-second series (rate, p50/p90/p
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+// A TCP echo peer that answers 3 messages per connection, then closes: with
+// one VU every 4th iteration fails (the session reconnects), so 20
+// iterations end 15 correct and 5 failed.
+const FLAKY_ECHO = `
+import socket, sys
+server = socket.create_server(("127.0.0.1", int(sys.argv[1])))
+while True:
+    conn, _ = server.accept()
+    with conn:
+        for _ in range(3):
+            data = conn.recv(65536)
+            if not data:
+                break
+            conn.sendall(data)
+`;
+
+Deno.test({
+  name:
+    "an error threshold says how many errors are fine, in a fixture and on the CLI; without one any error fails",
+  ignore: ignoreWithout("python3"),
+  async fn() {
+    const port = freePort();
+    await using _peer = spawnPeer("python3", ["-c", FLAKY_ECHO, String(port)]);
+    await waitForTcp(port, 10_000);
+    const target = `127.0.0.1:${port}`;
+    const dir = await fixtureDir({
+      "a.wire.yaml": loadFixture(
+        "a allowed",
+        target,
+        "{ vus: 1, iterations: 20 }",
+        'metrics.error_rate: "< 30%"',
+      ),
+      "b.wire.yaml": loadFixture(
+        "b too many",
+        target,
+        "{ vus: 1, iterations: 20 }",
+        'metrics.error_rate: "< 20%"',
+      ),
+      "c.wire.yaml": loadFixture(
+        "c strict",
+        target,
+        "{ vus: 1, iterations: 20 }",
+        'metrics.rtt_p99_ms: "< 10s"',
+      ),
+    });
+    try {
+      const [a, b, c] = await runDir(dir, false);
+      // What the peer did, counted: the verdicts below rest on it.
+      for (const e of [a, b, c]) {
+        assert.deepEqual([e.outcome.metrics.iterations, e.outcome.metrics.errors], [20, 5]);
+      }
+      assert.equal(a.status, "passed", JSON.stringify(a.expectations));
+      assert.deepEqual(a.expectations.map((e) => [e.key, e.pass]), [
+        ["metrics.iterations", true],
+        ["metrics.error_rate", true],
+      ]);
+      assert.equal(b.status, "failed");
+      assert.equal(c.status, "failed");
+      assert.deepEqual(c.expectations.map((e) => [e.key, e.pass]), [
+        ["ok", false],
+        ["metrics.rtt_p99_ms", true],
+      ]);
+      const cli = (threshold: string[]) =>
+        deno(
+          [
+            "run",
+            "-A",
+            MAIN,
+            "load",
+            "echo",
+            target,
+            "--vus",
+            "1",
+            "--iterations",
+            "20",
+            "--no-isolation",
+            ...threshold,
+          ],
+          { timeoutMs: 60_000 },
+        );
+      const allowed = await cli(["--threshold", "metrics.error_rate: < 30%"]);
+      assert.match(allowed.stdout, /^20 iterations, 5 errors/);
+      assert.equal(allowed.code, 0, allowed.stdout + allowed.stderr);
+      assert.equal((await cli(["--threshold", "metrics.error_rate: < 20%"])).code, 1);
+      assert.equal((await cli([])).code, 1);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
