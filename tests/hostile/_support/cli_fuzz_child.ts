@@ -343,7 +343,9 @@ for (let i = 0; i < CASES; i++) {
         "stderr has a line that is not a log or error line (a stack trace or a broken line)";
     } else if (
       code !== 0 && lines.filter((l) => l.startsWith("error: ")).length !== 1 &&
-      !(code === 1 && args.includes("--json") && jsonError(out.join("\n"))) &&
+      // With --json the outcome on stdout carries the error: the exchange's
+      // (exit 1) or a file named in params that cannot be read (exit 2).
+      !((code === 1 || code === 2) && args.includes("--json") && jsonError(out.join("\n"))) &&
       // Failed fixtures are told by the test reporter, not as an error.
       !(code === 1 && args[0] === "test" && out.length > 0)
     ) {
