@@ -61,6 +61,14 @@ const SO_RCVBUF = 8;
 const SO_SNDBUF = 7;
 const SO_TIMESTAMPNS = 35;
 const MSG_DONTWAIT = 0x40;
+const MSG_ERRQUEUE = 0x2000;
+const IPPROTO_IP = 0;
+const IPPROTO_IPV6 = 41;
+const IP_RECVERR = 11;
+const IPV6_RECVERR = 25;
+const ECONNREFUSED = 111;
+// Most queued ICMP errors one receive drains (the queue is bounded by SO_RCVBUF anyway).
+const ERRORS_DRAINED = 1024;
 const POLLIN = 1;
 const CLOCK_REALTIME = 0;
 const EAGAIN = 11;
@@ -421,6 +429,7 @@ export class LibcUdpSocket implements Disposable {
   #timeout = new BigInt64Array(2);
   #to = new Map<string, Uint8Array<ArrayBuffer>>();
   #received: LibcDatagram = { length: 0, fromHostname: "", fromPort: 0, at: 0, kernel: false };
+  #reportErrors = false;
 
   /**
    * Wraps a bound descriptor; use {@linkcode LibcUdp.bind}.
@@ -454,6 +463,43 @@ export class LibcUdpSocket implements Disposable {
     this.#msghdr.setBigUint64(32, address(this.#control), true);
     this.#pollfd.setInt32(0, fd, true);
     this.#pollfd.setInt16(4, POLLIN, true);
+  }
+
+  /**
+   * Asks the kernel to report ICMP errors for datagrams this socket sent
+   * (`IP_RECVERR`/`IPV6_RECVERR`): a port unreachable then makes the next
+   * {@linkcode LibcUdpSocket.receive} throw a {@linkcode LibcError} with
+   * code `ECONNREFUSED`, once per error, while the socket stays unconnected
+   * (datagrams from other addresses still arrive). Without it, Linux
+   * reports such errors only on connected sockets.
+   *
+   * @returns Whether the kernel took the option.
+   *
+   * @example A ping to a closed port is refused
+   * ```ts
+   * import { openLibcUdp } from "@wiretest/wiretest/unstable-udp";
+   * import assert from "node:assert/strict";
+   *
+   * const opened = openLibcUdp();
+   * if (opened.libc) {
+   *   using libc = opened.libc;
+   *   using closed = libc.bind("127.0.0.1", 0);
+   *   const port = closed.port;
+   *   closed.close();
+   *   using socket = libc.bind("127.0.0.1", 0);
+   *   assert.equal(socket.reportErrors(), true);
+   *   socket.sendTo(new Uint8Array([1]), 1, "127.0.0.1", port);
+   *   assert.throws(() => socket.receive(1000), { code: "ECONNREFUSED" });
+   *   assert.equal(socket.receive(0), null);
+   * }
+   * ```
+   */
+  reportErrors(): boolean {
+    const [level, option] = this.hostname.includes(":")
+      ? [IPPROTO_IPV6, IPV6_RECVERR]
+      : [IPPROTO_IP, IP_RECVERR];
+    this.#reportErrors = this.#s.setsockopt(this.#fd, level, option, new Int32Array([1]), 4) === 0;
+    return this.#reportErrors;
   }
 
   /** `true` once closed. */
@@ -514,6 +560,8 @@ export class LibcUdpSocket implements Disposable {
     if (length < 0) {
       const errno = this.#libc.errno();
       if (errno === EAGAIN || errno === EINTR) return null;
+      // The error's message stays queued (and keeps poll ready) until read.
+      if (errno === ECONNREFUSED && this.#reportErrors) this.#drainErrors();
       throw new LibcError("recvmsg", errno);
     }
     const r = this.#received;
@@ -536,6 +584,16 @@ export class LibcUdpSocket implements Disposable {
     r.fromHostname = from.hostname;
     r.fromPort = from.port;
     return r;
+  }
+
+  #drainErrors(): void {
+    const m = this.#msghdr;
+    for (let i = 0; i < ERRORS_DRAINED; i++) {
+      m.setUint32(8, this.#name.byteLength, true);
+      m.setBigUint64(40, BigInt(this.#control.byteLength), true);
+      m.setInt32(48, 0, true);
+      if (Number(this.#s.recvmsg(this.#fd, m, MSG_ERRQUEUE | MSG_DONTWAIT)) < 0) return;
+    }
   }
 
   /** Closes the descriptor. Idempotent. */

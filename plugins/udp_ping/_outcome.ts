@@ -51,6 +51,13 @@ export const udpPingOutcome: OutcomeDeclaration = {
       description:
         "Datagrams with this run's identifier but cut, lengthened, garbled, or for a ping never sent.",
     },
+    {
+      name: "unreachable",
+      unit: "count",
+      description:
+        "ICMP port-unreachable errors the kernel reported for sent pings (nothing listened at the target then).",
+      when: 'io is "libc" (the runtime\'s sockets cannot see ICMP errors)',
+    },
     ...summaryMetricDeclarations(
       "rtt",
       "the round-trip times of received pings",

@@ -11,6 +11,8 @@ export interface PingResult {
     foreign: number;
     malformed: number;
     jitter: number;
+    /** ICMP port-unreachable errors seen (the libc path only: the runtime's sockets cannot see them). */
+    unreachable?: number;
   };
   rtt: LatencyHistogram;
   /** Round-trip time by sequence number (PingTally.rttSeries), for the `rtt_by_seq` fact. */

@@ -5,7 +5,12 @@
  *
  * @module
  */
-import { type Context, describeError, type Outcome } from "../../lib/plugin/mod.ts";
+import {
+  ConnectionError,
+  type Context,
+  describeError,
+  type Outcome,
+} from "../../lib/plugin/mod.ts";
 import { summaryMetrics } from "../../lib/metrics/mod.ts";
 import { formatAddress, parseHostPort } from "../../lib/transport/mod.ts";
 import {
@@ -126,6 +131,7 @@ export async function pingUdp(params: UdpPingClientParams, ctx: Context): Promis
   };
   if (tally.sent > 0) metrics.loss_pct = lost / tally.sent * 100;
   if (tally.received >= 2) metrics.jitter_ms = tally.jitter;
+  if (tally.unreachable !== undefined) metrics.unreachable = tally.unreachable;
   const outcome: Outcome = {
     ok: run.error === undefined,
     metrics,
@@ -142,6 +148,17 @@ export async function pingUdp(params: UdpPingClientParams, ctx: Context): Promis
   };
   if (run.error !== undefined) {
     outcome.error = describeError(run.error);
+  } else if (tally.sent > 0 && tally.received === 0 && (tally.unreachable ?? 0) > 0) {
+    // The kernel said nothing listens there: a refusal, as for TCP.
+    outcome.ok = false;
+    outcome.error = describeError(
+      new ConnectionError({
+        code: "refused",
+        operation: "send",
+        address: where,
+        detail: `port unreachable (ICMP) for ${tally.unreachable} of ${tally.sent} pings`,
+      }),
+    );
   } else if (tally.sent > 0 && tally.received === 0) {
     // Nothing measured is a failure, not a 100% loss that passes: echo over
     // UDP fails the same way.

@@ -164,6 +164,36 @@ for (const io of ["deno", "libc"] as const) {
     assert.equal(metrics.jitter_ms, undefined);
   });
 
+  Deno.test(`pingUdp() to a port nobody listens on: refused on libc (ICMP seen), no-reply on deno (io ${io})`, async () => {
+    // A port that was just free: bound, then closed.
+    const probe = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    const port = (probe.addr as Deno.NetAddr).port;
+    probe.close();
+    const { metrics, ok, error, facts } = await ping(port, { count: 3, timeoutMs: 300 });
+    assert.equal(ok, false);
+    assert.equal(metrics.received, 0);
+    assert.equal(facts.io, io);
+    if (io === "libc") {
+      assert.deepEqual(error, {
+        name: "ConnectionError",
+        code: "refused",
+        message: `Cannot send to 127.0.0.1:${port}: port unreachable (ICMP) for 3 of 3 pings`,
+      });
+      assert.equal(metrics.unreachable, 3);
+    } else {
+      assert.equal(error?.code, "no-reply");
+      assert.equal(metrics.unreachable, undefined);
+    }
+  });
+
+  Deno.test(`pingUdp() that gets replies counts no unreachable (io ${io})`, async () => {
+    await using peer = startPeer(async (d, _i, s) => void await s.send(d.data, d.from));
+    const { metrics, ok } = await ping(peer.port, { count: 5, intervalMs: 0 });
+    assert.equal(ok, true);
+    assert.equal(metrics.received, 5);
+    assert.equal(metrics.unreachable, io === "libc" ? 0 : undefined);
+  });
+
   Deno.test(`pingUdp() counts a second echo of a ping as a duplicate, not a reply (io ${io})`, async () => {
     // Each echo is preceded by a second copy of the previous one, so every
     // duplicate arrives before the run ends (later ones are not counted).
