@@ -10,6 +10,18 @@ import type { Histogram } from "hdr-histogram-js";
 import type { LoadSecond } from "./types.ts";
 import { encodeHistogram, loadHistogram, US_PER_MS } from "./_histogram.ts";
 
+/**
+ * Most error types a run counts apart; further types are counted together
+ * under {@linkcode OTHER_ERROR_TYPE}. The types come from the plugin and
+ * through it from peers (a Redis error reply's first word): a peer naming
+ * each failure anew must not grow the report without bound.
+ */
+export const MAX_ERROR_TYPES = 100;
+/** Where the error types past {@linkcode MAX_ERROR_TYPES} are counted. */
+export const OTHER_ERROR_TYPE = "(other types)";
+/** Longest error type kept, in characters; a longer one is cut and marked with "…". */
+export const MAX_ERROR_TYPE_LENGTH = 80;
+
 /** What one iteration did, as a session reports it. */
 export interface IterationResult {
   /** Whether the exchange was correct. */
@@ -89,7 +101,7 @@ export class LoadRecorder {
     if (!result.ok) {
       this.errors++;
       this.#intervalErrors++;
-      const type = result.error ?? "Error";
+      const type = this.#errorType(result.error);
       this.errorsByType.set(type, (this.errorsByType.get(type) ?? 0) + 1);
       return;
     }
@@ -99,6 +111,14 @@ export class LoadRecorder {
     this.uncorrected.recordValue(uncorrected);
     this.#intervalCorrected.recordValue(corrected);
     this.#intervalUncorrected.recordValue(uncorrected);
+  }
+
+  // A plugin's error type, bounded in length and in how many are counted apart.
+  #errorType(reported: unknown): string {
+    let type = typeof reported === "string" && reported !== "" ? reported : "Error";
+    if (type.length > MAX_ERROR_TYPE_LENGTH) type = `${type.slice(0, MAX_ERROR_TYPE_LENGTH)}…`;
+    if (this.errorsByType.has(type) || this.errorsByType.size < MAX_ERROR_TYPES) return type;
+    return OTHER_ERROR_TYPE;
   }
 
   /** Ends the current interval: appends its row and hands its histograms on. */
