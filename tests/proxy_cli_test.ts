@@ -53,61 +53,70 @@ Deno.test("wiretest proxy --config populates proxies and says the API is on loop
   }
 });
 
-Deno.test("wiretest proxy --io libc relays UDP on libc sockets in its isolated process", async () => {
-  const dir = await Deno.makeTempDir();
-  using echo = bindUdp();
-  const echoing = (async () => {
-    while (true) {
-      try {
-        const { data, from } = await echo.receive({ timeout: 20_000 });
-        await echo.send(data, from);
-      } catch {
-        return;
+// On libc sockets (FFI granted), and on the runtime's when --no-ffi revokes it (io auto).
+for (
+  const [flags, what, io] of [
+    [["--io", "libc"], "on libc sockets", "libc"],
+    [["--no-ffi"], "on the runtime's sockets under --no-ffi", "deno"],
+  ] as const
+) {
+  Deno.test(`wiretest proxy relays UDP ${what} in its isolated process`, async () => {
+    const dir = await Deno.makeTempDir();
+    using echo = bindUdp();
+    const echoing = (async () => {
+      while (true) {
+        try {
+          const { data, from } = await echo.receive({ timeout: 20_000 });
+          await echo.send(data, from);
+        } catch {
+          return;
+        }
       }
+    })();
+    const config = `${dir}/toxiproxy.json`;
+    await Deno.writeTextFile(
+      config,
+      JSON.stringify([{
+        name: "dns",
+        protocol: "udp",
+        listen: "127.0.0.1:0",
+        upstream: `127.0.0.1:${echo.addr.port}`,
+      }]),
+    );
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "proxy", "--port", "0", ...flags, "--config", config, "--json"],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const kill = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      const { value } = await reader.read();
+      const listening = JSON.parse(value!.split("\n")[0]);
+      assert.equal(listening.event, "listening", value);
+      const api = `http://${listening.address}`;
+      const proxies = await (await fetch(`${api}/proxies`, { signal: AbortSignal.timeout(5000) }))
+        .json();
+      assert.equal(proxies.dns.io, io);
+      const [hostname, port] = proxies.dns.listen.split(":");
+      using client = bindUdp();
+      await client.send(new Uint8Array([1, 2, 3]), { hostname, port: Number(port) });
+      const back = await client.receive({ timeout: 5000 });
+      assert.deepEqual(back.data, new Uint8Array([1, 2, 3]));
+      const stats = await (await fetch(`${api}/proxies/dns/stats`, {
+        signal: AbortSignal.timeout(5000),
+      })).json();
+      assert.equal(stats.datagrams_upstream, 1);
+      assert.equal(stats.datagrams_downstream, 1);
+    } finally {
+      child.kill("SIGINT");
+      clearTimeout(kill);
+      await reader.cancel();
+      await child.stderr.cancel();
+      await child.status;
+      echo.close();
+      await echoing;
+      await Deno.remove(dir, { recursive: true });
     }
-  })();
-  const config = `${dir}/toxiproxy.json`;
-  await Deno.writeTextFile(
-    config,
-    JSON.stringify([{
-      name: "dns",
-      protocol: "udp",
-      listen: "127.0.0.1:0",
-      upstream: `127.0.0.1:${echo.addr.port}`,
-    }]),
-  );
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "proxy", "--port", "0", "--io", "libc", "--config", config, "--json"],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const kill = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  try {
-    const { value } = await reader.read();
-    const listening = JSON.parse(value!.split("\n")[0]);
-    assert.equal(listening.event, "listening", value);
-    const api = `http://${listening.address}`;
-    const proxies = await (await fetch(`${api}/proxies`, { signal: AbortSignal.timeout(5000) }))
-      .json();
-    const [hostname, port] = proxies.dns.listen.split(":");
-    using client = bindUdp();
-    await client.send(new Uint8Array([1, 2, 3]), { hostname, port: Number(port) });
-    const back = await client.receive({ timeout: 5000 });
-    assert.deepEqual(back.data, new Uint8Array([1, 2, 3]));
-    const stats = await (await fetch(`${api}/proxies/dns/stats`, {
-      signal: AbortSignal.timeout(5000),
-    })).json();
-    assert.equal(stats.datagrams_upstream, 1);
-    assert.equal(stats.datagrams_downstream, 1);
-  } finally {
-    child.kill("SIGINT");
-    clearTimeout(kill);
-    await reader.cancel();
-    await child.stderr.cancel();
-    await child.status;
-    echo.close();
-    await echoing;
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  });
+}

@@ -188,8 +188,8 @@ const row: BenchRow = {
           "of as many direct ones to the same Node echo server, measured just before, in each " +
           "sample; the same Node clients for every side.",
           "wiretest's proxy is `wiretest proxy --config` (the plugin in its own process, " +
-          "isolated as the CLI runs it), relaying with node:net (TCP; for reset_peer's RST) and " +
-          "Deno UDP sockets.",
+          "isolated as the CLI runs it, with FFI for libc as the built-in manifest grants), " +
+          "relaying TCP with node:net (for reset_peer's RST) and UDP on libc sockets in a Worker.",
         ],
       };
     } finally {

@@ -105,6 +105,7 @@ export function startLibcUdpRelay(
         live();
         resolve({
           listen: { transport: "udp", hostname: m.hostname, port: m.port },
+          io: "libc",
           sync: () => {
             version++;
             worker.postMessage(toxicsMessage());

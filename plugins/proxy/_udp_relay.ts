@@ -170,6 +170,7 @@ export function startUdpRelay(
 
   return {
     listen: listener.addr,
+    io: "deno",
     // Toxics are read per datagram: nothing to re-read.
     sync: () => {},
     close: async () => {

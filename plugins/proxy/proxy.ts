@@ -32,6 +32,8 @@ export interface ProxyJson {
   enabled: boolean;
   /** `tcp` or `udp`. */
   protocol: ProxyProtocol;
+  /** UDP, while enabled: whose sockets relay, `libc` (in a Worker) or `deno` (the runtime's). */
+  io?: "libc" | "deno";
   /** Its toxics, upstream ones first. */
   toxics: Toxic[];
 }
@@ -265,6 +267,7 @@ export class Proxy {
       upstream: this.#upstream,
       enabled: this.#enabled,
       protocol: this.protocol,
+      ...(this.#relay?.io ? { io: this.#relay.io } : {}),
       toxics: this.allToxics(),
     };
   }
