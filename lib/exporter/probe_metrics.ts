@@ -165,7 +165,7 @@ export function outcomeMetrics(
   labels: Readonly<Record<string, string>> = {},
 ): MetricFamily[] {
   const result = { outcome, declarations };
-  const declared = new Map((result.declarations ?? []).map((d) => [d.name, d]));
+  const declared = declarationsByName(declarations);
   const families = new Map<
     string,
     {
@@ -177,7 +177,7 @@ export function outcomeMetrics(
   const usable = Object.entries(result.outcome.metrics).filter(([metric, value]) =>
     /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(metric) && typeof value === "number"
   );
-  const baseOf = (metric: string) => baseUnitMetric(metric, declared.get(metric)?.unit);
+  const baseOf = (metric: string) => cachedBaseUnitMetric(metric, declared.get(metric)?.unit);
   // A summary holds quantiles only: when a plain metric has the name its
   // percentiles would take (echo's `connect_ms` and `connect_p99_ms`), they
   // go under `…_quantiles_seconds`.
@@ -217,6 +217,35 @@ export function outcomeMetrics(
     type: f.quantiles ? "summary" as const : "gauge" as const,
     samples: f.samples,
   }));
+}
+
+// A probe's metrics are renamed the same way every scrape: names are
+// computed once (bounded: a plugin could name a metric after its target).
+const BASE_NAMES = new Map<string, BaseUnitMetric>();
+const BASE_NAMES_KEPT = 4096;
+function cachedBaseUnitMetric(metric: string, unit: string | undefined): BaseUnitMetric {
+  const key = `${unit ?? ""}\u0000${metric}`;
+  let base = BASE_NAMES.get(key);
+  if (base === undefined) {
+    if (BASE_NAMES.size >= BASE_NAMES_KEPT) BASE_NAMES.clear();
+    base = baseUnitMetric(metric, unit);
+    BASE_NAMES.set(key, base);
+  }
+  return base;
+}
+
+const NO_DECLARATIONS = new Map<string, MetricDeclaration>();
+const DECLARED = new WeakMap<readonly MetricDeclaration[], Map<string, MetricDeclaration>>();
+function declarationsByName(
+  declarations: readonly MetricDeclaration[] | undefined,
+): Map<string, MetricDeclaration> {
+  if (declarations === undefined) return NO_DECLARATIONS;
+  let byName = DECLARED.get(declarations);
+  if (byName === undefined) {
+    byName = new Map(declarations.map((d) => [d.name, d]));
+    DECLARED.set(declarations, byName);
+  }
+  return byName;
 }
 
 const PHASES: readonly (readonly [string, string])[] = [

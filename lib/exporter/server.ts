@@ -69,6 +69,9 @@ export const DEFAULT_MODULE = "http_2xx";
 export const DEFAULT_PORT = 9115;
 /** Scrape timeout assumed when Prometheus sends none (blackbox's 120 s). */
 const DEFAULT_SCRAPE_TIMEOUT_S = 120;
+// Why a finished probe's controller aborts (what it started ends): one
+// reason for all, as an aborted DOMException with its stack costs tens of µs.
+const PROBE_OVER = new DOMException("The probe is over", "AbortError");
 /** Time between the probe's own deadline and giving up waiting for its process. */
 const ANSWER_GRACE_MS = 150;
 
@@ -149,7 +152,9 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     }
     const params = { ...module.with, [module.targetParam]: probeTarget(module, target) };
     const lines: string[] = [];
-    const note = (level: LogLevel, message: string) => {
+    const debug = url.searchParams.get("debug") === "true";
+    // The log is shown only with debug=true: other scrapes format none of it.
+    const note = !debug ? () => {} : (level: LogLevel, message: string) => {
       lines.push(
         `ts=${new Date().toISOString()} level=${level} module=${moduleName} target=${
           JSON.stringify(target)
@@ -212,7 +217,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
       timeoutSeconds,
       declarations: await declarations(options.executor, module.plugin),
     });
-    if (url.searchParams.get("debug") === "true") {
+    if (debug) {
       return new Response(redactPasswords(debugText(module, lines, families, outcome)), {
         headers: { "content-type": "text/plain; charset=utf-8" },
       });
@@ -379,7 +384,7 @@ async function runProbe(
       counters.inFlight--;
       release();
     }
-    if (!controller.signal.aborted) controller.abort();
+    if (!controller.signal.aborted) controller.abort(PROBE_OVER);
   }
 }
 
