@@ -185,3 +185,37 @@ function commandLine(pid: number): string[] {
     return [];
   }
 }
+
+Deno.test("IsolationPool({ heapMiB }) caps a plugin process's V8 heap below its memory ceiling", async () => {
+  const { loadManifest } = await import("../lib/plugin/manifest.ts");
+  const { IsolationPool, runIsolatedClient } = await import("../lib/plugin/isolation.ts");
+  const manifest = await loadManifest(HOG_MANIFEST);
+  const hog = manifest.plugins.find((p) => p.name === "heap-hog")!;
+  // 48 MiB of live objects fit the default heap (the 512 MiB ceiling) …
+  {
+    await using pool = new IsolationPool({ maxIdlePerPlugin: 0 });
+    const outcome = await runIsolatedClient(hog, { mib: 48 }, { pool, timeout: 60_000 });
+    assert.equal(outcome.ok, true, JSON.stringify(outcome.error));
+  }
+  // … not a 32 MiB heap, while resident memory may still go to 512 MiB.
+  {
+    await using pool = new IsolationPool({ maxIdlePerPlugin: 0, heapMiB: 32 });
+    const outcome = await runIsolatedClient(hog, { mib: 48 }, { pool, timeout: 60_000 });
+    assert.equal(outcome.error?.name, "PluginMemoryError", JSON.stringify(outcome.error));
+    assert.match(
+      outcome.error!.message,
+      /^Cannot run plugin "heap-hog": its process went over its memory ceiling of 32 MiB \(V8 ran out of heap\), so it was killed$/,
+    );
+  }
+});
+
+Deno.test("IsolationPool refuses a heapMiB below 16 or above memoryMiB", async () => {
+  const { IsolationPool } = await import("../lib/plugin/isolation.ts");
+  for (const [heapMiB, memoryMiB] of [[8, 512], [600, 512], [1.5, 512]]) {
+    assert.throws(() => new IsolationPool({ heapMiB, memoryMiB }), {
+      name: "RangeError",
+      message:
+        `Cannot create isolation pool: heapMiB "${heapMiB}" is not an integer from 16 to memoryMiB (${memoryMiB})`,
+    });
+  }
+});

@@ -229,7 +229,10 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     const url = new URL(request.url);
     if (url.pathname === "/probe") return await probe(request, url);
     if (url.pathname === "/metrics") {
-      return metricsResponse(request, [...ownMetrics(counters), ...processMetrics()]);
+      return metricsResponse(request, [
+        ...ownMetrics(counters, prepared.size),
+        ...processMetrics(),
+      ]);
     }
     if (url.pathname === "/-/reload") {
       if (request.method !== "POST" && request.method !== "PUT") {
@@ -511,7 +514,7 @@ function debugText(
     }`;
 }
 
-function ownMetrics(counters: Counters): MetricFamily[] {
+function ownMetrics(counters: Counters, preparedClients: number): MetricFamily[] {
   return [
     {
       name: "wiretest_exporter_probes_total",
@@ -539,6 +542,13 @@ function ownMetrics(counters: Counters): MetricFamily[] {
       help: "Probes running now",
       type: "gauge",
       samples: [{ value: counters.inFlight }],
+    },
+    {
+      name: "wiretest_exporter_prepared_clients",
+      help:
+        "Module and target pairs whose prepared client is kept for the next scrape (at most 1024)",
+      type: "gauge",
+      samples: [{ value: preparedClients }],
     },
     {
       name: "wiretest_exporter_config_last_reload_successful",

@@ -32,6 +32,8 @@ export interface BridgeConfig {
   /** Where stats answers go: header and body, as `STATS_HEADER` and `STATS_BYTES` lay them out. */
   stats: SharedArrayBuffer;
   memoryMiB: number;
+  /** The V8 heap ceiling given to the process (at most `memoryMiB`). */
+  heapMiB: number;
   /** Checks the plugin's imports first, unless they were checked already. */
   preflight?: PreflightOptions;
   /** Bytes of output kept from the process before the rest is dropped. */
@@ -128,8 +130,13 @@ async function start(config: BridgeConfig): Promise<void> {
   close(listener);
   await Promise.allSettled([stdout, stderr]);
   const tail = output.tail;
-  if (!memory && /heap out of memory|Allocation failed/i.test(tail)) {
-    memory = { limitMiB: config.memoryMiB, kind: "heap" };
+  // V8 prints its last GCs, then "Fatal JavaScript out of memory: Reached
+  // heap limit", and traps; the process often dies before the second line is out.
+  if (
+    !memory &&
+    /heap out of memory|Allocation failed|Reached heap limit|<--- Last few GCs --->/i.test(tail)
+  ) {
+    memory = { limitMiB: config.heapMiB, kind: "heap" };
   }
   post({
     type: "exited",

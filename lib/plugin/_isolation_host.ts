@@ -85,6 +85,8 @@ export type Done = Extract<Reply, { type: "done" }>;
 export interface ProcessOptions {
   /** Memory ceiling, MiB (V8 heap and resident memory). */
   memoryMiB?: number;
+  /** V8 heap ceiling, MiB, when lower than `memoryMiB`. */
+  heapMiB?: number;
   /** Manifest URLs besides the built-in one whose `ffi` grants are honoured. */
   trustFfi?: readonly string[];
 }
@@ -394,7 +396,8 @@ export class WorkerHandle {
           JSON.stringify(entry.module)
         }), () => import(${JSON.stringify(LOAD_ENGINE_URL)}));\n`,
     );
-    const args = processArgs(entry.permissions, [socket, statsSocket], main, memoryMiB, ffi);
+    const heapMiB = Math.min(options.heapMiB ?? memoryMiB, memoryMiB);
+    const args = processArgs(entry.permissions, [socket, statsSocket], main, heapMiB, ffi);
     const key = keyOf(entry);
     const read = list(entry.permissions.read, absolute);
     const config: BridgeConfig = {
@@ -407,6 +410,7 @@ export class WorkerHandle {
       token,
       stats: this.#statsBuffer,
       memoryMiB,
+      heapMiB,
       outputBytes: OUTPUT_BYTES,
       ...(checked.has(key) ? {} : {
         preflight: {

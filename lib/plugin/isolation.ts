@@ -133,6 +133,14 @@ export interface IsolationPoolOptions {
    */
   memoryMiB?: number;
   /**
+   * V8 heap ceiling of each plugin process, MiB (default `memoryMiB`, at
+   * least 16). V8 grows its heap while it has room and collects garbage
+   * late, so a process that runs roles for hours (an exporter's) holds far
+   * more than it uses; a lower ceiling keeps it near its use. A role that
+   * needs more heap fails with a {@linkcode PluginMemoryError} (kind `heap`).
+   */
+  heapMiB?: number;
+  /**
    * Manifests (their `source` URLs, as {@linkcode ManifestEntry.source}
    * holds them) whose `ffi: ["libc"]` grants are honoured, besides
    * wiretest's built-in manifest (default none). FFI loads native code,
@@ -191,9 +199,19 @@ export class IsolationPool implements AsyncDisposable {
         `Cannot create isolation pool: memoryMiB "${memoryMiB}" is not an integer of at least 64`,
       );
     }
+    const heapMiB = options.heapMiB ?? memoryMiB;
+    if (!Number.isInteger(heapMiB) || heapMiB < 16 || heapMiB > memoryMiB) {
+      throw new RangeError(
+        `Cannot create isolation pool: heapMiB "${heapMiB}" is not an integer from 16 to memoryMiB (${memoryMiB})`,
+      );
+    }
     pools.set(
       this,
-      new WorkerPool(maxIdle, rolesPerWorker, { memoryMiB, trustFfi: options.trustFfi ?? [] }),
+      new WorkerPool(maxIdle, rolesPerWorker, {
+        memoryMiB,
+        heapMiB,
+        trustFfi: options.trustFfi ?? [],
+      }),
     );
   }
 

@@ -1,7 +1,13 @@
 // A bounded soak: `wiretest exporter` (a subprocess, plugins isolated)
 // probes 20 targets once a second for 10 s. No probe leaks a connection
-// (the server sees every one closed) or a plugin process (their number
-// stays bounded and flat), and the exporter's RSS stays flat.
+// (the server sees every one closed, the exporter's open files stay as
+// many), a plugin process (their number stays bounded and flat) or a cached
+// client (one per module and target), and the exporter's RSS stays flat.
+// The exporter runs with its V8 heap capped, as README says to run it: V8
+// otherwise grows its heap while it has room (113 -> 222 MiB in the full
+// 100 targets x 60 s, with the heap after a full GC flat at 8 MiB; see
+// BENCHMARKS.md), and its plugin processes get their heap capped by the
+// exporter itself (EXPORTER_PLUGIN_HEAP_MIB).
 import assert from "node:assert/strict";
 import { builtinRegistry } from "../../plugins/manifest.ts";
 import { inProcessExecutor } from "../../lib/executor/in_process_executor.ts";
@@ -9,6 +15,7 @@ import { formatAddress } from "../../lib/transport/address.ts";
 import { MAIN } from "../_support/deno_process.ts";
 import { freePort, waitFor, waitForTcp } from "../_support/peer.ts";
 import { get, samples } from "./_exporter.ts";
+import { EXPORTER_PLUGIN_HEAP_MIB } from "../../lib/cli/exporter_command.ts";
 
 const TARGETS = 20;
 const ROUNDS = 10;
@@ -24,6 +31,14 @@ function children(pid: number): number[] {
     } catch { /* ended meanwhile */ }
   }
   return found;
+}
+
+function openFiles(pid: number): number {
+  return [...Deno.readDirSync(`/proc/${pid}/fd`)].length;
+}
+
+function commandLine(pid: number): string {
+  return Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " ");
 }
 
 function rssBytes(pid: number): number {
@@ -45,6 +60,7 @@ Deno.test("exporter soak: 20 targets each second for 10 s leak no connection or 
     args: [
       "run",
       "-A",
+      "--v8-flags=--max-old-space-size=64",
       MAIN,
       "exporter",
       "--config",
@@ -72,6 +88,8 @@ Deno.test("exporter soak: 20 targets each second for 10 s leak no connection or 
     const address = formatAddress(server.address);
     const rss: number[] = [];
     const processes: number[] = [];
+    const files: number[] = [];
+    const heapFlags = new Set<string>();
     let failures = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const started = Date.now();
@@ -86,7 +104,19 @@ Deno.test("exporter soak: 20 targets each second for 10 s leak no connection or 
       );
       failures += answers.filter((a) => samples(a.text).get("probe_success") !== 1).length;
       rss.push(rssBytes(child.pid));
+      const plugins = children(child.pid).flatMap((pid) => {
+        // The bridge Worker's deno child processes, and what they run.
+        try {
+          return commandLine(pid).includes("--no-prompt") ? [pid] : [];
+        } catch {
+          return [];
+        }
+      });
+      for (const pid of plugins) {
+        heapFlags.add(/--max-old-space-size=(\d+)/.exec(commandLine(pid))?.[1] ?? "none");
+      }
       processes.push(children(child.pid).length);
+      files.push(openFiles(child.pid));
       await new Promise((ok) => setTimeout(ok, Math.max(0, 1000 - (Date.now() - started))));
     }
     assert.equal(failures, 0);
@@ -99,6 +129,12 @@ Deno.test("exporter soak: 20 targets each second for 10 s leak no connection or 
       200,
     );
     assert.equal(own.get("wiretest_exporter_probes_in_flight"), 0);
+    // One cached client per module and target, not one per scrape.
+    assert.equal(own.get("wiretest_exporter_prepared_clients"), TARGETS);
+    // Open files (sockets to the scraper, the plugins, the peers): no more at the end than early on.
+    assert.ok(files.at(-1)! <= Math.max(...files.slice(0, 3)), `open files by round: ${files}`);
+    // Every plugin process has its V8 heap capped by the exporter.
+    assert.deepEqual([...heapFlags], [String(EXPORTER_PLUGIN_HEAP_MIB)]);
     // Plugin processes: bounded by the concurrency, and no more at the end than after warm-up.
     assert.ok(Math.max(...processes) <= 16, `plugin processes ${processes}`);
     assert.ok(processes.at(-1)! <= processes[2], `plugin processes ${processes}`);
