@@ -4,7 +4,14 @@
  *
  * @module
  */
-import { build, encodeIntoCompressedBase64, type Histogram } from "hdr-histogram-js";
+import {
+  build,
+  decodeFromCompressedBase64,
+  encodeIntoCompressedBase64,
+  type Histogram,
+} from "hdr-histogram-js";
+import { Buffer } from "node:buffer";
+import { inflateSync } from "node:zlib";
 import type { LatencyPercentiles } from "./types.ts";
 
 /** Latencies are recorded as whole microseconds (wrk2's unit). */
@@ -63,4 +70,86 @@ export function percentileDistribution(histogram: Histogram): string {
 /** A histogram in the interval log's encoding: compressed, base64. */
 export function encodeHistogram(histogram: Histogram): string {
   return encodeIntoCompressedBase64(histogram);
+}
+
+/**
+ * Most bytes an encoded histogram may inflate to. Three significant digits
+ * over the whole 64-bit range, every bucket counted, takes about 0.5 MiB;
+ * a log line inflating to more is a deflate bomb, not a histogram.
+ */
+export const MAX_HISTOGRAM_BYTES = 4 * 1024 * 1024;
+const COMPRESSED_COOKIE_BASE = 0x1c849304;
+const ENCODING_COOKIE_BASE = 0x1c849303;
+
+/**
+ * Decodes a histogram from an interval log or a plugin's process, both
+ * untrusted: the inflated size is capped ({@linkcode MAX_HISTOGRAM_BYTES}),
+ * the header's range and precision checked before anything is allocated
+ * for it, and a total count past what a number holds exactly refused.
+ *
+ * @param encoded Compressed, base64 (the interval log's form).
+ * @returns The histogram.
+ * @throws {SyntaxError} When it is not such a histogram.
+ */
+export function decodeHistogram(encoded: string): Histogram {
+  if (typeof encoded !== "string" || !/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) {
+    throw new SyntaxError("Cannot decode histogram: it is not base64");
+  }
+  const data = Buffer.from(encoded, "base64");
+  if (data.length < 8 || ((data.readInt32BE(0) & ~0xf0) !== COMPRESSED_COOKIE_BASE)) {
+    throw new SyntaxError("Cannot decode histogram: no compressed-histogram cookie");
+  }
+  const length = data.readInt32BE(4);
+  if (length < 0 || length > data.length - 8) {
+    throw new SyntaxError(
+      `Cannot decode histogram: it says ${length} compressed bytes, holds ${data.length - 8}`,
+    );
+  }
+  let inflated: Buffer;
+  try {
+    inflated = inflateSync(data.subarray(8, 8 + length), {
+      maxOutputLength: MAX_HISTOGRAM_BYTES,
+    });
+  } catch (error) {
+    throw new SyntaxError(
+      `Cannot decode histogram: it does not inflate within ${MAX_HISTOGRAM_BYTES} bytes (${
+        (error as Error).message
+      })`,
+      { cause: error },
+    );
+  }
+  if (inflated.length < 40 || (inflated.readInt32BE(0) & ~0xf0) !== ENCODING_COOKIE_BASE) {
+    throw new SyntaxError("Cannot decode histogram: no histogram cookie");
+  }
+  const payload = inflated.readInt32BE(4);
+  const digits = inflated.readInt32BE(12);
+  const lowest = Number(inflated.readBigInt64BE(16));
+  const highest = Number(inflated.readBigInt64BE(24));
+  if (payload < 0 || payload > inflated.length - 40) {
+    throw new SyntaxError(
+      `Cannot decode histogram: it says ${payload} payload bytes, holds ${inflated.length - 40}`,
+    );
+  }
+  if (
+    !(digits >= 0 && digits <= 5) || !(lowest >= 1) || !(highest >= 2 * lowest) ||
+    highest > Number.MAX_SAFE_INTEGER
+  ) {
+    throw new SyntaxError(
+      `Cannot decode histogram: impossible settings (${digits} digits, range ${lowest} to ${highest})`,
+    );
+  }
+  let histogram: Histogram;
+  try {
+    histogram = decodeFromCompressedBase64(encoded, 64, false);
+  } catch (error) {
+    // The library throws strings too.
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new SyntaxError(`Cannot decode histogram: ${detail}`, {
+      cause: error,
+    });
+  }
+  if (!(histogram.totalCount >= 0) || !Number.isSafeInteger(histogram.totalCount)) {
+    throw new SyntaxError(`Cannot decode histogram: its total count is ${histogram.totalCount}`);
+  }
+  return histogram;
 }

@@ -6,8 +6,12 @@
  *
  * @module
  */
-import { HistogramLogReader } from "hdr-histogram-js";
-import { loadHistogram, percentileDistribution, percentilesOf } from "./_histogram.ts";
+import {
+  decodeHistogram,
+  loadHistogram,
+  percentileDistribution,
+  percentilesOf,
+} from "./_histogram.ts";
 import type { LoadInterval } from "./_recorder.ts";
 import type { LatencyPercentiles } from "./types.ts";
 
@@ -114,21 +118,26 @@ export function mergeIntervalLogs(logs: readonly string[]): MergedLogs {
   const uncorrected = loadHistogram();
   let intervals = 0;
   for (const [i, log] of logs.entries()) {
-    const lines = log.split("\n").filter((l) =>
-      l.trim() !== "" && !l.startsWith("#") &&
-      !l.startsWith('"StartTimestamp"')
-    );
-    for (const line of lines) {
-      if (!/^(Tag=[^,\s]+,)?[\d.]+,[\d.]+,[\d.]+,[A-Za-z0-9+/=]+$/.test(line.trim())) {
+    for (const [n, raw] of log.split("\n").entries()) {
+      const line = raw.trim();
+      if (line === "" || line.startsWith("#") || line.startsWith('"StartTimestamp"')) continue;
+      const match = /^(?:Tag=([^,\s]+),)?[\d.]+,[\d.]+,[\d.]+,([A-Za-z0-9+/=]+)$/.exec(line);
+      const where = `interval log ${i + 1} line ${n + 1}`;
+      if (!match) {
         throw new SyntaxError(
-          `Cannot read interval log ${i + 1}: "${line.slice(0, 60)}" is not an interval line`,
+          `Cannot read ${where}: ${JSON.stringify(line.slice(0, 60))} is not an interval line`,
         );
       }
-    }
-    const reader = new HistogramLogReader(log, 64);
-    for (let h = reader.nextIntervalHistogram(); h !== null; h = reader.nextIntervalHistogram()) {
+      let histogram;
+      try {
+        histogram = decodeHistogram(match[2]);
+      } catch (error) {
+        throw new SyntaxError(`Cannot read ${where}: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
       intervals++;
-      (h.tag === UNCORRECTED_TAG ? uncorrected : corrected).add(h);
+      (match[1] === UNCORRECTED_TAG ? uncorrected : corrected).add(histogram);
     }
   }
   return {

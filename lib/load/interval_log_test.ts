@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { deflateSync } from "node:zlib";
 import { encodeHistogram, loadHistogram, percentilesOf } from "./_histogram.ts";
 import { intervalLogHeader, intervalLogLines, mergeIntervalLogs } from "./interval_log.ts";
 
@@ -44,6 +46,79 @@ Deno.test("mergeIntervalLogs() of 4 shards gives the percentiles of one histogra
 Deno.test("mergeIntervalLogs() refuses a line that is not an interval", () => {
   assert.throws(
     () => mergeIntervalLogs([intervalLogHeader(0) + "not,a,histogram\n"]),
-    (e: Error) => e instanceof SyntaxError && /interval log 1: "not,a,histogram"/.test(e.message),
+    (e: Error) =>
+      e instanceof SyntaxError &&
+      /interval log 1 line 5: "not,a,histogram" is not an interval line/.test(e.message),
   );
+});
+
+// An interval line carrying `body` deflated, as a compressed histogram does.
+function compressedLine(body: Uint8Array, tag = "corrected"): string {
+  const deflated = deflateSync(body);
+  const data = Buffer.alloc(8 + deflated.length);
+  data.writeInt32BE(0x1c849304 | 0x10, 0);
+  data.writeInt32BE(deflated.length, 4);
+  data.set(deflated, 8);
+  return `Tag=${tag},0.000,1.000,0.000,${data.toString("base64")}\n`;
+}
+
+// A histogram's encoded header (V2), then `payload`.
+function encodedHistogram(digits: number, lowest: bigint, highest: bigint, payload: Uint8Array) {
+  const body = Buffer.alloc(40 + payload.length);
+  body.writeInt32BE(0x1c849303 | 0x10, 0);
+  body.writeInt32BE(payload.length, 4);
+  body.writeInt32BE(digits, 12);
+  body.writeBigInt64BE(lowest, 16);
+  body.writeBigInt64BE(highest, 24);
+  body.writeDoubleBE(1, 32);
+  body.set(payload, 40);
+  return body;
+}
+
+function leb128(value: bigint): Uint8Array {
+  const bytes: number[] = [];
+  do {
+    const low = Number(value & 0x7fn);
+    value >>= 7n;
+    bytes.push(value > 0n ? low | 0x80 : low);
+  } while (value > 0n);
+  return new Uint8Array(bytes);
+}
+
+Deno.test("mergeIntervalLogs() refuses a deflate bomb before inflating it", () => {
+  // 64 MiB of zero counts behind a valid header: 64 KiB in the log.
+  const bomb = compressedLine(encodedHistogram(3, 1n, 1000n, new Uint8Array(64 * 1024 * 1024)));
+  assert.ok(bomb.length < 200_000);
+  assert.throws(
+    () => mergeIntervalLogs([intervalLogHeader(0) + bomb]),
+    (e: Error) =>
+      e instanceof SyntaxError &&
+      /^Cannot read interval log 1 line 5: Cannot decode histogram: it does not inflate within 4194304 bytes/
+        .test(e.message),
+  );
+});
+
+Deno.test("mergeIntervalLogs() refuses impossible settings and counts", () => {
+  const bad = [
+    encodedHistogram(9, 1n, 1000n, new Uint8Array(1)),
+    encodedHistogram(3, 0n, 1000n, new Uint8Array(1)),
+    encodedHistogram(3, 1n, 2n ** 62n, new Uint8Array(1)),
+    // ZigZag LEB128 of 2^60 at index 0: a count past what a double holds exactly.
+    encodedHistogram(3, 1n, 1000n, leb128(2n ** 61n)),
+  ];
+  for (const body of bad) {
+    assert.throws(
+      () => mergeIntervalLogs([intervalLogHeader(0) + compressedLine(body)]),
+      (e: Error) =>
+        e instanceof SyntaxError &&
+        /^Cannot read interval log 1 line 5: Cannot decode histogram: (impossible settings|\d+ would overflow integer count)/
+          .test(e.message),
+      JSON.stringify([...body.subarray(12, 32)]),
+    );
+  }
+  // A good one beside them still merges.
+  const h = loadHistogram();
+  h.recordValue(1500);
+  const good = intervalLogHeader(0) + `Tag=corrected,0.000,1.000,1.500,${encodeHistogram(h)}\n`;
+  assert.equal(mergeIntervalLogs([good]).corrected.count, 1);
 });

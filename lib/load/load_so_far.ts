@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { decodeFromCompressedBase64, type Histogram } from "hdr-histogram-js";
+import type { Histogram } from "hdr-histogram-js";
 import type { LoadInterval } from "./_recorder.ts";
-import { loadHistogram, percentilesOf } from "./_histogram.ts";
+import { decodeHistogram, loadHistogram, percentilesOf } from "./_histogram.ts";
 import type { LoadProgress } from "./run_load.ts";
 import type { LatencyPercentiles } from "./types.ts";
 
@@ -52,8 +52,8 @@ export class LoadSoFar {
    * @param interval What `onInterval` received.
    */
   interval(interval: LoadInterval): void {
-    this.#corrected.add(decodeFromCompressedBase64(interval.corrected, 64, false));
-    this.#uncorrected.add(decodeFromCompressedBase64(interval.uncorrected, 64, false));
+    this.#corrected.add(decodeHistogram(interval.corrected));
+    this.#uncorrected.add(decodeHistogram(interval.uncorrected));
   }
 
   /**
