@@ -119,6 +119,10 @@ export async function serveHttp(params: HttpServerParams, ctx: Context): Promise
       connection.setDeadline(params.headersTimeoutMs);
     };
     reader.onBytes = (count) => rate.received(count);
+    // A TLS handshake is part of the first head: its bytes never reach the
+    // reader, so a client that stops mid-ClientHello would otherwise be held
+    // by the idle timeout alone (for ever with idleTimeoutMs 0).
+    if (conn.transport === "tls") reader.onHeadStart();
     const sink: ResponseSink = {
       write: (bytes) => {
         rate.writing(bytes.length);
