@@ -678,3 +678,55 @@ console.log(JSON.stringify({ ms, listen: proxy.listen }));
     });
   },
 });
+
+for (const io of ["libc", "deno"] as const) {
+  Deno.test({
+    name: `UDP proxy (${io} sockets): counters carry on across down and up`,
+    ignore: io === "libc" && libcUdpRefusal([{ hostname: "127.0.0.1", port: 0 }]) !== undefined,
+    fn: async () => {
+      using echo = bindUdp();
+      const echoing = (async () => {
+        while (true) {
+          try {
+            const { data, from } = await echo.receive();
+            await echo.send(data, from);
+          } catch {
+            return;
+          }
+        }
+      })();
+      const service = await startProxyServer({
+        seed: 1,
+        io,
+        name: "u",
+        protocol: "udp",
+        upstream: formatAddress(echo.addr),
+      });
+      try {
+        const base = formatAddress(service.address);
+        const ping = async () => {
+          const listen: string = (await api(base, "GET", "/proxies/u")).json().listen;
+          const port = Number(listen.slice(listen.lastIndexOf(":") + 1));
+          using socket = bindUdp();
+          await socket.send(new Uint8Array([9]), { hostname: "127.0.0.1", port }, IO);
+          assert.deepEqual((await socket.receive(IO)).data, new Uint8Array([9]));
+        };
+        await ping();
+        assert.equal((await api(base, "POST", "/proxies/u", { enabled: false })).status, 200);
+        assert.equal((await api(base, "GET", "/proxies/u")).json().io, undefined);
+        assert.equal((await api(base, "POST", "/proxies/u", { enabled: true })).status, 200);
+        assert.equal((await api(base, "GET", "/proxies/u")).json().io, io);
+        await ping();
+        const stats = (await api(base, "GET", "/proxies/u/stats")).json();
+        assert.equal(stats.datagrams_upstream, 2);
+        assert.equal(stats.datagrams_downstream, 2);
+        assert.equal(stats.flows, 2);
+        assert.equal(stats.active, 1);
+      } finally {
+        await service.close();
+        echo.close();
+        await echoing;
+      }
+    },
+  });
+}
