@@ -302,3 +302,33 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "wiretest load http-probe sends URL user info as Basic auth and prints no password",
+  ignore,
+  async fn() {
+    await using peer = await headsPeer({ "/loop": "/loop" });
+    for (const path of ["/ok", "/loop"]) {
+      const ran = await deno([
+        "run",
+        "-A",
+        MAIN,
+        "load",
+        "http-probe",
+        "--url",
+        `http://alice:hunter2@127.0.0.1:${peer.port}${path}`,
+        "--follow-redirects",
+        "--vus",
+        "1",
+        "--iterations",
+        "2",
+        "--no-isolation",
+        "--distribution",
+      ], { timeoutMs: 60_000 }); // deno-fmt-ignore
+      assert.ok(ran.code === 0 || ran.code === 1, ran.stderr);
+      assert.ok(!(ran.stdout + ran.stderr).includes("hunter2"), ran.stdout + ran.stderr);
+    }
+    const [seen] = await peer.take(1);
+    assert.equal(header(seen, "authorization"), `Basic ${btoa("alice:hunter2")}`);
+  },
+});
