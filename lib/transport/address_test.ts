@@ -61,6 +61,16 @@ Deno.test("parseHostPort() throws TypeError for text that is not host:port", () 
 
 Deno.test("parseConnectAddress() refuses port 0 and hosts no lookup could find", () => {
   assert.deepEqual(parseConnectAddress("localhost:7"), { hostname: "localhost", port: 7 });
+  // Beyond loopback parses as well (nothing connects here).
+  assert.deepEqual(parseConnectAddress("192.0.2.1:7"), { hostname: "192.0.2.1", port: 7 });
+  assert.deepEqual(parseConnectAddress("[2001:db8::1]:443"), {
+    hostname: "2001:db8::1",
+    port: 443,
+  });
+  assert.deepEqual(parseConnectAddress("db_1.example.com.:65535"), {
+    hostname: "db_1.example.com.",
+    port: 65535,
+  });
   assert.throws(() => parseConnectAddress("127.0.0.1:0"), {
     name: "RangeError",
     message: 'Cannot use address "127.0.0.1:0": port 0 cannot be connected to (give 1-65535)',
