@@ -21,6 +21,21 @@ function rssMiB(pid: number): number {
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]) / 1024;
 }
 
+// The exporter's plugin processes: its children that run a plugin.
+function pluginProcesses(pid: number): number[] {
+  const found: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const command = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`);
+      if (ppid === pid && command.includes("--no-prompt")) found.push(Number(entry.name));
+    } catch { /* ended meanwhile */ }
+  }
+  return found;
+}
+
 // The soak: every target once a second; failed probes, and the exporter's
 // RSS after the first second and at the end.
 async function soak(
@@ -32,6 +47,7 @@ async function soak(
 ): Promise<CheckReport[]> {
   let failed = 0;
   const rss: number[] = [];
+  const pluginRss: number[] = [];
   for (let second = 0; second < size.seconds; second++) {
     const started = performance.now();
     const results = await Promise.allSettled(
@@ -39,6 +55,16 @@ async function soak(
     );
     failed += results.filter((r) => r.status === "rejected").length;
     rss.push(rssMiB(pid));
+    pluginRss.push(Math.max(
+      0,
+      ...pluginProcesses(pid).map((p) => {
+        try {
+          return rssMiB(p);
+        } catch {
+          return 0;
+        }
+      }),
+    ));
     await new Promise((ok) => setTimeout(ok, Math.max(0, 1000 - (performance.now() - started))));
   }
   ctx.log(
@@ -61,7 +87,8 @@ async function soak(
       unit: "MiB",
       target: { op: "<=", value: 25, text: "≤ 25 MiB (flat)" },
       met: growth <= 25,
-      detail: `RSS by second: ${rss.map((r) => r.toFixed(0)).join(" ")} MiB`,
+      detail: `RSS by second: ${rss.map((r) => r.toFixed(0)).join(" ")} MiB; the largest ` +
+        `plugin process's: ${pluginRss.map((r) => r.toFixed(0)).join(" ")} MiB`,
     },
   ];
 }
@@ -201,11 +228,13 @@ const row: BenchRow = {
       ]);
       await waitForTcp(httpPort, 10_000);
       const result = await alternate(ctx, sides, metrics, comparisons);
-      // The soak, on a wiretest exporter of its own.
+      // The soak, on a wiretest exporter of its own, its heap capped as
+      // README says to run one for days.
       const soakPort = freePort();
       const soaked = ctx.procs.spawn(Deno.execPath(), [
         "run",
         "-A",
+        "--v8-flags=--max-old-space-size=64",
         `${ctx.root}/lib/cli/main.ts`,
         "exporter",
         "--config",
@@ -233,8 +262,11 @@ const row: BenchRow = {
         notes: [
           "Each sample: probes one after another from a scraper in the bench process; the " +
           "median of their wall times (request sent to exposition read).",
-          "wiretest runs each probe in a warm isolated plugin process (params validated there, " +
-          "then run): two round trips to that process per probe besides the HTTP exchange.",
+          "wiretest runs each probe in a warm isolated plugin process: one round trip to that " +
+          "process per probe besides the HTTP exchange (the client prepared once per module " +
+          "and target).",
+          "The soak's exporter runs with --v8-flags=--max-old-space-size=64 (README, " +
+          "Monitoring); its plugin processes get a 64 MiB heap from the exporter.",
         ],
       };
     } finally {
