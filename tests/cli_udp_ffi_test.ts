@@ -279,3 +279,84 @@ steps:
     }
   },
 });
+
+Deno.test({
+  name:
+    "wiretest exporter: a module whose plugin's manifest asks for ffi is refused unless --trust-ffi names it",
+  ignore: !LINUX,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "wiretest-ffi-exporter-" });
+    const libc = libcPath()!;
+    const module = new URL("./fixtures/isolation/plugins.ts", import.meta.url).href;
+    await Deno.writeTextFile(
+      `${dir}/manifest.json`,
+      JSON.stringify({
+        plugins: {
+          reach: {
+            module,
+            description:
+              "Uses one Deno API per permission kind: connect, read, write, env, sys, run, ffi.",
+            roles: ["client"],
+            apiVersion: 1,
+            permissions: { ffi: ["libc"] },
+            export: "reach",
+          },
+        },
+      }),
+    );
+    // The scrape's target is the library the plugin opens.
+    await Deno.writeTextFile(
+      `${dir}/exporter.yaml`,
+      `modules:\n  libc:\n    plugin: reach\n    target: ffi\n    expect: { facts.opened: "${libc}" }\n`,
+    );
+    const args = [
+      "exporter",
+      "--config",
+      `${dir}/exporter.yaml`,
+      "--plugins",
+      `${dir}/manifest.json`,
+    ];
+    try {
+      const refused = await deno(["run", "-A", MAIN, ...args], { timeoutMs: 60_000 });
+      assert.equal(refused.code, 2, refused.stdout + refused.stderr);
+      assert.match(
+        refused.stderr,
+        /"modules\.libc\.plugin" cannot be used: .*grants ffi \("libc"\): native code escapes every Deno permission/,
+      );
+      const port = freePort();
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          MAIN,
+          ...args,
+          "--trust-ffi",
+          `${dir}/manifest.json`,
+          "--listen",
+          `127.0.0.1:${port}`,
+        ],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      const output = child.output();
+      try {
+        const url = `http://127.0.0.1:${port}/probe?module=libc&target=${encodeURIComponent(libc)}`;
+        let text = "";
+        for (let i = 0; i < 200 && text === ""; i++) {
+          text = await fetch(url).then((r) => r.text(), () => "");
+          if (text === "") await new Promise((ok) => setTimeout(ok, 100));
+        }
+        assert.match(text, /^probe_success 1$/m, text);
+      } finally {
+        child.kill("SIGTERM");
+        const done = await output;
+        clearTimeout(killer);
+        assert.equal(done.code, 0, new TextDecoder().decode(done.stderr));
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

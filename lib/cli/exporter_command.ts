@@ -13,6 +13,7 @@ import { UsageError } from "./_flags.ts";
 import { registryWith } from "./_load_plugin.ts";
 import { redactPasswords } from "../plugin/redact_passwords.ts";
 import { oneLine } from "./_one_line.ts";
+import { toSourceUrl } from "../_internal/manifest_source.ts";
 
 const HELP = `Usage: wiretest exporter --config <file> [flags]
 
@@ -28,6 +29,8 @@ Flags:
   --timeout-offset <s>       seconds kept off Prometheus' scrape timeout (default 0.5)
   --max-concurrent <n>       probes at once at most (default 16)
   --plugins <file>           also load plugins from this manifest (repeatable)
+  --trust-ffi <file>         plugins of this manifest may load libc through FFI
+                             (repeatable; built-ins only otherwise)
   --no-isolation             run plugins in this process, not isolated
   --debug                    print every probe's log lines
   -h, --help                 this help`;
@@ -43,6 +46,7 @@ export async function exporterCommand(args: string[]): Promise<number> {
         "timeout-offset": { type: "string" },
         "max-concurrent": { type: "string" },
         plugins: { type: "string", multiple: true },
+        "trust-ffi": { type: "string", multiple: true },
         "no-isolation": { type: "boolean" },
         debug: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -99,6 +103,7 @@ export async function exporterCommand(args: string[]): Promise<number> {
     maxIdlePerPlugin: 4,
     rolesPerWorker: 8,
     heapMiB: EXPORTER_PLUGIN_HEAP_MIB,
+    trustFfi: (values["trust-ffi"] ?? []).map((manifest) => toSourceUrl(manifest).href),
   });
   const executor = isolated ? isolatedExecutor(registry, { pool }) : inProcessExecutor(registry);
   const exporter = await startExporter({

@@ -24,13 +24,17 @@ export function loadSessions(): Step[][] {
   });
 }
 
-/** The fixture files of the Load section: `yaml` blocks whose first line is `# <name>.wire.yaml`. */
+/**
+ * The fixture files of the Load section: `yaml` blocks whose first line is
+ * `# <name>.wire.yaml`, that line kept, as a reader copying the block has it
+ * (the locations README shows count it).
+ */
 export function loadFiles(): Record<string, string> {
   const files: Record<string, string> = {};
   for (
     const [, name, body] of SECTION.matchAll(/^```yaml\n# ([\w.-]+\.wire\.yaml)\n([\s\S]*?)^```$/gm)
   ) {
-    files[name] = body;
+    files[name] = `# ${name}\n${body}`;
   }
   return files;
 }
