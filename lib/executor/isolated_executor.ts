@@ -14,9 +14,7 @@ import {
   summarizeIsolatedOutcome,
 } from "../plugin/isolation.ts";
 import type { ManifestEntry, PluginRoleName } from "../plugin/manifest.ts";
-import type { LoadInterval } from "../load/mod.ts";
-import type { LoadReport } from "../load/load_report.ts";
-import type { LoadProgress } from "../load/run_load.ts";
+import { checkedInterval, checkedProgress, checkedReport } from "../load/checked_load_messages.ts";
 import type { Registry } from "../plugin/registry.ts";
 import type {
   Executor,
@@ -147,11 +145,12 @@ function isolatedClient(
       return await runIsolatedLoad(entry, params, plan, {
         ...rest,
         ...shared,
+        // The plugin's code shares that process: what it sends is checked.
         onEvent: (event) => {
-          if (event.kind === "progress") onProgress?.(event.progress as LoadProgress);
-          else onInterval?.(event.interval as LoadInterval);
+          if (event.kind === "progress") onProgress?.(checkedProgress(event.progress));
+          else onInterval?.(checkedInterval(event.interval));
         },
-      }) as LoadReport;
+      }).then(checkedReport);
     },
     close,
     [Symbol.asyncDispose]: close,

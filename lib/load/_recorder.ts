@@ -9,18 +9,7 @@
 import type { Histogram } from "hdr-histogram-js";
 import type { LoadSecond } from "./types.ts";
 import { encodeHistogram, loadHistogram, US_PER_MS } from "./_histogram.ts";
-
-/**
- * Most error types a run counts apart; further types are counted together
- * under {@linkcode OTHER_ERROR_TYPE}. The types come from the plugin and
- * through it from peers (a Redis error reply's first word): a peer naming
- * each failure anew must not grow the report without bound.
- */
-export const MAX_ERROR_TYPES = 100;
-/** Where the error types past {@linkcode MAX_ERROR_TYPES} are counted. */
-export const OTHER_ERROR_TYPE = "(other types)";
-/** Longest error type kept, in characters; a longer one is cut and marked with "…". */
-export const MAX_ERROR_TYPE_LENGTH = 80;
+import { MAX_ERROR_TYPE_LENGTH, MAX_ERROR_TYPES, OTHER_ERROR_TYPE } from "./_error_types.ts";
 
 /** What one iteration did, as a session reports it. */
 export interface IterationResult {
