@@ -120,3 +120,27 @@ for (
     }
   });
 }
+
+Deno.test("wiretest proxy --help tells its own usage: --config, and the control API on port 8474", async () => {
+  const help = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "proxy", "--help"],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  const text = new TextDecoder().decode(help.stdout);
+  assert.equal(help.code, 0, new TextDecoder().decode(help.stderr));
+  assert.match(text, /^wiretest proxy \[--config <file>\] \[flags\]\n/);
+  assert.match(text, /^ {2}--config <file> +proxies to create at start: a JSON array/m);
+  assert.match(text, /^ {2}--port <n> .*\(default: 8474\)$/m);
+  // `serve proxy` keeps the plugin's own default: a free port.
+  const serve = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "serve", "proxy", "--help"],
+    stdout: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  const served = new TextDecoder().decode(serve.stdout);
+  assert.match(served, /^wiretest serve proxy \[flags\]\n/);
+  assert.match(served, /^ {2}--port <n> .*\(default: 0\)$/m);
+  assert.doesNotMatch(served, /--config/);
+});

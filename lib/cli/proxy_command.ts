@@ -35,7 +35,11 @@ export async function proxyCommand(args: string[]): Promise<number> {
         : `proxy: control API reachable on ${host}: anyone who reaches it can change your proxies`,
     );
   }
-  return await serveCommand(["proxy", ...rest]);
+  return await serveCommand(["proxy", ...rest], {
+    usage: "wiretest proxy [--config <file>] [flags]",
+    defaults: { port: Number(TOXIPROXY_PORT) },
+    flags: [["  --config <file>", "proxies to create at start: a JSON array, as /populate takes"]],
+  });
 }
 
 async function readConfig(file: string): Promise<unknown[]> {

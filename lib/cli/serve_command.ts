@@ -17,7 +17,17 @@ import { asksForHelp, noPluginError, pluginMenu } from "./_plugin_menu.ts";
 import { EXIT } from "./_exit.ts";
 import { oneLine, printable } from "./_one_line.ts";
 
-export async function serveCommand(args: string[]): Promise<number> {
+/** How a command built on `serve` (`wiretest proxy`) tells its own usage in `--help`. */
+export interface ServeHelp {
+  /** The usage line. */
+  usage: string;
+  /** Defaults the command sets for params, shown instead of the schema's. */
+  defaults?: Record<string, unknown>;
+  /** Rows of the command's own flags, shown before the common ones. */
+  flags?: [string, string][];
+}
+
+export async function serveCommand(args: string[], help?: ServeHelp): Promise<number> {
   const [name, ...rest] = args;
   if (!name || name.startsWith("-")) {
     if (!asksForHelp(args)) throw await noPluginError("serve", args);
@@ -34,10 +44,16 @@ export async function serveCommand(args: string[]): Promise<number> {
   const positionals = role.positionals;
   const { params, common } = parseFlags(rest, specs, positionals);
   if (common.help) {
+    const shown = specs.map((spec) =>
+      help?.defaults && Object.hasOwn(help.defaults, spec.param)
+        ? { ...spec, defaultValue: help.defaults[spec.param] }
+        : spec
+    );
     console.log(printable(
-      `${usageLine(`serve ${pluginName}`, positionals)}\n\n` +
+      `${help?.usage ?? usageLine(`serve ${pluginName}`, positionals)}\n\n` +
         `${plugin.described.description}\n\nFlags:\n${
-          flagsHelp(specs, positionals, [
+          flagsHelp(shown, positionals, [
+            ...help?.flags ?? [],
             ["  --json", "print the address and final stats as JSON lines"],
             ["  --debug", "print stack traces and plugin log lines"],
             PLUGIN_MEMORY_HELP,
