@@ -219,3 +219,62 @@ Deno.test("IsolationPool refuses a heapMiB below 16 or above memoryMiB", async (
     });
   }
 });
+
+Deno.test("wiretest serve ends, exit 1, saying why, when its isolated plugin is killed at its ceiling", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      MAIN,
+      "serve",
+      "hog-server",
+      "--plugins",
+      HOG_MANIFEST,
+      "--plugin-memory-mib",
+      "128",
+      "--json",
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  try {
+    const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes("\n")) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      text += value;
+    }
+    const listening = JSON.parse(text.split("\n")[0]);
+    assert.equal(listening.event, "listening");
+    const [hostname, port] = listening.address.split(":");
+    // The first connection makes it allocate past 128 MiB.
+    (await Deno.connect({ hostname, port: Number(port) })).close();
+    while (true) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      text += value;
+    }
+    const [status, stderr] = await Promise.all([
+      child.status,
+      new Response(child.stderr).text(),
+    ]);
+    // Before, the command went on saying it listened, its service gone.
+    assert.equal(status.code, 1, text + stderr);
+    const events = text.trim().split("\n").map((line) => JSON.parse(line));
+    assert.deepEqual(events.map((e) => e.event), ["listening", "ended"]);
+    assert.match(events[1].error, ceilingMessage(128, "hog-server"));
+    assert.deepEqual(
+      errorLines(stderr).map((line) => line.replace(/^error: /, "")).filter((line) =>
+        ceilingMessage(128, "hog-server").test(line)
+      ).length,
+      1,
+      stderr,
+    );
+  } finally {
+    clearTimeout(killer);
+  }
+});

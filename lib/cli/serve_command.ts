@@ -92,7 +92,22 @@ export async function serveCommand(args: string[], help?: ServeHelp): Promise<nu
   } else {
     console.log(`${pluginName} listening on ${address} (Ctrl-C to stop)`);
   }
-  const signal = await stopped;
+  // An isolated service can end without being asked (its process killed at
+  // its memory limit, or crashed): then this command ends too, and says why.
+  const ended = service.ended?.then((reason) => ({ reason }));
+  const first = await (ended ? Promise.race([stopped, ended]) : stopped);
+  if (typeof first !== "string") {
+    stopped.cancel();
+    const stats = service.stats();
+    if (common.json) {
+      console.log(
+        JSON.stringify({ event: "ended", plugin: pluginName, error: first.reason.message, stats }),
+      );
+    }
+    // The reason was printed as the plugin's error line already.
+    return EXIT.failed;
+  }
+  const signal = first;
   // Read after close(): what it had to end by force is part of the story.
   await service.close();
   const stats = service.stats();
@@ -105,13 +120,16 @@ export async function serveCommand(args: string[], help?: ServeHelp): Promise<nu
   return EXIT.ok;
 }
 
-function waitForStopSignal(): Promise<Deno.Signal> {
-  return new Promise((resolve) => {
-    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-    const handlers = signals.map((s) => () => {
-      signals.forEach((t, i) => Deno.removeSignalListener(t, handlers[i]));
+function waitForStopSignal(): Promise<Deno.Signal> & { cancel(): void } {
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  let handlers: (() => void)[] = [];
+  const cancel = () => signals.forEach((t, i) => Deno.removeSignalListener(t, handlers[i]));
+  const waiting = new Promise<Deno.Signal>((resolve) => {
+    handlers = signals.map((s) => () => {
+      cancel();
       resolve(s);
     });
     signals.forEach((s, i) => Deno.addSignalListener(s, handlers[i]));
   });
+  return Object.assign(waiting, { cancel });
 }

@@ -450,6 +450,12 @@ export class WorkerHandle {
     this.#channel.send(encodeFrame({ type: "init", entry } satisfies Request));
   }
 
+  /** Resolves with the reason once the process is ended (killed, crashed, or by `terminate`). */
+  #ended!: (reason: Error) => void;
+  // Jobs that are running services (kept by keepSinks): they have no outcome to carry an error.
+  #services = new Set<number>();
+  readonly ended: Promise<Error> = new Promise((resolve) => this.#ended = resolve);
+
   /** `false` once the Worker is terminated or failed. */
   get alive(): boolean {
     return this.#failure === undefined;
@@ -487,11 +493,13 @@ export class WorkerHandle {
   /** Keeps routing a job's log and progress after its request is answered (a service). */
   keepSinks(job: number, sinks: Sinks): void {
     this.#sinks.set(job, sinks);
+    this.#services.add(job);
   }
 
   /** Stops routing a job's log and progress. */
   dropSinks(job: number): void {
     this.#sinks.delete(job);
+    this.#services.delete(job);
   }
 
   /**
@@ -535,6 +543,7 @@ export class WorkerHandle {
   terminate(reason: Error): void {
     if (this.#failure) return;
     this.#failure = reason;
+    this.#ended(reason);
     if (this.#pid !== undefined) {
       try {
         Deno.kill(this.#pid, "SIGKILL");
@@ -591,8 +600,14 @@ export class WorkerHandle {
       case "exited": {
         if (this.#failure) break;
         const how = reply.signal ?? `code ${reply.code}`;
+        // Ended on its own: a running service (which has no outcome to carry
+        // it) hears why before terminate() clears its sinks.
+        const said = (error: Error) => {
+          for (const job of this.#services) this.#sinks.get(job)?.log?.("error", error.message);
+          return error;
+        };
         if (reply.memory) {
-          this.terminate(new PluginMemoryError({ plugin: this.entry.name, ...reply.memory }));
+          this.terminate(said(new PluginMemoryError({ plugin: this.entry.name, ...reply.memory })));
         } else if (!this.#started) {
           const detail = stderrError(reply.stderr);
           this.terminate(
@@ -605,7 +620,7 @@ export class WorkerHandle {
           );
         } else {
           this.terminate(
-            new Error(`Cannot run plugin "${this.entry.name}": its process exited (${how})`),
+            said(new Error(`Cannot run plugin "${this.entry.name}": its process exited (${how})`)),
           );
         }
         break;

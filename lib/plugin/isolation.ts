@@ -801,6 +801,10 @@ function isolatedService(
       return { ...last };
     },
     close: () => closing ??= close(),
+    // Only an end nobody asked for: close() ends the process of an unclean close too.
+    ended: handle.ended.then((reason) =>
+      closing === undefined ? reason : new Promise<never>(() => {})
+    ),
   };
 }
 

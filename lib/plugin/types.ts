@@ -80,6 +80,12 @@ export interface Service {
   stats(): Record<string, number>;
   /** Stops listening and closes every connection. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Settles with the reason when the service stopped on its own, not through
+   * `close()`: an isolated plugin's process was killed (its memory limit) or
+   * crashed. Absent where a service cannot end by itself (in-process).
+   */
+  readonly ended?: Promise<Error>;
 }
 
 /**
