@@ -114,6 +114,10 @@ export async function exporterCommand(args: string[]): Promise<number> {
     timeoutOffsetSeconds: offset,
     maxConcurrentProbes: maxConcurrent,
     log,
+  }).catch((error) => {
+    // An address in use or not available is the user's to change: exit 2.
+    if ((error as Error)?.name !== "ConnectionError") throw error;
+    throw new UsageError((error as Error).message, { cause: error });
   });
   const onHangup = () => {
     exporter.reload().catch(() => {}); // logged; the old config stays

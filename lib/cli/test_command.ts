@@ -21,7 +21,8 @@ import {
   TEXT_CONTENT_TYPE,
   wantsOpenMetrics,
 } from "../exporter/exposition.ts";
-import { checkHost, parseHostPort } from "../transport/address.ts";
+import { checkHost, formatAddress, parseHostPort } from "../transport/address.ts";
+import { toNetError } from "../errors.ts";
 import { parsePluginMemory, UsageError } from "./_flags.ts";
 
 const HELP = `wiretest test [paths or globs…] [flags]
@@ -250,7 +251,20 @@ function serveMetrics(listen: string, families: () => MetricFamily[]): Deno.Http
     const why = (error as Error).message.replace(/^Cannot [^:]*: /, "");
     throw new UsageError(`Cannot use --metrics-listen: ${why}`, { cause: error });
   }
-  return Deno.serve({ hostname, port, onListen: () => {} }, (request) => {
+  try {
+    return Deno.serve({ hostname, port, onListen: () => {} }, metricsHandler(families));
+  } catch (error) {
+    const failure = toNetError(
+      error,
+      "listen",
+      formatAddress({ transport: "tcp", hostname, port }),
+    );
+    throw new UsageError(failure.message, { cause: failure });
+  }
+}
+
+function metricsHandler(families: () => MetricFamily[]): (request: Request) => Response {
+  return (request) => {
     if (new URL(request.url).pathname !== "/metrics") {
       return new Response("Not Found\n", { status: 404 });
     }
@@ -258,7 +272,7 @@ function serveMetrics(listen: string, families: () => MetricFamily[]): Deno.Http
     return new Response(renderMetrics(families(), open), {
       headers: { "content-type": open ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE },
     });
-  });
+  };
 }
 
 /** A reporter and the file it writes to (standard output when none). */

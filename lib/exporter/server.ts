@@ -11,6 +11,8 @@ import { judgeStep } from "../fixture/judge_step.ts";
 import type { FixtureStep } from "../fixture/types.ts";
 import { ParamsError } from "../plugin/params_schema.ts";
 import { redactPasswords } from "../plugin/redact_passwords.ts";
+import { toNetError } from "../errors.ts";
+import { formatAddress } from "../transport/address.ts";
 import { readInputTextFile } from "../plugin/input_file.ts";
 import { undeclaredExpectations } from "../fixture/undeclared_expectations.ts";
 import type { MetricDeclaration } from "../plugin/outcome_declaration_types.ts";
@@ -90,6 +92,7 @@ interface Counters {
  * @param options Config file, listen address, executor.
  * @returns The running exporter.
  * @throws {ExporterConfigError} When the config has problems (each located).
+ * @throws {ConnectionError} When it cannot listen (code `address-in-use`, `address-not-available`…).
  */
 export async function startExporter(options: ExporterOptions): Promise<Exporter> {
   const log = options.log ?? (() => {});
@@ -257,11 +260,15 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     return new Response("Not Found\n", { status: 404 });
   };
 
-  const server = Deno.serve({
-    hostname: options.hostname ?? "127.0.0.1",
-    port: options.port ?? DEFAULT_PORT,
-    onListen: () => {},
-  }, handler);
+  const hostname = options.hostname ?? "127.0.0.1";
+  const port = options.port ?? DEFAULT_PORT;
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({ hostname, port, onListen: () => {} }, handler);
+  } catch (error) {
+    await prepared.clear();
+    throw toNetError(error, "listen", formatAddress({ transport: "tcp", hostname, port }));
+  }
   const address = server.addr as Deno.NetAddr;
   let closed: Promise<void> | undefined;
   const close = () =>

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Context, Service } from "../../lib/plugin/mod.ts";
+import { formatAddress, toNetError } from "../../lib/transport/mod.ts";
 import { handleControlRequest } from "./control_api.ts";
 import type { ProxyServerParams } from "./params.ts";
 import { ProxyCollection } from "./proxy.ts";
@@ -81,7 +82,13 @@ export async function serveProxy(params: ProxyServerParams, ctx: Context): Promi
     }, (request) => handleControlRequest(proxies, request));
   } catch (error) {
     await proxies.close();
-    throw error;
+    // In the transport's words (a ConnectionError, code address-in-use…),
+    // not the runtime's "Address already in use (os error 98)".
+    throw toNetError(
+      error,
+      "listen",
+      formatAddress({ transport: "tcp", hostname: params.host, port: params.port }),
+    );
   }
   const where = `http://${
     params.host.includes(":") ? `[${params.host}]` : params.host
