@@ -23,6 +23,12 @@ Deno.test("wiretest load refuses a threshold on what a load run never reports, b
         "metrics.rtt_p99: < 1000",
         `error: Cannot use --threshold "metrics.rtt_p99: < 1000": "metrics.rtt_p99" names metric "rtt_p99" (did you mean "metrics.rtt_p99_ms"?), which a load run never reports (see --help)`,
       ],
+      // The name first, as a fixture's: with a duration, the unit check
+      // used to answer instead, and no closest name was given.
+      [
+        "metrics.rtt_p99: < 1s",
+        `error: Cannot use --threshold "metrics.rtt_p99: < 1s": "metrics.rtt_p99" names metric "rtt_p99" (did you mean "metrics.rtt_p99_ms"?), which a load run never reports (see --help)`,
+      ],
       [
         "facts.modle: closed",
         `error: Cannot use --threshold "facts.modle: closed": "facts.modle" names fact "modle" (did you mean "facts.model"?), which a load run never reports (see --help)`,

@@ -223,15 +223,11 @@ function compileThreshold(text: string, index: number): Expectation {
     );
   }
   const at = { file: "--threshold", line: index + 1, column: 1, path: m[1] };
-  let expectation: Expectation;
-  try {
-    expectation = compileExpectation(m[1], m[2], at);
-  } catch (error) {
-    throw new UsageError(`Cannot use --threshold "${text}": ${detailOf(error)}`, { cause: error });
-  }
-  // A misspelt metric (`metrics.rtt_p99`) would only fail after the whole run.
+  // A misspelt metric (`metrics.rtt_p99`) would only fail after the whole
+  // run; its name is checked first, as in a fixture, so the closest name is
+  // what the user reads, not a complaint about the value's unit.
   const [undeclared] = undeclaredExpectations(
-    [expectation],
+    [{ path: m[1].split("."), location: at }],
     "load",
     LOAD_OUTCOME_DECLARATION,
     "a load run",
@@ -242,7 +238,11 @@ function compileThreshold(text: string, index: number): Expectation {
       `Cannot use --threshold "${text}": ${detail}, which a load run never reports (see --help)`,
     );
   }
-  return expectation;
+  try {
+    return compileExpectation(m[1], m[2], at);
+  } catch (error) {
+    throw new UsageError(`Cannot use --threshold "${text}": ${detailOf(error)}`, { cause: error });
+  }
 }
 
 /** A fixture problem's own words, without "Cannot load fixture" (a flag is no fixture). */
