@@ -19,8 +19,7 @@ const counters: readonly MetricDeclaration[] = [
     name: "rejected",
     unit: "count",
     description:
-      "Client connections closed at once for being over `maxConnections` (not in `connections`).",
-    when: TCP,
+      "Connections closed at once (udp: datagrams of new sources dropped) over `maxConnections`.",
   },
   {
     name: "aborted",

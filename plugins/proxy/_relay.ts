@@ -8,7 +8,10 @@ export interface RelayOptions {
   upstream: { hostname: string; port: number };
   /** Seed of the toxics' randomness. */
   seed: number;
-  /** Most connections open at once (TCP); beyond it they are closed at once. */
+  /**
+   * Most connections (TCP) or flows (UDP) open at once; beyond it connections
+   * are closed at once, datagrams from new sources dropped (`rejected`).
+   */
   maxConnections?: number;
 }
 

@@ -19,6 +19,8 @@ export interface UdpWorkerStart {
   upstream: { hostname: string; port: number };
   seed: number;
   idleMs: number;
+  /** Most flows open at once; datagrams from new sources beyond it are dropped. */
+  maxFlows: number | undefined;
   /** Counter names, in the order of `counts`' slots. */
   counters: readonly string[];
   /** Float64Array of the counters, written by the Worker only. */

@@ -136,6 +136,7 @@ export function startLibcUdpRelay(
         upstream: options.upstream,
         seed: options.seed,
         idleMs: options.idleMs,
+        maxFlows: options.maxConnections,
         counters,
         counts,
         control: control.buffer as SharedArrayBuffer,

@@ -188,6 +188,12 @@ async function relay(libc: LibcUdp, listener: LibcUdpSocket, m: UdpWorkerStart):
           const key = `${got.fromHostname}|${got.fromPort}`;
           let flow = flows.get(key);
           if (flow === undefined) {
+            // Each flow holds a socket for idleMs: a sender that changes
+            // source port per datagram would otherwise open descriptors without end.
+            if (m.maxFlows !== undefined && flows.size >= m.maxFlows) {
+              c.rejected++;
+              continue;
+            }
             let socket: LibcUdpSocket;
             try {
               socket = libc.bind(flowHost, 0);

@@ -151,7 +151,19 @@ export function startUdpRelay(
       const key = `${datagram.from.hostname}|${datagram.from.port}`;
       let flow = flows.get(key);
       if (flow === undefined) {
-        flow = openFlow(datagram.from);
+        // Each flow holds a socket for idleMs: a sender that changes source
+        // port per datagram would otherwise open descriptors without end.
+        if (options.maxConnections !== undefined && flows.size >= options.maxConnections) {
+          c.rejected++;
+          continue;
+        }
+        try {
+          flow = openFlow(datagram.from);
+        } catch {
+          // No socket for a new flow (descriptors exhausted): this datagram is lost.
+          c.errors++;
+          continue;
+        }
         flows.set(key, flow);
       }
       relay(flow, "upstream", datagram.data);

@@ -39,7 +39,7 @@ export interface ProxyServerOptions {
   seed?: number;
   /** Forget a UDP flow after this long without a datagram (default 60000). */
   udpFlowIdleMs?: number;
-  /** Refuse (close at once) client connections beyond this many open, per TCP proxy (default 10000). */
+  /** Refuse (close at once) client connections beyond this many open, per TCP proxy; per UDP proxy, drop datagrams from new sources while this many flows are open (default 10000). */
   maxConnections?: number;
   /** UDP proxies' sockets: `auto` (default; libc's in a Worker where FFI is granted for libc, else the runtime's), `deno`, `libc`. */
   io?: UdpIo;
@@ -135,7 +135,7 @@ export const proxyServerParams: ParamsSchema<ProxyServerParams, ProxyServerOptio
     "Forget a UDP flow after this many milliseconds without a datagram",
   ),
   maxConnections: z.number().int().min(1).max(1_000_000).default(10_000).describe(
-    "Refuse (close at once) client connections beyond this many open, per TCP proxy",
+    "Refuse (close at once) client connections beyond this many open, per TCP proxy; per UDP proxy, drop datagrams from new sources while this many flows are open",
   ),
   io: z.enum(UDP_IO_VALUES as [UdpIo, ...UdpIo[]]).default("auto").describe(
     "UDP proxies' sockets: auto (libc's in a Worker where FFI is granted for libc, else the runtime's), deno, libc",

@@ -73,6 +73,7 @@ const TCP_COUNTERS = [
 const UDP_COUNTERS = [
   "flows",
   "active",
+  "rejected",
   "flows_expired",
   "errors",
   "datagrams_upstream",
@@ -120,7 +121,7 @@ export class Proxy {
    * @param input Name, addresses, protocol.
    * @param seed Seed of its toxics' randomness.
    * @param udpFlowIdleMs UDP flow expiry.
-   * @param maxConnections Most client connections open at once (TCP; default: no cap).
+   * @param maxConnections Most client connections (TCP) or flows (UDP) open at once (default: no cap).
    * @param udpIo UDP: `auto` (libc sockets in a Worker where FFI is granted for libc, else
    * the runtime's), `deno` or `libc` (an error where it is refused).
    */
@@ -173,7 +174,11 @@ export class Proxy {
     try {
       this.#relay = this.protocol === "tcp"
         ? await startTcpRelay(this, { ...options, maxConnections: this.#maxConnections })
-        : await startUdpRelayOn(this.#udpIo, this, { ...options, idleMs: this.#udpFlowIdleMs });
+        : await startUdpRelayOn(this.#udpIo, this, {
+          ...options,
+          idleMs: this.#udpFlowIdleMs,
+          maxConnections: this.#maxConnections,
+        });
     } catch (error) {
       throw new ProxyApiError(
         `Cannot listen on "${this.#listen}" for proxy "${this.name}": ${(error as Error).message}`,
@@ -279,7 +284,7 @@ export interface ProxyCollectionOptions {
   seed: number;
   /** Milliseconds a UDP flow may stay silent before it is forgotten. */
   udpFlowIdleMs: number;
-  /** Most client connections a TCP proxy holds open at once (default: no cap). */
+  /** Most client connections (TCP) or flows (UDP) a proxy holds open at once (default: no cap). */
   maxConnections?: number;
   /** UDP proxies' sockets: `auto` (default: libc's where FFI is granted for libc), `deno`, `libc`. */
   udpIo?: UdpIo;
