@@ -478,7 +478,22 @@
     const attempt = step.attempts[step.attempts.length - 1];
     const load = attempt.load;
     if (!load || !Array.isArray(load.series) || load.series.length === 0) return [];
-    const rows = load.series;
+    // A row that closes within the previous one's rounding (a run's tail
+    // under 5 ms) is added to it: uPlot needs each second once, and a lone
+    // point beside an equal second was drawn as nothing.
+    const rows = [];
+    load.series.forEach(function (r) {
+      const last = rows[rows.length - 1];
+      if (last === undefined || r.second > last.second) {
+        rows.push(r);
+        return;
+      }
+      rows[rows.length - 1] = Object.assign({}, last, {
+        iterations: last.iterations + r.iterations,
+        errors: last.errors + r.errors,
+        bytes: last.bytes + r.bytes,
+      });
+    });
     const seconds = rows.map(function (r) {
       return r.second;
     });
