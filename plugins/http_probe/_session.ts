@@ -48,9 +48,16 @@ export interface Exchange {
   /** `performance.now()` when the exchange started. */
   start: number;
   /**
+   * `performance.now()` when the connection was ready for the request (TLS
+   * facts read): `processing` (`ttfb`) starts there, as blackbox_exporter's
+   * starts when the connection is handed over.
+   */
+  readyAt: number;
+  /**
    * Milliseconds inside the exchange that no phase counts: a TLS inspection
-   * before the measured connection. `start + pausedMs + phases.total` is
-   * when it ended.
+   * before the measured connection, and reading the TLS facts after the
+   * handshake (blackbox_exporter's `processing` starts when the connection
+   * is handed over, too). `start + pausedMs + phases.total` is when it ended.
    */
   pausedMs: number;
   /** Whether an already open connection carried it. */
@@ -82,6 +89,9 @@ interface OpenMarks {
   dns: number;
   connect: number;
   tls: number;
+  /** When the connection was ready for the request (its TLS facts read). */
+  ready: number;
+  /** A TLS inspection before the measured connection, ms. */
   pausedMs: number;
 }
 
@@ -154,7 +164,7 @@ export class Session {
     }
     let start = performance.now();
     let marks = reused
-      ? { dns: start, connect: start, tls: start, pausedMs: 0 }
+      ? { dns: start, connect: start, tls: start, ready: start, pausedMs: 0 }
       : await this.#open(request.url, start);
     let sent = false;
     try {
@@ -187,22 +197,24 @@ export class Session {
     this.#reusable = keepsAlive(head, framing);
     // An inspection happened after the DNS lookup: the phases from there on
     // start that much later.
-    const paused = marks.pausedMs;
+    const inspection = marks.pausedMs;
+    const paused = inspection + (marks.ready - marks.tls);
     const exchange: Exchange = {
       head,
       headerBytes,
       framing,
       body,
       start,
+      readyAt: marks.ready,
       pausedMs: paused,
       reused,
       remoteAddress: this.#remote,
       tls: this.#tls,
       phases: {
         dns: marks.dns - start,
-        connect: marks.connect - marks.dns - paused,
+        connect: marks.connect - marks.dns - inspection,
         tls: marks.tls - marks.connect,
-        ttfb: firstByte - marks.tls,
+        ttfb: firstByte - marks.ready,
         transfer: end - firstByte,
         total: end - start - paused,
       },
@@ -254,8 +266,10 @@ export class Session {
     this.#origin = url.origin;
     this.#tls = tls?.facts;
     const pausedMs = tls?.inspectionMs ?? 0;
-    this.pausedMs += pausedMs;
-    return { dns, connect: connected, tls: tls?.tlsEnd ?? connected, pausedMs };
+    const tlsEnd = tls?.tlsEnd ?? connected;
+    const ready = performance.now();
+    this.pausedMs += pausedMs + (ready - tlsEnd);
+    return { dns, connect: connected, tls: tlsEnd, ready, pausedMs };
   }
 
   async #send(request: OutgoingRequest): Promise<void> {
