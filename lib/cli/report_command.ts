@@ -2,7 +2,8 @@
 // `--reporter html` writes, built after the fact from saved JSON lines
 // (`--reporter jsonl`); several files (shards) make one page.
 import { checkOutputPath, outputFileError } from "./_output_file.ts";
-import { readInputTextFile } from "../plugin/input_file.ts";
+import { InputFileError, readInputTextFile } from "../plugin/input_file.ts";
+import { checkReportEvent } from "./_report_events.ts";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { htmlReporter } from "../report/html_reporter.ts";
@@ -27,6 +28,13 @@ const EVENT_TYPES = new Set([
   "fixture-end",
   "summary",
 ]);
+
+/**
+ * Most bytes of JSON lines one page is made from, all files together: the
+ * page holds them as one string (V8's limit is about 512 Mi characters, and
+ * escaping may grow the text), and a 1,000-fixture run is about 3 MiB.
+ */
+const MAX_INPUT_BYTES = 128 * 1024 * 1024;
 
 export async function reportCommand(args: string[]): Promise<number> {
   let parsed;
@@ -59,11 +67,25 @@ export async function reportCommand(args: string[]): Promise<number> {
     throw new UsageError('Cannot make a report: give --output <file> (or "-" for standard output)');
   }
   const events: RunEvent[] = [];
-  for (const file of files) events.push(...await readEvents(file));
+  let budget = MAX_INPUT_BYTES;
+  for (const file of files) {
+    const read = await readEvents(file, budget);
+    budget -= read.bytes;
+    for (const event of read.events) events.push(event);
+  }
   let page = "";
   const reporter = htmlReporter((html) => page += html);
-  for (const event of events) await reporter.onEvent(event);
-  await reporter.close?.();
+  try {
+    for (const event of events) await reporter.onEvent(event);
+    await reporter.close?.();
+  } catch (error) {
+    // Text that escaping grows (every "<" is six characters in the page) can pass V8's string limit.
+    if (!(error instanceof RangeError)) throw error;
+    throw new UsageError(
+      `Cannot make a report: the page would be longer than a string may be (${error.message})`,
+      { cause: error },
+    );
+  }
   if (values.output === "-") {
     await Deno.stdout.write(new TextEncoder().encode(page));
     return EXIT.ok;
@@ -78,11 +100,20 @@ export async function reportCommand(args: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-async function readEvents(file: string): Promise<RunEvent[]> {
+async function readEvents(
+  file: string,
+  budget: number,
+): Promise<{ events: RunEvent[]; bytes: number }> {
   let text: string;
   try {
-    text = await readInputTextFile(file, 2 ** 30);
+    text = await readInputTextFile(file, budget);
   } catch (error) {
+    if (error instanceof InputFileError && error.code === "too-large") {
+      throw new UsageError(
+        `Cannot read "${file}": the JSON-lines files of one page may hold ${MAX_INPUT_BYTES} bytes together, and this one goes past that`,
+        { cause: error },
+      );
+    }
     // As for every file the CLI is given: `Cannot read file "x": it does not exist (relative to …)`.
     throw new UsageError((error as Error).message, { cause: error });
   }
@@ -102,12 +133,19 @@ async function readEvents(file: string): Promise<RunEvent[]> {
         `Cannot read "${file}": line ${i + 1} is not a wiretest event (--reporter jsonl)`,
       );
     }
-    events.push(event as RunEvent);
+    try {
+      events.push(checkReportEvent(event));
+    } catch (error) {
+      throw new UsageError(`Cannot read "${file}": line ${i + 1}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
   }
   if (!events.some((e) => e.type === "summary")) {
     throw new UsageError(
       `Cannot read "${file}": it has no "summary" event (is the run complete?)`,
     );
   }
-  return events;
+  // Characters, not bytes: the string's own limit is what the budget guards.
+  return { events, bytes: text.length };
 }
