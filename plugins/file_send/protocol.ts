@@ -110,19 +110,22 @@ const nameDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 export const TEMP_FILE: RegExp =
   /^\.wiretest-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.part$/;
 
-// C0 and C1 controls and DEL: a name with a line break would forge log lines.
+// C0 and C1 controls and DEL, and the Unicode line and paragraph
+// separators: a name with a line break would forge log lines.
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\u0001-\u001f\u007f-\u009f]/;
+const LINE_SEPARATOR = /[\u2028\u2029]/;
 
-// Characters that change how a name reads without being seen: bidi marks,
-// embeddings, overrides and isolates (`evil\u202etxt.exe` shows as
-// `evilexe.txt`), the Arabic letter mark, zero-width space and joiners, word
-// joiner and BOM.
-const INVISIBLE = /[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/;
+// Characters that change how a name reads without being seen: Unicode's
+// default-ignorable code points (bidi marks, embeddings, overrides and
+// isolates — `evil\u202etxt.exe` shows as `evilexe.txt` —, zero-width space
+// and joiners, BOM, soft hyphen, Hangul fillers, tag characters that hide
+// ASCII…), except the variation selectors an emoji carries.
+const INVISIBLE = /(?![\ufe00-\ufe0f\u{e0100}-\u{e01ef}])\p{Default_Ignorable_Code_Point}/u;
 // What a quoted name shows as an escape: what JSON.stringify leaves raw of
 // the controls, the line separators, and the invisible characters.
 const ESCAPED =
-  /[\u007f-\u009f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
+  /[\u007f-\u009f\u2028\u2029]|(?![\ufe00-\ufe0f\u{e0100}-\u{e01ef}])\p{Default_Ignorable_Code_Point}/gu;
 
 /**
  * Checks a file name a peer announced: one plain path component, no
@@ -138,6 +141,8 @@ export function nameProblem(name: string): string | undefined {
   }
   if (name.includes("\0")) return "it contains a NUL byte";
   if (CONTROL.test(name)) return "it contains a control character";
+  const separator = LINE_SEPARATOR.exec(name);
+  if (separator) return `it contains the line or paragraph separator ${codePoint(separator[0])}`;
   const invisible = INVISIBLE.exec(name);
   if (invisible) {
     return `it contains the invisible or text-direction character ${codePoint(invisible[0])}`;
@@ -158,7 +163,7 @@ export function nameProblem(name: string): string | undefined {
 export function quoteName(name: string): string {
   return JSON.stringify(clipText(name)).replace(
     ESCAPED,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    escape,
   );
 }
 
@@ -172,11 +177,17 @@ export function showPeerText(text: string, max: number): string {
     // deno-lint-ignore no-control-regex
     /[\u0000-\u001f]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  ).replace(ESCAPED, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  ).replace(ESCAPED, escape);
+}
+
+// `\u2028`, or `\u{e0041}` beyond the first plane.
+function escape(c: string): string {
+  const code = c.codePointAt(0)!;
+  return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, "0")}`;
 }
 
 function codePoint(c: string): string {
-  return `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
+  return `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
 }
 
 export function encodeHeader(name: string, size: number): Uint8Array {

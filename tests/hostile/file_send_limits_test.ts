@@ -434,6 +434,42 @@ Deno.test("file-send receiver refuses names with bidi, zero-width or BOM charact
   );
 });
 
+Deno.test("file-send receiver refuses line separators and every other invisible character, keeps an emoji's variation selector", async () => {
+  await using server = await receiver();
+  const names: [string, string, string][] = [
+    ["line separator", "a\u2028b", "U+2028"],
+    ["paragraph separator", "a\u2029b", "U+2029"],
+    ["next line (C1)", "a\u0085b", ""],
+    ["soft hyphen", "pay\u00adroll.txt", "U+00AD"],
+    ["Hangul filler (shows as a blank)", "\u3164.txt", "U+3164"],
+    ["Mongolian vowel separator", "a\u180eb", "U+180E"],
+    ["invisible times", "a\u2062b", "U+2062"],
+    ["tag characters (hidden ASCII)", "report\u{e0069}\u{e0067}.pdf", "U+E0069"],
+    ["combining grapheme joiner", "a\u034fb", "U+034F"],
+  ];
+  const peer = await startHostile("file-sender", {
+    port: server.port,
+    jobs: [
+      ...names.map(([, name]) => ({ name, announce: 10, send: 10 })),
+      { name: "heart\u2764\ufe0f.txt", announce: 10, send: 10 },
+    ],
+  });
+  try {
+    for (const [label, , shown] of names) {
+      const answer = JSON.parse(await peer.nextLine(20_000));
+      assert.equal(answer.ack?.code, "bad-name", `${label}: ${JSON.stringify(answer)}`);
+      if (shown) assert.ok(answer.ack.message.endsWith(` ${shown}`), answer.ack.message);
+    }
+    const heart = JSON.parse(await peer.nextLine(20_000));
+    assert.equal(heart.ack?.ok, true, JSON.stringify(heart));
+  } finally {
+    await peer[Symbol.asyncDispose]();
+  }
+  assert.deepEqual(await listing(server.dir), ["heart\u2764\ufe0f.txt"]);
+  // The refused names are logged escaped: no raw separator, filler or tag.
+  assert.doesNotMatch(server.stderr(), /[\u2028\u2029\u00ad\u3164\u180e\u2062\u034f]|\u{e0069}/u);
+});
+
 Deno.test("file-send receiver with overwrite refuses a name taken by a directory or a FIFO before any body byte", async () => {
   await using server = await receiver(["--overwrite", "--idle-timeout-ms", "10000"]);
   await Deno.mkdir(join(server.dir, "sub"));

@@ -40,15 +40,25 @@ def read_exactly(conn, n, where):
     return bytes(data)
 
 
-# Bidi marks, embeddings, overrides, isolates; zero-width characters and BOM.
-INVISIBLE = {0x061C, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D,
-             0x202E, 0x2060, 0x2066, 0x2067, 0x2068, 0x2069, 0xFEFF}
+# Unicode's default-ignorable code points (DerivedCoreProperties.txt), the
+# variation selectors U+FE00-FE0F and U+E0100-E01EF left out.
+INVISIBLE = [(0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160),
+             (0x17B4, 0x17B5), (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E),
+             (0x2060, 0x206F), (0x3164, 0x3164), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0),
+             (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE00FF),
+             (0xE01F0, 0xE0FFF)]
+
+
+def invisible(c):
+    return any(lo <= ord(c) <= hi for lo, hi in INVISIBLE)
 
 
 def name_problem(name):
     if any(ord(c) == 0 or 0x01 <= ord(c) <= 0x1F or 0x7F <= ord(c) <= 0x9F for c in name):
         return "it contains a control character"
-    if any(ord(c) in INVISIBLE for c in name):
+    if any(ord(c) in (0x2028, 0x2029) for c in name):
+        return "it contains a line or paragraph separator"
+    if any(invisible(c) for c in name):
         return "it contains an invisible or text-direction character"
     if "/" in name or "\\" in name:
         return "it contains a path separator"
