@@ -32,7 +32,10 @@ import {
 export interface BootConfig {
   /** The Unix socket the host listens on, in a directory only it can list. */
   socket: string;
-  /** The Unix socket the host's stats Worker listens on, for `stats()` alone. */
+  /**
+   * The Unix socket the host's stats Worker listens on, for `stats()` alone;
+   * connected on the first `serve` (the host starts that Worker for it).
+   */
   stats: string;
   /** Sent first, so the host knows the connection is its own process's. */
   token: string;
@@ -48,6 +51,8 @@ const services = new Map<number, { service: Service; ctx: OwnedContext }>();
 const encoder = new TextEncoder();
 let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
 let statsWriter: WritableStreamDefaultWriter<Uint8Array> | undefined;
+let statsConnecting: Promise<void> | undefined;
+let boot_: BootConfig | undefined;
 let loadEngine: (() => Promise<unknown>) | undefined;
 
 /** What the load engine's module (lib/load/plugin_process_load.ts) exports for this process. */
@@ -79,6 +84,7 @@ export async function boot(
   engine?: () => Promise<unknown>,
 ): Promise<void> {
   loadEngine = engine;
+  boot_ = config;
   // Ctrl-C on a terminal signals the whole process group, this process too;
   // the host decides when it ends (it closes the socket, or kills it), so a
   // service still closes cleanly and reports its stats.
@@ -93,26 +99,36 @@ export async function boot(
     event.preventDefault();
     uncaught(event.error ?? new Error(event.message));
   });
-  // Both before the plugin is ready: the host may ask for stats as soon as it is.
-  const [conn, statsConn] = await Promise.all([connect(config.socket), connect(config.stats)]);
-  const hello = encodeFrame({ type: "hello", token: config.token });
+  // The plugin's module loads while the connection is made; what it throws
+  // is reported once it is.
+  const importing = load().then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  const conn = await connect(config.socket);
   writer = conn.writable.getWriter();
-  void writer.write(hello).catch(() => {});
-  statsWriter = statsConn.writable.getWriter();
-  void statsWriter.write(hello).catch(() => {});
+  void writer.write(encodeFrame({ type: "hello", token: config.token })).catch(() => {});
   void serve(conn);
-  void serve(statsConn);
-  let imported: unknown;
-  try {
-    imported = await load();
-  } catch (error) {
-    uncaught(error);
-    return;
-  }
-  serveIsolated(imported);
+  const imported = await importing;
+  if ("error" in imported) return uncaught(imported.error);
+  serveIsolated(imported.value);
 }
 
-/** Connects, retrying while the host's bridge is still starting (up to 10 s). */
+/**
+ * The stats connection, made for the first service: the host starts its
+ * stats Worker when it asks for one (a client role never needs it), and a
+ * service's `stats()` may be asked for as soon as it is running.
+ */
+function statsConnected(): Promise<void> {
+  return statsConnecting ??= (async () => {
+    const statsConn = await connect(boot_!.stats);
+    statsWriter = statsConn.writable.getWriter();
+    void statsWriter.write(encodeFrame({ type: "hello", token: boot_!.token })).catch(() => {});
+    void serve(statsConn);
+  })();
+}
+
+/** Connects, retrying while the host's side is still starting (up to 10 s). */
 async function connect(path: string): Promise<Deno.UnixConn> {
   for (let attempt = 0;; attempt++) {
     try {
@@ -393,6 +409,7 @@ async function serveJob(
   let parsed: unknown;
   try {
     parsed = params(plugin, "server", request.input);
+    await statsConnected();
   } catch (error) {
     return done(plugin, request.id, { error });
   }

@@ -1,8 +1,9 @@
 // The host's side of an isolated plugin: one Deno process per handle,
-// started with exactly the manifest entry's grants as flags by a bridge
-// Worker (_isolation_bridge.ts) and spoken to from this thread
-// (_isolation_channel.ts), and a pool that keeps started processes warm
-// between roles.
+// started from this thread with exactly the manifest entry's grants as
+// flags, heard on its stdout/stderr and watched for memory here, spoken to
+// from here (_isolation_channel.ts), with a bridge Worker for `stats()`
+// alone (_isolation_bridge.ts); and a pool that keeps started processes
+// warm between roles.
 import type { ManifestEntry, PluginPermissions } from "./manifest.ts";
 import { PluginLoadError } from "./registry.ts";
 import type { LogLevel, Progress } from "./types.ts";
@@ -11,7 +12,8 @@ import { denialDetail, missingInParent } from "./_isolation_denial.ts";
 import type { BridgeConfig, BridgeReply } from "./_isolation_bridge.ts";
 import { PluginChannel } from "./_isolation_channel.ts";
 import { encodeFrame } from "./_isolation_frames.ts";
-import type { ImportRefusal } from "./_isolation_preflight.ts";
+import { type ImportRefusal, preflight, type PreflightOptions } from "./_isolation_preflight.ts";
+import { ProcessOutput, residentMiB } from "./_isolation_output.ts";
 import { PluginMemoryError } from "./_plugin_memory_error.ts";
 import { libcPath } from "../_internal/libc_path.ts";
 import { PluginPermissionError } from "./_plugin_permission_error.ts";
@@ -20,6 +22,7 @@ import {
   type ErrorBuilder,
   type ErrorData,
   type LoadEvent,
+  type MemoryExceeded,
   Outbox,
   rebuildError,
   type Reply,
@@ -47,12 +50,16 @@ export const DEFAULT_MEMORY_MIB = 512;
 export const OUTPUT_BYTES = 1024 * 1024;
 // Lines of output kept while no role of the plugin is running to show them.
 const HELD_LINES = 200;
+// How often a plugin process's resident memory is read.
+const WATCH_MS = 100;
 
 // Entries whose module graph passed the import check, by keyOf().
 const checked = new Set<string>();
 
-// Private folders of plugin processes not yet started: removed when their
-// process is ready or ends, and when this process exits before that.
+// Private folders of plugin processes: their main module and request socket
+// are removed when the process is ready; the folder itself (where the stats
+// socket is made for the first service) when the stats connection is made
+// or the process ends, and when this process exits before that.
 const folders = new Set<string>();
 function removeFolder(dir: string): void {
   if (!folders.delete(dir)) return;
@@ -62,7 +69,7 @@ function removeFolder(dir: string): void {
     // Removed already.
   }
 }
-/** The private folders of plugin processes that are not ready yet (for tests). */
+/** The private folders of plugin processes still on disk (for tests). */
 export function pendingFolders(): string[] {
   return [...folders];
 }
@@ -323,12 +330,40 @@ export function loadError(entry: ManifestEntry, error: ErrorData, denial?: Denia
   return new PluginLoadError(entry, `module failed to import: ${detail}`, { cause });
 }
 
+/** How the host starts a plugin's process. */
+interface Launch {
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+  memoryMiB: number;
+  /** The V8 heap ceiling given to the process (at most `memoryMiB`). */
+  heapMiB: number;
+  /** Checks the plugin's imports first, unless they were checked already. */
+  preflight?: PreflightOptions;
+}
+
+/** The host's own events about a plugin's process (the plugin's replies come by the channel). */
+type HostEvent =
+  | Extract<Reply, { type: "output" | "exited" }>
+  | { type: "refused"; refusal: ImportRefusal }
+  | { type: "checked" };
+
 /** One plugin's process (its channel and bridge Worker) and the requests in flight to it. */
 export class WorkerHandle {
   readonly entry: ManifestEntry;
   readonly ready: Promise<void>;
+  /**
+   * Resolves once the process has exited and its output is read (or when
+   * it never started): after `terminate()`, nothing of it is left running.
+   */
+  readonly closed: Promise<void>;
+  #exited!: () => void;
   #channel: PluginChannel;
-  #worker: Worker;
+  #worker: Worker | undefined;
+  #bridgeConfig!: BridgeConfig;
+  /** Set once a service is asked for: the stats bridge starts then (or when the process does). */
+  #bridge: BridgeConfig | undefined;
+  #watchdog: ReturnType<typeof setInterval> | undefined;
   #statsBuffer = new SharedArrayBuffer(STATS_HEADER + STATS_BYTES);
   #dir: string;
   #pid: number | undefined;
@@ -376,6 +411,7 @@ export class WorkerHandle {
     if (missingFile(entry.module)) throw new PluginLoadError(entry, "module not found");
     const ffi = ffiGrant(entry, options.trustFfi);
     this.ready = new Promise<void>((resolve, reject) => this.#settle = { resolve, reject });
+    this.closed = new Promise<void>((resolve) => this.#exited = resolve);
     // Rejections are read by whoever awaits `ready`; none may go unhandled meanwhile.
     this.ready.catch(() => {});
     const memoryMiB = options.memoryMiB ?? DEFAULT_MEMORY_MIB;
@@ -400,18 +436,12 @@ export class WorkerHandle {
     const args = processArgs(entry.permissions, [socket, statsSocket], main, heapMiB, ffi);
     const key = keyOf(entry);
     const read = list(entry.permissions.read, absolute);
-    const config: BridgeConfig = {
-      entry,
-      deno: Deno.execPath(),
+    const launch: Launch = {
       args,
       env: processEnv(entry.permissions),
       cwd,
-      socket: statsSocket,
-      token,
-      stats: this.#statsBuffer,
       memoryMiB,
       heapMiB,
-      outputBytes: OUTPUT_BYTES,
       ...(checked.has(key) ? {} : {
         preflight: {
           deno: Deno.execPath(),
@@ -422,32 +452,147 @@ export class WorkerHandle {
         },
       }),
     };
-    // Listening before the process starts (the bridge starts it), so it finds us.
+    this.#bridgeConfig = { socket: statsSocket, token, stats: this.#statsBuffer };
+    // Listening before the process starts, so it finds us.
     this.#channel = new PluginChannel(
       socket,
       token,
       (reply) => this.#receive(reply),
       (message) => this.#receive({ type: "failed", message }),
     );
-    this.#worker = new Worker(BRIDGE_URL, {
+    if (launch.preflight) {
+      void this.#checkThenSpawn(launch, launch.preflight);
+    } else {
+      this.#spawn(launch);
+    }
+    this.#channel.send(encodeFrame({ type: "init", entry } satisfies Request));
+  }
+
+  async #checkThenSpawn(launch: Launch, options: PreflightOptions): Promise<void> {
+    let refusal: ImportRefusal | undefined;
+    try {
+      refusal = await preflight(this.entry, options);
+    } catch (error) {
+      this.#receive({
+        type: "failed",
+        message: error instanceof Error ? error.message : String(error),
+      });
+      return this.#exited();
+    }
+    if (refusal) {
+      this.#receive({ type: "refused", refusal });
+      return this.#exited();
+    }
+    this.#receive({ type: "checked" });
+    if (this.#failure) return this.#exited();
+    this.#spawn(launch);
+  }
+
+  /**
+   * Starts the process from this thread, at once (a Worker's start-up is
+   * not on its way), then the stats bridge while the process starts.
+   */
+  #spawn(launch: Launch): void {
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(Deno.execPath(), {
+        args: launch.args,
+        clearEnv: true,
+        env: launch.env,
+        cwd: launch.cwd,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    } catch (error) {
+      this.#receive({
+        type: "failed",
+        message: error instanceof Error ? error.message : String(error),
+      });
+      return this.#exited();
+    }
+    this.#pid = child.pid;
+    const output = new ProcessOutput(
+      OUTPUT_BYTES,
+      (stream, line) => this.#receive({ type: "output", stream, line }),
+    );
+    const reading = [
+      output.capture(child.stdout, "stdout"),
+      output.capture(child.stderr, "stderr"),
+    ];
+    const { memoryMiB } = launch;
+    let memory: MemoryExceeded | undefined;
+    this.#watchdog = setInterval(() => {
+      const rssMiB = residentMiB(child.pid);
+      if (rssMiB !== undefined && rssMiB > memoryMiB && !memory) {
+        memory = { limitMiB: memoryMiB, kind: "rss", rssMiB };
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // Gone already.
+        }
+      }
+    }, WATCH_MS);
+    void child.status.then(async (status) => {
+      clearInterval(this.#watchdog);
+      await Promise.allSettled(reading);
+      const tail = output.tail;
+      // V8 prints its last GCs, then "Fatal JavaScript out of memory: Reached
+      // heap limit", and traps; the process often dies before the second line is out.
+      if (
+        !memory &&
+        /heap out of memory|Allocation failed|Reached heap limit|<--- Last few GCs --->/i.test(tail)
+      ) {
+        memory = { limitMiB: launch.heapMiB, kind: "heap" };
+      }
+      this.#receive({
+        type: "exited",
+        code: status.code,
+        signal: status.signal,
+        stderr: tail,
+        ...(memory ? { memory } : {}),
+      });
+      this.#exited();
+    });
+    if (this.#failure) return this.#kill();
+    if (this.#bridge) this.#startBridge();
+  }
+
+  /**
+   * The stats bridge: a Worker, started for the first service (its process
+   * connects to it then), so a client role never pays for a Worker.
+   */
+  #startBridge(): void {
+    const entry = this.entry;
+    const config = this.#bridge!;
+    const worker = new Worker(BRIDGE_URL, {
       type: "module",
       name: `wiretest plugin ${entry.name}`,
     });
-    this.#worker.addEventListener("message", (event) => this.#receive(event.data as BridgeReply));
-    this.#worker.addEventListener("error", (event) => {
+    this.#worker = worker;
+    worker.addEventListener("message", (event) => this.#receive(event.data as BridgeReply));
+    worker.addEventListener("error", (event) => {
       // Handled here: unhandled, a Worker's error would end this process.
       event.preventDefault();
       this.terminate(
         new Error(`Cannot run plugin "${entry.name}": its bridge failed: ${eventText(event)}`),
       );
     });
-    this.#worker.addEventListener("messageerror", () => {
+    worker.addEventListener("messageerror", () => {
       this.terminate(
         new Error(`Cannot run plugin "${entry.name}": a message from its bridge could not be read`),
       );
     });
-    this.#worker.postMessage({ type: "bridge", config });
-    this.#channel.send(encodeFrame({ type: "init", entry } satisfies Request));
+    worker.postMessage({ type: "bridge", config });
+  }
+
+  #kill(): void {
+    if (this.#pid === undefined) return;
+    try {
+      Deno.kill(this.#pid, "SIGKILL");
+    } catch {
+      // It ended already.
+    }
   }
 
   /** Resolves with the reason once the process is ended (killed, crashed, or by `terminate`). */
@@ -467,6 +612,10 @@ export class WorkerHandle {
     done: Promise<Done>;
   } {
     const id = this.#nextId++;
+    if (request.type === "serve" && !this.#bridge && !this.#failure) {
+      this.#bridge = this.#bridgeConfig;
+      if (this.#pid !== undefined) this.#startBridge();
+    }
     const done = new Promise<Done>((resolve, reject) => {
       if (this.#failure) return reject(this.#failure);
       this.#calls.set(id, { resolve, reject });
@@ -516,6 +665,7 @@ export class WorkerHandle {
     const seq = ++view.seq;
     // This thread blocks until the answer: what is queued must go first.
     this.#outbox.flush();
+    if (!this.#worker) return undefined;
     this.#worker.postMessage({ type: "stats", service, seq } satisfies Request);
     const until = performance.now() + waitMs;
     for (;;) {
@@ -544,15 +694,10 @@ export class WorkerHandle {
     if (this.#failure) return;
     this.#failure = reason;
     this.#ended(reason);
-    if (this.#pid !== undefined) {
-      try {
-        Deno.kill(this.#pid, "SIGKILL");
-      } catch {
-        // It ended already.
-      }
-    }
+    this.#kill();
+    clearInterval(this.#watchdog);
     this.#channel.close();
-    this.#worker.terminate();
+    this.#worker?.terminate();
     removeFolder(this.#dir);
     this.#settle.reject(reason);
     for (const call of this.#calls.values()) call.reject(reason);
@@ -572,10 +717,11 @@ export class WorkerHandle {
     if (!shown && this.#held.length < HELD_LINES) this.#held.push({ level, message });
   }
 
-  #receive(reply: BridgeReply | Reply): void {
+  #receive(reply: BridgeReply | HostEvent | Reply): void {
     switch (reply.type) {
-      case "spawned":
-        this.#pid = reply.pid;
+      case "connected":
+        // The stats socket, the folder's last use.
+        removeFolder(this.#dir);
         break;
       case "checked":
         checked.add(keyOf(this.entry));
@@ -631,8 +777,14 @@ export class WorkerHandle {
       case "ready":
         if (this.#started) break;
         this.#started = true;
-        // Its main module is loaded and its socket connected: the folder has done its part.
-        removeFolder(this.#dir);
+        // Its main module is loaded and its socket connected: they have done their part.
+        for (const file of ["main.js", "ipc.sock"]) {
+          try {
+            Deno.removeSync(`${this.#dir}/${file}`);
+          } catch {
+            // Removed already (the folder went with its process).
+          }
+        }
         this.#stats = {
           header: new Int32Array(this.#statsBuffer, 0, STATS_HEADER / 4),
           body: new Uint8Array(this.#statsBuffer, STATS_HEADER),
@@ -701,6 +853,8 @@ export class WorkerPool {
   /** Roles each live Worker is running. */
   #roles = new Map<WorkerHandle, number>();
   #live = new Set<WorkerHandle>();
+  /** Processes told to end whose exit is not yet seen. */
+  #ending = new Set<Promise<void>>();
   #closed = false;
 
   readonly options: ProcessOptions;
@@ -770,17 +924,25 @@ export class WorkerPool {
     if (this.#leave(handle) === 0) this.#end(handle, reason);
   }
 
-  /** Ends every Worker, busy or idle. */
-  close(): void {
+  /** Ends every Worker, busy or idle; resolves when every process it started has exited. */
+  close(): Promise<void> {
     this.#closed = true;
     for (const handle of this.#live) {
       handle.terminate(
         new Error(`Cannot run plugin "${handle.entry.name}": its isolation pool was closed`),
       );
+      this.#track(handle);
     }
     this.#live.clear();
     this.#open.clear();
     this.#roles.clear();
+    return Promise.all([...this.#ending]).then(() => {});
+  }
+
+  #track(handle: WorkerHandle): void {
+    const closed = handle.closed;
+    this.#ending.add(closed);
+    void closed.then(() => this.#ending.delete(closed));
   }
 
   /** One role fewer on the Worker; returns how many it still runs. */
@@ -796,6 +958,7 @@ export class WorkerPool {
 
   #end(handle: WorkerHandle, reason: Error): void {
     handle.terminate(reason);
+    this.#track(handle);
     this.#forget(handle);
   }
 

@@ -106,15 +106,52 @@ Deno.test("a role whose params cannot be cloned fails alone when sent with other
   assert.equal(alsoGood.metrics.steps, 2);
 });
 
-Deno.test("a plugin process's private folder (main module, socket) is gone once it is ready", async () => {
+Deno.test("a plugin process's main module and socket are gone once it is ready, its private folder once its stats connection is made", async () => {
   await using pool = new IsolationPool();
-  const warming = pool.warm(fixture("chatty"));
+  const chatty = fixture("chatty");
+  const warming = pool.warm(chatty);
   const [dir] = pendingFolders();
   assert.ok(dir, "no folder while the process starts");
   assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o700);
   await warming;
+  // Kept for the stats socket of a first service, and empty until then.
+  assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
+  const service = await startIsolatedServer(chatty, {}, { pool });
+  assert.equal(pool.size, 1, "the service runs in the warm process");
+  // The bridge says so on its own channel, which may come after the service's answer.
+  for (let i = 0; i < 200 && pendingFolders().length > 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
   assert.deepEqual(pendingFolders(), []);
   await assert.rejects(Deno.stat(dir), Deno.errors.NotFound);
+  await service.close();
+});
+
+Deno.test("a plugin process that ran no service leaves no folder once its pool is closed", async () => {
+  const pool = new IsolationPool();
+  await pool.warm(fixture("chatty"));
+  const [dir] = pendingFolders();
+  assert.ok(dir);
+  await pool.close();
+  assert.deepEqual(pendingFolders(), []);
+  await assert.rejects(Deno.stat(dir), Deno.errors.NotFound);
+});
+
+Deno.test("a stats bridge that fails is reported: the service does not start, and its process ends", async () => {
+  await using pool = new IsolationPool();
+  const chatty = fixture("chatty");
+  await pool.warm(chatty);
+  const [dir] = pendingFolders();
+  // Where the bridge would listen for the process's stats connection.
+  await Deno.remove(dir, { recursive: true });
+  await assert.rejects(startIsolatedServer(chatty, {}, { pool }), (error: Error) => {
+    assert.match(
+      error.message,
+      /^Cannot run plugin "chatty": its stats bridge cannot listen: No such file or directory/,
+    );
+    return true;
+  });
+  assert.equal(pool.size, 0);
 });
 
 Deno.test("a plugin writing the host's own events on its sockets cannot make the host kill another process", async () => {

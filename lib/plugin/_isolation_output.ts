@@ -3,6 +3,7 @@
 // (escape sequences that clear the screen or set a window's title, carriage
 // returns that overwrite a line), C1 controls, line and paragraph separators
 // and bidirectional overrides are shown as escapes, and a line is cut short.
+// Read on the host's main thread, which starts the process (_isolation_host.ts).
 
 /** Characters of one line kept. */
 export const MAX_LINE_CHARS = 4096;
@@ -23,4 +24,59 @@ export function escapeOutput(line: string): string {
       ? `\\x${code.toString(16).padStart(2, "0")}`
       : `\\u${code.toString(16).padStart(4, "0")}`;
   });
+}
+
+/** Resident memory of a process in MiB, from /proc (Linux); `undefined` elsewhere. */
+export function residentMiB(pid: number): number | undefined {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A plugin process's output as log lines: escaped, attributed by the host, bounded. */
+export class ProcessOutput {
+  #left: number;
+  #dropped = false;
+  #emit: (stream: "stdout" | "stderr", line: string) => void;
+  /** The last 4 KiB of stderr (Deno's own error, a heap exhaustion). */
+  tail = "";
+
+  /**
+   * @param bytes Bytes of output kept before the rest is dropped.
+   * @param emit Gets each line, escaped.
+   */
+  constructor(bytes: number, emit: (stream: "stdout" | "stderr", line: string) => void) {
+    this.#left = bytes;
+    this.#emit = emit;
+  }
+
+  /** Reads one of the process's streams to its end. */
+  async capture(stream: ReadableStream<Uint8Array>, name: "stdout" | "stderr"): Promise<void> {
+    let partial = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      const text = decoder.decode(chunk, { stream: true });
+      if (name === "stderr") this.tail = (this.tail + text).slice(-4096);
+      if (this.#left <= 0) {
+        if (!this.#dropped) {
+          this.#dropped = true;
+          this.#emit(name, "(more output than wiretest keeps: the rest is dropped)");
+        }
+        continue;
+      }
+      this.#left -= chunk.length;
+      const lines = (partial + text).split("\n");
+      partial = lines.pop() ?? "";
+      if (partial.length > MAX_LINE_CHARS) {
+        lines.push(partial);
+        partial = "";
+      }
+      for (const line of lines) this.#emit(name, escapeOutput(line));
+    }
+    if (partial) this.#emit(name, escapeOutput(partial));
+  }
 }

@@ -246,11 +246,10 @@ export class IsolationPool implements AsyncDisposable {
    * Terminates every Worker. Roles still running end with an error;
    * services still running stop at once. Idempotent.
    *
-   * @returns When every Worker is told to end.
+   * @returns When every process the pool started has exited.
    */
   close(): Promise<void> {
-    inner(this).close();
-    return Promise.resolve();
+    return inner(this).close();
   }
 
   /** Closes the pool (for `await using`). */
@@ -361,7 +360,7 @@ export async function runIsolatedClient(
       ? { ...outcome, error: describeError(permissionError(entry, reply.denial)) }
       : outcome;
   } finally {
-    lease.done(clean);
+    await lease.done(clean);
   }
 }
 
@@ -440,7 +439,7 @@ export async function runIsolatedLoad(
     }
     return (reply.result as { report: unknown }).report;
   } finally {
-    lease.done(clean);
+    await lease.done(clean);
   }
 }
 
@@ -514,7 +513,7 @@ export async function startIsolatedServer(
     return service;
   } catch (error) {
     // Ends a Worker that never started or hung; a released one is not ended twice.
-    if (!service) lease.end(error instanceof Error ? error : new Error(String(error)));
+    if (!service) await lease.end(error instanceof Error ? error : new Error(String(error)));
     throw error;
   }
 }
@@ -653,7 +652,7 @@ async function ask(
     if (reply.error) throw rebuild(reply.error);
     return reply.result;
   } finally {
-    lease.done(clean);
+    await lease.done(clean);
   }
 }
 
@@ -669,16 +668,21 @@ const ABORTED = AbortSignal.abort();
 
 interface Lease {
   readonly handle: WorkerHandle;
-  /** The role is over: keep the Worker warm if it ended cleanly, else end it. */
-  done(clean: boolean): void;
-  /** Ends the Worker now. */
-  end(reason: Error): void;
+  /**
+   * The role is over: keep the Worker warm if it ended cleanly, else end it.
+   * Resolves when a process of its own (no pool) has exited.
+   */
+  done(clean: boolean): Promise<void>;
+  /** Ends the Worker now; resolves as `done` does. */
+  end(reason: Error): Promise<void>;
 }
 
 function leaseWorker(entry: ManifestEntry, pool: IsolationPool | undefined, brief = false): Lease {
   const workers = pool && inner(pool);
   const handle = workers ? workers.acquire(entry, brief) : new WorkerHandle(entry);
-  let over = false;
+  let over: Promise<void> | undefined;
+  // The pool awaits its processes when it closes; one of a role's own is awaited here.
+  const ended = workers ? Promise.resolve() : handle.closed;
   const finish = (reason: Error) => {
     if (workers) workers.discard(handle, reason);
     else handle.terminate(reason);
@@ -686,15 +690,17 @@ function leaseWorker(entry: ManifestEntry, pool: IsolationPool | undefined, brie
   return {
     handle,
     done(clean) {
-      if (over) return;
-      over = true;
+      if (over) return over;
+      over = ended;
       if (workers && clean) workers.release(handle);
       else finish(new Error(`Cannot run plugin "${entry.name}": its role is over`));
+      return over;
     },
     end(reason) {
-      if (over) return;
-      over = true;
+      if (over) return over;
+      over = ended;
       finish(reason);
+      return over;
     },
   };
 }
@@ -766,7 +772,7 @@ function isolatedService(
       answer = await settle(handle.call({ type: "close", service: id }).done, graceMs, ABORTED);
     } catch {
       // The Worker is gone already (its pool closed): its sockets went with it.
-      lease.done(false);
+      await lease.done(false);
       return;
     }
     handle.dropSinks(id);
@@ -775,12 +781,12 @@ function isolatedService(
         `Cannot close plugin "${entry.name}": it did not close within ${graceMs} ms, so its process was killed with its connections`;
       // Killing it ends its connections too, but whoever closed it hears why.
       log?.("warn", message);
-      lease.end(new Error(message));
+      await lease.end(new Error(message));
       return;
     }
     const stats = (answer.result as { stats?: Record<string, number> } | undefined)?.stats;
     if (stats) last = stats;
-    lease.done(!answer.error);
+    await lease.done(!answer.error);
     if (answer.error) throw rebuild(answer.error);
   };
   const onAbort = () => {
