@@ -8,13 +8,14 @@
 // summary is computed there. Its top-level code never runs with this
 // process's permissions. With --no-isolation the plugin is imported here.
 //
-// Built-in plugins run their roles in Workers too, and are described there
-// when a role runs (one message to a Worker the role needs anyway, cheaper
-// than importing them here as well). Only when no role runs (`--help`,
-// `wiretest schema`) are they described in this process: they are part of
-// this package, imported through its own static loaders, so their code has
-// no authority the CLI's own code does not, and a process would add about
-// 100 ms and 20 MiB to a help screen (and a process per plugin to `schema`).
+// Built-in plugins run their roles in their processes too, but their
+// descriptions are this package's own data (plugins/descriptions.json,
+// checked against their modules by a test): a one-shot command builds its
+// flags from it while the plugin's process is still starting, with no round
+// trip to it and no import of the plugin here. `wiretest schema` and
+// `reference` describe them from their modules in this process: they are
+// part of this package, imported through its own static loaders, so their
+// code has no authority the CLI's own code does not.
 import type { Executor } from "../executor/executor.ts";
 import { inProcessExecutor } from "../executor/in_process_executor.ts";
 import { isolatedExecutor } from "../executor/isolated_executor.ts";
@@ -22,8 +23,9 @@ import { describePlugin, IsolationPool, type PluginDescription } from "../plugin
 import type { LoadManifestOptions, ManifestEntry, PluginPermissions } from "../plugin/manifest.ts";
 import type { Registry } from "../plugin/registry.ts";
 import { UsageError } from "./_flags.ts";
-import { helpIn, isolatedIn, manifestsFrom, pluginMemoryIn, trustFfiIn } from "./_plugin_args.ts";
+import { isolatedIn, manifestsFrom, pluginMemoryIn, trustFfiIn } from "./_plugin_args.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
+import { builtinDescription } from "../../plugins/descriptions.ts";
 import { toSourceUrl } from "../_internal/manifest_source.ts";
 
 export { isolatedIn, manifestsFrom, pluginMemoryIn };
@@ -84,8 +86,8 @@ export async function openPlugin(
     const described = await executor.describe(entry.name);
     return { entry, described, executor, [Symbol.asyncDispose]: () => Promise.resolve() };
   }
-  // Roles still run isolated should the flags turn out not to ask for help.
-  const known = helpIn(args) && isBuiltin(entry) ? await describeBuiltin(entry) : undefined;
+  // Roles still run isolated (the params are validated in the plugin's process).
+  const known = isBuiltin(entry) ? await builtinDescription(entry.name) : undefined;
   // One process for the description, the params check, the role and the summary.
   const trustFfi = trustFfiIn(args).map((m) => toSourceUrl(m).href);
   pool ??= new IsolationPool({ maxIdlePerPlugin: 1, memoryMiB, trustFfi });
