@@ -4,7 +4,7 @@
 // still starting, with no round trip to it, and no import of the plugin's
 // module (nor its schema library) into the CLI's process. Each is kept with
 // a digest of the source files it was made from: when they have changed
-// since (a params change without `deno run -A plugins/descriptions.ts`), it
+// since (a change without `deno task reference`, which writes this file), it
 // is not used, and the plugin's process describes it as for any plugin —
 // slower, never wrong. descriptions_test.ts checks that the file is fresh.
 import type { PluginDescription } from "../lib/plugin/isolation.ts";

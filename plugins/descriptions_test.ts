@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { builtinDescription, describeBuiltins } from "./descriptions.ts";
 import { builtinRegistry } from "./manifest.ts";
 
-Deno.test("descriptions.json is what describing each built-in module gives (deno run -A plugins/descriptions.ts writes it)", async () => {
+Deno.test("descriptions.json is what describing each built-in module gives (deno task reference writes it)", async () => {
   const described = await describeBuiltins();
   assert.deepEqual(
     Object.keys(described),
