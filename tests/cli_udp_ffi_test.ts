@@ -360,3 +360,100 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "a trusted third-party plugin opens libc at libcCandidates()[0]; a link to it is refused naming the real path",
+  ignore: !LINUX,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "wiretest-ffi-candidates-" });
+    try {
+      const lib = new URL("../lib/", import.meta.url).href;
+      // The plugin opens the path `open` evaluates to, and reports getpid().
+      const plugin = (open: string) =>
+        `import { definePlugin } from "${lib}plugin/mod.ts";
+import { LIBC_PATHS, libcCandidates } from "${lib}transport/unstable_udp.ts";
+import { z } from "npm:zod@^4";
+export default definePlugin({
+  name: "pid",
+  version: "1.0.0",
+  description: "getpid through libc",
+  client: {
+    params: z.object({}),
+    outcome: { metrics: [{ name: "pid", unit: "count", description: "getpid()" }], facts: [] },
+    run() {
+      void LIBC_PATHS; void libcCandidates;
+      const libc = Deno.dlopen(${open}, { getpid: { parameters: [], result: "i32" } });
+      const pid = libc.symbols.getpid() as number;
+      libc.close();
+      return Promise.resolve({ ok: true, metrics: { pid }, facts: {} });
+    },
+  },
+});
+`;
+      const manifest = (module: string) =>
+        JSON.stringify({
+          plugins: {
+            pid: {
+              module,
+              description: "getpid through libc",
+              roles: ["client"],
+              apiVersion: 1,
+              permissions: { ffi: ["libc"] },
+            },
+          },
+        });
+      await Deno.writeTextFile(`${dir}/first.ts`, plugin("libcCandidates()[0]"));
+      await Deno.writeTextFile(`${dir}/first.json`, manifest("./first.ts"));
+      const first = await deno(
+        [
+          "run",
+          "-A",
+          MAIN,
+          "run",
+          "pid",
+          "--plugins",
+          `${dir}/first.json`,
+          "--trust-ffi",
+          `${dir}/first.json`,
+          "--json",
+        ],
+        { timeoutMs: 60_000 },
+      );
+      assert.equal(first.code, 0, first.stdout + first.stderr);
+      assert.ok(JSON.parse(first.stdout).metrics.pid > 1);
+      // Where the first usual path is a link (/lib on merged /usr), Deno
+      // refuses it: the message names the one path the grant covers.
+      const link = (await import("../lib/transport/unstable_udp.ts")).LIBC_PATHS[0];
+      const real = libcPath()!;
+      let linked = false;
+      try {
+        linked = Deno.realPathSync(link) === real && link !== real;
+      } catch { /* not there */ }
+      if (!linked) return;
+      await Deno.writeTextFile(`${dir}/link.ts`, plugin("LIBC_PATHS[0]"));
+      await Deno.writeTextFile(`${dir}/link.json`, manifest("./link.ts"));
+      const refused = await deno(
+        [
+          "run",
+          "-A",
+          MAIN,
+          "run",
+          "pid",
+          "--plugins",
+          `${dir}/link.json`,
+          "--trust-ffi",
+          `${dir}/link.json`,
+        ],
+        { timeoutMs: 60_000 },
+      );
+      assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+      assert.equal(
+        refused.stderr.trim(),
+        `error: Cannot run plugin "pid": permission denied: ffi access to "${link}" is not granted by its manifest entry (grants ffi: libc, at "${real}" only)`,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -3,6 +3,7 @@
 import type { OutcomeError } from "./types.ts";
 import type { PluginPermissions } from "./manifest.ts";
 import type { Denial } from "./_isolation_protocol.ts";
+import { libcPath } from "../_internal/libc_path.ts";
 
 // Deno 2 raises NotCapable for its own permission checks; Deno 1 raised
 // PermissionDenied for them (and for the kernel's, so the message decides).
@@ -69,6 +70,11 @@ export function denialInOutcome(error: OutcomeError): Denial | undefined {
 export function describeGrant(permissions: PluginPermissions, name: string): string {
   const value = (permissions as Record<string, unknown>)[name];
   if (value === true) return `grants ${name}: all`;
+  if (name === "ffi" && Array.isArray(value) && value.includes("libc")) {
+    // The grant is libc's real path alone: a link to it (/lib on merged /usr) is refused.
+    const libc = libcPath();
+    return `grants ffi: libc${libc === undefined ? "" : `, at "${libc}" only`}`;
+  }
   if (Array.isArray(value) && value.length > 0) return `grants ${name}: ${value.join(", ")}`;
   return `grants no ${name} access`;
 }

@@ -34,7 +34,10 @@ export const LIBC_PATHS: readonly string[] = LIBC_CANDIDATES;
 
 /**
  * The paths {@linkcode openLibcUdp} tries, in order: the libc this process
- * runs with (when it may read where that is), then {@linkcode LIBC_PATHS}.
+ * runs with (when it may read where that is), then {@linkcode LIBC_PATHS},
+ * those this process may load through FFI first. A plugin process granted
+ * `ffi: ["libc"]` may load only libc's real path and may not read where
+ * libc is, so its first candidate is the one path it can `Deno.dlopen`.
  *
  * @returns Absolute paths, each once.
  *
@@ -48,7 +51,12 @@ export const LIBC_PATHS: readonly string[] = LIBC_CANDIDATES;
  */
 export function libcCandidates(): string[] {
   const found = libcPath();
-  return [...new Set(found === undefined ? LIBC_PATHS : [found, ...LIBC_PATHS])];
+  const granted = (path: string) =>
+    Deno.permissions.querySync({ name: "ffi", path }).state === "granted";
+  // A stable partition: the usual order, but a link such as /lib (merged
+  // /usr) never comes before the real path a grant names.
+  const paths = [...LIBC_PATHS.filter(granted), ...LIBC_PATHS.filter((p) => !granted(p))];
+  return [...new Set(found === undefined ? paths : [found, ...paths])];
 }
 
 const AF_INET = 2;
