@@ -74,19 +74,36 @@ export async function loadCommand(args: string[]): Promise<number> {
   await using prepared = await plugin.executor.prepare(name, "client", params);
 
   let log: Deno.FsFile | undefined;
+  // A write that fails (a full disk) stops the run; it is reported after the summary.
+  let logError: UsageError | undefined;
   const encoder = new TextEncoder();
   const startMs = Date.now();
-  if (load["hdr-log"] !== undefined) {
-    const path = load["hdr-log"][0];
+  const logPath = load["hdr-log"]?.[0];
+  if (logPath !== undefined) {
+    const path = logPath;
     checkOutputPath("--hdr-log", path);
     try {
       log = await Deno.open(path, { write: true, create: true, truncate: true });
     } catch (error) {
       throw outputFileError("--hdr-log", path, error);
     }
-    log.writeSync(encoder.encode(intervalLogHeader(startMs)));
   }
   const controller = new AbortController();
+  const writeLog = (text: string) => {
+    if (log === undefined || logError !== undefined) return;
+    try {
+      const bytes = encoder.encode(text);
+      for (let done = 0; done < bytes.length;) done += log.writeSync(bytes.subarray(done));
+    } catch (error) {
+      logError = outputFileError("--hdr-log", logPath!, error);
+      controller.abort(logError);
+    }
+  };
+  writeLog(intervalLogHeader(startMs));
+  if (logError) {
+    log?.close();
+    throw logError;
+  }
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
@@ -99,7 +116,7 @@ export async function loadCommand(args: string[]): Promise<number> {
     report = await prepared.load(plan, {
       signal: controller.signal,
       onProgress: (p) => live.update(p),
-      onInterval: (interval) => log?.writeSync(encoder.encode(intervalLogLines(interval, startMs))),
+      onInterval: (interval) => writeLog(intervalLogLines(interval, startMs)),
     });
   } finally {
     live.stop();
@@ -126,6 +143,7 @@ export async function loadCommand(args: string[]): Promise<number> {
     if (load.distribution) console.log(report.distribution);
     for (const f of failures) console.error(`threshold: ${oneLine(f.message)}`);
   }
+  if (logError) throw logError;
   if (interrupted) return 130;
   if (failures.length > 0) return EXIT.failed;
   // A threshold on errors says how many are fine (as in a fixture's `load:`
