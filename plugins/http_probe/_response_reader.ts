@@ -68,6 +68,11 @@ export class ResponseReader {
   #buf: Uint8Array;
   #start = 0;
   #end = 0;
+  // The last head parsed on this connection and its bytes: a keep-alive
+  // connection mostly gets the same head again (a load run), and the same
+  // bytes parse to the same head, so it is not parsed again.
+  #lastHeadBytes: Uint8Array | undefined;
+  #lastHead: ResponseHead | undefined;
 
   constructor(conn: Conn, address: string, bufferSize = 65536) {
     this.#conn = conn;
@@ -113,17 +118,38 @@ export class ResponseReader {
 
   /**
    * Reads a status line and header section of at most `maxBytes` bytes.
+   * The head returned is frozen: a head byte for byte the same as the
+   * last one on this connection is that same object, not parsed again.
    *
    * @throws {RangeError} When the head is larger than `maxBytes`.
    * @throws {HttpParseError} When it is not an HTTP/1.x response head.
    * @throws {ConnectionError} When the peer closes before the head ends.
    */
   async readHead(maxBytes: number): Promise<ResponseHead> {
+    // The same bytes as the last head, its empty line included, end where
+    // it ended: no need to look for the end either.
+    const last = this.#lastHeadBytes;
+    if (
+      last !== undefined && last.length <= maxBytes && this.#end - this.#start >= last.length &&
+      sameBytes(last, this.#buf, this.#start, last.length)
+    ) {
+      this.#start += last.length;
+      return this.#lastHead!;
+    }
     // A peer speaking another protocol (a banner, then silence) fails at
     // once instead of at the deadline: its first bytes are not "HTTP/".
     const length = await this.#readSection(maxBytes, "response head", false, () => {
       this.#checkStatusPrefix();
     });
+    const start = this.#start;
+    const head = this.#parseHead(length);
+    this.#lastHeadBytes = this.#buf.slice(start, start + length);
+    this.#lastHead = head;
+    return head;
+  }
+
+  // Parses the `length` bytes of head at #start and consumes them.
+  #parseHead(length: number): ResponseHead {
     const text = headText(this.#buf, this.#start, this.#start + length);
     this.#start += length;
     let eol = text.indexOf("\n");
@@ -145,13 +171,15 @@ export class ResponseReader {
       );
     }
     eol++;
-    return {
+    const headers = this.#parseFields(text, eol);
+    for (const value of Object.values(headers)) if (Array.isArray(value)) Object.freeze(value);
+    return Object.freeze({
       httpVersion: `${m[1]}.${m[2]}`,
       status,
       reason: m[4] ?? "",
-      headers: this.#parseFields(text, eol),
+      headers: Object.freeze(headers),
       headBytes: length,
-    };
+    });
   }
 
   /**
@@ -528,6 +556,13 @@ function findSectionEnd(buf: Uint8Array, start: number, from: number, end: numbe
     i = view.indexOf(LF, i + 1);
   }
   return -1;
+}
+
+// Whether `buf[start, start + length)` holds exactly the bytes of `bytes`.
+function sameBytes(bytes: Uint8Array, buf: Uint8Array, start: number, length: number): boolean {
+  if (bytes.length !== length) return false;
+  for (let i = 0; i < length; i++) if (bytes[i] !== buf[start + i]) return false;
+  return true;
 }
 
 // RFC 9110 token characters, by char code.

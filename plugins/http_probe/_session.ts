@@ -15,7 +15,7 @@ import {
   type ResponseHead,
   ResponseReader,
 } from "./_response_reader.ts";
-import type { WatchdogLike } from "./_watchdog.ts";
+import type { Activity, WatchdogLike } from "./_watchdog.ts";
 
 /** Durations of one request's phases, in milliseconds; they add up to `total`. */
 export interface Phases {
@@ -84,6 +84,14 @@ const STALE = new Set(["closed", "reset", "broken-pipe", "aborted"]);
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 const FILE_CHUNK = 64 * 1024;
 
+/** A head's framing and whether its connection stays open, for one method. */
+interface Framed {
+  head: ResponseHead;
+  method: string;
+  framing: BodyFraming;
+  keepsAlive: boolean;
+}
+
 /** When each phase of opening a connection ended, and time to leave out. */
 interface OpenMarks {
   dns: number;
@@ -106,6 +114,12 @@ export class Session {
   #tls: TlsFacts | undefined;
   #reusable = false;
   #fileBuffer: Uint8Array | undefined;
+  // What the watchdog reports a timeout in, made once per connection.
+  #writing: Activity = { operation: "write", address: "" };
+  #reading: Activity = { operation: "read", address: "" };
+  // How the last head's body is framed: a reader returns the same head
+  // object for the same bytes, so a keep-alive run frames it once.
+  #framed: Framed | undefined;
   /** Connections opened so far. */
   connections = 0;
   /** Requests sent so far (a resend on a new connection counts once more). */
@@ -182,7 +196,7 @@ export class Session {
     }
     const firstByte = performance.now();
     const reader = this.#reader!;
-    this.#watch.activity = { operation: "read", address: this.#remote };
+    this.#watch.activity = this.#reading;
     const { maxHeaderBytes, maxBodyBytes } = this.#options;
     let head = await reader.readHead(maxHeaderBytes);
     let headerBytes = head.headBytes;
@@ -191,10 +205,20 @@ export class Session {
       head = await reader.readHead(maxHeaderBytes);
       headerBytes += head.headBytes;
     }
-    const framing = bodyFraming(head, request.method, this.#remote);
+    let framed = this.#framed;
+    if (framed?.head !== head || framed.method !== request.method) {
+      const framing = Object.freeze(bodyFraming(head, request.method, this.#remote));
+      framed = this.#framed = {
+        head,
+        method: request.method,
+        framing,
+        keepsAlive: keepsAlive(head, framing),
+      };
+    }
+    const framing = framed.framing;
     const body = await reader.readBody(framing, sinkFor(head), maxBodyBytes, maxHeaderBytes);
     const end = performance.now();
-    this.#reusable = keepsAlive(head, framing);
+    this.#reusable = framed.keepsAlive;
     // An inspection happened after the DNS lookup: the phases from there on
     // start that much later.
     const inspection = marks.pausedMs;
@@ -262,6 +286,8 @@ export class Session {
     this.connections++;
     this.#conn = conn;
     this.#remote = formatAddress(conn.remoteAddr);
+    this.#writing = { operation: "write", address: this.#remote };
+    this.#reading = { operation: "read", address: this.#remote };
     this.#reader = new ResponseReader(conn, this.#remote);
     this.#origin = url.origin;
     this.#tls = tls?.facts;
@@ -274,7 +300,7 @@ export class Session {
 
   async #send(request: OutgoingRequest): Promise<void> {
     const conn = this.#conn!;
-    this.#watch.activity = { operation: "write", address: this.#remote };
+    this.#watch.activity = this.#writing;
     this.requests++;
     const body = request.body;
     if (body === undefined) return await conn.write(request.head);
@@ -306,7 +332,7 @@ export class Session {
   }
 
   async #awaitResponse(): Promise<void> {
-    this.#watch.activity = { operation: "read", address: this.#remote };
+    this.#watch.activity = this.#reading;
     if (!await this.#reader!.ready()) {
       throw new ConnectionError({
         code: "closed",

@@ -9,6 +9,9 @@ import httpProbe, { startHttpServer } from "./mod.ts";
 const CLOSE_EVERY = fileURLToPath(
   new URL("../../tests/data/load/http_close_every.py", import.meta.url),
 );
+const STATUS_SEQUENCE = fileURLToPath(
+  new URL("../../tests/data/load/http_status_sequence.py", import.meta.url),
+);
 
 Deno.test("http-probe load: one keep-alive connection per VU, one request per iteration", async () => {
   const server = await startHttpServer({ body: "hello" });
@@ -82,4 +85,26 @@ Deno.test("http-probe load: a server that never answers fails each iteration wit
     await accepting.catch(() => {});
     for (const conn of held) conn.close();
   }
+});
+
+Deno.test("http-probe load: a head differing only in its status on a kept-alive connection is checked anew", async () => {
+  // Same-length heads: "HTTP/1.1 200 OK" then "HTTP/1.1 500 OK" on the
+  // connection that carried two 200s; a head reused by length, or without
+  // comparing its bytes, would count the 500 as a pass.
+  const port = freePort();
+  const peer = spawnPeer("python3", [STATUS_SEQUENCE, String(port), "200,200,500,500,200,200"]);
+  let report;
+  try {
+    await waitForTcp(port);
+    report = await runLoad(
+      pluginSessions(httpProbe, { url: `http://127.0.0.1:${port}/`, fail: true, timeoutMs: 5000 }),
+      checkLoadPlan({ vus: 1, iterations: 6 }),
+    );
+  } finally {
+    await peer[Symbol.asyncDispose]();
+  }
+  const answered = (await peer.output()).trim().split("\n").filter((l) => l.startsWith("req"));
+  assert.deepEqual(answered, ["req 200", "req 200", "req 500", "req 500", "req 200", "req 200"]);
+  assert.equal(report.iterations, 6);
+  assert.deepEqual({ ...report.errorsByType }, { "http-status": 2 });
 });
