@@ -29,7 +29,17 @@ export class BadRequest extends Error {
 
 const LF = 10;
 const CR = 13;
-const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP\/(\d)\.(\d)$/;
+// The target: no space and no control character (RFC 9112 3.2).
+// deno-lint-ignore no-control-regex
+const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([^\x00-\x20\x7f]+) HTTP\/(\d)\.(\d)$/;
+// A field value holds visible characters, spaces and tabs only (RFC 9110
+// 5.5): a bare CR or a NUL is read differently by different parsers, and
+// other controls (ESC, DEL) have no business there either.
+// deno-lint-ignore no-control-regex
+const VALUE_CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+// Host is uri-host [":" port] (RFC 9112 3.2, RFC 3986 3.2.2): an IP literal
+// or a reg-name, never user info, a path or a space; empty is allowed.
+const HOST_VALUE = /^(?:\[[0-9a-f:.]+\]|[a-z0-9\-._~!$&'()*+,;=%]*)(?::\d*)?$/;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const MAX_CHUNK_LINE = 4096;
 const latin1 = new TextDecoder("latin1");
@@ -173,13 +183,14 @@ export class RequestReader {
         throw new BadRequest(400, `invalid header line "${line.slice(0, 80)}"`);
       }
       const value = line.slice(colon + 1).trim().toLowerCase();
-      // A bare CR or a NUL in a value is read differently by different
-      // parsers (RFC 9110 5.5): refuse rather than guess.
-      if (/[\r\0]/.test(value)) {
-        throw new BadRequest(400, `${name} header value holds a CR or NUL`);
+      if (VALUE_CONTROL.test(value)) {
+        throw new BadRequest(400, `${name} header value holds a control character (CR, NUL…)`);
       }
       if (name === "host") {
         hosts++;
+        if (!HOST_VALUE.test(value)) {
+          throw new BadRequest(400, `invalid Host "${value.slice(0, 80)}"`);
+        }
       } else if (name === "content-length") {
         for (const part of value.split(",")) {
           const n = part.trim();

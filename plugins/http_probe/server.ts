@@ -47,8 +47,9 @@ const encoder = new TextEncoder();
  * client), or when a request body arrives, or an answer is read, slower than
  * `minDataRate` bytes/s once `minDataRateGraceMs` has passed (a trickling
  * client is never silent). Connections beyond `maxConnections` are closed as
- * soon as accepted. A request that is not HTTP/1.x, is malformed (CR or NUL
- * in a value, no Host or two, broken body framing) gets `400`, a head or
+ * soon as accepted. A request that is not HTTP/1.x, is malformed (a control
+ * character in the target or a value, no Host, two or one that is not
+ * host[:port], broken body framing) gets `400`, a head or
  * trailers over 64 KiB `431`, and the connection is closed. Request bodies
  * are read and discarded.
  *

@@ -321,6 +321,33 @@ Deno.test("http responder: bare CR or NUL in a value, no Host or two Hosts get 4
   assert.equal(server.service.stats().bad_requests, 6);
 });
 
+Deno.test("http responder: a Host that is not host[:port], and control characters in the target or a value get 400", async () => {
+  await using server = await inProcess({});
+  const requests = [
+    // RFC 9112 3.2: a Host with an invalid value is a 400, as none or two are.
+    "GET / HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: user@peer\r\nConnection: close\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: peer/x\r\nConnection: close\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: peer:80x\r\nConnection: close\r\n\r\n",
+    "GET /a\x01b HTTP/1.1\r\nHost: peer\r\nConnection: close\r\n\r\n",
+    "GET /a\x1b[31mb HTTP/1.1\r\nHost: peer\r\nConnection: close\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: peer\r\nX-A: a\x7fb\r\nConnection: close\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: peer\r\nX-A: a\x1b[2Jb\r\nConnection: close\r\n\r\n",
+    // What stays fine: an empty Host, an IPv6 literal with a port, a tab in a value.
+    "GET / HTTP/1.1\r\nHost: \r\nConnection: close\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: [::1]:8080\r\nX-A: a\tb\r\nConnection: close\r\n\r\n",
+    "GET /%41?q=1 HTTP/1.1\r\nHost: peer.example:80\r\nConnection: close\r\n\r\n",
+  ];
+  // Connection: close on each, so a wrong 200 is seen at once, not after a keep-alive wait.
+  const parts = requests.map((request) => [[request, 1]]);
+  const result = await peerResult("raw", server.port, { requests: parts }, 60_000);
+  assert.deepEqual(result.statuses, [
+    ...Array(8).fill("HTTP/1.1 400 Bad Request"),
+    ...Array(3).fill("HTTP/1.1 200 OK"),
+  ]);
+  assert.equal(server.service.stats().bad_requests, 8);
+});
+
 Deno.test("http responder: connections beyond maxConnections are refused at once", async () => {
   await using server = await inProcess({ maxConnections: 20 });
   await using peer = spawnLines("python3", [
