@@ -113,6 +113,10 @@ export async function connectTo(listener: TlsListener, certs: Certificates) {
   });
 }
 
+/**
+ * A client that never reads: the server's writes must stop (time out)
+ * long before 256 MiB, and every byte it managed to send is still readable.
+ */
 export async function assertUnreadClientBounded(
   connect: (listener: TlsListener, certs: Certificates) => Promise<Conn>,
 ): Promise<void> {
