@@ -450,6 +450,22 @@ async function loadConfig(options: ExporterOptions): Promise<ExporterConfig> {
     } catch (error) {
       if (error instanceof ParamsError) {
         for (const issue of error.issues) {
+          // A param the plugin does not have cannot take the target: every
+          // scrape would answer 400 with no word of which param.
+          if (
+            issue.path.length === 1 && issue.path[0] === module.targetParam &&
+            issue.code === "unknown_param"
+          ) {
+            // At its `target:`, or the module when the default param was taken.
+            push(
+              `${
+                at(["target"])
+              }: "modules.${module.name}" puts the scrape's target in param "${module.targetParam}", which plugin "${module.plugin}" does not have${
+                issue.suggestion === undefined ? "" : ` (did you mean "${issue.suggestion}"?)`
+              }: name one of its params with "target:"`,
+            );
+            continue;
+          }
           if (issue.path[0] === module.targetParam) continue;
           push(
             `${at(["with", ...issue.path])}: "modules.${module.name}.with${

@@ -137,3 +137,41 @@ Deno.test("wiretest exporter: a config's structural, plugin and param problems c
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("wiretest exporter: a module whose target goes into a param its plugin does not have is refused at load, located", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wiretest_exporter_cli_" });
+  try {
+    const config = `${dir}/exporter.yaml`;
+    // proxy's client has no "target" param; "tagret" is echo's misspelt.
+    await Deno.writeTextFile(
+      config,
+      [
+        "modules:",
+        "  faults:",
+        "    plugin: proxy",
+        '    with: { api: "127.0.0.1:8474" }',
+        "  echo:",
+        "    plugin: echo",
+        "    target: tagret",
+        "    with: { target: 127.0.0.1:7 }",
+        "",
+      ].join("\n"),
+    );
+    const ran = await deno(["run", "-A", MAIN, "exporter", "--config", config], {
+      timeoutMs: 60_000,
+    });
+    assert.equal(ran.code, 2, ran.stdout + ran.stderr);
+    const lines = ran.stderr.trimEnd().split("\n");
+    assert.match(lines[0], /^error: Cannot load exporter config ".*exporter\.yaml": 2 problems$/);
+    assert.equal(
+      lines[1],
+      `  ${config}:2:3: "modules.faults" puts the scrape's target in param "target", which plugin "proxy" does not have: name one of its params with "target:"`,
+    );
+    assert.equal(
+      lines[2],
+      `  ${config}:7:13: "modules.echo" puts the scrape's target in param "tagret", which plugin "echo" does not have (did you mean "target"?): name one of its params with "target:"`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
