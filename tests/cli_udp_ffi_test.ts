@@ -48,7 +48,7 @@ Deno.test({
     assert.equal(forced.code, 1);
     assert.match(
       forced.outcome.error.message,
-      /io "libc" is not available: ffi is not granted for libc's path/,
+      /io "libc" is not available: ffi is not granted for libc's path \(--no-ffi revokes it, /,
     );
   },
 });

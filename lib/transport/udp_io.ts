@@ -58,7 +58,10 @@ export function libcUdpRefusal(
   const granted = libcCandidates().some((path) =>
     Deno.permissions.querySync({ name: "ffi", path }).state === "granted"
   );
-  if (!granted) return "ffi is not granted for libc's path";
+  if (!granted) {
+    // Said where it was taken away: a user who typed --no-ffi sees why.
+    return "ffi is not granted for libc's path (--no-ffi revokes it, as does running without --allow-ffi; a plugin has it only from its manifest entry's ffi grant)";
+  }
   for (const { hostname, port } of addresses) {
     if (!IPV4.test(hostname) && !hostname.includes(":")) {
       return `"${hostname}" is not an IP literal`;
