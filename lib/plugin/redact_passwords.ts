@@ -6,7 +6,11 @@ export const PASSWORD_MASK = "***";
 
 // scheme://user:password@ — the password runs to the last "@" before the
 // path, as the URL parser reads it (a raw "@" in a password is allowed there).
-const USERINFO = /([a-z][a-z0-9+.-]*:\/\/[^/?#@:\s]*):[^/?#\s]*@/gi;
+// The parser also reads user info after any run of slashes and backslashes
+// ("http:\\u:p@h", "http:///u:p@h") and in a scheme-relative "//u:p@h" (a
+// Location may be one), so those are URLs here too.
+const USERINFO =
+  /((?:\b[a-z][a-z0-9+.-]*:[/\\]+|(?<![\w:/\\])[/\\]{2})[^/\\?#@:\s]*):[^/\\?#\s]*@/gi;
 
 /**
  * Replaces the password of every URL in `text` with `***`, keeping the user
