@@ -15,6 +15,15 @@ export function median(values: readonly number[]): number {
 }
 
 /**
+ * The upper of the middle two for an even count (the middle one for an odd
+ * count): always one of the samples, as a run's representative must be.
+ */
+export function upperMedian(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/**
  * The `p`th percentile of `values` by linear interpolation between closest
  * ranks (numpy's default), so the 50th is the usual median.
  */

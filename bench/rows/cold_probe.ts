@@ -16,14 +16,11 @@ import {
 import { cli } from "../_wiretest.ts";
 import { makeCertificates } from "../../tests/_support/certs.ts";
 import { nginxConfig } from "../../tests/_support/nginx.ts";
-import { freePort, waitForTcp } from "../../tests/_support/peer.ts";
+import { startNginx } from "../_nginx.ts";
+import { upperMedian } from "../_stats.ts";
+import { freePort } from "../../tests/_support/peer.ts";
 
 const RUNS = { quick: 1, default: 5, full: 9 } as const;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 const row: BenchRow = {
   id: "cold-probe",
@@ -55,7 +52,7 @@ const row: BenchRow = {
           (samples[key] ??= []).push(value);
         }
       }
-      return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+      return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, upperMedian(v)]));
     };
     const wiretestSide = (scheme: "http" | "https"): Side => ({
       id: `wiretest-${scheme}`,
@@ -135,8 +132,9 @@ const row: BenchRow = {
       },
     ]);
     try {
-      await Deno.writeTextFile(
-        `${dir}/nginx.conf`,
+      nginx = await startNginx(
+        ctx.procs,
+        dir,
         nginxConfig({
           dir,
           httpPort,
@@ -144,17 +142,8 @@ const row: BenchRow = {
           certFile: certs.certFile,
           keyFile: certs.keyFile,
         }),
+        [httpPort, httpsPort],
       );
-      nginx = ctx.procs.spawn("nginx", [
-        "-p",
-        dir,
-        "-c",
-        `${dir}/nginx.conf`,
-        "-e",
-        `${dir}/error.log`,
-      ]);
-      await waitForTcp(httpPort, 10_000);
-      await waitForTcp(httpsPort, 10_000);
       const result = await alternate(ctx, sides, metrics, comparisons);
       return {
         params: { runs_per_sample: runs },
@@ -192,13 +181,13 @@ function gapChecks(sides: SideReport[]): CheckReport[] {
       const rounds = Math.min(ours.length, curl.length);
       if (rounds === 0) continue;
       const gaps = Array.from({ length: rounds }, (_, i) => Math.abs(ours[i] - curl[i]));
-      const allowed = Math.max(0.2, 0.15 * median(curl));
+      const allowed = Math.max(0.2, 0.15 * upperMedian(curl));
       const target = {
         op: "<=" as const,
         value: allowed,
         text: `≤ ${allowed.toFixed(2)} ms (15% of curl or 0.2 ms, the larger)`,
       };
-      const value = median(gaps);
+      const value = upperMedian(gaps);
       const met = meets(value, target);
       checks.push({
         label: `${scheme}: ${key.replace("_ms", "")} gap to curl, per round (median)`,

@@ -7,6 +7,8 @@ import type { Proc } from "../_process.ts";
 import type { BenchRow, CheckReport, RowContext, RowReport } from "../_row.ts";
 import { makeCertificates } from "../../tests/_support/certs.ts";
 import { nginxConfig } from "../../tests/_support/nginx.ts";
+import { startNginx } from "../_nginx.ts";
+import { upperMedian } from "../_stats.ts";
 import { freePort, waitForTcp } from "../../tests/_support/peer.ts";
 
 function sizes(ctx: RowContext) {
@@ -110,11 +112,6 @@ async function probeMs(base: string, target: string): Promise<number> {
   return ms;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
 const row: BenchRow = {
   id: "exporter",
   title: "Prometheus probe of an nginx URL: wiretest exporter vs blackbox_exporter",
@@ -154,7 +151,7 @@ const row: BenchRow = {
           for (let i = 0; i < (warm ? 3 : probes); i++) {
             times.push(await probeMs(`http://127.0.0.1:${port}`, target));
           }
-          return { probe_ms: median(times) };
+          return { probe_ms: upperMedian(times) };
         },
         async stop() {
           await proc?.stop();
@@ -208,8 +205,9 @@ const row: BenchRow = {
       target: { op: "<=" as const, value: 1.2, text: "≤ 1.2× blackbox_exporter" },
     }];
     try {
-      await Deno.writeTextFile(
-        `${dir}/nginx.conf`,
+      nginx = await startNginx(
+        ctx.procs,
+        dir,
         nginxConfig({
           dir,
           httpPort,
@@ -217,16 +215,8 @@ const row: BenchRow = {
           certFile: certs.certFile,
           keyFile: certs.keyFile,
         }),
+        [httpPort],
       );
-      nginx = ctx.procs.spawn("nginx", [
-        "-p",
-        dir,
-        "-c",
-        `${dir}/nginx.conf`,
-        "-e",
-        `${dir}/error.log`,
-      ]);
-      await waitForTcp(httpPort, 10_000);
       const result = await alternate(ctx, sides, metrics, comparisons);
       // The soak, on a wiretest exporter of its own, its heap capped as
       // README says to run one for days.

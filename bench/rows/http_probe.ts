@@ -8,7 +8,8 @@ import type { BenchRow, RowContext, RowReport } from "../_row.ts";
 import { denoScript } from "../_wiretest.ts";
 import { makeCertificates } from "../../tests/_support/certs.ts";
 import { nginxConfig } from "../../tests/_support/nginx.ts";
-import { freePort, waitForTcp } from "../../tests/_support/peer.ts";
+import { startNginx } from "../_nginx.ts";
+import { freePort } from "../../tests/_support/peer.ts";
 
 const BODY_BYTES = 1024;
 
@@ -148,8 +149,9 @@ const row: BenchRow = {
       },
     ]);
     try {
-      await Deno.writeTextFile(
-        `${dir}/nginx.conf`,
+      nginx = await startNginx(
+        ctx.procs,
+        dir,
         nginxConfig({
           dir,
           httpPort,
@@ -159,17 +161,8 @@ const row: BenchRow = {
           keepaliveRequests: 1_000_000,
           httpExtra: "keepalive_timeout 600s;",
         }),
+        [httpPort, httpsPort],
       );
-      nginx = ctx.procs.spawn("nginx", [
-        "-p",
-        dir,
-        "-c",
-        `${dir}/nginx.conf`,
-        "-e",
-        `${dir}/error.log`,
-      ]);
-      await waitForTcp(httpPort, 10_000);
-      await waitForTcp(httpsPort, 10_000);
       const result = await alternate(ctx, sides, metrics, comparisons);
       return {
         params: {

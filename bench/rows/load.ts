@@ -12,6 +12,7 @@ import { lastJson, wholeJson } from "../_process.ts";
 import type { BenchRow, CheckReport, RowContext, RowReport } from "../_row.ts";
 import { cli } from "../_wiretest.ts";
 import { nginxConfig } from "../../tests/_support/nginx.ts";
+import { startNginx } from "../_nginx.ts";
 import { freePort, waitForTcp } from "../../tests/_support/peer.ts";
 
 const CONNECTIONS = 8;
@@ -87,6 +88,13 @@ const row: BenchRow = {
     const redisPort = freePort();
     const redisTarget = `127.0.0.1:${redisPort}`;
     const wiretest = (args: string[]) => cli(ctx.root, args);
+    // `wiretest load … --json` whose every request must succeed: its summary.
+    const wiretestLoad = async (args: string[]) => {
+      const [cmd, full] = wiretest(["load", ...args, "--json"]);
+      const r = wholeJson((await ctx.procs.run(cmd, full, { cwd: ctx.root })).stdout);
+      if (r.errors !== 0) throw new Error(`wiretest counted ${r.errors} errors`);
+      return r;
+    };
     const duration = (warm: boolean) => `${warm ? warmUp : seconds}s`;
 
     const sides: Side[] = [
@@ -94,18 +102,14 @@ const row: BenchRow = {
         id: "wiretest-http",
         label: `wiretest load http-probe --vus ${CONNECTIONS}`,
         async sample(warm) {
-          const [cmd, args] = wiretest([
-            "load",
+          const r = await wiretestLoad([
             "http-probe",
             url,
             "--vus",
             String(CONNECTIONS),
             "--duration",
             duration(warm),
-            "--json",
           ]);
-          const r = wholeJson((await ctx.procs.run(cmd, args, { cwd: ctx.root })).stdout);
-          if (r.errors !== 0) throw new Error(`wiretest counted ${r.errors} errors`);
           return { rps: Number(r.rate), p50_ms: Number((r.latency as { p50: number }).p50) };
         },
       },
@@ -156,8 +160,7 @@ const row: BenchRow = {
         id: "wiretest-resp",
         label: `wiretest load resp --vus ${CONNECTIONS} (PING, isolated third-party plugin)`,
         async sample(warm) {
-          const [cmd, args] = wiretest([
-            "load",
+          const r = await wiretestLoad([
             "resp",
             redisTarget,
             "--plugins",
@@ -166,10 +169,7 @@ const row: BenchRow = {
             String(CONNECTIONS),
             "--duration",
             duration(warm),
-            "--json",
           ]);
-          const r = wholeJson((await ctx.procs.run(cmd, args, { cwd: ctx.root })).stdout);
-          if (r.errors !== 0) throw new Error(`wiretest counted ${r.errors} errors`);
           return { rps: Number(r.rate) };
         },
       },
@@ -330,8 +330,9 @@ const row: BenchRow = {
       return checks;
     };
 
-    await Deno.writeTextFile(
-      `${dir}/nginx.conf`,
+    const nginx = await startNginx(
+      ctx.procs,
+      dir,
       nginxConfig({
         dir,
         httpPort,
@@ -344,15 +345,8 @@ const row: BenchRow = {
         /\n\s*listen [^\n]* ssl;\n\s*ssl_certificate [^\n]*\n\s*ssl_certificate_key [^\n]*/,
         "",
       ),
+      [httpPort],
     );
-    const nginx = ctx.procs.spawn("nginx", [
-      "-p",
-      dir,
-      "-c",
-      `${dir}/nginx.conf`,
-      "-e",
-      `${dir}/error.log`,
-    ]);
     const redis = ctx.procs.spawn("redis-server", [
       "--port",
       String(redisPort),
@@ -364,7 +358,6 @@ const row: BenchRow = {
       "no",
     ]);
     try {
-      await waitForTcp(httpPort, 10_000);
       await waitForTcp(redisPort, 10_000);
       const result = await alternate(round, sides, metrics, comparisons);
       const checks: CheckReport[] = [];

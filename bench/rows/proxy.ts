@@ -39,9 +39,10 @@ const row: BenchRow = {
       /"port":(\d+)/,
     );
 
-    const tcpRtt = async (port: number, warm: boolean) => {
+    // The median round trip of a Node client (TCP or UDP) to `port`.
+    const rtt = async (client: string, port: number, warm: boolean) => {
       const out = await ctx.procs.run("node", [
-        `${peers}/node_tcp_rtt_client.mjs`,
+        `${peers}/${client}`,
         String(port),
         String(warm ? warmUp : count),
         String(warmUp),
@@ -49,16 +50,8 @@ const row: BenchRow = {
       ], { timeoutMs: 120_000 });
       return Number(lastJson(out.stdout).p50_ms);
     };
-    const udpRtt = async (port: number, warm: boolean) => {
-      const out = await ctx.procs.run("node", [
-        `${peers}/node_udp_ping_client.mjs`,
-        String(port),
-        String(warm ? warmUp : count),
-        String(warmUp),
-        String(SIZE),
-      ], { timeoutMs: 120_000 });
-      return Number(lastJson(out.stdout).p50_ms);
-    };
+    const tcpRtt = (port: number, warm: boolean) => rtt("node_tcp_rtt_client.mjs", port, warm);
+    const udpRtt = (port: number, warm: boolean) => rtt("node_udp_ping_client.mjs", port, warm);
     const throughput = async (port: number, warm: boolean) => {
       const out = await ctx.procs.run("node", [
         `${peers}/node_echo_client.mjs`,
