@@ -98,7 +98,7 @@ export class DenoStreamConn implements Conn {
   async read(buffer: Uint8Array, options?: IoOptions): Promise<number | null> {
     if (this.#leftover) return this.#takeLeftover(buffer);
     // Validate before a native read starts, so a bad option loses no bytes.
-    remainingMs(options);
+    if (options !== undefined) remainingMs(options);
     const bounded = options &&
       (options.timeout !== undefined || options.deadline !== undefined || options.signal);
     if (!bounded && !this.#pending) {
@@ -141,6 +141,14 @@ export class DenoStreamConn implements Conn {
    * @param options Timeout, deadline or signal for the whole write.
    */
   async write(data: Uint8Array, options?: IoOptions): Promise<void> {
+    if (options === undefined) {
+      // No limit: no deadline bookkeeping (a load run's every request).
+      try {
+        return await this.#writeAll(data);
+      } catch (error) {
+        throw this.#fail(error, options, "write");
+      }
+    }
     try {
       await withDeadline(
         options,
@@ -202,7 +210,7 @@ export class DenoStreamConn implements Conn {
   async #writeAll(data: Uint8Array): Promise<void> {
     let off = 0;
     while (off < data.length) {
-      off += await this.#conn.write(data.subarray(off));
+      off += await this.#conn.write(off === 0 ? data : data.subarray(off));
     }
   }
 

@@ -164,17 +164,20 @@ export class RespDecoder {
       // Give the line decoder one line at most, so what follows a `$n` header
       // is read by length, never scanned for line ends.
       const lf = chunk.indexOf(LF, pos);
+      if (lf >= 0 && this.#lines.buffered === 0) {
+        // A whole line in this chunk and none begun before: read in place,
+        // without the line decoder's copy (a reply of a load run, "+PONG").
+        if (lf - pos > this.#maxLine + 1) throw lineTooLong(this.#maxLine);
+        this.#header(chunk.subarray(pos, lf), out);
+        pos = lf + 1;
+        continue;
+      }
       const end = lf < 0 ? chunk.length : lf + 1;
       let lines: Uint8Array[];
       try {
         lines = this.#lines.push(chunk.subarray(pos, end));
       } catch (error) {
-        if (error instanceof RangeError) {
-          throw new RangeError(
-            `Cannot parse RESP reply: a line is longer than the limit of ${this.#maxLine} bytes`,
-            { cause: error },
-          );
-        }
+        if (error instanceof RangeError) throw lineTooLong(this.#maxLine, error);
         throw error;
       }
       pos = end;
@@ -188,7 +191,7 @@ export class RespDecoder {
     }
     if (line.length < 2) throw new RespProtocolError(`a line is empty`);
     const type = line[0];
-    const rest = text.decode(line.subarray(1, line.length - 1));
+    const rest = lineText(line);
     switch (type) {
       case 0x2b: // +
         return this.#complete(rest, out);
@@ -251,6 +254,28 @@ export class RespDecoder {
       done = top.items;
     }
   }
+}
+
+function lineTooLong(maxLine: number, cause?: unknown): RangeError {
+  return new RangeError(
+    `Cannot parse RESP reply: a line is longer than the limit of ${maxLine} bytes`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+// A line's text between its type byte and CR. A short ASCII line (a status,
+// a length) is built here: the same string as the decoder's, without a call
+// into the runtime.
+function lineText(line: Uint8Array): string {
+  const end = line.length - 1;
+  if (end - 1 > 24) return text.decode(line.subarray(1, end));
+  let out = "";
+  for (let i = 1; i < end; i++) {
+    const c = line[i];
+    if (c >= 0x80) return text.decode(line.subarray(1, end));
+    out += String.fromCharCode(c);
+  }
+  return out;
 }
 
 function integer(textValue: string, what: string): number | bigint {

@@ -125,3 +125,27 @@ Deno.test("RespDecoder rejects limits that are not positive integers", () => {
   assert.throws(() => new RespDecoder({ maxBulkSize: 0 }), RangeError);
   assert.throws(() => new RespDecoder({ maxDepth: 1.5 }), RangeError);
 });
+
+Deno.test("RespDecoder applies maxLineLength alike to a line in one chunk and to one split across chunks", () => {
+  for (const cut of [undefined, 3]) {
+    const push = (decoder: RespDecoder, text: string) => {
+      const all = bytes(text);
+      if (cut === undefined) return decoder.push(all);
+      return [...decoder.push(all.subarray(0, cut)), ...decoder.push(all.subarray(cut))];
+    };
+    assert.deepEqual(push(new RespDecoder({ maxLineLength: 8 }), "+1234567\r\n"), ["1234567"]);
+    assert.throws(
+      () => push(new RespDecoder({ maxLineLength: 8 }), "+12345678\r\n"),
+      /longer than the limit of 8 bytes/,
+    );
+  }
+});
+
+Deno.test("RespDecoder decodes short, long and non-ASCII simple strings as UTF-8", () => {
+  const long = "x".repeat(40);
+  const values = new RespDecoder().push(
+    bytes(`+PONG\r\n+${long}\r\n+caf\u00e9\r\n+\r\n-ERR \u00fc\r\n`),
+  );
+  assert.deepEqual(values.slice(0, 4), ["PONG", long, "caf\u00e9", ""]);
+  assert.equal((values[4] as RespError).reply, "ERR \u00fc");
+});
