@@ -151,6 +151,19 @@ export async function loadCommand(args: string[]): Promise<number> {
   const errorThreshold = thresholds.some((t) =>
     t.path[0] === "metrics" && (t.path[1] === "errors" || t.path[1] === "error_rate")
   );
+  // Arrivals that never started (every VU busy until the end) are latencies
+  // never measured: a stalled target would pass on the few that ended.
+  const droppedThreshold = thresholds.some((t) =>
+    t.path[0] === "metrics" && t.path[1] === "dropped_iterations"
+  );
+  if (report.dropped > 0 && !droppedThreshold) {
+    if (!common.json) {
+      console.error(
+        `dropped: ${report.dropped} arrivals never started (every VU was busy); a --threshold on "metrics.dropped_iterations" says how many are fine`,
+      );
+    }
+    return EXIT.failed;
+  }
   if (errorThreshold) return report.iterations > report.errors ? EXIT.ok : EXIT.failed;
   return report.iterations > 0 && report.errors === 0 ? EXIT.ok : EXIT.failed;
 }

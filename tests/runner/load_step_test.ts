@@ -159,10 +159,15 @@ Deno.test("a load step passes its thresholds against the echo service and fails 
     assert.equal(c.status, "failed");
     assert.deepEqual(
       c.expectations.map((e) => [e.key, e.pass]),
-      [["ok", true], ["metrics.rtt_p50_ms", false], ["metrics.rate", false]],
+      [
+        ["ok", true],
+        ["metrics.dropped_iterations", true],
+        ["metrics.rtt_p50_ms", false],
+        ["metrics.rate", false],
+      ],
     );
     assert.match(
-      c.expectations[1].message,
+      c.expectations[2].message,
       /c\.wire\.yaml:9:7: "metrics\.rtt_p50_ms" is [\d.]+, expected < 1ns/,
     );
   } finally {
@@ -256,6 +261,7 @@ Deno.test("abortOnBreach stops a load step at the first breach; an error thresho
     assert.equal(b.status, "failed");
     assert.deepEqual(b.expectations.map((e) => [e.key, e.pass]), [
       ["metrics.iterations", false],
+      ["metrics.dropped_iterations", true],
       ["metrics.error_rate", true],
     ]);
     assert.match(
@@ -361,12 +367,14 @@ Deno.test({
       assert.equal(a.status, "passed", JSON.stringify(a.expectations));
       assert.deepEqual(a.expectations.map((e) => [e.key, e.pass]), [
         ["metrics.iterations", true],
+        ["metrics.dropped_iterations", true],
         ["metrics.error_rate", true],
       ]);
       assert.equal(b.status, "failed");
       assert.equal(c.status, "failed");
       assert.deepEqual(c.expectations.map((e) => [e.key, e.pass]), [
         ["ok", false],
+        ["metrics.dropped_iterations", true],
         ["metrics.rtt_p99_ms", true],
       ]);
       const cli = (threshold: string[]) =>
