@@ -97,7 +97,10 @@ export class RequestReader {
   async #skipChunked(): Promise<void> {
     while (true) {
       const line = await this.#line();
-      const size = line.split(";", 1)[0].trim();
+      // Hex digits, then a chunk extension or nothing: whitespace only before
+      // its ";" (RFC 9112 7.1.1), none around a bare size.
+      const semicolon = line.indexOf(";");
+      const size = semicolon < 0 ? line : line.slice(0, semicolon).trimEnd();
       if (!/^[0-9A-Fa-f]{1,15}$/.test(size)) {
         throw new BadRequest(400, `invalid chunk size line "${line.slice(0, 40)}"`);
       }
@@ -137,8 +140,12 @@ export class RequestReader {
       const i = view.indexOf(LF, this.#start);
       if (i >= 0) {
         if (i - this.#start > MAX_CHUNK_LINE) throw new BadRequest(400, "chunk size line too long");
-        const stop = i > this.#start && this.#buf[i - 1] === CR ? i - 1 : i;
-        const line = latin1.decode(this.#buf.subarray(this.#start, stop));
+        // A bare LF ends a line for some parsers and not for others: inside
+        // a body that is how requests are smuggled, so only CRLF is a line end.
+        if (i === this.#start || this.#buf[i - 1] !== CR) {
+          throw new BadRequest(400, "a line in a chunked body not ended by CRLF");
+        }
+        const line = latin1.decode(this.#buf.subarray(this.#start, i - 1));
         this.#start = i + 1;
         return line;
       }
@@ -201,7 +208,14 @@ export class RequestReader {
         }
       } else if (name === "transfer-encoding") {
         const codings = value.split(",").map((s) => s.trim());
-        if (codings.at(-1) !== "chunked") {
+        // chunked once and last (RFC 9112 6.1); a second Transfer-Encoding
+        // line adds to the list, so "chunked" twice is refused too. HTTP/1.0
+        // has no chunked framing: a 1.0 request with it is faulty framing.
+        if (
+          codings.at(-1) !== "chunked" || chunked ||
+          codings.indexOf("chunked") !== codings.length - 1 ||
+          version === "1.0"
+        ) {
           throw new BadRequest(400, `unsupported Transfer-Encoding "${value.slice(0, 40)}"`);
         }
         chunked = true;

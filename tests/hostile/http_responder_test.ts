@@ -348,6 +348,32 @@ Deno.test("http responder: a Host that is not host[:port], and control character
   assert.equal(server.service.stats().bad_requests, 8);
 });
 
+Deno.test("http responder: chunked framing read differently by other parsers gets 400 (bare LF, spaces around a size, chunked twice, chunked on HTTP/1.0)", async () => {
+  await using server = await inProcess({});
+  const post = "POST / HTTP/1.1\r\nHost: peer\r\nConnection: close\r\n";
+  const chunked = `${post}Transfer-Encoding: chunked\r\n\r\n`;
+  const requests = [
+    `${chunked}5\nhello\r\n0\r\n\r\n`,
+    `${chunked}5\r\nhello\n0\r\n\r\n`,
+    `${chunked}5\r\nhello\r\n0\r\nX-T: 1\n\r\n`,
+    `${chunked}5 \r\nhello\r\n0\r\n\r\n`,
+    `${chunked} 5\r\nhello\r\n0\r\n\r\n`,
+    `${post}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+    `${post}Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n`,
+    "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    // What stays fine: an extension (with whitespace before its ";"), trailers.
+    `${chunked}5 ;a=b\r\nhello\r\n5;c\r\nworld\r\n0\r\nX-T: 1\r\n\r\n`,
+    `${post}Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n`,
+  ];
+  const parts = requests.map((request) => [[request, 1]]);
+  const result = await peerResult("raw", server.port, { requests: parts }, 60_000);
+  assert.deepEqual(result.statuses, [
+    ...Array(8).fill("HTTP/1.1 400 Bad Request"),
+    ...Array(2).fill("HTTP/1.1 200 OK"),
+  ]);
+  assert.equal(server.service.stats().bad_requests, 8);
+});
+
 Deno.test("http responder: connections beyond maxConnections are refused at once", async () => {
   await using server = await inProcess({ maxConnections: 20 });
   await using peer = spawnLines("python3", [
