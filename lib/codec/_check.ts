@@ -99,3 +99,10 @@ export function isLittle(endian: unknown, what: string): boolean {
   if (endian === "little") return true;
   throw new TypeError(`${what}: endian "${String(endian)}" is not "big" or "little"`);
 }
+
+/** Returns whether `unterminated` (default "error") means to emit trailing bytes, or throws. */
+export function emitsUnterminated(unterminated: unknown, what: string): boolean {
+  if (unterminated === undefined || unterminated === "error") return false;
+  if (unterminated === "emit") return true;
+  throw new TypeError(`${what}: unterminated "${String(unterminated)}" is not "error" or "emit"`);
+}

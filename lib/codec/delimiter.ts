@@ -7,7 +7,7 @@
  * @module
  */
 import { ChunkSlicer } from "./_chunk_slicer.ts";
-import { checkBytes, checkSize, typeName } from "./_check.ts";
+import { checkBytes, checkSize, emitsUnterminated, typeName } from "./_check.ts";
 import { PartialFrame } from "./_partial_frame.ts";
 import type { FrameDecoder } from "./types.ts";
 
@@ -139,13 +139,7 @@ export class DelimiterDecoder implements FrameDecoder {
     }
     this.#delim = toDelimiter(options.delimiter, what);
     this.#max = checkSize(options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE, `${what}: maxFrameSize`);
-    const unterminated = options.unterminated ?? "error";
-    if (unterminated !== "error" && unterminated !== "emit") {
-      throw new TypeError(
-        `${what}: unterminated "${String(unterminated)}" is not "error" or "emit"`,
-      );
-    }
-    this.#emitUnterminated = unterminated === "emit";
+    this.#emitUnterminated = emitsUnterminated(options.unterminated, what);
   }
 
   /** Bytes held for the frame in progress. */

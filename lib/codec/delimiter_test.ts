@@ -188,3 +188,13 @@ Deno.test("DelimiterDecoder decodes 100k small frames and a 1 MiB frame in 1-byt
   assert.equal(got[0].length, 1 << 20);
   console.log(`delimiter: a 1 MiB frame in 1-byte chunks in ${ms.toFixed(1)} ms`);
 });
+
+Deno.test("DelimiterDecoder refuses an unknown unterminated option, naming it", () => {
+  assert.throws(
+    () => new DelimiterDecoder({ delimiter: ";", unterminated: "drop" as "emit" }),
+    (e: unknown) =>
+      e instanceof TypeError &&
+      e.message === 'Cannot create decoder: unterminated "drop" is not "error" or "emit"',
+  );
+  assert.equal(new DelimiterDecoder({ delimiter: ";", unterminated: undefined }).buffered, 0);
+});

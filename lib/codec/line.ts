@@ -6,7 +6,7 @@
  * @module
  */
 import { ChunkSlicer } from "./_chunk_slicer.ts";
-import { checkBytes, checkSize, typeName } from "./_check.ts";
+import { checkBytes, checkSize, emitsUnterminated, typeName } from "./_check.ts";
 import { PartialFrame } from "./_partial_frame.ts";
 import type { FrameDecoder } from "./types.ts";
 
@@ -153,13 +153,7 @@ export class LineDecoder implements FrameDecoder {
       options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH,
       `${what}: maxLineLength`,
     );
-    const unterminated = options.unterminated ?? "error";
-    if (unterminated !== "error" && unterminated !== "emit") {
-      throw new TypeError(
-        `${what}: unterminated "${String(unterminated)}" is not "error" or "emit"`,
-      );
-    }
-    this.#emitUnterminated = unterminated === "emit";
+    this.#emitUnterminated = emitsUnterminated(options.unterminated, what);
   }
 
   /** Bytes held for the line in progress. */

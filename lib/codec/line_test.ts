@@ -139,7 +139,11 @@ Deno.test("LineDecoder.end() returns an unterminated last line when told to emit
 
 Deno.test("LineDecoder throws a TypeError for an unknown terminator or unterminated option", () => {
   assert.throws(() => new LineDecoder({ terminator: "\r" as "\n" }), TypeError);
-  assert.throws(() => new LineDecoder({ unterminated: "drop" as "emit" }), TypeError);
+  assert.throws(
+    () => new LineDecoder({ unterminated: "drop" as "emit" }),
+    (e: unknown) =>
+      e instanceof TypeError && /unterminated "drop" is not "error" or "emit"$/.test(e.message),
+  );
 });
 
 Deno.test("encodeLine() appends LF or CRLF to text or bytes", () => {
