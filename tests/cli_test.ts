@@ -88,6 +88,29 @@ Deno.test("wiretest rejects an unknown flag with exit 2", async () => {
   );
 });
 
+Deno.test("every command's own flags are refused as the plugin commands' are: closest name, missing value", async () => {
+  // These used node:util's words: "Unknown option '--filtr'. To specify a
+  // positional argument starting with a '-', place it at the end…".
+  const cases: [string[], string][] = [
+    [["test", "--filtr", "x"], 'unknown flag "--filtr" (did you mean "--filter"?)'],
+    [["test", "--reporter"], 'flag "--reporter" needs a value'],
+    [["exporter", "--confg", "x"], 'unknown flag "--confg" (did you mean "--config"?)'],
+    [
+      ["report", "html", "a.jsonl", "--outptu", "x"],
+      'unknown flag "--outptu" (did you mean "--output"?)',
+    ],
+    [["plugins", "--jsn"], 'unknown flag "--jsn" (did you mean "--json"?)'],
+    [["schema", "--outptu", "x"], 'unknown flag "--outptu" (did you mean "--output"?)'],
+    [["reference", "--chek"], 'unknown flag "--chek" (did you mean "--check"?)'],
+    [["new", "plugin", "x", "--dri", "y"], 'unknown flag "--dri" (did you mean "--dir"?)'],
+  ];
+  for (const [args, message] of cases) {
+    const r = await wiretest(...args);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.equal(r.stderr.trim(), `error: Cannot parse arguments: ${message}`, args.join(" "));
+  }
+});
+
 Deno.test("wiretest rejects an invalid param value with exit 2 naming the field", async () => {
   const r = await wiretest("send", "a", "127.0.0.1:1", "--chunk-size", "0");
   assert.equal(r.code, 2);

@@ -1,7 +1,7 @@
 // Command-line flags derived from a plugin role's params schema, so every
 // plugin (built-in or third-party) gets `--kebab-case` flags and `--help`
 // without writing CLI code.
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { JsonSchema } from "../plugin/json_schema.ts";
 import { paramsInputJsonSchema, type ParamsSchema } from "../plugin/params_schema.ts";
 import { closestName } from "../_internal/closest.ts";
@@ -238,13 +238,39 @@ function checkTokens(
     if (option.type === "string" && token.value === undefined) {
       throw new UsageError(`Cannot parse arguments: flag "${flag}" needs a value`);
     }
-    if (option.type === "string" && !token.inlineValue && token.value?.startsWith("-")) {
+    if (
+      option.type === "string" && !token.inlineValue && token.value?.startsWith("-") &&
+      token.value !== "-"
+    ) {
       throw new UsageError(
         `Cannot parse arguments: flag "${flag}" needs a value, got flag-like "${token.value}" (write ${flag}="${token.value}" if that is the value)`,
       );
     }
   }
   return normalized;
+}
+
+/**
+ * node:util's `parseArgs` for a command's own flags (test, exporter,
+ * report…), with what it words badly refused first as the plugin commands
+ * refuse it: an unknown flag with the closest known one, a flag without its
+ * value, a value given to a switch. The message comes without "Cannot parse
+ * arguments: ", which the command's own catch puts before it.
+ *
+ * @param config As `parseArgs` takes it.
+ * @returns What `parseArgs` returns.
+ */
+export function parseCommandArgs<T extends ParseArgsConfig>(
+  config: T,
+): ReturnType<typeof parseArgs<T>> {
+  try {
+    checkTokens(config.args ?? [], (config.options ?? {}) as Options, new Map(), []);
+  } catch (error) {
+    throw new Error((error as Error).message.replace(/^Cannot parse arguments: /, ""), {
+      cause: error,
+    });
+  }
+  return parseArgs(config);
 }
 
 // A typo, or the start of a longer name: "--ca" is most likely "--ca-file".

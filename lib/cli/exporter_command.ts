@@ -9,7 +9,7 @@ import { IsolationPool } from "../plugin/isolation.ts";
 import type { LogLevel } from "../plugin/types.ts";
 import { checkHost, parseHostPort } from "../transport/address.ts";
 import { EXIT } from "./_exit.ts";
-import { UsageError } from "./_flags.ts";
+import { parseCommandArgs, UsageError } from "./_flags.ts";
 import { registryWith } from "./_load_plugin.ts";
 import { redactPasswords } from "../plugin/redact_passwords.ts";
 import { oneLine } from "./_one_line.ts";
@@ -38,7 +38,7 @@ Flags:
 export async function exporterCommand(args: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseCommandArgs({
       args,
       options: {
         config: { type: "string" },

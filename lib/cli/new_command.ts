@@ -11,7 +11,7 @@ import denoJson from "../../deno.json" with { type: "json" };
 import { PLUGIN_NAME } from "../plugin/plugin_name.ts";
 import { EXIT } from "./_exit.ts";
 import { errorLine, oneLine } from "./_one_line.ts";
-import { UsageError } from "./_flags.ts";
+import { parseCommandArgs, UsageError } from "./_flags.ts";
 import { moduleSource } from "./_scaffold/module_template.ts";
 import { pluginNames, type Roles } from "./_scaffold/names.ts";
 import { denoJsonSource, fixtureSource, manifestSource } from "./_scaffold/project_files.ts";
@@ -72,7 +72,7 @@ export async function newCommand(args: string[]): Promise<number> {
 async function scaffold(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
+    parsed = parseCommandArgs({
       args,
       options: {
         dir: { type: "string" },

@@ -1,7 +1,7 @@
 // `wiretest plugins`: list the plugins of the built-in and extra manifests
 // without importing any of them.
 import { parseArgs } from "node:util";
-import { UsageError } from "./_flags.ts";
+import { parseCommandArgs, UsageError } from "./_flags.ts";
 import { listPlugins } from "./_load_plugin.ts";
 import { EXIT } from "./_exit.ts";
 import { displaySource } from "../_internal/manifest_source.ts";
@@ -11,7 +11,7 @@ import { addToPluginsLock } from "../runner/plugins_lock.ts";
 export async function pluginsCommand(args: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseCommandArgs({
       args,
       options: {
         json: { type: "boolean" },

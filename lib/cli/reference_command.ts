@@ -7,7 +7,7 @@ import { checkOutputPath, outputFileError } from "./_output_file.ts";
 import { parseArgs } from "node:util";
 import type { PluginDescription } from "../plugin/isolation.ts";
 import { EXIT } from "./_exit.ts";
-import { UsageError } from "./_flags.ts";
+import { parseCommandArgs, UsageError } from "./_flags.ts";
 import { describeOnly, registryWith } from "./_load_plugin.ts";
 import { referenceMarkdown } from "./_reference_markdown.ts";
 import { CLIENT_ALIASES } from "./client_aliases.ts";
@@ -30,7 +30,7 @@ Flags:
 export async function referenceCommand(args: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseCommandArgs({
       args,
       options: {
         plugins: { type: "string", multiple: true },

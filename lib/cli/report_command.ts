@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { htmlReporter } from "../report/html_reporter.ts";
 import type { RunEvent } from "../runner/events.ts";
 import { EXIT } from "./_exit.ts";
-import { UsageError } from "./_flags.ts";
+import { parseCommandArgs, UsageError } from "./_flags.ts";
 
 const HELP = `wiretest report html <events.jsonl> [more.jsonl…] --output <file>
 
@@ -39,7 +39,7 @@ const MAX_INPUT_BYTES = 128 * 1024 * 1024;
 export async function reportCommand(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
+    parsed = parseCommandArgs({
       args,
       allowPositionals: true,
       options: { output: { type: "string" }, help: { type: "boolean", short: "h" } },

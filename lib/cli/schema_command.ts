@@ -12,7 +12,7 @@ import type { ManifestEntry } from "../plugin/manifest.ts";
 import type { OutcomeDeclaration } from "../plugin/outcome_declaration.ts";
 import type { Registry } from "../plugin/registry.ts";
 import { EXIT } from "./_exit.ts";
-import { UsageError } from "./_flags.ts";
+import { parseCommandArgs, UsageError } from "./_flags.ts";
 import { describeOnly, registryWith } from "./_load_plugin.ts";
 
 const HELP = `wiretest schema [--plugins manifest.json …] [--output file]
@@ -35,7 +35,7 @@ const DESCRIBE_AT_ONCE = 4;
 export async function schemaCommand(args: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseCommandArgs({
       args,
       options: {
         plugins: { type: "string", multiple: true },

@@ -23,7 +23,7 @@ import {
 } from "../exporter/exposition.ts";
 import { checkHost, formatAddress, parseHostPort } from "../transport/address.ts";
 import { toNetError } from "../errors.ts";
-import { parsePluginMemory, UsageError } from "./_flags.ts";
+import { parseCommandArgs, parsePluginMemory, UsageError } from "./_flags.ts";
 
 const HELP = `wiretest test [paths or globs…] [flags]
 
@@ -73,7 +73,7 @@ Exit codes: 0 all passed, 1 some failed or erred, 2 usage error or invalid fixtu
 export async function testCommand(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
+    parsed = parseCommandArgs({
       args,
       allowPositionals: true,
       tokens: true,
