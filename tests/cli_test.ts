@@ -453,3 +453,9 @@ Deno.test("wiretest run and serve name a wrong param by the flag or positional t
     );
   }
 });
+
+Deno.test("wiretest test --every 0s quotes the value typed", async () => {
+  const r = await wiretest("test", "--every", "0s");
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.trim(), 'error: Cannot use --every "0s": it must be more than 0');
+});

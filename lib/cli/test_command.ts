@@ -123,7 +123,9 @@ export async function testCommand(args: string[]): Promise<number> {
   const manifestTimeout = duration("manifest-timeout", values["manifest-timeout"]);
   const shard = flag("shard", values.shard, parseShard);
   const every = duration("every", values.every);
-  if (every === 0) throw new UsageError('Cannot use --every "0": it must be more than 0');
+  if (every === 0) {
+    throw new UsageError(`Cannot use --every "${values.every}": it must be more than 0`);
+  }
   if (values["metrics-listen"] !== undefined && every === undefined) {
     throw new UsageError("Cannot use --metrics-listen without --every");
   }
