@@ -4,7 +4,7 @@
 // against a Python echo; `--no-ffi` sends them back to Deno's sockets.
 import assert from "node:assert/strict";
 import { deno, MAIN, serve } from "./_support/deno_process.ts";
-import { freePort, ignoreWithout, spawnPeer, waitFor } from "./_support/peer.ts";
+import { freePort, ignoreWithout, spawnPeer, waitForUdp } from "./_support/peer.ts";
 import { libcPath } from "../lib/_internal/libc_path.ts";
 
 const LINUX = Deno.build.os === "linux" && ["x86_64", "aarch64"].includes(Deno.build.arch);
@@ -81,14 +81,7 @@ Deno.test({
   async fn() {
     const port = freePort("udp");
     await using _peer = spawnPeer("python3", ["-c", PYTHON_ECHO, String(port)]);
-    const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
-    await waitFor(
-      () =>
-        Deno.readTextFileSync("/proc/net/udp").split("\n").some((line) =>
-          line.trim().split(/\s+/)[1] === local
-        ),
-      `python3 on udp 127.0.0.1:${port}`,
-    );
+    await waitForUdp(port);
     const native = await ping(`127.0.0.1:${port}`);
     assert.equal(native.code, 0, native.stderr);
     assert.equal(native.outcome.facts.io, "libc");

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { checkLoadPlan, pluginSessions, runLoad } from "../../lib/load/mod.ts";
-import { freePort, spawnPeer, waitFor } from "../../tests/_support/peer.ts";
+import { freePort, spawnPeer, waitForUdp } from "../../tests/_support/peer.ts";
 import udpPing, { startUdpPingServer } from "./mod.ts";
 
 const DROP_EVERY = fileURLToPath(
@@ -32,16 +32,8 @@ Deno.test("udp-ping load: open model against a peer dropping every 10th datagram
   const peer = spawnPeer("python3", [DROP_EVERY, String(port), "10", "60"]);
   let report;
   try {
-    // Bound: its socket shows in /proc/net/udp (no datagram of ours counted).
-    const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
-    await waitFor(
-      () =>
-        Deno.readTextFileSync("/proc/net/udp").split("\n").some((l) =>
-          l.trim().split(/\s+/)[1]?.endsWith(hex)
-        ),
-      `the peer on udp port ${port}`,
-      10_000,
-    );
+    // Bound: no datagram of ours is counted before the peer listens.
+    await waitForUdp(port, 10_000);
     report = await runLoad(
       pluginSessions(udpPing, { target: `127.0.0.1:${port}`, timeoutMs: 500 }),
       checkLoadPlan({ rate: 500, duration: "2s" }),
@@ -68,15 +60,7 @@ Deno.test("udp-ping load: a duplicated echo of the last ping never stands in for
   const peer = spawnPeer("python3", [DROP_EVERY, String(port), "5", "60", "dup"]);
   let report;
   try {
-    const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
-    await waitFor(
-      () =>
-        Deno.readTextFileSync("/proc/net/udp").split("\n").some((l) =>
-          l.trim().split(/\s+/)[1]?.endsWith(hex)
-        ),
-      `the peer on udp port ${port}`,
-      10_000,
-    );
+    await waitForUdp(port, 10_000);
     report = await runLoad(
       pluginSessions(udpPing, { target: `127.0.0.1:${port}`, timeoutMs: 300 }),
       checkLoadPlan({ vus: 1, iterations: 20 }),

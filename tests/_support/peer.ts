@@ -150,3 +150,19 @@ export async function waitForListen(port: number, timeoutMs = 5000): Promise<voi
     timeoutMs,
   );
 }
+
+/**
+ * Waits for a UDP socket bound to 127.0.0.1:`port` by reading /proc/net/udp,
+ * without sending a probe datagram that a peer would count.
+ */
+export async function waitForUdp(port: number, timeoutMs = 5000): Promise<void> {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  await waitFor(
+    () =>
+      Deno.readTextFileSync("/proc/net/udp").split("\n").some((line) =>
+        line.trim().split(/\s+/)[1] === local
+      ),
+    `a UDP socket on 127.0.0.1:${port}`,
+    timeoutMs,
+  );
+}

@@ -12,6 +12,7 @@ import {
   waitFor,
   waitForListen,
   waitForTcp,
+  waitForUdp,
 } from "../_support/peer.ts";
 
 // The seeds' TCP echo server: bind, listen, accept, a thread per client,
@@ -97,18 +98,6 @@ async function runProgram(
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Waits until a UDP socket is bound to 127.0.0.1:`port` (reads /proc/net/udp). */
-function waitForUdp(port: number): Promise<void> {
-  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
-  return waitFor(
-    () =>
-      Deno.readTextFileSync("/proc/net/udp").split("\n").some((line) =>
-        line.trim().split(/\s+/)[1] === local
-      ),
-    `a UDP socket on 127.0.0.1:${port}`,
-  );
 }
 
 /** Waits until something accepts connections on the Unix socket at `path` (bounded). */

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { runUdpPingClient, startUdpPingServer } from "../../plugins/udp_ping/mod.ts";
 import type { Outcome } from "../../lib/plugin/types.ts";
-import { freePort, ignoreWithout, spawnPeer, waitFor } from "../_support/peer.ts";
+import { freePort, ignoreWithout, spawnPeer, waitForUdp } from "../_support/peer.ts";
 
 // The seeds' UDP echo server: recvfrom(bufsize), sendto(data, addr). A bufsize
 // of 1024 is theirs: longer datagrams come back cut to 1024 bytes. With
@@ -22,18 +22,6 @@ while True:
         continue
     s.sendto(data, addr)
 `;
-
-/** Waits until a UDP socket is bound to 127.0.0.1:`port`, reading /proc/net/udp (no probe datagram). */
-function waitForUdp(port: number): Promise<void> {
-  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
-  return waitFor(
-    () =>
-      Deno.readTextFileSync("/proc/net/udp").split("\n").some((line) =>
-        line.trim().split(/\s+/)[1] === local
-      ),
-    `a UDP socket on 127.0.0.1:${port}`,
-  );
-}
 
 async function pythonEcho(bufsize: number, dropEvery = 0) {
   const port = freePort("udp");
