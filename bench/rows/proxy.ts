@@ -182,7 +182,8 @@ const row: BenchRow = {
           "sample; the same Node clients for every side.",
           "wiretest's proxy is `wiretest proxy --config` (the plugin in its own process, " +
           "isolated as the CLI runs it, with FFI for libc as the built-in manifest grants), " +
-          "relaying TCP with node:net (for reset_peer's RST) and UDP on libc sockets in a Worker.",
+          "relaying toxic-free TCP connections and UDP on libc sockets in Workers (a TCP " +
+          "connection moves to node:net once its proxy has a toxic).",
         ],
       };
     } finally {

@@ -19,7 +19,7 @@ export interface RelayOptions {
 export interface Relay {
   /** The address it listens on, with the real port. */
   readonly listen: Deno.NetAddr;
-  /** UDP: whose sockets relay. */
+  /** Whose sockets relay. */
   readonly io?: "libc" | "deno";
   /** Re-reads the proxy's toxics on every open connection or flow. */
   sync(): void;

@@ -69,6 +69,7 @@ export async function startTcpRelay(host: LinkHost, options: RelayOptions): Prom
   const address = server.address() as net.AddressInfo;
   return {
     listen: { transport: "tcp", hostname: address.address, port: address.port },
+    io: "deno",
     sync: () => {
       for (const link of links) link.sync();
     },

@@ -138,7 +138,7 @@ export const proxyServerParams: ParamsSchema<ProxyServerParams, ProxyServerOptio
     "Refuse (close at once) client connections beyond this many open, per TCP proxy; per UDP proxy, drop datagrams from new sources while this many flows are open",
   ),
   io: z.enum(UDP_IO_VALUES as [UdpIo, ...UdpIo[]]).default("auto").describe(
-    "UDP proxies' sockets: auto (libc's in a Worker where FFI is granted for libc, else the runtime's), deno, libc",
+    "Proxies' sockets: auto (libc's in a Worker where FFI is granted for libc, else the runtime's; a TCP connection moves to the runtime's once its proxy has a toxic), deno, libc",
   ),
   proxies: z.array(proxySchema).max(1000).default([]).describe("Proxies to create at start"),
   upstream: z.string().superRefine(addressIssue("upstream")).optional().describe(

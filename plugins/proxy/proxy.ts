@@ -7,7 +7,7 @@
 import { formatAddress } from "../../lib/transport/mod.ts";
 import { addressOf } from "./params.ts";
 import type { Relay } from "./_relay.ts";
-import { startTcpRelay } from "./_tcp_relay.ts";
+import { startTcpRelayOn } from "./_tcp_libc_relay.ts";
 import { startUdpRelayOn } from "./_udp_libc_relay.ts";
 import type { UdpIo } from "../../lib/transport/unstable_udp.ts";
 import { ProxyApiError } from "./proxy_api_error.ts";
@@ -32,7 +32,7 @@ export interface ProxyJson {
   enabled: boolean;
   /** `tcp` or `udp`. */
   protocol: ProxyProtocol;
-  /** UDP, while enabled: whose sockets relay, `libc` (in a Worker) or `deno` (the runtime's). */
+  /** While enabled: whose sockets relay, `libc` (in a Worker; TCP connections move to the runtime's once a toxic is set) or `deno` (the runtime's). */
   io?: "libc" | "deno";
   /** Its toxics, upstream ones first. */
   toxics: Toxic[];
@@ -173,7 +173,10 @@ export class Proxy {
     };
     try {
       this.#relay = this.protocol === "tcp"
-        ? await startTcpRelay(this, { ...options, maxConnections: this.#maxConnections })
+        ? await startTcpRelayOn(this.#udpIo, this, {
+          ...options,
+          maxConnections: this.#maxConnections,
+        })
         : await startUdpRelayOn(this.#udpIo, this, {
           ...options,
           idleMs: this.#udpFlowIdleMs,

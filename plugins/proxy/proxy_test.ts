@@ -14,14 +14,29 @@ const IO = { timeout: 5000 };
 async function withEcho(
   fn: (echo: string, api: string, service: Service) => Promise<void>,
   seed = 42,
+  io: "auto" | TcpIo = "auto",
 ): Promise<void> {
   const echo = await startEchoServer({ transport: "tcp" });
-  const service = await startProxyServer({ seed });
+  const service = await startProxyServer({ seed, io });
   try {
     await fn(formatAddress(echo.address), formatAddress(service.address), service);
   } finally {
     await service.close();
     await echo.close();
+  }
+}
+
+type TcpIo = "libc" | "deno";
+
+// A TCP test, run against both relays: libc sockets in a Worker (connections
+// handed to node:net once a toxic is set) and node:net alone.
+function tcpTest(name: string, fn: (io: TcpIo) => Promise<void>): void {
+  for (const io of ["libc", "deno"] as const) {
+    Deno.test({
+      name: `${name} [TCP on ${io} sockets]`,
+      ignore: io === "libc" && libcUdpRefusal([{ hostname: "127.0.0.1", port: 0 }]) !== undefined,
+      fn: () => fn(io),
+    });
   }
 }
 
@@ -144,37 +159,44 @@ function assertAdded(plain: number[], slow: number[], wakes: number[], asked: nu
   );
 }
 
-Deno.test("proxy relays every byte, and latency adds what was asked at p50 (within 1 ms + the machine's wake-up lateness)", async () => {
-  await withEcho(async (echo, base) => {
-    const created = await api(base, "POST", "/proxies", { name: "e", upstream: echo });
-    assert.equal(created.status, 201);
-    const baseline = await api(base, "POST", "/proxies", { name: "plain", upstream: echo });
-    assert.equal(baseline.status, 201);
-    const added = await api(base, "POST", "/proxies/e/toxics", {
-      type: "latency",
-      attributes: { latency: 40 },
-    });
-    assert.equal(added.status, 200);
-    // The toxic delays the reply (downstream) by 40 ms; a round trip crosses it once.
-    const plain: number[] = [];
-    const slow: number[] = [];
-    const wakes: number[] = [];
-    await roundTripPairs(
-      baseline.json().listen,
-      created.json().listen,
-      LATENCY_PAIRS,
-      plain,
-      slow,
-      wakes,
+tcpTest(
+  "proxy relays every byte, and latency adds what was asked at p50 (within 1 ms + the machine's wake-up lateness)",
+  async (io) => {
+    await withEcho(
+      async (echo, base) => {
+        const created = await api(base, "POST", "/proxies", { name: "e", upstream: echo });
+        assert.equal(created.status, 201);
+        const baseline = await api(base, "POST", "/proxies", { name: "plain", upstream: echo });
+        assert.equal(baseline.status, 201);
+        const added = await api(base, "POST", "/proxies/e/toxics", {
+          type: "latency",
+          attributes: { latency: 40 },
+        });
+        assert.equal(added.status, 200);
+        // The toxic delays the reply (downstream) by 40 ms; a round trip crosses it once.
+        const plain: number[] = [];
+        const slow: number[] = [];
+        const wakes: number[] = [];
+        await roundTripPairs(
+          baseline.json().listen,
+          created.json().listen,
+          LATENCY_PAIRS,
+          plain,
+          slow,
+          wakes,
+        );
+        assertAdded(plain, slow, wakes, 40);
+        const stats = (await api(base, "GET", "/proxies/e/stats")).json();
+        assert.equal(stats.latency_delayed, LATENCY_PAIRS);
+        assert.equal(stats.bytes_upstream, LATENCY_PAIRS * 64);
+        assert.equal(stats.bytes_downstream, LATENCY_PAIRS * 64);
+        assert.equal(stats.connections, 1);
+      },
+      42,
+      io,
     );
-    assertAdded(plain, slow, wakes, 40);
-    const stats = (await api(base, "GET", "/proxies/e/stats")).json();
-    assert.equal(stats.latency_delayed, LATENCY_PAIRS);
-    assert.equal(stats.bytes_upstream, LATENCY_PAIRS * 64);
-    assert.equal(stats.bytes_downstream, LATENCY_PAIRS * 64);
-    assert.equal(stats.connections, 1);
-  });
-});
+  },
+);
 
 for (const io of ["libc", "deno"] as const) {
   Deno.test({
@@ -245,105 +267,146 @@ for (const io of ["libc", "deno"] as const) {
   });
 }
 
-Deno.test("proxy bandwidth toxic paces within 5% of the rate", async () => {
-  await withEcho(async (echo, base) => {
-    const listen =
-      (await api(base, "POST", "/proxies", { name: "b", upstream: echo })).json().listen;
-    await api(base, "POST", "/proxies/b/toxics", { type: "bandwidth", attributes: { rate: 1000 } });
-    const [hostname, port] = listen.split(":");
-    using conn = await connectTcp({ hostname, port: Number(port), ...IO });
-    const size = 1_200_000; // 1000 KB/s: 1.2 s
-    const writing = conn.write(new Uint8Array(size).fill(9), IO);
-    const buf = new Uint8Array(1 << 20);
-    let got = 0;
-    let first = 0;
-    let firstAt = 0;
-    let lastAt = 0;
-    while (got < size) {
-      const n = await conn.read(buf, IO);
-      if (n === null) break;
-      if (got === 0) {
-        first = n;
-        firstAt = performance.now();
+tcpTest("proxy bandwidth toxic paces within 5% of the rate", async (io) => {
+  await withEcho(
+    async (echo, base) => {
+      const listen =
+        (await api(base, "POST", "/proxies", { name: "b", upstream: echo })).json().listen;
+      await api(base, "POST", "/proxies/b/toxics", {
+        type: "bandwidth",
+        attributes: { rate: 1000 },
+      });
+      const [hostname, port] = listen.split(":");
+      using conn = await connectTcp({ hostname, port: Number(port), ...IO });
+      const size = 1_200_000; // 1000 KB/s: 1.2 s
+      const writing = conn.write(new Uint8Array(size).fill(9), IO);
+      const buf = new Uint8Array(1 << 20);
+      let got = 0;
+      let first = 0;
+      let firstAt = 0;
+      let lastAt = 0;
+      while (got < size) {
+        const n = await conn.read(buf, IO);
+        if (n === null) break;
+        if (got === 0) {
+          first = n;
+          firstAt = performance.now();
+        }
+        got += n;
+        lastAt = performance.now();
       }
-      got += n;
-      lastAt = performance.now();
-    }
-    await writing;
-    assert.equal(got, size);
-    // Bytes after the first read, over the time they took: KB/s (bytes per ms).
-    const rate = (size - first) / (lastAt - firstAt);
-    assert.ok(Math.abs(rate - 1000) <= 50, `rate ${rate.toFixed(1)} KB/s`);
-  });
+      await writing;
+      assert.equal(got, size);
+      // Bytes after the first read, over the time they took: KB/s (bytes per ms).
+      const rate = (size - first) / (lastAt - firstAt);
+      assert.ok(Math.abs(rate - 1000) <= 50, `rate ${rate.toFixed(1)} KB/s`);
+    },
+    42,
+    io,
+  );
 });
 
-Deno.test("proxy reset_peer: the client sees a connection reset", async () => {
-  await withEcho(async (echo, base) => {
-    const listen =
-      (await api(base, "POST", "/proxies", { name: "r", upstream: echo })).json().listen;
-    await api(base, "POST", "/proxies/r/toxics", {
-      type: "reset_peer",
-      attributes: { timeout: 0 },
-    });
-    const [hostname, port] = listen.split(":");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const error = await new Promise<Error & { code?: string }>((resolve) => {
-      const socket = net.connect({ host: hostname, port: Number(port) }, () => socket.write("x"));
-      socket.on("error", resolve);
-      socket.on("close", () => resolve(Object.assign(new Error("closed"), { code: "none" })));
-      timer = setTimeout(() => {
-        socket.destroy();
-        resolve(Object.assign(new Error("no reset in 5 s"), { code: "none" }));
-      }, 5000);
-    });
-    clearTimeout(timer);
-    assert.equal(error.code, "ECONNRESET");
-    assert.equal((await api(base, "GET", "/proxies/r/stats")).json().reset_peer_resets, 1);
-  });
+tcpTest("proxy reset_peer: the client sees a connection reset", async (io) => {
+  await withEcho(
+    async (echo, base) => {
+      const listen =
+        (await api(base, "POST", "/proxies", { name: "r", upstream: echo })).json().listen;
+      await api(base, "POST", "/proxies/r/toxics", {
+        type: "reset_peer",
+        attributes: { timeout: 0 },
+      });
+      const [hostname, port] = listen.split(":");
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const error = await new Promise<Error & { code?: string }>((resolve) => {
+        const socket = net.connect({ host: hostname, port: Number(port) }, () => socket.write("x"));
+        socket.on("error", resolve);
+        socket.on("close", () => resolve(Object.assign(new Error("closed"), { code: "none" })));
+        timer = setTimeout(() => {
+          socket.destroy();
+          resolve(Object.assign(new Error("no reset in 5 s"), { code: "none" }));
+        }, 5000);
+      });
+      clearTimeout(timer);
+      assert.equal(error.code, "ECONNRESET");
+      assert.equal((await api(base, "GET", "/proxies/r/stats")).json().reset_peer_resets, 1);
+    },
+    42,
+    io,
+  );
 });
 
-Deno.test("proxy timeout 0 holds data; removing it lets data through; limit_data cuts and closes", async () => {
-  await withEcho(async (echo, base) => {
-    const listen =
-      (await api(base, "POST", "/proxies", { name: "t", upstream: echo })).json().listen;
-    await api(base, "POST", "/proxies/t/toxics", { type: "timeout", attributes: { timeout: 0 } });
-    const [hostname, port] = listen.split(":");
-    using conn = await connectTcp({ hostname, port: Number(port), ...IO });
-    await conn.write(new TextEncoder().encode("held"), IO);
-    await assert.rejects(conn.read(new Uint8Array(4), { timeout: 300 }), { name: "TimeoutError" });
-    assert.equal((await api(base, "DELETE", "/proxies/t/toxics/timeout_downstream")).status, 204);
-    await conn.write(new TextEncoder().encode("free"), IO);
-    const buf = new Uint8Array(4);
-    assert.equal(await conn.read(buf, IO), 4);
-    assert.equal(new TextDecoder().decode(buf), "free");
-    assert.equal((await api(base, "GET", "/proxies/t/stats")).json().timeout_dropped_bytes, 4);
+tcpTest(
+  "proxy timeout 0 holds data; removing it lets data through; limit_data cuts and closes",
+  async (io) => {
+    await withEcho(
+      async (echo, base) => {
+        const listen =
+          (await api(base, "POST", "/proxies", { name: "t", upstream: echo })).json().listen;
+        await api(base, "POST", "/proxies/t/toxics", {
+          type: "timeout",
+          attributes: { timeout: 0 },
+        });
+        const [hostname, port] = listen.split(":");
+        using conn = await connectTcp({ hostname, port: Number(port), ...IO });
+        await conn.write(new TextEncoder().encode("held"), IO);
+        await assert.rejects(conn.read(new Uint8Array(4), { timeout: 300 }), {
+          name: "TimeoutError",
+        });
+        assert.equal(
+          (await api(base, "DELETE", "/proxies/t/toxics/timeout_downstream")).status,
+          204,
+        );
+        await conn.write(new TextEncoder().encode("free"), IO);
+        const buf = new Uint8Array(4);
+        assert.equal(await conn.read(buf, IO), 4);
+        assert.equal(new TextDecoder().decode(buf), "free");
+        assert.equal((await api(base, "GET", "/proxies/t/stats")).json().timeout_dropped_bytes, 4);
 
-    await api(base, "POST", "/proxies/t/toxics", { type: "limit_data", attributes: { bytes: 10 } });
-    using second = await connectTcp({ hostname, port: Number(port), ...IO });
-    await second.write(new Uint8Array(100).fill(7), IO);
-    let got = 0;
-    const big = new Uint8Array(200);
-    while (true) {
-      const n = await second.read(big, IO).catch(() => null);
-      if (n === null) break;
-      got += n;
-    }
-    assert.equal(got, 10);
-  });
-});
+        await api(base, "POST", "/proxies/t/toxics", {
+          type: "limit_data",
+          attributes: { bytes: 10 },
+        });
+        using second = await connectTcp({ hostname, port: Number(port), ...IO });
+        await second.write(new Uint8Array(100).fill(7), IO);
+        let got = 0;
+        const big = new Uint8Array(200);
+        while (true) {
+          const n = await second.read(big, IO).catch(() => null);
+          if (n === null) break;
+          got += n;
+        }
+        assert.equal(got, 10);
+      },
+      42,
+      io,
+    );
+  },
+);
 
-Deno.test("proxy down: enabled false refuses connections, true brings it back on the same address", async () => {
-  await withEcho(async (echo, base) => {
-    const listen =
-      (await api(base, "POST", "/proxies", { name: "d", upstream: echo })).json().listen;
-    const down = await api(base, "POST", "/proxies/d", { enabled: false });
-    assert.equal(down.json().enabled, false);
-    const [hostname, port] = listen.split(":");
-    await assert.rejects(connectTcp({ hostname, port: Number(port), ...IO }), { code: "refused" });
-    assert.equal((await api(base, "POST", "/proxies/d", { enabled: true })).json().listen, listen);
-    assert.ok((await roundTrip(listen, 1000)).ok);
-  });
-});
+tcpTest(
+  "proxy down: enabled false refuses connections, true brings it back on the same address",
+  async (io) => {
+    await withEcho(
+      async (echo, base) => {
+        const listen =
+          (await api(base, "POST", "/proxies", { name: "d", upstream: echo })).json().listen;
+        const down = await api(base, "POST", "/proxies/d", { enabled: false });
+        assert.equal(down.json().enabled, false);
+        const [hostname, port] = listen.split(":");
+        await assert.rejects(connectTcp({ hostname, port: Number(port), ...IO }), {
+          code: "refused",
+        });
+        assert.equal(
+          (await api(base, "POST", "/proxies/d", { enabled: true })).json().listen,
+          listen,
+        );
+        assert.ok((await roundTrip(listen, 1000)).ok);
+      },
+      42,
+      io,
+    );
+  },
+);
 
 Deno.test("proxy control API refuses bad input with toxiproxy's errors and keeps serving", async () => {
   await withEcho(async (echo, base) => {
@@ -386,11 +449,211 @@ Deno.test("proxy control API refuses bad input with toxiproxy's errors and keeps
   });
 });
 
-Deno.test("proxy closes clients when the upstream refuses, and counts it", async () => {
+async function stats(base: string, name: string): Promise<Record<string, number>> {
+  return (await api(base, "GET", `/proxies/${name}/stats`)).json();
+}
+
+// Polls the proxy's stats until `done` holds (at most 5 s), then returns them.
+async function statsWhen(
+  base: string,
+  name: string,
+  done: (s: Record<string, number>) => boolean,
+): Promise<Record<string, number>> {
+  let last = await stats(base, name);
+  for (let i = 0; i < 100 && !done(last); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    last = await stats(base, name);
+  }
+  return last;
+}
+
+type TcpConn = Awaited<ReturnType<typeof connectTcp>>;
+
+async function readAll(conn: TcpConn, max: number): Promise<Uint8Array> {
+  const out = new Uint8Array(max);
+  let got = 0;
+  while (got < max) {
+    const n = await conn.read(out.subarray(got), IO);
+    if (n === null) break;
+    got += n;
+  }
+  return out.subarray(0, got);
+}
+
+function connectTo(listen: string): Promise<TcpConn> {
+  const at = listen.lastIndexOf(":");
+  return connectTcp({ hostname: listen.slice(0, at), port: Number(listen.slice(at + 1)), ...IO });
+}
+
+tcpTest(
+  "proxy applies a toxic added to a live connection (limit_data cuts it, counted once)",
+  async (io) => {
+    await withEcho(
+      async (echo, base) => {
+        const created = (await api(base, "POST", "/proxies", { name: "live", upstream: echo }))
+          .json();
+        assert.equal(created.io, io);
+        using conn = await connectTo(created.listen);
+        const first = crypto.getRandomValues(new Uint8Array(100));
+        await conn.write(first, IO);
+        assert.deepEqual(await readAll(conn, 100), first);
+        await api(base, "POST", "/proxies/live/toxics", {
+          type: "limit_data",
+          attributes: { bytes: 10 },
+        });
+        await conn.write(new Uint8Array(100).fill(5), IO);
+        // 10 more bytes come back, then the proxy closes the connection.
+        assert.deepEqual(await readAll(conn, 200), new Uint8Array(10).fill(5));
+        const after = await statsWhen(base, "live", (s) => s.active === 0);
+        assert.equal(after.limit_data_closed, 1);
+        assert.equal(after.connections, 1);
+        assert.equal(after.active, 0);
+        assert.equal(after.bytes_upstream, 200);
+        assert.equal(after.bytes_downstream, 110);
+      },
+      42,
+      io,
+    );
+  },
+);
+
+tcpTest(
+  "proxy passes a half-close on: the client's FIN reaches the upstream, its reply and FIN come back",
+  async (io) => {
+    await withEcho(
+      async (echo, base) => {
+        const created = (await api(base, "POST", "/proxies", { name: "h", upstream: echo })).json();
+        using conn = await connectTo(created.listen);
+        const data = new Uint8Array(300_000).map((_, i) => (i * 7 + (i >> 8)) % 251);
+        const writing = conn.write(data, IO).then(() => conn.closeWrite());
+        // Every byte, then end of stream: the echo closes its side after the client's FIN.
+        assert.deepEqual(await readAll(conn, data.length + 1), data);
+        await writing;
+        const after = await statsWhen(base, "h", (s) => s.active === 0);
+        assert.equal(after.active, 0);
+        assert.equal(after.aborted, 0);
+        assert.equal(after.bytes_upstream, data.length);
+        assert.equal(after.bytes_downstream, data.length);
+      },
+      42,
+      io,
+    );
+  },
+);
+
+tcpTest("proxy slow_close delays the end of stream, after every byte", async (io) => {
+  await withEcho(
+    async (echo, base) => {
+      const created = (await api(base, "POST", "/proxies", { name: "sc", upstream: echo })).json();
+      using conn = await connectTo(created.listen);
+      await conn.write(new Uint8Array([1, 2, 3]), IO);
+      assert.deepEqual(await readAll(conn, 3), new Uint8Array([1, 2, 3]));
+      await api(base, "POST", "/proxies/sc/toxics", {
+        type: "slow_close",
+        attributes: { delay: 200 },
+      });
+      await conn.write(new Uint8Array([4, 5]), IO);
+      await conn.closeWrite();
+      assert.deepEqual(await readAll(conn, 10), new Uint8Array([4, 5]));
+      const after = await statsWhen(base, "sc", (s) => s.active === 0);
+      assert.equal(after.slow_close_delayed, 1);
+      assert.equal(after.active, 0);
+    },
+    42,
+    io,
+  );
+});
+
+tcpTest("proxy counts a client's reset as aborted and closes the upstream side", async (io) => {
+  await withEcho(
+    async (echo, base) => {
+      const created = (await api(base, "POST", "/proxies", { name: "rst", upstream: echo })).json();
+      const [hostname, port] = created.listen.split(":");
+      const socket = net.connect({ host: hostname, port: Number(port) });
+      await new Promise<void>((resolve, reject) => {
+        socket.once("error", reject);
+        socket.once("connect", () => socket.write("ping"));
+        socket.once("data", () => resolve());
+      });
+      socket.resetAndDestroy();
+      const after = await statsWhen(base, "rst", (s) => s.active === 0);
+      assert.equal(after.aborted, 1);
+      assert.equal(after.active, 0);
+    },
+    42,
+    io,
+  );
+});
+
+tcpTest("proxy caps connections at maxConnections and counts the rest rejected", async (io) => {
+  const echo = await startEchoServer({ transport: "tcp" });
+  const service = await startProxyServer({ seed: 1, io, maxConnections: 2 });
+  try {
+    const base = formatAddress(service.address);
+    const created = (await api(base, "POST", "/proxies", {
+      name: "cap",
+      upstream: formatAddress(echo.address),
+    })).json();
+    using a = await connectTo(created.listen);
+    using b = await connectTo(created.listen);
+    for (const conn of [a, b]) {
+      await conn.write(new Uint8Array([7]), IO);
+      assert.deepEqual(await readAll(conn, 1), new Uint8Array([7]));
+    }
+    using c = await connectTo(created.listen);
+    // Closed at once: end of stream or a reset, never an echo.
+    assert.equal(await c.read(new Uint8Array(1), IO).catch(() => null), null);
+    const after = await stats(base, "cap");
+    assert.equal(after.rejected, 1);
+    assert.equal(after.connections, 2);
+    assert.equal(after.active, 2);
+  } finally {
+    await service.close();
+    await echo.close();
+  }
+});
+
+tcpTest("proxy relays 1,000 concurrent connections, every byte verified", async (io) => {
+  const echo = await startEchoServer({ transport: "tcp", maxConnections: 5000 });
+  const service = await startProxyServer({ seed: 1, io });
+  try {
+    const base = formatAddress(service.address);
+    const created = (await api(base, "POST", "/proxies", {
+      name: "many",
+      upstream: formatAddress(echo.address),
+    })).json();
+    const count = 1000;
+    const size = 4096;
+    const conns = await Promise.all(Array.from({ length: count }, () => connectTo(created.listen)));
+    try {
+      const results = await Promise.all(conns.map(async (conn) => {
+        const data = crypto.getRandomValues(new Uint8Array(size));
+        await conn.write(data, IO);
+        const back = await readAll(conn, size);
+        return back.length === size && back.every((byte, i) => byte === data[i]);
+      }));
+      assert.equal(results.filter((ok) => ok).length, count);
+      const during = await stats(base, "many");
+      assert.equal(during.connections, count);
+      assert.equal(during.active, count);
+      assert.equal(during.bytes_upstream, count * size);
+      assert.equal(during.bytes_downstream, count * size);
+    } finally {
+      for (const conn of conns) conn.close();
+    }
+    const after = await statsWhen(base, "many", (s) => s.active === 0);
+    assert.equal(after.active, 0);
+  } finally {
+    await service.close();
+    await echo.close();
+  }
+});
+
+tcpTest("proxy closes clients when the upstream refuses, and counts it", async (io) => {
   const closed = listenTcp();
   const upstream = formatAddress(closed.addr);
   closed.close();
-  const service = await startProxyServer({ upstream, seed: 1 });
+  const service = await startProxyServer({ upstream, seed: 1, io });
   try {
     const step = await runProxyClient({ api: formatAddress(service.address) });
     const [hostname, port] = String(step.facts.listen).split(":");
@@ -403,63 +666,71 @@ Deno.test("proxy closes clients when the upstream refuses, and counts it", async
   }
 });
 
-Deno.test("toxiproxy-node-client drives the proxy: create, add, update, remove toxics", async () => {
-  await withEcho(async (echo, base) => {
-    const toxiproxy = new Toxiproxy(`http://${base}`);
-    const proxy = await toxiproxy.createProxy({
-      name: "node",
-      listen: "127.0.0.1:0",
-      upstream: echo,
-    });
-    assert.match(proxy.listen, /^127\.0\.0\.1:\d+$/);
-    const toxic = await proxy.addToxic<Latency>({
-      name: "latency_downstream",
-      type: "latency",
-      stream: "downstream",
-      toxicity: 1,
-      attributes: { latency: 60, jitter: 0 },
-    });
-    assert.equal(toxic.name, "latency_downstream");
-    const slow = await roundTrip(proxy.listen, 100);
-    assert.ok(slow.ok && slow.ms >= 59, `${slow.ms} ms`);
-    const updated = await toxic.update({
-      name: toxic.name,
-      type: "latency",
-      stream: "downstream",
-      attributes: { latency: 0, jitter: 0 },
-      toxicity: 1,
-    });
-    assert.equal(updated.attributes.latency, 0);
-    assert.equal(
-      (await api(base, "GET", "/proxies/node/toxics/latency_downstream")).json().attributes.latency,
-      0,
+tcpTest(
+  "toxiproxy-node-client drives the proxy: create, add, update, remove toxics",
+  async (io) => {
+    await withEcho(
+      async (echo, base) => {
+        const toxiproxy = new Toxiproxy(`http://${base}`);
+        const proxy = await toxiproxy.createProxy({
+          name: "node",
+          listen: "127.0.0.1:0",
+          upstream: echo,
+        });
+        assert.match(proxy.listen, /^127\.0\.0\.1:\d+$/);
+        const toxic = await proxy.addToxic<Latency>({
+          name: "latency_downstream",
+          type: "latency",
+          stream: "downstream",
+          toxicity: 1,
+          attributes: { latency: 60, jitter: 0 },
+        });
+        assert.equal(toxic.name, "latency_downstream");
+        const slow = await roundTrip(proxy.listen, 100);
+        assert.ok(slow.ok && slow.ms >= 59, `${slow.ms} ms`);
+        const updated = await toxic.update({
+          name: toxic.name,
+          type: "latency",
+          stream: "downstream",
+          attributes: { latency: 0, jitter: 0 },
+          toxicity: 1,
+        });
+        assert.equal(updated.attributes.latency, 0);
+        assert.equal(
+          (await api(base, "GET", "/proxies/node/toxics/latency_downstream")).json().attributes
+            .latency,
+          0,
+        );
+        await toxic.remove();
+        assert.deepEqual((await api(base, "GET", "/proxies/node/toxics")).json(), []);
+        const all = await toxiproxy.getAll();
+        assert.deepEqual(Object.keys(all), ["node"]);
+        assert.match(await toxiproxy.getVersion(), /"version"/);
+        // /populate: the same listen and upstream keep the proxy; another upstream replaces it.
+        const first = await toxiproxy.populate([{
+          name: "pop",
+          listen: "127.0.0.1:0",
+          upstream: echo,
+        }]);
+        const kept = await toxiproxy.populate([
+          { name: "pop", listen: first.pop.listen, upstream: echo },
+        ]);
+        assert.equal(kept.pop.listen, first.pop.listen);
+        const replaced = await toxiproxy.populate([
+          { name: "pop", listen: "127.0.0.1:0", upstream: "127.0.0.1:9" },
+        ]);
+        assert.equal(replaced.pop.upstream, "127.0.0.1:9");
+        assert.deepEqual(Object.keys(await toxiproxy.getAll()).sort(), ["node", "pop"]);
+        await toxiproxy.reset();
+        await proxy.remove();
+        await (await toxiproxy.get("pop")).remove();
+        assert.deepEqual(Object.keys(await toxiproxy.getAll()), []);
+      },
+      42,
+      io,
     );
-    await toxic.remove();
-    assert.deepEqual((await api(base, "GET", "/proxies/node/toxics")).json(), []);
-    const all = await toxiproxy.getAll();
-    assert.deepEqual(Object.keys(all), ["node"]);
-    assert.match(await toxiproxy.getVersion(), /"version"/);
-    // /populate: the same listen and upstream keep the proxy; another upstream replaces it.
-    const first = await toxiproxy.populate([{
-      name: "pop",
-      listen: "127.0.0.1:0",
-      upstream: echo,
-    }]);
-    const kept = await toxiproxy.populate([
-      { name: "pop", listen: first.pop.listen, upstream: echo },
-    ]);
-    assert.equal(kept.pop.listen, first.pop.listen);
-    const replaced = await toxiproxy.populate([
-      { name: "pop", listen: "127.0.0.1:0", upstream: "127.0.0.1:9" },
-    ]);
-    assert.equal(replaced.pop.upstream, "127.0.0.1:9");
-    assert.deepEqual(Object.keys(await toxiproxy.getAll()).sort(), ["node", "pop"]);
-    await toxiproxy.reset();
-    await proxy.remove();
-    await (await toxiproxy.get("pop")).remove();
-    assert.deepEqual(Object.keys(await toxiproxy.getAll()), []);
-  });
-});
+  },
+);
 
 Deno.test("curl drives the control API as toxiproxy's README documents it", async () => {
   await withEcho(async (echo, base) => {

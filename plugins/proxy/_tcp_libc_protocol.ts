@@ -1,0 +1,44 @@
+// What the libc TCP relay (_tcp_libc_relay.ts) and its Worker say to each other.
+
+/** Slots of the shared control array (Int32Array). */
+export const TCP_CONTROL = {
+  /** 1: close everything and end. */
+  STOP: 0,
+  /** 1: a toxic is set, hand every connection to the host (node:net) as soon as it is connected. */
+  HAND_OFF: 1,
+  /** Connections the host relays (handed off, not finished): they count against the cap. */
+  HOST_ACTIVE: 2,
+} as const;
+
+/** What the host tells the Worker. */
+export interface TcpWorkerStart {
+  type: "start";
+  listen: { hostname: string; port: number };
+  upstream: { hostname: string; port: number };
+  maxConnections?: number;
+  /** Counter names, in the order of `counts`' slots. */
+  counters: readonly string[];
+  /** Float64Array of the counters, written by the Worker only. */
+  counts: SharedArrayBuffer;
+  /** Int32Array: TCP_CONTROL slots. */
+  control: SharedArrayBuffer;
+}
+
+/** A connection the Worker hands to the host, with what it read but could not write yet. */
+export interface TcpHandOff {
+  type: "hand-off";
+  client: number;
+  upstream: number;
+  /** Read from the client, not yet written to the upstream. */
+  toUpstream: Uint8Array | null;
+  /** Read from the upstream, not yet written to the client. */
+  toClient: Uint8Array | null;
+}
+
+/** What the Worker tells the host. */
+export type TcpWorkerReply =
+  | { type: "bound"; hostname: string; port: number }
+  | { type: "refused"; reason: string }
+  | { type: "error"; call: string; errno: number }
+  | TcpHandOff
+  | { type: "closed" };

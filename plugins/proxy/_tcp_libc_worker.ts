@@ -1,0 +1,367 @@
+// The Worker behind the libc TCP relay: toxic-free connections relayed on
+// non-blocking libc sockets, one blocking ppoll over the listener and every
+// connection's two sockets, a chunk written as soon as it is read, with no
+// event loop in between (as socat relays). Once the proxy has a toxic, each
+// connection is handed (its descriptors and what it read but could not write
+// yet) to the host, which relays it on node:net with the toxics.
+import { libcCandidates } from "../../lib/transport/unstable_udp.ts";
+import {
+  TCP_CONTROL,
+  type TcpHandOff,
+  type TcpWorkerReply,
+  type TcpWorkerStart,
+} from "./_tcp_libc_protocol.ts";
+
+// The Worker's own scope (this file runs only as a Worker).
+const scope = globalThis as unknown as {
+  onmessage: ((event: MessageEvent) => void) | null;
+  postMessage(message: unknown): void;
+};
+
+// The longest ppoll: how soon a stop or a toxic is seen when idle.
+const IDLE_POLL_MS = 20;
+// Connections accepted per turn, so a flood of clients cannot starve the others.
+const BURST = 64;
+const CHUNK = 65_536;
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+const SOCK_STREAM = 1;
+const SOCK_NONBLOCK = 0x800;
+const SOCK_CLOEXEC = 0x80000;
+const SOL_SOCKET = 1;
+const SO_REUSEADDR = 2;
+const SO_ERROR = 4;
+const IPPROTO_TCP = 6;
+const TCP_NODELAY = 1;
+const SHUT_WR = 1;
+const POLLIN = 1;
+const POLLOUT = 4;
+const POLLERR = 8;
+const POLLHUP = 0x10;
+const EAGAIN = 11;
+const EINTR = 4;
+const EINPROGRESS = 115;
+
+const symbols = {
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  listen: { parameters: ["i32", "i32"], result: "i32" },
+  accept4: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32" },
+  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  shutdown: { parameters: ["i32", "i32"], result: "i32" },
+  ppoll: { parameters: ["buffer", "u64", "buffer", "pointer"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+  // errno read through its thread-local address without the pointer APIs.
+  read_errno: { name: "memcpy", parameters: ["buffer", "pointer", "usize"], result: "pointer" },
+} as const;
+
+type Symbols = Deno.DynamicLibrary<typeof symbols>["symbols"];
+
+/** One direction of a connection: bytes read from `from`, written to `to`. */
+interface Direction {
+  from: number;
+  to: number;
+  counter: "bytes_upstream" | "bytes_downstream";
+  /** Read but not yet written (the destination was full). */
+  pending: Uint8Array | null;
+  /** `from` reached end of stream. */
+  eof: boolean;
+  /** `to` was shut for writing (the end of stream passed on). */
+  shut: boolean;
+}
+
+interface Connection {
+  client: number;
+  upstream: number;
+  connecting: boolean;
+  up: Direction;
+  down: Direction;
+}
+
+scope.onmessage = (event: MessageEvent<TcpWorkerStart>) => {
+  const m = event.data;
+  const reply = (message: TcpWorkerReply) => scope.postMessage(message);
+  let lib: Deno.DynamicLibrary<typeof symbols> | undefined;
+  const reasons: string[] = [];
+  for (const path of libcCandidates()) {
+    if (Deno.permissions.querySync({ name: "ffi", path }).state !== "granted") continue;
+    try {
+      lib = Deno.dlopen(path, symbols);
+      break;
+    } catch (error) {
+      reasons.push(`${path}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (lib === undefined) {
+    return reply({ type: "refused", reason: `libc not loaded (${reasons[0] ?? "no grant"})` });
+  }
+  const s = lib.symbols;
+  const errnoAt = s.__errno_location();
+  const errnoBox = new Int32Array(1);
+  const errno = () => {
+    s.read_errno(errnoBox, errnoAt, 4n);
+    return errnoBox[0];
+  };
+  const family = m.listen.hostname.includes(":") ? AF_INET6 : AF_INET;
+  const listener = s.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (listener < 0) return reply({ type: "error", call: "socket", errno: errno() });
+  s.setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, new Int32Array([1]), 4);
+  const address = encodeAddress(m.listen.hostname, m.listen.port);
+  if (s.bind(listener, address, address.byteLength) !== 0 || s.listen(listener, 4096) !== 0) {
+    const failed = errno();
+    s.close(listener);
+    lib.close();
+    return reply({ type: "error", call: "bind", errno: failed });
+  }
+  const name = new Uint8Array(28);
+  s.getsockname(listener, name, new Uint32Array([28]));
+  const port = new DataView(name.buffer).getUint16(2);
+  reply({ type: "bound", hostname: m.listen.hostname, port });
+  try {
+    relay(s, errno, listener, m, reply);
+  } finally {
+    s.close(listener);
+    lib.close();
+    reply({ type: "closed" });
+  }
+};
+
+function relay(
+  s: Symbols,
+  errno: () => number,
+  listener: number,
+  m: TcpWorkerStart,
+  reply: (message: TcpWorkerReply) => void,
+): void {
+  const shared = new Float64Array(m.counts);
+  const control = new Int32Array(m.control);
+  const slot = (name: string) => m.counters.indexOf(name);
+  const C = {
+    connections: slot("connections"),
+    active: slot("active"),
+    rejected: slot("rejected"),
+    upstream_errors: slot("upstream_errors"),
+    aborted: slot("aborted"),
+    bytes_upstream: slot("bytes_upstream"),
+    bytes_downstream: slot("bytes_downstream"),
+  };
+  const one = new Int32Array([1]);
+  const upstreamAddress = encodeAddress(m.upstream.hostname, m.upstream.port);
+  const upstreamFamily = m.upstream.hostname.includes(":") ? AF_INET6 : AF_INET;
+  const buffer = new Uint8Array(CHUNK);
+  const soError = new Int32Array(1);
+  const soErrorLength = new Uint32Array([4]);
+  const timeout = new BigInt64Array([0n, BigInt(IDLE_POLL_MS * 1e6)]);
+  let connections: Connection[] = [];
+  let pollfds = new DataView(new ArrayBuffer(8 * 64));
+
+  const closeBoth = (c: Connection) => {
+    s.close(c.client);
+    s.close(c.upstream);
+    shared[C.active]--;
+  };
+  // Writes what `d` holds (or `data`); keeps the rest. false: the destination failed.
+  const write = (d: Direction, data: Uint8Array): boolean => {
+    let at = 0;
+    while (at < data.length) {
+      const n = Number(s.write(d.to, data.subarray(at), BigInt(data.length - at)));
+      if (n < 0) {
+        const e = errno();
+        if (e === EINTR) continue;
+        if (e === EAGAIN) break;
+        return false;
+      }
+      // Counted as written, before the receiver can read the counters.
+      shared[C[d.counter]] += n;
+      at += n;
+    }
+    d.pending = at < data.length ? data.slice(at) : null;
+    if (d.pending === null && d.eof && !d.shut) {
+      d.shut = true;
+      s.shutdown(d.to, SHUT_WR);
+    }
+    return true;
+  };
+  // Reads once from d.from and writes it on. false: the connection failed.
+  const pump = (d: Direction): boolean => {
+    const n = Number(s.read(d.from, buffer, BigInt(CHUNK)));
+    if (n < 0) {
+      const e = errno();
+      return e === EAGAIN || e === EINTR;
+    }
+    if (n === 0) {
+      d.eof = true;
+      return write(d, buffer.subarray(0, 0));
+    }
+    return write(d, buffer.subarray(0, n));
+  };
+  const accept = () => {
+    for (let k = 0; k < BURST; k++) {
+      const client = s.accept4(listener, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (client < 0) return;
+      const held = connections.length + Atomics.load(control, TCP_CONTROL.HOST_ACTIVE);
+      if (m.maxConnections !== undefined && held >= m.maxConnections) {
+        // Over the cap: closed before an upstream is dialled, and counted.
+        shared[C.rejected]++;
+        s.close(client);
+        continue;
+      }
+      shared[C.connections]++;
+      shared[C.active]++;
+      s.setsockopt(client, IPPROTO_TCP, TCP_NODELAY, one, 4);
+      const upstream = s.socket(upstreamFamily, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      const dialled = upstream >= 0 &&
+        (s.connect(upstream, upstreamAddress, upstreamAddress.byteLength) === 0 ||
+          errno() === EINPROGRESS);
+      if (!dialled) {
+        // toxiproxy closes the client when the upstream cannot be reached.
+        shared[C.upstream_errors]++;
+        shared[C.active]--;
+        s.close(client);
+        if (upstream >= 0) s.close(upstream);
+        continue;
+      }
+      const direction = (from: number, to: number, counter: Direction["counter"]): Direction => ({
+        from,
+        to,
+        counter,
+        pending: null,
+        eof: false,
+        shut: false,
+      });
+      connections.push({
+        client,
+        upstream,
+        connecting: true,
+        up: direction(client, upstream, "bytes_upstream"),
+        down: direction(upstream, client, "bytes_downstream"),
+      });
+    }
+  };
+  const handOff = (c: Connection) => {
+    reply(
+      {
+        type: "hand-off",
+        client: c.client,
+        upstream: c.upstream,
+        toUpstream: c.up.pending,
+        toClient: c.down.pending,
+      } satisfies TcpHandOff,
+    );
+  };
+
+  while (Atomics.load(control, TCP_CONTROL.STOP) === 0) {
+    if (Atomics.load(control, TCP_CONTROL.HAND_OFF) === 1) {
+      const kept: Connection[] = [];
+      for (const c of connections) {
+        if (c.connecting) kept.push(c);
+        else handOff(c);
+      }
+      connections = kept;
+    }
+    const n = 1 + connections.length * 2;
+    if (pollfds.byteLength < n * 8) pollfds = new DataView(new ArrayBuffer(n * 16));
+    const p = pollfds;
+    const entry = (i: number, fd: number, events: number) => {
+      p.setInt32(i * 8, fd, true);
+      p.setInt16(i * 8 + 4, events, true);
+      p.setInt16(i * 8 + 6, 0, true);
+    };
+    entry(0, listener, POLLIN);
+    for (let i = 0; i < connections.length; i++) {
+      const c = connections[i];
+      const reading = (d: Direction) => !d.eof && d.pending === null ? POLLIN : 0;
+      const writing = (d: Direction) => d.pending !== null ? POLLOUT : 0;
+      entry(1 + i * 2, c.client, c.connecting ? 0 : reading(c.up) | writing(c.down));
+      entry(2 + i * 2, c.upstream, c.connecting ? POLLOUT : reading(c.down) | writing(c.up));
+    }
+    const ready = s.ppoll(p, BigInt(n), timeout, null);
+    if (ready <= 0) continue;
+    // A toxic arrived while waiting: what is ready now goes through it, on the host.
+    const handing = Atomics.load(control, TCP_CONTROL.HAND_OFF) === 1;
+    const count = connections.length;
+    const kept: Connection[] = [];
+    for (let i = 0; i < count; i++) {
+      const c = connections[i];
+      const clientEvents = p.getInt16((1 + i * 2) * 8 + 6, true);
+      const upstreamEvents = p.getInt16((2 + i * 2) * 8 + 6, true);
+      if (c.connecting) {
+        if (upstreamEvents === 0) {
+          kept.push(c);
+          continue;
+        }
+        soErrorLength[0] = 4;
+        s.getsockopt(c.upstream, SOL_SOCKET, SO_ERROR, soError, soErrorLength);
+        if (soError[0] !== 0) {
+          shared[C.upstream_errors]++;
+          closeBoth(c);
+          continue;
+        }
+        c.connecting = false;
+        s.setsockopt(c.upstream, IPPROTO_TCP, TCP_NODELAY, one, 4);
+        kept.push(c);
+        continue;
+      }
+      if (handing) {
+        kept.push(c);
+        continue;
+      }
+      let ok = true;
+      // Writes first: a destination that drained takes what waits for it.
+      if (clientEvents & POLLOUT && c.down.pending) ok = write(c.down, c.down.pending);
+      if (ok && upstreamEvents & POLLOUT && c.up.pending) ok = write(c.up, c.up.pending);
+      const readable = POLLIN | POLLERR | POLLHUP;
+      if (ok && clientEvents & readable && !c.up.eof && !c.up.pending) ok = pump(c.up);
+      if (ok && upstreamEvents & readable && !c.down.eof && !c.down.pending) ok = pump(c.down);
+      if (ok && (clientEvents | upstreamEvents) & POLLERR) ok = false;
+      if (!ok) {
+        // A reset or a broken pipe on one side ends the relay on both.
+        shared[C.aborted]++;
+        closeBoth(c);
+        continue;
+      }
+      // Both ends passed on, or a side hung up with nothing left to do: done.
+      const hungUp = (clientEvents | upstreamEvents) & POLLHUP &&
+        !(c.up.pending || c.down.pending) && (c.up.eof || c.down.eof);
+      if ((c.up.shut && c.down.shut) || hungUp) {
+        closeBoth(c);
+        continue;
+      }
+      kept.push(c);
+    }
+    connections = kept;
+    if (p.getInt16(6, true) !== 0) accept();
+  }
+  for (const c of connections) closeBoth(c);
+}
+
+// sockaddr_in (16 bytes) or sockaddr_in6 (28 bytes); family in host order, port in network order.
+function encodeAddress(hostname: string, port: number): Uint8Array<ArrayBuffer> {
+  if (hostname.includes(":")) {
+    const out = new Uint8Array(28);
+    const view = new DataView(out.buffer);
+    view.setUint16(0, AF_INET6, true);
+    view.setUint16(2, port);
+    // The URL parser expands every IPv6 form; fill the 8 groups from it.
+    const canonical = new URL(`http://[${hostname}]`).hostname.slice(1, -1);
+    const [head, tail = ""] = canonical.includes("::") ? canonical.split("::") : [canonical, ""];
+    const h = head === "" ? [] : head.split(":");
+    const t = tail === "" ? [] : tail.split(":");
+    const groups = [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
+    groups.forEach((g, i) => view.setUint16(8 + i * 2, parseInt(g, 16)));
+    return out;
+  }
+  const out = new Uint8Array(16);
+  const view = new DataView(out.buffer);
+  view.setUint16(0, AF_INET, true);
+  view.setUint16(2, port);
+  out.set(hostname.split(".").map(Number), 4);
+  return out;
+}
