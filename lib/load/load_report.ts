@@ -23,7 +23,11 @@ export interface LoadReport {
   errorsByType: Record<string, number>;
   /** Open model: arrivals due that never started (no VU was free in time). */
   dropped: number;
-  /** Iterations cut short by the stop (not counted as errors). */
+  /**
+   * Iterations cut short by the caller's stop (not counted as errors); one
+   * still running when the grace period after the run's end ran out is an
+   * error of type `"unfinished"` instead (the target hung).
+   */
   interruptedIterations: number;
   /** Iterations per second achieved (open model: over the schedule, not the wait for the last replies). */
   rate: number;

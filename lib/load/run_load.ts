@@ -65,6 +65,12 @@ interface Vu {
 }
 
 /**
+ * The error type of an iteration still running when the grace period after
+ * the run's end ran out (the target hung; `gracefulStopMs`, 5 s by default).
+ */
+export const UNFINISHED = "unfinished";
+
+/**
  * Runs a load plan. The closed model's latency is each iteration's own;
  * the open model's corrected latency is measured from the iteration's
  * intended start (wrk2's correction for coordinated omission), so a stall
@@ -168,9 +174,15 @@ export async function runLoad(
     }
     const end = performance.now();
     if (hard.signal.aborted) {
-      // Cut short by the stop, not by the peer: not an error of the target's.
-      interrupted++;
       await closeSession(vu);
+      if (options.signal?.aborted) {
+        // Cut short by the caller's stop, not by the peer: not an error of the target's.
+        interrupted++;
+        return false;
+      }
+      // Still running when the grace period after the end ran out: the
+      // target hung. Left out, the hang would not show in any figure.
+      recorder.record({ ok: false, error: UNFINISHED }, end - intended, end - started);
       return false;
     }
     recorder.record(result, end - intended, end - started);

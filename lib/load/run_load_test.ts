@@ -9,6 +9,7 @@ import { checkLoadPlan } from "./load_plan.ts";
 import { loadMetrics } from "./load_report.ts";
 import { pluginSessions } from "./plugin_sessions.ts";
 import { MAX_BACKOFF_MS, runLoad } from "./run_load.ts";
+import type { IterationResult } from "./_recorder.ts";
 
 const STALLING_ECHO = fileURLToPath(
   new URL("../../tests/data/load/stalling_echo.py", import.meta.url),
@@ -175,4 +176,29 @@ Deno.test("runLoad() open model: the rate achieved is over the schedule, not the
   // The run took ~1.4 s (the last replies); 20 iterations were sent over 1 s.
   assert.ok(report.elapsedMs >= 1300, `elapsed ${report.elapsedMs}`);
   assert.ok(Math.abs(report.rate - 20) < 0.5, `rate ${report.rate}`);
+});
+
+Deno.test("runLoad(): an iteration still running when the grace period after the end runs out is an error, unfinished; a caller's stop is not", async () => {
+  const hanging = () =>
+    Promise.resolve({
+      iterate: (signal: AbortSignal) =>
+        new Promise<IterationResult>((_, reject) =>
+          signal.addEventListener("abort", () => reject(signal.reason), { once: true })
+        ),
+      close: () => Promise.resolve(),
+    });
+  const ended = await runLoad(hanging, checkLoadPlan({ vus: 2, duration: "50ms" }), {
+    gracefulStopMs: 20,
+  });
+  assert.equal(ended.errors, 2);
+  assert.equal(ended.errorsByType.unfinished, 2);
+  assert.equal(ended.interruptedIterations, 0);
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 30);
+  const stopped = await runLoad(hanging, checkLoadPlan({ vus: 2, duration: "10s" }), {
+    signal: controller.signal,
+  });
+  assert.equal(stopped.errors, 0);
+  assert.equal(stopped.interruptedIterations, 2);
+  assert.equal(stopped.interrupted, true);
 });

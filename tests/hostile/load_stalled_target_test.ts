@@ -91,3 +91,34 @@ steps:
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("load, closed model: iterations a hung target holds past the end and its grace are errors, unfinished", async () => {
+  const port = freePort();
+  await using _peer = spawnPeer("python3", ["-c", STALLING_ECHO, String(port)]);
+  await waitForTcp(port);
+  const r = await deno([
+    "run",
+    "-A",
+    MAIN,
+    "load",
+    "echo",
+    `127.0.0.1:${port}`,
+    "--timeout-ms",
+    "60000",
+    "--vus",
+    "2",
+    "--duration",
+    "2s",
+    "--no-isolation",
+    "--json",
+    "--threshold",
+    "metrics.rtt_p99_ms: < 1s",
+  ], { timeoutMs: 120_000 });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const json = JSON.parse(r.stdout);
+  // The 40 echoed, then one hung iteration per VU: cut after the 5 s grace, counted.
+  assert.equal(json.iterations, 42);
+  assert.equal(json.errors, 2);
+  assert.equal(json.errorsByType.unfinished, 2);
+  assert.equal(json.interruptedIterations, 0);
+});
