@@ -62,6 +62,11 @@ Deno.test("wiretest proxy, exporter and test --metrics-listen on a port in use: 
       );
       await usageError(["proxy", "--port", String(port)], inUse);
       await usageError(["proxy", "--port", String(port), "--no-isolation"], inUse);
+      // A proxy's own listen address, given on the command line.
+      await usageError(
+        ["proxy", "--upstream", "127.0.0.1:9", "--listen", `127.0.0.1:${port}`],
+        inUse,
+      );
       await usageError(
         ["exporter", "--config", config, "--listen", `127.0.0.1:${port}`],
         inUse,

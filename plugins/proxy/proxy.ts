@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { formatAddress } from "../../lib/transport/mod.ts";
+import { formatAddress, toNetError } from "../../lib/transport/mod.ts";
 import { addressOf } from "./params.ts";
 import type { Relay } from "./_relay.ts";
 import { startTcpRelayOn } from "./_tcp_libc_relay.ts";
@@ -183,10 +183,13 @@ export class Proxy {
           maxConnections: this.#maxConnections,
         });
     } catch (error) {
+      // In the transport's words ("address already in use"), not node's.
+      const failure = toNetError(error, "listen", this.#listen);
+      const why = failure.message.replace(/^Cannot listen on [^:]*(?::\d+)?: /, "");
       throw new ProxyApiError(
-        `Cannot listen on "${this.#listen}" for proxy "${this.name}": ${(error as Error).message}`,
+        `Cannot listen on "${this.#listen}" for proxy "${this.name}": ${why}`,
         500,
-        { cause: error },
+        { cause: failure },
       );
     }
     this.#listen = formatAddress(this.#relay.listen);

@@ -5,10 +5,11 @@
  * @module
  */
 import type { Context, Service } from "../../lib/plugin/mod.ts";
-import { formatAddress, toNetError } from "../../lib/transport/mod.ts";
+import { ConnectionError, formatAddress, toNetError } from "../../lib/transport/mod.ts";
 import { handleControlRequest } from "./control_api.ts";
 import type { ProxyServerParams } from "./params.ts";
 import { ProxyCollection } from "./proxy.ts";
+import { ProxyApiError } from "./proxy_api_error.ts";
 
 /**
  * Starts the control API and the proxies of `params`. The service's address
@@ -65,6 +66,17 @@ export async function serveProxy(params: ProxyServerParams, ctx: Context): Promi
     }
   } catch (error) {
     await proxies.close();
+    // An address the user gave that cannot be listened on is theirs to
+    // change (serve makes a ConnectionError a usage error, exit 2).
+    const cause = (error as Error).cause as Error | undefined;
+    if (error instanceof ProxyApiError && cause?.name === "ConnectionError") {
+      throw new ConnectionError({
+        code: (cause as ConnectionError).code,
+        operation: "listen",
+        address: (cause as ConnectionError).address,
+        cause: error,
+      });
+    }
     throw error;
   }
   const stopped = new AbortController();
