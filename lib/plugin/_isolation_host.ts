@@ -15,6 +15,7 @@ import { encodeFrame } from "./_isolation_frames.ts";
 import { type ImportRefusal, preflight, type PreflightOptions } from "./_isolation_preflight.ts";
 import { ProcessOutput, residentMiB } from "./_isolation_output.ts";
 import { PluginMemoryError } from "./_plugin_memory_error.ts";
+import { dropParentDeathLauncher, parentDeathLauncher } from "./_parent_death.ts";
 import { libcPath } from "../_internal/libc_path.ts";
 import { PluginPermissionError } from "./_plugin_permission_error.ts";
 import {
@@ -490,13 +491,14 @@ export class WorkerHandle {
 
   /**
    * Starts the process from this thread, at once (a Worker's start-up is
-   * not on its way), then the stats bridge while the process starts.
+   * not on its way), then the stats bridge while the process starts. On
+   * Linux it is killed when this process ends (_parent_death.ts).
    */
   #spawn(launch: Launch): void {
     let child: Deno.ChildProcess;
-    try {
-      child = new Deno.Command(Deno.execPath(), {
-        args: launch.args,
+    const start = (launcher?: { command: string; prefix: string[] }) =>
+      new Deno.Command(launcher?.command ?? Deno.execPath(), {
+        args: launcher ? [...launcher.prefix, Deno.execPath(), ...launch.args] : launch.args,
         clearEnv: true,
         env: launch.env,
         cwd: launch.cwd,
@@ -504,6 +506,16 @@ export class WorkerHandle {
         stdout: "piped",
         stderr: "piped",
       }).spawn();
+    try {
+      const launcher = parentDeathLauncher();
+      try {
+        child = start(launcher);
+      } catch (error) {
+        // setpriv not found on the plugin's PATH: started directly from now on.
+        if (!launcher || !(error instanceof Deno.errors.NotFound)) throw error;
+        dropParentDeathLauncher();
+        child = start();
+      }
     } catch (error) {
       this.#receive({
         type: "failed",

@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { parentDeathLauncher } from "./_parent_death.ts";
+
+const MODULE = new URL("./_parent_death.ts", import.meta.url).href;
+const MAIN = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
+const PEEKS = fileURLToPath(
+  new URL("../../tests/fixtures/hostile/peeks.wire.yaml", import.meta.url),
+);
+const LINUX = Deno.build.os === "linux";
+
+function hasSetpriv(): boolean {
+  try {
+    return new Deno.Command("setpriv", { args: ["--pdeathsig", "KILL", "--help"], stdout: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs `deno run <flags> <script>` bounded in time; its stdout. */
+async function denoRun(flags: string[], script: string[]): Promise<{ code: number; out: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...flags, ...script],
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(60_000),
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  return { code: out.code, out: text + new TextDecoder().decode(out.stderr) };
+}
+
+Deno.test({
+  name:
+    "parentDeathLauncher() starts programs through setpriv --pdeathsig KILL from the main thread",
+  ignore: !LINUX || !hasSetpriv(),
+  fn() {
+    assert.deepEqual(parentDeathLauncher(), {
+      command: "setpriv",
+      prefix: ["--pdeathsig", "KILL", "--"],
+    });
+  },
+});
+
+Deno.test({
+  name: "parentDeathLauncher() is undefined in a Worker, whose thread may end before its processes",
+  ignore: !LINUX || !hasSetpriv(),
+  async fn() {
+    const source = `import { parentDeathLauncher } from ${JSON.stringify(MODULE)};\n` +
+      `postMessage(parentDeathLauncher() ?? "none"); close();`;
+    const worker = new Worker(`data:text/javascript,${encodeURIComponent(source)}`, {
+      type: "module",
+    });
+    try {
+      const answer = await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("the Worker did not answer")), 30_000);
+        worker.onmessage = (event) => {
+          clearTimeout(timer);
+          resolve(event.data);
+        };
+        worker.onerror = (event) => {
+          clearTimeout(timer);
+          event.preventDefault();
+          reject(new Error(event.message));
+        };
+      });
+      assert.equal(answer, "none");
+    } finally {
+      worker.terminate();
+    }
+  },
+});
+
+Deno.test({
+  name: "without run access to setpriv, the launcher is undefined and plugins start directly",
+  ignore: !LINUX || !hasSetpriv(),
+  async fn() {
+    const deno = Deno.execPath();
+    const probe = await denoRun(
+      [`--allow-run=${deno}`, "--allow-read"],
+      [
+        "--no-config",
+        `data:text/javascript,${
+          encodeURIComponent(
+            `import { parentDeathLauncher } from ${
+              JSON.stringify(MODULE)
+            }; console.log(JSON.stringify(parentDeathLauncher() ?? "none"));`,
+          )
+        }`,
+      ],
+    );
+    assert.equal(probe.code, 0, probe.out);
+    assert.equal(probe.out.trim(), '"none"');
+    // The CLI with run access to deno alone still runs an isolated plugin.
+    const cli = await denoRun(
+      [
+        "--allow-read",
+        "--allow-write",
+        "--allow-net",
+        "--allow-env",
+        "--allow-sys",
+        `--allow-run=${deno}`,
+      ],
+      [MAIN, "test", PEEKS, "--reporter", "jsonl"],
+    );
+    assert.equal(cli.code, 0, cli.out);
+    const summary = JSON.parse(cli.out.trim().split("\n").filter((l) => l.startsWith("{")).at(-1)!);
+    assert.equal(summary.type, "summary");
+    assert.equal(summary.passed, 1);
+  },
+});
