@@ -15,7 +15,7 @@ import { encodeFrame } from "./_isolation_frames.ts";
 import { type ImportRefusal, preflight, type PreflightOptions } from "./_isolation_preflight.ts";
 import { ProcessOutput, residentMiB } from "./_isolation_output.ts";
 import { PluginMemoryError } from "./_plugin_memory_error.ts";
-import { dropParentDeathLauncher, parentDeathLauncher } from "./_parent_death.ts";
+import { parentDeathLauncher } from "./_parent_death.ts";
 import { libcPath } from "../_internal/libc_path.ts";
 import { PluginPermissionError } from "./_plugin_permission_error.ts";
 import {
@@ -496,8 +496,9 @@ export class WorkerHandle {
    */
   #spawn(launch: Launch): void {
     let child: Deno.ChildProcess;
-    const start = (launcher?: { command: string; prefix: string[] }) =>
-      new Deno.Command(launcher?.command ?? Deno.execPath(), {
+    try {
+      const launcher = parentDeathLauncher();
+      child = new Deno.Command(launcher?.command ?? Deno.execPath(), {
         args: launcher ? [...launcher.prefix, Deno.execPath(), ...launch.args] : launch.args,
         clearEnv: true,
         env: launch.env,
@@ -506,16 +507,6 @@ export class WorkerHandle {
         stdout: "piped",
         stderr: "piped",
       }).spawn();
-    try {
-      const launcher = parentDeathLauncher();
-      try {
-        child = start(launcher);
-      } catch (error) {
-        // setpriv not found on the plugin's PATH: started directly from now on.
-        if (!launcher || !(error instanceof Deno.errors.NotFound)) throw error;
-        dropParentDeathLauncher();
-        child = start();
-      }
     } catch (error) {
       this.#receive({
         type: "failed",

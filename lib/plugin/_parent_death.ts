@@ -20,11 +20,6 @@ export function parentDeathLauncher(): { command: string; prefix: string[] } | u
   return launcher ?? undefined;
 }
 
-/** Marks the launcher unusable (it could not be started). */
-export function dropParentDeathLauncher(): void {
-  launcher = null;
-}
-
 function probe(): { command: string; prefix: string[] } | null {
   if (Deno.build.os !== "linux" || "WorkerGlobalScope" in globalThis) return null;
   if (Deno.permissions.querySync({ name: "run", command: "setpriv" }).state !== "granted") {

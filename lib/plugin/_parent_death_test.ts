@@ -111,3 +111,34 @@ Deno.test({
     assert.equal(summary.passed, 1);
   },
 });
+
+Deno.test({
+  name: "a setpriv that does not know --pdeathsig (util-linux before 2.33) is not used",
+  ignore: !LINUX,
+  async fn() {
+    const bin = await Deno.makeTempDir({ prefix: "wiretest-old-setpriv-" });
+    try {
+      // As util-linux 2.31 answers an option it does not have.
+      await Deno.writeTextFile(
+        `${bin}/setpriv`,
+        "#!/bin/sh\necho \"setpriv: unrecognized option '$1'\" >&2\nexit 1\n",
+        { mode: 0o755 },
+      );
+      const script = `import { parentDeathLauncher } from ${JSON.stringify(MODULE)};\n` +
+        `console.log(JSON.stringify(parentDeathLauncher() ?? "none"));`;
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--no-config", `data:text/javascript,${encodeURIComponent(script)}`],
+        env: { NO_COLOR: "1", PATH: `${bin}:${Deno.env.get("PATH") ?? ""}` },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(60_000),
+      }).output();
+      const text = new TextDecoder().decode(out.stdout);
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      assert.equal(text.trim(), '"none"');
+    } finally {
+      await Deno.remove(bin, { recursive: true });
+    }
+  },
+});
