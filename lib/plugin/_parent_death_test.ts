@@ -48,28 +48,22 @@ Deno.test({
   name: "parentDeathLauncher() is undefined in a Worker, whose thread may end before its processes",
   ignore: !LINUX || !hasSetpriv(),
   async fn() {
-    const source = `import { parentDeathLauncher } from ${JSON.stringify(MODULE)};\n` +
-      `postMessage(parentDeathLauncher() ?? "none"); close();`;
-    const worker = new Worker(`data:text/javascript,${encodeURIComponent(source)}`, {
-      type: "module",
-    });
-    try {
-      const answer = await new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error("the Worker did not answer")), 30_000);
-        worker.onmessage = (event) => {
-          clearTimeout(timer);
-          resolve(event.data);
-        };
-        worker.onerror = (event) => {
-          clearTimeout(timer);
-          event.preventDefault();
-          reject(new Error(event.message));
-        };
-      });
-      assert.equal(answer, "none");
-    } finally {
-      worker.terminate();
-    }
+    // In a process of its own, which asks on its main thread too (as a control).
+    const inWorker = `import { parentDeathLauncher } from ${JSON.stringify(MODULE)};\n` +
+      `postMessage(parentDeathLauncher() ?? "none");`;
+    const script = `import { parentDeathLauncher } from ${JSON.stringify(MODULE)};\n` +
+      `const worker = new Worker(${
+        JSON.stringify(`data:text/javascript,${encodeURIComponent(inWorker)}`)
+      }, { type: "module" });\n` +
+      `worker.onmessage = (event) => {\n` +
+      `  console.log(JSON.stringify([event.data, parentDeathLauncher()?.command ?? "none"]));\n` +
+      `  worker.terminate();\n` +
+      `};\n`;
+    const run = await denoRun(["-A", "--no-config"], [
+      `data:text/javascript,${encodeURIComponent(script)}`,
+    ]);
+    assert.equal(run.code, 0, run.out);
+    assert.equal(run.out.trim(), '["none","setpriv"]');
   },
 });
 
