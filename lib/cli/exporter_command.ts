@@ -1,7 +1,6 @@
 // `wiretest exporter --config exporter.yaml [--listen 127.0.0.1:9115]`: a
 // Prometheus exporter in blackbox_exporter's protocol, whose modules are
 // plugin client steps.
-import { parseArgs } from "node:util";
 import { DEFAULT_PORT, startExporter } from "../exporter/server.ts";
 import { inProcessExecutor } from "../executor/in_process_executor.ts";
 import { isolatedExecutor } from "../executor/isolated_executor.ts";

@@ -4,7 +4,6 @@
 // local copy (a checkout), from that copy through "links", so the plugin's own
 // test passes offline and against the code that generated it.
 import { inputFileProblem, quotePath } from "../_internal/input_file_error.ts";
-import { parseArgs } from "node:util";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import denoJson from "../../deno.json" with { type: "json" };

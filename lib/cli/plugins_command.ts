@@ -1,6 +1,5 @@
 // `wiretest plugins`: list the plugins of the built-in and extra manifests
 // without importing any of them.
-import { parseArgs } from "node:util";
 import { parseCommandArgs, UsageError } from "./_flags.ts";
 import { listPlugins } from "./_load_plugin.ts";
 import { EXIT } from "./_exit.ts";

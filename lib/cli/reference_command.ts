@@ -4,7 +4,6 @@
 // (`deno task reference`); `--check` says whether a file is up to date.
 // Isolated (the default), a third-party plugin declares from its own Worker.
 import { checkOutputPath, outputFileError } from "./_output_file.ts";
-import { parseArgs } from "node:util";
 import type { PluginDescription } from "../plugin/isolation.ts";
 import { EXIT } from "./_exit.ts";
 import { parseCommandArgs, UsageError } from "./_flags.ts";

@@ -5,7 +5,6 @@ import { checkOutputPath, outputFileError } from "./_output_file.ts";
 import { InputFileError, readInputTextFile } from "../plugin/input_file.ts";
 import { checkReportEvent } from "./_report_events.ts";
 import { dirname } from "node:path";
-import { parseArgs } from "node:util";
 import { htmlReporter } from "../report/html_reporter.ts";
 import type { RunEvent } from "../runner/events.ts";
 import { EXIT } from "./_exit.ts";

@@ -4,7 +4,6 @@
 // third-party plugin describes itself from its own Worker: its module is
 // never imported into this process (built-in ones are, see _load_plugin.ts).
 import { checkOutputPath, outputFileError } from "./_output_file.ts";
-import { parseArgs } from "node:util";
 import { fixtureJsonSchema } from "../fixture/json_schema.ts";
 import type { PluginDescription } from "../plugin/isolation.ts";
 import type { JsonSchema, ParamsJsonSchemas } from "../plugin/json_schema.ts";

@@ -2,7 +2,6 @@
 // exit 0 (all passed), 1 (some failed) or 2 (usage error, invalid fixtures).
 import { checkOutputPath, outputFileError } from "./_output_file.ts";
 import { dirname } from "node:path";
-import { parseArgs } from "node:util";
 import { parseDuration } from "../fixture/duration.ts";
 import { parseSize } from "../fixture/size.ts";
 import { createReporter, REPORTER_NAMES, type ReporterName } from "../report/create_reporter.ts";
