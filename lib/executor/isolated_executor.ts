@@ -120,6 +120,9 @@ function closedError(entry: ManifestEntry, role: PluginRoleName): TypeError {
   return new TypeError(`Cannot run plugin "${entry.name}" (${role}): the prepared role is closed`);
 }
 
+/** Load messages of each kind a plugin's process may send beyond one a second. */
+const MESSAGES_SLACK = 3;
+
 function isolatedClient(
   entry: ManifestEntry,
   params: unknown,
@@ -142,13 +145,24 @@ function isolatedClient(
     load: async (plan, options = {}) => {
       if (closed) throw closedError(entry, "client");
       const { onProgress, onInterval, ...rest } = options;
+      // The engine sends one progress and one interval a second (and a last
+      // interval); more is a flood, which would fill an interval log.
+      const started = performance.now();
+      const sent = { progress: 0, interval: 0 };
       return await runIsolatedLoad(entry, params, plan, {
         ...rest,
         ...shared,
         // The plugin's code shares that process: what it sends is checked.
         onEvent: (event) => {
-          if (event.kind === "progress") onProgress?.(checkedProgress(event.progress));
-          else onInterval?.(checkedInterval(event.interval));
+          const kind = event.kind === "progress" ? "progress" : "interval";
+          if (++sent[kind] > (performance.now() - started) / 1000 + MESSAGES_SLACK) {
+            throw new TypeError(
+              `Cannot run load: the plugin's process sent more than one load ${kind} a second`,
+            );
+          }
+          if (kind === "progress") {
+            onProgress?.(checkedProgress((event as { progress: unknown }).progress));
+          } else onInterval?.(checkedInterval((event as { interval: unknown }).interval));
         },
       }).then(checkedReport);
     },

@@ -56,3 +56,34 @@ Deno.test("wiretest load: a forged load report is one line, exit 1", async () =>
     `error: Cannot run load: the plugin's process sent a malformed load report ("iterations")`,
   );
 });
+
+Deno.test("wiretest load --hdr-log: a plugin flooding load intervals is stopped, its log stays small", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const log = `${dir}/flood.hlog`;
+    const r = await wiretest([
+      "load",
+      "load-forger",
+      "--forge",
+      "flood",
+      "--plugins",
+      `${DIR}/manifest.json`,
+      "--vus",
+      "1",
+      "--duration",
+      "2s",
+      "--hdr-log",
+      log,
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /^error: Cannot run plugin "load-forger": Cannot run load: the plugin's process sent more than one load interval a second$/m,
+    );
+    // The header and, at most, the slack's few intervals (two lines each).
+    const lines = (await Deno.readTextFile(log)).trimEnd().split("\n");
+    assert.ok(lines.length <= 4 + 2 * 10, `${lines.length} lines`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
