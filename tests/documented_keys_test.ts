@@ -189,15 +189,25 @@ async function filesUnder(dir: string, suffix: string): Promise<string[]> {
   return files.sort();
 }
 
-/** Marks the uses in README's "## Load" section as load uses. */
+/**
+ * Marks as load uses those in README's "## Load" section, and in the limits'
+ * load rows (`| load …`) and load bullets (`- **Load …`, to the next bullet).
+ */
 function inLoadSection(text: string, uses: Use[]): Use[] {
   const lines = text.split("\n");
   const start = lines.indexOf("## Load") + 1;
   const end = lines.findIndex((line, i) => i >= start && line.startsWith("## "));
   assert.ok(start > 0 && end > start, "README has a Load section");
+  const loadLine = new Set<number>();
+  let inBullet = false;
+  lines.forEach((line, i) => {
+    if (line.startsWith("- ")) inBullet = line.startsWith("- **Load");
+    else if (!line.startsWith("  ")) inBullet = false;
+    if (inBullet || /^\| load/.test(line)) loadLine.add(i + 1);
+  });
   return uses.map((use) => {
     const line = Number(use.where.split(":").at(-1));
-    return line > start && line <= end ? { ...use, load: true } : use;
+    return (line > start && line <= end) || loadLine.has(line) ? { ...use, load: true } : use;
   });
 }
 
