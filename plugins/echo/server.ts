@@ -61,10 +61,14 @@ const ERROR_PAUSE_MS = 50;
  * import assert from "node:assert/strict";
  *
  * using ctx = createContext();
- * const service = await serveEcho(
- *   { transport: "tcp", host: "127.0.0.1", port: 0, idleTimeoutMs: 0, io: "auto" },
- *   ctx,
- * );
+ * const service = await serveEcho({
+ *   transport: "tcp",
+ *   host: "127.0.0.1",
+ *   port: 0,
+ *   idleTimeoutMs: 0,
+ *   maxConnections: 10_000,
+ *   io: "auto",
+ * }, ctx);
  * const conn = await connectTcp({ port: (service.address as Deno.NetAddr).port });
  * await conn.write(new TextEncoder().encode("hi"));
  * const buf = new Uint8Array(2);
