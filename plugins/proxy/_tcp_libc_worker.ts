@@ -81,6 +81,9 @@ interface Connection {
   client: number;
   upstream: number;
   connecting: boolean;
+  /** poll reported POLLHUP on the socket: it wakes every poll until it is left out. */
+  clientHup: boolean;
+  upstreamHup: boolean;
   up: Direction;
   down: Direction;
 }
@@ -240,6 +243,8 @@ function relay(
         client,
         upstream,
         connecting: true,
+        clientHup: false,
+        upstreamHup: false,
         up: direction(client, upstream, "bytes_upstream"),
         down: direction(upstream, client, "bytes_downstream"),
       });
@@ -279,8 +284,12 @@ function relay(
       const c = connections[i];
       const reading = (d: Direction) => !d.eof && d.pending === null ? POLLIN : 0;
       const writing = (d: Direction) => d.pending !== null ? POLLOUT : 0;
-      entry(1 + i * 2, c.client, c.connecting ? 0 : reading(c.up) | writing(c.down));
-      entry(2 + i * 2, c.upstream, c.connecting ? POLLOUT : reading(c.down) | writing(c.up));
+      const clientWants = c.connecting ? 0 : reading(c.up) | writing(c.down);
+      const upstreamWants = c.connecting ? POLLOUT : reading(c.down) | writing(c.up);
+      // A hung-up socket with nothing asked of it is left out (a negative fd),
+      // else its POLLHUP ends every ppoll at once while the other side drains.
+      entry(1 + i * 2, clientWants === 0 && c.clientHup ? -1 : c.client, clientWants);
+      entry(2 + i * 2, upstreamWants === 0 && c.upstreamHup ? -1 : c.upstream, upstreamWants);
     }
     const ready = s.ppoll(p, BigInt(n), timeout, null);
     if (ready <= 0) continue;
@@ -327,9 +336,13 @@ function relay(
         closeBoth(c);
         continue;
       }
-      // Both ends passed on, or a side hung up with nothing left to do: done.
-      const hungUp = (clientEvents | upstreamEvents) & POLLHUP &&
-        !(c.up.pending || c.down.pending) && (c.up.eof || c.down.eof);
+      if (clientEvents & POLLHUP) c.clientHup = true;
+      if (upstreamEvents & POLLHUP) c.upstreamHup = true;
+      // Both ends passed on, or a side hung up and was read to its end with
+      // nothing left to write: done. A hung-up socket may still hold unread
+      // bytes (one read per turn), which must go on before the close.
+      const hungUp = !(c.up.pending || c.down.pending) &&
+        ((c.clientHup && c.up.eof) || (c.upstreamHup && c.down.eof));
       if ((c.up.shut && c.down.shut) || hungUp) {
         closeBoth(c);
         continue;
