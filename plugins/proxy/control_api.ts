@@ -51,9 +51,9 @@ export async function handleControlRequest(
     });
   }
   const url = new URL(request.url);
-  const parts = url.pathname.split("/").slice(1).map(decodeURIComponent);
   const method = request.method;
   try {
+    const parts = url.pathname.split("/").slice(1).map((part) => decodePart(url.pathname, part));
     const route = routeOf(parts);
     if (route === undefined) return notFound();
     const allowed = ALLOWED[route];
@@ -186,15 +186,45 @@ function routeOf(parts: string[]): Route | undefined {
   return undefined;
 }
 
+function decodePart(path: string, part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch (error) {
+    throw new ProxyApiError(
+      `bad request path: ${JSON.stringify(path)} has a malformed escape`,
+      400,
+      { cause: error },
+    );
+  }
+}
+
 async function readJson(request: Request): Promise<unknown> {
+  const tooBig = () => new ProxyApiError(`bad request body: over ${MAX_BODY_BYTES} bytes`, 413);
   const length = Number(request.headers.get("content-length") ?? 0);
-  if (length > MAX_BODY_BYTES) {
-    throw new ProxyApiError(`bad request body: over ${MAX_BODY_BYTES} bytes`, 413);
+  if (length > MAX_BODY_BYTES) throw tooBig();
+  // Read as it comes and cut at the cap: a chunked body has no length to check first.
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (request.body !== null) {
+    const reader = request.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_BODY_BYTES) {
+        await reader.cancel();
+        throw tooBig();
+      }
+      chunks.push(value);
+    }
   }
-  const text = await request.text();
-  if (text.length > MAX_BODY_BYTES) {
-    throw new ProxyApiError(`bad request body: over ${MAX_BODY_BYTES} bytes`, 413);
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
   }
+  const text = new TextDecoder().decode(bytes);
   try {
     return JSON.parse(text);
   } catch (error) {
