@@ -6,7 +6,7 @@ export const TCP_CONTROL = {
   STOP: 0,
   /** 1: a toxic is set, hand every connection to the host (node:net) as soon as it is connected. */
   HAND_OFF: 1,
-  /** Connections the host relays (handed off, not finished): they count against the cap. */
+  /** Connections handed to the host, not finished: they count against the cap (the Worker adds at hand-off, the host subtracts). */
   HOST_ACTIVE: 2,
 } as const;
 

@@ -104,7 +104,7 @@ function startLibcTcpRelay(
       host.counters.bytes_downstream += m.toClient.length;
       client.write(m.toClient);
     }
-    Atomics.add(control, TCP_CONTROL.HOST_ACTIVE, 1);
+    // The Worker counted it in HOST_ACTIVE when it handed it over.
     const link = new TcpLink(client, upstream, host, options.seed, index++);
     links.add(link);
     link.finished.then(() => {

@@ -251,6 +251,8 @@ function relay(
     }
   };
   const handOff = (c: Connection) => {
+    // Counted as the host's now, not once it adopts it: the cap holds in between.
+    Atomics.add(control, TCP_CONTROL.HOST_ACTIVE, 1);
     reply(
       {
         type: "hand-off",

@@ -246,3 +246,66 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "proxy on libc sockets: maxConnections holds while connections are being handed to the host",
+  ignore: NO_LIBC,
+  fn: async () => {
+    const { startEchoServer } = await import("../../plugins/echo/mod.ts");
+    const echo = await startEchoServer({ transport: "tcp", maxConnections: 1000 });
+    const service = await startProxyServer({ seed: 1, io: "libc", maxConnections: 20 });
+    const held: Awaited<ReturnType<typeof connectTcp>>[] = [];
+    let late: Deno.ChildProcess | undefined;
+    try {
+      const base = formatAddress(service.address);
+      const created = (await api(base, "POST", "/proxies", {
+        name: "cap",
+        upstream: formatAddress(echo.address),
+      })).json();
+      const port = Number(created.listen.slice(created.listen.lastIndexOf(":") + 1));
+      for (let i = 0; i < 20; i++) {
+        const conn = await connectTcp({ hostname: "127.0.0.1", port, ...IO });
+        held.push(conn);
+        await conn.write(new Uint8Array([1]), IO);
+        assert.equal(await conn.read(new Uint8Array(1), IO), 1);
+      }
+      // 20 more clients connect 0.5 s from now, from another process.
+      late = new Deno.Command("python3", {
+        args: [
+          "-c",
+          `import socket, time
+time.sleep(0.5)
+socks = [socket.create_connection(("127.0.0.1", ${port}), timeout=3) for _ in range(20)]
+time.sleep(2)`,
+        ],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      assert.equal(
+        (await api(base, "POST", "/proxies/cap/toxics", {
+          type: "latency",
+          attributes: { latency: 0 },
+        })).status,
+        200,
+      );
+      // The host is busy (as under load) while the Worker has handed its
+      // connections over and the late clients arrive.
+      const until = performance.now() + 1500;
+      while (performance.now() < until) { /* busy */ }
+      let s = (await api(base, "GET", "/proxies/cap/stats")).json();
+      for (let i = 0; i < 40 && s.rejected + s.connections < 40; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        s = (await api(base, "GET", "/proxies/cap/stats")).json();
+      }
+      assert.equal(s.connections, 20);
+      assert.equal(s.rejected, 20);
+    } finally {
+      late?.kill("SIGKILL");
+      await late?.status;
+      for (const conn of held) conn.close();
+      await service.close();
+      await echo.close();
+    }
+  },
+});
