@@ -1,5 +1,6 @@
 /**
- * {@linkcode listenTls}: a TLS server on `Deno.listenTls`.
+ * {@linkcode listenTls}: a TLS server on `Deno.listenTls` (default) or on
+ * `node:tls` over our own TCP connections (`tlsServer: "node"`).
  *
  * @module
  */
@@ -7,6 +8,8 @@ import { checkPort } from "../_internal/check_port.ts";
 import { toTlsNetError } from "./_node_tls_conn.ts";
 import { formatAddress } from "./address.ts";
 import { DenoStreamListener } from "./conn.ts";
+import { nodeSecureContext, NodeTlsListener } from "./_node_tls_listener.ts";
+import { listenTcp } from "./tcp.ts";
 import type { Listener } from "./types.ts";
 
 /** Options for {@linkcode listenTls}. */
@@ -23,6 +26,15 @@ export interface ListenTlsOptions {
   alpnProtocols?: string[];
   /** Set `SO_REUSEPORT` so several processes can share the port (Linux). */
   reusePort?: boolean;
+  /**
+   * Which TLS server runs the sessions. `"deno"` (default): `Deno.listenTls`,
+   * the faster, but it keeps the socket of a connection closed mid-handshake
+   * until the client leaves, so clients that stall handshakes can use up the
+   * process's descriptors. `"node"`: `node:tls` over our own TCP
+   * connection; closing a connection frees its socket at once, even
+   * mid-handshake: use it when untrusted clients can reach the server.
+   */
+  tlsServer?: "node" | "deno";
 }
 
 /** A TLS {@linkcode Listener}, whose address always has a host and port. */
@@ -34,11 +46,13 @@ export interface TlsListener extends Listener {
 /**
  * Listens for TLS connections. Binds `127.0.0.1` on a free port unless told
  * otherwise. Accepted connections do their handshake on their first read or
- * write, so a client that never speaks cannot hold up `accept`.
+ * write, so a client that never speaks cannot hold up `accept`. With
+ * `tlsServer: "node"` closing a connection mid-handshake frees its socket at
+ * once; Deno's server (the default, faster) keeps it until the client leaves.
  *
- * @param options Address, port, certificate and key, ALPN, `reusePort`.
+ * @param options Address, port, certificate and key, ALPN, `reusePort`, `tlsServer`.
  * @returns The listener.
- * @throws {TypeError} When `cert` or `key` is not a string.
+ * @throws {TypeError} When `cert` or `key` is not a string, or `tlsServer` is unknown.
  * @throws {RangeError} When the port is outside 0–65535.
  * @throws {ConnectionError} With code `address-in-use` when the port is taken, `tls` when the certificate or key cannot be used.
  *
@@ -81,6 +95,18 @@ export function listenTls(options: ListenTlsOptions): TlsListener {
   checkPort(port, "listen");
   if (typeof options.cert !== "string" || typeof options.key !== "string") {
     throw new TypeError("Cannot listen: cert and key must be PEM strings");
+  }
+  const tlsServer = options.tlsServer ?? "deno";
+  if (tlsServer !== "node" && tlsServer !== "deno") {
+    throw new TypeError(
+      `Cannot listen: tlsServer must be "node" or "deno", got "${String(tlsServer)}"`,
+    );
+  }
+  if (tlsServer === "node") {
+    const where = formatAddress({ transport: "tcp", hostname, port });
+    const context = nodeSecureContext({ cert: options.cert, key: options.key, where });
+    const tcp = listenTcp({ hostname, port, reusePort: options.reusePort });
+    return new NodeTlsListener(tcp, context, options.alpnProtocols) as TlsListener;
   }
   let raw: Deno.TlsListener;
   try {

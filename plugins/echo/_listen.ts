@@ -20,7 +20,13 @@ export async function openListener(params: EchoServerParams): Promise<OpenedList
       const cert = await readInputTextFile(params.cert!);
       const key = await readInputTextFile(params.key!);
       return {
-        listener: listenTls({ hostname: params.host, port: params.port, cert, key }),
+        listener: listenTls({
+          hostname: params.host,
+          port: params.port,
+          cert,
+          key,
+          tlsServer: params.tlsServer,
+        }),
         cleanup: () => Promise.resolve(),
       };
     }

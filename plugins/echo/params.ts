@@ -44,6 +44,14 @@ export interface EchoServerOptions {
    * and read for the Worker's module are granted.
    */
   io?: UdpIo;
+  /**
+   * TLS server for `tls` (default `"deno"`): `"deno"` is Deno.listenTls,
+   * faster, but it keeps the socket of a connection closed mid-handshake
+   * until the client leaves (clients that stall handshakes can use up
+   * descriptors); `"node"` runs node:tls over our own TCP and frees it at
+   * once: use it when untrusted clients can reach the server.
+   */
+  tlsServer?: "deno" | "node";
 }
 
 /** The echo server role's params after defaults. */
@@ -66,6 +74,8 @@ export interface EchoServerParams {
   maxConnections: number;
   /** I/O path for `udp`. */
   io: UdpIo;
+  /** TLS server for `tls`. */
+  tlsServer: "deno" | "node";
 }
 
 const echoServerSchema = z.object({
@@ -85,6 +95,9 @@ const echoServerSchema = z.object({
   ),
   io: z.enum(UDP_IO_VALUES as [UdpIo, ...UdpIo[]]).default("auto").describe(
     'I/O path for transport udp: "libc" (blocking libc calls in a Worker), "deno" (the runtime\'s sockets), "auto" (libc where FFI for libc and net are granted, else deno)',
+  ),
+  tlsServer: z.enum(["deno", "node"]).default("deno").describe(
+    "TLS server for transport tls: deno (Deno.listenTls, faster; keeps the socket of a connection closed mid-handshake until the client leaves) or node (node:tls over our TCP, frees it at once: use with untrusted clients)",
   ),
 }).superRefine((p, ctx) => {
   if (p.transport === "tls") {

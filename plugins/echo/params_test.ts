@@ -23,7 +23,7 @@ function accepts(schema: ParamsSchema, input: unknown): boolean {
   }
 }
 
-Deno.test("echoServerParams fills in loopback, a free port, a 60 s idle timeout, a 10,000 cap and io auto", () => {
+Deno.test("echoServerParams fills in loopback, a free port, a 60 s idle timeout, a 10,000 cap, io auto and the deno TLS server", () => {
   assert.deepEqual(validateParams(echoServerParams, {}), {
     transport: "tcp",
     host: "127.0.0.1",
@@ -31,6 +31,7 @@ Deno.test("echoServerParams fills in loopback, a free port, a 60 s idle timeout,
     idleTimeoutMs: 60_000,
     maxConnections: 10_000,
     io: "auto",
+    tlsServer: "deno",
   });
   assert.deepEqual(issuePaths(echoServerParams, { transport: "udp", io: "ffi" }), ["io"]);
 });

@@ -68,6 +68,7 @@ const ERROR_PAUSE_MS = 50;
  *   idleTimeoutMs: 0,
  *   maxConnections: 10_000,
  *   io: "auto",
+ *   tlsServer: "deno",
  * }, ctx);
  * const conn = await connectTcp({ port: (service.address as Deno.NetAddr).port });
  * await conn.write(new TextEncoder().encode("hi"));

@@ -84,28 +84,31 @@ Deno.test("startEchoServer() listens on a given unix path and removes the socket
   }
 });
 
-Deno.test("startEchoServer() echoes over tls", async () => {
-  await using certs = await makeCertificates();
-  const server = await startEchoServer({
-    transport: "tls",
-    cert: certs.certFile,
-    key: certs.keyFile,
-  });
-  try {
-    using conn = await connectTls({
-      port: port(server.address),
-      caCerts: [certs.caCert],
-      servername: "localhost",
-      timeout: 5000,
+for (const tlsServer of ["deno", "node"] as const) {
+  Deno.test(`startEchoServer() echoes over tls (tlsServer ${tlsServer})`, async () => {
+    await using certs = await makeCertificates();
+    const server = await startEchoServer({
+      transport: "tls",
+      cert: certs.certFile,
+      key: certs.keyFile,
+      tlsServer,
     });
-    assert.equal(await exchange(conn, "secret"), "secret");
-    await waitFor(() => server.stats().active === 0);
-    assert.equal(server.stats().aborted, 0);
-    assert.equal(server.stats().bytes_out, 6);
-  } finally {
-    await server.close();
-  }
-});
+    try {
+      using conn = await connectTls({
+        port: port(server.address),
+        caCerts: [certs.caCert],
+        servername: "localhost",
+        timeout: 5000,
+      });
+      assert.equal(await exchange(conn, "secret"), "secret");
+      await waitFor(() => server.stats().active === 0);
+      assert.equal(server.stats().aborted, 0);
+      assert.equal(server.stats().bytes_out, 6);
+    } finally {
+      await server.close();
+    }
+  });
+}
 
 Deno.test("startEchoServer() rejects tls without a certificate as a params error", async () => {
   await assert.rejects(

@@ -277,6 +277,14 @@ export interface HttpServerOptions {
   certFile?: string;
   /** PEM private key file for `certFile`. */
   keyFile?: string;
+  /**
+   * TLS server for HTTPS (default `"deno"`): `"deno"` is Deno.listenTls,
+   * faster, but it keeps the socket of a connection closed mid-handshake
+   * until the client leaves (clients that stall handshakes can use up
+   * descriptors); `"node"` runs node:tls over our own TCP and frees it at
+   * once: use it when untrusted clients can reach the server.
+   */
+  tlsServer?: "deno" | "node";
 }
 
 /** The server role's params after defaults are applied. */
@@ -313,6 +321,8 @@ export interface HttpServerParams {
   certFile?: string;
   /** PEM private key file, for HTTPS. */
   keyFile?: string;
+  /** TLS server for HTTPS. */
+  tlsServer: "deno" | "node";
 }
 
 const httpServerSchema = z
@@ -350,6 +360,9 @@ const httpServerSchema = z
     ),
     certFile: z.string().min(1).optional().describe("PEM certificate file: serve HTTPS"),
     keyFile: z.string().min(1).optional().describe("PEM private key file for --cert-file"),
+    tlsServer: z.enum(["deno", "node"]).default("deno").describe(
+      "TLS server for HTTPS: deno (Deno.listenTls, faster; keeps the socket of a connection closed mid-handshake until the client leaves) or node (node:tls over our TCP, frees it at once: use with untrusted clients)",
+    ),
   })
   .refine((p) => (p.certFile === undefined) === (p.keyFile === undefined), {
     path: ["keyFile"],

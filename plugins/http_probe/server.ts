@@ -92,6 +92,7 @@ export async function serveHttp(params: HttpServerParams, ctx: Context): Promise
       cert: await readInputTextFile(params.certFile),
       key: await readInputTextFile(params.keyFile),
       alpnProtocols: ["http/1.1"],
+      tlsServer: params.tlsServer,
     })
     : listenTcp({ hostname: params.host, port: params.port });
   const where = formatAddress(listener.addr);

@@ -136,26 +136,29 @@ Deno.test("serveHttp() close() cuts a pending delay short and finishes the respo
   assert.equal(await within(pending, 10_000, "the answer"), "ok");
 });
 
-Deno.test("serveHttp() serves HTTPS with certFile and keyFile", async () => {
-  await using certs = await makeCertificates();
-  using ctx = createContext();
-  const service = await serveHttp(
-    validateParams(httpServerParams, {
-      certFile: certs.certFile,
-      keyFile: certs.keyFile,
-      body: "secure",
-    }),
-    ctx,
-  );
-  using client = Deno.createHttpClient({ caCerts: [certs.caCert] });
-  try {
-    const { port } = service.address as Deno.NetAddr;
-    const response = await fetch(`https://localhost:${port}/`, { client });
-    assert.equal(await response.text(), "secure");
-  } finally {
-    await service.close();
-  }
-});
+for (const tlsServer of ["deno", "node"] as const) {
+  Deno.test(`serveHttp() serves HTTPS with certFile and keyFile (tlsServer ${tlsServer})`, async () => {
+    await using certs = await makeCertificates();
+    using ctx = createContext();
+    const service = await serveHttp(
+      validateParams(httpServerParams, {
+        certFile: certs.certFile,
+        keyFile: certs.keyFile,
+        body: "secure",
+        tlsServer,
+      }),
+      ctx,
+    );
+    using client = Deno.createHttpClient({ caCerts: [certs.caCert] });
+    try {
+      const { port } = service.address as Deno.NetAddr;
+      const response = await fetch(`https://localhost:${port}/`, { client });
+      assert.equal(await response.text(), "secure");
+    } finally {
+      await service.close();
+    }
+  });
+}
 
 Deno.test("serveHttp() throws ConnectionError address-in-use for a taken port", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

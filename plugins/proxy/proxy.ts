@@ -319,9 +319,6 @@ export class ProxyCollection {
   readonly #proxies = new Map<string, Proxy>();
   readonly #options: ProxyCollectionOptions;
   #index = 0;
-  // Changes one at a time (toxiproxy holds a lock too): two creates of one
-  // name racing through a listener's start both passed the name check.
-  #queue: Promise<unknown> = Promise.resolve();
 
   /**
    * Makes an empty collection.
@@ -345,22 +342,16 @@ export class ProxyCollection {
   }
 
   /** Creates a proxy (409 when the name is taken), started when `enabled`. */
-  add(input: ProxyInput, enabled: boolean): Promise<Proxy> {
-    return this.#serially(async () => {
-      if (this.#proxies.has(input.name)) throw new ProxyApiError("proxy already exists", 409);
-      const proxy = this.#create(input);
-      if (enabled) await proxy.start();
-      this.#proxies.set(proxy.name, proxy);
-      return proxy;
-    });
+  async add(input: ProxyInput, enabled: boolean): Promise<Proxy> {
+    if (this.#proxies.has(input.name)) throw new ProxyApiError("proxy already exists", 409);
+    const proxy = this.#create(input);
+    if (enabled) await proxy.start();
+    this.#proxies.set(proxy.name, proxy);
+    return proxy;
   }
 
   /** `/populate`: keeps a proxy with the same listen and upstream, replaces one that differs. */
-  addOrReplace(input: ProxyInput, enabled: boolean): Promise<Proxy> {
-    return this.#serially(() => this.#addOrReplace(input, enabled));
-  }
-
-  async #addOrReplace(input: ProxyInput, enabled: boolean): Promise<Proxy> {
+  async addOrReplace(input: ProxyInput, enabled: boolean): Promise<Proxy> {
     const existing = this.#proxies.get(input.name);
     if (existing !== undefined) {
       const same = existing.upstream === input.upstream &&
@@ -377,18 +368,10 @@ export class ProxyCollection {
   }
 
   /** Stops and forgets a proxy. */
-  remove(name: string): Promise<void> {
-    return this.#serially(async () => {
-      const proxy = this.get(name);
-      this.#proxies.delete(name);
-      await proxy.stop();
-    });
-  }
-
-  #serially<T>(change: () => Promise<T>): Promise<T> {
-    const done = this.#queue.then(change, change);
-    this.#queue = done.catch(() => {});
-    return done;
+  async remove(name: string): Promise<void> {
+    const proxy = this.get(name);
+    this.#proxies.delete(name);
+    await proxy.stop();
   }
 
   /** `/reset`: every proxy enabled, every toxic removed. */
