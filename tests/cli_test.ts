@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { freePort, ignoreWithout } from "./_support/peer.ts";
 import { commandOutput, killAfter } from "./_support/command.ts";
+import { makeCertificates } from "./_support/certs.ts";
 
 const MAIN = new URL("../lib/cli/main.ts", import.meta.url).pathname;
 
@@ -458,4 +459,27 @@ Deno.test("wiretest test --every 0s quotes the value typed", async () => {
   const r = await wiretest("test", "--every", "0s");
   assert.equal(r.code, 2);
   assert.equal(r.stderr.trim(), 'error: Cannot use --every "0s": it must be more than 0');
+});
+
+Deno.test("wiretest serve http-probe --tls-server node answers HTTPS; an unknown stack is a usage error", async () => {
+  await using certs = await makeCertificates();
+  const tls = ["--cert-file", certs.certFile, "--key-file", certs.keyFile];
+  const server = await serve("http-probe", ...tls, "--tls-server", "node", "--body", "via-node");
+  try {
+    const port = server.address.slice(server.address.lastIndexOf(":") + 1);
+    const probe = await wiretest(
+      "probe",
+      `https://localhost:${port}/`,
+      "--ca-file",
+      certs.caCertFile,
+      "--json",
+    );
+    assert.equal(probe.code, 0, probe.stderr);
+    assert.match(probe.stdout, /"status": 200/);
+  } finally {
+    await server.stop();
+  }
+  const bad = await wiretest("serve", "http-probe", ...tls, "--tls-server", "openssl");
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /tls-server|tlsServer/);
 });
