@@ -114,6 +114,9 @@ export class Proxy {
   readonly #udpFlowIdleMs: number;
   readonly #maxConnections: number | undefined;
   readonly #udpIo: UdpIo;
+  // Start, stop and update one at a time: two enables racing through a
+  // relay's start both passed the enabled check and left a relay running.
+  #queue: Promise<unknown> = Promise.resolve();
 
   /**
    * Makes a proxy, not yet listening.
@@ -164,7 +167,11 @@ export class Proxy {
   }
 
   /** Starts listening; a no-op when enabled already. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    return this.#serially(() => this.#start());
+  }
+
+  async #start(): Promise<void> {
     if (this.#enabled) return;
     const options = {
       listen: address(this.#listen, "listen"),
@@ -197,7 +204,11 @@ export class Proxy {
   }
 
   /** Stops listening and closes every connection: the proxy is down. */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    return this.#serially(() => this.#stop());
+  }
+
+  async #stop(): Promise<void> {
     const relay = this.#relay;
     this.#relay = undefined;
     this.#enabled = false;
@@ -205,19 +216,27 @@ export class Proxy {
   }
 
   /** Applies `listen`, `upstream`, `enabled` as toxiproxy's update does. */
-  async update(input: { listen?: string; upstream?: string; enabled?: boolean }): Promise<void> {
-    const listen = input.listen ?? this.#listen;
-    const upstream = input.upstream ?? this.#upstream;
-    const enabled = input.enabled ?? this.#enabled;
-    if (listen !== this.#listen || upstream !== this.#upstream) {
-      address(listen, "listen");
-      address(upstream, "upstream");
-      await this.stop();
-      this.#listen = listen;
-      this.#upstream = upstream;
-    }
-    if (enabled) await this.start();
-    else await this.stop();
+  update(input: { listen?: string; upstream?: string; enabled?: boolean }): Promise<void> {
+    return this.#serially(async () => {
+      const listen = input.listen ?? this.#listen;
+      const upstream = input.upstream ?? this.#upstream;
+      const enabled = input.enabled ?? this.#enabled;
+      if (listen !== this.#listen || upstream !== this.#upstream) {
+        address(listen, "listen");
+        address(upstream, "upstream");
+        await this.#stop();
+        this.#listen = listen;
+        this.#upstream = upstream;
+      }
+      if (enabled) await this.#start();
+      else await this.#stop();
+    });
+  }
+
+  #serially<T>(change: () => Promise<T>): Promise<T> {
+    const done = this.#queue.then(change, change);
+    this.#queue = done.catch(() => {});
+    return done;
   }
 
   /** The toxic named `name`, or a 404. */
@@ -319,6 +338,9 @@ export class ProxyCollection {
   readonly #proxies = new Map<string, Proxy>();
   readonly #options: ProxyCollectionOptions;
   #index = 0;
+  // Changes one at a time (toxiproxy holds a lock too): two creates of one
+  // name racing through a listener's start both passed the name check.
+  #queue: Promise<unknown> = Promise.resolve();
 
   /**
    * Makes an empty collection.
@@ -342,16 +364,22 @@ export class ProxyCollection {
   }
 
   /** Creates a proxy (409 when the name is taken), started when `enabled`. */
-  async add(input: ProxyInput, enabled: boolean): Promise<Proxy> {
-    if (this.#proxies.has(input.name)) throw new ProxyApiError("proxy already exists", 409);
-    const proxy = this.#create(input);
-    if (enabled) await proxy.start();
-    this.#proxies.set(proxy.name, proxy);
-    return proxy;
+  add(input: ProxyInput, enabled: boolean): Promise<Proxy> {
+    return this.#serially(async () => {
+      if (this.#proxies.has(input.name)) throw new ProxyApiError("proxy already exists", 409);
+      const proxy = this.#create(input);
+      if (enabled) await proxy.start();
+      this.#proxies.set(proxy.name, proxy);
+      return proxy;
+    });
   }
 
   /** `/populate`: keeps a proxy with the same listen and upstream, replaces one that differs. */
-  async addOrReplace(input: ProxyInput, enabled: boolean): Promise<Proxy> {
+  addOrReplace(input: ProxyInput, enabled: boolean): Promise<Proxy> {
+    return this.#serially(() => this.#addOrReplace(input, enabled));
+  }
+
+  async #addOrReplace(input: ProxyInput, enabled: boolean): Promise<Proxy> {
     const existing = this.#proxies.get(input.name);
     if (existing !== undefined) {
       const same = existing.upstream === input.upstream &&
@@ -368,10 +396,18 @@ export class ProxyCollection {
   }
 
   /** Stops and forgets a proxy. */
-  async remove(name: string): Promise<void> {
-    const proxy = this.get(name);
-    this.#proxies.delete(name);
-    await proxy.stop();
+  remove(name: string): Promise<void> {
+    return this.#serially(async () => {
+      const proxy = this.get(name);
+      this.#proxies.delete(name);
+      await proxy.stop();
+    });
+  }
+
+  #serially<T>(change: () => Promise<T>): Promise<T> {
+    const done = this.#queue.then(change, change);
+    this.#queue = done.catch(() => {});
+    return done;
   }
 
   /** `/reset`: every proxy enabled, every toxic removed. */

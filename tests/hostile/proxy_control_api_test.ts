@@ -79,3 +79,92 @@ Deno.test("proxy control API answers 400 to a path with a malformed escape, and 
     await service.close();
   }
 });
+
+Deno.test("proxy control API: concurrent creates of one name make one proxy, the rest 409, none left behind", async () => {
+  const service = await startProxyServer({ seed: 1 });
+  try {
+    const base = `http://${formatAddress(service.address)}`;
+    const answers = await Promise.all(Array.from({ length: 20 }, async () => {
+      const res = await fetch(`${base}/proxies`, {
+        method: "POST",
+        body: JSON.stringify({ name: "dup", upstream: "127.0.0.1:9" }),
+        signal: AbortSignal.timeout(5000),
+      });
+      return { status: res.status, body: await res.json() };
+    }));
+    const created = answers.filter((a) => a.status === 201);
+    assert.equal(created.length, 1);
+    assert.equal(answers.filter((a) => a.status === 409).length, 19);
+    const deleted = await fetch(`${base}/proxies/dup`, {
+      method: "DELETE",
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.equal(deleted.status, 204);
+    // Every listen address an answer named is closed now: none was orphaned.
+    for (const { body } of answers.filter((a) => a.status === 201)) {
+      const port = Number(body.listen.slice(body.listen.lastIndexOf(":") + 1));
+      const refused = await new Promise<boolean>((resolve) => {
+        const socket = net.connect({ host: "127.0.0.1", port });
+        socket.once("connect", () => {
+          socket.destroy();
+          resolve(false);
+        });
+        socket.once("error", () => resolve(true));
+      });
+      assert.ok(refused, `port ${port} still listens`);
+    }
+  } finally {
+    await service.close();
+  }
+});
+
+function refused(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", () => resolve(true));
+  });
+}
+
+Deno.test("proxy control API: concurrent enables, resets and disables leave no relay behind a deleted proxy", async () => {
+  const service = await startProxyServer({ seed: 1 });
+  try {
+    const base = `http://${formatAddress(service.address)}`;
+    const call = async (path: string, body?: unknown) => {
+      const res = await fetch(`${base}${path}`, {
+        method: "POST",
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(5000),
+      });
+      return { status: res.status, text: await res.text() };
+    };
+    assert.equal(
+      (await call("/proxies", { name: "r", upstream: "127.0.0.1:9", enabled: false })).status,
+      201,
+    );
+    const answers = await Promise.all(
+      Array.from(
+        { length: 10 },
+        (_, i) =>
+          i % 3 === 2 ? call("/reset") : call("/proxies/r", { enabled: i % 3 === 0 || i === 1 }),
+      ),
+    );
+    assert.deepEqual(answers.filter((a) => a.status >= 300), []);
+    const ports = answers.filter((a) => a.text !== "").map((a) => {
+      const listen: string = JSON.parse(a.text).listen;
+      return Number(listen.slice(listen.lastIndexOf(":") + 1));
+    }).filter((port) => port !== 0);
+    assert.ok(ports.length > 0);
+    const deleted = await fetch(`${base}/proxies/r`, {
+      method: "DELETE",
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.equal(deleted.status, 204);
+    for (const port of new Set(ports)) assert.ok(await refused(port), `port ${port} still listens`);
+  } finally {
+    await service.close();
+  }
+});
