@@ -268,10 +268,11 @@ Deno.test("wiretest new plugin refuses a folder that is not empty and leaves it 
       ["run", "-A", "lib/cli/new_command.ts", "plugin", "taken", "--dir", dir],
       ROOT,
     );
-    assert.equal(run.code, 1);
+    // A --dir that cannot be used is a usage error, as every file argument.
+    assert.equal(run.code, 2);
     assert.match(
       run.stderr,
-      /^error: Cannot create plugin "taken": directory ".*" is not empty\n$/,
+      /^error: Cannot create plugin "taken" in ".*": the directory is not empty\n$/,
     );
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["keep.txt"]);
   } finally {

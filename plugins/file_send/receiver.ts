@@ -528,5 +528,11 @@ function systemReason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const os = /^[^:'"]*\(os error \d+\)/.exec(message);
   if (os) return os[0];
+  // Deno's own permission check: its message names the path, which stays here.
+  if (
+    error instanceof Error && (error.name === "NotCapable" || error.name === "PermissionDenied")
+  ) {
+    return "the receiver is not permitted to write there";
+  }
   return error instanceof Error ? error.name : "unknown error";
 }
