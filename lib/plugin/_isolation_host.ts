@@ -365,6 +365,7 @@ export class WorkerHandle {
   /** Set once a service is asked for: the stats bridge starts then (or when the process does). */
   #bridge: BridgeConfig | undefined;
   #watchdog: ReturnType<typeof setInterval> | undefined;
+  #overCeiling: () => boolean = () => false;
   #statsBuffer = new SharedArrayBuffer(STATS_HEADER + STATS_BYTES);
   #dir: string;
   #pid: number | undefined;
@@ -525,17 +526,20 @@ export class WorkerHandle {
     ];
     const { memoryMiB } = launch;
     let memory: MemoryExceeded | undefined;
-    this.#watchdog = setInterval(() => {
-      const rssMiB = residentMiB(child.pid);
-      if (rssMiB !== undefined && rssMiB > memoryMiB && !memory) {
-        memory = { limitMiB: memoryMiB, kind: "rss", rssMiB };
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // Gone already.
-        }
+    const over = (rssMiB: number | undefined) => {
+      if (rssMiB === undefined || rssMiB <= memoryMiB || memory) return memory !== undefined;
+      memory = { limitMiB: memoryMiB, kind: "rss", rssMiB };
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Gone already.
       }
-    }, WATCH_MS);
+      return true;
+    };
+    this.#watchdog = setInterval(() => over(residentMiB(child.pid)), WATCH_MS);
+    // A role that ends between two looks may have gone over and back: its
+    // result counts only if the process's peak stayed under the ceiling.
+    this.#overCeiling = () => over(residentMiB(child.pid, "VmHWM"));
     void child.status.then(async (status) => {
       clearInterval(this.#watchdog);
       await Promise.allSettled(reading);
@@ -817,6 +821,8 @@ export class WorkerHandle {
         );
         break;
       case "done": {
+        // Killed for it: the exit rejects the call with a PluginMemoryError.
+        if (this.#overCeiling()) break;
         const call = this.#calls.get(reply.id);
         this.#calls.delete(reply.id);
         this.#sinks.delete(reply.id);

@@ -26,11 +26,14 @@ export function escapeOutput(line: string): string {
   });
 }
 
-/** Resident memory of a process in MiB, from /proc (Linux); `undefined` elsewhere. */
-export function residentMiB(pid: number): number | undefined {
+/**
+ * Resident memory of a process in MiB, now (`VmRSS`) or at its peak
+ * (`VmHWM`), from /proc (Linux); `undefined` elsewhere.
+ */
+export function residentMiB(pid: number, field: "VmRSS" | "VmHWM" = "VmRSS"): number | undefined {
   try {
     const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
     return match ? Number(match[1]) / 1024 : undefined;
   } catch {
     return undefined;
