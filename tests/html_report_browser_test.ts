@@ -59,8 +59,12 @@ function inkedPixels(page: Page): Promise<number[]> {
  * Scrolls every chart into view, each in turn, and waits until it is drawn:
  * charts are drawn when they come near the screen.
  */
-async function drawAllCharts(page: Page): Promise<void> {
+async function drawAllCharts(page: Page, expected?: number): Promise<void> {
   const figures = page.locator("figure.chart");
+  // An opened fixture builds its steps' charts after the click returns.
+  if (expected !== undefined) {
+    await figures.nth(expected - 1).waitFor({ state: "attached", timeout: 10_000 });
+  }
   const n = await figures.count();
   for (let i = 0; i < n; i++) {
     await figures.nth(i).scrollIntoViewIfNeeded();
@@ -381,7 +385,7 @@ steps:
             const seen = watch(page, url);
             await page.goto(url);
             await page.locator("#echo-under-load summary").click();
-            await drawAllCharts(page);
+            await drawAllCharts(page, 4);
             drawn.push(
               await page.$$eval("figure.chart", (fs) =>
                 fs.map((f) => [
