@@ -42,6 +42,11 @@ const POLLHUP = 0x10;
 const EAGAIN = 11;
 const EINTR = 4;
 const EINPROGRESS = 115;
+const ENFILE = 23;
+const EMFILE = 24;
+// Out of descriptors, the listener stays readable (the clients wait in its
+// backlog): it is left out of ppoll this long, else every ppoll returns at once.
+const ACCEPT_PAUSE_MS = 100;
 
 const symbols = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
@@ -164,6 +169,7 @@ function relay(
   const timeout = new BigInt64Array([0n, BigInt(IDLE_POLL_MS * 1e6)]);
   let connections: Connection[] = [];
   let pollfds = new DataView(new ArrayBuffer(8 * 64));
+  let acceptPausedUntil = 0;
 
   const closeBoth = (c: Connection) => {
     s.close(c.client);
@@ -208,7 +214,11 @@ function relay(
   const accept = () => {
     for (let k = 0; k < BURST; k++) {
       const client = s.accept4(listener, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (client < 0) return;
+      if (client < 0) {
+        const e = errno();
+        if (e === EMFILE || e === ENFILE) acceptPausedUntil = performance.now() + ACCEPT_PAUSE_MS;
+        return;
+      }
       const held = connections.length + Atomics.load(control, TCP_CONTROL.HOST_ACTIVE);
       if (m.maxConnections !== undefined && held >= m.maxConnections) {
         // Over the cap: closed before an upstream is dialled, and counted.
@@ -281,7 +291,7 @@ function relay(
       p.setInt16(i * 8 + 4, events, true);
       p.setInt16(i * 8 + 6, 0, true);
     };
-    entry(0, listener, POLLIN);
+    entry(0, performance.now() < acceptPausedUntil ? -1 : listener, POLLIN);
     for (let i = 0; i < connections.length; i++) {
       const c = connections[i];
       const reading = (d: Direction) => !d.eof && d.pending === null ? POLLIN : 0;

@@ -309,3 +309,120 @@ time.sleep(2)`,
     }
   },
 });
+
+// CPU ticks (1/100 s) process `pid` has used, from /proc/<pid>/stat.
+function cpuTicks(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+Deno.test({
+  name:
+    "proxy on libc sockets: out of descriptors, clients waiting to be accepted do not spin the relay",
+  ignore: NO_LIBC || !hasPrlimit(),
+  fn: async () => {
+    // Upstream: a listener that never accepts (connections finish in its backlog).
+    const peer = new Deno.Command("python3", {
+      args: [
+        "-c",
+        `import socket, sys, time
+up = socket.socket(); up.bind(("127.0.0.1", 0)); up.listen(1024)
+print(up.getsockname()[1], flush=True)
+port = int(sys.stdin.readline())
+socks = []
+for i in range(400):
+    s = socket.socket(); s.setblocking(False)
+    try: s.connect(("127.0.0.1", port))
+    except BlockingIOError: pass
+    socks.append(s)
+print("connected", flush=True)
+time.sleep(10)`,
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const peerOut = peer.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const child = new Deno.Command("prlimit", {
+      args: [
+        "--nofile=300",
+        Deno.execPath(),
+        "run",
+        "-A",
+        "--config",
+        new URL("../../deno.json", import.meta.url).pathname,
+        new URL("./_support/proxy_child.ts", import.meta.url).pathname,
+        "libc",
+        `127.0.0.1:${await line(peerOut)}`,
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const childOut = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const kill = setTimeout(() => {
+      child.kill("SIGKILL");
+      peer.kill("SIGKILL");
+    }, 20_000);
+    try {
+      const port = await line(childOut);
+      const writer = peer.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(`${port}\n`));
+      await writer.close();
+      assert.equal(await line(peerOut), "connected");
+      // 400 clients, 300 descriptors: the relay runs out and the rest wait in the backlog.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      let before = 0;
+      try {
+        before = cpuTicks(child.pid);
+      } catch (e) {
+        const { stderr } = await child.output();
+        throw new Error(
+          new TextDecoder().decode(stderr).split("\n").filter((l) =>
+            l.includes("panicked") || l.includes("Err")
+          ).join(" / "),
+          { cause: e },
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const used = cpuTicks(child.pid) - before;
+      // A spinning relay takes the whole 3 s (300 ticks); a waiting one next to none.
+      assert.ok(used < 100, `${used} ticks of CPU in 3 s`);
+      assert.ok(Deno.readDirSync(`/proc/${child.pid}/fd`).toArray().length > 250);
+    } finally {
+      clearTimeout(kill);
+      try {
+        child.kill("SIGKILL");
+      } catch { /* ended */ }
+      await child.status;
+      await childOut.cancel();
+      await child.stderr.cancel().catch(() => {});
+      try {
+        peer.kill("SIGKILL");
+      } catch { /* ended */ }
+      await peer.status;
+      await peerOut.cancel();
+    }
+  },
+});
+
+// The next line a child printed (chunks may split or be empty).
+async function line(reader: ReadableStreamDefaultReader<string>): Promise<string> {
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  return text.trim();
+}
+
+function hasPrlimit(): boolean {
+  try {
+    return new Deno.Command("prlimit", { args: ["--version"], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
