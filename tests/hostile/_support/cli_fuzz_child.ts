@@ -346,8 +346,10 @@ for (let i = 0; i < CASES; i++) {
       // With --json the outcome on stdout carries the error: the exchange's
       // (exit 1) or a file named in params that cannot be read (exit 2).
       !((code === 1 || code === 2) && args.includes("--json") && jsonError(out.join("\n"))) &&
-      // Failed fixtures are told by the test reporter, not as an error.
-      !(code === 1 && args[0] === "test" && out.length > 0)
+      // Failed fixtures are told by the test reporter, not as an error, and
+      // so are invalid ones (exit 2, each listed with its problems).
+      !(code === 1 && args[0] === "test" && out.length > 0) &&
+      !(code === 2 && args[0] === "test" && / \d+ invalid \(/.test(out.join("\n")))
     ) {
       problem = `exit ${code} with ${
         lines.filter((l) => l.startsWith("error: ")).length
