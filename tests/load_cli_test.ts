@@ -270,3 +270,34 @@ Deno.test("wiretest load <plugin> --help says what one iteration is, read from t
   assert.equal(send.code, 0, send.stderr);
   assert.match(send.stdout, /^One iteration: one whole client run/m);
 });
+
+Deno.test("wiretest load refuses params the plugin's load session would ignore (echo --count, --connections; udp-ping --interval-ms), exit 2", async () => {
+  for (
+    const [args, flags] of [
+      [["echo", "127.0.0.1:7", "--count", "5", "--connections", "4"], "--count, --connections"],
+      [["udp-ping", "127.0.0.1:7", "--interval-ms", "5"], "--interval-ms"],
+    ] as const
+  ) {
+    for (const isolation of [[], ["--no-isolation"]]) {
+      const run = await deno(
+        ["run", "-A", MAIN, "load", ...args, "--vus", "1", "--duration", "1s", ...isolation],
+        { timeoutMs: 60_000 },
+      );
+      assert.equal(run.code, 2, run.stderr);
+      assert.equal(run.stdout, "");
+      assert.equal(
+        run.stderr.trim().split("\n").filter((l) => !l.startsWith("Task ")).length,
+        1,
+        run.stderr,
+      );
+      assert.match(
+        run.stderr,
+        new RegExp(
+          `^error: Cannot run load of plugin "${
+            args[0]
+          }": ${flags} belongs? to a single run and would be ignored under load`,
+        ),
+      );
+    }
+  }
+});

@@ -62,6 +62,20 @@ export async function loadCommand(args: string[]): Promise<number> {
     console.log(printable(loadHelp(name, flagsHelp(specs, role.positionals), iteration)));
     return EXIT.ok;
   }
+  // A param the plugin's session does not use would be silently ignored.
+  if (role.session) {
+    const ignored = Object.keys(params).filter((key) => role.loadIgnores?.includes(key));
+    if (ignored.length > 0) {
+      const flags = ignored.map((key) =>
+        `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
+      );
+      throw new UsageError(
+        `Cannot run load of plugin "${name}": ${flags.join(", ")} ${
+          flags.length === 1 ? "belongs" : "belong"
+        } to a single run and would be ignored under load (an iteration is set by the plugin; size the run with --vus or --rate, --duration or --iterations)`,
+      );
+    }
+  }
   let input: LoadPlanInput = planInput(load);
   if (load.shard !== undefined) {
     const [index, count] = wrap(() => parseShard(load.shard![0]));

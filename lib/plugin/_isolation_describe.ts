@@ -35,6 +35,8 @@ export interface ClientRoleDescription extends RoleDescription {
   session?: boolean;
   /** What one load iteration of its session is, when the role says. */
   iteration?: string;
+  /** Params its session does not use, refused in load runs. */
+  loadIgnores?: string[];
 }
 
 /**
@@ -107,6 +109,9 @@ export function describePlugin(plugin: AnyPlugin): PluginDescription {
     if (plugin.client.iteration !== undefined) {
       description.client.iteration = String(plugin.client.iteration);
     }
+    if (Array.isArray(plugin.client.loadIgnores)) {
+      description.client.loadIgnores = plugin.client.loadIgnores.map(String);
+    }
   }
   return description;
 }
@@ -175,6 +180,9 @@ export function readDescription(entry: ManifestEntry, value: unknown): PluginDes
       }
       if (described.session === true) out.client.session = true;
       if (typeof described.iteration === "string") out.client.iteration = described.iteration;
+      if (Array.isArray(described.loadIgnores)) {
+        out.client.loadIgnores = described.loadIgnores.filter((p) => typeof p === "string");
+      }
     }
   }
   return out;

@@ -152,6 +152,12 @@ export interface ClientRole<Params = unknown, Input = unknown> {
    */
   readonly iteration?: string;
   /**
+   * Params the `session` hook does not use (they belong to a single run:
+   * echo's `count`, `connections`). A load run refuses them when they are
+   * given, rather than ignore what the user asked for.
+   */
+  readonly loadIgnores?: readonly string[];
+  /**
    * Names of params the CLI takes as positional arguments, in order
    * (e.g. `["target"]` makes `wiretest echo 127.0.0.1:7` set `target`).
    * Every other param is a `--kebab-case` flag derived from the schema.

@@ -321,28 +321,43 @@ async function checkDeclaredKeys(
   broken: ReadonlySet<string>,
 ): Promise<FixtureError[]> {
   const builtins = builtinRegistry();
-  const declarations = new Map<string, Promise<OutcomeDeclaration | undefined>>();
+  type ClientFacts = { outcome?: OutcomeDeclaration; loadIgnores?: readonly string[] };
+  const declarations = new Map<string, Promise<ClientFacts | undefined>>();
   const declarationOf = (plugin: string) => {
     let found = declarations.get(plugin);
     if (found === undefined) {
       const builtin = builtins.has(plugin) &&
         registry.get(plugin).module === builtins.get(plugin).module;
       found = builtin
-        ? builtins.load(plugin).then((p) => p.client?.outcome)
-        : executor.describe(plugin).then((d) => d.client?.outcome, () => undefined);
+        ? builtins.load(plugin).then((p) => p.client)
+        : executor.describe(plugin).then((d) => d.client, () => undefined);
       declarations.set(plugin, found);
     }
     return found;
   };
   const errors: FixtureError[] = [];
   for (const step of fixture.steps) {
-    // A load step's expectations are on load metrics, checked when it was parsed.
-    if (step.load !== undefined) continue;
-    if (step.expect.length === 0 || !registry.has(step.plugin) || broken.has(step.plugin)) {
+    if (!registry.has(step.plugin) || broken.has(step.plugin)) continue;
+    if (step.load !== undefined) {
+      // A param the plugin's load session does not use would be silently ignored.
+      const ignores = (await declarationOf(step.plugin))?.loadIgnores ?? [];
+      const given = isRecord(step.with) ? Object.keys(step.with) : [];
+      for (const key of given.filter((k) => ignores.includes(k))) {
+        errors.push(
+          new FixtureError(
+            fixture.source.locate([...step.path, "with", key], { key: true }),
+            `"${
+              [...step.path, "with", key].join(".").replace(/\.(\d+)\./, "[$1].")
+            }" belongs to a single run of plugin "${step.plugin}" and would be ignored under load (size the load with its load: block)`,
+          ),
+        );
+      }
+      // Its expectations are on load metrics, checked when it was parsed.
       continue;
     }
-    const declaration = await declarationOf(step.plugin);
-    if (declaration) errors.push(...undeclaredExpectations(step.expect, step.plugin, declaration));
+    if (step.expect.length === 0) continue;
+    const outcome = (await declarationOf(step.plugin))?.outcome;
+    if (outcome) errors.push(...undeclaredExpectations(step.expect, step.plugin, outcome));
   }
   return errors;
 }

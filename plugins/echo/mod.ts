@@ -92,6 +92,7 @@ const echo: Plugin<
     iteration: "One round trip of the payload over the VU's connection (UDP: its socket), " +
       "verified byte for byte and bounded by `timeoutMs`; the connection is opened again after " +
       "a failed one.",
+    loadIgnores: ["count", "connections", "durationMs"],
     positionals: ["target"],
     summary: summarize,
     outcome: echoOutcome,

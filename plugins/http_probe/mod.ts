@@ -86,6 +86,7 @@ const httpProbe: Plugin<
     run: probeHttp,
     session: openHttpLoadSession,
     iteration: HTTP_LOAD_ITERATION,
+    loadIgnores: ["repeat"],
     positionals: ["url"],
     summary: summarize,
     outcome: httpProbeOutcome,

@@ -129,6 +129,7 @@ const udpPing: Plugin<
     run: pingUdp,
     session: openUdpPingSession,
     iteration: UDP_PING_LOAD_ITERATION,
+    loadIgnores: ["count", "intervalMs"],
     positionals: ["target"],
     summary: summarizeUdpPing,
     outcome: udpPingOutcome,

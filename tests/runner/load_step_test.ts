@@ -127,6 +127,34 @@ function loadFixture(name: string, target: string, load: string, expect: string)
     `    expect:\n${expect.trim().split("\n").map((l) => `      ${l}`).join("\n")}\n`;
 }
 
+Deno.test("a load step refuses params its plugin's load session would ignore, located", async () => {
+  const dir = await fixtureDir({
+    "ignored.wire.yaml": `name: ignored under load
+services:
+  e: { plugin: echo }
+steps:
+  - plugin: echo
+    with: { target: "\${services.e.addr}", count: 5, connections: 2 }
+    load: { vus: 1, duration: 1s }
+`,
+  });
+  try {
+    const run = await deno(["run", "-A", MAIN, "test", dir], { timeoutMs: 60_000 });
+    assert.equal(run.code, 2, run.stdout + run.stderr);
+    assert.match(run.stdout, /^INVALID ignored under load/m);
+    for (const [at, key] of [["6:43", "count"], ["6:53", "connections"]]) {
+      assert.match(
+        run.stdout,
+        new RegExp(
+          `ignored\\.wire\\.yaml:${at}": "steps\\[0\\]\\.with\\.${key}" belongs to a single run of plugin "echo" and would be ignored under load`,
+        ),
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a load step passes its thresholds against the echo service and fails an impossible one", async () => {
   const dir = await fixtureDir({
     "a.wire.yaml": loadFixture(

@@ -99,6 +99,7 @@ const resp: Plugin<never, RespClientParams, never, RespClientOptions> = definePl
     run: runResp,
     session: openRespSession,
     iteration: RESP_LOAD_ITERATION,
+    loadIgnores: ["count", "connections"],
     positionals: ["target"],
     summary: summarizeResp,
     outcome: respOutcome,
