@@ -66,6 +66,30 @@ Deno.test({
   },
 });
 
+/**
+ * Writes `dir/manifest.json` naming the isolation fixtures' `reach` plugin
+ * (one Deno API per permission kind) with `permissions`.
+ */
+async function writeReachManifest(dir: string, permissions: Record<string, unknown>) {
+  const module = new URL("./fixtures/isolation/plugins.ts", import.meta.url).href;
+  await Deno.writeTextFile(
+    `${dir}/manifest.json`,
+    JSON.stringify({
+      plugins: {
+        reach: {
+          module,
+          description:
+            "Uses one Deno API per permission kind: connect, read, write, env, sys, run, ffi.",
+          roles: ["client"],
+          apiVersion: 1,
+          permissions,
+          export: "reach",
+        },
+      },
+    }),
+  );
+}
+
 const PYTHON_ECHO = `
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -154,23 +178,7 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "wiretest-ffi-manifest-" });
     try {
-      const module = new URL("./fixtures/isolation/plugins.ts", import.meta.url).href;
-      await Deno.writeTextFile(
-        `${dir}/manifest.json`,
-        JSON.stringify({
-          plugins: {
-            reach: {
-              module,
-              description:
-                "Uses one Deno API per permission kind: connect, read, write, env, sys, run, ffi.",
-              roles: ["client"],
-              apiVersion: 1,
-              permissions: { net: ["127.0.0.1"], ffi: ["libc"] },
-              export: "reach",
-            },
-          },
-        }),
-      );
+      await writeReachManifest(dir, { net: ["127.0.0.1"], ffi: ["libc"] });
       const ran = await deno(
         [
           "run",
@@ -225,23 +233,7 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "wiretest-ffi-runner-" });
     try {
       const libc = libcPath()!;
-      const module = new URL("./fixtures/isolation/plugins.ts", import.meta.url).href;
-      await Deno.writeTextFile(
-        `${dir}/manifest.json`,
-        JSON.stringify({
-          plugins: {
-            reach: {
-              module,
-              description:
-                "Uses one Deno API per permission kind: connect, read, write, env, sys, run, ffi.",
-              roles: ["client"],
-              apiVersion: 1,
-              permissions: { ffi: ["libc"] },
-              export: "reach",
-            },
-          },
-        }),
-      );
+      await writeReachManifest(dir, { ffi: ["libc"] });
       await Deno.writeTextFile(
         `${dir}/ffi.wire.yaml`,
         `name: third-party ffi
@@ -280,23 +272,7 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "wiretest-ffi-exporter-" });
     const libc = libcPath()!;
-    const module = new URL("./fixtures/isolation/plugins.ts", import.meta.url).href;
-    await Deno.writeTextFile(
-      `${dir}/manifest.json`,
-      JSON.stringify({
-        plugins: {
-          reach: {
-            module,
-            description:
-              "Uses one Deno API per permission kind: connect, read, write, env, sys, run, ffi.",
-            roles: ["client"],
-            apiVersion: 1,
-            permissions: { ffi: ["libc"] },
-            export: "reach",
-          },
-        },
-      }),
-    );
+    await writeReachManifest(dir, { ffi: ["libc"] });
     // The scrape's target is the library the plugin opens.
     await Deno.writeTextFile(
       `${dir}/exporter.yaml`,
