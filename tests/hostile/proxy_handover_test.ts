@@ -18,6 +18,12 @@ async function api(base: string, method: string, path: string, body?: unknown) {
   return { status: res.status, json: () => JSON.parse(text) };
 }
 
+/** Creates a proxy through the control API; its JSON and the port it listens on. */
+async function createProxy(base: string, name: string, upstream: string) {
+  const created = (await api(base, "POST", "/proxies", { name, upstream })).json();
+  return { created, port: Number(created.listen.slice(created.listen.lastIndexOf(":") + 1)) };
+}
+
 // Python upstream: reads a request to its end, answers `size` bytes, closes.
 const BIG_REPLY = `
 import socket, sys
@@ -68,17 +74,13 @@ Deno.test({
     const service = await startProxyServer({ seed: 1, io: "libc" });
     try {
       const base = formatAddress(service.address);
-      const created = (await api(base, "POST", "/proxies", {
-        name: "big",
-        upstream: `127.0.0.1:${upstream.port}`,
-      })).json();
+      const { created, port } = await createProxy(base, "big", `127.0.0.1:${upstream.port}`);
       assert.equal(created.io, "libc");
-      const at = created.listen.lastIndexOf(":");
       const want = expected(size);
       for (let round = 0; round < 5; round++) {
         using conn = await connectTcp({
           hostname: "127.0.0.1",
-          port: Number(created.listen.slice(at + 1)),
+          port: port,
           ...IO,
         });
         await conn.write(new TextEncoder().encode("GET\n"), IO);
@@ -121,11 +123,7 @@ Deno.test({
       await api(base, "POST", "/proxies", { name: "warm", upstream: formatAddress(echo.address) });
       assert.equal((await api(base, "DELETE", "/proxies/warm")).status, 204);
       const fdsBefore = fdCount();
-      const created = (await api(base, "POST", "/proxies", {
-        name: "hand",
-        upstream: formatAddress(echo.address),
-      })).json();
-      const port = Number(created.listen.slice(created.listen.lastIndexOf(":") + 1));
+      const { port } = await createProxy(base, "hand", formatAddress(echo.address));
       const count = 100;
       const size = 200_000;
       const chunk = 4_000;
@@ -212,14 +210,10 @@ Deno.test({
     const service = await startProxyServer({ seed: 1, io: "libc" });
     try {
       const base = formatAddress(service.address);
-      const created = (await api(base, "POST", "/proxies", {
-        name: "slow",
-        upstream: `127.0.0.1:${upstream.port}`,
-      })).json();
-      const at = created.listen.lastIndexOf(":");
+      const { port } = await createProxy(base, "slow", `127.0.0.1:${upstream.port}`);
       using conn = await connectTcp({
         hostname: "127.0.0.1",
-        port: Number(created.listen.slice(at + 1)),
+        port: port,
         ...IO,
       });
       await conn.write(new TextEncoder().encode("GET\n"), IO);
@@ -259,11 +253,7 @@ Deno.test({
     let late: Deno.ChildProcess | undefined;
     try {
       const base = formatAddress(service.address);
-      const created = (await api(base, "POST", "/proxies", {
-        name: "cap",
-        upstream: formatAddress(echo.address),
-      })).json();
-      const port = Number(created.listen.slice(created.listen.lastIndexOf(":") + 1));
+      const { port } = await createProxy(base, "cap", formatAddress(echo.address));
       for (let i = 0; i < 20; i++) {
         const conn = await connectTcp({ hostname: "127.0.0.1", port, ...IO });
         held.push(conn);
