@@ -1,5 +1,6 @@
 // Starting real peer programs (socat, nc, python3, nginx…) for
 // interoperability tests: bounded waits, and always killed and awaited.
+import { bindUdp } from "../../lib/transport/unstable_udp.ts";
 
 /** A running peer process. */
 export interface Peer extends AsyncDisposable {
@@ -165,4 +166,37 @@ export async function waitForUdp(port: number, timeoutMs = 5000): Promise<void> 
     `a UDP socket on 127.0.0.1:${port}`,
     timeoutMs,
   );
+}
+
+/** A Python UDP echo on 127.0.0.1, answering every datagram to its sender. */
+export interface UdpEchoPeer extends AsyncDisposable {
+  port: number;
+  /** `127.0.0.1:<port>`. */
+  addr: string;
+}
+
+/** Starts a Python UDP echo and waits (bounded) until it answers. */
+export async function pythonUdpEcho(): Promise<UdpEchoPeer> {
+  const port = freePort("udp");
+  const peer = spawnPeer("python3", [
+    "-c",
+    `import socket
+s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",${port}))
+while True:
+  d,a=s.recvfrom(65535); s.sendto(d,a)`,
+  ]);
+  // Ready once it answers.
+  using probe = bindUdp();
+  for (let i = 0; i < 100; i++) {
+    await probe.send(new Uint8Array([1]), { hostname: "127.0.0.1", port });
+    try {
+      await probe.receive({ timeout: 100 });
+      break;
+    } catch { /* not yet */ }
+  }
+  return {
+    port,
+    addr: `127.0.0.1:${port}`,
+    [Symbol.asyncDispose]: () => peer[Symbol.asyncDispose](),
+  };
 }

@@ -11,7 +11,7 @@ import { bindUdp, libcUdpRefusal } from "../../lib/transport/unstable_udp.ts";
 import type { Service } from "../../lib/plugin/types.ts";
 import { runProxyClient, startProxyServer } from "../../plugins/proxy/mod.ts";
 import { outputWithin } from "../_support/command.ts";
-import { freePort, spawnPeer } from "../_support/peer.ts";
+import { pythonUdpEcho } from "../_support/peer.ts";
 
 const LOOPBACK = [{ hostname: "127.0.0.1", port: 0 }];
 
@@ -25,26 +25,6 @@ for _ in range(count):
     s.close()
 print("sent", count)
 `;
-
-async function pythonUdpEcho(): Promise<{ port: number } & AsyncDisposable> {
-  const port = freePort("udp");
-  const peer = spawnPeer("python3", [
-    "-c",
-    `import socket
-s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",${port}))
-while True:
-  d,a=s.recvfrom(65535); s.sendto(d,a)`,
-  ]);
-  using probe = bindUdp();
-  for (let i = 0; i < 100; i++) {
-    await probe.send(new Uint8Array([1]), { hostname: "127.0.0.1", port });
-    try {
-      await probe.receive({ timeout: 100 });
-      break;
-    } catch { /* not yet */ }
-  }
-  return { port, [Symbol.asyncDispose]: () => peer[Symbol.asyncDispose]() };
-}
 
 for (const io of ["deno", "libc"] as const) {
   Deno.test({

@@ -9,7 +9,7 @@ import { runProxyClient, startProxyServer } from "../../plugins/proxy/mod.ts";
 import { runEchoClient, startEchoServer } from "../../plugins/echo/mod.ts";
 import { runFileSender, startFileReceiver } from "../../plugins/file_send/mod.ts";
 import { makeCertificates } from "../_support/certs.ts";
-import { freePort, ignoreWithout, spawnPeer, waitForTcp } from "../_support/peer.ts";
+import { freePort, ignoreWithout, pythonUdpEcho, spawnPeer, waitForTcp } from "../_support/peer.ts";
 
 const IO = { timeout: 10_000 };
 
@@ -17,27 +17,6 @@ async function socatEcho(): Promise<{ addr: string } & AsyncDisposable> {
   const port = freePort();
   const peer = spawnPeer("socat", [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, "EXEC:cat"]);
   await waitForTcp(port);
-  return { addr: `127.0.0.1:${port}`, [Symbol.asyncDispose]: () => peer[Symbol.asyncDispose]() };
-}
-
-async function pythonUdpEcho(): Promise<{ addr: string } & AsyncDisposable> {
-  const port = freePort("udp");
-  const peer = spawnPeer("python3", [
-    "-c",
-    `import socket
-s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",${port}))
-while True:
-  d,a=s.recvfrom(65535); s.sendto(d,a)`,
-  ]);
-  // Ready once it answers.
-  using probe = bindUdp();
-  for (let i = 0; i < 100; i++) {
-    await probe.send(new Uint8Array([1]), { hostname: "127.0.0.1", port });
-    try {
-      await probe.receive({ timeout: 100 });
-      break;
-    } catch { /* not yet */ }
-  }
   return { addr: `127.0.0.1:${port}`, [Symbol.asyncDispose]: () => peer[Symbol.asyncDispose]() };
 }
 
