@@ -21,6 +21,12 @@ export function outputFileError(flag: string, path: string, error: unknown): Usa
   return new UsageError(`Cannot write ${flag} ${quotePath(path)}: ${detail}`, { cause: error });
 }
 
+/**
+ * `--output -` means standard output, as for curl, tar and most Unix tools:
+ * a file really named "-" is still reachable as `./-`.
+ */
+export const STDOUT_PATH = "-";
+
 /** Refuses before anything runs a path no file can have (empty, or with a NUL). */
 export function checkOutputPath(flag: string, path: string): void {
   if (path === "" || path.includes("\0")) throw outputFileError(flag, path, undefined);

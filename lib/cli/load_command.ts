@@ -1,7 +1,7 @@
 // `wiretest load <plugin> [params] --vus/--rate/--duration/…`: a plugin's
 // client role as load. A plugin's session hook keeps a connection per VU;
 // isolated, the whole VU loop runs in the plugin's process.
-import { checkOutputPath, outputFileError } from "./_output_file.ts";
+import { checkOutputPath, outputFileError, STDOUT_PATH } from "./_output_file.ts";
 import { checkLoadPlan, type LoadPlanInput, type StageInput } from "../load/load_plan.ts";
 import { formatLoadReport, loadReportJson } from "../load/load_report.ts";
 import { LOAD_OUTCOME_DECLARATION, loadOutcome } from "../load/load_outcome.ts";
@@ -95,6 +95,11 @@ export async function loadCommand(args: string[]): Promise<number> {
   const logPath = load["hdr-log"]?.[0];
   if (logPath !== undefined) {
     const path = logPath;
+    if (path === STDOUT_PATH) {
+      throw new UsageError(
+        'Cannot write --hdr-log "-": standard output carries the summary; name a file',
+      );
+    }
     checkOutputPath("--hdr-log", path);
     try {
       log = await Deno.open(path, { write: true, create: true, truncate: true });

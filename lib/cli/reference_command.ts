@@ -3,7 +3,7 @@
 // repository's REFERENCE.md is its output for the built-in plugins
 // (`deno task reference`); `--check` says whether a file is up to date.
 // Isolated (the default), a third-party plugin declares from its own Worker.
-import { checkOutputPath, outputFileError } from "./_output_file.ts";
+import { checkOutputPath, outputFileError, STDOUT_PATH } from "./_output_file.ts";
 import type { PluginDescription } from "../plugin/isolation.ts";
 import { EXIT } from "./_exit.ts";
 import { parseCommandArgs, UsageError } from "./_flags.ts";
@@ -20,7 +20,7 @@ present, meaning — from the declarations of the plugins themselves.
 
 Flags:
   --plugins <manifest>  also include the plugins of this manifest (repeatable)
-  --output <file>       write the reference to this file instead of standard output
+  --output <file>       write the reference to this file ("-" or none: standard output)
   --check               with --output: write nothing, exit 1 if the file differs
   --no-isolation        import the plugins into this process instead of asking
                         each in a Worker limited to its manifest's permissions
@@ -47,11 +47,15 @@ export async function referenceCommand(args: string[]): Promise<number> {
     console.log(HELP);
     return EXIT.ok;
   }
-  if (values.check && values.output === undefined) {
-    throw new UsageError("Cannot check the reference: --check needs --output <file>");
+  if (values.check && (values.output === undefined || values.output === STDOUT_PATH)) {
+    throw new UsageError(
+      `Cannot check the reference: --check needs --output <file>${
+        values.output === STDOUT_PATH ? ', not "-" (standard output)' : ""
+      }`,
+    );
   }
   const text = await referenceFor(values.plugins ?? [], values["no-isolation"] !== true);
-  if (values.output === undefined) {
+  if (values.output === undefined || values.output === STDOUT_PATH) {
     await Deno.stdout.write(new TextEncoder().encode(text));
     return EXIT.ok;
   }

@@ -1,7 +1,7 @@
 // `wiretest report html <events.jsonl…> --output report.html`: the HTML page
 // `--reporter html` writes, built after the fact from saved JSON lines
 // (`--reporter jsonl`); several files (shards) make one page.
-import { checkOutputPath, outputFileError } from "./_output_file.ts";
+import { checkOutputPath, outputFileError, STDOUT_PATH } from "./_output_file.ts";
 import { InputFileError, readInputTextFile } from "../plugin/input_file.ts";
 import { checkReportEvent } from "./_report_events.ts";
 import { dirname } from "node:path";
@@ -85,7 +85,7 @@ export async function reportCommand(args: string[]): Promise<number> {
       { cause: error },
     );
   }
-  if (values.output === "-") {
+  if (values.output === STDOUT_PATH) {
     await Deno.stdout.write(new TextEncoder().encode(page));
     return EXIT.ok;
   }

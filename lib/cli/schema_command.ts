@@ -3,7 +3,7 @@
 // editors (`# yaml-language-server: $schema=…`). Isolated (the default), each
 // third-party plugin describes itself from its own Worker: its module is
 // never imported into this process (built-in ones are, see _load_plugin.ts).
-import { checkOutputPath, outputFileError } from "./_output_file.ts";
+import { checkOutputPath, outputFileError, STDOUT_PATH } from "./_output_file.ts";
 import { fixtureJsonSchema } from "../fixture/json_schema.ts";
 import type { PluginDescription } from "../plugin/isolation.ts";
 import type { JsonSchema, ParamsJsonSchemas } from "../plugin/json_schema.ts";
@@ -22,7 +22,7 @@ params are checked under "with:". Point editors at it with a first line
 
 Flags:
   --plugins <manifest>  also include the plugins of this manifest (repeatable)
-  --output <file>       write the schema to this file instead of standard output
+  --output <file>       write the schema to this file ("-" or none: standard output)
   --no-isolation        import the plugins into this process instead of asking
                         each in a Worker limited to its manifest's permissions
   -h, --help            this help`;
@@ -55,7 +55,7 @@ export async function schemaCommand(args: string[]): Promise<number> {
     isolation: values["no-isolation"] !== true,
   });
   const text = `${JSON.stringify(schema, null, 2)}\n`;
-  if (values.output === undefined) {
+  if (values.output === undefined || values.output === STDOUT_PATH) {
     await Deno.stdout.write(new TextEncoder().encode(text));
   } else {
     checkOutputPath("--output", values.output);

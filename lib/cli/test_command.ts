@@ -1,6 +1,6 @@
 // `wiretest test [paths…]`: discover fixture files, run them, report, and
 // exit 0 (all passed), 1 (some failed) or 2 (usage error, invalid fixtures).
-import { checkOutputPath, outputFileError } from "./_output_file.ts";
+import { checkOutputPath, outputFileError, STDOUT_PATH } from "./_output_file.ts";
 import { dirname } from "node:path";
 import { parseDuration } from "../fixture/duration.ts";
 import { parseSize } from "../fixture/size.ts";
@@ -40,8 +40,8 @@ Flags:
   --shard <i/n>              run part i of n: the k-th file (sorted, from 0) is in part k mod n + 1
   --reporter <name>          ${REPORTER_NAMES.join(", ")} (default console; repeatable)
   --output <file>            write the --reporter before it to this file instead of standard
-                             output (its folder is made if missing); with several reporters
-                             at most one has no --output, e.g.
+                             output (its folder is made if missing; "-" is standard output);
+                             with several reporters at most one writes to standard output, e.g.
                              --reporter console --reporter html --output report.html
   --plugins <manifest>       also load plugins from this manifest (repeatable)
   --trust <manifest>         fixtures may name this manifest in plugins: wherever it is
@@ -326,6 +326,7 @@ function chooseReporters(
     }
     choices[0].output = early;
   }
+  for (const choice of choices) if (choice.output === STDOUT_PATH) delete choice.output;
   const onStdout = choices.filter((c) => c.output === undefined);
   if (onStdout.length > 1) {
     throw new UsageError(
