@@ -20,6 +20,7 @@
 import denoJson from "../../deno.json" with { type: "json" };
 
 import { EXIT } from "./_exit.ts";
+import { isStdoutClosed } from "../_internal/stdout.ts";
 import { errorLine, oneLine } from "./_one_line.ts";
 import { CLIENT_ALIASES } from "./client_aliases.ts";
 
@@ -81,7 +82,8 @@ function withoutNoFfi(args: string[]): string[] {
  * Runs the CLI with `args` and returns the exit code (it does not exit).
  *
  * @param args Command-line arguments, without the program name.
- * @returns The exit code: 0 success, 1 failure, 2 usage error.
+ * @returns The exit code: 0 success, 1 failure, 2 usage error, 141 standard
+ *   output closed by its reader.
  *
  * @example Asking for help
  * ```ts
@@ -182,6 +184,8 @@ export async function main(args: string[]): Promise<number> {
 
 /** Prints an error as one line (a stack too with `--debug`) and picks the exit code. */
 function reportError(error: unknown, debug: boolean): number {
+  // Nobody reads what is left (`| head -1`): stop quietly, as git and grep do.
+  if (isStdoutClosed(error)) return EXIT.stdoutClosed;
   const err = error instanceof Error ? error : new Error(String(error));
   const problems = (err as { problems?: unknown }).problems;
   if (Array.isArray(problems) && problems.length > 1) {

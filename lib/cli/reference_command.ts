@@ -3,6 +3,7 @@
 // repository's REFERENCE.md is its output for the built-in plugins
 // (`deno task reference`); `--check` says whether a file is up to date.
 // Isolated (the default), a third-party plugin declares from its own Worker.
+import { writeStdoutSync } from "../_internal/stdout.ts";
 import { checkOutputPath, outputFileError, STDOUT_PATH } from "./_output_file.ts";
 import type { PluginDescription } from "../plugin/isolation.ts";
 import { EXIT } from "./_exit.ts";
@@ -56,7 +57,7 @@ export async function referenceCommand(args: string[]): Promise<number> {
   }
   const text = await referenceFor(values.plugins ?? [], values["no-isolation"] !== true);
   if (values.output === undefined || values.output === STDOUT_PATH) {
-    await Deno.stdout.write(new TextEncoder().encode(text));
+    writeStdoutSync(text);
     return EXIT.ok;
   }
   if (!values.check) {

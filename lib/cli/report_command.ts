@@ -1,6 +1,7 @@
 // `wiretest report html <events.jsonl…> --output report.html`: the HTML page
 // `--reporter html` writes, built after the fact from saved JSON lines
 // (`--reporter jsonl`); several files (shards) make one page.
+import { writeStdoutSync } from "../_internal/stdout.ts";
 import { checkOutputPath, outputFileError, STDOUT_PATH } from "./_output_file.ts";
 import { InputFileError, readInputTextFile } from "../plugin/input_file.ts";
 import { checkReportEvent } from "./_report_events.ts";
@@ -86,7 +87,7 @@ export async function reportCommand(args: string[]): Promise<number> {
     );
   }
   if (values.output === STDOUT_PATH) {
-    await Deno.stdout.write(new TextEncoder().encode(page));
+    writeStdoutSync(page);
     return EXIT.ok;
   }
   checkOutputPath("--output", values.output);

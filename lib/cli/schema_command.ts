@@ -3,6 +3,7 @@
 // editors (`# yaml-language-server: $schema=…`). Isolated (the default), each
 // third-party plugin describes itself from its own Worker: its module is
 // never imported into this process (built-in ones are, see _load_plugin.ts).
+import { writeStdoutSync } from "../_internal/stdout.ts";
 import { checkOutputPath, outputFileError, STDOUT_PATH } from "./_output_file.ts";
 import { fixtureJsonSchema } from "../fixture/json_schema.ts";
 import type { PluginDescription } from "../plugin/isolation.ts";
@@ -56,7 +57,7 @@ export async function schemaCommand(args: string[]): Promise<number> {
   });
   const text = `${JSON.stringify(schema, null, 2)}\n`;
   if (values.output === undefined || values.output === STDOUT_PATH) {
-    await Deno.stdout.write(new TextEncoder().encode(text));
+    writeStdoutSync(text);
   } else {
     checkOutputPath("--output", values.output);
     try {

@@ -23,7 +23,7 @@ import {
 } from "./_format.ts";
 import { grantLine } from "./_grants.ts";
 import { StepLog } from "./_step_log.ts";
-import { writeStdoutSync } from "./_stdout.ts";
+import { writeStdoutSync } from "../_internal/stdout.ts";
 
 /** Options for {@linkcode consoleReporter}. */
 export interface ConsoleReporterOptions {

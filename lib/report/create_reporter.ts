@@ -9,7 +9,7 @@ import { htmlReporter } from "./html_reporter.ts";
 import { jsonLinesReporter } from "./json_lines_reporter.ts";
 import { junitReporter } from "./junit_reporter.ts";
 import { tapReporter } from "./tap_reporter.ts";
-import { writeStdoutSync } from "./_stdout.ts";
+import { writeStdoutSync } from "../_internal/stdout.ts";
 
 /** The names `--reporter` accepts. */
 export type ReporterName = "console" | "html" | "jsonl" | "junit" | "tap";
