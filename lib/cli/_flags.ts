@@ -350,10 +350,9 @@ export function flagsHelp(
     PLUGIN_MEMORY_HELP,
   ],
 ): string {
-  const lines: string[] = [];
-  const rows = specs
+  const rows: [string, string][] = specs
     .filter((s) => !positionals.includes(s.param))
-    .map((s) => {
+    .map((s): [string, string] => {
       const value = s.kind === "boolean"
         ? ""
         : s.kind === "enum"
@@ -370,10 +369,14 @@ export function flagsHelp(
       return [left, `${s.description}${dflt}${also}`];
     });
   rows.push(...extra);
-  const width = Math.min(34, Math.max(0, ...rows.map(([l]) => l.length)) + 2);
-  // A long flag still gets two spaces before its description.
-  for (const [left, right] of rows) {
-    lines.push(`${left.padEnd(Math.max(width, left.length + 2))}${right}`);
-  }
-  return lines.join("\n");
+  return helpRows(rows);
+}
+
+/**
+ * Flag rows of a help text, every description starting in one column: two
+ * spaces after the longest flag.
+ */
+export function helpRows(rows: readonly (readonly [string, string])[]): string {
+  const width = Math.max(0, ...rows.map(([left]) => left.length)) + 2;
+  return rows.map(([left, right]) => `${left.padEnd(width)}${right}`).join("\n");
 }

@@ -12,7 +12,7 @@ import { compileExpectation } from "../fixture/expectation.ts";
 import type { Expectation } from "../fixture/types.ts";
 import { FixtureError } from "../fixture/fixture_error.ts";
 import { undeclaredExpectations } from "../fixture/undeclared_expectations.ts";
-import { flagsHelp, flagSpecs, parseFlags, UsageError, usageLine } from "./_flags.ts";
+import { flagsHelp, flagSpecs, helpRows, parseFlags, UsageError, usageLine } from "./_flags.ts";
 import { openPlugin } from "./_load_plugin.ts";
 import { EXIT } from "./_exit.ts";
 import { oneLine, printable } from "./_one_line.ts";
@@ -24,8 +24,9 @@ const LOAD_FLAGS: Record<string, string> = {
   "--duration": 'how long, with a unit: "10s", "1m"',
   "--iterations": "closed model: stop after this many iterations in all",
   "--stage": 'a ramp "<duration>:<target>" (VUs closed, rate open), repeatable',
-  "--max-vus": "open model: most VUs",
-  "--pre-allocated-vus": "open model: VUs opened before the first iteration",
+  "--max-vus": "open model: most VUs (default: the top rate, at least 1, at most 1000)",
+  "--pre-allocated-vus":
+    "open model: VUs opened before the first iteration (default: 1 + top rate / 100, at most --max-vus)",
   "--shard": "i/n: run this machine's part of the plan",
   "--hdr-log": "write per-second HdrHistogram interval logs to this file",
   "--threshold": 'an expectation on the load metrics, "metrics.rtt_p99_ms: < 20ms", repeatable',
@@ -314,14 +315,17 @@ function wrap<T>(f: () => T): T {
 }
 
 function loadHelp(plugin: string, pluginFlags: string, iteration?: string): string {
-  const rows = Object.entries(LOAD_FLAGS).map(([flag, text]) =>
-    `  ${(flag + (SWITCHES.has(flag) ? "" : " <value>")).padEnd(28)}${text}`
-  );
+  const rows: [string, string][] = Object.entries(LOAD_FLAGS).map(([flag, text]) => [
+    `  ${flag}${SWITCHES.has(flag) ? "" : " <value>"}`,
+    text,
+  ]);
+  rows.push([
+    "  --no-isolation",
+    "run the plugin in this process (isolated, the VU loop runs in the plugin's)",
+  ]);
   return `${usageLine(`load ${plugin}`, [])}\n\nRun a plugin's client role as load.${
     iteration ? `\n\nOne iteration: ${iteration}` : ""
-  }\n\nLoad flags:\n${
-    rows.join("\n")
-  }\n  --no-isolation              run the plugin in this process (isolated, the VU loop runs in the plugin's)\n${
+  }\n\nLoad flags:\n${helpRows(rows)}\n${
     pluginFlags ? `\nPlugin flags:\n${pluginFlags}\n` : ""
   }\nExit codes: 0 no errors and thresholds met, 1 errors or a breached threshold, 2 usage error, 130 interrupted.`;
 }

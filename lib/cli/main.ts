@@ -50,20 +50,20 @@ Commands:
   new plugin <name>           scaffold a plugin folder that passes its own test
 
 Common flags:
-  --json              print the whole outcome as JSON
-  --plugins <file>    also load plugins from this manifest (repeatable)
-  --debug             print stack traces and plugin log lines
-  --no-isolation      run plugins in-process instead of in a process limited to
-                      the permissions their manifest entry grants
-  --plugin-memory-mib <n>  memory ceiling of a plugin's process, MiB (default 512)
-  --no-ffi            UDP through Deno's sockets: no plugin loads libc (udp-ping
-                      and echo's UDP server otherwise do, as fact io "libc")
-  --trust-ffi <file>  plugins of this manifest may load libc through FFI too
-                      (FFI escapes every Deno permission; built-ins only otherwise)
-  -h, --help          help for a command (wiretest echo --help)
-  -V, --version       print the version
+  --json                      print the whole outcome as JSON
+  --plugins <file>            also load plugins from this manifest (repeatable)
+  --debug                     print stack traces and plugin log lines
+  --no-isolation              run plugins in-process instead of in a process limited to
+                              the permissions their manifest entry grants
+  --plugin-memory-mib <n>     memory ceiling of a plugin's process, MiB (default 512)
+  --no-ffi                    UDP through Deno's sockets: no plugin loads libc (udp-ping
+                              and echo's UDP server otherwise do, as fact io "libc")
+  --trust-ffi <file>          plugins of this manifest may load libc through FFI too
+                              (FFI escapes every Deno permission; built-ins only otherwise)
+  -h, --help                  help for a command (wiretest echo --help)
+  -V, --version               print the version
 
-Exit codes: 0 success, 1 the exchange failed, 2 usage error.`;
+Exit codes: 0 success, 1 the exchange failed, 2 usage error, 141 standard output closed early.`;
 
 /**
  * `args` without `--no-ffi` (before any `--`), which every command takes:

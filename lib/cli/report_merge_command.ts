@@ -10,7 +10,12 @@ import { EXIT } from "./_exit.ts";
 const HELP = `Usage: wiretest report merge <log> [<log>…] [--json] [--distribution]
 
 Adds the HdrHistogram interval logs load shards wrote (--hdr-log) and prints
-the corrected and uncorrected latency percentiles of all of them.`;
+the corrected and uncorrected latency percentiles of all of them.
+
+Flags:
+  --json          print the summary as JSON
+  --distribution  also print the HdrHistogram percentile distribution (wrk2's format)
+  -h, --help      this help`;
 
 export async function reportMergeCommand(rest: string[]): Promise<number> {
   if (rest.includes("--help") || rest.includes("-h")) {

@@ -123,7 +123,7 @@ const proxySchema = z.object({
  */
 export const proxyServerParams: ParamsSchema<ProxyServerParams, ProxyServerOptions> = z.object({
   host: z.string().superRefine(hostIssue).default("127.0.0.1").describe(
-    "Address the control API binds (default loopback only)",
+    "Address the control API binds (loopback only unless told)",
   ),
   port: z.number().int().min(0).max(65535).default(0).describe(
     "Control API port; 0 picks a free one",
