@@ -27,3 +27,5 @@ export * from "./unix.ts";
 export * from "./tls.ts";
 export * from "./read_full.ts";
 export * from "./serve_connections.ts";
+export * from "./forwarding_conn.ts";
+export * from "./min_data_rate.ts";

@@ -5,8 +5,9 @@
  *
  * @module
  */
+import { ForwardingConn } from "./forwarding_conn.ts";
 import { pause } from "../_internal/pause.ts";
-import type { Address, Conn, IoOptions, Listener, StreamTransport, TimingMarks } from "./types.ts";
+import type { Address, Conn, IoOptions, Listener } from "./types.ts";
 
 /** Why {@linkcode serveConnections} closed a connection itself. */
 export type ServedCloseReason = "idle" | "deadline" | "shutdown";
@@ -366,57 +367,24 @@ class Sweeper {
 }
 
 /** A connection whose reads and writes count as activity. */
-class TrackedConn implements Conn {
-  #conn: Conn;
+class TrackedConn extends ForwardingConn {
   #session: Session;
 
   constructor(conn: Conn, session: Session) {
-    this.#conn = conn;
+    super(conn);
     this.#session = session;
-  }
-
-  get transport(): StreamTransport {
-    return this.#conn.transport;
-  }
-  get localAddr(): Address {
-    return this.#conn.localAddr;
-  }
-  get remoteAddr(): Address {
-    return this.#conn.remoteAddr;
-  }
-  get timings(): TimingMarks {
-    return this.#conn.timings;
-  }
-  get closed(): boolean {
-    return this.#conn.closed;
   }
 
   // Marked when an operation starts, not when it ends: no promise of our
   // own on the hottest path there is. A read that waits long for a silent
   // peer, or a write that a peer does not drain, is what idle means.
-  read(buffer: Uint8Array, options?: IoOptions): Promise<number | null> {
+  override read(buffer: Uint8Array, options?: IoOptions): Promise<number | null> {
     this.#session.touch();
-    return this.#conn.read(buffer, options);
+    return this.inner.read(buffer, options);
   }
 
-  write(data: Uint8Array, options?: IoOptions): Promise<void> {
+  override write(data: Uint8Array, options?: IoOptions): Promise<void> {
     this.#session.touch();
-    return this.#conn.write(data, options);
-  }
-
-  closeWrite(): Promise<void> {
-    return this.#conn.closeWrite();
-  }
-  close(): void {
-    this.#conn.close();
-  }
-  setNoDelay(enable?: boolean): void {
-    this.#conn.setNoDelay(enable);
-  }
-  setKeepAlive(enable?: boolean): void {
-    this.#conn.setKeepAlive(enable);
-  }
-  [Symbol.dispose](): void {
-    this.#conn.close();
+    return this.inner.write(data, options);
   }
 }

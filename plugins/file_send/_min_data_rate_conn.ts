@@ -1,17 +1,14 @@
 // The receiver's minimum data rate: a sender that trickles (one byte every
 // 2 s) is never silent for the idle timeout, yet would hold its transfer and
 // temporary file for ever. Each read gets a deadline that the bytes received
-// push back, as the HTTP responder's minDataRate (Kestrel's
-// MinRequestBodyDataRate) does: from the first byte, `graceMs` ahead, each
-// byte `1 / bytesPerSecond` s later, never more than `graceMs` ahead of now,
-// so a fast start buys no licence to trickle afterwards.
+// push back, by the rule the HTTP responder's minDataRate keeps too
+// (lib/transport/min_data_rate.ts), from the sender's first byte.
 import {
-  type Address,
   type Conn,
+  ForwardingConn,
   type IoOptions,
-  type StreamTransport,
+  MinDataRateDeadline,
   TimeoutError,
-  type TimingMarks,
 } from "../../lib/transport/mod.ts";
 import { FileSendError } from "./protocol.ts";
 
@@ -21,14 +18,10 @@ import { FileSendError } from "./protocol.ts";
  * more than `graceMs`. Silence before the first byte, and any read that times
  * out on its own `timeout`, stay the caller's (`stalled`).
  */
-export class MinDataRateConn implements Conn {
-  #conn: Conn;
-  #bytesPerSecond: number;
-  #graceMs: number;
+export class MinDataRateConn extends ForwardingConn {
+  #rate: MinDataRateDeadline;
   #firstByteAt: number | undefined;
   #received = 0;
-  /** `Date.now()` by which more bytes must have come; `Infinity` before the first. */
-  #limit = Infinity;
 
   /**
    * @param conn The connection read from.
@@ -36,35 +29,19 @@ export class MinDataRateConn implements Conn {
    * @param graceMs Slack before the rate counts.
    */
   constructor(conn: Conn, bytesPerSecond: number, graceMs: number) {
-    this.#conn = conn;
-    this.#bytesPerSecond = bytesPerSecond;
-    this.#graceMs = graceMs;
+    super(conn);
+    this.#rate = new MinDataRateDeadline(bytesPerSecond, graceMs);
   }
 
-  get transport(): StreamTransport {
-    return this.#conn.transport;
-  }
-  get localAddr(): Address {
-    return this.#conn.localAddr;
-  }
-  get remoteAddr(): Address {
-    return this.#conn.remoteAddr;
-  }
-  get timings(): TimingMarks {
-    return this.#conn.timings;
-  }
-  get closed(): boolean {
-    return this.#conn.closed;
-  }
-
-  async read(buffer: Uint8Array, options: IoOptions = {}): Promise<number | null> {
-    const limit = this.#limit;
+  override async read(buffer: Uint8Array, options: IoOptions = {}): Promise<number | null> {
+    // `Date.now()` by which more bytes must have come; `Infinity` before the first.
+    const limit = this.#rate.deadline ?? Infinity;
     const own = options.timeout === undefined ? Infinity : Date.now() + options.timeout;
     const ownDeadline = Math.min(own, options.deadline ?? Infinity);
-    if (limit >= ownDeadline) return this.#count(await this.#conn.read(buffer, options));
+    if (limit >= ownDeadline) return this.#count(await this.inner.read(buffer, options));
     try {
       return this.#count(
-        await this.#conn.read(buffer, { signal: options.signal, deadline: limit }),
+        await this.inner.read(buffer, { signal: options.signal, deadline: limit }),
       );
     } catch (error) {
       if (!(error instanceof TimeoutError)) throw error;
@@ -74,42 +51,23 @@ export class MinDataRateConn implements Conn {
         `Cannot receive file: the sender sent ${this.#received} bytes in ${
           seconds.toFixed(1)
         } s, ` +
-          `slower than the minimum of ${this.#bytesPerSecond} bytes/s`,
+          `slower than the minimum of ${this.#rate.bytesPerSecond} bytes/s`,
         "receiver",
         { cause: error },
       );
     }
   }
 
-  write(data: Uint8Array, options?: IoOptions): Promise<void> {
-    return this.#conn.write(data, options);
-  }
-  closeWrite(): Promise<void> {
-    return this.#conn.closeWrite();
-  }
-  close(): void {
-    this.#conn.close();
-  }
-  setNoDelay(enable?: boolean): void {
-    this.#conn.setNoDelay(enable);
-  }
-  setKeepAlive(enable?: boolean): void {
-    this.#conn.setKeepAlive(enable);
-  }
-  [Symbol.dispose](): void {
-    this.#conn.close();
-  }
-
   #count(n: number | null): number | null {
     if (n === null || n === 0) return n;
     this.#received += n;
-    if (this.#bytesPerSecond === 0) return n;
+    if (!this.#rate.enabled) return n;
     const now = Date.now();
     if (this.#firstByteAt === undefined) {
       this.#firstByteAt = now;
-      this.#limit = now + this.#graceMs;
+      this.#rate.start(now);
     }
-    this.#limit = Math.min(this.#limit + n * 1000 / this.#bytesPerSecond, now + this.#graceMs);
+    this.#rate.received(n, now);
     return n;
   }
 }

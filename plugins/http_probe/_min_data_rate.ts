@@ -1,63 +1,51 @@
-// A minimum data rate for the responder's request bodies and responses, in
-// the spirit of Kestrel's MinRequestBodyDataRate / MinResponseDataRate: a
-// client that trickles a body (one byte every 2 s) or reads an answer that
-// slowly is never silent, so the idle timeout alone would keep it forever.
-import type { ServedConnection } from "../../lib/transport/mod.ts";
+// A minimum data rate for the responder's request bodies and responses: the
+// rule the file-send receiver keeps too (lib/transport/min_data_rate.ts),
+// applied through the served connection's deadline.
+import { MinDataRateDeadline, type ServedConnection } from "../../lib/transport/mod.ts";
 
 /**
  * Keeps a connection's deadline (`setDeadline`, closed with reason
- * `"deadline"`) in step with `bytesPerSecond`:
- *
- * - reading, the deadline starts `graceMs` ahead and every byte received
- *   moves it `1 / bytesPerSecond` s later, never more than `graceMs` ahead of
- *   now: a burst buys no licence to trickle afterwards;
- * - writing `n` bytes, the write must be done within
- *   `graceMs + n / bytesPerSecond` s (a write's progress is not visible
- *   until it ends, so each write is given its own allowance).
+ * `"deadline"`) in step with `bytesPerSecond` ({@linkcode MinDataRateDeadline}'s
+ * rule, on `performance.now()`): a body's deadline starts `graceMs` ahead and
+ * its bytes push it back; a write of `n` bytes must be done within
+ * `graceMs + n / bytesPerSecond` s.
  *
  * `bytesPerSecond` 0 turns it off.
  */
 export class MinDataRate {
   #connection: ServedConnection;
-  #msPerByte: number;
-  #graceMs: number;
-  /** `performance.now()` at which the read side runs out, while reading. */
-  #readDeadline: number | undefined;
+  #rate: MinDataRateDeadline;
 
   constructor(connection: ServedConnection, bytesPerSecond: number, graceMs: number) {
     this.#connection = connection;
-    this.#msPerByte = bytesPerSecond > 0 ? 1000 / bytesPerSecond : 0;
-    this.#graceMs = graceMs;
+    this.#rate = new MinDataRateDeadline(bytesPerSecond, graceMs);
   }
 
   /** A body starts arriving. */
   startReading(): void {
-    if (this.#msPerByte === 0) return;
-    this.#readDeadline = performance.now() + this.#graceMs;
-    this.#connection.setDeadline(this.#graceMs);
+    if (!this.#rate.enabled) return;
+    this.#rate.start(performance.now());
+    this.#connection.setDeadline(this.#rate.graceMs);
   }
 
   /** `count` body bytes arrived. */
   received(count: number): void {
-    if (this.#readDeadline === undefined) return;
     const now = performance.now();
-    this.#readDeadline = Math.min(
-      this.#readDeadline + count * this.#msPerByte,
-      now + this.#graceMs,
-    );
-    this.#connection.setDeadline(Math.max(0, this.#readDeadline - now), this.#graceMs);
+    const deadline = this.#rate.received(count, now);
+    if (deadline === undefined) return;
+    this.#connection.setDeadline(Math.max(0, deadline - now), this.#rate.graceMs);
   }
 
   /** A write of `count` bytes starts. */
   writing(count: number): void {
-    this.#readDeadline = undefined;
-    if (this.#msPerByte === 0) return;
-    this.#connection.setDeadline(this.#graceMs + count * this.#msPerByte);
+    this.#rate.stop();
+    if (!this.#rate.enabled) return;
+    this.#connection.setDeadline(this.#rate.writeAllowance(count));
   }
 
   /** Nothing to measure (a wait of the server's own making, or between requests). */
   stop(): void {
-    this.#readDeadline = undefined;
+    this.#rate.stop();
     this.#connection.setDeadline(undefined);
   }
 }
