@@ -46,7 +46,9 @@ export interface IsolatedExecutorOptions {
  * beyond them. `prepare` validates params in that process (the plugin's
  * schema never runs here); `run` and `serve` send them there, where they
  * are validated again: parsed params never leave an untrusted process, and
- * a pooled role may run in another one. A plugin that
+ * a pooled role may run in another one. A process parses the same params
+ * once and reuses the result (it keeps the last 128 inputs it parsed; only
+ * plain JSON ones), as the in-process executor reuses a prepared role's. A plugin that
  * reaches outside its grant fails with a `PluginPermissionError`, one over
  * its memory ceiling with a `PluginMemoryError`.
  *

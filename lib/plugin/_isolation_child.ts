@@ -12,6 +12,7 @@ import { validateParams } from "./params_schema.ts";
 import { describeError } from "./run.ts";
 import type { AnyPlugin, LogLevel, Outcome, Progress, Service } from "./types.ts";
 import { pluginOf } from "./_isolation_checks.ts";
+import { ParamsCache } from "./_isolation_params_cache.ts";
 import { denialInOutcome, denialOf } from "./_isolation_denial.ts";
 import { describePlugin } from "./_isolation_describe.ts";
 import { chunksOf, encodeFrame, readFrames } from "./_isolation_frames.ts";
@@ -49,6 +50,8 @@ const queued: Request[] = [];
 const jobs = new Map<number, AbortController>();
 const services = new Map<number, { service: Service; ctx: OwnedContext }>();
 const encoder = new TextEncoder();
+// A prepared role's params come again with each of its runs: parsed once.
+const parsedParams = new ParamsCache();
 let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
 let statsWriter: WritableStreamDefaultWriter<Uint8Array> | undefined;
 let statsConnecting: Promise<void> | undefined;
@@ -311,7 +314,11 @@ function roleError(plugin: AnyPlugin, role: "server" | "client", verb: string): 
 function params(plugin: AnyPlugin, role: "server" | "client", input: unknown): unknown {
   const schema = plugin[role]?.params;
   if (!schema) throw roleError(plugin, role, role === "client" ? "run" : "start");
-  return validateParams(schema, input, `plugin "${plugin.name}" (${role})`);
+  return parsedParams.parse(
+    role,
+    input,
+    (raw) => validateParams(schema, raw, `plugin "${plugin.name}" (${role})`),
+  );
 }
 
 function checkParams(plugin: AnyPlugin, request: Extract<Request, { type: "check" }>): void {

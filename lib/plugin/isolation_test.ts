@@ -607,6 +607,44 @@ Deno.test("IsolationPool reuses one warm Worker for consecutive steps", async ()
   await service.close();
 });
 
+Deno.test("a pooled plugin process parses a role's params once per input, and never lends one input's to another", async () => {
+  await using pool = new IsolationPool();
+  const parses = fixture("parses");
+  const run = async (input: Record<string, unknown>) => {
+    const outcome = await runIsolatedClient(parses, input, { pool });
+    assert.equal(outcome.ok, true, JSON.stringify(outcome.error));
+    return outcome;
+  };
+  // The same params again: parsed once in that process (they were twice).
+  assert.equal((await run({ value: 1 })).metrics.parses, 1);
+  assert.equal((await run({ value: 1 })).metrics.parses, 1);
+  // Inputs alike as text or as values each get their own parsed params.
+  const inputs: Record<string, unknown>[] = [
+    { value: 1 },
+    { value: "1" },
+    { value: true },
+    { value: "true" },
+    { value: null },
+    { value: 1, tags: ["a"] },
+    { value: 1, tags: ["b"] },
+    { value: 1, tags: [] },
+  ];
+  for (let round = 0; round < 2; round++) {
+    for (const input of inputs) {
+      const { facts } = await run(input);
+      const value = input.value;
+      assert.deepEqual(facts, {
+        value,
+        kind: value === null ? "null" : typeof value,
+        tags: input.tags ?? [],
+      });
+    }
+  }
+  // Eight different inputs, each parsed once however often it came.
+  assert.equal((await run({ value: 1 })).metrics.parses, 8);
+  assert.equal(pool.size, 1);
+});
+
 Deno.test("IsolationPool.close() stops a running service", async () => {
   const pool = new IsolationPool();
   const echo = builtin.get("echo");
