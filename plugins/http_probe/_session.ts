@@ -27,6 +27,9 @@ export interface Phases {
   total: number;
 }
 
+/** The phases of an exchange that ended before they all did. */
+export type FinishedPhases = Partial<Pick<Phases, "dns" | "connect" | "tls" | "ttfb">>;
+
 /** A request ready to send. */
 export interface OutgoingRequest {
   url: URL;
@@ -126,6 +129,12 @@ export class Session {
   requests = 0;
   /** Milliseconds spent on TLS inspections, which no phase counts. */
   pausedMs = 0;
+  /**
+   * The phases the exchange under way (or the last one) finished, in ms: a
+   * probe that fails midway reports what it measured, as blackbox_exporter
+   * does (a timeout while waiting for the response still has its connect).
+   */
+  finished: FinishedPhases = {};
 
   constructor(options: SessionOptions, watch: WatchdogLike) {
     this.#options = options;
@@ -177,6 +186,7 @@ export class Session {
       reused = false;
     }
     let start = performance.now();
+    this.finished = reused ? { dns: 0, connect: 0, tls: 0 } : {};
     let marks = reused
       ? { dns: start, connect: start, tls: start, ready: start, pausedMs: 0 }
       : await this.#open(request.url, start);
@@ -195,6 +205,7 @@ export class Session {
       await this.#awaitResponse();
     }
     const firstByte = performance.now();
+    this.finished.ttfb = firstByte - marks.ready;
     const reader = this.#reader!;
     this.#watch.activity = this.#reading;
     const { maxHeaderBytes, maxBodyBytes } = this.#options;
@@ -258,6 +269,10 @@ export class Session {
     const addresses = literal ? [host] : await resolve(host, signal);
     // An IP literal has no lookup: its DNS phase is empty, as in curl.
     const dns = literal ? start : performance.now();
+    this.finished = { dns: dns - start };
+    // When the TCP connection under way started: its connect ends where the
+    // TLS handshake begins (an inspection connection before it is not counted).
+    let connectStart = dns;
     let conn: Conn | undefined;
     let tls: OpenedTls | undefined;
     let lastError: unknown;
@@ -269,6 +284,9 @@ export class Session {
         if (url.protocol === "https:") {
           tls = await this.#tlsOpener.open(hostname, port, host, signal, (step) => {
             this.#watch.activity = { operation: step, address: where };
+            const now = performance.now();
+            if (step === "connect") connectStart = now;
+            else this.finished = { dns: dns - start, connect: now - connectStart };
           });
           conn = tls.conn;
         } else {
@@ -295,6 +313,11 @@ export class Session {
     const tlsEnd = tls?.tlsEnd ?? connected;
     const ready = performance.now();
     this.pausedMs += pausedMs + (ready - tlsEnd);
+    this.finished = {
+      dns: dns - start,
+      connect: connected - dns - pausedMs,
+      tls: tlsEnd - connected,
+    };
     return { dns, connect: connected, tls: tlsEnd, ready, pausedMs };
   }
 

@@ -69,7 +69,8 @@ export interface RedirectHop {
  * response ({@linkcode HttpParseError}), a limit exceeded (`RangeError`), a
  * redirect loop ({@linkcode RedirectError}) all come back as `ok: false`
  * with `error` and every metric and fact gathered until then (phases of the
- * requests that completed, redirect hops, TLS facts). Any status is an
+ * requests that completed, and those a failed first request finished, e.g.
+ * `connect_ms` when no answer came; redirect hops, TLS facts). Any status is an
  * observation unless `fail` is set: then a status of 400 or more, on any
  * request, is an {@linkcode HttpStatusError}, after the metrics and facts
  * of the response are recorded. A request whose reused connection closed
@@ -220,6 +221,14 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
     // Repeats that completed before the failure still have latencies.
     if (params.repeat > 1) Object.assign(metrics, summaryMetrics("latency", latency.summary()));
     facts.redirects = hops;
+    // The first request failed midway: the phases it finished are measured.
+    if (metrics.dns_ms === undefined && session) {
+      const f = session.finished;
+      if (f.dns !== undefined) metrics.dns_ms = f.dns;
+      if (f.connect !== undefined) metrics.connect_ms = f.connect;
+      if (f.tls !== undefined) metrics.tls_ms = f.tls;
+      if (f.ttfb !== undefined) metrics.ttfb_ms = f.ttfb;
+    }
     // A refused certificate still has its facts: the handshake completed.
     if (facts.tls === undefined && session?.refusedTls) facts.tls = session.refusedTls;
     const described = describeError(watch.explain(error));
