@@ -11,6 +11,7 @@ import { FixtureError, FixtureErrors } from "../fixture/fixture_error.ts";
 import { parseDuration } from "../fixture/duration.ts";
 import { readYamlSource } from "../fixture/read_yaml_source.ts";
 import type { Expectation, FixtureSource, PathSegment } from "../fixture/types.ts";
+import { closestName } from "../_internal/closest.ts";
 import { isRecord } from "../_internal/is_record.ts";
 
 /** One module: what `/probe?module=<name>&target=<target>` runs. */
@@ -162,10 +163,13 @@ function parseModule(
   }
   for (const key of Object.keys(raw)) {
     if (!MODULE_FIELDS.includes(key)) {
+      const suggestion = closestName(key, MODULE_FIELDS);
       problem(
         [...path, key],
-        `"modules.${name}.${key}" is not a known field (expected one of ${
-          MODULE_FIELDS.map((f) => `"${f}"`).join(", ")
+        `"modules.${name}.${key}" is not a known field (${
+          suggestion === undefined
+            ? `expected one of ${MODULE_FIELDS.map((f) => `"${f}"`).join(", ")}`
+            : `did you mean "${suggestion}"?`
         })`,
         true,
       );

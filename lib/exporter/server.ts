@@ -449,23 +449,33 @@ async function loadConfig(options: ExporterOptions): Promise<ExporterConfig> {
       await client.close();
     } catch (error) {
       if (error instanceof ParamsError) {
+        const unknownTarget = error.issues.find((issue) =>
+          issue.path.length === 1 && issue.path[0] === module.targetParam &&
+          issue.code === "unknown_param"
+        );
+        // A required param left empty: the one the target was meant for.
+        const missing = error.issues.filter((issue) =>
+          issue.path.length === 1 && issue.code === "missing_param"
+        );
         for (const issue of error.issues) {
           // A param the plugin does not have cannot take the target: every
           // scrape would answer 400 with no word of which param.
-          if (
-            issue.path.length === 1 && issue.path[0] === module.targetParam &&
-            issue.code === "unknown_param"
-          ) {
+          if (issue === unknownTarget) {
+            const suggestion = issue.suggestion ??
+              (missing.length === 1 ? String(missing[0].path[0]) : undefined);
             // At its `target:`, or the module when the default param was taken.
             push(
               `${
                 at(["target"])
               }: "modules.${module.name}" puts the scrape's target in param "${module.targetParam}", which plugin "${module.plugin}" does not have${
-                issue.suggestion === undefined ? "" : ` (did you mean "${issue.suggestion}"?)`
+                suggestion === undefined ? "" : ` (did you mean "${suggestion}"?)`
               }: name one of its params with "target:"`,
             );
             continue;
           }
+          // Which param the target fills is the problem above: the param it
+          // was meant for is not missing twice over.
+          if (unknownTarget && missing.includes(issue)) continue;
           if (issue.path[0] === module.targetParam) continue;
           push(
             `${at(["with", ...issue.path])}: "modules.${module.name}.with${

@@ -175,3 +175,36 @@ Deno.test("wiretest exporter: a module whose target goes into a param its plugin
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("wiretest exporter: a misspelt target param or module field is one located problem with a did-you-mean", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wiretest_exporter_cli_" });
+  try {
+    const config = `${dir}/exporter.yaml`;
+    // "tagret" leaves echo's required "target" empty: that is the same
+    // mistake, not a second problem.
+    await Deno.writeTextFile(
+      config,
+      [
+        "modules:",
+        "  echo:",
+        "    plugin: echo",
+        "    target: tagret",
+        "  other:",
+        "    plugin: echo",
+        "    targt: target",
+        "",
+      ].join("\n"),
+    );
+    const ran = await deno(["run", "-A", MAIN, "exporter", "--config", config], {
+      timeoutMs: 60_000,
+    });
+    assert.equal(ran.code, 2, ran.stdout + ran.stderr);
+    assert.deepEqual(ran.stderr.trimEnd().split("\n"), [
+      `error: Cannot load exporter config "${config}": 2 problems`,
+      `  ${config}:4:13: "modules.echo" puts the scrape's target in param "tagret", which plugin "echo" does not have (did you mean "target"?): name one of its params with "target:"`,
+      `  ${config}:7:5: "modules.other.targt" is not a known field (did you mean "target"?)`,
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
