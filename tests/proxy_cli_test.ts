@@ -2,8 +2,10 @@
 // loopback notice, the control API answering, a clean stop on SIGINT.
 import assert from "node:assert/strict";
 import { bindUdp } from "../lib/transport/unstable_udp.ts";
+import { commandOutput } from "./_support/command.ts";
 
 const MAIN = new URL("../lib/cli/main.ts", import.meta.url).pathname;
+const README = new URL("../README.md", import.meta.url);
 
 Deno.test("wiretest proxy --config populates proxies and says the API is on loopback", async () => {
   const dir = await Deno.makeTempDir();
@@ -45,7 +47,16 @@ Deno.test("wiretest proxy --config populates proxies and says the API is on loop
     assert.equal(closed.event, "closed");
     await reader.cancel();
     const stderr = await new Response(child.stderr).text();
-    assert.match(stderr, /control API on loopback only/);
+    const notice = stderr.split("\n")[0];
+    assert.equal(
+      notice,
+      "proxy: control API on loopback only (127.0.0.1); --host 0.0.0.0 exposes it",
+    );
+    // README quotes it as printed.
+    assert.ok(
+      (await Deno.readTextFile(README)).includes(`\`${notice}\``),
+      "README lacks the notice",
+    );
     assert.equal((await child.status).code, 0);
   } finally {
     clearTimeout(kill);
@@ -143,4 +154,23 @@ Deno.test("wiretest proxy --help tells its own usage: --config, and the control 
   assert.match(served, /^wiretest serve proxy \[flags\]\n/);
   assert.match(served, /^ {2}--port <n> .*\(default: 0\)$/m);
   assert.doesNotMatch(served, /--config/);
+});
+
+Deno.test("wiretest proxy --host beyond loopback warns as README says, before it binds", async () => {
+  // 192.0.2.1 (TEST-NET-1) is no address of this machine: the bind fails after the notice.
+  const out = await commandOutput(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "proxy", "--host", "192.0.2.1", "--port", "0"],
+  });
+  const lines = new TextDecoder().decode(out.stderr).split("\n");
+  assert.equal(
+    lines[0],
+    "proxy: control API reachable on 192.0.2.1: anyone who reaches it can change your proxies",
+  );
+  assert.match(lines[1], /^error: /);
+  assert.equal(out.code, 2);
+  const readme = (await Deno.readTextFile(README)).replaceAll(/\s+/g, " ");
+  assert.ok(
+    readme.includes(`\`${lines[0].replace("192.0.2.1", "<host>")}\``),
+    "README lacks the notice",
+  );
 });
