@@ -239,11 +239,12 @@ export function layerEdges(edges: readonly Edge[]): Edge[] {
  * The entry points a plugin author has: a plugin (built-in under `plugins/`,
  * or an example under `examples/plugins/`) imports wiretest only through
  * them, as a third-party plugin does through `@wiretest/wiretest/plugin`,
- * `/transport`, `/unstable-udp`, `/codec` and `/metrics`.
+ * `/transport`, `/transport/plain`, `/unstable-udp`, `/codec` and `/metrics`.
  */
 export const AUTHOR_ENTRY_POINTS: ReadonlySet<string> = new Set([
   "lib/plugin/mod.ts",
   "lib/transport/mod.ts",
+  "lib/transport/plain.ts",
   "lib/transport/unstable_udp.ts",
   "lib/codec/mod.ts",
   "lib/metrics/mod.ts",

@@ -7,7 +7,6 @@
  *
  * @module
  */
-import { isAbsolute } from "node:path";
 
 /** Why a file (or directory) named in params cannot be used. */
 export type InputFileProblem =
@@ -150,4 +149,11 @@ function currentDir(): string | undefined {
   } catch {
     return undefined; // no read permission for it (an isolated plugin)
   }
+}
+
+// node:path's rule for this platform, without node:path (which loads Node's
+// compatibility layer in a plugin's process that needs nothing else of it).
+function isAbsolute(path: string): boolean {
+  if (Deno.build.os !== "windows") return path.startsWith("/");
+  return /^(?:[\\/]|[a-zA-Z]:[\\/])/.test(path);
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { isIP } from "node:net";
+import { ipVersion } from "../_internal/ip_literal.ts";
 import { quotePath } from "../_internal/input_file_error.ts";
 import type { Address } from "./types.ts";
 
@@ -64,7 +64,7 @@ export function parseHostPort(text: string, defaultHost = "127.0.0.1"): HostPort
   if (!m) {
     // "::1:80": the port cannot be told from the address without brackets.
     const v6 = /^([0-9a-f:.]*:[0-9a-f:.]*):(\d+)$/i.exec(text.trim());
-    const hint = v6 && isIP(v6[1]) === 6
+    const hint = v6 && ipVersion(v6[1]) === 6
       ? ` (an IPv6 address goes in brackets: "[${v6[1]}]:${v6[2]}")`
       : "";
     throw new TypeError(`Cannot parse address: ${quotePath(text)} is not host:port${hint}`);
@@ -136,7 +136,7 @@ export const MAX_UNIX_PATH_BYTES = 107;
  * ```
  */
 export function checkHost(host: string): void {
-  if (isIP(host) !== 0) return;
+  if (ipVersion(host) !== 0) return;
   const cannot = (why: string) => new TypeError(`Cannot use host ${quotePath(host)}: ${why}`);
   if (host === "") throw cannot("it is empty");
   if (host.includes(":")) {

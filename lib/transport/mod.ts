@@ -18,14 +18,6 @@
  *
  * @module
  */
-export * from "../errors.ts";
-export * from "./types.ts";
-export * from "./address.ts";
-export * from "./conn.ts";
-export * from "./tcp.ts";
-export * from "./unix.ts";
+// Everything but TLS is in ./plain.ts, for code that loads TLS only when asked.
+export * from "./plain.ts";
 export * from "./tls.ts";
-export * from "./read_full.ts";
-export * from "./serve_connections.ts";
-export * from "./forwarding_conn.ts";
-export * from "./min_data_rate.ts";

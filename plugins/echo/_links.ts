@@ -1,7 +1,7 @@
 // One client connection ("link") per transport, each able to do one echo
 // round trip: send the payload, read exactly as many bytes back, count the
 // ones that differ.
-import { type Conn, ConnectionError, formatAddress } from "../../lib/transport/mod.ts";
+import { type Conn, ConnectionError, formatAddress } from "../../lib/transport/plain.ts";
 import type { UdpSocket, UdpTarget } from "../../lib/transport/unstable_udp.ts";
 import { countMismatches } from "./_compare.ts";
 import type { Payload } from "./_payload.ts";

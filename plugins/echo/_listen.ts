@@ -1,6 +1,6 @@
 // Opens the stream listener the server params ask for, and knows what to
 // clean up afterwards (the Unix socket file and the temporary directory).
-import { type Listener, listenTcp, listenTls, listenUnix } from "../../lib/transport/mod.ts";
+import { type Listener, listenTcp, listenUnix } from "../../lib/transport/plain.ts";
 import type { EchoServerParams } from "./params.ts";
 import { readInputTextFile } from "../../lib/plugin/mod.ts";
 
@@ -19,6 +19,8 @@ export async function openListener(params: EchoServerParams): Promise<OpenedList
       // other: when both are missing, the error names the cert, every time.
       const cert = await readInputTextFile(params.cert!);
       const key = await readInputTextFile(params.key!);
+      // Loaded for a tls server only (see _connect.ts).
+      const { listenTls } = await import("../../lib/transport/mod.ts");
       return {
         listener: listenTls({
           hostname: params.host,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { TimeoutError } from "../../lib/transport/mod.ts";
+import { TimeoutError } from "../../lib/transport/plain.ts";
 import { LatencyHistogram, summaryMetrics, Throughput } from "../../lib/metrics/mod.ts";
 import { type Context, describeError, type Outcome } from "../../lib/plugin/mod.ts";
 import { prepareConnector } from "./_connect.ts";

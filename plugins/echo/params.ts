@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { ParamsSchema, ParamsTypesMatch } from "../../lib/plugin/mod.ts";
-import { checkHost, checkUnixPath, parseConnectAddress } from "../../lib/transport/mod.ts";
+import { checkHost, checkUnixPath, parseConnectAddress } from "../../lib/transport/plain.ts";
 import { MAX_UDP_PAYLOAD, UDP_IO_VALUES, type UdpIo } from "../../lib/transport/unstable_udp.ts";
 
 /** The transports the echo plugin speaks. */

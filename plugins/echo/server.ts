@@ -10,7 +10,7 @@ import {
   formatAddress,
   serveConnections,
   type ServedConnection,
-} from "../../lib/transport/mod.ts";
+} from "../../lib/transport/plain.ts";
 import {
   bindUdp,
   type Datagram,

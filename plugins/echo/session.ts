@@ -6,7 +6,7 @@
  */
 import type { ClientSession, Context, Outcome } from "../../lib/plugin/mod.ts";
 import { describeError } from "../../lib/plugin/mod.ts";
-import { TimeoutError } from "../../lib/transport/mod.ts";
+import { TimeoutError } from "../../lib/transport/plain.ts";
 import { prepareConnector } from "./_connect.ts";
 import type { Tally } from "./_links.ts";
 import { payloadFor } from "./_payload.ts";

@@ -22,6 +22,7 @@ import {
   BodyDecoder,
   contentCodings,
   type DecodeDeadline,
+  loadDecoders,
 } from "./_body_decoder.ts";
 import { basicAuthLine, encodeRequestHead, redirectHeaders } from "./_request.ts";
 import type { BodySink, HeaderFields, ResponseHead } from "./_response_reader.ts";
@@ -162,6 +163,8 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
   const latency = new LatencyHistogram();
   try {
     const tls = await tlsSettings(params);
+    // Before any clock starts: see _body_decoder.ts.
+    if (params.compressed) await loadDecoders();
     session = new Session({
       maxHeaderBytes: params.maxHeaderBytes,
       maxBodyBytes: params.maxBodyBytes,
@@ -269,6 +272,8 @@ export async function openHttpLoadSession(
     maxBodyBytes: params.maxBodyBytes,
     tls: await tlsSettings(params),
   };
+  // Before any clock starts: see _body_decoder.ts.
+  if (params.compressed) await loadDecoders();
   const request = outgoing(
     url,
     params.method,
