@@ -13,15 +13,10 @@
  *
  * @module
  */
-import data from "./manifest.json" with { type: "json" };
-import { trustedManifest } from "../lib/plugin/trusted_manifest.ts";
+import { builtinManifest, builtinManifestUrl } from "./builtin_manifest.ts";
 import { Registry, type RegistryOptions } from "../lib/plugin/registry.ts";
 
-/** URL of `manifest.json`; its relative `module` paths resolve against it. */
-export const builtinManifestUrl: string = new URL("./manifest.json", import.meta.url).href;
-
-/** The parsed `manifest.json`, not yet validated. */
-export const builtinManifestData: unknown = data;
+export { builtinManifestData, builtinManifestUrl } from "./builtin_manifest.ts";
 
 /** A loader for each built-in module, keyed by the `module` path written in `manifest.json`. */
 export const builtinModules: Readonly<Record<string, () => Promise<unknown>>> = {
@@ -60,10 +55,7 @@ export const builtinModules: Readonly<Record<string, () => Promise<unknown>>> = 
  * ```
  */
 export function builtinRegistry(options: RegistryOptions = {}): Registry {
-  // Not validated here: it is this package's own file, and a test checks
-  // that it validates to exactly this (the schema library would cost every
-  // command about 15 ms).
-  const manifest = trustedManifest(data, new URL(builtinManifestUrl));
+  const manifest = builtinManifest();
   const modules: Record<string, () => Promise<unknown>> = {};
   for (const [path, loader] of Object.entries(builtinModules)) {
     modules[new URL(path, builtinManifestUrl).href] = loader;

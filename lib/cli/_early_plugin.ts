@@ -4,8 +4,12 @@
 // Only for what certainly runs isolated with the defaults the command would
 // use; anything else (--no-isolation, --plugins, --help, an unknown name)
 // starts nothing here and the command starts what it needs as before.
+// What this module imports is loaded before the process starts, so it is
+// kept to the isolation host and the built-in manifest: no registry (whose
+// plugin loaders make Deno walk every plugin's module graph), no flag parser,
+// no Node module (tests/cli_start_up_test.ts checks the graph).
 import { IsolationPool } from "../plugin/isolation.ts";
-import { builtinRegistry } from "../../plugins/manifest.ts";
+import { builtinManifest } from "../../plugins/builtin_manifest.ts";
 import { helpIn, isolatedIn, manifestsFrom, pluginMemoryIn } from "./_plugin_args.ts";
 
 /**
@@ -27,12 +31,12 @@ export function earlyPool(
     // A bad value is the command's usage error to report.
     return undefined;
   }
-  const builtin = builtinRegistry();
-  if (!builtin.has(name)) return undefined;
+  const entry = builtinManifest().plugins.find((plugin) => plugin.name === name);
+  if (entry === undefined) return undefined;
   // The same pool the command would make (one process, kept for the role).
   const pool = new IsolationPool({ maxIdlePerPlugin: 1, memoryMiB });
   // A failure is reported when the command uses the pool: its first role
   // starts a process again and gets the same error.
-  pool.warm(builtin.get(name)).catch(() => {});
+  pool.warm(entry).catch(() => {});
   return pool;
 }

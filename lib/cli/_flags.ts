@@ -6,6 +6,11 @@ import type { JsonSchema } from "../plugin/json_schema.ts";
 import { paramsInputJsonSchema, type ParamsSchema } from "../plugin/params_schema.ts";
 import { closestName } from "../_internal/closest.ts";
 import { isRecord } from "../_internal/is_record.ts";
+import { UsageError } from "./_usage_error.ts";
+
+// Apart, so the CLI's entry point reads them without node:util's parseArgs.
+export { UsageError } from "./_usage_error.ts";
+export { parsePluginMemory } from "./_plugin_args.ts";
 
 /**
  * The JSON Schema keyword a params schema declares a CLI alias with, on a
@@ -31,14 +36,6 @@ export interface FlagSpec {
   required: boolean;
   defaultValue?: unknown;
   choices?: unknown[];
-}
-
-/** Thrown for bad command lines; the CLI prints it and exits with 2. */
-export class UsageError extends TypeError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "UsageError";
-  }
 }
 
 /** Flags every client/serve command has, which no plugin param may shadow. */
@@ -321,24 +318,6 @@ export const PLUGIN_MEMORY_HELP: [string, string] = [
   "  --plugin-memory-mib <n>",
   "memory ceiling of the plugin's process, MiB (default: 512; isolated only)",
 ];
-
-// A Deno process takes about 50 MiB before any plugin code runs.
-const MIN_PLUGIN_MEMORY_MIB = 64;
-
-/**
- * Reads the value of `--plugin-memory-mib`: a whole number of MiB, at least 64.
- *
- * @throws {UsageError} For anything else.
- */
-export function parsePluginMemory(raw: string): number {
-  const mib = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(mib) || mib < MIN_PLUGIN_MEMORY_MIB) {
-    throw new UsageError(
-      `Cannot use --plugin-memory-mib "${raw}": it must be a whole number of MiB from ${MIN_PLUGIN_MEMORY_MIB}`,
-    );
-  }
-  return mib;
-}
 
 /** Help text listing a role's arguments and flags. */
 export function flagsHelp(

@@ -1,7 +1,7 @@
 // What the common plugin flags in an argument list say, read before the
 // plugin (and so its own flags) is known: apart from _load_plugin.ts so the
 // CLI's entry point can read them without loading the executors.
-import { parsePluginMemory } from "./_flags.ts";
+import { UsageError } from "./_usage_error.ts";
 
 /** Whether plugins run isolated: unless `--no-isolation` comes before any `--`. */
 export function isolatedIn(args: readonly string[]): boolean {
@@ -53,4 +53,22 @@ export function trustFfiIn(args: readonly string[]): string[] {
     else if (a.startsWith(`${flag}=`)) found.push(a.slice(flag.length + 1));
   });
   return found;
+}
+
+// A Deno process takes about 50 MiB before any plugin code runs.
+const MIN_PLUGIN_MEMORY_MIB = 64;
+
+/**
+ * Reads the value of `--plugin-memory-mib`: a whole number of MiB, at least 64.
+ *
+ * @throws {UsageError} For anything else.
+ */
+export function parsePluginMemory(raw: string): number {
+  const mib = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(mib) || mib < MIN_PLUGIN_MEMORY_MIB) {
+    throw new UsageError(
+      `Cannot use --plugin-memory-mib "${raw}": it must be a whole number of MiB from ${MIN_PLUGIN_MEMORY_MIB}`,
+    );
+  }
+  return mib;
 }

@@ -26,6 +26,34 @@ import { CLIENT_ALIASES } from "./client_aliases.ts";
 
 const MAX_SHORT_GROUP = 64;
 
+/** The modules `lazy()` imports (types only: no module graph is walked for them). */
+interface LazyModules {
+  "./serve_command.ts": typeof import("./serve_command.ts");
+  "./proxy_command.ts": typeof import("./proxy_command.ts");
+  "./test_command.ts": typeof import("./test_command.ts");
+  "./exporter_command.ts": typeof import("./exporter_command.ts");
+  "./report_merge_command.ts": typeof import("./report_merge_command.ts");
+  "./report_command.ts": typeof import("./report_command.ts");
+  "./schema_command.ts": typeof import("./schema_command.ts");
+  "./reference_command.ts": typeof import("./reference_command.ts");
+  "./new_command.ts": typeof import("./new_command.ts");
+  "./load_command.ts": typeof import("./load_command.ts");
+  "./plugins_command.ts": typeof import("./plugins_command.ts");
+  "./_early_plugin.ts": typeof import("./_early_plugin.ts");
+  "./client_command.ts": typeof import("./client_command.ts");
+}
+
+/**
+ * Imports one of the CLI's modules when a command needs it. The specifier is
+ * computed on purpose: Deno walks the module graph behind every literal
+ * `import()` when the program starts (every command's, about 290 modules and
+ * their npm packages: 10–20 ms before `main()` runs), a computed one only
+ * when it is imported, so each command pays for its own modules alone.
+ */
+function lazy<P extends keyof LazyModules>(path: P): Promise<LazyModules[P]> {
+  return import(new URL(path, import.meta.url).href);
+}
+
 const HELP = `wiretest ${denoJson.version}: test network protocols over the wire
 
 Usage: wiretest <command> [arguments] [flags]
@@ -116,47 +144,47 @@ export async function main(args: string[]): Promise<number> {
   }
   try {
     if (command === "serve") {
-      const { serveCommand } = await import("./serve_command.ts");
+      const { serveCommand } = await lazy("./serve_command.ts");
       return await serveCommand(rest);
     }
     if (command === "proxy") {
-      const { proxyCommand } = await import("./proxy_command.ts");
+      const { proxyCommand } = await lazy("./proxy_command.ts");
       return await proxyCommand(rest);
     }
     if (command === "test") {
-      const { testCommand } = await import("./test_command.ts");
+      const { testCommand } = await lazy("./test_command.ts");
       return await testCommand(rest);
     }
     if (command === "exporter") {
-      const { exporterCommand } = await import("./exporter_command.ts");
+      const { exporterCommand } = await lazy("./exporter_command.ts");
       return await exporterCommand(rest);
     }
     if (command === "report" && rest[0] === "merge") {
-      const { reportMergeCommand } = await import("./report_merge_command.ts");
+      const { reportMergeCommand } = await lazy("./report_merge_command.ts");
       return await reportMergeCommand(rest.slice(1));
     }
     if (command === "report") {
-      const { reportCommand } = await import("./report_command.ts");
+      const { reportCommand } = await lazy("./report_command.ts");
       return await reportCommand(rest);
     }
     if (command === "schema") {
-      const { schemaCommand } = await import("./schema_command.ts");
+      const { schemaCommand } = await lazy("./schema_command.ts");
       return await schemaCommand(rest);
     }
     if (command === "reference") {
-      const { referenceCommand } = await import("./reference_command.ts");
+      const { referenceCommand } = await lazy("./reference_command.ts");
       return await referenceCommand(rest);
     }
     if (command === "new") {
-      const { newCommand } = await import("./new_command.ts");
+      const { newCommand } = await lazy("./new_command.ts");
       return await newCommand(rest);
     }
     if (command === "load") {
-      const { loadCommand } = await import("./load_command.ts");
+      const { loadCommand } = await lazy("./load_command.ts");
       return await loadCommand(rest);
     }
     if (command === "plugins") {
-      const { pluginsCommand } = await import("./plugins_command.ts");
+      const { pluginsCommand } = await lazy("./plugins_command.ts");
       return await pluginsCommand(rest);
     }
     if (command === "run" || Object.hasOwn(CLIENT_ALIASES, command)) {
@@ -164,10 +192,10 @@ export async function main(args: string[]): Promise<number> {
         ? [rest[0], rest.slice(1)]
         : [CLIENT_ALIASES[command], rest];
       // A built-in plugin's process starts while the command's modules load.
-      const { earlyPool } = await import("./_early_plugin.ts");
+      const { earlyPool } = await lazy("./_early_plugin.ts");
       const pool = earlyPool(name, pluginArgs);
       try {
-        const { clientCommand } = await import("./client_command.ts");
+        const { clientCommand } = await lazy("./client_command.ts");
         return await clientCommand(name, pluginArgs, command, pool);
       } finally {
         await pool?.close();

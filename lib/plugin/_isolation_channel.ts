@@ -3,8 +3,24 @@
 // thread in between (a Worker in between cost a wake-up of each thread per
 // message). The process is started, watched and heard on stdout/stderr by
 // the bridge Worker (_isolation_bridge.ts), which also answers `stats()`.
-import { chunksOf, readFrames } from "./_isolation_frames.ts";
+import type * as Frames from "./_isolation_frames.ts";
 import type { Reply } from "./_isolation_protocol.ts";
+
+// The frames' module, loaded once a process is started rather than before:
+// its node:v8 is the first Node module the CLI's process needs, and loading
+// Node's compatibility layer (4–5 ms) then overlaps the process's own start.
+let frames: typeof Frames | undefined;
+let loading: Promise<typeof Frames> | undefined;
+
+/** Loads the frames' module (once); {@linkcode loadedFrames} has it from then on. */
+export function loadFrames(): Promise<typeof Frames> {
+  return loading ??= import("./_isolation_frames.ts").then((module) => frames = module);
+}
+
+/** The frames' module, or `undefined` until {@linkcode loadFrames} has loaded it. */
+export function loadedFrames(): typeof Frames | undefined {
+  return frames;
+}
 
 // The replies a plugin's process may send here: the others (stats, output,
 // exit, and the host's own events) are not the plugin's to make.
@@ -87,8 +103,9 @@ export class PluginChannel {
     this.#closeListener();
     if (this.#closed) return conn.close();
     this.#conn = conn;
-    const frames = readFrames(chunksOf(conn));
     try {
+      const { chunksOf, readFrames } = await loadFrames();
+      const frames = readFrames(chunksOf(conn));
       const hello = await frames.next();
       const first = hello.value as { type?: unknown; token?: unknown } | undefined;
       if (hello.done || first?.type !== "hello" || first.token !== this.#token) {

@@ -5,13 +5,12 @@
 // alone (_isolation_bridge.ts); and a pool that keeps started processes
 // warm between roles.
 import type { ManifestEntry, PluginPermissions } from "./manifest.ts";
-import { PluginLoadError } from "./registry.ts";
+import { PluginLoadError } from "./_plugin_load_error.ts";
 import type { LogLevel, Progress } from "./types.ts";
 import { apiVersionProblem } from "./_isolation_checks.ts";
 import { denialDetail, missingInParent } from "./_isolation_denial.ts";
 import type { BridgeConfig, BridgeReply } from "./_isolation_bridge.ts";
-import { PluginChannel } from "./_isolation_channel.ts";
-import { encodeFrame } from "./_isolation_frames.ts";
+import { loadedFrames, loadFrames, PluginChannel } from "./_isolation_channel.ts";
 import { type ImportRefusal, preflight, type PreflightOptions } from "./_isolation_preflight.ts";
 import { ProcessOutput, residentMiB } from "./_isolation_output.ts";
 import { PluginMemoryError } from "./_plugin_memory_error.ts";
@@ -379,8 +378,10 @@ export class WorkerHandle {
   #settle!: { resolve: () => void; reject: (e: Error) => void };
   #outbox = new Outbox<Request>((message) => {
     // Encoding throws for what cannot be cloned: the Outbox sends that one alone.
-    if (!this.#failure) this.#channel.send(encodeFrame(message));
+    if (!this.#failure) this.#channel.send(loadedFrames()!.encodeFrame(message));
   });
+  /** Messages waiting for the frames' module (loaded once the process is started), in order. */
+  #waiting = 0;
 
   /**
    * Starts the plugin's process.
@@ -467,7 +468,29 @@ export class WorkerHandle {
     } else {
       this.#spawn(launch);
     }
-    this.#channel.send(encodeFrame({ type: "init", entry } satisfies Request));
+    const init = { type: "init", entry } satisfies Request;
+    this.#whenFramesLoaded(() => this.#channel.send(loadedFrames()!.encodeFrame(init)));
+  }
+
+  /**
+   * Runs `send` now if the frames' module is loaded and nothing waits for
+   * it, else after what waits: messages keep their order either way.
+   */
+  #whenFramesLoaded(send: () => void): void {
+    if (this.#waiting === 0 && loadedFrames() !== undefined) return send();
+    this.#waiting++;
+    loadFrames().then(() => {
+      this.#waiting--;
+      send();
+    }, (error: unknown) => {
+      this.#waiting--;
+      this.#receive({
+        type: "failed",
+        message: `Cannot load the frames' module: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+      });
+    });
   }
 
   async #checkThenSpawn(launch: Launch, options: PreflightOptions): Promise<void> {
@@ -516,6 +539,8 @@ export class WorkerHandle {
       return this.#exited();
     }
     this.#pid = child.pid;
+    // Now, while the process starts: the first message waits for it.
+    void loadFrames().catch(() => {});
     const output = new ProcessOutput(
       OUTPUT_BYTES,
       (stream, line) => this.#receive({ type: "output", stream, line }),
@@ -630,12 +655,14 @@ export class WorkerHandle {
       if (sinks?.log) {
         for (const { level, message } of this.#held.splice(0)) sinks.log(level, message);
       }
-      this.#outbox.add({ ...request, id } as Request, (error) => {
-        // Its input cannot be cloned (a function, a socket): this call fails alone.
-        this.#calls.delete(id);
-        this.#sinks.delete(id);
-        reject(error as Error);
-      });
+      this.#whenFramesLoaded(() =>
+        this.#outbox.add({ ...request, id } as Request, (error) => {
+          // Its input cannot be cloned (a function, a socket): this call fails alone.
+          this.#calls.delete(id);
+          this.#sinks.delete(id);
+          reject(error as Error);
+        })
+      );
     });
     return { id, done };
   }
@@ -643,7 +670,7 @@ export class WorkerHandle {
   /** Sends a message that needs no answer (an abort). */
   send(request: Extract<Request, { type: "abort" }>): void {
     // Plain data (the reason is serialized): cloning it cannot fail.
-    if (!this.#failure) this.#outbox.add(request, () => {});
+    if (!this.#failure) this.#whenFramesLoaded(() => this.#outbox.add(request, () => {}));
   }
 
   /** Keeps routing a job's log and progress after its request is answered (a service). */

@@ -78,7 +78,6 @@ import {
   WorkerPool,
 } from "./_isolation_host.ts";
 import { type PluginDescription, readDescription } from "./_isolation_describe.ts";
-import { descriptionDrift } from "./_manifest_drift.ts";
 import {
   type Denial,
   type LoadEvent,
@@ -592,6 +591,9 @@ export async function describeIsolatedPlugin(
     (result as { description?: unknown } | undefined)?.description,
   );
   // As when the module is loaded in process: the manifest's words must be the plugin's.
+  // Imported here: its error names the manifest with Node's url and path
+  // modules, which a process that only runs a role never loads.
+  const { descriptionDrift } = await import("./_manifest_drift.ts");
   const drift = descriptionDrift(entry, described);
   if (drift) throw drift;
   return described;

@@ -11,6 +11,9 @@ import { closestName } from "../_internal/closest.ts";
 import { apiVersionProblem, pluginOf } from "./_isolation_checks.ts";
 import { displaySource } from "../_internal/manifest_source.ts";
 import { descriptionDrift } from "./_manifest_drift.ts";
+import { PluginLoadError } from "./_plugin_load_error.ts";
+
+export { PluginLoadError } from "./_plugin_load_error.ts";
 
 /** Options for a {@linkcode Registry}. */
 export interface RegistryOptions {
@@ -28,48 +31,6 @@ export interface RegistryOptions {
    * module visible to them. The built-in registry uses this for its plugins.
    */
   modules?: Readonly<Record<string, () => Promise<unknown>>>;
-}
-
-/**
- * A plugin could not be loaded: its module is missing or fails to import,
- * exports no plugin, or the plugin does not match its manifest entry.
- *
- * @example Reading which plugin failed
- * ```ts
- * import { PluginLoadError } from "@wiretest/wiretest/host";
- * import assert from "node:assert/strict";
- *
- * const err = new PluginLoadError({ name: "x", module: "file:///x.ts" }, "module not found");
- * assert.ok(err instanceof TypeError);
- * assert.equal(err.message, 'Cannot load plugin "x" from "file:///x.ts": module not found');
- * assert.equal(err.plugin, "x");
- * ```
- */
-export class PluginLoadError extends TypeError {
-  /** The plugin's name. */
-  readonly plugin: string;
-  /** The module specifier it was loaded from. */
-  readonly module: string;
-
-  /**
-   * Creates a load error.
-   *
-   * @param entry The plugin's name and module.
-   * @param detail What went wrong.
-   * @param options The cause.
-   */
-  constructor(
-    entry: Pick<ManifestEntry, "name" | "module">,
-    detail: string,
-    options: { cause?: unknown } = {},
-  ) {
-    super(`Cannot load plugin "${entry.name}" from "${entry.module}": ${detail}`, {
-      cause: options.cause,
-    });
-    this.name = "PluginLoadError";
-    this.plugin = entry.name;
-    this.module = entry.module;
-  }
 }
 
 /**
