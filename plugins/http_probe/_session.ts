@@ -190,21 +190,18 @@ export class Session {
     let marks = reused
       ? { dns: start, connect: start, tls: start, ready: start, pausedMs: 0 }
       : await this.#open(request.url, start);
-    let sent = false;
+    const progress = { sent: false };
+    let firstByte: number;
     try {
-      await this.#send(request);
-      sent = true;
-      await this.#awaitResponse();
+      firstByte = await this.#request(request, progress);
     } catch (error) {
       if (!reused || !isStale(error) || this.#watch.signal.aborted) throw error;
-      if (!idempotent) throw notRetried(request.method, sent, error as ConnectionError);
+      if (!idempotent) throw notRetried(request.method, progress.sent, error as ConnectionError);
       start = performance.now();
       reused = false;
       marks = await this.#open(request.url, start);
-      await this.#send(request);
-      await this.#awaitResponse();
+      firstByte = await this.#request(request, progress);
     }
-    const firstByte = performance.now();
     this.finished.ttfb = firstByte - marks.ready;
     const reader = this.#reader!;
     this.#watch.activity = this.#reading;
@@ -354,8 +351,26 @@ export class Session {
     }
   }
 
+  /**
+   * Sends the request and waits for the first response byte; resolves to
+   * when that byte came (the end of `ttfb`), not to when the write
+   * finished. The read waits while the write is in flight, as curl's poll
+   * does: the write's completion and the response are seen in one turn of
+   * the event loop instead of one turn each. `progress.sent` is set once
+   * every request byte is written; until then a timeout is the write's.
+   */
+  async #request(request: OutgoingRequest, progress: { sent: boolean }): Promise<number> {
+    progress.sent = false;
+    const sending = this.#send(request).then(() => {
+      progress.sent = true;
+      this.#watch.activity = this.#reading;
+    });
+    const responding = this.#awaitResponse().then(() => performance.now());
+    const [, firstByte] = await Promise.all([sending, responding]);
+    return firstByte;
+  }
+
   async #awaitResponse(): Promise<void> {
-    this.#watch.activity = this.#reading;
     if (!await this.#reader!.ready()) {
       throw new ConnectionError({
         code: "closed",
