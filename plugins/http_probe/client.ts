@@ -160,7 +160,8 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
   const metrics: Record<string, number> = {};
   const facts: Record<string, unknown> = { redirects: [] };
   const hops: RedirectHop[] = [];
-  const latency = new LatencyHistogram();
+  // Only repeats have a latency distribution; one request's histogram costs ~30 µs.
+  const latency = params.repeat > 1 ? new LatencyHistogram() : undefined;
   try {
     const tls = await tlsSettings(params);
     // Before any clock starts: see _body_decoder.ts.
@@ -206,7 +207,7 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
         digest,
         watch,
       );
-      latency.record(fetched.totalMs);
+      latency?.record(fetched.totalMs);
       if (first) {
         Object.assign(metrics, firstMetrics(fetched, params.compressed));
         Object.assign(facts, firstFacts(fetched, digest!), { redirects: hops });
@@ -221,7 +222,7 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
         ctx.progress({ done: i + 1, total: params.repeat, unit: "requests" });
       }
     }
-    if (params.repeat > 1) {
+    if (latency) {
       const seconds = (performance.now() - started - session.pausedMs) / 1000;
       Object.assign(metrics, summaryMetrics("latency", latency.summary()));
       metrics.requests_per_s = params.repeat / seconds;
@@ -229,7 +230,7 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
     return { ok: true, metrics: counters(metrics, session), facts: redactFacts(facts) };
   } catch (error) {
     // Repeats that completed before the failure still have latencies.
-    if (params.repeat > 1) Object.assign(metrics, summaryMetrics("latency", latency.summary()));
+    if (latency) Object.assign(metrics, summaryMetrics("latency", latency.summary()));
     facts.redirects = hops;
     // The first request failed midway: the phases it finished are measured.
     if (metrics.dns_ms === undefined && session) {
