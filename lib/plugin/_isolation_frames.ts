@@ -1,7 +1,11 @@
 // Messages between an isolated plugin's process and the host's bridge, as
 // frames on a stream: a 4-byte big-endian length, then the message in V8's
 // structured-clone format (what postMessage between Workers used), so
-// NaN, undefined, Dates and typed arrays cross as they did.
+// NaN, undefined, Dates and typed arrays cross as they did. A message of
+// plain JSON values (most: a probe's params and outcome) goes as JSON text
+// instead, which both ends make and read in a fraction of the time and
+// which comes back the same: the reader tells them by the first byte (V8's
+// format starts with its version tag, 0xFF; a JSON object with "{").
 import { deserialize, serialize } from "node:v8";
 
 /** The largest frame either side accepts (an outcome with a large fact). */
@@ -15,7 +19,7 @@ export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 export function encodeFrame(message: unknown): Uint8Array {
   let body: Uint8Array;
   try {
-    body = serialize(message);
+    body = plainObject(message) ? encoder.encode(JSON.stringify(message)) : serialize(message);
   } catch (error) {
     // As postMessage says it: what structured clone cannot copy.
     throw new DOMException(
@@ -49,9 +53,54 @@ export async function* readFrames(
         );
       }
       if (buffered.length < 4 + length) break;
-      yield deserialize(buffered.subarray(4, 4 + length));
+      const body = buffered.subarray(4, 4 + length);
+      yield body[0] === OPEN_BRACE ? JSON.parse(decoder.decode(body)) : deserialize(body);
       buffered = buffered.subarray(4 + length);
     }
+  }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const OPEN_BRACE = 0x7b;
+// Deeper messages go in V8's format.
+const MAX_JSON_DEPTH = 32;
+
+// An object whose JSON text parses back to an equal one: plain objects and
+// dense arrays of strings, booleans, null and finite numbers other than -0.
+// (Both formats keep only own enumerable string keys.)
+function plainObject(message: unknown): boolean {
+  return typeof message === "object" && message !== null && !Array.isArray(message) &&
+    plainJson(message, 0);
+}
+
+function plainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case "object": {
+      if (value === null) return true;
+      if (depth >= MAX_JSON_DEPTH) return false;
+      if (Array.isArray(value)) {
+        // Other own keys (a match array's `index`) V8's format keeps and JSON drops.
+        if (Object.keys(value).length !== value.length) return false;
+        for (let i = 0; i < value.length; i++) {
+          if (!(i in value) || !plainJson(value[i], depth + 1)) return false;
+        }
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const key in value) {
+        if (!plainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
   }
 }
 

@@ -1,0 +1,82 @@
+// Frames between the host and a plugin's process: whichever encoding a
+// message takes (JSON text for plain values, V8's format for the rest), it
+// arrives as structured clone would copy it.
+import assert from "node:assert/strict";
+import { encodeFrame, readFrames } from "./_isolation_frames.ts";
+
+async function* pieces(bytes: Uint8Array, sizes: number[]): AsyncGenerator<Uint8Array> {
+  for (let at = 0, i = 0; at < bytes.length; i++) {
+    const n = sizes[i % sizes.length];
+    yield bytes.slice(at, at + n);
+    at += n;
+  }
+}
+
+async function roundTrip(messages: unknown[]): Promise<unknown[]> {
+  const frames = messages.map(encodeFrame);
+  const all = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+  frames.reduce((at, f) => (all.set(f, at), at + f.length), 0);
+  const out: unknown[] = [];
+  for await (const message of readFrames(pieces(all, [1, 5, 3, 64, 2]))) out.push(message);
+  return out;
+}
+
+// The first byte of the message after the length: "{" for JSON, 0xFF for V8's.
+const kind = (message: unknown) => encodeFrame(message)[4] === 0x7b ? "json" : "v8";
+
+Deno.test("encodeFrame() sends plain messages as JSON and they arrive equal", async () => {
+  const messages = [
+    { type: "client", id: 1, input: { url: "http://127.0.0.1/", n: 3 }, deadline: 1.5e12 },
+    {
+      type: "done",
+      id: 2,
+      result: {
+        outcome: {
+          ok: true,
+          metrics: { total_ms: 0.25, big: 2 ** 60, neg: -1 },
+          facts: { text: "é😀\u0000\ud800 lone", list: [1, "a", null, [true]], empty: {} },
+        },
+      },
+    },
+    { type: "batch", messages: [{ type: "log", job: 1, level: "info", message: "x" }] },
+    Object.assign(Object.create(null), { type: "ready" }),
+    { ["__proto__"]: { polluted: true }, type: "x" },
+  ];
+  for (const message of messages) assert.equal(kind(message), "json", JSON.stringify(message));
+  assert.deepEqual(await roundTrip(messages), messages.map((m) => structuredClone(m)));
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+});
+
+Deno.test("encodeFrame() keeps V8's format for what JSON would change, and it arrives as cloned", async () => {
+  const matched = /b(c)/.exec("abc")!;
+  const holes = [1, , 3];
+  const deep: Record<string, unknown> = {};
+  let at = deep;
+  for (let i = 0; i < 40; i++) at = (at.next = {}) as Record<string, unknown>;
+  const messages = [
+    { type: "done", metrics: { nan: Number.NaN } },
+    { type: "done", metrics: { inf: Infinity } },
+    { type: "done", metrics: { zero: -0 } },
+    { type: "client", id: 1, input: {}, deadline: undefined },
+    { type: "done", facts: { when: new Date(0) } },
+    { type: "done", facts: { bytes: new Uint8Array([1, 2]) } },
+    { type: "done", facts: { map: new Map([["a", 1]]) } },
+    { type: "done", facts: { big: 1n } },
+    { type: "done", facts: { matched } },
+    { type: "done", facts: { holes } },
+    { type: "done", facts: { deep } },
+    [{ type: "array at the top" }],
+  ];
+  for (const message of messages) assert.equal(kind(message), "v8", Deno.inspect(message));
+  const got = await roundTrip(messages);
+  assert.deepEqual(got, messages.map((m) => structuredClone(m)));
+  assert.ok(Object.is((got[2] as { metrics: { zero: number } }).metrics.zero, -0));
+  assert.ok("deadline" in (got[3] as object));
+  assert.equal((got[8] as { facts: { matched: { index: number } } }).facts.matched.index, 1);
+});
+
+Deno.test("encodeFrame() refuses what cannot be cloned, as postMessage did", () => {
+  assert.throws(() => encodeFrame({ type: "done", facts: { f: () => 1 } }), {
+    name: "DataCloneError",
+  });
+});
