@@ -164,8 +164,16 @@ Deno.test("wiretest load --shard i/n --hdr-log, then report merge adds the shard
       assert.equal(merged.code, 0, merged.stderr);
       const json = JSON.parse(merged.stdout);
       assert.equal(json.logs, 2);
-      assert.equal(json.corrected.count, 41);
-      assert.equal(json.uncorrected.count, 41);
+      // The closed model's one latency: no coordinated-omission correction to name.
+      assert.equal(json.model, "closed");
+      assert.equal(json.latency.count, 41);
+      assert.deepEqual([json.corrected, json.uncorrected], [undefined, undefined]);
+      const text = await wiretest(["report", "merge", `${dir}/1.hlog`, `${dir}/2.hlog`]);
+      assert.equal(text.code, 0, text.stderr);
+      const lines = text.stdout.trimEnd().split("\n");
+      assert.equal(lines[0], "2 logs, 41 latencies (closed model)");
+      assert.match(lines[1], /^latency +p50 /);
+      assert.equal(lines.length, 2, text.stdout);
     });
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -230,8 +238,11 @@ Deno.test("wiretest load isolated: the VU loop runs in the plugin's process, a c
     assert.equal(server.stats().bytes_in * 2, json.bytes);
     assert.ok(json.iterations > 3, `iterations ${json.iterations}`);
     const log = await Deno.readTextFile(`${dir}/run.hlog`);
-    // Each second's histograms came back from the plugin's process.
-    assert.ok(log.split("\n").filter((l) => l.startsWith("Tag=corrected,")).length >= 2, log);
+    // Each second's histogram came back from the plugin's process: the
+    // closed model's one latency, one untagged line a second.
+    const lines = log.split("\n").filter((l) => /^(Tag=[^,]+,)?\d+\.\d{3},/.test(l));
+    assert.ok(lines.length >= 2, log);
+    assert.ok(lines.every((l) => !l.startsWith("Tag=")), log);
   } finally {
     await server.close();
     await Deno.remove(dir, { recursive: true });
@@ -299,5 +310,46 @@ Deno.test("wiretest load refuses params the plugin's load session would ignore (
         ),
       );
     }
+  }
+});
+
+Deno.test("wiretest report merge of open-model shards names corrected and uncorrected latency", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await withEcho(async (target) => {
+      for (const shard of ["1/2", "2/2"]) {
+        const r = await wiretest([
+          "load",
+          "echo",
+          target,
+          "--rate",
+          "40",
+          "--duration",
+          "1s",
+          "--no-isolation",
+          "--json",
+          "--shard",
+          shard,
+          "--hdr-log",
+          `${dir}/${shard[0]}.hlog`,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+      }
+      const log = await Deno.readTextFile(`${dir}/1.hlog`);
+      assert.ok(log.includes("\nTag=corrected,") && log.includes("\nTag=uncorrected,"), log);
+      const json = JSON.parse(
+        (await wiretest(["report", "merge", `${dir}/1.hlog`, `${dir}/2.hlog`, "--json"])).stdout,
+      );
+      assert.equal(json.model, "open");
+      assert.equal(json.corrected.count, json.uncorrected.count);
+      assert.ok(json.corrected.count >= 20, `${json.corrected.count} latencies`);
+      const text = await wiretest(["report", "merge", `${dir}/1.hlog`, `${dir}/2.hlog`]);
+      const lines = text.stdout.trimEnd().split("\n");
+      assert.match(lines[0], /^2 logs, \d+ latencies \(open model\)$/);
+      assert.match(lines[1], /^corrected +p50 /);
+      assert.match(lines[2], /^uncorrected +p50 /);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -10,7 +10,8 @@ import { EXIT } from "./_exit.ts";
 const HELP = `Usage: wiretest report merge <log> [<log>…] [--json] [--distribution]
 
 Adds the HdrHistogram interval logs load shards wrote (--hdr-log) and prints
-the corrected and uncorrected latency percentiles of all of them.
+the latency percentiles of all of them: the closed model's one latency, or the
+open model's corrected (from each intended start) and uncorrected ones.
 
 Flags:
   --json          print the summary as JSON
@@ -43,19 +44,28 @@ export async function reportMergeCommand(rest: string[]): Promise<number> {
   } catch (error) {
     throw new UsageError((error as Error).message, { cause: error });
   }
+  // Coordinated-omission correction applies to the open model only: a
+  // closed model's run has one latency, named as such.
+  const open = merged.model === "open";
   if (json) {
-    const { distribution: _d, ...rest } = merged;
+    const latencies = open
+      ? { corrected: merged.latency, uncorrected: merged.uncorrected }
+      : { latency: merged.latency };
     console.log(JSON.stringify(
-      { logs: files.length, ...rest },
+      { logs: files.length, intervals: merged.intervals, model: merged.model, ...latencies },
       (_k, v) => typeof v === "number" && !Number.isFinite(v) ? null : v,
       2,
     ));
   } else {
     console.log(
-      `${files.length} logs, ${merged.corrected.count} latencies`,
+      `${files.length} logs, ${merged.latency.count} latencies (${merged.model} model)`,
     );
-    console.log(line("corrected", merged.corrected));
-    console.log(line("uncorrected", merged.uncorrected));
+    if (open) {
+      console.log(line("corrected", merged.latency));
+      console.log(line("uncorrected", merged.uncorrected!));
+    } else {
+      console.log(line("latency", merged.latency));
+    }
     if (distribution) console.log(merged.distribution);
   }
   return EXIT.ok;

@@ -1,6 +1,7 @@
 /**
  * Counts what a load run's iterations did: latencies in HDR histograms
- * (corrected and uncorrected), errors by type, bytes, and one row per
+ * (the closed model's one latency; the open model's corrected and
+ * uncorrected), errors by type, bytes, and one row per
  * second. Memory stays flat however many iterations run: histograms, not
  * samples, and a row per second.
  *
@@ -35,18 +36,22 @@ export interface LoadInterval {
   corrected: string;
   /** Largest corrected latency of the interval, ms (0 with none). */
   correctedMaxMs: number;
-  /** Latencies from each iteration's actual start (encoded). */
-  uncorrected: string;
-  /** Largest uncorrected latency of the interval, ms (0 with none). */
-  uncorrectedMaxMs: number;
+  /**
+   * Open model: latencies from each iteration's actual start (encoded).
+   * Absent in the closed model, whose iterations start when intended: its
+   * one latency is `corrected`.
+   */
+  uncorrected?: string;
+  /** Largest uncorrected latency of the interval, ms (0 with none); open model only. */
+  uncorrectedMaxMs?: number;
 }
 
 /** Records iterations; the engine creates one per run. */
 export class LoadRecorder {
-  /** From intended start (equal to `uncorrected` in the closed model). */
+  /** From intended start: the closed model's one latency, the open model's corrected one. */
   readonly corrected: Histogram = loadHistogram();
-  /** From actual start. */
-  readonly uncorrected: Histogram = loadHistogram();
+  /** From actual start: the very histogram of `corrected` in the closed model (recorded once). */
+  readonly uncorrected: Histogram;
   /** Failed iterations by error type (a Map: the types come from peers). */
   readonly errorsByType: Map<string, number> = new Map();
   /** One row per second. */
@@ -58,7 +63,7 @@ export class LoadRecorder {
   /** Bytes of all iterations. */
   bytes = 0;
   #intervalCorrected: Histogram = loadHistogram();
-  #intervalUncorrected: Histogram = loadHistogram();
+  #intervalUncorrected: Histogram | undefined;
   #intervalIterations = 0;
   #intervalErrors = 0;
   #intervalBytes = 0;
@@ -71,8 +76,17 @@ export class LoadRecorder {
    *
    * @param onInterval Receives each interval's histograms (to write a log) before they are reset.
    * @param startMs When the run started (`Date.now()`).
+   * @param model The plan's model: the closed model keeps one latency per
+   *   iteration (its intended start is its actual start).
    */
-  constructor(onInterval?: (interval: LoadInterval) => void, startMs: number = Date.now()) {
+  constructor(
+    onInterval?: (interval: LoadInterval) => void,
+    startMs: number = Date.now(),
+    model: "open" | "closed" = "open",
+  ) {
+    const open = model === "open";
+    this.uncorrected = open ? loadHistogram() : this.corrected;
+    this.#intervalUncorrected = open ? loadHistogram() : undefined;
     this.#onInterval = onInterval;
     this.#startMs = this.#intervalStartMs = startMs;
   }
@@ -95,11 +109,13 @@ export class LoadRecorder {
       return;
     }
     const corrected = Math.max(0, Math.round(correctedMs * US_PER_MS));
-    const uncorrected = Math.max(0, Math.round(uncorrectedMs * US_PER_MS));
     this.corrected.recordValue(corrected);
-    this.uncorrected.recordValue(uncorrected);
     this.#intervalCorrected.recordValue(corrected);
-    this.#intervalUncorrected.recordValue(uncorrected);
+    if (this.#intervalUncorrected) {
+      const uncorrected = Math.max(0, Math.round(uncorrectedMs * US_PER_MS));
+      this.uncorrected.recordValue(uncorrected);
+      this.#intervalUncorrected.recordValue(uncorrected);
+    }
   }
 
   // A plugin's error type, bounded in length and in how many are counted apart.
@@ -130,12 +146,14 @@ export class LoadRecorder {
         endMs: nowMs,
         corrected: encodeHistogram(c),
         correctedMaxMs: c.totalCount ? c.maxValue / US_PER_MS : 0,
-        uncorrected: encodeHistogram(u),
-        uncorrectedMaxMs: u.totalCount ? u.maxValue / US_PER_MS : 0,
+        ...(u === undefined ? {} : {
+          uncorrected: encodeHistogram(u),
+          uncorrectedMaxMs: u.totalCount ? u.maxValue / US_PER_MS : 0,
+        }),
       });
     }
     c.reset();
-    this.#intervalUncorrected.reset();
+    this.#intervalUncorrected?.reset();
     this.#intervalIterations = this.#intervalErrors = this.#intervalBytes = 0;
     this.#intervalStartMs = nowMs;
     return row;

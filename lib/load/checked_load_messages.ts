@@ -39,10 +39,14 @@ function number(value: unknown, what: string, field: string, nan = false): numbe
 export function checkedInterval(value: unknown): LoadInterval {
   const what = "load interval";
   if (!isRecord(value)) fail(what, "interval");
-  for (const field of ["startMs", "endMs", "correctedMaxMs", "uncorrectedMaxMs"]) {
+  // The closed model's intervals have one latency: no uncorrected pair.
+  const open = value.uncorrected !== undefined || value.uncorrectedMaxMs !== undefined;
+  for (
+    const field of ["startMs", "endMs", "correctedMaxMs", ...open ? ["uncorrectedMaxMs"] : []]
+  ) {
     number(value[field], what, field);
   }
-  for (const field of ["corrected", "uncorrected"]) {
+  for (const field of ["corrected", ...open ? ["uncorrected"] : []]) {
     const text = value[field];
     if (
       typeof text !== "string" || text.length > MAX_ENCODED || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)

@@ -1,8 +1,10 @@
 /**
  * HdrHistogram interval logs: each shard of a load run writes its
- * per-second histograms (corrected and uncorrected, tagged) in the format
- * HdrHistogram's own tools read; {@linkcode mergeIntervalLogs} adds any
- * number of them exactly.
+ * per-second histograms in the format HdrHistogram's own tools read — the
+ * open model's tagged corrected and uncorrected, the closed model's one
+ * latency untagged (coordinated-omission correction applies only to the
+ * open model) — and {@linkcode mergeIntervalLogs} adds any number of them
+ * exactly.
  *
  * @module
  */
@@ -44,12 +46,13 @@ export function intervalLogHeader(startMs: number): string {
 }
 
 /**
- * An interval's two log lines (tagged corrected and uncorrected), with
- * timestamps relative to `startMs`.
+ * An interval's log lines, with timestamps relative to `startMs`: the open
+ * model's two (tagged corrected and uncorrected), the closed model's one
+ * (untagged, HdrHistogram's default histogram).
  *
  * @param interval The interval, as `runLoad`'s `onInterval` gives it.
  * @param startMs The run's start, ms since the epoch.
- * @returns Two lines, each ending in a newline.
+ * @returns Two lines (open model) or one (closed), each ending in a newline.
  *
  * @example
  * ```ts
@@ -66,23 +69,31 @@ export function intervalLogHeader(startMs: number): string {
 export function intervalLogLines(interval: LoadInterval, startMs: number): string {
   const start = ((interval.startMs - startMs) / 1000).toFixed(3);
   const length = ((interval.endMs - interval.startMs) / 1000).toFixed(3);
+  if (interval.uncorrected === undefined) {
+    return `${start},${length},${interval.correctedMaxMs.toFixed(3)},${interval.corrected}\n`;
+  }
   return `Tag=${CORRECTED_TAG},${start},${length},${
     interval.correctedMaxMs.toFixed(3)
   },${interval.corrected}\n` +
     `Tag=${UNCORRECTED_TAG},${start},${length},${
-      interval.uncorrectedMaxMs.toFixed(3)
+      (interval.uncorrectedMaxMs ?? 0).toFixed(3)
     },${interval.uncorrected}\n`;
 }
 
-/** Merged logs: percentiles and the distribution of each tag. */
+/** Merged logs: percentiles and the distribution of the latencies. */
 export interface MergedLogs {
   /** Intervals read, over all logs. */
   intervals: number;
-  /** Corrected latencies. */
-  corrected: LatencyPercentiles;
-  /** Uncorrected latencies. */
-  uncorrected: LatencyPercentiles;
-  /** The corrected percentile distribution, wrk2's text format, ms. */
+  /**
+   * The runs' model: `"closed"` logs have one latency per iteration
+   * (untagged lines), `"open"` ones a corrected and an uncorrected one.
+   */
+  model: "open" | "closed";
+  /** The closed model's latencies; the open model's corrected ones (from intended start). */
+  latency: LatencyPercentiles;
+  /** Open model only: latencies from each iteration's actual start. */
+  uncorrected?: LatencyPercentiles;
+  /** The percentile distribution of `latency`, wrk2's text format, ms. */
   distribution: string;
 }
 
@@ -94,6 +105,7 @@ export interface MergedLogs {
  * @param logs The logs' texts.
  * @returns Percentiles of the sums.
  * @throws {SyntaxError} When a log holds a line that is not an interval.
+ * @throws {RangeError} When closed-model and open-model logs are mixed.
  *
  * @example Two logs merged
  * ```ts
@@ -110,13 +122,17 @@ export interface MergedLogs {
  *   );
  *   logs.push(log);
  * }
- * assert.equal(mergeIntervalLogs(logs).corrected.count, 10);
+ * const merged = mergeIntervalLogs(logs);
+ * assert.equal(merged.model, "closed");
+ * assert.equal(merged.latency.count, 10);
  * ```
  */
 export function mergeIntervalLogs(logs: readonly string[]): MergedLogs {
   const corrected = loadHistogram();
   const uncorrected = loadHistogram();
   let intervals = 0;
+  // The first log line that says its model: untagged (closed) or tagged (open).
+  let seen: { model: "open" | "closed"; where: string } | undefined;
   for (const [i, log] of logs.entries()) {
     for (const [n, raw] of log.split("\n").entries()) {
       const line = raw.trim();
@@ -136,14 +152,23 @@ export function mergeIntervalLogs(logs: readonly string[]): MergedLogs {
           cause: error,
         });
       }
+      const model = match[1] === undefined ? "closed" : "open";
+      if (seen === undefined) seen = { model, where };
+      else if (seen.model !== model) {
+        throw new RangeError(
+          `Cannot merge interval logs: ${seen.where} is the ${seen.model} model's and ${where} the ${model} model's`,
+        );
+      }
       intervals++;
       (match[1] === UNCORRECTED_TAG ? uncorrected : corrected).add(histogram);
     }
   }
+  const model = seen?.model ?? "closed";
   return {
     intervals,
-    corrected: percentilesOf(corrected),
-    uncorrected: percentilesOf(uncorrected),
+    model,
+    latency: percentilesOf(corrected),
+    ...(model === "open" ? { uncorrected: percentilesOf(uncorrected) } : {}),
     distribution: percentileDistribution(corrected),
   };
 }

@@ -34,10 +34,11 @@ Deno.test("mergeIntervalLogs() of 4 shards gives the percentiles of one histogra
   }
   const merged = mergeIntervalLogs(logs);
   assert.equal(merged.intervals, 4 * 5 * 2);
-  assert.deepEqual(merged.corrected, percentilesOf(all));
-  assert.equal(merged.corrected.count, 40_000);
-  assert.equal(merged.uncorrected.count, 40_000);
-  assert.equal(merged.uncorrected.p99, 0.001);
+  assert.equal(merged.model, "open");
+  assert.deepEqual(merged.latency, percentilesOf(all));
+  assert.equal(merged.latency.count, 40_000);
+  assert.equal(merged.uncorrected?.count, 40_000);
+  assert.equal(merged.uncorrected?.p99, 0.001);
   // Every percentile row alike; only the footer's max is the bucket's (a log keeps no exact max).
   const rows = (text: string) => text.split("\n").filter((l) => !l.startsWith("#[Max"));
   assert.deepEqual(rows(merged.distribution), rows(all.outputPercentileDistribution(5, 1000)));
@@ -120,5 +121,36 @@ Deno.test("mergeIntervalLogs() refuses impossible settings and counts", () => {
   const h = loadHistogram();
   h.recordValue(1500);
   const good = intervalLogHeader(0) + `Tag=corrected,0.000,1.000,1.500,${encodeHistogram(h)}\n`;
-  assert.equal(mergeIntervalLogs([good]).corrected.count, 1);
+  assert.equal(mergeIntervalLogs([good]).latency.count, 1);
+});
+
+Deno.test("a closed model's interval is one untagged line; logs of both models do not merge", () => {
+  const h = loadHistogram();
+  h.recordValue(2500);
+  const closed = intervalLogHeader(0) + intervalLogLines({
+    startMs: 0,
+    endMs: 1000,
+    corrected: encodeHistogram(h),
+    correctedMaxMs: 2.5,
+  }, 0);
+  assert.deepEqual(closed.split("\n").slice(4), [`0.000,1.000,2.500,${encodeHistogram(h)}`, ""]);
+  const merged = mergeIntervalLogs([closed, closed]);
+  assert.equal(merged.model, "closed");
+  assert.equal(merged.latency.count, 2);
+  assert.equal(merged.uncorrected, undefined);
+  const open = intervalLogHeader(0) + intervalLogLines({
+    startMs: 0,
+    endMs: 1000,
+    corrected: encodeHistogram(h),
+    correctedMaxMs: 2.5,
+    uncorrected: encodeHistogram(h),
+    uncorrectedMaxMs: 2.5,
+  }, 0);
+  assert.throws(
+    () => mergeIntervalLogs([closed, open]),
+    (e: Error) =>
+      e instanceof RangeError &&
+      e.message ===
+        "Cannot merge interval logs: interval log 1 line 5 is the closed model's and interval log 2 line 5 the open model's",
+  );
 });

@@ -52,8 +52,12 @@ export class LoadSoFar {
    * @param interval What `onInterval` received.
    */
   interval(interval: LoadInterval): void {
-    this.#corrected.add(decodeHistogram(interval.corrected));
-    this.#uncorrected.add(decodeHistogram(interval.uncorrected));
+    const corrected = decodeHistogram(interval.corrected);
+    this.#corrected.add(corrected);
+    // The closed model has one latency: its uncorrected metrics equal it.
+    this.#uncorrected.add(
+      interval.uncorrected === undefined ? corrected : decodeHistogram(interval.uncorrected),
+    );
   }
 
   /**

@@ -125,7 +125,7 @@ export async function runLoad(
   options.signal?.removeEventListener("abort", onEarlyAbort);
   const startMs = Date.now();
   const t0 = performance.now();
-  const recorder = new LoadRecorder(options.onInterval, startMs);
+  const recorder = new LoadRecorder(options.onInterval, startMs, plan.model);
   // Stops dispatch (end of plan, or the caller's signal).
   const stop = new AbortController();
   // Aborts iterations in flight (the caller's signal, or the grace period ran out).
