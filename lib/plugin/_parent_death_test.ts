@@ -136,3 +136,52 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a setpriv that knows --pdeathsig is found from its file, without starting a process",
+  ignore: !LINUX,
+  async fn() {
+    const bin = await Deno.makeTempDir({ prefix: "wiretest-new-setpriv-" });
+    try {
+      // Its text names --pdeathsig, as util-linux's binary does; run, it leaves a mark.
+      await Deno.writeTextFile(
+        `${bin}/setpriv`,
+        `#!/bin/sh\n# knows --pdeathsig\ntouch "${bin}/ran"\nexit 0\n`,
+        { mode: 0o755 },
+      );
+      const script = `import { parentDeathLauncher } from ${JSON.stringify(MODULE)};\n` +
+        `console.log(JSON.stringify(parentDeathLauncher() ?? "none"));`;
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--no-config", `data:text/javascript,${encodeURIComponent(script)}`],
+        env: { NO_COLOR: "1", PATH: `${bin}:${Deno.env.get("PATH") ?? ""}` },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(60_000),
+      }).output();
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), {
+        command: "setpriv",
+        prefix: ["--pdeathsig", "KILL", "--"],
+      });
+      // Read, not run: a process started and waited for was 1–20 ms before every plugin's.
+      await assert.rejects(Deno.stat(`${bin}/ran`), Deno.errors.NotFound);
+    } finally {
+      await Deno.remove(bin, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "without read access to setpriv's file, setpriv is asked by running it",
+  ignore: !LINUX || !hasSetpriv(),
+  async fn() {
+    const script = `import { parentDeathLauncher } from ${JSON.stringify(MODULE)};\n` +
+      `console.log(JSON.stringify(parentDeathLauncher() ?? "none"));`;
+    const run = await denoRun(["--allow-run=setpriv", "--allow-env", "--no-config"], [
+      `data:text/javascript,${encodeURIComponent(script)}`,
+    ]);
+    assert.equal(run.code, 0, run.out);
+    assert.equal(JSON.parse(run.out.trim()).command, "setpriv");
+  },
+});
