@@ -51,16 +51,18 @@ export interface Exchange {
   /** `performance.now()` when the exchange started. */
   start: number;
   /**
-   * `performance.now()` when the connection was ready for the request (TLS
-   * facts read): `processing` (`ttfb`) starts there, as blackbox_exporter's
-   * starts when the connection is handed over.
+   * `performance.now()` when the connection was ready for the request: over
+   * TLS once its facts are read, over plain TCP when the connect ended.
+   * `processing` (`ttfb`) starts there, as blackbox_exporter's starts when
+   * the connection is handed over.
    */
   readyAt: number;
   /**
    * Milliseconds inside the exchange that no phase counts: a TLS inspection
    * before the measured connection, and reading the TLS facts after the
    * handshake (blackbox_exporter's `processing` starts when the connection
-   * is handed over, too). `start + pausedMs + phases.total` is when it ended.
+   * is handed over, too). 0 over plain TCP. `start + pausedMs +
+   * phases.total` is when it ended.
    */
   pausedMs: number;
   /** Whether an already open connection carried it. */
@@ -100,7 +102,7 @@ interface OpenMarks {
   dns: number;
   connect: number;
   tls: number;
-  /** When the connection was ready for the request (its TLS facts read). */
+  /** When the connection was ready for the request (over TLS, its facts read). */
   ready: number;
   /** A TLS inspection before the measured connection, ms. */
   pausedMs: number;
@@ -308,7 +310,10 @@ export class Session {
     this.#tls = tls?.facts;
     const pausedMs = tls?.inspectionMs ?? 0;
     const tlsEnd = tls?.tlsEnd ?? connected;
-    const ready = performance.now();
+    // Over plain TCP nothing after the connect is left out: setting up the
+    // reader is this tool's own work and counts in ttfb, as curl's before
+    // its pretransfer counts in its total.
+    const ready = tls ? performance.now() : connected;
     this.pausedMs += pausedMs + (ready - tlsEnd);
     this.finished = {
       dns: dns - start,

@@ -223,3 +223,26 @@ Deno.test("Session: a deadline that passes while the request is still being writ
     await server.done;
   }
 });
+
+Deno.test("Session: over plain http no time is paused: setting up after the connect counts in ttfb", async () => {
+  using server = stampedServer("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok", async () => {});
+  using ctx = createContext();
+  const { watch, session } = sessionFor(ctx, server.port);
+  using _watch = watch;
+  try {
+    const before = session.pausedMs;
+    const exchange = await within(
+      session.exchange(request(server.port), () => () => {}),
+      10_000,
+      "the exchange",
+    );
+    await server.done;
+    assert.equal(exchange.pausedMs, 0);
+    assert.equal(session.pausedMs, before);
+    // Processing starts where the connect ended.
+    const { dns, connect } = exchange.phases;
+    assert.ok(Math.abs(exchange.start + dns + connect - exchange.readyAt) < 1e-6);
+  } finally {
+    session.close();
+  }
+});
