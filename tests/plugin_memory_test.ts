@@ -278,3 +278,17 @@ Deno.test("wiretest serve ends, exit 1, saying why, when its isolated plugin is 
     clearTimeout(killer);
   }
 });
+
+Deno.test("a plugin's process gets its young generation's size as a second V8 flag", {
+  ignore: Deno.build.os !== "linux",
+}, async () => {
+  // See youngGenerationArgs() in lib/plugin/_isolation_host.ts.
+  const { IsolationPool } = await import("../lib/plugin/isolation.ts");
+  const { builtinRegistry } = await import("../plugins/manifest.ts");
+  await using pool = new IsolationPool({ maxIdlePerPlugin: 1, memoryMiB: 256 });
+  await pool.warm(builtinRegistry().get("echo"));
+  const ours = descendants(Deno.pid).map(commandLine);
+  const plugin = ours.find((args) => args.includes("--v8-flags=--max-old-space-size=256"));
+  assert.ok(plugin, JSON.stringify(ours));
+  assert.ok(plugin.includes("--v8-flags=--min-semi-space-size=8"), JSON.stringify(plugin));
+});

@@ -190,6 +190,20 @@ function denyArgs(paths: readonly string[]): string[] {
   return [`--deny-read=${joined}`, `--deny-write=${joined}`];
 }
 
+// A new plugin process allocates about 10 MiB while it loads its modules,
+// most of it code and objects that live on. V8's young generation starts at
+// 1 MiB, so it scavenges three or four times on the way (copying those
+// survivors each time: 3-12 ms of a start here, 4-7 ms less CPU measured
+// without). Started at a 32nd of the heap ceiling, at most 16 MiB (V8's own
+// largest), loading ends before the first one. Resident memory after
+// loading stayed the same (50-52 MiB): the pages are touched either way.
+const MAX_SEMI_SPACE_MIB = 16;
+
+function youngGenerationArgs(heapMiB: number): string[] {
+  const semiSpaceMiB = Math.min(MAX_SEMI_SPACE_MIB, Math.floor(heapMiB / 32));
+  return semiSpaceMiB < 2 ? [] : [`--v8-flags=--min-semi-space-size=${semiSpaceMiB}`];
+}
+
 /** The deno flags for an entry's process: its grants, nothing else; no prompt. */
 export function processArgs(
   permissions: PluginPermissions,
@@ -207,6 +221,7 @@ export function processArgs(
     "--unstable-net",
     "--unstable-worker-options",
     `--v8-flags=--max-old-space-size=${memoryMiB}`,
+    ...youngGenerationArgs(memoryMiB),
     ...allow("net", list(permissions.net), sockets.map((path) => `unix:${path}`)),
     ...allow("read", list(permissions.read, absolute), [...sockets, ...ffi?.read ?? []]),
     ...allow("write", list(permissions.write, absolute), sockets),

@@ -175,3 +175,24 @@ Deno.test("a plugin writing the host's own events on its sockets cannot make the
     await victim.status;
   }
 });
+
+Deno.test("a plugin's process starts V8's young generation at a 32nd of its heap, up to 16 MiB", async () => {
+  const { processArgs } = await import("./_isolation_host.ts");
+  const flags = (heapMiB: number) =>
+    processArgs({ net: true }, "/tmp/s.sock", "/tmp/main.js", heapMiB)
+      .filter((arg) => arg.startsWith("--v8-flags="));
+  assert.deepEqual(flags(512), [
+    "--v8-flags=--max-old-space-size=512",
+    "--v8-flags=--min-semi-space-size=16",
+  ]);
+  assert.deepEqual(flags(2048), [
+    "--v8-flags=--max-old-space-size=2048",
+    "--v8-flags=--min-semi-space-size=16",
+  ]);
+  assert.deepEqual(flags(64), [
+    "--v8-flags=--max-old-space-size=64",
+    "--v8-flags=--min-semi-space-size=2",
+  ]);
+  // Small ceilings keep V8's default (1 MiB).
+  assert.deepEqual(flags(32), ["--v8-flags=--max-old-space-size=32"]);
+});
