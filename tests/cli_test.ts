@@ -443,7 +443,7 @@ Deno.test("wiretest run and serve name a wrong param by the flag or positional t
       'error: Cannot use params for plugin "http-probe" (client): ' +
         "<url> must be an http:// or https:// URL; " +
         "--max-redirects Too small: expected number to be >=0; " +
-        '--tls-client Invalid option: expected one of "native"|"node"\n',
+        '--tls-client Invalid option: expected one of "auto"|"native"|"node"\n',
     );
     const served = await wiretest("serve", "echo", "--max-connections=0", ...extra);
     assert.equal(served.code, 2, served.stderr);

@@ -210,7 +210,8 @@ Deno.test("http-probe: real outcomes over http and https, with redirects, repeat
     assert.equal(typeof refused.facts.tls, "object");
   });
   // A server that presents another certificate on the measured connection
-  // than on the inspection: inspection_certificate.
+  // than on the inspection (Deno's client after an inspection):
+  // inspection_certificate.
   await using other = await makeCertificates();
   const bothCas = `${other.dir}/both.pem`;
   await Deno.writeTextFile(bothCas, certs.caCert + other.caCert);
@@ -218,7 +219,7 @@ Deno.test("http-probe: real outcomes over http and https, with redirects, repeat
     await serving(httpProbe, { certFile: other.certFile, keyFile: other.keyFile }, async (then) => {
       await using relay = switchingRelay(first, then);
       const switched = await cover.client(
-        { url: `https://localhost:${relay.port}/`, caFile: bothCas },
+        { url: `https://localhost:${relay.port}/`, caFile: bothCas, tlsClient: "native" },
         false,
       );
       assert.equal(switched.error?.code, "tls");
@@ -241,7 +242,11 @@ Deno.test("http-probe: real outcomes over http and https, with redirects, repeat
       keyFile: `${dir}/key.pem`,
     }, async (s) => {
       const port = (s.address as Deno.NetAddr).port;
-      await cover.client({ url: `https://localhost:${port}/`, caFile: `${dir}/cert.pem` });
+      await cover.client({
+        url: `https://localhost:${port}/`,
+        caFile: `${dir}/cert.pem`,
+        tlsClient: "native",
+      });
     });
   } finally {
     await Deno.remove(dir, { recursive: true });

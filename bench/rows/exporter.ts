@@ -1,7 +1,8 @@
 // Prometheus probes of an nginx URL, one after another, scraped from
 // wiretest's exporter (plugins isolated, as `wiretest exporter` runs) and
 // from Debian's blackbox_exporter: each probe's wall time as the scraper
-// sees it (request sent to exposition read).
+// sees it (request sent to exposition read), over http and over https, and
+// for https also the exporter's own `probe_duration_seconds`.
 import { alternate, type Side } from "../_alternate.ts";
 import type { Proc } from "../_process.ts";
 import type { BenchRow, CheckReport, RowContext, RowReport } from "../_row.ts";
@@ -53,7 +54,7 @@ async function soak(
   for (let second = 0; second < size.seconds; second++) {
     const started = performance.now();
     const results = await Promise.allSettled(
-      Array.from({ length: size.targets }, (_, i) => probeMs(base, `${target}?t=${i}`)),
+      Array.from({ length: size.targets }, (_, i) => probe(base, "http_2xx", `${target}?t=${i}`)),
     );
     failed += results.filter((r) => r.status === "rejected").length;
     rss.push(rssMiB(pid));
@@ -95,21 +96,29 @@ async function soak(
   ];
 }
 
-async function probeMs(base: string, target: string): Promise<number> {
+/** One probe's wall time as the scraper sees it and the exporter's `probe_duration_seconds`. */
+interface Probed {
+  wallMs: number;
+  durationMs: number;
+}
+
+async function probe(base: string, module: string, target: string): Promise<Probed> {
   const started = performance.now();
   const response = await fetch(
-    `${base}/probe?module=http_2xx&target=${encodeURIComponent(target)}`,
+    `${base}/probe?module=${module}&target=${encodeURIComponent(target)}`,
     {
       headers: { "X-Prometheus-Scrape-Timeout-Seconds": "10" },
       signal: AbortSignal.timeout(15_000),
     },
   );
   const text = await response.text();
-  const ms = performance.now() - started;
+  const wallMs = performance.now() - started;
   if (!/^probe_success 1$/m.test(text)) {
     throw new Error(`Cannot use the probe: it did not succeed:\n${text.slice(0, 400)}`);
   }
-  return ms;
+  const duration = /^probe_duration_seconds (\S+)$/m.exec(text);
+  if (!duration) throw new Error("Cannot use the probe: it has no probe_duration_seconds");
+  return { wallMs, durationMs: Number(duration[1]) * 1000 };
 }
 
 const row: BenchRow = {
@@ -127,7 +136,11 @@ const row: BenchRow = {
     await Deno.writeTextFile(`${dir}/www/index.html`, "x".repeat(1024));
     const certs = await makeCertificates();
     const httpPort = freePort();
+    const httpsPort = freePort();
     const target = `http://127.0.0.1:${httpPort}/index.html`;
+    // The same file over https, to the IP the certificate names (no name
+    // lookup on either side: the difference to http is TLS alone).
+    const httpsTarget = `https://127.0.0.1:${httpsPort}/index.html`;
     let nginx: Proc | undefined;
 
     const exporterSide = (
@@ -147,11 +160,22 @@ const row: BenchRow = {
           await waitForTcp(port, 30_000);
         },
         async sample(warm) {
-          const times: number[] = [];
+          const base = `http://127.0.0.1:${port}`;
+          const http: number[] = [];
+          const httpsWall: number[] = [];
+          const httpsDuration: number[] = [];
+          // Alternated probe by probe, so drift hits both schemes alike.
           for (let i = 0; i < (warm ? 3 : probes); i++) {
-            times.push(await probeMs(`http://127.0.0.1:${port}`, target));
+            http.push((await probe(base, "http_2xx", target)).wallMs);
+            const https = await probe(base, "https_2xx", httpsTarget);
+            httpsWall.push(https.wallMs);
+            httpsDuration.push(https.durationMs);
           }
-          return { probe_ms: upperMedian(times) };
+          return {
+            probe_ms: upperMedian(http),
+            https_probe_ms: upperMedian(httpsWall),
+            https_duration_ms: upperMedian(httpsDuration),
+          };
         },
         async stop() {
           await proc?.stop();
@@ -160,11 +184,14 @@ const row: BenchRow = {
     };
     await Deno.writeTextFile(
       `${dir}/exporter.yaml`,
-      "modules:\n  http_2xx:\n    plugin: http-probe\n    timeout: 5s\n",
+      "modules:\n  http_2xx:\n    plugin: http-probe\n    timeout: 5s\n" +
+        `  https_2xx:\n    plugin: http-probe\n    timeout: 5s\n    with: { caFile: "${certs.caCertFile}" }\n`,
     );
     await Deno.writeTextFile(
       `${dir}/blackbox.yml`,
-      "modules:\n  http_2xx:\n    prober: http\n    timeout: 5s\n    http: { preferred_ip_protocol: ip4 }\n",
+      "modules:\n  http_2xx:\n    prober: http\n    timeout: 5s\n    http: { preferred_ip_protocol: ip4 }\n" +
+        "  https_2xx:\n    prober: http\n    timeout: 5s\n    http:\n" +
+        `      preferred_ip_protocol: ip4\n      tls_config: { ca_file: "${certs.caCertFile}" }\n`,
     );
     const sides: Side[] = [
       exporterSide(
@@ -196,14 +223,42 @@ const row: BenchRow = {
     ];
     const metrics = [
       { key: "probe_ms", label: "probe wall time (median)", unit: "ms", better: "lower" as const },
+      {
+        key: "https_probe_ms",
+        label: "https probe wall time (median)",
+        unit: "ms",
+        better: "lower" as const,
+      },
+      {
+        key: "https_duration_ms",
+        label: "https probe_duration_seconds (median)",
+        unit: "ms",
+        better: "lower" as const,
+      },
     ];
-    const comparisons = [{
-      label: "probe wall time, wiretest / blackbox_exporter",
-      metric: "probe_ms",
-      a: "wiretest",
-      b: "blackbox",
-      target: { op: "<=" as const, value: 1.2, text: "≤ 1.2× blackbox_exporter" },
-    }];
+    const target12 = { op: "<=" as const, value: 1.2, text: "≤ 1.2× blackbox_exporter" };
+    const comparisons = [
+      {
+        label: "probe wall time, wiretest / blackbox_exporter",
+        metric: "probe_ms",
+        a: "wiretest",
+        b: "blackbox",
+        target: target12,
+      },
+      {
+        label: "https probe wall time, wiretest / blackbox_exporter",
+        metric: "https_probe_ms",
+        a: "wiretest",
+        b: "blackbox",
+        target: target12,
+      },
+      {
+        label: "https probe_duration_seconds, wiretest / blackbox_exporter",
+        metric: "https_duration_ms",
+        a: "wiretest",
+        b: "blackbox",
+      },
+    ];
     try {
       nginx = await startNginx(
         ctx.procs,
@@ -211,11 +266,11 @@ const row: BenchRow = {
         nginxConfig({
           dir,
           httpPort,
-          httpsPort: freePort(),
+          httpsPort,
           certFile: certs.certFile,
           keyFile: certs.keyFile,
         }),
-        [httpPort],
+        [httpPort, httpsPort],
       );
       const result = await alternate(ctx, sides, metrics, comparisons);
       // The soak, on a wiretest exporter of its own, its heap capped as
@@ -242,7 +297,7 @@ const row: BenchRow = {
       return {
         params: {
           probes_per_sample: probes,
-          target: "nginx, 1 KiB static file over http",
+          target: "nginx, 1 KiB static file over http and over https (127.0.0.1, a test CA)",
           soak_targets: soakSize.targets,
           soak_seconds: soakSize.seconds,
         },

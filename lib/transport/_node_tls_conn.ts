@@ -3,10 +3,11 @@
 // verification failed (to report why), so the TLS client runs on `node:tls`,
 // which Deno implements over rustls.
 //
-// The TLS session always runs over a Duplex that reads our own Conn, never
-// over a socket node opened: pausing a node TLS socket in Deno does not stop
-// it reading from the network, so only a gate on our own reads can bound
-// what a peer makes us buffer.
+// The TLS session runs over a Duplex that reads our own Conn, unless
+// `nodeSocket` asks for a socket node opened: pausing a node TLS socket in
+// Deno does not stop it reading from the network, so only a gate on our own
+// reads can hold a peer back; on node's own socket a cap on unread bytes
+// fails the connection instead (maxUnreadBytes).
 import type { TLSSocket } from "node:tls";
 import { Duplex } from "node:stream";
 import { ConnectionError, type NetOperation, toNetError } from "../errors.ts";
@@ -46,6 +47,12 @@ export class ReadGate {
   }
 }
 
+/** What a TLS session runs over: its addresses, socket options and close. */
+export type Underlying = Pick<
+  Conn,
+  "localAddr" | "remoteAddr" | "close" | "setNoDelay" | "setKeepAlive"
+>;
+
 /** What {@linkcode NodeTlsConn} needs besides the socket. */
 export interface NodeTlsConnInit {
   /** Facts about the negotiated session. */
@@ -53,9 +60,15 @@ export interface NodeTlsConnInit {
   /** Marks already taken; `firstByte` is added here. */
   timings: TimingMarks;
   /** The connection the session runs over: addresses and socket options. */
-  underlying: Conn;
+  underlying: Underlying;
   /** The gate on reads from `underlying` (see {@linkcode connDuplex}). */
   gate: ReadGate;
+  /**
+   * For a session on a `node:net` socket, which the gate cannot hold back
+   * (in Deno it reads on while paused): unread bytes above this fail the
+   * connection instead of growing without bound.
+   */
+  maxUnreadBytes?: number;
 }
 
 /** Node error codes that mean the TLS layer failed, not the TCP one. */
@@ -92,8 +105,9 @@ export class NodeTlsConn implements TlsConn {
   readonly tls: TlsInfo;
   readonly timings: TimingMarks;
   #socket: TLSSocket;
-  #underlying: Conn;
+  #underlying: Underlying;
   #gate: ReadGate;
+  #maxUnread: number;
   #peer: string;
   // Bytes that arrived and were not read yet. The socket keeps reading into
   // this queue whatever the reader does, so a timed-out read loses nothing;
@@ -112,6 +126,7 @@ export class NodeTlsConn implements TlsConn {
     this.#socket = socket;
     this.#underlying = init.underlying;
     this.#gate = init.gate;
+    this.#maxUnread = init.maxUnreadBytes ?? Infinity;
     this.tls = init.tls;
     this.timings = init.timings;
     this.#peer = formatAddress(init.underlying.remoteAddr);
@@ -230,6 +245,16 @@ export class NodeTlsConn implements TlsConn {
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
     if (this.#buffered >= READ_HIGH_WATER) this.#gate.close();
+    if (this.#buffered > this.#maxUnread && this.#error === null) {
+      this.#error = new ConnectionError({
+        code: "other",
+        operation: "read",
+        address: this.#peer,
+        detail: `the peer sent ${this.#buffered} bytes more than were read, over the ` +
+          `${this.#maxUnread} a node:tls socket may hold (it cannot stop reading)`,
+      });
+      this.#socket.destroy();
+    }
     this.#notify();
   }
 

@@ -23,6 +23,7 @@ export type { TlsConn, TlsInfo } from "./tls_conn.ts";
 export {
   connectTls,
   type ConnectTlsOptions,
+  NODE_SOCKET_MAX_UNREAD_BYTES,
   startTls,
   type StartTlsOptions,
   type TlsClientOptions,

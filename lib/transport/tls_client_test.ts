@@ -5,7 +5,9 @@ import { connectTcp, listenTcp } from "./tcp.ts";
 import {
   connectNativeTls,
   connectTls,
+  type ConnectTlsOptions,
   listenTls,
+  NODE_SOCKET_MAX_UNREAD_BYTES,
   startNativeTls,
   startTls,
   type TlsInfo,
@@ -106,7 +108,8 @@ interface TlsClient {
   /** The upgrade function's name, for the cases of `start`. */
   startName: string;
   connect: typeof connectTls | typeof connectNativeTls;
-  start: typeof startTls | typeof startNativeTls;
+  /** The upgrade function, if the client has one apart from `connect`. */
+  start?: typeof startTls | typeof startNativeTls;
   /** Connects to a listener of this file's certificates. */
   open: typeof connectTo | typeof connectNativeTo;
   /** What a peer that hangs up mid-handshake reads as. */
@@ -126,6 +129,27 @@ const TLS_CLIENTS: readonly TlsClient[] = [
     start: startTls,
     open: connectTo,
     // node:tls reads a hang-up mid-handshake as a reset.
+    hangUpCode: "reset",
+    expired: /certificate has expired/,
+    wrongName: /not valid for "localhost" \(it names DNS:wrong\.example\)/,
+    unknownCa: /not signed by a trusted CA \(issuer CN=wiretest test CA/,
+    assertVerified: (tls) => {
+      assert.equal(tls.authorized, true);
+      assert.equal(tls.authorizationError, undefined);
+    },
+  },
+  {
+    // node:tls on a node:net socket of its own: the same facts and verdicts.
+    name: "connectTls[nodeSocket]",
+    startName: "",
+    connect: (options: ConnectTlsOptions) => connectTls({ ...options, nodeSocket: true }),
+    open: (listener, certs) =>
+      connectTls({
+        port: listener.addr.port,
+        caCerts: [certs.caCert],
+        timeout: LONG,
+        nodeSocket: true,
+      }),
     hangUpCode: "reset",
     expired: /certificate has expired/,
     wrongName: /not valid for "localhost" \(it names DNS:wrong\.example\)/,
@@ -322,6 +346,7 @@ for (const client of TLS_CLIENTS) {
       return true;
     });
   });
+  if (!start) continue;
   Deno.test(`${name}(): an unread connection stops taking bytes instead of buffering without bound`, async () => {
     await assertUnreadClientBounded(open);
   });
@@ -358,6 +383,73 @@ for (const client of TLS_CLIENTS) {
     assert.equal(plain.closed, true);
   });
 }
+
+Deno.test("connectTls({ nodeSocket: true }) fails an unread connection past its cap instead of buffering without bound", async () => {
+  await using certs = await makeCertificates();
+  using listener = listenTls({ cert: certs.cert, key: certs.key });
+  const accepted = listener.accept({ timeout: LONG });
+  using conn = await connectTls({
+    port: listener.addr.port,
+    caCerts: [certs.caCert],
+    timeout: LONG,
+    nodeSocket: true,
+  });
+  using server = await accepted;
+  const chunk = new Uint8Array(256 * 1024);
+  const limit = 256 * 1024 * 1024;
+  let sent = 0;
+  while (sent < limit) {
+    try {
+      await server.write(chunk, { timeout: 500 });
+    } catch {
+      break; // The client gave up on the connection, or stopped taking bytes.
+    }
+    sent += chunk.length;
+  }
+  assert.ok(sent < limit, `the client took all ${sent} bytes`);
+  // What arrived before the cap is still readable; then the connection says why it failed.
+  let read = 0;
+  const buffer = new Uint8Array(1024 * 1024);
+  const error = await (async () => {
+    try {
+      for (let n; (n = await conn.read(buffer, { timeout: LONG })) !== null;) read += n;
+    } catch (error) {
+      return error;
+    }
+  })();
+  assert.ok(error instanceof ConnectionError, String(error));
+  assert.equal(error.code, "other");
+  assert.match(error.message, /more than were read, over the 16777216 a node:tls socket may hold/);
+  assert.ok(read > NODE_SOCKET_MAX_UNREAD_BYTES, `read ${read}`);
+  assert.ok(read <= NODE_SOCKET_MAX_UNREAD_BYTES + 4 * chunk.length, `read ${read}`);
+});
+
+Deno.test("connectTls({ nodeSocket: true }) reports a refused connection as a connect error and names the steps", async () => {
+  const listener = listenTcp();
+  const port = listener.addr.port;
+  listener.close();
+  let connected = false;
+  await assert.rejects(
+    connectTls({ port, timeout: LONG, nodeSocket: true, onConnected: () => connected = true }),
+    (e: unknown) =>
+      e instanceof ConnectionError && e.code === "refused" && e.operation === "connect",
+  );
+  assert.equal(connected, false);
+  // A peer that accepts and never speaks TLS: onConnected ran, the timeout names the handshake.
+  using silent = listenTcp();
+  const accepted = silent.accept({ timeout: LONG });
+  await assert.rejects(
+    connectTls({
+      port: silent.addr.port,
+      timeout: 300,
+      nodeSocket: true,
+      onConnected: () => connected = true,
+    }),
+    (e: unknown) => e instanceof TimeoutError && e.operation === "handshake",
+  );
+  assert.equal(connected, true);
+  (await accepted).close();
+});
 
 Deno.test("connectTls() reports a refused connection as a connect error", async () => {
   const listener = listenTcp();

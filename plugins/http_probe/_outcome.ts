@@ -123,7 +123,7 @@ export const httpProbeOutcome: OutcomeDeclaration = {
       name: "tls_inspections",
       unit: "count",
       description:
-        "Handshake-only connections that read an HTTPS origin's certificate (in failed outcomes too).",
+        "Handshake-only connections that read an HTTPS origin's protocol and cipher before Deno's TLS client carried its requests (`tlsClient` native, or auto with `repeat` > 1; 0 for a probe of one request) (in failed outcomes too).",
     },
     ...summaryMetricDeclarations("latency", "each request's `total_ms`", REPEATS),
     {
@@ -241,7 +241,7 @@ export const httpProbeOutcome: OutcomeDeclaration = {
       path: "tls.source",
       type: "string",
       description:
-        '`"inspection"`: the facts come from a handshake-only connection before the measured one; `"connection"`: from the measured one.',
+        '`"connection"`: every fact comes from the connection that carried the requests (a probe of one request, `tlsClient` node); `"inspection"`: the protocol, cipher and verdict come from a handshake-only connection before the measured one, the certificate from the measured one (Deno\'s client).',
     },
     {
       path: "tls.native_refused",

@@ -4,17 +4,20 @@
 // Two TLS clients, because neither does everything. `node:tls` reports the
 // protocol, cipher, certificate and why a verification failed, but each
 // request through its streams costs about 0.1 ms of CPU, which would be in
-// every measured latency. Deno's own TLS client costs nothing measurable
-// beyond the cipher but reports only ALPN. So the probe first inspects an
-// origin with a handshake-only `node:tls` connection, then carries its
-// requests on Deno's client. A certificate that does not verify never gets
-// that far: without `insecure` the inspection fails the probe with the
-// reason (and its facts); with it, the inspected connection itself carries
-// the requests (Deno's client cannot accept such a certificate). Nor can it
-// accept a few that node:tls verifies (a name only in the subject's CN): for
-// those, node:tls carries the requests after Deno's client refused. A server
-// that must see exactly one connection gets it with `tlsClient: "node"`:
-// node:tls does both on one connection, slower.
+// every measured latency of a keep-alive run. Deno's own TLS client costs
+// nothing measurable beyond the cipher but reports only ALPN and the leaf
+// certificate. So a probe of one request (`tlsClient` "auto", the default,
+// with `repeat` 1: the exporter's and the CLI's probe) runs on one node:tls
+// connection, every fact from the connection that carried the request. A
+// keep-alive run ("native", or "auto" with `repeat` > 1 and load runs)
+// first inspects an origin with a handshake-only `node:tls` connection,
+// then carries its requests on Deno's client. A certificate that does not
+// verify never gets that far: without `insecure` the inspection fails the
+// probe with the reason (and its facts); with it, the inspected connection
+// itself carries the requests (Deno's client cannot accept such a
+// certificate). Nor can it accept a few that node:tls verifies (a name only
+// in the subject's CN): for those, node:tls carries the requests after
+// Deno's client refused.
 //
 // The certificate fact always describes the connection that carried the
 // requests: Deno's client reports the certificate it received, and one that
@@ -26,13 +29,13 @@ import {
   type Conn,
   ConnectionError,
   connectTcp,
+  connectTls,
   formatAddress,
   startNativeTls,
-  startTls,
   type TlsConn,
   type TlsInfo,
 } from "../../lib/transport/mod.ts";
-import type { HttpProbeClientParams, TlsClient } from "./params.ts";
+import type { HttpProbeClientParams } from "./params.ts";
 import { readInputTextFile } from "../../lib/plugin/mod.ts";
 
 /** Trust settings for every HTTPS connection of a probe. */
@@ -40,7 +43,8 @@ export interface TlsSettings {
   insecure: boolean;
   caCerts?: string[];
   servername?: string;
-  client: TlsClient;
+  /** The TLS client that carries requests, `"auto"` resolved (see {@linkcode tlsSettings}). */
+  client: "native" | "node";
 }
 
 /** The certificate of the server, as a fact. */
@@ -105,15 +109,21 @@ const ALPN = ["http/1.1"];
 
 /**
  * Reads the trust settings from params; `caFile` may hold several PEM
- * certificates.
+ * certificates. `tlsClient` "auto" becomes "node" for a probe of one request
+ * (one connection, every fact from it) and "native" when `keepAlive` says
+ * one connection carries many (`repeat` > 1 by default; a load run's VU).
  *
  * @throws {TypeError} When `caFile` holds no PEM certificate.
  */
-export async function tlsSettings(params: HttpProbeClientParams): Promise<TlsSettings> {
+export async function tlsSettings(
+  params: HttpProbeClientParams,
+  keepAlive: boolean = params.repeat > 1,
+): Promise<TlsSettings> {
+  const auto = params.tlsClient === "auto";
   const settings: TlsSettings = {
     insecure: params.insecure,
     servername: params.servername,
-    client: params.tlsClient,
+    client: auto ? (keepAlive ? "native" : "node") : params.tlsClient as "native" | "node",
   };
   if (params.caFile !== undefined) {
     const pem = await readInputTextFile(params.caFile);
@@ -269,17 +279,20 @@ export class TlsOpener {
     source: TlsFactsSource,
   ): Promise<TlsConn> {
     onStep("connect");
-    const tcp = await connectTcp({ hostname: ip, port, signal });
-    onStep("handshake");
-    // startTls owns the TCP connection: a failed handshake closes it. It
+    // node:tls on a node:net socket of its own: no stream layer of ours
+    // under it, so its handshake costs what Deno's native one does. It
     // connects whatever the verification said, so that a refusal can still
-    // report what the handshake showed; no request goes out on it.
-    const conn = await startTls(tcp, {
+    // report what the handshake showed; no request goes out on it then.
+    const conn = await connectTls({
+      hostname: ip,
+      port,
       servername,
       caCerts: this.#settings.caCerts,
       insecure: true,
       alpnProtocols: ALPN,
       signal,
+      nodeSocket: true,
+      onConnected: () => onStep("handshake"),
     });
     if (conn.tls.authorized || this.#settings.insecure) return conn;
     conn.close();

@@ -87,7 +87,13 @@ export interface RedirectHop {
  * carry requests), `tls_inspections` (see below); with `repeat` > 1 also
  * `latency_*_ms` (each request's total) and `requests_per_s`.
  *
- * HTTPS: before its first connection to an address and name, the probe
+ * HTTPS: a probe of one request (`tlsClient` "auto", the default, with
+ * `repeat` 1) opens one `node:tls` connection, which carries the request and
+ * reports the protocol, cipher, certificate and verdict of that very
+ * connection (fact `tls`, `source: "connection"`); a certificate that does
+ * not verify fails the probe with the reason (the `tls` fact still
+ * describes the handshake). With `repeat` > 1 (or `tlsClient` "native"),
+ * before its first connection to an address and name, the probe
  * inspects the server with a handshake-only connection (`node:tls`), which
  * reports the protocol, cipher and certificate (fact `tls`, with `source:
  * "inspection"`) and fails the probe with the reason when the certificate
@@ -278,7 +284,8 @@ export async function openHttpLoadSession(
   const options = {
     maxHeaderBytes: params.maxHeaderBytes,
     maxBodyBytes: params.maxBodyBytes,
-    tls: await tlsSettings(params),
+    // A VU's connection carries many requests: "auto" is Deno's client.
+    tls: await tlsSettings(params, true),
   };
   // Before any clock starts: see _body_decoder.ts.
   if (params.compressed) await loadDecoders();

@@ -50,10 +50,14 @@ async function probeHttps(
 
 Deno.test("probeHttp() reports TLS and certificate facts of a verified HTTPS server", async () => {
   await using certs = await makeCertificates();
-  const { outcome } = await probeHttps(certs, { caFile: certs.caCertFile });
+  const { outcome, server } = await probeHttps(certs, { caFile: certs.caCertFile });
   assert.equal(outcome.ok, true, outcome.error?.message);
   assert.equal(outcome.facts.body_text, "secret");
   const tls = outcome.facts.tls as TlsFact;
+  // One request: one connection carried it and reported every fact.
+  assert.equal(tls.source, "connection");
+  assert.equal(outcome.metrics.tls_inspections, 0);
+  assert.equal(server.stats().connections, 1);
   assert.equal(tls.authorized, true);
   assert.equal(tls.authorization_error, undefined);
   assert.match(tls.protocol, /^TLSv1\.[23]$/);
@@ -220,7 +224,11 @@ Deno.test("probeHttp() with insecure carries the requests on the inspected conne
 
 Deno.test("probeHttp() with insecure measures a verified certificate like a secure probe", async () => {
   await using certs = await makeCertificates();
-  const { outcome, server } = await probeHttps(certs, { caFile: certs.caCertFile, insecure: true });
+  const { outcome, server } = await probeHttps(certs, {
+    caFile: certs.caCertFile,
+    insecure: true,
+    tlsClient: "native",
+  });
   assert.equal(outcome.ok, true, outcome.error?.message);
   assert.equal((outcome.facts.tls as TlsFact).source, "inspection");
   assert.equal(outcome.metrics.tls_inspections, 1);
@@ -290,6 +298,7 @@ Deno.test("probeHttp() leaves the inspection out of every phase", async () => {
     const outcome = await runHttpProbe({
       url: `https://localhost:${relay.port}/`,
       caFile: certs.caCertFile,
+      tlsClient: "native",
     });
     const wall = performance.now() - started;
     assert.equal(outcome.ok, true, outcome.error?.message);
@@ -393,7 +402,8 @@ Deno.test("probeHttp() reports the certificate facts of an untrusted CA's certif
 
 // A Python HTTPS server that presents the certificate of `certs[0]` on its
 // first connection and of `certs[1]` on every later one: the inspection
-// and the measured connection see different certificates. Prints its port.
+// and the measured connection see different certificates. Prints its port,
+// then a line per accepted connection.
 const PY_SWITCHING_TLS = `
 import socket, ssl, sys, threading
 contexts = []
@@ -425,6 +435,7 @@ while count < 10:
     sock, _ = srv.accept()
     ctx = contexts[min(count, len(contexts) - 1)]
     count += 1
+    print("accepted", count, flush=True)
     threading.Thread(target=serve, args=(sock, ctx), daemon=True).start()
 `;
 
@@ -438,19 +449,87 @@ async function switchingServer(first: Certificates, later: Certificates) {
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-  const { value } = await reader.read();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
   clearTimeout(timer);
+  const port = Number(text.slice(0, text.indexOf("\n")));
+  // The rest of its output, the accepted lines, read as they come.
+  const reading = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      text += value;
+    }
+  })().catch(() => {});
   return {
-    port: Number(value?.trim()),
+    port,
+    /** Connections the server accepted so far (a probe's have, once its outcome is back). */
+    accepted: () => text.split("\n").filter((line) => line.startsWith("accepted ")).length,
     async [Symbol.asyncDispose]() {
       try {
         child.kill("SIGKILL");
       } catch { /* already gone */ }
       await reader.cancel().catch(() => {});
+      await reading;
       await child.status;
     },
   };
 }
+
+/** What `openssl x509` reports of a certificate file, as the `tls.certificate` fact names it. */
+async function opensslFacts(certFile: string): Promise<TlsFact["certificate"]> {
+  const out = await commandOutput("openssl", {
+    args: ["x509", "-in", certFile, "-noout", "-fingerprint", "-sha256", "-serial"]
+      .concat(["-startdate", "-enddate", "-subject", "-issuer", "-ext", "subjectAltName"])
+      .concat(["-nameopt", "RFC2253"]),
+  }, 10_000);
+  const text = new TextDecoder().decode(out.stdout);
+  const field = (name: string) => new RegExp(`^${name}=(.*)$`, "m").exec(text)![1];
+  const notAfter = new Date(field("notAfter"));
+  return {
+    subject: field("subject"),
+    issuer: field("issuer"),
+    subject_alt_names: /Subject Alternative Name:.*\n\s+(.*)/.exec(text)![1].trim().split(", "),
+    not_before: new Date(field("notBefore")).toISOString(),
+    not_after: notAfter.toISOString(),
+    days_left: Math.floor((notAfter.getTime() - Date.now()) / 86_400_000),
+    fingerprint256: field("sha256 Fingerprint"),
+    serial_number: field("serial"),
+  };
+}
+
+Deno.test({
+  name:
+    "probeHttp() of one request reports the certificate of the connection that carried it, on that one connection",
+  ignore: !hasProgram("python3") || !hasProgram("openssl"),
+  async fn() {
+    // The server presents `first` on its first connection and `later` on
+    // every other: each probe must report its own connection's certificate.
+    await using first = await makeCertificates({ days: 30 });
+    await using later = await makeCertificates({ days: 3 });
+    const caFile = `${first.dir}/both-cas.pem`;
+    await Deno.writeTextFile(caFile, first.caCert + later.caCert);
+    await using server = await switchingServer(first, later);
+    for (const [probe, presented] of [[1, first], [2, later], [3, later]] as const) {
+      const outcome = await runHttpProbe({ url: `https://localhost:${server.port}/`, caFile });
+      assert.equal(outcome.ok, true, `probe ${probe}: ${outcome.error?.message}`);
+      assert.equal(outcome.facts.body_text, "ok");
+      const tls = outcome.facts.tls as TlsFact;
+      assert.equal(tls.source, "connection", `probe ${probe}`);
+      assert.deepEqual(tls.certificate, await opensslFacts(presented.certFile), `probe ${probe}`);
+      assert.match(tls.protocol, /^TLSv1\.[23]$/);
+      assert.ok(tls.cipher.length > 0);
+      assert.equal(outcome.metrics.tls_inspections, 0);
+      assert.equal(outcome.metrics.connections, 1);
+      // One connection per probe: the server accepted exactly `probe` so far.
+      assert.equal(server.accepted(), probe, `connections accepted after probe ${probe}`);
+    }
+  },
+});
 
 Deno.test({
   name:
@@ -463,7 +542,11 @@ Deno.test({
     const caFile = `${longLived.dir}/both-cas.pem`;
     await Deno.writeTextFile(caFile, longLived.caCert + shortLived.caCert);
     await using server = await switchingServer(longLived, shortLived);
-    const outcome = await runHttpProbe({ url: `https://localhost:${server.port}/`, caFile });
+    const outcome = await runHttpProbe({
+      url: `https://localhost:${server.port}/`,
+      caFile,
+      tlsClient: "native",
+    });
     assert.equal(outcome.ok, false, "different certificates must not pass");
     assert.equal(outcome.error?.code, "tls");
     assert.match(outcome.error!.message, /not the one the inspection connection received/);
@@ -499,7 +582,11 @@ Deno.test({
     internal.getPeerCertificate = Symbol("absent");
     let outcome: Outcome;
     try {
-      outcome = await runHttpProbe({ url: `https://localhost:${server.port}/`, caFile });
+      outcome = await runHttpProbe({
+        url: `https://localhost:${server.port}/`,
+        caFile,
+        tlsClient: "native",
+      });
     } finally {
       internal.getPeerCertificate = saved;
     }

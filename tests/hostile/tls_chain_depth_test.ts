@@ -70,7 +70,7 @@ Deno.test({
     ]); // deno-fmt-ignore
     assert.equal(curl.out, "200", "curl verifies the chain");
     const url = `https://127.0.0.1:${server.port}/`;
-    for (const tlsClient of ["native", "node"] as const) {
+    for (const tlsClient of ["auto", "native", "node"] as const) {
       const outcome = await runHttpProbe({
         url,
         caFile: chain.rootFile,
@@ -128,7 +128,7 @@ Deno.test({
     await using six = await makeCertChain(6);
     await using server = await sServer(six);
     const url = `https://127.0.0.1:${server.port}/`;
-    for (const tlsClient of ["native", "node"] as const) {
+    for (const tlsClient of ["auto", "native", "node"] as const) {
       const outcome = await runHttpProbe({ url, caFile: six.rootFile, tlsClient });
       assert.equal(outcome.ok, true, `${tlsClient}: ${outcome.error?.message}`);
     }
