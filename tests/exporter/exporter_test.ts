@@ -9,6 +9,8 @@ import type { Executor } from "../../lib/executor/executor.ts";
 import { startExporter } from "../../lib/exporter/server.ts";
 import { freePort, ignoreWithout, spawnPeer, waitFor } from "../_support/peer.ts";
 import { get, promtoolCheck, samples, testExporter } from "./_exporter.ts";
+import { makeCertificates } from "../_support/certs.ts";
+import { commandOutput } from "../_support/command.ts";
 
 const CONFIG = `modules:
   http_2xx:
@@ -354,5 +356,49 @@ Deno.test("exporter: a module and target are prepared once across scrapes, again
   } finally {
     await service.close();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name:
+    "exporter: an https probe opens one connection, and its certificate metrics are that connection's certificate as openssl reads it",
+  ignore: ignoreWithout("openssl"),
+}, async () => {
+  await using certs = await makeCertificates({ days: 10 });
+  const service = await (await inProcessExecutor(builtinRegistry()).prepare(
+    "http-probe",
+    "server",
+    { body: "tls", certFile: certs.certFile, keyFile: certs.keyFile },
+  )).serve();
+  try {
+    await using ex = await testExporter(`modules:
+  https_2xx:
+    plugin: http-probe
+    timeout: 5s
+    with: { caFile: "${certs.caCertFile}" }
+`);
+    const target = encodeURIComponent(
+      `https://localhost:${(service.address as Deno.NetAddr).port}/`,
+    );
+    const out = await commandOutput("openssl", {
+      args: ["x509", "-in", certs.certFile, "-noout", "-fingerprint", "-sha256", "-enddate"],
+    }, 10_000);
+    const text = new TextDecoder().decode(out.stdout);
+    const fingerprint = /^sha256 Fingerprint=(.*)$/m.exec(text)![1].replaceAll(":", "")
+      .toLowerCase();
+    const expiry = Date.parse(/^notAfter=(.*)$/m.exec(text)![1]) / 1000;
+    for (let probe = 1; probe <= 3; probe++) {
+      const answer = await get(`${ex.base}/probe?module=https_2xx&target=${target}`);
+      const values = samples(answer.text);
+      assert.equal(values.get("probe_success"), 1, answer.text);
+      assert.equal(values.get("probe_ssl_earliest_cert_expiry"), expiry);
+      const chain = [...values.keys()].find((key) => key.startsWith("probe_ssl_last_chain_info{"));
+      assert.match(chain!, new RegExp(`fingerprint_sha256="${fingerprint}"`));
+      assert.match(answer.text, /^probe_tls_version_info\{version="TLS 1\.3"\} 1$/m);
+      // One connection per probe: no handshake-only one besides it.
+      assert.equal(service.stats().connections, probe, `connections after probe ${probe}`);
+    }
+  } finally {
+    await service.close();
   }
 });
