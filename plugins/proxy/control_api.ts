@@ -8,6 +8,7 @@
  */
 import type { ProxyCollection, ProxyInput } from "./proxy.ts";
 import { ProxyApiError } from "./proxy_api_error.ts";
+import { urlNameProblem } from "./_url_name.ts";
 
 /** The version `GET /version` reports. */
 export const PROXY_API_VERSION = "wiretest-proxy-0.1.0";
@@ -240,6 +241,8 @@ function proxyInput(body: Record<string, unknown>): ProxyInput {
   }
   const name = optionalString(body, "name");
   if (!name) throw new ProxyApiError("missing required field: name", 400);
+  const unreachable = urlNameProblem(name);
+  if (unreachable) throw badBody(`name ${JSON.stringify(name)} ${unreachable}`);
   const upstream = optionalString(body, "upstream");
   if (!upstream) throw new ProxyApiError("missing required field: upstream", 400);
   const protocol = body.protocol ?? "tcp";

@@ -9,6 +9,7 @@ import { z } from "zod";
 import type { ParamsSchema } from "../../lib/plugin/mod.ts";
 import { checkHost, parseConnectAddress, parseHostPort } from "../../lib/transport/mod.ts";
 import type { ToxicInput } from "./toxics.ts";
+import { urlNameProblem } from "./_url_name.ts";
 import { UDP_IO_VALUES, type UdpIo } from "../../lib/transport/unstable_udp.ts";
 
 const DAY_MS = 86_400_000;
@@ -97,8 +98,14 @@ const toxicSchema = z.object({
   attributes: z.record(z.string(), z.number()).optional().describe("Attributes of the type"),
 });
 
+// A name the control API could never reach again (see _url_name.ts).
+function nameIssue(name: string, ctx: z.RefinementCtx): void {
+  const problem = urlNameProblem(name);
+  if (problem) ctx.addIssue({ code: "custom", message: `name ${JSON.stringify(name)} ${problem}` });
+}
+
 const proxySchema = z.object({
-  name: z.string().min(1).max(100).describe("Proxy name"),
+  name: z.string().min(1).max(100).superRefine(nameIssue).describe("Proxy name"),
   listen: z.string().superRefine(addressIssue("listen")).optional()
     .describe("host:port to listen on (default 127.0.0.1:0)"),
   upstream: z.string().superRefine(addressIssue("upstream")).describe("host:port to relay to"),
@@ -144,7 +151,9 @@ export const proxyServerParams: ParamsSchema<ProxyServerParams, ProxyServerOptio
   upstream: z.string().superRefine(addressIssue("upstream")).optional().describe(
     "Shorthand for one proxy: its upstream host:port",
   ),
-  name: z.string().min(1).max(100).default("proxy").describe("Shorthand: the proxy's name"),
+  name: z.string().min(1).max(100).superRefine(nameIssue).default("proxy").describe(
+    "Shorthand: the proxy's name",
+  ),
   listen: z.string().superRefine(addressIssue("listen")).optional().describe(
     "Shorthand: host:port it listens on (default 127.0.0.1:0)",
   ),

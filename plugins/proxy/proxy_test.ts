@@ -449,6 +449,48 @@ Deno.test("proxy control API refuses bad input with toxiproxy's errors and keeps
   });
 });
 
+Deno.test("proxy control API refuses proxy and toxic names no URL reaches again (., .., /)", async () => {
+  await withEcho(async (echo, base) => {
+    const why =
+      /cannot be reached by URL: "\." and "\.\." are dropped from URL paths and "\/" splits them/;
+    for (const name of [".", "..", "a/b", "/"]) {
+      const res = await api(base, "POST", "/proxies", { name, upstream: echo });
+      assert.equal(res.status, 400, `${name}: ${res.text}`);
+      assert.equal(res.json().status, 400);
+      assert.match(res.json().error, why);
+      assert.ok(res.json().error.includes(`name ${JSON.stringify(name)} `), res.text);
+      const populated = await api(base, "POST", "/populate", [{ name, upstream: echo }]);
+      assert.equal(populated.status, 400, populated.text);
+      assert.match(populated.json().error, / at proxy 1$/);
+    }
+    assert.deepEqual((await api(base, "GET", "/proxies")).json(), {});
+    // Dots elsewhere in a name are fine, and the proxy is reached by URL.
+    assert.equal(
+      (await api(base, "POST", "/proxies", { name: "a..b", upstream: echo })).status,
+      201,
+    );
+    assert.equal((await api(base, "GET", "/proxies/a..b")).json().name, "a..b");
+    for (const name of [".", ".."]) {
+      const toxic = await api(base, "POST", "/proxies/a..b/toxics", {
+        name,
+        type: "latency",
+        attributes: { latency: 1 },
+      });
+      assert.equal(toxic.status, 400, toxic.text);
+      assert.match(toxic.json().error, why);
+    }
+    assert.deepEqual((await api(base, "GET", "/proxies/a..b/toxics")).json(), []);
+  });
+  // Proxies given at start are checked the same way.
+  await assert.rejects(
+    () => startProxyServer({ proxies: [{ name: "..", upstream: "127.0.0.1:9" }] }),
+    (e: Error) => why(e.message),
+  );
+  function why(message: string): boolean {
+    return /name "\.\." cannot be reached by URL/.test(message);
+  }
+});
+
 async function stats(base: string, name: string): Promise<Record<string, number>> {
   return (await api(base, "GET", `/proxies/${name}/stats`)).json();
 }

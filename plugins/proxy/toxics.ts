@@ -6,6 +6,7 @@
  * @module
  */
 import { ProxyApiError } from "./proxy_api_error.ts";
+import { urlNameProblem } from "./_url_name.ts";
 
 /** Which way a toxic acts: `upstream` is client to server, `downstream` server to client. */
 export type ToxicStream = "upstream" | "downstream";
@@ -153,6 +154,8 @@ export function parseToxic(input: unknown, protocol: ProxyProtocol): Toxic {
       `name must be 1-100 letters, digits, "_", "." or "-", got ${JSON.stringify(name)}`,
     );
   }
+  const unreachable = urlNameProblem(name);
+  if (unreachable) throw badBody(`name ${JSON.stringify(name)} ${unreachable}`);
   const toxicity = body.toxicity ?? 1;
   if (typeof toxicity !== "number" || !(toxicity >= 0 && toxicity <= 1)) {
     throw badBody(`toxicity must be a number from 0 to 1, got ${JSON.stringify(toxicity)}`);
