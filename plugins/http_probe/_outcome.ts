@@ -65,7 +65,7 @@ const PHASES: readonly (readonly [string, string])[] = [
   ["dns_ms", "Name lookup (0 for an IP literal or a reused connection)."],
   ["connect_ms", "TCP handshake (0 on a reused connection)."],
   ["tls_ms", "TLS handshake (0 for http or a reused connection)."],
-  ["ttfb_ms", "From the first request byte sent to the first response byte."],
+  ["ttfb_ms", "From the connection being ready (TCP or TLS) to the first response byte."],
   ["transfer_ms", "From the first response byte to the end of the body."],
 ];
 

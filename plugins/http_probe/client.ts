@@ -54,7 +54,7 @@ export interface RedirectHop {
   connect_ms: number;
   /** TLS handshake, in milliseconds (0 for http or a reused connection). */
   tls_ms: number;
-  /** First request byte sent to first response byte, in milliseconds. */
+  /** Connection ready (connected, or TLS done) to first response byte, in milliseconds. */
   ttfb_ms: number;
   /** First response byte to end of body, in milliseconds. */
   transfer_ms: number;
@@ -123,8 +123,10 @@ export interface RedirectHop {
  * Phases are durations that add up to `total_ms`: `redirect_ms` (earlier
  * hops), `dns_ms` (`node:dns` lookup, honouring /etc/hosts; 0 for IP
  * literals and reused connections), `connect_ms` (TCP handshake), `tls_ms`
- * (TLS handshake, 0 for http), `ttfb_ms` (from the first request byte sent
- * to the first response byte), `transfer_ms` (first byte to body end).
+ * (TLS handshake, 0 for http), `ttfb_ms` (from the connection's being
+ * ready, connected or its TLS done, to the first response byte: sending the
+ * request and the server's answer), `transfer_ms` (first byte to body
+ * end; `total_ms` ends there too, not when the connection closes).
  * curl's `-w` times are cumulative; the `timeline_ms` fact gives ours the
  * same way: `namelookup`, `connect`, `appconnect` (0 for http, as in curl),
  * `starttransfer` and `total`, each from the start of the probe.
