@@ -1,13 +1,22 @@
 // What startLibcUdpEcho() and its Worker say to each other.
 
 /** Index of each counter in the shared counts. */
-export const ECHO_COUNTERS = { IN: 0, OUT: 1, BYTES_IN: 2, BYTES_OUT: 3, SEND_ERRORS: 4 } as const;
+export const ECHO_COUNTERS = {
+  IN: 0,
+  OUT: 1,
+  BYTES_IN: 2,
+  BYTES_OUT: 3,
+  SEND_ERRORS: 4,
+  APART: 5,
+} as const;
 
 /** What the host tells the worker. */
 export interface EchoWorkerStart {
   hostname: string;
   port: number;
   reuseAddress: boolean;
+  /** Datagrams to count apart: at least `minLength` bytes, starting with the big-endian `magic`. */
+  apart?: { magic: number; minLength: number };
   counts: SharedArrayBuffer;
   stop: SharedArrayBuffer;
 }

@@ -38,22 +38,31 @@ scope.onmessage = (event: MessageEvent<EchoWorkerStart>) => {
   });
   const counts = new Float64Array(start.counts);
   const stop = new Int32Array(start.stop);
-  const { IN, OUT, BYTES_IN, BYTES_OUT, SEND_ERRORS } = ECHO_COUNTERS;
+  const { IN, OUT, BYTES_IN, BYTES_OUT, SEND_ERRORS, APART } = ECHO_COUNTERS;
+  const apartMagic = start.apart?.magic ?? -1;
+  const apartMinLength = start.apart?.minLength ?? Infinity;
+  const head = new DataView(socket.buffer.buffer);
   let failure: LibcError | undefined;
   try {
     while (Atomics.load(stop, 0) === 0) {
       const got = socket.receive(STOP_CHECK_MS);
       if (!got) continue;
-      counts[IN]++;
-      counts[BYTES_IN] += got.length;
+      const apart = got.length >= apartMinLength && head.getUint32(0) === apartMagic;
       // Counted before it is sent: the sender may have the echo (and read
       // the counters on another thread) before sendto returns here.
-      counts[OUT]++;
-      counts[BYTES_OUT] += got.length;
+      if (apart) counts[APART]++;
+      else {
+        counts[IN]++;
+        counts[BYTES_IN] += got.length;
+        counts[OUT]++;
+        counts[BYTES_OUT] += got.length;
+      }
       // Sent before the next receive: backpressure instead of a queue.
       if (socket.sendTo(socket.buffer, got.length, got.fromHostname, got.fromPort) !== 0) {
-        counts[OUT]--;
-        counts[BYTES_OUT] -= got.length;
+        if (!apart) {
+          counts[OUT]--;
+          counts[BYTES_OUT] -= got.length;
+        }
         // One refused echo (full kernel buffer, vanished sender) does not stop the echo.
         counts[SEND_ERRORS]++;
       }

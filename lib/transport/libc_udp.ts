@@ -104,8 +104,10 @@ const symbols = {
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-  sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "isize" },
-  recvmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
+  // ssize_t results read as their low 32 bits (-1, or a length under 64 KiB):
+  // a 64-bit result would come back as a BigInt, garbage on every call.
+  sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "i32" },
+  recvmsg: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   ppoll: { parameters: ["buffer", "u64", "buffer", "pointer"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
@@ -250,9 +252,13 @@ export class LibcUdp implements Disposable {
   #s: LibcSymbols;
   #errnoAt: Deno.PointerValue;
   #errno = new Int32Array(1);
-  #timespec = new BigInt64Array(2);
+  // timespecs as 32-bit words (little-endian on both architectures): read
+  // and written without a BigInt, which would be garbage on every call.
+  #timespec = new Uint32Array(4);
   #pollfds = new DataView(new ArrayBuffer(64));
-  #pollTimeout = new BigInt64Array(2);
+  #pollTimeout = new Uint32Array(4);
+  #pollCount = 0;
+  #pollCountBig = 0n;
   /** Whole seconds subtracted from realtime stamps so milliseconds stay exact in a double. */
   readonly epochSec: number;
 
@@ -266,7 +272,7 @@ export class LibcUdp implements Disposable {
     const s = this.#s = lib.symbols;
     this.#errnoAt = s.__errno_location();
     s.clock_gettime(CLOCK_REALTIME, this.#timespec);
-    this.epochSec = Number(this.#timespec[0]);
+    this.epochSec = this.#timespec[0] + this.#timespec[1] * 2 ** 32;
   }
 
   /** The calling thread's errno.
@@ -290,8 +296,9 @@ export class LibcUdp implements Disposable {
    * @returns Milliseconds.
    */
   now(): number {
-    this.#s.clock_gettime(CLOCK_REALTIME, this.#timespec);
-    return (Number(this.#timespec[0]) - this.epochSec) * 1000 + Number(this.#timespec[1]) / 1e6;
+    const t = this.#timespec;
+    this.#s.clock_gettime(CLOCK_REALTIME, t);
+    return (t[0] + t[1] * 2 ** 32 - this.epochSec) * 1000 + t[2] / 1e6;
   }
 
   /**
@@ -365,11 +372,9 @@ export class LibcUdp implements Disposable {
       fds.setInt16(i * 8 + 4, POLLIN, true);
       fds.setInt16(i * 8 + 6, 0, true);
     }
-    const ms = Math.max(0, timeoutMs);
-    const whole = Math.floor(ms / 1000);
-    this.#pollTimeout[0] = BigInt(whole);
-    this.#pollTimeout[1] = BigInt(Math.floor((ms - whole * 1000) * 1e6));
-    const count = this.#s.ppoll(fds, BigInt(n), this.#pollTimeout, null);
+    setTimespec(this.#pollTimeout, timeoutMs);
+    if (n !== this.#pollCount) this.#pollCountBig = BigInt(this.#pollCount = n);
+    const count = this.#s.ppoll(fds, this.#pollCountBig, this.#pollTimeout, null);
     if (count < 0) {
       const errno = this.errno();
       if (errno !== EINTR) throw new LibcError("ppoll", errno);
@@ -434,9 +439,17 @@ export class LibcUdpSocket implements Disposable {
   #nameView = new DataView(this.#name.buffer);
   #control = new DataView(new ArrayBuffer(64));
   #pollfd = new DataView(new ArrayBuffer(8));
-  #timeout = new BigInt64Array(2);
+  #timeout = new Uint32Array(4);
   #to = new Map<string, Uint8Array<ArrayBuffer>>();
+  // The last destination, so a loop sending to one peer looks nothing up.
+  #toHostname = "";
+  #toPort = -1;
+  #toAddress: Uint8Array<ArrayBuffer> = new Uint8Array(0);
+  // The last length sent, as the BigInt sendto's size_t takes.
+  #length = -1;
+  #lengthBig = 0n;
   #received: LibcDatagram = { length: 0, fromHostname: "", fromPort: 0, at: 0, kernel: false };
+  #from = { hostname: "", port: 0 };
   #reportErrors = false;
   #errorsReported = 0;
 
@@ -533,12 +546,20 @@ export class LibcUdpSocket implements Disposable {
    * @returns 0, or the errno of a refused send.
    */
   sendTo(data: Uint8Array, length: number, hostname: string, port: number): number {
-    const key = `${hostname} ${port}`;
-    let to = this.#to.get(key);
-    if (!to) this.#to.set(key, to = encodeAddress(hostname, port));
+    let to = this.#toAddress;
+    if (hostname !== this.#toHostname || port !== this.#toPort) {
+      const key = `${hostname} ${port}`;
+      to = this.#to.get(key) ?? encodeAddress(hostname, port);
+      // Bounded: an echo answers whoever sends.
+      if (this.#to.size < 1024) this.#to.set(key, to);
+      this.#toHostname = hostname;
+      this.#toPort = port;
+      this.#toAddress = to;
+    }
+    if (length !== this.#length) this.#lengthBig = BigInt(this.#length = length);
     while (true) {
-      const sent = this.#s.sendto(this.#fd, data, BigInt(length), 0, to, to.byteLength);
-      if (Number(sent) >= 0) return 0;
+      const sent = this.#s.sendto(this.#fd, data, this.#lengthBig, 0, to, to.byteLength);
+      if (sent >= 0) return 0;
       const errno = this.#libc.errno();
       // An earlier datagram's ICMP error, pending on the socket: counted, then sent again.
       if (errno === ECONNREFUSED && this.#reportErrors && this.#drainErrors() > 0) continue;
@@ -560,9 +581,7 @@ export class LibcUdpSocket implements Disposable {
       if (this.#reportErrors) this.#drainErrors();
       return null;
     }
-    const ms = Math.max(0, timeoutMs);
-    this.#timeout[0] = BigInt(Math.floor(ms / 1000));
-    this.#timeout[1] = BigInt(Math.floor((ms % 1000) * 1e6));
+    setTimespec(this.#timeout, timeoutMs);
     const ready = this.#s.ppoll(this.#pollfd, 1n, this.#timeout, null);
     if (ready < 0) {
       const errno = this.#libc.errno();
@@ -580,9 +599,10 @@ export class LibcUdpSocket implements Disposable {
   #receiveQueued(): LibcDatagram | null {
     const m = this.#msghdr;
     m.setUint32(8, this.#name.byteLength, true);
-    m.setBigUint64(40, BigInt(this.#control.byteLength), true);
+    m.setUint32(40, this.#control.byteLength, true);
+    m.setUint32(44, 0, true);
     m.setInt32(48, 0, true);
-    const length = Number(this.#s.recvmsg(this.#fd, m, MSG_DONTWAIT));
+    const length = this.#s.recvmsg(this.#fd, m, MSG_DONTWAIT);
     if (length < 0) {
       const errno = this.#libc.errno();
       if (errno === EAGAIN || errno === EINTR) return null;
@@ -598,18 +618,20 @@ export class LibcUdpSocket implements Disposable {
     r.kernel = false;
     r.at = NaN;
     // One control message at most: SCM_TIMESTAMPNS, a timespec after the 16-byte header.
-    const controlLength = Number(m.getBigUint64(40, true));
+    // 32-bit reads: the lengths are small and a timespec's words are read
+    // apart, so nothing here makes a BigInt (garbage on every datagram).
+    const controlLength = m.getUint32(40, true);
     const c = this.#control;
     if (
       controlLength >= 32 && c.getInt32(8, true) === SOL_SOCKET &&
       c.getInt32(12, true) === SO_TIMESTAMPNS
     ) {
-      const sec = Number(c.getBigInt64(16, true)) - this.#libc.epochSec;
-      r.at = sec * 1000 + Number(c.getBigInt64(24, true)) / 1e6;
+      const sec = c.getUint32(16, true) + c.getInt32(20, true) * 2 ** 32 - this.#libc.epochSec;
+      r.at = sec * 1000 + c.getUint32(24, true) / 1e6;
       r.kernel = true;
     }
     if (!r.kernel) r.at = this.#libc.now();
-    const from = decodeAddress(this.#name, this.#nameView);
+    const from = decodeAddress(this.#name, this.#nameView, this.#from);
     r.fromHostname = from.hostname;
     r.fromPort = from.port;
     return r;
@@ -621,9 +643,10 @@ export class LibcUdpSocket implements Disposable {
     let drained = 0;
     for (; drained < ERRORS_DRAINED; drained++) {
       m.setUint32(8, this.#name.byteLength, true);
-      m.setBigUint64(40, BigInt(this.#control.byteLength), true);
+      m.setUint32(40, this.#control.byteLength, true);
+      m.setUint32(44, 0, true);
       m.setInt32(48, 0, true);
-      if (Number(this.#s.recvmsg(this.#fd, m, MSG_ERRQUEUE | MSG_DONTWAIT)) < 0) break;
+      if (this.#s.recvmsg(this.#fd, m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) break;
     }
     this.#errorsReported += drained;
     return drained;
@@ -641,6 +664,16 @@ export class LibcUdpSocket implements Disposable {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+// A timespec (two little-endian 64-bit words) of `ms` milliseconds, at least 0.
+function setTimespec(words: Uint32Array, ms: number): void {
+  const positive = Math.max(0, ms);
+  const sec = Math.floor(positive / 1000);
+  words[0] = sec % 2 ** 32;
+  words[1] = Math.floor(sec / 2 ** 32);
+  words[2] = Math.floor((positive - sec * 1000) * 1e6);
+  words[3] = 0;
 }
 
 // sockaddr_in (16 bytes) or sockaddr_in6 (28 bytes); family in host order, port in network order.
@@ -685,12 +718,14 @@ function ipv6Bytes(hostname: string): Uint8Array {
 
 const ipv4Cache = new Map<number, string>();
 
+// Into `out` when given (a datagram's sender, on every receive: no new object).
 function decodeAddress(
   name: Uint8Array,
   view: DataView = new DataView(name.buffer, name.byteOffset, name.byteLength),
+  out: { hostname: string; port: number } = { hostname: "", port: 0 },
 ): { hostname: string; port: number } {
   const family = view.getUint16(0, true);
-  const port = view.getUint16(2);
+  out.port = view.getUint16(2);
   if (family === AF_INET) {
     const key = view.getUint32(4);
     let hostname = ipv4Cache.get(key);
@@ -698,10 +733,12 @@ function decodeAddress(
       hostname = `${name[4]}.${name[5]}.${name[6]}.${name[7]}`;
       if (ipv4Cache.size < 1024) ipv4Cache.set(key, hostname);
     }
-    return { hostname, port };
+    out.hostname = hostname;
+    return out;
   }
   const groups: string[] = [];
   for (let i = 0; i < 8; i++) groups.push(view.getUint16(8 + i * 2).toString(16));
   // The URL parser compresses zeros the way the runtime reports senders (`::1`).
-  return { hostname: new URL(`http://[${groups.join(":")}]`).hostname.slice(1, -1), port };
+  out.hostname = new URL(`http://[${groups.join(":")}]`).hostname.slice(1, -1);
+  return out;
 }

@@ -27,6 +27,16 @@ export interface LibcUdpEchoCounts {
   bytesOut: number;
   /** Echoes the kernel refused; the echo goes on. */
   sendErrors: number;
+  /** Datagrams counted apart (see {@linkcode LibcUdpEchoApart}): echoed, in no other counter but `sendErrors`. */
+  apart: number;
+}
+
+/** Which datagrams a {@linkcode startLibcUdpEcho} counts apart (a protocol's warm-up, say). */
+export interface LibcUdpEchoApart {
+  /** A big-endian 32-bit value the datagram starts with. */
+  magic: number;
+  /** The fewest bytes such a datagram has. */
+  minLength: number;
 }
 
 /** A running echo started by {@linkcode startLibcUdpEcho}. */
@@ -50,6 +60,8 @@ export interface LibcUdpEcho {
  * @param hostname An IP literal to bind.
  * @param port The port (0: a free one).
  * @param reuseAddress Set `SO_REUSEADDR`.
+ * @param apart Datagrams to echo but count in `apart` instead of the other
+ * counters (send errors excepted).
  * @returns The echo, or `{ refused }` when libc cannot be loaded here or
  * its Worker cannot start (it needs read permission for its module).
  * @throws {ConnectionError} With code `address-in-use` when the port is taken.
@@ -74,9 +86,10 @@ export function startLibcUdpEcho(
   hostname: string,
   port: number,
   reuseAddress = false,
+  apart?: LibcUdpEchoApart,
 ): Promise<LibcUdpEcho | { refused: string }> {
   const where = formatAddress({ transport: "udp", hostname, port });
-  const counts = new SharedArrayBuffer(8 * 5);
+  const counts = new SharedArrayBuffer(8 * 6);
   const stop = new SharedArrayBuffer(4);
   const shared = new Float64Array(counts);
   const module = new URL("./_libc_udp_echo_worker.ts", import.meta.url);
@@ -112,6 +125,7 @@ export function startLibcUdpEcho(
             bytesIn: shared[ECHO_COUNTERS.BYTES_IN],
             bytesOut: shared[ECHO_COUNTERS.BYTES_OUT],
             sendErrors: shared[ECHO_COUNTERS.SEND_ERRORS],
+            apart: shared[ECHO_COUNTERS.APART],
           }),
           get failure() {
             return failure;
@@ -141,6 +155,8 @@ export function startLibcUdpEcho(
         reject(toNetError(new LibcError(m.call, m.errno), "listen", where));
       }
     };
-    worker.postMessage({ hostname, port, reuseAddress, counts, stop } satisfies EchoWorkerStart);
+    worker.postMessage(
+      { hostname, port, reuseAddress, apart, counts, stop } satisfies EchoWorkerStart,
+    );
   });
 }

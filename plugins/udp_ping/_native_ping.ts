@@ -15,6 +15,7 @@ export interface NativePingStart {
   id: number;
   size: number;
   count: number;
+  warmUp: number;
   intervalMs: number;
   timeoutMs: number;
   stop: SharedArrayBuffer;

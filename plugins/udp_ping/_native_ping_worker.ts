@@ -4,7 +4,8 @@
 // schedule, timeouts and counting as the event-loop run (_ping_run.ts).
 import { LibcError, type LibcUdpSocket, openLibcUdp } from "../../lib/transport/unstable_udp.ts";
 import { PingPacket } from "./_packet.ts";
-import { PingTally, RTT_SERIES_POINTS } from "./_tally.ts";
+import { PingTally, RTT_SERIES_POINTS, WARM_UP_ANSWERED } from "./_tally.ts";
+import { warmUpWaitMs } from "./_warm_up.ts";
 import type { NativePingReply, NativePingStart } from "./_native_ping.ts";
 
 // The Worker's own scope (this file runs only as a Worker).
@@ -60,9 +61,16 @@ scope.onmessage = (event: MessageEvent<NativePingStart>) => {
     reply({ type: "progress", done: tally.sent });
   };
 
-  // Takes datagrams until `until`, or until ping `seq` is answered, or a stop.
+  // ICMP errors reported when a wait began: a new one ends a warm-up wait.
+  let errorsBefore = 0;
+  const waiting = (seq: number) =>
+    seq === WARM_UP_ANSWERED
+      ? tally.warmUpPending() && socket.errorsReported === errorsBefore
+      : seq < 0 || tally.pending(seq);
+  // Takes datagrams until `until`, or until ping `seq` (or the warm-up ping,
+  // WARM_UP_ANSWERED) is answered, or a stop.
   const waitUntil = (until: number, seq: number) => {
-    while (!stopped() && (seq < 0 || tally.pending(seq))) {
+    while (!stopped() && waiting(seq)) {
       const left = until - libc.now();
       if (left <= 0) return;
       let got;
@@ -75,7 +83,7 @@ scope.onmessage = (event: MessageEvent<NativePingStart>) => {
       }
       if (!got) continue;
       if (!got.kernel) kernelOnly = false;
-      tally.count(socket.buffer.subarray(0, got.length), got.fromHostname, got.fromPort, got.at);
+      tally.count(socket.buffer, got.length, got.fromHostname, got.fromPort, got.at);
     }
   };
   const waitAnswered = (seq: number) => waitUntil(tally.sentAt[seq] + o.timeoutMs, seq);
@@ -86,6 +94,22 @@ scope.onmessage = (event: MessageEvent<NativePingStart>) => {
     else failure = { call: "sendto", errno };
     progress(false);
   };
+
+  // The warm-up (_warm_up.ts): one ping at a time, each waited for; the
+  // first unanswered one (or an ICMP error: nothing listens) ends it.
+  const warmUpWait = warmUpWaitMs(o.timeoutMs);
+  for (let seq = 0; seq < o.warmUp && !stopped(); seq++) {
+    const at = libc.now();
+    const bytes = tally.stampWarmUp(seq, at);
+    errorsBefore = socket.errorsReported;
+    if (socket.sendTo(bytes, bytes.length, o.peer.hostname, o.peer.port) !== 0) break;
+    tally.warmUpSent++;
+    waitUntil(at + warmUpWait, WARM_UP_ANSWERED);
+    if (tally.warmUpPending()) break;
+  }
+  tally.endWarmUp();
+  // Errors the warm-up met are not the timed pings'.
+  const warmUpErrors = socket.errorsReported;
 
   const startedAt = libc.now();
   if (o.intervalMs > 0) {
@@ -115,7 +139,7 @@ scope.onmessage = (event: MessageEvent<NativePingStart>) => {
   for (let i = 0; i < QUEUED_AT_END && !failure; i++) {
     const got = socket.receive(0);
     if (!got) break;
-    tally.count(socket.buffer.subarray(0, got.length), got.fromHostname, got.fromPort, got.at);
+    tally.count(socket.buffer, got.length, got.fromHostname, got.fromPort, got.at);
   }
   const endedAt = libc.now();
   progress(true);
@@ -134,7 +158,9 @@ scope.onmessage = (event: MessageEvent<NativePingStart>) => {
       foreign: tally.foreign,
       malformed: tally.malformed,
       jitter: tally.jitter,
-      unreachable: socket.errorsReported,
+      unreachable: socket.errorsReported - warmUpErrors,
+      warmUpSent: tally.warmUpSent,
+      warmUpAnswered: tally.warmUpAnswered,
     },
     rtts: received,
     rttBySeq: tally.rttSeries(RTT_SERIES_POINTS),

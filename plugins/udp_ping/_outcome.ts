@@ -119,6 +119,23 @@ export const udpPingOutcome: OutcomeDeclaration = {
       description: "The first sequence number, the largest round trip, the losses.",
     },
     {
+      path: "warm_up",
+      type: "object",
+      description:
+        "The untimed warm-up pings sent before the timed ones (`warmUp`), which are in no metric.",
+    },
+    {
+      path: "warm_up.sent",
+      type: "number",
+      description: "Warm-up pings sent (0 with `warmUp: 0`; fewer when one went unanswered).",
+    },
+    {
+      path: "warm_up.answered",
+      type: "number",
+      description:
+        "Warm-up pings whose echo came while it was waited for (up to `timeoutMs`, at most 1 s).",
+    },
+    {
       path: "io",
       type: "string",
       description:
@@ -134,10 +151,20 @@ export const udpPingOutcome: OutcomeDeclaration = {
 };
 
 export const udpPingStats: readonly MetricDeclaration[] = [
-  { name: "datagrams_in", unit: "count", description: "Datagrams received." },
-  { name: "datagrams_out", unit: "count", description: "Datagrams echoed back." },
-  { name: "bytes_in", unit: "bytes", description: "Bytes received." },
-  { name: "bytes_out", unit: "bytes", description: "Bytes echoed back." },
+  { name: "datagrams_in", unit: "count", description: "Datagrams received, warm-up pings apart." },
+  {
+    name: "datagrams_out",
+    unit: "count",
+    description: "Datagrams echoed back, warm-up pings apart.",
+  },
+  { name: "bytes_in", unit: "bytes", description: "Bytes received, warm-up pings apart." },
+  { name: "bytes_out", unit: "bytes", description: "Bytes echoed back, warm-up pings apart." },
+  {
+    name: "warm_up_in",
+    unit: "count",
+    description:
+      "Warm-up pings received (a client's untimed pings before its timed ones): echoed like the rest, counted only here.",
+  },
   {
     name: "send_errors",
     unit: "count",

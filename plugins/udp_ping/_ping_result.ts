@@ -13,6 +13,9 @@ export interface PingResult {
     jitter: number;
     /** ICMP port-unreachable errors seen (the libc path only: the runtime's sockets cannot see them). */
     unreachable?: number;
+    /** Warm-up pings sent, and answered while waited for (in no other counter). */
+    warmUpSent: number;
+    warmUpAnswered: number;
   };
   rtt: LatencyHistogram;
   /** Round-trip time by sequence number (PingTally.rttSeries), for the `rtt_by_seq` fact. */

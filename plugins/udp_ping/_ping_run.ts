@@ -6,7 +6,8 @@ import type { Datagram, UdpSocket, UdpTarget } from "../../lib/transport/unstabl
 import { LatencyHistogram } from "../../lib/metrics/mod.ts";
 import type { Context } from "../../lib/plugin/mod.ts";
 import type { PingPacket } from "./_packet.ts";
-import { PingTally } from "./_tally.ts";
+import { PingTally, WARM_UP_ANSWERED } from "./_tally.ts";
+import { warmUpWaitMs } from "./_warm_up.ts";
 
 /** How often progress is reported, in milliseconds. */
 const PROGRESS_EVERY_MS = 250;
@@ -18,6 +19,8 @@ export interface PingRunOptions {
   peer: UdpTarget;
   packet: PingPacket;
   count: number;
+  /** Untimed pings before the timed ones (see _warm_up.ts). */
+  warmUp: number;
   intervalMs: number;
   timeoutMs: number;
   ctx: Context;
@@ -63,12 +66,14 @@ export class PingRun {
     if (ctx.signal.aborted) onAbort();
     else ctx.signal.addEventListener("abort", onAbort, { once: true });
     const receiving = this.#receiveLoop();
-    this.startedAt = performance.now();
     try {
+      await this.#warmUp();
+      this.startedAt = performance.now();
       if (intervalMs > 0) await this.#sendScheduled();
       else await this.#sendFlood();
       await this.#drain();
     } finally {
+      if (Number.isNaN(this.startedAt)) this.startedAt = performance.now();
       this.endedAt = performance.now();
       ctx.signal.removeEventListener("abort", onAbort);
       clearTimeout(this.#timer);
@@ -76,6 +81,31 @@ export class PingRun {
       socket.close();
       await receiving;
     }
+  }
+
+  // One warm-up ping at a time, each waited for; the first without an echo
+  // in time ends the warm-up (the peer may be gone: the timed pings will
+  // tell), as does a failed send.
+  async #warmUp(): Promise<void> {
+    const { socket, peer, warmUp, timeoutMs } = this.#o;
+    const tally = this.tally;
+    const wait = warmUpWaitMs(timeoutMs);
+    for (let seq = 0; seq < warmUp && !this.#stopped; seq++) {
+      const at = performance.now();
+      try {
+        await socket.send(tally.stampWarmUp(seq, at), peer);
+      } catch {
+        break;
+      }
+      tally.warmUpSent++;
+      while (!this.#stopped && tally.warmUpPending()) {
+        const left = at + wait - performance.now();
+        if (left <= 0) break;
+        await this.#pause(Math.ceil(left), WARM_UP_ANSWERED);
+      }
+      if (tally.warmUpPending()) break;
+    }
+    tally.endWarmUp();
   }
 
   async #sendScheduled(): Promise<void> {
@@ -189,8 +219,8 @@ export class PingRun {
   }
 
   #handle({ data, from, receivedAt }: Datagram): void {
-    const seq = this.tally.count(data, from.hostname, from.port, receivedAt);
-    if (seq >= 0 && seq === this.#waitSeq) this.#endPause();
+    const seq = this.tally.count(data, data.length, from.hostname, from.port, receivedAt);
+    if (seq !== -1 && seq === this.#waitSeq) this.#endPause();
   }
 
   #report(final: boolean): void {

@@ -2,10 +2,13 @@
 // event-loop run (_ping_run.ts) and the blocking libc run in its Worker
 // (_native_ping_worker.ts). See pingUdp's documentation for what each
 // counter means.
-import { FOREIGN, type PingPacket } from "./_packet.ts";
+import { FOREIGN, type PingPacket, WARM_UP } from "./_packet.ts";
 
 /** Points of the `rtt_by_seq` fact: enough for a chart, bounded whatever the count. */
 export const RTT_SERIES_POINTS = 500;
+
+/** {@linkcode PingTally.count}: the echo of the warm-up ping being waited for. */
+export const WARM_UP_ANSWERED = -2;
 
 const PENDING = 0;
 const RECEIVED = 1;
@@ -23,12 +26,20 @@ export class PingTally {
   jitter = 0;
   /** Pings stamped so far (sent or being sent). */
   issued = 0;
+  /** Warm-up pings sent (untimed, before the first timed one; in no other counter). */
+  warmUpSent = 0;
+  /** Warm-up pings whose echo came while it was waited for. */
+  warmUpAnswered = 0;
   readonly sentAt: Float64Array;
   #state: Uint8Array;
   // Each received ping's round trip, for rttSeries().
   #rttOf: Float32Array;
   #highest = -1;
   #previousRtt = NaN;
+  // The warm-up ping being waited for, or -1.
+  #warmUpWaiting = -1;
+  // From the first warm-up stamp to endWarmUp(): nothing is counted.
+  #warmingUp = false;
   #packet: PingPacket;
   #peer: { hostname: string; port: number };
   #timeoutMs: number;
@@ -60,6 +71,34 @@ export class PingTally {
     return this.#packet.stamp(seq, at);
   }
 
+  /** Stamps warm-up ping `seq` (waited for until the next one or {@linkcode PingTally.endWarmUp}). */
+  stampWarmUp(seq: number, at: number): Uint8Array<ArrayBuffer> {
+    this.#warmUpWaiting = seq;
+    this.#warmingUp = true;
+    return this.#packet.stampWarmUp(seq, at);
+  }
+
+  /** `true` while the warm-up ping last stamped has had no echo. */
+  warmUpPending(): boolean {
+    return this.#warmUpWaiting >= 0;
+  }
+
+  /** Ends the warm-up: any warm-up echo that still comes is ignored, the rest counted. */
+  endWarmUp(): void {
+    this.#warmUpWaiting = -1;
+    this.#warmingUp = false;
+  }
+
+  #countWarmUp(data: Uint8Array, length: number, fromHostname: string, fromPort: number): number {
+    const peer = this.#peer;
+    if (fromPort !== peer.port || fromHostname !== peer.hostname) return -1;
+    if (this.#packet.check(data, length, this.sentAt, this.issued) !== WARM_UP) return -1;
+    if (this.#warmUpWaiting < 0 || this.#packet.warmUpSeq !== this.#warmUpWaiting) return -1;
+    this.#warmUpWaiting = -1;
+    this.warmUpAnswered++;
+    return WARM_UP_ANSWERED;
+  }
+
   /**
    * Round-trip time by sequence number in at most `maxPoints` points
    * `[first seq, largest rtt ms or null when none came back, pings lost]`,
@@ -87,21 +126,35 @@ export class PingTally {
     return this.#state[seq] === PENDING;
   }
 
-  /** Counts one datagram; returns the ping it answers, or -1. */
-  count(data: Uint8Array, fromHostname: string, fromPort: number, receivedAt: number): number {
+  /**
+   * Counts the datagram in `data`'s first `length` bytes; returns the ping
+   * it answers, {@linkcode WARM_UP_ANSWERED}, or -1. An echo of a warm-up
+   * ping counts nowhere, whenever it comes, except in `warmUpAnswered` when
+   * it is the one being waited for; during the warm-up nothing else counts
+   * either (the metrics describe the timed pings).
+   */
+  count(
+    data: Uint8Array,
+    length: number,
+    fromHostname: string,
+    fromPort: number,
+    receivedAt: number,
+  ): number {
     const peer = this.#peer;
+    if (this.#warmingUp) return this.#countWarmUp(data, length, fromHostname, fromPort);
     if (fromPort !== peer.port || fromHostname !== peer.hostname) {
       if (this.foreign++ === 0) {
         this.#log(`udp-ping: foreign datagram from ${fromHostname}:${fromPort}`);
       }
       return -1;
     }
-    const seq = this.#packet.check(data, this.sentAt, this.issued);
+    const seq = this.#packet.check(data, length, this.sentAt, this.issued);
+    if (seq === WARM_UP) return -1;
     if (seq < 0) {
       if (seq === FOREIGN) {
         if (this.foreign++ === 0) this.#log("udp-ping: datagram without our identifier");
       } else if (this.malformed++ === 0) {
-        this.#log(`udp-ping: malformed echo (${data.length} bytes)`);
+        this.#log(`udp-ping: malformed echo (${length} bytes)`);
       }
       return -1;
     }

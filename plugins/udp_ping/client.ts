@@ -26,6 +26,7 @@ import { runNativePing } from "./_native_ping.ts";
 import type { PingResult } from "./_ping_result.ts";
 import { RTT_SERIES_POINTS } from "./_tally.ts";
 import { NoReplyError } from "./no_reply_error.ts";
+import { WARM_UP_MAX } from "./_warm_up.ts";
 import type { UdpPingClientParams } from "./params.ts";
 
 /**
@@ -38,6 +39,17 @@ import type { UdpPingClientParams } from "./params.ts";
  * as the previous one is answered or timed out (one outstanding). The run ends
  * when every ping is answered or timed out, at most `timeoutMs` after the last
  * send.
+ *
+ * Before the first timed ping, `warmUp` untimed pings (default 5) go to the
+ * same target from the same socket, one at a time, each waited for up to
+ * `timeoutMs` but at most 1 s; the first without an echo in time ends the
+ * warm-up, so a dead peer costs one wait. They carry a magic of their own:
+ * their echoes, even late ones arriving among the timed pings, count in no
+ * metric (not lost, foreign, duplicated or reordered), nor does anything
+ * else that arrives during the warm-up, and a udp-ping server counts them
+ * apart (`warm_up_in`). Fact `warm_up` says how many were sent
+ * and answered; `duration_ms` starts after the warm-up. On the libc path an
+ * ICMP error met during the warm-up ends it and is not in `unreachable`.
  *
  * The `io` param picks the I/O path (fact `io`). On `libc` the whole run is
  * one blocking loop of libc calls through FFI in a Worker of its own: a send
@@ -77,7 +89,8 @@ import type { UdpPingClientParams } from "./params.ts";
  * @param ctx The run's context: its signal stops the run.
  * @returns Metrics `sent`, `received`, `lost`, `loss_pct`, `duplicates`,
  * `reordered`, `late`, `foreign`, `malformed`, `rtt_*_ms`, `jitter_ms`,
- * `duration_ms`; facts `target`, `peer`, `local`, `identifier`, `io`, `clock`.
+ * `duration_ms`; facts `target`, `peer`, `local`, `identifier`, `warm_up`,
+ * `io`, `clock`.
  * @throws {RangeError} When a param is out of range (e.g. `size` beyond
  * 65,507 bytes), before anything is sent.
  * @throws {TypeError} When `target` is not `host:port`.
@@ -94,13 +107,16 @@ import type { UdpPingClientParams } from "./params.ts";
  * const server = await serveUdpPing({ host: "127.0.0.1", port: 0, io: "auto" }, ctx);
  * const { port } = server.address as Deno.NetAddr;
  * const outcome = await pingUdp(
- *   { target: `127.0.0.1:${port}`, count: 5, intervalMs: 10, size: 64, timeoutMs: 1000, io: "auto" },
+ *   { target: `127.0.0.1:${port}`, count: 5, intervalMs: 10, size: 64, timeoutMs: 1000, warmUp: 3, io: "auto" },
  *   ctx,
  * );
- * await server.close();
  * assert.equal(outcome.ok, true);
  * assert.equal(outcome.metrics.received, 5);
  * assert.equal(outcome.metrics.loss_pct, 0);
+ * assert.deepEqual(outcome.facts.warm_up, { sent: 3, answered: 3 });
+ * // The server counts the warm-up apart from the timed pings.
+ * assert.deepEqual([server.stats().datagrams_in, server.stats().warm_up_in], [5, 3]);
+ * await server.close();
  * ```
  */
 export async function pingUdp(params: UdpPingClientParams, ctx: Context): Promise<Outcome> {
@@ -142,6 +158,7 @@ export async function pingUdp(params: UdpPingClientParams, ctx: Context): Promis
       identifier: packet.id.toString(16).padStart(8, "0"),
       io: run.io,
       clock: run.clock,
+      warm_up: { sent: tally.warmUpSent, answered: tally.warmUpAnswered },
       ...(run.rtt.count > 0 ? { rtt_percentiles: run.rtt.percentileCurve() } : {}),
       ...(tally.sent > 0 ? { rtt_by_seq: run.rttBySeq } : {}),
     },
@@ -193,6 +210,7 @@ async function runPings(
         id: o.packet.id,
         size: params.size,
         count: params.count,
+        warmUp: params.warmUp,
         intervalMs: params.intervalMs,
         timeoutMs: params.timeoutMs,
       }, ctx);
@@ -208,6 +226,7 @@ async function runPings(
     peer: o.peer,
     packet: o.packet,
     count: params.count,
+    warmUp: params.warmUp,
     intervalMs: params.intervalMs,
     timeoutMs: params.timeoutMs,
     ctx,
@@ -241,5 +260,8 @@ function checkParams(p: UdpPingClientParams): void {
   }
   if (!(p.timeoutMs > 0 && Number.isFinite(p.timeoutMs))) {
     fail("timeoutMs", p.timeoutMs, "a finite number above 0");
+  }
+  if (!Number.isInteger(p.warmUp) || p.warmUp < 0 || p.warmUp > WARM_UP_MAX) {
+    fail("warmUp", p.warmUp, `an integer from 0 to ${WARM_UP_MAX}`);
   }
 }

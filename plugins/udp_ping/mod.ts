@@ -129,7 +129,7 @@ const udpPing: Plugin<
     run: pingUdp,
     session: openUdpPingSession,
     iteration: UDP_PING_LOAD_ITERATION,
-    loadIgnores: ["count", "intervalMs"],
+    loadIgnores: ["count", "intervalMs", "warmUp"],
     positionals: ["target"],
     summary: summarizeUdpPing,
     outcome: udpPingOutcome,

@@ -9,6 +9,7 @@ import type { ParamsSchema, ParamsTypesMatch } from "../../lib/plugin/mod.ts";
 import { checkHost, parseConnectAddress } from "../../lib/transport/mod.ts";
 import { MAX_UDP_PAYLOAD, UDP_IO_VALUES, type UdpIo } from "../../lib/transport/unstable_udp.ts";
 import { HEADER_SIZE } from "./_packet.ts";
+import { WARM_UP_DEFAULT, WARM_UP_MAX, WARM_UP_WAIT_MAX_MS } from "./_warm_up.ts";
 
 const IO_DOC =
   'I/O path: "libc" (blocking libc calls in a Worker, kernel receive timestamps), "deno" (the runtime\'s sockets), "auto" (libc where FFI for libc and net are granted, else deno)';
@@ -114,6 +115,14 @@ export interface UdpPingClientOptions {
   /** Milliseconds a ping may wait for its reply (default 1000); a later reply counts as late. */
   timeoutMs?: number;
   /**
+   * Untimed warm-up pings sent first (default 5, at most 1,000; 0 sends
+   * none): one at a time to the target from the same socket, each waited for
+   * up to `timeoutMs` but at most 1 s; the first without an echo in time ends
+   * the warm-up. They carry a magic of their own, so their echoes, even late
+   * ones, are in no metric; the `warm_up` fact counts them.
+   */
+  warmUp?: number;
+  /**
    * I/O path (default `"auto"`): `"libc"` runs the pings in a Worker of its
    * own with blocking libc calls through FFI and times arrivals with the
    * kernel's receive timestamps, `"deno"` uses the runtime's sockets and
@@ -135,6 +144,8 @@ export interface UdpPingClientParams {
   size: number;
   /** Milliseconds a ping may wait for its reply. */
   timeoutMs: number;
+  /** Untimed warm-up pings sent first (0: none). */
+  warmUp: number;
   /** I/O path. */
   io: UdpIo;
 }
@@ -166,6 +177,9 @@ const udpPingClientSchema = z
     timeoutMs: z.number().min(1).max(HOUR_MS).default(1000).describe(
       "Milliseconds a ping waits for its reply; later replies count as late, not received",
     ),
+    warmUp: z.number().int().min(0).max(WARM_UP_MAX).default(WARM_UP_DEFAULT).describe(
+      `Untimed pings sent first, one at a time, each waited for up to timeoutMs (at most ${WARM_UP_WAIT_MAX_MS} ms); the first unanswered one ends the warm-up; their echoes count in no metric; 0 sends none`,
+    ),
     io: z.enum(UDP_IO_VALUES as [UdpIo, ...UdpIo[]]).default("auto").describe(IO_DOC),
   });
 
@@ -188,8 +202,8 @@ true satisfies ParamsTypesMatch<
  *
  * const params = validateParams(udpPingClientParams, { target: "127.0.0.1:7" });
  * assert.deepEqual(
- *   [params.count, params.intervalMs, params.size, params.timeoutMs],
- *   [10, 100, 64, 1000],
+ *   [params.count, params.intervalMs, params.size, params.timeoutMs, params.warmUp],
+ *   [10, 100, 64, 1000, 5],
  * );
  * assert.throws(
  *   () => validateParams(udpPingClientParams, { target: "127.0.0.1:7", size: 65_508 }),

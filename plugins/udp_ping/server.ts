@@ -13,6 +13,11 @@ import {
 } from "../../lib/transport/unstable_udp.ts";
 import type { Context, Service } from "../../lib/plugin/mod.ts";
 import type { UdpPingServerParams } from "./params.ts";
+import { HEADER_SIZE, WARM_UP_MAGIC } from "./_packet.ts";
+
+// A client's warm-up ping: counted apart, so the other counters match what
+// clients timed (_warm_up.ts).
+const WARM_UP_PING = { magic: WARM_UP_MAGIC, minLength: HEADER_SIZE };
 
 /**
  * Binds a UDP socket and echoes every datagram back to its sender, byte for
@@ -26,7 +31,10 @@ import type { UdpPingServerParams } from "./params.ts";
  *
  * `stats()` counts `datagrams_in`, `datagrams_out`, `bytes_in`, `bytes_out`
  * and `send_errors` (echoes the kernel refused, e.g. when its buffers were
- * full; the loop goes on). The service closes when `ctx.signal` aborts.
+ * full; the loop goes on). A udp-ping client's warm-up pings (at least 20
+ * bytes starting with "WTUW") are echoed like the rest but counted only in
+ * `warm_up_in` (and `send_errors`), so `datagrams_in` is what clients timed.
+ * The service closes when `ctx.signal` aborts.
  *
  * @param params Where to bind.
  * @param ctx The run's context (its signal closes the service).
@@ -71,7 +79,7 @@ async function serveNative(
   ctx: Context,
 ): Promise<Service | undefined> {
   const refused = libcUdpRefusal([{ hostname: params.host, port: params.port }]) ??
-    await startLibcUdpEcho(params.host, params.port);
+    await startLibcUdpEcho(params.host, params.port, false, WARM_UP_PING);
   if (typeof refused === "string" || "refused" in refused) {
     if (params.io === "auto") return undefined;
     const reason = typeof refused === "string" ? refused : refused.refused;
@@ -97,6 +105,7 @@ async function serveNative(
         bytes_in: c.bytesIn,
         bytes_out: c.bytesOut,
         send_errors: c.sendErrors,
+        warm_up_in: c.apart,
       };
     },
     close,
@@ -111,7 +120,14 @@ function serveWithDeno(params: UdpPingServerParams, ctx: Context): Promise<Servi
     return Promise.reject(error);
   }
   const where = formatAddress(socket.addr);
-  const stats = { datagrams_in: 0, datagrams_out: 0, bytes_in: 0, bytes_out: 0, send_errors: 0 };
+  const stats: EchoStats = {
+    datagrams_in: 0,
+    datagrams_out: 0,
+    bytes_in: 0,
+    bytes_out: 0,
+    send_errors: 0,
+    warm_up_in: 0,
+  };
   const loop = echoLoop(socket, stats).catch((error) => {
     ctx.log("error", `udp-ping server on ${where} stopped: ${errorText(error)}`);
   });
@@ -140,6 +156,12 @@ interface EchoStats {
   bytes_in: number;
   bytes_out: number;
   send_errors: number;
+  warm_up_in: number;
+}
+
+function isWarmUpPing(data: Uint8Array): boolean {
+  return data.length >= WARM_UP_PING.minLength &&
+    new DataView(data.buffer, data.byteOffset, 4).getUint32(0) === WARM_UP_PING.magic;
 }
 
 async function echoLoop(socket: UdpSocket, stats: EchoStats): Promise<void> {
@@ -151,13 +173,19 @@ async function echoLoop(socket: UdpSocket, stats: EchoStats): Promise<void> {
       if (socket.closed) return;
       throw error;
     }
-    stats.datagrams_in++;
-    stats.bytes_in += datagram.data.length;
+    const warmUp = isWarmUpPing(datagram.data);
+    if (warmUp) stats.warm_up_in++;
+    else {
+      stats.datagrams_in++;
+      stats.bytes_in += datagram.data.length;
+    }
     try {
       // Awaited before the next receive: backpressure instead of a queue.
       await socket.send(datagram.data, datagram.from);
-      stats.datagrams_out++;
-      stats.bytes_out += datagram.data.length;
+      if (!warmUp) {
+        stats.datagrams_out++;
+        stats.bytes_out += datagram.data.length;
+      }
     } catch {
       if (socket.closed) return;
       // One refused echo (full kernel buffer, vanished sender) must not stop the service.

@@ -24,6 +24,7 @@ for (const io of ["deno", "libc"] as const) {
         bytes_in: 60_003,
         bytes_out: 60_003,
         send_errors: 0,
+        warm_up_in: 0,
       });
     } finally {
       await server.close();
