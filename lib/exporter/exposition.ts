@@ -66,15 +66,7 @@ export function renderMetrics(families: readonly MetricFamily[], openMetrics = f
   }
   let out = "";
   for (const family of merged.values()) {
-    if (!NAME.test(family.name)) {
-      throw new TypeError(`Cannot render metric: "${family.name}" is not a metric name`);
-    }
-    // OpenMetrics names a counter family without its `_total`.
-    const familyName = openMetrics && family.type === "counter"
-      ? family.name.replace(/_total$/, "")
-      : family.name;
-    out += `# HELP ${familyName} ${escapeHelp(family.help)}\n`;
-    out += `# TYPE ${familyName} ${family.type}\n`;
+    out += header(family, openMetrics);
     for (const sample of family.samples) {
       out += `${family.name}${sample.suffix ?? ""}${labels(sample.labels)} ${
         number(sample.value)
@@ -85,8 +77,46 @@ export function renderMetrics(families: readonly MetricFamily[], openMetrics = f
   return out;
 }
 
+// A probe's families have the same names, helps and label sets scrape
+// after scrape: their text is made once (bounded: a plugin could name a
+// metric after its target). Label sets are kept by object, for the families
+// that reuse theirs (probe_metrics.ts does).
+const HEADERS = new Map<string, string>();
+const HEADERS_KEPT = 4096;
+const LABEL_TEXT = new WeakMap<object, string>();
+
+function header(family: MetricFamily, openMetrics: boolean): string {
+  const key = `${openMetrics ? "o" : "t"}${family.type}\u0000${family.name}\u0000${family.help}`;
+  let text = HEADERS.get(key);
+  if (text === undefined) {
+    if (!NAME.test(family.name)) {
+      throw new TypeError(`Cannot render metric: "${family.name}" is not a metric name`);
+    }
+    // OpenMetrics names a counter family without its `_total`.
+    const familyName = openMetrics && family.type === "counter"
+      ? family.name.replace(/_total$/, "")
+      : family.name;
+    text = `# HELP ${familyName} ${escapeHelp(family.help)}\n# TYPE ${familyName} ${family.type}\n`;
+    if (HEADERS.size >= HEADERS_KEPT) HEADERS.clear();
+    HEADERS.set(key, text);
+  }
+  return text;
+}
+
 function labels(set: Readonly<Record<string, string>> | undefined): string {
   if (!set) return "";
+  // Frozen sets only: one changed after its text was made would be shown stale.
+  const frozen = Object.isFrozen(set);
+  if (frozen) {
+    const known = LABEL_TEXT.get(set);
+    if (known !== undefined) return known;
+  }
+  const text = labelText(set);
+  if (frozen) LABEL_TEXT.set(set, text);
+  return text;
+}
+
+function labelText(set: Readonly<Record<string, string>>): string {
   const entries = Object.entries(set);
   if (entries.length === 0) return "";
   return `{${

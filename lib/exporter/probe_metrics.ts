@@ -207,7 +207,7 @@ export function outcomeMetrics(
     }
     family.samples.push({
       value: value * base.scale,
-      labels: base.quantile === undefined ? { ...labels } : { ...labels, quantile: base.quantile },
+      labels: sampleLabels(labels, base.quantile),
     });
     families.set(name, family);
   }
@@ -217,6 +217,27 @@ export function outcomeMetrics(
     type: f.quantiles ? "summary" as const : "gauge" as const,
     samples: f.samples,
   }));
+}
+
+// Without labels of the caller's, a sample's set is one of a few frozen
+// ones, whose text the exposition makes once.
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+const QUANTILE_LABELS = new Map<string, Readonly<Record<string, string>>>();
+function sampleLabels(
+  labels: Readonly<Record<string, string>>,
+  quantile: string | undefined,
+): Record<string, string> {
+  if (Object.keys(labels).length > 0) {
+    return quantile === undefined ? { ...labels } : { ...labels, quantile };
+  }
+  if (quantile === undefined) return NO_LABELS;
+  let set = QUANTILE_LABELS.get(quantile);
+  if (set === undefined) {
+    // Quantiles come from metric names: bounded like BASE_NAMES.
+    if (QUANTILE_LABELS.size >= BASE_NAMES_KEPT) QUANTILE_LABELS.clear();
+    QUANTILE_LABELS.set(quantile, set = Object.freeze({ quantile }));
+  }
+  return set;
 }
 
 // A probe's metrics are renamed the same way every scrape: names are
@@ -248,12 +269,12 @@ function declarationsByName(
   return byName;
 }
 
-const PHASES: readonly (readonly [string, string])[] = [
-  ["resolve", "dns_ms"],
-  ["connect", "connect_ms"],
-  ["tls", "tls_ms"],
-  ["processing", "ttfb_ms"],
-  ["transfer", "transfer_ms"],
+const PHASES: readonly (readonly [Readonly<Record<string, string>>, string])[] = [
+  [Object.freeze({ phase: "resolve" }), "dns_ms"],
+  [Object.freeze({ phase: "connect" }), "connect_ms"],
+  [Object.freeze({ phase: "tls" }), "tls_ms"],
+  [Object.freeze({ phase: "processing" }), "ttfb_ms"],
+  [Object.freeze({ phase: "transfer" }), "transfer_ms"],
 ];
 
 // blackbox_exporter's http prober metrics, with the same meaning.
@@ -270,8 +291,8 @@ function httpMetrics(result: ProbeResult): MetricFamily[] {
     name: "probe_http_duration_seconds",
     help: "Duration of http request by phase, summed over all redirects",
     type: "gauge",
-    samples: PHASES.map(([phase, metric]) => ({
-      labels: { phase },
+    samples: PHASES.map(([labels, metric]) => ({
+      labels,
       value: (num(metrics[metric]) +
         redirects.reduce((sum, r) => sum + num(r[metric]), 0)) / 1000,
     })),
