@@ -38,7 +38,7 @@ export class PluginChannel {
   #fail: (message: string) => void;
   #listener: Deno.Listener | undefined;
   #conn: Deno.Conn | undefined;
-  #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  #writer: Frames.FrameWriter | undefined;
   #pending: Uint8Array[] = [];
   #delayed: Reply[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -72,7 +72,7 @@ export class PluginChannel {
   /** Sends a frame (from `encodeFrame`, which throws for what cannot be cloned), in order. */
   send(frame: Uint8Array): void {
     if (this.#closed) return;
-    if (this.#writer) void this.#writer.write(frame).catch(() => {});
+    if (this.#writer) this.#writer.write(frame);
     else this.#pending.push(frame);
   }
 
@@ -104,7 +104,7 @@ export class PluginChannel {
     if (this.#closed) return conn.close();
     this.#conn = conn;
     try {
-      const { chunksOf, readFrames } = await loadFrames();
+      const { chunksOf, FrameWriter, readFrames } = await loadFrames();
       const frames = readFrames(chunksOf(conn));
       const hello = await frames.next();
       const first = hello.value as { type?: unknown; token?: unknown } | undefined;
@@ -112,10 +112,8 @@ export class PluginChannel {
         return this.close();
       }
       if (this.#closed) return;
-      this.#writer = conn.writable.getWriter();
-      for (const frame of this.#pending.splice(0)) {
-        void this.#writer.write(frame).catch(() => {});
-      }
+      this.#writer = new FrameWriter(conn);
+      for (const frame of this.#pending.splice(0)) this.#writer.write(frame);
       for await (const frame of frames) {
         if (this.#closed) break;
         this.#take(frame as Reply);

@@ -15,7 +15,7 @@ import { pluginOf } from "./_isolation_checks.ts";
 import { ParamsCache } from "./_isolation_params_cache.ts";
 import { denialInOutcome, denialOf } from "./_isolation_denial.ts";
 import { describePlugin } from "./_isolation_describe.ts";
-import { chunksOf, encodeFrame, readFrames } from "./_isolation_frames.ts";
+import { chunksOf, encodeFrame, FrameWriter, readFrames } from "./_isolation_frames.ts";
 import {
   type Denial,
   type LoadEvent,
@@ -52,7 +52,7 @@ const services = new Map<number, { service: Service; ctx: OwnedContext }>();
 const encoder = new TextEncoder();
 // A prepared role's params come again with each of its runs: parsed once.
 const parsedParams = new ParamsCache();
-let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+let writer: FrameWriter | undefined;
 let statsWriter: WritableStreamDefaultWriter<Uint8Array> | undefined;
 let statsConnecting: Promise<void> | undefined;
 let boot_: BootConfig | undefined;
@@ -109,8 +109,8 @@ export async function boot(
     (error: unknown) => ({ error }),
   );
   const conn = await connect(config.socket);
-  writer = conn.writable.getWriter();
-  void writer.write(encodeFrame({ type: "hello", token: config.token })).catch(() => {});
+  writer = new FrameWriter(conn);
+  writer.write(encodeFrame({ type: "hello", token: config.token }));
   void serve(conn);
   const imported = await importing;
   if ("error" in imported) return uncaught(imported.error);
@@ -166,7 +166,7 @@ function receive(request: Request): void {
 const outbox = new Outbox<Reply>((message) => {
   // Encoding throws for what cannot be cloned: the Outbox sends that one alone.
   const frame = encodeFrame(message);
-  void writer?.write(frame).catch(() => {});
+  writer?.write(frame);
 });
 
 /**

@@ -124,3 +124,41 @@ export async function* chunksOf(conn: Deno.Conn, size = 64 * 1024): AsyncGenerat
     yield buffer.slice(0, n);
   }
 }
+
+/**
+ * Writes frames to a connection in order, each whole (a write may take part
+ * of a frame), without a WritableStream's promises and queue on the way: a
+ * probe's request and reply take this path. After a failed write, the rest
+ * is dropped (the other side is gone; its reader reports that).
+ */
+export class FrameWriter {
+  #conn: Deno.Conn;
+  #queue: Uint8Array[] = [];
+  #writing = false;
+  #failed = false;
+
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  /** Queues a frame; it goes after those queued before it. */
+  write(frame: Uint8Array): void {
+    if (this.#failed) return;
+    this.#queue.push(frame);
+    if (!this.#writing) void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    this.#writing = true;
+    try {
+      for (let frame = this.#queue.shift(); frame; frame = this.#queue.shift()) {
+        while (frame.length > 0) frame = frame.subarray(await this.#conn.write(frame));
+      }
+    } catch {
+      this.#failed = true;
+      this.#queue = [];
+    } finally {
+      this.#writing = false;
+    }
+  }
+}

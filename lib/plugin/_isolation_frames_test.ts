@@ -2,7 +2,7 @@
 // message takes (JSON text for plain values, V8's format for the rest), it
 // arrives as structured clone would copy it.
 import assert from "node:assert/strict";
-import { encodeFrame, readFrames } from "./_isolation_frames.ts";
+import { chunksOf, encodeFrame, FrameWriter, readFrames } from "./_isolation_frames.ts";
 
 async function* pieces(bytes: Uint8Array, sizes: number[]): AsyncGenerator<Uint8Array> {
   for (let at = 0, i = 0; at < bytes.length; i++) {
@@ -79,4 +79,54 @@ Deno.test("encodeFrame() refuses what cannot be cloned, as postMessage did", () 
   assert.throws(() => encodeFrame({ type: "done", facts: { f: () => 1 } }), {
     name: "DataCloneError",
   });
+});
+
+Deno.test("FrameWriter sends frames whole and in order over a real socket, large ones in several writes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wiretest-frames-" });
+  try {
+    using listener = Deno.listen({ transport: "unix", path: `${dir}/s.sock` });
+    const accepted = listener.accept();
+    using client = await Deno.connect({ transport: "unix", path: `${dir}/s.sock` });
+    using server = await accepted;
+    // The writes as the socket took them.
+    const written: number[] = [];
+    const counted = {
+      write: async (bytes: Uint8Array) => {
+        const n = await client.write(bytes);
+        written.push(n);
+        return n;
+      },
+    } as unknown as Deno.Conn;
+    const writer = new FrameWriter(counted);
+    const big = "x".repeat(8 * 1024 * 1024);
+    const messages = [
+      { type: "a", n: 0 },
+      { type: "big", text: big },
+      { type: "b", n: 1, when: new Date(5) },
+      { type: "big", text: `${big}y` },
+      { type: "c", n: 2 },
+    ];
+    // Queued in one turn: each waits for the one before it to be written whole.
+    for (const message of messages) writer.write(encodeFrame(message));
+    const got: unknown[] = [];
+    const reading = (async () => {
+      for await (const message of readFrames(chunksOf(server))) {
+        got.push(message);
+        if (got.length === messages.length) break;
+      }
+    })();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      reading,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error("the frames did not arrive")), 10_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    assert.deepEqual(got, messages);
+    const total = messages.reduce((n, m) => n + encodeFrame(m).length, 0);
+    assert.equal(written.reduce((a, b) => a + b, 0), total);
+    assert.ok(written.length > messages.length, `one write per frame: ${written}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
