@@ -126,7 +126,13 @@ Deno.test("the plugin's process starts before the CLI loads any Node module or w
   // What main.ts and _early_plugin.ts import is evaluated before the spawn:
   // the first Node module costs 4–5 ms (Node's compatibility layer).
   const roots = ["lib/cli/main.ts", "lib/cli/_early_plugin.ts"];
-  assert.deepEqual(nodeModules(await importGraph(roots)), []);
+  const evaluated = await importGraph(roots);
+  assert.deepEqual(nodeModules(evaluated), []);
+  // Nor the isolation host and its pool (some 30 modules): the process's
+  // launch alone (lib/plugin/_isolation_launch.ts), the host once it runs.
+  const host = ["lib/plugin/isolation.ts", "lib/plugin/_isolation_host.ts"]
+    .filter((path) => evaluated.has(`file://${ROOT}/${path}`));
+  assert.deepEqual(host, []);
   // And Deno walks the graph behind their literal import()s before it
   // evaluates them: no npm package, no plugin, no Node module but the
   // frames' (node:v8) and a manifest error's (node:url, node:path).

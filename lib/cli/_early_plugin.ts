@@ -5,22 +5,24 @@
 // use; anything else (--no-isolation, --plugins, --help, an unknown name)
 // starts nothing here and the command starts what it needs as before.
 // What this module imports is loaded before the process starts, so it is
-// kept to the isolation host and the built-in manifest: no registry (whose
-// plugin loaders make Deno walk every plugin's module graph), no flag parser,
-// no Node module (tests/cli_start_up_test.ts checks the graph).
-import { IsolationPool } from "../plugin/isolation.ts";
+// kept to the process's launch and the built-in manifest: no isolation host
+// (loaded once the process is started), no registry (whose plugin loaders
+// make Deno walk every plugin's module graph), no flag parser, no Node
+// module (tests/cli_start_up_test.ts checks the graph).
+import type { IsolationPool } from "../plugin/isolation.ts";
+import { poolFor, type Started, startPluginProcess } from "../plugin/early_process.ts";
 import { builtinManifest } from "../../plugins/builtin_manifest.ts";
 import { helpIn, isolatedIn, manifestsFrom, pluginMemoryIn } from "./_plugin_args.ts";
 
 /**
- * A pool with `name`'s process starting, for a command that will run its
- * client role with `args`, or `undefined` when the command should start its
- * own. The caller closes the pool.
+ * A pool with `name`'s process started (before this returns), for a
+ * command that will run its client role with `args`, or `undefined` when
+ * the command should start its own. The caller closes the pool.
  */
 export function earlyPool(
   name: string | undefined,
   args: readonly string[],
-): IsolationPool | undefined {
+): Promise<IsolationPool> | undefined {
   if (name === undefined || !isolatedIn(args) || helpIn(args) || manifestsFrom(args).length > 0) {
     return undefined;
   }
@@ -33,10 +35,14 @@ export function earlyPool(
   }
   const entry = builtinManifest().plugins.find((plugin) => plugin.name === name);
   if (entry === undefined) return undefined;
+  let started: Started;
+  try {
+    started = startPluginProcess(entry, { memoryMiB });
+  } catch {
+    // A refusal (no run permission, say) is the command's to report: it
+    // gets the same one when it starts its own.
+    return undefined;
+  }
   // The same pool the command would make (one process, kept for the role).
-  const pool = new IsolationPool({ maxIdlePerPlugin: 1, memoryMiB });
-  // A failure is reported when the command uses the pool: its first role
-  // starts a process again and gets the same error.
-  pool.warm(entry).catch(() => {});
-  return pool;
+  return poolFor(entry, started, { maxIdlePerPlugin: 1, memoryMiB });
 }

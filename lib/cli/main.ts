@@ -193,12 +193,12 @@ export async function main(args: string[]): Promise<number> {
         : [CLIENT_ALIASES[command], rest];
       // A built-in plugin's process starts while the command's modules load.
       const { earlyPool } = await lazy("./_early_plugin.ts");
-      const pool = earlyPool(name, pluginArgs);
+      const early = earlyPool(name, pluginArgs);
       try {
         const { clientCommand } = await lazy("./client_command.ts");
-        return await clientCommand(name, pluginArgs, command, pool);
+        return await clientCommand(name, pluginArgs, command, await early);
       } finally {
-        await pool?.close();
+        await (await early)?.close();
       }
     }
     console.error(

@@ -31,7 +31,7 @@ const FROM_PLUGIN = new Set(["ready", "load-error", "log", "progress", "load", "
 // shown with the step rather than after it.
 const SETTLE_MS = 5;
 
-/** Listens at once; `send` queues frames until the process connects with the token. */
+/** Accepts at once; `send` queues frames until the process connects with the token. */
 export class PluginChannel {
   #token: string;
   #receive: (reply: Reply) => void;
@@ -46,13 +46,13 @@ export class PluginChannel {
   #closed = false;
 
   /**
-   * @param socket The path to listen on, in a folder only this user can list.
+   * @param listener Listening on a path in a folder only this user can list.
    * @param token What the process must send first.
    * @param receive Gets each reply the plugin may send, in order.
    * @param fail Told when the connection breaks the protocol.
    */
   constructor(
-    socket: string,
+    listener: Deno.Listener,
     token: string,
     receive: (reply: Reply) => void,
     fail: (message: string) => void,
@@ -60,7 +60,7 @@ export class PluginChannel {
     this.#token = token;
     this.#receive = receive;
     this.#fail = fail;
-    this.#listener = Deno.listen({ transport: "unix", path: socket });
+    this.#listener = listener;
     void this.#accept();
   }
 

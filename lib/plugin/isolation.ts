@@ -85,6 +85,7 @@ import {
   serializeError,
 } from "./_isolation_protocol.ts";
 import { PluginPermissionError } from "./_plugin_permission_error.ts";
+import type { Started } from "./_isolation_launch.ts";
 
 export { DEFAULT_MEMORY_MIB } from "./_isolation_host.ts";
 export type { LoadEvent } from "./_isolation_protocol.ts";
@@ -259,6 +260,15 @@ export class IsolationPool implements AsyncDisposable {
 
 function inner(pool: IsolationPool): WorkerPool {
   return pools.get(pool)!;
+}
+
+/**
+ * Internal, for the CLI's early start (lib/cli/_early_plugin.ts): gives
+ * `pool` a plugin process started before this module was loaded, as its
+ * entry's idle process. Not part of the public API.
+ */
+export function adoptStarted(pool: IsolationPool, entry: ManifestEntry, started: Started): void {
+  inner(pool).adopt(entry, started);
 }
 
 /** Options shared by the isolated runners. */
