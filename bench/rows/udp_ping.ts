@@ -60,7 +60,7 @@ const row: BenchRow = {
       return { p50_ms: Number(r.p50_ms), p99_ms: Number(r.p99_ms), received: Number(r.received) };
     };
 
-    // `wiretest ping` as users run it: isolated, io auto, no warm-up of its own.
+    // `wiretest ping` as users run it: isolated, io auto, its default warm-up (5 pings).
     const cliClient = async (warm: boolean) => {
       const [cmd, args] = cli(ctx.root, [
         "ping",
@@ -328,8 +328,8 @@ const row: BenchRow = {
         "before measuring. The Deno minimal pair is Deno.listenDatagram and nothing else.",
         "The CLI pair is `wiretest serve udp-ping` and `wiretest ping --interval-ms 0 --size 64` " +
         "with their defaults: isolated (a plugin process each, granted FFI for libc alone), io " +
-        "auto (libc), no warm-up beyond the bench's own warm-up run; each sample is a new " +
-        "`wiretest ping` process.",
+        "auto (libc), its default warm-up (5 untimed pings, fact warm_up) and the bench's own " +
+        "warm-up run; each sample is a new `wiretest ping` process.",
       ],
     };
   },

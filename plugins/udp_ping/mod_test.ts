@@ -10,23 +10,27 @@ Deno.test("udp-ping meets the plugin contract with both roles and a positional t
   assert.ok(udpPing.server);
 });
 
-Deno.test("udp-ping runs through runClient() and startServer() and summarises in 2 lines", async () => {
-  const server = await startServer(udpPing, {});
-  try {
-    const { port } = server.address as Deno.NetAddr;
-    const outcome = await runClient(udpPing, {
-      target: `127.0.0.1:${port}`,
-      count: 4,
-      intervalMs: 5,
-    });
-    const lines = udpPing.client!.summary!(outcome).split("\n");
-    assert.equal(lines.length, 2);
-    assert.equal(lines[0], `4 pings to 127.0.0.1:${port}: 4 received, 0.0% lost (0 late)`);
-    assert.match(lines[1], /^rtt p50 \d+\.\d+ ms p99 \d+\.\d+ ms, jitter \d+\.\d+ ms$/);
-  } finally {
-    await server.close();
-  }
-});
+for (const io of ["deno", "libc"] as const) {
+  Deno.test(`udp-ping runs through runClient() and startServer() and summarises in 2 lines (io ${io})`, async () => {
+    const server = await startServer(udpPing, { io });
+    try {
+      const { port } = server.address as Deno.NetAddr;
+      const outcome = await runClient(udpPing, {
+        target: `127.0.0.1:${port}`,
+        count: 4,
+        intervalMs: 5,
+        io,
+      });
+      assert.equal(outcome.facts.io, io);
+      const lines = udpPing.client!.summary!(outcome).split("\n");
+      assert.equal(lines.length, 2);
+      assert.equal(lines[0], `4 pings to 127.0.0.1:${port}: 4 received, 0.0% lost (0 late)`);
+      assert.match(lines[1], /^rtt p50 \d+\.\d+ ms p99 \d+\.\d+ ms, jitter \d+\.\d+ ms$/);
+    } finally {
+      await server.close();
+    }
+  });
+}
 
 Deno.test("summarizeUdpPing() lists duplicates, reordering, foreign and malformed when seen", () => {
   const text = summarizeUdpPing({

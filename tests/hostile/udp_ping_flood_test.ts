@@ -14,55 +14,59 @@ import { record, runClientProcess, serveProcess, startHostile } from "./_support
 const FLOOD = { count: 100_000, size: 64 };
 const WARM_FLOODS = 3;
 
-Deno.test("udp-ping server answers a ping after a flood of 100,000 datagrams, memory flat", async () => {
-  await using server = await serveProcess("udp-ping", [], {
-    v8Flags: ["--max-old-space-size=16", "--max-semi-space-size=1"],
-  });
-  const target = `127.0.0.1:${server.port}`;
-  const flood = async () => {
-    await using peer = await startHostile("udp-flood", { port: server.port, ...FLOOD });
-    return JSON.parse(await peer.nextLine(60_000)).sent as number;
-  };
-  const ping = () =>
-    runClientProcess("udp-ping", { target, count: 5, intervalMs: 20, timeoutMs: 2000 });
+// Both I/O paths of server and client: the runtime's sockets and libc through FFI.
+for (const io of ["deno", "libc"] as const) {
+  Deno.test(`udp-ping server answers a ping after a flood of 100,000 datagrams, memory flat (io ${io})`, async () => {
+    await using server = await serveProcess("udp-ping", ["--io", io], {
+      v8Flags: ["--max-old-space-size=16", "--max-semi-space-size=1"],
+    });
+    const target = `127.0.0.1:${server.port}`;
+    const flood = async () => {
+      await using peer = await startHostile("udp-flood", { port: server.port, ...FLOOD });
+      return JSON.parse(await peer.nextLine(60_000)).sent as number;
+    };
+    const ping = () =>
+      runClientProcess("udp-ping", { target, count: 5, intervalMs: 20, timeoutMs: 2000, io });
 
-  const start = server.memory();
-  let warmSent = 0;
-  for (let i = 0; i < WARM_FLOODS; i++) warmSent += await flood();
-  const warmPing = await ping();
-  const steady = server.memory();
-  const started = performance.now();
-  const sent = await flood();
-  const floodMs = performance.now() - started;
-  const after = await ping();
-  const end = server.memory();
-  const stats = await server.stop();
-  record("load: udp-ping server, 100,000-datagram flood", {
-    ms: floodMs,
-    sent,
-    serverRssStartKb: start.rssKb,
-    serverRssSteadyKb: steady.rssKb,
-    serverHwmSteadyKb: steady.hwmKb,
-    serverHwmAfterKb: end.hwmKb,
-    serverRssAfterKb: end.rssKb,
-    stats,
+    const start = server.memory();
+    let warmSent = 0;
+    for (let i = 0; i < WARM_FLOODS; i++) warmSent += await flood();
+    const warmPing = await ping();
+    const steady = server.memory();
+    const started = performance.now();
+    const sent = await flood();
+    const floodMs = performance.now() - started;
+    const after = await ping();
+    const end = server.memory();
+    const stats = await server.stop();
+    record(`load: udp-ping server, 100,000-datagram flood (io ${io})`, {
+      ms: floodMs,
+      sent,
+      serverRssStartKb: start.rssKb,
+      serverRssSteadyKb: steady.rssKb,
+      serverHwmSteadyKb: steady.hwmKb,
+      serverHwmAfterKb: end.hwmKb,
+      serverRssAfterKb: end.rssKb,
+      stats,
+    });
+    assert.equal(warmSent, WARM_FLOODS * FLOOD.count);
+    assert.equal(sent, FLOOD.count);
+    for (const { outcome } of [warmPing, after]) {
+      assert.equal(outcome.ok, true, outcome.error?.message);
+      assert.equal(outcome.metrics.received, 5, "a ping after a flood went unanswered");
+      assert.equal(outcome.facts.io, io);
+    }
+    assert.ok(
+      stats.datagrams_in >= 10 && stats.datagrams_in <= (WARM_FLOODS + 1) * FLOOD.count + 10,
+      `${stats.datagrams_in} in`,
+    );
+    // Like with like: the peak reached during the measured flood against the
+    // peak before it, and what is resident after it against before it.
+    const peakGrowthKb = end.hwmKb - steady.hwmKb;
+    const rssGrowthKb = end.rssKb - steady.rssKb;
+    assert.ok(
+      peakGrowthKb < 4 * 1024 && rssGrowthKb < 4 * 1024,
+      `server memory grew during the last flood: peak +${peakGrowthKb} KiB, resident +${rssGrowthKb} KiB`,
+    );
   });
-  assert.equal(warmSent, WARM_FLOODS * FLOOD.count);
-  assert.equal(sent, FLOOD.count);
-  for (const { outcome } of [warmPing, after]) {
-    assert.equal(outcome.ok, true, outcome.error?.message);
-    assert.equal(outcome.metrics.received, 5, "a ping after a flood went unanswered");
-  }
-  assert.ok(
-    stats.datagrams_in >= 10 && stats.datagrams_in <= (WARM_FLOODS + 1) * FLOOD.count + 10,
-    `${stats.datagrams_in} in`,
-  );
-  // Like with like: the peak reached during the measured flood against the
-  // peak before it, and what is resident after it against before it.
-  const peakGrowthKb = end.hwmKb - steady.hwmKb;
-  const rssGrowthKb = end.rssKb - steady.rssKb;
-  assert.ok(
-    peakGrowthKb < 4 * 1024 && rssGrowthKb < 4 * 1024,
-    `server memory grew during the last flood: peak +${peakGrowthKb} KiB, resident +${rssGrowthKb} KiB`,
-  );
-});
+}

@@ -150,54 +150,59 @@ async function wiretest(...args: string[]) {
   }
 }
 
-Deno.test({
-  name: "wiretest ping exits 1 with the outcome when a Python peer answers nothing",
-  ignore: ignoreWithout("python3"),
-  async fn() {
-    const port = freePort("udp");
-    await using _ = spawnPeer("python3", ["-c", PYTHON_SILENT, String(port)]);
-    await waitForUdp(port);
-    const flags = ["--count", "3", "--interval-ms", "10", "--timeout-ms", "200"];
-    const text = await wiretest("ping", `127.0.0.1:${port}`, ...flags);
-    assert.equal(text.code, 1, text.stderr);
-    assert.match(text.stdout, /^3 pings to 127\.0\.0\.1:\d+: 0 received, 100\.0% lost/);
-    assert.equal(
-      text.stderr.trim(),
-      `error: Cannot ping "127.0.0.1:${port}": none of 3 pings was answered within 200 ms`,
-    );
-    const json = await wiretest("ping", `127.0.0.1:${port}`, ...flags, "--json");
-    assert.equal(json.code, 1, json.stderr);
-    const outcome = JSON.parse(json.stdout);
-    assert.equal(outcome.ok, false);
-    assert.equal(outcome.error.name, "NoReplyError");
-    assert.equal(outcome.metrics.sent, 3);
-    assert.equal(outcome.metrics.loss_pct, 100);
-  },
-});
+for (const io of ["deno", "libc"] as const) {
+  Deno.test({
+    name: `wiretest ping exits 1 with the outcome when a Python peer answers nothing (io ${io})`,
+    ignore: ignoreWithout("python3"),
+    async fn() {
+      const port = freePort("udp");
+      await using _ = spawnPeer("python3", ["-c", PYTHON_SILENT, String(port)]);
+      await waitForUdp(port);
+      const flags = ["--count", "3", "--interval-ms", "10", "--timeout-ms", "200", "--io", io];
+      const text = await wiretest("ping", `127.0.0.1:${port}`, ...flags);
+      assert.equal(text.code, 1, text.stderr);
+      assert.match(text.stdout, /^3 pings to 127\.0\.0\.1:\d+: 0 received, 100\.0% lost/);
+      assert.equal(
+        text.stderr.trim(),
+        `error: Cannot ping "127.0.0.1:${port}": none of 3 pings was answered within 200 ms`,
+      );
+      const json = await wiretest("ping", `127.0.0.1:${port}`, ...flags, "--json");
+      assert.equal(json.code, 1, json.stderr);
+      const outcome = JSON.parse(json.stdout);
+      assert.equal(outcome.ok, false);
+      assert.equal(outcome.error.name, "NoReplyError");
+      assert.equal(outcome.metrics.sent, 3);
+      assert.equal(outcome.metrics.loss_pct, 100);
+      assert.equal(outcome.facts.io, io);
+    },
+  });
+
+  Deno.test({
+    name: `udp-ping gets every ping back from socat UDP4-RECVFROM,fork EXEC:cat (io ${io})`,
+    ignore: ignoreWithout("socat"),
+    async fn() {
+      // One child per datagram; each answers from the listening port, so the
+      // replies are not foreign.
+      const port = freePort("udp");
+      await using _ = spawnPeer("socat", [`UDP4-RECVFROM:${port},fork,bind=127.0.0.1`, "EXEC:cat"]);
+      await waitForUdp(port);
+      const { ok, metrics, facts } = await pingOn(io, port, {
+        count: 20,
+        intervalMs: 20,
+        timeoutMs: 2000,
+      });
+      assert.equal(ok, true);
+      assert.equal(facts.io, io);
+      assert.equal(metrics.received, 20);
+      assert.equal(metrics.foreign, 0);
+      assert.equal(metrics.malformed, 0);
+    },
+  });
+}
 
 Deno.test({
-  name: "udp-ping gets every ping back from socat UDP4-RECVFROM,fork EXEC:cat",
-  ignore: ignoreWithout("socat"),
-  async fn() {
-    // One child per datagram; each answers from the listening port, so the
-    // replies are not foreign.
-    const port = freePort("udp");
-    await using _ = spawnPeer("socat", [`UDP4-RECVFROM:${port},fork,bind=127.0.0.1`, "EXEC:cat"]);
-    await waitForUdp(port);
-    const { ok, metrics } = await pingOn("auto", port, {
-      count: 20,
-      intervalMs: 20,
-      timeoutMs: 2000,
-    });
-    assert.equal(ok, true);
-    assert.equal(metrics.received, 20);
-    assert.equal(metrics.foreign, 0);
-    assert.equal(metrics.malformed, 0);
-  },
-});
-
-Deno.test({
-  name: "udp-ping prints rtt of 20,000 pings of 64 B against our server and Python's",
+  name:
+    "udp-ping prints rtt of 20,000 pings of 64 B against our server and Python's (both I/O paths)",
   ignore: ignoreWithout("python3"),
   async fn() {
     const options = { count: 20_000, intervalMs: 0, size: 64, timeoutMs: 1000 };
@@ -210,32 +215,35 @@ Deno.test({
         } pings/s`,
       );
 
-    const server = await startUdpPingServer();
-    try {
-      const outcome = await pingOn("auto", (server.address as Deno.NetAddr).port, options);
-      report("our server, same process", outcome);
-      assert.ok(outcome.metrics.received > 0);
-    } finally {
-      await server.close();
-    }
-
-    const denoPort = freePort("udp");
-    const script = `import { startUdpPingServer } from "${
-      new URL("../../plugins/udp_ping/mod.ts", import.meta.url).href
-    }"; await startUdpPingServer({ port: ${denoPort} });`;
-    const config = new URL("../../deno.json", import.meta.url).pathname;
-    {
-      await using _ = spawnPeer(Deno.execPath(), ["eval", "--config", config, script]);
-      await waitForUdp(denoPort);
-      const outcome = await pingOn("auto", denoPort, options);
-      report("our server, own process", outcome);
-      assert.ok(outcome.metrics.received > 0);
-    }
-
     const { peer, port } = await pythonEcho(65535);
-    await using _ = peer;
-    const outcome = await pingOn("auto", port, options);
-    report("Python recvfrom/sendto echo", outcome);
-    assert.ok(outcome.metrics.received > 0);
+    await using _python = peer;
+    for (const io of ["deno", "libc"] as const) {
+      const server = await startUdpPingServer({ io });
+      try {
+        const outcome = await pingOn(io, (server.address as Deno.NetAddr).port, options);
+        report(`our server, same process (io ${io})`, outcome);
+        assert.equal(outcome.facts.io, io);
+        assert.ok(outcome.metrics.received > 0);
+      } finally {
+        await server.close();
+      }
+
+      const denoPort = freePort("udp");
+      const script = `import { startUdpPingServer } from "${
+        new URL("../../plugins/udp_ping/mod.ts", import.meta.url).href
+      }"; await startUdpPingServer({ port: ${denoPort}, io: "${io}" });`;
+      const config = new URL("../../deno.json", import.meta.url).pathname;
+      {
+        await using _ = spawnPeer(Deno.execPath(), ["eval", "--config", config, script]);
+        await waitForUdp(denoPort);
+        const outcome = await pingOn(io, denoPort, options);
+        report(`our server, own process (io ${io})`, outcome);
+        assert.ok(outcome.metrics.received > 0);
+      }
+
+      const outcome = await pingOn(io, port, options);
+      report(`Python recvfrom/sendto echo (io ${io})`, outcome);
+      assert.ok(outcome.metrics.received > 0);
+    }
   },
 });
