@@ -96,7 +96,11 @@ export async function builtinDescription(
  */
 export async function describeBuiltins(): Promise<Record<string, Written>> {
   const { describePlugin } = await import("../lib/plugin/isolation.ts");
-  const { builtinRegistry } = await import("./manifest.ts");
+  // Computed: a literal import() would make Deno walk every plugin's graph
+  // wherever this module is imported (the CLI's one-shot commands).
+  const { builtinRegistry }: typeof import("./manifest.ts") = await import(
+    new URL("./manifest.ts", import.meta.url).href
+  );
   const registry = builtinRegistry();
   const all: Record<string, Written> = {};
   for (const entry of registry.list()) {

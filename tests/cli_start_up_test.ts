@@ -122,6 +122,21 @@ Deno.test("the CLI process of probe, echo, ping and send loads Node's modules fo
   ]);
 });
 
+Deno.test("a one-shot command's modules make Deno walk no plugin's module graph", async () => {
+  // Loaded while the plugin's process starts, on the same two cores: a
+  // literal import() of a plugin (the registry's loaders) made Deno read and
+  // resolve some 120 more modules, the plugins' and theirs.
+  const walked = [...(await importGraph(["lib/cli/client_command.ts"], true)).keys()]
+    .map((specifier) => specifier.replace(`file://${ROOT}/`, ""))
+    .filter((path) => path.startsWith("plugins/")).sort();
+  assert.deepEqual(walked, [
+    "plugins/builtin_manifest.ts",
+    "plugins/descriptions.json",
+    "plugins/descriptions.ts",
+    "plugins/manifest.json",
+  ]);
+});
+
 Deno.test("the plugin's process starts before the CLI loads any Node module or walks any plugin's graph", async () => {
   // What main.ts and _early_plugin.ts import is evaluated before the spawn:
   // the first Node module costs 4–5 ms (Node's compatibility layer).

@@ -21,14 +21,26 @@ import { inProcessExecutor } from "../executor/in_process_executor.ts";
 import { isolatedExecutor } from "../executor/isolated_executor.ts";
 import { describePlugin, IsolationPool, type PluginDescription } from "../plugin/isolation.ts";
 import type { LoadManifestOptions, ManifestEntry, PluginPermissions } from "../plugin/manifest.ts";
-import type { Registry } from "../plugin/registry.ts";
+import { Registry } from "../plugin/registry.ts";
 import { UsageError } from "./_flags.ts";
 import { isolatedIn, manifestsFrom, pluginMemoryIn, trustFfiIn } from "./_plugin_args.ts";
-import { builtinRegistry } from "../../plugins/manifest.ts";
+import { builtinManifest } from "../../plugins/builtin_manifest.ts";
 import { builtinDescription } from "../../plugins/descriptions.ts";
 import { toSourceUrl } from "../_internal/manifest_source.ts";
 
 export { isolatedIn, manifestsFrom, pluginMemoryIn };
+
+/**
+ * The built-in plugins' registry, without the loaders plugins/manifest.ts
+ * gives it: their literal `import()`s make Deno walk every plugin's module
+ * graph (some 200 modules, Node's and zod's among them) when this module
+ * loads, in a command whose plugin runs in its own process. A plugin this
+ * process does load (--no-isolation, describing a built-in for `schema`)
+ * is imported by its module's URL, as the registry does for any plugin.
+ */
+function builtinRegistry(): Registry {
+  return new Registry([builtinManifest()]);
+}
 
 /** The built-in registry merged with extra manifests (paths relative to the working directory). */
 export async function registryWith(

@@ -11,7 +11,7 @@ import { progressDisplay } from "./_progress.ts";
 import { EXIT } from "./_exit.ts";
 import { errorLine, oneLine, printable } from "./_one_line.ts";
 import { pluginSummaryText } from "./_plugin_summary_text.ts";
-import { builtinManifestUrl } from "../../plugins/manifest.ts";
+import { builtinManifestUrl } from "../../plugins/builtin_manifest.ts";
 
 export async function clientCommand(
   pluginName: string | undefined,
