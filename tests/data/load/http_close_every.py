@@ -33,8 +33,11 @@ def serve(conn):
             head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n" % len(body)
             if last:
                 head += b"Connection: close\r\n"
-            conn.sendall(head + b"\r\n" + body)
+            # Said before the answer goes out: once the client has its last
+            # answer the test may stop this server, and a "req" printed after
+            # sendall would be lost with it.
             say("req")
+            conn.sendall(head + b"\r\n" + body)
     except OSError:
         pass
     finally:
