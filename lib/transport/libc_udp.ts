@@ -68,6 +68,7 @@ const SO_REUSEADDR = 2;
 const SO_RCVBUF = 8;
 const SO_SNDBUF = 7;
 const SO_TIMESTAMPNS = 35;
+const SO_RCVTIMEO = 20;
 const MSG_DONTWAIT = 0x40;
 const MSG_ERRQUEUE = 0x2000;
 const IPPROTO_IP = 0;
@@ -450,6 +451,9 @@ export class LibcUdpSocket implements Disposable {
   #lengthBig = 0n;
   #received: LibcDatagram = { length: 0, fromHostname: "", fromPort: 0, at: 0, kernel: false };
   #from = { hostname: "", port: 0 };
+  // SO_RCVTIMEO as last set (a timeval: two 64-bit words), for receiveBlocking().
+  #receiveTimeoutMs = -1;
+  #timeval = new Uint32Array(4);
   #reportErrors = false;
   #errorsReported = 0;
 
@@ -596,13 +600,57 @@ export class LibcUdpSocket implements Disposable {
     return got;
   }
 
-  #receiveQueued(): LibcDatagram | null {
+  /**
+   * Waits up to about `maxMs` for a datagram blocked in `recvmsg` itself:
+   * one call per datagram where {@linkcode LibcUdpSocket.receive} makes a
+   * poll and a read, so an echo answers sooner. The kernel rounds the wait
+   * up to its clock tick (`SO_RCVTIMEO`, a few milliseconds at most): for a
+   * loop that looks at a stop flag between waits, not for a deadline.
+   * @param maxMs Longest wait, in milliseconds (at least 1 µs is waited).
+   * @returns The datagram, as {@linkcode LibcUdpSocket.receive} gives it,
+   * or `null` when none came in time.
+   * @throws {LibcError} When the socket fails.
+   *
+   * @example A datagram already queued comes back at once
+   * ```ts
+   * import { openLibcUdp } from "@wiretest/wiretest/unstable-udp";
+   * import assert from "node:assert/strict";
+   *
+   * const opened = openLibcUdp();
+   * if (opened.libc) {
+   *   using libc = opened.libc;
+   *   using a = libc.bind("127.0.0.1", 0);
+   *   using b = libc.bind("127.0.0.1", 0);
+   *   a.sendTo(new Uint8Array([9]), 1, "127.0.0.1", b.port);
+   *   assert.equal(b.receiveBlocking(1000)?.fromPort, a.port);
+   *   assert.equal(b.receiveBlocking(10), null);
+   * }
+   * ```
+   */
+  receiveBlocking(maxMs: number): LibcDatagram | null {
+    if (maxMs !== this.#receiveTimeoutMs) {
+      // Never 0, which SO_RCVTIMEO reads as "wait for ever".
+      const us = Math.max(1, Math.round(maxMs * 1000));
+      const t = this.#timeval;
+      t[0] = Math.floor(us / 1e6);
+      t[1] = 0;
+      t[2] = us % 1e6;
+      t[3] = 0;
+      if (this.#s.setsockopt(this.#fd, SOL_SOCKET, SO_RCVTIMEO, t, 16) !== 0) {
+        throw new LibcError("setsockopt", this.#libc.errno());
+      }
+      this.#receiveTimeoutMs = maxMs;
+    }
+    return this.#receiveQueued(0);
+  }
+
+  #receiveQueued(flags: number = MSG_DONTWAIT): LibcDatagram | null {
     const m = this.#msghdr;
     m.setUint32(8, this.#name.byteLength, true);
     m.setUint32(40, this.#control.byteLength, true);
     m.setUint32(44, 0, true);
     m.setInt32(48, 0, true);
-    const length = this.#s.recvmsg(this.#fd, m, MSG_DONTWAIT);
+    const length = this.#s.recvmsg(this.#fd, m, flags);
     if (length < 0) {
       const errno = this.#libc.errno();
       if (errno === EAGAIN || errno === EINTR) return null;

@@ -18,7 +18,7 @@ socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"late", ("127.0.0.1", $
 
 Deno.test({
   name:
-    "LibcUdpSocket.receive() and LibcUdp.poll() wait under a second for a datagram that comes during the wait",
+    "LibcUdpSocket.receive(), receiveBlocking() and LibcUdp.poll() wait for a datagram that comes during the wait",
   ignore: Deno.build.os !== "linux",
   async fn() {
     const opened = openLibcUdp();
@@ -39,8 +39,52 @@ Deno.test({
       const ready = new Uint8Array(1);
       assert.equal(libc.poll([socket], 900, ready), 1);
       assert.deepEqual(ready, new Uint8Array([1]));
+      // poll() leaves it queued.
+      assert.equal(socket.receive(0)?.length, 4);
     } finally {
       await second.status;
+    }
+    // Blocked in recvmsg (SO_RCVTIMEO, a timeval: 1 s and 500,000 µs).
+    const third = sendLater(socket.port, 700);
+    try {
+      assert.equal(socket.receiveBlocking(1500)?.length, 4);
+    } finally {
+      await third.status;
+    }
+  },
+});
+
+Deno.test({
+  name: "LibcUdpSocket.receiveBlocking() returns null once its wait passes with nothing sent",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    // In a Worker, so a wait that never ends fails this test instead of
+    // blocking it: the Worker is given 5 s to answer.
+    const module = new URL("./libc_udp.ts", import.meta.url).href;
+    const code = `import { openLibcUdp } from "${module}";
+      const { libc } = openLibcUdp();
+      const socket = libc.bind("127.0.0.1", 0);
+      const got = [socket.receiveBlocking(50), socket.receiveBlocking(1200)];
+      socket.close();
+      libc.close();
+      postMessage(got.map((d) => d === null));`;
+    const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
+    const worker = new Worker(url, { type: "module" });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const answer = await new Promise<unknown>((resolve, reject) => {
+        worker.onmessage = (event) => resolve(event.data);
+        worker.onerror = (event) => {
+          event.preventDefault();
+          reject(new Error(event.message));
+        };
+        timer = setTimeout(() => reject(new Error("receiveBlocking() never returned")), 5000);
+      });
+      assert.deepEqual(answer, [true, true]);
+    } finally {
+      clearTimeout(timer);
+      worker.terminate();
+      URL.revokeObjectURL(url);
     }
   },
 });
