@@ -50,6 +50,15 @@ Deno.test("MinDataRate credits bytes of a body that fell behind", async () => {
   assert.ok(asked[1]! < 5000, String(asked[1]));
 });
 
+Deno.test("MinDataRate ends a body's measure when an answer is written", () => {
+  const { connection, asked } = recording();
+  const rate = new MinDataRate(connection, 100, 500);
+  rate.startReading();
+  rate.writing(100);
+  rate.received(10); // after the write started: not a body any more
+  assert.deepEqual(asked, [500, 1500]);
+});
+
 Deno.test("MinDataRate stands still while nothing is measured, and at rate 0", () => {
   const { connection, asked } = recording();
   const rate = new MinDataRate(connection, 1000, 5000);

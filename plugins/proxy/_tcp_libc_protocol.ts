@@ -1,8 +1,11 @@
-// What the libc TCP relay (_tcp_libc_relay.ts) and its Worker say to each other.
+// What the libc TCP relays (_tcp_libc_relay.ts) and the Worker they share
+// (_tcp_libc_worker.ts, through _relay_workers.ts) say to each other, each
+// proxy known by its `id`.
+import type { RelayWorkerMessage } from "./_relay_workers.ts";
 
-/** Slots of the shared control array (Int32Array). */
+/** Slots of a proxy's shared control array (Int32Array). */
 export const TCP_CONTROL = {
-  /** 1: close everything and end. */
+  /** 1: close this proxy's listener and connections, then reply `closed`. */
   STOP: 0,
   /** 1: a toxic is set, hand every connection to the host (node:net) as soon as it is connected. */
   HAND_OFF: 1,
@@ -10,9 +13,9 @@ export const TCP_CONTROL = {
   HOST_ACTIVE: 2,
 } as const;
 
-/** What the host tells the Worker. */
-export interface TcpWorkerStart {
-  type: "start";
+/** A proxy the host adds to a Worker. */
+export interface TcpWorkerAdd extends RelayWorkerMessage {
+  type: "add";
   listen: { hostname: string; port: number };
   upstream: { hostname: string; port: number };
   maxConnections?: number;
@@ -27,6 +30,7 @@ export interface TcpWorkerStart {
 /** A connection the Worker hands to the host, with what it read but could not write yet. */
 export interface TcpHandOff {
   type: "hand-off";
+  id: number;
   client: number;
   upstream: number;
   /** Read from the client, not yet written to the upstream. */
@@ -35,10 +39,10 @@ export interface TcpHandOff {
   toClient: Uint8Array | null;
 }
 
-/** What the Worker tells the host. */
+/** What the Worker tells the host, about the proxy `id`. */
 export type TcpWorkerReply =
-  | { type: "bound"; hostname: string; port: number }
-  | { type: "refused"; reason: string }
-  | { type: "error"; call: string; errno: number }
+  | { type: "bound"; id: number; hostname: string; port: number }
+  | { type: "refused"; id: number; reason: string }
+  | { type: "error"; id: number; call: string; errno: number }
   | TcpHandOff
-  | { type: "closed" };
+  | { type: "closed"; id: number };

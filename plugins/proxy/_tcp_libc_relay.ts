@@ -1,9 +1,9 @@
-// The TCP side of a proxy on libc sockets, in a Worker of its own
-// (_tcp_libc_worker.ts): toxic-free connections relayed as socat relays
-// them. While the proxy has a toxic, the Worker hands each connection's
-// descriptors here, and node:net adopts them (toxiproxy applies toxics to
-// live connections) and relays them through a TcpLink with the toxics, as
-// _tcp_relay.ts does. Taken where FFI is granted for libc (the built-in
+// The TCP side of a proxy on libc sockets, in a Worker shared with up to
+// PROXIES_PER_WORKER - 1 other proxies (_tcp_libc_worker.ts): toxic-free
+// connections relayed as socat relays them. While the proxy has a toxic,
+// the Worker hands each connection's descriptors here, and node:net adopts
+// them (toxiproxy applies toxics to live connections) and relays them
+// through a TcpLink with the toxics, as _tcp_relay.ts does. Taken where FFI is granted for libc (the built-in
 // manifest asks for it), else _tcp_relay.ts serves.
 import net from "node:net";
 import { formatAddress, toNetError } from "../../lib/transport/mod.ts";
@@ -16,7 +16,9 @@ import {
 import { type LinkHost, TcpLink } from "./_tcp_link.ts";
 import type { Relay, RelayOptions } from "./_relay.ts";
 import { startTcpRelay } from "./_tcp_relay.ts";
-import { TCP_CONTROL, type TcpWorkerReply, type TcpWorkerStart } from "./_tcp_libc_protocol.ts";
+import { TCP_CONTROL, type TcpWorkerAdd, type TcpWorkerReply } from "./_tcp_libc_protocol.ts";
+import { RelayWorkers } from "./_relay_workers.ts";
+import { workerCounters } from "./_worker_counters.ts";
 
 const WORKER = new URL("./_tcp_libc_worker.ts", import.meta.url);
 
@@ -41,6 +43,20 @@ export async function startTcpRelayOn(
   return startTcpRelay(host, options);
 }
 
+/**
+ * Proxies one Worker relays. A Worker costs about 12 MiB and a thread; its
+ * proxies share one ppoll and one core (1,000 proxies, the control API's
+ * cap: 16 Workers).
+ */
+export const PROXIES_PER_WORKER = 64;
+
+const workers = new RelayWorkers<TcpWorkerAdd, TcpWorkerReply>(WORKER, PROXIES_PER_WORKER);
+
+/** How many TCP relay Workers run now. */
+export function tcpRelayWorkers(): number {
+  return workers.size;
+}
+
 // The counters the Worker keeps; the host's links add to the same ones.
 const WORKER_COUNTERS = [
   "connections",
@@ -60,29 +76,8 @@ function startLibcTcpRelay(
   const counters = WORKER_COUNTERS;
   const shared = new Float64Array(new SharedArrayBuffer(8 * counters.length));
   const control = new Int32Array(new SharedArrayBuffer(4 * 4));
-  const worker = new Worker(WORKER, { type: "module" });
-  // The proxy's counters read the Worker's while it runs, on top of what the
-  // host's links and earlier runs (before a `down`) counted. A `+=` reads
-  // then writes in one turn: the write keeps the Worker's share it read.
-  const base = counters.map((name) => host.counters[name] ?? 0);
-  const seen = new Float64Array(counters.length);
-  counters.forEach((name, i) =>
-    Object.defineProperty(host.counters, name, {
-      enumerable: true,
-      configurable: true,
-      get: () => base[i] + (seen[i] = shared[i]),
-      set: (value: number) => base[i] = value - seen[i],
-    })
-  );
-  const settle = () =>
-    counters.forEach((name, i) =>
-      Object.defineProperty(host.counters, name, {
-        enumerable: true,
-        configurable: true,
-        writable: true,
-        value: base[i] + shared[i],
-      })
-    );
+  // The proxy's counters read the Worker's while it runs; the host's links add to them.
+  const { settle } = workerCounters(host.counters, counters, shared);
   const handOff = () => {
     const toxic = host.toxics("upstream").length + host.toxics("downstream").length > 0;
     Atomics.store(control, TCP_CONTROL.HAND_OFF, toxic ? 1 : 0);
@@ -117,15 +112,7 @@ function startLibcTcpRelay(
   const finished = new Promise<void>((resolve) => ended = resolve);
   let started = false;
   return new Promise((resolve, reject) => {
-    worker.onerror = (event) => {
-      event.preventDefault();
-      worker.terminate();
-      if (!started) {
-        settle();
-        resolve({ refused: `the relay's Worker did not start: ${event.message}` });
-      } else ended();
-    };
-    worker.onmessage = ({ data: m }: MessageEvent<TcpWorkerReply>) => {
+    const onReply = (m: TcpWorkerReply) => {
       if (m.type === "hand-off") return adopt(m);
       if (m.type === "bound") {
         started = true;
@@ -139,7 +126,6 @@ function startLibcTcpRelay(
           close: async () => {
             Atomics.store(control, TCP_CONTROL.STOP, 1);
             await finished;
-            worker.terminate();
             const done = [...links].map((link) => link.finished);
             for (const link of links) link.destroy();
             await Promise.all(done);
@@ -147,27 +133,29 @@ function startLibcTcpRelay(
           },
         });
       } else if (m.type === "refused") {
-        worker.terminate();
         settle();
         resolve({ refused: m.reason });
       } else if (m.type === "error" && !started) {
-        worker.terminate();
         settle();
         reject(toNetError(new LibcError(m.call, m.errno), "listen", where));
       } else {
         ended();
       }
     };
-    worker.postMessage(
-      {
-        type: "start",
-        listen: options.listen,
-        upstream: options.upstream,
-        maxConnections: options.maxConnections,
-        counters,
-        counts: shared.buffer as SharedArrayBuffer,
-        control: control.buffer as SharedArrayBuffer,
-      } satisfies TcpWorkerStart,
-    );
+    const onError = (message: string) => {
+      if (!started) {
+        settle();
+        resolve({ refused: `the relay's Worker did not start: ${message}` });
+      } else ended();
+    };
+    workers.join({ onReply, onError }).post({
+      type: "add",
+      listen: options.listen,
+      upstream: options.upstream,
+      maxConnections: options.maxConnections,
+      counters,
+      counts: shared.buffer as SharedArrayBuffer,
+      control: control.buffer as SharedArrayBuffer,
+    });
   });
 }

@@ -1,16 +1,20 @@
-// The Worker behind the libc TCP relay: toxic-free connections relayed on
-// non-blocking libc sockets, one blocking ppoll over the listener and every
-// connection's two sockets, a chunk written as soon as it is read, with no
-// event loop in between (as socat relays). Once the proxy has a toxic, each
-// connection is handed (its descriptors and what it read but could not write
-// yet) to the host, which relays it on node:net with the toxics.
+// The Worker behind the libc TCP relays, shared by up to PROXIES_PER_WORKER
+// proxies (_tcp_libc_relay.ts): toxic-free connections relayed on
+// non-blocking libc sockets, one blocking ppoll over every proxy's listener
+// and every connection's two sockets, a chunk written as soon as it is read,
+// with no event loop in between (as socat relays). Once a proxy has a toxic,
+// each of its connections is handed (its descriptors and what it read but
+// could not write yet) to the host, which relays it on node:net with the
+// toxics. The loop yields whenever the host has posted a message (a new
+// proxy), and starts again once it is handled (_relay_workers.ts).
 import { libcCandidates } from "../../lib/transport/unstable_udp.ts";
 import {
   TCP_CONTROL,
   type TcpHandOff,
+  type TcpWorkerAdd,
   type TcpWorkerReply,
-  type TcpWorkerStart,
 } from "./_tcp_libc_protocol.ts";
+import { messageWaiting, serveRelayMessages } from "./_relay_workers.ts";
 
 // The Worker's own scope (this file runs only as a Worker).
 const scope = globalThis as unknown as {
@@ -18,7 +22,7 @@ const scope = globalThis as unknown as {
   postMessage(message: unknown): void;
 };
 
-// The longest ppoll: how soon a stop or a toxic is seen when idle.
+// The longest ppoll: how soon a stop, a toxic or a new proxy is seen when idle.
 const IDLE_POLL_MS = 20;
 // Connections accepted per turn, so a flood of clients cannot starve the others.
 const BURST = 64;
@@ -83,6 +87,7 @@ interface Direction {
 }
 
 interface Connection {
+  proxy: Proxy;
   client: number;
   upstream: number;
   connecting: boolean;
@@ -93,10 +98,35 @@ interface Connection {
   down: Direction;
 }
 
-scope.onmessage = (event: MessageEvent<TcpWorkerStart>) => {
-  const m = event.data;
-  const reply = (message: TcpWorkerReply) => scope.postMessage(message);
-  let lib: Deno.DynamicLibrary<typeof symbols> | undefined;
+/** One proxy of the Worker: its listener, its connections and its shared memory. */
+interface Proxy {
+  id: number;
+  listener: number;
+  m: TcpWorkerAdd;
+  shared: Float64Array;
+  control: Int32Array;
+  /** Slots of `shared`, by counter name. */
+  C: Record<
+    Direction["counter"] | "connections" | "active" | "rejected" | "upstream_errors" | "aborted",
+    number
+  >;
+  upstreamAddress: Uint8Array<ArrayBuffer>;
+  upstreamFamily: number;
+  connections: Connection[];
+  /** Out of descriptors: the listener is left out of ppoll until then. */
+  acceptPausedUntil: number;
+}
+
+const reply = (message: TcpWorkerReply) => scope.postMessage(message);
+let lib: Deno.DynamicLibrary<typeof symbols> | undefined;
+let errno: () => number = () => 0;
+const proxies = new Map<number, Proxy>();
+
+serveRelayMessages<TcpWorkerAdd>(scope, add, run);
+
+/** Opens libc once for every proxy of the Worker; a reason when it cannot. */
+function openLibc(): string | undefined {
+  if (lib !== undefined) return undefined;
   const reasons: string[] = [];
   for (const path of libcCandidates()) {
     if (Deno.permissions.querySync({ name: "ffi", path }).state !== "granted") continue;
@@ -107,77 +137,99 @@ scope.onmessage = (event: MessageEvent<TcpWorkerStart>) => {
       reasons.push(`${path}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  if (lib === undefined) {
-    return reply({ type: "refused", reason: `libc not loaded (${reasons[0] ?? "no grant"})` });
-  }
+  if (lib === undefined) return `libc not loaded (${reasons[0] ?? "no grant"})`;
   const s = lib.symbols;
   const errnoAt = s.__errno_location();
   const errnoBox = new Int32Array(1);
-  const errno = () => {
+  errno = () => {
     s.read_errno(errnoBox, errnoAt, 4n);
     return errnoBox[0];
   };
+  return undefined;
+}
+
+/** Binds a proxy's listener and adds it to the loop. */
+function add(m: TcpWorkerAdd): void {
+  const refused = openLibc();
+  if (refused !== undefined) return reply({ type: "refused", id: m.id, reason: refused });
+  const s = lib!.symbols;
   const family = m.listen.hostname.includes(":") ? AF_INET6 : AF_INET;
   const listener = s.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (listener < 0) return reply({ type: "error", call: "socket", errno: errno() });
+  if (listener < 0) return reply({ type: "error", id: m.id, call: "socket", errno: errno() });
   s.setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, new Int32Array([1]), 4);
   const address = encodeAddress(m.listen.hostname, m.listen.port);
   if (s.bind(listener, address, address.byteLength) !== 0 || s.listen(listener, 4096) !== 0) {
     const failed = errno();
     s.close(listener);
-    lib.close();
-    return reply({ type: "error", call: "bind", errno: failed });
+    return reply({ type: "error", id: m.id, call: "bind", errno: failed });
   }
   const name = new Uint8Array(28);
   s.getsockname(listener, name, new Uint32Array([28]));
   const port = new DataView(name.buffer).getUint16(2);
-  reply({ type: "bound", hostname: m.listen.hostname, port });
-  try {
-    relay(s, errno, listener, m, reply);
-  } finally {
-    s.close(listener);
-    lib.close();
-    reply({ type: "closed" });
-  }
-};
+  const slot = (counter: string) => m.counters.indexOf(counter);
+  proxies.set(m.id, {
+    id: m.id,
+    listener,
+    m,
+    shared: new Float64Array(m.counts),
+    control: new Int32Array(m.control),
+    C: {
+      connections: slot("connections"),
+      active: slot("active"),
+      rejected: slot("rejected"),
+      upstream_errors: slot("upstream_errors"),
+      aborted: slot("aborted"),
+      bytes_upstream: slot("bytes_upstream"),
+      bytes_downstream: slot("bytes_downstream"),
+    },
+    upstreamAddress: encodeAddress(m.upstream.hostname, m.upstream.port),
+    upstreamFamily: m.upstream.hostname.includes(":") ? AF_INET6 : AF_INET,
+    connections: [],
+    acceptPausedUntil: 0,
+  });
+  reply({ type: "bound", id: m.id, hostname: m.listen.hostname, port });
+}
 
-function relay(
-  s: Symbols,
-  errno: () => number,
-  listener: number,
-  m: TcpWorkerStart,
-  reply: (message: TcpWorkerReply) => void,
-): void {
-  const shared = new Float64Array(m.counts);
-  const control = new Int32Array(m.control);
-  const slot = (name: string) => m.counters.indexOf(name);
-  const C = {
-    connections: slot("connections"),
-    active: slot("active"),
-    rejected: slot("rejected"),
-    upstream_errors: slot("upstream_errors"),
-    aborted: slot("aborted"),
-    bytes_upstream: slot("bytes_upstream"),
-    bytes_downstream: slot("bytes_downstream"),
-  };
+/** Relays until a message waits or no proxy is left; libc is closed with the last proxy. */
+function run(): void {
+  if (lib === undefined) return;
+  try {
+    relay(lib!.symbols);
+  } finally {
+    if (proxies.size === 0 && lib !== undefined) {
+      lib.close();
+      lib = undefined;
+    }
+  }
+}
+
+function relay(s: Symbols): void {
   const one = new Int32Array([1]);
-  const upstreamAddress = encodeAddress(m.upstream.hostname, m.upstream.port);
-  const upstreamFamily = m.upstream.hostname.includes(":") ? AF_INET6 : AF_INET;
   const buffer = new Uint8Array(CHUNK);
   const soError = new Int32Array(1);
   const soErrorLength = new Uint32Array([4]);
   const timeout = new BigInt64Array([0n, BigInt(IDLE_POLL_MS * 1e6)]);
-  let connections: Connection[] = [];
   let pollfds = new DataView(new ArrayBuffer(8 * 64));
-  let acceptPausedUntil = 0;
+  // The proxies polled this turn, and each one's first entry in pollfds (its listener).
+  const order: Proxy[] = [];
+  const firsts: number[] = [];
 
   const closeBoth = (c: Connection) => {
     s.close(c.client);
     s.close(c.upstream);
-    shared[C.active]--;
+    c.proxy.shared[c.proxy.C.active]--;
+  };
+  const stop = (proxy: Proxy) => {
+    for (const c of proxy.connections) closeBoth(c);
+    proxy.connections = [];
+    s.close(proxy.listener);
+    proxies.delete(proxy.id);
+    reply({ type: "closed", id: proxy.id });
   };
   // Writes what `d` holds (or `data`); keeps the rest. false: the destination failed.
-  const write = (d: Direction, data: Uint8Array): boolean => {
+  const write = (c: Connection, d: Direction, data: Uint8Array): boolean => {
+    const shared = c.proxy.shared;
+    const slot = c.proxy.C[d.counter];
     let at = 0;
     while (at < data.length) {
       const n = Number(s.write(d.to, data.subarray(at), BigInt(data.length - at)));
@@ -188,7 +240,7 @@ function relay(
         return false;
       }
       // Counted as written, before the receiver can read the counters.
-      shared[C[d.counter]] += n;
+      shared[slot] += n;
       at += n;
     }
     d.pending = at < data.length ? data.slice(at) : null;
@@ -199,7 +251,7 @@ function relay(
     return true;
   };
   // Reads once from d.from and writes it on. false: the connection failed.
-  const pump = (d: Direction): boolean => {
+  const pump = (c: Connection, d: Direction): boolean => {
     const n = Number(s.read(d.from, buffer, BigInt(CHUNK)));
     if (n < 0) {
       const e = errno();
@@ -207,19 +259,22 @@ function relay(
     }
     if (n === 0) {
       d.eof = true;
-      return write(d, buffer.subarray(0, 0));
+      return write(c, d, buffer.subarray(0, 0));
     }
-    return write(d, buffer.subarray(0, n));
+    return write(c, d, buffer.subarray(0, n));
   };
-  const accept = () => {
+  const accept = (proxy: Proxy) => {
+    const { shared, C, m, control } = proxy;
     for (let k = 0; k < BURST; k++) {
-      const client = s.accept4(listener, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      const client = s.accept4(proxy.listener, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (client < 0) {
         const e = errno();
-        if (e === EMFILE || e === ENFILE) acceptPausedUntil = performance.now() + ACCEPT_PAUSE_MS;
+        if (e === EMFILE || e === ENFILE) {
+          proxy.acceptPausedUntil = performance.now() + ACCEPT_PAUSE_MS;
+        }
         return;
       }
-      const held = connections.length + Atomics.load(control, TCP_CONTROL.HOST_ACTIVE);
+      const held = proxy.connections.length + Atomics.load(control, TCP_CONTROL.HOST_ACTIVE);
       if (m.maxConnections !== undefined && held >= m.maxConnections) {
         // Over the cap: closed before an upstream is dialled, and counted.
         shared[C.rejected]++;
@@ -229,9 +284,13 @@ function relay(
       shared[C.connections]++;
       shared[C.active]++;
       s.setsockopt(client, IPPROTO_TCP, TCP_NODELAY, one, 4);
-      const upstream = s.socket(upstreamFamily, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      const upstream = s.socket(
+        proxy.upstreamFamily,
+        SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+        0,
+      );
       const dialled = upstream >= 0 &&
-        (s.connect(upstream, upstreamAddress, upstreamAddress.byteLength) === 0 ||
+        (s.connect(upstream, proxy.upstreamAddress, proxy.upstreamAddress.byteLength) === 0 ||
           errno() === EINPROGRESS);
       if (!dialled) {
         // toxiproxy closes the client when the upstream cannot be reached.
@@ -249,7 +308,8 @@ function relay(
         eof: false,
         shut: false,
       });
-      connections.push({
+      proxy.connections.push({
+        proxy,
         client,
         upstream,
         connecting: true,
@@ -262,10 +322,11 @@ function relay(
   };
   const handOff = (c: Connection) => {
     // Counted as the host's now, not once it adopts it: the cap holds in between.
-    Atomics.add(control, TCP_CONTROL.HOST_ACTIVE, 1);
+    Atomics.add(c.proxy.control, TCP_CONTROL.HOST_ACTIVE, 1);
     reply(
       {
         type: "hand-off",
+        id: c.proxy.id,
         client: c.client,
         upstream: c.upstream,
         toUpstream: c.up.pending,
@@ -273,46 +334,23 @@ function relay(
       } satisfies TcpHandOff,
     );
   };
-
-  while (Atomics.load(control, TCP_CONTROL.STOP) === 0) {
-    if (Atomics.load(control, TCP_CONTROL.HAND_OFF) === 1) {
-      const kept: Connection[] = [];
-      for (const c of connections) {
-        if (c.connecting) kept.push(c);
-        else handOff(c);
-      }
-      connections = kept;
-    }
-    const n = 1 + connections.length * 2;
-    if (pollfds.byteLength < n * 8) pollfds = new DataView(new ArrayBuffer(n * 16));
-    const p = pollfds;
-    const entry = (i: number, fd: number, events: number) => {
-      p.setInt32(i * 8, fd, true);
-      p.setInt16(i * 8 + 4, events, true);
-      p.setInt16(i * 8 + 6, 0, true);
-    };
-    entry(0, performance.now() < acceptPausedUntil ? -1 : listener, POLLIN);
-    for (let i = 0; i < connections.length; i++) {
-      const c = connections[i];
-      const reading = (d: Direction) => !d.eof && d.pending === null ? POLLIN : 0;
-      const writing = (d: Direction) => d.pending !== null ? POLLOUT : 0;
-      const clientWants = c.connecting ? 0 : reading(c.up) | writing(c.down);
-      const upstreamWants = c.connecting ? POLLOUT : reading(c.down) | writing(c.up);
-      // A hung-up socket with nothing asked of it is left out (a negative fd),
-      // else its POLLHUP ends every ppoll at once while the other side drains.
-      entry(1 + i * 2, clientWants === 0 && c.clientHup ? -1 : c.client, clientWants);
-      entry(2 + i * 2, upstreamWants === 0 && c.upstreamHup ? -1 : c.upstream, upstreamWants);
-    }
-    const ready = s.ppoll(p, BigInt(n), timeout, null);
-    if (ready <= 0) continue;
-    // A toxic arrived while waiting: what is ready now goes through it, on the host.
-    const handing = Atomics.load(control, TCP_CONTROL.HAND_OFF) === 1;
+  const entry = (p: DataView, i: number, fd: number, events: number) => {
+    p.setInt32(i * 8, fd, true);
+    p.setInt16(i * 8 + 4, events, true);
+    p.setInt16(i * 8 + 6, 0, true);
+  };
+  const reading = (d: Direction) => !d.eof && d.pending === null ? POLLIN : 0;
+  const writing = (d: Direction) => d.pending !== null ? POLLOUT : 0;
+  // One turn of a proxy's connections after ppoll; its entries start at `first`.
+  const serve = (proxy: Proxy, p: DataView, first: number) => {
+    const handing = Atomics.load(proxy.control, TCP_CONTROL.HAND_OFF) === 1;
+    const { connections, shared, C } = proxy;
     const count = connections.length;
     const kept: Connection[] = [];
     for (let i = 0; i < count; i++) {
       const c = connections[i];
-      const clientEvents = p.getInt16((1 + i * 2) * 8 + 6, true);
-      const upstreamEvents = p.getInt16((2 + i * 2) * 8 + 6, true);
+      const clientEvents = p.getInt16((first + 1 + i * 2) * 8 + 6, true);
+      const upstreamEvents = p.getInt16((first + 2 + i * 2) * 8 + 6, true);
       if (c.connecting) {
         if (upstreamEvents === 0) {
           kept.push(c);
@@ -330,17 +368,18 @@ function relay(
         kept.push(c);
         continue;
       }
+      // A toxic arrived while waiting: what is ready now goes through it, on the host.
       if (handing) {
         kept.push(c);
         continue;
       }
       let ok = true;
       // Writes first: a destination that drained takes what waits for it.
-      if (clientEvents & POLLOUT && c.down.pending) ok = write(c.down, c.down.pending);
-      if (ok && upstreamEvents & POLLOUT && c.up.pending) ok = write(c.up, c.up.pending);
+      if (clientEvents & POLLOUT && c.down.pending) ok = write(c, c.down, c.down.pending);
+      if (ok && upstreamEvents & POLLOUT && c.up.pending) ok = write(c, c.up, c.up.pending);
       const readable = POLLIN | POLLERR | POLLHUP;
-      if (ok && clientEvents & readable && !c.up.eof && !c.up.pending) ok = pump(c.up);
-      if (ok && upstreamEvents & readable && !c.down.eof && !c.down.pending) ok = pump(c.down);
+      if (ok && clientEvents & readable && !c.up.eof && !c.up.pending) ok = pump(c, c.up);
+      if (ok && upstreamEvents & readable && !c.down.eof && !c.down.pending) ok = pump(c, c.down);
       if (ok && (clientEvents | upstreamEvents) & POLLERR) ok = false;
       if (!ok) {
         // A reset or a broken pipe on one side ends the relay on both.
@@ -361,10 +400,59 @@ function relay(
       }
       kept.push(c);
     }
-    connections = kept;
-    if (p.getInt16(6, true) !== 0) accept();
+    proxy.connections = kept;
+    if (p.getInt16(first * 8 + 6, true) !== 0) accept(proxy);
+  };
+
+  while (!messageWaiting() && proxies.size > 0) {
+    order.length = 0;
+    firsts.length = 0;
+    let n = 0;
+    for (const proxy of proxies.values()) {
+      if (Atomics.load(proxy.control, TCP_CONTROL.STOP) === 1) {
+        stop(proxy);
+        continue;
+      }
+      if (Atomics.load(proxy.control, TCP_CONTROL.HAND_OFF) === 1) {
+        const kept: Connection[] = [];
+        for (const c of proxy.connections) {
+          if (c.connecting) kept.push(c);
+          else handOff(c);
+        }
+        proxy.connections = kept;
+      }
+      order.push(proxy);
+      firsts.push(n);
+      n += 1 + proxy.connections.length * 2;
+    }
+    if (order.length === 0) break;
+    if (pollfds.byteLength < n * 8) pollfds = new DataView(new ArrayBuffer(n * 16));
+    const p = pollfds;
+    const now = performance.now();
+    for (let k = 0; k < order.length; k++) {
+      const proxy = order[k];
+      const first = firsts[k];
+      entry(p, first, now < proxy.acceptPausedUntil ? -1 : proxy.listener, POLLIN);
+      const connections = proxy.connections;
+      for (let i = 0; i < connections.length; i++) {
+        const c = connections[i];
+        const clientWants = c.connecting ? 0 : reading(c.up) | writing(c.down);
+        const upstreamWants = c.connecting ? POLLOUT : reading(c.down) | writing(c.up);
+        // A hung-up socket with nothing asked of it is left out (a negative fd),
+        // else its POLLHUP ends every ppoll at once while the other side drains.
+        entry(p, first + 1 + i * 2, clientWants === 0 && c.clientHup ? -1 : c.client, clientWants);
+        entry(
+          p,
+          first + 2 + i * 2,
+          upstreamWants === 0 && c.upstreamHup ? -1 : c.upstream,
+          upstreamWants,
+        );
+      }
+    }
+    const ready = s.ppoll(p, BigInt(n), timeout, null);
+    if (ready <= 0) continue;
+    for (let k = 0; k < order.length; k++) serve(order[k], p, firsts[k]);
   }
-  for (const c of connections) closeBoth(c);
 }
 
 // sockaddr_in (16 bytes) or sockaddr_in6 (28 bytes); family in host order, port in network order.

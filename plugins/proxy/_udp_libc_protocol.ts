@@ -1,20 +1,25 @@
-// What the libc UDP relay (_udp_libc_relay.ts) and its Worker say to each other.
+// What the libc UDP relays (_udp_libc_relay.ts) and the Worker they share
+// (_udp_libc_worker.ts, through _relay_workers.ts) say to each other, each
+// proxy known by its `id`.
+import type { RelayWorkerMessage } from "./_relay_workers.ts";
 import type { Toxic } from "./toxics.ts";
 
-/** Slots of the shared control array (Int32Array). */
-export const CONTROL = { STOP: 0, VERSION: 1 } as const;
+/** Slots of a proxy's shared control array (Int32Array). */
+export const CONTROL = { STOP: 0 } as const;
 
-/** The toxics of both streams, numbered: the Worker applies a version once it has it. */
-export interface WorkerToxics {
+/**
+ * The toxics of both streams of the proxy `id`. Posted through its slot, so
+ * the Worker's loop yields to take them before it relays another datagram.
+ */
+export interface WorkerToxics extends RelayWorkerMessage {
   type: "toxics";
-  version: number;
   upstream: Toxic[];
   downstream: Toxic[];
 }
 
-/** What the host tells the Worker first. */
-export interface UdpWorkerStart {
-  type: "start";
+/** A proxy the host adds to a Worker. */
+export interface UdpWorkerAdd extends RelayWorkerMessage {
+  type: "add";
   listen: { hostname: string; port: number };
   upstream: { hostname: string; port: number };
   seed: number;
@@ -27,12 +32,13 @@ export interface UdpWorkerStart {
   counts: SharedArrayBuffer;
   /** Int32Array: CONTROL slots. */
   control: SharedArrayBuffer;
-  toxics: WorkerToxics;
+  upstreamToxics: Toxic[];
+  downstreamToxics: Toxic[];
 }
 
-/** What the Worker tells the host. */
+/** What the Worker tells the host, about the proxy `id`. */
 export type UdpWorkerReply =
-  | { type: "bound"; hostname: string; port: number }
-  | { type: "refused"; reason: string }
-  | { type: "error"; call: string; errno: number }
-  | { type: "closed" };
+  | { type: "bound"; id: number; hostname: string; port: number }
+  | { type: "refused"; id: number; reason: string }
+  | { type: "error"; id: number; call: string; errno: number }
+  | { type: "closed"; id: number };
