@@ -4,6 +4,9 @@
 // runs inside the Worker's message handler; a message for it is counted in
 // a shared slot first (RELAY_WORKER_PENDING), so the loop yields to take it
 // (a new proxy, a new toxic set) within one ppoll timeout.
+import { toNetError } from "../../lib/transport/mod.ts";
+import { LibcError } from "../../lib/transport/unstable_udp.ts";
+import type { Relay } from "./_relay.ts";
 
 /** The slot of a Worker's own shared Int32Array: messages posted, not yet handled. */
 export const RELAY_WORKER_PENDING = 0;
@@ -20,6 +23,29 @@ export interface RelayWorkerMessage {
 export interface RelayWorkerReply {
   type: string;
   id: number;
+}
+
+/** The replies every relay Worker sends, beside its own. */
+export type CommonRelayReply =
+  | { type: "bound"; id: number; hostname: string; port: number }
+  | { type: "refused"; id: number; reason: string }
+  | { type: "error"; id: number; call: string; errno: number }
+  | { type: "closed"; id: number };
+
+/** What a relay does with its Worker's replies, for {@linkcode RelayWorkers.start}. */
+export interface RelayStart<Message, Reply> {
+  /** The listening address, for a bind error. */
+  where: string;
+  /** Fixes the proxy's counters once the Worker lets go of them. */
+  settle(): void;
+  /** The running relay, once the Worker has bound its listener; `finished` settles with its `closed`. */
+  bound(
+    reply: { hostname: string; port: number },
+    slot: RelaySlot<Message>,
+    finished: Promise<void>,
+  ): Relay;
+  /** A reply of the relay's own kind (a TCP hand-off). */
+  other?(reply: Reply): void;
 }
 
 /** A proxy's side of its Worker. */
@@ -120,6 +146,46 @@ export class RelayWorkers<Message extends RelayWorkerMessage, Reply extends Rela
         worker.postMessage({ ...message, id, worker: pending.buffer as SharedArrayBuffer });
       },
     };
+  }
+
+  /**
+   * Adds a proxy with `add`: resolves with the relay once the Worker has
+   * bound it, `{ refused }` when libc or the Worker cannot serve, and
+   * rejects with the bind's network error.
+   */
+  start(
+    add: Unaddressed<Message>,
+    on: RelayStart<Message, Reply>,
+  ): Promise<Relay | { refused: string }> {
+    let ended!: () => void;
+    const finished = new Promise<void>((resolve) => ended = resolve);
+    let started = false;
+    return new Promise((resolve, reject) => {
+      const onReply = (reply: Reply) => {
+        const m = reply as unknown as CommonRelayReply;
+        if (m.type === "bound") {
+          started = true;
+          resolve(on.bound(m, slot, finished));
+        } else if (m.type === "refused") {
+          on.settle();
+          resolve({ refused: m.reason });
+        } else if (m.type === "error" && !started) {
+          on.settle();
+          reject(toNetError(new LibcError(m.call, m.errno), "listen", on.where));
+        } else if (m.type === "closed" || m.type === "error") {
+          // Closed, or failed while relaying (counted where it can be: the loop ended).
+          ended();
+        } else on.other?.(reply);
+      };
+      const onError = (message: string) => {
+        if (!started) {
+          on.settle();
+          resolve({ refused: `the relay's Worker did not start: ${message}` });
+        } else ended();
+      };
+      const slot = this.join({ onReply, onError });
+      slot.post(add);
+    });
   }
 }
 

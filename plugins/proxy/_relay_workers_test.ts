@@ -3,7 +3,7 @@
 // on the same Worker streams, every byte verified over real loopback sockets
 // through our echo server.
 import assert from "node:assert/strict";
-import { connectTcp, formatAddress } from "../../lib/transport/mod.ts";
+import { connectTcp, formatAddress, listenTcp } from "../../lib/transport/mod.ts";
 import { bindUdp, libcUdpRefusal } from "../../lib/transport/unstable_udp.ts";
 import type { Service } from "../../lib/plugin/mod.ts";
 import { startEchoServer } from "../echo/mod.ts";
@@ -279,4 +279,29 @@ Deno.test({
       await echo.close();
     }
   },
+});
+
+Deno.test({
+  name:
+    "A TCP proxy whose port is taken fails with the bind's error, and leaves its Worker's other proxy relaying",
+  ignore: NO_LIBC,
+  fn: () =>
+    withProxies(async (base, echo) => {
+      const port = await create(base, "kept", echo);
+      assert.equal(tcpRelayWorkers(), 1);
+      using held = listenTcp({ hostname: "127.0.0.1", port: 0 });
+      const res = await api(base, "POST", "/proxies", {
+        name: "taken",
+        upstream: echo,
+        listen: `127.0.0.1:${held.addr.port}`,
+      });
+      const body = JSON.stringify(res.json());
+      assert.notEqual(res.status, 201, body);
+      assert.match(body, /in use/, body);
+      assert.equal(tcpRelayWorkers(), 1);
+      assert.equal(await stream(port, 1 << 20, 8), 1 << 20);
+      // The failed proxy holds no place: the Worker ends with the other one.
+      assert.equal((await api(base, "DELETE", "/proxies/kept")).status, 204);
+      assert.equal(tcpRelayWorkers(), 0);
+    }),
 });

@@ -6,13 +6,8 @@
 // through a TcpLink with the toxics, as _tcp_relay.ts does. Taken where FFI is granted for libc (the built-in
 // manifest asks for it), else _tcp_relay.ts serves.
 import net from "node:net";
-import { formatAddress, toNetError } from "../../lib/transport/mod.ts";
-import {
-  LibcError,
-  libcUdpRefusal,
-  type UdpIo,
-  workerRefusal,
-} from "../../lib/transport/unstable_udp.ts";
+import { formatAddress } from "../../lib/transport/mod.ts";
+import { libcUdpRefusal, type UdpIo, workerRefusal } from "../../lib/transport/unstable_udp.ts";
 import { type LinkHost, TcpLink } from "./_tcp_link.ts";
 import type { Relay, RelayOptions } from "./_relay.ts";
 import { startTcpRelay } from "./_tcp_relay.ts";
@@ -108,54 +103,35 @@ function startLibcTcpRelay(
       Atomics.sub(control, TCP_CONTROL.HOST_ACTIVE, 1);
     });
   };
-  let ended!: () => void;
-  const finished = new Promise<void>((resolve) => ended = resolve);
-  let started = false;
-  return new Promise((resolve, reject) => {
-    const onReply = (m: TcpWorkerReply) => {
-      if (m.type === "hand-off") return adopt(m);
-      if (m.type === "bound") {
-        started = true;
-        resolve({
-          listen: { transport: "tcp", hostname: m.hostname, port: m.port },
-          io: "libc",
-          sync: () => {
-            handOff();
-            for (const link of links) link.sync();
-          },
-          close: async () => {
-            Atomics.store(control, TCP_CONTROL.STOP, 1);
-            await finished;
-            const done = [...links].map((link) => link.finished);
-            for (const link of links) link.destroy();
-            await Promise.all(done);
-            settle();
-          },
-        });
-      } else if (m.type === "refused") {
+  return workers.start({
+    type: "add",
+    listen: options.listen,
+    upstream: options.upstream,
+    maxConnections: options.maxConnections,
+    counters,
+    counts: shared.buffer as SharedArrayBuffer,
+    control: control.buffer as SharedArrayBuffer,
+  }, {
+    where,
+    settle,
+    other: (m) => {
+      if (m.type === "hand-off") adopt(m);
+    },
+    bound: (m, _slot, finished) => ({
+      listen: { transport: "tcp", hostname: m.hostname, port: m.port },
+      io: "libc",
+      sync: () => {
+        handOff();
+        for (const link of links) link.sync();
+      },
+      close: async () => {
+        Atomics.store(control, TCP_CONTROL.STOP, 1);
+        await finished;
+        const done = [...links].map((link) => link.finished);
+        for (const link of links) link.destroy();
+        await Promise.all(done);
         settle();
-        resolve({ refused: m.reason });
-      } else if (m.type === "error" && !started) {
-        settle();
-        reject(toNetError(new LibcError(m.call, m.errno), "listen", where));
-      } else {
-        ended();
-      }
-    };
-    const onError = (message: string) => {
-      if (!started) {
-        settle();
-        resolve({ refused: `the relay's Worker did not start: ${message}` });
-      } else ended();
-    };
-    workers.join({ onReply, onError }).post({
-      type: "add",
-      listen: options.listen,
-      upstream: options.upstream,
-      maxConnections: options.maxConnections,
-      counters,
-      counts: shared.buffer as SharedArrayBuffer,
-      control: control.buffer as SharedArrayBuffer,
-    });
+      },
+    }),
   });
 }

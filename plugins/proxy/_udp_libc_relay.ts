@@ -1,15 +1,10 @@
 // The UDP side of a proxy on libc sockets, in a Worker shared with up to
 // PROXIES_PER_WORKER - 1 other proxies (_udp_libc_worker.ts): what a socat
-// relay does, with the toxics. Taken
-// where FFI is granted for libc (the built-in manifest asks for it), else
-// the relay on the runtime's sockets (_udp_relay.ts) serves.
-import { formatAddress, toNetError } from "../../lib/transport/mod.ts";
-import {
-  LibcError,
-  libcUdpRefusal,
-  type UdpIo,
-  workerRefusal,
-} from "../../lib/transport/unstable_udp.ts";
+// relay does, with the toxics. Taken where FFI is granted for libc (the
+// built-in manifest asks for it), else the relay on the runtime's sockets
+// (_udp_relay.ts) serves.
+import { formatAddress } from "../../lib/transport/mod.ts";
+import { libcUdpRefusal, type UdpIo, workerRefusal } from "../../lib/transport/unstable_udp.ts";
 import type { LinkHost } from "./_tcp_link.ts";
 import type { Relay, RelayOptions } from "./_relay.ts";
 import { startUdpRelay } from "./_udp_relay.ts";
@@ -77,58 +72,35 @@ export function startLibcUdpRelay(
   const control = new Int32Array(new SharedArrayBuffer(4));
   // The proxy's counters read the Worker's while it runs.
   const { settle } = workerCounters(host.counters, counters, shared);
-  let ended!: () => void;
-  const finished = new Promise<void>((resolve) => ended = resolve);
-  let started = false;
-  return new Promise((resolve, reject) => {
-    const onReply = (m: UdpWorkerReply) => {
-      if (m.type === "bound") {
-        started = true;
-        resolve({
-          listen: { transport: "udp", hostname: m.hostname, port: m.port },
-          io: "libc",
-          sync: () =>
-            slot.post({
-              type: "toxics",
-              upstream: [...host.toxics("upstream")],
-              downstream: [...host.toxics("downstream")],
-            }),
-          close: async () => {
-            Atomics.store(control, CONTROL.STOP, 1);
-            await finished;
-            settle();
-          },
-        });
-      } else if (m.type === "refused") {
+  return workers.start({
+    type: "add",
+    listen: options.listen,
+    upstream: options.upstream,
+    seed: options.seed,
+    idleMs: options.idleMs,
+    maxFlows: options.maxConnections,
+    counters,
+    counts,
+    control: control.buffer as SharedArrayBuffer,
+    upstreamToxics: [...host.toxics("upstream")],
+    downstreamToxics: [...host.toxics("downstream")],
+  }, {
+    where,
+    settle,
+    bound: (m, slot, finished) => ({
+      listen: { transport: "udp", hostname: m.hostname, port: m.port },
+      io: "libc",
+      sync: () =>
+        slot.post({
+          type: "toxics",
+          upstream: [...host.toxics("upstream")],
+          downstream: [...host.toxics("downstream")],
+        }),
+      close: async () => {
+        Atomics.store(control, CONTROL.STOP, 1);
+        await finished;
         settle();
-        resolve({ refused: m.reason });
-      } else if (m.type === "error" && !started) {
-        settle();
-        reject(toNetError(new LibcError(m.call, m.errno), "listen", where));
-      } else {
-        // Closed, or failed while relaying (counted where it can be: the loop ended).
-        ended();
-      }
-    };
-    const onError = (message: string) => {
-      if (!started) {
-        settle();
-        resolve({ refused: `the relay's Worker did not start: ${message}` });
-      } else ended();
-    };
-    const slot = workers.join({ onReply, onError });
-    slot.post({
-      type: "add",
-      listen: options.listen,
-      upstream: options.upstream,
-      seed: options.seed,
-      idleMs: options.idleMs,
-      maxFlows: options.maxConnections,
-      counters,
-      counts,
-      control: control.buffer as SharedArrayBuffer,
-      upstreamToxics: [...host.toxics("upstream")],
-      downstreamToxics: [...host.toxics("downstream")],
-    });
+      },
+    }),
   });
 }
