@@ -3,10 +3,11 @@
 // of a prepared role (an exporter's module and target, scrape after scrape),
 // and validating them again cost about 0.07 ms a run there. The in-process
 // executor validates once per prepared role and reuses the result the same
-// way, so a plugin sees the same parsed object run after run either way.
-// Only plain JSON values are cached (their text names exactly one input);
-// anything else (undefined, NaN, -0, Dates, typed arrays, holes) is parsed
-// every time.
+// way. A plugin may change its params as it runs: each hit is a new copy
+// (the parsed params kept as JSON text), so no run sees another's changes.
+// Only plain JSON inputs and parsed params are cached (their text names
+// exactly one value); anything else (undefined, NaN, -0, Dates, typed
+// arrays, holes, a transform's URL) is parsed every time.
 
 /** Entries kept at most; the oldest goes first. */
 export const PARAMS_CACHE_ENTRIES = 128;
@@ -56,9 +57,9 @@ function plain(value: unknown, depth: number): boolean {
   }
 }
 
-/** Parsed params by role and canonical input, bounded. */
+/** Parsed params (as JSON text) by role and canonical input, bounded. */
 export class ParamsCache {
-  #entries = new Map<string, unknown>();
+  #entries = new Map<string, string>();
   #max: number;
 
   constructor(maxEntries = PARAMS_CACHE_ENTRIES) {
@@ -72,21 +73,24 @@ export class ParamsCache {
 
   /**
    * The params `parse` gives for `input`, parsed once per role and
-   * canonical input; what `parse` throws is thrown and not kept.
+   * canonical input and a new copy each time; what `parse` throws is thrown
+   * and not kept.
    */
   parse(role: string, input: unknown, parse: (input: unknown) => unknown): unknown {
     const text = canonicalParams(input);
     if (text === undefined) return parse(input);
     const key = `${role}\u0000${text}`;
-    if (this.#entries.has(key)) {
-      const found = this.#entries.get(key);
+    const found = this.#entries.get(key);
+    if (found !== undefined) {
       // Most recently used last: the oldest is the one evicted.
       this.#entries.delete(key);
       this.#entries.set(key, found);
-      return found;
+      return JSON.parse(found);
     }
     const parsed = parse(input);
-    this.#entries.set(key, parsed);
+    const parsedText = canonicalParams(parsed);
+    if (parsedText === undefined) return parsed;
+    this.#entries.set(key, parsedText);
     if (this.#entries.size > this.#max) {
       this.#entries.delete(this.#entries.keys().next().value!);
     }

@@ -57,12 +57,28 @@ Deno.test("ParamsCache parses an input once and never answers one input with ano
   assert.equal(parses, 27);
   assert.equal(cache.size, 4);
   parses = 0;
-  const a = cache.parse("client", { value: 1 }, parse);
-  assert.equal(cache.parse("client", { value: 1 }, parse), a);
+  const a = cache.parse("client", { value: 1 }, parse) as { parsed: { value: unknown } };
+  // A run may change its params: the next one gets a copy as parsed, not the changed one.
+  a.parsed.value = "changed";
+  const b = cache.parse("client", { value: 1 }, parse);
+  assert.deepEqual(b, { parsed: { value: 1 } });
+  assert.notEqual(b, a);
   assert.equal(parses, 1);
   // The role is part of the key: a server's params are not a client's.
-  assert.notEqual(cache.parse("server", { value: 1 }, parse), a);
+  cache.parse("server", { value: 1 }, parse);
   assert.equal(parses, 2);
+});
+
+Deno.test("ParamsCache parses each time when the parsed params are not plain JSON (a copy would differ)", () => {
+  const cache = new ParamsCache();
+  let parses = 0;
+  const toUrl = (input: unknown) => (parses++, { url: new URL((input as { url: string }).url) });
+  const a = cache.parse("client", { url: "http://a/" }, toUrl) as { url: URL };
+  const b = cache.parse("client", { url: "http://a/" }, toUrl) as { url: URL };
+  assert.ok(b.url instanceof URL);
+  assert.notEqual(a, b);
+  assert.equal(parses, 2);
+  assert.equal(cache.size, 0);
 });
 
 Deno.test("ParamsCache keeps no failure and parses blurred inputs each time", () => {

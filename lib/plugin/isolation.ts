@@ -86,6 +86,7 @@ import {
 } from "./_isolation_protocol.ts";
 import { PluginPermissionError } from "./_plugin_permission_error.ts";
 import type { Started } from "./_isolation_launch.ts";
+import { checkedOutcome } from "./_isolation_outcome.ts";
 
 export { DEFAULT_MEMORY_MIB } from "./_isolation_host.ts";
 export type { LoadEvent } from "./_isolation_protocol.ts";
@@ -362,9 +363,20 @@ export async function runIsolatedClient(
       lease.end(error);
       return failed(describeError(error));
     }
+    if (reply.error) {
+      clean = true;
+      throw rebuild(reply.error);
+    }
+    let outcome: Outcome;
+    try {
+      outcome = checkedOutcome((reply.result as { outcome?: unknown } | null)?.outcome, entry.name);
+    } catch (error) {
+      // A forged reply: the run fails, and the process is not lent again.
+      const forged = error instanceof Error ? error : new TypeError(String(error));
+      lease.end(forged);
+      return failed(describeError(forged));
+    }
     clean = true;
-    if (reply.error) throw rebuild(reply.error);
-    const outcome = (reply.result as { outcome: Outcome }).outcome;
     return reply.denial && outcome.error
       ? { ...outcome, error: describeError(permissionError(entry, reply.denial)) }
       : outcome;

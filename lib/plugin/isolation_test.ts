@@ -645,6 +645,18 @@ Deno.test("a pooled plugin process parses a role's params once per input, and ne
   assert.equal(pool.size, 1);
 });
 
+Deno.test("a pooled plugin process's cached params: a run that changes them changes no later run's", async () => {
+  await using pool = new IsolationPool();
+  const keeps = fixture("keeps-params");
+  for (let run = 0; run < 3; run++) {
+    const outcome = await runIsolatedClient(keeps, { tags: [] }, { pool });
+    assert.equal(outcome.ok, true, JSON.stringify(outcome.error));
+    // Each run starts from its input's params, not the last run's.
+    assert.equal(outcome.metrics.tags_found, 0, `run ${run}`);
+  }
+  assert.equal(pool.size, 1);
+});
+
 Deno.test("IsolationPool.close() stops a running service", async () => {
   const pool = new IsolationPool();
   const echo = builtin.get("echo");

@@ -1,0 +1,57 @@
+// A client outcome as an isolated plugin's process sends it, checked before
+// the host uses it: the process runs the plugin's code, which can write
+// frames of its own on the socket to the host (tests/fixtures/frame_forger).
+// What the child itself sends always passes (runClientRole's outcome, cloned).
+import { isRecord } from "../_internal/is_record.ts";
+import type { Outcome } from "./types.ts";
+
+/**
+ * How deep an outcome's facts may nest: far deeper than any plugin's, and
+ * shallow enough for every reporter's JSON.stringify and the fixture
+ * runner's comparisons, which recurse.
+ */
+export const MAX_FACT_DEPTH = 64;
+
+/**
+ * The outcome, or a TypeError naming the field that is not an outcome's:
+ * `ok` a boolean, `metrics` numbers by name, `facts` a record nested at most
+ * {@linkcode MAX_FACT_DEPTH} deep, `error` (when there is one) a name and a
+ * message.
+ */
+export function checkedOutcome(value: unknown, plugin: string): Outcome {
+  const fail = (field: string): never => {
+    throw new TypeError(
+      `Cannot run plugin "${plugin}": its process sent a malformed outcome ("${field}")`,
+    );
+  };
+  if (!isRecord(value)) fail("outcome");
+  const outcome = value as Record<string, unknown>;
+  if (typeof outcome.ok !== "boolean") fail("ok");
+  if (!isRecord(outcome.metrics)) fail("metrics");
+  for (const [name, metric] of Object.entries(outcome.metrics as Record<string, unknown>)) {
+    if (typeof metric !== "number") fail(`metrics.${name}`);
+  }
+  if (!isRecord(outcome.facts)) fail("facts");
+  if (!shallow(outcome.facts, 0)) fail("facts");
+  const error = outcome.error;
+  if (error !== undefined) {
+    if (!isRecord(error)) fail("error");
+    const e = error as Record<string, unknown>;
+    if (typeof e.name !== "string") fail("error.name");
+    if (typeof e.message !== "string") fail("error.message");
+    if (e.code !== undefined && typeof e.code !== "string") fail("error.code");
+  }
+  return value as unknown as Outcome;
+}
+
+// Whether no object under `value` is more than MAX_FACT_DEPTH levels down
+// (the walk itself stops there, so it cannot overflow the stack).
+function shallow(value: unknown, depth: number): boolean {
+  if (typeof value !== "object" || value === null) return true;
+  if (depth >= MAX_FACT_DEPTH) return false;
+  if (ArrayBuffer.isView(value)) return true;
+  for (const child of Array.isArray(value) ? value : Object.values(value)) {
+    if (!shallow(child, depth + 1)) return false;
+  }
+  return true;
+}
