@@ -63,7 +63,7 @@ function flagRows(name: string, text: string): FlagRow[] {
     block = [];
   };
   for (const line of text.split("\n")) {
-    const flag = /^  ((?:-[A-Za-z], )?--?[A-Za-z][\w-]*)/.exec(line);
+    const flag = /^ {2}((?:-[A-Za-z], )?--?[A-Za-z][\w-]*)/.exec(line);
     if (flag) {
       const gap = /\S( {2,})\S/.exec(line);
       assert.ok(gap, `${name}: flag row without two spaces before its description: ${line}`);
