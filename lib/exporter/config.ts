@@ -57,7 +57,10 @@ export class ExporterConfigError extends SyntaxError {
   constructor(file: string, problems: readonly string[], options: { cause?: unknown } = {}) {
     super(
       problems.length === 1
-        ? `Cannot load exporter config "${problems[0].replace(/: /, '": ')}`
+        // A located problem names the file already; another (unreadable) does not.
+        ? problems[0].startsWith(`${file}:`)
+          ? `Cannot load exporter config "${problems[0].replace(/: /, '": ')}`
+          : `Cannot load exporter config "${file}": ${problems[0]}`
         : `Cannot load exporter config "${file}": ${problems.length} problems\n${
           problems.map((p) => `  ${p}`).join("\n")
         }`,

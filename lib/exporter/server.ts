@@ -419,7 +419,10 @@ async function loadConfig(options: ExporterOptions): Promise<ExporterConfig> {
     // Regular files only, bounded: a FIFO or /dev/zero is refused unopened.
     text = await readInputTextFile(options.configFile, 2 ** 20);
   } catch (error) {
-    throw new ExporterConfigError(options.configFile, [(error as Error).message], {
+    // "Cannot read file "x": it does not exist" → "it does not exist": the
+    // config error names the file.
+    const why = (error as Error).message.replace(/^Cannot read file "[^"]*": /, "");
+    throw new ExporterConfigError(options.configFile, [why], {
       cause: error,
     });
   }

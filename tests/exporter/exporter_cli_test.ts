@@ -79,6 +79,13 @@ Deno.test("wiretest exporter: a config with mistakes or no --config exits 2 with
       bad.stderr,
       /^error: Cannot load exporter config ".*bad\.yaml:3:13": "modules\.web\.plugin" cannot be used: /,
     );
+    // A file that is not there: its name once, then why (not nested quotes).
+    const missing = await deno(["run", "-A", MAIN, "exporter", "--config", `${dir}/none.yaml`]);
+    assert.equal(missing.code, 2);
+    assert.equal(
+      missing.stderr,
+      `error: Cannot load exporter config "${dir}/none.yaml": it does not exist\n`,
+    );
     const none = await deno(["run", "-A", MAIN, "exporter"]);
     assert.equal(none.code, 2);
     assert.equal(none.stderr, "error: Cannot start the exporter: --config is required\n");
