@@ -50,7 +50,10 @@ export function wantsOpenMetrics(accept: string | null): boolean {
 /**
  * Renders families.
  *
- * @param families The families, in order; repeated names are merged.
+ * @param families The families, in order; repeated names are merged, and a
+ *   series (name and labels) already written is not written again: the first
+ *   wins, as an exposition with a series twice is invalid (a plugin's metric
+ *   may be renamed onto another's, or onto `probe_duration_seconds`).
  * @param openMetrics OpenMetrics 1.0.0 instead of text 0.0.4.
  * @returns The exposition text.
  * @throws {TypeError} On a name or label name Prometheus would refuse.
@@ -65,12 +68,14 @@ export function renderMetrics(families: readonly MetricFamily[], openMetrics = f
     );
   }
   let out = "";
+  const written = new Set<string>();
   for (const family of merged.values()) {
     out += header(family, openMetrics);
     for (const sample of family.samples) {
-      out += `${family.name}${sample.suffix ?? ""}${labels(sample.labels)} ${
-        number(sample.value)
-      }\n`;
+      const series = `${family.name}${sample.suffix ?? ""}${labels(sample.labels)}`;
+      if (written.has(series)) continue;
+      written.add(series);
+      out += `${series} ${number(sample.value)}\n`;
     }
   }
   if (openMetrics) out += "# EOF\n";

@@ -129,14 +129,14 @@ export function probeMetrics(result: ProbeResult): MetricFamily[] {
     ),
   ];
   if (result.plugin === "http-probe") families.push(...httpMetrics(result));
-  families.push(
-    ...outcomeMetrics(
+  // Not spread into push: a plugin's families are many (up to the cap).
+  return families.concat(
+    outcomeMetrics(
       `probe_${result.plugin.replace(/[^a-zA-Z0-9]+/g, "_")}_`,
       result.outcome,
       result.declarations,
     ),
   );
-  return families;
 }
 
 function gauge(name: string, help: string, value: number, labels?: Record<string, string>) {
@@ -147,6 +147,13 @@ function gauge(name: string, help: string, value: number, labels?: Record<string
     samples: [{ value, ...(labels ? { labels } : {}) }],
   };
 }
+
+/**
+ * Metrics of one outcome exported at most: a third-party plugin may report
+ * any number (its messages may reach 64 MiB), and each becomes a series of
+ * every scrape. The rest are dropped, in the outcome's order.
+ */
+export const MAX_OUTCOME_METRICS = 10_000;
 
 /**
  * Every metric of an outcome as a family `<prefix><metric>` in base units,
@@ -174,9 +181,14 @@ export function outcomeMetrics(
       samples: { labels?: Record<string, string>; value: number }[];
     }
   >();
-  const usable = Object.entries(result.outcome.metrics).filter(([metric, value]) =>
-    /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(metric) && typeof value === "number"
-  );
+  const usable: [string, number][] = [];
+  for (const metric in result.outcome.metrics) {
+    if (usable.length === MAX_OUTCOME_METRICS) break;
+    const value = result.outcome.metrics[metric];
+    if (/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(metric) && typeof value === "number") {
+      usable.push([metric, value]);
+    }
+  }
   const baseOf = (metric: string) => cachedBaseUnitMetric(metric, declared.get(metric)?.unit);
   // A summary holds quantiles only: when a plain metric has the name its
   // percentiles would take (echo's `connect_ms` and `connect_p99_ms`), they
