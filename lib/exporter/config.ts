@@ -199,6 +199,17 @@ function parseModule(
       true,
     );
   }
+  // A redirect is followed without asking the module: it could lead the
+  // probe to any host, past the targets the module allows.
+  if (
+    plugin === "http-probe" && raw.targets !== undefined && isRecord(raw.with) &&
+    raw.with.followRedirects === true
+  ) {
+    problem(
+      [...path, "with", "followRedirects"],
+      `"modules.${name}.with.followRedirects" cannot be true with "targets": a redirect could lead the probe to a target the module does not allow`,
+    );
+  }
   let timeoutMs: number | undefined;
   if (raw.timeout !== undefined) {
     try {

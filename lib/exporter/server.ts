@@ -31,7 +31,7 @@ import {
   TEXT_CONTENT_TYPE,
   wantsOpenMetrics,
 } from "./exposition.ts";
-import { probeMetrics } from "./probe_metrics.ts";
+import { MAX_OUTCOME_METRICS, probeMetrics } from "./probe_metrics.ts";
 import { processMetrics } from "./process_metrics.ts";
 import { PreparedClients } from "./prepared_clients.ts";
 
@@ -74,6 +74,12 @@ const DEFAULT_SCRAPE_TIMEOUT_S = 120;
 // Why a finished probe's controller aborts (what it started ends): one
 // reason for all, as an aborted DOMException with its stack costs tens of µs.
 const PROBE_OVER = new DOMException("The probe is over", "AbortError");
+/**
+ * Longest probe timeout, seconds: the longest a timer can wait (2^31 - 1 ms).
+ * A longer one (`X-Prometheus-Scrape-Timeout-Seconds: 1e308`) would make
+ * every timer built on the deadline fire at once, failing the probe unrun.
+ */
+export const MAX_PROBE_TIMEOUT_S = 2_147_483;
 /** Time between the probe's own deadline and giving up waiting for its process. */
 const ANSWER_GRACE_MS = 150;
 
@@ -109,7 +115,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
   };
   const running = new Set<Promise<unknown>>();
   const prepared = new PreparedClients();
-  const reload = async () => {
+  const reloadNow = async () => {
     try {
       config = await loadConfig(options);
       await prepared.clear();
@@ -121,6 +127,15 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
       log("error", (error as Error).message);
       throw error;
     }
+  };
+  // One reload at a time, in the order asked: in a SIGHUP storm while the
+  // file is rewritten, a slow earlier reload must not finish last and put
+  // back the config the file no longer has.
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reload = (): Promise<void> => {
+    const next = reloading.then(reloadNow, reloadNow);
+    reloading = next.catch(() => {});
+    return next;
   };
   const bad = (reason: string, message: string) => {
     counters.badRequests.set(reason, (counters.badRequests.get(reason) ?? 0) + 1);
@@ -201,6 +216,13 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
       note(result.pass ? "debug" : "error", result.message);
     }
     if (outcome.error) note("error", `${outcome.error.name}: ${outcome.error.message}`);
+    const reported = Object.keys(outcome.metrics).length;
+    if (reported > MAX_OUTCOME_METRICS) {
+      note(
+        "warn",
+        `The outcome has ${reported} metrics: only the first ${MAX_OUTCOME_METRICS} are exported`,
+      );
+    }
     note(
       success ? "debug" : "error",
       `Probe ${success ? "succeeded" : "failed"} (duration_seconds=${durationSeconds.toFixed(6)})`,
@@ -290,7 +312,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
  * The seconds a probe may take: the scrape's timeout (Prometheus'
  * `X-Prometheus-Scrape-Timeout-Seconds`, 120 without) minus `offset`, or the
  * module's timeout when shorter, exactly as blackbox_exporter's
- * `getTimeout`.
+ * `getTimeout`, at most {@linkcode MAX_PROBE_TIMEOUT_S}.
  *
  * @param header The header's value, if sent.
  * @param moduleTimeoutMs The module's timeout, if any.
@@ -315,7 +337,7 @@ export function probeTimeoutSeconds(
   if (timeout === 0) timeout = DEFAULT_SCRAPE_TIMEOUT_S;
   const max = timeout - offset;
   const module = (moduleTimeoutMs ?? 0) / 1000;
-  return (module < max && module > 0) || max < 0 ? module : max;
+  return Math.min((module < max && module > 0) || max < 0 ? module : max, MAX_PROBE_TIMEOUT_S);
 }
 
 // blackbox's http prober takes "host:port/path" without a scheme as http.
