@@ -1,0 +1,220 @@
+// The exporter attacked: a third-party plugin whose metrics collide or
+// number hundreds of thousands, absurd scrape timeouts, a module whose
+// `targets` a redirect would escape, reloads racing. Real sockets on
+// loopback, plugins isolated as `wiretest exporter` runs them.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { registryWith } from "../../lib/cli/_load_plugin.ts";
+import { IsolationPool } from "../../lib/plugin/isolation.ts";
+import { isolatedExecutor } from "../../lib/executor/isolated_executor.ts";
+import {
+  MAX_PROBE_TIMEOUT_S,
+  probeTimeoutSeconds,
+  startExporter,
+} from "../../lib/exporter/server.ts";
+import { ExporterConfigError, parseExporterConfig } from "../../lib/exporter/config.ts";
+import { MAX_OUTCOME_METRICS } from "../../lib/exporter/probe_metrics.ts";
+import { ignoreWithout } from "../_support/peer.ts";
+import { get, promtoolCheck, testExporter } from "./_exporter.ts";
+
+const DEFINE = new URL("../../lib/plugin/define_plugin.ts", import.meta.url).href;
+
+// One plugin, named by `name`, reporting what `mode` says.
+const plugin = (name: string) =>
+  `import { z } from "zod";
+import { definePlugin } from ${JSON.stringify(DEFINE)};
+export default definePlugin({
+  name: ${JSON.stringify(name)},
+  version: "1.0.0",
+  description: "Reports hostile metrics.",
+  client: {
+    params: z.object({ target: z.string(), mode: z.string() }),
+    run: (params) => {
+      const metrics = {};
+      console.log("probe_success 1");
+      if (params.mode === "collide") {
+        // rtt_p9 and rtt_p90 are both quantile 0.9; wait_ms and wait_seconds,
+        // loss_pct and loss_ratio one name each; "seconds" of a plugin named
+        // "duration" is probe_duration_seconds.
+        Object.assign(metrics, {
+          seconds: 99, rtt_p9_ms: 1, rtt_p90_ms: 2, wait_ms: 3, wait_seconds: 4,
+          loss_pct: 5, loss_ratio: 0.1, nan: NaN, inf: Infinity,
+        });
+      } else {
+        for (let i = 0; i < 200000; i++) metrics["m" + i] = i;
+      }
+      return Promise.resolve({ ok: true, metrics, facts: {} });
+    },
+  },
+});
+`;
+
+async function withPluginExporter(
+  config: string,
+  run: (base: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "wiretest_hostile_exporter_" });
+  const entry = (module: string) => ({
+    module,
+    description: "Hostile metrics.",
+    roles: ["client"],
+    apiVersion: 1,
+    permissions: {},
+  });
+  await Deno.writeTextFile(join(dir, "duration.ts"), plugin("duration"));
+  await Deno.writeTextFile(
+    join(dir, "manifest.json"),
+    JSON.stringify({ plugins: { duration: entry("./duration.ts") } }),
+  );
+  await Deno.writeTextFile(join(dir, "exporter.yaml"), config);
+  await using pool = new IsolationPool({ maxIdlePerPlugin: 1 });
+  try {
+    await using exporter = await startExporter({
+      configFile: join(dir, "exporter.yaml"),
+      port: 0,
+      executor: isolatedExecutor(await registryWith([join(dir, "manifest.json")]), { pool }),
+    });
+    await run(`http://127.0.0.1:${exporter.port}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+// Every series (name and labels) of an exposition, each once: Prometheus
+// refuses a series written twice in one scrape.
+function assertSeriesOnce(text: string): Map<string, string> {
+  const series = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const space = line.lastIndexOf(" ");
+    const name = line.slice(0, space);
+    assert.ok(!series.has(name), `series ${name} written twice:\n${text}`);
+    series.set(name, line.slice(space + 1));
+  }
+  return series;
+}
+
+Deno.test({
+  name:
+    "exporter: a plugin whose metrics collide (with each other, with probe_duration_seconds) writes each series once",
+  ignore: ignoreWithout("promtool"),
+}, async () => {
+  await withPluginExporter(
+    "modules:\n  dur:\n    plugin: duration\n    with: { mode: collide }\n",
+    async (base) => {
+      for (const accept of ["text/plain", "application/openmetrics-text"]) {
+        const answer = await get(`${base}/probe?module=dur&target=x`, { accept });
+        assert.equal(answer.status, 200, answer.text);
+        const series = assertSeriesOnce(answer.text.replace("# EOF\n", ""));
+        assert.equal(series.get("probe_success"), "1");
+        // The exporter's own duration, not the plugin's 99.
+        assert.ok(Number(series.get("probe_duration_seconds")) < 99, answer.text);
+        assert.equal(series.get('probe_duration_rtt_seconds{quantile="0.9"}'), "0.001");
+        assert.equal(series.get("probe_duration_wait_seconds"), "0.003");
+        assert.equal(series.get("probe_duration_nan"), "NaN");
+        assert.equal(series.get("probe_duration_inf"), "+Inf");
+        // The plugin's stdout is its log, never the exposition.
+        assert.equal(answer.text.match(/^probe_success /gm)?.length, 1);
+        const checked = await promtoolCheck(answer.text);
+        assert.equal(checked.code, 0, checked.output);
+      }
+    },
+  );
+});
+
+Deno.test("exporter: a plugin reporting 200000 metrics gets its first 10000 exported, not a 500", async () => {
+  await withPluginExporter(
+    "modules:\n  many:\n    plugin: duration\n    with: { mode: many }\n",
+    async (base) => {
+      const answer = await get(`${base}/probe?module=many&target=x`);
+      assert.equal(answer.status, 200, answer.text.slice(0, 500));
+      const series = assertSeriesOnce(answer.text);
+      assert.equal(series.get("probe_success"), "1");
+      assert.equal(series.get("probe_duration_m0"), "0");
+      assert.equal(series.get(`probe_duration_m${MAX_OUTCOME_METRICS - 1}`), "9999");
+      assert.equal(series.has(`probe_duration_m${MAX_OUTCOME_METRICS}`), false);
+      const debug = await get(`${base}/probe?module=many&target=x&debug=true`);
+      assert.match(
+        debug.text,
+        /The outcome has 200000 metrics: only the first 10000 are exported/,
+      );
+    },
+  );
+});
+
+Deno.test("probeTimeoutSeconds() keeps an absurd scrape timeout within what a timer can wait", () => {
+  for (const header of ["1e308", "1e7", "3000000"]) {
+    assert.equal(probeTimeoutSeconds(header, undefined, 0.5), MAX_PROBE_TIMEOUT_S);
+    assert.equal(probeTimeoutSeconds(header, 1e12, 0.5), MAX_PROBE_TIMEOUT_S);
+  }
+  assert.equal(probeTimeoutSeconds("2000000", undefined, 0.5), 1999999.5);
+  assert.equal(probeTimeoutSeconds("-5", undefined, 0.5), 0);
+  assert.throws(() => probeTimeoutSeconds("NaN", undefined, 0.5), SyntaxError);
+  assert.throws(() => probeTimeoutSeconds("Infinity", undefined, 0.5), SyntaxError);
+});
+
+Deno.test("exporter: a scrape timeout of 1e308 s still runs the probe to its plugin's own timeout", async () => {
+  // A listener that accepts and never answers.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })();
+  try {
+    await using ex = await testExporter(
+      "modules:\n  slow:\n    plugin: http-probe\n    with: { timeoutMs: 300 }\n",
+    );
+    const target = `http://127.0.0.1:${listener.addr.port}/`;
+    const answer = await get(`${ex.base}/probe?module=slow&target=${target}&debug=true`, {
+      "x-prometheus-scrape-timeout-seconds": "1e308",
+    });
+    assert.equal(answer.status, 200, answer.text);
+    assert.match(answer.text, new RegExp(`^probe_timeout_seconds ${MAX_PROBE_TIMEOUT_S}$`, "m"));
+    // The plugin's own read timeout ended it, not a deadline already passed.
+    assert.match(answer.text, /timed out after 3\d\d ms/);
+    assert.doesNotMatch(answer.text, /The probe's timeout passed/);
+    assert.match(answer.text, /^probe_success 0$/m);
+  } finally {
+    listener.close();
+    await accepting.catch(() => {});
+    for (const conn of held) conn.close();
+  }
+});
+
+Deno.test("exporter config: a module with targets cannot follow redirects (a redirect escapes the targets)", () => {
+  const text = `modules:
+  local:
+    plugin: http-probe
+    with: { followRedirects: true }
+    targets: ["http://127\\\\.0\\\\.0\\\\.1:8080/.*"]
+  free:
+    plugin: http-probe
+    with: { followRedirects: true }
+`;
+  assert.throws(() => parseExporterConfig(text, "exporter.yaml"), (error: unknown) => {
+    assert.ok(error instanceof ExporterConfigError);
+    assert.deepEqual(error.problems, [
+      'exporter.yaml:4:30: "modules.local.with.followRedirects" cannot be true with "targets": a redirect could lead the probe to a target the module does not allow',
+    ]);
+    return true;
+  });
+});
+
+Deno.test("exporter: reloads asked in a row end with the config the file has last", async () => {
+  await using ex = await testExporter("modules:\n  first:\n    plugin: echo\n");
+  // Slow to reload: three plugins whose processes are not started yet.
+  await Deno.writeTextFile(
+    ex.configFile,
+    "modules:\n  a:\n    plugin: http-probe\n  b:\n    plugin: udp-ping\n  c:\n    plugin: file-send\n" +
+      `    with: { file: ${JSON.stringify(ex.configFile)} }\n`,
+  );
+  const slow = ex.exporter.reload();
+  // The slow reload has read its file and prepares its modules.
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  // Quick: echo's process is warm.
+  await Deno.writeTextFile(ex.configFile, "modules:\n  last:\n    plugin: echo\n");
+  const fast = ex.exporter.reload();
+  await Promise.all([slow, fast]);
+  const index = await get(`${ex.base}/`);
+  assert.match(index.text, /modules last\n/);
+});
