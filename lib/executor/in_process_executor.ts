@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { plainJsonText } from "../_internal/plain_json_text.ts";
 import { describePlugin } from "../plugin/isolation.ts";
 import { validateParams } from "../plugin/params_schema.ts";
 import type { PluginRoleName } from "../plugin/manifest.ts";
@@ -14,7 +15,8 @@ import type { Executor, PreparedClient, PreparedRole, PreparedServer } from "./e
 /**
  * The executor that imports plugins into this process (`Registry.load`):
  * `prepare` validates params with the role's schema once, and every `run`
- * or `serve` uses what it returned. Plugin code has every permission this
+ * or `serve` uses what it returned (each `run` its own copy, so a run that
+ * changes its params changes no later run's). Plugin code has every permission this
  * process has: use it for trusted plugins (the built-in ones) or when
  * plugins need not be isolated (`--no-isolation`).
  *
@@ -80,7 +82,16 @@ function closable(plugin: string, role: PluginRoleName) {
 
 function prepareClient(plugin: AnyPlugin, input: unknown): PreparedClient {
   const role = roleOf(plugin, "client");
-  const params = validateParams(role.params, input, `plugin "${plugin.name}" (client)`);
+  const label = `plugin "${plugin.name}" (client)`;
+  const params = validateParams(role.params, input, label);
+  // A run may change its params: each later run gets them as parsed, a copy
+  // from their JSON text (validated again when they are not plain JSON).
+  const text = plainJsonText(params, Infinity);
+  let lent = false;
+  const fresh = () => {
+    if (!lent) return (lent = true, params);
+    return text === undefined ? validateParams(role.params, input, label) : JSON.parse(text);
+  };
   const state = closable(plugin.name, "client");
   return {
     plugin: plugin.name,
@@ -88,6 +99,12 @@ function prepareClient(plugin: AnyPlugin, input: unknown): PreparedClient {
     run: (options = {}) => {
       try {
         state.check();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      let params: unknown;
+      try {
+        params = fresh();
       } catch (error) {
         return Promise.reject(error);
       }

@@ -202,3 +202,40 @@ Deno.test("inProcessExecutor().prepare({ lazy: true }) still validates now", asy
   );
   assert.equal(counts.runs, 0);
 });
+
+Deno.test("a prepared client's run that changes its params changes no later run's", async () => {
+  const keeps = definePlugin({
+    name: "keeps",
+    version: "1.0.0",
+    description: "Adds a tag to its params each run.",
+    client: {
+      params: z.object({ tags: z.array(z.string()).default([]) }),
+      run: (params) => {
+        const found = params.tags.length;
+        params.tags.push("seen");
+        return Promise.resolve({ ok: true, metrics: { found }, facts: {} });
+      },
+    },
+  });
+  const manifest = parseManifest(
+    JSON.stringify({
+      plugins: {
+        keeps: {
+          module: "./keeps.ts",
+          description: "Adds a tag to its params each run.",
+          roles: ["client"],
+          apiVersion: 1,
+          permissions: {},
+        },
+      },
+    }),
+    "file:///virtual/manifest.json",
+  );
+  const registry = new Registry([manifest], {
+    modules: { "file:///virtual/keeps.ts": () => Promise.resolve({ default: keeps }) },
+  });
+  await using client = await inProcessExecutor(registry).prepare("keeps", "client", {});
+  for (let run = 0; run < 3; run++) {
+    assert.equal((await client.run()).metrics.found, 0, `run ${run}`);
+  }
+});

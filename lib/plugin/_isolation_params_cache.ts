@@ -2,12 +2,14 @@
 // input's canonical text: the host sends the same raw params with every run
 // of a prepared role (an exporter's module and target, scrape after scrape),
 // and validating them again cost about 0.07 ms a run there. The in-process
-// executor validates once per prepared role and reuses the result the same
+// executor validates once per prepared role and copies the result the same
 // way. A plugin may change its params as it runs: each hit is a new copy
 // (the parsed params kept as JSON text), so no run sees another's changes.
 // Only plain JSON inputs and parsed params are cached (their text names
 // exactly one value); anything else (undefined, NaN, -0, Dates, typed
 // arrays, holes, a transform's URL) is parsed every time.
+
+import { plainJsonText } from "../_internal/plain_json_text.ts";
 
 /** Entries kept at most; the oldest goes first. */
 export const PARAMS_CACHE_ENTRIES = 128;
@@ -19,42 +21,7 @@ export const PARAMS_CACHE_KEY_CHARS = 16 * 1024;
  * anything else: two inputs with the same text are equal as params.
  */
 export function canonicalParams(input: unknown): string | undefined {
-  if (!plain(input, 0)) return undefined;
-  const text = JSON.stringify(input);
-  return text.length > PARAMS_CACHE_KEY_CHARS ? undefined : text;
-}
-
-// Depth bounded: params are a few levels deep; deeper is parsed each time.
-function plain(value: unknown, depth: number): boolean {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return true;
-    case "number":
-      return Number.isFinite(value) && !Object.is(value, -0);
-    case "object": {
-      if (value === null) return true;
-      if (depth > 8) return false;
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) {
-          if (!Object.hasOwn(value, i) || !plain(value[i], depth + 1)) return false;
-        }
-        return true;
-      }
-      const proto = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) return false;
-      // Symbol keys and non-enumerable ones would be left out of the text.
-      if (Object.getOwnPropertySymbols(value).length > 0) return false;
-      const names = Object.getOwnPropertyNames(value);
-      if (names.length !== Object.keys(value).length) return false;
-      for (const name of names) {
-        if (!plain((value as Record<string, unknown>)[name], depth + 1)) return false;
-      }
-      return true;
-    }
-    default:
-      return false;
-  }
+  return plainJsonText(input, PARAMS_CACHE_KEY_CHARS);
 }
 
 /** Parsed params (as JSON text) by role and canonical input, bounded. */
