@@ -187,7 +187,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
         JSON.stringify([moduleName, params]),
         () => options.executor.prepare(module.plugin, "client", params),
       );
-    const task = runProbe(client, deadline, limit, note, counters);
+    const task = runProbe(client, deadline, limit, note, counters, request.signal);
     running.add(task);
     let outcome: Outcome;
     try {
@@ -376,6 +376,7 @@ async function runProbe(
   limit: Semaphore,
   note: (level: LogLevel, message: string) => void,
   counters: Counters,
+  scrape: AbortSignal,
 ): Promise<Outcome> {
   const controller = new AbortController();
   const left = () => Math.max(0, deadline - Date.now());
@@ -383,6 +384,13 @@ async function runProbe(
     () => controller.abort(new DOMException("The probe's timeout passed", "TimeoutError")),
     left(),
   );
+  // A scraper that hung up wants no answer: its probe stops, and leaves its
+  // place in the queue, or scrapes abandoned by the thousand (each waiting up
+  // to its timeout) would hold every slot while Prometheus' own wait behind.
+  const hungUp = () =>
+    controller.abort(new DOMException("The scraper closed the connection", "AbortError"));
+  if (scrape.aborted) hungUp();
+  else scrape.addEventListener("abort", hungUp, { once: true });
   let release: (() => void) | undefined;
   try {
     release = await limit.acquire(controller.signal);
@@ -412,6 +420,7 @@ async function runProbe(
     }
   } finally {
     clearTimeout(timer);
+    scrape.removeEventListener("abort", hungUp);
     if (release) {
       counters.inFlight--;
       release();

@@ -218,3 +218,61 @@ Deno.test("exporter: reloads asked in a row end with the config the file has las
   const index = await get(`${ex.base}/`);
   assert.match(index.text, /modules last\n/);
 });
+
+// The exporter's own gauge, read from /metrics.
+async function inFlight(base: string): Promise<number> {
+  const text = (await get(`${base}/metrics`)).text;
+  return Number(/^wiretest_exporter_probes_in_flight (\S+)$/m.exec(text)?.[1]);
+}
+
+Deno.test("exporter: scrapes abandoned by their scraper stop, and free the queue for the next", async () => {
+  // A target that accepts and never answers: each probe would take
+  // http-probe's 10 s, the module has no shorter timeout.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })();
+  const live = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => new Response("up"),
+  );
+  try {
+    await using ex = await testExporter(
+      "modules:\n  http:\n    plugin: http-probe\n",
+      { maxConcurrentProbes: 1 },
+    );
+    const scrapers: Deno.Conn[] = [];
+    const request = new TextEncoder().encode(
+      `GET /probe?module=http&target=http://127.0.0.1:${listener.addr.port}/ HTTP/1.1\r\n` +
+        "Host: exporter\r\n\r\n",
+    );
+    for (let i = 0; i < 5; i++) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: ex.exporter.port });
+      await conn.write(request);
+      scrapers.push(conn);
+    }
+    for (let i = 0; i < 200 && await inFlight(ex.base) !== 1; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(await inFlight(ex.base), 1);
+    // Prometheus gave up on them.
+    for (const conn of scrapers) conn.close();
+    let running = 1;
+    for (let i = 0; i < 100 && running !== 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      running = await inFlight(ex.base);
+    }
+    assert.equal(running, 0, "the abandoned probes still run or wait");
+    const answer = await get(
+      `${ex.base}/probe?module=http&target=http://127.0.0.1:${live.addr.port}/`,
+      { "x-prometheus-scrape-timeout-seconds": "3" },
+    );
+    assert.match(answer.text, /^probe_success 1$/m);
+  } finally {
+    listener.close();
+    await accepting.catch(() => {});
+    for (const conn of held) conn.close();
+    await live.shutdown();
+  }
+});
