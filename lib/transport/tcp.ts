@@ -54,7 +54,13 @@ export async function connectTcp(options: ConnectTcpOptions): Promise<Conn> {
     raw = await withDeadline(
       options,
       { operation: "connect", address: where },
-      (signal) => Deno.connect({ hostname, port: options.port, transport: "tcp", signal }),
+      (signal) =>
+        signal?.aborted ? Promise.reject(signal.reason) : Deno.connect({
+          hostname,
+          port: options.port,
+          transport: "tcp",
+          signal: cancelOnly(signal),
+        }),
       (pending) => pending.then((c) => c.close(), () => {}),
     );
   } catch (error) {
@@ -127,6 +133,23 @@ export function listenTcp(options: ListenTcpOptions = {}): TcpListener {
     throw toNetError(error, "listen", formatAddress({ transport: "tcp", hostname, port }));
   }
   return new DenoStreamListener(raw, "tcp") as TcpListener;
+}
+
+/**
+ * A signal for `Deno.connect` that cancels a connect under way when `signal`
+ * aborts, and nothing more. Deno 2.9's connect throws its signal's abort from
+ * a `finally`, even over a connection it made: aborted after the handshake
+ * but before its promise settled (a timeout under load), the connection was
+ * open and unreachable, one descriptor lost each time. This signal's
+ * `throwIfAborted` does nothing, so such a connection is returned and
+ * withDeadline's `onAbandon` closes it.
+ */
+function cancelOnly(signal: AbortSignal | undefined): AbortSignal | undefined {
+  if (signal === undefined) return undefined;
+  const controller = new AbortController();
+  signal.addEventListener("abort", () => controller.abort(signal.reason), { once: true });
+  Object.defineProperty(controller.signal, "throwIfAborted", { value: () => {} });
+  return controller.signal;
 }
 
 function isIpLiteral(hostname: string): boolean {

@@ -112,6 +112,42 @@ Deno.test("connectTcp() rejects at once when the signal is already aborted", asy
   );
 });
 
+// Deno.connect made the connection, then threw its signal's abort over it
+// when the abort came before its promise settled: nothing could close it.
+// The accepted side of every attempt must see its client go (end of stream
+// or a reset), never wait on a client socket left open.
+Deno.test("connectTcp() aborted as its connect completes leaves no connection open", async () => {
+  using listener = listenTcp({ backlog: 512 });
+  let aborted = 0;
+  for (let i = 0; i < 2000 && aborted < 10; i++) {
+    const controller = new AbortController();
+    const connecting = connectTcp({ port: listener.addr.port, signal: controller.signal });
+    // The kernel completes the loopback handshake meanwhile; the abort then
+    // lands in the turn that delivers the connect, before or after it.
+    const until = performance.now() + 1;
+    while (performance.now() < until) { /* busy: no turn of the event loop */ }
+    const timer = setTimeout(() => controller.abort(new Error("stop")), 0);
+    const conn = await connecting.catch(() => null);
+    clearTimeout(timer);
+    if (conn === null) aborted++;
+    conn?.close();
+    let peer: Conn;
+    try {
+      peer = await listener.accept({ timeout: 200 });
+    } catch (error) {
+      if (error instanceof TimeoutError) continue; // cancelled before its SYN left
+      throw error;
+    }
+    using _peer = peer;
+    const end = await peer.read(new Uint8Array(1), { timeout: 2000 }).catch((e: unknown) => e);
+    assert.ok(
+      end === null || (end instanceof ConnectionError && end.code === "reset"),
+      `attempt ${i} (${conn === null ? "aborted" : "connected"}): the client stayed open: ${end}`,
+    );
+  }
+  assert.ok(aborted > 0, "no attempt was aborted: the race was not exercised");
+});
+
 Deno.test("connectTcp() maps a closed port to ConnectionError refused", async () => {
   const listener = listenTcp();
   const port = listener.addr.port;
