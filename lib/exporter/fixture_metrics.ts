@@ -27,7 +27,12 @@ export class FixtureMetrics {
     return {
       onEvent: (event: RunEvent) => {
         if (event.type === "step-result" && !event.willRetry) {
-          const labels = { fixture: event.fixture.name, step: event.step.name };
+          // The file too: two files may name their fixtures alike.
+          const labels = {
+            fixture: event.fixture.name,
+            step: event.step.name,
+            file: event.fixture.file,
+          };
           const families = current.get(event.fixture.file) ?? [];
           families.push(
             gauge(
