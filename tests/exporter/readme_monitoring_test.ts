@@ -31,6 +31,7 @@ Deno.test({
   const dir = await Deno.makeTempDir({ prefix: "wiretest_readme_monitoring_" });
   try {
     await Deno.writeTextFile(join(dir, "exporter.yaml"), yamlBlock("exporter.yaml"));
+    await Deno.mkdir(join(dir, "sub"));
     const webPort = freePort();
     await using _web = spawnPeer("python3", [
       "-m",
@@ -51,6 +52,23 @@ Deno.test({
     );
     assert.equal(web.get("probe_success"), 1);
     assert.equal(web.get("probe_http_status_code"), 200);
+    // http_2xx follows redirects, as blackbox_exporter's does (python's
+    // server answers a folder without its "/" with 301).
+    const moved = samples(
+      (await get(`${base}/probe?module=http_2xx&target=127.0.0.1:${webPort}/sub`)).text,
+    );
+    assert.equal(moved.get("probe_http_redirects"), 1);
+    assert.equal(moved.get("probe_http_status_code"), 200);
+    assert.equal(moved.get("probe_success"), 1);
+    // Without Prometheus' header (curl), 120 s minus --timeout-offset (a
+    // port nothing listens on: refused at once).
+    const untimed = samples(
+      (await get(`${base}/probe?module=echo&target=127.0.0.1:${freePort()}`)).text,
+    );
+    assert.equal(untimed.get("probe_timeout_seconds"), 119.5);
+    // Without a module, a scrape uses http_2xx, as README says.
+    const unnamed = samples((await get(`${base}/probe?target=127.0.0.1:${webPort}/sub`)).text);
+    assert.equal(unnamed.get("probe_http_redirects"), 1);
     // The module's target patterns refuse what they do not name.
     const refused = await get(`${base}/probe?module=https_local&target=https://127.0.0.1/`);
     assert.equal(refused.status, 400);
