@@ -74,6 +74,7 @@ export async function warmUpExchange(
   tls: TlsSettings,
   ctx: Context,
   request: WarmUpRequest,
+  limitMs: number = WARM_UP_TIMEOUT_MS,
 ): Promise<WarmUp> {
   if (!loopbackGranted()) return "none";
   const https = scheme === "https:";
@@ -86,7 +87,7 @@ export async function warmUpExchange(
   if (warmed.has(kind)) return ran;
   try {
     for (let i = 0; i < EXCHANGES; i++) {
-      if (!await exchangeOnce(https, settings, ctx, request)) return "none";
+      if (!await exchangeOnce(https, settings, ctx, request, limitMs)) return "none";
     }
     warmed.add(kind);
     return ran;
@@ -100,6 +101,7 @@ async function exchangeOnce(
   tls: TlsSettings,
   ctx: Context,
   request: WarmUpRequest,
+  limitMs: number,
 ): Promise<boolean> {
   using listener = https
     ? listenTls({ hostname: "127.0.0.1", port: 0, cert: WARM_UP_CERT, key: WARM_UP_KEY })
@@ -108,7 +110,7 @@ async function exchangeOnce(
   const answered = respondOnce(listener);
   // Awaited only when the exchange worked; its failure is the exchange's.
   answered.catch(() => {});
-  using watch = new Watchdog(WARM_UP_TIMEOUT_MS, ctx, {
+  using watch = new Watchdog(Math.min(WARM_UP_TIMEOUT_MS, limitMs), ctx, {
     operation: "connect",
     address: `127.0.0.1:${port}`,
   });

@@ -13,20 +13,35 @@ export interface Activity {
 
 export class Watchdog implements Disposable {
   readonly #controller = new AbortController();
-  readonly #limit: DeadlineSignal;
+  #limit: DeadlineSignal | undefined;
+  readonly #timeoutMs: number;
+  readonly #ctx: Context;
   #onFire: (() => void) | undefined;
   /** Updated by the probe as it goes. */
   activity: Activity;
 
-  constructor(timeoutMs: number, ctx: Context, activity: Activity) {
+  /**
+   * @param deferred Start the clock at {@linkcode Watchdog.start}, not now:
+   * what runs before (the warm-up, bounded on its own) is not the probe's time.
+   */
+  constructor(timeoutMs: number, ctx: Context, activity: Activity, deferred = false) {
     this.activity = activity;
+    this.#timeoutMs = timeoutMs;
+    this.#ctx = ctx;
+    if (!deferred) this.start();
+  }
+
+  /** Starts the clock (once; a watchdog not deferred has started). */
+  start(): void {
+    if (this.#limit) return;
+    const ctx = this.#ctx;
     // Described when it fires, so the timeout names what the probe was doing then.
-    this.#limit = deadlineSignal(
-      { signal: ctx.signal, timeout: timeoutMs, deadline: ctx.deadline },
+    const limit = this.#limit = deadlineSignal(
+      { signal: ctx.signal, timeout: this.#timeoutMs, deadline: ctx.deadline },
       (ms) => new TimeoutError({ ...this.activity, timeoutMs: ms }),
     );
-    if (this.#limit.signal.aborted) this.#fire();
-    else this.#limit.signal.addEventListener("abort", this.#fire, { once: true });
+    if (limit.signal.aborted) this.#fire();
+    else limit.signal.addEventListener("abort", this.#fire, { once: true });
   }
 
   /** Aborts when the deadline passes or the context is cancelled. */
@@ -44,9 +59,9 @@ export class Watchdog implements Disposable {
    * loop (decoding a body runs synchronously), where the timer cannot run.
    */
   check(): void {
-    const deadline = this.#limit.deadline;
+    const deadline = this.#limit?.deadline;
     if (this.#controller.signal.aborted || deadline === undefined || Date.now() < deadline) return;
-    this.#controller.abort(new TimeoutError({ ...this.activity, timeoutMs: this.#limit.ms ?? 0 }));
+    this.#controller.abort(new TimeoutError({ ...this.activity, timeoutMs: this.#limit?.ms ?? 0 }));
     this.#onFire?.();
   }
 
@@ -56,18 +71,18 @@ export class Watchdog implements Disposable {
   }
 
   [Symbol.dispose](): void {
-    this.#limit[Symbol.dispose]();
-    this.#limit.signal.removeEventListener("abort", this.#fire);
+    this.#limit?.[Symbol.dispose]();
+    this.#limit?.signal.removeEventListener("abort", this.#fire);
   }
 
   #fire = (): void => {
     if (this.#controller.signal.aborted) return;
-    const reason = this.#limit.signal.reason;
+    const reason = this.#limit!.signal.reason;
     // The context's own deadline aborts with a DOMException; report it like ours.
     const theirs = reason instanceof DOMException && reason.name === "TimeoutError";
     this.#controller.abort(
       theirs
-        ? new TimeoutError({ ...this.activity, timeoutMs: this.#limit.ms ?? 0, cause: reason })
+        ? new TimeoutError({ ...this.activity, timeoutMs: this.#limit!.ms ?? 0, cause: reason })
         : reason,
     );
     this.#onFire?.();

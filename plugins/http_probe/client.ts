@@ -160,10 +160,12 @@ export interface RedirectHop {
  */
 export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Promise<Outcome> {
   const firstUrl = new URL(params.url);
+  // Started after the warm-up: its exchanges are bounded on their own, and
+  // their time is not the target's (a 10 ms probe timed out on its warm-up).
   using watch = new Watchdog(params.timeoutMs, ctx, {
     operation: "connect",
     address: firstUrl.host,
-  });
+  }, true);
   let session: Session | undefined;
   const metrics: Record<string, number> = {};
   const facts: Record<string, unknown> = { redirects: [] };
@@ -201,7 +203,8 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
         watch,
       );
       return fetched.exchange.head.status;
-    });
+    }, params.timeoutMs);
+    watch.start();
     const started = performance.now();
     let lastProgress = started;
     for (let i = 0; i < params.repeat; i++) {

@@ -1,0 +1,112 @@
+// udp-ping's two I/O paths (the runtime's sockets and libc through FFI)
+// against a hostile peer and a cut run, on real loopback sockets: empty and
+// unsolicited datagrams count the same on both, and a run stopped while its
+// socket waits closes that socket.
+import assert from "node:assert/strict";
+import { bindUdp, type Datagram, type UdpSocket } from "../../lib/transport/udp.ts";
+import { runUdpPingClient } from "./mod.ts";
+
+type Reply = (datagram: Datagram, index: number, socket: UdpSocket) => Promise<void>;
+
+function startPeer(reply: Reply) {
+  const socket = bindUdp();
+  let seen = 0;
+  const loop = (async () => {
+    for await (const datagram of socket) await reply(datagram, seen++, socket);
+  })();
+  return {
+    port: socket.addr.port,
+    async [Symbol.asyncDispose]() {
+      socket.close();
+      await loop;
+    },
+  };
+}
+
+const ping = (io: "deno" | "libc", port: number, options: Record<string, unknown> = {}) =>
+  runUdpPingClient({
+    io,
+    target: `127.0.0.1:${port}`,
+    count: 10,
+    intervalMs: 5,
+    timeoutMs: 1000,
+    warmUp: 0,
+    ...options,
+  });
+
+for (const io of ["deno", "libc"] as const) {
+  Deno.test(`udp-ping: an empty datagram from the peer before each echo is foreign, not a reply (io ${io})`, async () => {
+    await using peer = startPeer(async (d, _i, s) => {
+      await s.send(new Uint8Array(0), d.from);
+      await s.send(d.data, d.from);
+    });
+    const { ok, metrics } = await ping(io, peer.port);
+    assert.equal(ok, true);
+    assert.equal(metrics.received, 10);
+    // No magic, no identifier: not an echo of ours.
+    assert.equal(metrics.foreign, 10);
+    assert.equal(metrics.malformed, 0);
+    assert.equal(metrics.lost, 0);
+  });
+
+  Deno.test(`udp-ping: unsolicited datagrams during a run, from the peer and from another port, count apart (io ${io})`, async () => {
+    using stranger = bindUdp();
+    await using peer = startPeer(async (d, i, s) => {
+      if (i === 2) {
+        // 50 of garbage from the peer's own address and port, 50 of a
+        // real-looking echo (the ping itself) from another port.
+        for (let n = 0; n < 50; n++) await s.send(new Uint8Array(64).fill(n), d.from);
+        for (let n = 0; n < 50; n++) await stranger.send(d.data, d.from);
+      }
+      await s.send(d.data, d.from);
+    });
+    const { ok, metrics } = await ping(io, peer.port);
+    assert.equal(ok, true);
+    assert.equal(metrics.received, 10);
+    // Garbage from the peer has no identifier; echoes from another port are not the peer's.
+    assert.equal(metrics.foreign, 100);
+    assert.equal(metrics.malformed, 0);
+    assert.equal(metrics.duplicates, 0);
+  });
+
+  Deno.test(`udp-ping: the largest datagram as garbage from the peer is foreign, the echo still counts (io ${io})`, async () => {
+    await using peer = startPeer(async (d, _i, s) => {
+      await s.send(new Uint8Array(65_507).fill(0xee), d.from);
+      await s.send(d.data, d.from);
+    });
+    const { metrics } = await ping(io, peer.port, { count: 3, size: 65_507 });
+    assert.equal(metrics.received, 3);
+    assert.equal(metrics.foreign, 3);
+    assert.equal(metrics.lost, 0);
+  });
+
+  Deno.test(`udp-ping: a run aborted while its socket waits for an echo that never comes ends, typed, and closes its socket (io ${io})`, async () => {
+    // A peer that never answers: the run is in its receive wait when stopped.
+    await using peer = startPeer(() => Promise.resolve());
+    for (let run = 0; run < 3; run++) {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(new DOMException("stop", "AbortError")), 300);
+      const outcome = await runUdpPingClient(
+        {
+          io,
+          target: `127.0.0.1:${peer.port}`,
+          count: 5,
+          intervalMs: 0,
+          timeoutMs: 60_000,
+          warmUp: 0,
+        },
+        { signal: controller.signal },
+      );
+      clearTimeout(timer);
+      assert.equal(outcome.ok, false);
+      assert.equal(outcome.error?.name, "AbortError");
+      assert.equal(outcome.metrics.sent, 1);
+      assert.equal(outcome.metrics.received, 0);
+      // The run's socket is closed once it has ended: its port binds again.
+      const port = Number(String(outcome.facts.local).split(":").pop());
+      assert.ok(port > 0, String(outcome.facts.local));
+      using again = bindUdp({ port });
+      assert.equal(again.addr.port, port);
+    }
+  });
+}
