@@ -124,7 +124,8 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
       log("info", `Loaded config "${options.configFile}" (${config.modules.size} modules)`);
     } catch (error) {
       counters.reloadOk = false;
-      log("error", (error as Error).message);
+      // Whoever reads the log must know which config is serving.
+      log("error", `Reload refused, the previous config stays: ${(error as Error).message}`);
       throw error;
     }
   };

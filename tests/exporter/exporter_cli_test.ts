@@ -58,6 +58,11 @@ Deno.test("wiretest exporter: listens on loopback, reloads on SIGHUP, stops on S
     );
     assert.match(stdout, /wiretest exporter stopped \(SIGTERM\)\n$/);
     assert.match(stderr, /exporter\.yaml:3:5: "modules\.echo\.plugn" is not a known field/);
+    // The log says the refused reload left the exporter on its old config.
+    assert.match(
+      stderr,
+      /^error: Reload refused, the previous config stays: Cannot load exporter config .*plugn/m,
+    );
   } finally {
     clearTimeout(killer);
     try {
