@@ -123,7 +123,7 @@ export const httpProbeOutcome: OutcomeDeclaration = {
       name: "tls_inspections",
       unit: "count",
       description:
-        "Handshake-only connections that read an HTTPS origin's protocol and cipher before Deno's TLS client carried its requests (`tlsClient` native, or auto with `repeat` > 1; 0 for a probe of one request) (in failed outcomes too).",
+        "Handshake-only connections that read an HTTPS origin's protocol and cipher before Deno's TLS client carried its requests (`tlsClient` native, the default, or auto with `repeat` > 1; 0 with node) (in failed outcomes too).",
     },
     ...summaryMetricDeclarations("latency", "each request's `total_ms`", REPEATS),
     {

@@ -6,18 +6,20 @@
 // request through its streams costs about 0.1 ms of CPU, which would be in
 // every measured latency of a keep-alive run. Deno's own TLS client costs
 // nothing measurable beyond the cipher but reports only ALPN and the leaf
-// certificate. So a probe of one request (`tlsClient` "auto", the default,
-// with `repeat` 1: the exporter's and the CLI's probe) runs on one node:tls
-// connection, every fact from the connection that carried the request. A
-// keep-alive run ("native", or "auto" with `repeat` > 1 and load runs)
-// first inspects an origin with a handshake-only `node:tls` connection,
-// then carries its requests on Deno's client. A certificate that does not
-// verify never gets that far: without `insecure` the inspection fails the
-// probe with the reason (and its facts); with it, the inspected connection
-// itself carries the requests (Deno's client cannot accept such a
-// certificate). Nor can it accept a few that node:tls verifies (a name only
-// in the subject's CN): for those, node:tls carries the requests after
-// Deno's client refused.
+// certificate. Its connect, handshake and first-byte phases are within
+// curl's and blackbox_exporter's, where node:tls adds 0.1-0.3 ms of its own
+// JS layers to each (BENCHMARKS.md, the exporter's and "First connection"):
+// so by default ("native", and "auto" with `repeat` > 1, and load runs) a
+// probe first inspects an origin with a handshake-only `node:tls`
+// connection, then carries its requests on Deno's client. "node" (and
+// "auto" with `repeat` 1) runs on one node:tls connection, every fact from
+// the connection that carried the request, in less wall time. A
+// certificate that does not verify never gets that far: without `insecure`
+// the inspection fails the probe with the reason (and its facts); with it,
+// the inspected connection itself carries the requests (Deno's client
+// cannot accept such a certificate). Nor can it accept a few that node:tls
+// verifies (a name only in the subject's CN): for those, node:tls carries
+// the requests after Deno's client refused.
 //
 // The certificate fact always describes the connection that carried the
 // requests: Deno's client reports the certificate it received, and one that
@@ -35,6 +37,7 @@ import {
   type TlsConn,
   type TlsInfo,
 } from "../../lib/transport/mod.ts";
+import { setImmediate } from "node:timers";
 import type { HttpProbeClientParams } from "./params.ts";
 import { readInputTextFile } from "../../lib/plugin/mod.ts";
 
@@ -197,8 +200,10 @@ export class TlsOpener {
       await closeGracefully(inspected, signal);
       // Let the inspection's teardown callbacks run now rather than inside
       // the measured connect (they added 0.2 ms to connect_ms and up to
-      // several ms to tls_ms).
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      // several ms to tls_ms). A macrotask after the pending I/O callbacks
+      // is enough: setTimeout(0) waited 2.2 ms for Deno's timer, a third of
+      // an exporter's https probe, for phases no shorter (BENCHMARKS.md).
+      await new Promise((resolve) => setImmediate(resolve));
       inspection = { facts: tlsFacts(inspected.tls, "inspection"), native: true };
       this.#inspected.set(key, inspection);
     }

@@ -50,26 +50,38 @@ async function probeHttps(
 
 Deno.test("probeHttp() reports TLS and certificate facts of a verified HTTPS server", async () => {
   await using certs = await makeCertificates();
-  const { outcome, server } = await probeHttps(certs, { caFile: certs.caCertFile });
-  assert.equal(outcome.ok, true, outcome.error?.message);
-  assert.equal(outcome.facts.body_text, "secret");
-  const tls = outcome.facts.tls as TlsFact;
-  // One request: one connection carried it and reported every fact.
-  assert.equal(tls.source, "connection");
-  assert.equal(outcome.metrics.tls_inspections, 0);
-  assert.equal(server.stats().connections, 1);
-  assert.equal(tls.authorized, true);
-  assert.equal(tls.authorization_error, undefined);
-  assert.match(tls.protocol, /^TLSv1\.[23]$/);
-  assert.equal(tls.alpn, "http/1.1");
-  assert.ok(tls.cipher.length > 0);
-  const x509 = new X509Certificate(certs.cert);
-  assert.equal(tls.certificate.subject, "CN=localhost");
-  assert.match(tls.certificate.issuer, /^CN=wiretest test CA /);
-  assert.deepEqual(tls.certificate.subject_alt_names, ["DNS:localhost", "IP Address:127.0.0.1"]);
-  assert.equal(tls.certificate.fingerprint256, x509.fingerprint256);
-  assert.equal(tls.certificate.not_after, x509.validToDate.toISOString());
-  assert.ok(tls.certificate.days_left >= 29 && tls.certificate.days_left <= 30);
+  // The default (Deno's client after an inspection) and node:tls alone.
+  for (const tlsClient of [undefined, "node"] as const) {
+    const { outcome, server } = await probeHttps(certs, { caFile: certs.caCertFile, tlsClient });
+    assert.equal(outcome.ok, true, outcome.error?.message);
+    assert.equal(outcome.facts.body_text, "secret");
+    const tls = outcome.facts.tls as TlsFact;
+    if (tlsClient === "node") {
+      // One request: one connection carried it and reported every fact.
+      assert.equal(tls.source, "connection");
+      assert.equal(outcome.metrics.tls_inspections, 0);
+      assert.equal(server.stats().connections, 1);
+    } else {
+      assert.equal(tls.source, "inspection");
+      assert.equal(outcome.metrics.tls_inspections, 1);
+      assert.equal(server.stats().connections, 2);
+    }
+    assert.equal(tls.authorized, true, tlsClient);
+    assert.equal(tls.authorization_error, undefined);
+    assert.match(tls.protocol, /^TLSv1\.[23]$/);
+    assert.equal(tls.alpn, "http/1.1");
+    assert.ok(tls.cipher.length > 0);
+    const x509 = new X509Certificate(certs.cert);
+    assert.equal(tls.certificate.subject, "CN=localhost");
+    assert.match(tls.certificate.issuer, /^CN=wiretest test CA /);
+    assert.deepEqual(tls.certificate.subject_alt_names, [
+      "DNS:localhost",
+      "IP Address:127.0.0.1",
+    ]);
+    assert.equal(tls.certificate.fingerprint256, x509.fingerprint256);
+    assert.equal(tls.certificate.not_after, x509.validToDate.toISOString());
+    assert.ok(tls.certificate.days_left >= 29 && tls.certificate.days_left <= 30);
+  }
 });
 
 Deno.test("probeHttp() reports a TLS phase and curl-style cumulative times for HTTPS", async () => {
@@ -161,6 +173,22 @@ Deno.test("probeHttp() inspects a verified origin on its own connection and meas
   // carried the three requests.
   assert.equal(server.stats().connections, 2);
   assert.equal(server.stats().requests, 3);
+});
+
+Deno.test("probeHttp() of one request by default measures on Deno's client after an inspection", async () => {
+  // The default (the exporter's and the CLI's probe): the phases are timed
+  // on Deno's client, whose connect, tls and ttfb phases are the network's
+  // within the targets, where node:tls adds its own layers to each.
+  await using certs = await makeCertificates();
+  const { outcome, server } = await probeHttps(certs, { caFile: certs.caCertFile });
+  assert.equal(outcome.ok, true, outcome.error?.message);
+  const tls = outcome.facts.tls as TlsFact;
+  assert.equal(tls.source, "inspection");
+  assert.equal(tls.certificate.subject, "CN=localhost");
+  assert.equal(outcome.metrics.tls_inspections, 1);
+  assert.equal(outcome.metrics.connections, 1);
+  assert.equal(server.stats().connections, 2);
+  assert.equal(server.stats().requests, 1);
 });
 
 Deno.test('probeHttp() with tlsClient "node" uses one connection that reports the facts', async () => {
@@ -504,7 +532,7 @@ async function opensslFacts(certFile: string): Promise<TlsFact["certificate"]> {
 
 Deno.test({
   name:
-    "probeHttp() of one request reports the certificate of the connection that carried it, on that one connection",
+    'probeHttp() of one request with tlsClient "node" reports the certificate of the connection that carried it, on that one connection',
   ignore: !hasProgram("python3") || !hasProgram("openssl"),
   async fn() {
     // The server presents `first` on its first connection and `later` on
@@ -515,7 +543,11 @@ Deno.test({
     await Deno.writeTextFile(caFile, first.caCert + later.caCert);
     await using server = await switchingServer(first, later);
     for (const [probe, presented] of [[1, first], [2, later], [3, later]] as const) {
-      const outcome = await runHttpProbe({ url: `https://localhost:${server.port}/`, caFile });
+      const outcome = await runHttpProbe({
+        url: `https://localhost:${server.port}/`,
+        caFile,
+        tlsClient: "node",
+      });
       assert.equal(outcome.ok, true, `probe ${probe}: ${outcome.error?.message}`);
       assert.equal(outcome.facts.body_text, "ok");
       const tls = outcome.facts.tls as TlsFact;

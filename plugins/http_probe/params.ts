@@ -96,13 +96,17 @@ export interface HttpProbeClientOptions {
   /** TLS server name (SNI and verification) instead of the URL's host. */
   servername?: string;
   /**
-   * Which TLS client carries HTTPS requests (default `"auto"`): `"node"` is
-   * one `node:tls` connection that carries the requests and reports every
-   * TLS fact of that connection; `"native"` is Deno's own client, about
-   * 0.1 ms faster per request, after a handshake-only `node:tls` connection
-   * that reads the protocol and cipher (one extra connection per origin);
-   * `"auto"` is `"node"` for one request (`repeat` 1) and `"native"` for
-   * more (`repeat` > 1, load runs).
+   * Which TLS client carries HTTPS requests (default `"native"`):
+   * `"native"` is Deno's own client, whose connect, handshake and ttfb
+   * phases are within the issue targets of curl's and blackbox_exporter's,
+   * after a handshake-only `node:tls` connection that reads the protocol and
+   * cipher (one extra connection per origin, about 3-4 ms of wall time
+   * that no phase counts); `"node"` is one `node:tls` connection that
+   * carries the requests and reports every TLS fact of that connection
+   * (half the wall time of a probe of one request, but its connect, tls
+   * and ttfb phases carry 0.1-0.3 ms of node:tls's own layers); `"auto"`
+   * is `"node"` for one request (`repeat` 1) and `"native"` for more
+   * (`repeat` > 1, load runs).
    */
   tlsClient?: TlsClient;
 }
@@ -202,9 +206,9 @@ const httpProbeClientSchema = z
     caFile: z.string().min(1).optional().describe("PEM file of CA certificates to trust"),
     servername: z.string().min(1).optional()
       .describe("TLS server name for SNI and verification (default: the URL's host)"),
-    tlsClient: z.enum(["auto", "native", "node"]).default("auto")
+    tlsClient: z.enum(["auto", "native", "node"]).default("native")
       .describe(
-        "TLS client for requests: node (node:tls, one connection, every fact from it), native (Deno's, faster per request, after a handshake-only connection that reads the protocol and cipher) or auto (node for repeat 1, native for more and for load)",
+        "TLS client for requests: native (Deno's, phases within curl's and blackbox's, after a handshake-only connection that reads the protocol and cipher), node (node:tls, one connection, every fact from it, half the wall time of one request but 0.1-0.3 ms of its own in the connect, tls and ttfb phases) or auto (node for repeat 1, native for more and for load)",
       ),
   })
   .refine((p) => p.body === undefined || p.bodyFile === undefined, {

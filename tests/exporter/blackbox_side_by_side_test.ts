@@ -42,14 +42,6 @@ const ROUNDS = 25;
 // handshake in connect, milliseconds as seconds) is off by far more.
 const RELATIVE_TOLERANCE = 0.2;
 const ABSOLUTE_TOLERANCE_S = 0.25e-3;
-// The https tls phase, and only it, on top: a probe of one request runs on
-// node:tls (every TLS fact from the connection that carried the request),
-// whose handshake takes 0.2-0.35 ms more than Go's or Deno's native client
-// against nginx (measured in one loop on loopback: node:tls 0.93-1.08 ms,
-// native 0.71-0.77, blackbox's phase 0.81-0.94; BENCHMARKS.md). A handshake
-// counted in the wrong phase is off by its whole length, far more.
-const TLS_STACK_EXTRA_S = 0.35e-3;
-
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
@@ -161,8 +153,7 @@ Deno.test({
       disagreements = PHASES.flatMap((phase) => {
         const ours = median(phases.wiretest.get(phase)!);
         const theirs = median(phases.blackbox.get(phase)!);
-        const allowed = Math.max(RELATIVE_TOLERANCE * theirs, ABSOLUTE_TOLERANCE_S) +
-          (phase === "tls" ? TLS_STACK_EXTRA_S : 0);
+        const allowed = Math.max(RELATIVE_TOLERANCE * theirs, ABSOLUTE_TOLERANCE_S);
         return Math.abs(ours - theirs) <= allowed ? [] : [
           `${phase} median ${(ours * 1000).toFixed(3)} ms, blackbox ${
             (theirs * 1000).toFixed(3)
