@@ -101,7 +101,9 @@ function header(family: MetricFamily, openMetrics: boolean): string {
     const familyName = openMetrics && family.type === "counter"
       ? family.name.replace(/_total$/, "")
       : family.name;
-    text = `# HELP ${familyName} ${escapeHelp(family.help)}\n# TYPE ${familyName} ${family.type}\n`;
+    text = `# HELP ${familyName} ${
+      escapeHelp(family.help, openMetrics)
+    }\n# TYPE ${familyName} ${family.type}\n`;
     if (HEADERS.size >= HEADERS_KEPT) HEADERS.clear();
     HEADERS.set(key, text);
   }
@@ -141,8 +143,10 @@ function number(value: number): string {
   return String(value);
 }
 
-function escapeHelp(text: string): string {
-  return text.replaceAll("\\", "\\\\").replaceAll("\n", "\\n");
+// OpenMetrics' HELP is an escaped string, `"` included (text 0.0.4 leaves it).
+function escapeHelp(text: string, openMetrics: boolean): string {
+  const escaped = text.replaceAll("\\", "\\\\").replaceAll("\n", "\\n");
+  return openMetrics ? escaped.replaceAll('"', '\\"') : escaped;
 }
 
 function escapeLabel(text: string): string {

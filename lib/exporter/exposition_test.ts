@@ -54,3 +54,20 @@ Deno.test("renderMetrics() refuses a bad name or label name every time", () => {
     );
   }
 });
+
+Deno.test("renderMetrics() escapes a HELP's double quotes in OpenMetrics only (its escaped-string)", () => {
+  const family: MetricFamily = {
+    name: "probe_x_wait_seconds",
+    help: 'The outcome\'s metric (plugin metric "wait_ms") \\ end',
+    type: "gauge",
+    samples: [{ value: 1 }],
+  };
+  assert.match(
+    renderMetrics([family], true),
+    /^# HELP probe_x_wait_seconds The outcome's metric \(plugin metric \\"wait_ms\\"\) \\\\ end\n/,
+  );
+  assert.match(
+    renderMetrics([family]),
+    /^# HELP probe_x_wait_seconds The outcome's metric \(plugin metric "wait_ms"\) \\\\ end\n/,
+  );
+});
