@@ -84,8 +84,8 @@ Common flags:
   --no-isolation              run plugins in-process instead of in a process limited to
                               the permissions their manifest entry grants
   --plugin-memory-mib <n>     memory ceiling of a plugin's process, MiB (default 512)
-  --no-ffi                    UDP through Deno's sockets: no plugin loads libc (udp-ping
-                              and echo's UDP server otherwise do, as fact io "libc")
+  --no-ffi                    UDP through Deno's sockets: no plugin loads libc (udp-ping,
+                              echo's UDP server and proxy's relays otherwise do: io "libc")
   --trust-ffi <file>          plugins of this manifest may load libc through FFI too
                               (FFI escapes every Deno permission; built-ins only otherwise)
   -h, --help                  help for a command (wiretest echo --help)

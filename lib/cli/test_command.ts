@@ -46,8 +46,8 @@ Flags:
   --plugins <manifest>       also load plugins from this manifest (repeatable)
   --trust <manifest>         fixtures may name this manifest in plugins: wherever it is
                              (repeatable; else only manifests in their own folder tree)
-  --trust-ffi <manifest>     its plugins may load libc through FFI, as built-in udp-ping and echo
-                             do (repeatable; FFI escapes every Deno permission)
+  --trust-ffi <manifest>     its plugins may load libc through FFI, as built-in udp-ping, echo
+                             and proxy do (repeatable; FFI escapes every Deno permission)
   --plugins-lock <file>      load only manifests whose SHA-256 this lock file lists
                              (write it with wiretest plugins --write-lock)
   --allow-http-plugins       read manifests and plugin modules over plain http: beyond loopback

@@ -59,7 +59,10 @@ import type { UdpPingClientParams } from "./params.ts";
  * both are `performance.now()` taken the moment the runtime delivers the
  * datagram (`clock`: `performance.now`). `auto` takes `libc` where
  * `libcUdpRefusal()` allows it: FFI granted for libc's path and net for
- * both addresses; an isolated plugin has no FFI, so it runs on `deno`.
+ * both addresses. An isolated plugin has FFI only from its manifest entry's
+ * `ffi` grant (the built-in manifest gives udp-ping `["libc"]`, so `wiretest
+ * ping` measures on `libc`); without it, or with `--no-ffi`, `auto` runs on
+ * `deno`.
  * Sizes, timeouts, aborts and counting are the same on both paths.
  * Each datagram counts in exactly one way:
  * - `received`: the first echo of a ping within `timeoutMs`; `rtt_*_ms` and

@@ -90,8 +90,10 @@ export function summarizeUdpPing(outcome: Outcome): string {
   return lines.join("\n");
 }
 
+// Below 0.1 ms (loopback, a datacenter hop, timed by the kernel on libc) a tenth of a microsecond
+// still matters: 3 decimals would round 3.03 µs to 0.003 ms.
 function ms(value: number): string {
-  return `${value.toFixed(value < 10 ? 3 : 1)} ms`;
+  return `${value.toFixed(value < 0.1 ? 4 : value < 10 ? 3 : 1)} ms`;
 }
 
 /**

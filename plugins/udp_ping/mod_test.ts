@@ -83,3 +83,26 @@ Deno.test("summarizeUdpPing() says why a run stopped early instead of listing od
     "Deadline of 200 ms passed",
   ]);
 });
+
+Deno.test("summarizeUdpPing() keeps a tenth of a microsecond below 0.1 ms (loopback and datacenter RTTs on libc)", () => {
+  const text = summarizeUdpPing({
+    ok: true,
+    metrics: {
+      sent: 3,
+      received: 3,
+      loss_pct: 0,
+      rtt_p50_ms: 0.00303,
+      rtt_p99_ms: 0.0234,
+      jitter_ms: 0.00016,
+    },
+    facts: { peer: "127.0.0.1:7" },
+  });
+  // 3 decimals rounded 3.03 µs to "0.003 ms" (±17%) and a 0.16 µs jitter to "0.000 ms".
+  assert.equal(text.split("\n")[1], "rtt p50 0.0030 ms p99 0.0234 ms, jitter 0.0002 ms");
+  const slow = summarizeUdpPing({
+    ok: true,
+    metrics: { sent: 1, received: 1, rtt_p50_ms: 0.361, rtt_p99_ms: 15.73, jitter_ms: 0.1 },
+    facts: { peer: "127.0.0.1:7" },
+  });
+  assert.equal(slow.split("\n")[1], "rtt p50 0.361 ms p99 15.7 ms, jitter 0.100 ms");
+});
