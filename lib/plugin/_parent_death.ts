@@ -50,7 +50,9 @@ function probe(): { command: string; prefix: string[] } | null {
  * instead of by running it: a process started and waited for costs 1–2 ms,
  * 10–20 ms on a loaded machine, in front of every plugin process's start.
  * `false` when there is none on PATH; `undefined` when it cannot tell
- * (no access to PATH or to the file): the caller then runs it.
+ * (no access to PATH or to the file, or the file is not a program binary
+ * but a script, a shim whose text says nothing of what it runs): the
+ * caller then runs it.
  */
 function knowsPdeathsig(): boolean | undefined {
   let path: string | undefined;
@@ -70,12 +72,16 @@ function knowsPdeathsig(): boolean | undefined {
       if (error instanceof Deno.errors.NotFound) continue;
       return undefined;
     }
+    // A script may name --pdeathsig and not take it (every plugin process
+    // then failed to start): only an ELF binary's text is util-linux's table.
+    if (indexOf(bytes.subarray(0, 4), ELF) !== 0) return undefined;
     return indexOf(bytes, PDEATHSIG) !== -1;
   }
   return false;
 }
 
 const PDEATHSIG = new TextEncoder().encode("pdeathsig");
+const ELF = new Uint8Array([0x7f, 0x45, 0x4c, 0x46]);
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
   const first = needle[0];

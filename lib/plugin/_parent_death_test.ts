@@ -143,10 +143,11 @@ Deno.test({
   async fn() {
     const bin = await Deno.makeTempDir({ prefix: "wiretest-new-setpriv-" });
     try {
-      // Its text names --pdeathsig, as util-linux's binary does; run, it leaves a mark.
-      await Deno.writeTextFile(
+      // An ELF file whose text names --pdeathsig, as util-linux's binary does
+      // (not a program that runs: run, it would fail and it would not be used).
+      await Deno.writeFile(
         `${bin}/setpriv`,
-        `#!/bin/sh\n# knows --pdeathsig\ntouch "${bin}/ran"\nexit 0\n`,
+        new Uint8Array([0x7f, 0x45, 0x4c, 0x46, ...new TextEncoder().encode("\0--pdeathsig\0")]),
         { mode: 0o755 },
       );
       const script = `import { parentDeathLauncher } from ${JSON.stringify(MODULE)};\n` +
@@ -164,8 +165,55 @@ Deno.test({
         command: "setpriv",
         prefix: ["--pdeathsig", "KILL", "--"],
       });
-      // Read, not run: a process started and waited for was 1–20 ms before every plugin's.
-      await assert.rejects(Deno.stat(`${bin}/ran`), Deno.errors.NotFound);
+      // Read, not run (a process started and waited for was 1–20 ms before
+      // every plugin's): run, this file would have failed and been refused.
+    } finally {
+      await Deno.remove(bin, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a setpriv script that names --pdeathsig but refuses it is run to ask, not trusted; plugins still start",
+  ignore: !LINUX,
+  async fn() {
+    const bin = await Deno.makeTempDir({ prefix: "wiretest-shim-setpriv-" });
+    await using server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      () => new Response("ok"),
+    );
+    try {
+      // A shim's text may name the option (a comment, a message) whatever it runs.
+      await Deno.writeTextFile(
+        `${bin}/setpriv`,
+        "#!/bin/sh\n# a stand-in for setpriv: no --pdeathsig here\n" +
+          "echo \"setpriv: unrecognized option '$1'\" >&2\nexit 1\n",
+        { mode: 0o755 },
+      );
+      const env = { NO_COLOR: "1", PATH: `${bin}:${Deno.env.get("PATH") ?? ""}` };
+      const script = `import { parentDeathLauncher } from ${JSON.stringify(MODULE)};\n` +
+        `console.log(JSON.stringify(parentDeathLauncher() ?? "none"));`;
+      const asked = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--no-config", `data:text/javascript,${encodeURIComponent(script)}`],
+        env,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(60_000),
+      }).output();
+      assert.equal(asked.code, 0, new TextDecoder().decode(asked.stderr));
+      assert.equal(new TextDecoder().decode(asked.stdout).trim(), '"none"');
+      // The CLI's isolated probe starts its plugin's process directly.
+      const probe = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", MAIN, "probe", `http://127.0.0.1:${server.addr.port}/`],
+        env,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(60_000),
+      }).output();
+      assert.equal(probe.code, 0, new TextDecoder().decode(probe.stderr));
     } finally {
       await Deno.remove(bin, { recursive: true });
     }
