@@ -7,6 +7,7 @@
 import type { Socket } from "node:net";
 import { setImmediate } from "node:timers";
 import { type SeededRandom, seededRandom } from "./_random.ts";
+import { Pacer } from "./_pacer.ts";
 import type { Toxic, ToxicStream } from "./toxics.ts";
 
 /** What a link needs from its proxy. */
@@ -25,7 +26,7 @@ interface Chunk {
 interface ToxicState {
   applies: boolean;
   timer?: ReturnType<typeof setTimeout>;
-  nextFree?: number; // bandwidth: when the link is free again
+  pacer?: Pacer; // bandwidth
   sent?: number; // limit_data
   fired?: boolean; // reset_peer
 }
@@ -291,11 +292,10 @@ class Direction {
         for (let at = 0; at < chunk.data.length; at += piece) {
           const data = chunk.data.subarray(at, at + piece);
           // From when the data was there, not from now: a late wake-up must
-          // not slow the rate down.
-          const start = Math.max(chunk.t, state.nextFree ?? 0);
-          const done = start + data.length / a.rate;
-          state.nextFree = done;
-          const wait = done - performance.now();
+          // not slow the rate down (within the pacer's catch-up bound).
+          if (state.pacer === undefined) state.pacer = new Pacer(a.rate);
+          const now = performance.now();
+          const wait = state.pacer.due(data.length, chunk.t, now) - now;
           if (wait > 0) await sleep(wait, this.#link.signal);
           c.bandwidth_delayed_bytes += data.length;
           await this.#process({ data, t: chunk.t }, active, i + 1);

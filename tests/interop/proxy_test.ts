@@ -9,7 +9,14 @@ import { runProxyClient, startProxyServer } from "../../plugins/proxy/mod.ts";
 import { runEchoClient, startEchoServer } from "../../plugins/echo/mod.ts";
 import { runFileSender, startFileReceiver } from "../../plugins/file_send/mod.ts";
 import { makeCertificates } from "../_support/certs.ts";
-import { freePort, ignoreWithout, pythonUdpEcho, spawnPeer, waitForTcp } from "../_support/peer.ts";
+import {
+  freePort,
+  ignoreWithout,
+  pythonUdpEcho,
+  spawnPeer,
+  waitFor,
+  waitForTcp,
+} from "../_support/peer.ts";
 
 const IO = { timeout: 10_000 };
 
@@ -372,6 +379,7 @@ Deno.test("file-send through a limit_data toxic reports truncated, whether the c
       // The proxy cuts after 64 KiB of 8 MiB: the sender's writes fail mid-file.
       [big, data.length, 65536],
     ];
+    let rejected = 0;
     for (const [file, size, bytes] of cases) {
       await withProxy({
         upstream: formatAddress(receiver.address),
@@ -392,8 +400,17 @@ Deno.test("file-send through a limit_data toxic reports truncated, whether the c
         );
         assert.equal((await counters()).limit_data_closed, 1);
       });
+      // The sender's outcome can come first: wait for the receiver's own, which
+      // it counts only once the transfer's temporary file is removed.
+      rejected++;
+      await waitFor(
+        () => receiver.stats().rejected === rejected,
+        "the receiver's rejection",
+        10_000,
+      );
     }
-    // Nothing was stored: the receiver saw a cut transfer too.
+    assert.equal(receiver.stats().files_received, 0);
+    // Nothing was stored, nothing left: the receiver saw a cut transfer too.
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
       "big.bin",
       "small.bin",
