@@ -102,6 +102,11 @@ export interface ProbeResult {
   readonly timeoutSeconds: number;
   /** The client role's metric declarations, when it has them. */
   readonly declarations?: readonly MetricDeclaration[];
+  /**
+   * The probed URL (http-probe): its IP literal stands for the peer's address
+   * when the probe failed before reporting one.
+   */
+  readonly target?: string;
 }
 
 /**
@@ -346,7 +351,18 @@ function httpMetrics(result: ProbeResult): MetricFamily[] {
   );
   const ip = typeof facts.remote_address === "string"
     ? facts.remote_address.replace(/:\d+$/, "").replace(/^\[|\]$/g, "")
-    : undefined;
+    : ipLiteralOf(result.target);
+  if (!ip && result.outcome.error?.code === "dns") {
+    // The name did not resolve: blackbox reports both as 0.
+    families.push(
+      gauge("probe_ip_protocol", "Specifies whether probe ip protocol is IP4 or IP6", 0),
+      gauge(
+        "probe_ip_addr_hash",
+        "Specifies the hash of IP address. It's useful to detect if the IP address changes.",
+        0,
+      ),
+    );
+  }
   if (ip) {
     families.push(
       gauge(
@@ -426,6 +442,14 @@ function ipHash(ip: string): number {
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return hash >>> 0;
+}
+
+// A failed connect reports no peer address; a URL naming an IP literal
+// already says which one was tried (as blackbox, which resolves first).
+function ipLiteralOf(target: string | undefined): string | undefined {
+  if (target === undefined || !URL.canParse(target)) return undefined;
+  const host = new URL(target).hostname.replace(/^\[|\]$/g, "");
+  return /^\d+\.\d+\.\d+\.\d+$/.test(host) || host.includes(":") ? host : undefined;
 }
 
 function ipBytes(ip: string): number[] | undefined {

@@ -242,6 +242,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
       durationSeconds,
       timeoutSeconds,
       declarations: await declarations(options.executor, module.plugin),
+      target: String(params[module.targetParam]),
     });
     if (debug) {
       return new Response(redactPasswords(debugText(module, lines, families, outcome)), {

@@ -3,7 +3,7 @@
 // there, with the same values (status, content length, cert expiry, TLS
 // facts exactly; phase durations by their medians, within a tolerance).
 import assert from "node:assert/strict";
-import { ignoreWithout } from "../_support/peer.ts";
+import { freePort, ignoreWithout } from "../_support/peer.ts";
 import { get, testExporter } from "./_exporter.ts";
 import { startBlackbox, startNginx } from "./_peers.ts";
 
@@ -163,5 +163,49 @@ Deno.test({
       if (disagreements.length === 0) break;
     }
     assert.deepEqual(disagreements, [], `${target}: ${disagreements.join("; ")}`);
+  }
+});
+
+Deno.test({
+  name:
+    "exporter side by side with blackbox_exporter on failed probes: blackbox's families are there, the IP ones with its values",
+  ignore: ignoreWithout("nginx", "prometheus-blackbox-exporter"),
+}, async () => {
+  await using nginx = await startNginx();
+  // No CA file: nginx's certificate is refused, after TCP connected.
+  await using blackbox = await startBlackbox(`modules:
+  http_2xx:
+    prober: http
+    timeout: 5s
+    http: { preferred_ip_protocol: ip4 }
+`);
+  await using wiretest = await testExporter(`modules:
+  http_2xx:
+    plugin: http-probe
+    timeout: 5s
+`);
+  const refused = `http://127.0.0.1:${freePort()}/`;
+  const refused6 = `http://[::1]:${freePort()}/`;
+  const untrusted = nginx.https.replace("localhost", "127.0.0.1");
+  for (const target of [refused, refused6, untrusted, "http://wiretest-test.invalid/"]) {
+    const probe = async (base: string) => {
+      const answer = await get(
+        `${base}/probe?module=http_2xx&target=${encodeURIComponent(target)}`,
+      );
+      assert.equal(answer.status, 200);
+      return parseExposition(answer.text);
+    };
+    const b = await probe(blackbox.base);
+    const w = await probe(wiretest.base);
+    const missing: string[] = [];
+    for (const [name, labels] of b.families) {
+      const ours = w.families.get(name);
+      if (!ours) missing.push(name);
+      else for (const label of labels) if (!ours.has(label)) missing.push(`${name}{${label}}`);
+    }
+    assert.deepEqual(missing, KNOWN_DIFFERENCES, `${target}: wiretest lacks ${missing.join(", ")}`);
+    for (const key of ["probe_success{}", "probe_ip_protocol{}", "probe_ip_addr_hash{}"]) {
+      assert.equal(w.samples.get(key), b.samples.get(key), `${target}: ${key}`);
+    }
   }
 });
