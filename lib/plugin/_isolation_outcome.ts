@@ -1,9 +1,9 @@
-// A client outcome as an isolated plugin's process sends it, checked before
+// A client outcome (and a service's address) as an isolated plugin's process sends it, checked before
 // the host uses it: the process runs the plugin's code, which can write
 // frames of its own on the socket to the host (tests/fixtures/frame_forger).
 // What the child itself sends always passes (runClientRole's outcome, cloned).
 import { isRecord } from "../_internal/is_record.ts";
-import type { Outcome } from "./types.ts";
+import type { Outcome, Service } from "./types.ts";
 
 /**
  * How deep an outcome's facts may nest: far deeper than any plugin's, and
@@ -54,4 +54,33 @@ function shallow(value: unknown, depth: number): boolean {
     if (!shallow(child, depth + 1)) return false;
   }
   return true;
+}
+
+/**
+ * A started service's address, or a TypeError: TCP or UDP with an IP
+ * hostname string and a port (0–65535), or Unix with a path.
+ */
+export function checkedAddress(value: unknown, plugin: string): Service["address"] {
+  const fail = (field: string): never => {
+    throw new TypeError(
+      `Cannot start plugin "${plugin}": its process sent a malformed address ("${field}")`,
+    );
+  };
+  if (!isRecord(value)) fail("address");
+  const address = value as Record<string, unknown>;
+  if (address.transport === "unix") {
+    if (typeof address.path !== "string") fail("path");
+    return { transport: "unix", path: address.path as string };
+  }
+  if (address.transport !== "tcp" && address.transport !== "udp") fail("transport");
+  if (typeof address.hostname !== "string") fail("hostname");
+  const port = address.port;
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65_535) {
+    fail("port");
+  }
+  return {
+    transport: address.transport as "tcp" | "udp",
+    hostname: address.hostname as string,
+    port: port as number,
+  };
 }

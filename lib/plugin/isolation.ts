@@ -86,7 +86,7 @@ import {
 } from "./_isolation_protocol.ts";
 import { PluginPermissionError } from "./_plugin_permission_error.ts";
 import type { Started } from "./_isolation_launch.ts";
-import { checkedOutcome } from "./_isolation_outcome.ts";
+import { checkedAddress, checkedOutcome } from "./_isolation_outcome.ts";
 
 export { DEFAULT_MEMORY_MIB } from "./_isolation_host.ts";
 export type { LoadEvent } from "./_isolation_protocol.ts";
@@ -785,7 +785,10 @@ function isolatedService(
   log: Sinks["log"],
 ): Service {
   const handle = lease.handle;
-  const { address } = reply.result as { address: Service["address"] };
+  const address = checkedAddress(
+    (reply.result as { address?: unknown } | null)?.address,
+    entry.name,
+  );
   let last: Record<string, number> = {};
   let closing: Promise<void> | undefined;
   const close = async () => {

@@ -2,9 +2,12 @@
 // the host, and can write frames of its own on the socket (Deno's internals
 // are reachable from plugin code): replies whose outcome is not an outcome,
 // JSON nested past what any reporter can print, bytes that are no frame and
-// a frame announcing 4 GiB. Each fails its run with one typed line; none is
-// passed on as a result (a false pass) or crashes the CLI.
+// a frame announcing 4 GiB, a service address that is none. Each fails its
+// run with one typed line; none is passed on as a result (a false pass) or
+// crashes the CLI.
 import assert from "node:assert/strict";
+import { loadManifest } from "../../lib/plugin/manifest.ts";
+import { startIsolatedServer } from "../../lib/plugin/isolation.ts";
 import { deno, MAIN, ROOT } from "../_support/deno_process.ts";
 
 const MANIFEST = `${ROOT}/tests/fixtures/frame_forger/manifest.json`;
@@ -60,5 +63,30 @@ Deno.test("wiretest run: a frame announcing 4 GiB or not JSON fails the run, one
     const outcome = JSON.parse(r.stdout);
     assert.equal(outcome.ok, false);
     assert.match(outcome.error.message, message);
+  }
+});
+
+Deno.test("startIsolatedServer(): a forged service address fails the start, typed, naming the field", async () => {
+  const manifest = await loadManifest(MANIFEST);
+  const entry = manifest.plugins.find((p) => p.name === "frame-forger")!;
+  for (
+    const [forge, field] of [
+      ["null-address", "address"],
+      ["string-port", "port"],
+      ["big-port", "port"],
+      ["no-path", "path"],
+    ] as const
+  ) {
+    await assert.rejects(
+      startIsolatedServer(entry, { forge }),
+      (error: Error) => {
+        assert.equal(error.name, "TypeError", String(error));
+        assert.equal(
+          error.message,
+          `Cannot start plugin "frame-forger": its process sent a malformed address ("${field}")`,
+        );
+        return true;
+      },
+    );
   }
 });
