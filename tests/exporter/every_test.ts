@@ -57,6 +57,11 @@ Deno.test({
       [...values.keys()].some((k) => k.startsWith("wiretest_step_echo_round_trips{")),
       text,
     );
+    // README: units from names only here (declared units are the exporter's).
+    assert.ok(
+      [...values.keys()].some((k) => k.startsWith("wiretest_step_echo_mismatches{")),
+      text,
+    );
     const checked = await promtoolCheck(text);
     assert.equal(checked.code, 0, checked.output);
     child.kill("SIGTERM");
