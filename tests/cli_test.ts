@@ -135,6 +135,13 @@ Deno.test("wiretest send --help shows flags derived from the params schema", asy
   assert.match(r.stdout, /--mode <framed\|raw>/);
 });
 
+Deno.test("wiretest test --help says plugins are isolated in processes, as they are", async () => {
+  const r = await wiretest("test", "--help");
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /--no-isolation {13}run plugins in this process, not each in a process/);
+  assert.doesNotMatch(r.stdout, /Workers/);
+});
+
 Deno.test("wiretest serve file-send and send: file arrives, exit codes 0 then 1", async () => {
   const dir = await Deno.makeTempDir();
   const src = `${dir}/hello.txt`;

@@ -57,8 +57,9 @@ Flags:
   --max-fixture-size <size>  larger fixture files are invalid (default 1MiB)
   --allow-files <dir>        plugins may read and write this folder too (repeatable; isolated,
                              they get only their fixture's folder (read) and WIRETEST_TMP)
-  --no-isolation             run plugins in this process, not in permission-restricted Workers:
-                             fixtures get this process's rights; never for untrusted fixtures
+  --no-isolation             run plugins in this process, not each in a process of its own with
+                             its manifest's permissions: fixtures get this process's rights;
+                             never for untrusted fixtures
   --plugin-memory-mib <n>    memory ceiling of each plugin's process, MiB (default 512)
   --every <duration>         run the fixtures again and again, this long from start to start,
                              until interrupted (continuous testing)
