@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import { deno, MAIN } from "./_support/deno_process.ts";
 
 for (const isolation of [[], ["--no-isolation"]]) {
-  const label = isolation.length === 0 ? "isolated" : "--no-isolation";
   Deno.test(
     `wiretest probe --timeout-ms 15 ${isolation.join(" ")}: the warm-up's time is not the target's`
       .trimEnd(),
