@@ -131,7 +131,10 @@ export function loadError(entry: ManifestEntry, error: ErrorData, denial?: Denia
 type HostEvent =
   | Extract<Reply, { type: "output" | "exited" }>
   | { type: "refused"; refusal: ImportRefusal }
-  | { type: "checked" };
+  | { type: "checked" }
+  // The process broke the protocol: bytes that are not a message (a frame
+  // too large, text that is not JSON), or a message its sink refused.
+  | { type: "broken"; message: string };
 
 /** One plugin's process (its channel and bridge Worker) and the requests in flight to it. */
 export class WorkerHandle {
@@ -188,7 +191,7 @@ export class WorkerHandle {
       prepared.listener,
       token,
       (reply) => this.#receive(reply),
-      (message) => this.#receive({ type: "failed", message }),
+      (message) => this.#receive({ type: "broken", message }),
     );
     if (started?.child) {
       this.#watch(started.child, launch);
@@ -490,6 +493,13 @@ export class WorkerHandle {
         break;
       case "refused":
         this.terminate(refusalError(this.entry, reply.refusal));
+        break;
+      case "broken":
+        this.terminate(
+          this.#started
+            ? new TypeError(`Cannot run plugin "${this.entry.name}": ${reply.message}`)
+            : new PluginLoadError(this.entry, reply.message),
+        );
         break;
       case "failed":
         this.terminate(

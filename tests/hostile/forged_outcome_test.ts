@@ -51,17 +51,19 @@ Deno.test("wiretest run: a forged outcome with __proto__ keys pollutes no protot
   assert.equal(r.code, 1);
 });
 
-Deno.test("wiretest run: a frame announcing 4 GiB or not JSON fails the run, one typed message", async () => {
+Deno.test("wiretest run: a frame announcing 4 GiB or not JSON fails the run with a TypeError, one message", async () => {
   for (
     const [kind, message] of [
       ["huge-length", /announces 4294967295 bytes, more than the 67108864 allowed/],
-      ["bad-json", /Cannot run plugin "frame-forger": /],
+      ["bad-json", /in JSON at position 1/],
     ] as const
   ) {
     const r = await forge(kind);
     assert.equal(r.code, 1, r.stderr);
     const outcome = JSON.parse(r.stdout);
     assert.equal(outcome.ok, false);
+    assert.equal(outcome.error.name, "TypeError");
+    assert.match(outcome.error.message, /^Cannot run plugin "frame-forger": /);
     assert.match(outcome.error.message, message);
   }
 });
