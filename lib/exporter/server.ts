@@ -125,7 +125,11 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     } catch (error) {
       counters.reloadOk = false;
       // Whoever reads the log must know which config is serving.
-      log("error", `Reload refused, the previous config stays: ${(error as Error).message}`);
+      // One log line per located problem: a log line is one line (its
+      // newlines escaped), and a list run together on one is unreadable.
+      const [first, ...problems] = String((error as Error).message).split("\n");
+      log("error", `Reload refused, the previous config stays: ${first}`);
+      for (const problem of problems) log("error", problem);
       throw error;
     }
   };

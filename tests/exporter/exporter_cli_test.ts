@@ -30,7 +30,10 @@ Deno.test("wiretest exporter: listens on loopback, reloads on SIGHUP, stops on S
     const first = samples((await get(`${base}/probe?module=echo&target=${target}`)).text);
     assert.equal(first.get("probe_echo_round_trips"), 1);
     // A broken config on SIGHUP keeps the old one.
-    await Deno.writeTextFile(config, "modules:\n  echo:\n    plugn: echo\n");
+    await Deno.writeTextFile(
+      config,
+      "modules:\n  echo:\n    plugn: echo\n  other:\n    plugin: ech\n",
+    );
     child.kill("SIGHUP");
     await eventually(async () =>
       samples((await get(`${base}/metrics`)).text)
@@ -64,10 +67,22 @@ Deno.test("wiretest exporter: listens on loopback, reloads on SIGHUP, stops on S
       assert.match(line, /^(debug|info|warn|error): /, stderr);
     }
     // The log says the refused reload left the exporter on its old config.
-    assert.match(
+    // Its problems one a line under a first line that says what happened.
+    const refused = stderr.split("\n");
+    const at = refused.findIndex((line) => line.startsWith("error: Reload refused"));
+    assert.equal(
+      refused[at],
+      `error: Reload refused, the previous config stays: Cannot load exporter config "${config}": 3 problems`,
       stderr,
-      /^error: Reload refused, the previous config stays: Cannot load exporter config .*plugn/m,
     );
+    assert.deepEqual(
+      refused.slice(at + 1, at + 4).map((line) =>
+        /^error: {3}\S*exporter\.yaml:(\d+:\d+): "modules\.([a-z.]+)"/.exec(line)?.slice(1)
+      ),
+      [["2:3", "echo.plugin"], ["3:5", "echo.plugn"], ["5:13", "other.plugin"]],
+      stderr,
+    );
+    assert.ok(!stderr.includes("\\n"), stderr);
   } finally {
     clearTimeout(killer);
     try {
