@@ -60,9 +60,13 @@ Deno.test("ParamsCache parses an input once and never answers one input with ano
   const a = cache.parse("client", { value: 1 }, parse) as { parsed: { value: unknown } };
   // A run may change its params: the next one gets a copy as parsed, not the changed one.
   a.parsed.value = "changed";
-  const b = cache.parse("client", { value: 1 }, parse);
-  assert.deepEqual(b, { parsed: { value: 1 } });
-  assert.notEqual(b, a);
+  // Every later one too, each changing what it got.
+  for (let hit = 0; hit < 3; hit++) {
+    const b = cache.parse("client", { value: 1 }, parse) as { parsed: { value: unknown } };
+    assert.deepEqual(b, { parsed: { value: 1 } }, `hit ${hit}`);
+    assert.notEqual(b, a);
+    (b.parsed as { value: unknown }).value = `changed by hit ${hit}`;
+  }
   assert.equal(parses, 1);
   // The role is part of the key: a server's params are not a client's.
   cache.parse("server", { value: 1 }, parse);

@@ -80,6 +80,25 @@ for (const io of ["deno", "libc"] as const) {
     assert.equal(metrics.lost, 0);
   });
 
+  Deno.test(`udp-ping: a peer that goes away mid-run: the same received and lost on both paths, libc counting the ICMP errors (io ${io})`, async () => {
+    const socket = bindUdp();
+    let seen = 0;
+    const serving = (async () => {
+      for await (const d of socket) {
+        await socket.send(d.data, d.from);
+        // Gone after five echoes: the port then answers with ICMP port unreachable.
+        if (++seen === 5) return socket.close();
+      }
+    })();
+    const { ok, metrics } = await ping(io, socket.addr.port, { count: 20, timeoutMs: 300 });
+    await serving;
+    // Some pings were answered: the run is not a failure, as on the event-loop path.
+    assert.equal(ok, true);
+    assert.equal(metrics.received, 5);
+    assert.equal(metrics.lost, 15);
+    assert.equal(metrics.unreachable, io === "libc" ? 15 : undefined);
+  });
+
   Deno.test(`udp-ping: a run aborted while its socket waits for an echo that never comes ends, typed, and closes its socket (io ${io})`, async () => {
     // A peer that never answers: the run is in its receive wait when stopped.
     await using peer = startPeer(() => Promise.resolve());
