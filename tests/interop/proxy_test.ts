@@ -277,13 +277,25 @@ for (const io of ["libc", "deno"] as const) {
       }, async (listen, counters) => {
         using socket = bindUdp();
         const n = 5000;
+        // The proxy's counters once they account for `sent` datagrams (10 s at most).
+        const accounted = async (sent: number) => {
+          let c = await counters();
+          for (let t = 0; t < 400 && c.datagrams_upstream + c.loss_dropped < sent; t++) {
+            await new Promise((r) => setTimeout(r, 25));
+            c = await counters();
+          }
+          return c;
+        };
         for (let i = 0; i < n; i++) {
           const data = new Uint8Array(4);
           new DataView(data.buffer).setUint32(0, i);
           await socket.send(data, listen);
-          if (i % 20 === 19) await new Promise((r) => setTimeout(r, 1));
+          // At most 100 datagrams ahead of the proxy: on a loaded machine its
+          // relay fell behind by more than its receive buffer holds, and what
+          // the kernel drops there is in no counter (4,980 of 5,000 counted).
+          if (i % 100 === 99) await accounted(i + 1);
         }
-        const c = await counters();
+        const c = await accounted(n);
         assert.equal(c.datagrams_upstream + c.loss_dropped, n);
         // The proxy's own count of runs: what the network after it does cannot blur it.
         const meanRun = c.loss_dropped / c.loss_runs;
