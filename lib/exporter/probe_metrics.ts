@@ -133,15 +133,43 @@ export function probeMetrics(result: ProbeResult): MetricFamily[] {
       result.timeoutSeconds,
     ),
   ];
-  if (result.plugin === "http-probe") families.push(...httpMetrics(result));
+  let outcome = result.outcome;
+  if (result.plugin === "http-probe") {
+    families.push(...httpMetrics(result));
+    outcome = withoutMetrics(outcome, HTTP_METRICS_IN_BLACKBOX_FAMILIES);
+  }
   // Not spread into push: a plugin's families are many (up to the cap).
   return families.concat(
     outcomeMetrics(
       `probe_${result.plugin.replace(/[^a-zA-Z0-9]+/g, "_")}_`,
-      result.outcome,
+      outcome,
       result.declarations,
     ),
   );
+}
+
+/*
+ * http-probe's metrics that a blackbox family already carries (the phases in
+ * `probe_http_duration_seconds`, `status` in `probe_http_status_code`…): each
+ * under its generic name too would double a target's series for nothing.
+ */
+const HTTP_METRICS_IN_BLACKBOX_FAMILIES: ReadonlySet<string> = new Set([
+  "status",
+  "dns_ms",
+  "connect_ms",
+  "tls_ms",
+  "ttfb_ms",
+  "transfer_ms",
+  "body_bytes",
+  "redirects",
+]);
+
+function withoutMetrics(outcome: Outcome, names: ReadonlySet<string>): Outcome {
+  const metrics: Record<string, number> = {};
+  for (const name in outcome.metrics) {
+    if (!names.has(name)) metrics[name] = outcome.metrics[name];
+  }
+  return { ...outcome, metrics };
 }
 
 function gauge(name: string, help: string, value: number, labels?: Record<string, string>) {

@@ -129,3 +129,56 @@ Deno.test("probeMetrics() keeps percentiles apart from a plain metric of the sam
   ]);
   assert.equal(byName.get("probe_echo_rtt_seconds")?.type, "summary");
 });
+
+Deno.test("probeMetrics() writes http-probe's metrics that a blackbox family carries once, under blackbox's name only", () => {
+  const families = probeMetrics({
+    plugin: "http-probe",
+    outcome: {
+      ok: true,
+      metrics: {
+        status: 200,
+        dns_ms: 1,
+        connect_ms: 2,
+        tls_ms: 0,
+        ttfb_ms: 4,
+        transfer_ms: 5,
+        total_ms: 12,
+        redirect_ms: 0,
+        body_bytes: 5,
+        header_bytes: 90,
+        redirects: 0,
+        requests: 1,
+      },
+      facts: { url: "http://127.0.0.1:8080/", headers: {} },
+    },
+    success: true,
+    failedDueToRegex: false,
+    durationSeconds: 0.02,
+    timeoutSeconds: 9.5,
+  });
+  const names = families.map((f) => f.name);
+  assert.deepEqual(names.filter((n) => n.startsWith("probe_http_probe_")).sort(), [
+    "probe_http_probe_header_bytes",
+    "probe_http_probe_redirect_seconds",
+    "probe_http_probe_requests",
+    "probe_http_probe_total_seconds",
+  ]);
+  assert.equal(
+    families.find((f) => f.name === "probe_http_uncompressed_body_length")?.samples[0].value,
+    5,
+  );
+  assert.equal(families.find((f) => f.name === "probe_http_status_code")?.samples[0].value, 200);
+  // Other plugins keep every metric under its generic name.
+  const echo = probeMetrics({
+    plugin: "echo",
+    outcome: { ok: true, metrics: { status: 1, redirects: 2 }, facts: {} },
+    success: true,
+    failedDueToRegex: false,
+    durationSeconds: 0.02,
+    timeoutSeconds: 9.5,
+  });
+  assert.deepEqual(echo.map((f) => f.name).filter((n) => n.startsWith("probe_echo_")), [
+    "probe_echo_status",
+    "probe_echo_redirects",
+  ]);
+});
