@@ -19,6 +19,7 @@ export type NetOperation =
   | "send"
   | "receive"
   | "resolve"
+  | "ping"
   | (string & Record<never, never>);
 
 /** Why a connection-level operation failed. */
@@ -201,6 +202,8 @@ const PREPOSITION: Record<string, string> = {
 };
 
 function describe(operation: NetOperation, address: string): string {
+  // A ping names its target as given, quoted, as udp-ping's other errors do.
+  if (operation === "ping") return `ping "${address}"`;
   const prep = PREPOSITION[operation] ?? "on";
   return prep ? `${operation} ${prep} ${address}` : `${operation} ${address}`;
 }

@@ -25,6 +25,8 @@ Deno.test("TimeoutError names the operation, address and time", () => {
     ["handshake", "Cannot handshake with 127.0.0.1:80: timed out after 100 ms"],
     ["resolve", "Cannot resolve 127.0.0.1:80: timed out after 100 ms"],
     ["probe", "Cannot probe on 127.0.0.1:80: timed out after 100 ms"],
+    // A ping names its target as given, quoted (udp-ping's NoReplyError does too).
+    ["ping", 'Cannot ping "127.0.0.1:80": timed out after 100 ms'],
   ];
   for (const [operation, message] of cases) {
     const err = new TimeoutError({ operation, address: "127.0.0.1:80", timeoutMs: 100 });

@@ -426,3 +426,90 @@ export default definePlugin({
     }
   },
 });
+
+/**
+ * Runs `wiretest serve <args>` (text output), reads its first line, stops it
+ * with SIGTERM and returns every stdout line; bounded in time.
+ */
+async function serveLines(args: string[]): Promise<string[]> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "serve", ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  try {
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    child.kill("SIGTERM");
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    await child.stderr.cancel();
+    const status = await child.status;
+    assert.equal(status.code, 0, text);
+    return text.trim().split("\n");
+  } finally {
+    clearTimeout(killer);
+  }
+}
+
+const ADDRESS = String.raw`127\.0\.0\.1:\d+`;
+
+Deno.test({
+  name: "wiretest serve udp-ping says io libc when it starts and stops",
+  ignore: !LINUX,
+  async fn() {
+    const [start, stop] = await serveLines(["udp-ping", "--port", "0"]);
+    assert.match(
+      start,
+      new RegExp(`^udp-ping listening on ${ADDRESS} \\(io libc; Ctrl-C to stop\\)$`),
+    );
+    assert.match(stop, /^udp-ping stopped \(SIGTERM\): datagrams_in=0 .*warm_up_in=0; io libc$/);
+  },
+});
+
+Deno.test({
+  name: "wiretest serve udp-ping --no-ffi says io deno and why auto fell back, text and --json",
+  ignore: !LINUX,
+  async fn() {
+    const [start, stop] = await serveLines(["udp-ping", "--port", "0", "--no-ffi"]);
+    assert.match(
+      start,
+      new RegExp(
+        `^udp-ping listening on ${ADDRESS} \\(io deno, fallback from libc: ffi is not granted for libc's path \\(--no-ffi revokes it, .*; Ctrl-C to stop\\)$`,
+      ),
+    );
+    assert.match(
+      stop,
+      /^udp-ping stopped \(SIGTERM\): datagrams_in=0 .*; io deno, fallback from libc: ffi is not granted/,
+    );
+    const json = await serveLines(["udp-ping", "--port", "0", "--no-ffi", "--json"]);
+    const [listening, closed] = json.map((line) => JSON.parse(line));
+    assert.equal(listening.facts.io, "deno");
+    assert.match(listening.facts.fallback, /^from libc: ffi is not granted for libc's path/);
+    assert.deepEqual(closed.facts, listening.facts);
+    assert.equal(closed.stats.datagrams_in, 0);
+  },
+});
+
+Deno.test({
+  name: "wiretest serve echo --transport udp says its io; TCP says none",
+  ignore: !LINUX,
+  async fn() {
+    const [libc] = await serveLines(["echo", "--transport", "udp", "--port", "0"]);
+    assert.match(libc, new RegExp(`^echo listening on ${ADDRESS} \\(io libc; Ctrl-C to stop\\)$`));
+    const [deno] = await serveLines(["echo", "--transport", "udp", "--port", "0", "--io", "deno"]);
+    assert.match(deno, new RegExp(`^echo listening on ${ADDRESS} \\(io deno; Ctrl-C to stop\\)$`));
+    const [tcp] = await serveLines(["echo", "--port", "0"]);
+    assert.match(tcp, new RegExp(`^echo listening on ${ADDRESS} \\(Ctrl-C to stop\\)$`));
+  },
+});

@@ -83,14 +83,21 @@ export async function serveCommand(args: string[], help?: ServeHelp): Promise<nu
     throw new UsageError((error as Error).message, { cause: error });
   });
   const address = formatAddress(service.address);
+  // What the service is (udp-ping's `io libc`), said when it starts and stops.
+  const facts = service.facts ?? {};
+  const described = Object.entries(facts).map(([k, v]) => `${k} ${v}`).join(", ");
+  const factsJson = Object.keys(facts).length ? { facts } : {};
   // Listening for the stop signals before saying where it listens: whoever
   // reads that line may signal at once, and Deno's default would kill the
   // process without closing the service or printing its stats.
   const stopped = waitForStopSignal();
   if (common.json) {
-    console.log(JSON.stringify({ event: "listening", plugin: pluginName, address }));
+    console.log(
+      JSON.stringify({ event: "listening", plugin: pluginName, address, ...factsJson }),
+    );
   } else {
-    console.log(`${pluginName} listening on ${address} (Ctrl-C to stop)`);
+    const about = described ? `${described}; ` : "";
+    console.log(oneLine(`${pluginName} listening on ${address} (${about}Ctrl-C to stop)`));
   }
   // An isolated service can end without being asked (its process killed at
   // its memory limit, or crashed): then this command ends too, and says why.
@@ -112,10 +119,13 @@ export async function serveCommand(args: string[], help?: ServeHelp): Promise<nu
   await service.close();
   const stats = service.stats();
   if (common.json) {
-    console.log(JSON.stringify({ event: "closed", plugin: pluginName, signal, stats }));
+    console.log(
+      JSON.stringify({ event: "closed", plugin: pluginName, signal, ...factsJson, stats }),
+    );
   } else {
     const parts = Object.entries(stats).map(([k, v]) => `${k}=${v}`).join(" ");
-    console.log(oneLine(`${pluginName} stopped (${signal})${parts ? `: ${parts}` : ""}`));
+    const told = [parts, described].filter((text) => text !== "").join("; ");
+    console.log(oneLine(`${pluginName} stopped (${signal})${told ? `: ${told}` : ""}`));
   }
   return EXIT.ok;
 }

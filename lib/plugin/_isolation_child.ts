@@ -432,8 +432,10 @@ async function serveJob(
     return done(plugin, request.id, { error, denial: denialOf(error) });
   }
   services.set(request.id, { service, ctx });
-  const { address } = service;
-  done(plugin, request.id, { result: { address: { ...address } } });
+  const { address, facts } = service;
+  done(plugin, request.id, {
+    result: { address: { ...address }, ...(facts ? { facts: { ...facts } } : {}) },
+  });
 }
 
 async function closeService(request: Extract<Request, { type: "close" }>): Promise<void> {

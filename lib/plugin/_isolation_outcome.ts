@@ -84,3 +84,30 @@ export function checkedAddress(value: unknown, plugin: string): Service["address
     port: port as number,
   };
 }
+
+/** Facts of a service shown at most, and characters of one name or value. */
+export const MAX_SERVICE_FACTS = 16;
+const MAX_SERVICE_FACT_TEXT = 500;
+
+/**
+ * A started service's facts, or a TypeError: at most
+ * {@linkcode MAX_SERVICE_FACTS} strings by name, each name and value at most
+ * 500 characters. Built on a null prototype: the names come from the plugin.
+ */
+export function checkedFacts(value: unknown, plugin: string): Record<string, string> {
+  const fail = (field: string): never => {
+    throw new TypeError(
+      `Cannot start plugin "${plugin}": its process sent malformed service facts ("${field}")`,
+    );
+  };
+  if (!isRecord(value)) fail("facts");
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > MAX_SERVICE_FACTS) fail("facts");
+  const facts: Record<string, string> = Object.create(null);
+  for (const [name, fact] of entries) {
+    if (name.length > MAX_SERVICE_FACT_TEXT) fail("facts");
+    if (typeof fact !== "string" || fact.length > MAX_SERVICE_FACT_TEXT) fail(`facts.${name}`);
+    facts[name] = fact as string;
+  }
+  return facts;
+}

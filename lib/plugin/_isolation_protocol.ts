@@ -64,7 +64,7 @@ export type Request =
 /** What a finished request carries back. */
 export type Result =
   | { outcome: Outcome }
-  | { address: Address }
+  | { address: Address; facts?: Record<string, string> }
   | { stats: Record<string, number> }
   | { description: PluginDescription }
   | { report: unknown }

@@ -86,7 +86,7 @@ import {
 } from "./_isolation_protocol.ts";
 import { PluginPermissionError } from "./_plugin_permission_error.ts";
 import type { Started } from "./_isolation_launch.ts";
-import { checkedAddress, checkedOutcome } from "./_isolation_outcome.ts";
+import { checkedAddress, checkedFacts, checkedOutcome } from "./_isolation_outcome.ts";
 
 export { DEFAULT_MEMORY_MIB } from "./_isolation_host.ts";
 export type { LoadEvent } from "./_isolation_protocol.ts";
@@ -785,10 +785,9 @@ function isolatedService(
   log: Sinks["log"],
 ): Service {
   const handle = lease.handle;
-  const address = checkedAddress(
-    (reply.result as { address?: unknown } | null)?.address,
-    entry.name,
-  );
+  const result = reply.result as { address?: unknown; facts?: unknown } | null;
+  const address = checkedAddress(result?.address, entry.name);
+  const facts = result?.facts === undefined ? undefined : checkedFacts(result.facts, entry.name);
   let last: Record<string, number> = {};
   let closing: Promise<void> | undefined;
   const close = async () => {
@@ -826,6 +825,7 @@ function isolatedService(
   else signal.addEventListener("abort", onAbort, { once: true });
   return {
     address,
+    ...(facts ? { facts } : {}),
     stats: () => {
       if (closing === undefined) {
         const now = handle.stats(id, STATS_WAIT_MS);

@@ -207,6 +207,7 @@ export async function startServerRole<S>(
   return {
     address: service.address,
     stats: () => service.stats(),
+    ...(service.facts ? { facts: service.facts } : {}),
     close: () => {
       ctx.signal.removeEventListener("abort", onAbort);
       ctx[Symbol.dispose]();

@@ -78,6 +78,13 @@ export interface Service {
   readonly address: Address;
   /** Counters so far: connections, bytes in and out… */
   stats(): Record<string, number>;
+  /**
+   * What the service is, fixed when it started, for people and `--json`
+   * (`wiretest serve` prints them with where it listens and when it stops):
+   * e.g. udp-ping's `io` (`libc` or `deno`) and, when `io: auto` fell back
+   * to the runtime's sockets, `fallback` (why). Short strings by name.
+   */
+  readonly facts?: Readonly<Record<string, string>>;
   /** Stops listening and closes every connection. Idempotent. */
   close(): Promise<void>;
   /**

@@ -37,7 +37,9 @@ const ERROR_PAUSE_MS = 50;
  * independently until the peer closes; UDP sends every datagram back to its
  * sender, with `io` `libc` (or `auto` where `libcUdpRefusal()` allows it) in
  * a Worker of its own through blocking libc calls, with `deno` on the
- * runtime's sockets; both echo and count alike.
+ * runtime's sockets; both echo and count alike. A UDP service's `facts` say
+ * which: `io` `libc` or `deno`, and, when `auto` fell back to `deno`,
+ * `fallback` with why.
  *
  * `stats()` counts `connections` (accepted in all), `active`, `rejected`
  * (over `maxConnections`), `idle_closed`, `aborted` (ended by the peer
@@ -80,9 +82,13 @@ const ERROR_PAUSE_MS = 50;
  */
 export async function serveEcho(params: EchoServerParams, ctx: Context): Promise<Service> {
   if (ctx.signal.aborted) throw ctx.signal.reason;
-  const service = params.transport === "udp"
-    ? (params.io === "deno" ? undefined : await serveUdpLibc(params)) ?? serveUdp(params, ctx)
-    : serveStream(await openListener(params), params, ctx);
+  let service: Service;
+  if (params.transport === "udp") {
+    const native = params.io === "deno" ? undefined : await serveUdpLibc(params);
+    service = typeof native === "object" ? native : serveUdp(params, ctx, ioFacts(native));
+  } else {
+    service = serveStream(await openListener(params), params, ctx);
+  }
   let closing: Promise<void> | undefined;
   const close = () => {
     ctx.signal.removeEventListener("abort", onAbort);
@@ -90,7 +96,15 @@ export async function serveEcho(params: EchoServerParams, ctx: Context): Promise
   };
   const onAbort = () => void close();
   ctx.signal.addEventListener("abort", onAbort, { once: true });
-  return { address: service.address, stats: service.stats, close };
+  const facts = service.facts ? { facts: service.facts } : {};
+  return { address: service.address, stats: service.stats, ...facts, close };
+}
+
+// The runtime's sockets: asked for, or (with the reason) what `auto` fell back to.
+function ioFacts(fallback: string | undefined): Record<string, string> {
+  return fallback === undefined
+    ? { io: "deno" }
+    : { io: "deno", fallback: `from libc: ${fallback}` };
 }
 
 function serveStream(
@@ -160,20 +174,21 @@ function serveStream(
   };
 }
 
-// The UDP echo on the libc path, or `undefined` when `io` is "auto" and that
+// The UDP echo on the libc path, or why not when `io` is "auto" and that
 // path may not be used here.
-async function serveUdpLibc(params: EchoServerParams): Promise<Service | undefined> {
+async function serveUdpLibc(params: EchoServerParams): Promise<Service | string> {
   const refused = libcUdpRefusal([{ hostname: params.host, port: params.port }]) ??
     await startLibcUdpEcho(params.host, params.port);
   if (typeof refused === "string" || "refused" in refused) {
-    if (params.io === "auto") return undefined;
     const reason = typeof refused === "string" ? refused : refused.refused;
+    if (params.io === "auto") return reason;
     const where = formatAddress({ transport: "udp", hostname: params.host, port: params.port });
     throw new RangeError(`Cannot listen on ${where}: io "libc" is not available: ${reason}`);
   }
   const echo = refused;
   return {
     address: echo.address,
+    facts: { io: "libc" },
     stats: () => {
       const c = echo.counts();
       return {
@@ -187,7 +202,11 @@ async function serveUdpLibc(params: EchoServerParams): Promise<Service | undefin
   };
 }
 
-function serveUdp(params: EchoServerParams, ctx: Context): Service {
+function serveUdp(
+  params: EchoServerParams,
+  ctx: Context,
+  facts: Record<string, string>,
+): Service {
   const socket: UdpSocket = bindUdp({ hostname: params.host, port: params.port });
   const where = formatAddress(socket.addr);
   const stats = { datagrams: 0, errors: 0, bytes_in: 0, bytes_out: 0 };
@@ -221,6 +240,7 @@ function serveUdp(params: EchoServerParams, ctx: Context): Service {
 
   return {
     address: socket.addr,
+    facts,
     stats: () => ({ ...stats }),
     close: async () => {
       socket.close();

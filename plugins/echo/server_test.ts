@@ -135,6 +135,8 @@ for (const io of ["deno", "libc"] as const) {
         assert.equal(reply.from.port, to.port);
       }
       assert.deepEqual(server.stats(), { datagrams: 3, errors: 0, bytes_in: 11, bytes_out: 11 });
+      // The service says which path echoed (`wiretest serve` prints it).
+      assert.deepEqual({ ...server.facts }, { io });
     } finally {
       await server.close();
     }

@@ -174,8 +174,8 @@ export async function pingUdp(params: UdpPingClientParams, ctx: Context): Promis
     outcome.error = describeError(
       new ConnectionError({
         code: "refused",
-        operation: "send",
-        address: where,
+        operation: "ping",
+        address: params.target,
         detail: `port unreachable (ICMP) for ${tally.unreachable} of ${tally.sent} pings`,
       }),
     );

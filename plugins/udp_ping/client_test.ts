@@ -180,11 +180,15 @@ for (const io of ["deno", "libc"] as const) {
       assert.deepEqual(error, {
         name: "ConnectionError",
         code: "refused",
-        message: `Cannot send to 127.0.0.1:${port}: port unreachable (ICMP) for 3 of 3 pings`,
+        message: `Cannot ping "127.0.0.1:${port}": port unreachable (ICMP) for 3 of 3 pings`,
       });
       assert.equal(metrics.unreachable, 3);
     } else {
-      assert.equal(error?.code, "no-reply");
+      assert.deepEqual(error, {
+        name: "NoReplyError",
+        code: "no-reply",
+        message: `Cannot ping "127.0.0.1:${port}": none of 3 pings was answered within 300 ms`,
+      });
       assert.equal(metrics.unreachable, undefined);
     }
   });

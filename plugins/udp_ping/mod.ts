@@ -46,7 +46,8 @@ export * from "./server.ts";
 export * from "./no_reply_error.ts";
 
 /**
- * One to three lines for people about a udp-ping outcome: counts and loss,
+ * One to three lines for people about a udp-ping outcome: counts and loss
+ * with the I/O path and clock that timed them (facts `io`, `clock`),
  * round-trip times and jitter, then why the run stopped early or else anything
  * odd that was seen (duplicates, reordering, foreign or malformed datagrams).
  *
@@ -61,9 +62,12 @@ export * from "./no_reply_error.ts";
  * const text = summarizeUdpPing({
  *   ok: true,
  *   metrics: { sent: 10, received: 9, lost: 1, loss_pct: 10, late: 1, rtt_p50_ms: 0.04, rtt_p99_ms: 0.2 },
- *   facts: { peer: "127.0.0.1:7" },
+ *   facts: { peer: "127.0.0.1:7", io: "libc", clock: "kernel-rx" },
  * });
- * assert.equal(text.split("\n")[0], "10 pings to 127.0.0.1:7: 9 received, 10.0% lost (1 late)");
+ * assert.equal(
+ *   text.split("\n")[0],
+ *   "10 pings to 127.0.0.1:7: 9 received, 10.0% lost (1 late); io libc, clock kernel-rx",
+ * );
  * ```
  */
 export function summarizeUdpPing(outcome: Outcome): string {
@@ -71,10 +75,15 @@ export function summarizeUdpPing(outcome: Outcome): string {
   const lines: string[] = [];
   if (m.sent !== undefined) {
     const loss = m.loss_pct === undefined ? "" : `, ${m.loss_pct.toFixed(1)}% lost`;
+    // Which I/O path and clock timed the run: libc's kernel timestamps and
+    // the runtime's performance.now() differ by tens of microseconds.
+    const how = (["io", "clock"] as const)
+      .filter((name) => typeof outcome.facts[name] === "string")
+      .map((name) => `${name} ${outcome.facts[name]}`);
     lines.push(
       `${m.sent} pings to ${outcome.facts.peer}: ${m.received} received${loss} (${
         m.late ?? 0
-      } late)`,
+      } late)${how.length ? `; ${how.join(", ")}` : ""}`,
     );
   }
   if (m.rtt_p50_ms !== undefined) {

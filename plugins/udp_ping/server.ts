@@ -27,7 +27,9 @@ const WARM_UP_PING = { magic: WARM_UP_MAGIC, minLength: HEADER_SIZE };
  *
  * With `io` `libc` (or `auto` where `libcUdpRefusal()` allows it) the loop
  * is blocking libc calls in a Worker of its own; with `deno` the runtime's
- * sockets. Both echo the same bytes and count the same way.
+ * sockets. Both echo the same bytes and count the same way. The service's
+ * `facts` say which: `io` `libc` or `deno`, and, when `auto` fell back to
+ * `deno`, `fallback` with why (e.g. FFI for libc not granted).
  *
  * `stats()` counts `datagrams_in`, `datagrams_out`, `bytes_in`, `bytes_out`
  * and `send_errors` (echoes the kernel refused, e.g. when its buffers were
@@ -57,6 +59,7 @@ const WARM_UP_PING = { magic: WARM_UP_MAGIC, minLength: HEADER_SIZE };
  * const { data } = await client.receive({ timeout: 1000 });
  * assert.deepEqual(data, new Uint8Array([1, 2, 3]));
  * assert.equal(service.stats().datagrams_in, 1);
+ * assert.ok(service.facts?.io === "libc" || service.facts?.io === "deno");
  * await service.close();
  * ```
  */
@@ -65,24 +68,30 @@ export async function serveUdpPing(
   ctx: Context,
 ): Promise<Service> {
   ctx.signal.throwIfAborted();
+  let fallback: string | undefined;
   if (params.io !== "deno") {
     const native = await serveNative(params, ctx);
-    if (native) return native;
+    if (typeof native === "object") return native;
+    fallback = native;
   }
-  return serveWithDeno(params, ctx);
+  // Fact `fallback` says why `auto` could not use libc.
+  const facts: Record<string, string> = fallback === undefined
+    ? { io: "deno" }
+    : { io: "deno", fallback: `from libc: ${fallback}` };
+  return serveWithDeno(params, ctx, facts);
 }
 
-// The echo on the libc path, or `undefined` when `io` is "auto" and that
-// path may not be used here.
+// The echo on the libc path, or why not when `io` is "auto" and that path
+// may not be used here.
 async function serveNative(
   params: UdpPingServerParams,
   ctx: Context,
-): Promise<Service | undefined> {
+): Promise<Service | string> {
   const refused = libcUdpRefusal([{ hostname: params.host, port: params.port }]) ??
     await startLibcUdpEcho(params.host, params.port, false, WARM_UP_PING);
   if (typeof refused === "string" || "refused" in refused) {
-    if (params.io === "auto") return undefined;
     const reason = typeof refused === "string" ? refused : refused.refused;
+    if (params.io === "auto") return reason;
     const where = formatAddress({ transport: "udp", hostname: params.host, port: params.port });
     throw new RangeError(`Cannot listen on ${where}: io "libc" is not available: ${reason}`);
   }
@@ -97,6 +106,7 @@ async function serveNative(
   ctx.signal.addEventListener("abort", onAbort, { once: true });
   return {
     address: echo.address,
+    facts: { io: "libc" },
     stats: () => {
       const c = echo.counts();
       return {
@@ -112,7 +122,11 @@ async function serveNative(
   };
 }
 
-function serveWithDeno(params: UdpPingServerParams, ctx: Context): Promise<Service> {
+function serveWithDeno(
+  params: UdpPingServerParams,
+  ctx: Context,
+  facts: Record<string, string>,
+): Promise<Service> {
   let socket: UdpSocket;
   try {
     socket = bindUdp({ hostname: params.host, port: params.port });
@@ -145,6 +159,7 @@ function serveWithDeno(params: UdpPingServerParams, ctx: Context): Promise<Servi
 
   return Promise.resolve({
     address: socket.addr,
+    facts,
     stats: () => ({ ...stats }),
     close,
   });

@@ -5,6 +5,15 @@ import { runUdpPingClient, startUdpPingServer } from "./mod.ts";
 
 // Every test runs on both I/O paths: the runtime's sockets and libc through FFI.
 for (const io of ["deno", "libc"] as const) {
+  Deno.test(`serveUdpPing() says its I/O path in its facts (io ${io})`, async () => {
+    const server = await startUdpPingServer({ io });
+    try {
+      assert.deepEqual({ ...server.facts }, { io });
+    } finally {
+      await server.close();
+    }
+  });
+
   Deno.test(`serveUdpPing() echoes each datagram to its own sender, byte for byte (io ${io})`, async () => {
     const server = await startUdpPingServer({ io });
     try {
@@ -133,5 +142,19 @@ Deno.test({
       RangeError,
       "_libc_udp_echo_worker.ts\" (the Worker's module)",
     );
+  },
+});
+
+Deno.test({
+  name: "serveUdpPing() with io auto says libc where FFI is granted, deno and why where it is not",
+  permissions: { net: true, read: true, env: true, sys: true, ffi: false },
+  async fn() {
+    const server = await startUdpPingServer({ io: "auto" });
+    try {
+      assert.equal(server.facts?.io, "deno");
+      assert.match(server.facts?.fallback ?? "", /^from libc: ffi is not granted for libc's path/);
+    } finally {
+      await server.close();
+    }
   },
 });
