@@ -27,6 +27,8 @@ export type NativePingReply =
   | { type: "refused"; reason: string }
   | { type: "bind-error"; call: string; errno: number }
   | { type: "log"; message: string }
+  // The run threw (its socket is closed): the message of what it threw.
+  | { type: "crashed"; message: string }
   | { type: "progress"; done: number }
   | {
     type: "done";
@@ -76,7 +78,9 @@ export function runNativePing(
       else if (m.type === "progress") {
         ctx.progress({ done: m.done, total: o.count, unit: "packets" });
       } else if (m.type === "refused") resolve({ refused: m.reason });
-      else if (m.type === "bind-error") {
+      else if (m.type === "crashed") {
+        reject(new Error(`Cannot run the libc UDP ping: ${m.message}`));
+      } else if (m.type === "bind-error") {
         const local = formatAddress({ transport: "udp", hostname: o.bindHostname, port: 0 });
         reject(toNetError(new LibcError(m.call, m.errno), "listen", local));
       } else {

@@ -2,7 +2,12 @@
 // loop on a libc socket, timestamps taken by the kernel on arrival
 // (SO_TIMESTAMPNS) and by clock_gettime right before each sendto. Same
 // schedule, timeouts and counting as the event-loop run (_ping_run.ts).
-import { LibcError, type LibcUdpSocket, openLibcUdp } from "../../lib/transport/unstable_udp.ts";
+import {
+  LibcError,
+  type LibcUdp,
+  type LibcUdpSocket,
+  openLibcUdp,
+} from "../../lib/transport/unstable_udp.ts";
 import { PingPacket } from "./_packet.ts";
 import { PingTally, RTT_SERIES_POINTS, WARM_UP_ANSWERED } from "./_tally.ts";
 import { warmUpWaitMs } from "./_warm_up.ts";
@@ -36,6 +41,36 @@ scope.onmessage = (event: MessageEvent<NativePingStart>) => {
     if (!(error instanceof LibcError)) throw error;
     return reply({ type: "bind-error", call: error.call, errno: error.errno });
   }
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    socket.close();
+    libc.close();
+  };
+  try {
+    ping(o, libc, socket, reply, close);
+  } catch (error) {
+    // Closed here whatever failed: a Worker terminated after an uncaught
+    // error would leave its socket open (and bound) for the process's life.
+    close();
+    reply({
+      type: "crashed",
+      message: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
+  }
+};
+
+// The run itself, from a bound socket to the "done" reply; `close` closes
+// the socket and libc before that reply (the host terminates the Worker
+// once it has it).
+function ping(
+  o: NativePingStart,
+  libc: LibcUdp,
+  socket: LibcUdpSocket,
+  reply: (message: NativePingReply, transfer?: Transferable[]) => void,
+  close: () => void,
+): void {
   // ICMP port unreachable, reported without connecting the socket (which
   // would hide foreign datagrams): counted per error, the run goes on.
   socket.reportErrors();
@@ -137,14 +172,20 @@ scope.onmessage = (event: MessageEvent<NativePingStart>) => {
   // What already arrived counts, as on the event-loop path, whose receive
   // loop takes queued datagrams before the run ends.
   for (let i = 0; i < QUEUED_AT_END && !failure; i++) {
-    const got = socket.receive(0);
+    let got;
+    try {
+      got = socket.receive(0);
+    } catch (error) {
+      if (!(error instanceof LibcError)) throw error;
+      failure = { call: error.call, errno: error.errno };
+      break;
+    }
     if (!got) break;
     tally.count(socket.buffer, got.length, got.fromHostname, got.fromPort, got.at);
   }
   const endedAt = libc.now();
   progress(true);
-  socket.close();
-  libc.close();
+  close();
   const received = rtts.slice(0, tally.received);
   reply({
     type: "done",
@@ -168,4 +209,4 @@ scope.onmessage = (event: MessageEvent<NativePingStart>) => {
     kernelTimestamps: socket.kernelTimestamps && kernelOnly,
     failure,
   }, [received.buffer]);
-};
+}
