@@ -110,6 +110,14 @@ Deno.test("connectTcp() rejects at once when the signal is already aborted", asy
     connectTcp({ port: listener.addr.port, signal: AbortSignal.abort("never") }),
     (e) => e === "never",
   );
+  // Nothing was started: no client reaches the listener.
+  await assert.rejects(listener.accept({ timeout: 200 }), TimeoutError);
+});
+
+Deno.test("connectTcp() with no time left times out and starts no connect", async () => {
+  using listener = listenTcp();
+  await assert.rejects(connectTcp({ port: listener.addr.port, timeout: 0 }), TimeoutError);
+  await assert.rejects(listener.accept({ timeout: 200 }), TimeoutError);
 });
 
 // Deno.connect made the connection, then threw its signal's abort over it
