@@ -8,6 +8,7 @@
 import type { Reporter, RunEvent } from "../runner/events.ts";
 import type { MetricFamily, Sample } from "./exposition.ts";
 import { outcomeMetrics } from "./probe_metrics.ts";
+import type { MetricDeclaration } from "../plugin/outcome_declaration_types.ts";
 
 /** The metrics of the runs seen so far; `reporter()` feeds one run into it. */
 export class FixtureMetrics {
@@ -50,10 +51,12 @@ export class FixtureMetrics {
               event.durationMs / 1000,
               labels,
             ),
+            // Named and converted as the exporter names a probe's, from the
+            // plugin's declared units.
             ...outcomeMetrics(
               `wiretest_step_${event.step.plugin.replace(/[^a-zA-Z0-9]+/g, "_")}_`,
               event.outcome,
-              undefined,
+              declarationsOf(event.metricUnits),
               labels,
             ),
           );
@@ -128,4 +131,11 @@ function gauge(
   labels: Record<string, string>,
 ): MetricFamily {
   return { name, help, type: "gauge", samples: [{ value, labels }] };
+}
+
+function declarationsOf(
+  units: Readonly<Record<string, string>> | undefined,
+): MetricDeclaration[] | undefined {
+  if (units === undefined) return undefined;
+  return Object.entries(units).map(([name, unit]) => ({ name, unit, description: "" }));
 }

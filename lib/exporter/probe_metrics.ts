@@ -241,7 +241,7 @@ export function outcomeMetrics(
     }`;
     const family = families.get(name) ??
       {
-        help: `${declaration?.description ?? "The outcome's metric"} (plugin metric "${metric}")`,
+        help: `${declaration?.description || "The outcome's metric"} (plugin metric "${metric}")`,
         quantiles: base.quantile !== undefined,
         samples: [],
       };

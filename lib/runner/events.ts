@@ -125,6 +125,11 @@ export interface StepResultEvent {
   params?: unknown;
   /** What the plugin observed. */
   outcome: Outcome;
+  /**
+   * The unit the plugin declares for each metric of `outcome` that it
+   * declares (`{ connect_ms: "ms" }`); absent when it declares none of them.
+   */
+  metricUnits?: Record<string, string>;
   /** Each expectation's result, in the order written. */
   expectations: ExpectationResult[];
   /** Why the step could not run, when `status` is `error`. */

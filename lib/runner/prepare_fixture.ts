@@ -108,6 +108,11 @@ export interface PreparedRoles {
   readonly services: ReadonlyMap<string, PreparedServer>;
   /** Steps by index. */
   readonly steps: ReadonlyMap<number, PreparedClient>;
+  /**
+   * The unit each step plugin's client declares for its metrics, by plugin
+   * then metric (`{ connect_ms: "ms" }`), for reporters that convert units.
+   */
+  readonly metricUnits?: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }
 
 /** A fixture that cannot run, and every reason, located. */
@@ -303,8 +308,9 @@ async function checkEntries(
     )
       .map(({ entry }) => entry.plugin),
   );
-  problems.push(...await checkDeclaredKeys(fixture, registry, executor, broken));
-  return { problems, executor, manifests, roles };
+  const declared = await checkDeclaredKeys(fixture, registry, executor, broken);
+  problems.push(...declared.errors);
+  return { problems, executor, manifests, roles: { ...roles, metricUnits: declared.units } };
 }
 
 /**
@@ -312,14 +318,15 @@ async function checkEntries(
  * declaration says what it reports): `metrics.erors: absent` would always
  * pass. Built-ins are wiretest's own code, read here; a third-party plugin
  * describes itself where it runs (its own process when isolated), and one
- * that declares nothing cannot be checked.
+ * that declares nothing cannot be checked. The same declarations give the
+ * units of the steps' metrics.
  */
 async function checkDeclaredKeys(
   fixture: Fixture,
   registry: Registry,
   executor: Executor,
   broken: ReadonlySet<string>,
-): Promise<FixtureError[]> {
+): Promise<{ errors: FixtureError[]; units: Map<string, Readonly<Record<string, string>>> }> {
   const builtins = builtinRegistry();
   type ClientFacts = { outcome?: OutcomeDeclaration; loadIgnores?: readonly string[] };
   const declarations = new Map<string, Promise<ClientFacts | undefined>>();
@@ -336,6 +343,7 @@ async function checkDeclaredKeys(
     return found;
   };
   const errors: FixtureError[] = [];
+  const units = new Map<string, Readonly<Record<string, string>>>();
   for (const step of fixture.steps) {
     if (!registry.has(step.plugin) || broken.has(step.plugin)) continue;
     if (step.load !== undefined) {
@@ -355,11 +363,18 @@ async function checkDeclaredKeys(
       // Its expectations are on load metrics, checked when it was parsed.
       continue;
     }
-    if (step.expect.length === 0) continue;
     const outcome = (await declarationOf(step.plugin))?.outcome;
-    if (outcome) errors.push(...undeclaredExpectations(step.expect, step.plugin, outcome));
+    if (outcome && !units.has(step.plugin)) {
+      // Metric names come from the plugin: a map without a prototype.
+      const byMetric: Record<string, string> = Object.create(null);
+      for (const metric of outcome.metrics) byMetric[metric.name] = metric.unit;
+      units.set(step.plugin, byMetric);
+    }
+    if (outcome && step.expect.length > 0) {
+      errors.push(...undeclaredExpectations(step.expect, step.plugin, outcome));
+    }
   }
-  return errors;
+  return { errors, units };
 }
 
 function invalid(file: string, name: string, problems: LocatedMessage[]): InvalidFixture {

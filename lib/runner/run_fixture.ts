@@ -221,6 +221,18 @@ class FixtureRun {
   #tmp: string | undefined;
   #secrets = new Set<string>();
 
+  // The declared units of an outcome's metrics (for reporters that convert).
+  #metricUnits(plugin: string, outcome: Outcome): { metricUnits?: Record<string, string> } {
+    const declared = this.#roles.metricUnits?.get(plugin);
+    if (declared === undefined) return {};
+    // fromEntries defines each key: a metric named "__proto__" stays data.
+    const units = Object.fromEntries(
+      Object.keys(outcome.metrics).filter((m) => Object.hasOwn(declared, m))
+        .map((m) => [m, declared[m]]),
+    );
+    return Object.keys(units).length > 0 ? { metricUnits: units } : {};
+  }
+
   constructor(
     fixture: Fixture,
     executor: Executor,
@@ -408,6 +420,8 @@ class FixtureRun {
         durationMs: performance.now() - started,
         params: maskSecrets(params, this.#secrets),
         outcome: result.outcome,
+        // A load step's metrics are the load's, not the plugin's.
+        ...(result.load ? {} : this.#metricUnits(step.plugin, result.outcome)),
         expectations: result.expectations,
         ...(result.error ? { error: result.error } : {}),
         ...(result.load ? { load: result.load } : {}),
