@@ -140,3 +140,31 @@ Deno.test("every --help lines its flag descriptions up and names every default",
     });
   }
 });
+
+/** Flags every command that runs a plugin takes, whatever the plugin. */
+const COMMON = ["--plugins", "--no-isolation", "--plugin-memory-mib", "--no-ffi", "--trust-ffi"];
+
+Deno.test("every client and serve command's --help lists the common flags, once each", async (t) => {
+  const commands = [
+    "ping --help",
+    "probe --help",
+    "echo --help",
+    "send --help",
+    "proxy --help",
+    ...PLUGINS.flatMap((plugin) => [
+      `serve ${plugin} --help`,
+      ...(plugin === "proxy" ? [] : [`run ${plugin} --help`, `load ${plugin} --help`]),
+    ]),
+  ];
+  for (const command of commands) {
+    await t.step(command, async () => {
+      const text = await help(command.split(" "));
+      const rows = flagRows(command, text);
+      for (const flag of COMMON) {
+        const found = rows.filter((row) => row.flag === flag);
+        assert.equal(found.length, 1, `${command}: ${found.length} rows for ${flag}:\n${text}`);
+      }
+      assert.match(text, /\nCommon flags \(every command that runs a plugin\):\n/);
+    });
+  }
+});

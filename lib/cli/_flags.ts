@@ -319,14 +319,45 @@ export const PLUGIN_MEMORY_HELP: [string, string] = [
   "memory ceiling of the plugin's process, MiB (default: 512; isolated only)",
 ];
 
-/** Help text listing a role's arguments and flags. */
+/**
+ * The `--help` rows of the flags every command running a plugin takes
+ * (`--no-ffi` is read by main.ts before the command, the rest by
+ * {@linkcode parseFlags}), minus those named in `except`.
+ */
+export function commonFlagRows(except: readonly string[] = []): [string, string][] {
+  const rows: [string, string][] = [
+    ["  --plugins <file>", "also load plugins from this manifest (repeatable)"],
+    [
+      "  --no-isolation",
+      "run the plugin in this process instead of a process limited to its manifest entry's permissions",
+    ],
+    PLUGIN_MEMORY_HELP,
+    [
+      "  --no-ffi",
+      `UDP through Deno's sockets: no plugin loads libc (io "auto" falls back to "deno")`,
+    ],
+    [
+      "  --trust-ffi <file>",
+      "plugins of this manifest may load libc through FFI too (repeatable; built-ins only otherwise)",
+    ],
+  ];
+  return rows.filter(([left]) => !except.includes(left.trim().split(" ")[0]));
+}
+
+/** The "Common flags" block of a client or serve command's `--help`, after its own flags. */
+export function commonFlagsHelp(except: readonly string[] = []): string {
+  return `\n\nCommon flags (every command that runs a plugin):\n${
+    helpRows(commonFlagRows(except))
+  }`;
+}
+
+/** Help text listing a role's arguments and flags; the common ones are apart ({@linkcode commonFlagsHelp}). */
 export function flagsHelp(
   specs: FlagSpec[],
   positionals: readonly string[],
   extra: [string, string][] = [
     ["  --json", "print the whole outcome as JSON"],
     ["  --debug", "print stack traces and plugin log lines"],
-    PLUGIN_MEMORY_HELP,
   ],
 ): string {
   const rows: [string, string][] = specs

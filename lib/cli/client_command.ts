@@ -3,7 +3,14 @@
 import type { IsolationPool } from "../plugin/isolation.ts";
 import type { LogLevel, Outcome, Progress } from "../plugin/types.ts";
 import { namedByFlags } from "./_flag_issues.ts";
-import { flagsHelp, flagSpecs, parseFlags, UsageError, usageLine } from "./_flags.ts";
+import {
+  commonFlagsHelp,
+  flagsHelp,
+  flagSpecs,
+  parseFlags,
+  UsageError,
+  usageLine,
+} from "./_flags.ts";
 import { outcomeHelp } from "./_outcome_help.ts";
 import { openPlugin } from "./_load_plugin.ts";
 import { asksForHelp, noPluginError, pluginMenu } from "./_plugin_menu.ts";
@@ -42,7 +49,7 @@ export async function clientCommand(
       printable(
         `${usageLine(usage, positionals)}\n\n` +
           `${plugin.described.description}\n\nFlags:\n${flagsHelp(specs, positionals)}` +
-          outcomeHelp(role),
+          commonFlagsHelp() + outcomeHelp(role),
       ),
     );
     return EXIT.ok;

@@ -12,7 +12,15 @@ import { compileExpectation } from "../fixture/expectation.ts";
 import type { Expectation } from "../fixture/types.ts";
 import { FixtureError } from "../fixture/fixture_error.ts";
 import { undeclaredExpectations } from "../fixture/undeclared_expectations.ts";
-import { flagsHelp, flagSpecs, helpRows, parseFlags, UsageError, usageLine } from "./_flags.ts";
+import {
+  commonFlagsHelp,
+  flagsHelp,
+  flagSpecs,
+  helpRows,
+  parseFlags,
+  UsageError,
+  usageLine,
+} from "./_flags.ts";
 import { openPlugin } from "./_load_plugin.ts";
 import { EXIT } from "./_exit.ts";
 import { oneLine, printable } from "./_one_line.ts";
@@ -325,9 +333,11 @@ function loadHelp(plugin: string, pluginFlags: string, iteration?: string): stri
   ]);
   return `${usageLine(`load ${plugin}`, [])}\n\nRun a plugin's client role as load.${
     iteration ? `\n\nOne iteration: ${iteration}` : ""
-  }\n\nLoad flags:\n${helpRows(rows)}\n${
-    pluginFlags ? `\nPlugin flags:\n${pluginFlags}\n` : ""
-  }\nExit codes: 0 no errors and thresholds met, 1 errors or a breached threshold, 2 usage error, 130 interrupted.`;
+  }\n\nLoad flags:\n${helpRows(rows)}\n${pluginFlags ? `\nPlugin flags:\n${pluginFlags}\n` : ""}${
+    // --no-isolation is among the load flags, with what it means for a load run.
+    commonFlagsHelp(["--no-isolation"]).slice(
+      1,
+    )}\n\nExit codes: 0 no errors and thresholds met, 1 errors or a breached threshold, 2 usage error, 130 interrupted.`;
 }
 
 /** One line on a terminal, redrawn each second; nothing when stderr is piped. */

@@ -3,10 +3,10 @@
 import type { LogLevel } from "../plugin/types.ts";
 import { formatAddress } from "../transport/address.ts";
 import {
+  commonFlagsHelp,
   flagsHelp,
   flagSpecs,
   parseFlags,
-  PLUGIN_MEMORY_HELP,
   UsageError,
   usageLine,
 } from "./_flags.ts";
@@ -56,9 +56,8 @@ export async function serveCommand(args: string[], help?: ServeHelp): Promise<nu
             ...help?.flags ?? [],
             ["  --json", "print the address and final stats as JSON lines"],
             ["  --debug", "print stack traces and plugin log lines"],
-            PLUGIN_MEMORY_HELP,
           ])
-        }${statsHelp(role)}`,
+        }${commonFlagsHelp()}${statsHelp(role)}`,
     ));
     return EXIT.ok;
   }
