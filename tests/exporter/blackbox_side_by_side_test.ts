@@ -207,5 +207,14 @@ Deno.test({
     for (const key of ["probe_success{}", "probe_ip_protocol{}", "probe_ip_addr_hash{}"]) {
       assert.equal(w.samples.get(key), b.samples.get(key), `${target}: ${key}`);
     }
+    if (target === untrusted) {
+      // README: on a certificate that fails verification wiretest still
+      // reports the presented one's expiry and TLS facts; blackbox none.
+      assert.equal(w.samples.get("probe_success{}"), 0);
+      for (const name of ["probe_ssl_earliest_cert_expiry", "probe_tls_version_info"]) {
+        assert.equal(b.families.has(name), false, `blackbox: ${name}`);
+        assert.ok(w.families.has(name), `wiretest: ${name}`);
+      }
+    }
   }
 });

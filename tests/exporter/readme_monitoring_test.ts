@@ -5,6 +5,9 @@ import { join } from "node:path";
 import { MAIN, ROOT } from "../_support/deno_process.ts";
 import { freePort, ignoreWithout, spawnPeer, waitForTcp } from "../_support/peer.ts";
 import { get, samples } from "./_exporter.ts";
+import { builtinRegistry } from "../../plugins/manifest.ts";
+import { inProcessExecutor } from "../../lib/executor/in_process_executor.ts";
+import { formatAddress } from "../../lib/transport/address.ts";
 import { query, startPrometheus } from "./_peers.ts";
 
 const README = await Deno.readTextFile(join(ROOT, "README.md"));
@@ -69,6 +72,20 @@ Deno.test({
     // Without a module, a scrape uses http_2xx, as README says.
     const unnamed = samples((await get(`${base}/probe?target=127.0.0.1:${webPort}/sub`)).text);
     assert.equal(unnamed.get("probe_http_redirects"), 1);
+    // udp_echo sends no warm-up: each scrape's datagrams are its timed
+    // pings only (the udp-ping server counts warm-up ones apart).
+    const udp = await (await inProcessExecutor(builtinRegistry()).prepare("udp-ping", "server", {}))
+      .serve();
+    try {
+      const pinged = samples(
+        (await get(`${base}/probe?module=udp_echo&target=${formatAddress(udp.address)}`)).text,
+      );
+      assert.equal(pinged.get("probe_success"), 1);
+      assert.equal(pinged.get("probe_udp_ping_loss_ratio"), 0);
+      assert.deepEqual([udp.stats().datagrams_in, udp.stats().warm_up_in], [20, 0]);
+    } finally {
+      await udp.close();
+    }
     // The module's target patterns refuse what they do not name.
     const refused = await get(`${base}/probe?module=https_local&target=https://127.0.0.1/`);
     assert.equal(refused.status, 400);
@@ -103,6 +120,35 @@ Deno.test({
     assert.equal(success.length, 1);
     assert.equal(success[0].metric.instance, `http://127.0.0.1:${webPort}/`);
     assert.equal(success[0].value, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "README Monitoring: the alert on verified certificates only is valid PromQL (promtool)",
+  ignore: ignoreWithout("promtool"),
+}, async () => {
+  const expr = /`(probe_ssl_earliest_cert_expiry - time\(\)[^`]*probe_success == 1)`/
+    .exec(SECTION.replace(/\s+/g, " "))?.[1];
+  assert.ok(expr, "README's Monitoring section shows the alert");
+  const rules =
+    `groups:\n  - name: readme\n    rules:\n      - alert: CertificateExpiresSoon\n        expr: ${
+      JSON.stringify(expr)
+    }\n`;
+  const dir = await Deno.makeTempDir({ prefix: "wiretest_readme_rules_" });
+  try {
+    await Deno.writeTextFile(join(dir, "rules.yml"), rules);
+    const checked = await new Deno.Command("promtool", {
+      args: ["check", "rules", join(dir, "rules.yml")],
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(30_000),
+    }).output();
+    const output = new TextDecoder().decode(checked.stdout) +
+      new TextDecoder().decode(checked.stderr);
+    assert.equal(checked.code, 0, output);
+    assert.match(output, /SUCCESS: 1 rules found/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
