@@ -56,10 +56,22 @@ export class PreparedClients {
     return entry;
   }
 
-  /** Closes and forgets every entry (a reload changed the modules). */
-  async clear(): Promise<void> {
+  /**
+   * Forgets every entry (a reload changed the modules) and closes each once
+   * prepared, waiting for the closes `waitMs` at most: a preparation whose
+   * plugin process hangs never ends, and must not hold a reload forever.
+   *
+   * @param waitMs Milliseconds waited for the closes at most.
+   */
+  async clear(waitMs = 2000): Promise<void> {
     const all = [...this.#entries.values()];
     this.#entries.clear();
-    await Promise.allSettled(all.map(async (p) => (await p).close()));
+    const closed = Promise.allSettled(all.map(async (p) => (await p).close()));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([closed, new Promise((resolve) => timer = setTimeout(resolve, waitMs))]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

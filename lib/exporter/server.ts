@@ -80,6 +80,8 @@ const PROBE_OVER = new DOMException("The probe is over", "AbortError");
  * every timer built on the deadline fire at once, failing the probe unrun.
  */
 export const MAX_PROBE_TIMEOUT_S = 2_147_483;
+/** Time a plugin's process has to check a module's params on load or reload. */
+const CHECK_MS = 10_000;
 /** Time between the probe's own deadline and giving up waiting for its process. */
 const ANSWER_GRACE_MS = 150;
 
@@ -245,7 +247,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
       failedDueToRegex: judged.some((r) => !r.pass && /^facts\.(body_text|headers)\b/.test(r.key)),
       durationSeconds,
       timeoutSeconds,
-      declarations: await declarations(options.executor, module.plugin),
+      declarations: await declarations(options.executor, module.plugin, deadline),
       target: String(params[module.targetParam]),
     });
     if (debug) {
@@ -362,18 +364,38 @@ const declared = new WeakMap<
   Executor,
   Map<string, Promise<readonly MetricDeclaration[] | undefined>>
 >();
-function declarations(
+// Waited for until the probe's deadline at most: a plugin's process that
+// hangs never answers, and the scrape must still be answered (its metrics
+// then named from their suffixes). A failed answer is asked again next time.
+async function declarations(
   executor: Executor,
   plugin: string,
+  deadline: number,
 ): Promise<readonly MetricDeclaration[] | undefined> {
   let byPlugin = declared.get(executor);
   if (!byPlugin) declared.set(executor, byPlugin = new Map());
   let found = byPlugin.get(plugin);
   if (!found) {
-    found = executor.describe(plugin).then((d) => d.client?.outcome?.metrics, () => undefined);
-    byPlugin.set(plugin, found);
+    const asked = executor.describe(plugin).then((d) => d.client?.outcome?.metrics, () => {
+      if (byPlugin.get(plugin) === asked) byPlugin.delete(plugin);
+      return undefined;
+    });
+    byPlugin.set(plugin, found = asked);
   }
-  return found;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      found,
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(
+          () => resolve(undefined),
+          Math.max(0, deadline - Date.now()) + ANSWER_GRACE_MS,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function runProbe(
@@ -482,10 +504,26 @@ async function loadConfig(options: ExporterOptions): Promise<ExporterConfig> {
     try {
       // The target comes with each scrape: check everything else now.
       const sample = module.targetParam === "url" ? "http://127.0.0.1/" : "127.0.0.1:1";
-      const client = await options.executor.prepare(module.plugin, "client", {
+      const prepared = options.executor.prepare(module.plugin, "client", {
         ...module.with,
         [module.targetParam]: sample,
       });
+      // A plugin's process that hangs must not hold the start or a reload.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const client = await Promise.race([
+        prepared,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new Error(
+                  `Plugin "${module.plugin}" did not check the module's params within ${CHECK_MS} ms`,
+                ),
+              ),
+            CHECK_MS,
+          );
+        }),
+      ]).finally(() => clearTimeout(timer));
       await client.close();
     } catch (error) {
       if (error instanceof ParamsError) {

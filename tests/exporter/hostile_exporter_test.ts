@@ -8,6 +8,7 @@ import { registryWith } from "../../lib/cli/_load_plugin.ts";
 import { IsolationPool } from "../../lib/plugin/isolation.ts";
 import { isolatedExecutor } from "../../lib/executor/isolated_executor.ts";
 import {
+  type Exporter,
   MAX_PROBE_TIMEOUT_S,
   probeTimeoutSeconds,
   startExporter,
@@ -49,9 +50,29 @@ export default definePlugin({
 });
 `;
 
+// A plugin whose params check never ends for the target "spin": its
+// process hangs, busy, and answers nothing more.
+const STUCK = `import { z } from "zod";
+import { definePlugin } from ${JSON.stringify(DEFINE)};
+export default definePlugin({
+  name: "stuck",
+  version: "1.0.0",
+  description: "Hangs its process on one target.",
+  client: {
+    params: z.object({
+      target: z.string().refine((t) => {
+        if (t === "spin") for (;;) { /* busy */ }
+        return true;
+      }),
+    }),
+    run: () => Promise.resolve({ ok: true, metrics: { round_trip_ms: 1 }, facts: {} }),
+  },
+});
+`;
+
 async function withPluginExporter(
   config: string,
-  run: (base: string) => Promise<void>,
+  run: (base: string, exporter: Exporter, configFile: string) => Promise<void>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "wiretest_hostile_exporter_" });
   const entry = (module: string) => ({
@@ -62,9 +83,12 @@ async function withPluginExporter(
     permissions: {},
   });
   await Deno.writeTextFile(join(dir, "duration.ts"), plugin("duration"));
+  await Deno.writeTextFile(join(dir, "stuck.ts"), STUCK);
   await Deno.writeTextFile(
     join(dir, "manifest.json"),
-    JSON.stringify({ plugins: { duration: entry("./duration.ts") } }),
+    JSON.stringify({
+      plugins: { duration: entry("./duration.ts"), stuck: entry("./stuck.ts") },
+    }),
   );
   await Deno.writeTextFile(join(dir, "exporter.yaml"), config);
   await using pool = new IsolationPool({ maxIdlePerPlugin: 1 });
@@ -74,7 +98,7 @@ async function withPluginExporter(
       port: 0,
       executor: isolatedExecutor(await registryWith([join(dir, "manifest.json")]), { pool }),
     });
-    await run(`http://127.0.0.1:${exporter.port}`);
+    await run(`http://127.0.0.1:${exporter.port}`, exporter, join(dir, "exporter.yaml"));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -278,4 +302,43 @@ Deno.test("exporter: scrapes abandoned by their scraper stop, and free the queue
     for (const conn of held) conn.close();
     await live.shutdown();
   }
+});
+
+Deno.test("exporter: a plugin whose process hangs still gets its scrapes answered, and a reload ends", async () => {
+  await withPluginExporter(
+    "modules:\n  stuck:\n    plugin: stuck\n    timeout: 1s\n",
+    async (base, exporter, configFile) => {
+      // The first scrape hangs the plugin's process before its metrics'
+      // declarations were asked: they never come.
+      const answer = await get(`${base}/probe?module=stuck&target=spin&debug=true`);
+      assert.equal(answer.status, 200, answer.text);
+      assert.match(answer.text, /^probe_success 0$/m);
+      assert.match(answer.text, /TimeoutError/);
+      // The reload forgets the prepared client whose preparation never ends.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const reloaded = await Promise.race([
+        // Refused (its plugin cannot check the module), the old config kept.
+        exporter.reload().then(() => "reloaded", (error: Error) => error.message),
+        new Promise((resolve) => timer = setTimeout(() => resolve("still waiting"), 15_000)),
+      ]);
+      clearTimeout(timer);
+      assert.match(
+        String(reloaded),
+        /exporter\.yaml:3:13": "modules\.stuck\.plugin" cannot be used: plugin "stuck" did not check the module's params within 10000 ms/,
+      );
+      // Still answered, in time, by the next scrapes.
+      const next = await get(`${base}/probe?module=stuck&target=other`);
+      assert.equal(next.status, 200, next.text);
+      assert.match(next.text, /^probe_success [01]$/m);
+      // A config without the plugin loads: the prepared client whose
+      // preparation never ends does not hold the reload.
+      await Deno.writeTextFile(configFile, "modules:\n  echo:\n    plugin: echo\n");
+      const again = await Promise.race([
+        exporter.reload().then(() => "reloaded", (error: Error) => error.message),
+        new Promise((resolve) => timer = setTimeout(() => resolve("still waiting"), 15_000)),
+      ]);
+      clearTimeout(timer);
+      assert.equal(again, "reloaded");
+    },
+  );
 });
