@@ -58,12 +58,12 @@ type Schema = Record<string, unknown>;
 /**
  * Lists the flags of a role's params, from the JSON Schema of what users
  * write (`PluginDescription` roles carry it). An isolated plugin's schema
- * comes from its Worker, so it is read as untrusted data: anything that is
+ * comes from its process, so it is read as untrusted data: anything that is
  * not the expected shape is skipped or read as a JSON value. A live
  * `ParamsSchema` is converted first.
  */
 export function flagSpecs(schema: JsonSchema | ParamsSchema): FlagSpec[] {
-  // Functions do not survive structured clone: data from a Worker is never taken for a schema.
+  // Functions do not survive structured clone: data from a process is never taken for a schema.
   const live = typeof (schema as Partial<ParamsSchema>)["~standard"]?.jsonSchema?.input ===
     "function";
   const json: Schema = live ? paramsInputJsonSchema(schema as ParamsSchema) : schema as Schema;

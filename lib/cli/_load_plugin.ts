@@ -3,7 +3,7 @@
 // build flags, help and summaries, and how to run its roles.
 //
 // Isolated (the default), a third-party plugin's module is imported only
-// inside its Worker: the flags and help come from a description the Worker
+// inside its process: the flags and help come from a description the process
 // sends as data (JSON Schemas), the params are validated there, and the
 // summary is computed there. Its top-level code never runs with this
 // process's permissions. With --no-isolation the plugin is imported here.
@@ -116,7 +116,7 @@ export async function openPlugin(
 
 /**
  * Describes a plugin for a command that runs no role of it (help, schema):
- * a built-in one in this process, any other in its Worker when isolated.
+ * a built-in one in this process, any other in a process of its own when isolated.
  */
 export async function describeOnly(
   registry: Registry,

@@ -34,7 +34,7 @@ export async function clientCommand(
     return EXIT.ok;
   }
   // Isolated, the flags, the params check and the summary all come from the
-  // plugin's Worker: its module is never imported into this process.
+  // plugin's process: its module is never imported into this process.
   await using plugin = await openPlugin(pluginName, args, pool);
   const { name, client: role } = plugin.described;
   if (!role) {
@@ -108,7 +108,7 @@ function withoutError(summary: string | undefined, error: string | undefined): s
 }
 
 // The run's result must reach the user even when the plugin's summary
-// cannot be had (it throws, or its Worker cannot load again after a timeout
+// cannot be had (it throws, or its process cannot load again after a timeout
 // ended the one that ran): then the generic line stands in.
 async function pluginSummary(
   plugin: { summary(outcome: Outcome): Promise<string | undefined> },

@@ -100,7 +100,7 @@ export async function exporterCommand(args: string[]): Promise<number> {
   // processes live for days, and V8 collects late while it has room.
   await using pool = new IsolationPool({
     maxIdlePerPlugin: 4,
-    rolesPerWorker: 8,
+    rolesPerProcess: 8,
     heapMiB: EXPORTER_PLUGIN_HEAP_MIB,
     trustFfi: (values["trust-ffi"] ?? []).map((manifest) => toSourceUrl(manifest).href),
   });

@@ -2,7 +2,7 @@
 // from what each plugin's roles declare (`outcome`, `stats`). This
 // repository's REFERENCE.md is its output for the built-in plugins
 // (`deno task reference`); `--check` says whether a file is up to date.
-// Isolated (the default), a third-party plugin declares from its own Worker.
+// Isolated (the default), a third-party plugin declares from its own process.
 import { writeStdoutSync } from "../_internal/stdout.ts";
 import { checkOutputPath, outputFileError, STDOUT_PATH } from "./_output_file.ts";
 import type { PluginDescription } from "../plugin/isolation.ts";

@@ -1,7 +1,7 @@
 // `wiretest schema`: print the JSON Schema of fixture files, built from the
 // params schema of every plugin (built-in and from --plugins manifests), for
 // editors (`# yaml-language-server: $schema=…`). Isolated (the default), each
-// third-party plugin describes itself from its own Worker: its module is
+// third-party plugin describes itself from its own process: its module is
 // never imported into this process (built-in ones are, see _load_plugin.ts).
 import { writeStdoutSync } from "../_internal/stdout.ts";
 import { checkOutputPath, outputFileError, STDOUT_PATH } from "./_output_file.ts";
@@ -28,8 +28,8 @@ Flags:
                         each in a Worker limited to its manifest's permissions
   -h, --help            this help`;
 
-// Plugins described at once (a Worker each): enough to overlap their start-up,
-// few enough that a long manifest does not start a Worker per entry at once.
+// Plugins described at once (a process each): enough to overlap their start-up,
+// few enough that a long manifest does not start a process per entry at once.
 const DESCRIBE_AT_ONCE = 4;
 
 export async function schemaCommand(args: string[]): Promise<number> {
@@ -72,7 +72,7 @@ export async function schemaCommand(args: string[]): Promise<number> {
 /** Options for {@linkcode fixtureSchemaFor}. */
 export interface FixtureSchemaOptions {
   /**
-   * Describe each third-party plugin in a Worker limited to its manifest
+   * Describe each third-party plugin in a process limited to its manifest
    * entry's permissions (default `true`); `false` imports every plugin into
    * this process.
    */

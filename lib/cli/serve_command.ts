@@ -34,7 +34,7 @@ export async function serveCommand(args: string[], help?: ServeHelp): Promise<nu
     console.log(await pluginMenu("serve", args));
     return EXIT.ok;
   }
-  // Isolated, the flags and the params check come from the plugin's Worker:
+  // Isolated, the flags and the params check come from the plugin's process:
   // its module is never imported into this process.
   await using plugin = await openPlugin(name, rest);
   const { server: role } = plugin.described;

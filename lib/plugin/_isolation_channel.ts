@@ -1,6 +1,6 @@
 // The host main thread's own connection to an isolated plugin's process:
 // requests go out and replies come in over a private Unix socket with no
-// thread in between (a Worker in between cost a wake-up of each thread per
+// thread in between (a process in between cost a wake-up of each thread per
 // message). The process is started, watched and heard on stdout/stderr by
 // the bridge Worker (_isolation_bridge.ts), which also answers `stats()`.
 import type * as Frames from "./_isolation_frames.ts";

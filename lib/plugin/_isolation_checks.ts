@@ -1,14 +1,14 @@
 // The checks a plugin module must pass against its manifest entry, for the
 // isolated runtime: the same as Registry.load's, without importing the
 // registry, whose manifest parsing (zod schemas, jsonc-parser, node:path)
-// would cost every Worker about 5 MiB it never uses.
+// would cost every process about 5 MiB it never uses.
 import { isPlugin } from "./define_plugin.ts";
 import type { ManifestEntry } from "./manifest.ts";
 import { type AnyPlugin, PLUGIN_API_VERSION } from "./types.ts";
 
 /**
  * An error shaped like `PluginLoadError` (name, message, `plugin`, `module`):
- * across the Worker boundary it is rebuilt as a real one.
+ * across the process boundary it is rebuilt as a real one.
  */
 export function loadFailure(entry: Pick<ManifestEntry, "name" | "module">, detail: string): Error {
   const error = new TypeError(

@@ -35,7 +35,7 @@ export interface BootConfig {
   socket: string;
   /**
    * The Unix socket the host's stats Worker listens on, for `stats()` alone;
-   * connected on the first `serve` (the host starts that Worker for it).
+   * connected on the first `serve` (the host starts that bridge Worker for it).
    */
   stats: string;
   /** Sent first, so the host knows the connection is its own process's. */

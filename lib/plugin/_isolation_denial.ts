@@ -1,5 +1,5 @@
-// Recognising a permission the Worker's grant did not cover (inside the
-// Worker), and saying so in terms of the manifest entry (in the parent).
+// Recognising a permission the process's grant did not cover (inside the
+// process), and saying so in terms of the manifest entry (in the parent).
 import type { OutcomeError } from "./types.ts";
 import type { PluginPermissions } from "./manifest.ts";
 import type { Denial } from "./_isolation_protocol.ts";
@@ -53,7 +53,7 @@ export function denialOf(error: unknown): Denial | undefined {
  * The runtime permission denial an outcome's error describes. Plugins turn
  * errors into plain data themselves (`describeError`), losing the cause, so
  * this reads the two wordings a runtime denial can have and asks the
- * Worker's permissions which grant was missing.
+ * process's permissions which grant was missing.
  */
 export function denialInOutcome(error: OutcomeError): Denial | undefined {
   if (error.name === "NotCapable" || REQUIRES.test(error.message)) return parse(error.message);
@@ -120,8 +120,8 @@ const DESCRIPTOR_KEY: Record<string, string> = {
 
 /**
  * The first permission an entry grants that this process does not have: a
- * Worker cannot be given more than its parent ("Can't escalate parent thread
- * permissions"), and naming the grant beats Deno's wording.
+ * plugin's process is given no more than this one has, and naming the grant
+ * beats Deno's wording.
  */
 export function missingInParent(permissions: PluginPermissions): Denial | undefined {
   for (const [name, key] of Object.entries(DESCRIPTOR_KEY)) {

@@ -1,5 +1,5 @@
 // What the CLI and editors need from a plugin module, as plain JSON data:
-// made where the plugin runs (its Worker, or in-process with --no-isolation),
+// made where the plugin runs (its process, or in-process with --no-isolation),
 // read back by a parent that trusts none of it.
 import type { JsonSchema } from "./json_schema.ts";
 import type { ManifestEntry } from "./manifest.ts";
@@ -42,7 +42,7 @@ export interface ClientRoleDescription extends RoleDescription {
 /**
  * A plugin as data: everything a command line, a listing or an editor needs
  * from its module, without its functions. JSON-serialisable, so it crosses
- * from an isolated plugin's Worker.
+ * from an isolated plugin's process.
  */
 export interface PluginDescription {
   /** The plugin's name. */
@@ -116,7 +116,7 @@ export function describePlugin(plugin: AnyPlugin): PluginDescription {
   return description;
 }
 
-// Declarations go through JSON too: what crosses from a Worker is data.
+// Declarations go through JSON too: what crosses from a process is data.
 function asData<T>(value: T): T {
   return JSON.parse(JSON.stringify(value));
 }
@@ -131,7 +131,7 @@ function role(
 }
 
 /**
- * Reads a description sent by a plugin's Worker, checking its shape: the
+ * Reads a description sent by a plugin's process, checking its shape: the
  * plugin's code wrote it, so it is data to check, not to trust.
  *
  * @throws {TypeError} When it is not a description of the entry's plugin.

@@ -1,6 +1,6 @@
 // Messages between an isolated plugin's process and the host's bridge, as
 // frames on a stream: a 4-byte big-endian length, then the message in V8's
-// structured-clone format (what postMessage between Workers used), so
+// structured-clone format (what postMessage used when plugins ran in Workers), so
 // NaN, undefined, Dates and typed arrays cross as they did. A message of
 // plain JSON values (most: a probe's params and outcome) goes as JSON text
 // instead, which both ends make and read in a fraction of the time and

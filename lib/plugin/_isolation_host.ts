@@ -110,7 +110,7 @@ const buildLoadError: ErrorBuilder = (data, cause) =>
     ? new PluginLoadError({ name: data.plugin, module: data.module }, "", { cause })
     : undefined;
 
-/** An error from a Worker, rebuilt as its type: the protocol's, and `PluginLoadError`. */
+/** An error from a process, rebuilt as its type: the protocol's, and `PluginLoadError`. */
 export function rebuild(data: ErrorData): Error {
   return rebuildError(data, buildLoadError);
 }
@@ -364,12 +364,12 @@ export class WorkerHandle {
   #services = new Set<number>();
   readonly ended: Promise<Error> = new Promise((resolve) => this.#ended = resolve);
 
-  /** `false` once the Worker is terminated or failed. */
+  /** `false` once the process is terminated or failed. */
   get alive(): boolean {
     return this.#failure === undefined;
   }
 
-  /** Sends a request; resolves when the Worker answers, rejects if it dies first. */
+  /** Sends a request; resolves when the process answers, rejects if it dies first. */
   call(request: DistributiveOmit<Request & { id: number }, "id">, sinks?: Sinks): {
     id: number;
     done: Promise<Done>;
@@ -417,10 +417,10 @@ export class WorkerHandle {
   }
 
   /**
-   * A service's `stats()`, read synchronously: the Worker writes them into a
+   * A service's `stats()`, read synchronously: the process writes them into a
    * shared buffer while this thread waits, up to `waitMs`.
    *
-   * @returns The stats, or `undefined` when the Worker did not answer in time.
+   * @returns The stats, or `undefined` when the process did not answer in time.
    * @throws {RangeError} When the stats are too large to pass.
    * @throws {Error} When the service's `stats()` threw.
    */
@@ -601,18 +601,18 @@ export class WorkerHandle {
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /**
- * Workers by plugin entry, and every Worker started through the pool. A
- * Worker takes up to `rolesPerWorker` roles of its entry at once (they share
+ * Plugin processes by plugin entry, and every process started through the pool. A
+ * process takes up to `rolesPerProcess` roles of its entry at once (they share
  * its permissions, so sharing does not widen any role's grant); a new one
- * starts only when every Worker of the entry is full. A Worker with no role
+ * starts only when every process of the entry is full. A process with no role
  * stays warm unless `maxIdle` others of its entry already are.
  */
 export class WorkerPool {
   readonly maxIdle: number;
-  readonly rolesPerWorker: number;
-  /** Workers taking roles, by entry. */
+  readonly rolesPerProcess: number;
+  /** Plugin processes taking roles, by entry. */
   #open = new Map<string, WorkerHandle[]>();
-  /** Roles each live Worker is running. */
+  /** Roles each live process is running. */
   #roles = new Map<WorkerHandle, number>();
   #live = new Set<WorkerHandle>();
   /** Processes told to end whose exit is not yet seen. */
@@ -621,21 +621,21 @@ export class WorkerPool {
 
   readonly options: ProcessOptions;
 
-  constructor(maxIdle: number, rolesPerWorker = 1, options: ProcessOptions = {}) {
+  constructor(maxIdle: number, rolesPerProcess = 1, options: ProcessOptions = {}) {
     this.maxIdle = maxIdle;
-    this.rolesPerWorker = rolesPerWorker;
+    this.rolesPerProcess = rolesPerProcess;
     this.options = options;
   }
 
-  /** Workers alive, busy or idle. */
+  /** Plugin processes alive, busy or idle. */
   get size(): number {
     return [...this.#live].filter((h) => h.alive).length;
   }
 
   /**
-   * The least busy Worker of the entry with room for a role, or a new one.
+   * The least busy process of the entry with room for a role, or a new one.
    * A `brief` role (a params check: one message, nothing kept) takes the
-   * least busy Worker even when full rather than start one.
+   * least busy process even when full rather than start one.
    */
   acquire(entry: ManifestEntry, brief = false): WorkerHandle {
     if (this.#closed) {
@@ -647,7 +647,7 @@ export class WorkerPool {
     let best: WorkerHandle | undefined;
     for (const handle of open) {
       const roles = this.#roles.get(handle)!;
-      if ((brief || roles < this.rolesPerWorker) && (!best || roles < this.#roles.get(best)!)) {
+      if ((brief || roles < this.rolesPerProcess) && (!best || roles < this.#roles.get(best)!)) {
         best = handle;
       }
     }
@@ -664,7 +664,7 @@ export class WorkerPool {
 
   /**
    * Takes a process started before the pool existed (the CLI's early
-   * start): it becomes the entry's idle Worker, as `warm()` would leave one.
+   * start): it becomes the entry's idle process, as `warm()` would leave one.
    */
   adopt(entry: ManifestEntry, started: Started): WorkerHandle {
     if (this.#closed) {
@@ -678,7 +678,7 @@ export class WorkerPool {
     return handle;
   }
 
-  /** A role finished cleanly: the Worker stays warm, unless enough others are. */
+  /** A role finished cleanly: the process stays warm, unless enough others are. */
   release(handle: WorkerHandle): void {
     const roles = this.#leave(handle);
     if (roles > 0) return;
@@ -692,8 +692,8 @@ export class WorkerPool {
   }
 
   /**
-   * A role ended badly (it hung, was cancelled before its Worker was ready,
-   * or its Worker died): the Worker takes no new role and ends with its last
+   * A role ended badly (it hung, was cancelled before its process was ready,
+   * or its process died): the process takes no new role and ends with its last
    * one, so the roles sharing it finish first (each within its own limits).
    */
   discard(handle: WorkerHandle, reason: Error): void {
@@ -702,7 +702,7 @@ export class WorkerPool {
     if (this.#leave(handle) === 0) this.#end(handle, reason);
   }
 
-  /** Ends every Worker, busy or idle; resolves when every process it started has exited. */
+  /** Ends every process, busy or idle; resolves when every process it started has exited. */
   close(): Promise<void> {
     this.#closed = true;
     for (const handle of this.#live) {
@@ -723,7 +723,7 @@ export class WorkerPool {
     void closed.then(() => this.#ending.delete(closed));
   }
 
-  /** One role fewer on the Worker; returns how many it still runs. */
+  /** One role fewer on the process; returns how many it still runs. */
   #leave(handle: WorkerHandle): number {
     const roles = Math.max(0, (this.#roles.get(handle) ?? 1) - 1);
     if (this.#roles.has(handle)) this.#roles.set(handle, roles);
@@ -740,7 +740,7 @@ export class WorkerPool {
     this.#forget(handle);
   }
 
-  /** Drops a Worker from the pool's books. */
+  /** Drops a process from the pool's books. */
   #forget(handle: WorkerHandle): void {
     this.#live.delete(handle);
     this.#roles.delete(handle);

@@ -1,4 +1,4 @@
-// Workers shared between roles (`rolesPerWorker`), and messages sent
+// processes shared between roles (`rolesPerProcess`), and messages sent
 // together in one turn.
 import assert from "node:assert/strict";
 import { formatAddress } from "../transport/address.ts";
@@ -22,45 +22,68 @@ function fixture(name: string): ManifestEntry {
   return entry;
 }
 
-Deno.test("IsolationPool() rejects a rolesPerWorker that is not a positive integer", () => {
-  for (const rolesPerWorker of [0, 1.5, -1, NaN]) {
-    assert.throws(() => new IsolationPool({ rolesPerWorker }), {
-      name: "RangeError",
-      message:
-        `Cannot create isolation pool: rolesPerWorker "${rolesPerWorker}" is not a positive integer`,
-    });
+Deno.test("IsolationPool() rejects a rolesPerProcess (or its deprecated rolesPerWorker) that is not a positive integer", () => {
+  for (const name of ["rolesPerProcess", "rolesPerWorker"] as const) {
+    for (const value of [0, 1.5, -1, NaN]) {
+      assert.throws(() => new IsolationPool({ [name]: value }), {
+        name: "RangeError",
+        message: `Cannot create isolation pool: ${name} "${value}" is not a positive integer`,
+      });
+    }
   }
+  assert.throws(() => new IsolationPool({ rolesPerProcess: 2, rolesPerWorker: 3 }), {
+    name: "RangeError",
+    message:
+      'Cannot create isolation pool: rolesPerProcess "2" and its deprecated alias rolesPerWorker "3" differ',
+  });
 });
 
-Deno.test("IsolationPool runs a service and a step in one Worker when rolesPerWorker is 2", async () => {
+for (const name of ["rolesPerProcess", "rolesPerWorker"] as const) {
+  Deno.test(`IsolationPool runs a service and a step in one process when ${name} is 2`, async () => {
+    const echo = builtinRegistry().get("echo");
+    await using pool = new IsolationPool({ [name]: 2 });
+    const service = await startIsolatedServer(echo, {}, { pool });
+    try {
+      const target = formatAddress(service.address);
+      const outcome = await runIsolatedClient(echo, { target, count: 3 }, { pool });
+      assert.equal(outcome.ok, true);
+      assert.equal(outcome.metrics.round_trips, 3);
+      assert.equal(pool.size, 1);
+    } finally {
+      await service.close();
+    }
+  });
+}
+
+Deno.test("IsolationPool starts a process per role by default", async () => {
   const echo = builtinRegistry().get("echo");
-  await using pool = new IsolationPool({ rolesPerWorker: 2 });
+  await using pool = new IsolationPool();
   const service = await startIsolatedServer(echo, {}, { pool });
   try {
     const target = formatAddress(service.address);
     const outcome = await runIsolatedClient(echo, { target, count: 3 }, { pool });
     assert.equal(outcome.ok, true);
     assert.equal(outcome.metrics.round_trips, 3);
-    assert.equal(pool.size, 1);
+    assert.equal(pool.size, 2);
   } finally {
     await service.close();
   }
 });
 
-Deno.test("IsolationPool starts a second Worker for roles beyond rolesPerWorker", async () => {
+Deno.test("IsolationPool starts a second process for roles beyond rolesPerProcess", async () => {
   const chatty = fixture("chatty");
-  await using pool = new IsolationPool({ rolesPerWorker: 2 });
+  await using pool = new IsolationPool({ rolesPerProcess: 2 });
   const services = [];
   for (let i = 0; i < 3; i++) services.push(await startIsolatedServer(chatty, {}, { pool }));
   assert.equal(pool.size, 2);
   for (const service of services) await service.close();
-  // Both stay warm: two idle Workers are within maxIdlePerPlugin's default.
+  // Both stay warm: two idle processes are within maxIdlePerPlugin's default.
   assert.equal(pool.size, 2);
 });
 
-Deno.test("IsolationPool checks params in a busy Worker rather than start one", async () => {
+Deno.test("IsolationPool checks params in a busy process rather than start one", async () => {
   const chatty = fixture("chatty");
-  await using pool = new IsolationPool({ rolesPerWorker: 1 });
+  await using pool = new IsolationPool({ rolesPerProcess: 1 });
   const service = await startIsolatedServer(chatty, {}, { pool });
   await Promise.all(
     Array.from({ length: 5 }, () => checkIsolatedParams(chatty, "client", { steps: 2 }, { pool })),
@@ -69,9 +92,9 @@ Deno.test("IsolationPool checks params in a busy Worker rather than start one", 
   await service.close();
 });
 
-Deno.test("a Worker shared with a role that hung ends only with its last role, taking no new one", async () => {
+Deno.test("a process shared with a role that hung ends only with its last role, taking no new one", async () => {
   const hang = fixture("hang");
-  await using pool = new IsolationPool({ rolesPerWorker: 2 });
+  await using pool = new IsolationPool({ rolesPerProcess: 2 });
   await pool.warm(hang);
   const short = runIsolatedClient(hang, { mode: "ignore" }, { timeout: 100, graceMs: 100, pool });
   const long = runIsolatedClient(hang, { mode: "ignore" }, { timeout: 1_500, graceMs: 100, pool });
@@ -80,18 +103,18 @@ Deno.test("a Worker shared with a role that hung ends only with its last role, t
   assert.match(first.error!.message, /did not stop within 100 ms after its deadline passed/);
   // The other role still runs in it, so it is still alive…
   assert.equal(pool.size, 1);
-  // …but it takes no new role: this check starts another Worker.
+  // …but it takes no new role: this check starts another process.
   await checkIsolatedParams(hang, "client", {}, { pool });
   assert.equal(pool.size, 2);
   const second = await long;
   assert.equal(second.error?.name, "TimeoutError");
-  // The hung Worker ended with its last role; the new one stays warm.
+  // The hung process ended with its last role; the new one stays warm.
   assert.equal(pool.size, 1);
 });
 
 Deno.test("a role whose params cannot be cloned fails alone when sent with others in one turn", async () => {
   const chatty = fixture("chatty");
-  await using pool = new IsolationPool({ rolesPerWorker: 4 });
+  await using pool = new IsolationPool({ rolesPerProcess: 4 });
   await pool.warm(chatty);
   const [good, bad, alsoGood] = await Promise.all([
     runIsolatedClient(chatty, { steps: 1 }, { pool }),

@@ -246,7 +246,7 @@ function missingFile(module: string): boolean {
   }
 }
 
-/** The identity of a Worker's configuration: a Worker serves only entries equal to its own. */
+/** The identity of a process's configuration: a process serves only entries equal to its own. */
 export function keyOf(entry: ManifestEntry): string {
   return JSON.stringify([
     entry.name,

@@ -15,7 +15,7 @@ import type { ManifestEntry } from "./manifest.ts";
 import type { Address, LogLevel, Outcome, Progress } from "./types.ts";
 import type { PluginDescription } from "./_isolation_describe.ts";
 
-/** A permission the Worker's grant did not cover, as Deno reported it. */
+/** A permission the process's grant did not cover, as Deno reported it. */
 export interface Denial {
   /** Deno's permission name: `"net"`, `"read"`, `"write"`, `"env"`, `"sys"`, `"run"`, `"ffi"`, `"import"`. */
   permission: string;
@@ -47,7 +47,7 @@ export interface ErrorData {
   cause?: ErrorData;
 }
 
-/** Parent → Worker. */
+/** Parent → plugin process. */
 export type Request =
   | { type: "init"; entry: ManifestEntry }
   | { type: "client"; id: number; input: unknown; deadline?: number }
@@ -214,9 +214,9 @@ export type ErrorBuilder = (data: ErrorData, cause: Error | undefined) => Error 
  * Rebuilds a typed error from {@linkcode serializeError}'s data: wiretest's
  * own errors, `ParamsError`, the built-in error types and `DOMException`s
  * come back as themselves, and so do the types `extra` builds (the parent
- * adds `PluginLoadError`, which the Worker does not import); anything else is
+ * adds `PluginLoadError`, which the process does not import); anything else is
  * an `Error` with the same name, message, code and primitive fields. The
- * message and the Worker's stack are kept exactly.
+ * message and the process's stack are kept exactly.
  */
 export function rebuildError(data: ErrorData, extra?: ErrorBuilder): Error {
   const cause = data.cause ? rebuildError(data.cause, extra) : undefined;

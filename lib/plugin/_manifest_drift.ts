@@ -10,7 +10,7 @@ import { descriptionLocation } from "./_field_locations.ts";
 /**
  * The manifest error for an entry whose `description` differs from its
  * plugin's, or `undefined` when they agree. `plugin` is the loaded plugin
- * (in process) or the description its Worker sent (isolated): both paths
+ * (in process) or the description its process sent (isolated): both paths
  * compare the same way.
  */
 export function descriptionDrift(

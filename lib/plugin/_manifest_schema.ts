@@ -72,7 +72,7 @@ const permissions = z.strictObject({
     'false, or ["libc"]: load the C library (its real path on this system) through FFI, which escapes every other permission; only built-in plugins get it unless their manifest is trusted for it.',
   ),
 }).describe(
-  "Deno permissions the plugin runs with (in a Worker); anything not listed is denied.",
+  "Deno permissions the plugin runs with (in a process of its own); anything not listed is denied.",
 );
 
 /** Checks a `module` value; returns what is wrong, or `undefined`. */

@@ -102,28 +102,36 @@ export {
   type RoleDescription,
 } from "./_isolation_describe.ts";
 
-/** How long a cancelled plugin may take to stop before its Worker is terminated, by default. */
+/** How long a cancelled plugin may take to stop before its process is terminated, by default. */
 export const DEFAULT_GRACE_MS = 2_000;
 
-// How long `stats()` waits for a busy Worker before answering with the last
-// stats it read; the Worker answers between its tasks, normally at once.
+// How long `stats()` waits for a busy process before answering with the last
+// stats it read; the process answers between its tasks, normally at once.
 const STATS_WAIT_MS = 1_000;
 
 /** Options for an {@linkcode IsolationPool}. */
 export interface IsolationPoolOptions {
   /**
-   * Idle Workers kept per plugin entry (default 2). More are terminated when
-   * their role ends. `0` keeps none, so every role starts a Worker.
+   * Idle processes kept per plugin entry (default 2). More are terminated when
+   * their role ends. `0` keeps none, so every role starts a process.
    */
   maxIdlePerPlugin?: number;
   /**
-   * Roles of the same plugin entry one Worker runs at once (default 1). A
-   * Worker costs tens of milliseconds of CPU and tens of MiB to start, so a
-   * run with many roles at once shares few Workers between them; the roles
-   * sharing a Worker have the same permissions, but share its event loop: a
-   * plugin that blocks it slows the others, and a Worker that must be
-   * terminated ends once every role sharing it has ended (each within its
+   * Roles of the same plugin entry one plugin process runs at once (default
+   * 1). A process costs tens of milliseconds of CPU and tens of MiB to start,
+   * so a run with many roles at once shares few processes between them; the
+   * roles sharing a process have the same permissions, but share its event
+   * loop: a plugin that blocks it slows the others, and a process that must
+   * be terminated ends once every role sharing it has ended (each within its
    * own limits).
+   */
+  rolesPerProcess?: number;
+  /**
+   * The former name of {@linkcode IsolationPoolOptions.rolesPerProcess}
+   * (each plugin runs in a process of its own, not a Worker); taken when
+   * `rolesPerProcess` is absent.
+   *
+   * @deprecated Use `rolesPerProcess`.
    */
   rolesPerWorker?: number;
   /**
@@ -154,15 +162,16 @@ export interface IsolationPoolOptions {
 const pools = new WeakMap<IsolationPool, WorkerPool>();
 
 /**
- * Workers kept warm by plugin entry for the roles of one run, so each step
- * pays for a message, not for starting a Worker and importing the plugin.
- * By default two roles running at the same time get two Workers, and a role
- * that had to be terminated takes its Worker with it; with `rolesPerWorker`
- * above 1 they share one, which then takes no new role and ends with the
+ * Plugin processes (one Deno subprocess per plugin, limited to its manifest
+ * entry's permissions) kept warm by plugin entry for the roles of one run, so
+ * each step pays for a message, not for starting a process and importing the
+ * plugin. By default two roles running at the same time get two processes,
+ * and a role that had to be terminated takes its process with it; with
+ * `rolesPerProcess` above 1 they share one, which then takes no new role and ends with the
  * last role it runs. Close the pool when the run ends: it terminates every
- * Worker, stopping services still running.
+ * process, stopping services still running.
  *
- * @example Warming a Worker before the first step
+ * @example Warming a process before the first step
  * ```ts
  * import { builtinRegistry } from "@wiretest/wiretest/host";
  * import { IsolationPool } from "@wiretest/wiretest/host";
@@ -172,14 +181,25 @@ const pools = new WeakMap<IsolationPool, WorkerPool>();
  * await pool.warm(builtinRegistry().get("udp-ping"));
  * assert.equal(pool.size, 1);
  * ```
+ *
+ * @example Sharing one process between roles
+ * ```ts
+ * import { IsolationPool } from "@wiretest/wiretest/host";
+ * import assert from "node:assert/strict";
+ *
+ * await using pool = new IsolationPool({ rolesPerProcess: 4 });
+ * assert.equal(pool.size, 0); // processes start when roles need them
+ * assert.throws(() => new IsolationPool({ rolesPerProcess: 0 }), RangeError);
+ * ```
  */
 export class IsolationPool implements AsyncDisposable {
   /**
-   * Creates an empty pool; Workers start when roles need them.
+   * Creates an empty pool; processes start when roles need them.
    *
-   * @param options How many idle Workers to keep per plugin, how many roles each runs at once.
+   * @param options How many idle processes to keep per plugin, how many roles each runs at once.
    * @throws {RangeError} When `maxIdlePerPlugin` is not a non-negative integer,
-   * or `rolesPerWorker` not a positive one.
+   * `rolesPerProcess` (or the deprecated `rolesPerWorker`) not a positive
+   * one, or both given and different.
    */
   constructor(options: IsolationPoolOptions = {}) {
     const maxIdle = options.maxIdlePerPlugin ?? 2;
@@ -188,10 +208,19 @@ export class IsolationPool implements AsyncDisposable {
         `Cannot create isolation pool: maxIdlePerPlugin "${maxIdle}" is not a non-negative integer`,
       );
     }
-    const rolesPerWorker = options.rolesPerWorker ?? 1;
-    if (!Number.isInteger(rolesPerWorker) || rolesPerWorker < 1) {
+    const { rolesPerProcess: perProcess, rolesPerWorker: perWorker } = options;
+    if (perProcess !== undefined && perWorker !== undefined && perProcess !== perWorker) {
       throw new RangeError(
-        `Cannot create isolation pool: rolesPerWorker "${rolesPerWorker}" is not a positive integer`,
+        `Cannot create isolation pool: rolesPerProcess "${perProcess}" and its deprecated alias rolesPerWorker "${perWorker}" differ`,
+      );
+    }
+    const rolesPerProcess = perProcess ?? perWorker ?? 1;
+    if (!Number.isInteger(rolesPerProcess) || rolesPerProcess < 1) {
+      const name = perProcess === undefined && perWorker !== undefined
+        ? "rolesPerWorker"
+        : "rolesPerProcess";
+      throw new RangeError(
+        `Cannot create isolation pool: ${name} "${rolesPerProcess}" is not a positive integer`,
       );
     }
     const memoryMiB = options.memoryMiB ?? DEFAULT_MEMORY_MIB;
@@ -208,7 +237,7 @@ export class IsolationPool implements AsyncDisposable {
     }
     pools.set(
       this,
-      new WorkerPool(maxIdle, rolesPerWorker, {
+      new WorkerPool(maxIdle, rolesPerProcess, {
         memoryMiB,
         heapMiB,
         trustFfi: options.trustFfi ?? [],
@@ -216,18 +245,18 @@ export class IsolationPool implements AsyncDisposable {
     );
   }
 
-  /** Workers alive, busy or idle. */
+  /** Plugin processes alive, busy or idle. */
   get size(): number {
     return inner(this).size;
   }
 
   /**
-   * Starts a Worker for a plugin (unless one has room for a role) and waits until its
+   * Starts a process for a plugin (unless one has room for a role) and waits until its
    * module is imported and checked, so the first role does not pay for it
    * and a broken plugin is reported early.
    *
    * @param entry The plugin's manifest entry.
-   * @returns When the Worker is ready and idle in the pool.
+   * @returns When the process is ready and idle in the pool.
    * @throws {PluginLoadError} When the module is missing, fails to import,
    * does not match its entry, or the entry grants more than this process has.
    */
@@ -244,7 +273,7 @@ export class IsolationPool implements AsyncDisposable {
   }
 
   /**
-   * Terminates every Worker. Roles still running end with an error;
+   * Terminates every process. Roles still running end with an error;
    * services still running stop at once. Idempotent.
    *
    * @returns When every process the pool started has exited.
@@ -274,11 +303,11 @@ export function adoptStarted(pool: IsolationPool, entry: ManifestEntry, started:
 
 /** Options shared by the isolated runners. */
 export interface IsolationOptions {
-  /** Reuse warm Workers from this pool (default: a Worker for this role alone). */
+  /** Reuse warm processes from this pool (default: a process for this role alone). */
   pool?: IsolationPool;
   /**
    * Milliseconds a plugin may take to stop after it is cancelled, its
-   * deadline passes, or its service is closed, before its Worker is
+   * deadline passes, or its service is closed, before its process is
    * terminated (default {@linkcode DEFAULT_GRACE_MS}).
    */
   graceMs?: number;
@@ -292,17 +321,17 @@ export type IsolatedServerOptions = Omit<RunOptions, "timeout" | "deadline"> & I
 
 /**
  * Options for {@linkcode checkIsolatedParams}, {@linkcode describeIsolatedPlugin}
- * and {@linkcode summarizeIsolatedOutcome}: one message to a plugin's Worker.
+ * and {@linkcode summarizeIsolatedOutcome}: one message to a plugin's process.
  */
 export interface CheckIsolatedParamsOptions {
-  /** Reuse a warm Worker from this pool. */
+  /** Reuse a warm process from this pool. */
   pool?: IsolationPool;
-  /** Stops waiting for the Worker to start. */
+  /** Stops waiting for the process to start. */
   signal?: AbortSignal;
 }
 
 /**
- * Runs a plugin's client role in a Worker limited to its manifest entry's
+ * Runs a plugin's client role in a process limited to its manifest entry's
  * permissions. Like `runClient`, a failed exchange does not throw: it comes
  * back as `ok: false` with `error` set; so does a permission the entry does
  * not grant (a {@linkcode PluginPermissionError}'s name and message) and a
@@ -355,7 +384,7 @@ export async function runIsolatedClient(
         lease.handle.send({ type: "abort", job: id, reason: serializeError(ctx.signal.reason) });
       });
     } catch (error) {
-      // The Worker died mid-run (its pool closed, or it crashed): an outcome, not a throw.
+      // The process died mid-run (its pool closed, or it crashed): an outcome, not a throw.
       return failed(describeError(error));
     }
     if (reply === HUNG) {
@@ -465,11 +494,11 @@ export async function runIsolatedLoad(
 }
 
 /**
- * Starts a plugin's server role in a Worker limited to its manifest entry's
+ * Starts a plugin's server role in a process limited to its manifest entry's
  * permissions, and returns a {@linkcode Service} that stands for it:
  * `address` is where it listens, `stats()` reads the service's counters from
- * the Worker (synchronously, as the contract wants), and `close()` stops the
- * service and releases its Worker, terminating it when the service does not
+ * the process (synchronously, as the contract wants), and `close()` stops the
+ * service and releases its process, terminating it when the service does not
  * close within `graceMs`. Aborting `options.signal` closes the service.
  *
  * @param entry The plugin's manifest entry (from `Registry.get`).
@@ -482,7 +511,7 @@ export async function runIsolatedLoad(
  * @throws {PluginLoadError} When the plugin's module cannot be imported or
  * does not match its entry, or the entry grants more than this process has.
  *
- * @example Reading a service's stats across the Worker boundary
+ * @example Reading a service's stats across the process boundary
  * ```ts
  * import { builtinRegistry } from "@wiretest/wiretest/host";
  * import { runIsolatedClient, startIsolatedServer } from "./isolation.ts";
@@ -533,14 +562,14 @@ export async function startIsolatedServer(
     service = isolatedService(entry, lease, id, reply, graceMs, signal, abort, sinks.log);
     return service;
   } catch (error) {
-    // Ends a Worker that never started or hung; a released one is not ended twice.
+    // Ends a process that never started or hung; a released one is not ended twice.
     if (!service) await lease.end(error instanceof Error ? error : new Error(String(error)));
     throw error;
   }
 }
 
 /**
- * Validates params for a role inside the plugin's Worker, so the plugin's
+ * Validates params for a role inside the plugin's process, so the plugin's
  * module is never imported into this process. Resolves when they are valid.
  *
  * @param entry The plugin's manifest entry.
@@ -576,10 +605,10 @@ export async function checkIsolatedParams(
 }
 
 /**
- * Describes a plugin from inside its Worker: its name, version, description
+ * Describes a plugin from inside its process: its name, version, description
  * and, per role, the JSON Schema of its params and its positionals — what a
  * command line needs to build flags and help, as plain data. The plugin's
- * module is imported only in the Worker, so its top-level code runs with its
+ * module is imported only in the process, so its top-level code runs with its
  * manifest entry's permissions, never this process's.
  *
  * @param entry The plugin's manifest entry.
@@ -587,11 +616,11 @@ export async function checkIsolatedParams(
  * @returns The description, checked against the entry (name, roles, description).
  * @throws {PluginLoadError} When the plugin cannot be loaded, e.g. its
  * top-level code needs a permission its entry does not grant.
- * @throws {TypeError} When the Worker's answer is not a description of the entry's plugin.
+ * @throws {TypeError} When the process's answer is not a description of the entry's plugin.
  * @throws {ManifestError} When the entry's `description` differs from the
  * plugin's (located at the manifest's field), as when loading it in process.
  *
- * @example Flags for a built-in plugin, read in its Worker
+ * @example Flags for a built-in plugin, read in its process
  * ```ts
  * import { builtinRegistry } from "@wiretest/wiretest/host";
  * import { describeIsolatedPlugin } from "./isolation.ts";
@@ -622,12 +651,12 @@ export async function describeIsolatedPlugin(
 }
 
 /**
- * The client role's `summary(outcome)`, computed in the plugin's Worker:
+ * The client role's `summary(outcome)`, computed in the plugin's process:
  * the lines a command line prints for people after an isolated run.
  *
  * @param entry The plugin's manifest entry.
  * @param outcome The outcome to summarise (from {@linkcode runIsolatedClient}).
- * @param options Pool (reuse the Worker that ran the role) and signal.
+ * @param options Pool (reuse the process that ran the role) and signal.
  * @returns The summary, or `undefined` when the role has none.
  * @throws {TypeError} When the entry has no client role.
  * @throws {Error} What the plugin's `summary` threw, rebuilt.
@@ -660,7 +689,7 @@ export async function summarizeIsolatedOutcome(
   return typeof summary === "string" ? summary : undefined;
 }
 
-/** One request and its answer, on a Worker that may be busy with roles (a brief lease). */
+/** One request and its answer, on a process that may be busy with roles (a brief lease). */
 async function ask(
   entry: ManifestEntry,
   request: DistributiveOmit<Extract<Request, { type: "check" | "describe" | "summary" }>, "id">,
@@ -693,11 +722,11 @@ const ABORTED = AbortSignal.abort();
 interface Lease {
   readonly handle: WorkerHandle;
   /**
-   * The role is over: keep the Worker warm if it ended cleanly, else end it.
+   * The role is over: keep the process warm if it ended cleanly, else end it.
    * Resolves when a process of its own (no pool) has exited.
    */
   done(clean: boolean): Promise<void>;
-  /** Ends the Worker now; resolves as `done` does. */
+  /** Ends the process now; resolves as `done` does. */
   end(reason: Error): Promise<void>;
 }
 
@@ -737,7 +766,7 @@ function graceOf(options: IsolationOptions): number {
   return graceMs;
 }
 
-/** Waits for the Worker to be ready; `false` when the signal aborts first. */
+/** Waits for the process to be ready; `false` when the signal aborts first. */
 function untilReady(handle: WorkerHandle, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false);
   return new Promise<boolean>((resolve, reject) => {
@@ -750,7 +779,7 @@ function untilReady(handle: WorkerHandle, signal: AbortSignal): Promise<boolean>
 }
 
 /**
- * Waits for a reply. When the signal aborts, `onAbort` tells the Worker and a
+ * Waits for a reply. When the signal aborts, `onAbort` tells the process and a
  * grace period starts; if it passes first, the result is {@linkcode HUNG}.
  */
 function settle(
@@ -797,7 +826,7 @@ function isolatedService(
       // An aborted signal starts the grace period at once: close may take graceMs, no more.
       answer = await settle(handle.call({ type: "close", service: id }).done, graceMs, ABORTED);
     } catch {
-      // The Worker is gone already (its pool closed): its sockets went with it.
+      // The process is gone already (its pool closed): its sockets went with it.
       await lease.done(false);
       return;
     }

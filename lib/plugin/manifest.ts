@@ -34,7 +34,8 @@
  *   it is loaded, not when the manifest is read, so one stale entry does not
  *   hide the others.
  * - `permissions` uses Deno's permission vocabulary, as a Worker's
- *   `deno.permissions` takes it: `net`, `read`, `write`, `env` and `sys` are
+ *   `deno.permissions` takes it (the plugin's process gets the matching
+ *   `--allow-*` flags): `net`, `read`, `write`, `env` and `sys` are
  *   `true` (all), a list (only these) or `false`; `run` may only be `false`,
  *   `ffi` `false` or `["libc"]` (the C library, wherever it is on the system;
  *   granted only to built-in plugins or a manifest trusted for it). Anything not listed is denied. Write `{}` for a plugin that
@@ -75,8 +76,9 @@ export { ManifestError, type ManifestIssue };
 export type PluginRoleName = "server" | "client";
 
 /**
- * The Deno permissions a plugin runs with, in the vocabulary of a Worker's
- * `deno.permissions` (all but `ffi` can be passed there as they are): `true`
+ * The Deno permissions a plugin's process runs with, in the vocabulary of a
+ * Worker's `deno.permissions` (all but `ffi` can be passed there as they
+ * are; the process gets the matching `--allow-*` flags): `true`
  * grants all, a list grants only those hosts, paths, variable or API names,
  * `false` or a missing key grants none.
  */

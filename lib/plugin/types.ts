@@ -34,7 +34,7 @@ export interface Progress {
 
 /**
  * What a plugin role receives besides its params. There are no globals:
- * everything a plugin may use comes through here, so it can run in a Worker.
+ * everything a plugin may use comes through here, so it can run in a process.
  */
 export interface Context {
   /** Aborts when the run is cancelled or its deadline passes. */

@@ -185,17 +185,17 @@ export async function runFixtures(options: RunFixturesOptions = {}): Promise<Run
   if (runManifests.length > 0) registry = await registry.withManifests(...runManifests);
   const trust = [...(options.plugins ?? []), ...(options.trust ?? [])].map((p) => new URL(p, cwd));
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
-  // Workers stay warm from fixture to fixture, and all end with the run.
-  // Starting a Worker per role would cost more than the roles (a third of a
+  // Plugin processes stay warm from fixture to fixture, and all end with the run.
+  // Starting a process per role would cost more than the roles (a third of a
   // second of CPU and tens of MiB each): the roles running at once, about
-  // two per fixture (a service and a step), share one Worker per spare core.
+  // two per fixture (a service and a step), share one process per spare core.
   const cores = Math.max(1, (navigator.hardwareConcurrency ?? 2) - 1);
   // Every fixture's WIRETEST_TMP is made here: the one folder plugins may write.
   using tmp = runTempFolder();
   const allowFiles = options.allowFiles ?? [];
   await using pool = options.executor === undefined && options.isolation !== false
     ? new IsolationPool({
-      rolesPerWorker: Math.ceil((2 * concurrency) / cores),
+      rolesPerProcess: Math.ceil((2 * concurrency) / cores),
       memoryMiB: options.pluginMemoryMiB,
       trustFfi: (options.trustFfi ?? []).map((m) => toSourceUrl(m).href),
     })
@@ -211,7 +211,7 @@ export async function runFixtures(options: RunFixturesOptions = {}): Promise<Run
     ? parseFilter(options.filter)
     : options.filter ?? (() => true);
   // Prepared as many at a time as run at a time: reading files and checking
-  // params (a message to a Worker when isolated) overlap, and the order stays.
+  // params (a message to a process when isolated) overlap, and the order stays.
   const prepared = await inOrder(
     files,
     concurrency,

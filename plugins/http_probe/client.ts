@@ -671,8 +671,8 @@ function firstFacts(fetched: Fetched, digest: BodyDigest): Record<string, unknow
 }
 
 // Fields are parsed into a null-prototype object; a fact is a plain one
-// (own keys only, "__proto__" included), as it is after crossing a Worker
-// boundary, so in-process and isolated runs compare the same.
+// (own keys only, "__proto__" included), as it is after crossing from a plugin's
+// process, so in-process and isolated runs compare the same.
 function asFact(fields: HeaderFields): HeaderFields {
   return Object.fromEntries(Object.entries(fields));
 }
