@@ -42,6 +42,13 @@ const ROUNDS = 25;
 // handshake in connect, milliseconds as seconds) is off by far more.
 const RELATIVE_TOLERANCE = 0.2;
 const ABSOLUTE_TOLERANCE_S = 0.25e-3;
+// The TLS handshake is the one phase two different stacks do: rustls (in
+// Deno) needs less CPU than Go's crypto/tls, so wiretest's tls median runs
+// 0.65-0.85x blackbox's (BENCHMARKS, "https: which TLS client times the
+// phases"), once 0.63 vs 0.96 ms on a loaded machine. Below, it may be down
+// to half of blackbox's; a tls phase that left the handshake out would be
+// near zero, and above it has the same bound as every phase.
+const TLS_LOWER_RATIO = 0.5;
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
@@ -154,7 +161,10 @@ Deno.test({
         const ours = median(phases.wiretest.get(phase)!);
         const theirs = median(phases.blackbox.get(phase)!);
         const allowed = Math.max(RELATIVE_TOLERANCE * theirs, ABSOLUTE_TOLERANCE_S);
-        return Math.abs(ours - theirs) <= allowed ? [] : [
+        const lowest = phase === "tls"
+          ? Math.min(TLS_LOWER_RATIO * theirs, theirs - allowed)
+          : theirs - allowed;
+        return ours >= lowest && ours <= theirs + allowed ? [] : [
           `${phase} median ${(ours * 1000).toFixed(3)} ms, blackbox ${
             (theirs * 1000).toFixed(3)
           } ms, more than ${(allowed * 1000).toFixed(3)} ms apart`,
