@@ -258,10 +258,17 @@ export function outcomeMetrics(
   }
   return [...families].map(([name, f]) => ({
     name,
-    help: f.help.replace(/\s+/g, " "),
+    help: shortHelp(f.help),
     type: f.quantiles ? "summary" as const : "gauge" as const,
     samples: f.samples,
   }));
+}
+
+/** Characters of a family's HELP at most: a plugin's descriptions are unbounded. */
+const HELP_CHARS = 512;
+function shortHelp(help: string): string {
+  const one = help.replace(/\s+/g, " ");
+  return one.length <= HELP_CHARS ? one : `${one.slice(0, HELP_CHARS - 1)}…`;
 }
 
 // Without labels of the caller's, a sample's set is one of a few frozen

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { baseUnitMetric, probeMetrics } from "./probe_metrics.ts";
+import { baseUnitMetric, outcomeMetrics, probeMetrics } from "./probe_metrics.ts";
 import { probeTimeoutSeconds } from "./server.ts";
 
 Deno.test("baseUnitMetric() converts units to Prometheus base units", () => {
@@ -181,4 +181,14 @@ Deno.test("probeMetrics() writes http-probe's metrics that a blackbox family car
     "probe_echo_status",
     "probe_echo_redirects",
   ]);
+});
+
+Deno.test("outcomeMetrics() keeps a plugin's HELP to 512 characters, however long its description", () => {
+  const [family] = outcomeMetrics(
+    "probe_x_",
+    { ok: true, metrics: { hops: 3 }, facts: {} },
+    [{ name: "hops", unit: "count", description: `Hops\n${"h".repeat(100_000)}` }],
+  );
+  assert.equal(family.help.length, 512);
+  assert.match(family.help, /^Hops h+…$/);
 });
