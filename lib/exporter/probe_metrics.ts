@@ -265,7 +265,7 @@ export function outcomeMetrics(
 }
 
 /** Characters of a family's HELP at most: a plugin's descriptions are unbounded. */
-const HELP_CHARS = 512;
+const HELP_CHARS = 1024;
 function shortHelp(help: string): string {
   const one = help.replace(/\s+/g, " ");
   return one.length <= HELP_CHARS ? one : `${one.slice(0, HELP_CHARS - 1)}…`;

@@ -183,12 +183,12 @@ Deno.test("probeMetrics() writes http-probe's metrics that a blackbox family car
   ]);
 });
 
-Deno.test("outcomeMetrics() keeps a plugin's HELP to 512 characters, however long its description", () => {
+Deno.test("outcomeMetrics() keeps a plugin's HELP to 1024 characters, however long its description", () => {
   const [family] = outcomeMetrics(
     "probe_x_",
     { ok: true, metrics: { hops: 3 }, facts: {} },
     [{ name: "hops", unit: "count", description: `Hops\n${"h".repeat(100_000)}` }],
   );
-  assert.equal(family.help.length, 512);
+  assert.equal(family.help.length, 1024);
   assert.match(family.help, /^Hops h+…$/);
 });
