@@ -12,6 +12,8 @@ Deno.test("earlyPool() starts nothing when the command may not run the built-in 
       ["http-probe", ["--plugins", "extra.json", "http://127.0.0.1/"]],
       ["http-probe", ["--plugins=extra.json", "http://127.0.0.1/"]],
       ["http-probe", ["--help"]],
+      ["http-probe", ["-h"]],
+      ["http-probe", ["http://127.0.0.1/", "-h"]],
       ["http-probe", ["--plugin-memory-mib", "1"]],
     ] as const
   ) {

@@ -133,7 +133,8 @@ export function parseFlags(
 ): { params: Record<string, unknown>; common: Record<string, string | boolean> } {
   const options: Options = {
     json: { type: "boolean" },
-    help: { type: "boolean" },
+    // `-h` too, as every other command takes it.
+    help: { type: "boolean", short: "h" },
     debug: { type: "boolean" },
     plugins: { type: "string", multiple: true },
     "no-isolation": { type: "boolean" },
@@ -189,7 +190,7 @@ export function parseFlags(
   return { params, common };
 }
 
-type Options = Record<string, { type: "string" | "boolean"; multiple?: boolean }>;
+type Options = Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }>;
 
 /**
  * Refuses, before parsing, what node:util would word badly: an unknown flag

@@ -24,9 +24,10 @@ export function pluginMemoryIn(args: readonly string[]): number | undefined {
   return raw === undefined ? undefined : parsePluginMemory(raw);
 }
 
-/** Whether `--help` comes before any `--`. */
+/** Whether `--help` (or `-h`) comes before any `--`. */
 export function helpIn(args: readonly string[]): boolean {
-  return beforeEnd(args).includes("--help");
+  const flags = beforeEnd(args);
+  return flags.includes("--help") || flags.includes("-h");
 }
 
 function beforeEnd(args: readonly string[]): readonly string[] {

@@ -54,10 +54,14 @@ export async function clientCommand(
     );
     return EXIT.ok;
   }
-  // Params are checked (where the plugin runs) before anything starts.
-  await using prepared = await plugin.executor.prepare(name, "client", params).catch((error) => {
+  // Params are checked where the plugin runs, with the run (`lazy`): its
+  // process validates them before the role starts, as a separate check
+  // would, without a round trip first. A ParamsError then rejects `run`.
+  const named = (error: unknown) => {
     throw namedByFlags(error, `plugin "${name}" (client)`, specs, positionals);
-  });
+  };
+  await using prepared = await plugin.executor.prepare(name, "client", params, { lazy: true })
+    .catch(named);
   const debug = common.debug === true;
   const controller = new AbortController();
   const onSignal = () => controller.abort(new DOMException("Interrupted", "AbortError"));
@@ -74,7 +78,7 @@ export async function clientCommand(
       },
       progress: (p: Progress) => progress.update(p),
     };
-    outcome = await prepared.run(options);
+    outcome = await prepared.run(options).catch(named);
   } finally {
     progress.stop();
     Deno.removeSignalListener("SIGINT", onSignal);
