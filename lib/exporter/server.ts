@@ -192,7 +192,14 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     const client = () =>
       prepared.get(
         JSON.stringify([moduleName, params]),
-        () => options.executor.prepare(module.plugin, "client", params),
+        // Bounded by this scrape's deadline: a plugin's process stuck in
+        // its params check is then killed, and the next scrape gets a fresh one.
+        () =>
+          boundedPrepare(
+            (signal) => options.executor.prepare(module.plugin, "client", params, { signal }),
+            deadline - Date.now(),
+            new DOMException("The probe's timeout passed", "TimeoutError"),
+          ),
       );
     const task = runProbe(client, deadline, limit, note, counters, request.signal);
     running.add(task);
@@ -398,6 +405,17 @@ async function declarations(
   }
 }
 
+/** `prepare` with a signal that aborts with `reason` after `ms`, its timer cleared once settled. */
+function boundedPrepare(
+  prepare: (signal: AbortSignal) => Promise<PreparedClient>,
+  ms: number,
+  reason: DOMException,
+): Promise<PreparedClient> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(reason), Math.max(0, ms));
+  return prepare(controller.signal).finally(() => clearTimeout(timer));
+}
+
 async function runProbe(
   client: () => Promise<PreparedClient>,
   deadline: number,
@@ -504,10 +522,15 @@ async function loadConfig(options: ExporterOptions): Promise<ExporterConfig> {
     try {
       // The target comes with each scrape: check everything else now.
       const sample = module.targetParam === "url" ? "http://127.0.0.1/" : "127.0.0.1:1";
-      const prepared = options.executor.prepare(module.plugin, "client", {
-        ...module.with,
-        [module.targetParam]: sample,
-      });
+      const prepared = boundedPrepare(
+        (signal) =>
+          options.executor.prepare(module.plugin, "client", {
+            ...module.with,
+            [module.targetParam]: sample,
+          }, { signal }),
+        CHECK_MS,
+        new DOMException("The params check's time passed", "TimeoutError"),
+      );
       // A plugin's process that hangs must not hold the start or a reload.
       let timer: ReturnType<typeof setTimeout> | undefined;
       const client = await Promise.race([

@@ -247,6 +247,9 @@ function handle(plugin: AnyPlugin, request: Request): void {
     case "abort":
       jobs.get(request.job)?.abort(rebuildError(request.reason));
       break;
+    case "ping":
+      done(plugin, request.id, {});
+      break;
     case "stats":
       writeStats(request);
       break;

@@ -702,6 +702,16 @@ export class WorkerPool {
     if (this.#leave(handle) === 0) this.#end(handle, reason);
   }
 
+  /**
+   * A process stopped answering (a role outlasted its deadline by the grace
+   * period): it is killed now, whatever other roles it runs (stuck behind
+   * the same event loop, they would only wait for their own deadlines), and
+   * the next role of its entry gets a fresh process.
+   */
+  kill(handle: WorkerHandle, reason: Error): void {
+    this.#end(handle, reason);
+  }
+
   /** Ends every process, busy or idle; resolves when every process it started has exited. */
   close(): Promise<void> {
     this.#closed = true;

@@ -57,6 +57,8 @@ export type Request =
   | { type: "describe"; id: number }
   | { type: "summary"; id: number; outcome: Outcome }
   | { type: "close"; id: number; service: number }
+  // Answered at once: a process that cannot is stuck (a busy loop).
+  | { type: "ping"; id: number }
   | { type: "abort"; job: number; reason: ErrorData }
   | { type: "stats"; service: number; seq: number }
   | { type: "batch"; messages: Request[] };

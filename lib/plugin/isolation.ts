@@ -105,6 +105,16 @@ export {
 /** How long a cancelled plugin may take to stop before its process is terminated, by default. */
 export const DEFAULT_GRACE_MS = 2_000;
 
+// How long a brief request (a params check, a description, a summary: plain
+// computation in a process already started) may take when its caller sets
+// no earlier bound; DEFAULT_GRACE_MS later, its process is killed as stuck.
+const BRIEF_MS = 10_000;
+// The load engine's graceful stop when none is given (lib/load/run_load.ts),
+// and the slack a load run gets beyond its plan's end (the engine's import
+// in the process, the report) before its process counts as stuck.
+const LOAD_GRACEFUL_STOP_MS = 5_000;
+const LOAD_SLACK_MS = 10_000;
+
 // How long `stats()` waits for a busy process before answering with the last
 // stats it read; the process answers between its tasks, normally at once.
 const STATS_WAIT_MS = 1_000;
@@ -123,7 +133,8 @@ export interface IsolationPoolOptions {
    * roles sharing a process have the same permissions, but share its event
    * loop: a plugin that blocks it slows the others, and a process that must
    * be terminated ends once every role sharing it has ended (each within its
-   * own limits).
+   * own limits), unless it answers nothing at all (a busy loop): then it is
+   * killed at once, and its roles fail.
    */
   rolesPerProcess?: number;
   /**
@@ -378,18 +389,18 @@ export async function runIsolatedClient(
     const sinks: Sinks = { log: ctx.log, progress: ctx.progress };
     const request = { type: "client", input, deadline: ctx.deadline } as const;
     const { id, done } = lease.handle.call(request, sinks);
-    let reply: Done | typeof HUNG;
+    let reply: Done | Hung;
     try {
-      reply = await settle(done, graceMs, ctx.signal, () => {
+      reply = await settle(lease.handle, done, graceMs, ctx.signal, () => {
         lease.handle.send({ type: "abort", job: id, reason: serializeError(ctx.signal.reason) });
       });
     } catch (error) {
       // The process died mid-run (its pool closed, or it crashed): an outcome, not a throw.
       return failed(describeError(error));
     }
-    if (reply === HUNG) {
-      const error = hung(entry, ctx.signal.reason, graceMs);
-      lease.end(error);
+    if (isHung(reply)) {
+      const error = hung(entry, ctx.signal.reason, graceMs, reply);
+      lease.endHung(error, reply);
       return failed(describeError(error));
     }
     if (reply.error) {
@@ -456,7 +467,16 @@ export async function runIsolatedLoad(
     throw new TypeError(`Cannot run load of plugin "${entry.name}": it has no client role`);
   }
   const graceMs = graceOf(options);
-  const signal = options.signal ?? new AbortController().signal;
+  // A plan with a duration has an end: past it, its graceful stop and some
+  // slack, a process still silent is stuck (the VU loop runs there).
+  const durationMs = (plan as { durationMs?: unknown } | null)?.durationMs;
+  using bound = createContext({
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(typeof durationMs === "number"
+      ? { timeout: durationMs + (options.gracefulStopMs ?? LOAD_GRACEFUL_STOP_MS) + LOAD_SLACK_MS }
+      : {}),
+  });
+  const signal = bound.signal;
   const lease = leaseWorker(entry, options.pool);
   let clean = false;
   try {
@@ -473,12 +493,12 @@ export async function runIsolatedLoad(
     } as const;
     const { id, done } = lease.handle.call(request, sinks);
     // Stopped, the engine in the process ends its iterations at once and reports.
-    const reply = await settle(done, graceMs, signal, () => {
+    const reply = await settle(lease.handle, done, graceMs, signal, () => {
       lease.handle.send({ type: "abort", job: id, reason: serializeError(signal.reason) });
     });
-    if (reply === HUNG) {
-      const error = hung(entry, signal.reason, graceMs);
-      lease.end(error);
+    if (isHung(reply)) {
+      const error = hung(entry, signal.reason, graceMs, reply);
+      lease.endHung(error, reply);
       throw error;
     }
     clean = true;
@@ -546,10 +566,10 @@ export async function startIsolatedServer(
     const { id, done } = handle.call({ type: "serve", input }, sinks);
     const abort = () =>
       handle.send({ type: "abort", job: id, reason: serializeError(signal.reason) });
-    const reply = await settle(done, graceMs, signal, abort);
-    if (reply === HUNG) {
-      const error = hung(entry, signal.reason, graceMs);
-      lease.end(error);
+    const reply = await settle(handle, done, graceMs, signal, abort);
+    if (isHung(reply)) {
+      const error = hung(entry, signal.reason, graceMs, reply);
+      lease.endHung(error, reply);
       throw error;
     }
     if (reply.error) {
@@ -700,7 +720,16 @@ async function ask(
   let clean = false;
   try {
     if (!await untilReady(lease.handle, signal)) throw signal.reason;
-    const reply = await lease.handle.call(request).done;
+    // Bounded even when nobody asked: a process stuck in a busy loop (a
+    // catastrophic regex in a params check) answers nothing, ever.
+    using bound = createContext({ signal, timeout: BRIEF_MS });
+    const done = lease.handle.call(request).done;
+    const reply = await settle(lease.handle, done, DEFAULT_GRACE_MS, bound.signal);
+    if (isHung(reply)) {
+      const error = hung(entry, bound.signal.reason, DEFAULT_GRACE_MS, reply, request.type);
+      await lease.endHung(error, reply);
+      throw error;
+    }
     clean = true;
     if (reply.error) throw rebuild(reply.error);
     return reply.result;
@@ -713,7 +742,15 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 
 // ---------------------------------------------------------------------------
 
+// A role that outlasted its grace in a process that still answers pings…
 const HUNG = Symbol("hung");
+// …and one whose process answers nothing.
+const STUCK = Symbol("stuck");
+type Hung = typeof HUNG | typeof STUCK;
+
+function isHung(reply: Done | Hung): reply is Hung {
+  return reply === HUNG || reply === STUCK;
+}
 
 // One signal for every close: making an aborted one (and its DOMException,
 // with a stack) for each service closed costs more than the close message.
@@ -726,8 +763,14 @@ interface Lease {
    * Resolves when a process of its own (no pool) has exited.
    */
   done(clean: boolean): Promise<void>;
-  /** Ends the process now; resolves as `done` does. */
+  /** The role ended badly: the process takes no new role, and ends with its last; resolves as `done` does. */
   end(reason: Error): Promise<void>;
+  /**
+   * The role outlasted its grace: a process that still answers ends with
+   * its last role (`end`); one that does not ({@linkcode STUCK}) is killed
+   * now, with every role it runs. Resolves as `done` does.
+   */
+  endHung(reason: Error, how: Hung): Promise<void>;
 }
 
 function leaseWorker(entry: ManifestEntry, pool: IsolationPool | undefined, brief = false): Lease {
@@ -755,6 +798,13 @@ function leaseWorker(entry: ManifestEntry, pool: IsolationPool | undefined, brie
       finish(reason);
       return over;
     },
+    endHung(reason, how) {
+      if (over) return over;
+      over = ended;
+      if (workers && how === STUCK) workers.kill(handle, reason);
+      else finish(reason);
+      return over;
+    },
   };
 }
 
@@ -779,20 +829,26 @@ function untilReady(handle: WorkerHandle, signal: AbortSignal): Promise<boolean>
 }
 
 /**
- * Waits for a reply. When the signal aborts, `onAbort` tells the process and a
- * grace period starts; if it passes first, the result is {@linkcode HUNG}.
+ * Waits for a reply. When the signal aborts, `onAbort` tells the process, a
+ * ping asks it whether it still answers at all, and a grace period starts;
+ * if it passes first, the result is {@linkcode HUNG} when the ping was
+ * answered (the role ignores its abort), {@linkcode STUCK} when not (the
+ * process answers nothing: a busy loop).
  */
 function settle(
+  handle: WorkerHandle,
   done: Promise<Done>,
   graceMs: number,
   signal: AbortSignal | undefined,
   onAbort?: () => void,
-): Promise<Done | typeof HUNG> {
+): Promise<Done | Hung> {
   return new Promise((resolve, reject) => {
     let timer: Timer | undefined;
     const abort = () => {
       onAbort?.();
-      timer = startTimer(graceMs, () => resolve(HUNG));
+      let answered = false;
+      handle.call({ type: "ping" }).done.then(() => answered = true, () => {});
+      timer = startTimer(graceMs, () => resolve(answered ? HUNG : STUCK));
     };
     if (signal?.aborted) abort();
     else signal?.addEventListener("abort", abort, { once: true });
@@ -821,22 +877,24 @@ function isolatedService(
   let closing: Promise<void> | undefined;
   const close = async () => {
     signal.removeEventListener("abort", onAbort);
-    let answer: Done | typeof HUNG;
+    let answer: Done | Hung;
     try {
       // An aborted signal starts the grace period at once: close may take graceMs, no more.
-      answer = await settle(handle.call({ type: "close", service: id }).done, graceMs, ABORTED);
+      const done = handle.call({ type: "close", service: id }).done;
+      answer = await settle(handle, done, graceMs, ABORTED);
     } catch {
       // The process is gone already (its pool closed): its sockets went with it.
       await lease.done(false);
       return;
     }
     handle.dropSinks(id);
-    if (answer === HUNG) {
-      const message =
-        `Cannot close plugin "${entry.name}": it did not close within ${graceMs} ms, so its process was killed with its connections`;
+    if (isHung(answer)) {
+      const message = answer === STUCK
+        ? `Cannot close plugin "${entry.name}": its process did not answer within ${graceMs} ms, so it was killed with its connections`
+        : `Cannot close plugin "${entry.name}": it did not close within ${graceMs} ms, so its process was killed with its connections`;
       // Killing it ends its connections too, but whoever closed it hears why.
       log?.("warn", message);
-      await lease.end(new Error(message));
+      await lease.endHung(new Error(message), answer);
       return;
     }
     const stats = (answer.result as { stats?: Record<string, number> } | undefined)?.stats;
@@ -885,11 +943,20 @@ function cancelled(entry: ManifestEntry, reason: unknown, when: string): Outcome
   return { name, message: `Cannot run plugin "${entry.name}": ${message} ${when}` };
 }
 
-function hung(entry: ManifestEntry, reason: unknown, graceMs: number): Error {
+function hung(
+  entry: ManifestEntry,
+  reason: unknown,
+  graceMs: number,
+  how: Hung,
+  brief?: "check" | "describe" | "summary",
+): Error {
   const { name } = reasonOf(reason);
   const why = name === "TimeoutError" ? "its deadline passed" : "it was cancelled";
+  const what = brief ? `its ${brief}` : "its run";
   const error = new Error(
-    `Cannot run plugin "${entry.name}": it did not stop within ${graceMs} ms after ${why}, so its process was killed`,
+    how === STUCK
+      ? `Cannot run plugin "${entry.name}": its process answered nothing within ${graceMs} ms after ${why} (${what} stuck, a busy loop), so it was killed`
+      : `Cannot run plugin "${entry.name}": it did not stop within ${graceMs} ms after ${why}, so its process was killed`,
     { cause: reason },
   );
   error.name = name;
