@@ -15,7 +15,7 @@ import {
 } from "../../lib/plugin/isolation.ts";
 import { checkLoadPlan } from "../../lib/load/load_plan.ts";
 import type { ManifestEntry } from "../../lib/plugin/manifest.ts";
-import { within } from "../_support/command.ts";
+import { commandOutput, within } from "../_support/command.ts";
 import { childProcesses } from "../_support/children.ts";
 
 const DEFINE = new URL("../../lib/plugin/define_plugin.ts", import.meta.url).href;
@@ -250,4 +250,46 @@ Deno.test("a load whose plugin process spins is ended after its plan's end, the 
     ) as { iterations: number };
     assert.equal(report.iterations, 5);
   });
+});
+
+Deno.test("wiretest test: a step whose plugin process spins fails with its timeout, and the next fixture's step of that plugin passes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wiretest_spinner_cli_" });
+  try {
+    await Deno.writeTextFile(join(dir, "spinner.ts"), SPINNER);
+    await Deno.writeTextFile(
+      join(dir, "manifest.json"),
+      JSON.stringify({
+        plugins: {
+          spinner: {
+            module: "./spinner.ts",
+            description: "Spins when asked.",
+            roles: ["server", "client"],
+            apiVersion: 1,
+            permissions: {},
+          },
+        },
+      }),
+    );
+    const step = (mode: string) =>
+      `steps:\n  - plugin: spinner\n    timeout: 500ms\n    with: { target: x, mode: ${mode} }\n`;
+    await Deno.writeTextFile(join(dir, "a.wire.yaml"), `name: spins\n${step("run")}`);
+    await Deno.writeTextFile(join(dir, "b.wire.yaml"), `name: answers\n${step("ok")}`);
+    const cli = new URL("../../lib/cli/main.ts", import.meta.url).pathname;
+    const out = await commandOutput(Deno.execPath(), {
+      args: ["run", "-A", cli, "test", "--plugins", "manifest.json", "--reporter", "jsonl", "."],
+      cwd: dir,
+      env: { NO_COLOR: "1" },
+    }, 60_000);
+    const stdout = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 1, stdout + new TextDecoder().decode(out.stderr));
+    const fixtures = stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l))
+      .filter((event) => event.type === "fixture-end");
+    const byName = new Map(fixtures.map((f) => [f.fixture.name, f]));
+    // The step outlasted its timeout: the fixture ends in error.
+    assert.equal(byName.get("spins")?.status, "error", stdout);
+    assert.match(stdout, /its process answered nothing within \d+ ms after its deadline passed/);
+    assert.equal(byName.get("answers")?.status, "passed", stdout);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
