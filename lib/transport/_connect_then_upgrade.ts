@@ -65,15 +65,23 @@ export async function connectThenUpgrade<T>(
     Object.assign(tcp.timings, { dnsStart, dnsEnd });
     return await handshake(tcp, io, where, hostname);
   } catch (error) {
-    // Each phase only knew the time left; the message gives the whole timeout.
-    if (error instanceof TimeoutError && ms !== undefined) {
-      throw new TimeoutError({
-        operation: error.operation,
-        address: error.address,
-        timeoutMs: ms,
-        cause: error,
-      });
-    }
-    throw error;
+    throw withWholeTimeout(error, ms);
   }
+}
+
+/**
+ * `error` to rethrow from a connect of several phases: each phase only knew
+ * the time left, so a {@linkcode TimeoutError} is given the whole timeout
+ * `ms` (the phase's error kept as its cause); anything else as it is.
+ */
+export function withWholeTimeout(error: unknown, ms: number | undefined): unknown {
+  if (error instanceof TimeoutError && ms !== undefined) {
+    return new TimeoutError({
+      operation: error.operation,
+      address: error.address,
+      timeoutMs: ms,
+      cause: error,
+    });
+  }
+  return error;
 }

@@ -12,7 +12,7 @@ import { X509Certificate } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import { connect as netConnect, isIP } from "node:net";
 import type { Duplex } from "node:stream";
-import { ConnectionError, TimeoutError, toNetError } from "../errors.ts";
+import { ConnectionError, type TimeoutError, toNetError } from "../errors.ts";
 import { remainingMs, withDeadline } from "../_internal/deadline.ts";
 import { checkPort } from "../_internal/check_port.ts";
 import {
@@ -24,7 +24,7 @@ import {
   toTlsNetError,
   type Underlying,
 } from "./_node_tls_conn.ts";
-import { connectThenUpgrade } from "./_connect_then_upgrade.ts";
+import { connectThenUpgrade, withWholeTimeout } from "./_connect_then_upgrade.ts";
 import { formatAddress } from "./address.ts";
 import { certificateFacts, distinguishedName } from "./certificate_facts.ts";
 import { chainTooLongReason, overlongChain } from "./_chain_depth.ts";
@@ -195,16 +195,7 @@ async function connectOnNodeSocket(options: ConnectTlsOptions): Promise<TlsConn>
       options.servername ?? hostname,
     );
   } catch (error) {
-    // Each phase only knew the time left; the message gives the whole timeout.
-    if (error instanceof TimeoutError && ms !== undefined) {
-      throw new TimeoutError({
-        operation: error.operation,
-        address: error.address,
-        timeoutMs: ms,
-        cause: error,
-      });
-    }
-    throw error;
+    throw withWholeTimeout(error, ms);
   }
 }
 
