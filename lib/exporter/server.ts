@@ -367,13 +367,18 @@ function probeTarget(module: ExporterModule, target: string): string {
 }
 
 // A plugin's metric declarations, asked once (where the plugin runs).
-const declared = new WeakMap<
-  Executor,
-  Map<string, Promise<readonly MetricDeclaration[] | undefined>>
->();
+// A plugin's metric declarations as asked of its process, and (once it
+// answered) the answer itself.
+interface Declarations {
+  readonly asked: Promise<readonly MetricDeclaration[] | undefined>;
+  answered: boolean;
+  answer?: readonly MetricDeclaration[];
+}
+const declared = new WeakMap<Executor, Map<string, Declarations>>();
 // Waited for until the probe's deadline at most: a plugin's process that
 // hangs never answers, and the scrape must still be answered (its metrics
 // then named from their suffixes). A failed answer is asked again next time.
+// Once answered, the answer is taken as is: no timer raced per probe.
 async function declarations(
   executor: Executor,
   plugin: string,
@@ -383,16 +388,24 @@ async function declarations(
   if (!byPlugin) declared.set(executor, byPlugin = new Map());
   let found = byPlugin.get(plugin);
   if (!found) {
-    const asked = executor.describe(plugin).then((d) => d.client?.outcome?.metrics, () => {
-      if (byPlugin.get(plugin) === asked) byPlugin.delete(plugin);
-      return undefined;
-    });
-    byPlugin.set(plugin, found = asked);
+    const entry: Declarations = {
+      answered: false,
+      asked: executor.describe(plugin).then((d) => {
+        entry.answer = d.client?.outcome?.metrics;
+        entry.answered = true;
+        return entry.answer;
+      }, () => {
+        if (byPlugin.get(plugin) === entry) byPlugin.delete(plugin);
+        return undefined;
+      }),
+    };
+    byPlugin.set(plugin, found = entry);
   }
+  if (found.answered) return found.answer;
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     return await Promise.race([
-      found,
+      found.asked,
       new Promise<undefined>((resolve) => {
         timer = setTimeout(
           () => resolve(undefined),
@@ -416,6 +429,16 @@ function boundedPrepare(
   return prepare(controller.signal).finally(() => clearTimeout(timer));
 }
 
+/** The outcome of a probe whose run did not end within its timeout and grace. */
+function lateOutcome(): Outcome {
+  return {
+    ok: false,
+    metrics: {},
+    facts: {},
+    error: { name: "TimeoutError", message: "The probe did not end within its timeout" },
+  };
+}
+
 async function runProbe(
   client: () => Promise<PreparedClient>,
   deadline: number,
@@ -425,11 +448,14 @@ async function runProbe(
   scrape: AbortSignal,
 ): Promise<Outcome> {
   const controller = new AbortController();
-  const left = () => Math.max(0, deadline - Date.now());
-  const timer = setTimeout(
-    () => controller.abort(new DOMException("The probe's timeout passed", "TimeoutError")),
-    left(),
-  );
+  // One timer at a time: the deadline's, which aborts the probe and then
+  // arms the grace after it (the answer's own end), so a probe sets one
+  // timer, not two.
+  let giveUp: ((outcome: Outcome) => void) | undefined;
+  let timer = setTimeout(() => {
+    controller.abort(new DOMException("The probe's timeout passed", "TimeoutError"));
+    timer = setTimeout(() => giveUp?.(lateOutcome()), ANSWER_GRACE_MS);
+  }, Math.max(0, deadline - Date.now()));
   // A scraper that hung up wants no answer: its probe stops, and leaves its
   // place in the queue, or scrapes abandoned by the thousand (each waiting up
   // to its timeout) would hold every slot while Prometheus' own wait behind.
@@ -447,20 +473,12 @@ async function runProbe(
       await (await client()).run({ signal: controller.signal, deadline, log: note }))();
     // The answer must reach Prometheus before its own timeout even when the
     // plugin's process is slow to end: stop waiting shortly after the deadline.
-    let giveUp: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<Outcome>((resolve) => {
-      giveUp = setTimeout(() =>
-        resolve({
-          ok: false,
-          metrics: {},
-          facts: {},
-          error: { name: "TimeoutError", message: "The probe did not end within its timeout" },
-        }), left() + ANSWER_GRACE_MS);
-    });
+    const late = new Promise<Outcome>((resolve) =>
+      giveUp = resolve
+    );
     try {
       return await Promise.race([run, late]);
     } finally {
-      clearTimeout(giveUp);
       // A run still going ends on the abort; its result is not wanted.
       run.catch(() => {});
     }

@@ -11,7 +11,7 @@ import { denialDetail } from "./_isolation_denial.ts";
 import type { BridgeConfig, BridgeReply } from "./_isolation_bridge.ts";
 import { loadedFrames, loadFrames, PluginChannel } from "./_isolation_channel.ts";
 import { type ImportRefusal, preflight, type PreflightOptions } from "./_isolation_preflight.ts";
-import { ProcessOutput, residentMiB } from "./_isolation_output.ts";
+import { ProcessOutput, ResidentMemory } from "./_isolation_output.ts";
 import { PluginMemoryError } from "./_plugin_memory_error.ts";
 import {
   checked,
@@ -292,12 +292,14 @@ export class WorkerHandle {
       }
       return true;
     };
-    this.#watchdog = setInterval(() => over(residentMiB(child.pid)), WATCH_MS);
+    const resident = new ResidentMemory(child.pid);
+    this.#watchdog = setInterval(() => over(resident.read("VmRSS")), WATCH_MS);
     // A role that ends between two looks may have gone over and back: its
     // result counts only if the process's peak stayed under the ceiling.
-    this.#overCeiling = () => over(residentMiB(child.pid, "VmHWM"));
+    this.#overCeiling = () => over(resident.read("VmHWM"));
     void child.status.then(async (status) => {
       clearInterval(this.#watchdog);
+      resident.close();
       await Promise.allSettled(reading);
       const tail = output.tail;
       // V8 prints its last GCs, then "Fatal JavaScript out of memory: Reached

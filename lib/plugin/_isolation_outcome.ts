@@ -28,8 +28,10 @@ export function checkedOutcome(value: unknown, plugin: string): Outcome {
   const outcome = value as Record<string, unknown>;
   if (typeof outcome.ok !== "boolean") fail("ok");
   if (!isRecord(outcome.metrics)) fail("metrics");
-  for (const [name, metric] of Object.entries(outcome.metrics as Record<string, unknown>)) {
-    if (typeof metric !== "number") fail(`metrics.${name}`);
+  // for-in with hasOwn: Object.entries' names, without its arrays (each probe's outcome).
+  const metrics = outcome.metrics as Record<string, unknown>;
+  for (const name in metrics) {
+    if (Object.hasOwn(metrics, name) && typeof metrics[name] !== "number") fail(`metrics.${name}`);
   }
   if (!isRecord(outcome.facts)) fail("facts");
   if (!shallow(outcome.facts, 0)) fail("facts");
@@ -50,8 +52,15 @@ function shallow(value: unknown, depth: number): boolean {
   if (typeof value !== "object" || value === null) return true;
   if (depth >= MAX_FACT_DEPTH) return false;
   if (ArrayBuffer.isView(value)) return true;
-  for (const child of Array.isArray(value) ? value : Object.values(value)) {
-    if (!shallow(child, depth + 1)) return false;
+  if (Array.isArray(value)) {
+    for (const child of value) {
+      if (!shallow(child, depth + 1)) return false;
+    }
+    return true;
+  }
+  const record = value as Record<string, unknown>;
+  for (const name in record) {
+    if (Object.hasOwn(record, name) && !shallow(record[name], depth + 1)) return false;
   }
   return true;
 }

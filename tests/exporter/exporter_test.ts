@@ -249,6 +249,10 @@ Deno.test({
     assert.match(debug.text, /\n\n\nMetrics that would have been returned:\n# HELP probe_success /);
     assert.match(debug.text, /\n\n\nOutcome:\n\{\n {2}"ok": true,/);
     assert.match(debug.text, /\n\n\nModule configuration:\nplugin: echo\n/);
+    // A later scrape names the plugin's metrics from its declarations too
+    // (kept once answered).
+    const third = samples((await get(`${ex.base}/probe?module=echo&target=${target}`)).text);
+    assert.equal(third.get("probe_echo_mismatches_bytes"), 0);
   } finally {
     await service.close();
   }

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { registryWith } from "../../lib/cli/_load_plugin.ts";
 import { IsolationPool } from "../../lib/plugin/isolation.ts";
 import { isolatedExecutor } from "../../lib/executor/isolated_executor.ts";
+import { inProcessExecutor } from "../../lib/executor/in_process_executor.ts";
 import {
   type Exporter,
   MAX_PROBE_TIMEOUT_S,
@@ -32,6 +33,8 @@ export default definePlugin({
   client: {
     params: z.object({ target: z.string(), mode: z.string() }),
     run: (params) => {
+      // Deaf: never ends, whatever its signal says.
+      if (params.mode === "deaf") return new Promise(() => {});
       const metrics = {};
       console.log("probe_success 1");
       if (params.mode === "collide") {
@@ -74,11 +77,12 @@ export default definePlugin({
 async function withPluginExporter(
   config: string,
   run: (base: string, exporter: Exporter, configFile: string) => Promise<void>,
+  inProcess = false,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "wiretest_hostile_exporter_" });
-  const entry = (module: string) => ({
+  const entry = (module: string, description: string) => ({
     module,
-    description: "Hostile metrics.",
+    description,
     roles: ["client"],
     apiVersion: 1,
     permissions: {},
@@ -88,7 +92,10 @@ async function withPluginExporter(
   await Deno.writeTextFile(
     join(dir, "manifest.json"),
     JSON.stringify({
-      plugins: { duration: entry("./duration.ts"), stuck: entry("./stuck.ts") },
+      plugins: {
+        duration: entry("./duration.ts", "Reports hostile metrics."),
+        stuck: entry("./stuck.ts", "Hangs its process on one target."),
+      },
     }),
   );
   await Deno.writeTextFile(join(dir, "exporter.yaml"), config);
@@ -98,7 +105,9 @@ async function withPluginExporter(
     await using exporter = await startExporter({
       configFile: join(dir, "exporter.yaml"),
       port: 0,
-      executor: isolatedExecutor(await registryWith([join(dir, "manifest.json")]), { pool }),
+      executor: inProcess
+        ? inProcessExecutor(await registryWith([join(dir, "manifest.json")]))
+        : isolatedExecutor(await registryWith([join(dir, "manifest.json")]), { pool }),
     });
     await run(`http://127.0.0.1:${exporter.port}`, exporter, join(dir, "exporter.yaml"));
   } finally {
@@ -168,6 +177,24 @@ Deno.test("exporter: a plugin reporting 200000 metrics gets its first 10000 expo
         /The outcome has 200000 metrics: only the first 10000 are exported/,
       );
     },
+  );
+});
+
+Deno.test("exporter: a plugin run that never ends, even aborted, is answered as timed out after the scrape's timeout", async () => {
+  await withPluginExporter(
+    "modules:\n  deaf:\n    plugin: duration\n    with: { mode: deaf }\n",
+    async (base) => {
+      // 1.5 s scrape timeout, 0.5 s offset: the probe's deadline is 1 s away.
+      const response = await fetch(`${base}/probe?module=deaf&target=x&debug=true`, {
+        headers: { "X-Prometheus-Scrape-Timeout-Seconds": "1.5" },
+        signal: AbortSignal.timeout(20_000),
+      });
+      const text = await response.text();
+      assert.equal(response.status, 200, text.slice(0, 500));
+      assert.match(text, /^probe_success 0$/m);
+      assert.match(text, /TimeoutError: The probe did not end within its timeout/);
+    },
+    true,
   );
 });
 
