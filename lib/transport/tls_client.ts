@@ -12,7 +12,7 @@ import { X509Certificate } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import { connect as netConnect, isIP } from "node:net";
 import type { Duplex } from "node:stream";
-import { ConnectionError, type TimeoutError, toNetError } from "../errors.ts";
+import { ConnectionError, toNetError } from "../errors.ts";
 import { remainingMs, withDeadline } from "../_internal/deadline.ts";
 import { checkPort } from "../_internal/check_port.ts";
 import {

@@ -22,3 +22,32 @@ export function childProcesses(parent: number): ChildProcess[] {
   }
   return found;
 }
+
+/**
+ * The children of this process whose command line holds `token` (e.g. a
+ * grant only their manifest names), for tests that run in parallel with
+ * others in one process. A child once seen is remembered by its pid, so a
+ * killed one not yet reaped (a zombie has no command line) still counts.
+ */
+export class MarkedChildren {
+  readonly token: string;
+  #seen = new Set<number>();
+
+  constructor(token: string) {
+    this.token = token;
+  }
+
+  /** The marked children now, zombies of seen ones included. */
+  list(): ChildProcess[] {
+    return childProcesses(Deno.pid).filter((child) => {
+      if (this.#seen.has(child.pid)) return true;
+      try {
+        if (!Deno.readTextFileSync(`/proc/${child.pid}/cmdline`).includes(this.token)) return false;
+      } catch {
+        return false;
+      }
+      this.#seen.add(child.pid);
+      return true;
+    });
+  }
+}

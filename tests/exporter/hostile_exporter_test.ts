@@ -18,7 +18,7 @@ import { ExporterConfigError, parseExporterConfig } from "../../lib/exporter/con
 import { MAX_OUTCOME_METRICS } from "../../lib/exporter/probe_metrics.ts";
 import { ignoreWithout } from "../_support/peer.ts";
 import { get, promtoolCheck, testExporter } from "./_exporter.ts";
-import { childProcesses } from "../_support/children.ts";
+import { MarkedChildren } from "../_support/children.ts";
 
 const DEFINE = new URL("../../lib/plugin/define_plugin.ts", import.meta.url).href;
 
@@ -74,6 +74,11 @@ export default definePlugin({
 });
 `;
 
+// These plugins' processes: their manifest grants an environment variable
+// of its own, which their command lines name (other test files run in
+// parallel in this process, with children of their own).
+const ours = new MarkedChildren(`WIRETEST_HOSTILE_EXPORTER_${crypto.randomUUID().slice(0, 8)}`);
+
 async function withPluginExporter(
   config: string,
   run: (base: string, exporter: Exporter, configFile: string) => Promise<void>,
@@ -85,7 +90,7 @@ async function withPluginExporter(
     description,
     roles: ["client"],
     apiVersion: 1,
-    permissions: {},
+    permissions: { env: [ours.token] },
   });
   await Deno.writeTextFile(join(dir, "duration.ts"), plugin("duration"));
   await Deno.writeTextFile(join(dir, "stuck.ts"), STUCK);
@@ -339,7 +344,11 @@ Deno.test("exporter: a plugin process that hangs is killed, later scrapes get a 
     async (base, exporter) => {
       for (let round = 0; round < 2; round++) {
         // The scrape hangs the plugin's process in its params check.
+        // Looked at while the scrape runs, so the stuck process is remembered
+        // and found again if it is killed but not reaped.
+        const watching = setInterval(() => ours.list(), 50);
         const answer = await get(`${base}/probe?module=stuck&target=spin&debug=true`);
+        clearInterval(watching);
         assert.equal(answer.status, 200, answer.text);
         assert.match(answer.text, /^probe_success 0$/m);
         assert.match(answer.text, /TimeoutError/);
@@ -364,7 +373,7 @@ Deno.test("exporter: a plugin process that hangs is killed, later scrapes get a 
       }
       // Every process hung was killed and reaped: the plugin's one live
       // process at most (the duration plugin never ran).
-      const children = childProcesses(Deno.pid);
+      const children = ours.list();
       assert.ok(children.length <= 1, JSON.stringify(children));
       assert.ok(children.every((c) => c.state !== "Z"), JSON.stringify(children));
     },

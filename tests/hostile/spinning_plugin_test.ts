@@ -16,7 +16,7 @@ import {
 import { checkLoadPlan } from "../../lib/load/load_plan.ts";
 import type { ManifestEntry } from "../../lib/plugin/manifest.ts";
 import { commandOutput, within } from "../_support/command.ts";
-import { childProcesses } from "../_support/children.ts";
+import { MarkedChildren } from "../_support/children.ts";
 
 const DEFINE = new URL("../../lib/plugin/define_plugin.ts", import.meta.url).href;
 
@@ -63,6 +63,11 @@ export default definePlugin({
 });
 `;
 
+// The spinner's processes: its manifest grants an environment variable of
+// its own, which their command lines name (other test files run in
+// parallel in this process, with children of their own).
+const ours = new MarkedChildren(`WIRETEST_SPINNER_${crypto.randomUUID().slice(0, 8)}`);
+
 async function withSpinner(fn: (entry: ManifestEntry) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "wiretest_spinner_" });
   try {
@@ -76,7 +81,7 @@ async function withSpinner(fn: (entry: ManifestEntry) => Promise<void>): Promise
             description: "Spins when asked.",
             roles: ["server", "client"],
             apiVersion: 1,
-            permissions: {},
+            permissions: { env: [ours.token] },
           },
         },
       }),
@@ -91,17 +96,17 @@ async function withSpinner(fn: (entry: ManifestEntry) => Promise<void>): Promise
 /** Waits (20 s at most) until this process has `count` children, zombies included. */
 async function untilChildren(count: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    if (childProcesses(Deno.pid).length === count) return;
+    if (ours.list().length === count) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  assert.fail(`children: ${JSON.stringify(childProcesses(Deno.pid))}, expected ${count}`);
+  assert.fail(`children: ${JSON.stringify(ours.list())}, expected ${count}`);
 }
 
 Deno.test("a plugin process spinning in its run is killed at deadline + grace, with the role sharing it, and the next run gets a fresh one", async () => {
   await withSpinner(async (spinner) => {
     await using pool = new IsolationPool({ rolesPerProcess: 8 });
     await pool.warm(spinner);
-    const before = childProcesses(Deno.pid).length;
+    const before = ours.list().length;
     assert.equal(before, 1);
     // A role sharing the process, with a long deadline: stuck behind the
     // busy loop, it must not keep the process alive until its own deadline.
@@ -158,7 +163,7 @@ Deno.test("a well-behaved slow plugin that stops on its abort keeps its process"
     const again = await runIsolatedClient(spinner, { target: "x" }, { pool });
     // The same process served both.
     assert.equal(again.metrics.pid, first.metrics.pid);
-    assert.equal(childProcesses(Deno.pid).length, 1);
+    assert.equal(ours.list().length, 1);
   });
 });
 
@@ -203,7 +208,7 @@ Deno.test("a service whose process spins on close is killed after the grace, and
     });
     // Another service shares the process: it must not keep it alive.
     const other = await startIsolatedServer(spinner, {}, { pool });
-    assert.equal(childProcesses(Deno.pid).length, 1);
+    assert.equal(ours.list().length, 1);
     await within(stuck.close(), 20_000, "the stuck service's close");
     assert.deepEqual(logs, [
       'Cannot close plugin "spinner": its process did not answer within 300 ms, so it was killed with its connections',
