@@ -318,7 +318,7 @@ export class LibcUdp implements Disposable {
     try {
       const one = new Int32Array([1]);
       if (reuseAddress) this.#setsockopt(fd, SO_REUSEADDR, one);
-      const address = encodeAddress(hostname, port);
+      const address = encodeSockaddr(hostname, port);
       if (this.#s.bind(fd, address, address.byteLength) !== 0) {
         throw new LibcError("bind", this.errno());
       }
@@ -553,7 +553,7 @@ export class LibcUdpSocket implements Disposable {
     let to = this.#toAddress;
     if (hostname !== this.#toHostname || port !== this.#toPort) {
       const key = `${hostname} ${port}`;
-      to = this.#to.get(key) ?? encodeAddress(hostname, port);
+      to = this.#to.get(key) ?? encodeSockaddr(hostname, port);
       // Bounded: an echo answers whoever sends.
       if (this.#to.size < 1024) this.#to.set(key, to);
       this.#toHostname = hostname;
@@ -724,8 +724,29 @@ function setTimespec(words: Uint32Array, ms: number): void {
   words[3] = 0;
 }
 
-// sockaddr_in (16 bytes) or sockaddr_in6 (28 bytes); family in host order, port in network order.
-function encodeAddress(hostname: string, port: number): Uint8Array<ArrayBuffer> {
+/**
+ * The `sockaddr_in` (16 bytes) or `sockaddr_in6` (28 bytes) of an IP literal
+ * and a port, as Linux's libc takes it: family in host order, port and
+ * address in network order. For code that calls libc's socket functions
+ * through FFI itself (the proxy's TCP relay).
+ *
+ * @param hostname An IPv4 or IPv6 literal (no brackets).
+ * @param port 0-65535.
+ * @returns The socket address's bytes.
+ * @throws {TypeError} When `hostname` is not an IPv4 literal and has no `:`.
+ *
+ * @example An IPv4 address
+ * ```ts
+ * import { encodeSockaddr } from "@wiretest/wiretest/unstable-udp";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = encodeSockaddr("127.0.0.1", 8080);
+ * assert.equal(bytes.length, 16);
+ * assert.deepEqual([...bytes.subarray(2, 8)], [0x1f, 0x90, 127, 0, 0, 1]);
+ * assert.equal(encodeSockaddr("::1", 9).length, 28);
+ * ```
+ */
+export function encodeSockaddr(hostname: string, port: number): Uint8Array<ArrayBuffer> {
   if (hostname.includes(":")) {
     const out = new Uint8Array(28);
     const view = new DataView(out.buffer);

@@ -7,7 +7,7 @@
 // could not write yet) to the host, which relays it on node:net with the
 // toxics. The loop yields whenever the host has posted a message (a new
 // proxy), and starts again once it is handled (_relay_workers.ts).
-import { libcCandidates } from "../../lib/transport/unstable_udp.ts";
+import { encodeSockaddr, libcCandidates } from "../../lib/transport/unstable_udp.ts";
 import {
   TCP_CONTROL,
   type TcpHandOff,
@@ -157,7 +157,7 @@ function add(m: TcpWorkerAdd): void {
   const listener = s.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (listener < 0) return reply({ type: "error", id: m.id, call: "socket", errno: errno() });
   s.setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, new Int32Array([1]), 4);
-  const address = encodeAddress(m.listen.hostname, m.listen.port);
+  const address = encodeSockaddr(m.listen.hostname, m.listen.port);
   if (s.bind(listener, address, address.byteLength) !== 0 || s.listen(listener, 4096) !== 0) {
     const failed = errno();
     s.close(listener);
@@ -182,7 +182,7 @@ function add(m: TcpWorkerAdd): void {
       bytes_upstream: slot("bytes_upstream"),
       bytes_downstream: slot("bytes_downstream"),
     },
-    upstreamAddress: encodeAddress(m.upstream.hostname, m.upstream.port),
+    upstreamAddress: encodeSockaddr(m.upstream.hostname, m.upstream.port),
     upstreamFamily: m.upstream.hostname.includes(":") ? AF_INET6 : AF_INET,
     connections: [],
     acceptPausedUntil: 0,
@@ -453,28 +453,4 @@ function relay(s: Symbols): void {
     if (ready <= 0) continue;
     for (let k = 0; k < order.length; k++) serve(order[k], p, firsts[k]);
   }
-}
-
-// sockaddr_in (16 bytes) or sockaddr_in6 (28 bytes); family in host order, port in network order.
-function encodeAddress(hostname: string, port: number): Uint8Array<ArrayBuffer> {
-  if (hostname.includes(":")) {
-    const out = new Uint8Array(28);
-    const view = new DataView(out.buffer);
-    view.setUint16(0, AF_INET6, true);
-    view.setUint16(2, port);
-    // The URL parser expands every IPv6 form; fill the 8 groups from it.
-    const canonical = new URL(`http://[${hostname}]`).hostname.slice(1, -1);
-    const [head, tail = ""] = canonical.includes("::") ? canonical.split("::") : [canonical, ""];
-    const h = head === "" ? [] : head.split(":");
-    const t = tail === "" ? [] : tail.split(":");
-    const groups = [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
-    groups.forEach((g, i) => view.setUint16(8 + i * 2, parseInt(g, 16)));
-    return out;
-  }
-  const out = new Uint8Array(16);
-  const view = new DataView(out.buffer);
-  view.setUint16(0, AF_INET, true);
-  view.setUint16(2, port);
-  out.set(hostname.split(".").map(Number), 4);
-  return out;
 }
