@@ -42,18 +42,7 @@ export async function connectThenUpgrade<T>(
   };
   try {
     const dnsStart = performance.now();
-    let address = hostname;
-    if (!isIP(hostname)) {
-      try {
-        address = (await withDeadline(
-          io,
-          { operation: "resolve", address: hostname },
-          () => lookup(hostname),
-        )).address;
-      } catch (error) {
-        throw abortReason(error, options) ?? toNetError(error, "resolve", hostname);
-      }
-    }
+    const address = await resolveHost(hostname, io, options);
     const dnsEnd = performance.now();
     const tcp = await connectTcp({
       hostname: address,
@@ -84,4 +73,25 @@ export function withWholeTimeout(error: unknown, ms: number | undefined): unknow
     });
   }
   return error;
+}
+
+/**
+ * The address to connect to for `hostname`: itself when an IP literal, else
+ * its first lookup answer within `io`'s deadline (operation `resolve`).
+ */
+export async function resolveHost(
+  hostname: string,
+  io: IoOptions,
+  options: { signal?: AbortSignal },
+): Promise<string> {
+  if (isIP(hostname)) return hostname;
+  try {
+    return (await withDeadline(
+      io,
+      { operation: "resolve", address: hostname },
+      () => lookup(hostname),
+    )).address;
+  } catch (error) {
+    throw abortReason(error, options) ?? toNetError(error, "resolve", hostname);
+  }
 }

@@ -9,7 +9,6 @@
  */
 import { connect as nodeTlsConnect, type TLSSocket } from "node:tls";
 import { X509Certificate } from "node:crypto";
-import { lookup } from "node:dns/promises";
 import { connect as netConnect, isIP } from "node:net";
 import type { Duplex } from "node:stream";
 import { ConnectionError, toNetError } from "../errors.ts";
@@ -24,7 +23,7 @@ import {
   toTlsNetError,
   type Underlying,
 } from "./_node_tls_conn.ts";
-import { connectThenUpgrade, withWholeTimeout } from "./_connect_then_upgrade.ts";
+import { connectThenUpgrade, resolveHost, withWholeTimeout } from "./_connect_then_upgrade.ts";
 import { formatAddress } from "./address.ts";
 import { certificateFacts, distinguishedName } from "./certificate_facts.ts";
 import { chainTooLongReason, overlongChain } from "./_chain_depth.ts";
@@ -151,18 +150,7 @@ async function connectOnNodeSocket(options: ConnectTlsOptions): Promise<TlsConn>
   };
   const timings: TimingMarks = { dnsStart: performance.now() };
   try {
-    let address = hostname;
-    if (!isIP(hostname)) {
-      try {
-        address = (await withDeadline(
-          io,
-          { operation: "resolve", address: hostname },
-          () => lookup(hostname),
-        )).address;
-      } catch (error) {
-        throw abortReason(error, options) ?? toNetError(error, "resolve", hostname);
-      }
-    }
+    const address = await resolveHost(hostname, io, options);
     timings.dnsEnd = timings.connectStart = performance.now();
     const tcp = netConnect({ host: address, port: options.port, noDelay: options.noDelay ?? true });
     if (options.keepAlive) tcp.setKeepAlive(true);
