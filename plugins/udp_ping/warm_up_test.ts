@@ -1,5 +1,5 @@
 // The client's warm-up (_warm_up.ts) on both I/O paths, against a Python
-// UDP echo that logs every datagram and can drop, delay or double its
+// UDP echo that logs every datagram and can drop, hold back or double its
 // first answers: warm-up pings go first, from the timed pings' socket, and
 // neither they nor their echoes, lost, late or doubled, touch a metric.
 import assert from "node:assert/strict";
@@ -8,19 +8,19 @@ import { freePort, ignoreWithout, spawnPeer, waitForUdp } from "../../tests/_sup
 import { runUdpPingClient, startUdpPingServer } from "./mod.ts";
 
 // Logs "<first 4 bytes hex> <source port> <length>" per datagram, and
-// "late" when a delayed echo leaves. Drops the first `drop` datagrams,
-// delays the echo of the next one by `delay` ms, sends every echo `copies`
+// "late" when a held-back echo leaves. Drops the first `drop` datagrams,
+// holds the echo of the next one until `hold` more datagrams came (then
+// sends it before theirs: the order is fixed, not left to timers under a
+// loaded machine), sends every echo `copies`
 // times, and before each of the first `junk` echoes sends the same bytes
 // from another port and 8 random bytes from its own.
 const PYTHON_ECHO = `
-import os, socket, sys, threading
-port, drop, delay, copies, junk = map(int, sys.argv[1:6])
+import os, socket, sys
+port, drop, hold, copies, junk = map(int, sys.argv[1:6])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", port))
 other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-def late(data, addr):
-    s.sendto(data, addr)
-    print("late", flush=True)
+held = None
 n = 0
 while True:
     data, addr = s.recvfrom(65535)
@@ -28,11 +28,14 @@ while True:
     print(data[:4].hex(), addr[1], len(data), flush=True)
     if n <= drop:
         continue
+    if held and n == drop + 1 + hold:
+        s.sendto(*held)
+        print("late", flush=True)
     if n <= junk:
         other.sendto(data, addr)
         s.sendto(os.urandom(8), addr)
-    if n == drop + 1 and delay:
-        threading.Timer(delay / 1000, late, (data, addr)).start()
+    if n == drop + 1 and hold:
+        held = (data, addr)
         continue
     for _ in range(copies):
         s.sendto(data, addr)
@@ -42,7 +45,7 @@ const WARM_UP_HEX = "57545557";
 const TIMED_HEX = "57545550";
 
 async function pythonEcho(
-  o: { drop?: number; delay?: number; copies?: number; junk?: number } = {},
+  o: { drop?: number; hold?: number; copies?: number; junk?: number } = {},
 ) {
   const port = freePort("udp");
   const peer = spawnPeer("python3", [
@@ -50,7 +53,7 @@ async function pythonEcho(
     PYTHON_ECHO,
     String(port),
     String(o.drop ?? 0),
-    String(o.delay ?? 0),
+    String(o.hold ?? 0),
     String(o.copies ?? 1),
     String(o.junk ?? 0),
   ]);
@@ -135,9 +138,9 @@ for (const io of ["deno", "libc"] as const) {
       `udp-ping warm-up: an echo arriving late, among the timed pings, counts nowhere (io ${io})`,
     ignore: ignoreWithout("python3"),
     async fn() {
-      // The warm-up ping's echo leaves 300 ms late; it is waited for 100 ms
-      // (timeoutMs), then 20 pings 25 ms apart run for about 500 ms.
-      await using peer = await pythonEcho({ delay: 300 });
+      // The warm-up ping's echo is waited for 100 ms (timeoutMs), then held
+      // back until the 8th of the 20 timed pings arrives at the peer.
+      await using peer = await pythonEcho({ hold: 8 });
       const { ok, metrics, facts } = await ping(peer.port, {
         count: 20,
         intervalMs: 25,
