@@ -165,14 +165,18 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
         `Target "${target}" is not allowed by module "${moduleName}"`,
       );
     }
-    const header = request.headers.get("x-prometheus-scrape-timeout-seconds");
     let timeoutSeconds: number;
     try {
-      timeoutSeconds = probeTimeoutSeconds(header, module.timeoutMs, offset);
+      timeoutSeconds = probeTimeoutSeconds(
+        firstValue(request.headers.get("x-prometheus-scrape-timeout-seconds")),
+        module.timeoutMs,
+        offset,
+      );
     } catch (error) {
-      return new Response(
-        `Failed to parse timeout from Prometheus header: ${(error as Error).message}\n`,
-        { status: 500, headers: { "content-type": "text/plain" } },
+      // blackbox answers 500; the mistake is the scraper's, not the exporter's.
+      return bad(
+        "malformed_timeout",
+        `Failed to parse timeout from Prometheus header: ${(error as Error).message}`,
       );
     }
     const params = { ...module.with, [module.targetParam]: probeTarget(module, target) };
@@ -324,6 +328,16 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
 }
 
 /**
+ * The first value of a header sent more than once, as Go's `Header.Get`
+ * takes it: Deno joins the values with ", " (a number has no comma).
+ */
+function firstValue(header: string | null): string | null {
+  if (header === null) return null;
+  const comma = header.indexOf(",");
+  return comma === -1 ? header : header.slice(0, comma).trim();
+}
+
+/**
  * The seconds a probe may take: the scrape's timeout (Prometheus'
  * `X-Prometheus-Scrape-Timeout-Seconds`, 120 without) minus `offset`, or the
  * module's timeout when shorter, exactly as blackbox_exporter's
@@ -334,6 +348,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
  * @param offset Seconds kept for answering.
  * @returns Seconds.
  * @throws {SyntaxError} When the header is not a number.
+ * @throws {RangeError} When it is out of a float64's range (`1e400`).
  */
 export function probeTimeoutSeconds(
   header: string | null,
@@ -342,10 +357,17 @@ export function probeTimeoutSeconds(
 ): number {
   let timeout = 0;
   if (header !== null && header !== "") {
-    timeout = Number(header);
-    if (!/^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(header) || !Number.isFinite(timeout)) {
+    // Go's strconv.ParseFloat: decimal, or ±Inf (then the module's timeout).
+    const infinite = /^([-+]?)inf(inity)?$/i.exec(header);
+    timeout = infinite ? (infinite[1] === "-" ? -Infinity : Infinity) : Number(header);
+    if (!infinite && !/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(header)) {
       throw new SyntaxError(
         `strconv.ParseFloat: parsing ${JSON.stringify(header)}: invalid syntax`,
+      );
+    }
+    if (!infinite && !Number.isFinite(timeout)) {
+      throw new RangeError(
+        `strconv.ParseFloat: parsing ${JSON.stringify(header)}: value out of range`,
       );
     }
   }

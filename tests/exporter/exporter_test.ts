@@ -164,12 +164,12 @@ Deno.test("exporter: a hanging target answers before the scrape timeout with pro
   }
 });
 
-Deno.test("exporter: a malformed scrape timeout header is a 500 like blackbox", async () => {
+Deno.test("exporter: a malformed scrape timeout header is a 400 (blackbox: 500) with blackbox's text", async () => {
   await using ex = await testExporter(CONFIG);
   const answer = await get(`${ex.base}/probe?module=echo&target=127.0.0.1:1`, {
     "X-Prometheus-Scrape-Timeout-Seconds": "soon",
   });
-  assert.equal(answer.status, 500);
+  assert.equal(answer.status, 400);
   assert.match(answer.text, /^Failed to parse timeout from Prometheus header: /);
 });
 
