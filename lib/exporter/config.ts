@@ -98,6 +98,20 @@ export function parseExporterConfig(text: string, file: string): ExporterConfig 
   return config;
 }
 
+/** What {@linkcode readExporterConfig} makes of a config. */
+export interface ReadExporterConfig {
+  /** The well-formed modules. */
+  readonly config: ExporterConfig;
+  /** The problems found, located. */
+  readonly problems: FixtureError[];
+  /**
+   * Modules with problems whose plugin, params and target param are still
+   * readable: a caller checks their params too, so that a param's typo is
+   * reported with the module's other problems, not once they are fixed.
+   */
+  readonly incomplete: readonly ExporterModule[];
+}
+
 /**
  * Parses what it can of an exporter configuration: the modules that are
  * well formed, and the problems of the rest, so that a caller checking more
@@ -105,13 +119,11 @@ export function parseExporterConfig(text: string, file: string): ExporterConfig 
  *
  * @param text The YAML text.
  * @param file Its name, for messages.
- * @returns The well-formed modules and the problems found.
+ * @returns The well-formed modules, the problems found, and the modules
+ *   with problems whose params can still be checked.
  * @throws {ExporterConfigError} When the text is not YAML at all.
  */
-export function readExporterConfig(
-  text: string,
-  file: string,
-): { config: ExporterConfig; problems: FixtureError[] } {
+export function readExporterConfig(text: string, file: string): ReadExporterConfig {
   let value: unknown;
   let source: FixtureSource;
   try {
@@ -124,6 +136,7 @@ export function readExporterConfig(
   const report = (path: PathSegment[], detail: string, key = false) =>
     problems.push(new FixtureError(source.locate(path, { key }), detail));
   const modules = new Map<string, ExporterModule>();
+  const incomplete: ExporterModule[] = [];
   if (!isRecord(value)) {
     report([], "the config must be a mapping with `modules:`");
   } else {
@@ -136,12 +149,13 @@ export function readExporterConfig(
       report(["modules"], '"modules" must be a mapping of module names to modules');
     } else {
       for (const [name, raw] of Object.entries(value.modules)) {
-        const module = parseModule(name, raw, source, report, (e) => problems.push(e));
-        if (module) modules.set(name, module);
+        const parsed = parseModule(name, raw, source, report, (e) => problems.push(e));
+        if (parsed?.complete) modules.set(name, parsed.module);
+        else if (parsed) incomplete.push(parsed.module);
       }
     }
   }
-  return { config: { modules, source }, problems };
+  return { config: { modules, source }, problems, incomplete };
 }
 
 function parseModule(
@@ -150,7 +164,7 @@ function parseModule(
   source: FixtureSource,
   report: (path: PathSegment[], detail: string, key?: boolean) => void,
   keep: (error: FixtureError) => void,
-): ExporterModule | undefined {
+): { module: ExporterModule; complete: boolean } | undefined {
   const path: PathSegment[] = ["modules", name];
   const before = { count: 0 };
   const problem = (at: PathSegment[], detail: string, key = false) => {
@@ -266,9 +280,13 @@ function parseModule(
       }
     }
   }
-  if (before.count > 0) return undefined;
+  // With a problem elsewhere, the module is still returned when its params
+  // can be checked: a plugin, params as a mapping, a target param.
+  const checkable = plugin !== "" && (raw.with === undefined || isRecord(raw.with)) &&
+    (raw.target === undefined || (typeof raw.target === "string" && raw.target !== ""));
+  if (before.count > 0 && !checkable) return undefined;
   const at = source.locate(path, { key: true });
-  return {
+  const module: ExporterModule = {
     name,
     plugin,
     targetParam,
@@ -278,6 +296,7 @@ function parseModule(
     expect,
     location: { file: at.file, line: at.line, column: at.column },
   };
+  return { module, complete: before.count === 0 };
 }
 
 /**

@@ -554,7 +554,8 @@ async function loadConfig(options: ExporterOptions): Promise<ExporterConfig> {
     const [, line, column] = /:(\d+):(\d+): /.exec(text) ?? [];
     problems.push({ line: Number(line ?? 0), column: Number(column ?? 0), text });
   };
-  for (const module of config.modules.values()) {
+  // Modules with problems of their own are checked too: every problem at once.
+  for (const module of [...config.modules.values(), ...read.incomplete]) {
     const at = (path: (string | number)[]) => {
       const l = config.source.locate(["modules", module.name, ...path]);
       return `${l.file}:${l.line}:${l.column}`;
