@@ -271,7 +271,9 @@ Deno.test("exporter: an invalid reload keeps the old config and names file:line:
     const refused = await fetch(`${ex.base}/-/reload`, { method: "POST" });
     const text = await refused.text();
     assert.equal(refused.status, 500);
-    assert.match(text, /exporter\.yaml:5:5": "modules\.echo\.timout" is not a known field/);
+    // Both problems in one pass: the param's and the field's.
+    assert.match(text, /: 2 problems\n {2}.*exporter\.yaml:4:20: "modules\.echo\.with\.count" /);
+    assert.match(text, /\n {2}.*exporter\.yaml:5:5: "modules\.echo\.timout" is not a known field/);
     const own = samples((await get(`${ex.base}/metrics`)).text);
     assert.equal(own.get("wiretest_exporter_config_last_reload_successful"), 0);
     // The old config still serves.
