@@ -28,6 +28,8 @@ export interface ExporterModule {
   readonly timeoutMs?: number;
   /** Patterns a target must match one of, when given; otherwise any target. */
   readonly targets?: readonly RegExp[];
+  /** The same patterns as the config writes them (unanchored), to name them. */
+  readonly targetPatterns?: readonly string[];
   /** What must hold for `probe_success 1` besides `ok` (fixture expectation language). */
   readonly expect: readonly Expectation[];
   /** Where the module is written. */
@@ -237,6 +239,7 @@ function parseModule(
     }
   }
   let targets: RegExp[] | undefined;
+  const targetPatterns: string[] = [];
   if (raw.targets !== undefined) {
     if (!Array.isArray(raw.targets) || raw.targets.length === 0) {
       problem([...path, "targets"], `"modules.${name}.targets" must be a list of patterns`);
@@ -247,6 +250,7 @@ function parseModule(
           if (typeof pattern !== "string") throw new TypeError("is not a string");
           // Anchored: a pattern names whole targets, not parts of them.
           targets!.push(new RegExp(`^(?:${pattern})$`, "u"));
+          targetPatterns.push(pattern);
         } catch (error) {
           problem(
             [...path, "targets", i],
@@ -292,7 +296,7 @@ function parseModule(
     targetParam,
     with: isRecord(raw.with) ? { ...raw.with } : {},
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
-    ...(targets === undefined ? {} : { targets }),
+    ...(targets === undefined ? {} : { targets, targetPatterns }),
     expect,
     location: { file: at.file, line: at.line, column: at.column },
   };

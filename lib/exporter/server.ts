@@ -34,6 +34,7 @@ import {
 import { MAX_OUTCOME_METRICS, probeMetrics } from "./probe_metrics.ts";
 import { processMetrics } from "./process_metrics.ts";
 import { PreparedClients } from "./prepared_clients.ts";
+import { goQuote, printableText } from "./go_quote.ts";
 
 /** Options for {@linkcode startExporter}. */
 export interface ExporterOptions {
@@ -82,6 +83,11 @@ const PROBE_OVER = new DOMException("The probe is over", "AbortError");
 export const MAX_PROBE_TIMEOUT_S = 2_147_483;
 /** Time a plugin's process has to check a module's params on load or reload. */
 const CHECK_MS = 10_000;
+/** Characters of a scrape's module or target quoted back in a 400 at most. */
+const QUOTED_PARAM_CHARS = 200;
+/** Patterns of a module's `targets` a 400 names at most, and characters of each. */
+const LISTED_PATTERNS = 10;
+const LISTED_PATTERN_CHARS = 120;
 /** Time between the probe's own deadline and giving up waiting for its process. */
 const ANSWER_GRACE_MS = 150;
 
@@ -146,8 +152,9 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
   };
   const bad = (reason: string, message: string) => {
     counters.badRequests.set(reason, (counters.badRequests.get(reason) ?? 0) + 1);
-    // A target's URL password is not echoed back (nor kept in logs).
-    return new Response(`${redactPasswords(message)}\n`, {
+    // A target's URL password is not echoed back (nor kept in logs), and
+    // nothing unprintable (a plugin's message may quote the target).
+    return new Response(`${printableText(redactPasswords(message))}\n`, {
       status: 400,
       headers: { "content-type": "text/plain" },
     });
@@ -156,13 +163,17 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
   const probe = async (request: Request, url: URL): Promise<Response> => {
     const moduleName = url.searchParams.get("module") || DEFAULT_MODULE;
     const module = config.modules.get(moduleName);
-    if (!module) return bad("unknown_module", `Unknown module "${moduleName}"`);
+    if (!module) {
+      return bad("unknown_module", `Unknown module ${goQuote(moduleName, QUOTED_PARAM_CHARS)}`);
+    }
     const target = url.searchParams.get("target") ?? "";
     if (target === "") return bad("missing_target", "Target parameter is missing");
     if (module.targets && !module.targets.some((pattern) => pattern.test(target))) {
       return bad(
         "target_not_allowed",
-        `Target "${target}" is not allowed by module "${moduleName}"`,
+        `Target ${goQuote(target, QUOTED_PARAM_CHARS)} is not allowed by module ${
+          goQuote(moduleName)
+        }: ${allowedTargets(module.targetPatterns ?? [])}`,
       );
     }
     let timeoutSeconds: number;
@@ -216,7 +227,9 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
         if (onTarget) {
           return bad(
             "malformed_target",
-            `Cannot probe target "${target}" with module "${moduleName}": ${
+            `Cannot probe target ${goQuote(target, QUOTED_PARAM_CHARS)} with module ${
+              goQuote(moduleName)
+            }: ${
               error.issues.filter((i) => i.path[0] === module.targetParam).map((i) => i.message)
                 .join("; ")
             }`,
@@ -325,6 +338,19 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * What a module's `targets` allow, for the 400 that refuses a target: its
+ * patterns as the config writes them, the first {@linkcode LISTED_PATTERNS},
+ * each cut to {@linkcode LISTED_PATTERN_CHARS} characters.
+ */
+function allowedTargets(patterns: readonly string[]): string {
+  const listed = patterns.slice(0, LISTED_PATTERNS).map((p) => goQuote(p, LISTED_PATTERN_CHARS));
+  const more = patterns.length - listed.length;
+  return `a target must match ${patterns.length === 1 ? "its pattern" : "one of its patterns"} ${
+    listed.join(", ")
+  }${more > 0 ? ` and ${more} more` : ""}`;
 }
 
 /**

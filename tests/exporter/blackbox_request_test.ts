@@ -4,7 +4,7 @@
 // join a repeated header into one line.
 import assert from "node:assert/strict";
 import { freePort, ignoreWithout } from "../_support/peer.ts";
-import { samples, testExporter } from "./_exporter.ts";
+import { get, samples, testExporter } from "./_exporter.ts";
 import { startBlackbox } from "./_peers.ts";
 
 /** Sends one HTTP/1.1 GET with `headers` (in order, repeats kept): status and body (bounded: 20 s). */
@@ -180,4 +180,69 @@ Deno.test({
         : text.trim();
     assert.equal(kind(w.text), kind(b.text), query);
   }
+});
+
+Deno.test({
+  name:
+    "exporter side by side with blackbox_exporter: an unknown module's name is quoted back as Go's %q quotes it",
+  ignore: ignoreWithout("prometheus-blackbox-exporter"),
+}, async () => {
+  await using blackbox = await startBlackbox(BLACKBOX);
+  await using wiretest = await testExporter(WIRETEST);
+  // An escape sequence that recolours a terminal, a bidi override, a
+  // no-break space, a quote, a backslash, a line break.
+  const module = encodeURIComponent('\x1b[31m\u202eab\u00a0c"\\\n');
+  const b = await rawGet(blackbox.base, `/probe?module=${module}&target=x`);
+  const w = await rawGet(wiretest.base, `/probe?module=${module}&target=x`);
+  assert.equal(b.status, 400);
+  assert.equal(w.status, 400);
+  assert.equal(w.text, b.text);
+  assert.equal(w.text, 'Unknown module "\\x1b[31m\\u202eab\\u00a0c\\"\\\\\\n"\n');
+});
+
+Deno.test("exporter: a target its module does not allow is refused with the module's patterns, bounded and escaped", async () => {
+  const patterns = [
+    "http://127\\.0\\.0\\.1:[0-9]+/.*",
+    // From the config, with a terminal escape and a bidi override in it.
+    "https://a\x1b\\[2J\u202e\\.internal/.*",
+    `https://${"x".repeat(500)}/`,
+    ...Array.from({ length: 10 }, (_, i) => `http://host${i}/`),
+  ];
+  // JSON strings are YAML's double-quoted ones: the escape reaches the config.
+  await using ex = await testExporter(`modules:
+  local:
+    plugin: http-probe
+    targets: ${JSON.stringify(patterns)}
+  echo:
+    plugin: echo
+`);
+  // Sets a terminal's title, then rings its bell.
+  const head = "http://10.0.0.1/\x1b]0;title\x07";
+  const target = `${head}${"y".repeat(300)}`;
+  const answer = await get(`${ex.base}/probe?module=local&target=${encodeURIComponent(target)}`);
+  assert.equal(answer.status, 400);
+  assert.equal(
+    answer.text,
+    `Target "http://10.0.0.1/\\x1b]0;title\\a${"y".repeat(200 - head.length)}…" (${
+      head.length + 300
+    } characters) ` +
+      'is not allowed by module "local": a target must match one of its patterns ' +
+      '"http://127\\\\.0\\\\.0\\\\.1:[0-9]+/.*", ' +
+      '"https://a\\x1b\\\\[2J\\u202e\\\\.internal/.*", ' +
+      `"https://${"x".repeat(120 - 8)}…" (509 characters), ` +
+      Array.from({ length: 7 }, (_, i) => `"http://host${i}/"`).join(", ") +
+      " and 3 more\n",
+  );
+  // Nothing unprintable reaches whoever reads it.
+  assert.doesNotMatch(answer.text.trimEnd(), /[\p{Cc}\p{Cf}]/u);
+  // A target that matches is probed.
+  const allowed = await get(`${ex.base}/probe?module=local&target=http://host9/`);
+  assert.equal(allowed.status, 200);
+  // The plugin's own words on a malformed target are made printable too.
+  const malformed = await get(
+    `${ex.base}/probe?module=echo&target=${encodeURIComponent("a\x1b[2J\u202eb")}`,
+  );
+  assert.equal(malformed.status, 400);
+  assert.match(malformed.text, /^Cannot probe target "a\\x1b\[2J\\u202eb" with module "echo": /);
+  assert.doesNotMatch(malformed.text.trimEnd(), /[\p{Cc}\p{Cf}]/u);
 });

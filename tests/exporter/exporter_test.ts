@@ -129,7 +129,7 @@ Deno.test("exporter: unknown module, missing, malformed or disallowed target ans
   assert.equal(disallowed.status, 400);
   assert.equal(
     disallowed.text,
-    'Target "http://10.0.0.1:80/" is not allowed by module "local_only"\n',
+    'Target "http://10.0.0.1:80/" is not allowed by module "local_only": a target must match its pattern "http://127\\\\.0\\\\.0\\\\.1:[0-9]+/.*"\n',
   );
   const own = samples((await get(`${ex.base}/metrics`)).text);
   assert.equal(own.get('wiretest_exporter_bad_requests_total{reason="unknown_module"}'), 1);
