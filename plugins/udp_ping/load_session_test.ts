@@ -39,7 +39,9 @@ Deno.test("udp-ping load: open model against a peer dropping every 10th datagram
     // Bound: no datagram of ours is counted before the peer listens.
     await waitForUdp(port, 10_000);
     report = await runLoad(
-      pluginSessions(udpPing, { target: `127.0.0.1:${port}`, timeoutMs: 500 }),
+      // An echo later than the timeout would count as a drop: 2 s, beyond
+      // any stall of a loaded machine, and within the 5 s graceful stop.
+      pluginSessions(udpPing, { target: `127.0.0.1:${port}`, timeoutMs: 2000 }),
       checkLoadPlan({ rate: 500, duration: "2s" }),
     );
   } finally {
@@ -66,7 +68,9 @@ Deno.test("udp-ping load: a duplicated echo of the last ping never stands in for
   try {
     await waitForUdp(port, 10_000);
     report = await runLoad(
-      pluginSessions(udpPing, { target: `127.0.0.1:${port}`, timeoutMs: 300 }),
+      // Each dropped ping costs the timeout; a shorter one let a stalled
+      // machine's echo count as a fifth drop.
+      pluginSessions(udpPing, { target: `127.0.0.1:${port}`, timeoutMs: 1500 }),
       checkLoadPlan({ vus: 1, iterations: 20 }),
     );
   } finally {

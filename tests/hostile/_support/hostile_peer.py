@@ -292,9 +292,12 @@ def no_read(conn, opts):
 
 def udp_mixed(opts):
     """Answers ping number `seq` as opts["plan"][seq] says (echo beyond the plan):
-    "hold" (send it after the next ping's answer), "dup" (twice), "late" (after
-    opts["late"] seconds), "cut" (half of it), "foreign" (from another port),
-    "oversize" (padded to 65,507 bytes), "drop" (never), "echo"."""
+    "hold" (send it after the next ping's answer), "dup" (twice), "late" (before
+    the answer to the first ping that arrives more than opts["late"] seconds
+    after it: it left before the peer had it, so its echo is that late
+    whatever the load, where a timer's echo may also leave after the run
+    ended), "cut" (half of it), "foreign" (from another port), "oversize"
+    (padded to 65,507 bytes), "drop" (never), "echo"."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((HOST, 0))
     other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -303,8 +306,12 @@ def udp_mixed(opts):
     plan = opts.get("plan", [])
     late_s = opts.get("late", 1.0)
     held = None
+    late = []
     while True:
         data, addr = s.recvfrom(65536)
+        now = time.monotonic()
+        while late and now - late[0][0] > late_s:
+            s.sendto(*late.pop(0)[1:])
         if len(data) < 12:
             continue
         seq = struct.unpack(">I", data[8:12])[0]
@@ -318,7 +325,7 @@ def udp_mixed(opts):
             s.sendto(data, addr)
             s.sendto(data, addr)
         elif action == "late":
-            threading.Timer(late_s, s.sendto, (data, addr)).start()
+            late.append((now, data, addr))
         elif action == "cut":
             s.sendto(data[: len(data) // 2], addr)
         elif action == "foreign":
