@@ -180,7 +180,8 @@ export const httpProbeOutcome: OutcomeDeclaration = {
     {
       path: "remote_address",
       type: "string",
-      description: "The server's `ip:port` that answered.",
+      description:
+        "The server's `ip:port` that answered; when the probe failed, the one its last connection went to or was refused at (absent when the name did not resolve).",
     },
     { path: "status", type: "number", description: "The status code, as the metric." },
     { path: "reason", type: "string", description: "The reason phrase (may be empty)." },

@@ -137,6 +137,12 @@ export class Session {
    * does (a timeout while waiting for the response still has its connect).
    */
   finished: FinishedPhases = {};
+  /**
+   * The server's `ip:port` the exchange under way (or the last one) is
+   * connected to, or its last connection was tried at: a probe refused by
+   * every address a name resolved to still says which it tried last.
+   */
+  address: string | undefined;
 
   constructor(options: SessionOptions, watch: WatchdogLike) {
     this.#options = options;
@@ -264,6 +270,7 @@ export class Session {
     const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
     const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80);
     this.#watch.activity = { operation: "resolve", address: host };
+    this.address = undefined;
     const literal = isIP(host) !== 0;
     const addresses = literal ? [host] : await resolve(host, signal);
     // An IP literal has no lookup: its DNS phase is empty, as in curl.
@@ -279,6 +286,7 @@ export class Session {
     for (const hostname of addresses) {
       const where = formatAddress({ transport: "tcp", hostname, port });
       this.#watch.activity = { operation: "connect", address: where };
+      this.address = where;
       try {
         if (url.protocol === "https:") {
           tls = await this.#tlsOpener.open(hostname, port, host, signal, (step) => {
@@ -302,7 +310,7 @@ export class Session {
     const connected = tls?.connectEnd ?? performance.now();
     this.connections++;
     this.#conn = conn;
-    this.#remote = formatAddress(conn.remoteAddr);
+    this.#remote = this.address = formatAddress(conn.remoteAddr);
     this.#writing = { operation: "write", address: this.#remote };
     this.#reading = { operation: "read", address: this.#remote };
     this.#reader = new ResponseReader(conn, this.#remote);

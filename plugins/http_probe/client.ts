@@ -251,6 +251,10 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
       if (f.tls !== undefined) metrics.tls_ms = f.tls;
       if (f.ttfb !== undefined) metrics.ttfb_ms = f.ttfb;
     }
+    // Which server it failed at (blackbox_exporter hashes its address).
+    if (facts.remote_address === undefined && session?.address) {
+      facts.remote_address = session.address;
+    }
     // A refused certificate still has its facts: the handshake completed.
     if (facts.tls === undefined && session?.refusedTls) facts.tls = session.refusedTls;
     const described = describeError(watch.explain(error));

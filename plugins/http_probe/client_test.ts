@@ -177,6 +177,34 @@ Deno.test("probeHttp() resolves a host name and times the lookup", async () => {
   }
 });
 
+Deno.test("probeHttp() says which address a failed probe last connected to or tried", async () => {
+  // Refused at every address "localhost" resolved to: the last one tried.
+  const closed = listenTcp();
+  const port = closed.addr.port;
+  closed.close();
+  const refused = await probe({ url: `http://localhost:${port}/`, timeoutMs: 2000 });
+  assert.equal(refused.ok, false);
+  assert.equal(refused.error?.code, "refused");
+  assert.match(
+    String(refused.facts.remote_address),
+    new RegExp(`^(127\\.0\\.0\\.1|\\[::1\\]):${port}$`),
+  );
+  // Connected, then no answer in time: the address it connected to.
+  const server = await startHttpServer({ delayMs: 60_000 });
+  try {
+    const { port } = server.address as Deno.NetAddr;
+    const late = await probe({ url: `http://localhost:${port}/`, timeoutMs: 100 });
+    assert.equal(late.error?.name, "TimeoutError");
+    assert.equal(late.facts.remote_address, `127.0.0.1:${port}`);
+  } finally {
+    await server.close();
+  }
+  // A name that does not resolve has no address.
+  const unresolved = await probe({ url: "http://wiretest-test.invalid/", timeoutMs: 2000 });
+  assert.equal(unresolved.error?.code, "dns");
+  assert.equal(unresolved.facts.remote_address, undefined);
+});
+
 Deno.test("probeHttp() reads a chunked body streamed by the responder", async () => {
   const server = await startHttpServer({ body: "0123456789", bodyRepeat: 500, chunked: true });
   try {

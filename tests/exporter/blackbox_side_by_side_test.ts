@@ -197,7 +197,19 @@ Deno.test({
   const refused = `http://127.0.0.1:${freePort()}/`;
   const refused6 = `http://[::1]:${freePort()}/`;
   const untrusted = nginx.https.replace("localhost", "127.0.0.1");
-  for (const target of [refused, refused6, untrusted, "http://wiretest-test.invalid/"]) {
+  // Host names that resolve, then fail: refused, or a certificate refused.
+  const refusedName = `http://localhost:${freePort()}/`;
+  const untrustedName = nginx.https;
+  for (
+    const target of [
+      refused,
+      refused6,
+      untrusted,
+      "http://wiretest-test.invalid/",
+      refusedName,
+      untrustedName,
+    ]
+  ) {
     const probe = async (base: string) => {
       const answer = await get(
         `${base}/probe?module=http_2xx&target=${encodeURIComponent(target)}`,
@@ -217,7 +229,11 @@ Deno.test({
     for (const key of ["probe_success{}", "probe_ip_protocol{}", "probe_ip_addr_hash{}"]) {
       assert.equal(w.samples.get(key), b.samples.get(key), `${target}: ${key}`);
     }
-    if (target === untrusted) {
+    // blackbox resolved the name (to 127.0.0.1: /etc/hosts, ip4 preferred).
+    if (target === refusedName || target === untrustedName) {
+      assert.ok(b.samples.get("probe_ip_addr_hash{}")! > 0, `${target}: blackbox's hash`);
+    }
+    if (target === untrusted || target === untrustedName) {
       // README: on a certificate that fails verification wiretest still
       // reports the presented one's expiry and TLS facts; blackbox none.
       assert.equal(w.samples.get("probe_success{}"), 0);
