@@ -448,7 +448,7 @@ Deno.test("wiretest run and serve name a wrong param by the flag or positional t
     assert.equal(
       run.stderr,
       'error: Cannot use params for plugin "http-probe" (client): ' +
-        "<url> must be an http:// or https:// URL; " +
+        '<url> Cannot parse URL "ftp://127.0.0.1/": it is not an http:// or https:// URL; ' +
         "--max-redirects Too small: expected number to be >=0; " +
         '--tls-client Invalid option: expected one of "auto"|"native"|"node"\n',
     );

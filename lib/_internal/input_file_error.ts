@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { escapeControls } from "./escape_controls.ts";
 
 /** Why a file (or directory) named in params cannot be used. */
 export type InputFileProblem =
@@ -81,7 +82,9 @@ export class InputFileError extends TypeError {
  */
 export function quotePath(path: string): string {
   const shown = path.length > 60 ? `${path.slice(0, 60)}…` : path;
-  const quoted = JSON.stringify(shown);
+  // JSON leaves C1 controls and the Unicode line separators raw: a quoted
+  // value must not move a terminal's cursor or split a line.
+  const quoted = escapeControls(JSON.stringify(shown));
   return path.length > 60 ? `${quoted} (${path.length} characters)` : quoted;
 }
 

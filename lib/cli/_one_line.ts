@@ -1,18 +1,11 @@
 // Messages quote what users and peers sent (arguments, file names, server
 // replies). Printed as they are, a line break in one would split an error
 // over two lines, or forge a log line; escaped, every message stays one line.
-
-// C0 and C1 controls, DEL and the Unicode line and paragraph separators.
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+import { escapeControls } from "../_internal/escape_controls.ts";
 
 /** `text` with every control character escaped (`\n`, `\u0007`…). */
 export function oneLine(text: string): string {
-  return text.replace(
-    CONTROL,
-    (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  return escapeControls(text);
 }
 
 /**

@@ -61,11 +61,17 @@ export interface HostPort {
  */
 export function parseHostPort(text: string, defaultHost = "127.0.0.1"): HostPort {
   const m = /^(?:\[([^\]]+)\]|([^:\[\]]*)):(\d+)$/.exec(text.trim());
+  const zone = zoneOf(m?.[1] ?? /^\[([^\]]*)\]/.exec(text.trim())?.[1] ?? "");
+  if (zone !== undefined) {
+    throw new TypeError(`Cannot parse address: ${quotePath(text)} has ${zoneProblem(zone)}`);
+  }
   if (!m) {
     // "::1:80": the port cannot be told from the address without brackets.
     const v6 = /^([0-9a-f:.]*:[0-9a-f:.]*):(\d+)$/i.exec(text.trim());
     const hint = v6 && ipVersion(v6[1]) === 6
       ? ` (an IPv6 address goes in brackets: "[${v6[1]}]:${v6[2]}")`
+      : /^\s*\[[^\]]*$/.test(text)
+      ? ' (its "[" is not closed)'
       : "";
     throw new TypeError(`Cannot parse address: ${quotePath(text)} is not host:port${hint}`);
   }
@@ -136,9 +142,16 @@ export const MAX_UNIX_PATH_BYTES = 107;
  * ```
  */
 export function checkHost(host: string): void {
-  if (ipVersion(host) !== 0) return;
   const cannot = (why: string) => new TypeError(`Cannot use host ${quotePath(host)}: ${why}`);
+  const zone = zoneOf(host);
+  if (zone !== undefined) throw cannot(`it has ${zoneProblem(zone)}`);
+  if (ipVersion(host) !== 0) return;
   if (host === "") throw cannot("it is empty");
+  if (host.includes("@")) {
+    throw cannot(
+      `it is not an IP address or a host name (user info such as "user@" has no place in it)`,
+    );
+  }
   if (host.includes(":")) {
     throw cannot("it is not an IP address (an IPv6 address is written without brackets here)");
   }
@@ -154,6 +167,26 @@ export function checkHost(host: string): void {
       throw cannot('it is not an IP address or a host name (letters, digits, "-", "_" and dots)');
     }
   }
+  // A name ending in a number is read as an IPv4 address by URL parsers
+  // (WHATWG) and resolvers alike: "1.2.3.999" or "10.1" is a mistyped one.
+  if (/^(?:\d+|0x[0-9a-f]*)$/i.test(labels[labels.length - 1])) {
+    throw cannot("it is not an IPv4 address (four numbers 0-255 joined by dots) nor a host name");
+  }
+}
+
+// The zone of an IPv6 address ("%eth0" of "fe80::1%eth0"), if it has one.
+function zoneOf(host: string): string | undefined {
+  const at = host.indexOf("%");
+  return at !== -1 && ipVersion(host.slice(0, at)) === 6 ? host.slice(at) : undefined;
+}
+
+// Zones are refused rather than half-supported: the URL parser (http-probe,
+// the exporter), the libc UDP path's socket addresses and udp-ping's reply
+// matching have no place for one.
+function zoneProblem(zone: string): string {
+  return `an IPv6 zone id (${
+    quotePath(zone)
+  }), which wiretest does not support (give a global or loopback address)`;
 }
 
 /**

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { checkUnixPath, formatAddress, parseConnectAddress, parseHostPort } from "./address.ts";
+import {
+  checkHost,
+  checkUnixPath,
+  formatAddress,
+  parseConnectAddress,
+  parseHostPort,
+} from "./address.ts";
 
 Deno.test("formatAddress() writes IPv4 as host:port", () => {
   assert.equal(
@@ -100,5 +106,52 @@ Deno.test("parseHostPort() throws RangeError for a port above 65535", () => {
   assert.throws(() => parseHostPort("127.0.0.1:65536"), {
     name: "RangeError",
     message: 'Cannot parse address: port 65536 in "127.0.0.1:65536" is out of range 0-65535',
+  });
+});
+
+Deno.test("parseHostPort() and checkHost() refuse an IPv6 zone id, quoting the whole value", () => {
+  for (const text of ["[fe80::1%lo]:7", "[fe80::1%25lo]:7", "[fe80::1%lo]"]) {
+    assert.throws(() => parseHostPort(text), {
+      name: "TypeError",
+      message: `Cannot parse address: "${text}" has an IPv6 zone id ("${
+        /%[^\]]*/.exec(text)![0]
+      }"), which wiretest does not support (give a global or loopback address)`,
+    }, text);
+  }
+  assert.throws(() => checkHost("fe80::1%eth0"), {
+    name: "TypeError",
+    message:
+      'Cannot use host "fe80::1%eth0": it has an IPv6 zone id ("%eth0"), which wiretest does not support (give a global or loopback address)',
+  });
+  // A "%" in what is no IPv6 address is no zone: the usual words.
+  assert.throws(() => checkHost("a%b"), /it is not an IP address or a host name/);
+});
+
+Deno.test("checkHost() refuses names a resolver would read as a mistyped IPv4 address", () => {
+  for (const host of ["1.2.3.999", "10.1", "12345", "a.0x1f", "256.0.0.1"]) {
+    assert.throws(() => checkHost(host), {
+      name: "TypeError",
+      message:
+        `Cannot use host "${host}": it is not an IPv4 address (four numbers 0-255 joined by dots) nor a host name`,
+    }, host);
+  }
+  for (const host of ["db-1.internal", "example.com.", "1password.com", "x1.y2", "localhost"]) {
+    checkHost(host);
+  }
+});
+
+Deno.test("parseConnectAddress() says what is wrong with an unclosed bracket or user info", () => {
+  assert.throws(() => parseConnectAddress("[::1"), {
+    name: "TypeError",
+    message: 'Cannot parse address: "[::1" is not host:port (its "[" is not closed)',
+  });
+  assert.throws(() => parseConnectAddress("user@127.0.0.1:7"), {
+    name: "TypeError",
+    message:
+      'Cannot use host "user@127.0.0.1": it is not an IP address or a host name (user info such as "user@" has no place in it)',
+  });
+  assert.throws(() => parseConnectAddress("127.0.0.1\u009b:7"), {
+    name: "TypeError",
+    message: /^Cannot use host "127\.0\.0\.1\\u009b": /,
   });
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { openLibcUdp } from "./libc_udp.ts";
+import { encodeSockaddr, openLibcUdp } from "./libc_udp.ts";
 
 // Sends one datagram to 127.0.0.1:`port` after `delayMs`, from a process of
 // its own: a blocking receive holds this thread, so no timer here could.
@@ -87,4 +87,27 @@ Deno.test({
       URL.revokeObjectURL(url);
     }
   },
+});
+
+Deno.test("encodeSockaddr() refuses a zone id and what is no IP literal with a TypeError quoting it", () => {
+  assert.throws(() => encodeSockaddr("fe80::1%lo", 7), {
+    name: "TypeError",
+    message:
+      'Cannot encode address: "fe80::1%lo" has an IPv6 zone id, which wiretest does not support',
+  });
+  for (const text of ["1..2.3", "1.2.3.999", "::1::2", "localhost", "[::1]", "a\u001bb"]) {
+    assert.throws(() => encodeSockaddr(text, 7), {
+      name: "TypeError",
+      message: `Cannot encode address: ${JSON.stringify(text)} is not an IP literal`,
+    }, text);
+  }
+  assert.deepEqual([...encodeSockaddr("::ffff:127.0.0.1", 7).subarray(8, 24)], [
+    ...Array(10).fill(0),
+    0xff,
+    0xff,
+    127,
+    0,
+    0,
+    1,
+  ]);
 });

@@ -769,7 +769,10 @@ Deno.test("probeHttp() reports a connection closed before any response", async (
 });
 
 Deno.test("httpProbeClientParams rejects a non-HTTP URL and a malformed header", async () => {
-  await assert.rejects(runHttpProbe({ url: "ftp://127.0.0.1/" }), /"url" must be an http/);
+  await assert.rejects(
+    runHttpProbe({ url: "ftp://127.0.0.1/" }),
+    /"url" Cannot parse URL "ftp:\/\/127\.0\.0\.1\/": it is not an http:\/\/ or https:\/\/ URL/,
+  );
   await assert.rejects(
     runHttpProbe({ url: "http://127.0.0.1/", headers: ["no colon here"] }),
     /"headers\.0" must be "Name: value"/,

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import type { ParamsSchema, ParamsTypesMatch } from "../../lib/plugin/mod.ts";
 import { checkHost } from "../../lib/transport/mod.ts";
+import { urlControlProblem, urlProblem } from "./_url_problem.ts";
 
 /** A header line as users write it: `Name: value` (an RFC 9110 token, no CR or LF). */
 const HEADER_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*$/;
@@ -22,8 +23,9 @@ function urlTarget(text: string, ctx: z.RefinementCtx): void {
   try {
     url = new URL(text);
   } catch {
-    return; // z.url() says so
+    return; // z.url() says so (urlProblem)
   }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return; // as z.url() says
   if (url.port === "0") {
     ctx.addIssue({
       code: "custom",
@@ -33,6 +35,12 @@ function urlTarget(text: string, ctx: z.RefinementCtx): void {
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   const message = problemOf(() => checkHost(host));
   if (message !== undefined) ctx.addIssue({ code: "custom", message });
+}
+
+function noControlCharacters(text: string, ctx: z.RefinementCtx): void {
+  const message = urlControlProblem(text);
+  // `continue: false`: the URL check would report the same text again.
+  if (message !== undefined) ctx.addIssue({ code: "custom", message, continue: false });
 }
 
 // A transport check's message as a params issue: "Cannot use host …: why".
@@ -164,7 +172,10 @@ export interface HttpProbeClientParams {
 
 const httpProbeClientSchema = z
   .object({
-    url: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
+    // The control check comes first: the URL check drops tabs and line
+    // breaks from the value (z.string().url() rather than z.url() for that order).
+    url: z.string().superRefine(noControlCharacters)
+      .url({ protocol: /^https?$/, error: (issue) => urlProblem(String(issue.input)) })
       .superRefine(urlTarget)
       .describe("URL to request (http:// or https://)"),
     method: z.string().regex(METHOD, "must be an HTTP method token").default("GET")

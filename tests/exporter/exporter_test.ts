@@ -137,6 +137,34 @@ Deno.test("exporter: unknown module, missing, malformed or disallowed target ans
   assert.equal(own.get('wiretest_exporter_bad_requests_total{reason="target_not_allowed"}'), 1);
 });
 
+Deno.test("exporter: a target with an IPv6 zone id is a malformed target (400) for every plugin, named", async () => {
+  await using ex = await testExporter(CONFIG);
+  for (
+    const [module, target] of [
+      ["echo", "[fe80::1%lo]:7"],
+      // Was probe_success 0 with an untyped "Invalid URL" in the debug log.
+      ["udp", "[fe80::1%lo]:7"],
+      ["http_2xx", "http://[fe80::1%25lo]:7/"],
+      ["http_2xx", "[fe80::1%lo]:7"],
+    ]
+  ) {
+    const answer = await get(
+      `${ex.base}/probe?module=${module}&target=${encodeURIComponent(target)}`,
+    );
+    assert.equal(answer.status, 400, `${module} ${target}: ${answer.text}`);
+    assert.ok(
+      answer.text.startsWith(
+        `Cannot probe target ${JSON.stringify(target)} with module "${module}": `,
+      ),
+      answer.text,
+    );
+    assert.match(
+      answer.text,
+      /has an IPv6 zone id \("%(25)?lo"\), which wiretest does not support/,
+    );
+  }
+});
+
 Deno.test("exporter: a hanging target answers before the scrape timeout with probe_success 0", async () => {
   await using ex = await testExporter(CONFIG);
   // Accepts and never answers.

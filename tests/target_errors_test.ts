@@ -1,0 +1,81 @@
+// Malformed targets through the library, as code calls the plugins
+// (runEchoClient, runUdpPingClient, runFileSender, runHttpProbe): a
+// ParamsError (a TypeError) naming the field, quoting the target and saying
+// why, before anything is sent. IPv6 zone ids are refused: nothing here
+// reaches beyond loopback.
+import assert from "node:assert/strict";
+import { ParamsError } from "../lib/plugin/mod.ts";
+import { runEchoClient } from "../plugins/echo/mod.ts";
+import { runUdpPingClient } from "../plugins/udp_ping/mod.ts";
+import { runFileSender } from "../plugins/file_send/mod.ts";
+import { runHttpProbe } from "../plugins/http_probe/mod.ts";
+
+async function refused(run: () => Promise<unknown>, field: string, expected: RegExp) {
+  await assert.rejects(run, (error: unknown) => {
+    assert.ok(error instanceof ParamsError, String(error));
+    assert.ok(error instanceof TypeError);
+    assert.equal(error.issues.length, 1, error.message);
+    assert.equal(error.issues[0].path.join("."), field);
+    assert.match(error.issues[0].message, expected);
+    return true;
+  });
+}
+
+const ZONE = (zone: string) =>
+  `has an IPv6 zone id ("${zone}"), which wiretest does not support (give a global or loopback address)`;
+
+Deno.test("runEchoClient(), runUdpPingClient() and runFileSender() refuse a zone id with a ParamsError", async () => {
+  const quoted = /^Cannot parse address: "\[fe80::1%lo\]:7" has an IPv6 zone id \("%lo"\)/;
+  await refused(() => runEchoClient({ target: "[fe80::1%lo]:7" }), "target", quoted);
+  // Was an untyped "Invalid URL" in the outcome.
+  await refused(() => runUdpPingClient({ target: "[fe80::1%lo]:7", count: 1 }), "target", quoted);
+  await refused(
+    () => runFileSender({ target: "[fe80::1%lo]:7", file: "/etc/hostname" }),
+    "target",
+    quoted,
+  );
+  await refused(
+    () => runUdpPingClient({ target: "1.2.3.999:7", count: 1 }),
+    "target",
+    /^Cannot use host "1\.2\.3\.999": it is not an IPv4 address/,
+  );
+});
+
+Deno.test("runHttpProbe() says why a url cannot be requested, quoting it", async () => {
+  const cases: [string, string][] = [
+    [
+      "http://[fe80::1%25lo]:7/",
+      `Cannot use host "fe80::1%25lo": it ${ZONE("%25lo")}`,
+    ],
+    ["http://[fe80::1%lo]/", `Cannot use host "fe80::1%lo": it ${ZONE("%lo")}`],
+    ["http://[::1", 'Cannot parse URL "http://[::1": its "[" is not closed'],
+    [
+      "http://[::1]:65536/",
+      'Cannot parse URL "http://[::1]:65536/": its port "65536" is out of range 1-65535',
+    ],
+    ["http://127.0.0.1:x/", 'Cannot parse URL "http://127.0.0.1:x/": its port "x" is not a number'],
+    ["http://u:p@:7/", 'Cannot parse URL "http://u:p@:7/": it has no host'],
+    ["", 'Cannot parse URL "": it is empty'],
+    [
+      "ftp://127.0.0.1/",
+      'Cannot parse URL "ftp://127.0.0.1/": it is not an http:// or https:// URL',
+    ],
+    ["http:127.0.0.1", 'Cannot parse URL "http:127.0.0.1": it has no "//" before the host'],
+    [
+      "http://127.0.0.1 x/",
+      'Cannot use host "127.0.0.1 x": it is not an IP address or a host name (letters, digits, "-", "_" and dots)',
+    ],
+    // Parsed by the URL parser with the tab dropped: refused instead.
+    [
+      "http://127.0.0.1\t:7/",
+      'Cannot parse URL "http://127.0.0.1\\t:7/": it contains a control character',
+    ],
+    [
+      "http://127.0.0.1/\u009b",
+      'Cannot parse URL "http://127.0.0.1/\\u009b": it contains a control character',
+    ],
+  ];
+  for (const [url, message] of cases) {
+    await refused(() => runHttpProbe({ url }), "url", new RegExp(`^${RegExp.escape(message)}$`));
+  }
+});
