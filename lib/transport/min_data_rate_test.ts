@@ -62,15 +62,18 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 Deno.test("MinDataRateDeadline lets a peer four times above the rate send to its end", async () => {
   using p = await pair();
-  const rate = new MinDataRateDeadline(200, 1000); // 5 ms a byte
+  // 5 ms a byte; a grace of 2 s, beyond the stalls of a loaded machine (a
+  // stalled writer is silence to the rule), for 3 s of writing: a rule that
+  // gave the bytes no credit would cut the peer after 2 s.
+  const rate = new MinDataRateDeadline(200, 2000);
   const reading = readUnderRate(p.reader, rate);
-  // 800 bytes/s: 20 bytes every 25 ms, 40 times.
-  for (let i = 0; i < 40; i++) {
+  // 800 bytes/s: 20 bytes every 25 ms, 120 times.
+  for (let i = 0; i < 120; i++) {
     await p.peer.write(new Uint8Array(20).fill(i), { timeout: 5000 });
     await sleep(25);
   }
   await p.peer.closeWrite();
-  assert.deepEqual(await reading, { bytes: 800, end: "eof" });
+  assert.deepEqual(await reading, { bytes: 2400, end: "eof" });
 });
 
 Deno.test("MinDataRateDeadline gives a burst no more than the grace of silence after it", async () => {

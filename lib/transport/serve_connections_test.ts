@@ -66,13 +66,15 @@ Deno.test("serveConnections() refuses connections beyond maxConnections at once 
 });
 
 Deno.test("serveConnections() closes an idle connection and keeps a busy one", async () => {
-  const server = serveConnections(listenTcp(), echo, { idleTimeout: 200 });
+  // An idle timeout beyond the stalls of a loaded machine (a stalled
+  // exchange is idleness to the server), and 2 s of exchanges past it.
+  const server = serveConnections(listenTcp(), echo, { idleTimeout: 1500 });
   try {
     using idle = await connectTcp({ port: port(server), timeout: 5000 });
     using busy = await connectTcp({ port: port(server), timeout: 5000 });
     const ended = readToEnd(idle);
     // The busy one exchanges a byte every 50 ms for longer than the idle timeout.
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 40; i++) {
       await busy.write(encoder.encode("b"));
       assert.equal(await busy.read(new Uint8Array(1), { timeout: 5000 }), 1);
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -97,18 +99,19 @@ Deno.test("serveConnections() counts reads alone, and writes alone, as activity"
       }
       return;
     }
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 40; i++) {
       await conn.write(encoder.encode("o"));
       await sleep(50);
     }
-  }, { idleTimeout: 200 });
+    // An idle timeout beyond the stalls of a loaded machine, 2 s of bytes past it.
+  }, { idleTimeout: 1500 });
   try {
     using sink = await connectTcp({ port: port(server), timeout: 5000 });
     using source = await connectTcp({ port: port(server), timeout: 5000 });
     await sink.write(encoder.encode("s"));
     await source.write(encoder.encode("w"));
     const got = new Uint8Array(1);
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 40; i++) {
       await sink.write(encoder.encode("i"));
       assert.equal(await source.read(got, { timeout: 5000 }), 1);
       await sleep(50);
@@ -157,7 +160,8 @@ Deno.test("serveConnections() close() lets handlers finish within drainTimeout a
       return;
     }
     await conn.read(buf); // "s": stuck until closed
-  }, { drainTimeout: 300 });
+    // Long enough that a stalled machine does not abort the finishing one too.
+  }, { drainTimeout: 2000 });
   using finishing = await connectTcp({ port: port(server), timeout: 5000 });
   using stuck = await connectTcp({ port: port(server), timeout: 5000 });
   await finishing.write(encoder.encode("f"));
