@@ -120,11 +120,14 @@ function request(port: number, body?: Uint8Array): OutgoingRequest {
 
 Deno.test("Session: total ends when the body ends, not when a server that delays its close closes", async () => {
   // The whole response, Connection: close, and the server holds the
-  // connection open 300 ms longer before closing it.
+  // connection open until the exchange has returned: one that waited for the
+  // close never returns. (A 300 ms hold let a stalled machine's client read
+  // the response after the server had closed.)
+  const { promise: returnedEvent, resolve: markReturned } = Promise.withResolvers<void>();
   using server = stampedServer(
     "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
     async (_conn, at) => {
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await returnedEvent;
       at.closing = performance.now();
     },
   );
@@ -135,9 +138,10 @@ Deno.test("Session: total ends when the body ends, not when a server that delays
     const exchange = await within(
       session.exchange(request(server.port), () => () => {}),
       10_000,
-      "the exchange",
+      "the exchange, the server holding its close",
     );
     const returned = performance.now();
+    markReturned();
     await server.done;
     assert.equal(exchange.body.bytes, 2);
     const { dns, connect, tls, ttfb, transfer, total } = exchange.phases;
@@ -149,19 +153,22 @@ Deno.test("Session: total ends when the body ends, not when a server that delays
     assert.ok(ended <= returned);
     assert.ok(returned < server.at.closing, "the exchange waited for the server's close");
   } finally {
+    markReturned();
     session.close();
   }
 });
 
 Deno.test("Session: ttfb ends at the first response byte even while the request body is still being written", async () => {
   // A server that answers as soon as the head is in (as one refusing an
-  // upload does) and reads the 32 MiB body only 300 ms later: the write
-  // cannot finish before then, the response came long before.
+  // upload does) and reads the 32 MiB body only 2 s later: the write
+  // cannot finish before then, the response came long before. (The session
+  // tells no one when the head came, so a wait it is; 300 ms let a stalled
+  // machine's session see the head after the server's timer fired.)
   const body = new Uint8Array(32 * 1024 * 1024);
   using server = stampedServer(
     "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
     async (conn, at, extra) => {
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await new Promise((resolve) => setTimeout(resolve, 2000));
       at.draining = performance.now();
       const buf = new Uint8Array(1024 * 1024);
       let got = extra;
