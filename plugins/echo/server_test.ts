@@ -162,7 +162,8 @@ Deno.test("startEchoServer() keeps idle connections open when idleTimeoutMs is 0
   try {
     using conn = await connectTcp({ port: port(server.address), timeout: 5000 });
     await assert.rejects(conn.read(new Uint8Array(8), { timeout: 300 }), { name: "TimeoutError" });
-    assert.equal(server.stats().active, 1);
+    // Accepted (on a loaded machine, maybe only after those 300 ms), and kept.
+    await waitFor(() => server.stats().active === 1);
     assert.equal(await exchange(conn, "still here"), "still here");
   } finally {
     await server.close();
