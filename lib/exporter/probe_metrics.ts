@@ -350,12 +350,12 @@ function httpMetrics(result: ProbeResult): MetricFamily[] {
     })),
   });
   const headers = record(facts.headers);
-  const contentLength = typeof headers["content-length"] === "string" &&
-      /^\d+$/.test(headers["content-length"])
-    ? Number(headers["content-length"])
-    : -1;
   families.push(
-    gauge("probe_http_content_length", "Length of http content response", contentLength),
+    gauge(
+      "probe_http_content_length",
+      "Length of http content response",
+      contentLength(facts, headers),
+    ),
     gauge(
       "probe_http_uncompressed_body_length",
       "Length of uncompressed response body",
@@ -458,6 +458,30 @@ function httpMetrics(result: ProbeResult): MetricFamily[] {
     );
   }
   return families;
+}
+
+/**
+ * `probe_http_content_length` as blackbox_exporter reports it, Go's
+ * `Response.ContentLength`: 0 without a response head; for a HEAD request
+ * the `Content-Length` field, -1 without; otherwise 0 for a status that has
+ * no body (1xx, 204, 304), -1 for a chunked body or one without the field
+ * (its length unknown until the connection closes), else the field's value.
+ * A field repeated with one value (`5, 5`) is that value, as Go takes it.
+ */
+function contentLength(facts: Record<string, unknown>, headers: Record<string, unknown>): number {
+  if (typeof facts.status !== "number") return 0;
+  const field = headers["content-length"];
+  const values = typeof field === "string" ? field.split(",").map((v) => v.trim()) : [];
+  const length = values.length > 0 && values.every((v) => v === values[0]) &&
+      /^\d+$/.test(values[0])
+    ? Number(values[0])
+    : -1;
+  if (facts.method === "HEAD") return length;
+  const status = facts.status;
+  if ((status >= 100 && status < 200) || status === 204 || status === 304) return 0;
+  const coding = headers["transfer-encoding"];
+  if (typeof coding === "string" && /(^|,)\s*chunked\s*$/i.test(coding)) return -1;
+  return length;
 }
 
 // Go's names for TLS versions, as blackbox labels them.

@@ -65,6 +65,8 @@ Deno.test("probeMetrics() gives blackbox's TLS metrics from http-probe's certifi
       metrics: { status: 200, dns_ms: 1, connect_ms: 2, tls_ms: 3, ttfb_ms: 4, transfer_ms: 5 },
       facts: {
         url: "https://localhost:8443/",
+        method: "GET",
+        status: 200,
         http_version: "1.1",
         remote_address: "[::1]:8443",
         headers: {},

@@ -74,7 +74,8 @@ export const httpProbeOutcome: OutcomeDeclaration = {
     {
       name: "status",
       unit: "code",
-      description: "The status code of the first request's final response.",
+      description:
+        "The status code of the first request's final response (also when the probe failed after its head came: its facts `status`, `reason`, `http_version`, `headers` and `method` too).",
     },
     {
       name: "redirect_ms",

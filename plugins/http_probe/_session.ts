@@ -143,6 +143,12 @@ export class Session {
    * every address a name resolved to still says which it tried last.
    */
   address: string | undefined;
+  /**
+   * The head of the exchange under way (or the last one) and its request's
+   * method, once read: a probe whose body then fails still reports the
+   * status and headers that came, as blackbox_exporter does.
+   */
+  response: { head: ResponseHead; method: string } | undefined;
 
   constructor(options: SessionOptions, watch: WatchdogLike) {
     this.#options = options;
@@ -195,6 +201,7 @@ export class Session {
     }
     let start = performance.now();
     this.finished = reused ? { dns: 0, connect: 0, tls: 0 } : {};
+    this.response = undefined;
     let marks = reused
       ? { dns: start, connect: start, tls: start, ready: start, pausedMs: 0 }
       : await this.#open(request.url, start);
@@ -232,6 +239,9 @@ export class Session {
       };
     }
     const framing = framed.framing;
+    // Only a head whose body can be framed: one with a malformed
+    // Content-Length is no response (nor is it one to Go's client).
+    this.response = { head, method: request.method };
     const body = await reader.readBody(framing, sinkFor(head), maxBodyBytes, maxHeaderBytes);
     const end = performance.now();
     this.#reusable = framed.keepsAlive;

@@ -251,6 +251,19 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
       if (f.tls !== undefined) metrics.tls_ms = f.tls;
       if (f.ttfb !== undefined) metrics.ttfb_ms = f.ttfb;
     }
+    // The response failed after its head: its status and fields came.
+    const response = session?.response;
+    if (metrics.status === undefined && response) {
+      const { head, method } = response;
+      metrics.status = head.status;
+      Object.assign(facts, {
+        method,
+        status: head.status,
+        reason: head.reason,
+        http_version: head.httpVersion,
+        headers: asFact(head.headers),
+      });
+    }
     // Which server it failed at (blackbox_exporter hashes its address).
     if (facts.remote_address === undefined && session?.address) {
       facts.remote_address = session.address;

@@ -428,6 +428,31 @@ Deno.test("probeHttp() fails when the body is shorter than Content-Length", asyn
   assert.match(outcome.error!.message, /connection closed after 3 of 10 body bytes$/);
 });
 
+Deno.test("probeHttp() reports the head of a response whose body then failed, not of one it could not frame", async () => {
+  await using short = rawPeer(() => ({
+    send: "HTTP/1.1 206 Partial\r\nContent-Length: 10\r\nX-Seen: yes\r\n\r\nabc",
+    close: true,
+  }));
+  const failed = await probe({ url: `${short.base}/`, method: "PUT", body: "x" });
+  assert.equal(failed.ok, false);
+  assert.equal(failed.error?.code, "closed");
+  assert.equal(failed.metrics.status, 206);
+  assert.equal(failed.facts.status, 206);
+  assert.equal(failed.facts.reason, "Partial");
+  assert.equal(failed.facts.http_version, "1.1");
+  assert.equal(failed.facts.method, "PUT");
+  assert.deepEqual(failed.facts.headers, { "content-length": "10", "x-seen": "yes" });
+  // A Content-Length no body can be framed by: no response to report.
+  await using malformed = rawPeer(() => ({
+    send: "HTTP/1.1 200 OK\r\nContent-Length: x5\r\n\r\nhello",
+    close: true,
+  }));
+  const refused = await probe({ url: `${malformed.base}/` });
+  assert.equal(refused.ok, false);
+  assert.equal(refused.metrics.status, undefined);
+  assert.equal(refused.facts.headers, undefined);
+});
+
 Deno.test("probeHttp() fails when more bytes follow the body than Content-Length announced", async () => {
   await using peer = rawPeer(() => ({
     send: "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcdef",
