@@ -168,14 +168,16 @@ Deno.test("checkLoadPlan() refuses 0, negative, absurd counts and durations with
 Deno.test("runLoad() open model: the rate achieved is over the schedule, not the wait for the last replies", async () => {
   const slow = () =>
     Promise.resolve({
-      iterate: () => new Promise<{ ok: boolean }>((r) => setTimeout(() => r({ ok: true }), 400)),
+      iterate: () => new Promise<{ ok: boolean }>((r) => setTimeout(() => r({ ok: true }), 2000)),
       close: () => Promise.resolve(),
     });
   const report = await runLoad(slow, checkLoadPlan({ rate: 20, duration: "1s", maxVus: 20 }));
   assert.equal(report.iterations, 20);
-  // The run took ~1.4 s (the last replies); 20 iterations were sent over 1 s.
-  assert.ok(report.elapsedMs >= 1300, `elapsed ${report.elapsedMs}`);
-  assert.ok(Math.abs(report.rate - 20) < 0.5, `rate ${report.rate}`);
+  // The run took ~3 s (the last replies); 20 iterations were sent over 1 s,
+  // or over the dispatch when a loaded machine ran it late (a second late
+  // here still reads above 10/s, where 20 over the whole run read 6.7).
+  assert.ok(report.elapsedMs >= 2900, `elapsed ${report.elapsedMs}`);
+  assert.ok(report.rate <= 20 && report.rate > 10, `rate ${report.rate}`);
 });
 
 Deno.test("runLoad(): an iteration still running when the grace period after the end runs out is an error, unfinished; a caller's stop is not", async () => {

@@ -97,7 +97,8 @@ Deno.test("a process shared with a role that hung ends only with its last role, 
   await using pool = new IsolationPool({ rolesPerProcess: 2 });
   await pool.warm(hang);
   const short = runIsolatedClient(hang, { mode: "ignore" }, { timeout: 100, graceMs: 100, pool });
-  const long = runIsolatedClient(hang, { mode: "ignore" }, { timeout: 1_500, graceMs: 100, pool });
+  // The long one outlives the short one's end by seconds, however loaded the machine.
+  const long = runIsolatedClient(hang, { mode: "ignore" }, { timeout: 5_000, graceMs: 100, pool });
   const first = await short;
   assert.equal(first.error?.name, "TimeoutError");
   assert.match(first.error!.message, /did not stop within 100 ms after its deadline passed/);
@@ -142,7 +143,7 @@ Deno.test("a plugin process's main module and socket are gone once it is ready, 
   const service = await startIsolatedServer(chatty, {}, { pool });
   assert.equal(pool.size, 1, "the service runs in the warm process");
   // The bridge says so on its own channel, which may come after the service's answer.
-  for (let i = 0; i < 200 && pendingFolders().length > 0; i++) {
+  for (let i = 0; i < 1000 && pendingFolders().length > 0; i++) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   assert.deepEqual(pendingFolders(), []);

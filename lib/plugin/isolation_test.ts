@@ -671,7 +671,7 @@ Deno.test("IsolationPool.close() stops a running service", async () => {
   await service.close();
   // The Worker's sockets close as its thread ends, soon after terminate().
   let refused = false;
-  for (let i = 0; i < 100 && !refused; i++) {
+  for (let i = 0; i < 500 && !refused; i++) {
     try {
       (await Deno.connect({ hostname: "127.0.0.1", port })).close();
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -682,7 +682,7 @@ Deno.test("IsolationPool.close() stops a running service", async () => {
       refused = true;
     }
   }
-  assert.ok(refused, "the service still accepts connections 2 s after its pool closed");
+  assert.ok(refused, "the service still accepts connections 10 s after its pool closed");
 });
 
 Deno.test({

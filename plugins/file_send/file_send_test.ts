@@ -216,7 +216,7 @@ Deno.test("file-send receiver rejects a stream cut before the announced size", a
   await using r = await setup();
   await rawExchange(r.target, [encodeHeader("cut.bin", 1000), new Uint8Array(10)]);
   // The receiver answers after cleaning up; wait until it counted the rejection.
-  for (let i = 0; i < 100 && r.receiver.stats().rejected === 0; i++) {
+  for (let i = 0; i < 1000 && r.receiver.stats().rejected === 0; i++) {
     await new Promise((ok) => setTimeout(ok, 10));
   }
   assert.equal(r.receiver.stats().rejected, 1);
@@ -258,7 +258,7 @@ Deno.test("file-send raw mode round trip between our sender and receiver", async
   assert.equal(outcome.facts.sha256, sha256(data));
   assert.equal(outcome.facts.peer_closed, true);
   // The receiver stores after EOF; wait for it to count the file.
-  for (let i = 0; i < 200 && r.receiver.stats().files_received === 0; i++) {
+  for (let i = 0; i < 1000 && r.receiver.stats().files_received === 0; i++) {
     await new Promise((ok) => setTimeout(ok, 10));
   }
   assert.equal(sha256(await Deno.readFile(`${r.dir}/raw.bin`)), sha256(data));
