@@ -384,8 +384,12 @@ function httpMetrics(result: ProbeResult): MetricFamily[] {
       num(metrics.dns_ms) / 1000,
     ),
   );
-  const ip = typeof facts.remote_address === "string"
-    ? facts.remote_address.replace(/:\d+$/, "").replace(/^\[|\]$/g, "")
+  // The target's own address, as blackbox resolves it before any
+  // redirect: the first hop's, or the last one tried without a redirect.
+  const first = redirects[0]?.remote_address;
+  const address = typeof first === "string" ? first : facts.remote_address;
+  const ip = typeof address === "string"
+    ? address.replace(/:\d+$/, "").replace(/^\[|\]$/g, "")
     : ipLiteralOf(result.target);
   if (!ip && result.outcome.error?.code === "dns") {
     // The name did not resolve: blackbox reports both as 0.

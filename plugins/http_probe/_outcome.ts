@@ -155,6 +155,11 @@ export const httpProbeOutcome: OutcomeDeclaration = {
     { path: "redirects[].status", type: "number", description: "Its redirect status." },
     { path: "redirects[].location", type: "string", description: "Its `Location` header." },
     {
+      path: "redirects[].remote_address",
+      type: "string",
+      description: "The server's `ip:port` that answered it.",
+    },
+    {
       path: "redirects[].dropped_headers",
       type: "array",
       description:

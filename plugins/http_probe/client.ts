@@ -42,6 +42,8 @@ export interface RedirectHop {
   status: number;
   /** Its `Location` header. */
   location: string;
+  /** The server's `ip:port` that answered it. */
+  remote_address: string;
   /**
    * Lower-case names of the request headers not sent to the next URL
    * because it is another origin: credentials and a custom `Host` (see
@@ -457,6 +459,7 @@ async function fetchFollowing(
       url: url.href,
       status: exchange.head.status,
       location,
+      remote_address: exchange.remoteAddress,
       dropped_headers: [],
       ...phaseFacts(exchange),
     };
@@ -622,7 +625,7 @@ function redactFacts(facts: Record<string, unknown>): Record<string, unknown> {
 
 function phaseFacts(
   exchange: Exchange,
-): Omit<RedirectHop, "url" | "status" | "location" | "dropped_headers"> {
+): Omit<RedirectHop, "url" | "status" | "location" | "remote_address" | "dropped_headers"> {
   const p = exchange.phases;
   return {
     dns_ms: p.dns,

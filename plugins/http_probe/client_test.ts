@@ -683,10 +683,16 @@ Deno.test("probeHttp() follows redirects on the same connection and records each
   assert.equal(outcome.metrics.redirects, 2);
   assert.equal(outcome.facts.url, `${peer.base}/c?x=1`);
   assert.equal(outcome.facts.body_text, "arrived");
-  const hops = outcome.facts.redirects as { url: string; status: number; location: string }[];
-  assert.deepEqual(hops.map((h) => [h.url, h.status, h.location]), [
-    [`${peer.base}/a`, 301, "/b"],
-    [`${peer.base}/b`, 307, "/c?x=1"],
+  const hops = outcome.facts.redirects as {
+    url: string;
+    status: number;
+    location: string;
+    remote_address: string;
+  }[];
+  const server = peer.base.slice("http://".length);
+  assert.deepEqual(hops.map((h) => [h.url, h.status, h.location, h.remote_address]), [
+    [`${peer.base}/a`, 301, "/b", server],
+    [`${peer.base}/b`, 307, "/c?x=1", server],
   ]);
   assert.equal(outcome.metrics.connections, 1);
   const m = outcome.metrics;
