@@ -1,19 +1,43 @@
 import assert from "node:assert/strict";
 import { encodeSockaddr, openLibcUdp } from "./libc_udp.ts";
 
-// Sends one datagram to 127.0.0.1:`port` after `delayMs`, from a process of
-// its own: a blocking receive holds this thread, so no timer here could.
-function sendLater(port: number, delayMs: number): Deno.ChildProcess {
-  return new Deno.Command("python3", {
+// Sends one datagram to 127.0.0.1:`port`, from a process of its own (a
+// blocking receive holds this thread, so no timer here could), `delayMs`
+// after it is told to go. It is started, and has said so, before: the wait
+// then covers the delay alone, not a loaded machine's start of Python.
+async function sendLater(port: number, delayMs: number): Promise<Deno.ChildProcess> {
+  const child = new Deno.Command("python3", {
     args: [
       "-c",
-      `import socket, time
+      `import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+print("ready", flush=True)
+sys.stdin.readline()
 time.sleep(${delayMs / 1000})
-socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"late", ("127.0.0.1", ${port}))`,
+s.sendto(b"late", ("127.0.0.1", ${port}))`,
     ],
-    stdout: "null",
+    stdin: "piped",
+    stdout: "piped",
     stderr: "null",
   }).spawn();
+  const reader = child.stdout.getReader();
+  const bound = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  try {
+    assert.equal(new TextDecoder().decode((await reader.read()).value).trim(), "ready");
+  } finally {
+    clearTimeout(bound);
+    reader.releaseLock();
+  }
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode("go\n"));
+  await writer.close();
+  return child;
+}
+
+/** Waits for a sender to end, its output drained. */
+async function ended(child: Deno.ChildProcess): Promise<void> {
+  await child.stdout.cancel();
+  await child.status;
 }
 
 Deno.test({
@@ -25,16 +49,16 @@ Deno.test({
     assert.ok(opened.libc, "libc opens with -A on Linux");
     using libc = opened.libc;
     using socket = libc.bind("127.0.0.1", 0);
-    const first = sendLater(socket.port, 300);
+    const first = await sendLater(socket.port, 100);
     try {
       // Under a second: the wait is in the timespec's nanoseconds word.
       const got = socket.receive(900);
       assert.equal(got?.length, 4);
       assert.equal(got?.fromHostname, "127.0.0.1");
     } finally {
-      await first.status;
+      await ended(first);
     }
-    const second = sendLater(socket.port, 300);
+    const second = await sendLater(socket.port, 100);
     try {
       const ready = new Uint8Array(1);
       assert.equal(libc.poll([socket], 900, ready), 1);
@@ -42,14 +66,14 @@ Deno.test({
       // poll() leaves it queued.
       assert.equal(socket.receive(0)?.length, 4);
     } finally {
-      await second.status;
+      await ended(second);
     }
     // Blocked in recvmsg (SO_RCVTIMEO, a timeval: 1 s and 500,000 µs).
-    const third = sendLater(socket.port, 700);
+    const third = await sendLater(socket.port, 100);
     try {
       assert.equal(socket.receiveBlocking(1500)?.length, 4);
     } finally {
-      await third.status;
+      await ended(third);
     }
   },
 });
@@ -59,7 +83,8 @@ Deno.test({
   ignore: Deno.build.os !== "linux",
   async fn() {
     // In a Worker, so a wait that never ends fails this test instead of
-    // blocking it: the Worker is given 5 s to answer.
+    // blocking it: the Worker is given 30 s to answer (5 s were too few for
+    // a loaded machine to start it).
     const module = new URL("./libc_udp.ts", import.meta.url).href;
     const code = `import { openLibcUdp } from "${module}";
       const { libc } = openLibcUdp();
@@ -78,7 +103,7 @@ Deno.test({
           event.preventDefault();
           reject(new Error(event.message));
         };
-        timer = setTimeout(() => reject(new Error("receiveBlocking() never returned")), 5000);
+        timer = setTimeout(() => reject(new Error("receiveBlocking() never returned")), 30_000);
       });
       assert.deepEqual(answer, [true, true]);
     } finally {

@@ -149,14 +149,34 @@ function wakeLateness(): Promise<number> {
   });
 }
 
-function assertAdded(plain: number[], slow: number[], wakes: number[], asked: number): void {
-  const median = addedLatency(plain, slow);
-  const bound = 1 + p50(wakes);
-  assert.ok(
-    Math.abs(median - asked) <= bound,
-    `p50 added ${median.toFixed(3)} ms for ${asked} ms asked; bound ${
-      bound.toFixed(3)
-    } ms (1 ms + the machine's median wake-up lateness)`,
+/**
+ * Runs `measure` (LATENCY_PAIRS pairs and wake-ups) up to three times and
+ * passes at the first round whose p50 added latency is within 1 ms + its
+ * median wake-up lateness of `asked`. A toxic that adds the wrong delay is
+ * off in every round; a burst of other programs' load, which the wake-ups
+ * sampled between pairs can miss, spoils one (seen with two CPU burners
+ * beside the parallel test files: 47.1 ms added for 40 asked, wake-ups
+ * 3.7 ms late). Returns how many rounds ran.
+ */
+async function assertAddedInARound(
+  asked: number,
+  measure: (plain: number[], slow: number[], wakes: number[]) => Promise<void>,
+): Promise<number> {
+  const missed: string[] = [];
+  for (let round = 1; round <= 3; round++) {
+    const plain: number[] = [];
+    const slow: number[] = [];
+    const wakes: number[] = [];
+    await measure(plain, slow, wakes);
+    const median = addedLatency(plain, slow);
+    const bound = 1 + p50(wakes);
+    if (Math.abs(median - asked) <= bound) return round;
+    missed.push(`p50 added ${median.toFixed(3)} ms, bound ${bound.toFixed(3)} ms`);
+  }
+  assert.fail(
+    `${asked} ms asked; in no round within 1 ms + the machine's median wake-up lateness: ${
+      missed.join("; ")
+    }`,
   );
 }
 
@@ -175,23 +195,21 @@ tcpTest(
         });
         assert.equal(added.status, 200);
         // The toxic delays the reply (downstream) by 40 ms; a round trip crosses it once.
-        const plain: number[] = [];
-        const slow: number[] = [];
-        const wakes: number[] = [];
-        await roundTripPairs(
-          baseline.json().listen,
-          created.json().listen,
-          LATENCY_PAIRS,
-          plain,
-          slow,
-          wakes,
-        );
-        assertAdded(plain, slow, wakes, 40);
+        // Each round on a connection of its own.
+        const rounds = await assertAddedInARound(40, (plain, slow, wakes) =>
+          roundTripPairs(
+            baseline.json().listen,
+            created.json().listen,
+            LATENCY_PAIRS,
+            plain,
+            slow,
+            wakes,
+          ));
         const stats = (await api(base, "GET", "/proxies/e/stats")).json();
-        assert.equal(stats.latency_delayed, LATENCY_PAIRS);
-        assert.equal(stats.bytes_upstream, LATENCY_PAIRS * 64);
-        assert.equal(stats.bytes_downstream, LATENCY_PAIRS * 64);
-        assert.equal(stats.connections, 1);
+        assert.equal(stats.latency_delayed, rounds * LATENCY_PAIRS);
+        assert.equal(stats.bytes_upstream, rounds * LATENCY_PAIRS * 64);
+        assert.equal(stats.bytes_downstream, rounds * LATENCY_PAIRS * 64);
+        assert.equal(stats.connections, rounds);
       },
       42,
       io,
@@ -246,18 +264,16 @@ for (const io of ["libc", "deno"] as const) {
           attributes: { latency: 40 },
         });
         assert.equal(added.status, 200);
-        const plain: number[] = [];
-        const slow: number[] = [];
-        const wakes: number[] = [];
-        for (let i = 1; i <= LATENCY_PAIRS; i++) {
-          plain.push(await once(plainAt, i));
-          slow.push(await once(slowAt, i));
-          wakes.push(await wakeLateness());
-        }
-        assertAdded(plain, slow, wakes, 40);
+        const rounds = await assertAddedInARound(40, async (plain, slow, wakes) => {
+          for (let i = 1; i <= LATENCY_PAIRS; i++) {
+            plain.push(await once(plainAt, i));
+            slow.push(await once(slowAt, i));
+            wakes.push(await wakeLateness());
+          }
+        });
         const stats = (await api(base, "GET", "/proxies/slow/stats")).json();
-        assert.equal(stats.latency_delayed, LATENCY_PAIRS);
-        assert.equal(stats.datagrams_upstream, LATENCY_PAIRS + 1);
+        assert.equal(stats.latency_delayed, rounds * LATENCY_PAIRS);
+        assert.equal(stats.datagrams_upstream, rounds * LATENCY_PAIRS + 1);
         assert.equal(stats.flows, 1);
       } finally {
         await service.close();

@@ -145,11 +145,12 @@ Deno.test({
       assert.ok(median(phases[who].get("transfer")!) > 0, `${who} transfer phase`);
     }
     // A phase that counts something else is off in every batch; one other
-    // program's burst on a loaded machine spoils one batch at most (seen:
-    // blackbox's TLS median 2.6 ms once, 0.8-1.0 ms otherwise). So up to
-    // three batches, one of which must agree.
+    // program's burst on a loaded machine spoils a batch (seen: blackbox's
+    // TLS median 2.6 ms once, 0.8-1.0 ms otherwise; with two CPU burners
+    // beside the parallel test files, wiretest's 3.6 ms against 2.8 ms in
+    // three batches running). So up to five batches, one of which must agree.
     let disagreements: string[] = [];
-    for (let batch = 1; batch <= 3; batch++) {
+    for (let batch = 1; batch <= 5; batch++) {
       if (batch > 1) await collect();
       const table = PHASES.map((phase) => {
         const ours = median(phases.wiretest.get(phase) ?? [NaN]);
