@@ -96,7 +96,7 @@ export const httpProbeOutcome: OutcomeDeclaration = {
       name: "body_bytes",
       unit: "bytes",
       description:
-        "Body bytes of the final response (without chunked framing; decoded, with `compressed`).",
+        "Body bytes of the final response (without chunked framing; decoded, with `compressed`); when the body failed, those that came before.",
     },
     {
       name: "header_bytes",

@@ -174,6 +174,8 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
   const hops: RedirectHop[] = [];
   // Only repeats have a latency distribution; one request's histogram costs ~30 µs.
   const latency = params.repeat > 1 ? new LatencyHistogram() : undefined;
+  // The first request's body as it comes: what came of one that failed counts.
+  const digest = new BodyDigest(params.bodyTextLimit);
   try {
     const tls = await tlsSettings(params);
     // Before any clock starts: see _body_decoder.ts.
@@ -211,19 +213,18 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
     let lastProgress = started;
     for (let i = 0; i < params.repeat; i++) {
       const first = i === 0;
-      const digest = first ? new BodyDigest(params.bodyTextLimit) : undefined;
       const fetched = await fetchFollowing(
         session,
         params,
         request,
         first ? hops : [],
-        digest,
+        first ? digest : undefined,
         watch,
       );
       latency?.record(fetched.totalMs);
       if (first) {
         Object.assign(metrics, firstMetrics(fetched, params.compressed));
-        Object.assign(facts, firstFacts(fetched, digest!), { redirects: hops });
+        Object.assign(facts, firstFacts(fetched, digest), { redirects: hops });
       }
       const { status, reason } = fetched.exchange.head;
       if (params.fail && status >= 400) {
@@ -258,6 +259,8 @@ export async function probeHttp(params: HttpProbeClientParams, ctx: Context): Pr
     if (metrics.status === undefined && response) {
       const { head, method } = response;
       metrics.status = head.status;
+      // The body bytes (decoded, with compressed) that came before it failed.
+      metrics.body_bytes = digest.bytes;
       Object.assign(facts, {
         method,
         status: head.status,
@@ -559,6 +562,8 @@ class BodyDigest {
   readonly #hash = createHash("sha256");
   readonly #text: Uint8Array;
   #kept = 0;
+  /** Bytes that came so far. */
+  bytes = 0;
 
   constructor(textLimit: number) {
     this.#text = new Uint8Array(textLimit);
@@ -569,6 +574,7 @@ class BodyDigest {
   }
 
   readonly sink: BodySink = (chunk) => {
+    this.bytes += chunk.length;
     this.#hash.update(chunk);
     if (this.#kept < this.#text.length) {
       const n = Math.min(chunk.length, this.#text.length - this.#kept);

@@ -442,6 +442,8 @@ Deno.test("probeHttp() reports the head of a response whose body then failed, no
   assert.equal(failed.facts.http_version, "1.1");
   assert.equal(failed.facts.method, "PUT");
   assert.deepEqual(failed.facts.headers, { "content-length": "10", "x-seen": "yes" });
+  // The body bytes that came before it ended.
+  assert.equal(failed.metrics.body_bytes, 3);
   // A Content-Length no body can be framed by: no response to report.
   await using malformed = rawPeer(() => ({
     send: "HTTP/1.1 200 OK\r\nContent-Length: x5\r\n\r\nhello",
