@@ -128,13 +128,15 @@ export interface ReadExporterConfig {
 export function readExporterConfig(text: string, file: string): ReadExporterConfig {
   let value: unknown;
   let source: FixtureSource;
+  const problems: FixtureError[] = [];
   try {
-    ({ value, source } = readYamlSource(text, file));
+    let repeated: readonly FixtureError[];
+    ({ value, source, problems: repeated } = readYamlSource(text, file));
+    problems.push(...repeated);
   } catch (error) {
     if (error instanceof FixtureErrors) throw fromFixtureErrors(file, error.errors, error);
     throw error;
   }
-  const problems: FixtureError[] = [];
   const report = (path: PathSegment[], detail: string, key = false) =>
     problems.push(new FixtureError(source.locate(path, { key }), detail));
   const modules = new Map<string, ExporterModule>();

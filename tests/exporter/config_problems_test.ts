@@ -71,3 +71,23 @@ Deno.test("exporter config: a module whose params cannot be read reports its own
     problems.join("\n"),
   );
 });
+
+Deno.test("exporter config: a module written twice is one problem among the others, the first kept and located", async () => {
+  const problems = await loadProblems(`modules:
+  a:
+    plugin: echo
+    timout: 5s
+  a:
+    plugin: echo
+    with: { cout: 3 }
+  b:
+    plugin: udp-ping
+    with: { cout: 3 }
+`);
+  assert.deepEqual(
+    problems.map((p) => /^(\d+:\d+): ("[^"]+")/.exec(p)?.slice(1).join(" ")),
+    ['4:5 "modules.a.timout"', '5:3 "modules.a"', '10:19 "modules.b.with.cout"'],
+    problems.join("\n"),
+  );
+  assert.match(problems[1], /"modules\.a" is written twice \(first at line 2, column 3\)$/);
+});
