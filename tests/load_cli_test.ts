@@ -5,17 +5,37 @@ import { deno, MAIN } from "./_support/deno_process.ts";
 import { freePort } from "./_support/peer.ts";
 import { builtinRegistry } from "../plugins/manifest.ts";
 import { startServer } from "../lib/plugin/run.ts";
+import type { Service } from "../lib/plugin/types.ts";
 import { formatAddress } from "../lib/transport/mod.ts";
 
 const wiretest = (args: string[]) => deno(["run", "-A", MAIN, ...args], { timeoutMs: 120_000 });
 
-async function withEcho(f: (target: string) => Promise<void>): Promise<void> {
+async function withEcho(
+  f: (target: string, server: Service) => Promise<void>,
+): Promise<void> {
   const server = await startServer(await builtinRegistry().load("echo"), {});
   try {
-    await f(formatAddress(server.address));
+    await f(formatAddress(server.address), server);
   } finally {
     await server.close();
   }
+}
+
+/**
+ * Waits until the echo server has read twice the bytes it had when first
+ * seen reading: iterations are ending. A fixed wait instead could end
+ * before a loaded machine had started the CLI (and its Ctrl-C handler).
+ */
+async function underWay(server: Service): Promise<void> {
+  const end = Date.now() + 45_000;
+  let first = 0;
+  while (Date.now() < end) {
+    const bytes = server.stats().bytes_in ?? 0;
+    if (first === 0) first = bytes;
+    else if (bytes >= 2 * first) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("Cannot interrupt the load run: no iteration ended within 45 s");
 }
 
 Deno.test("wiretest load: closed model, a threshold met exits 0 and one breached exits 1", async () => {
@@ -181,7 +201,7 @@ Deno.test("wiretest load --shard i/n --hdr-log, then report merge adds the shard
 });
 
 Deno.test("wiretest load: Ctrl-C mid-run prints the partial summary and exits 130", async () => {
-  await withEcho(async (target) => {
+  await withEcho(async (target, server) => {
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -202,8 +222,8 @@ Deno.test("wiretest load: Ctrl-C mid-run prints the partial summary and exits 13
     }).spawn();
     const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
     try {
-      // Interrupt once the run is under way: the server has seen its connection.
-      await new Promise((resolve) => setTimeout(resolve, 3000));
+      // Interrupt once the run is under way.
+      await underWay(server);
       child.kill("SIGINT");
       const out = await child.output();
       assert.equal(out.code, 130, new TextDecoder().decode(out.stderr));
@@ -250,7 +270,7 @@ Deno.test("wiretest load isolated: the VU loop runs in the plugin's process, a c
 });
 
 Deno.test("wiretest load isolated: Ctrl-C stops the run in the plugin's process, prints the partial summary, exits 130", async () => {
-  await withEcho(async (target) => {
+  await withEcho(async (target, server) => {
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", MAIN, "load", "echo", target, "--vus", "1", "--duration", "1h"],
       stdout: "piped",
@@ -259,7 +279,7 @@ Deno.test("wiretest load isolated: Ctrl-C stops the run in the plugin's process,
     }).spawn();
     const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
     try {
-      await new Promise((resolve) => setTimeout(resolve, 4000));
+      await underWay(server);
       child.kill("SIGINT");
       const out = await child.output();
       assert.equal(out.code, 130, new TextDecoder().decode(out.stderr));

@@ -322,7 +322,7 @@ Deno.test("exporter: scrapes abandoned by their scraper stop, and free the queue
     // Prometheus gave up on them.
     for (const conn of scrapers) conn.close();
     let running = 1;
-    for (let i = 0; i < 100 && running !== 0; i++) {
+    for (let i = 0; i < 500 && running !== 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       running = await inFlight(ex.base);
     }

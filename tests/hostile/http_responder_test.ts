@@ -163,8 +163,11 @@ for (const isolation of [true, false]) {
     ]);
     await using _stalled = await startPeer("stall-body", server.port);
     await using _deaf = await startPeer("no-read", server.port);
-    // Both requests reached the server before it is told to stop.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Both requests reached the server before it is told to stop: the peers
+    // sent them, and the server, in a process of its own that says nothing
+    // per request, is given 2 s to read them (300 ms could pass unread on a
+    // loaded machine).
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     server.kill("SIGINT");
     const closed = JSON.parse(await server.nextLine(20_000));
     const status = await within(server.status, 20_000, "the server to exit after SIGINT");
@@ -183,7 +186,8 @@ for (const isolation of [true, false]) {
 Deno.test("http responder: isolated, a closeTimeoutMs past the isolation grace ends in a killed process that says so", async () => {
   await using server = await serveProcess("http-probe", ["--close-timeout-ms", "60000"]);
   await using _stalled = await startPeer("stall-body", server.port);
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Read by the server before it is told to stop (see above).
+  await new Promise((resolve) => setTimeout(resolve, 2000));
   server.kill("SIGINT");
   const closed = JSON.parse(await server.nextLine(20_000));
   assert.equal((await within(server.status, 20_000, "the server to exit")).code, 0);
