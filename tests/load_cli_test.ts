@@ -7,6 +7,12 @@ import { builtinRegistry } from "../plugins/manifest.ts";
 import { startServer } from "../lib/plugin/run.ts";
 import type { Service } from "../lib/plugin/types.ts";
 import { formatAddress } from "../lib/transport/mod.ts";
+import { roundFloat } from "../lib/_internal/round_float.ts";
+
+// A JSON value that is a fraction, and those written with more digits than roundFloat() keeps.
+const FRACTION = /:\s*(-?\d+\.\d+(?:e-?\d+)?)/g;
+const unrounded = (json: string): string[] =>
+  [...json.matchAll(FRACTION)].map((m) => m[1]).filter((t) => String(roundFloat(Number(t))) !== t);
 
 const wiretest = (args: string[]) => deno(["run", "-A", MAIN, ...args], { timeoutMs: 120_000 });
 
@@ -98,6 +104,9 @@ Deno.test("wiretest load --json: metrics for thresholds, corrected and uncorrect
     assert.equal(typeof json.metrics.rtt_p99_ms, "number");
     assert.equal(typeof json.metrics.rtt_uncorrected_p99_ms, "number");
     assert.equal(json.series.length >= 1, true);
+    // Written rounded (lib/_internal/round_float.ts): no performance.now() noise.
+    assert.ok([...r.stdout.matchAll(FRACTION)].length >= 5, r.stdout);
+    assert.deepEqual(unrounded(r.stdout), []);
   });
 });
 
@@ -188,6 +197,7 @@ Deno.test("wiretest load --shard i/n --hdr-log, then report merge adds the shard
       assert.equal(json.model, "closed");
       assert.equal(json.latency.count, 41);
       assert.deepEqual([json.corrected, json.uncorrected], [undefined, undefined]);
+      assert.deepEqual(unrounded(merged.stdout), []);
       const text = await wiretest(["report", "merge", `${dir}/1.hlog`, `${dir}/2.hlog`]);
       assert.equal(text.code, 0, text.stderr);
       const lines = text.stdout.trimEnd().split("\n");

@@ -19,6 +19,7 @@ import { EXIT } from "./_exit.ts";
 import { errorLine, oneLine, printable } from "./_one_line.ts";
 import { pluginSummaryText } from "./_plugin_summary_text.ts";
 import { builtinManifestUrl } from "../../plugins/builtin_manifest.ts";
+import { stringifyRounded } from "../_internal/round_float.ts";
 
 export async function clientCommand(
   pluginName: string | undefined,
@@ -84,7 +85,7 @@ export async function clientCommand(
     Deno.removeSignalListener("SIGINT", onSignal);
   }
   if (common.json) {
-    console.log(JSON.stringify(outcome, null, 2));
+    console.log(stringifyRounded(outcome, 2));
   } else {
     // A failure before anything was measured has nothing to summarise.
     const measured = Object.values(outcome.metrics).some((v) => v !== 0);

@@ -24,6 +24,7 @@ import {
 import { openPlugin } from "./_load_plugin.ts";
 import { EXIT } from "./_exit.ts";
 import { oneLine, printable } from "./_one_line.ts";
+import { stringifyRounded } from "../_internal/round_float.ts";
 
 /** Load flags: taken out of the arguments before the plugin's own flags are parsed. */
 const LOAD_FLAGS: Record<string, string> = {
@@ -154,7 +155,7 @@ export async function loadCommand(args: string[]): Promise<number> {
   const outcome = loadOutcome(report);
   const failures = thresholds.map((t) => t.check(outcome)).filter((r) => !r.pass);
   if (common.json) {
-    console.log(JSON.stringify(
+    console.log(stringifyRounded(
       {
         ...loadReportJson(report),
         thresholds: thresholds.map((t) => ({
@@ -163,7 +164,6 @@ export async function loadCommand(args: string[]): Promise<number> {
           pass: t.check(outcome).pass,
         })),
       },
-      (_k, v) => typeof v === "number" && !Number.isFinite(v) ? null : v,
       2,
     ));
   } else {

@@ -6,6 +6,7 @@ import type { LatencyPercentiles } from "../load/types.ts";
 import { UsageError } from "./_flags.ts";
 import { readInputTextFile } from "../plugin/input_file.ts";
 import { EXIT } from "./_exit.ts";
+import { stringifyRounded } from "../_internal/round_float.ts";
 
 const HELP = `Usage: wiretest report merge <log> [<log>…] [--json] [--distribution]
 
@@ -51,9 +52,8 @@ export async function reportMergeCommand(rest: string[]): Promise<number> {
     const latencies = open
       ? { corrected: merged.latency, uncorrected: merged.uncorrected }
       : { latency: merged.latency };
-    console.log(JSON.stringify(
+    console.log(stringifyRounded(
       { logs: files.length, intervals: merged.intervals, model: merged.model, ...latencies },
-      (_k, v) => typeof v === "number" && !Number.isFinite(v) ? null : v,
       2,
     ));
   } else {

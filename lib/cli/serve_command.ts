@@ -16,6 +16,7 @@ import { openPlugin } from "./_load_plugin.ts";
 import { asksForHelp, noPluginError, pluginMenu } from "./_plugin_menu.ts";
 import { EXIT } from "./_exit.ts";
 import { oneLine, printable } from "./_one_line.ts";
+import { roundFloat, stringifyRounded } from "../_internal/round_float.ts";
 
 /** How a command built on `serve` (`wiretest proxy`) tells its own usage in `--help`. */
 export interface ServeHelp {
@@ -92,7 +93,7 @@ export async function serveCommand(args: string[], help?: ServeHelp): Promise<nu
   const stopped = waitForStopSignal();
   if (common.json) {
     console.log(
-      JSON.stringify({ event: "listening", plugin: pluginName, address, ...factsJson }),
+      stringifyRounded({ event: "listening", plugin: pluginName, address, ...factsJson }),
     );
   } else {
     const about = described ? `${described}; ` : "";
@@ -107,7 +108,12 @@ export async function serveCommand(args: string[], help?: ServeHelp): Promise<nu
     const stats = service.stats();
     if (common.json) {
       console.log(
-        JSON.stringify({ event: "ended", plugin: pluginName, error: first.reason.message, stats }),
+        stringifyRounded({
+          event: "ended",
+          plugin: pluginName,
+          error: first.reason.message,
+          stats,
+        }),
       );
     }
     // The reason was printed as the plugin's error line already.
@@ -119,10 +125,12 @@ export async function serveCommand(args: string[], help?: ServeHelp): Promise<nu
   const stats = service.stats();
   if (common.json) {
     console.log(
-      JSON.stringify({ event: "closed", plugin: pluginName, signal, ...factsJson, stats }),
+      stringifyRounded({ event: "closed", plugin: pluginName, signal, ...factsJson, stats }),
     );
   } else {
-    const parts = Object.entries(stats).map(([k, v]) => `${k}=${v}`).join(" ");
+    const parts = Object.entries(stats).map(([k, v]) =>
+      `${k}=${typeof v === "number" ? roundFloat(v) : v}`
+    ).join(" ");
     const told = [parts, described].filter((text) => text !== "").join("; ");
     console.log(oneLine(`${pluginName} stopped (${signal})${told ? `: ${told}` : ""}`));
   }

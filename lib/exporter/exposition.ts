@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { roundFloat } from "../_internal/round_float.ts";
 
 /** One sample of a family: its labels and value (and a name suffix such as `_total`). */
 export interface Sample {
@@ -140,7 +141,7 @@ function number(value: number): string {
   if (Number.isNaN(value)) return "NaN";
   if (value === Infinity) return "+Inf";
   if (value === -Infinity) return "-Inf";
-  return String(value);
+  return String(roundFloat(value));
 }
 
 // OpenMetrics' HELP is an escaped string, `"` included (text 0.0.4 leaves it).

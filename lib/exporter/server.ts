@@ -35,6 +35,7 @@ import { MAX_OUTCOME_METRICS, probeMetrics } from "./probe_metrics.ts";
 import { processMetrics } from "./process_metrics.ts";
 import { PreparedClients } from "./prepared_clients.ts";
 import { goQuote, printableText } from "./go_quote.ts";
+import { stringifyRounded } from "../_internal/round_float.ts";
 
 /** Options for {@linkcode startExporter}. */
 export interface ExporterOptions {
@@ -700,7 +701,7 @@ function debugText(
 ): string {
   return `Logs for the probe:\n${lines.join("\n")}\n\n\n` +
     `Metrics that would have been returned:\n${renderMetrics(families)}\n\n\n` +
-    `Outcome:\n${JSON.stringify(outcome, null, 2)}\n\n\n` +
+    `Outcome:\n${stringifyRounded(outcome, 2)}\n\n\n` +
     `Module configuration:\n${
       stringify({
         plugin: module.plugin,

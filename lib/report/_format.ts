@@ -5,6 +5,7 @@
  * @module
  */
 import type { LocatedMessage, SourceLocation, StepResultEvent } from "../runner/events.ts";
+import { judgedNumberText, roundFloat, stringifyRounded } from "../_internal/round_float.ts";
 
 /**
  * `123 ms` under a second, `3.2 s` under a minute, `2 min 5 s` above.
@@ -74,10 +75,11 @@ export function describeValue(value: unknown): string {
   let text: string;
   if (value === undefined) return "absent";
   if (typeof value === "bigint") text = `${value}n`;
-  else if (typeof value === "number" || typeof value === "boolean") text = String(value);
+  else if (typeof value === "number") text = String(roundFloat(value));
+  else if (typeof value === "boolean") text = String(value);
   else {
     try {
-      text = JSON.stringify(value) ?? String(value);
+      text = stringifyRounded(value) ?? String(value);
     } catch {
       text = String(value);
     }
@@ -112,7 +114,11 @@ export function stepDetailLines(result: StepResultEvent, indent: string): string
     lines.push(
       `${indent}${escapeControls(expectation.key)}: expected ${
         escapeControls(expectation.expected)
-      }, actual ${describeValue(expectation.actual)}`,
+      }, actual ${
+        typeof expectation.actual === "number"
+          ? judgedNumberText(expectation.actual, expectation.expected)
+          : describeValue(expectation.actual)
+      }`,
       `${indent}  at ${escapeControls(formatLocation(expectation.location))}`,
     );
   }

@@ -3,6 +3,7 @@
 import { createRequire } from "node:module";
 import type { RunEvent } from "../runner/events.ts";
 import { reportData } from "./_html_data.ts";
+import { stringifyRounded } from "../_internal/round_float.ts";
 
 interface Assets {
   script: string;
@@ -18,7 +19,7 @@ export async function renderHtmlPage(events: Iterable<RunEvent>): Promise<string
   const { script, uplotScript, uplotStyle } = await (assets ??= loadAssets());
   // In a <script> element only "</script" (and "<!--") could end it early:
   // escaping every "<" in the JSON leaves nothing to break out with.
-  const json = JSON.stringify(data).replace(/</g, "\\u003c");
+  const json = stringifyRounded(data).replace(/</g, "\\u003c");
   const scripts = [uplotScript, script];
   const hashes = await Promise.all(scripts.map(sha256Base64));
   // Defence in depth: only these two scripts may run, nothing may be fetched.

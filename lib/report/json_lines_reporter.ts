@@ -4,6 +4,7 @@
  * @module
  */
 import type { Reporter, RunEvent } from "../runner/events.ts";
+import { stringifyRounded } from "../_internal/round_float.ts";
 
 // JSON.stringify escapes \n and \r but leaves these raw; readers that split
 // on every Unicode line break (Python's splitlines) would cut an event.
@@ -43,7 +44,7 @@ function escapeChar(c: string): string {
 export function jsonLinesReporter(write: (text: string) => void): Reporter {
   return {
     onEvent(event: RunEvent): void {
-      write(`${JSON.stringify(event).replace(UNICODE_LINE_BREAKS, escapeChar)}\n`);
+      write(`${stringifyRounded(event).replace(UNICODE_LINE_BREAKS, escapeChar)}\n`);
     },
   };
 }

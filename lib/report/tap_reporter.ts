@@ -16,6 +16,7 @@ import type {
 import { escapeControls, finalAttempts } from "./_format.ts";
 import { grantLine } from "./_grants.ts";
 import { StepLog } from "./_step_log.ts";
+import { judgedNumber } from "../_internal/round_float.ts";
 
 /**
  * Creates a reporter that writes a TAP 14 stream
@@ -184,7 +185,9 @@ function stepLines(number: number, result: StepResultEvent): string[] {
     diagnostics.failures = failing.map((e) => ({
       key: e.key,
       expected: e.expected,
-      ...(e.actual === undefined ? { found: false } : { actual: e.actual }),
+      ...(e.actual === undefined ? { found: false } : {
+        actual: typeof e.actual === "number" ? judgedNumber(e.actual, e.expected) : e.actual,
+      }),
       at: at(e.location),
     }));
   } else if (result.status === "error") {
