@@ -10,6 +10,9 @@ Deno.test("roundFloat() drops the binary noise of performance.now() differences"
   // A difference of two readings three hours into a process (about 1e7 ms).
   const start = 10_800_000.123456;
   assert.equal(roundFloat(start + 0.002581 - start), 0.002581);
+  // A 20-minute duration in milliseconds: its nanoseconds kept, the noise below dropped.
+  const origin = 5_000_000.5;
+  assert.equal(roundFloat(origin + 1_200_000.123456789 - origin), 1_200_000.123456789);
 });
 
 Deno.test("roundFloat() keeps every nanosecond of a value in seconds", () => {
