@@ -115,7 +115,7 @@ elif mode == "holders":
     if opts.get("extra"):
         time.sleep(opts.get("settle", 0.5))
         extra = [hold(opts["count"] + i) for i in range(opts["extra"])]
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 20
         closed = set()
         while len(closed) < len(extra) and time.monotonic() < deadline:
             for i, c in enumerate(extra):
@@ -312,8 +312,9 @@ Deno.test("file-send receiver refuses connections over maxConnections at once an
   await using server = await receiver(["--max-connections", "5", "--idle-timeout-ms", "30000"]);
   await using peer = pySender(server.port, "holders", { count: 5, extra: 5 });
   assert.equal((await nextReport(peer, 15_000)).open, 5);
-  const held = await nextReport(peer, 15_000);
-  // The five over the cap are closed within the peer's 5 s; the first five are still open.
+  const held = await nextReport(peer, 30_000);
+  // The five over the cap are closed within the peer's 20 s (ended by the
+  // last close; 5 s could pass on a loaded machine); the first five are still open.
   assert.deepEqual({ closed: held.closed, open: held.open }, { closed: 5, open: 5 });
   const stats = await server.stop();
   record("file-send: over maxConnections", { stats });

@@ -58,8 +58,10 @@ for (const tlsServer of ["deno", "node"] as const) {
         args: ["-c", HALF_HANDSHAKE, String(port), String(clients), "6"],
       }, 30_000);
       // While the clients still hold: every connection timed out, and (node)
-      // its descriptor is gone. Bounded wait, well inside the hold.
-      for (let i = 0; i < 80 && service.stats().headers_timeouts < clients; i++) {
+      // its descriptor is gone. Bounded wait, ended by the last timeout well
+      // inside the hold (up to 20 s from the spawn: a loaded machine may
+      // take seconds to start Python, whose hold starts once it connected).
+      for (let i = 0; i < 400 && service.stats().headers_timeouts < clients; i++) {
         await new Promise((r) => setTimeout(r, 50));
       }
       for (let i = 0; i < 20 && openFds() > before + 10; i++) {
