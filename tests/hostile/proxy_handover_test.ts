@@ -12,7 +12,9 @@ async function api(base: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`http://${base}${path}`, {
     method,
     body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(5000),
+    // A bound, not a pace: creating a proxy on libc sockets waits for its
+    // relay Worker to start, seconds on a loaded machine (5 s ran out).
+    signal: AbortSignal.timeout(30_000),
   });
   const text = await res.text();
   return { status: res.status, json: () => JSON.parse(text) };

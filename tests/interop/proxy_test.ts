@@ -191,15 +191,23 @@ for (const io of ["libc", "deno"] as const) {
               await socket.send(data, listen);
               if (i % 20 === 19) await new Promise((r) => setTimeout(r, 1));
             }
-            while (true) {
+            // Every datagram is answered here: replies until `count` came,
+            // each waited for 5 s at most (1 s of silence ended the run early
+            // when a loaded machine stalled the relay).
+            while (got.length < count) {
               try {
-                const { data } = await socket.receive({ timeout: 1000 });
+                const { data } = await socket.receive({ timeout: 5000 });
                 got.push({ data, at: performance.now() });
               } catch {
                 break;
               }
             }
             counters = await read();
+            // A flow that expires does so once idle after the last reply: waited for (10 s at most).
+            for (let t = 0; t < 400 && "udpFlowIdleMs" in options && counters.active !== 0; t++) {
+              await new Promise((r) => setTimeout(r, 25));
+              counters = await read();
+            }
           },
         );
         return { got, counters, sentAt };
@@ -257,7 +265,9 @@ for (const io of ["libc", "deno"] as const) {
       assert.ok(latency.got[0].at - latency.sentAt >= 100);
       assert.equal(latency.counters.latency_delayed, 5);
 
-      const expiring = await send({ udpFlowIdleMs: 50 }, 3, 8);
+      // Idle 1 s: the three datagrams share one flow even if a loaded machine
+      // stalls the sender between them (50 ms could see a second flow).
+      const expiring = await send({ udpFlowIdleMs: 1000 }, 3, 8);
       assert.equal(expiring.counters.flows, 1);
       assert.equal(expiring.counters.flows_expired, 1);
       assert.equal(expiring.counters.active, 0);
