@@ -4,11 +4,11 @@
 // why, before anything is sent. IPv6 zone ids are refused: nothing here
 // reaches beyond loopback.
 import assert from "node:assert/strict";
-import { ParamsError } from "../lib/plugin/mod.ts";
+import { ParamsError, validateParams } from "../lib/plugin/mod.ts";
 import { runEchoClient } from "../plugins/echo/mod.ts";
 import { runUdpPingClient } from "../plugins/udp_ping/mod.ts";
 import { runFileSender } from "../plugins/file_send/mod.ts";
-import { runHttpProbe } from "../plugins/http_probe/mod.ts";
+import { httpProbeClientParams, runHttpProbe } from "../plugins/http_probe/mod.ts";
 
 async function refused(run: () => Promise<unknown>, field: string, expected: RegExp) {
   await assert.rejects(run, (error: unknown) => {
@@ -77,5 +77,64 @@ Deno.test("runHttpProbe() says why a url cannot be requested, quoting it", async
   ];
   for (const [url, message] of cases) {
     await refused(() => runHttpProbe({ url }), "url", new RegExp(`^${RegExp.escape(message)}$`));
+  }
+});
+
+// The URL standard reads a host ending in a number as an IPv4 address in
+// any of its old forms ("127.1", "2130706433", "0177.0.0.1", "0x7f.1"): the
+// probe would connect to an address the user never wrote. Refused, as the
+// same host is in echo/ping targets (checkHost), naming what it would be.
+// Each of these is loopback, so the test sends nothing elsewhere even when
+// the check is missing.
+Deno.test("runHttpProbe() refuses a url whose host the URL standard rewrites to another IPv4 address", async () => {
+  const cases: [string, string][] = [
+    ["http://127.1:1/", "127.1"],
+    ["http://2130706433:1/", "2130706433"],
+    ["http://0177.0.0.1:1/", "0177.0.0.1"],
+    ["http://0x7f.1:1/", "0x7f.1"],
+    ["http://127.0.0.01:1/", "127.0.0.01"],
+  ];
+  for (const [url, host] of cases) {
+    await refused(
+      () => runHttpProbe({ url }),
+      "url",
+      new RegExp(
+        `^Cannot use host ${
+          RegExp.escape(JSON.stringify(host))
+        }: the URL standard reads it as IPv4 address 127\\.0\\.0\\.1 \\(write that\\)$`,
+      ),
+    );
+  }
+});
+
+Deno.test("http-probe's params refuse numeric hosts the URL standard would send elsewhere, and take the written forms it keeps", () => {
+  // Validation only: nothing is sent, whatever the check says.
+  for (const [url, address] of [["http://12345/", "0.0.48.57"], ["http://10.1/", "10.0.0.1"]]) {
+    assert.throws(() => validateParams(httpProbeClientParams, { url }), (error: unknown) => {
+      assert.ok(error instanceof ParamsError, String(error));
+      assert.deepEqual(error.issues.map((issue) => issue.message), [
+        `Cannot use host "${
+          url.slice(7, -1)
+        }": the URL standard reads it as IPv4 address ${address} (write that)`,
+      ]);
+      return true;
+    });
+  }
+  for (
+    const url of [
+      "http://127.0.0.1/",
+      "http://127.0.0.1./",
+      "HTTP://127.0.0.1:8080/",
+      "http://user:pw@127.0.0.1:80/x?y#z",
+      "http://[::ffff:127.0.0.1]/",
+      "http://[::1]:080/",
+      "http://localhost./",
+      "http://srv1/",
+      "http://host-01.internal:8080/",
+      "http://xn--bcher-kva.example/",
+      "http://LocalHost/",
+    ]
+  ) {
+    validateParams(httpProbeClientParams, { url });
   }
 });

@@ -42,6 +42,30 @@ export function urlProblem(text: string): string {
 }
 
 /**
+ * The message for a `url` whose host the URL parser reads as an IPv4 address
+ * other than as written: a number ("12345" is 0.0.48.57), fewer than four
+ * parts ("127.1"), octal or hex parts ("0177.0.0.1", "0x7f.1"). The probe
+ * would connect to an address nobody wrote; checkHost refuses the same host
+ * in echo and ping targets. `hostname` is the parsed URL's.
+ */
+export function urlIpv4RewriteProblem(text: string, hostname: string): string | undefined {
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(hostname)) return undefined;
+  // The host as written: backslashes are slashes in http(s) URLs.
+  const authority = /^\s*https?:[/\\]*([^/\\?#]*)/i.exec(text)?.[1] ?? "";
+  const written = authority.slice(authority.lastIndexOf("@") + 1).replace(/:\d*$/, "");
+  let decoded = written;
+  try {
+    decoded = decodeURIComponent(written);
+  } catch {
+    // Kept as written: not what the parser made of it either way.
+  }
+  if (decoded.replace(/\.$/, "") === hostname) return undefined;
+  return `Cannot use host ${
+    quote(written)
+  }: the URL standard reads it as IPv4 address ${hostname} (write that)`;
+}
+
+/**
  * The message for a `url` the URL parser would take but quietly change: it
  * drops tabs and line breaks wherever they are (white space around the URL
  * is only trimmed, as the parser and curl do).

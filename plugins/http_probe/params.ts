@@ -8,7 +8,7 @@
 import { z } from "zod";
 import type { ParamsSchema, ParamsTypesMatch } from "../../lib/plugin/mod.ts";
 import { checkHost } from "../../lib/transport/mod.ts";
-import { urlControlProblem, urlProblem } from "./_url_problem.ts";
+import { urlControlProblem, urlIpv4RewriteProblem, urlProblem } from "./_url_problem.ts";
 
 /** A header line as users write it: `Name: value` (an RFC 9110 token, no CR or LF). */
 const HEADER_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*$/;
@@ -33,7 +33,7 @@ function urlTarget(text: string, ctx: z.RefinementCtx): void {
     });
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-  const message = problemOf(() => checkHost(host));
+  const message = urlIpv4RewriteProblem(text, url.hostname) ?? problemOf(() => checkHost(host));
   if (message !== undefined) ctx.addIssue({ code: "custom", message });
 }
 
