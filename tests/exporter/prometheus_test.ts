@@ -48,16 +48,18 @@ Deno.test({
       metrics.status: 200..299
   udp:
     plugin: udp-ping
-    with: { count: 10, intervalMs: 10, timeoutMs: 500 }
+    with: { count: 10, intervalMs: 10, timeoutMs: 1000 }
   echo:
     plugin: echo
     with: { count: 5 }
 `);
   const address = `127.0.0.1:${exporter.exporter.port}`;
   try {
+    // Scrapes of 3 s (probes of 2.5 s): the last scrape is what is asserted,
+    // and one over its timeout on a loaded machine would read up 0.
     await using prometheus = await startPrometheus(`global:
-  scrape_interval: 2s
-  scrape_timeout: 2s
+  scrape_interval: 3s
+  scrape_timeout: 3s
 scrape_configs:
 ${job("http", "http_2xx", [nginx.http, nginx.https], address)}${
       job("udp", "udp", [`127.0.0.1:${udpPort}`], address)
