@@ -149,7 +149,7 @@ services:
 steps:
   - name: ping
     plugin: udp-ping
-    with: { target: "\${services.pong.addr}", count: 20, intervalMs: 1, io: libc }
+    with: { target: "\${services.pong.addr}", count: 20, intervalMs: 1, timeoutMs: 5000, io: libc }
     expect:
       metrics.received: 20
       facts.io: libc

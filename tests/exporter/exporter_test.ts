@@ -27,7 +27,8 @@ const CONFIG = `modules:
     targets: ["http://127\\\\.0\\\\.0\\\\.1:[0-9]+/.*"]
   udp:
     plugin: udp-ping
-    with: { count: 20, intervalMs: 5 }
+    # 3 s: no echo of a loaded machine comes late (every one is asserted received).
+    with: { count: 20, intervalMs: 5, timeoutMs: 3000 }
   echo:
     plugin: echo
     with: { count: 3 }
