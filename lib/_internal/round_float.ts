@@ -39,20 +39,32 @@ export function roundFloat(value: number): number {
 
 /**
  * A judged number as a failure line shows it: rounded, and exactly too when
- * the rounded text is in what it was judged against (`0.5 (exactly
- * 0.5000000001)` for `<= 0.5`), where the rounding alone would read as a pass.
+ * the rounding misleads (`0.5 (exactly 0.5000000001)` for `<= 0.5`).
+ * `misleads` is the judge's word: whether the rounded value would be judged
+ * otherwise than the exact one (a bound in other units, `<= 1s` for a value
+ * in ms, is invisible in the text). Without it, the rounded text appearing
+ * in `expected` is taken as misleading.
  */
-export function judgedNumberText(value: number, expected: string): string {
+export function judgedNumberText(value: number, expected: string, misleads?: boolean): string {
   const rounded = String(roundFloat(value));
-  return readsAsBound(value, expected) ? `${rounded} (exactly ${value})` : rounded;
+  return (misleads ?? readsAsBound(value, expected)) ? `${rounded} (exactly ${value})` : rounded;
 }
 
 /**
  * A judged number as data shows it (TAP's YAML): rounded, or exact where
- * the rounded one would read as the bound (see {@linkcode judgedNumberText}).
+ * the rounding misleads (see {@linkcode judgedNumberText}).
  */
-export function judgedNumber(value: number, expected: string): number {
-  return readsAsBound(value, expected) ? value : roundFloat(value);
+export function judgedNumber(value: number, expected: string, misleads?: boolean): number {
+  return (misleads ?? readsAsBound(value, expected)) ? value : roundFloat(value);
+}
+
+/**
+ * Whether `judge` (an expectation's test) judges `value` rounded otherwise
+ * than `value` itself: its output must then show the exact value too.
+ */
+export function roundingMisleads(value: number, judge: (value: number) => boolean): boolean {
+  const rounded = roundFloat(value);
+  return rounded !== value && judge(rounded) !== judge(value);
 }
 
 function readsAsBound(value: number, expected: string): boolean {
@@ -62,13 +74,18 @@ function readsAsBound(value: number, expected: string): boolean {
 
 /**
  * `JSON.stringify` with every number rounded by {@linkcode roundFloat}
- * (and NaN and infinities written as `null`, as JSON has no word for them).
+ * (and NaN and infinities written as `null`, as JSON has no word for them),
+ * except an expectation's `actual` marked `roundingMisleads`: exact.
  */
 export function stringifyRounded(value: unknown, indent?: number): string {
   return JSON.stringify(value, roundNumbers, indent);
 }
 
-function roundNumbers(_key: string, value: unknown): unknown {
+// A function, not an arrow: `this` is the object that holds `key`.
+function roundNumbers(this: unknown, key: string, value: unknown): unknown {
   if (typeof value !== "number") return value;
-  return Number.isFinite(value) ? roundFloat(value) : null;
+  if (!Number.isFinite(value)) return null;
+  const exact = key === "actual" &&
+    (this as { roundingMisleads?: unknown }).roundingMisleads === true;
+  return exact ? value : roundFloat(value);
 }

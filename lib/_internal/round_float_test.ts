@@ -68,3 +68,22 @@ Deno.test("judgedNumberText() adds the exact value only where the rounded one re
   assert.equal(judgedNumberText(0.5, "< 0.5"), "0.5");
   assert.equal(judgedNumberText(12, "== 0.5"), "12");
 });
+
+Deno.test("stringifyRounded() keeps an expectation's actual exact where it says the rounding misleads", () => {
+  const expectations = [
+    {
+      key: "metrics.rtt_ms",
+      pass: false,
+      expected: "<= 1s",
+      actual: 1000.0000000001,
+      roundingMisleads: true,
+    },
+    { key: "metrics.p", pass: false, expected: "< 1", actual: 1.0000000001 },
+  ];
+  assert.deepEqual(
+    JSON.parse(stringifyRounded({ expectations })).expectations.map((e: { actual: number }) =>
+      e.actual
+    ),
+    [1000.0000000001, 1],
+  );
+});

@@ -116,7 +116,11 @@ export function stepDetailLines(result: StepResultEvent, indent: string): string
         escapeControls(expectation.expected)
       }, actual ${
         typeof expectation.actual === "number"
-          ? judgedNumberText(expectation.actual, expectation.expected)
+          ? judgedNumberText(
+            expectation.actual,
+            expectation.expected,
+            expectation.roundingMisleads,
+          )
           : describeValue(expectation.actual)
       }`,
       `${indent}  at ${escapeControls(formatLocation(expectation.location))}`,

@@ -34,3 +34,12 @@ Deno.test("stepDetailLines() shows a failing number rounded, exactly too when th
     "metrics.x: expected <= 0.5, actual 0.5 (exactly 0.5000000001)",
   );
 });
+
+Deno.test("stepDetailLines() writes a number exactly too when its expectation says the rounding misleads (bound in other units)", () => {
+  const event = failing(1000.0000000001, "<= 1s");
+  event.expectations[0] = { ...event.expectations[0], roundingMisleads: true };
+  assert.equal(
+    stepDetailLines(event, "")[0],
+    "metrics.x: expected <= 1s, actual 1000 (exactly 1000.0000000001)",
+  );
+});

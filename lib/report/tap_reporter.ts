@@ -186,7 +186,9 @@ function stepLines(number: number, result: StepResultEvent): string[] {
       key: e.key,
       expected: e.expected,
       ...(e.actual === undefined ? { found: false } : {
-        actual: typeof e.actual === "number" ? judgedNumber(e.actual, e.expected) : e.actual,
+        actual: typeof e.actual === "number"
+          ? judgedNumber(e.actual, e.expected, e.roundingMisleads)
+          : e.actual,
       }),
       at: at(e.location),
     }));
