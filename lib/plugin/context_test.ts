@@ -49,12 +49,14 @@ Deno.test("createContext() follows its signal and refuses a negative or NaN time
 });
 
 for (const timeout of [Infinity, 2 ** 31, 700 * HOUR_MS]) {
-  Deno.test(`runClient() with timeout ${timeout} completes a 100 ms echo exchange over TCP`, async () => {
+  Deno.test(`runClient() with timeout ${timeout} completes a 1 s echo exchange over TCP`, async () => {
     const server = await startServer(echo, {});
     try {
+      // 1 s: a timeout that overflowed to 1 ms would cut it, and a loaded
+      // machine has time for a first round trip (100 ms could pass without).
       const outcome = await runClient(
         echo,
-        { target: formatAddress(server.address), durationMs: 100 },
+        { target: formatAddress(server.address), durationMs: 1000 },
         { timeout },
       );
       assert.equal(outcome.ok, true, outcome.error?.message);
@@ -96,7 +98,8 @@ Deno.test("runClient() reports a context deadline that cuts an HTTP probe short 
   const server = await startServer(httpProbe, { body: "hi", delayMs: 5_000 });
   try {
     const url = `http://${formatAddress(server.address)}/`;
-    const outcome = await runClient(httpProbe, { url }, { timeout: 1_000 });
+    // 2.5 s: well past the connect even on a loaded machine, well before the answer.
+    const outcome = await runClient(httpProbe, { url }, { timeout: 2_500 });
     assert.equal(outcome.ok, false);
     assert.equal(outcome.error?.name, "TimeoutError");
     // Not the context's DOMException: what was being waited for, and where.

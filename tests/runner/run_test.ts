@@ -268,6 +268,8 @@ steps:
 });
 
 for (const isolation of [false, true]) {
+  // Runs of 1 s: a timeout overflowing to 1 ms would cut them, and a loaded
+  // machine has time for a first round trip (100 ms could pass without).
   Deno.test(`runFixtures() runs a step with timeout 700h to the end (isolation: ${isolation})`, async () => {
     await using fx = await fixtureDir({
       "long.wire.yaml": `name: long limits
@@ -276,12 +278,12 @@ services:
   echo: { plugin: echo }
 steps:
   - plugin: echo
-    with: { target: "\${services.echo.addr}", durationMs: 100 }
+    with: { target: "\${services.echo.addr}", durationMs: 1000 }
     timeout: 700h
     expect:
       metrics.round_trips: "> 0"
   - plugin: echo
-    with: { target: "\${services.echo.addr}", durationMs: 100 }
+    with: { target: "\${services.echo.addr}", durationMs: 1000 }
     timeout: ${2 ** 31}
 `,
     });
