@@ -67,8 +67,15 @@ export function freePort(transport: "tcp" | "udp" = "tcp"): number {
   return port;
 }
 
+/**
+ * How long the waits below allow by default: a bound, not a pace (they end
+ * as soon as the peer is there), long enough for a loaded machine to start
+ * a Python or nginx peer, which can take seconds there.
+ */
+const PEER_START_MS = 15_000;
+
 /** Waits until something accepts TCP connections on `port` (bounded). */
-export async function waitForTcp(port: number, timeoutMs = 5000): Promise<void> {
+export async function waitForTcp(port: number, timeoutMs = PEER_START_MS): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -125,7 +132,11 @@ export function spawnPeer(
 }
 
 /** Polls `check` every 10 ms until it holds (at most `timeoutMs`). */
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+export async function waitFor(
+  check: () => boolean,
+  what: string,
+  timeoutMs = PEER_START_MS,
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > until) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -137,7 +148,7 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 50
  * Waits for a TCP LISTEN socket on `port` by reading /proc/net/tcp, without
  * connecting: for peers that accept exactly one connection.
  */
-export async function waitForListen(port: number, timeoutMs = 5000): Promise<void> {
+export async function waitForListen(port: number, timeoutMs = PEER_START_MS): Promise<void> {
   const hex = port.toString(16).toUpperCase().padStart(4, "0");
   await waitFor(
     () => {
@@ -156,7 +167,7 @@ export async function waitForListen(port: number, timeoutMs = 5000): Promise<voi
  * Waits for a UDP socket bound to 127.0.0.1:`port` by reading /proc/net/udp,
  * without sending a probe datagram that a peer would count.
  */
-export async function waitForUdp(port: number, timeoutMs = 5000): Promise<void> {
+export async function waitForUdp(port: number, timeoutMs = PEER_START_MS): Promise<void> {
   const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
   await waitFor(
     () =>
