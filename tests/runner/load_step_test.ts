@@ -166,7 +166,9 @@ Deno.test("a load step passes its thresholds against the echo service and fails 
     "b.wire.yaml": loadFixture(
       "b open",
       "${services.echo.addr}",
-      "{ rate: 50, duration: 1s, maxVus: 4 }",
+      // VUs enough for every arrival: with 4, arrivals still waiting for one
+      // when a stalled machine reached the end of the second were dropped.
+      "{ rate: 50, duration: 1s, maxVus: 50 }",
       'metrics.iterations: ">= 45"\nmetrics.error_rate: "< 0.1%"\nmetrics.asked_rate: 50',
     ),
     "c.wire.yaml": loadFixture(
@@ -319,8 +321,10 @@ Deno.test("a load step's JSON lines carry its per-second series (rate, p50/p90/p
     const event = out.stdout.trim().split("\n").map((l) => JSON.parse(l))
       .find((e) => e.type === "step-result");
     const series = event.load.series;
-    // Two whole seconds and the rest.
-    assert.equal(series.length, 3);
+    // Two whole seconds and the rest (one more when a loaded machine made the
+    // last replies come after 3 s).
+    assert.ok(series.length >= 3, `${series.length} points`);
+    assert.equal(series.length, Math.ceil(event.load.elapsedMs / 1000));
     assert.deepEqual(Object.keys(series[0]).sort(), [
       "bytes",
       "errors",
