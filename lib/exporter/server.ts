@@ -36,6 +36,7 @@ import { processMetrics } from "./process_metrics.ts";
 import { PreparedClients } from "./prepared_clients.ts";
 import { goQuote, printableText } from "./go_quote.ts";
 import { stringifyRounded } from "../_internal/round_float.ts";
+import { goParseFloat } from "./go_parse_float.ts";
 
 /** Options for {@linkcode startExporter}. */
 export interface ExporterOptions {
@@ -374,7 +375,8 @@ function firstValue(header: string | null): string | null {
  * @param moduleTimeoutMs The module's timeout, if any.
  * @param offset Seconds kept for answering.
  * @returns Seconds.
- * @throws {SyntaxError} When the header is not a number.
+ * @throws {SyntaxError} When the header is not a number as Go's
+ * `strconv.ParseFloat` reads one (`1_000` and `0x1p2` are), or is NaN.
  * @throws {RangeError} When it is out of a float64's range (`1e400`).
  */
 export function probeTimeoutSeconds(
@@ -384,17 +386,13 @@ export function probeTimeoutSeconds(
 ): number {
   let timeout = 0;
   if (header !== null && header !== "") {
-    // Go's strconv.ParseFloat: decimal, or ±Inf (then the module's timeout).
-    const infinite = /^([-+]?)inf(inity)?$/i.exec(header);
-    timeout = infinite ? (infinite[1] === "-" ? -Infinity : Infinity) : Number(header);
-    if (!infinite && !/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(header)) {
+    // As blackbox reads it (±Inf then gives the module's timeout).
+    timeout = goParseFloat(header);
+    if (Number.isNaN(timeout)) {
       throw new SyntaxError(
-        `strconv.ParseFloat: parsing ${JSON.stringify(header)}: invalid syntax`,
-      );
-    }
-    if (!infinite && !Number.isFinite(timeout)) {
-      throw new RangeError(
-        `strconv.ParseFloat: parsing ${JSON.stringify(header)}: value out of range`,
+        `${
+          goQuote(header)
+        } is not a number of seconds (blackbox_exporter takes it as NaN and fails the probe at once)`,
       );
     }
   }

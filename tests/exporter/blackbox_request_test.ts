@@ -103,6 +103,12 @@ Deno.test({
       [["3", "3"], 2.5],
       // Go's ParseFloat takes infinity: the module's timeout is shorter.
       [["Inf"], 5],
+      // And Go's float literals: underscores between digits, hex floats.
+      [["1_000"], 5],
+      [["0_3"], 2.5],
+      [["0x1p2"], 3.5],
+      [["0x1.8p1"], 2.5],
+      [["0X1P-1"], 0],
     ] as const
   ) {
     const answer = await timeouts(
@@ -126,7 +132,9 @@ Deno.test({
   await using blackbox = await startBlackbox(BLACKBOX);
   await using wiretest = await testExporter(WIRETEST);
   const target = `http://127.0.0.1:${freePort()}/`;
-  for (const values of [["soon"], ["soon", "3"], ["1e400"]]) {
+  for (
+    const values of [["soon"], ["soon", "3"], ["1e400"], ["0x10"], ["1__0"], ["1_.5"], ["0x1p2000"]]
+  ) {
     const answer = await timeouts(
       blackbox.base,
       wiretest.base,
@@ -140,7 +148,7 @@ Deno.test({
       answer.wiretest.text,
       `Failed to parse timeout from Prometheus header: strconv.ParseFloat: parsing ${
         JSON.stringify(values[0])
-      }: ${values[0] === "1e400" ? "value out of range" : "invalid syntax"}\n`,
+      }: ${/^(1e400|0x1p2000)$/.test(values[0]) ? "value out of range" : "invalid syntax"}\n`,
     );
     assert.ok(
       answer.blackbox.text.startsWith(answer.wiretest.text.trimEnd()),
@@ -148,7 +156,17 @@ Deno.test({
     );
   }
   const own = samples(await (await fetch(`${wiretest.base}/metrics`)).text());
-  assert.equal(own.get('wiretest_exporter_bad_requests_total{reason="malformed_timeout"}'), 3);
+  assert.equal(own.get('wiretest_exporter_bad_requests_total{reason="malformed_timeout"}'), 7);
+  // NaN is a float to Go: blackbox probes with its deadline already past
+  // (probe_success 0); no scraper means it, and wiretest says so.
+  const nan = await timeouts(blackbox.base, wiretest.base, target, [[TIMEOUT, "NaN"]]);
+  assert.equal(nan.blackbox.status, 200, nan.blackbox.text);
+  assert.match(nan.blackbox.text, /timeout_seconds=NaN/);
+  assert.equal(nan.wiretest.status, 400);
+  assert.equal(
+    nan.wiretest.text,
+    'Failed to parse timeout from Prometheus header: "NaN" is not a number of seconds (blackbox_exporter takes it as NaN and fails the probe at once)\n',
+  );
 });
 
 Deno.test({
