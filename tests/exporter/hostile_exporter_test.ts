@@ -381,3 +381,59 @@ Deno.test("exporter: a plugin process that hangs is killed, later scrapes get a 
     },
   );
 });
+
+Deno.test("exporter: a scraper's 1,500 repeated targets, 100 headers or a 60 KB header are probed; a URL over 64 KiB gets an empty 400 and the next scrape its probe", async () => {
+  // A closed port: every probe fails fast, and nothing leaves loopback.
+  await using wiretest = await testExporter(
+    "modules:\n  echo:\n    plugin: echo\n    timeout: 5s\n",
+  );
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const target = `127.0.0.1:${listener.addr.port}`;
+  listener.close();
+  const probe = `${wiretest.base}/probe?module=echo&target=${target}`;
+  // The first target counts (blackbox's Go reads it so): the log says which.
+  const repeated = await get(`${probe}&debug=true${`&target=127.0.0.1:9`.repeat(1_500)}`);
+  assert.equal(repeated.status, 200, repeated.text);
+  assert.match(repeated.text, new RegExp(`target="${RegExp.escape(target)}"`));
+  assert.doesNotMatch(repeated.text, /127\.0\.0\.1:9"/);
+  const manyHeaders = Object.fromEntries(
+    Array.from({ length: 100 }, (_, i) => [`x-h${i}`, "v".repeat(100)]),
+  );
+  for (const headers of [manyHeaders, { "x-junk": "a".repeat(60_000) }]) {
+    const answer = await get(probe, headers);
+    assert.equal(answer.status, 200, answer.text);
+    assert.match(answer.text, /^probe_success 0$/m);
+  }
+  // Deno's HTTP server refuses a request line over 64 KiB before the
+  // exporter sees it (blackbox takes a head of up to 1 MiB): README, "Monitoring".
+  // (fetch refuses such a URL itself: written on a raw socket, bounded 20 s.)
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: wiretest.exporter.port });
+  const timer = setTimeout(() => conn.close(), 20_000);
+  try {
+    const line = `GET /probe?module=echo&target=${target}&x=${"a".repeat(66_000)} HTTP/1.1`;
+    await conn.write(new TextEncoder().encode(`${line}\r\nHost: x\r\nConnection: close\r\n\r\n`));
+    // The server closes with the request unread: the answer may be followed by a reset.
+    let answer = "";
+    const buffer = new Uint8Array(4096);
+    try {
+      for (let n; (n = await conn.read(buffer)) !== null;) {
+        answer += new TextDecoder().decode(buffer.subarray(0, n));
+      }
+    } catch (error) {
+      // A reset can overtake the answer: then the reset is the refusal.
+      if (!(error instanceof Deno.errors.ConnectionReset)) throw error;
+    }
+    if (answer !== "") {
+      assert.match(answer, /^HTTP\/1\.1 400 /, answer.slice(0, 200));
+      assert.match(answer, /\r\ncontent-length: 0\r\n/i, answer.slice(0, 200));
+    }
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch { /* closed by the read's end */ }
+  }
+  const after = await get(probe);
+  assert.equal(after.status, 200);
+  assert.match(after.text, /^probe_success 0$/m);
+});
