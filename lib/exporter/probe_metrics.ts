@@ -407,7 +407,8 @@ function httpMetrics(result: ProbeResult): MetricFamily[] {
       gauge(
         "probe_ip_protocol",
         "Specifies whether probe ip protocol is IP4 or IP6",
-        ip.includes(":") ? 6 : 4,
+        // IPv4-mapped (::ffff:127.0.0.1) is IPv4 to Go's To4(), as to its hash.
+        ipBytes(ip)?.length === 16 ? 6 : 4,
       ),
       gauge(
         "probe_ip_addr_hash",

@@ -194,3 +194,37 @@ Deno.test("outcomeMetrics() keeps a plugin's HELP to 1024 characters, however lo
   assert.equal(family.help.length, 1024);
   assert.match(family.help, /^Hops h+…$/);
 });
+
+Deno.test("probeMetrics() counts an IPv4-mapped IPv6 address as IPv4, as blackbox's Go (To4) does", () => {
+  const base = {
+    plugin: "http-probe",
+    success: false,
+    failedDueToRegex: false,
+    durationSeconds: 0.01,
+    timeoutSeconds: 5,
+  };
+  const answered = probeMetrics({
+    ...base,
+    outcome: {
+      ok: true,
+      metrics: { status: 200 },
+      facts: { remote_address: "[::ffff:127.0.0.1]:80" },
+    },
+  });
+  // Refused: no peer address, the URL's literal (the URL parser writes it ::ffff:7f00:1).
+  const refused = probeMetrics({
+    ...base,
+    target: "http://[::ffff:127.0.0.1]:1/",
+    outcome: {
+      ok: false,
+      metrics: {},
+      facts: {},
+      error: { name: "ConnectionRefused", message: "refused", code: "refused" },
+    },
+  });
+  for (const families of [answered, refused]) {
+    const value = (name: string) => families.find((f) => f.name === name)?.samples[0].value;
+    assert.equal(value("probe_ip_protocol"), 4);
+    assert.equal(value("probe_ip_addr_hash"), 3668918509);
+  }
+});

@@ -86,7 +86,14 @@ Deno.test({
     const [port, success] of [[toThere, 1], [toRefused, 0]] as const
   ) {
     // By name: both look "localhost" up (127.0.0.1), then follow to 127.0.0.2.
-    for (const target of [`http://127.0.0.1:${port}/`, `http://localhost:${port}/`]) {
+    // IPv4-mapped, the address is IPv4 to Go (To4()): protocol 4, its hash.
+    for (
+      const target of [
+        `http://127.0.0.1:${port}/`,
+        `http://localhost:${port}/`,
+        `http://[::ffff:127.0.0.1]:${port}/`,
+      ]
+    ) {
       const probe = async (base: string) => {
         const answer = await get(
           `${base}/probe?module=follow&target=${encodeURIComponent(target)}`,
