@@ -26,7 +26,9 @@ async function saturatedListener(): Promise<Saturated> {
   try {
     for (let i = 0; i < 16; i++) {
       try {
-        fillers.push(await connectTcp({ port: listener.addr.port, timeout: 500 }));
+        // 2 s: a connect that only a loaded machine delayed is not taken for
+        // a full queue (a test then expecting a hang would see it connect).
+        fillers.push(await connectTcp({ port: listener.addr.port, timeout: 2000 }));
       } catch (error) {
         if (error instanceof TimeoutError) return { listener, [Symbol.dispose]: dispose };
         throw error;
@@ -239,7 +241,8 @@ Deno.test("listenTcp() with reusePort lets two listeners share a port", async ()
     for (const listener of [first, second]) {
       while (accepted < clients.length) {
         try {
-          (await listener.accept({ timeout: 200 })).close();
+          // Each connection is queued already: 1 s only ends the wait on an empty queue.
+          (await listener.accept({ timeout: 1000 })).close();
           accepted++;
         } catch (error) {
           if (error instanceof TimeoutError) break;
