@@ -251,9 +251,11 @@ Deno.test("probeHttp() times out with TimeoutError naming the read", async () =>
   const server = await startHttpServer({ delayMs: 60_000 });
   try {
     const { port } = server.address as Deno.NetAddr;
-    // The server holds its answer a minute: only the probe's deadline ends this.
+    // The server holds its answer a minute: only the probe's deadline ends
+    // this, 1 s after the start (past the connect and the request's write
+    // even on a loaded machine: 100 ms could end in them).
     const outcome = await within(
-      probe({ url: `http://127.0.0.1:${port}/`, timeoutMs: 100 }),
+      probe({ url: `http://127.0.0.1:${port}/`, timeoutMs: 1000 }),
       10_000,
       "the probe's deadline",
     );
@@ -261,7 +263,7 @@ Deno.test("probeHttp() times out with TimeoutError naming the read", async () =>
     assert.equal(outcome.error?.name, "TimeoutError");
     assert.equal(
       outcome.error?.message,
-      `Cannot read from 127.0.0.1:${port}: timed out after 100 ms`,
+      `Cannot read from 127.0.0.1:${port}: timed out after 1000 ms`,
     );
     assert.ok(outcome.metrics.connections === 1, "metrics gathered so far are kept");
   } finally {
