@@ -91,7 +91,8 @@ Deno.test("RespConnection.command() reports a server that closes mid-reply", asy
 
 Deno.test("RespConnection.command() times out when the server never answers", async () => {
   await using server = standIn(null);
-  using conn = await RespConnection.connect({ port: server.port, timeout: 100 });
+  // 1 s: past the connect even on a loaded machine (100 ms could end there).
+  using conn = await RespConnection.connect({ port: server.port, timeout: 1000 });
   // The bound only turns a missing timeout into a failure instead of a hang.
   await assert.rejects(
     within(conn.command(["PING"]), 10_000, "PING to time out"),
