@@ -133,6 +133,8 @@ Deno.test("http-probe's params refuse numeric hosts the URL standard would send 
       "http://host-01.internal:8080/",
       "http://xn--bcher-kva.example/",
       "http://LocalHost/",
+      // Percent-encoded, it is still the address written.
+      "http://%31%32%37.0.0.1/",
     ]
   ) {
     validateParams(httpProbeClientParams, { url });
