@@ -357,12 +357,13 @@ function allowedTargets(patterns: readonly string[]): string {
 
 /**
  * The first value of a header sent more than once, as Go's `Header.Get`
- * takes it: Deno joins the values with ", " (a number has no comma).
+ * takes it: Deno joins the lines with ", ". A line's own comma ("3,5")
+ * stays: to Go that is one value, not a number.
  */
 function firstValue(header: string | null): string | null {
   if (header === null) return null;
-  const comma = header.indexOf(",");
-  return comma === -1 ? header : header.slice(0, comma).trim();
+  const joint = header.indexOf(", ");
+  return joint === -1 ? header : header.slice(0, joint).trim();
 }
 
 /**

@@ -133,7 +133,17 @@ Deno.test({
   await using wiretest = await testExporter(WIRETEST);
   const target = `http://127.0.0.1:${freePort()}/`;
   for (
-    const values of [["soon"], ["soon", "3"], ["1e400"], ["0x10"], ["1__0"], ["1_.5"], ["0x1p2000"]]
+    const values of [
+      ["soon"],
+      ["soon", "3"],
+      ["1e400"],
+      ["0x10"],
+      ["1__0"],
+      ["1_.5"],
+      ["0x1p2000"],
+      // One header line: one value to Go's Header.Get, not 3 then 5.
+      ["3,5"],
+    ]
   ) {
     const answer = await timeouts(
       blackbox.base,
@@ -156,7 +166,7 @@ Deno.test({
     );
   }
   const own = samples(await (await fetch(`${wiretest.base}/metrics`)).text());
-  assert.equal(own.get('wiretest_exporter_bad_requests_total{reason="malformed_timeout"}'), 7);
+  assert.equal(own.get('wiretest_exporter_bad_requests_total{reason="malformed_timeout"}'), 8);
   // NaN is a float to Go: blackbox probes with its deadline already past
   // (probe_success 0); no scraper means it, and wiretest says so.
   const nan = await timeouts(blackbox.base, wiretest.base, target, [[TIMEOUT, "NaN"]]);
