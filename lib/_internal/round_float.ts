@@ -59,12 +59,25 @@ export function judgedNumber(value: number, expected: string, misleads?: boolean
 }
 
 /**
- * Whether `judge` (an expectation's test) judges `value` rounded otherwise
- * than `value` itself: its output must then show the exact value too.
+ * Whether `judge` (an expectation's test) judges `value` as outputs write it
+ * (its numbers rounded, inside lists and objects too) otherwise than `value`
+ * itself: its output must then show the exact value too.
  */
-export function roundingMisleads(value: number, judge: (value: number) => boolean): boolean {
-  const rounded = roundFloat(value);
+export function roundingMisleads(value: unknown, judge: (value: unknown) => boolean): boolean {
+  const rounded = roundedValue(value);
   return rounded !== value && judge(rounded) !== judge(value);
+}
+
+// `value` with its numbers rounded; `value` itself when none changes.
+function roundedValue(value: unknown): unknown {
+  if (typeof value === "number") return roundFloat(value);
+  if (typeof value !== "object" || value === null) return value;
+  try {
+    const rounded = stringifyRounded(value);
+    return rounded === JSON.stringify(value) ? value : JSON.parse(rounded);
+  } catch {
+    return value; // not JSON (a cycle, a bigint): outputs do not write it rounded either
+  }
 }
 
 function readsAsBound(value: number, expected: string): boolean {
@@ -75,17 +88,20 @@ function readsAsBound(value: number, expected: string): boolean {
 /**
  * `JSON.stringify` with every number rounded by {@linkcode roundFloat}
  * (and NaN and infinities written as `null`, as JSON has no word for them),
- * except an expectation's `actual` marked `roundingMisleads`: exact.
+ * except an expectation's `actual` marked `roundingMisleads`: exact, with
+ * every number inside it.
  */
 export function stringifyRounded(value: unknown, indent?: number): string {
+  // Lists and objects written exactly; the replacer sees a holder before its children.
+  const exact = new WeakSet<object>();
+  // A function, not an arrow: `this` is the object that holds `key`.
+  function roundNumbers(this: unknown, key: string, value: unknown): unknown {
+    const holder = this as { roundingMisleads?: unknown };
+    const keep = exact.has(holder) || (key === "actual" && holder.roundingMisleads === true);
+    if (keep && typeof value === "object" && value !== null) exact.add(value);
+    if (typeof value !== "number") return value;
+    if (!Number.isFinite(value)) return null;
+    return keep ? value : roundFloat(value);
+  }
   return JSON.stringify(value, roundNumbers, indent);
-}
-
-// A function, not an arrow: `this` is the object that holds `key`.
-function roundNumbers(this: unknown, key: string, value: unknown): unknown {
-  if (typeof value !== "number") return value;
-  if (!Number.isFinite(value)) return null;
-  const exact = key === "actual" &&
-    (this as { roundingMisleads?: unknown }).roundingMisleads === true;
-  return exact ? value : roundFloat(value);
 }

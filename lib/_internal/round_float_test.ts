@@ -87,3 +87,15 @@ Deno.test("stringifyRounded() keeps an expectation's actual exact where it says 
     [1000.0000000001, 1],
   );
 });
+
+Deno.test("stringifyRounded() keeps a list or object actual exact, all the way down, where it says the rounding misleads", () => {
+  const actual = [0.1, { a: 0.20000000000000004 }];
+  const event = {
+    outcome: { facts: { x: actual, y: 0.20000000000000004 } },
+    expectations: [{ expected: "contains 0.2", actual, roundingMisleads: true }],
+  };
+  const written = JSON.parse(stringifyRounded(event));
+  assert.deepEqual(written.expectations[0].actual, [0.1, { a: 0.20000000000000004 }]);
+  // Elsewhere numbers are rounded as ever.
+  assert.equal(written.outcome.facts.y, 0.2);
+});

@@ -69,17 +69,18 @@ const MAX_VALUE_LENGTH = 200;
  * `absent` for `undefined`, long values cut.
  *
  * @param value The value found in the outcome.
+ * @param rounded Whether numbers are written rounded (default true).
  * @returns The value for people.
  */
-export function describeValue(value: unknown): string {
+export function describeValue(value: unknown, rounded = true): string {
   let text: string;
   if (value === undefined) return "absent";
   if (typeof value === "bigint") text = `${value}n`;
-  else if (typeof value === "number") text = String(roundFloat(value));
+  else if (typeof value === "number") text = String(rounded ? roundFloat(value) : value);
   else if (typeof value === "boolean") text = String(value);
   else {
     try {
-      text = stringifyRounded(value) ?? String(value);
+      text = (rounded ? stringifyRounded(value) : JSON.stringify(value)) ?? String(value);
     } catch {
       text = String(value);
     }
@@ -121,7 +122,7 @@ export function stepDetailLines(result: StepResultEvent, indent: string): string
             expectation.expected,
             expectation.roundingMisleads,
           )
-          : describeValue(expectation.actual)
+          : describeValue(expectation.actual, !expectation.roundingMisleads)
       }`,
       `${indent}  at ${escapeControls(formatLocation(expectation.location))}`,
     );

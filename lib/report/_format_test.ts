@@ -43,3 +43,16 @@ Deno.test("stepDetailLines() writes a number exactly too when its expectation sa
     "metrics.x: expected <= 1s, actual 1000 (exactly 1000.0000000001)",
   );
 });
+
+Deno.test("stepDetailLines() writes a list exactly when its expectation says the rounding misleads", () => {
+  const event = failing(0, "contains 0.2");
+  event.expectations[0] = {
+    ...event.expectations[0],
+    actual: [0.1, 0.20000000000000004],
+    roundingMisleads: true,
+  };
+  assert.equal(
+    stepDetailLines(event, "")[0],
+    "metrics.x: expected contains 0.2, actual [0.1,0.20000000000000004]",
+  );
+});
