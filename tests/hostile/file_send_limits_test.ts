@@ -201,7 +201,7 @@ async function listing(dir: string): Promise<string[]> {
 }
 
 async function assertLogged(server: { stderr(): string }, pattern: RegExp): Promise<void> {
-  await eventually(() => pattern.test(server.stderr()), 5000);
+  await eventually(() => pattern.test(server.stderr()), 15_000);
   assert.match(server.stderr(), pattern);
 }
 
@@ -229,7 +229,7 @@ Deno.test("file-send receiver refuses a sender that trickles one byte every 2 s,
     assert.ok(
       await eventually(
         () => Deno.readDirSync(server.dir).some((e) => e.name.endsWith(".part")),
-        5000,
+        15_000,
       ),
       "no temporary file while the body trickles",
     );
@@ -505,7 +505,7 @@ Deno.test("file-send receiver never sends a server path to the peer; its own log
     assert.ok(
       await eventually(
         () => Deno.readDirSync(server.dir).some((e) => e.name.endsWith(".part")),
-        5000,
+        15_000,
       ),
       "the transfer never started",
     );

@@ -79,7 +79,7 @@ async function listing(dir: string): Promise<string[]> {
  * through a pipe, so the line may trail the sender's answer: wait for it.
  */
 async function assertLogged(server: { stderr(): string }, pattern: RegExp): Promise<void> {
-  await eventually(() => pattern.test(server.stderr()), 5000);
+  await eventually(() => pattern.test(server.stderr()), 15_000);
   assert.match(server.stderr(), pattern);
 }
 
@@ -188,7 +188,7 @@ Deno.test("file-send receiver cleans up after a sender killed with SIGKILL mid-t
     assert.equal(JSON.parse(await peer.nextLine()).event, "sent");
     // The receiver is writing its temporary file when the sender dies.
     assert.ok(
-      await eventually(() => [...Deno.readDirSync(server.dir)].length === 1, 5000),
+      await eventually(() => [...Deno.readDirSync(server.dir)].length === 1, 15_000),
       "no temporary file",
     );
     const killedAt = performance.now();
@@ -196,7 +196,7 @@ Deno.test("file-send receiver cleans up after a sender killed with SIGKILL mid-t
     await peer.status;
     const gone = await eventually(
       () => /warn: Cannot receive file "killed\.bin": connection closed/.test(server.stderr()),
-      5000,
+      15_000,
     );
     record("file-send: sender killed mid-transfer", {
       ms: performance.now() - killedAt,
@@ -281,7 +281,7 @@ Deno.test("file-send receiver never replaces an existing file, even one made mid
     pace_after: 65_536,
   });
   assert.ok(
-    await eventually(() => [...Deno.readDirSync(server.dir)].length === 2, 5000),
+    await eventually(() => [...Deno.readDirSync(server.dir)].length === 2, 15_000),
     "the transfer never started",
   );
   await Deno.writeTextFile(join(server.dir, "race.txt"), "mine");
