@@ -95,6 +95,8 @@ Deno.test("Deno walks no command's module graph before main() runs", async () =>
     .map((specifier) => specifier.replace(`file://${ROOT}/`, "")).sort();
   assert.deepEqual(walked, [
     "deno.json",
+    // What one-line errors escape control characters with (no imports of its own).
+    "lib/_internal/escape_controls.ts",
     "lib/_internal/stdout.ts",
     "lib/cli/_exit.ts",
     "lib/cli/_one_line.ts",
