@@ -8,11 +8,11 @@
  */
 import { compileExpectationParts } from "../fixture/expectation.ts";
 import { FixtureError, FixtureErrors } from "../fixture/fixture_error.ts";
-import { parseDuration } from "../fixture/duration.ts";
 import { readYamlSource } from "../fixture/read_yaml_source.ts";
 import type { Expectation, FixtureSource, PathSegment } from "../fixture/types.ts";
 import { closestName } from "../_internal/closest.ts";
 import { isRecord } from "../_internal/is_record.ts";
+import { readDuration } from "../_internal/read_duration.ts";
 
 /** One module: what `/probe?module=<name>&target=<target>` runs. */
 export interface ExporterModule {
@@ -142,7 +142,7 @@ export function readExporterConfig(text: string, file: string): ReadExporterConf
   const modules = new Map<string, ExporterModule>();
   const incomplete: ExporterModule[] = [];
   if (!isRecord(value)) {
-    report([], "the config must be a mapping with `modules:`");
+    report([], 'the config must be a mapping with "modules"');
   } else {
     for (const key of Object.keys(value)) {
       if (key !== "modules") {
@@ -230,15 +230,9 @@ function parseModule(
   }
   let timeoutMs: number | undefined;
   if (raw.timeout !== undefined) {
-    try {
-      if (typeof raw.timeout !== "string" && typeof raw.timeout !== "number") {
-        throw new TypeError("must be a duration such as 5s");
-      }
-      timeoutMs = parseDuration(raw.timeout);
-      if (!(timeoutMs > 0)) throw new RangeError("must be more than 0");
-    } catch (error) {
-      problem([...path, "timeout"], `"modules.${name}.timeout" ${(error as Error).message}`);
-    }
+    const read = readDuration(raw.timeout, { positive: true });
+    if (read.problem === undefined) timeoutMs = read.ms;
+    else problem([...path, "timeout"], `"modules.${name}.timeout" ${read.problem}`);
   }
   let targets: RegExp[] | undefined;
   const targetPatterns: string[] = [];
@@ -248,15 +242,25 @@ function parseModule(
     } else {
       targets = [];
       raw.targets.forEach((pattern, i) => {
+        const field = `"modules.${name}.targets[${i}]"`;
+        if (typeof pattern !== "string") {
+          problem([...path, "targets", i], `${field} must be a string`);
+          return;
+        }
         try {
-          if (typeof pattern !== "string") throw new TypeError("is not a string");
+          // Checked alone first: `a)|(.*` is no pattern, though it would
+          // compile inside the anchoring group (and allow every target).
+          new RegExp(pattern, "u");
           // Anchored: a pattern names whole targets, not parts of them.
           targets!.push(new RegExp(`^(?:${pattern})$`, "u"));
           targetPatterns.push(pattern);
         } catch (error) {
+          const prefix = `Invalid regular expression: /${pattern}/u: `;
+          const message = (error as Error).message;
+          const reason = message.startsWith(prefix) ? message.slice(prefix.length) : message;
           problem(
             [...path, "targets", i],
-            `"modules.${name}.targets[${i}]" is not a valid pattern: ${(error as Error).message}`,
+            `${field} has an invalid regular expression /${pattern}/: ${reason}`,
           );
         }
       });

@@ -36,6 +36,7 @@ import { processMetrics } from "./process_metrics.ts";
 import { PreparedClients } from "./prepared_clients.ts";
 import { goQuote, printableText } from "./go_quote.ts";
 import { stringifyRounded } from "../_internal/round_float.ts";
+import { paramsIssueDetail } from "../_internal/params_issue_detail.ts";
 import { goParseFloat } from "./go_parse_float.ts";
 
 /** Options for {@linkcode startExporter}. */
@@ -582,8 +583,8 @@ async function loadConfig(options: ExporterOptions): Promise<ExporterConfig> {
   };
   // Modules with problems of their own are checked too: every problem at once.
   for (const module of [...config.modules.values(), ...read.incomplete]) {
-    const at = (path: (string | number)[]) => {
-      const l = config.source.locate(["modules", module.name, ...path]);
+    const at = (path: (string | number)[], key = false) => {
+      const l = config.source.locate(["modules", module.name, ...path], { key });
       return `${l.file}:${l.line}:${l.column}`;
     };
     try {
@@ -645,10 +646,13 @@ async function loadConfig(options: ExporterOptions): Promise<ExporterConfig> {
           // was meant for is not missing twice over.
           if (unknownTarget && missing.includes(issue)) continue;
           if (issue.path[0] === module.targetParam) continue;
+          // Worded and located as a fixture's: an unknown param at its key.
           push(
-            `${at(["with", ...issue.path])}: "modules.${module.name}.with${
+            `${
+              at(["with", ...issue.path], issue.code === "unknown_param")
+            }: "modules.${module.name}.with${
               issue.path.map((p) => typeof p === "number" ? `[${p}]` : `.${p}`).join("")
-            }" ${issue.message}`,
+            }" ${paramsIssueDetail(module.plugin, issue)}`,
           );
         }
       } else {

@@ -38,16 +38,24 @@ Deno.test("exporter config: a module's structural problems and its param typos c
     problems.map((p) => /^(\d+:\d+): ("[^"]+")/.exec(p)?.slice(1).join(" ")),
     [
       '4:5 "modules.udp.timout"',
-      '5:19 "modules.udp.with.cout"',
+      // An unknown param is located at its key, as in a fixture.
+      '5:13 "modules.udp.with.cout"',
       '8:14 "modules.web.timeout"',
       '9:15 "modules.web.targets[0]"',
-      '10:29 "modules.web.with.folowRedirects"',
+      '10:13 "modules.web.with.folowRedirects"',
       '12:7 "modules.web.expect.metrics.stauts"',
       '15:20 "modules.ok.with.count"',
     ],
     problems.join("\n"),
   );
-  assert.match(problems[1], /"modules\.udp\.with\.cout" is not a known param.*"count"/);
+  assert.match(
+    problems[1],
+    /"modules\.udp\.with\.cout" is not a param of plugin "udp-ping" \(did you mean "count"\?\)$/,
+  );
+  assert.match(
+    problems[6],
+    /"modules\.ok\.with\.count" is invalid for plugin "echo": invalid input: expected number/,
+  );
   assert.match(problems[4], /did you mean "followRedirects"/);
 });
 
@@ -86,7 +94,7 @@ Deno.test("exporter config: a module written twice is one problem among the othe
 `);
   assert.deepEqual(
     problems.map((p) => /^(\d+:\d+): ("[^"]+")/.exec(p)?.slice(1).join(" ")),
-    ['4:5 "modules.a.timout"', '5:3 "modules.a"', '10:19 "modules.b.with.cout"'],
+    ['4:5 "modules.a.timout"', '5:3 "modules.a"', '10:13 "modules.b.with.cout"'],
     problems.join("\n"),
   );
   assert.match(problems[1], /"modules\.a" is written twice \(first at line 2, column 3\)$/);

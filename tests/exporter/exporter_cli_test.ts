@@ -157,8 +157,8 @@ Deno.test("wiretest exporter: a config's structural, plugin and param problems c
     assert.deepEqual(
       lines.slice(1).map((line) => /^ {2}[^ ]+:(\d+:\d+): (.{0,30})/.exec(line)?.slice(1)),
       [
-        ["4:23", '"modules.web.with.timeoutMs" I'],
-        ["4:35", '"modules.web.with.bogus" is no'],
+        ["4:23", '"modules.web.with.timeoutMs" i'],
+        ["4:28", '"modules.web.with.bogus" is no'],
         ["6:13", '"modules.udp.plugin" cannot be'],
         ["7:3", '"modules.third.plugin" must na'],
         ["8:5", '"modules.third.prober" is not '],

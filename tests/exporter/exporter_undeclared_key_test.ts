@@ -44,7 +44,7 @@ Deno.test("wiretest exporter refuses expect keys its plugins never report, locat
     );
     assert.match(
       run.stderr,
-      /exporter\.yaml:9:19: "modules\.udp_echo\.with\.cout" is not a known param/,
+      /exporter\.yaml:9:13: "modules\.udp_echo\.with\.cout" is not a param of plugin "udp-ping"/,
     );
     assert.doesNotMatch(run.stderr, /expect\.metrics\.status"/);
   } finally {
