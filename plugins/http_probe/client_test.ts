@@ -193,7 +193,8 @@ Deno.test("probeHttp() says which address a failed probe last connected to or tr
   const server = await startHttpServer({ delayMs: 60_000 });
   try {
     const { port } = server.address as Deno.NetAddr;
-    const late = await probe({ url: `http://localhost:${port}/`, timeoutMs: 100 });
+    // 1 s: past the connect even on a loaded machine (100 ms could end in it).
+    const late = await probe({ url: `http://localhost:${port}/`, timeoutMs: 1000 });
     assert.equal(late.error?.name, "TimeoutError");
     assert.equal(late.facts.remote_address, `127.0.0.1:${port}`);
   } finally {
