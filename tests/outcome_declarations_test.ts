@@ -11,7 +11,8 @@ import fileSend from "../plugins/file_send/mod.ts";
 import httpProbe from "../plugins/http_probe/mod.ts";
 import udpPing from "../plugins/udp_ping/mod.ts";
 import proxy from "../plugins/proxy/mod.ts";
-import { type AnyPlugin, describePlugin } from "../lib/host/mod.ts";
+import { type AnyPlugin, builtinRegistry, describePlugin } from "../lib/host/mod.ts";
+import { runIsolatedClient } from "../lib/plugin/isolation.ts";
 import {
   type Outcome,
   outcomeProblems,
@@ -40,7 +41,11 @@ class Coverage {
 
   /** Runs the client role; `ok` is what the outcome must say (`undefined`: either). */
   async client(input: Record<string, unknown>, ok: boolean | undefined = true): Promise<Outcome> {
-    const outcome = await runClient(this.#plugin, input, RUN);
+    return this.check(await runClient(this.#plugin, input, RUN), ok);
+  }
+
+  /** Checks an outcome the client role gave elsewhere (e.g. in its own process). */
+  check(outcome: Outcome, ok: boolean | undefined = true): Outcome {
     if (ok !== undefined) {
       assert.equal(outcome.ok, ok, outcome.error?.message ?? "expected a failure");
     }
@@ -261,6 +266,11 @@ Deno.test("udp-ping: real outcomes and stats match the declarations", async () =
     await cover.client({ target, count: 5, intervalMs: 0 });
     await runSwitched(cover, switched(udpPing, { target, count: 2, intervalMs: 0 }));
     cover.stats(service);
+    // In its own process, with its manifest's grants: on the deno path, no
+    // /proc/net/udp (Deno wants --allow-all for it), so no receive_drops.
+    const entry = builtinRegistry().get("udp-ping");
+    const isolated = await runIsolatedClient(entry, { target, count: 2, io: "deno" }, RUN);
+    assert.match(String(cover.check(isolated).facts.receive_drops_unknown), /--allow-all/);
   });
   // Nobody answers: every ping lost, no round-trip times (and not ok).
   const silent = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });

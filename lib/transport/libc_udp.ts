@@ -71,6 +71,11 @@ const SO_RCVBUF = 8;
 const SO_SNDBUF = 7;
 const SO_TIMESTAMPNS = 35;
 const SO_RCVTIMEO = 20;
+// recvmsg then carries the socket's cumulative drop count (a uint32 cmsg).
+const SO_RXQ_OVFL = 40;
+// getsockopt: the socket's memory counters, u32s; index 8 is its drop count.
+const SO_MEMINFO = 55;
+const SK_MEMINFO_DROPS = 8;
 const MSG_DONTWAIT = 0x40;
 const MSG_ERRQUEUE = 0x2000;
 const IPPROTO_IP = 0;
@@ -107,6 +112,7 @@ const symbols = {
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
   // ssize_t results read as their low 32 bits (-1, or a length under 64 KiB):
   // a 64-bit result would come back as a BigInt, garbage on every call.
   sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "i32" },
@@ -324,16 +330,19 @@ export class LibcUdp implements Disposable {
       if (this.#s.bind(fd, address, address.byteLength) !== 0) {
         throw new LibcError("bind", this.errno());
       }
-      // Room for bursts of 64 KiB datagrams, as the runtime's sockets have.
+      // Room for bursts of 64 KiB datagrams: up to 4 MiB where rmem_max and
+      // wmem_max allow (the kernel doubles it). The runtime's sockets keep the
+      // kernel's default (rmem_default, often 208 KiB).
       this.#setsockopt(fd, SO_RCVBUF, new Int32Array([4 << 20]), false);
       this.#setsockopt(fd, SO_SNDBUF, new Int32Array([4 << 20]), false);
       const kernel = this.#setsockopt(fd, SO_TIMESTAMPNS, one, false);
+      const drops = this.#setsockopt(fd, SO_RXQ_OVFL, one, false);
       const name = new Uint8Array(28);
       const length = new Uint32Array([28]);
       if (this.#s.getsockname(fd, name, length) !== 0) {
         throw new LibcError("getsockname", this.errno());
       }
-      return new LibcUdpSocket(this, this.#s, fd, decodeAddress(name), kernel);
+      return new LibcUdpSocket(this, this.#s, fd, decodeAddress(name), kernel, drops);
     } catch (error) {
       this.#s.close(fd);
       throw error;
@@ -440,6 +449,7 @@ export class LibcUdpSocket implements Disposable {
   #iovec = new DataView(new ArrayBuffer(16));
   #name = new Uint8Array(28);
   #nameView = new DataView(this.#name.buffer);
+  // Room for both control messages: a timestamp (32 bytes) and a drop count (24).
   #control = new DataView(new ArrayBuffer(64));
   #pollfd = new DataView(new ArrayBuffer(8));
   #timeout = new Uint32Array(4);
@@ -458,6 +468,9 @@ export class LibcUdpSocket implements Disposable {
   #timeval = new Uint32Array(4);
   #reportErrors = false;
   #errorsReported = 0;
+  // The drop count the last datagram carried (SO_RXQ_OVFL), or -1 without the option.
+  #drops = -1;
+  #meminfo = new Uint32Array(16);
 
   /**
    * Wraps a bound descriptor; use {@linkcode LibcUdp.bind}.
@@ -467,6 +480,7 @@ export class LibcUdpSocket implements Disposable {
    * @param fd The bound descriptor.
    * @param bound Its address.
    * @param kernel Whether it has kernel receive timestamps.
+   * @param drops Whether the kernel took `SO_RXQ_OVFL` (arrivals carry the drop count).
    */
   constructor(
     libc: LibcUdp,
@@ -474,8 +488,10 @@ export class LibcUdpSocket implements Disposable {
     fd: number,
     bound: { hostname: string; port: number },
     kernel: boolean,
+    drops = false,
   ) {
     this.#libc = libc;
+    if (drops) this.#drops = 0;
     this.#s = s;
     this.#fd = fd;
     SOCKET_FDS.set(this, fd);
@@ -536,6 +552,49 @@ export class LibcUdpSocket implements Disposable {
       : [IPPROTO_IP, IP_RECVERR];
     this.#reportErrors = this.#s.setsockopt(this.#fd, level, option, new Int32Array([1]), 4) === 0;
     return this.#reportErrors;
+  }
+
+  /**
+   * Datagrams the kernel dropped on their way into this socket since it was
+   * bound, mostly because its receive buffer was full: what a reader too slow
+   * for a burst loses on this host, not on the network. One `getsockopt`
+   * (`SO_MEMINFO`); where the kernel lacks it, the count the last datagram
+   * received carried (`SO_RXQ_OVFL`, read with it at no cost), which misses
+   * drops after that datagram. `undefined` when the kernel has neither.
+   *
+   * @returns The cumulative drop count, or `undefined`.
+   *
+   * @example A burst into a socket that does not read
+   * ```ts
+   * import { openLibcUdp } from "@wiretest/wiretest/unstable-udp";
+   * import assert from "node:assert/strict";
+   *
+   * const opened = openLibcUdp();
+   * if (opened.libc) {
+   *   using libc = opened.libc;
+   *   using a = libc.bind("127.0.0.1", 0);
+   *   using b = libc.bind("127.0.0.1", 0);
+   *   assert.equal(b.drops(), 0);
+   *   // 600 datagrams of 60 KiB overflow a receive buffer of 8 MiB at most.
+   *   const big = new Uint8Array(60 * 1024);
+   *   for (let i = 0; i < 600; i++) a.sendTo(big, big.length, "127.0.0.1", b.port);
+   *   let queued = 0;
+   *   while (b.receive(0)) queued++;
+   *   assert.ok(b.drops()! > 0);
+   *   assert.equal(queued + b.drops()!, 600);
+   * }
+   * ```
+   */
+  drops(): number | undefined {
+    const info = this.#meminfo;
+    const length = new Uint32Array([info.byteLength]);
+    if (
+      this.#s.getsockopt(this.#fd, SOL_SOCKET, SO_MEMINFO, info, length) === 0 &&
+      length[0] > SK_MEMINFO_DROPS * 4
+    ) {
+      return Math.max(info[SK_MEMINFO_DROPS], this.#drops);
+    }
+    return this.#drops < 0 ? undefined : this.#drops;
   }
 
   /** `true` once closed. */
@@ -667,18 +726,28 @@ export class LibcUdpSocket implements Disposable {
     r.length = length;
     r.kernel = false;
     r.at = NaN;
-    // One control message at most: SCM_TIMESTAMPNS, a timespec after the 16-byte header.
+    // Control messages, each a 16-byte header (length, level, type) and its
+    // data, 8-byte aligned: SCM_TIMESTAMPNS (a timespec) and, once the
+    // socket dropped anything, SO_RXQ_OVFL (the cumulative drop count).
     // 32-bit reads: the lengths are small and a timespec's words are read
     // apart, so nothing here makes a BigInt (garbage on every datagram).
     const controlLength = m.getUint32(40, true);
     const c = this.#control;
-    if (
-      controlLength >= 32 && c.getInt32(8, true) === SOL_SOCKET &&
-      c.getInt32(12, true) === SO_TIMESTAMPNS
-    ) {
-      const sec = c.getUint32(16, true) + c.getInt32(20, true) * 2 ** 32 - this.#libc.epochSec;
-      r.at = sec * 1000 + c.getUint32(24, true) / 1e6;
-      r.kernel = true;
+    for (let at = 0; at + 16 <= controlLength;) {
+      const length = c.getUint32(at, true);
+      if (length < 16 || at + length > controlLength) break;
+      if (c.getInt32(at + 8, true) === SOL_SOCKET) {
+        const type = c.getInt32(at + 12, true);
+        if (type === SO_TIMESTAMPNS && length >= 32) {
+          const sec = c.getUint32(at + 16, true) + c.getInt32(at + 20, true) * 2 ** 32 -
+            this.#libc.epochSec;
+          r.at = sec * 1000 + c.getUint32(at + 24, true) / 1e6;
+          r.kernel = true;
+        } else if (type === SO_RXQ_OVFL && length >= 20) {
+          this.#drops = c.getUint32(at + 16, true);
+        }
+      }
+      at += (length + 7) & ~7;
     }
     if (!r.kernel) r.at = this.#libc.now();
     const from = decodeAddress(this.#name, this.#nameView, this.#from);

@@ -38,6 +38,8 @@ export type NativePingReply =
     rttBySeq: [number, number | null, number][];
     durationMs: number;
     kernelTimestamps: boolean;
+    /** The socket's drop count at the end, or why there is none. */
+    receiveDrops: number | string;
     failure?: { call: string; errno: number };
   };
 
@@ -100,6 +102,7 @@ export function runNativePing(
           local: formatAddress({ transport: "udp", ...m.local }),
           io: "libc",
           clock: m.kernelTimestamps ? "kernel-rx" : "realtime",
+          receiveDrops: m.receiveDrops,
         });
       }
     };

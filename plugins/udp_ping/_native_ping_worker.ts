@@ -184,6 +184,9 @@ function ping(
     tally.count(socket.buffer, got.length, got.fromHostname, got.fromPort, got.at);
   }
   const endedAt = libc.now();
+  // Untimed, and before the socket closes: the socket was new, so all its drops are the run's.
+  const drops = socket.drops() ??
+    "the kernel counts no drops for this socket (SO_MEMINFO, SO_RXQ_OVFL)";
   progress(true);
   close();
   const received = rtts.slice(0, tally.received);
@@ -207,6 +210,7 @@ function ping(
     rttBySeq: tally.rttSeries(RTT_SERIES_POINTS),
     durationMs: endedAt - startedAt,
     kernelTimestamps: socket.kernelTimestamps && kernelOnly,
+    receiveDrops: drops,
     failure,
   }, [received.buffer]);
 }

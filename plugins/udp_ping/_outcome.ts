@@ -58,6 +58,14 @@ export const udpPingOutcome: OutcomeDeclaration = {
         "ICMP port-unreachable errors the kernel reported for sent pings (nothing listened at the target then).",
       when: 'io is "libc" (the runtime\'s sockets cannot see ICMP errors)',
     },
+    {
+      name: "receive_drops",
+      unit: "count",
+      description:
+        "Datagrams this host's kernel dropped on their way into the run's own socket, its receive buffer full: lost here, not on the network.",
+      when:
+        'counted: on io "libc" wherever the kernel keeps the count; on io "deno" only where /proc/net/udp can be read (Linux, --allow-all)',
+    },
     ...summaryMetricDeclarations(
       "rtt",
       "the round-trip times of received pings",
@@ -146,6 +154,13 @@ export const udpPingOutcome: OutcomeDeclaration = {
       type: "string",
       description:
         "What timed arrivals: `kernel-rx` (the kernel's SO_TIMESTAMPNS receive timestamp; sends by clock_gettime right before sendto), `realtime` (clock_gettime after recvmsg) or `performance.now` (when the runtime delivered the datagram).",
+    },
+    {
+      path: "receive_drops_unknown",
+      type: "string",
+      description:
+        "Why `receive_drops` could not be counted (e.g. /proc/net/udp unreadable without --allow-all).",
+      when: "receive_drops is absent",
     },
   ],
 };

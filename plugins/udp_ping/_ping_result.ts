@@ -27,6 +27,11 @@ export interface PingResult {
   local: string;
   /** Which I/O path measured: libc through FFI, or the runtime's sockets. */
   io: "libc" | "deno";
+  /**
+   * Datagrams the kernel dropped on their way into the run's socket (its
+   * receive buffer was full), or why they could not be counted.
+   */
+  receiveDrops: number | string;
   /** Which clock timed arrivals (see the udp-ping outcome's `clock` fact). */
   clock: "kernel-rx" | "realtime" | "performance.now";
 }

@@ -24,6 +24,8 @@ export interface PingRunOptions {
   intervalMs: number;
   timeoutMs: number;
   ctx: Context;
+  /** Called once the run has ended, untimed, right before the socket closes. */
+  beforeClose?: () => void;
 }
 
 export class PingRun {
@@ -78,6 +80,7 @@ export class PingRun {
       ctx.signal.removeEventListener("abort", onAbort);
       clearTimeout(this.#timer);
       this.#report(true);
+      this.#o.beforeClose?.();
       socket.close();
       await receiving;
     }

@@ -25,6 +25,7 @@ import { PingRun } from "./_ping_run.ts";
 import { runNativePing } from "./_native_ping.ts";
 import type { PingResult } from "./_ping_result.ts";
 import { RTT_SERIES_POINTS } from "./_tally.ts";
+import { readSocketDrops } from "./_socket_drops.ts";
 import { NoReplyError } from "./no_reply_error.ts";
 import { WARM_UP_MAX } from "./_warm_up.ts";
 import type { UdpPingClientParams } from "./params.ts";
@@ -77,6 +78,17 @@ import type { UdpPingClientParams } from "./params.ts";
  *   ping never sent.
  * Echoes that arrive after the run ended are not counted.
  *
+ * `receive_drops` counts the datagrams this host's kernel dropped on their
+ * way into the run's own socket, its receive buffer full (a burst of large
+ * echoes faster than the run reads): part of `lost` (or of what would have
+ * been duplicates) that the network did not lose. On `libc` the kernel says
+ * so with each datagram (`SO_RXQ_OVFL`) and in one `getsockopt`
+ * (`SO_MEMINFO`) after the run; on `deno` it is the socket's `drops` column
+ * of /proc/net/udp (or udp6), read before and after the run, which Deno
+ * allows only with `--allow-all` (so not in a plugin's process). Both reads
+ * are outside the timed run. When it cannot be counted, fact
+ * `receive_drops_unknown` says why and the metric is absent.
+ *
  * `jitter_ms` is the RFC 3550 interarrival jitter (`J += (|D| - J) / 16`) with
  * the round-trip time as transit time, over received pings in arrival order;
  * it and `rtt_*_ms` are absent when too few pings were received.
@@ -91,9 +103,9 @@ import type { UdpPingClientParams } from "./params.ts";
  * @param params Target, count, interval, size and timeout (see {@linkcode UdpPingClientParams}).
  * @param ctx The run's context: its signal stops the run.
  * @returns Metrics `sent`, `received`, `lost`, `loss_pct`, `duplicates`,
- * `reordered`, `late`, `foreign`, `malformed`, `rtt_*_ms`, `jitter_ms`,
- * `duration_ms`; facts `target`, `peer`, `local`, `identifier`, `warm_up`,
- * `io`, `clock`.
+ * `reordered`, `late`, `foreign`, `malformed`, `receive_drops`, `rtt_*_ms`,
+ * `jitter_ms`, `duration_ms`; facts `target`, `peer`, `local`, `identifier`,
+ * `warm_up`, `io`, `clock`, `receive_drops_unknown`.
  * @throws {RangeError} When a param is out of range (e.g. `size` beyond
  * 65,507 bytes), before anything is sent.
  * @throws {TypeError} When `target` is not `host:port`.
@@ -151,6 +163,7 @@ export async function pingUdp(params: UdpPingClientParams, ctx: Context): Promis
   if (tally.sent > 0) metrics.loss_pct = lost / tally.sent * 100;
   if (tally.received >= 2) metrics.jitter_ms = tally.jitter;
   if (tally.unreachable !== undefined) metrics.unreachable = tally.unreachable;
+  if (typeof run.receiveDrops === "number") metrics.receive_drops = run.receiveDrops;
   const outcome: Outcome = {
     ok: run.error === undefined,
     metrics,
@@ -161,6 +174,7 @@ export async function pingUdp(params: UdpPingClientParams, ctx: Context): Promis
       identifier: packet.id.toString(16).padStart(8, "0"),
       io: run.io,
       clock: run.clock,
+      ...(typeof run.receiveDrops === "string" ? { receive_drops_unknown: run.receiveDrops } : {}),
       warm_up: { sent: tally.warmUpSent, answered: tally.warmUpAnswered },
       ...(run.rtt.count > 0 ? { rtt_percentiles: run.rtt.percentileCurve() } : {}),
       ...(tally.sent > 0 ? { rtt_by_seq: run.rttBySeq } : {}),
@@ -224,6 +238,9 @@ async function runPings(
     }
   }
   const socket = bindUdp({ hostname: o.bindHostname, port: 0 });
+  // Read outside the timed run: before it starts and after it ended.
+  const dropsBefore = readSocketDrops(socket.addr.hostname, socket.addr.port);
+  let dropsAfter: number | string = dropsBefore;
   const run = new PingRun({
     socket,
     peer: o.peer,
@@ -233,6 +250,11 @@ async function runPings(
     intervalMs: params.intervalMs,
     timeoutMs: params.timeoutMs,
     ctx,
+    beforeClose: () => {
+      if (typeof dropsBefore === "number") {
+        dropsAfter = readSocketDrops(socket.addr.hostname, socket.addr.port);
+      }
+    },
   });
   const local = formatAddress(socket.addr);
   await run.run();
@@ -245,6 +267,11 @@ async function runPings(
     local,
     io: "deno",
     clock: "performance.now",
+    receiveDrops: typeof dropsBefore !== "number"
+      ? dropsBefore
+      : typeof dropsAfter !== "number"
+      ? dropsAfter
+      : dropsAfter - dropsBefore,
   };
 }
 

@@ -46,10 +46,12 @@ export * from "./server.ts";
 export * from "./no_reply_error.ts";
 
 /**
- * One to three lines for people about a udp-ping outcome: counts and loss
+ * One to four lines for people about a udp-ping outcome: counts and loss
  * with the I/O path and clock that timed them (facts `io`, `clock`),
  * round-trip times and jitter, then why the run stopped early or else anything
- * odd that was seen (duplicates, reordering, foreign or malformed datagrams).
+ * odd that was seen (duplicates, reordering, foreign or malformed datagrams),
+ * then, when this host's receive buffer dropped datagrams (`receive_drops`),
+ * how many of the lost may be this host's and not the network's.
  *
  * @param outcome What {@linkcode pingUdp} returned.
  * @returns The lines, joined with `\n`.
@@ -61,12 +63,16 @@ export * from "./no_reply_error.ts";
  *
  * const text = summarizeUdpPing({
  *   ok: true,
- *   metrics: { sent: 10, received: 9, lost: 1, loss_pct: 10, late: 1, rtt_p50_ms: 0.04, rtt_p99_ms: 0.2 },
+ *   metrics: { sent: 10, received: 9, lost: 1, loss_pct: 10, late: 1, rtt_p50_ms: 0.04, rtt_p99_ms: 0.2, receive_drops: 3 },
  *   facts: { peer: "127.0.0.1:7", io: "libc", clock: "kernel-rx" },
  * });
  * assert.equal(
  *   text.split("\n")[0],
  *   "10 pings to 127.0.0.1:7: 9 received, 10.0% lost (1 late); io libc, clock kernel-rx",
+ * );
+ * assert.equal(
+ *   text.split("\n").at(-1),
+ *   "3 datagrams dropped by this host's receive buffer: 1 of the 1 lost may be this host's, not the network's",
  * );
  * ```
  */
@@ -96,6 +102,16 @@ export function summarizeUdpPing(outcome: Outcome): string {
   // The third line: why the run stopped early, else anything odd that was seen.
   if (!outcome.ok && outcome.error) lines.push(outcome.error.message);
   else if (odd.length) lines.push(odd.join(", "));
+  // Own drops are not network loss: say so, however the run ended.
+  const drops = m.receive_drops ?? 0;
+  if (drops > 0) {
+    const lost = m.lost ?? 0;
+    lines.push(
+      `${drops} datagrams dropped by this host's receive buffer: ${
+        Math.min(drops, lost)
+      } of the ${lost} lost may be this host's, not the network's`,
+    );
+  }
   return lines.join("\n");
 }
 

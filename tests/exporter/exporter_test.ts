@@ -247,6 +247,8 @@ Deno.test({
   assert.ok(values.has("probe_udp_ping_jitter_seconds"));
   assert.equal(values.get("probe_udp_ping_duplicates"), 0);
   assert.equal(values.get("probe_udp_ping_reordered"), 0);
+  // Counted on the libc path the exporter's udp-ping takes (its manifest grants FFI for libc).
+  assert.equal(values.get("probe_udp_ping_receive_drops"), 0);
   assert.equal((await promtoolCheck(answer.text)).code, 0);
   // Nothing answers on a closed port: every ping is lost.
   const lost = samples(
