@@ -94,7 +94,7 @@ Deno.test("--help names what a role reports: outcome metrics and facts, server s
   assert.equal(server.code, 0, server.stderr);
   assert.match(
     server.stdout,
-    /\nStats \(printed when it stops; units and meanings: wiretest reference\):\n {2}datagrams_in, datagrams_out, bytes_in, bytes_out, warm_up_in, send_errors\n$/,
+    /\nStats \(printed when it stops; units and meanings: wiretest reference\):\n {2}datagrams_in, datagrams_out, bytes_in, bytes_out, warm_up_in, send_errors,\n {2}receive_drops\n$/,
   );
   // A third-party plugin's, from its Worker.
   const isolated = await wiretest("run", "dns", "--plugins", DNS_MANIFEST, "--help");

@@ -8,7 +8,12 @@ export const ECHO_COUNTERS = {
   BYTES_OUT: 3,
   SEND_ERRORS: 4,
   APART: 5,
+  /** The socket's cumulative drop count (LibcUdpSocket.drops), -1 when the kernel keeps none. */
+  RECEIVE_DROPS: 6,
 } as const;
+
+/** How many counters there are. */
+export const ECHO_COUNTER_COUNT = 7;
 
 /** What the host tells the worker. */
 export interface EchoWorkerStart {

@@ -38,7 +38,11 @@ scope.onmessage = (event: MessageEvent<EchoWorkerStart>) => {
   });
   const counts = new Float64Array(start.counts);
   const stop = new Int32Array(start.stop);
-  const { IN, OUT, BYTES_IN, BYTES_OUT, SEND_ERRORS, APART } = ECHO_COUNTERS;
+  const { IN, OUT, BYTES_IN, BYTES_OUT, SEND_ERRORS, APART, RECEIVE_DROPS } = ECHO_COUNTERS;
+  // Drops: what each datagram carries (no syscall), and one getsockopt when
+  // a wait ends with nothing (no echo is waiting then).
+  counts[RECEIVE_DROPS] = socket.drops() ?? -1;
+  const countsDrops = counts[RECEIVE_DROPS] >= 0;
   const apartMagic = start.apart?.magic ?? -1;
   const apartMinLength = start.apart?.minLength ?? Infinity;
   const head = new DataView(socket.buffer.buffer);
@@ -48,7 +52,11 @@ scope.onmessage = (event: MessageEvent<EchoWorkerStart>) => {
       // Blocked in recvmsg itself: the echo leaves one call sooner than
       // after a poll (the stop flag is still seen within a clock tick more).
       const got = socket.receiveBlocking(STOP_CHECK_MS);
-      if (!got) continue;
+      if (!got) {
+        if (countsDrops) counts[RECEIVE_DROPS] = socket.drops() ?? counts[RECEIVE_DROPS];
+        continue;
+      }
+      if (got.drops > counts[RECEIVE_DROPS]) counts[RECEIVE_DROPS] = got.drops;
       const apart = got.length >= apartMinLength && head.getUint32(0) === apartMagic;
       // Counted before it is sent: the sender may have the echo (and read
       // the counters on another thread) before sendto returns here.
@@ -73,6 +81,7 @@ scope.onmessage = (event: MessageEvent<EchoWorkerStart>) => {
     if (!(error instanceof LibcError)) throw error;
     failure = error;
   } finally {
+    if (countsDrops) counts[RECEIVE_DROPS] = socket.drops() ?? counts[RECEIVE_DROPS];
     socket.close();
     opened.libc.close();
   }

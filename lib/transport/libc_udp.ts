@@ -236,6 +236,11 @@ export interface LibcDatagram {
   at: number;
   /** `true` when `at` is the kernel's `SO_TIMESTAMPNS` receive timestamp. */
   kernel: boolean;
+  /**
+   * The socket's cumulative drop count when this datagram was queued, as the
+   * kernel attached it (`SO_RXQ_OVFL`), or -1 where it does not.
+   */
+  drops: number;
 }
 
 /**
@@ -461,7 +466,14 @@ export class LibcUdpSocket implements Disposable {
   // The last length sent, as the BigInt sendto's size_t takes.
   #length = -1;
   #lengthBig = 0n;
-  #received: LibcDatagram = { length: 0, fromHostname: "", fromPort: 0, at: 0, kernel: false };
+  #received: LibcDatagram = {
+    length: 0,
+    fromHostname: "",
+    fromPort: 0,
+    at: 0,
+    kernel: false,
+    drops: -1,
+  };
   #from = { hostname: "", port: 0 };
   // SO_RCVTIMEO as last set (a timeval: two 64-bit words), for receiveBlocking().
   #receiveTimeoutMs = -1;
@@ -726,6 +738,8 @@ export class LibcUdpSocket implements Disposable {
     r.length = length;
     r.kernel = false;
     r.at = NaN;
+    // The kernel attaches the count only once it is above 0.
+    r.drops = this.#drops < 0 ? -1 : 0;
     // Control messages, each a 16-byte header (length, level, type) and its
     // data, 8-byte aligned: SCM_TIMESTAMPNS (a timespec) and, once the
     // socket dropped anything, SO_RXQ_OVFL (the cumulative drop count).
@@ -744,7 +758,7 @@ export class LibcUdpSocket implements Disposable {
           r.at = sec * 1000 + c.getUint32(at + 24, true) / 1e6;
           r.kernel = true;
         } else if (type === SO_RXQ_OVFL && length >= 20) {
-          this.#drops = c.getUint32(at + 16, true);
+          r.drops = this.#drops = c.getUint32(at + 16, true);
         }
       }
       at += (length + 7) & ~7;

@@ -10,6 +10,7 @@ import { formatAddress } from "./address.ts";
 import { LibcError } from "./libc_udp.ts";
 import { workerRefusal } from "./udp_io.ts";
 import {
+  ECHO_COUNTER_COUNT,
   ECHO_COUNTERS,
   type EchoWorkerReply,
   type EchoWorkerStart,
@@ -29,6 +30,12 @@ export interface LibcUdpEchoCounts {
   sendErrors: number;
   /** Datagrams counted apart (see {@linkcode LibcUdpEchoApart}): echoed, in no other counter but `sendErrors`. */
   apart: number;
+  /**
+   * Datagrams the kernel dropped on their way into the echo's socket (its
+   * receive buffer full: the echo fell behind a burst), counted neither in
+   * nor out; `undefined` where the kernel keeps no count.
+   */
+  receiveDrops?: number;
 }
 
 /** Which datagrams a {@linkcode startLibcUdpEcho} counts apart (a protocol's warm-up, say). */
@@ -89,7 +96,7 @@ export function startLibcUdpEcho(
   apart?: LibcUdpEchoApart,
 ): Promise<LibcUdpEcho | { refused: string }> {
   const where = formatAddress({ transport: "udp", hostname, port });
-  const counts = new SharedArrayBuffer(8 * 6);
+  const counts = new SharedArrayBuffer(8 * ECHO_COUNTER_COUNT);
   const stop = new SharedArrayBuffer(4);
   const shared = new Float64Array(counts);
   const module = new URL("./_libc_udp_echo_worker.ts", import.meta.url);
@@ -126,6 +133,9 @@ export function startLibcUdpEcho(
             bytesOut: shared[ECHO_COUNTERS.BYTES_OUT],
             sendErrors: shared[ECHO_COUNTERS.SEND_ERRORS],
             apart: shared[ECHO_COUNTERS.APART],
+            ...(shared[ECHO_COUNTERS.RECEIVE_DROPS] < 0
+              ? {}
+              : { receiveDrops: shared[ECHO_COUNTERS.RECEIVE_DROPS] }),
           }),
           get failure() {
             return failure;

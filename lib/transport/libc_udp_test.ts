@@ -114,6 +114,27 @@ Deno.test({
   },
 });
 
+Deno.test("LibcUdpSocket: each datagram carries the drop count when it was queued, drops() the latest", () => {
+  const opened = openLibcUdp();
+  if (!opened.libc) return;
+  using libc = opened.libc;
+  using a = libc.bind("127.0.0.1", 0);
+  using b = libc.bind("127.0.0.1", 0);
+  a.sendTo(new Uint8Array([1]), 1, "127.0.0.1", b.port);
+  assert.equal(b.receive(1000)?.drops, 0);
+  // 600 datagrams of 60 KiB overflow a receive buffer of 8 MiB at most; b
+  // reads none meanwhile (this thread sends).
+  const big = new Uint8Array(60 * 1024);
+  for (let i = 0; i < 600; i++) a.sendTo(big, big.length, "127.0.0.1", b.port);
+  let queued = 0;
+  while (b.receive(0)) queued++;
+  const dropped = b.drops()!;
+  assert.ok(dropped > 0 && queued + dropped === 600, `${queued} queued, ${dropped} dropped`);
+  // Queued after the drops: it says how many there were.
+  a.sendTo(new Uint8Array([2]), 1, "127.0.0.1", b.port);
+  assert.equal(b.receive(1000)?.drops, dropped);
+});
+
 Deno.test("encodeSockaddr() refuses a zone id and what is no IP literal with a TypeError quoting it", () => {
   assert.throws(() => encodeSockaddr("fe80::1%lo", 7), {
     name: "TypeError",

@@ -185,4 +185,11 @@ export const udpPingStats: readonly MetricDeclaration[] = [
     unit: "count",
     description: "Echoes the kernel refused (e.g. its buffers were full); the server goes on.",
   },
+  {
+    name: "receive_drops",
+    unit: "count",
+    description:
+      "Datagrams this host's kernel dropped on their way into the server's socket, its receive buffer full (the server fell behind a burst): in no other counter, and lost here, not on the network.",
+    when: 'io is "libc" (where the kernel keeps the count)',
+  },
 ];

@@ -6,6 +6,7 @@
 // 8 MiB at most; on loopback nothing else drops a datagram, so every copy is
 // counted exactly once: received, late, duplicate or dropped here.
 import assert from "node:assert/strict";
+import { bindUdp } from "../../lib/transport/udp.ts";
 import { runUdpPingClient } from "./mod.ts";
 
 const COPIES = 400;
@@ -170,3 +171,86 @@ Deno.test("udp-ping (deno): without --allow-all the drops are not counted, and t
   assert.equal(metrics.receive_drops, undefined);
   assert.match(String(facts.receive_drops_unknown), /\/proc\/net\/udp unreadable: .*--allow-all/);
 });
+
+// The libc server counts what its socket dropped too. Made deterministic as
+// above: the server runs in a process of its own, stopped while a burst of
+// COPIES datagrams of 60 KiB arrives.
+Deno.test("udp-ping server (libc): a burst that overflows its receive buffer is counted in receive_drops", async () => {
+  const mod = new URL("./mod.ts", import.meta.url).href;
+  const script = `
+    import { startUdpPingServer } from "${mod}";
+    const server = await startUdpPingServer({ io: "libc" });
+    console.log(server.address.port);
+    for await (const _ of Deno.stdin.readable) break;
+    console.log(JSON.stringify(server.stats()));
+    await server.close();
+  `;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", script],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // SIGKILL: a stopped process would not act on SIGTERM.
+  const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const writer = child.stdin.getWriter();
+  try {
+    let text = "";
+    while (!text.includes("\n")) {
+      const { value, done } = await lines.read();
+      if (done) throw new Error("Cannot start the server: it exited");
+      text += value;
+    }
+    const to = { hostname: "127.0.0.1", port: Number(text.trim()) };
+    using socket = bindUdp();
+    const big = new Uint8Array(SIZE);
+    stopped(child.pid);
+    try {
+      for (let i = 0; i < COPIES; i++) await socket.send(big, to);
+    } finally {
+      Deno.kill(child.pid, "SIGCONT");
+    }
+    // Its echo comes after every datagram the server kept (first in, first
+    // out), to a socket of its own: the burst's echoes fill the other one.
+    using marker = bindUdp();
+    await marker.send(new Uint8Array([1]), to);
+    assert.equal((await marker.receive({ timeout: 20_000 })).data.length, 1);
+    await writer.write(new TextEncoder().encode("stats\n"));
+    text = "";
+    while (!text.includes("\n")) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      text += value;
+    }
+    const stats = JSON.parse(text);
+    assert.ok(stats.receive_drops > 0, text);
+    assert.equal(stats.datagrams_in + stats.receive_drops, COPIES + 1, text);
+  } finally {
+    clearTimeout(killer);
+    await writer.close().catch(() => {});
+    await lines.cancel().catch(() => {});
+    const { code } = await child.status;
+    await child.stderr.cancel().catch(() => {});
+    assert.equal(code, 0);
+  }
+});
+
+// Stops a process and waits until every thread of it is stopped (SIGSTOP
+// takes effect thread by thread), at most 10 s.
+function stopped(pid: number): void {
+  Deno.kill(pid, "SIGSTOP");
+  const until = Date.now() + 10_000;
+  while (Date.now() < until) {
+    const states = [...Deno.readDirSync(`/proc/${pid}/task`)].map(({ name }) => {
+      try {
+        return Deno.readTextFileSync(`/proc/${pid}/task/${name}/stat`).split(")").at(-1)!
+          .trim()[0];
+      } catch {
+        return "T";
+      }
+    });
+    if (states.every((state) => state === "T" || state === "t")) return;
+  }
+  throw new Error(`Cannot stop process ${pid} within 10 s`);
+}

@@ -116,6 +116,7 @@ async function serveNative(
         bytes_out: c.bytesOut,
         send_errors: c.sendErrors,
         warm_up_in: c.apart,
+        ...(c.receiveDrops === undefined ? {} : { receive_drops: c.receiveDrops }),
       };
     },
     close,

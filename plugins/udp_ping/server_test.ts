@@ -34,6 +34,8 @@ for (const io of ["deno", "libc"] as const) {
         bytes_out: 60_003,
         send_errors: 0,
         warm_up_in: 0,
+        // Counted on libc only (the runtime's sockets give no count to a plugin).
+        ...(io === "libc" ? { receive_drops: 0 } : {}),
       });
     } finally {
       await server.close();
