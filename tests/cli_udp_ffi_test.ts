@@ -473,7 +473,10 @@ Deno.test({
       start,
       new RegExp(`^udp-ping listening on ${ADDRESS} \\(io libc; Ctrl-C to stop\\)$`),
     );
-    assert.match(stop, /^udp-ping stopped \(SIGTERM\): datagrams_in=0 .*warm_up_in=0; io libc$/);
+    assert.match(
+      stop,
+      /^udp-ping stopped \(SIGTERM\): datagrams_in=0 .*warm_up_in=0 receive_drops=0; io libc$/,
+    );
   },
 });
 
