@@ -3,6 +3,7 @@
 // /proc/net/udp or /proc/net/udp6, the row found by its local address and
 // port. The runtime's sockets give no descriptor to ask the kernel directly,
 // as the libc path does (LibcUdpSocket.drops).
+import { encodeSockaddr } from "../../lib/transport/unstable_udp.ts";
 
 /**
  * The cumulative drop count of the UDP socket bound at `hostname:port`, or
@@ -36,24 +37,14 @@ export function readSocketDrops(hostname: string, port: number): number | string
 
 // An IP literal as /proc/net/udp{,6} prints it: each 32-bit word of the
 // address in host order (little-endian on every platform Deno runs on), %08X.
+// The address's bytes are a socket address's own (sockaddr_in's 4 at offset
+// 4, sockaddr_in6's 16 at offset 8), in network order.
 function procHex(hostname: string): string {
-  const bytes = hostname.includes(":") ? ipv6Bytes(hostname) : hostname.split(".").map(Number);
+  const v6 = hostname.includes(":");
+  const bytes = encodeSockaddr(hostname, 0).subarray(v6 ? 8 : 4, v6 ? 24 : 8);
   let out = "";
   for (let word = 0; word < bytes.length; word += 4) {
     for (let i = 3; i >= 0; i--) out += bytes[word + i].toString(16).toUpperCase().padStart(2, "0");
   }
   return out;
-}
-
-function ipv6Bytes(hostname: string): number[] {
-  // The URL parser normalises every form to 8 groups or one "::".
-  const canonical = new URL(`http://[${hostname}]`).hostname.slice(1, -1);
-  const [head, tail = ""] = canonical.split("::");
-  const heads = head === "" ? [] : head.split(":");
-  const tails = canonical.includes("::") ? (tail === "" ? [] : tail.split(":")) : [];
-  const groups = [...heads, ...Array(8 - heads.length - tails.length).fill("0"), ...tails];
-  return groups.flatMap((group) => {
-    const value = parseInt(group, 16);
-    return [value >> 8, value & 0xff];
-  });
 }

@@ -74,17 +74,21 @@ export function freePort(transport: "tcp" | "udp" = "tcp"): number {
  */
 const PEER_START_MS = 15_000;
 
-/** Waits until something accepts TCP connections on `port` (bounded). */
-export async function waitForTcp(port: number, timeoutMs = PEER_START_MS): Promise<void> {
+/** Waits until something accepts TCP connections on `hostname:port` (bounded). */
+export async function waitForTcp(
+  port: number,
+  timeoutMs = PEER_START_MS,
+  hostname = "127.0.0.1",
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const c = await Deno.connect({ hostname: "127.0.0.1", port });
+      const c = await Deno.connect({ hostname, port });
       c.close();
       return;
     } catch (error) {
       if (Date.now() > until) {
-        throw new Error(`Cannot reach peer on 127.0.0.1:${port} within ${timeoutMs} ms`, {
+        throw new Error(`Cannot reach peer on ${hostname}:${port} within ${timeoutMs} ms`, {
           cause: error,
         });
       }

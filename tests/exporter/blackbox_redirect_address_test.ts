@@ -31,18 +31,6 @@ while True:
   threading.Thread(target=serve, args=(c,), daemon=True).start()
 `;
 
-async function waitFor(hostname: string, port: number): Promise<void> {
-  for (let i = 0;; i++) {
-    try {
-      (await Deno.connect({ hostname, port })).close();
-      return;
-    } catch (error) {
-      if (i === 200) throw error;
-      await new Promise((ok) => setTimeout(ok, 25));
-    }
-  }
-}
-
 Deno.test({
   name:
     "exporter side by side with blackbox_exporter: after a redirect to another host, the IP metrics are the target's own",
@@ -67,7 +55,7 @@ Deno.test({
     String(toRefused),
     `http://127.0.0.2:${refused}/`,
   ]);
-  await waitFor("127.0.0.2", there);
+  await waitForTcp(there, undefined, "127.0.0.2");
   await waitForTcp(toThere);
   await waitForTcp(toRefused);
   await using blackbox = await startBlackbox(`modules:

@@ -8,7 +8,7 @@ import { get, samples, testExporter } from "./_exporter.ts";
 import { startBlackbox } from "./_peers.ts";
 
 /** Sends one HTTP/1.1 GET with `headers` (in order, repeats kept): status and body (bounded: 20 s). */
-export async function rawGet(
+async function rawGet(
   base: string,
   path: string,
   headers: readonly (readonly [string, string])[] = [],
